@@ -1,0 +1,74 @@
+"""Operator-facing messages (Simplified Chinese), gathered here so wording stays consistent."""
+
+from __future__ import annotations
+
+from typing import Final
+
+FIELD_LABELS: Final[dict[str, str]] = {
+    "id": "事项编号",
+    "name": "名称",
+    "department": "部门",
+    "category": "类别",
+    "mode": "办理方式",
+    "on_the_spot": "是否当场办结",
+    "typical_minutes": "预计办理分钟数",
+    "skill": "所需技能",
+    "guide": "办事指南",
+    "materials": "材料",
+    "capture": "是否拍摄",
+    "document_type": "材料类型",
+    "version": "目录版本",
+    "files": "部门文件列表",
+    "skills": "技能表",
+}
+
+MISSING_FIELD = "{where}：缺少{label}（{field}）"
+UNKNOWN_FIELD = "{where}：未知字段 {field}"
+UNKNOWN_DEPARTMENT = "{where}：未知部门“{value}”（可选：{choices}）"
+UNKNOWN_DOCUMENT_TYPE = "{where}：{label}“{value}”无效（可选：{choices}）"
+BAD_MODE = "{where}：办理方式“{value}”无效（可选：handle 办理、consult 咨询、both 办理和咨询）"
+BAD_SLUG = "{where}：{label}“{value}”格式无效（只能用小写字母、数字和连字符，最长 40 个字符）"
+BAD_INT = "{where}：{label}应为 1 到 240 之间的整数，实际为“{value}”"
+BAD_BOOL = "{where}：{label}应为 true/false（或 是/否），实际为“{value}”"
+EMPTY_TEXT = "{where}：{label}不能为空"
+TOO_LONG = "{where}：{label}过长（最多 {limit} 个字符）"
+BAD_MATERIAL_NAME = "{where}：材料名称不能包含分号或方括号：“{value}”"
+BAD_VALUE = "{where}：{label}的值“{value}”无效"
+
+DUPLICATE_ID = "{where}：事项编号 {id} 重复（已在{first}出现）"
+DUPLICATE_NAME = "{where}：{department}已有同名事项“{name}”（{first}）"
+DUPLICATE_SKILL = "{where}：技能编号 {id} 重复"
+UNKNOWN_SKILL = "{where}：未知技能 {skill}（技能表中没有）"
+UNUSED_SKILL = "技能 {skill}（{name}）没有任何事项使用"
+WRONG_COUNT = "事项总数应为 {expected}，实际为 {actual}"
+NO_MATTERS = "没有任何事项"
+
+MISSING_FILE = "缺少文件 {path}"
+BAD_YAML = "{path}：YAML 格式错误：{detail}"
+NOT_A_MAPPING = "{path}：顶层应为键值结构"
+NOT_A_LIST = "{where}：{label}应为列表"
+UNLISTED_FILE = "{path}：未在 catalog.yaml 的 files 中列出"
+
+UNSUPPORTED_FILE = "{path}：不支持的文件类型（只支持 .csv 和 .xlsx）"
+UNREADABLE_FILE = "{path}：无法读取：{detail}"
+MISSING_COLUMNS = "表头缺少列：{columns}"
+UNKNOWN_COLUMNS = "表头有未知列：{columns}"
+EMPTY_SHEET = "表格为空（没有表头）"
+BAD_MATERIAL_ITEM = "{where}：材料“{value}”格式应为“名称[capture:类型]”或“名称[类型]”"
+
+ROW = "第 {row} 行"
+ITEM = "{path} 第 {index} 项（{id}）"
+SKILL_ITEM = "{path} 第 {index} 项"
+MATERIAL = "{where} 材料 {index}"
+
+# Dry-run / apply report of `jinglin catalog import`.
+DIFF_ADDED = "新增 {count} 项"
+DIFF_CHANGED = "修改 {count} 项"
+DIFF_RETIRED = "停用 {count} 项（保留历史记录）"
+DIFF_UNRETIRED = "恢复 {count} 项"
+DIFF_NONE = "没有变化"
+DIFF_VERSION = "目录版本：{old} → {new}"
+DRY_RUN_NOTE = "（预览，未写入数据库；确认无误后加 --apply 写入）"
+APPLIED = "已写入数据库。"
+REJECTED = "表格有 {count} 处错误，未写入任何内容："
+NO_DATABASE = "数据库不可用或未初始化（请先运行 jinglin migrate）：{detail}"

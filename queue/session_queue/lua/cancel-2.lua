@@ -1,0 +1,26 @@
+-- cancel: the resident leaves the queue (waiting or offered; a call must be ended instead).
+-- KEYS[1] epoch marker, KEYS[2] ticket hash
+-- ARGV[1..3] prefix, now, config; ARGV[4] ticket id
+-- Returns: result JSON; errors needs_rebuild, unknown_ticket, wrong_state
+--- @include "common"
+--- @include "tickets"
+--- @include "caseworkers"
+--- @include "routing"
+
+if redis.call('EXISTS', KEYS[1]) == 0 then return fail('needs_rebuild', 'live queue is empty') end
+local t = load_ticket(ARGV[4])
+if not t then return fail('unknown_ticket', ARGV[4]) end
+if t.state == 'waiting' then
+  leave_queue(t)
+  redis.call('ZREM', key('due_grace'), t.id)
+  set_ticket_state(t, 'cancelled', 'cancel', 'kiosk', nil, nil)
+elseif t.state == 'offered' then
+  local c = load_cw(t.cw)
+  redis.call('ZREM', key('due_offer'), t.id)
+  set_ticket_state(t, 'cancelled', 'cancel', 'kiosk', t.cw, nil)
+  set_cw_state(c, 'available', 'offer_withdrawn', 'kiosk', nil, nil, nil)
+  match_cw(c)
+else
+  return fail('wrong_state', 'cannot cancel a ticket in state ' .. t.state)
+end
+return finish(nil)

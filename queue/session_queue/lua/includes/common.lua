@@ -1,0 +1,70 @@
+-- Shared prelude of every script (inlined by the loader at "--- @include").
+-- ARGV[1] key prefix, ARGV[2] now (float seconds, the engine's clock), ARGV[3] config JSON:
+--   {k = key parts, offer, grace, wrap, widen (seconds), hw (handle window), dh (default
+--    handle seconds), scan (routing scan depth), ttl (seconds a finished ticket stays readable)}
+-- Scripts read their own arguments from ARGV[4] on.
+local P = ARGV[1]
+local NOW_S = ARGV[2]
+local NOW = tonumber(NOW_S)
+local CFG = cjson.decode(ARGV[3])
+local K = CFG.k
+
+local TR = {}          -- transition records produced by this call, in order
+local MOVED_LIST = {}  -- skills whose waiting order changed
+local MOVED = {}
+
+-- key(part [, a [, b]]) mirrors keys.Keys.name: prefix .. part .. a .. ':' .. b
+local function key(part, a, b)
+  local s = P .. K[part]
+  if a then s = s .. a end
+  if b then s = s .. ':' .. b end
+  return s
+end
+
+local function moved(skill)
+  if not MOVED[skill] then
+    MOVED[skill] = true
+    MOVED_LIST[#MOVED_LIST + 1] = skill
+  end
+end
+
+local function hgetall(k)
+  local raw = redis.call('HGETALL', k)
+  if #raw == 0 then return nil end
+  local h = {}
+  for i = 1, #raw, 2 do h[raw[i]] = raw[i + 1] end
+  return h
+end
+
+local function split(s)
+  local out = {}
+  for part in string.gmatch(s or '', '[^,]+') do out[#out + 1] = part end
+  return out
+end
+
+-- Scores are integers beyond 1e14: format them ourselves, never through tostring (%.14g).
+local function int_s(n) return string.format('%.0f', n) end
+
+local function emit(entity, tid, cw, from, to, kind, actor, fence, extra)
+  TR[#TR + 1] = {
+    entity = entity, ticket_id = tid or cjson.null, caseworker_id = cw or cjson.null,
+    from_state = from or cjson.null, to_state = to, kind = kind, actor = actor,
+    fence = fence or cjson.null, ts = NOW_S, extra = extra or cjson.null,
+  }
+end
+
+-- Every result (and every published message) has one shape; see docs/queue.md.
+local function finish(result)
+  local out = cjson.encode({ok = true, transitions = TR, moved = MOVED_LIST,
+                            result = result or cjson.null})
+  if #TR > 0 or #MOVED_LIST > 0 then redis.call('PUBLISH', key('channel'), out) end
+  return out
+end
+
+local function fail(code, message)
+  return cjson.encode({ok = false, code = code, message = message})
+end
+
+local function epoch_missing()
+  return redis.call('EXISTS', key('epoch')) == 0
+end

@@ -1,0 +1,89 @@
+-- Ticket state and the waiting indexes. Requires common.
+local LIVE = {waiting = true, offered = true, in_call = true, wrap_up = true}
+local TERMINAL = {done = true, cancelled = true, abandoned = true}
+
+local function tkey(id) return key('ticket', id) end
+local function load_ticket(id)
+  local t = hgetall(tkey(id))
+  if t then t.id = id end
+  return t
+end
+
+-- Change state, bump the fence and the live-state counters, record the transition.
+local function set_ticket_state(t, to, kind, actor, cw, extra)
+  local from = t.state
+  local fence = tonumber(t.fence) + 1
+  t.fence = tostring(fence)
+  t.state = to
+  redis.call('HSET', tkey(t.id), 'state', to, 'fence', fence)
+  if LIVE[from] then redis.call('HINCRBY', key('ticket_states'), from, -1) end
+  if LIVE[to] then redis.call('HINCRBY', key('ticket_states'), to, 1) end
+  if TERMINAL[to] then
+    redis.call('EXPIRE', tkey(t.id), CFG.ttl)
+    redis.call('DEL', key('declined', t.id))
+    redis.call('ZREM', key('due_widen'), t.id)
+  end
+  emit('ticket', t.id, cw, from, to, kind, actor, fence, extra)
+end
+
+-- A record for an event that is not a state change (kiosk gone/back): same fence.
+local function note_ticket(t, kind, actor, extra)
+  emit('ticket', t.id, nil, t.state, t.state, kind, actor, tonumber(t.fence), extra)
+end
+
+local function route_add(t)
+  redis.call('ZADD', key('route', t.skill, t.street), t.score, t.id)
+  if t.wid == '1' then redis.call('ZADD', key('route_wide', t.skill), t.score, t.id) end
+end
+
+local function route_rem(t)
+  redis.call('ZREM', key('route', t.skill, t.street), t.id)
+  redis.call('ZREM', key('route_wide', t.skill), t.id)
+end
+
+-- Put a waiting ticket into the indexes at t.score (kiosk-gone tickets keep their place in
+-- the position index but are not routable until the kiosk is back).
+local function enter_queue(t)
+  redis.call('ZADD', key('queue', t.skill), t.score, t.id)
+  redis.call('ZADD', key('created', t.skill), t.created, t.id)
+  redis.call('HINCRBY', key('street_waiting'), t.street, 1)
+  if t.gone ~= '1' then route_add(t) end
+  moved(t.skill)
+end
+
+local function leave_queue(t)
+  redis.call('ZREM', key('queue', t.skill), t.id)
+  redis.call('ZREM', key('created', t.skill), t.id)
+  redis.call('HINCRBY', key('street_waiting'), t.street, -1)
+  route_rem(t)
+  moved(t.skill)
+end
+
+-- A score ahead of everyone now waiting for the ticket's skill (and never behind its own).
+local function front_score(t)
+  local head = redis.call('ZRANGE', key('queue', t.skill), 0, 0, 'WITHSCORES')
+  local s = tonumber(t.score)
+  if head[2] and tonumber(head[2]) < s then s = tonumber(head[2]) end
+  return int_s(s - 1000)
+end
+
+-- Ticket back to waiting: at its kept place, or at the front (caseworker dropped, transfer).
+local function back_to_waiting(t, front, kind, actor, cw, extra)
+  if front then
+    set_ticket_state(t, 'requeued', kind, actor, cw, extra)
+    t.score = front_score(t)
+    kind = 'requeue'
+  end
+  redis.call('HSET', tkey(t.id), 'cw', '', 'score', t.score, 'skill', t.skill)
+  redis.call('ZREM', key('due_offer'), t.id)
+  t.cw = ''
+  set_ticket_state(t, 'waiting', kind, actor, cw, extra)
+  enter_queue(t)
+end
+
+local function check_fence(t, fence)
+  if t.fence ~= fence then
+    return 'stale_fence', 'fence ' .. fence .. ' is not the current fence ' .. t.fence
+  end
+  return nil
+end

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Set up .venv with the test extras and run every check: lint, types, and all test suites.
+# Suites that need PostgreSQL/Redis servers run against both the embedded defaults and the
+# servers (JINGLIN_TEST_DATABASE_URL / JINGLIN_TEST_REDIS_URL); with CI=true an unreachable
+# server fails the run instead of being skipped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/venv.sh
+ensure_venv "test,dev"
+
+# Browser tests drive Debian's chromium; install it (and CJK fonts for readable screenshots).
+if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "wqy\|noto sans cjk"; then
+    if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+        echo "installing chromium and CJK fonts with apt"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null
+    else
+        echo "warning: chromium is missing and this user cannot apt-get install it" >&2
+    fi
+fi
+
+echo "== ruff"
+.venv/bin/ruff check .
+echo "== mypy"
+.venv/bin/mypy
+echo "== pytest"
+set +e
+.venv/bin/pytest "$@"
+status=$?
+set -e
+if [ "$status" = "5" ]; then
+    echo "error: pytest collected no tests" >&2
+fi
+exit "$status"

@@ -1,0 +1,43 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from aiohttp import web
+
+from server import app_keys, resources
+from server.errors import json_errors
+from server.metrics import Metrics
+from server.openapi import build_openapi
+from server.routes import ROUTES
+from server.routing import add_routes
+from server.security_headers import security_headers
+from server.settings import Settings
+
+# Requests bigger than this are refused before a handler reads them; uploads set their own limit.
+MAX_REQUEST_BYTES = 16 * 1024 * 1024
+
+
+def product_version() -> str:
+    """The installed package version (or a development marker)."""
+    try:
+        return version("jinglin-bangban")
+    except PackageNotFoundError:
+        return "0.0.0+dev"
+
+
+def create_app(settings: Settings) -> web.Application:
+    """Build the aiohttp application for the given settings."""
+    metrics = Metrics()
+    app = web.Application(
+        middlewares=[security_headers, metrics.middleware(), json_errors],
+        client_max_size=MAX_REQUEST_BYTES,
+    )
+    app[app_keys.SETTINGS] = settings
+    app[app_keys.METRICS] = metrics
+    app[app_keys.OPENAPI] = build_openapi(ROUTES, product_version())
+    app.cleanup_ctx.append(resources.database)
+    app.cleanup_ctx.append(resources.redis_connection)
+    add_routes(app, ROUTES)
+    return app

@@ -1,0 +1,24 @@
+"""Typed keys for everything the application object holds."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import redis.asyncio as aioredis
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from server.embedded_redis import EmbeddedRedis
+from server.settings import Settings
+
+if TYPE_CHECKING:
+    pass
+
+SETTINGS = web.AppKey("settings", Settings)
+DB_ENGINE = web.AppKey("db_engine", AsyncEngine)
+DB_SESSIONS = web.AppKey("db_sessions", async_sessionmaker[AsyncSession])
+REDIS = web.AppKey("redis", aioredis.Redis)
+CATALOG = web.AppKey("catalog", "CatalogService")
+METRICS = web.AppKey("metrics", "Metrics")
+OPENAPI = web.AppKey("openapi", dict)
+EMBEDDED_REDIS = web.AppKey("embedded_redis", EmbeddedRedis | None)

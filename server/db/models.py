@@ -1,0 +1,345 @@
+"""Typed SQLAlchemy models: the record of truth for sessions, people, places and the catalog.
+
+The live queue lives in Redis; these rows are what reports, audits and the rebuild after a Redis
+loss read. Every table works on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from server.db.types import UTCDateTime, utcnow
+
+# Explicit constraint names keep Alembic migrations identical on both backends.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# BigInteger autoincrement ids on PostgreSQL, plain INTEGER (rowid) on SQLite.
+EventId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    """Declarative base with the shared naming convention."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Street(Base):
+    """A street (街道) or town (镇) of the district."""
+
+    __tablename__ = "streets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)
+
+
+class Centre(Base):
+    """A community affairs acceptance centre (社区事务受理服务中心), one per street."""
+
+    __tablename__ = "centres"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    street_id: Mapped[int] = mapped_column(ForeignKey("streets.id"), unique=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+
+    street: Mapped[Street] = relationship()
+
+
+class Site(Base):
+    """A place hosting a kiosk: a residents' committee, a park or an office building."""
+
+    __tablename__ = "sites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    street_id: Mapped[int] = mapped_column(ForeignKey("streets.id"), index=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))  # committee | park | building
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    street: Mapped[Street] = relationship()
+
+
+class Kiosk(Base):
+    """A kiosk device at a site. Its device token is stored only as a hash."""
+
+    __tablename__ = "kiosks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    label: Mapped[str] = mapped_column(String(80))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    camera_health: Mapped[float | None] = mapped_column(nullable=True)
+
+    site: Mapped[Site] = relationship()
+
+
+class User(Base):
+    """A staff account: caseworker, supervisor or admin."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(20))  # caseworker | supervisor | admin
+    password_hash: Mapped[str] = mapped_column(String(200))
+    centre_id: Mapped[int | None] = mapped_column(ForeignKey("centres.id"), nullable=True, index=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    centre: Mapped[Centre | None] = relationship()
+    skills: Mapped[list[UserSkill]] = relationship(
+        cascade="all, delete-orphan", order_by="UserSkill.skill", lazy="selectin"
+    )
+
+
+class UserSkill(Base):
+    """A skill (from the catalog's vocabulary) a caseworker is trained for."""
+
+    __tablename__ = "user_skills"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    skill: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+
+class Matter(Base):
+    """A government matter from the catalog. Retired matters stay so history stays valid."""
+
+    __tablename__ = "matters"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    department: Mapped[str] = mapped_column(String(40), index=True)
+    category: Mapped[str] = mapped_column(String(60))
+    mode: Mapped[str] = mapped_column(String(10))  # handle | consult | both
+    on_the_spot: Mapped[bool] = mapped_column(Boolean)
+    typical_minutes: Mapped[int] = mapped_column(Integer)
+    skill: Mapped[str] = mapped_column(String(40), index=True)
+    guide: Mapped[str] = mapped_column(Text, default="")
+    retired: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    materials: Mapped[list[Material]] = relationship(
+        cascade="all, delete-orphan", order_by="Material.position", lazy="selectin"
+    )
+
+
+class Material(Base):
+    """One item of a matter's materials list (办事指南)."""
+
+    __tablename__ = "materials"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    matter_id: Mapped[str] = mapped_column(ForeignKey("matters.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(120))
+    capture: Mapped[bool] = mapped_column(Boolean)
+    document_type: Mapped[str] = mapped_column(String(40))
+
+
+class AppMeta(Base):
+    """Small key/value facts about the installation (catalog version, demo seed marker)."""
+
+    __tablename__ = "app_meta"
+
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class ServiceSession(Base):
+    """One resident's visit: a queue ticket from creation to its final state.
+
+    `state` mirrors the queue's ticket state; timestamps are filled as the ticket moves.
+    Street and site are copied from the kiosk so reports stay right if a kiosk moves.
+    """
+
+    __tablename__ = "sessions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    ticket_number: Mapped[str] = mapped_column(String(16))
+    kiosk_id: Mapped[int] = mapped_column(ForeignKey("kiosks.id"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    street_id: Mapped[int] = mapped_column(ForeignKey("streets.id"), index=True)
+    matter_id: Mapped[str] = mapped_column(ForeignKey("matters.id"), index=True)
+    skill: Mapped[str] = mapped_column(String(40))
+    mode: Mapped[str] = mapped_column(String(10))  # handle | consult
+    priority: Mapped[str] = mapped_column(String(20), default="normal")
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    caseworker_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True, index=True)
+    centre_id: Mapped[int | None] = mapped_column(ForeignKey("centres.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    outcome: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    case_number: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    transferred_from: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    requeue_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SessionEvent(Base):
+    """Append-only audit trail of every ticket transition; its id is the event-feed cursor."""
+
+    __tablename__ = "session_events"
+    __table_args__ = (Index("ix_session_events_session_at", "session_id", "at"),)
+
+    id: Mapped[int] = mapped_column(EventId, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    kind: Mapped[str] = mapped_column(String(40))
+    from_state: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    to_state: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    actor: Mapped[str] = mapped_column(String(40))  # e.g. kiosk:12, caseworker:3, system
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class CaseworkerEvent(Base):
+    """Caseworker state changes (available, break, ...) for time-in-state and staffing reports."""
+
+    __tablename__ = "caseworker_events"
+    __table_args__ = (Index("ix_caseworker_events_user_at", "user_id", "at"),)
+
+    id: Mapped[int] = mapped_column(EventId, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    from_state: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    to_state: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(String(80), default="")
+
+
+class Capture(Base):
+    """A captured document image. The bytes live encrypted in the data dir under `storage_name`."""
+
+    __tablename__ = "captures"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"), index=True)
+    material_name: Mapped[str] = mapped_column(String(120))
+    document_type: Mapped[str] = mapped_column(String(40))
+    state: Mapped[str] = mapped_column(String(20), default="pending")  # pending | accepted | retake
+    storage_name: Mapped[str] = mapped_column(String(80))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Rating(Base):
+    """The resident's 好差评 rating of a session (5 = 非常满意 … 1 = 非常不满意)."""
+
+    __tablename__ = "ratings"
+
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"), primary_key=True)
+    score: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class FollowUp(Base):
+    """A 回访 item opened by a 1-2 rating, owned by the centre's supervisors."""
+
+    __tablename__ = "followups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"), unique=True)
+    centre_id: Mapped[int | None] = mapped_column(ForeignKey("centres.id"), nullable=True, index=True)
+    state: Mapped[str] = mapped_column(String(20), default="open")  # open | contacted | resolved
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class KioskHealthSample(Base):
+    """One camera/microphone check of a kiosk, for its health trend over time."""
+
+    __tablename__ = "kiosk_health"
+    __table_args__ = (Index("ix_kiosk_health_kiosk_at", "kiosk_id", "at"),)
+
+    id: Mapped[int] = mapped_column(EventId, primary_key=True, autoincrement=True)
+    kiosk_id: Mapped[int] = mapped_column(ForeignKey("kiosks.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    source: Mapped[str] = mapped_column(String(20))  # device_check | live
+    camera_ok: Mapped[bool] = mapped_column(Boolean)
+    camera_score: Mapped[float | None] = mapped_column(nullable=True)
+    microphone_ok: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class AuthSession(Base):
+    """A signed-in staff member or kiosk. Only the token's hash is stored."""
+
+    __tablename__ = "auth_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20))  # kiosk | caseworker | supervisor | admin
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True, index=True)
+    kiosk_id: Mapped[int | None] = mapped_column(ForeignKey("kiosks.id"), nullable=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class AuditLog(Base):
+    """Security-relevant actions: sign-ins, image views, catalog imports, purges."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(EventId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(60))
+    action: Mapped[str] = mapped_column(String(40))
+    object_type: Mapped[str] = mapped_column(String(30), default="")
+    object_id: Mapped[str] = mapped_column(String(40), default="")
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+__all__ = [
+    "AppMeta",
+    "AuditLog",
+    "AuthSession",
+    "Base",
+    "Capture",
+    "CaseworkerEvent",
+    "Centre",
+    "FollowUp",
+    "Kiosk",
+    "KioskHealthSample",
+    "Material",
+    "Matter",
+    "Rating",
+    "ServiceSession",
+    "SessionEvent",
+    "Site",
+    "Street",
+    "User",
+    "UserSkill",
+]

@@ -1,0 +1,48 @@
+"""The route table type: every HTTP endpoint with the facts its OpenAPI entry needs."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True)
+class Param:
+    """A query or path parameter."""
+
+    name: str
+    location: str = "query"  # query | path
+    description: str = ""
+    schema: dict[str, Any] = field(default_factory=lambda: {"type": "string"})
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Route:
+    """One endpoint: method, path template, handler and its documentation."""
+
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    tag: str
+    roles: tuple[str, ...] = ("public",)
+    params: tuple[Param, ...] = ()
+    body: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    response_content_type: str = "application/json"
+    # Extra (non-error) success statuses and the error statuses the endpoint can return.
+    errors: tuple[int, ...] = ()
+    success_status: int = 200
+
+
+def add_routes(app: web.Application, routes: Sequence[Route]) -> None:
+    """Register every route of the table with the app's router."""
+    for route in routes:
+        app.router.add_route(route.method, route.path, route.handler)

@@ -1,0 +1,137 @@
+"""Typed settings read from the environment, with clear errors for bad values."""
+
+from __future__ import annotations
+
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+SECRET_KEY_FILE = "secret_key"
+EMBEDDED_REDIS = "embedded"
+SECRET_VARIABLES = {"JINGLIN_SECRET_KEY", "JINGLIN_TURN_SECRET"}
+
+# Lists read from the environment as "a,b,c" (JSON arrays also accepted).
+CommaList = Annotated[list[str], NoDecode]
+
+
+class SettingsError(ValueError):
+    """Raised with a readable message naming every bad environment variable."""
+
+
+class Settings(BaseSettings):
+    """Everything the server needs to know about its environment.
+
+    Every field maps to an environment variable (see README "Configuration"). Defaults give a
+    single-host server: a SQLite file and an embedded Redis inside `JINGLIN_DATA_DIR`.
+    """
+
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    data_dir: Path = Field(default=Path("./data"), validation_alias="JINGLIN_DATA_DIR")
+    database_url: str = Field(default="", validation_alias="DATABASE_URL")
+    redis_url: str = Field(default=EMBEDDED_REDIS, validation_alias="REDIS_URL")
+    secret_key: str = Field(default="", validation_alias="JINGLIN_SECRET_KEY")
+    host: str = Field(default="127.0.0.1", validation_alias="JINGLIN_HOST")
+    port: int = Field(default=8080, ge=1, le=65535, validation_alias="JINGLIN_PORT")
+    log_json: bool = Field(default=False, validation_alias="JINGLIN_LOG_JSON")
+    log_level: str = Field(default="INFO", validation_alias="JINGLIN_LOG_LEVEL")
+    allowed_origins: CommaList = Field(default_factory=list, validation_alias="JINGLIN_ALLOWED_ORIGINS")
+    stun_urls: CommaList = Field(default_factory=list, validation_alias="JINGLIN_STUN_URLS")
+    turn_urls: CommaList = Field(default_factory=list, validation_alias="JINGLIN_TURN_URLS")
+    turn_secret: str = Field(default="", validation_alias="JINGLIN_TURN_SECRET")
+    turn_ttl_s: int = Field(default=3 * 3600, ge=60, validation_alias="JINGLIN_TURN_TTL_S")
+    offer_timeout_s: float = Field(default=20.0, gt=0, validation_alias="JINGLIN_OFFER_TIMEOUT_S")
+    kiosk_grace_s: float = Field(default=120.0, gt=0, validation_alias="JINGLIN_KIOSK_GRACE_S")
+    wrap_up_s: float = Field(default=30.0, ge=0, validation_alias="JINGLIN_WRAP_UP_S")
+    widen_after_s: float = Field(default=300.0, ge=0, validation_alias="JINGLIN_WIDEN_AFTER_S")
+    sl_threshold_s: float = Field(default=60.0, gt=0, validation_alias="JINGLIN_SL_THRESHOLD_S")
+    capture_retention_days: int = Field(default=30, ge=1, validation_alias="JINGLIN_CAPTURE_RETENTION_DAYS")
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR")
+        return level
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("must be a sqlite:// or postgresql:// URL")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _supported_redis(cls, value: str) -> str:
+        if value != EMBEDDED_REDIS and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be redis://, rediss://, unix:// or 'embedded'")
+        return value
+
+    @field_validator("allowed_origins", "stun_urls", "turn_urls", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        # Plain comma-separated lists read better in an env file than JSON arrays.
+        if isinstance(value, str):
+            stripped = value.strip()
+            if stripped.startswith("["):
+                return value
+            return [item.strip() for item in stripped.split(",") if item.strip()]
+        return value
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        """The async SQLAlchemy URL: the given one with an async driver, or the SQLite file."""
+        url = self.database_url or f"sqlite:///{(self.data_dir / 'jinglin.sqlite3').resolve()}"
+        return to_async_url(url)
+
+    @property
+    def uses_embedded_redis(self) -> bool:
+        """True when the app must start its own Redis server."""
+        return self.redis_url == EMBEDDED_REDIS
+
+    def ensure_data_dir(self) -> Path:
+        """Create the data dir and return it."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return self.data_dir
+
+    def resolved_secret_key(self) -> str:
+        """The configured secret key, or one generated once and kept in the data dir."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.ensure_data_dir() / SECRET_KEY_FILE
+        if path.exists():
+            return path.read_text().strip()
+        key = secrets.token_urlsafe(48)
+        path.touch(mode=0o600)
+        path.write_text(key)
+        return key
+
+
+def to_async_url(url: str) -> str:
+    """Map sync database URLs to their asyncio drivers (aiosqlite, asyncpg)."""
+    if url.startswith("sqlite://"):
+        return "sqlite+aiosqlite://" + url[len("sqlite://") :]
+    if url.startswith("postgresql://"):
+        return "postgresql+asyncpg://" + url[len("postgresql://") :]
+    if url.startswith("postgres://"):
+        return "postgresql+asyncpg://" + url[len("postgres://") :]
+    return url
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment; raise SettingsError naming each bad variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            name = ".".join(str(part) for part in error["loc"]) or "settings"
+            shown = "(hidden)" if name in SECRET_VARIABLES else repr(error.get("input"))
+            problems.append(f"{name}: {error['msg']} (got {shown})")
+        raise SettingsError("invalid settings:\n  " + "\n  ".join(problems)) from None

@@ -1,0 +1,57 @@
+"""Liveness and readiness (`/healthz`) and Prometheus metrics (`/metrics`)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiohttp import web
+from sqlalchemy import text
+
+from server import app_keys
+from server.metrics import CONTENT_TYPE
+
+log = logging.getLogger(__name__)
+
+CHECK_TIMEOUT_S = 2.0
+
+
+async def _database_ok(app: web.Application) -> bool:
+    try:
+        async with asyncio.timeout(CHECK_TIMEOUT_S), app[app_keys.DB_ENGINE].connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        return True
+    except Exception as exc:  # any failure means "not ok"; the reason goes to the log only
+        log.warning("database health check failed", extra={"error": type(exc).__name__})
+        return False
+
+
+async def _redis_ok(app: web.Application) -> bool:
+    try:
+        async with asyncio.timeout(CHECK_TIMEOUT_S):
+            return bool(await app[app_keys.REDIS].ping())
+    except Exception as exc:
+        log.warning("redis health check failed", extra={"error": type(exc).__name__})
+        return False
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """200 when the database and Redis answer; 503 naming the failing part otherwise."""
+    database_ok, redis_ok = await asyncio.gather(_database_ok(request.app), _redis_ok(request.app))
+    body: dict[str, object] = {
+        "status": "ok" if database_ok and redis_ok else "unavailable",
+        "database": "ok" if database_ok else "unavailable",
+        "redis": "ok" if redis_ok else "unavailable",
+    }
+    if database_ok and redis_ok:
+        return web.json_response(body)
+    failing = [name for name, ok in (("database", database_ok), ("redis", redis_ok)) if not ok]
+    body["error"] = {"code": "unavailable", "message": f"{' and '.join(failing)} unavailable"}
+    return web.json_response(body, status=503)
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus text exposition of the app's registry."""
+    response = web.Response(body=request.app[app_keys.METRICS].render())
+    response.headers["Content-Type"] = CONTENT_TYPE
+    return response

@@ -1,0 +1,96 @@
+"""Shared fixtures: the two Redis backends and the two database backends.
+
+Every suite that touches Redis or the database takes `redis_url` / `database_url`, which are
+parametrized over the embedded default and the real server. Outside CI an unreachable server is
+skipped with a visible reason; with CI=true it fails the run instead (never a silent skip).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+import redis.asyncio as aioredis
+
+from server.embedded_redis import EmbeddedRedis
+
+SERVER_REDIS_URL = os.environ.get("JINGLIN_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+SERVER_DATABASE_URL = os.environ.get(
+    "JINGLIN_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def _reachable(url: str) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 0), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def require_service(url: str, name: str) -> None:
+    """Fail (in CI) or skip (elsewhere) when a server backend is not reachable."""
+    if _reachable(url):
+        return
+    message = f"{name} at {url} is not reachable"
+    if IN_CI:
+        pytest.fail(message + " (CI=true: services must be running)")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def embedded_redis() -> Iterator[EmbeddedRedis]:
+    """One embedded redis-server for the whole test session."""
+    server = EmbeddedRedis(Path(tempfile.mkdtemp(prefix="jl-redis-")))
+    asyncio.run(server.start())
+    yield server
+    asyncio.run(server.stop())
+
+
+@pytest.fixture(params=["embedded", "server"])
+def redis_url(request: pytest.FixtureRequest) -> str:
+    """A Redis URL for each backend: the embedded default and the Redis server."""
+    if request.param == "embedded":
+        server: EmbeddedRedis = request.getfixturevalue("embedded_redis")
+        return server.url
+    require_service(SERVER_REDIS_URL, "Redis")
+    return SERVER_REDIS_URL
+
+
+@pytest.fixture
+async def redis_client(redis_url: str) -> AsyncIterator[aioredis.Redis]:
+    """A client on an emptied database of the backend under test."""
+    client = aioredis.from_url(redis_url)
+    await client.flushdb()
+    yield client
+    await client.flushdb()
+    await client.aclose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A sync-style database URL for each backend, pointing at an empty database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    require_service(SERVER_DATABASE_URL, "PostgreSQL")
+    asyncio.run(_reset_postgres(SERVER_DATABASE_URL))
+    return SERVER_DATABASE_URL
+
+
+async def _reset_postgres(url: str) -> None:
+    """Drop everything in the public schema so each test starts from an empty database."""
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
+    finally:
+        await conn.close()

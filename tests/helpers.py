@@ -1,0 +1,17 @@
+"""Helpers shared by tests: settings for a temporary data dir, a migrated database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from server.settings import Settings, load_settings
+
+
+def make_settings(data_dir: Path, **overrides: object) -> Settings:
+    """Settings for a test: a temporary data dir, a fixed secret, embedded defaults unless overridden."""
+    values: dict[str, object] = {
+        "JINGLIN_DATA_DIR": str(data_dir),
+        "JINGLIN_SECRET_KEY": "test-secret-key-" + "x" * 32,
+    }
+    values.update(overrides)
+    return load_settings(**values)

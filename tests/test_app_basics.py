@@ -1,0 +1,93 @@
+"""The app factory: health, metrics, OpenAPI and the JSON error shape."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from server import app_keys
+from server.app import create_app
+from server.db.migrate import upgrade_database
+from tests.helpers import make_settings
+
+
+@pytest.fixture
+async def client(tmp_path: Path) -> AsyncIterator[TestClient]:
+    settings = make_settings(tmp_path)
+    await upgrade_database(settings.resolved_database_url)
+    async with TestClient(TestServer(create_app(settings))) as test_client:
+        yield test_client
+
+
+async def test_healthz_ok_with_embedded_defaults(client: TestClient) -> None:
+    response = await client.get("/healthz")
+    assert response.status == 200
+    assert await response.json() == {"status": "ok", "database": "ok", "redis": "ok"}
+
+
+async def test_healthz_ok_with_redis_and_database_servers(tmp_path: Path, redis_url: str, database_url: str) -> None:
+    settings = make_settings(tmp_path, REDIS_URL=redis_url, DATABASE_URL=database_url)
+    await upgrade_database(settings.resolved_database_url)
+    async with TestClient(TestServer(create_app(settings))) as test_client:
+        response = await test_client.get("/healthz")
+        assert response.status == 200, await response.text()
+
+
+async def test_healthz_names_a_stopped_redis(client: TestClient) -> None:
+    embedded = client.app[app_keys.EMBEDDED_REDIS]
+    assert embedded is not None
+    embedded.kill_for_test()
+    response = await client.get("/healthz")
+    assert response.status == 503
+    body = await response.json()
+    assert body["redis"] == "unavailable"
+    assert body["database"] == "ok"
+    assert body["error"]["code"] == "unavailable"
+    assert "redis" in body["error"]["message"]
+
+
+async def test_unknown_path_gives_json_error(client: TestClient) -> None:
+    response = await client.get("/no/such/page")
+    assert response.status == 404
+    assert (await response.json())["error"]["code"] == "not_found"
+
+
+async def test_wrong_method_gives_json_error(client: TestClient) -> None:
+    response = await client.post("/healthz")
+    assert response.status == 405
+    assert (await response.json())["error"]["code"] == "method_not_allowed"
+
+
+async def test_security_headers_on_every_response(client: TestClient) -> None:
+    for path in ("/healthz", "/missing"):
+        response = await client.get(path)
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+async def test_metrics_count_requests_by_route(client: TestClient) -> None:
+    await client.get("/healthz")
+    response = await client.get("/metrics")
+    assert response.status == 200
+    assert response.headers["Content-Type"].startswith("text/plain")
+    text = await response.text()
+    assert 'jinglin_http_requests_total{method="GET",route="/healthz",status="200"} 1.0' in text
+
+
+async def test_openapi_describes_every_registered_route(client: TestClient) -> None:
+    response = await client.get("/api/v1/openapi.json")
+    document = await response.json()
+    assert document["openapi"].startswith("3.")
+    documented = {(method.upper(), path) for path, ops in document["paths"].items() for method in ops}
+    registered = set()
+    for route in client.app.router.routes():
+        info = route.resource.get_info() if route.resource else {}
+        path = info.get("formatter") or info.get("path")
+        if route.method in ("HEAD", "*") or path is None or path.startswith("/static"):
+            continue
+        registered.add((route.method, path))
+    assert registered <= documented, registered - documented
+    assert documented <= registered, documented - registered
