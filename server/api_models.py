@@ -27,3 +27,50 @@ class HealthOut(BaseModel):
     database: Literal["ok", "unavailable"]
     redis: Literal["ok", "unavailable"]
     error: ErrorBody | None = None
+
+
+class SessionUserOut(BaseModel):
+    """The signed-in staff member."""
+
+    id: int
+    username: str
+    role: Literal["caseworker", "supervisor", "admin"]
+    display_name: str
+    centre_id: int | None
+    skills: list[str]
+
+
+class LoginOut(BaseModel):
+    """Result of a successful sign-in."""
+
+    user: SessionUserOut
+
+
+class KioskOut(BaseModel):
+    """The kiosk a device token belongs to."""
+
+    id: int
+    site: str
+    street_id: int
+    label: str
+
+
+class KioskSessionOut(BaseModel):
+    """Result of a kiosk token exchange."""
+
+    kiosk: KioskOut
+
+
+class OkOut(BaseModel):
+    """A plain acknowledgement."""
+
+    ok: bool
+
+
+class MeOut(BaseModel):
+    """Who is signed in."""
+
+    role: Literal["kiosk", "caseworker", "supervisor", "admin"]
+    user_id: int | None
+    kiosk_id: int | None
+    username: str

@@ -7,6 +7,7 @@ from importlib.metadata import PackageNotFoundError, version
 from aiohttp import web
 
 from server import app_keys, resources
+from server.auth.middleware import authenticate, csrf_guard
 from server.errors import json_errors
 from server.metrics import Metrics
 from server.openapi import build_openapi
@@ -31,7 +32,7 @@ def create_app(settings: Settings) -> web.Application:
     """Build the aiohttp application for the given settings."""
     metrics = Metrics()
     app = web.Application(
-        middlewares=[security_headers, metrics.middleware(), json_errors],
+        middlewares=[security_headers, metrics.middleware(), json_errors, csrf_guard, authenticate],
         client_max_size=MAX_REQUEST_BYTES,
     )
     app[app_keys.SETTINGS] = settings

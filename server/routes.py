@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from server.api_models import HealthOut
+from server.api_models import HealthOut, KioskSessionOut, LoginOut, MeOut, OkOut
 from server.openapi import openapi
 from server.routing import Route
-from server.views import health
+from server.views import auth, health
 
 ROUTES: list[Route] = [
     Route("GET", "/healthz", health.healthz, "Readiness of the server, database and Redis", "operations",
@@ -13,4 +13,13 @@ ROUTES: list[Route] = [
     Route("GET", "/metrics", health.metrics, "Prometheus metrics", "operations",
           response_content_type="text/plain"),
     Route("GET", "/api/v1/openapi.json", openapi, "This OpenAPI document", "operations"),
+    Route("POST", "/api/v1/auth/login", auth.login, "Staff sign-in; sets the session cookie", "auth",
+          body=auth.LoginIn, response=LoginOut, errors=(400, 401, 403, 413, 415, 422)),
+    Route("POST", "/api/v1/auth/logout", auth.logout, "End the current session", "auth",
+          roles=("public",), response=OkOut, errors=(403,)),
+    Route("GET", "/api/v1/auth/me", auth.me, "Who is signed in", "auth",
+          roles=("kiosk", "caseworker", "supervisor", "admin"), response=MeOut, errors=(401,)),
+    Route("POST", "/api/v1/kiosk/session", auth.kiosk_session,
+          "Exchange a kiosk device token for a kiosk session cookie", "auth",
+          body=auth.KioskSessionIn, response=KioskSessionOut, errors=(400, 401, 403, 413, 415, 422)),
 ]

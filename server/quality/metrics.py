@@ -1,0 +1,86 @@
+"""Cheap image statistics on the grey analysis image.
+
+Per FIELD_NOTES: cv2.Laplacian into CV_32F plus cv2.meanStdDev is ~4x faster than numpy's var(),
+and cv2.mean beats numpy's mean by 10x; everything runs on a ~640-wide downscale.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from server.quality import thresholds as t
+
+
+def to_gray(image: np.ndarray) -> np.ndarray:
+    """Return an 8-bit single-channel view of a grey, BGR or BGRA image."""
+    if image.ndim == 2:
+        gray = image
+    elif image.ndim == 3 and image.shape[2] == 3:
+        gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    elif image.ndim == 3 and image.shape[2] == 4:
+        gray = cv2.cvtColor(image, cv2.COLOR_BGRA2GRAY)
+    elif image.ndim == 3 and image.shape[2] == 1:
+        gray = image[:, :, 0]
+    else:
+        raise ValueError(f"unsupported image shape {image.shape}")
+    if gray.dtype != np.uint8:
+        raise ValueError(f"expected 8-bit pixels, got {gray.dtype}")
+    return gray
+
+
+def downscale(gray: np.ndarray, width: int = t.ANALYSIS_WIDTH) -> tuple[np.ndarray, float]:
+    """Shrink to about width pixels wide; return the image and the factor back to the original."""
+    h, w = gray.shape[:2]
+    if w <= width:
+        return gray, 1.0
+    factor = w / width
+    small = cv2.resize(gray, (width, max(1, round(h / factor))), interpolation=cv2.INTER_AREA)
+    return small, factor
+
+
+@dataclass(frozen=True)
+class RegionStats:
+    """Statistics of one region of the analysis image."""
+
+    sharpness: float  # variance of the Laplacian
+    brightness: float  # mean grey
+    contrast: float  # standard deviation of grey
+    glare_ratio: float  # share of clipped pixels
+
+
+def region_stats(gray: np.ndarray, polygon: np.ndarray | None = None) -> RegionStats:
+    """Measure gray inside polygon (N x 2, analysis pixels), or over the whole image when None.
+
+    Work is done on the polygon's bounding box only, so a small page costs less than a big one.
+    """
+    mask: np.ndarray | None = None
+    roi = gray
+    if polygon is not None:
+        x, y, w, h = cv2.boundingRect(polygon.astype(np.int32))
+        x, y = max(x, 0), max(y, 0)
+        roi = gray[y : y + h, x : x + w]
+        if roi.size == 0:
+            roi, polygon = gray, None
+        else:
+            mask = np.zeros(roi.shape, np.uint8)
+            cv2.fillConvexPoly(mask, np.round(polygon - (x, y)).astype(np.int32), 255)
+            if cv2.countNonZero(mask) == 0:
+                mask = None
+    lap = cv2.Laplacian(roi, cv2.CV_32F)
+    _, lap_std = cv2.meanStdDev(lap, mask=mask)
+    mean, std = cv2.meanStdDev(roi, mask=mask)
+    _, clipped = cv2.threshold(roi, t.GLARE_LEVEL - 1, 255, cv2.THRESH_BINARY)
+    if mask is not None:
+        clipped = cv2.bitwise_and(clipped, mask)
+        area = cv2.countNonZero(mask)
+    else:
+        area = roi.size
+    return RegionStats(
+        sharpness=float(lap_std[0, 0]) ** 2,
+        brightness=float(mean[0, 0]),
+        contrast=float(std[0, 0]),
+        glare_ratio=cv2.countNonZero(clipped) / max(area, 1),
+    )

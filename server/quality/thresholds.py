@@ -1,0 +1,80 @@
+"""Every tuned number of the quality check, in one place, with the reason for its value.
+
+Values were tuned on the synthetic labelled set (tests/quality_fixtures, scripts/make_quality_set.py)
+and are measured on the analysis image: grey, downscaled to ANALYSIS_WIDTH. docs/quality.md lists
+the resulting accept/reject shares; re-run the script after changing anything here.
+"""
+
+from __future__ import annotations
+
+# Analysis size. 640 wide keeps a 720p frame under ~2 ms of work while an ID card held at reading
+# distance still spans 250+ px, enough for edges and blur; larger inputs are shrunk with INTER_AREA,
+# which also averages away most sensor noise before the Laplacian sees it.
+ANALYSIS_WIDTH = 640
+
+# --- sharpness: variance of the 3x3 Laplacian inside the document (or frame) ---
+# Good captures (including slightly soft ones, sigma <= 0.9 px at 720p) measure >= ~150 inside the
+# document; defocus of >= 6 px or shake of >= 18 px at 720p falls under ~40. 80 sits between with
+# margin on both sides.
+MIN_SHARPNESS = 80.0
+# Camera mode looks at a whole room, which has fewer fine edges than a page of text.
+MIN_SHARPNESS_CAMERA = 25.0
+
+# --- exposure: mean grey level (0-255) ---
+# Paper under room light measures 120-230 in a good capture; a frame at a quarter of the light
+# lands under 60 on the page. 70 leaves room for grey certificates in dim offices.
+MIN_BRIGHTNESS = 70.0
+# Above this mean the page is washed out: text strokes start to clip into the paper white.
+MAX_BRIGHTNESS = 238.0
+# Camera mode: a room is darker than a page; below this faces and documents lose detail.
+MIN_BRIGHTNESS_CAMERA = 45.0
+
+# --- contrast: standard deviation of grey inside the document (or frame) ---
+# Text on paper gives 25-70; a smeared lens or haze veils it below ~15.
+MIN_CONTRAST = 16.0
+MIN_CONTRAST_CAMERA = 16.0
+
+# --- glare: share of the document's pixels that are clipped ---
+# A pixel at or above GLARE_LEVEL after downscaling is a clipped highlight, not paper (good paper
+# peaks near 240). A specular spot big enough to hide a line of text covers >= 1.5% of a card.
+GLARE_LEVEL = 250
+MAX_GLARE_RATIO = 0.012
+# When most of the page is clipped it is overexposure, not a reflection.
+OVEREXPOSED_CLIPPED_RATIO = 0.35
+
+# --- covered lens (camera mode) ---
+# A finger or cap over the lens: near black, or a frame with almost no structure at all.
+BLOCKED_MAX_BRIGHTNESS = 18.0
+BLOCKED_MAX_CONTRAST = 7.0
+BLOCKED_MAX_SHARPNESS = 6.0
+
+# --- document outline ---
+# Smallest outline considered at all (share of the frame): anything smaller is a desk object.
+MIN_DOCUMENT_AREA = 0.012
+# Below this share of the frame the text is too small to read: ask the resident to come closer.
+MIN_DOCUMENT_COVERAGE = 0.12
+# A corner this close to the frame edge (share of the frame size) means the page continues
+# outside the picture. Good captures keep a margin of >= 4%.
+BORDER_MARGIN = 0.012
+# The metrics are measured on the outline shrunk towards its centre by this share, so the page's
+# own edge and its shadow do not count as sharp detail.
+INNER_SHRINK = 0.08
+
+# --- resolution of stills (document mode) ---
+# The short side of a still must reach this: a 720p still shows an ID card at ~8 px/mm; below 540
+# px the ID number's digits blur into each other.
+MIN_STILL_SHORT_SIDE = 540
+
+# --- aspect ratios (long side / short side) of documents we know ---
+# ISO/IEC 7810 ID-1 (resident ID card, social security card) 85.6 x 54 mm; ISO 216 pages (A4, A5,
+# household register page as printed). A measured aspect within ASPECT_SNAP of one of them is
+# snapped to it; otherwise the measured aspect is kept (certificates come in many sizes).
+KNOWN_ASPECTS = {"id_card": 85.6 / 54.0, "iso_page": 2**0.5}
+ASPECT_SNAP = 0.06
+
+# --- live auto-capture ---
+# At 5 analysed frames/s, 4 steady frames is 0.8 s: long enough that the page has stopped moving,
+# short enough that an elderly resident's arms do not tire.
+STEADY_FRAMES = 4
+# Corners may move this share of the frame diagonal between frames and still count as steady.
+STEADY_MAX_SHIFT = 0.01

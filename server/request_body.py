@@ -1,0 +1,35 @@
+"""Reading and validating JSON request bodies into pydantic models, with clear 4xx errors."""
+
+from __future__ import annotations
+
+import json
+from typing import TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+from server.errors import ApiError
+
+M = TypeVar("M", bound=BaseModel)
+
+MAX_JSON_BYTES = 64 * 1024
+
+
+async def read_model(request: web.Request, model: type[M]) -> M:
+    """Parse the body as JSON into `model`: 415 not JSON, 413 too big, 400 malformed, 422 invalid."""
+    if request.content_type != "application/json":
+        raise ApiError(415, "unsupported_media_type", "请求体必须是 JSON (application/json)")
+    if request.content_length is not None and request.content_length > MAX_JSON_BYTES:
+        raise ApiError(413, "payload_too_large", f"请求体不能超过 {MAX_JSON_BYTES} 字节")
+    raw = await request.content.read(MAX_JSON_BYTES + 1)
+    if len(raw) > MAX_JSON_BYTES:
+        raise ApiError(413, "payload_too_large", f"请求体不能超过 {MAX_JSON_BYTES} 字节")
+    try:
+        data = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise ApiError(400, "malformed_json", "请求体不是有效的 JSON") from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        fields = ", ".join(".".join(str(p) for p in e["loc"]) or "body" for e in exc.errors())
+        raise ApiError(422, "invalid", f"字段无效: {fields}") from None

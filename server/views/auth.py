@@ -1,0 +1,96 @@
+"""Sign-in for staff (username + password) and kiosks (device token → kiosk session)."""
+
+from __future__ import annotations
+
+import hmac
+
+from aiohttp import web
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from server import app_keys
+from server.api_models import KioskOut, SessionUserOut
+from server.auth.middleware import SESSION_COOKIE
+from server.auth.passwords import verify_password
+from server.auth.principal import current_principal, require_role
+from server.auth.sessions import KIOSK_ABSOLUTE, STAFF_ABSOLUTE, revoke_session, start_session
+from server.auth.tokens import token_hash
+from server.db.models import AuditLog, Kiosk, Site, User
+from server.errors import ApiError
+from server.request_body import read_model
+
+# A real hash to verify against when the username is unknown, so both failures take equal time.
+_DUMMY_HASH = "$argon2id$v=19$m=65536,t=3,p=4$8Ajy94fPe41FG1Zsix+BVQ$hJeEY6e2hsqgDsabwl2DMyGtDV98b7BEFZNBcyCuEuc"
+
+
+class LoginIn(BaseModel):
+    """Staff sign-in."""
+
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class KioskSessionIn(BaseModel):
+    """A kiosk's device token, exchanged for a session cookie."""
+
+    token: str = Field(min_length=16, max_length=128)
+
+
+def _set_cookie(request: web.Request, response: web.Response, token: str, max_age: int) -> None:
+    response.set_cookie(SESSION_COOKIE, token, max_age=max_age, httponly=True, samesite="Strict",
+                        secure=request.secure, path="/")
+
+
+async def login(request: web.Request) -> web.Response:
+    """Sign a staff member in; sets an HttpOnly session cookie."""
+    body = await read_model(request, LoginIn)
+    async with request.app[app_keys.DB_SESSIONS]() as session, session.begin():
+        user = await session.scalar(select(User).where(User.username == body.username))
+        ok = verify_password(user.password_hash if user else _DUMMY_HASH, body.password)
+        if user is None or not ok or not user.enabled:
+            session.add(AuditLog(actor="anonymous", action="login_failed", object_type="user",
+                                 object_id=str(user.id) if user else ""))
+            raise ApiError(401, "bad_credentials", "用户名或密码不正确")
+        token = await start_session(session, role=user.role, user_id=user.id)
+        session.add(AuditLog(actor=f"{user.role}:{user.id}", action="login", object_type="user", object_id=str(user.id)))
+        out = SessionUserOut(id=user.id, username=user.username, role=user.role, display_name=user.display_name,
+                             centre_id=user.centre_id, skills=[s.skill for s in user.skills])
+    response = web.json_response({"user": out.model_dump()})
+    _set_cookie(request, response, token, int(STAFF_ABSOLUTE.total_seconds()))
+    return response
+
+
+async def logout(request: web.Request) -> web.Response:
+    """End the current sign-in session (staff or kiosk)."""
+    principal = current_principal(request)
+    if principal is not None:
+        async with request.app[app_keys.DB_SESSIONS]() as session, session.begin():
+            await revoke_session(session, principal.token_hash)
+            session.add(AuditLog(actor=principal.actor, action="logout"))
+    response = web.json_response({"ok": True})
+    response.del_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+async def me(request: web.Request) -> web.Response:
+    """Who is signed in."""
+    principal = require_role(request, "kiosk", "caseworker", "supervisor", "admin")
+    return web.json_response({"role": principal.role, "user_id": principal.user_id,
+                              "kiosk_id": principal.kiosk_id, "username": principal.username})
+
+
+async def kiosk_session(request: web.Request) -> web.Response:
+    """Exchange a kiosk's device token for a kiosk session cookie (the token leaves the page URL)."""
+    body = await read_model(request, KioskSessionIn)
+    hashed = token_hash(body.token)
+    async with request.app[app_keys.DB_SESSIONS]() as session, session.begin():
+        kiosk = await session.scalar(select(Kiosk).where(Kiosk.token_hash == hashed))
+        if kiosk is None or not hmac.compare_digest(kiosk.token_hash, hashed) or not kiosk.enabled:
+            raise ApiError(401, "bad_token", "终端凭证无效，请联系管理员")
+        site = await session.get(Site, kiosk.site_id)
+        assert site is not None
+        token = await start_session(session, role="kiosk", kiosk_id=kiosk.id)
+        out = KioskOut(id=kiosk.id, site=site.name, street_id=site.street_id, label=kiosk.label)
+    response = web.json_response({"kiosk": out.model_dump()})
+    _set_cookie(request, response, token, int(KIOSK_ABSOLUTE.total_seconds()))
+    return response

@@ -1,0 +1,123 @@
+"""Staff sign-in, kiosk token exchange, logout, roles and the cross-site guard."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import select
+
+from server import app_keys
+from server.accounts import add_kiosk, upsert_user
+from server.app import create_app
+from server.db.migrate import upgrade_database
+from server.db.models import Centre, Site, Street
+from tests.helpers import make_settings
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+async def seeded(tmp_path: Path) -> AsyncIterator[tuple[TestClient, str]]:
+    settings = make_settings(tmp_path)
+    await upgrade_database(settings.resolved_database_url)
+    app = create_app(settings)
+    async with TestClient(TestServer(app)) as test_client:
+        async with app[app_keys.DB_SESSIONS]() as session, session.begin():
+            street = Street(code="jiangninglu", name="江宁路街道")
+            session.add(street)
+            await session.flush()
+            centre = Centre(street_id=street.id, name="江宁路街道社区事务受理服务中心")
+            site = Site(street_id=street.id, name="测试居民区（演示）", kind="committee", is_demo=True)
+            session.add_all([centre, site])
+            await session.flush()
+            await upsert_user(session, username="cw1", password=PASSWORD, role="caseworker",
+                              centre_id=centre.id, skills=["police-household"])
+            await upsert_user(session, username="boss", password=PASSWORD, role="supervisor")
+            _, token = await add_kiosk(session, site_id=site.id, label="测试终端")
+        yield test_client, token
+
+
+@pytest.fixture
+def client(seeded: tuple[TestClient, str]) -> TestClient:
+    return seeded[0]
+
+
+async def test_login_sets_httponly_strict_cookie(client: TestClient) -> None:
+    response = await client.post("/api/v1/auth/login", json={"username": "cw1", "password": PASSWORD})
+    assert response.status == 200
+    body = await response.json()
+    assert body["user"]["role"] == "caseworker"
+    assert body["user"]["skills"] == ["police-household"]
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=Strict" in cookie
+    me = await client.get("/api/v1/auth/me")
+    assert (await me.json())["username"] == "cw1"
+
+
+@pytest.mark.parametrize(("username", "password"), [("cw1", "wrong password"), ("nobody", PASSWORD)])
+async def test_bad_credentials_same_answer(client: TestClient, username: str, password: str) -> None:
+    response = await client.post("/api/v1/auth/login", json={"username": username, "password": password})
+    assert response.status == 401
+    assert await response.json() == {"error": {"code": "bad_credentials", "message": "用户名或密码不正确"}}
+
+
+async def test_logout_ends_the_session(client: TestClient) -> None:
+    await client.post("/api/v1/auth/login", json={"username": "boss", "password": PASSWORD})
+    stolen = client.session.cookie_jar.filter_cookies(client.make_url("/"))["jl_session"].value
+    assert (await client.post("/api/v1/auth/logout")).status == 200
+    # The old token no longer works even if presented again.
+    response = await client.get("/api/v1/auth/me", cookies={"jl_session": stolen})
+    assert response.status == 401
+
+
+async def test_kiosk_token_exchange(seeded: tuple[TestClient, str]) -> None:
+    client, token = seeded
+    response = await client.post("/api/v1/kiosk/session", json={"token": token})
+    assert response.status == 200
+    assert (await response.json())["kiosk"]["site"] == "测试居民区（演示）"
+    me = await (await client.get("/api/v1/auth/me")).json()
+    assert me["role"] == "kiosk"
+
+
+async def test_bad_kiosk_token(client: TestClient) -> None:
+    response = await client.post("/api/v1/kiosk/session", json={"token": "x" * 43})
+    assert response.status == 401
+    assert (await response.json())["error"]["code"] == "bad_token"
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "code"),
+    [
+        (b"{not json", "application/json", 400, "malformed_json"),
+        (b'{"username": "cw1"}', "application/json", 422, "invalid"),
+        (b"username=cw1", "application/x-www-form-urlencoded", 415, "unsupported_media_type"),
+        (b'{"username": "' + b"a" * 70000 + b'"}', "application/json", 413, "payload_too_large"),
+    ],
+)
+async def test_bad_bodies_get_clear_errors(client: TestClient, body: bytes, content_type: str, status: int,
+                                           code: str) -> None:
+    response = await client.post("/api/v1/auth/login", data=body, headers={"Content-Type": content_type})
+    assert response.status == status
+    assert (await response.json())["error"]["code"] == code
+
+
+async def test_foreign_origin_is_refused(client: TestClient) -> None:
+    response = await client.post("/api/v1/auth/login", json={"username": "cw1", "password": PASSWORD},
+                                 headers={"Origin": "http://evil.example"})
+    assert response.status == 403
+    assert (await response.json())["error"]["code"] == "bad_origin"
+
+
+async def test_disabled_account_loses_its_session(client: TestClient) -> None:
+    from server.db.models import User
+
+    await client.post("/api/v1/auth/login", json={"username": "cw1", "password": PASSWORD})
+    async with client.app[app_keys.DB_SESSIONS]() as session, session.begin():
+        user = await session.scalar(select(User).where(User.username == "cw1"))
+        assert user is not None
+        user.enabled = False
+    assert (await client.get("/api/v1/auth/me")).status == 401
