@@ -88,11 +88,15 @@ def check_matters(
     *,
     expected_count: int | None = None,
     require_all_skills_used: bool = False,
+    record_count: int | None = None,
 ) -> list[str]:
     """Cross-record checks: unique ids and names, known skills, the count, unused skills.
 
     `located` pairs each matter with where it came from (file item or spreadsheet row).
+    `record_count` counts records that failed to parse too, so one bad record is not also
+    reported as a wrong total.
     """
+    total = len(located) if record_count is None else record_count
     errors: list[str] = []
     skill_ids = {skill.id for skill in skills}
     first_by_id: dict[str, str] = {}
@@ -113,9 +117,9 @@ def check_matters(
             first_by_name[name_key] = where
         if matter.skill not in skill_ids:
             errors.append(msg.UNKNOWN_SKILL.format(where=where, skill=matter.skill))
-    if expected_count is not None and len(located) != expected_count:
-        errors.append(msg.WRONG_COUNT.format(expected=expected_count, actual=len(located)))
-    elif not located:
+    if expected_count is not None and total != expected_count:
+        errors.append(msg.WRONG_COUNT.format(expected=expected_count, actual=total))
+    elif not total:
         errors.append(msg.NO_MATTERS)
     if require_all_skills_used:
         used = {matter.skill for _, matter in located}

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from server import app_keys, resources
 from server.auth.middleware import authenticate, csrf_guard
+from server.catalog_service import catalog_context
 from server.errors import json_errors
 from server.metrics import Metrics
 from server.openapi import build_openapi
@@ -40,5 +41,6 @@ def create_app(settings: Settings) -> web.Application:
     app[app_keys.OPENAPI] = build_openapi(ROUTES, product_version())
     app.cleanup_ctx.append(resources.database)
     app.cleanup_ctx.append(resources.redis_connection)
+    app.cleanup_ctx.append(catalog_context)
     add_routes(app, ROUTES)
     return app

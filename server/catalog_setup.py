@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from matters_catalog.db_sync import sync_catalog
-from matters_catalog.loader import load_catalog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from matters_catalog.db_sync import sync_catalog
+from matters_catalog.loader import load_catalog
 from server.db.models import AppMeta
 
 log = logging.getLogger(__name__)

@@ -41,7 +41,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _migrate(settings: Settings) -> None:
+async def prepare_database(settings: Settings) -> None:
+    """Migrate to the newest schema and load the shipped catalog into a database that has none."""
     await upgrade_database(settings.resolved_database_url)
     engine = make_engine(settings.resolved_database_url)
     try:
@@ -55,7 +56,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     """Bring the database schema to the newest revision and load the catalog if it has none."""
     settings = _settings()
     settings.ensure_data_dir()
-    asyncio.run(_migrate(settings))
+    asyncio.run(prepare_database(settings))
     print("database is up to date")
     return 0
 
@@ -66,7 +67,7 @@ def base_url(settings: Settings) -> str:
 
 
 async def _demo(settings: Settings, if_empty: bool) -> dict[str, object] | None:
-    await _migrate(settings)
+    await prepare_database(settings)
     engine = make_engine(settings.resolved_database_url)
     try:
         async with make_session_factory(engine)() as session, session.begin():
@@ -220,9 +221,7 @@ def _register_optional(commands: argparse._SubParsersAction[argparse.ArgumentPar
     from matters_catalog import cli as catalog_cli
 
     catalog_cli.register(commands)
-    from server.quality import cli as quality_cli
-
-    quality_cli.register(commands)
+    # TODO-RESTORE quality: from server.quality import cli as quality_cli; quality_cli.register(commands)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

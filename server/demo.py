@@ -12,10 +12,10 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from matters_catalog.db_sync import load_catalog_from_db
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from matters_catalog.db_sync import load_catalog_from_db
 from server.accounts import set_kiosk_token, upsert_user
 from server.auth.tokens import derived_secret, token_hash
 from server.catalog_setup import ensure_catalog

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from matters_catalog.schema import Matter
 from server.api_models import HealthOut, KioskSessionOut, LoginOut, MeOut, OkOut
 from server.openapi import openapi
-from server.routing import Route
-from server.views import auth, health
+from server.routing import Param, Route
+from server.views import auth, health, matters
 
 ROUTES: list[Route] = [
     Route("GET", "/healthz", health.healthz, "Readiness of the server, database and Redis", "operations",
@@ -22,4 +23,17 @@ ROUTES: list[Route] = [
     Route("POST", "/api/v1/kiosk/session", auth.kiosk_session,
           "Exchange a kiosk device token for a kiosk session cookie", "auth",
           body=auth.KioskSessionIn, response=KioskSessionOut, errors=(400, 401, 403, 413, 415, 422)),
+    Route("GET", "/api/v1/matters", matters.list_matters, "List or search the active matters", "catalog",
+          params=(
+              Param("q", description="search text: Chinese, full pinyin or pinyin initials"),
+              Param("department", description="only this department, e.g. 公安"),
+              Param("mode", description="handle or consult (both-mode matters match either)",
+                    schema={"type": "string", "enum": ["handle", "consult", "both"]}),
+          ),
+          response=matters.MattersOut, errors=(400,)),
+    Route("GET", "/api/v1/matters/{matter_id}", matters.get_matter, "One matter with its materials", "catalog",
+          params=(Param("matter_id", location="path", description="the matter's stable id"),),
+          response=Matter, errors=(404,)),
+    Route("GET", "/api/v1/departments", matters.list_departments, "Departments with active matters",
+          "catalog", response=matters.DepartmentsOut),
 ]

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+
+# Cheap Argon2 parameters for the suites (hundreds of demo passwords); must be set before
+# server.auth.passwords is imported. test_passwords checks servers default to the standard ones.
+os.environ.setdefault("JINGLIN_PASSWORD_PROFILE", "fast")
 import socket
 import tempfile
 from collections.abc import AsyncIterator, Iterator

@@ -12,11 +12,11 @@ from __future__ import annotations
 # which also averages away most sensor noise before the Laplacian sees it.
 ANALYSIS_WIDTH = 640
 
-# --- sharpness: variance of the 3x3 Laplacian inside the document (or frame) ---
-# Good captures (including slightly soft ones, sigma <= 0.9 px at 720p) measure >= ~150 inside the
-# document; defocus of >= 6 px or shake of >= 18 px at 720p falls under ~40. 80 sits between with
-# margin on both sides.
-MIN_SHARPNESS = 80.0
+# --- sharpness: variance of the second derivative in its weakest direction (see metrics.py) ---
+# Good captures (including slightly soft ones, sigma <= 0.9 px at 720p) measure >= ~290 inside the
+# document; defocus of >= 6 px or shake of >= 18 px at 720p stays under ~50. 110 is about the
+# geometric mean: a factor of ~2.5 of margin on either side.
+MIN_SHARPNESS = 110.0
 # Camera mode looks at a whole room, which has fewer fine edges than a page of text.
 MIN_SHARPNESS_CAMERA = 25.0
 
@@ -25,7 +25,7 @@ MIN_SHARPNESS_CAMERA = 25.0
 # lands under 60 on the page. 70 leaves room for grey certificates in dim offices.
 MIN_BRIGHTNESS = 70.0
 # Above this mean the page is washed out: text strokes start to clip into the paper white.
-MAX_BRIGHTNESS = 238.0
+MAX_BRIGHTNESS = 228.0
 # Camera mode: a room is darker than a page; below this faces and documents lose detail.
 MIN_BRIGHTNESS_CAMERA = 45.0
 
@@ -38,9 +38,12 @@ MIN_CONTRAST_CAMERA = 16.0
 # A pixel at or above GLARE_LEVEL after downscaling is a clipped highlight, not paper (good paper
 # peaks near 240). A specular spot big enough to hide a line of text covers >= 1.5% of a card.
 GLARE_LEVEL = 250
-MAX_GLARE_RATIO = 0.012
+MAX_GLARE_RATIO = 0.006
 # When most of the page is clipped it is overexposure, not a reflection.
 OVEREXPOSED_CLIPPED_RATIO = 0.35
+# With no page found, a tenth of the whole frame clipped is already overexposure: a well-exposed
+# room or desk clips almost nothing.
+FRAME_CLIPPED_RATIO = 0.1
 
 # --- covered lens (camera mode) ---
 # A finger or cap over the lens: near black, or a frame with almost no structure at all.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 
 from aiohttp import web
@@ -11,7 +12,7 @@ from sqlalchemy import select
 from server import app_keys
 from server.api_models import KioskOut, SessionUserOut
 from server.auth.middleware import SESSION_COOKIE
-from server.auth.passwords import verify_password
+from server.auth.passwords import hash_password, needs_rehash, verify_password_async
 from server.auth.principal import current_principal, require_role
 from server.auth.sessions import KIOSK_ABSOLUTE, STAFF_ABSOLUTE, revoke_session, start_session
 from server.auth.tokens import token_hash
@@ -46,13 +47,16 @@ async def login(request: web.Request) -> web.Response:
     body = await read_model(request, LoginIn)
     async with request.app[app_keys.DB_SESSIONS]() as session, session.begin():
         user = await session.scalar(select(User).where(User.username == body.username))
-        ok = verify_password(user.password_hash if user else _DUMMY_HASH, body.password)
+        ok = await verify_password_async(user.password_hash if user else _DUMMY_HASH, body.password)
         if user is None or not ok or not user.enabled:
             session.add(AuditLog(actor="anonymous", action="login_failed", object_type="user",
                                  object_id=str(user.id) if user else ""))
             raise ApiError(401, "bad_credentials", "用户名或密码不正确")
+        if needs_rehash(user.password_hash):
+            user.password_hash = await asyncio.to_thread(hash_password, body.password)
         token = await start_session(session, role=user.role, user_id=user.id)
-        session.add(AuditLog(actor=f"{user.role}:{user.id}", action="login", object_type="user", object_id=str(user.id)))
+        session.add(AuditLog(actor=f"{user.role}:{user.id}", action="login", object_type="user",
+                             object_id=str(user.id)))
         out = SessionUserOut(id=user.id, username=user.username, role=user.role, display_name=user.display_name,
                              centre_id=user.centre_id, skills=[s.skill for s in user.skills])
     response = web.json_response({"user": out.model_dump()})

@@ -93,7 +93,8 @@ def _document_sample(index: int, seed: int, condition: str) -> Sample:
         corners = scenes.target_corners(doc.shape[1], doc.shape[0], w, h, coverage, rng,
                                         cut_off=condition == "cut_off")
         scenes.place(frame, doc, corners, rng)
-    frame = scenes.lighting(frame, rng, gain=rng.uniform(0.85, 1.08))
+    # Auto-exposure keeps white paper below clipping in a good capture (paper peaks near 240).
+    frame = scenes.lighting(frame, rng, gain=rng.uniform(0.75, 0.92))
     if condition == "good" and rng.random() < 0.5:
         # Good captures are not perfectly sharp either: a slight, acceptable softness.
         frame = cv2.GaussianBlur(frame, (0, 0), rng.uniform(0.3, 0.9))

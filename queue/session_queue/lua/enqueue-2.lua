@@ -12,19 +12,7 @@
 if redis.call('EXISTS', KEYS[1]) == 0 then return fail('needs_rebuild', 'live queue is empty') end
 if redis.call('EXISTS', KEYS[2]) == 1 then return fail('duplicate_ticket', 'ticket ' .. ARGV[4] .. ' exists') end
 
--- the sequence breaks ties between tickets created in the same millisecond (FIFO)
-local seq = redis.call('INCR', key('seq'))
-local t = {
-  id = ARGV[4], kiosk = ARGV[5], street = ARGV[6], matter = ARGV[7], skill = ARGV[8],
-  prio = ARGV[9], created = ARGV[10], score = int_s(tonumber(ARGV[11]) * 1000 + seq % 1000),
-  fence = '0', cw = '', wid = '0', gone = '0',
-}
-if CFG.widen <= 0 then t.wid = '1' end
-redis.call('HSET', KEYS[2], 'kiosk', t.kiosk, 'street', t.street, 'matter', t.matter,
-  'skill', t.skill, 'prio', t.prio, 'created', t.created, 'score', t.score, 'fence', t.fence,
-  'cw', '', 'wid', t.wid, 'gone', '0', 'state', 'new')
-redis.call('SADD', key('skills'), t.skill)
-if t.wid == '0' then redis.call('ZADD', key('due_widen'), tonumber(t.created) + CFG.widen, t.id) end
+local t = new_ticket(ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11], 0)
 t.state = nil
 set_ticket_state(t, 'waiting', 'enqueue', 'kiosk', nil, {kiosk_id = t.kiosk, priority = t.prio})
 enter_queue(t)

@@ -67,3 +67,28 @@ local function release_ticket(c, kind, actor)
   end
   return nil
 end
+
+-- Validate a caseworker's message about a ticket. Order matters: a stale fence is reported
+-- before anything else, so a late message from an old holder is always `stale_fence`.
+local function check_holder(tid, cid, fence, want)
+  local t = load_ticket(tid)
+  if not t then return nil, nil, fail('unknown_ticket', tid) end
+  local c = load_cw(cid)
+  if not c then return nil, nil, fail('unknown_caseworker', cid) end
+  if t.fence ~= fence then
+    return nil, nil, fail('stale_fence', 'fence ' .. fence .. ' is not the current fence ' .. t.fence)
+  end
+  if t.cw ~= cid or c.ticket ~= tid then return nil, nil, fail('not_holder', cid .. ' does not hold ' .. tid) end
+  if t.state ~= want then return nil, nil, fail('wrong_state', 'ticket is ' .. t.state) end
+  return t, c, nil
+end
+
+-- After a call or transfer: wrap-up for CFG.wrap seconds, or straight back to available.
+local function start_wrap_up(c, t, kind)
+  if CFG.wrap > 0 then
+    redis.call('ZADD', key('due_wrap'), NOW + CFG.wrap, c.id)
+    set_cw_state(c, 'wrap_up', kind, 'caseworker', t and t.id or nil, nil, {until_ts = NOW + CFG.wrap})
+  else
+    set_cw_state(c, 'available', kind, 'caseworker', nil, nil, nil)
+  end
+end

@@ -1,6 +1,7 @@
 -- Ticket state and the waiting indexes. Requires common.
 local LIVE = {waiting = true, offered = true, in_call = true, wrap_up = true}
 local TERMINAL = {done = true, cancelled = true, abandoned = true}
+local HOLDING = {offered = true, in_call = true, wrap_up = true}
 
 local function tkey(id) return key('ticket', id) end
 local function load_ticket(id)
@@ -16,6 +17,11 @@ local function set_ticket_state(t, to, kind, actor, cw, extra)
   t.fence = tostring(fence)
   t.state = to
   redis.call('HSET', tkey(t.id), 'state', to, 'fence', fence)
+  if not HOLDING[to] then
+    -- `cw` names the current holder only; records keep who handled the ticket
+    t.cw = ''
+    redis.call('HSET', tkey(t.id), 'cw', '')
+  end
   if LIVE[from] then redis.call('HINCRBY', key('ticket_states'), from, -1) end
   if LIVE[to] then redis.call('HINCRBY', key('ticket_states'), to, 1) end
   if TERMINAL[to] then
@@ -86,4 +92,25 @@ local function check_fence(t, fence)
     return 'stale_fence', 'fence ' .. fence .. ' is not the current fence ' .. t.fence
   end
   return nil
+end
+
+-- Create a ticket hash (state 'new', not yet indexed). base_ms = round(created*1000) minus the
+-- priority head start in ms; a global sequence breaks ties inside one millisecond (FIFO).
+local function new_ticket(id, kiosk, street, matter, skill, prio, created, base_ms, fence)
+  local seq = redis.call('INCR', key('seq'))
+  local t = {
+    id = id, kiosk = kiosk, street = street, matter = matter, skill = skill, prio = prio,
+    created = created, score = int_s(tonumber(base_ms) * 1000 + seq % 1000),
+    fence = tostring(fence), cw = '', wid = '0', gone = '0',
+  }
+  if tonumber(created) + CFG.widen <= NOW then
+    t.wid = '1'
+  else
+    redis.call('ZADD', key('due_widen'), tonumber(created) + CFG.widen, id)
+  end
+  redis.call('HSET', tkey(id), 'kiosk', kiosk, 'street', street, 'matter', matter, 'skill', skill,
+    'prio', prio, 'created', created, 'score', t.score, 'fence', t.fence, 'cw', '',
+    'wid', t.wid, 'gone', '0', 'state', 'new')
+  redis.call('SADD', key('skills'), skill)
+  return t
 end

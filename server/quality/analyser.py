@@ -1,0 +1,131 @@
+"""The quality verdicts: document mode (capture of a document) and camera mode (device check).
+
+Every entry point times itself (QualityResult.ms) from the decoded pixels on, so the number is the
+cost of the analysis alone, comparable between a still from disk and a live video frame.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from server.quality import thresholds as t
+from server.quality.document import Outline, find_outline, refine_corners
+from server.quality.metrics import RegionStats, downscale, region_stats, to_gray
+from server.quality.result import DocumentMetrics, Metrics, Mode, QualityResult, Reason, make_result
+
+
+def analyse_document(image: np.ndarray) -> QualityResult:
+    """Acceptance check of a still of a document (grey, BGR or BGRA, 8-bit).
+
+    Finds the document, then judges resolution, framing, exposure, glare, contrast and sharpness
+    measured on the document itself (not the desk around it).
+    """
+    start = time.perf_counter()
+    result = _document(to_gray(image), still=True)
+    result.ms = (time.perf_counter() - start) * 1000
+    return result
+
+
+def analyse_camera(image: np.ndarray) -> QualityResult:
+    """Device check of a kiosk camera frame: covered lens, too dark, blurred, low contrast."""
+    start = time.perf_counter()
+    result = _camera(to_gray(image))
+    result.ms = (time.perf_counter() - start) * 1000
+    return result
+
+
+def analyse_luma(y_plane: np.ndarray, mode: Mode = "document") -> QualityResult:
+    """Fast path for live frames: the Y plane of a decoded video frame (e.g. aiortc planes[0]).
+
+    Skips the colour conversion and the still-resolution check: live frames come at whatever size
+    the network allows, and the full-resolution still is checked separately on capture.
+    """
+    start = time.perf_counter()
+    y = np.asarray(y_plane)
+    result = _document(y, still=False) if mode == "document" else _camera(y)
+    result.ms = (time.perf_counter() - start) * 1000
+    return result
+
+
+def _shrink(polygon: np.ndarray, share: float) -> np.ndarray:
+    centre = polygon.mean(axis=0)
+    return (centre + (polygon - centre) * (1 - share)).astype(np.float32)
+
+
+def _exposure_reasons(stats: RegionStats, min_brightness: float) -> set[Reason]:
+    reasons: set[Reason] = set()
+    if stats.brightness < min_brightness:
+        reasons.add("too_dark")
+    if stats.brightness > t.MAX_BRIGHTNESS or stats.glare_ratio >= t.OVEREXPOSED_CLIPPED_RATIO:
+        reasons.add("too_bright")
+    return reasons
+
+
+def _document(gray: np.ndarray, *, still: bool) -> QualityResult:
+    h, w = gray.shape[:2]
+    small, factor = downscale(gray)
+    outline = find_outline(small)
+    reasons: set[Reason] = set()
+    if still and min(h, w) < t.MIN_STILL_SHORT_SIDE:
+        reasons.add("low_resolution")
+    if outline is None:
+        # Without a page, only say what is wrong with the whole picture's light.
+        stats = region_stats(small)
+        reasons.add("no_document")
+        reasons |= _exposure_reasons(stats, t.MIN_BRIGHTNESS_CAMERA)
+        if stats.glare_ratio >= t.FRAME_CLIPPED_RATIO:
+            reasons.add("too_bright")
+        return make_result(reasons, _metrics(stats, None, factor, gray), w, h)
+    stats = region_stats(small, _shrink(outline.corners, t.INNER_SHRINK))
+    if outline.cut_off:
+        reasons.add("document_cut_off")
+    elif outline.coverage < t.MIN_DOCUMENT_COVERAGE:
+        reasons.add("document_too_small")
+    reasons |= _exposure_reasons(stats, t.MIN_BRIGHTNESS)
+    if "too_bright" not in reasons and stats.glare_ratio >= t.MAX_GLARE_RATIO:
+        reasons.add("glare")
+    if stats.contrast < t.MIN_CONTRAST:
+        reasons.add("low_contrast")
+    if stats.sharpness < t.MIN_SHARPNESS:
+        reasons.add("blurry")
+    return make_result(reasons, _metrics(stats, outline, factor, gray), w, h)
+
+
+def _metrics(stats: RegionStats, outline: Outline | None, factor: float, gray: np.ndarray) -> Metrics:
+    document = DocumentMetrics()
+    if outline is not None:
+        corners = outline.corners * factor
+        if not outline.cut_off:
+            # The analysis image is ~2x coarser than a 720p frame: refine on full-size pixels so
+            # rectification does not shave text off the edges.
+            corners = refine_corners(gray, corners, window=max(3, round(2 * factor)))
+        document = DocumentMetrics(
+            found=True, coverage=outline.coverage,
+            corners=[[round(float(x), 1), round(float(y), 1)] for x, y in corners],
+        )
+    return Metrics(
+        sharpness=stats.sharpness, brightness=stats.brightness, contrast=stats.contrast,
+        glare_ratio=stats.glare_ratio, document=document,
+    )
+
+
+def _camera(gray: np.ndarray) -> QualityResult:
+    h, w = gray.shape[:2]
+    small, factor = downscale(gray)
+    stats = region_stats(small)
+    reasons: set[Reason] = set()
+    covered = stats.brightness < t.BLOCKED_MAX_BRIGHTNESS or (
+        stats.contrast < t.BLOCKED_MAX_CONTRAST and stats.sharpness < t.BLOCKED_MAX_SHARPNESS
+    )
+    if covered:
+        # Dark or blurred follow from the covered lens; naming them too would only confuse.
+        reasons.add("camera_blocked")
+    else:
+        reasons |= _exposure_reasons(stats, t.MIN_BRIGHTNESS_CAMERA)
+        if stats.contrast < t.MIN_CONTRAST_CAMERA:
+            reasons.add("low_contrast")
+        if stats.sharpness < t.MIN_SHARPNESS_CAMERA:
+            reasons.add("blurry")
+    return make_result(reasons, _metrics(stats, None, factor, gray), w, h)
