@@ -12,6 +12,7 @@ from server.catalog_service import catalog_context
 from server.errors import json_errors
 from server.metrics import Metrics
 from server.openapi import build_openapi
+from server.queue_service import queue_context
 from server.routes import ROUTES
 from server.routing import add_routes
 from server.security_headers import security_headers
@@ -42,5 +43,6 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(resources.database)
     app.cleanup_ctx.append(resources.redis_connection)
     app.cleanup_ctx.append(catalog_context)
+    app.cleanup_ctx.append(queue_context)
     add_routes(app, ROUTES)
     return app

@@ -544,3 +544,14 @@ async def test_rejecting_caseworker_gets_next_waiting_ticket(env: Env) -> None:
     await env.q.reject("c1", tid, fence)
     assert (await offer_of(env, "c1"))[0] == "t2"
     assert await order(env, "t1") == ["t1"]
+
+
+async def test_batched_engine_pipelines_concurrent_calls(env: Env, redis_client: aioredis.Redis) -> None:
+    batched = SessionQueue(redis_client, CFG, prefix=env.q.keys.prefix, clock=env.clock, batch=True)
+    await batched.caseworker_login("c1", "s1", ["A"], available=False)
+    await redis_client.script_flush()  # the batch must survive NOSCRIPT too
+    results = await asyncio.gather(*(batched.enqueue(spec(f"t{i}")) for i in range(20)),
+                                   batched.cancel("missing"), return_exceptions=True)
+    assert all(isinstance(r, list) for r in results[:20])
+    assert isinstance(results[20], QueueError) and results[20].code == "unknown_ticket"
+    assert await order(env, *[f"t{i}" for i in range(20)]) == [f"t{i}" for i in range(20)]

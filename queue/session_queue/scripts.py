@@ -9,6 +9,7 @@ loaded again and the call retried once.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 from dataclasses import dataclass
@@ -58,12 +59,19 @@ def load_sources() -> dict[str, Script]:
 
 
 class ScriptRunner:
-    """Calls scripts on one Redis client by EVALSHA, loading them when the server lacks them."""
+    """Calls scripts on one Redis client by EVALSHA, loading them when the server lacks them.
 
-    def __init__(self, redis: Redis, scripts: dict[str, Script] | None = None) -> None:
+    With `batch=True`, calls made by concurrent tasks in the same event-loop turn are sent as
+    one pipeline (no MULTI): each script stays its own atomic step, in call order, but the
+    client pays one round trip for the group. A lone call just waits one loop turn.
+    """
+
+    def __init__(self, redis: Redis, scripts: dict[str, Script] | None = None, *, batch: bool = False) -> None:
         self._redis = redis
         self.scripts = scripts if scripts is not None else load_sources()
         self._loaded = False
+        self._batch = batch
+        self._pending: list[tuple[Script, list[str], list[str], asyncio.Future[Any]]] = []
 
     async def load(self) -> None:
         """SCRIPT LOAD every script (idempotent; the server keeps them until restart/flush)."""
@@ -78,8 +86,44 @@ class ScriptRunner:
             raise ValueError(f"{name} takes {script.numkeys} keys, got {len(keys)}")
         if not self._loaded:
             await self.load()
+        if self._batch:
+            future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            if not self._pending:
+                asyncio.get_running_loop().call_soon(self._flush_soon)
+            self._pending.append((script, keys, args, future))
+            return await future
+        return await self._evalsha(script, keys, args)
+
+    async def _evalsha(self, script: Script, keys: list[str], args: list[str]) -> Any:
         try:
             return await self._redis.evalsha(script.sha, script.numkeys, *keys, *args)
         except NoScriptError:
             await self.load()
             return await self._redis.evalsha(script.sha, script.numkeys, *keys, *args)
+
+    def _flush_soon(self) -> None:
+        batch, self._pending = self._pending, []
+        task = asyncio.get_running_loop().create_task(self._flush(batch))
+        task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)
+
+    async def _flush(self, batch: list[tuple[Script, list[str], list[str], asyncio.Future[Any]]]) -> None:
+        try:
+            pipe = self._redis.pipeline(transaction=False)
+            for script, keys, args, _ in batch:
+                pipe.evalsha(script.sha, script.numkeys, *keys, *args)
+            results = await pipe.execute(raise_on_error=False)
+            for (script, keys, args, future), result in zip(batch, results, strict=True):
+                if isinstance(result, NoScriptError):  # Redis restarted: reload, run alone
+                    result = await self._evalsha(script, keys, args)
+                if future.done():
+                    continue
+                if isinstance(result, Exception):
+                    future.set_exception(result)
+                else:
+                    future.set_result(result)
+        except BaseException as exc:  # connection errors reach every caller of the batch
+            for *_, future in batch:
+                if not future.done():
+                    future.set_exception(exc if isinstance(exc, Exception) else ConnectionError(str(exc)))
+            if not isinstance(exc, Exception):
+                raise

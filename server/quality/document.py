@@ -44,41 +44,60 @@ def _on_border(points: np.ndarray, w: int, h: int) -> np.ndarray:
 def find_outline(gray: np.ndarray) -> Outline | None:
     """Return the document-like outline in gray (the analysis image), or None.
 
-    The largest complete quadrilateral wins, unless a larger outline that runs off the frame
+    Edge thresholds follow the picture's contrast; when nothing is found a second, more sensitive
+    pass looks again (a hazy lens or a dim room leaves only faint page edges).
+    """
+    blurred = cv2.GaussianBlur(gray, (5, 5), 0)
+    _, std = cv2.meanStdDev(blurred)
+    high = float(np.clip(1.5 * std[0, 0], t.EDGE_HIGH_MIN, t.EDGE_HIGH_MAX))
+    outline = _outline_at(blurred, high)
+    if outline is None and high > t.EDGE_HIGH_FAINT:
+        # Only complete pages count here: at this sensitivity the noise of a plain desk forms
+        # regions against the frame border that would pass for a page running out of the picture.
+        outline = _outline_at(blurred, t.EDGE_HIGH_FAINT, allow_cut=False)
+    return outline
+
+
+def _outline_at(blurred: np.ndarray, high: float, *, allow_cut: bool = True) -> Outline | None:
+    """Candidates are the convex hulls of edge rings (closed against the frame border, so a page
+    running off the picture closes too) and of whole edge components (a page whose printed table
+    runs off the picture is split into cells, but its edge and text are one component).
+
+    The largest complete quadrilateral wins, unless a larger outline running off the frame
     contains it: then the page is cut off and the quadrilateral is a box printed on it.
     """
-    h, w = gray.shape[:2]
-    blurred = cv2.GaussianBlur(gray, (5, 5), 0)
-    # Edge thresholds follow the picture's contrast so that a hazy or dim page still gives a
-    # closed outline; texture is sorted out by shape below, not by edge strength.
-    _, std = cv2.meanStdDev(blurred)
-    high = float(np.clip(1.5 * std[0, 0], 12.0, 120.0))
-    edges = cv2.Canny(blurred, high * 0.5, high)
+    h, w = blurred.shape[:2]
+    edges = cv2.dilate(cv2.Canny(blurred, high * 0.5, high), np.ones((3, 3), np.uint8))
+    components, _ = cv2.findContours(edges, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     cv2.rectangle(edges, (0, 0), (w - 1, h - 1), 255, 1)
-    # Closing bridges the gaps that blur leaves in a page's edge.
-    edges = cv2.dilate(edges, np.ones((3, 3), np.uint8))
-    contours, _ = cv2.findContours(edges, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+    rings, _ = cv2.findContours(edges, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+    # The support check tolerates a few pixels: a polygon approximating a hull may sit off the edge.
+    near_edges = cv2.dilate(edges, np.ones((5, 5), np.uint8))
     frame_area = float(w * h)
     quad: Outline | None = None
     cut: Outline | None = None
-    for contour in contours:
+    for contour in (*components, *rings):
         hull = cv2.convexHull(contour)
         area = cv2.contourArea(hull)
         if not t.MIN_DOCUMENT_AREA * frame_area <= area <= 0.92 * frame_area:
             continue
-        # Text touching a page's edge dents the ring's inner outline; its hull is the page. A
-        # cluster of texture is far from convex and is dropped here.
-        if cv2.contourArea(contour) < 0.6 * area:
+        coverage = area / frame_area
+        if max(quad.coverage if quad else 0.0, cut.coverage if cut else 0.0) >= coverage:
             continue
         approx = cv2.approxPolyDP(hull, 0.02 * cv2.arcLength(hull, True), True).reshape(-1, 2)
         border = _on_border(approx.astype(np.float32), w, h)
-        coverage = area / frame_area
         if len(approx) == 4 and not border.any():
-            if quad is None or coverage > quad.coverage:
-                quad = Outline(order_corners(approx), coverage, cut_off=False)
-        elif 3 <= len(approx) <= 6 and border.any() and not border.all() and _one_side(approx, border, w, h):
-            if cut is None or coverage > cut.coverage:
-                cut = Outline(approx.astype(np.float32), coverage, cut_off=True)
+            kind = "quad"
+        elif allow_cut and 3 <= len(approx) <= 6 and border.any() and not border.all() and _one_side(approx, border, w, h):
+            kind = "cut"
+        else:
+            continue
+        if _edge_support(near_edges, approx, border) < t.MIN_EDGE_SUPPORT:
+            continue
+        if kind == "quad":
+            quad = Outline(order_corners(approx), coverage, cut_off=False)
+        else:
+            cut = Outline(approx.astype(np.float32), coverage, cut_off=True)
     if quad is None:
         return cut
     if cut is not None and cut.coverage > quad.coverage:
@@ -86,6 +105,25 @@ def find_outline(gray: np.ndarray) -> Outline | None:
         if cv2.pointPolygonTest(cut.corners.reshape(-1, 1, 2), centre, False) >= 0:
             return cut
     return quad
+
+
+def _edge_support(edges: np.ndarray, polygon: np.ndarray, border: np.ndarray) -> float:
+    """Share of points along the polygon's sides (those not lying on the frame border) that sit on
+    an edge pixel. A page's outline is edge all the way round; the hull of a cluster of desk
+    texture cuts across plain areas."""
+    h, w = edges.shape[:2]
+    hits = total = 0
+    n = len(polygon)
+    for i in range(n):
+        if border[i] and border[(i + 1) % n]:
+            continue  # a side along the frame edge is where the page leaves the picture
+        a, b = polygon[i].astype(np.float32), polygon[(i + 1) % n].astype(np.float32)
+        steps = np.linspace(0.1, 0.9, 24, dtype=np.float32)[:, None]
+        pts = np.round(a + (b - a) * steps).astype(np.int32)
+        xs, ys = np.clip(pts[:, 0], 0, w - 1), np.clip(pts[:, 1], 0, h - 1)
+        hits += int(np.count_nonzero(edges[ys, xs]))
+        total += len(steps)
+    return hits / total if total else 0.0
 
 
 def _one_side(approx: np.ndarray, border: np.ndarray, w: int, h: int) -> bool:

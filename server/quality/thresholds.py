@@ -52,6 +52,15 @@ BLOCKED_MAX_CONTRAST = 7.0
 BLOCKED_MAX_SHARPNESS = 6.0
 
 # --- document outline ---
+# Canny's high threshold is 1.5x the grey standard deviation, kept within these bounds: below 30
+# the noise of a plain desk turns into edges; above 120 a pale page on a pale desk loses its edge.
+EDGE_HIGH_MIN = 30.0
+EDGE_HIGH_MAX = 120.0
+# The second, sensitive pass when the first finds nothing (hazy lens, dim room).
+EDGE_HIGH_FAINT = 14.0
+# A candidate's sides must lie on edge pixels at this share of sample points (a real page: ~1.0;
+# the hull of a clump of texture: well under 0.5).
+MIN_EDGE_SUPPORT = 0.8
 # Smallest outline considered at all (share of the frame): anything smaller is a desk object.
 MIN_DOCUMENT_AREA = 0.012
 # Below this share of the frame the text is too small to read: ask the resident to come closer.

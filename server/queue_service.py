@@ -1,0 +1,201 @@
+"""The server's side of the live queue: creating sessions, rebuilding after a Redis loss, the timer.
+
+A resident joining creates the database session row first (its id is the ticket id), then the
+ticket in the queue engine; the engine's transitions flow back into the database through
+`QueueRecorder`. The queue's semantics live only in the engine's Lua scripts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import redis.asyncio as aioredis
+from aiohttp import web
+from redis.exceptions import RedisError
+from session_queue import QueueConfig, QueueError, SessionQueue, TicketRecord, TicketSpec, Transition
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from server import app_keys
+from server.db.models import Kiosk, ServiceSession, Site
+from server.db.types import utcnow
+from server.queue_recorder import QueueRecorder
+from server.redis_keys import ticket_counter
+from server.settings import Settings
+
+log = logging.getLogger(__name__)
+
+OPEN_STATES = ("waiting", "offered", "in_call", "wrap_up", "requeued")
+# Ticket numbers restart every local day; Shanghai has no daylight saving time.
+_SHANGHAI = timezone(timedelta(hours=8))
+TIMER_INTERVAL_S = 0.5
+SESSION_MODES = ("handle", "consult")
+
+Operation = Callable[[], Awaitable[list[Transition]]]
+
+
+class JoinError(ValueError):
+    """A resident's join request cannot be served (unknown matter, wrong mode, ...)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class JoinedTicket:
+    """The session a kiosk holds in the queue."""
+
+    session_id: str
+    ticket_number: str
+    matter_id: str
+    state: str
+    created_at: datetime
+
+
+def queue_config(settings: Settings) -> QueueConfig:
+    """Queue timings from the settings."""
+    return QueueConfig(offer_timeout_s=settings.offer_timeout_s, kiosk_grace_s=settings.kiosk_grace_s,
+                       wrap_up_s=settings.wrap_up_s, widen_after_s=settings.widen_after_s)
+
+
+class QueueService:
+    """Joins, rebuilds and timers around one `SessionQueue`."""
+
+    def __init__(self, redis: aioredis.Redis, sessions: async_sessionmaker[AsyncSession], config: QueueConfig,
+                 *, prefix: str = "jl:") -> None:
+        self.redis = redis
+        self.sessions = sessions
+        self.queue = SessionQueue(redis, config, prefix=prefix, sink=QueueRecorder(sessions))
+        self._rebuild_lock = asyncio.Lock()
+
+    async def _next_ticket_number(self, now: datetime) -> str:
+        key = ticket_counter(now.astimezone(_SHANGHAI).date())
+        number = await self.redis.incr(key)
+        if number == 1:
+            await self.redis.expire(key, int(timedelta(days=2).total_seconds()))
+        return f"A{number:04d}"
+
+    async def open_ticket_of_kiosk(self, kiosk_id: int) -> JoinedTicket | None:
+        """The kiosk's open session, if it has one (a reload keeps its place)."""
+        async with self.sessions() as session:
+            row = await session.scalar(
+                select(ServiceSession)
+                .where(ServiceSession.kiosk_id == kiosk_id, ServiceSession.state.in_(OPEN_STATES))
+                .order_by(ServiceSession.created_at.desc())
+            )
+        return _joined(row) if row else None
+
+    async def join(self, kiosk_id: int, matter_id: str, skill: str, mode: str,
+                   priority: str = "normal") -> JoinedTicket:
+        """Put a kiosk's resident in line for a matter; idempotent while the kiosk has an open ticket."""
+        if mode not in SESSION_MODES:
+            raise JoinError("bad_mode", "mode must be handle or consult")
+        if priority not in self.queue.config.priority_weights:
+            raise JoinError("bad_priority", f"unknown priority class {priority!r}")
+        existing = await self.open_ticket_of_kiosk(kiosk_id)
+        if existing is not None:
+            return existing
+        now = utcnow()
+        async with self.sessions() as session, session.begin():
+            kiosk = await session.get(Kiosk, kiosk_id)
+            site = await session.get(Site, kiosk.site_id) if kiosk else None
+            if kiosk is None or site is None:
+                raise JoinError("unknown_kiosk", "no such kiosk")
+            row = ServiceSession(id=uuid.uuid4().hex, ticket_number=await self._next_ticket_number(now),
+                                 kiosk_id=kiosk.id, site_id=site.id, street_id=site.street_id, matter_id=matter_id,
+                                 skill=skill, mode=mode, priority=priority, state="waiting", created_at=now)
+            session.add(row)
+        spec = TicketSpec(id=row.id, kiosk_id=str(kiosk_id), street_id=str(row.street_id), matter_id=matter_id,
+                          skill=skill, priority=priority, created_at=now.timestamp())
+        try:
+            await self.call(lambda: self.queue.enqueue(spec))
+        except QueueError as exc:
+            # A rebuild triggered by this very call already restored the ticket from its row.
+            if exc.code != "duplicate_ticket":
+                await self._withdraw(row.id)
+                raise
+        except BaseException:
+            await self._withdraw(row.id)
+            raise
+        return _joined(row)
+
+    async def _withdraw(self, session_id: str) -> None:
+        """Close a session whose ticket never reached the queue, so no rebuild resurrects it."""
+        async with self.sessions() as session, session.begin():
+            row = await session.get(ServiceSession, session_id)
+            if row is not None and row.state == "waiting":
+                row.state = "cancelled"
+                row.closed_at = utcnow()
+
+    async def call(self, operation: Operation) -> list[Transition]:
+        """Run an engine operation; after a Redis loss, rebuild from the database and retry once."""
+        try:
+            return await operation()
+        except QueueError as exc:
+            if exc.code != "needs_rebuild":
+                raise
+        await self.rebuild_from_database()
+        return await operation()
+
+    async def rebuild_from_database(self) -> int:
+        """Refill an empty live queue from the open sessions in the database; returns how many."""
+        async with self._rebuild_lock:
+            if not await self.queue.needs_rebuild():
+                return 0
+            async with self.sessions() as session:
+                rows = (await session.scalars(
+                    select(ServiceSession).where(ServiceSession.state.in_(OPEN_STATES))
+                )).all()
+                today = utcnow().astimezone(_SHANGHAI).date()
+                numbers = [int(r.ticket_number[1:]) for r in rows
+                           if r.created_at.astimezone(_SHANGHAI).date() == today and r.ticket_number[1:].isdigit()]
+            records = [TicketRecord(id=r.id, kiosk_id=str(r.kiosk_id), street_id=str(r.street_id),
+                                    matter_id=r.matter_id, skill=r.skill, priority=r.priority, state=r.state,
+                                    created_at=r.created_at.timestamp()) for r in rows]
+            await self.queue.rebuild(records)
+            if numbers:
+                # Keep ticket numbers unique within the day after the counter was lost with Redis.
+                await self.redis.set(ticket_counter(today), max(numbers), nx=True)
+            log.info("live queue rebuilt from the database", extra={"open_sessions": len(records)})
+            return len(records)
+
+    async def run_timer(self, interval_s: float = TIMER_INTERVAL_S) -> None:
+        """Fire due offers, grace periods, wrap-ups and widening; rebuild when Redis came back empty."""
+        while True:
+            try:
+                await self.call(self.queue.tick)
+            except QueueError as exc:
+                log.warning("queue tick refused", extra={"code": exc.code})
+            except (RedisError, OSError) as exc:
+                log.warning("queue tick failed", extra={"error": type(exc).__name__})
+            except Exception:
+                log.exception("queue tick crashed; timer continues")
+            await asyncio.sleep(interval_s)
+
+
+def _joined(row: ServiceSession) -> JoinedTicket:
+    return JoinedTicket(session_id=row.id, ticket_number=row.ticket_number, matter_id=row.matter_id,
+                        state=row.state, created_at=row.created_at)
+
+
+async def queue_context(app: web.Application) -> AsyncIterator[None]:
+    """Cleanup context: the queue service, a rebuild if Redis is empty, and the timer task."""
+    service = QueueService(app[app_keys.REDIS], app[app_keys.DB_SESSIONS], queue_config(app[app_keys.SETTINGS]))
+    app[app_keys.QUEUE] = service
+    try:
+        await service.rebuild_from_database()
+    except (RedisError, OSError) as exc:
+        log.warning("queue rebuild deferred: redis unavailable", extra={"error": type(exc).__name__})
+    timer = asyncio.create_task(service.run_timer(), name="queue-timer")
+    yield
+    timer.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await timer

@@ -1,0 +1,155 @@
+"""The server's queue service: every transition reaches the database; rebuild after a Redis loss.
+
+Runs on every combination of database (SQLite, PostgreSQL) and Redis (embedded, server).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import redis.asyncio as aioredis
+from session_queue import QueueConfig
+from sqlalchemy import select
+
+from server.accounts import upsert_user
+from server.cli import prepare_database
+from server.db.engine import make_engine, make_session_factory
+from server.db.models import CaseworkerEvent, Centre, Kiosk, ServiceSession, SessionEvent, Site, Street, User
+from server.queue_service import QueueService
+from tests.helpers import make_settings
+
+SKILL = "police-household"
+MATTER = "gaj-jlks-01"
+
+
+@dataclass
+class World:
+    service: QueueService
+    kiosk_ids: list[int]
+    caseworker_id: int
+    street_id: int
+
+
+@pytest.fixture
+async def world(tmp_path: Path, database_url: str, redis_client: aioredis.Redis) -> AsyncIterator[World]:
+    settings = make_settings(tmp_path, DATABASE_URL=database_url)
+    await prepare_database(settings)
+    engine = make_engine(database_url)
+    sessions = make_session_factory(engine)
+    async with sessions() as session, session.begin():
+        street = Street(code="jiangninglu", name="江宁路街道")
+        session.add(street)
+        await session.flush()
+        centre = Centre(street_id=street.id, name="江宁路街道社区事务受理服务中心")
+        session.add(centre)
+        kiosk_ids = []
+        for n in range(3):
+            site = Site(street_id=street.id, name=f"测试居民区{n}（演示）", kind="committee", is_demo=True)
+            session.add(site)
+            await session.flush()
+            kiosk = Kiosk(site_id=site.id, label=f"终端{n}", token_hash=f"{n:064d}")
+            session.add(kiosk)
+            await session.flush()
+            kiosk_ids.append(kiosk.id)
+        await session.flush()
+        user = await upsert_user(session, username="cw1", password="p" * 12, role="caseworker",
+                                 centre_id=centre.id, skills=[SKILL])
+        world = World(service=QueueService(redis_client, sessions, QueueConfig(wrap_up_s=0.0)),
+                      kiosk_ids=kiosk_ids, caseworker_id=user.id, street_id=street.id)
+    yield world
+    await engine.dispose()
+
+
+async def _events(world: World, session_id: str) -> list[tuple[str, str | None, str | None]]:
+    async with world.service.sessions() as session:
+        rows = await session.scalars(select(SessionEvent).where(SessionEvent.session_id == session_id)
+                                     .order_by(SessionEvent.id))
+        return [(e.kind, e.from_state, e.to_state) for e in rows]
+
+
+async def _session(world: World, session_id: str) -> ServiceSession:
+    async with world.service.sessions() as session:
+        row = await session.get(ServiceSession, session_id)
+        assert row is not None
+        return row
+
+
+async def test_whole_session_is_recorded(world: World) -> None:
+    queue = world.service.queue
+    ticket = await world.service.join(world.kiosk_ids[0], MATTER, SKILL, "handle")
+    assert ticket.ticket_number.startswith("A")
+    cw = str(world.caseworker_id)
+    offer = await queue.caseworker_login(cw, str(world.street_id), [SKILL])
+    offered = [t for t in offer if t.entity == "ticket" and t.to_state == "offered"]
+    assert offered, offer
+    accepted = await queue.accept(cw, ticket.session_id, offered[0].fence or 0)
+    in_call_fence = next(t.fence for t in accepted if t.entity == "ticket")
+    await queue.end_call(cw, ticket.session_id, in_call_fence or 0, handle_s=300)
+    await queue.tick()
+
+    row = await _session(world, ticket.session_id)
+    assert row.state == "done"
+    assert row.caseworker_id == world.caseworker_id
+    assert row.centre_id is not None
+    assert row.created_at <= row.offered_at <= row.answered_at <= row.ended_at <= row.closed_at  # type: ignore[operator]
+    states = [to for _, _, to in await _events(world, ticket.session_id)]
+    assert states[0] == "waiting"
+    assert "offered" in states
+    assert "in_call" in states
+    assert states[-1] == "done"
+    async with world.service.sessions() as session:
+        cw_states = list(await session.scalars(select(CaseworkerEvent.to_state)
+                                               .where(CaseworkerEvent.user_id == world.caseworker_id)
+                                               .order_by(CaseworkerEvent.id)))
+    assert cw_states[:3] == ["available", "offered", "in_call"]
+
+
+async def test_join_is_idempotent_per_kiosk(world: World) -> None:
+    first = await world.service.join(world.kiosk_ids[0], MATTER, SKILL, "handle")
+    again = await world.service.join(world.kiosk_ids[0], MATTER, SKILL, "consult")
+    assert again.session_id == first.session_id
+    other = await world.service.join(world.kiosk_ids[1], MATTER, SKILL, "handle")
+    assert other.ticket_number != first.ticket_number
+
+
+async def test_cancel_is_recorded(world: World) -> None:
+    ticket = await world.service.join(world.kiosk_ids[0], MATTER, SKILL, "consult")
+    await world.service.queue.cancel(ticket.session_id)
+    row = await _session(world, ticket.session_id)
+    assert row.state == "cancelled"
+    assert row.closed_at is not None
+
+
+async def test_redis_loss_rebuilds_the_queue_in_order(world: World, redis_client: aioredis.Redis) -> None:
+    tickets = []
+    for kiosk_id in world.kiosk_ids:
+        tickets.append(await world.service.join(kiosk_id, MATTER, SKILL, "handle"))
+        await asyncio.sleep(0.01)
+    await redis_client.flushdb()  # Redis restarted empty
+    # The next operation notices, rebuilds from the database, and carries on.
+    await world.service.call(world.service.queue.tick)
+    positions = await world.service.queue.positions([t.session_id for t in tickets])
+    assert [positions[t.session_id].position for t in tickets] == [1, 2, 3]
+    late = await world.service.join(world.kiosk_ids[0], MATTER, SKILL, "handle")
+    assert late.session_id == tickets[0].session_id  # still the kiosk's open ticket
+
+
+async def test_bad_join_requests(world: World) -> None:
+    from server.queue_service import JoinError
+
+    with pytest.raises(JoinError) as info:
+        await world.service.join(world.kiosk_ids[0], MATTER, SKILL, "teleport")
+    assert info.value.code == "bad_mode"
+    with pytest.raises(JoinError) as info:
+        await world.service.join(world.kiosk_ids[0], MATTER, SKILL, "handle", priority="vip")
+    assert info.value.code == "bad_priority"
+    with pytest.raises(JoinError) as info:
+        await world.service.join(99999, MATTER, SKILL, "handle")
+    assert info.value.code == "unknown_kiosk"
+    async with world.service.sessions() as session:
+        assert (await session.scalars(select(ServiceSession))).first() is None
+    _ = User
