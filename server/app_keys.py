@@ -12,14 +12,16 @@ from server.embedded_redis import EmbeddedRedis
 from server.settings import Settings
 
 if TYPE_CHECKING:
-    pass
+    from server.catalog_service import CatalogService
+    from server.metrics import Metrics
+    from server.queue_service import QueueService
 
 SETTINGS = web.AppKey("settings", Settings)
 DB_ENGINE = web.AppKey("db_engine", AsyncEngine)
 DB_SESSIONS = web.AppKey("db_sessions", async_sessionmaker[AsyncSession])
 REDIS = web.AppKey("redis", aioredis.Redis)
-CATALOG = web.AppKey("catalog", "CatalogService")
-METRICS = web.AppKey("metrics", "Metrics")
+CATALOG: web.AppKey[CatalogService] = web.AppKey("catalog")
+METRICS: web.AppKey[Metrics] = web.AppKey("metrics")
 OPENAPI = web.AppKey("openapi", dict)
-EMBEDDED_REDIS = web.AppKey("embedded_redis", EmbeddedRedis | None)
-QUEUE = web.AppKey("queue", "QueueService")
+EMBEDDED_REDIS: web.AppKey[EmbeddedRedis | None] = web.AppKey("embedded_redis")
+QUEUE: web.AppKey[QueueService] = web.AppKey("queue")

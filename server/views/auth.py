@@ -57,8 +57,10 @@ async def login(request: web.Request) -> web.Response:
         token = await start_session(session, role=user.role, user_id=user.id)
         session.add(AuditLog(actor=f"{user.role}:{user.id}", action="login", object_type="user",
                              object_id=str(user.id)))
-        out = SessionUserOut(id=user.id, username=user.username, role=user.role, display_name=user.display_name,
-                             centre_id=user.centre_id, skills=[s.skill for s in user.skills])
+        out = SessionUserOut.model_validate({
+            "id": user.id, "username": user.username, "role": user.role, "display_name": user.display_name,
+            "centre_id": user.centre_id, "skills": [s.skill for s in user.skills],
+        })
     response = web.json_response({"user": out.model_dump()})
     _set_cookie(request, response, token, int(STAFF_ABSOLUTE.total_seconds()))
     return response
