@@ -221,7 +221,9 @@ def _register_optional(commands: argparse._SubParsersAction[argparse.ArgumentPar
     from matters_catalog import cli as catalog_cli
 
     catalog_cli.register(commands)
-    # TODO-RESTORE quality: from server.quality import cli as quality_cli; quality_cli.register(commands)
+    from server.quality import cli as quality_cli
+
+    quality_cli.register(commands)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -167,9 +167,13 @@ class QueueService:
             log.info("live queue rebuilt from the database", extra={"open_sessions": len(records)})
             return len(records)
 
-    async def run_timer(self, interval_s: float = TIMER_INTERVAL_S) -> None:
-        """Fire due offers, grace periods, wrap-ups and widening; rebuild when Redis came back empty."""
-        while True:
+    async def run_timer(self, stop: asyncio.Event, interval_s: float = TIMER_INTERVAL_S) -> None:
+        """Fire due offers, grace periods, wrap-ups and widening until `stop` is set.
+
+        Stopping by event rather than by cancellation alone: database drivers may swallow a
+        CancelledError that lands inside their own cleanup, which would leave the loop running.
+        """
+        while not stop.is_set():
             try:
                 await self.call(self.queue.tick)
             except QueueError as exc:
@@ -178,7 +182,8 @@ class QueueService:
                 log.warning("queue tick failed", extra={"error": type(exc).__name__})
             except Exception:
                 log.exception("queue tick crashed; timer continues")
-            await asyncio.sleep(interval_s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), interval_s)
 
 
 def _joined(row: ServiceSession) -> JoinedTicket:
@@ -194,8 +199,11 @@ async def queue_context(app: web.Application) -> AsyncIterator[None]:
         await service.rebuild_from_database()
     except (RedisError, OSError) as exc:
         log.warning("queue rebuild deferred: redis unavailable", extra={"error": type(exc).__name__})
-    timer = asyncio.create_task(service.run_timer(), name="queue-timer")
+    stop = asyncio.Event()
+    timer = asyncio.create_task(service.run_timer(stop), name="queue-timer")
     yield
-    timer.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await timer
+    stop.set()
+    try:
+        await asyncio.wait_for(timer, timeout=10)
+    except TimeoutError:
+        log.warning("queue timer did not stop in time; cancelled")

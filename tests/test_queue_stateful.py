@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import defaultdict
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Coroutine
 from typing import Any, ClassVar, TypeVar
 
 import redis.asyncio as aioredis
@@ -42,7 +42,7 @@ class QueueMachine(RuleBasedStateMachine):
         self.fronted: set[str] = set()  # tickets sent to the front at least once (FIFO exempt)
         self.run(self.q.rebuild([]))
 
-    def run(self, coro: Coroutine[Any, Any, R]) -> R:
+    def run(self, coro: Awaitable[R]) -> R:
         return self.loop.run_until_complete(coro)
 
     def apply(self, coro: Coroutine[Any, Any, list[Transition]]) -> None:
@@ -223,7 +223,7 @@ class QueueMachine(RuleBasedStateMachine):
                     continue
                 if t.street_id != cw.street_id and not t.widened:
                     continue
-                declined = self.run(self.client.sismember(self.q.keys.name("declined", tid), cw.id))
+                declined: int = self.run(self.client.sismember(self.q.keys.name("declined", tid), cw.id))
                 assert declined, f"{cw} idles while {t} waits"
 
 

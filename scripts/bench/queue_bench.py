@@ -25,7 +25,6 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT), str(ROOT / "queue")]
 
 import redis.asyncio as aioredis  # noqa: E402
-
 from session_queue import QueueConfig, SessionQueue, TicketSpec  # noqa: E402
 from session_queue.scripts import ScriptRunner  # noqa: E402
 

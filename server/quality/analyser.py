@@ -12,7 +12,7 @@ import numpy as np
 
 from server.quality import thresholds as t
 from server.quality.document import Outline, find_outline, refine_corners
-from server.quality.metrics import RegionStats, downscale, region_stats, to_gray
+from server.quality.metrics import RegionStats, coarse_structure, downscale, region_stats, to_gray
 from server.quality.result import DocumentMetrics, Metrics, Mode, QualityResult, Reason, make_result
 
 
@@ -100,7 +100,7 @@ def _metrics(stats: RegionStats, outline: Outline | None, factor: float, gray: n
         if not outline.cut_off:
             # The analysis image is ~2x coarser than a 720p frame: refine on full-size pixels so
             # rectification does not shave text off the edges.
-            corners = refine_corners(gray, corners, window=max(3, round(2 * factor)))
+            corners = refine_corners(gray, corners, reach=max(4, round(4 * factor)))
         document = DocumentMetrics(
             found=True, coverage=outline.coverage,
             corners=[[round(float(x), 1), round(float(y), 1)] for x, y in corners],
@@ -117,7 +117,7 @@ def _camera(gray: np.ndarray) -> QualityResult:
     stats = region_stats(small)
     reasons: set[Reason] = set()
     covered = stats.brightness < t.BLOCKED_MAX_BRIGHTNESS or (
-        stats.contrast < t.BLOCKED_MAX_CONTRAST and stats.sharpness < t.BLOCKED_MAX_SHARPNESS
+        stats.contrast < t.BLOCKED_MAX_CONTRAST and coarse_structure(small) < t.BLOCKED_MAX_STRUCTURE
     )
     if covered:
         # Dark or blurred follow from the covered lens; naming them too would only confuse.

@@ -88,7 +88,7 @@ def _outline_at(blurred: np.ndarray, high: float, *, allow_cut: bool = True) -> 
         border = _on_border(approx.astype(np.float32), w, h)
         if len(approx) == 4 and not border.any():
             kind = "quad"
-        elif allow_cut and 3 <= len(approx) <= 6 and border.any() and not border.all() and _one_side(approx, border, w, h):
+        elif allow_cut and 3 <= len(approx) <= 6 and _leaves_frame(approx, border, w, h):
             kind = "cut"
         else:
             continue
@@ -126,12 +126,14 @@ def _edge_support(edges: np.ndarray, polygon: np.ndarray, border: np.ndarray) ->
     return hits / total if total else 0.0
 
 
-def _one_side(approx: np.ndarray, border: np.ndarray, w: int, h: int) -> bool:
-    """True when the border vertices lie on one frame edge or two adjacent ones (a frame corner).
+def _leaves_frame(approx: np.ndarray, border: np.ndarray, w: int, h: int) -> bool:
+    """True when some, not all, vertices lie on one frame edge or two adjacent ones (a corner).
 
     A page that slips out of the picture leaves on one side or over one corner; a stripe of wood
     grain or tablecloth crosses the whole frame and touches opposite edges.
     """
+    if not border.any() or border.all():
+        return False
     pts = approx[border].astype(np.float32)
     mx, my = t.BORDER_MARGIN * w, t.BORDER_MARGIN * h
     left, right = bool((pts[:, 0] <= mx).any()), bool((pts[:, 0] >= w - 1 - mx).any())
@@ -139,20 +141,43 @@ def _one_side(approx: np.ndarray, border: np.ndarray, w: int, h: int) -> bool:
     return not (left and right) and not (top and bottom)
 
 
-def refine_corners(gray: np.ndarray, corners: np.ndarray, window: int) -> np.ndarray:
-    """Refine corners (full-size pixels) to sub-pixel accuracy on the full-size grey image."""
-    h, w = gray.shape[:2]
-    pts = corners.astype(np.float32).reshape(-1, 1, 2).copy()
-    half = max(2, window)
-    inside = (pts[:, 0, 0] > half + 1) & (pts[:, 0, 0] < w - half - 2) & \
-             (pts[:, 0, 1] > half + 1) & (pts[:, 0, 1] < h - half - 2)
-    if not inside.all():
-        return corners.astype(np.float32)
-    criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.05)
-    refined = cv2.cornerSubPix(gray, pts, (half, half), (-1, -1), criteria).reshape(-1, 2)
-    # cornerSubPix can wander onto text next to the corner; keep only small corrections.
-    moved = np.linalg.norm(refined - corners, axis=1)
-    return np.where((moved <= half)[:, None], refined, corners).astype(np.float32)
+def refine_corners(gray: np.ndarray, corners: np.ndarray, reach: int) -> np.ndarray:
+    """Refine four corners (TL, TR, BR, BL, full-size pixels) on the full-size grey image.
+
+    Each side is re-found where the grey level changes fastest across it, within reach pixels,
+    at 24 points; a robust line fit ignores points that land on text, and neighbouring lines are
+    intersected. Corners that move more than reach are kept as they were.
+    """
+    pts = corners.astype(np.float32).reshape(4, 2)
+    steps = np.linspace(0.12, 0.88, 24, dtype=np.float32)
+    offsets = np.arange(-reach, reach + 1, dtype=np.float32)
+    lines = []
+    for i in range(4):
+        a, b = pts[i], pts[(i + 1) % 4]
+        length = float(np.linalg.norm(b - a))
+        if length < 8:
+            return pts
+        direction = (b - a) / length
+        normal = np.array([-direction[1], direction[0]], np.float32)
+        base = a + (b - a) * steps[:, None]  # (24, 2)
+        grid = base[:, None, :] + offsets[None, :, None] * normal  # (24, 2*reach+1, 2)
+        profiles = cv2.remap(gray, grid[:, :, 0], grid[:, :, 1], cv2.INTER_LINEAR,
+                             borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
+        step = np.abs(np.diff(profiles, axis=1))
+        best = step.argmax(axis=1).astype(np.float32) + 0.5 - reach
+        found = base + best[:, None] * normal
+        vx, vy, x0, y0 = cv2.fitLine(found, cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
+        lines.append((np.array([x0, y0]), np.array([vx, vy])))
+    refined = np.empty_like(pts)
+    for i in range(4):
+        (p1, d1), (p2, d2) = lines[i - 1], lines[i]
+        matrix = np.array([d1, -d2]).T
+        if abs(np.linalg.det(matrix)) < 1e-6:
+            return pts
+        s_t = np.linalg.solve(matrix, p2 - p1)
+        refined[i] = p1 + s_t[0] * d1
+    moved = np.linalg.norm(refined - pts, axis=1)
+    return np.where((moved <= reach)[:, None], refined, pts).astype(np.float32)
 
 
 def measured_aspect(corners: np.ndarray, width: int, height: int) -> float:
@@ -166,9 +191,9 @@ def measured_aspect(corners: np.ndarray, width: int, height: int) -> float:
     c = np.asarray(corners, np.float64) - (width / 2.0, height / 2.0)
     tl, tr, br, bl = c
     m1, m2, m3, m4 = (np.array([p[0], p[1], 1.0]) for p in (tl, tr, bl, br))
-    side_w = (np.linalg.norm(tr - tl) + np.linalg.norm(br - bl)) / 2
-    side_h = (np.linalg.norm(bl - tl) + np.linalg.norm(br - tr)) / 2
-    simple = float(side_w / max(side_h, 1e-6))
+    side_w = float(np.linalg.norm(tr - tl) + np.linalg.norm(br - bl)) / 2
+    side_h = float(np.linalg.norm(bl - tl) + np.linalg.norm(br - tr)) / 2
+    simple = side_w / max(side_h, 1e-6)
     k2 = np.dot(np.cross(m1, m4), m3) / np.dot(np.cross(m2, m4), m3)
     k3 = np.dot(np.cross(m1, m4), m2) / np.dot(np.cross(m3, m4), m2)
     n2, n3 = k2 * m2 - m1, k3 * m3 - m1
@@ -188,7 +213,7 @@ def measured_aspect(corners: np.ndarray, width: int, height: int) -> float:
 def snap_aspect(aspect: float) -> float:
     """Snap width/height to the closest known document aspect (either orientation) when near."""
     long_short = max(aspect, 1 / aspect)
-    best = min(t.KNOWN_ASPECTS.values(), key=lambda known: abs(known - long_short))
+    best = float(min(t.KNOWN_ASPECTS.values(), key=lambda known: float(abs(known - long_short))))
     if abs(best - long_short) / best <= t.ASPECT_SNAP:
         long_short = best
     return long_short if aspect >= 1 else 1 / long_short
@@ -204,8 +229,8 @@ def rectify_document(image: np.ndarray, corners: np.ndarray | list[list[float]])
     h, w = image.shape[:2]
     aspect = snap_aspect(measured_aspect(pts, w, h))
     tl, tr, br, bl = pts
-    side_w = max(np.linalg.norm(tr - tl), np.linalg.norm(br - bl))
-    side_h = max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr))
+    side_w = float(max(np.linalg.norm(tr - tl), np.linalg.norm(br - bl)))
+    side_h = float(max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr)))
     # Keep the longer measured side's pixel count, derive the other from the aspect.
     if side_w / aspect >= side_h:
         out_w, out_h = round(side_w), round(side_w / aspect)

@@ -47,6 +47,7 @@ def downscale(gray: np.ndarray, width: int = t.ANALYSIS_WIDTH) -> tuple[np.ndarr
 
 
 # 1-D second-derivative kernels along x, y and the two diagonals (the Laplacian is x + y).
+# Filtered into int16 (exact for these kernels on 8-bit input), ~2x faster than float32.
 _SECOND_DERIVATIVES = (
     np.array([[1, -2, 1]], np.float32),
     np.array([[1], [-2], [1]], np.float32),
@@ -59,7 +60,7 @@ def directional_sharpness(roi: np.ndarray, mask: np.ndarray | None = None) -> fl
     """Variance of the second derivative in the direction where it is smallest."""
     worst = float("inf")
     for kernel in _SECOND_DERIVATIVES:
-        _, std = cv2.meanStdDev(cv2.filter2D(roi, cv2.CV_32F, kernel), mask=mask)
+        _, std = cv2.meanStdDev(cv2.filter2D(roi, cv2.CV_16S, kernel), mask=mask)
         worst = min(worst, float(std[0, 0]) ** 2)
     return worst
 
@@ -105,3 +106,10 @@ def region_stats(gray: np.ndarray, polygon: np.ndarray | None = None) -> RegionS
         contrast=float(std[0, 0]),
         glare_ratio=cv2.countNonZero(clipped) / max(area, 1),
     )
+
+
+def coarse_structure(gray: np.ndarray) -> float:
+    """Variance of the Laplacian on a thumbnail: shapes in the scene, with sensor noise averaged out."""
+    thumb, _ = downscale(gray, t.STRUCTURE_WIDTH)
+    _, std = cv2.meanStdDev(cv2.Laplacian(thumb, cv2.CV_32F))
+    return float(std[0, 0]) ** 2

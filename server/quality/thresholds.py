@@ -17,8 +17,9 @@ ANALYSIS_WIDTH = 640
 # document; defocus of >= 6 px or shake of >= 18 px at 720p stays under ~50. 110 is about the
 # geometric mean: a factor of ~2.5 of margin on either side.
 MIN_SHARPNESS = 110.0
-# Camera mode looks at a whole room, which has fewer fine edges than a page of text.
-MIN_SHARPNESS_CAMERA = 25.0
+# Camera mode looks at a whole room, which has fewer fine edges than a page of text: good room
+# views measure >= ~70, a defocused lens <= ~15.
+MIN_SHARPNESS_CAMERA = 30.0
 
 # --- exposure: mean grey level (0-255) ---
 # Paper under room light measures 120-230 in a good capture; a frame at a quarter of the light
@@ -46,10 +47,14 @@ OVEREXPOSED_CLIPPED_RATIO = 0.35
 FRAME_CLIPPED_RATIO = 0.1
 
 # --- covered lens (camera mode) ---
-# A finger or cap over the lens: near black, or a frame with almost no structure at all.
-BLOCKED_MAX_BRIGHTNESS = 18.0
-BLOCKED_MAX_CONTRAST = 7.0
-BLOCKED_MAX_SHARPNESS = 6.0
+# A cap or a hand in front of the lens: the picture is black (a dim room still measures >= 12), ...
+BLOCKED_MAX_BRIGHTNESS = 8.0
+# ... or it is flat, with no structure at all even at a coarse scale. "Structure" is the variance
+# of the Laplacian on a STRUCTURE_WIDTH-wide thumbnail, where sensor noise averages out (a finger
+# over the lens: <= 4.5) but a smeared lens still shows the room's shapes (>= 6).
+BLOCKED_MAX_CONTRAST = 10.0
+BLOCKED_MAX_STRUCTURE = 5.0
+STRUCTURE_WIDTH = 160
 
 # --- document outline ---
 # Canny's high threshold is 1.5x the grey standard deviation, kept within these bounds: below 30

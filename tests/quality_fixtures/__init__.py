@@ -5,6 +5,16 @@ certificate) with Chinese text, places them on desk-like backgrounds with perspe
 ImageNet-C-style corruptions, each labelled with the reason the analyser is expected to give.
 """
 
-from tests.quality_fixtures.dataset import CONDITIONS, Sample, generate_camera_samples, generate_samples
+from tests.quality_fixtures.dataset import (
+    CAMERA_CONDITIONS,
+    CONDITIONS,
+    Sample,
+    cached_samples,
+    generate_camera_samples,
+    generate_samples,
+)
 
-__all__ = ["CONDITIONS", "Sample", "generate_camera_samples", "generate_samples"]
+__all__ = [
+    "CAMERA_CONDITIONS", "CONDITIONS", "Sample", "cached_samples", "generate_camera_samples",
+    "generate_samples",
+]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import cv2
@@ -185,3 +186,9 @@ def generate_camera_samples(count: int, seed: int = 2026) -> Iterator[Sample]:
     names = list(CAMERA_CONDITIONS)
     for index in range(count):
         yield _camera_sample(index, seed, names[index % len(names)])
+
+
+@cache
+def cached_samples(count: int, seed: int = 2026) -> tuple[Sample, ...]:
+    """generate_samples, generated once per process: several test modules share one set."""
+    return tuple(generate_samples(count, seed))

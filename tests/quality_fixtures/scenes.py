@@ -67,41 +67,48 @@ def add_distractors(img: np.ndarray, rng: np.random.Generator) -> None:
             cv2.line(img, centre, end, colour, max(3, h // 80), cv2.LINE_AA)
 
 
+def _rotation(yaw: float, pitch: float, roll: float) -> np.ndarray:
+    cz, sz, cx, sx, cy, sy = np.cos(roll), np.sin(roll), np.cos(pitch), np.sin(pitch), np.cos(yaw), np.sin(yaw)
+    rz = np.array([[cz, -sz, 0], [sz, cz, 0], [0, 0, 1]])
+    rx = np.array([[1, 0, 0], [0, cx, -sx], [0, sx, cx]])
+    ry = np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]])
+    return ry @ rx @ rz
+
+
 def target_corners(
     doc_w: int, doc_h: int, w: int, h: int, coverage: float, rng: np.random.Generator,
     *, cut_off: bool = False,
 ) -> np.ndarray:
     """Where the document's corners (TL, TR, BR, BL) land in the frame.
 
-    Scale gives the requested share of the frame; the document is rotated up to 12 degrees and each
-    corner jittered to imitate perspective. Unless cut_off, it stays at least 4% inside the frame.
+    A physically consistent view: the flat document, turned up to 12 degrees in its plane and
+    tilted up to 18 degrees towards the camera, is projected by a pinhole camera with a 65-degree
+    horizontal field of view and its principal point at the centre (a typical webcam). Its size
+    gives about the requested share of the frame; unless cut_off it stays 4% inside the frame.
     """
-    aspect = doc_w / doc_h
-    area = coverage * w * h
-    dw, dh = np.sqrt(area * aspect), np.sqrt(area / aspect)
-    for _ in range(200):
-        angle = np.deg2rad(rng.uniform(-12, 12))
-        rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
-        base = np.array([[-dw / 2, -dh / 2], [dw / 2, -dh / 2], [dw / 2, dh / 2], [-dw / 2, dh / 2]])
-        jitter = rng.uniform(-0.06, 0.06, (4, 2)) * np.array([dw, dh])
-        pts = (base + jitter) @ rot.T
+    f = w / (2 * np.tan(np.deg2rad(65) / 2))
+    centre = np.array([w / 2, h / 2])
+    half = np.array([[-doc_w, -doc_h], [doc_w, -doc_h], [doc_w, doc_h], [-doc_w, doc_h]]) / 2
+    plane = np.hstack([half, np.zeros((4, 1))])
+    margin = np.array([w, h]) * 0.04
+    for attempt in range(300):
+        rot = _rotation(*np.deg2rad(rng.uniform(-18, 18, 2)), np.deg2rad(rng.uniform(-12, 12)))
+        depth = f * np.sqrt(doc_w * doc_h / (coverage * w * h))
+        target = rng.uniform([0.2 * w, 0.2 * h], [0.8 * w, 0.8 * h])
         if cut_off:
-            # Push the centre out so that part of the document leaves the frame on one side.
             side = int(rng.integers(0, 4))
-            out = rng.uniform(0.2, 0.45)
-            cx = [w / 2, w - dw * (0.5 - out), w / 2, dw * (0.5 - out)][side]
-            cy = [dh * (0.5 - out), h / 2, h - dh * (0.5 - out), h / 2][side]
-            return (pts + np.array([cx, cy])).astype(np.float32)
-        span = pts.max(axis=0) - pts.min(axis=0)
-        margin = np.array([w, h]) * 0.04
-        free = np.array([w, h]) - span - 2 * margin
-        if (free < 0).any():
-            coverage *= 0.95
-            area = coverage * w * h
-            dw, dh = np.sqrt(area * aspect), np.sqrt(area / aspect)
-            continue
-        offset = margin - pts.min(axis=0) + rng.uniform(0, 1, 2) * free
-        return (pts + offset).astype(np.float32)
+            target = np.array([[w / 2, 0.0], [w, h / 2], [w / 2, h], [0.0, h / 2]][side])
+            target += np.array([[0, 1], [-1, 0], [0, -1], [1, 0]][side]) * rng.uniform(0.05, 0.25) * \
+                np.sqrt(coverage * w * h)
+        shift = np.append((target - centre) * depth / f, depth)
+        points = plane @ rot.T + shift
+        pts = f * points[:, :2] / points[:, 2:3] + centre
+        if cut_off:
+            return pts.astype(np.float32)
+        if (pts.min(axis=0) >= margin).all() and (pts.max(axis=0) <= np.array([w, h]) - margin).all():
+            return pts.astype(np.float32)
+        if attempt % 20 == 19:
+            coverage *= 0.93  # too big to fit at this tilt: step back a little
     raise RuntimeError("could not place the document")
 
 
@@ -146,7 +153,7 @@ def sensor(frame: np.ndarray, rng: np.random.Generator, sigma: float, jpeg_quali
 
 def defocus_blur(frame: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Disk kernel of radius 0.45-0.9% of the width (6-12 px at 1280)."""
-    radius = max(2, int(round(frame.shape[1] * rng.uniform(0.0045, 0.009))))
+    radius = max(2, round(frame.shape[1] * rng.uniform(0.0045, 0.009)))
     kernel = np.zeros((2 * radius + 1, 2 * radius + 1), np.float32)
     cv2.circle(kernel, (radius, radius), radius, 1.0, -1, cv2.LINE_AA)
     return cv2.filter2D(frame, -1, kernel / kernel.sum())
@@ -154,7 +161,7 @@ def defocus_blur(frame: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 def motion_blur(frame: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """A straight shake of 1.4-3% of the width (18-38 px at 1280) at a random angle."""
-    length = max(5, int(round(frame.shape[1] * rng.uniform(0.014, 0.03))))
+    length = max(5, round(frame.shape[1] * rng.uniform(0.014, 0.03)))
     kernel = np.zeros((length, length), np.float32)
     kernel[length // 2, :] = 1.0
     rot = cv2.getRotationMatrix2D((length / 2 - 0.5, length / 2 - 0.5), rng.uniform(0, 180), 1.0)

@@ -1,0 +1,113 @@
+"""`jinglin quality`: JSON shape, unreadable files, exit codes, --rectify, argparse wiring."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from server.quality import cli
+from tests.quality_fixtures import generate_samples
+
+REASONS = {"blurry", "too_dark", "too_bright", "low_contrast", "glare", "no_document", "document_cut_off",
+           "document_too_small", "low_resolution", "camera_blocked", "unreadable_image"}
+
+
+@pytest.fixture(scope="module")
+def images(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("quality_cli")
+    out: dict[str, Path] = {}
+    for sample in generate_samples(2, seed=11):  # one good, one defocused
+        path = root / f"{sample.condition}.jpg"
+        cv2.imwrite(str(path), sample.image)
+        out[sample.condition] = path
+    data = out["good"].read_bytes()
+    (root / "truncated.jpg").write_bytes(data[: len(data) // 2])
+    (root / "empty.png").write_bytes(b"")
+    (root / "notes.txt").write_text("not an image", encoding="utf-8")
+    out.update(truncated=root / "truncated.jpg", empty=root / "empty.png", text=root / "notes.txt",
+               missing=root / "missing.jpg")
+    return out
+
+
+def _json_lines(capsys: pytest.CaptureFixture[str]) -> list[dict]:
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+
+
+def test_json_shape_and_exit_code(images: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["quality", "--json", str(images["good"])]) == 0
+    [line] = _json_lines(capsys)
+    assert set(line) == {"path", "ok", "reasons", "metrics", "ms"}
+    assert set(line["metrics"]) == {"sharpness", "brightness", "contrast", "glare_ratio", "document"}
+    assert set(line["metrics"]["document"]) == {"found", "coverage", "corners"}
+    assert line["ok"] is True and line["reasons"] == []
+    assert len(line["metrics"]["document"]["corners"]) == 4
+    assert line["ms"] > 0
+
+
+def test_not_ok_and_unreadable(images: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    names = ["defocus", "truncated", "empty", "text", "missing"]
+    assert cli.main(["quality", "--json", *(str(images[n]) for n in names)]) == 1
+    lines = _json_lines(capsys)
+    assert [line["path"] for line in lines] == [str(images[n]) for n in names]
+    assert "blurry" in lines[0]["reasons"]
+    for line in lines[1:]:
+        assert line["ok"] is False and line["reasons"] == ["unreadable_image"]
+    assert all(set(line["reasons"]) <= REASONS for line in lines)
+
+
+def test_readable_output(images: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["quality", str(images["good"]), str(images["defocus"])]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("OK") and out[1].startswith("FAIL") and "请拿稳" in out[1]
+
+
+def test_camera_mode(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "black.png"
+    cv2.imwrite(str(path), np.zeros((720, 1280, 3), np.uint8))
+    assert cli.main(["quality", "--mode", "camera", "--json", str(path)]) == 1
+    assert _json_lines(capsys)[0]["reasons"] == ["camera_blocked"]
+
+
+def test_rectify_writes_ok_documents(images: dict[str, Path], tmp_path: Path,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "rectified"
+    cli.main(["quality", "--rectify", str(target), str(images["good"]), str(images["defocus"])])
+    capsys.readouterr()
+    written = sorted(p.name for p in target.iterdir())
+    assert written == [cli.rectified_name(1, str(images["good"]))]
+    assert cv2.imread(str(target / written[0])) is not None
+
+
+def test_usage_errors(tmp_path: Path, images: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["quality"]) == 2
+    assert cli.main(["quality", "--mode", "selfie", str(images["good"])]) == 2
+    afile = tmp_path / "file"
+    afile.write_text("x", encoding="utf-8")
+    assert cli.main(["quality", "--rectify", str(afile), str(images["good"])]) == 2
+    capsys.readouterr()
+
+
+def test_register_on_a_foreign_parser(images: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    parser = argparse.ArgumentParser(prog="jinglin")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("other")
+    cli.register(sub)
+    args = parser.parse_args(["quality", "--json", str(images["good"])])
+    assert args.handler(args) == 0
+    assert _json_lines(capsys)[0]["ok"] is True
+
+
+def test_runs_as_a_program(images: dict[str, Path]) -> None:
+    code = "import sys; from server.quality.cli import main; sys.exit(main(sys.argv[1:]))"
+    proc = subprocess.run([sys.executable, "-c", code, "quality", "--json", str(images["text"])],
+                          capture_output=True, text=True, timeout=60, cwd=Path(__file__).parents[1])
+    assert proc.returncode == 1
+    assert json.loads(proc.stdout)["reasons"] == ["unreadable_image"]
+    assert "Traceback" not in proc.stderr

@@ -1,0 +1,68 @@
+"""Outline finding, corner accuracy and rectification on synthetic perspective views."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from server.quality import analyse_document, rectify_document
+from server.quality.document import measured_aspect, order_corners, snap_aspect
+from server.quality.thresholds import KNOWN_ASPECTS
+from tests.quality_fixtures import cached_samples
+from tests.test_quality_dataset import TEST_SET_SIZE
+
+
+def _good() -> list:
+    return [s for s in cached_samples(TEST_SET_SIZE) if s.condition == "good"][:40]
+
+
+def test_corners_match_ground_truth() -> None:
+    errors = []
+    for sample in _good():
+        result = analyse_document(sample.image)
+        assert result.metrics.document.found, sample.name
+        found = np.asarray(result.metrics.document.corners)
+        errors.append(float(np.linalg.norm(found - order_corners(sample.corners), axis=1).max()))
+    errors_arr = np.asarray(errors)
+    print(f"corner error px: median {np.median(errors_arr):.2f}, p90 {np.percentile(errors_arr, 90):.2f}")
+    assert np.median(errors_arr) < 1.5
+    assert np.mean(errors_arr <= 3.0) >= 0.9
+
+
+def test_rectified_aspect_matches_document() -> None:
+    for sample in _good()[:20]:
+        result = analyse_document(sample.image)
+        out = rectify_document(sample.image, result.metrics.document.corners)
+        aspect = max(out.shape[1] / out.shape[0], out.shape[0] / out.shape[1])
+        assert aspect == pytest.approx(sample.aspect, rel=0.03), sample.name
+
+
+def test_rectify_recovers_a_known_card() -> None:
+    """A card warped by a known perspective comes back with ID-1 proportions and its content."""
+    card = np.zeros((540, 856, 3), np.uint8)
+    card[:] = 220
+    card[100:200, 100:400] = 30  # a dark block at a known place
+    import cv2
+
+    src = np.array([[0, 0], [856, 0], [856, 540], [0, 540]], np.float32)
+    dst = np.array([[300, 150], [900, 190], [880, 560], [280, 520]], np.float32)
+    frame = cv2.warpPerspective(card, cv2.getPerspectiveTransform(src, dst), (1280, 720))
+    out = rectify_document(frame, dst)
+    assert out.shape[1] / out.shape[0] == pytest.approx(KNOWN_ASPECTS["id_card"], rel=0.01)
+    scale = out.shape[1] / 856
+    block = out[int(110 * scale):int(190 * scale), int(110 * scale):int(390 * scale)]
+    assert block.mean() < 60
+
+
+def test_order_corners_from_any_order() -> None:
+    pts = np.array([[10, 10], [100, 12], [98, 80], [12, 78]], np.float32)
+    shuffled = pts[[2, 0, 3, 1]]
+    assert np.array_equal(order_corners(shuffled), pts)
+
+
+def test_measured_aspect_frontal_and_snap() -> None:
+    frontal = np.array([[100, 100], [417, 100], [417, 300], [100, 300]], np.float32)
+    assert measured_aspect(frontal, 640, 480) == pytest.approx(317 / 200, rel=1e-3)
+    assert snap_aspect(1.56) == pytest.approx(KNOWN_ASPECTS["id_card"])
+    assert snap_aspect(1 / 1.40) == pytest.approx(1 / KNOWN_ASPECTS["iso_page"])
+    assert snap_aspect(1.25) == pytest.approx(1.25)  # no known aspect near: keep the measured one
