@@ -1,0 +1,1 @@
+"""The versioned WebSocket message protocol (docs/protocol.md)."""

@@ -1,0 +1,247 @@
+"""Schemas of every WebSocket message, client to server and server to client (protocol v1).
+
+Every frame is one JSON object with a `type`. A client request may carry an `id`; the server
+answers it with `ok` or `error` carrying `ref` = that id. docs/protocol.md is generated from the
+same facts by hand and must be kept true: acceptance tests implement clients from it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+PROTOCOL_VERSION = 1
+MAX_MESSAGE_BYTES = 64 * 1024
+
+RequestId = Annotated[int | str, Field(description="client's request id, echoed as `ref`")]
+Id = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class _In(BaseModel):
+    # Unknown fields are refused so that a typo is an error, not a silent no-op.
+    model_config = ConfigDict(extra="forbid")
+
+    id: RequestId | None = None
+
+
+# ---- client → server ---------------------------------------------------------------------
+
+
+class Hello(_In):
+    """First message of every connection."""
+
+    type: Literal["hello"]
+    v: int
+    resume: str | None = Field(default=None, max_length=128)
+
+
+class Ping(_In):
+    """Application-level keep-alive; answered with `pong`."""
+
+    type: Literal["ping"]
+
+
+class Join(_In):
+    """Kiosk: put the resident in line for a matter."""
+
+    type: Literal["join"]
+    matter_id: Id
+    mode: Literal["handle", "consult"]
+    priority: Literal["normal", "elderly", "disabled", "appointment"] = "normal"
+
+
+class Cancel(_In):
+    """Kiosk: leave the queue."""
+
+    type: Literal["cancel"]
+
+
+class Rate(_In):
+    """Kiosk: the resident's 好差评 after the call (5 = 非常满意 … 1 = 非常不满意)."""
+
+    type: Literal["rate"]
+    session_id: Id
+    score: int = Field(ge=1, le=5)
+    comment: str = Field(default="", max_length=500)
+
+
+class SetStatus(_In):
+    """Caseworker: available, on a break (with reason) or offline."""
+
+    type: Literal["set_status"]
+    status: Literal["available", "break", "offline"]
+    reason: str = Field(default="", max_length=40)
+
+
+class Accept(_In):
+    """Caseworker: take the offered ticket (fence from the offer)."""
+
+    type: Literal["accept"]
+    ticket_id: Id
+    fence: int = Field(ge=0)
+
+
+class Reject(_In):
+    """Caseworker: decline the offered ticket; it keeps its place."""
+
+    type: Literal["reject"]
+    ticket_id: Id
+    fence: int = Field(ge=0)
+
+
+Outcome = Literal["accepted", "completed", "answered", "incomplete"]
+
+
+class EndCall(_In):
+    """Caseworker: record the outcome and end the call; wrap-up follows."""
+
+    type: Literal["end_call"]
+    ticket_id: Id
+    outcome: Outcome
+    case_number: str = Field(default="", max_length=40)
+    notes: str = Field(default="", max_length=2000)
+    missing: list[Annotated[str, Field(max_length=120)]] = Field(default_factory=list, max_length=30)
+
+
+class Transfer(_In):
+    """Caseworker: 转办 — send the ticket to the front of another skill's queue."""
+
+    type: Literal["transfer"]
+    ticket_id: Id
+    skill: Id
+    note: str = Field(default="", max_length=500)
+
+
+class FinishWrapUp(_In):
+    """Caseworker: end wrap-up early."""
+
+    type: Literal["finish_wrap_up"]
+
+
+class SdpPayload(BaseModel):
+    """An SDP offer or answer as RTCSessionDescription gives it."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["offer", "answer"]
+    sdp: str = Field(max_length=48 * 1024)
+
+
+class CandidatePayload(BaseModel):
+    """A trickled ICE candidate as RTCIceCandidate.toJSON() gives it (null candidate = end)."""
+
+    model_config = ConfigDict(extra="allow")
+    candidate: str = Field(default="", max_length=1024)
+    sdpMid: str | None = Field(default=None, max_length=64)
+    sdpMLineIndex: int | None = None
+
+
+class SignalData(BaseModel):
+    """What one peer tells the other: a description or a candidate."""
+
+    model_config = ConfigDict(extra="forbid")
+    description: SdpPayload | None = None
+    candidate: CandidatePayload | None = None
+
+
+class Signal(_In):
+    """Either party of a call: relay SDP/ICE to the other member only."""
+
+    type: Literal["signal"]
+    call_id: Id
+    data: SignalData
+
+
+ClientMessage = Annotated[
+    Hello | Ping | Join | Cancel | Rate | SetStatus | Accept | Reject | EndCall | Transfer | FinishWrapUp | Signal,
+    Field(discriminator="type"),
+]
+CLIENT_MESSAGE = TypeAdapter(ClientMessage)
+
+KIOSK_TYPES = frozenset({"ping", "join", "cancel", "rate", "signal"})
+CASEWORKER_TYPES = frozenset({"ping", "set_status", "accept", "reject", "end_call", "transfer", "finish_wrap_up",
+                              "signal"})
+SUPERVISOR_TYPES = frozenset({"ping"})
+ALLOWED_TYPES: dict[str, frozenset[str]] = {
+    "kiosk": KIOSK_TYPES,
+    "caseworker": CASEWORKER_TYPES,
+    "supervisor": SUPERVISOR_TYPES,
+    "admin": SUPERVISOR_TYPES,
+}
+
+
+# ---- server → client ---------------------------------------------------------------------
+
+
+class IceServer(BaseModel):
+    """One entry of RTCConfiguration.iceServers."""
+
+    urls: list[str]
+    username: str | None = None
+    credential: str | None = None
+
+
+class TicketView(BaseModel):
+    """A kiosk's place in line."""
+
+    session_id: str
+    number: str
+    matter_id: str
+    matter_name: str
+    state: str
+    position: int | None = None
+    est_wait_s: float | None = None
+
+
+class AgentView(BaseModel):
+    """A caseworker's queue state."""
+
+    state: str
+    reason: str | None = None
+    ticket_id: str | None = None
+    since: float | None = None
+    wrap_up_until: float | None = None
+
+
+class OfferView(BaseModel):
+    """A ticket offered to a caseworker."""
+
+    ticket_id: str
+    fence: int
+    matter_id: str
+    matter_name: str
+    site: str
+    street: str
+    priority: str
+    waited_s: float
+    expires_in_s: float
+
+
+class MaterialView(BaseModel):
+    """A material of the call's matter (for the caseworker's checklist)."""
+
+    name: str
+    capture: bool
+    document_type: str
+
+
+class CallView(BaseModel):
+    """A live call. The caseworker is the `offerer` (creates the SDP offer); the kiosk answers."""
+
+    call_id: str
+    session_id: str
+    role: Literal["offerer", "answerer"]
+    matter_id: str
+    matter_name: str
+    ticket_number: str
+    peer_online: bool
+    fence: int
+    materials: list[MaterialView] = Field(default_factory=list)
+
+
+def out(type_: str, **fields: Any) -> dict[str, Any]:
+    """A server message as a plain dict, with models dumped to JSON-ready values."""
+    message: dict[str, Any] = {"type": type_}
+    for key, value in fields.items():
+        message[key] = value.model_dump(mode="json") if isinstance(value, BaseModel) else value
+    return message
