@@ -17,6 +17,8 @@ from server.routes import ROUTES
 from server.routing import add_routes
 from server.security_headers import security_headers
 from server.settings import Settings
+from server.views.pages import setup_pages
+from server.views.ws import signaling_context
 
 # Requests bigger than this are refused before a handler reads them; uploads set their own limit.
 MAX_REQUEST_BYTES = 16 * 1024 * 1024
@@ -44,5 +46,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(resources.redis_connection)
     app.cleanup_ctx.append(catalog_context)
     app.cleanup_ctx.append(queue_context)
+    app.cleanup_ctx.append(signaling_context)
     add_routes(app, ROUTES)
+    setup_pages(app)
     return app

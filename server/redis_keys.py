@@ -10,3 +10,16 @@ PREFIX = "jl:"
 def ticket_counter(day: date) -> str:
     """Daily counter behind the ticket numbers residents see."""
     return f"{PREFIX}ticketno:{day:%Y%m%d}"
+
+# Pub/sub channel carrying messages for WebSocket clients, whichever process holds them.
+WS_CHANNEL = f"{PREFIX}ws"
+
+
+def presence(principal_key: str) -> str:
+    """Sorted set of a principal's live connections (member: connection id, score: expiry)."""
+    return f"{PREFIX}presence:{principal_key}"
+
+
+def resume_token(token: str) -> str:
+    """A resume token of a connection, mapping to its principal."""
+    return f"{PREFIX}resume:{token}"

@@ -6,9 +6,13 @@ from matters_catalog.schema import Matter
 from server.api_models import HealthOut, KioskSessionOut, LoginOut, MeOut, OkOut
 from server.openapi import openapi
 from server.routing import Param, Route
-from server.views import auth, health, matters
+from server.views import auth, health, matters, pages, ws
 
 ROUTES: list[Route] = [
+    Route("GET", "/", pages.index_page, "Start page linking the apps", "pages", response_content_type="text/html"),
+    Route("GET", "/kiosk", pages.kiosk_page, "The resident's kiosk app; ?token= signs a kiosk in", "pages",
+          params=(Param("token", description="device token from `jinglin kiosk add` / `jinglin demo --json`"),),
+          response_content_type="text/html"),
     Route("GET", "/healthz", health.healthz, "Readiness of the server, database and Redis", "operations",
           response=HealthOut, errors=(503,)),
     Route("GET", "/metrics", health.metrics, "Prometheus metrics", "operations",
@@ -34,6 +38,8 @@ ROUTES: list[Route] = [
     Route("GET", "/api/v1/matters/{matter_id}", matters.get_matter, "One matter with its materials", "catalog",
           params=(Param("matter_id", location="path", description="the matter's stable id"),),
           response=Matter, errors=(404,)),
+    Route("GET", "/api/v1/ws", ws.websocket, "WebSocket of the signaling protocol (docs/protocol.md)", "signaling",
+          roles=("kiosk", "caseworker", "supervisor", "admin"), success_status=101, errors=(401, 403)),
     Route("GET", "/api/v1/departments", matters.list_departments, "Departments with active matters",
           "catalog", response=matters.DepartmentsOut),
 ]

@@ -1,0 +1,1 @@
+"""WebSocket signaling: connections, fan-out between processes, queue events to clients."""

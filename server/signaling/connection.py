@@ -1,0 +1,74 @@
+"""One client's WebSocket: its principal, its outgoing messages, its limits."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from server.auth.principal import Principal
+from server.signaling.rate_limit import TokenBucket
+
+log = logging.getLogger(__name__)
+
+MESSAGES_PER_SECOND = 20.0
+BURST = 60.0
+# A connection that keeps flooding after being told is closed.
+MAX_REFUSED = 200
+CLOSE_FLOOD = 4429
+CLOSE_SETUP = 4400
+CLOSE_REVOKED = 4401
+
+
+def principal_key(principal: Principal) -> str:
+    """The address messages for this principal are sent to: kiosk:ID or caseworker:ID etc."""
+    if principal.role == "kiosk":
+        return f"kiosk:{principal.kiosk_id}"
+    return f"{principal.role}:{principal.user_id}"
+
+
+@dataclass(eq=False)
+class Connection:
+    """A live WebSocket of a signed-in principal."""
+
+    ws: web.WebSocketResponse
+    principal: Principal
+    id: str = field(default_factory=lambda: secrets.token_hex(8))
+    bucket: TokenBucket = field(default_factory=lambda: TokenBucket(MESSAGES_PER_SECOND, BURST))
+    refused: int = 0
+    # Per-connection facts filled after hello: the caseworker's street and skills, the kiosk's ticket.
+    street_id: int | None = None
+    skills: list[str] = field(default_factory=list)
+    ticket_id: str | None = None
+    last_ticket_view: dict[str, Any] | None = None
+    # Calls this connection may signal in, with the other member's address.
+    call_peers: dict[str, str] = field(default_factory=dict)
+    _send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    @property
+    def key(self) -> str:
+        """The principal's address."""
+        return principal_key(self.principal)
+
+    async def send(self, message: dict[str, Any]) -> None:
+        """Send one message; a closed socket is ignored (its handler is already cleaning up)."""
+        if self.ws.closed:
+            return
+        data = json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+        async with self._send_lock:
+            try:
+                await self.ws.send_str(data)
+            except (ConnectionResetError, RuntimeError) as exc:
+                log.debug("send to closed websocket", extra={"error": type(exc).__name__})
+
+    async def error(self, code: str, message: str, ref: Any = None) -> None:
+        """Send an error (with `ref` when answering a request)."""
+        payload: dict[str, Any] = {"type": "error", "code": code, "message": message}
+        if ref is not None:
+            payload["ref"] = ref
+        await self.send(payload)

@@ -1,0 +1,41 @@
+"""Which principals have a live connection, across every server process.
+
+Each connection is a member of its principal's sorted set, scored by an expiry that heartbeats push
+forward; a process that dies simply stops refreshing, so its connections age out on their own.
+"""
+
+from __future__ import annotations
+
+import time
+
+import redis.asyncio as aioredis
+
+from server import redis_keys
+
+# A connection counts as present this long after its last heartbeat.
+PRESENCE_TTL_S = 45.0
+
+
+class Presence:
+    """Connection registry in Redis."""
+
+    def __init__(self, redis: aioredis.Redis) -> None:
+        self.redis = redis
+
+    async def touch(self, principal_key: str, connection_id: str) -> None:
+        """Mark a connection alive (on connect and every heartbeat)."""
+        key = redis_keys.presence(principal_key)
+        now = time.time()
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.zadd(key, {connection_id: now + PRESENCE_TTL_S})
+            pipe.zremrangebyscore(key, "-inf", now)
+            pipe.expire(key, int(PRESENCE_TTL_S * 2))
+            await pipe.execute()
+
+    async def leave(self, principal_key: str, connection_id: str) -> None:
+        """Remove a closed connection."""
+        await self.redis.zrem(redis_keys.presence(principal_key), connection_id)
+
+    async def is_present(self, principal_key: str) -> bool:
+        """True when the principal has at least one live connection anywhere."""
+        return bool(await self.redis.zcount(redis_keys.presence(principal_key), time.time(), "+inf"))

@@ -1,0 +1,393 @@
+"""What each client message does, and what happens when a connection comes and goes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from redis.exceptions import RedisError
+from session_queue import QueueError
+from sqlalchemy.exc import SQLAlchemyError
+
+from server import redis_keys
+from server.catalog_service import CatalogService
+from server.db.models import Centre, FollowUp, Kiosk, Rating, ServiceSession, Site, Street, User
+from server.db.types import utcnow
+from server.protocol import messages as m
+from server.queue_service import QueueService
+from server.settings import Settings
+from server.signaling.connection import Connection
+from server.signaling.hub import Hub
+from server.signaling.ice import ice_servers
+
+log = logging.getLogger(__name__)
+
+RESUME_TTL_S = 600
+HEARTBEAT_S = 20.0
+OPEN_TICKET_STATES = ("waiting", "offered", "in_call", "wrap_up", "requeued")
+OUTCOME_LABELS = {"accepted": "受理", "completed": "办结", "answered": "咨询已答复", "incomplete": "材料不全"}
+
+
+class SignalingError(Exception):
+    """A refused client message: `code` and a Chinese message go back to the client."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def next_working_day(start: datetime) -> datetime:
+    """The same time on the next Monday-to-Friday day (follow-ups are due within one working day)."""
+    due = start + timedelta(days=1)
+    while due.weekday() >= 5:
+        due += timedelta(days=1)
+    return due
+
+
+class SignalingService:
+    """Client message handlers over the hub, the queue service and the database."""
+
+    def __init__(self, settings: Settings, hub: Hub, queue: QueueService, catalog: CatalogService) -> None:
+        self.settings = settings
+        self.hub = hub
+        self.queue_service = queue
+        self.queue = queue.queue
+        self.sessions = queue.sessions
+        self.catalog = catalog
+        self._gone_timers: dict[str, asyncio.Task[None]] = {}
+
+    # -- connection lifecycle ---------------------------------------------------------------
+
+    async def welcome(self, connection: Connection, resume: str | None) -> dict[str, Any]:
+        """Register the connection and build its `welcome` with the whole current state."""
+        principal = connection.principal
+        resumed = False
+        if resume:
+            owner = await self.hub.redis.get(redis_keys.resume_token(resume))
+            owner_key = owner.decode() if isinstance(owner, bytes) else owner
+            resumed = owner_key == connection.key
+        token = secrets.token_urlsafe(24)
+        await self.hub.redis.set(redis_keys.resume_token(token), connection.key, ex=RESUME_TTL_S)
+        timer = self._gone_timers.pop(connection.key, None)
+        if timer is not None:
+            timer.cancel()
+        self.hub.add(connection)
+        await self.hub.presence.touch(connection.key, connection.id)
+        base: dict[str, Any] = {"v": m.PROTOCOL_VERSION, "role": principal.role, "resume_token": token,
+                                "resumed": resumed, "heartbeat_s": HEARTBEAT_S,
+                                "ice_servers": [s.model_dump(exclude_none=True)
+                                                for s in ice_servers(self.settings, principal.actor)]}
+        if principal.role == "kiosk":
+            base.update(await self._kiosk_welcome(connection))
+        elif principal.role == "caseworker":
+            base.update(await self._caseworker_welcome(connection))
+        else:
+            base["state"] = {}
+        return m.out("welcome", **base)
+
+    async def _kiosk_welcome(self, connection: Connection) -> dict[str, Any]:
+        kiosk_id = connection.principal.kiosk_id
+        assert kiosk_id is not None
+        async with self.sessions() as session:
+            kiosk = await session.get(Kiosk, kiosk_id)
+            site = await session.get(Site, kiosk.site_id) if kiosk else None
+            street = await session.get(Street, site.street_id) if site else None
+            if kiosk is not None:
+                kiosk.last_seen_at = utcnow()
+                await session.commit()
+        ticket = await self.queue_service.open_ticket_of_kiosk(kiosk_id)
+        state: dict[str, Any] = {"ticket": None, "call": None}
+        if ticket is not None:
+            self.hub.watch_ticket(connection, ticket.session_id)
+            live = await self.queue.ticket(ticket.session_id)
+            if live is not None and live.kiosk_gone:
+                await self.queue_service.call(lambda: self.queue.kiosk_reconnected(ticket.session_id))
+            view = await self.hub.views.ticket(ticket.session_id)
+            if view is not None:
+                state["ticket"] = view.model_dump(mode="json")
+                connection.last_ticket_view = state["ticket"]
+            if live is not None and live.state == "in_call" and live.caseworker_id:
+                peer = f"caseworker:{live.caseworker_id}"
+                connection.call_peers[ticket.session_id] = peer
+                call = await self.hub.views.call(ticket.session_id, "answerer",
+                                                 peer_online=await self.hub.presence.is_present(peer))
+                state["call"] = call.model_dump(mode="json") if call else None
+                await self.hub.send_to([peer], m.out("peer", call_id=ticket.session_id, online=True))
+        kiosk_info = {"id": kiosk_id, "site": site.name if site else "", "street": street.name if street else ""}
+        return {"kiosk": kiosk_info, "state": state}
+
+    async def _caseworker_welcome(self, connection: Connection) -> dict[str, Any]:
+        user_id = connection.principal.user_id
+        assert user_id is not None
+        async with self.sessions() as session:
+            user = await session.get(User, user_id)
+            centre = await session.get(Centre, user.centre_id) if user and user.centre_id else None
+            assert user is not None
+            connection.skills = [s.skill for s in user.skills]
+            connection.street_id = centre.street_id if centre else None
+            user_info = {"id": user.id, "username": user.username, "display_name": user.display_name,
+                         "centre_id": user.centre_id, "skills": connection.skills}
+        agent = await self.hub.views.agent(user_id)
+        state: dict[str, Any] = {"agent": agent.model_dump(mode="json"), "offer": None, "call": None}
+        if agent.state == "offered" and agent.ticket_id:
+            offer = await self.hub.views.offer(agent.ticket_id)
+            state["offer"] = offer.model_dump(mode="json") if offer else None
+        if agent.state == "in_call" and agent.ticket_id:
+            live = await self.queue.ticket(agent.ticket_id)
+            if live is not None:
+                peer = f"kiosk:{live.kiosk_id}"
+                connection.call_peers[agent.ticket_id] = peer
+                call = await self.hub.views.call(agent.ticket_id, "offerer",
+                                                 peer_online=await self.hub.presence.is_present(peer))
+                state["call"] = call.model_dump(mode="json") if call else None
+                await self.hub.send_to([peer], m.out("peer", call_id=agent.ticket_id, online=True))
+        return {"user": user_info, "state": state}
+
+    async def heartbeat(self, connection: Connection) -> None:
+        """Keep the connection's presence fresh (called every heartbeat interval)."""
+        await self.hub.presence.touch(connection.key, connection.id)
+        if connection.principal.role == "kiosk":
+            async with self.sessions() as session, session.begin():
+                kiosk = await session.get(Kiosk, connection.principal.kiosk_id)
+                if kiosk is not None:
+                    kiosk.last_seen_at = utcnow()
+
+    async def closed(self, connection: Connection) -> None:
+        """A connection ended: if it was the principal's last, apply the drop rules."""
+        self.hub.remove(connection)
+        await self.hub.presence.leave(connection.key, connection.id)
+        if await self.hub.presence.is_present(connection.key):
+            return
+        principal = connection.principal
+        if principal.role == "kiosk":
+            await self._kiosk_gone(connection)
+        elif principal.role == "caseworker":
+            await self._caseworker_gone(connection)
+
+    async def _kiosk_gone(self, connection: Connection) -> None:
+        async with self.sessions() as session, session.begin():
+            kiosk = await session.get(Kiosk, connection.principal.kiosk_id)
+            if kiosk is not None:
+                kiosk.last_seen_at = utcnow()
+        if connection.ticket_id is None:
+            return
+        live = await self.queue.ticket(connection.ticket_id)
+        if live is None:
+            return
+        if live.state in ("waiting", "offered"):
+            await self.queue_service.call(lambda: self.queue.kiosk_disconnected(live.id))
+        elif live.state == "in_call" and live.caseworker_id:
+            await self.hub.send_to([f"caseworker:{live.caseworker_id}"], m.out("peer", call_id=live.id, online=False))
+            self._later(connection.key, lambda: self._end_abandoned_call(connection.key, live.id))
+
+    async def _caseworker_gone(self, connection: Connection) -> None:
+        user_id = connection.principal.user_id
+        status = await self.queue.caseworker(str(user_id))
+        if status is None or status.state == "offline":
+            return
+        if status.state == "offered":
+            # Nobody should wait on an offer to a person whose screen is gone.
+            await self.queue_service.call(lambda: self.queue.caseworker_disconnected(str(user_id)))
+            return
+        if status.state == "in_call" and status.ticket_id:
+            live = await self.queue.ticket(status.ticket_id)
+            if live is not None:
+                await self.hub.send_to([f"kiosk:{live.kiosk_id}"], m.out("peer", call_id=live.id, online=False))
+        self._later(connection.key, lambda: self._caseworker_really_gone(connection.key, str(user_id)))
+
+    def _later(self, key: str, rule: Callable[[], Awaitable[None]]) -> None:
+        """Run a drop rule after the reconnect window unless the principal comes back first."""
+        async def wait_then_run() -> None:
+            await asyncio.sleep(self.settings.call_reconnect_s)
+            if not await self.hub.presence.is_present(key):
+                try:
+                    await rule()
+                except (QueueError, RedisError, OSError, SQLAlchemyError) as exc:
+                    log.warning("drop rule failed", extra={"principal": key, "error": type(exc).__name__})
+
+        previous = self._gone_timers.pop(key, None)
+        if previous is not None:
+            previous.cancel()
+        task = asyncio.create_task(wait_then_run(), name=f"gone:{key}")
+        self._gone_timers[key] = task
+        task.add_done_callback(lambda t: self._gone_timers.pop(key, None) if self._gone_timers.get(key) is t else None)
+
+    async def _end_abandoned_call(self, kiosk_key: str, ticket_id: str) -> None:
+        live = await self.queue.ticket(ticket_id)
+        if live is None or live.state != "in_call" or not live.caseworker_id:
+            return
+        cw = live.caseworker_id
+        await self.queue_service.call(lambda: self.queue.end_call(cw, ticket_id, live.fence, outcome="abandoned"))
+        async with self.sessions() as session, session.begin():
+            row = await session.get(ServiceSession, ticket_id)
+            if row is not None:
+                row.outcome = "abandoned"
+        log.info("call ended: kiosk gone", extra={"session_id": ticket_id})
+
+    async def _caseworker_really_gone(self, key: str, caseworker_id: str) -> None:
+        await self.queue_service.call(lambda: self.queue.caseworker_disconnected(caseworker_id))
+        log.info("caseworker gone; held ticket requeued", extra={"caseworker_id": caseworker_id})
+
+    async def shutdown(self) -> None:
+        """Cancel pending drop timers (another process or a restart applies the rules again)."""
+        for task in list(self._gone_timers.values()):
+            task.cancel()
+
+    # -- client messages --------------------------------------------------------------------
+
+    async def handle(self, connection: Connection, message: Any) -> dict[str, Any] | None:
+        """Carry out one validated message; return an extra reply, or None. Raises SignalingError."""
+        handler = getattr(self, f"_on_{message.type}")
+        try:
+            result: dict[str, Any] | None = await handler(connection, message)
+            return result
+        except QueueError as exc:
+            raise SignalingError(exc.code, exc.message or exc.code) from None
+
+    async def _on_ping(self, connection: Connection, message: m.Ping) -> dict[str, Any]:
+        await self.heartbeat(connection)
+        return m.out("pong", ts=utcnow().timestamp())
+
+    async def _on_join(self, connection: Connection, message: m.Join) -> None:
+        matter = (await self.catalog.current()).by_id(message.matter_id)
+        if matter is None:
+            raise SignalingError("unknown_matter", "没有这个事项")
+        if matter.mode != "both" and matter.mode != message.mode:
+            raise SignalingError("bad_mode", "该事项不支持这种方式")
+        kiosk_id = connection.principal.kiosk_id
+        assert kiosk_id is not None
+        ticket = await self.queue_service.join(kiosk_id, matter.id, matter.skill, message.mode, message.priority)
+        for local in list(self.hub.local.get(connection.key, ())):
+            self.hub.watch_ticket(local, ticket.session_id)
+        await self.hub._send_ticket(connection.key, ticket.session_id)
+
+    async def _on_cancel(self, connection: Connection, message: m.Cancel) -> None:
+        kiosk_id = connection.principal.kiosk_id
+        assert kiosk_id is not None
+        ticket = await self.queue_service.open_ticket_of_kiosk(kiosk_id)
+        if ticket is None:
+            raise SignalingError("no_ticket", "当前没有排队号")
+        await self.queue_service.call(lambda: self.queue.cancel(ticket.session_id))
+
+    async def _on_signal(self, connection: Connection, message: m.Signal) -> None:
+        peer = connection.call_peers.get(message.call_id) or await self._call_peer(connection, message.call_id)
+        if peer is None:
+            raise SignalingError("not_in_call", "不在这个通话中")
+        sender = "kiosk" if connection.principal.role == "kiosk" else "caseworker"
+        await self.hub.send_to([peer], m.out("signal", call_id=message.call_id, **{"from": sender},
+                                             data=message.data.model_dump(exclude_none=True)))
+
+    async def _call_peer(self, connection: Connection, call_id: str) -> str | None:
+        """The other member of a live call this connection belongs to (checked against the queue)."""
+        live = await self.queue.ticket(call_id)
+        if live is None or live.state != "in_call" or not live.caseworker_id:
+            return None
+        principal = connection.principal
+        if principal.role == "kiosk" and live.kiosk_id == str(principal.kiosk_id):
+            peer = f"caseworker:{live.caseworker_id}"
+        elif principal.role == "caseworker" and live.caseworker_id == str(principal.user_id):
+            peer = f"kiosk:{live.kiosk_id}"
+        else:
+            return None
+        connection.call_peers[call_id] = peer
+        return peer
+
+    async def _on_rate(self, connection: Connection, message: m.Rate) -> None:
+        # The queue publishes the end of a call before its database row is updated, so a quick
+        # kiosk may rate first: the live state counts as well as the recorded one.
+        live = await self.queue.ticket(message.session_id)
+        ended = {"wrap_up", "done"}
+        async with self.sessions() as session, session.begin():
+            row = await session.get(ServiceSession, message.session_id)
+            if (row is None or row.kiosk_id != connection.principal.kiosk_id or row.answered_at is None
+                    or not (row.state in ended or (live is not None and live.state in ended))):
+                raise SignalingError("not_rateable", "只能评价本终端刚结束的服务")
+            if await session.get(Rating, row.id) is not None:
+                raise SignalingError("already_rated", "这次服务已经评价过了")
+            now = utcnow()
+            session.add(Rating(session_id=row.id, score=message.score, comment=message.comment.strip(),
+                               created_at=now))
+            if message.score <= 2:
+                session.add(FollowUp(session_id=row.id, centre_id=row.centre_id, state="open",
+                                     due_at=next_working_day(now), created_at=now, updated_at=now))
+
+    async def _caseworker_id(self, connection: Connection) -> str:
+        return str(connection.principal.user_id)
+
+    async def _on_set_status(self, connection: Connection, message: m.SetStatus) -> None:
+        cw = await self._caseworker_id(connection)
+        status = await self.queue.caseworker(cw)
+        if message.status == "offline":
+            if status is not None:
+                await self.queue_service.call(lambda: self.queue.set_offline(cw))
+            return
+        if not connection.skills or connection.street_id is None:
+            raise SignalingError("invalid_argument", "账号没有所属中心或技能，请联系管理员")
+        if status is None or status.state == "offline":
+            available = message.status == "available"
+            await self.queue_service.call(lambda: self.queue.caseworker_login(
+                cw, str(connection.street_id), connection.skills, available=available))
+            if not available and message.reason:
+                await self.queue_service.call(lambda: self.queue.set_break(cw, message.reason))
+        elif message.status == "available":
+            await self.queue_service.call(lambda: self.queue.set_available(cw))
+        else:
+            await self.queue_service.call(lambda: self.queue.set_break(cw, message.reason or "break"))
+
+    async def _on_accept(self, connection: Connection, message: m.Accept) -> None:
+        cw = await self._caseworker_id(connection)
+        await self.queue_service.call(lambda: self.queue.accept(cw, message.ticket_id, message.fence))
+
+    async def _on_reject(self, connection: Connection, message: m.Reject) -> None:
+        cw = await self._caseworker_id(connection)
+        await self.queue_service.call(lambda: self.queue.reject(cw, message.ticket_id, message.fence))
+
+    async def _held_fence(self, cw: str, ticket_id: str) -> int:
+        live = await self.queue.ticket(ticket_id)
+        if live is None:
+            raise SignalingError("unknown_ticket", "没有这个排队号")
+        if live.caseworker_id != cw or live.state != "in_call":
+            raise SignalingError("not_holder", "这个通话不由你受理")
+        return live.fence
+
+    async def _on_end_call(self, connection: Connection, message: m.EndCall) -> None:
+        if message.outcome == "accepted" and not message.case_number.strip():
+            raise SignalingError("case_number_required", "受理需要填写受理编号")
+        cw = await self._caseworker_id(connection)
+        fence = await self._held_fence(cw, message.ticket_id)
+        # The outcome is written first so every listener of the end transition can read it.
+        notes = message.notes.strip()
+        if message.missing:
+            notes = (notes + "\n" if notes else "") + "缺少材料：" + "、".join(message.missing)
+        async with self.sessions() as session, session.begin():
+            row = await session.get(ServiceSession, message.ticket_id)
+            if row is not None:
+                row.outcome = message.outcome
+                row.case_number = message.case_number.strip() or None
+                row.notes = notes
+        await self.queue_service.call(lambda: self.queue.end_call(cw, message.ticket_id, fence,
+                                                                  outcome=message.outcome))
+
+    async def _on_transfer(self, connection: Connection, message: m.Transfer) -> None:
+        catalog = await self.catalog.current()
+        if message.skill not in {matter.skill for matter in catalog.matters}:
+            raise SignalingError("unknown_skill", "没有这个业务技能")
+        cw = await self._caseworker_id(connection)
+        fence = await self._held_fence(cw, message.ticket_id)
+        await self.queue_service.call(lambda: self.queue.transfer(cw, message.ticket_id, fence, message.skill))
+        async with self.sessions() as session, session.begin():
+            row = await session.get(ServiceSession, message.ticket_id)
+            if row is not None:
+                row.skill = message.skill
+                note = f"转办至 {message.skill}" + (f"：{message.note.strip()}" if message.note.strip() else "")
+                row.notes = (row.notes + "\n" if row.notes else "") + note
+
+    async def _on_finish_wrap_up(self, connection: Connection, message: m.FinishWrapUp) -> None:
+        cw = await self._caseworker_id(connection)
+        await self.queue_service.call(lambda: self.queue.finish_wrap_up(cw))
+

@@ -1,0 +1,348 @@
+"""Simulated kiosks and caseworkers: protocol clients that queue, accept and hold real calls.
+
+A kiosk drives its sessions one after another (join → call → call_ended → rate → ticket done);
+a caseworker reacts to what it is sent (offer → accept → call → offer SDP → hold → end_call →
+finish_wrap_up). Both can "blip": close the WebSocket and come back with `hello` + `resume`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from server.simulate.cast import CaseworkerRole, KioskRole
+from server.simulate.client import Message, ProtocolClient
+from server.simulate.ledger import Ledger, SessionRecord
+from server.simulate.peers import CallPeer, Role, SignalData
+
+# Refusals a caseworker may legitimately get when an offer moved on before its accept arrived.
+RACE_CODES = frozenset({"stale_fence", "wrong_state", "not_holder", "unknown_ticket"})
+
+
+@dataclass(frozen=True)
+class Options:
+    """Timings and media of simulated actors."""
+
+    hold_s: float = 2.0
+    reconnect_delay_s: float = 0.5
+    session_timeout_s: float = 90.0
+    first_frame_timeout_s: float = 20.0
+    video: tuple[int, int, float] = (640, 480, 15.0)
+    trickle: bool = True
+
+
+class _Actor:
+    """What kiosks and caseworkers share: a client, its peers, signal routing, blips."""
+
+    def __init__(self, client: ProtocolClient, ledger: Ledger, options: Options) -> None:
+        self.client = client
+        self.ledger = ledger
+        self.options = options
+        self.peers: dict[str, CallPeer] = {}
+        self._early: dict[str, list[SignalData]] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        client.on("signal", self._on_signal)
+        client.on("error", self._on_error)
+
+    @property
+    def name(self) -> str:
+        """Who this is, for error messages."""
+        return self.client.name
+
+    def _on_signal(self, message: Message) -> None:
+        call_id, data = message.get("call_id", ""), message.get("data") or {}
+        peer = self.peers.get(call_id)
+        if peer is None:
+            # The `call` message and the first signal can be processed in either order.
+            self._early.setdefault(call_id, []).append(data)
+        else:
+            peer.feed(data)
+
+    def _on_error(self, message: Message) -> None:
+        if "ref" not in message:  # errors answering a request are handled by the requester
+            self.ledger.error(f"{self.name}: unsolicited error {message.get('code')}: {message.get('message')}")
+
+    def spawn(self, coro: Any) -> None:
+        """Run a background task owned by this actor (awaited in close())."""
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._report_crash)
+
+    def _report_crash(self, task: asyncio.Task[Any]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            self.ledger.error(f"{self.name}: {type(task.exception()).__name__}: {task.exception()}")
+
+    def open_peer(self, call: Message, role: Role) -> CallPeer:
+        """A peer connection for `call`, fed with any signal that arrived before it."""
+        call_id = call["call_id"]
+        peer = CallPeer(call_id, role, partial(self.send_signal, call_id), self.client.welcome.get("ice_servers"),
+                        video=self.options.video, trickle=self.options.trickle)
+        self.peers[call_id] = peer
+        for data in self._early.pop(call_id, []):
+            peer.feed(data)
+        return peer
+
+    async def close_peer(self, call_id: str) -> int:
+        """Close the call's peer connection; return the video frames it decoded."""
+        self._early.pop(call_id, None)
+        peer = self.peers.pop(call_id, None)
+        if peer is None:
+            return 0
+        frames = peer.video_frames
+        if peer.failure:
+            self.ledger.error(f"{self.name}: signaling of call {call_id} failed: {peer.failure}")
+        await peer.close()
+        return frames
+
+    async def send_signal(self, call_id: str, data: SignalData) -> None:
+        """Send a `signal`, waiting out a blip (a real client would buffer the same way)."""
+        await self.client.wait_connected(10)
+        await self.client.send({"type": "signal", "call_id": call_id, "data": data})
+
+    async def blip(self) -> Message:
+        """Drop the WebSocket, wait, reconnect with `resume`; return the new `welcome`."""
+        await self.client.drop()
+        await asyncio.sleep(self.options.reconnect_delay_s)
+        return await self.client.connect(resume=True)
+
+    async def close(self) -> None:
+        """Cancel background work, close peers and the client."""
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for call_id in list(self.peers):
+            await self.close_peer(call_id)
+        await self.client.close()
+
+
+class SimKiosk(_Actor):
+    """A kiosk that runs its share of the requested sessions one after another."""
+
+    def __init__(self, role: KioskRole, url: str, ledger: Ledger, options: Options, rng: random.Random) -> None:
+        super().__init__(ProtocolClient(url, f"kiosk:{role.name}"), ledger, options)
+        self.role = role
+        self.rng = rng
+        self.finished: set[str] = set()
+
+    async def start(self) -> None:
+        """Sign in with the device token and connect."""
+        await self.client.login_kiosk(self.role.token)
+        await self.client.connect()
+
+    async def run_session(self, rec: SessionRecord) -> None:
+        """One session from join to rating; the record says how it ended."""
+        client = self.client
+        matter_id, mode = self.rng.choice(self.role.matters)
+        start = client.mark()
+        rec.joined_at = time.monotonic()
+        reply = await client.request({"type": "join", "matter_id": matter_id, "mode": mode})
+        if reply["type"] == "error":
+            self.ledger.error(f"{self.name}: join {matter_id}/{mode} refused: {reply.get('code')}")
+            return
+        _, ticket = await client.next_matching(
+            lambda m: m.get("type") == "ticket" and m["ticket"]["session_id"] not in self.finished,
+            10, start=start, what="ticket after join")
+        sid = ticket["ticket"]["session_id"]
+        rec.session_id = sid
+        self.ledger.by_session[sid] = rec
+        if rec.drop == ("kiosk", "wait"):
+            rec.drop_done = True
+            self.spawn(self._blip_waiting(sid))
+        try:
+            index = await self._follow(rec, sid, start)
+        except TimeoutError as exc:
+            self.ledger.error(str(exc))
+            index = client.mark()
+        finally:
+            rec.kiosk_frames = max(rec.kiosk_frames, await self.close_peer(sid))
+        self.finished.add(sid)
+        if rec.outcome == "completed":
+            await self._after_call(sid, index)
+
+    async def _follow(self, rec: SessionRecord, sid: str, start: int) -> int:
+        index = start
+        deadline = time.monotonic() + self.options.session_timeout_s
+        while True:
+            index, message = await self.client.next_matching(
+                partial(_about, sid), deadline - time.monotonic(), start=index, what=f"end of session {sid}")
+            kind = message["type"]
+            call = message.get("call") or (message.get("state") or {}).get("call")
+            if call and sid not in self.peers:
+                self._start_call(rec, call)
+            elif kind == "call_ended":
+                rec.kiosk_frames = max(rec.kiosk_frames, await self.close_peer(sid))
+                if message.get("reason") == "peer_gone":
+                    continue  # requeued at the front: another caseworker will be offered it
+                outcome = message.get("outcome")
+                rec.outcome = outcome if outcome in {"completed", "abandoned"} else "lost"
+                if rec.outcome == "lost":
+                    self.ledger.error(f"{self.name}: session {sid} ended with {message}")
+                return index
+            elif kind == "ticket" and message["ticket"]["state"] in {"abandoned", "cancelled"}:
+                rec.outcome = message["ticket"]["state"]
+                return index
+
+    def _start_call(self, rec: SessionRecord, call: Message) -> None:
+        peer = self.open_peer(call, "answerer")
+        rec.calls += 1
+        self.spawn(self._note_setup(rec, peer))
+        if rec.drop == ("kiosk", "call") and not rec.drop_done:
+            rec.drop_done = True
+            self.spawn(self._blip_in_call(peer))
+
+    async def _note_setup(self, rec: SessionRecord, peer: CallPeer) -> None:
+        if await peer.wait_first_frame(self.options.first_frame_timeout_s):
+            rec.kiosk_video.set()
+            accepted = self.ledger.accepts.get(peer.call_id)
+            if accepted and peer.counter.first_video_at is not None:
+                rec.setup_s = peer.counter.first_video_at - accepted[-1]
+        else:
+            self.ledger.error(f"{self.name}: no video decoded in call {peer.call_id}")
+
+    async def _blip_waiting(self, sid: str) -> None:
+        welcome = await self.blip()
+        held = (welcome.get("state") or {}).get("ticket") or {}
+        if held.get("session_id") != sid:
+            self.ledger.error(f"{self.name}: after a drop while waiting, welcome holds {held or 'nothing'}, not {sid}")
+
+    async def _blip_in_call(self, peer: CallPeer) -> None:
+        await peer.wait_first_frame(self.options.first_frame_timeout_s)
+        await asyncio.sleep(self.options.hold_s / 3)
+        welcome = await self.blip()
+        if not (welcome.get("state") or {}).get("call"):
+            self.ledger.error(f"{self.name}: after a drop in call {peer.call_id}, welcome has no call")
+
+    async def _after_call(self, sid: str, index: int) -> None:
+        reply = await self.client.request({"type": "rate", "session_id": sid, "score": self.rng.choice((4, 5, 5))})
+        if reply["type"] == "error":
+            self.ledger.error(f"{self.name}: rate {sid} refused: {reply.get('code')}")
+        # The next join must not get this ticket back: wait until the caseworker's wrap-up ends it.
+        try:
+            await self.client.next_matching(
+                lambda m: m.get("type") == "ticket" and m["ticket"]["session_id"] == sid
+                and m["ticket"]["state"] == "done", 15, start=index, what=f"ticket {sid} done")
+        except TimeoutError as exc:
+            self.ledger.error(str(exc))
+
+
+def _about(sid: str, message: Message) -> bool:
+    kind = message.get("type")
+    if kind == "call":
+        return bool(message["call"]["session_id"] == sid)
+    if kind == "call_ended":
+        return bool(message.get("session_id") == sid)
+    if kind == "ticket":
+        return bool(message["ticket"]["session_id"] == sid)
+    if kind == "welcome":
+        call = (message.get("state") or {}).get("call") or {}
+        return bool(call.get("session_id") == sid)
+    return False
+
+
+class SimCaseworker(_Actor):
+    """A caseworker who accepts every offer, holds the call, ends it `completed`, skips wrap-up."""
+
+    def __init__(self, role: CaseworkerRole, url: str, ledger: Ledger, options: Options) -> None:
+        super().__init__(ProtocolClient(url, f"caseworker:{role.username}"), ledger, options)
+        self.role = role
+
+    async def start(self) -> None:
+        """Sign in, connect and become available."""
+        await self.client.login_staff(self.role.username, self.role.password)
+        await self.client.connect()
+        await self._available()
+
+    async def _available(self) -> None:
+        reply = await self.client.request({"type": "set_status", "status": "available"})
+        if reply["type"] == "error":
+            self.ledger.error(f"{self.name}: set_status available refused: {reply.get('code')}")
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Handle messages until `stop` is set."""
+        index = 0
+        while not stop.is_set():
+            try:
+                index, message = await self.client.next_matching(lambda m: True, 0.25, start=index)
+            except TimeoutError:
+                continue
+            kind = message.get("type")
+            if kind == "offer":
+                await self._on_offer(message["offer"])
+            elif kind == "offer_withdrawn":
+                self.ledger.release(message["ticket_id"], self.name)
+            elif kind == "call" and message["call"]["call_id"] not in self.peers:
+                call = message["call"]
+                self.spawn(self._conduct(call, self.open_peer(call, "offerer")))
+            elif kind == "call_ended":
+                self.ledger.release(message["session_id"], self.name)
+            elif kind == "agent" and message["agent"].get("reason") == "missed_offer":
+                self.ledger.error(f"{self.name}: an offer timed out unanswered")
+                await self._available()
+
+    async def _record(self, ticket_id: str) -> SessionRecord | None:
+        # The offer can overtake the kiosk's `ticket` message that registers the session.
+        for _ in range(100):
+            rec = self.ledger.by_session.get(ticket_id)
+            if rec is not None:
+                return rec
+            await asyncio.sleep(0.01)
+        return None
+
+    async def _on_offer(self, offer: Message) -> None:
+        ticket_id = offer["ticket_id"]
+        self.ledger.hold(ticket_id, self.name)
+        rec = await self._record(ticket_id)
+        if rec is not None and rec.drop == ("caseworker", "wait") and not rec.drop_done:
+            rec.drop_done = True
+            self.ledger.release(ticket_id, self.name)
+            welcome = await self.blip()
+            if welcome["state"]["agent"]["state"] == "offline":
+                await self._available()
+            return
+        sent = time.monotonic()
+        reply = await self.client.request({"type": "accept", "ticket_id": ticket_id, "fence": offer["fence"]})
+        if reply["type"] == "ok":
+            self.ledger.accepts.setdefault(ticket_id, []).append(sent)
+            return
+        self.ledger.release(ticket_id, self.name)
+        if reply.get("code") not in RACE_CODES:
+            self.ledger.error(f"{self.name}: accept {ticket_id} refused: {reply.get('code')}")
+
+    async def _conduct(self, call: Message, peer: CallPeer) -> None:
+        sid = call["call_id"]
+        await peer.start()
+        rec = await self._record(sid)
+        if not await peer.wait_first_frame(self.options.first_frame_timeout_s):
+            self.ledger.error(f"{self.name}: no video decoded in call {sid}")
+        if rec is not None:
+            # A kiosk without video reports it itself; the call still ends normally.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(rec.kiosk_video.wait(), self.options.first_frame_timeout_s)
+        if rec is not None and rec.drop == ("caseworker", "call") and not rec.drop_done:
+            rec.drop_done = True
+            await asyncio.sleep(self.options.hold_s / 2)
+            welcome = await self.blip()
+            if not welcome["state"].get("call"):
+                self.ledger.error(f"{self.name}: after a drop in call {sid}, welcome has no call")
+            await asyncio.sleep(self.options.hold_s / 2)
+        else:
+            await asyncio.sleep(self.options.hold_s)
+        await self._end(sid, rec)
+
+    async def _end(self, sid: str, rec: SessionRecord | None) -> None:
+        reply = await self.client.request({"type": "end_call", "ticket_id": sid, "outcome": "completed"})
+        if reply["type"] == "error":
+            self.ledger.error(f"{self.name}: end_call {sid} refused: {reply.get('code')}")
+        frames = await self.close_peer(sid)
+        if rec is not None:
+            rec.caseworker_frames = frames
+        self.ledger.release(sid, self.name)
+        reply = await self.client.request({"type": "finish_wrap_up"})
+        if reply["type"] == "error":
+            self.ledger.error(f"{self.name}: finish_wrap_up refused: {reply.get('code')}")

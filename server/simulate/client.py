@@ -1,0 +1,227 @@
+"""A protocol-v1 client (docs/protocol.md): HTTP sign-in, WebSocket hello/welcome, requests, waiting.
+
+Every message received is kept in `messages` (in order) so that a caller can wait for "the next
+`ticket` after this point" without racing the reader; handlers registered per message type run
+as messages arrive (the peers use them for `signal`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import aiohttp
+
+Message = dict[str, Any]
+Predicate = Callable[[Message], bool]
+Handler = Callable[[Message], None]
+
+WS_PATH = "/api/v1/ws"
+PROTOCOL_VERSION = 1
+
+
+class ProtocolError(Exception):
+    """The server refused a request (`error` message) or broke the protocol."""
+
+    def __init__(self, code: str, message: str = "") -> None:
+        super().__init__(f"{code}: {message}" if message else code)
+        self.code = code
+        self.message = message
+
+
+def of_type(type_: str, **fields: Any) -> Predicate:
+    """A predicate: message of this type whose top-level fields equal `fields`."""
+    def match(message: Message) -> bool:
+        return message.get("type") == type_ and all(message.get(k) == v for k, v in fields.items())
+    return match
+
+
+class ProtocolClient:
+    """One signed-in actor (kiosk or staff) and its current WebSocket connection."""
+
+    def __init__(self, base_url: str, name: str = "client", *, http: aiohttp.ClientSession | None = None,
+                 record: bool = True) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.name = name
+        # 127.0.0.1 is an IP host: the default jar would refuse the session cookie.
+        self._owns_http = http is None
+        self.http = http or aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+        self.record = record
+        self.ws: aiohttp.ClientWebSocketResponse | None = None
+        self.welcome: Message = {}
+        self.messages: list[Message] = []
+        self.handlers: dict[str, list[Handler]] = {}
+        self.close_code: int | None = None
+        self._arrived = asyncio.Event()
+        self._open = asyncio.Event()
+        self._reader: asyncio.Task[None] | None = None
+        self._ids = itertools.count(1)
+
+    # ---- HTTP sign-in --------------------------------------------------------------------
+
+    async def login_kiosk(self, token: str) -> Message:
+        """Exchange a kiosk device token for a kiosk session cookie."""
+        return await self._post("/api/v1/kiosk/session", {"token": token})
+
+    async def login_staff(self, username: str, password: str) -> Message:
+        """Sign a staff member in (session cookie)."""
+        return await self._post("/api/v1/auth/login", {"username": username, "password": password})
+
+    async def _post(self, path: str, body: Message) -> Message:
+        async with self.http.post(self.base_url + path, json=body) as response:
+            data: Message = await response.json()
+            if response.status != 200:
+                error = data.get("error", {})
+                raise ProtocolError(error.get("code", f"http_{response.status}"), error.get("message", ""))
+            return data
+
+    async def get_json(self, path: str) -> Any:
+        """GET an API path and return its JSON body (raises for non-200)."""
+        async with self.http.get(self.base_url + path) as response:
+            response.raise_for_status()
+            return await response.json()
+
+    # ---- WebSocket -----------------------------------------------------------------------
+
+    async def open(self, *, origin: str | None = None, timeout: float = 10.0) -> None:
+        """Open the WebSocket without saying hello (raises WSServerHandshakeError when refused)."""
+        await self.drop()
+        headers = {"Origin": origin} if origin else None
+        self.ws = await self.http.ws_connect(self.ws_url, headers=headers, timeout=aiohttp.ClientWSTimeout(
+            ws_receive=None, ws_close=timeout), heartbeat=None, max_msg_size=0)
+        self.close_code = None
+        self._open.set()
+        self._reader = asyncio.create_task(self._read(self.ws), name=f"ws-read-{self.name}")
+
+    @property
+    def ws_url(self) -> str:
+        """The WebSocket endpoint of the server."""
+        return self.base_url.replace("http", "ws", 1) + WS_PATH
+
+    async def connect(self, *, resume: bool = False, timeout: float = 10.0) -> Message:
+        """Open the WebSocket, send `hello` (with the last resume token if `resume`), return `welcome`."""
+        await self.open(timeout=timeout)
+        mark = self.mark()
+        hello: Message = {"type": "hello", "v": PROTOCOL_VERSION}
+        if resume and self.welcome.get("resume_token"):
+            hello["resume"] = self.welcome["resume_token"]
+        await self.send(hello)
+        reply = await self.wait_for(lambda m: m.get("type") in {"welcome", "error"}, timeout, start=mark)
+        if reply["type"] == "error":
+            raise ProtocolError(reply.get("code", "error"), reply.get("message", ""))
+        self.welcome = reply
+        return reply
+
+    async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        async for frame in ws:
+            if frame.type != aiohttp.WSMsgType.TEXT:
+                continue
+            message = json.loads(frame.data)
+            message["_at"] = time.monotonic()
+            if self.record:
+                self.messages.append(message)
+            for handler in self.handlers.get(message.get("type", ""), ()):
+                handler(message)
+            self._wake()
+        if ws is self.ws:
+            self.close_code = ws.close_code
+            self._open.clear()
+        self._wake()
+
+    def _wake(self) -> None:
+        self._arrived.set()
+        self._arrived = asyncio.Event()
+
+    @property
+    def connected(self) -> bool:
+        """True while the WebSocket is open."""
+        return self.ws is not None and not self.ws.closed
+
+    async def wait_connected(self, timeout: float) -> None:
+        """Return once a WebSocket is open (e.g. after a reconnect); TimeoutError otherwise."""
+        await asyncio.wait_for(self._open.wait(), timeout)
+
+    async def send(self, message: Message) -> None:
+        """Send one message as JSON."""
+        await self.send_raw(json.dumps(message, ensure_ascii=False))
+
+    async def send_raw(self, text: str) -> None:
+        """Send a raw text frame (for malformed-input tests)."""
+        if self.ws is None or self.ws.closed:
+            raise ProtocolError("not_connected", f"{self.name} has no open WebSocket")
+        await self.ws.send_str(text)
+
+    async def request(self, message: Message, timeout: float = 10.0) -> Message:
+        """Send with an `id` and return the server's `ok` or `error` answer to it."""
+        ref = next(self._ids)
+        mark = self.mark()
+        await self.send({**message, "id": ref})
+        return await self.wait_for(
+            lambda m: m.get("type") in {"ok", "error"} and m.get("ref") == ref, timeout, start=mark)
+
+    async def call(self, message: Message, timeout: float = 10.0) -> Message:
+        """Like request(), raising ProtocolError when refused."""
+        reply = await self.request(message, timeout)
+        if reply["type"] == "error":
+            raise ProtocolError(reply.get("code", "error"), reply.get("message", ""))
+        return reply
+
+    def on(self, type_: str, handler: Handler) -> None:
+        """Run `handler(message)` for every message of `type_` as it arrives."""
+        self.handlers.setdefault(type_, []).append(handler)
+
+    def mark(self) -> int:
+        """A position in `messages`; wait_for(start=mark) looks only at what arrived after it."""
+        return len(self.messages)
+
+    async def wait_for(self, predicate: Predicate, timeout: float, *, start: int | None = None,
+                       what: str = "") -> Message:
+        """The first message from `start` (default: from the beginning) matching `predicate`."""
+        return (await self.next_matching(predicate, timeout, start=start or 0, what=what))[1]
+
+    async def next_matching(self, predicate: Predicate, timeout: float, *, start: int,
+                            what: str = "") -> tuple[int, Message]:
+        """(index just past it, message): the first message at or after `start` matching `predicate`."""
+        index = start
+        deadline = time.monotonic() + timeout
+        while True:
+            while index < len(self.messages):
+                message = self.messages[index]
+                index += 1
+                if predicate(message):
+                    return index, message
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"{self.name}: no {what or 'matching message'} within {timeout:.1f}s")
+            event = self._arrived
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), remaining)
+
+    async def wait_closed(self, timeout: float) -> int | None:
+        """Wait until the server closes the WebSocket; return the close code."""
+        if self._reader is not None:
+            await asyncio.wait_for(asyncio.shield(self._reader), timeout)
+        return self.close_code
+
+    async def drop(self) -> None:
+        """Close the WebSocket (a network drop as the server sees it); keep the sign-in."""
+        ws, reader = self.ws, self._reader
+        self.ws, self._reader = None, None
+        self._open.clear()
+        if ws is not None and not ws.closed:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(ws.close(), 5)
+        if reader is not None:
+            reader.cancel()
+            await asyncio.gather(reader, return_exceptions=True)
+
+    async def close(self) -> None:
+        """Close the WebSocket and, if this client made it, the HTTP session."""
+        await self.drop()
+        if self._owns_http:
+            await self.http.close()

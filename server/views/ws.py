@@ -1,0 +1,168 @@
+"""`GET /api/v1/ws`: the WebSocket of kiosks, caseworkers and supervisors (docs/protocol.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from aiohttp import WSMsgType, web
+from pydantic import ValidationError
+from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
+
+from server import app_keys
+from server.auth.middleware import allowed_origin
+from server.auth.principal import require_role
+from server.errors import ApiError
+from server.protocol import messages as m
+from server.signaling.connection import CLOSE_FLOOD, CLOSE_SETUP, MAX_REFUSED, Connection
+from server.signaling.hub import Hub
+from server.signaling.service import HEARTBEAT_S, SignalingError, SignalingService
+from server.signaling.views import ViewBuilder
+
+log = logging.getLogger(__name__)
+
+HELLO_TIMEOUT_S = 10.0
+SIGNALING: web.AppKey[SignalingService] = web.AppKey("signaling")
+
+
+def _parse(raw: str) -> tuple[Any, tuple[str, str] | None, Any]:
+    """(message, error, ref): a validated message, or the error to send back."""
+    if len(raw.encode()) > m.MAX_MESSAGE_BYTES:
+        return None, ("too_large", f"消息不能超过 {m.MAX_MESSAGE_BYTES} 字节"), None
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError:
+        return None, ("malformed", "消息不是有效的 JSON"), None
+    if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+        return None, ("malformed", "消息必须是带 type 的 JSON 对象"), None
+    ref = data.get("id") if isinstance(data.get("id"), int | str) else None
+    try:
+        return m.CLIENT_MESSAGE.validate_python(data), None, ref
+    except ValidationError as exc:
+        if any(e["type"] == "union_tag_invalid" for e in exc.errors()):
+            return None, ("malformed", f"未知的消息类型 {str(data['type'])[:40]}"), ref
+        fields = ", ".join(".".join(str(p) for p in e["loc"][1:]) or "message" for e in exc.errors())
+        return None, ("invalid", f"字段无效: {fields}"), ref
+
+
+async def websocket(request: web.Request) -> web.StreamResponse:
+    """Upgrade a signed-in client to the WebSocket protocol."""
+    principal = require_role(request, "kiosk", "caseworker", "supervisor", "admin")
+    origin = request.headers.get("Origin")
+    if origin is not None and not allowed_origin(request, origin):
+        raise ApiError(403, "bad_origin", "请求来源不被允许")
+    service = request.app[SIGNALING]
+    ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S, max_msg_size=m.MAX_MESSAGE_BYTES * 2)
+    await ws.prepare(request)
+    connection = Connection(ws=ws, principal=principal)
+    try:
+        if await _hello(service, connection):
+            await _serve(service, connection)
+    finally:
+        if not ws.closed:
+            await ws.close()
+        with contextlib.suppress(RedisError, OSError, SQLAlchemyError):
+            await service.closed(connection)
+    return ws
+
+
+async def _hello(service: SignalingService, connection: Connection) -> bool:
+    try:
+        first = await connection.ws.receive(timeout=HELLO_TIMEOUT_S)
+    except TimeoutError:
+        await connection.error("hello_required", "连接后请先发送 hello")
+        await connection.ws.close(code=CLOSE_SETUP)
+        return False
+    if first.type != WSMsgType.TEXT:
+        return False
+    message, error, ref = _parse(first.data)
+    if not isinstance(message, m.Hello):
+        await connection.error(*(error or ("hello_required", "连接后请先发送 hello")), ref=ref)
+        await connection.ws.close(code=CLOSE_SETUP)
+        return False
+    if message.v != m.PROTOCOL_VERSION:
+        await connection.error("unsupported_version", f"只支持协议版本 {m.PROTOCOL_VERSION}", ref=ref)
+        await connection.ws.close(code=CLOSE_SETUP)
+        return False
+    await connection.send(await service.welcome(connection, message.resume))
+    return True
+
+
+async def _serve(service: SignalingService, connection: Connection) -> None:
+    allowed = m.ALLOWED_TYPES.get(connection.principal.role, frozenset())
+    heartbeat = asyncio.create_task(_keep_present(service, connection))
+    try:
+        async for frame in connection.ws:
+            if frame.type != WSMsgType.TEXT:
+                if frame.type == WSMsgType.BINARY:
+                    await connection.error("malformed", "只接受文本消息")
+                continue
+            if not connection.bucket.take():
+                connection.refused += 1
+                await connection.error("rate_limited", "消息太频繁，请稍后再试")
+                if connection.refused > MAX_REFUSED:
+                    await connection.ws.close(code=CLOSE_FLOOD)
+                continue
+            await _one(service, connection, frame.data, allowed)
+    finally:
+        heartbeat.cancel()
+
+
+async def _one(service: SignalingService, connection: Connection, raw: str, allowed: frozenset[str]) -> None:
+    message, error, ref = _parse(raw)
+    if error is not None:
+        await connection.error(*error, ref=ref)
+        return
+    if message.type not in allowed:
+        await connection.error("forbidden", "当前身份不能发送这种消息", ref=ref)
+        return
+    try:
+        reply = await service.handle(connection, message)
+    except SignalingError as exc:
+        await connection.error(exc.code, exc.message, ref=ref)
+        return
+    except (RedisError, OSError, SQLAlchemyError) as exc:
+        log.warning("message failed: dependency unavailable", extra={"error": type(exc).__name__})
+        await connection.error("unavailable", "服务暂时不可用，请稍后重试", ref=ref)
+        return
+    if reply is not None:
+        if ref is not None:
+            reply["ref"] = ref
+        await connection.send(reply)
+    elif ref is not None:
+        await connection.send({"type": "ok", "ref": ref})
+
+
+async def _keep_present(service: SignalingService, connection: Connection) -> None:
+    while True:
+        await asyncio.sleep(HEARTBEAT_S)
+        with contextlib.suppress(RedisError, OSError, SQLAlchemyError):
+            await service.heartbeat(connection)
+
+
+async def signaling_context(app: web.Application) -> AsyncIterator[None]:
+    """Cleanup context: the hub's listener task and the message handlers."""
+    queue_service = app[app_keys.QUEUE]
+    catalog = app[app_keys.CATALOG]
+    views = ViewBuilder(queue_service.queue, queue_service.sessions, catalog)
+    hub = Hub(app[app_keys.REDIS], queue_service.queue, views)
+    service = SignalingService(app[app_keys.SETTINGS], hub, queue_service, catalog)
+    app[SIGNALING] = service
+    stop = asyncio.Event()
+    listener = asyncio.create_task(hub.run(stop), name="signaling-hub")
+    try:
+        await hub.wait_ready()
+    except TimeoutError:
+        log.warning("signaling hub not subscribed yet; continuing")
+    yield
+    stop.set()
+    await service.shutdown()
+    try:
+        await asyncio.wait_for(listener, timeout=5)
+    except TimeoutError:
+        log.warning("signaling hub did not stop in time")

@@ -1,0 +1,361 @@
+"""The WebSocket protocol in one process: a whole session, relaying, refusals and limits.
+
+Real server (aiohttp test server with the full app), real Redis and database; clients are plain
+WebSockets speaking docs/protocol.md. Media and several processes are covered by test_calls_*.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import select
+
+from server import app_keys
+from server.accounts import add_kiosk, upsert_user
+from server.app import create_app
+from server.cli import prepare_database
+from server.db.models import Centre, FollowUp, Rating, ServiceSession, Site, Street
+from tests.helpers import make_settings
+
+PASSWORD = "p" * 12
+MATTER = "gaj-jlks-01"  # 敬老卡申领、发放
+SKILL = "police-general"
+
+
+@dataclass
+class Env:
+    server: TestServer
+    kiosk_tokens: list[str]
+
+    def url(self, path: str) -> str:
+        return str(self.server.make_url(path))
+
+
+class Client:
+    """A protocol client over one aiohttp session (its own cookie jar)."""
+
+    def __init__(self, env: Env) -> None:
+        self.env = env
+        # unsafe=True: the test server is addressed by IP, whose cookies aiohttp ignores by default.
+        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+        self.ws: aiohttp.ClientWebSocketResponse | None = None
+        self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._reader: asyncio.Task[None] | None = None
+        self.welcome: dict[str, Any] = {}
+
+    async def kiosk_login(self, token: str) -> None:
+        response = await self.http.post(self.env.url("/api/v1/kiosk/session"), json={"token": token})
+        assert response.status == 200
+
+    async def staff_login(self, username: str) -> None:
+        response = await self.http.post(self.env.url("/api/v1/auth/login"),
+                                        json={"username": username, "password": PASSWORD})
+        assert response.status == 200
+
+    async def connect(self, resume: str | None = None) -> dict[str, Any]:
+        self.ws = await self.http.ws_connect(self.env.url("/api/v1/ws"))
+        self._reader = asyncio.create_task(self._read())
+        await self.send({"type": "hello", "v": 1, **({"resume": resume} if resume else {})})
+        self.welcome = await self.expect("welcome")
+        return self.welcome
+
+    async def _read(self) -> None:
+        assert self.ws is not None
+        async for frame in self.ws:
+            if frame.type == aiohttp.WSMsgType.TEXT:
+                await self.inbox.put(json.loads(frame.data))
+
+    async def send(self, message: dict[str, Any] | str) -> None:
+        assert self.ws is not None
+        await self.ws.send_str(message if isinstance(message, str) else json.dumps(message))
+
+    async def expect(self, type_: str, timeout: float = 5.0, **match: Any) -> dict[str, Any]:
+        """The next message of this type (and matching fields); earlier others are dropped."""
+        async with asyncio.timeout(timeout):
+            while True:
+                message = await self.inbox.get()
+                if message["type"] == type_ and all(message.get(k) == v for k, v in match.items()):
+                    return message
+
+    async def request(self, message: dict[str, Any], ref: int) -> dict[str, Any]:
+        await self.send({**message, "id": ref})
+        async with asyncio.timeout(5):
+            while True:
+                reply = await self.inbox.get()
+                if reply.get("ref") == ref:
+                    return reply
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            await self.ws.close()
+        if self._reader is not None:
+            self._reader.cancel()
+        await self.http.close()
+
+
+@pytest.fixture
+async def env(tmp_path: Path) -> AsyncIterator[Env]:
+    settings = make_settings(tmp_path, JINGLIN_WRAP_UP_S="0", JINGLIN_CALL_RECONNECT_S="1")
+    await prepare_database(settings)
+    app = create_app(settings)
+    server = TestServer(app)
+    await server.start_server()
+    tokens = []
+    async with app[app_keys.DB_SESSIONS]() as session, session.begin():
+        street = Street(code="jiangninglu", name="江宁路街道")
+        session.add(street)
+        await session.flush()
+        centre = Centre(street_id=street.id, name="江宁路街道社区事务受理服务中心")
+        session.add(centre)
+        await session.flush()
+        for n in range(3):
+            site = Site(street_id=street.id, name=f"测试居民区{n}（演示）", kind="committee", is_demo=True)
+            session.add(site)
+            await session.flush()
+            tokens.append((await add_kiosk(session, site_id=site.id, label=f"终端{n}"))[1])
+        for name in ("cw1", "cw2"):
+            await upsert_user(session, username=name, password=PASSWORD, role="caseworker", centre_id=centre.id,
+                              skills=[SKILL])
+        await upsert_user(session, username="boss", password=PASSWORD, role="supervisor")
+    yield Env(server=server, kiosk_tokens=tokens)
+    await server.close()
+
+
+@pytest.fixture
+async def clients(env: Env) -> AsyncIterator[list[Client]]:
+    made: list[Client] = []
+    yield made
+    for client in made:
+        await client.close()
+
+
+async def _kiosk(env: Env, clients: list[Client], n: int = 0) -> Client:
+    client = Client(env)
+    clients.append(client)
+    await client.kiosk_login(env.kiosk_tokens[n])
+    await client.connect()
+    return client
+
+
+async def _caseworker(env: Env, clients: list[Client], name: str = "cw1") -> Client:
+    client = Client(env)
+    clients.append(client)
+    await client.staff_login(name)
+    await client.connect()
+    return client
+
+
+async def _into_call(env: Env, clients: list[Client]) -> tuple[Client, Client, str]:
+    kiosk = await _kiosk(env, clients)
+    cw = await _caseworker(env, clients)
+    await kiosk.send({"type": "join", "matter_id": MATTER, "mode": "handle"})
+    ticket = (await kiosk.expect("ticket"))["ticket"]
+    await cw.send({"type": "set_status", "status": "available"})
+    offer = (await cw.expect("offer"))["offer"]
+    assert offer["ticket_id"] == ticket["session_id"]
+    await cw.send({"type": "accept", "ticket_id": offer["ticket_id"], "fence": offer["fence"]})
+    await cw.expect("call")
+    await kiosk.expect("call")
+    return kiosk, cw, ticket["session_id"]
+
+
+async def test_whole_session(env: Env, clients: list[Client]) -> None:
+    kiosk = await _kiosk(env, clients)
+    assert kiosk.welcome["role"] == "kiosk"
+    assert kiosk.welcome["state"] == {"ticket": None, "call": None}
+    cw = await _caseworker(env, clients)
+    assert cw.welcome["state"]["agent"]["state"] == "offline"
+
+    await kiosk.send({"type": "join", "matter_id": MATTER, "mode": "handle", "id": 1})
+    ticket = (await kiosk.expect("ticket"))["ticket"]
+    assert ticket["state"] == "waiting"
+    assert ticket["position"] == 1
+    assert ticket["number"].startswith("A")
+    assert ticket["matter_name"].startswith("敬老卡")
+
+    await cw.send({"type": "set_status", "status": "available"})
+    offer = (await cw.expect("offer"))["offer"]
+    assert offer["matter_name"].startswith("敬老卡")
+    assert offer["site"] == "测试居民区0（演示）"
+    assert offer["street"] == "江宁路街道"
+    await cw.send({"type": "accept", "ticket_id": offer["ticket_id"], "fence": offer["fence"]})
+    cw_call = (await cw.expect("call"))["call"]
+    kiosk_call = (await kiosk.expect("call"))["call"]
+    assert cw_call["role"] == "offerer"
+    assert kiosk_call["role"] == "answerer"
+    assert cw_call["call_id"] == kiosk_call["call_id"] == ticket["session_id"]
+    assert any(m["capture"] for m in cw_call["materials"])
+
+    sdp = {"type": "offer", "sdp": "v=0\r\n"}
+    await cw.send({"type": "signal", "call_id": cw_call["call_id"], "data": {"description": sdp}})
+    relayed = await kiosk.expect("signal")
+    assert relayed["from"] == "caseworker"
+    assert relayed["data"] == {"description": sdp}
+    candidate = {"candidate": "candidate:1 1 UDP 1 10.0.0.1 9 typ host", "sdpMid": "0", "sdpMLineIndex": 0}
+    await kiosk.send({"type": "signal", "call_id": cw_call["call_id"], "data": {"candidate": candidate}})
+    assert (await cw.expect("signal"))["data"]["candidate"] == candidate
+
+    await cw.send({"type": "end_call", "ticket_id": offer["ticket_id"], "outcome": "accepted",
+                   "case_number": "JA-2026-0001"})
+    ended = await kiosk.expect("call_ended")
+    assert ended["outcome"] == "accepted"
+    await cw.expect("call_ended")
+    reply = await kiosk.request({"type": "rate", "session_id": ticket["session_id"], "score": 2,
+                                 "comment": "等太久"}, ref=7)
+    assert reply == {"type": "ok", "ref": 7}
+    again = await kiosk.request({"type": "rate", "session_id": ticket["session_id"], "score": 5}, ref=8)
+    assert again["code"] == "already_rated"
+
+    app = env.server.app
+    async with app[app_keys.DB_SESSIONS]() as session:
+        row = await session.get(ServiceSession, ticket["session_id"])
+        assert row is not None
+        assert row.outcome == "accepted"
+        assert row.case_number == "JA-2026-0001"
+        rating = await session.get(Rating, row.id)
+        assert rating is not None
+        assert rating.score == 2
+        followup = await session.scalar(select(FollowUp).where(FollowUp.session_id == row.id))
+        assert followup is not None
+        assert followup.state == "open"
+        assert followup.due_at > rating.created_at
+
+
+async def test_positions_update_as_the_queue_moves(env: Env, clients: list[Client]) -> None:
+    first = await _kiosk(env, clients, 0)
+    second = await _kiosk(env, clients, 1)
+    await first.send({"type": "join", "matter_id": MATTER, "mode": "handle"})
+    await first.expect("ticket")
+    await second.send({"type": "join", "matter_id": MATTER, "mode": "handle"})
+    assert (await second.expect("ticket"))["ticket"]["position"] == 2
+    await first.send({"type": "cancel"})
+    assert (await second.expect("ticket", timeout=5))["ticket"]["position"] == 1
+
+
+async def test_reload_keeps_the_ticket(env: Env, clients: list[Client]) -> None:
+    kiosk = await _kiosk(env, clients)
+    await kiosk.send({"type": "join", "matter_id": MATTER, "mode": "handle"})
+    ticket = (await kiosk.expect("ticket"))["ticket"]
+    assert kiosk.ws is not None
+    await kiosk.ws.close()
+    again = await kiosk.connect(resume=kiosk.welcome["resume_token"])
+    assert again["resumed"] is True
+    assert again["state"]["ticket"]["session_id"] == ticket["session_id"]
+    assert again["state"]["ticket"]["position"] == 1
+
+
+async def test_stranger_cannot_signal_into_a_call(env: Env, clients: list[Client]) -> None:
+    kiosk, cw, call_id = await _into_call(env, clients)
+    other_kiosk = await _kiosk(env, clients, 1)
+    other_cw = await _caseworker(env, clients, "cw2")
+    data = {"description": {"type": "offer", "sdp": "v=0\r\n"}}
+    for stranger in (other_kiosk, other_cw):
+        reply = await stranger.request({"type": "signal", "call_id": call_id, "data": data}, ref=1)
+        assert reply["code"] == "not_in_call"
+    # The members never received anything from the strangers.
+    await kiosk.send({"type": "ping", "id": 2})
+    while (message := await kiosk.expect("pong")) is None:
+        pass
+    assert all(m.get("type") != "signal" for m in list(kiosk.inbox._queue))  # type: ignore[attr-defined]
+    _ = cw, message
+
+
+async def test_role_limits(env: Env, clients: list[Client]) -> None:
+    kiosk = await _kiosk(env, clients)
+    reply = await kiosk.request({"type": "accept", "ticket_id": "x", "fence": 1}, ref=1)
+    assert reply["code"] == "forbidden"
+    cw = await _caseworker(env, clients)
+    reply = await cw.request({"type": "join", "matter_id": MATTER, "mode": "handle"}, ref=2)
+    assert reply["code"] == "forbidden"
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        ("not json", "malformed"),
+        ("[1, 2]", "malformed"),
+        ('{"type": "teleport", "id": 5}', "malformed"),
+        ('{"type": "join", "id": 5}', "invalid"),
+        ('{"type": "join", "matter_id": "no-such-matter", "mode": "handle", "id": 5}', "unknown_matter"),
+        ('{"type": "join", "matter_id": "gaj-jlks-01", "mode": "handle", "extra": 1, "id": 5}', "invalid"),
+        ('{"type": "cancel", "id": 5}', "no_ticket"),
+        ('{"type": "rate", "session_id": "nope", "score": 5, "id": 5}', "not_rateable"),
+        ('{"type": "rate", "session_id": "nope", "score": 9, "id": 5}', "invalid"),
+    ],
+)
+async def test_bad_messages_get_clear_errors(env: Env, clients: list[Client], raw: str, code: str) -> None:
+    kiosk = await _kiosk(env, clients)
+    await kiosk.send(raw)
+    error = await kiosk.expect("error")
+    assert error["code"] == code
+    # The connection still works afterwards.
+    assert (await kiosk.request({"type": "ping"}, ref=9))["type"] == "pong"
+
+
+async def test_oversized_message(env: Env, clients: list[Client]) -> None:
+    kiosk = await _kiosk(env, clients)
+    await kiosk.send(json.dumps({"type": "ping", "pad": "x" * 70000}))
+    assert (await kiosk.expect("error"))["code"] == "too_large"
+
+
+async def test_flood_is_limited_without_disturbing_others(env: Env, clients: list[Client]) -> None:
+    kiosk, cw, call_id = await _into_call(env, clients)
+    flooder = await _kiosk(env, clients, 1)
+    for _ in range(150):
+        await flooder.send({"type": "ping"})
+    codes = set()
+    async with asyncio.timeout(5):
+        while "rate_limited" not in codes:
+            codes.add((await flooder.inbox.get()).get("code"))
+    data = {"candidate": {"candidate": "c", "sdpMid": "0", "sdpMLineIndex": 0}}
+    await cw.send({"type": "signal", "call_id": call_id, "data": data})
+    assert (await kiosk.expect("signal"))["data"] == data
+
+
+async def test_hello_is_required_first(env: Env, clients: list[Client]) -> None:
+    client = Client(env)
+    clients.append(client)
+    await client.kiosk_login(env.kiosk_tokens[0])
+    client.ws = await client.http.ws_connect(env.url("/api/v1/ws"))
+    await client.ws.send_str(json.dumps({"type": "ping"}))
+    message = await client.ws.receive_json(timeout=5)
+    assert message["code"] == "hello_required"
+    closing = await client.ws.receive(timeout=5)
+    assert closing.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+
+
+async def test_upgrade_needs_a_session_and_a_good_origin(env: Env) -> None:
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        with pytest.raises(aiohttp.WSServerHandshakeError) as info:
+            await http.ws_connect(env.url("/api/v1/ws"))
+        assert info.value.status == 401
+        await http.post(env.url("/api/v1/kiosk/session"), json={"token": env.kiosk_tokens[0]})
+        with pytest.raises(aiohttp.WSServerHandshakeError) as info:
+            await http.ws_connect(env.url("/api/v1/ws"), origin="http://evil.example")
+        assert info.value.status == 403
+
+
+async def test_caseworker_drop_mid_call_requeues_to_front(env: Env, clients: list[Client]) -> None:
+    kiosk, cw, call_id = await _into_call(env, clients)
+    assert cw.ws is not None
+    await cw.ws.close()
+    assert (await kiosk.expect("peer"))["online"] is False
+    ended = await kiosk.expect("call_ended", timeout=8)
+    assert ended["reason"] == "peer_gone"
+    ticket = (await kiosk.expect("ticket", timeout=5))["ticket"]
+    assert ticket["state"] in ("waiting", "requeued")
+    assert ticket["position"] == 1
+
+
+async def test_end_call_needs_case_number_for_accepted(env: Env, clients: list[Client]) -> None:
+    _, cw, call_id = await _into_call(env, clients)
+    reply = await cw.request({"type": "end_call", "ticket_id": call_id, "outcome": "accepted"}, ref=3)
+    assert reply["code"] == "case_number_required"

@@ -1,0 +1,194 @@
+// Protocol v1 client (docs/protocol.md), shared by the kiosk and the caseworker console.
+//
+// One object per page: it opens /api/v1/ws, says hello (with the resume token of the previous
+// welcome after a drop), reconnects with capped exponential backoff plus jitter, numbers requests
+// so `ok`/`error` replies resolve the right promise, and lets screens subscribe to message types.
+// Every reconnect yields a fresh `welcome` carrying the whole state: callers rebuild from it and
+// never need a replay.
+
+export const PROTOCOL_VERSION = 1;
+
+/** A refused request: `code` is the protocol error code (docs/protocol.md, "Requests and errors"). */
+export class ProtocolError extends Error {
+  constructor(code, message) {
+    super(message || code);
+    this.name = "ProtocolError";
+    this.code = code;
+  }
+}
+
+// Close codes after which reconnecting cannot help (bad hello, flooding); 1008 is a policy refusal.
+const FATAL_CLOSE_CODES = new Set([4400, 4429, 1008]);
+
+export class WsClient {
+  /**
+   * @param {object} options
+   * @param {string} [options.url] WebSocket URL; defaults to this origin's /api/v1/ws
+   * @param {number} [options.minDelayMs] first reconnect delay
+   * @param {number} [options.maxDelayMs] reconnect delay cap
+   * @param {number} [options.requestTimeoutMs] a request with no ok/error by then rejects
+   */
+  constructor({ url, minDelayMs = 500, maxDelayMs = 10000, requestTimeoutMs = 10000 } = {}) {
+    this.url = url || defaultUrl();
+    this.minDelayMs = minDelayMs;
+    this.maxDelayMs = maxDelayMs;
+    this.requestTimeoutMs = requestTimeoutMs;
+    this.socket = null;
+    this.resumeToken = null;
+    this.welcome = null;
+    this.connected = false; // true between welcome and the next close
+    this.stopped = false;
+    this.attempt = 0;
+    this.nextId = 1;
+    this.pending = new Map(); // request id -> {resolve, reject, timer}
+    this.handlers = new Map(); // message type -> Set of callbacks
+    this.heartbeatTimer = null;
+    this.lastHeard = 0;
+  }
+
+  /** Subscribe to a server message type, or to the pseudo-events `open`, `close`, `fatal`. Returns an unsubscribe. */
+  on(type, callback) {
+    if (!this.handlers.has(type)) this.handlers.set(type, new Set());
+    this.handlers.get(type).add(callback);
+    return () => this.handlers.get(type).delete(callback);
+  }
+
+  /** Open the connection (and keep it open until stop()). */
+  start() {
+    this.stopped = false;
+    this.open();
+  }
+
+  /** Close for good: no reconnect. */
+  stop() {
+    this.stopped = true;
+    clearTimeout(this.reconnectTimer);
+    this.stopHeartbeat();
+    if (this.socket) this.socket.close(1000);
+  }
+
+  /** Fire-and-forget message (refusals still arrive as `error` events without ref). */
+  send(message) {
+    if (!this.connected) return false;
+    this.socket.send(JSON.stringify(message));
+    return true;
+  }
+
+  /** Send with an id; resolves on `ok`, rejects with ProtocolError on `error` or when offline. */
+  request(message) {
+    if (!this.connected) return Promise.reject(new ProtocolError("offline", "not connected"));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new ProtocolError("timeout", "no reply"));
+      }, this.requestTimeoutMs);
+      this.pending.set(id, { resolve, reject, timer });
+      this.socket.send(JSON.stringify({ ...message, id }));
+    });
+  }
+
+  open() {
+    const socket = new WebSocket(this.url);
+    this.socket = socket;
+    socket.addEventListener("open", () => {
+      const hello = { type: "hello", v: PROTOCOL_VERSION };
+      if (this.resumeToken) hello.resume = this.resumeToken;
+      socket.send(JSON.stringify(hello));
+    });
+    socket.addEventListener("message", (event) => this.receive(event.data));
+    socket.addEventListener("close", (event) => this.closed(socket, event.code));
+    // "error" is always followed by "close"; the close handler does the work.
+  }
+
+  receive(raw) {
+    let message;
+    try {
+      message = JSON.parse(raw);
+    } catch {
+      return;
+    }
+    this.lastHeard = Date.now();
+    if (message.type === "welcome") {
+      this.welcome = message;
+      this.resumeToken = message.resume_token || null;
+      this.connected = true;
+      this.attempt = 0;
+      this.startHeartbeat(message.heartbeat_s);
+    }
+    if ((message.type === "ok" || message.type === "error") && message.ref != null) {
+      const waiter = this.pending.get(message.ref);
+      if (waiter) {
+        this.pending.delete(message.ref);
+        clearTimeout(waiter.timer);
+        if (message.type === "ok") waiter.resolve(message);
+        else waiter.reject(new ProtocolError(message.code, message.message));
+        return;
+      }
+    }
+    this.emit(message.type, message);
+  }
+
+  closed(socket, code) {
+    if (socket !== this.socket) return; // a socket already given up on (heartbeat) closing late
+    this.socket = null;
+    const wasConnected = this.connected;
+    this.connected = false;
+    this.stopHeartbeat();
+    for (const [id, waiter] of this.pending) {
+      clearTimeout(waiter.timer);
+      waiter.reject(new ProtocolError("offline", "connection closed"));
+      this.pending.delete(id);
+    }
+    this.emit("close", { code, wasConnected });
+    if (this.stopped) return;
+    if (FATAL_CLOSE_CODES.has(code)) {
+      this.emit("fatal", { code });
+      return;
+    }
+    // Backoff with full jitter so 249 kiosks coming back after an outage do not reconnect in step.
+    const ceiling = Math.min(this.maxDelayMs, this.minDelayMs * 2 ** this.attempt);
+    this.attempt += 1;
+    const delay = this.minDelayMs / 2 + Math.random() * ceiling;
+    this.reconnectTimer = setTimeout(() => this.open(), delay);
+  }
+
+  // Server pings are answered by the browser silently, but a half-open TCP connection (Wi-Fi gone)
+  // can look open for minutes. An application ping each heartbeat, and closing when nothing at all
+  // was heard for two heartbeats, turns that into a prompt reconnect.
+  startHeartbeat(heartbeatS) {
+    this.stopHeartbeat();
+    const periodMs = Math.max(2, Number(heartbeatS) || 20) * 1000;
+    this.heartbeatTimer = setInterval(() => {
+      if (Date.now() - this.lastHeard > 2 * periodMs + 1000) {
+        const stale = this.socket;
+        stale.close(4000);
+        this.closed(stale, 4000);
+        return;
+      }
+      this.send({ type: "ping" });
+    }, periodMs);
+  }
+
+  stopHeartbeat() {
+    clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = null;
+  }
+
+  emit(type, payload) {
+    const callbacks = this.handlers.get(type);
+    if (!callbacks) return;
+    for (const callback of [...callbacks]) {
+      try {
+        callback(payload);
+      } catch (error) {
+        console.error(`handler for ${type} failed`, error);
+      }
+    }
+  }
+}
+
+function defaultUrl() {
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  return `${scheme}//${location.host}/api/v1/ws`;
+}

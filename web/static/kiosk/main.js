@@ -1,0 +1,231 @@
+// Kiosk entry point: sign in, connect, and route protocol messages to the screens.
+//
+// Flow: start → catalog → matter → device check → (join) waiting → call → ended → rating → thanks
+// → start. The server's state is the truth: every `welcome` (first connect, reconnect, reload)
+// puts the kiosk back on the screen that state calls for, so a reload never loses the ticket.
+import * as api from "./api.js";
+import { endPeer, handlePeer, handleSignal, setupCallScreen, startCall } from "./call_screen.js";
+import { resetCatalog, setupCatalog } from "./catalog.js";
+import { setupDeviceCheck } from "./device_check.js";
+import { applyTexts, role, setText } from "./dom.js";
+import { setupEnded } from "./ended.js";
+import { idleSeconds, startIdleTimer } from "./idle.js";
+import { openMatter, setupMatter } from "./matter.js";
+import { releaseLocalStream } from "./media.js";
+import { setupRating } from "./rating.js";
+import * as screens from "./screens.js";
+import { resetResident, state } from "./state.js";
+import { T } from "./texts.js";
+import { renderTicket, setNote, setupWaiting } from "./waiting.js";
+import { WsClient } from "../common/ws_client.js";
+
+const OPEN_TICKET_STATES = new Set(["waiting", "offered"]);
+const CLOSED_TICKET_STATES = new Set(["done", "cancelled", "abandoned"]);
+// Screens where a resident sits still on purpose: the idle timeout must not throw them out.
+const IDLE_EXEMPT = new Set(["boot", "waiting", "call"]);
+const THANKS_MS = 8000;
+
+const client = new WsClient();
+let iceServers = [];
+let thanksTimer = null;
+
+async function boot() {
+  applyTexts();
+  setupLargeText();
+  if (!(await signIn())) return;
+  setupScreens();
+  wireProtocol();
+  const idle = startIdleTimer({
+    seconds: idleSeconds(),
+    isExempt: () => IDLE_EXEMPT.has(screens.currentScreen()),
+    onIdle: goHome,
+  });
+  screens.onChange(() => idle.reset());
+  client.start();
+}
+
+/** Token from the address (first start) or the session cookie (every later load). */
+async function signIn() {
+  const params = new URLSearchParams(location.search);
+  const token = params.get("token");
+  if (token) {
+    // Drop the device token from the address at once: it must not sit in history or on screen.
+    params.delete("token");
+    const query = params.toString();
+    history.replaceState(null, "", location.pathname + (query ? `?${query}` : ""));
+    try {
+      showSite(await api.signIn(token));
+      return true;
+    } catch {
+      showNotRegistered(T.sign_in_failed);
+      return false;
+    }
+  }
+  try {
+    const me = await api.whoAmI();
+    if (me.role === "kiosk") return true;
+  } catch {
+    // 401: no kiosk session on this browser
+  }
+  showNotRegistered(T.not_registered_body);
+  return false;
+}
+
+function showNotRegistered(body) {
+  document.body.classList.add("not-registered");
+  setText(role("boot-title"), "not_registered_title");
+  role("boot-body").textContent = body;
+}
+
+function showSite(kiosk) {
+  role("site-label").textContent = kiosk?.site || kiosk?.label || "";
+}
+
+function setupScreens() {
+  document.addEventListener("click", (event) => {
+    const action = event.target.closest("[data-action]")?.dataset.action;
+    if (action === "back") screens.back();
+    if (action === "home") goHome();
+    if (action === "pick-mode") {
+      state.mode = event.target.closest("[data-mode]").dataset.mode;
+      screens.show("catalog", null, { push: true });
+    }
+  });
+  setupCatalog({ onPick: (id) => openMatter(id).catch(() => {}) });
+  setupMatter({ onStart: () => screens.show("device", null, { push: true }) });
+  setupDeviceCheck({ next: join });
+  setupWaiting({ cancel });
+  setupCallScreen(client);
+  setupEnded({ goRate: () => screens.show("rating") });
+  setupRating({
+    submit: (sessionId, score, comment) => client.request({ type: "rate", session_id: sessionId, score, comment }),
+    done: (rated) => {
+      if (!rated) return goHome();
+      screens.show("thanks");
+      thanksTimer = setTimeout(goHome, THANKS_MS);
+    },
+  });
+  screens.register("thanks", { leave: () => clearTimeout(thanksTimer) });
+}
+
+function wireProtocol() {
+  const banner = role("offline-banner");
+  client.on("close", ({ wasConnected }) => {
+    if (wasConnected) banner.hidden = false;
+  });
+  client.on("welcome", (welcome) => {
+    banner.hidden = true;
+    iceServers = welcome.ice_servers || [];
+    state.kiosk = welcome.kiosk;
+    showSite(welcome.kiosk);
+    restore(welcome.state || {});
+  });
+  client.on("ticket", ({ ticket }) => onTicket(ticket));
+  client.on("call", ({ call }) => {
+    state.call = call;
+    startCall(call, iceServers);
+  });
+  client.on("signal", handleSignal);
+  client.on("peer", handlePeer);
+  client.on("call_ended", onCallEnded);
+}
+
+/** Put the screen in line with the server's state after (re)connecting. */
+function restore({ ticket, call }) {
+  if (call) {
+    state.ticket = ticket || state.ticket;
+    state.call = call;
+    startCall(call, iceServers);
+    return;
+  }
+  const current = screens.currentScreen();
+  if (ticket && OPEN_TICKET_STATES.has(ticket.state)) {
+    onTicket(ticket);
+    return;
+  }
+  if (ticket && ticket.state === "wrap_up" && current === "boot") {
+    // Reloaded between the end of the call and the rating: ask for it again.
+    state.ticket = ticket;
+    state.rateSessionId = ticket.session_id;
+    screens.show("rating");
+    return;
+  }
+  if (current === "boot" || ((current === "waiting" || current === "call") && !ticket)) goHome();
+}
+
+function onTicket(ticket) {
+  const current = screens.currentScreen();
+  if (CLOSED_TICKET_STATES.has(ticket.state)) {
+    state.ticket = null;
+    if (current === "waiting") goHome();
+    return;
+  }
+  state.ticket = ticket;
+  if (ticket.state === "wrap_up") {
+    state.rateSessionId = ticket.session_id;
+    return;
+  }
+  if (!OPEN_TICKET_STATES.has(ticket.state)) return;
+  if (current === "waiting") renderTicket();
+  else if (current !== "call") screens.show("waiting");
+}
+
+function onCallEnded(ended) {
+  endPeer();
+  state.call = null;
+  if (ended.reason === "peer_gone" || ended.reason === "transferred") {
+    // Back in line with the same number; `ticket` updates follow.
+    screens.show("waiting", ended.reason === "peer_gone" ? "waiting_requeued" : "waiting_transferred");
+    return;
+  }
+  state.rateSessionId = ended.session_id;
+  screens.show("ended", ended);
+}
+
+async function join() {
+  const status = document.querySelector('[data-testid="device-check-status"]');
+  try {
+    await client.request({ type: "join", matter_id: state.matter.id, mode: state.mode, priority: "normal" });
+    if (screens.currentScreen() === "device") screens.show("waiting");
+  } catch {
+    status.dataset.state = "warn";
+    setText(status, "join_failed");
+  }
+}
+
+async function cancel() {
+  try {
+    await client.request({ type: "cancel" });
+  } catch (error) {
+    if (error.code !== "no_ticket") return; // still in line; the resident can try again
+  }
+  state.ticket = null;
+  goHome();
+}
+
+/** Forget this resident and return to the start screen (home button, idle timeout, thanks). */
+function goHome() {
+  endPeer();
+  releaseLocalStream();
+  resetResident();
+  resetCatalog();
+  setLargeText(false);
+  setNote(null);
+  screens.show("start");
+}
+
+function setupLargeText() {
+  role("large-toggle").addEventListener("click", () => {
+    setLargeText(!document.documentElement.classList.contains("k-large"));
+  });
+}
+
+function setLargeText(on) {
+  // On <html>: every size is in rem, so scaling the root scales the whole page.
+  document.documentElement.classList.toggle("k-large", on);
+  const toggle = role("large-toggle");
+  toggle.setAttribute("aria-pressed", String(on));
+  setText(toggle, on ? "large_off" : "large_on");
+}
+
+boot();
