@@ -152,15 +152,65 @@ class Signal(_In):
     data: SignalData
 
 
+class CaptureRequest(_In):
+    """Caseworker: ask the kiosk to capture one material of the checklist by camera."""
+
+    type: Literal["capture_request"]
+    call_id: Id
+    material: str = Field(min_length=1, max_length=120)
+
+
+class CaptureNow(_In):
+    """Caseworker: take the still now (manual capture when auto-capture cannot succeed)."""
+
+    type: Literal["capture_now"]
+    capture_id: Id
+
+
+class CaptureReview(_In):
+    """Caseworker: accept a received image, or ask for a retake."""
+
+    type: Literal["capture_review"]
+    capture_id: Id
+    decision: Literal["accept", "retake"]
+
+
+class CaptureCancel(_In):
+    """Either member: stop an open capture request."""
+
+    type: Literal["capture_cancel"]
+    capture_id: Id
+
+
+class CaptureSignal(_In):
+    """Kiosk: SDP/ICE for the capture peer (the kiosk's camera track to the server's analyser)."""
+
+    type: Literal["capture_signal"]
+    capture_id: Id
+    data: SignalData
+
+
+class DeviceCheck(_In):
+    """Kiosk: the result of its device check, for the kiosk's health history."""
+
+    type: Literal["device_check"]
+    camera_ok: bool
+    microphone_ok: bool
+    speaker_ok: bool | None = None
+    metrics: dict[str, float] = Field(default_factory=dict, max_length=20)
+
+
 ClientMessage = Annotated[
-    Hello | Ping | Join | Cancel | Rate | SetStatus | Accept | Reject | EndCall | Transfer | FinishWrapUp | Signal,
+    Hello | Ping | Join | Cancel | Rate | SetStatus | Accept | Reject | EndCall | Transfer | FinishWrapUp | Signal
+    | CaptureRequest | CaptureNow | CaptureReview | CaptureCancel | CaptureSignal | DeviceCheck,
     Field(discriminator="type"),
 ]
 CLIENT_MESSAGE = TypeAdapter(ClientMessage)
 
-KIOSK_TYPES = frozenset({"ping", "join", "cancel", "rate", "signal"})
+KIOSK_TYPES = frozenset({"ping", "join", "cancel", "rate", "signal", "capture_signal", "capture_cancel",
+                         "device_check"})
 CASEWORKER_TYPES = frozenset({"ping", "set_status", "accept", "reject", "end_call", "transfer", "finish_wrap_up",
-                              "signal"})
+                              "signal", "capture_request", "capture_now", "capture_review", "capture_cancel"})
 SUPERVISOR_TYPES = frozenset({"ping"})
 ALLOWED_TYPES: dict[str, frozenset[str]] = {
     "kiosk": KIOSK_TYPES,

@@ -32,6 +32,9 @@ OPEN_TICKET_STATES = ("waiting", "offered", "in_call", "wrap_up", "requeued")
 OUTCOME_LABELS = {"accepted": "受理", "completed": "办结", "answered": "咨询已答复", "incomplete": "材料不全"}
 
 
+ExtraHandler = Callable[[Connection, Any], Awaitable[dict[str, Any] | None]]
+
+
 class SignalingError(Exception):
     """A refused client message: `code` and a Chinese message go back to the client."""
 
@@ -60,6 +63,8 @@ class SignalingService:
         self.sessions = queue.sessions
         self.catalog = catalog
         self._gone_timers: dict[str, asyncio.Task[None]] = {}
+        # Subsystems (capture, ...) register handlers for their own message types here.
+        self.extra_handlers: dict[str, ExtraHandler] = {}
 
     # -- connection lifecycle ---------------------------------------------------------------
 
@@ -242,7 +247,9 @@ class SignalingService:
 
     async def handle(self, connection: Connection, message: Any) -> dict[str, Any] | None:
         """Carry out one validated message; return an extra reply, or None. Raises SignalingError."""
-        handler = getattr(self, f"_on_{message.type}")
+        handler = self.extra_handlers.get(message.type) or getattr(self, f"_on_{message.type}", None)
+        if handler is None:
+            raise SignalingError("unavailable", "这项功能尚未开通")
         try:
             result: dict[str, Any] | None = await handler(connection, message)
             return result
