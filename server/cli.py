@@ -9,16 +9,21 @@ import json
 import sys
 from collections.abc import Sequence
 
+import redis.asyncio as aioredis
 from aiohttp import web
+from redis.exceptions import RedisError
 from sqlalchemy import func, select
 
+from server import redis_keys
 from server.accounts import AccountError, add_kiosk, upsert_user
 from server.app import create_app
+from server.auth.sessions import revoke_user_sessions
 from server.catalog_setup import ensure_catalog
 from server.db.engine import make_engine, make_session_factory
 from server.db.migrate import upgrade_database
-from server.db.models import Centre, Site, User
+from server.db.models import AuditLog, Centre, Site, User
 from server.demo import seed_demo
+from server.embedded_redis import socket_path_for
 from server.logging_setup import configure_logging
 from server.settings import Settings, SettingsError, load_settings
 
@@ -177,6 +182,42 @@ def cmd_kiosk_add(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _user_disable(settings: Settings, username: str) -> str:
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        async with make_session_factory(engine)() as session, session.begin():
+            user = await session.scalar(select(User).where(User.username == username))
+            if user is None:
+                raise AccountError(f"no user {username!r}")
+            user.enabled = False
+            await revoke_user_sessions(session, user.id)
+            session.add(AuditLog(actor="cli", action="user_disabled", object_type="user", object_id=str(user.id)))
+            key = f"{user.role}:{user.id}"
+    finally:
+        await engine.dispose()
+    # Tell running servers to close this person's live WebSockets now (they would otherwise
+    # notice at their next session check).
+    url = settings.redis_url if not settings.uses_embedded_redis else f"unix://{socket_path_for(settings.data_dir)}"
+    client = aioredis.from_url(url, socket_connect_timeout=2)
+    try:
+        await client.publish(redis_keys.WS_CHANNEL, json.dumps({"to": [key], "close": {"token_hash": None}}))
+        return f"disabled {username}; live connections closed"
+    except (RedisError, OSError):
+        return f"disabled {username}; no server reachable to close live connections (they close within a minute)"
+    finally:
+        await client.aclose()
+
+
+def cmd_user_disable(args: argparse.Namespace) -> int:
+    """Disable a staff account and end its sessions and live connections at once."""
+    try:
+        print(asyncio.run(_user_disable(_settings(), args.username)))
+    except AccountError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="jinglin", description="静邻帮办 remote government-service window")
@@ -204,6 +245,9 @@ def build_parser() -> argparse.ArgumentParser:
     user_add.add_argument("--skill", action="append", help="a skill id; repeat for several")
     user_add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     user_add.set_defaults(handler=cmd_user_add)
+    user_disable = user.add_parser("disable", help="disable an account and end its sessions at once")
+    user_disable.add_argument("username")
+    user_disable.set_defaults(handler=cmd_user_disable)
 
     kiosk = commands.add_parser("kiosk", help="kiosk devices").add_subparsers(dest="kiosk_command", required=True)
     kiosk_add = kiosk.add_parser("add", help="create a kiosk at a site and print its token once")

@@ -360,3 +360,31 @@ async def test_end_call_needs_case_number_for_accepted(env: Env, clients: list[C
     _, cw, call_id = await _into_call(env, clients)
     reply = await cw.request({"type": "end_call", "ticket_id": call_id, "outcome": "accepted"}, ref=3)
     assert reply["code"] == "case_number_required"
+
+
+async def _closed_within(client: Client, seconds: float) -> int | None:
+    assert client.ws is not None
+    async with asyncio.timeout(seconds):
+        while not client.ws.closed:
+            await asyncio.sleep(0.05)
+    return client.ws.close_code
+
+
+async def test_logout_closes_live_websockets_at_once(env: Env, clients: list[Client]) -> None:
+    cw = await _caseworker(env, clients)
+    response = await cw.http.post(env.url("/api/v1/auth/logout"))
+    assert response.status == 200
+    assert await _closed_within(cw, 3) == 4401
+
+
+async def test_disabled_account_is_closed_at_once(env: Env, clients: list[Client]) -> None:
+    from server.cli import _user_disable
+
+    cw = await _caseworker(env, clients, "cw2")
+    settings = env.server.app[app_keys.SETTINGS]
+    assert "disabled cw2; live connections closed" == await _user_disable(settings, "cw2")
+    assert await _closed_within(cw, 3) == 4401
+    again = Client(env)
+    clients.append(again)
+    response = await again.http.post(env.url("/api/v1/auth/login"), json={"username": "cw2", "password": PASSWORD})
+    assert response.status == 401

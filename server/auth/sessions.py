@@ -38,7 +38,11 @@ async def start_session(session: AsyncSession, *, role: str, user_id: int | None
 
 async def resolve_session(session: AsyncSession, token: str) -> Principal | None:
     """The principal of a live session token, or None (unknown, revoked, idle or expired, disabled)."""
-    hashed = token_hash(token)
+    return await resolve_session_hash(session, token_hash(token))
+
+
+async def resolve_session_hash(session: AsyncSession, hashed: str) -> Principal | None:
+    """As `resolve_session`, from the stored hash (used to re-check live WebSockets)."""
     row = await session.get(AuthSession, hashed)
     now = utcnow()
     if row is None or row.revoked or row.expires_at <= now:

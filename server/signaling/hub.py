@@ -22,7 +22,7 @@ from session_queue import QueueEvent, SessionQueue, Transition, parse_event
 
 from server import redis_keys
 from server.protocol.messages import out
-from server.signaling.connection import Connection
+from server.signaling.connection import CLOSE_REVOKED, Connection
 from server.signaling.presence import Presence
 from server.signaling.views import ViewBuilder
 
@@ -85,6 +85,17 @@ class Hub:
             for connection in list(self.local.get(key, ())):
                 await connection.send(message)
 
+    async def close_sessions(self, key: str, token_hash: str | None = None) -> None:
+        """Close, in every process, the WebSockets of a principal (only one sign-in session's if given)."""
+        payload = json.dumps({"to": [key], "close": {"token_hash": token_hash}})
+        await self.redis.publish(redis_keys.WS_CHANNEL, payload)
+
+    async def _close_local(self, keys: Iterable[str], token_hash: str | None) -> None:
+        for key in keys:
+            for connection in list(self.local.get(key, ())):
+                if token_hash is None or connection.principal.token_hash == token_hash:
+                    await connection.ws.close(code=CLOSE_REVOKED, message=b"signed out")
+
     # -- listening --------------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -115,7 +126,10 @@ class Hub:
         try:
             if channel == redis_keys.WS_CHANNEL:
                 envelope = json.loads(message["data"])
-                await self._deliver(envelope["to"], envelope["msg"])
+                if "close" in envelope:
+                    await self._close_local(envelope["to"], envelope["close"].get("token_hash"))
+                else:
+                    await self._deliver(envelope["to"], envelope["msg"])
             else:
                 await self._on_queue_event(parse_event(message["data"]))
         except Exception:

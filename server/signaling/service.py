@@ -14,6 +14,7 @@ from session_queue import QueueError
 from sqlalchemy.exc import SQLAlchemyError
 
 from server import redis_keys
+from server.auth.sessions import resolve_session_hash
 from server.catalog_service import CatalogService
 from server.db.models import Centre, FollowUp, Kiosk, Rating, ServiceSession, Site, Street, User
 from server.db.types import utcnow
@@ -161,6 +162,11 @@ class SignalingService:
                 kiosk = await session.get(Kiosk, connection.principal.kiosk_id)
                 if kiosk is not None:
                     kiosk.last_seen_at = utcnow()
+
+    async def session_still_valid(self, connection: Connection) -> bool:
+        """True while the connection's sign-in session is live and its account enabled."""
+        async with self.sessions() as session, session.begin():
+            return await resolve_session_hash(session, connection.principal.token_hash) is not None
 
     async def closed(self, connection: Connection) -> None:
         """A connection ended: if it was the principal's last, apply the drop rules."""

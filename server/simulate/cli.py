@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from server.simulate.actors import Options
+from server.simulate.ledger import Ledger
 from server.simulate.runner import Plan, own_server, simulate
 
 # Routing widens to every centre after this wait on a self-hosted server, so that a kiosk whose
@@ -37,6 +38,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                         help="send candidates inside the SDP instead of trickling them")
     parser.add_argument("--seed", type=int, help="random seed (matters, drops)")
     parser.add_argument("--json", action="store_true", help="print only the JSON report")
+    parser.add_argument("--verbose", action="store_true", help="describe every session on stderr")
     parser.set_defaults(handler=run)
 
 
@@ -60,12 +62,15 @@ def run(args: argparse.Namespace) -> int:
                 drop_rate=args.drop_rate, seed=args.seed,
                 options=Options(hold_s=args.hold_s, session_timeout_s=args.timeout_s, video=_video(args.video),
                                 trickle=not args.no_trickle))
+    ledger = Ledger()
     if args.url:
         demo = json.loads(args.demo_json.read_text())
-        report = asyncio.run(simulate(args.url, demo, plan))
+        report = asyncio.run(simulate(args.url, demo, plan, ledger))
     else:
         with own_server(SELF_HOSTED_ENV) as server:
-            report = asyncio.run(simulate(server.url, server.demo, plan))
+            report = asyncio.run(simulate(server.url, server.demo, plan, ledger))
+    if args.verbose:
+        print("\n".join(ledger.describe()), file=sys.stderr)
     _print(report, args.json)
     ok = report["lost"] == 0 and report["double_assigned"] == 0 and not report["errors"]
     return 0 if ok else 1

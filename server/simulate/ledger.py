@@ -60,6 +60,17 @@ class Ledger:
         """Record something that should not have happened."""
         self.errors.append(text)
 
+    def describe(self) -> list[str]:
+        """One line per requested session (for --verbose, on stderr)."""
+        lines = []
+        for r in self.records:
+            accepts = self.accepts.get(r.session_id or "", [])
+            waits = ", ".join(f"{(t - r.joined_at):.2f}s" for t in accepts if r.joined_at is not None)
+            lines.append(f"session {r.index}: {r.outcome} id={r.session_id} drop={r.drop} calls={r.calls} "
+                         f"accepts=[{waits}] setup={r.setup_s} frames kiosk={r.kiosk_frames} "
+                         f"caseworker={r.caseworker_frames}")
+        return lines
+
     def report(self) -> dict[str, Any]:
         """The `--json` object (docs/simulate.md)."""
         completed = [r for r in self.records if r.outcome == "completed"]

@@ -50,10 +50,11 @@ def _records(plan: Plan, rng: random.Random) -> list[SessionRecord]:
     return records
 
 
-async def simulate(url: str, demo: dict[str, Any], plan: Plan) -> dict[str, Any]:
+async def simulate(url: str, demo: dict[str, Any], plan: Plan, ledger: Ledger | None = None) -> dict[str, Any]:
     """Run `plan` against the server at `url` with the credentials of `demo`; return the report."""
     rng = random.Random(plan.seed)
-    ledger = Ledger(records=_records(plan, rng))
+    ledger = ledger or Ledger()
+    ledger.records = _records(plan, rng)
     try:
         kiosk_roles, cw_roles = pick_cast(demo, await _matters(url), plan.kiosks, plan.caseworkers, rng)
     except CastError as exc:
@@ -81,7 +82,10 @@ async def simulate(url: str, demo: dict[str, Any], plan: Plan) -> dict[str, Any]
 
 async def _kiosk_sessions(kiosk: SimKiosk, records: list[SessionRecord]) -> None:
     for rec in records:
-        await kiosk.run_session(rec)
+        try:
+            await kiosk.run_session(rec)
+        except Exception as exc:  # one broken session must not stop the kiosk's next ones
+            kiosk.ledger.error(f"{kiosk.name}: session {rec.index}: {type(exc).__name__}: {exc}")
 
 
 @contextlib.contextmanager

@@ -19,7 +19,7 @@ from server.auth.middleware import allowed_origin
 from server.auth.principal import require_role
 from server.errors import ApiError
 from server.protocol import messages as m
-from server.signaling.connection import CLOSE_FLOOD, CLOSE_SETUP, MAX_REFUSED, Connection
+from server.signaling.connection import CLOSE_FLOOD, CLOSE_REVOKED, CLOSE_SETUP, MAX_REFUSED, Connection
 from server.signaling.hub import Hub
 from server.signaling.service import HEARTBEAT_S, SignalingError, SignalingService
 from server.signaling.views import ViewBuilder
@@ -139,9 +139,14 @@ async def _one(service: SignalingService, connection: Connection, raw: str, allo
 
 
 async def _keep_present(service: SignalingService, connection: Connection) -> None:
+    """Refresh presence, and close the socket once its sign-in session is no longer valid
+    (expired, revoked elsewhere, account or kiosk disabled)."""
     while True:
         await asyncio.sleep(HEARTBEAT_S)
         with contextlib.suppress(RedisError, OSError, SQLAlchemyError):
+            if not await service.session_still_valid(connection):
+                await connection.ws.close(code=CLOSE_REVOKED, message=b"session ended")
+                return
             await service.heartbeat(connection)
 
 
