@@ -23,3 +23,21 @@ def presence(principal_key: str) -> str:
 def resume_token(token: str) -> str:
     """A resume token of a connection, mapping to its principal."""
     return f"{PREFIX}resume:{token}"
+
+
+def login_failures(kind: str, digest: str) -> str:
+    """Failed sign-in counter for an account or a client address (hashed)."""
+    return f"{PREFIX}loginfail:{kind}:{digest}"
+
+
+def capture(capture_id: str) -> str:
+    """Hash of an open capture request: call, kiosk, caseworker, material, state, attempt, owner."""
+    return f"{PREFIX}capture:{capture_id}"
+
+
+def capture_of_call(call_id: str) -> str:
+    """The id of the call's open capture (one at a time per call)."""
+    return f"{PREFIX}capture_call:{call_id}"
+
+# Pub/sub channel carrying capture_signal data to the process that holds the capture's peer.
+CAPTURE_SIGNAL_CHANNEL = f"{PREFIX}capture_signal"

@@ -121,3 +121,25 @@ async def test_disabled_account_loses_its_session(client: TestClient) -> None:
         assert user is not None
         user.enabled = False
     assert (await client.get("/api/v1/auth/me")).status == 401
+
+
+async def test_login_throttled_per_account(client: TestClient) -> None:
+    for _ in range(5):
+        response = await client.post("/api/v1/auth/login", json={"username": "cw1", "password": "wrong guess"})
+        assert response.status == 401
+    # Even the right password is refused while the account is throttled.
+    response = await client.post("/api/v1/auth/login", json={"username": "cw1", "password": PASSWORD})
+    assert response.status == 429
+    assert (await response.json())["error"]["code"] == "too_many_attempts"
+    # Another account from the same address is not yet affected.
+    response = await client.post("/api/v1/auth/login", json={"username": "boss", "password": PASSWORD})
+    assert response.status == 200
+
+
+async def test_kiosk_token_guessing_throttled(client: TestClient) -> None:
+    statuses = []
+    for n in range(32):
+        response = await client.post("/api/v1/kiosk/session", json={"token": f"{n:043d}"})
+        statuses.append(response.status)
+    assert statuses[0] == 401
+    assert statuses[-1] == 429

@@ -15,6 +15,7 @@ from server.auth.middleware import SESSION_COOKIE
 from server.auth.passwords import hash_password, needs_rehash, verify_password_async
 from server.auth.principal import current_principal, require_role
 from server.auth.sessions import KIOSK_ABSOLUTE, STAFF_ABSOLUTE, revoke_session, start_session
+from server.auth.throttle import LoginThrottle
 from server.auth.tokens import token_hash
 from server.db.models import AuditLog, Kiosk, Site, User
 from server.errors import ApiError
@@ -47,13 +48,19 @@ def _set_cookie(request: web.Request, response: web.Response, token: str, max_ag
 async def login(request: web.Request) -> web.Response:
     """Sign a staff member in; sets an HttpOnly session cookie."""
     body = await read_model(request, LoginIn)
+    throttle = LoginThrottle(request.app[app_keys.REDIS])
+    address = request.remote or ""
+    if await throttle.blocked(body.username, address):
+        raise ApiError(429, "too_many_attempts", "尝试次数过多，请 15 分钟后再试")
     async with request.app[app_keys.DB_SESSIONS]() as session, session.begin():
         user = await session.scalar(select(User).where(User.username == body.username))
         ok = await verify_password_async(user.password_hash if user else _DUMMY_HASH, body.password)
         if user is None or not ok or not user.enabled:
+            await throttle.failed(body.username, address)
             session.add(AuditLog(actor="anonymous", action="login_failed", object_type="user",
                                  object_id=str(user.id) if user else ""))
             raise ApiError(401, "bad_credentials", "用户名或密码不正确")
+        await throttle.succeeded(body.username)
         if needs_rehash(user.password_hash):
             user.password_hash = await asyncio.to_thread(hash_password, body.password)
         token = await start_session(session, role=user.role, user_id=user.id)
@@ -92,10 +99,16 @@ async def me(request: web.Request) -> web.Response:
 async def kiosk_session(request: web.Request) -> web.Response:
     """Exchange a kiosk's device token for a kiosk session cookie (the token leaves the page URL)."""
     body = await read_model(request, KioskSessionIn)
+    throttle = LoginThrottle(request.app[app_keys.REDIS])
+    address = request.remote or ""
+    if await throttle.blocked("kiosk-token", address):
+        raise ApiError(429, "too_many_attempts", "尝试次数过多，请 15 分钟后再试")
     hashed = token_hash(body.token)
     async with request.app[app_keys.DB_SESSIONS]() as session, session.begin():
         kiosk = await session.scalar(select(Kiosk).where(Kiosk.token_hash == hashed))
         if kiosk is None or not hmac.compare_digest(kiosk.token_hash, hashed) or not kiosk.enabled:
+            # Counted per address only: the "account" here is every kiosk token at once.
+            await throttle.failed("kiosk-token:" + address, address)
             raise ApiError(401, "bad_token", "终端凭证无效，请联系管理员")
         site = await session.get(Site, kiosk.site_id)
         assert site is not None
