@@ -32,6 +32,8 @@ from server.settings import Settings
 log = logging.getLogger(__name__)
 
 OPEN_STATES = ("waiting", "offered", "in_call", "wrap_up", "requeued")
+# States in which the ticket still belongs to the resident at the kiosk.
+KIOSK_OPEN_STATES = ("waiting", "offered", "in_call", "requeued")
 # Ticket numbers restart every local day; Shanghai has no daylight saving time.
 _SHANGHAI = timezone(timedelta(hours=8))
 TIMER_INTERVAL_S = 0.5
@@ -84,14 +86,23 @@ class QueueService:
         return f"A{number:04d}"
 
     async def open_ticket_of_kiosk(self, kiosk_id: int) -> JoinedTicket | None:
-        """The kiosk's open session, if it has one (a reload keeps its place)."""
+        """The ticket the kiosk's resident still holds (waiting or in a call), if any.
+
+        A ticket in wrap-up is over for the resident: the next resident may join. The live queue
+        is asked too, because it publishes the end of a call before the database row follows.
+        """
         async with self.sessions() as session:
             row = await session.scalar(
                 select(ServiceSession)
-                .where(ServiceSession.kiosk_id == kiosk_id, ServiceSession.state.in_(OPEN_STATES))
+                .where(ServiceSession.kiosk_id == kiosk_id, ServiceSession.state.in_(KIOSK_OPEN_STATES))
                 .order_by(ServiceSession.created_at.desc())
             )
-        return _joined(row) if row else None
+        if row is None:
+            return None
+        live = await self.queue.ticket(row.id)
+        if live is not None and live.state not in KIOSK_OPEN_STATES:
+            return None
+        return _joined(row)
 
     async def join(self, kiosk_id: int, matter_id: str, skill: str, mode: str,
                    priority: str = "normal") -> JoinedTicket:

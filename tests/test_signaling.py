@@ -388,3 +388,14 @@ async def test_disabled_account_is_closed_at_once(env: Env, clients: list[Client
     clients.append(again)
     response = await again.http.post(env.url("/api/v1/auth/login"), json={"username": "cw2", "password": PASSWORD})
     assert response.status == 401
+
+
+async def test_next_resident_can_join_right_after_a_call(env: Env, clients: list[Client]) -> None:
+    kiosk, cw, call_id = await _into_call(env, clients)
+    await cw.send({"type": "end_call", "ticket_id": call_id, "outcome": "completed"})
+    await kiosk.expect("call_ended")
+    await kiosk.send({"type": "join", "matter_id": MATTER, "mode": "consult"})
+    ticket = (await kiosk.expect("ticket", timeout=5))["ticket"]
+    while ticket["session_id"] == call_id:
+        ticket = (await kiosk.expect("ticket", timeout=5))["ticket"]
+    assert ticket["state"] in ("waiting", "offered")
