@@ -1,0 +1,104 @@
+"""Random and mutated WebSocket messages never crash the server or disturb another session."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from server.protocol.messages import CASEWORKER_TYPES, KIOSK_TYPES
+from tests.test_signaling import MATTER, Client, Env, _caseworker, _into_call, _kiosk
+from tests.test_signaling import env as env
+
+TYPES = sorted(KIOSK_TYPES | CASEWORKER_TYPES | {"hello", "teleport", ""})
+scalars = st.one_of(st.none(), st.booleans(), st.integers(-(2**40), 2**40), st.floats(allow_nan=False),
+                    st.text(max_size=40))
+json_values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                                            st.dictionaries(st.text(max_size=10), inner, max_size=4)),
+                           max_leaves=12)
+FIELDS = ["id", "matter_id", "mode", "priority", "session_id", "score", "comment", "status", "reason", "ticket_id",
+          "fence", "outcome", "case_number", "call_id", "data", "capture_id", "material", "decision", "v", "resume"]
+messages = st.one_of(
+    st.fixed_dictionaries({"type": st.sampled_from(TYPES)},
+                          optional={name: json_values for name in FIELDS}),
+    json_values,
+)
+
+
+@pytest.fixture
+async def live_call(env: Env) -> AsyncIterator[tuple[Env, Client, Client, str, list[Client]]]:
+    clients: list[Client] = []
+    kiosk, cw, call_id = await _into_call(env, clients)
+    yield env, kiosk, cw, call_id, clients
+    for client in clients:
+        await client.close()
+
+
+async def _still_relays(kiosk: Client, cw: Client, call_id: str, n: int) -> None:
+    data = {"candidate": {"candidate": f"probe {n}", "sdpMid": "0", "sdpMLineIndex": 0}}
+    await cw.send({"type": "signal", "call_id": call_id, "data": data})
+    assert (await kiosk.expect("signal", timeout=5))["data"] == data
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batch=st.lists(messages, min_size=1, max_size=8))
+async def test_random_messages_change_nothing_for_others(
+        live_call: tuple[Env, Client, Client, str, list[Client]], batch: list[Any]) -> None:
+    env, kiosk, cw, call_id, clients = live_call
+    fuzzers = getattr(test_random_messages_change_nothing_for_others, "_fuzzers", None)
+    if fuzzers is None or fuzzers[0].ws is None or fuzzers[0].ws.closed:
+        fuzzers = [await _kiosk(env, clients, 1), await _caseworker(env, clients, "cw2")]
+        test_random_messages_change_nothing_for_others._fuzzers = fuzzers  # type: ignore[attr-defined]
+    for message in batch:
+        for fuzzer in fuzzers:
+            await fuzzer.send(json.dumps(message))
+    for fuzzer in fuzzers:
+        await _answers_ping(fuzzer)
+    await _still_relays(kiosk, cw, call_id, len(batch))
+
+
+async def _answers_ping(client: Client) -> None:
+    """The fuzzing connection still works: a ping is answered (retrying while rate-limited)."""
+    async with asyncio.timeout(10):
+        for attempt in range(100):
+            ref = f"probe-{attempt}"
+            await client.send({"type": "ping", "id": ref})
+            try:
+                async with asyncio.timeout(0.5):
+                    while (reply := await client.inbox.get()).get("ref") != ref:
+                        pass
+                assert reply["type"] == "pong", reply
+                return
+            except TimeoutError:
+                continue  # the ping itself was over the rate; the bucket refills
+
+
+async def test_mutated_real_messages(env: Env) -> None:
+    clients: list[Client] = []
+    try:
+        kiosk, cw, call_id = await _into_call(env, clients)
+        other = await _kiosk(env, clients, 1)
+        base = {"type": "join", "matter_id": MATTER, "mode": "handle", "priority": "normal"}
+        mutations: list[Any] = [
+            {**base, "mode": None}, {**base, "priority": "vip"}, {**base, "matter_id": "x" * 500},
+            {**base, "matter_id": ["gaj"]}, {**base, "type": "JOIN"}, {"type": "signal", "call_id": call_id},
+            {"type": "signal", "call_id": call_id, "data": {"description": {"type": "offer", "sdp": 5}}},
+            {"type": "rate", "session_id": call_id, "score": 5}, {"type": "cancel", "extra": True},
+            "\u0000", "{" * 5000, json.dumps(base)[:-3], 12345, None, [],
+        ]
+        for mutation in mutations:
+            await other.send(mutation if isinstance(mutation, str) else json.dumps(mutation))
+        await _answers_ping(other)
+        await _still_relays(kiosk, cw, call_id, 0)
+        async with aiohttp.ClientSession() as http:
+            health = await http.get(env.url("/healthz"))
+            assert health.status == 200
+    finally:
+        for client in clients:
+            await client.close()
