@@ -212,6 +212,7 @@ KIOSK_TYPES = frozenset({"ping", "join", "cancel", "rate", "signal", "capture_si
 CASEWORKER_TYPES = frozenset({"ping", "set_status", "accept", "reject", "end_call", "transfer", "finish_wrap_up",
                               "signal", "capture_request", "capture_now", "capture_review", "capture_cancel"})
 SUPERVISOR_TYPES = frozenset({"ping"})
+ALL_TYPES = KIOSK_TYPES | CASEWORKER_TYPES | SUPERVISOR_TYPES | {"hello"}
 ALLOWED_TYPES: dict[str, frozenset[str]] = {
     "kiosk": KIOSK_TYPES,
     "caseworker": CASEWORKER_TYPES,

@@ -30,8 +30,12 @@ HELLO_TIMEOUT_S = 10.0
 SIGNALING: web.AppKey[SignalingService] = web.AppKey("signaling")
 
 
-def _parse(raw: str) -> tuple[Any, tuple[str, str] | None, Any]:
-    """(message, error, ref): a validated message, or the error to send back."""
+def _parse(raw: str, allowed: frozenset[str] | None = None) -> tuple[Any, tuple[str, str] | None, Any]:
+    """(message, error, ref): a validated message, or the error to send back.
+
+    The role check (`allowed`) comes before field validation, so a role learns nothing about
+    the fields of messages it may not send.
+    """
     if len(raw.encode()) > m.MAX_MESSAGE_BYTES:
         return None, ("too_large", f"消息不能超过 {m.MAX_MESSAGE_BYTES} 字节"), None
     try:
@@ -41,6 +45,8 @@ def _parse(raw: str) -> tuple[Any, tuple[str, str] | None, Any]:
     if not isinstance(data, dict) or not isinstance(data.get("type"), str):
         return None, ("malformed", "消息必须是带 type 的 JSON 对象"), None
     ref = data.get("id") if isinstance(data.get("id"), int | str) else None
+    if allowed is not None and data["type"] in m.ALL_TYPES and data["type"] not in allowed:
+        return None, ("forbidden", "当前身份不能发送这种消息"), ref
     try:
         return m.CLIENT_MESSAGE.validate_python(data), None, ref
     except ValidationError as exc:
@@ -114,11 +120,11 @@ async def _serve(service: SignalingService, connection: Connection) -> None:
 
 
 async def _one(service: SignalingService, connection: Connection, raw: str, allowed: frozenset[str]) -> None:
-    message, error, ref = _parse(raw)
+    message, error, ref = _parse(raw, allowed | {"hello"})
     if error is not None:
         await connection.error(*error, ref=ref)
         return
-    if message.type not in allowed:
+    if message.type not in allowed:  # a second hello
         await connection.error("forbidden", "当前身份不能发送这种消息", ref=ref)
         return
     try:
