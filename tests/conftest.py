@@ -79,14 +79,36 @@ async def redis_client(redis_url: str) -> AsyncIterator[aioredis.Redis]:
     await client.aclose()
 
 
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A PostgreSQL database of this test run's own, so concurrent runs never share tables."""
+    require_service(SERVER_DATABASE_URL, "PostgreSQL")
+    name = f"jl_test_{os.getpid()}"
+    asyncio.run(_admin(SERVER_DATABASE_URL, f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"'))
+    yield urlparse(SERVER_DATABASE_URL)._replace(path=f"/{name}").geturl()
+    asyncio.run(_admin(SERVER_DATABASE_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A sync-style database URL for each backend, pointing at an empty database."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'test.sqlite3'}"
-    require_service(SERVER_DATABASE_URL, "PostgreSQL")
-    asyncio.run(_reset_postgres(SERVER_DATABASE_URL))
-    return SERVER_DATABASE_URL
+    url: str = request.getfixturevalue("postgres_database")
+    asyncio.run(_reset_postgres(url))
+    return url
+
+
+async def _admin(url: str, *statements: str) -> None:
+    """Run statements (CREATE/DROP DATABASE) outside a transaction."""
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
 
 
 async def _reset_postgres(url: str) -> None:
