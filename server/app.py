@@ -8,6 +8,7 @@ from aiohttp import web
 
 from server import app_keys, resources
 from server.auth.middleware import authenticate, csrf_guard
+from server.capture.context import capture_context
 from server.catalog_service import catalog_context
 from server.errors import json_errors
 from server.metrics import Metrics
@@ -47,6 +48,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(catalog_context)
     app.cleanup_ctx.append(queue_context)
     app.cleanup_ctx.append(signaling_context)
+    app.cleanup_ctx.append(capture_context)
     add_routes(app, ROUTES)
     setup_pages(app)
     return app

@@ -268,6 +268,9 @@ def _register_optional(commands: argparse._SubParsersAction[argparse.ArgumentPar
     from server.quality import cli as quality_cli
 
     quality_cli.register(commands)
+    from server.capture import cli as capture_cli
+
+    capture_cli.register(commands)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -31,7 +31,7 @@ def login_failures(kind: str, digest: str) -> str:
 
 
 def capture(capture_id: str) -> str:
-    """Hash of an open capture request: call, kiosk, caseworker, material, state, attempt, owner."""
+    """Hash of an open capture request: call, kiosk, caseworker, material, state, attempt."""
     return f"{PREFIX}capture:{capture_id}"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from matters_catalog.schema import Matter
 from server.api_models import HealthOut, KioskSessionOut, LoginOut, MeOut, OkOut
+from server.capture import views as capture_views
 from server.openapi import openapi
 from server.routing import Param, Route
 from server.views import auth, health, matters, pages, ws
@@ -43,3 +44,5 @@ ROUTES: list[Route] = [
     Route("GET", "/api/v1/departments", matters.list_departments, "Departments with active matters",
           "catalog", response=matters.DepartmentsOut),
 ]
+
+ROUTES += capture_views.ROUTES

@@ -1,0 +1,306 @@
+"""The server's end of a capture peer connection: the kiosk's camera track, analysed live.
+
+The kiosk offers a second RTCPeerConnection carrying only its camera track; this process answers
+and decodes it. Every decoded frame must be taken off the track (aiortc queues them), but only
+SAMPLE_FPS of them a second are analysed: the Y plane goes through `analyse_luma` in a worker
+thread (numpy and OpenCV release the GIL, so the event loop keeps serving), `LiveGuidance` decides
+when the page is ready, and `capture_guidance` goes to kiosk and caseworker whenever what they
+should see changes. When ready, the peer moves the request to `taking` and sends `capture_take`.
+
+The request's state in Redis is read at every sample, so whatever happens in another process
+(the caseworker's manual capture or cancel, an upload, the call ending) reaches the peer within
+one sample interval. A peer ends when the request leaves open/taking, when the call ends, when
+the kiosk's connection fails, or at MAX_LIFETIME_S.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import av
+import numpy as np
+from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from aiortc.sdp import candidate_from_sdp
+
+from server.capture.state import CaptureState, CaptureStates
+from server.quality import LiveGuidance, QualityResult, analyse_luma
+from server.quality.guidance import LiveState
+
+log = logging.getLogger(__name__)
+
+# 6 analysed frames/s: inside the 5-10 the guidance needs, with 4 steady frames = 0.67 s.
+SAMPLE_FPS = 6.0
+# The kiosk has this long after capture_take to upload before guidance resumes.
+TAKE_TIMEOUT_S = 20.0
+# Guidance is re-sent at least this often even when unchanged (a reconnecting screen catches up).
+GUIDANCE_REFRESH_S = 1.0
+CALL_CHECK_S = 2.0
+FIRST_FRAME_TIMEOUT_S = 30.0
+MAX_LIFETIME_S = 15 * 60
+# Chrome sends ~200 kbps 640x360 to an aiortc peer unless the answer raises the bitrate
+# (FIELD_NOTES); a low-bitrate stream looks blurry to the analyser, so the answer asks for more.
+BITRATE_FMTP = "x-google-min-bitrate=1500;x-google-start-bitrate=1500;x-google-max-bitrate=4500"
+VIDEO_CODECS = ("VP8", "VP9", "H264", "AV1")
+
+Send = Callable[[list[str], dict[str, Any]], Awaitable[None]]
+Check = Callable[[str], Awaitable[bool]]
+LiveSample = Callable[[CaptureState, QualityResult], Awaitable[None]]
+
+
+def raise_bitrate(sdp: str) -> str:
+    """Add the x-google bitrate hints to every video codec's fmtp line of an SDP."""
+    lines = sdp.splitlines()
+    video_pts: set[str] = set()
+    in_video = False
+    for line in lines:
+        if line.startswith("m="):
+            in_video = line.startswith("m=video")
+        elif in_video and line.startswith("a=rtpmap:"):
+            pt, codec = line[len("a=rtpmap:"):].split(" ", 1)
+            if codec.split("/")[0].upper() in VIDEO_CODECS:
+                video_pts.add(pt)
+    out: list[str] = []
+    with_fmtp = {line[len("a=fmtp:"):].split(" ", 1)[0] for line in lines if line.startswith("a=fmtp:")}
+    for line in lines:
+        if line.startswith("a=fmtp:") and line[len("a=fmtp:"):].split(" ", 1)[0] in video_pts:
+            line = f"{line};{BITRATE_FMTP}"
+        out.append(line)
+        if line.startswith("a=rtpmap:"):
+            pt = line[len("a=rtpmap:"):].split(" ", 1)[0]
+            if pt in video_pts and pt not in with_fmtp:
+                out.append(f"a=fmtp:{pt} {BITRATE_FMTP}")
+    return "\r\n".join(out) + "\r\n"
+
+
+def luma(frame: av.VideoFrame) -> np.ndarray:
+    """The Y plane of a decoded frame, without a colour conversion when the format is planar YUV."""
+    if frame.format.name in ("yuv420p", "yuvj420p", "nv12"):
+        plane = frame.planes[0]
+        rows = np.frombuffer(memoryview(plane), np.uint8).reshape(plane.height, plane.line_size)
+        return np.ascontiguousarray(rows[:, : plane.width])
+    return frame.to_ndarray(format="gray")
+
+
+@dataclass
+class PeerStats:
+    """What a peer measured: for logs, docs/capture.md and tests."""
+
+    frames_received: int = 0
+    frames_analysed: int = 0
+    analysis_ms: list[float] = field(default_factory=list)
+    first_frame_at: float | None = None
+    last_analysed_at: float | None = None
+    guidance_sent: int = 0
+    takes: int = 0
+
+    def summary(self) -> dict[str, float]:
+        """Analysed frames per second and median analysis time."""
+        span = (self.last_analysed_at or 0) - (self.first_frame_at or 0)
+        return {
+            "frames_received": self.frames_received, "frames_analysed": self.frames_analysed,
+            "analysed_fps": round(self.frames_analysed / span, 2) if span > 0 else 0.0,
+            "median_analysis_ms": round(statistics.median(self.analysis_ms), 2) if self.analysis_ms else 0.0,
+        }
+
+
+class AnalysisPeer:
+    """One capture's peer connection and its frame loop."""
+
+    def __init__(self, capture: CaptureState, states: CaptureStates, send: Send, call_live: Check,
+                 live_sample: LiveSample, ice_servers: list[dict[str, Any]]) -> None:
+        self.capture = capture
+        self.states = states
+        self._send = send
+        self._call_live = call_live
+        self._live_sample = live_sample
+        self.stats = PeerStats()
+        self.guidance = LiveGuidance()
+        self.closed = asyncio.Event()
+        servers = [RTCIceServer(urls=s["urls"], username=s.get("username"), credential=s.get("credential"))
+                   for s in ice_servers]
+        # An explicit (possibly empty) list: aiortc's default would reach for a public STUN server.
+        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=servers))
+        self.pc.on("track", self._on_track)
+        self.pc.on("connectionstatechange", self._on_connection_state)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._got_track = asyncio.Event()
+        self._last_guidance: tuple[Any, ...] | None = None
+        self._last_guidance_at = 0.0
+        self.on_closed: list[Callable[[], None]] = []
+        self._spawn(self._watchdog(), "watchdog")
+
+    def _spawn(self, coroutine: Awaitable[None], name: str) -> None:
+        task: asyncio.Task[None] = asyncio.ensure_future(coroutine)
+        task.set_name(f"capture-{name}-{self.capture.capture_id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def answer(self, sdp: str, kind: str) -> str:
+        """Apply the kiosk's offer; the answer SDP (all candidates included) for the kiosk."""
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type=kind))
+        await self.pc.setLocalDescription(await self.pc.createAnswer())
+        local = self.pc.localDescription
+        assert local is not None
+        return raise_bitrate(local.sdp)
+
+    async def add_candidate(self, init: dict[str, Any]) -> None:
+        """Apply a trickled candidate (an empty one means end of candidates)."""
+        text = str(init.get("candidate") or "")
+        with contextlib.suppress(ValueError):  # after end-of-candidates aioice refuses more: harmless
+            if not text:
+                await self.pc.addIceCandidate(None)
+                return
+            candidate = candidate_from_sdp(text.removeprefix("candidate:"))
+            candidate.sdpMid = init.get("sdpMid")
+            candidate.sdpMLineIndex = init.get("sdpMLineIndex")
+            await self.pc.addIceCandidate(candidate)
+
+    def _on_track(self, track: MediaStreamTrack) -> None:
+        if track.kind == "video" and not self._got_track.is_set():
+            self._got_track.set()
+            self._spawn(self._consume(track), "frames")
+
+    def _on_connection_state(self) -> None:
+        if self.pc.connectionState in ("failed", "closed"):
+            self._spawn(self.close(), "close")
+
+    async def _watchdog(self) -> None:
+        """End a peer whose kiosk never sends video, and any peer after its maximum lifetime."""
+        try:
+            await asyncio.wait_for(self._got_track.wait(), FIRST_FRAME_TIMEOUT_S)
+            await asyncio.wait_for(self.closed.wait(), MAX_LIFETIME_S)
+        except TimeoutError:
+            log.info("capture peer timed out", extra={"capture_id": self.capture.capture_id})
+            await self.close()
+
+    async def _consume(self, track: MediaStreamTrack) -> None:
+        interval = 1.0 / SAMPLE_FPS
+        next_sample = next_call_check = 0.0
+        seen_attempt = -1
+        try:
+            while not self.closed.is_set():
+                frame = await track.recv()
+                if not isinstance(frame, av.VideoFrame):
+                    continue
+                now = time.monotonic()
+                self.stats.frames_received += 1
+                if self.stats.first_frame_at is None:
+                    self.stats.first_frame_at = now
+                if now < next_sample:
+                    continue
+                next_sample = now + interval
+                state = await self.states.get(self.capture.capture_id)
+                if state is None or state.state not in ("open", "taking", "checking"):
+                    break
+                if now >= next_call_check:
+                    next_call_check = now + CALL_CHECK_S
+                    if not await self._call_live(state.call_id):
+                        break
+                if state.attempt != seen_attempt:
+                    # A new attempt (after a take, failed upload or timeout) starts steadiness over.
+                    seen_attempt = state.attempt
+                    self.guidance.reset()
+                if state.state != "open":
+                    await self._expire_take(state)
+                    continue
+                await self._analyse(state, frame, now)
+        except MediaStreamError:
+            pass  # the kiosk closed its side
+        finally:
+            log.info("capture peer finished", extra={"capture_id": self.capture.capture_id, **self.stats.summary()})
+            await self.close()
+
+    async def _analyse(self, state: CaptureState, frame: av.VideoFrame, now: float) -> None:
+        y = luma(frame)
+        result = await asyncio.to_thread(analyse_luma, y)
+        self.stats.frames_analysed += 1
+        self.stats.analysis_ms.append(result.ms)
+        self.stats.last_analysed_at = now
+        if self.stats.frames_analysed == 1:
+            self._spawn(self._health_sample(state, y), "health")
+        live = self.guidance.update(result)
+        await self._guide(live, now)
+        if live.ready:
+            taken = await self.states.move(state.capture_id, {"open"}, "taking", next_attempt=True, manual="0")
+            if taken is not None:
+                self.stats.takes += 1
+                await self._send([state.kiosk_key], {"type": "capture_take", "capture_id": state.capture_id,
+                                                     "manual": False})
+
+    async def _guide(self, live: LiveState, now: float) -> None:
+        shown = (live.ready, live.reason, live.text, live.steady_frames)
+        if shown == self._last_guidance and now - self._last_guidance_at < GUIDANCE_REFRESH_S:
+            return
+        self._last_guidance, self._last_guidance_at = shown, now
+        self.stats.guidance_sent += 1
+        await self._send(self.capture.members, {
+            "type": "capture_guidance", "capture_id": self.capture.capture_id, "ready": live.ready,
+            "reason": live.reason, "text": live.text, "steady_frames": live.steady_frames})
+
+    async def _expire_take(self, state: CaptureState) -> None:
+        """Resume guidance when a taken still never arrived."""
+        if state.state == "taking" and time.time() - state.changed_at > TAKE_TIMEOUT_S:
+            await self.states.move(state.capture_id, {"taking"}, "open", next_attempt=True)
+
+    async def _health_sample(self, state: CaptureState, y: np.ndarray) -> None:
+        # The first frame of every capture doubles as a look at the camera's health.
+        result = await asyncio.to_thread(analyse_luma, y, "camera")
+        try:
+            await self._live_sample(state, result)
+        except Exception as exc:  # health is a by-product: never let it end the capture
+            log.warning("live camera sample not recorded", extra={"error": type(exc).__name__})
+
+    async def close(self) -> None:
+        """Close the peer connection and stop the frame loop (idempotent)."""
+        if self.closed.is_set():
+            return
+        self.closed.set()
+        for callback in self.on_closed:
+            callback()
+        await self.pc.close()
+        current = asyncio.current_task()
+        for task in list(self._tasks):
+            if task is not current:
+                task.cancel()
+
+
+class PeerPool:
+    """This process's analysis peers, at most `limit` at a time (each decodes a video stream)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.peers: dict[str, AnalysisPeer] = {}
+
+    def full(self) -> bool:
+        """True when another peer would exceed the limit."""
+        return len(self.peers) >= self.limit
+
+    def add(self, peer: AnalysisPeer) -> None:
+        """Track a peer until it closes."""
+        capture_id = peer.capture.capture_id
+        self.peers[capture_id] = peer
+
+        def forget() -> None:
+            if self.peers.get(capture_id) is peer:
+                del self.peers[capture_id]
+
+        peer.on_closed.append(forget)
+
+    async def close(self, capture_id: str) -> None:
+        """Close one peer if this process holds it."""
+        peer = self.peers.pop(capture_id, None)
+        if peer is not None:
+            await peer.close()
+
+    async def close_all(self) -> None:
+        """Close every peer (shutdown)."""
+        for capture_id in list(self.peers):
+            await self.close(capture_id)

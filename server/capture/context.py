@@ -1,0 +1,92 @@
+"""The capture subsystem's cleanup context: handlers, the candidate relay and the daily purge.
+
+Appended to `app.cleanup_ctx` after `signaling_context` (it needs `app[SIGNALING]`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
+
+from server import app_keys, redis_keys
+from server.capture.purge import purge_expired
+from server.capture.service import CaptureService
+from server.capture.storage import CaptureStore
+from server.db.types import utcnow
+from server.views.ws import SIGNALING
+
+log = logging.getLogger(__name__)
+
+CAPTURE: web.AppKey[CaptureService] = web.AppKey("capture")
+# Each analysis peer decodes a video stream (VP8 720p: 3-4 ms a frame at 30 fps, ~10% of a core)
+# and analyses 6 frames a second (~4 ms each): 8 peers keep a 2-core server well under one core.
+MAX_ANALYSIS_PEERS = 8
+PURGE_INTERVAL_S = 24 * 3600
+# The first purge waits a little so that a restarting fleet does not purge all at once.
+FIRST_PURGE_DELAY_S = 60.0
+RELAY_RETRY_S = 1.0
+
+
+async def capture_context(app: web.Application) -> AsyncIterator[None]:
+    """Create the capture service, register its handlers, run the relay and the daily purge."""
+    settings = app[app_keys.SETTINGS]
+    store = CaptureStore(settings.ensure_data_dir(), settings.resolved_secret_key())
+    service = CaptureService(app[SIGNALING], store, MAX_ANALYSIS_PEERS)
+    service.register()
+    app[CAPTURE] = service
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(_relay(service, stop), name="capture-relay"),
+             asyncio.create_task(_daily_purge(app, stop), name="capture-purge")]
+    yield
+    stop.set()
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    await service.pool.close_all()
+
+
+async def _relay(service: CaptureService, stop: asyncio.Event) -> None:
+    """Apply candidates that reached another process to the peers held here."""
+    while not stop.is_set():
+        pubsub = service.hub.redis.pubsub(ignore_subscribe_messages=True)
+        try:
+            await pubsub.subscribe(redis_keys.CAPTURE_SIGNAL_CHANNEL)
+            while not stop.is_set():
+                message = await pubsub.get_message(timeout=0.5)
+                if message is None:
+                    continue
+                try:
+                    relayed = json.loads(message["data"])
+                    await service.apply_candidate(str(relayed["capture_id"]), dict(relayed["candidate"]))
+                except (ValueError, KeyError, TypeError) as exc:
+                    log.warning("bad relayed capture signal", extra={"error": type(exc).__name__})
+        except (RedisError, OSError) as exc:
+            log.warning("capture relay lost; resubscribing", extra={"error": type(exc).__name__})
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), RELAY_RETRY_S)
+        finally:
+            with contextlib.suppress(RedisError, OSError):
+                await pubsub.aclose()
+
+
+async def _daily_purge(app: web.Application, stop: asyncio.Event) -> None:
+    settings = app[app_keys.SETTINGS]
+    delay = FIRST_PURGE_DELAY_S
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), delay)
+            return
+        delay = PURGE_INTERVAL_S
+        try:
+            report = await purge_expired(app[app_keys.DB_SESSIONS], settings.data_dir,
+                                         settings.capture_retention_days, utcnow())
+            log.info("capture purge", extra=report.as_json())
+        except (SQLAlchemyError, OSError) as exc:
+            log.warning("capture purge failed; next run tomorrow", extra={"error": type(exc).__name__})

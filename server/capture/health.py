@@ -1,0 +1,71 @@
+"""Camera health: a 0..1 score per device check or live capture, and its trend per kiosk.
+
+The score is the weakest of three sub-scores, each 0 where the camera mode of the quality check
+calls the picture broken, 0.5 at the check's own threshold and 1 where good cameras measure
+(server/quality/thresholds.py): brightness (8 → 45 → 90), contrast (10 → 16 → 32) and sharpness
+(10 → 30 → 70, when measured). Interpolation is linear in the logarithm of the metric, so a lens
+that slowly gets dirty (sharpness 70 → 50 → 35) shows up as a falling score while every check
+still passes. Over-bright pictures lose score above 228 in the same way (228 → 255 gives 1 → 0).
+A kiosk that reports no camera scores 0.
+
+`Kiosk.camera_health` is an exponentially weighted average of the samples (weight 0.3 for the
+newest), so one bad frame does not flag a kiosk and a trend shows within a few checks. Every
+sample is kept in `kiosk_health` for the history.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from server.db.models import Kiosk, KioskHealthSample
+from server.db.types import utcnow
+from server.quality import thresholds as t
+
+# (broken, threshold, good) per metric.
+RAMPS: dict[str, tuple[float, float, float]] = {
+    "brightness": (t.BLOCKED_MAX_BRIGHTNESS, t.MIN_BRIGHTNESS_CAMERA, 2 * t.MIN_BRIGHTNESS_CAMERA),
+    "contrast": (t.BLOCKED_MAX_CONTRAST, t.MIN_CONTRAST_CAMERA, 2 * t.MIN_CONTRAST_CAMERA),
+    "sharpness": (10.0, t.MIN_SHARPNESS_CAMERA, 70.0),
+}
+EWMA_WEIGHT = 0.3
+
+
+def _ramp(value: float, broken: float, threshold: float, good: float) -> float:
+    if value <= broken:
+        return 0.0
+    if value >= good:
+        return 1.0
+    if value <= threshold:
+        return 0.5 * math.log(value / broken) / math.log(threshold / broken)
+    return 0.5 + 0.5 * math.log(value / threshold) / math.log(good / threshold)
+
+
+def camera_score(metrics: Mapping[str, float], camera_ok: bool = True) -> float:
+    """The 0..1 health score of one look through the camera (see the module docstring)."""
+    if not camera_ok:
+        return 0.0
+    parts = [_ramp(float(metrics[name]), *ramp) for name, ramp in RAMPS.items()
+             if isinstance(metrics.get(name), int | float) and math.isfinite(float(metrics[name]))]
+    brightness = metrics.get("brightness")
+    if isinstance(brightness, int | float) and brightness > t.MAX_BRIGHTNESS:
+        parts.append(max(0.0, (255.0 - float(brightness)) / (255.0 - t.MAX_BRIGHTNESS)))
+    return round(min(parts), 3) if parts else 1.0
+
+
+async def record_health(sessions: async_sessionmaker[AsyncSession], kiosk_id: int, *, source: str,
+                        camera_ok: bool, microphone_ok: bool | None, metrics: dict[str, Any]) -> float:
+    """Store one sample and fold it into the kiosk's camera_health; returns the sample's score."""
+    score = camera_score({k: v for k, v in metrics.items() if isinstance(v, int | float)}, camera_ok)
+    async with sessions() as session, session.begin():
+        session.add(KioskHealthSample(kiosk_id=kiosk_id, at=utcnow(), source=source, camera_ok=camera_ok,
+                                      camera_score=score, microphone_ok=microphone_ok, metrics=metrics))
+        kiosk = await session.get(Kiosk, kiosk_id)
+        if kiosk is not None:
+            previous = kiosk.camera_health
+            kiosk.camera_health = round(score if previous is None else
+                                        (1 - EWMA_WEIGHT) * previous + EWMA_WEIGHT * score, 3)
+    return score

@@ -1,0 +1,58 @@
+"""From a checked still to stored files: watermark both variants, encode, encrypt, write.
+
+Runs in a worker thread (a 24-megapixel still takes a few hundred milliseconds to watermark and
+encode); everything here is synchronous and touches no shared state but the files it writes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+
+import numpy as np
+
+from server.capture.storage import CaptureStore
+from server.capture.upload import StillCheck, encode_jpeg
+from server.capture.watermark import apply_watermark, ascii_text, watermark_text
+
+# The date on the overlay is the resident's: Shanghai time (China keeps no daylight saving).
+SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+
+@dataclass(frozen=True)
+class StoredImages:
+    """What the record of a stored capture needs."""
+
+    storage_name: str
+    width: int
+    height: int
+    sha256: str
+    rectified: bool
+
+
+def local_day(now: datetime | None = None) -> datetime:
+    """Now in Shanghai."""
+    return (now or datetime.now(UTC)).astimezone(SHANGHAI)
+
+
+def store_still(store: CaptureStore, capture_id: str, matter_name: str, upload: bytes, image: np.ndarray,
+                check: StillCheck, now: datetime | None = None) -> StoredImages:
+    """Watermark, encode and encrypt the original and the rectified image under a new name.
+
+    Without a rectified image (a manual capture whose corners were not found) the watermarked
+    original serves as both variants, so the review screen always has something to show.
+    """
+    day = local_day(now).date()
+    text, fallback = watermark_text(matter_name, day, capture_id), ascii_text(day, capture_id)
+    name = store.new_name()
+    original = apply_watermark(image, text, fallback)
+    rectified = apply_watermark(check.rectified, text, fallback) if check.rectified is not None else original
+    try:
+        store.write(name, "original", encode_jpeg(original))
+        store.write(name, "rectified", encode_jpeg(rectified))
+    except BaseException:
+        store.delete(name)
+        raise
+    return StoredImages(storage_name=name, width=int(rectified.shape[1]), height=int(rectified.shape[0]),
+                        sha256=hashlib.sha256(upload).hexdigest(), rectified=check.rectified is not None)

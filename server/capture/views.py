@@ -1,0 +1,188 @@
+"""HTTP endpoints of the capture pipeline: upload a still, read images back, list a session's captures.
+
+Reading is limited to the session's caseworker and supervisors: a kiosk, an admin or another
+caseworker gets 403, nobody signed in 401, an unknown capture 404, a purged one 410. Every image
+served is written to the audit log first; responses are never cached.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import BodyPartReader, web
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from server import app_keys
+from server.auth.principal import Principal, require_role
+from server.capture import texts
+from server.capture.context import CAPTURE
+from server.capture.service import image_urls
+from server.capture.storage import StorageError
+from server.capture.upload import MAX_UPLOAD_BYTES, UploadError
+from server.db.models import AuditLog, Capture, ServiceSession
+from server.db.types import utcnow
+from server.errors import ApiError
+from server.routing import Param, Route
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+# Multipart framing around the image: boundaries and part headers.
+MULTIPART_SLACK = 64 * 1024
+CHUNK = 256 * 1024
+
+
+class UploadOut(BaseModel):
+    """The server's verdict on an uploaded still (also sent as `capture_result`)."""
+
+    capture_id: str
+    ok: bool
+    reasons: list[str]
+    text: str
+
+
+class CaptureItem(BaseModel):
+    """A stored capture's metadata (no image content)."""
+
+    capture_id: str
+    material: str
+    document_type: str
+    state: str
+    width: int
+    height: int
+    created_at: str
+    purged_at: str | None
+    image_url: str | None
+    original_url: str | None
+
+
+class CapturesOut(BaseModel):
+    """The captures of a session, oldest first."""
+
+    captures: list[CaptureItem]
+
+
+def _upload_error(exc: UploadError) -> ApiError:
+    return ApiError(exc.status, exc.code, exc.message)
+
+
+async def _read_image_part(request: web.Request) -> bytes:
+    if request.content_length is not None and request.content_length > MAX_UPLOAD_BYTES + MULTIPART_SLACK:
+        raise _upload_error(UploadError(413, "too_large"))
+    if not request.content_type.startswith("multipart/"):
+        raise _upload_error(UploadError(400, "missing_image"))
+    reader = await request.multipart()
+    while (part := await reader.next()) is not None:
+        if not isinstance(part, BodyPartReader) or part.name != "image":
+            continue
+        data = bytearray()
+        while chunk := await part.read_chunk(CHUNK):
+            data.extend(chunk)
+            if len(data) > MAX_UPLOAD_BYTES:
+                raise _upload_error(UploadError(413, "too_large"))
+        return bytes(data)
+    raise _upload_error(UploadError(400, "missing_image"))
+
+
+async def upload_image(request: web.Request) -> web.Response:
+    """Kiosk of the call: upload the full-resolution still (multipart field `image`)."""
+    principal = require_role(request, "kiosk")
+    capture_id = request.match_info["capture_id"]
+    service = request.app[CAPTURE]
+    # The request is checked before the body is read: a stranger's megabytes are not worth reading.
+    state = await service.states.get(capture_id)
+    if state is not None and state.kiosk_id != principal.kiosk_id:
+        raise _upload_error(UploadError(403, "wrong_kiosk"))
+    data = await _read_image_part(request)
+    try:
+        result = await service.accept_upload(principal, capture_id, data)
+    except UploadError as exc:
+        raise _upload_error(exc) from None
+    return web.json_response(result, headers=NO_STORE, dumps=_dumps)
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False)
+
+
+async def _readable_session(request: web.Request, principal: Principal, session_id: str) -> ServiceSession | None:
+    async with request.app[app_keys.DB_SESSIONS]() as session:
+        row = await session.get(ServiceSession, session_id)
+    if row is None:
+        return None
+    if principal.role == "caseworker" and row.caseworker_id != principal.user_id:
+        await _audit(request, principal, "capture_view_denied", "session", session_id, {})
+        raise ApiError(403, "not_allowed", texts.VIEW_ERRORS["not_allowed"])
+    return row
+
+
+async def _audit(request: web.Request, principal: Principal, action: str, object_type: str, object_id: str,
+                 data: dict[str, Any]) -> None:
+    async with request.app[app_keys.DB_SESSIONS]() as session, session.begin():
+        session.add(AuditLog(at=utcnow(), actor=principal.actor, action=action, object_type=object_type,
+                             object_id=object_id, data=data))
+
+
+async def get_image(request: web.Request) -> web.Response:
+    """The session's caseworker or a supervisor: one variant of a stored capture, as JPEG."""
+    principal = require_role(request, "caseworker", "supervisor")
+    capture_id = request.match_info["capture_id"]
+    variant = request.query.get("variant", "rectified")
+    if variant not in ("rectified", "original"):
+        raise ApiError(400, "bad_variant", texts.VIEW_ERRORS["bad_variant"])
+    async with request.app[app_keys.DB_SESSIONS]() as session:
+        capture = await session.get(Capture, capture_id)
+    if capture is None:
+        raise ApiError(404, "unknown_capture", texts.VIEW_ERRORS["unknown_capture"])
+    await _readable_session(request, principal, capture.session_id)
+    if capture.purged_at is not None:
+        raise ApiError(410, "purged", texts.VIEW_ERRORS["purged"])
+    try:
+        body = request.app[CAPTURE].store.read(capture.storage_name, "original" if variant == "original"
+                                               else "rectified")
+    except StorageError:
+        raise ApiError(410, "purged", texts.VIEW_ERRORS["purged"]) from None
+    # Logged before the bytes leave: a view that is not in the trail never happened.
+    await _audit(request, principal, "capture_viewed", "capture", capture_id,
+                 {"session_id": capture.session_id, "variant": variant})
+    return web.Response(body=body, content_type="image/jpeg",
+                        headers={**NO_STORE, "Content-Disposition": "inline"})
+
+
+async def list_captures(request: web.Request) -> web.Response:
+    """The session's caseworker or a supervisor: the session's captures (metadata only)."""
+    principal = require_role(request, "caseworker", "supervisor")
+    session_id = request.match_info["session_id"]
+    if await _readable_session(request, principal, session_id) is None:
+        raise ApiError(404, "unknown_session", texts.VIEW_ERRORS["unknown_session"])
+    async with request.app[app_keys.DB_SESSIONS]() as session:
+        rows = (await session.scalars(select(Capture).where(Capture.session_id == session_id)
+                                      .order_by(Capture.created_at))).all()
+    items = [CaptureItem(
+        capture_id=row.id, material=row.material_name, document_type=row.document_type, state=row.state,
+        width=row.width, height=row.height, created_at=row.created_at.isoformat(),
+        purged_at=row.purged_at.isoformat() if row.purged_at else None,
+        **(image_urls(row.id) if row.purged_at is None else {"image_url": None, "original_url": None}),
+    ) for row in rows]
+    return web.json_response(CapturesOut(captures=items).model_dump(mode="json"), headers=NO_STORE, dumps=_dumps)
+
+
+CAPTURE_ID = Param("capture_id", location="path", description="the capture id from `capture_opened`/`capture_request`")
+
+ROUTES: list[Route] = [
+    Route("POST", "/api/v1/captures/{capture_id}/image", upload_image,
+          "Kiosk of the call: upload the full-resolution still (multipart field `image`, JPEG/PNG, "
+          "at most 8 MiB and 24 megapixels)", "capture", roles=("kiosk",), params=(CAPTURE_ID,),
+          response=UploadOut, errors=(400, 401, 403, 404, 409, 413, 415, 422)),
+    Route("GET", "/api/v1/captures/{capture_id}/image", get_image,
+          "The session's caseworker or a supervisor: a stored image (watermarked JPEG); every view is audited",
+          "capture", roles=("caseworker", "supervisor"),
+          params=(CAPTURE_ID, Param("variant", description="rectified (default) or original",
+                                    schema={"type": "string", "enum": ["rectified", "original"]})),
+          response_content_type="image/jpeg", errors=(400, 401, 403, 404, 410)),
+    Route("GET", "/api/v1/sessions/{session_id}/captures", list_captures,
+          "The session's caseworker or a supervisor: the session's captures (metadata)", "capture",
+          roles=("caseworker", "supervisor"),
+          params=(Param("session_id", location="path", description="the session (= call) id"),),
+          response=CapturesOut, errors=(401, 403, 404)),
+]

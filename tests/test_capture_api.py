@@ -1,0 +1,304 @@
+"""Capture over HTTP and the WebSocket: upload validation, access to images, audit, review, purge.
+
+Full app with the capture pipeline (tests/test_capture_support.py), real Redis and database;
+stills are synthetic document photos from tests/quality_fixtures.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+from sqlalchemy import select
+
+from server import app_keys
+from server.capture.purge import purge_expired
+from server.capture.storage import VARIANTS, variant_path
+from server.db.models import AuditLog, Capture, Kiosk, KioskHealthSample, ServiceSession
+from server.quality import guidance_text
+from tests.test_capture_support import (
+    Client,
+    Env,
+    capture_env,
+    good_sample,
+    good_still,
+    into_call,
+    jpeg,
+    request_capture,
+)
+
+
+@pytest.fixture
+async def env(tmp_path: Path) -> AsyncIterator[Env]:
+    async with capture_env(tmp_path) as running:
+        yield running
+
+
+@pytest.fixture
+async def made(env: Env) -> AsyncIterator[list[Client]]:
+    clients: list[Client] = []
+    yield clients
+    for client in clients:
+        await client.close()
+
+
+async def _stored(env: Env, made: list[Client]) -> tuple[Client, Client, str, dict[str, Any]]:
+    """A call with one accepted upload; returns kiosk, caseworker, call id and capture_ready's capture."""
+    kiosk, cw, call_id = await into_call(env, made)
+    request = await request_capture(kiosk, cw, call_id)
+    response = await kiosk.upload(request["capture_id"], jpeg(good_still()))
+    body = await response.json()
+    assert response.status == 200, body
+    assert body["ok"] is True, body
+    result = await kiosk.expect("capture_result", capture_id=request["capture_id"])
+    assert result["ok"] is True
+    ready = (await cw.expect("capture_ready"))["capture"]
+    return kiosk, cw, call_id, ready
+
+
+async def _other(env: Env, made: list[Client], *, kiosk: int | None = None, staff: str | None = None) -> Client:
+    client = Client(env)
+    made.append(client)
+    if kiosk is not None:
+        await client.kiosk_login(env.kiosk_tokens[kiosk])
+    if staff is not None:
+        await client.staff_login(staff)
+    return client
+
+
+async def test_upload_round_trip_is_watermarked_audited_and_not_cached(env: Env, made: list[Client]) -> None:
+    _, cw, call_id, ready = await _stored(env, made)
+    assert ready["image_url"].endswith("variant=rectified")
+    assert ready["rectified"] is True
+    # Rectified to the document's own aspect (ID-1 card, ISO page or certificate).
+    aspect = good_sample().aspect
+    assert aspect is not None
+    long_short = max(ready["width"], ready["height"]) / min(ready["width"], ready["height"])
+    assert long_short == pytest.approx(max(aspect, 1 / aspect), rel=0.03)
+    images = {}
+    for key in ("image_url", "original_url"):
+        response = await cw.http.get(env.url(ready[key]))
+        assert response.status == 200
+        assert response.headers["Cache-Control"] == "no-store"
+        assert response.content_type == "image/jpeg"
+        data = await response.read()
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+        assert image is not None
+        images[key] = image
+    assert images["image_url"].shape[:2] == (ready["height"], ready["width"])
+    original = good_still()
+    assert images["original_url"].shape == original.shape
+    # The overlay band at the bottom differs from what the camera saw; the top half barely does.
+    band = slice(original.shape[0] - original.shape[0] // 20, original.shape[0])
+    changed = np.abs(images["original_url"][band].astype(int) - original[band].astype(int)).mean()
+    untouched = np.abs(images["original_url"][:40].astype(int) - original[:40].astype(int)).mean()
+    assert changed > 30 > untouched * 3
+    async with env.app[app_keys.DB_SESSIONS]() as session:
+        views = (await session.scalars(select(AuditLog).where(AuditLog.action == "capture_viewed"))).all()
+        assert {v.data["variant"] for v in views} == {"rectified", "original"}
+        assert all(v.actor.startswith("caseworker:") and v.object_id == ready["capture_id"] for v in views)
+    listing = await cw.http.get(env.url(f"/api/v1/sessions/{call_id}/captures"))
+    assert listing.status == 200
+    captures = (await listing.json())["captures"]
+    assert [c["capture_id"] for c in captures] == [ready["capture_id"]]
+    assert captures[0]["state"] == "pending"
+
+
+async def test_files_on_disk_are_encrypted(env: Env, made: list[Client]) -> None:
+    _, _, _, ready = await _stored(env, made)
+    async with env.app[app_keys.DB_SESSIONS]() as session:
+        row = await session.get(Capture, ready["capture_id"])
+        assert row is not None
+    data_dir = env.app[app_keys.SETTINGS].data_dir
+    for variant in VARIANTS:
+        blob = variant_path(data_dir, row.storage_name, variant).read_bytes()
+        assert b"\xff\xd8\xff" not in blob
+        assert b"JFIF" not in blob
+        assert ready["capture_id"] not in row.storage_name
+
+
+async def test_only_the_sessions_caseworker_and_supervisors_see_images(env: Env, made: list[Client]) -> None:
+    _, _, call_id, ready = await _stored(env, made)
+    strangers = {
+        "other caseworker": (await _other(env, made, staff="cw2"), 403),
+        "the call's own kiosk": (await _other(env, made, kiosk=0), 403),
+        "admin": (await _other(env, made, staff="root"), 403),
+        "anonymous": (await _other(env, made), 401),
+    }
+    for who, (stranger, expected) in strangers.items():
+        for url in (ready["image_url"], ready["original_url"], f"/api/v1/sessions/{call_id}/captures"):
+            response = await stranger.http.get(env.url(url))
+            assert response.status == expected, (who, url)
+            assert "error" in await response.json()
+    boss = await _other(env, made, staff="boss")
+    assert (await boss.http.get(env.url(ready["image_url"]))).status == 200
+    unknown = await boss.http.get(env.url("/api/v1/captures/" + "0" * 32 + "/image"))
+    assert unknown.status == 404
+    assert (await unknown.json())["error"]["code"] == "unknown_capture"
+
+
+async def test_upload_validation(env: Env, made: list[Client]) -> None:
+    kiosk, cw, call_id = await into_call(env, made)
+    capture_id = (await request_capture(kiosk, cw, call_id))["capture_id"]
+    image = good_still()
+    png = io.BytesIO()
+    Image.new("L", (6000, 4100)).save(png, format="PNG")  # 24.6 megapixels, a small file
+    gif = io.BytesIO()
+    Image.new("RGB", (64, 64)).save(gif, format="GIF")
+    cases: list[tuple[bytes, int, str]] = [
+        (b"\xff\xd8\xff" + b"\0" * (8 * 1024 * 1024), 413, "too_large"),
+        (b"%PDF-1.7 hello", 415, "unsupported_type"),
+        (gif.getvalue(), 415, "unsupported_type"),
+        (jpeg(image)[:5000], 422, "not_an_image"),
+        (png.getvalue(), 422, "too_many_pixels"),
+    ]
+    for data, status, code in cases:
+        response = await kiosk.upload(capture_id, data)
+        body = await response.json()
+        assert (response.status, body["error"]["code"]) == (status, code), body
+        assert body["error"]["message"]
+    # A field of another name is no image at all.
+    form = aiohttp.FormData()
+    form.add_field("file", jpeg(image), filename="x.jpg", content_type="image/jpeg")
+    response = await kiosk.http.post(env.url(f"/api/v1/captures/{capture_id}/image"), data=form)
+    assert (response.status, (await response.json())["error"]["code"]) == (400, "missing_image")
+    wrong_kiosk = await _other(env, made, kiosk=1)
+    response = await wrong_kiosk.upload(capture_id, jpeg(image))
+    assert (response.status, (await response.json())["error"]["code"]) == (403, "wrong_kiosk")
+    response = await kiosk.upload("f" * 32, jpeg(image))
+    assert (response.status, (await response.json())["error"]["code"]) == (404, "unknown_capture")
+    response = await cw.upload(capture_id, jpeg(image))
+    assert response.status == 403
+    # After all that, the request is still open and a good PNG still is accepted.
+    _, encoded = cv2.imencode(".png", image)
+    response = await kiosk.upload(capture_id, encoded.tobytes(), "still.png", "image/png")
+    assert (await response.json())["ok"] is True
+
+
+async def test_a_bad_still_is_refused_with_the_reason_and_guidance_text(env: Env, made: list[Client]) -> None:
+    kiosk, cw, call_id = await into_call(env, made)
+    capture_id = (await request_capture(kiosk, cw, call_id))["capture_id"]
+    blurred = cv2.GaussianBlur(good_still(), (0, 0), 6)
+    response = await kiosk.upload(capture_id, jpeg(blurred))
+    body = await response.json()
+    assert response.status == 200
+    assert body["ok"] is False and "blurry" in body["reasons"]
+    assert body["text"] == guidance_text(body["reasons"][0])
+    for member in (kiosk, cw):
+        result = await member.expect("capture_result", capture_id=capture_id)
+        assert result == {"type": "capture_result", **body}
+    # The request stays open for the next attempt.
+    response = await kiosk.upload(capture_id, jpeg(good_still()))
+    assert (await response.json())["ok"] is True
+
+
+async def test_manual_capture_keeps_a_poor_still(env: Env, made: list[Client]) -> None:
+    kiosk, cw, call_id = await into_call(env, made)
+    capture_id = (await request_capture(kiosk, cw, call_id))["capture_id"]
+    await cw.send({"type": "capture_now", "capture_id": capture_id})
+    take = await kiosk.expect("capture_take", capture_id=capture_id)
+    assert take["manual"] is True
+    response = await kiosk.upload(capture_id, jpeg(cv2.GaussianBlur(good_still(), (0, 0), 6)))
+    body = await response.json()
+    assert body["ok"] is True and "blurry" in body["reasons"]
+    ready = (await cw.expect("capture_ready"))["capture"]
+    assert ready["manual"] is True
+
+
+async def test_review_retake_opens_a_new_request_and_accept_closes(env: Env, made: list[Client]) -> None:
+    kiosk, cw, _, ready = await _stored(env, made)
+    first = ready["capture_id"]
+    reply = await cw.request({"type": "capture_review", "capture_id": first, "decision": "retake"}, ref=5)
+    assert reply["type"] == "ok"
+    assert (await kiosk.expect("capture_done", capture_id=first))["decision"] == "retake"
+    again = await kiosk.expect("capture_request")
+    assert again["capture_id"] != first
+    response = await kiosk.upload(first, jpeg(good_still()))
+    assert (response.status, (await response.json())["error"]["code"]) == (409, "capture_closed")
+    await kiosk.upload(again["capture_id"], jpeg(good_still()))
+    await cw.expect("capture_ready")
+    reply = await cw.request({"type": "capture_review", "capture_id": again["capture_id"], "decision": "accept"},
+                             ref=6)
+    assert reply["type"] == "ok"
+    async with env.app[app_keys.DB_SESSIONS]() as session:
+        states = {row.id: row.state for row in (await session.scalars(select(Capture))).all()}
+    assert states == {first: "retake", again["capture_id"]: "accepted"}
+    stranger = await _other(env, made, staff="cw2")
+    await stranger.connect()
+    reply = await stranger.request({"type": "capture_cancel", "capture_id": again["capture_id"]}, ref=7)
+    assert reply["code"] == "not_capture_member"
+
+
+async def test_capture_request_checks_the_call_and_the_material(env: Env, made: list[Client]) -> None:
+    kiosk, cw, call_id = await into_call(env, made)
+    reply = await cw.request({"type": "capture_request", "call_id": call_id, "material": "户口本"}, ref=1)
+    assert reply["code"] == "unknown_material"
+    stranger = await _other(env, made, staff="cw2")
+    await stranger.connect()
+    reply = await stranger.request({"type": "capture_request", "call_id": call_id, "material": "身份证原件"}, ref=2)
+    assert reply["code"] == "not_in_call"
+    capture_id = (await request_capture(kiosk, cw, call_id))["capture_id"]
+    reply = await kiosk.request({"type": "capture_cancel", "capture_id": capture_id}, ref=3)
+    assert reply["type"] == "ok"
+    assert (await cw.expect("capture_done", capture_id=capture_id))["decision"] == "cancelled"
+
+
+async def test_purge_removes_images_and_keeps_the_session(env: Env, made: list[Client]) -> None:
+    _, cw, call_id, ready = await _stored(env, made)
+    sessions = env.app[app_keys.DB_SESSIONS]
+    settings = env.app[app_keys.SETTINGS]
+    async with sessions() as session:
+        row = await session.get(Capture, ready["capture_id"])
+        assert row is not None
+    files = [variant_path(settings.data_dir, row.storage_name, v) for v in VARIANTS]
+    assert all(f.exists() for f in files)
+    early = await purge_expired(sessions, settings.data_dir, 30, row.created_at + timedelta(days=29))
+    assert early.captures == 0
+    dry = await purge_expired(sessions, settings.data_dir, 30, row.created_at + timedelta(days=31), dry_run=True)
+    assert dry.captures == 1 and all(f.exists() for f in files)
+    report = await purge_expired(sessions, settings.data_dir, 30, row.created_at + timedelta(days=31))
+    assert (report.captures, report.files_removed) == (1, 2)
+    assert not any(f.exists() for f in files)
+    async with sessions() as session:
+        purged = await session.get(Capture, ready["capture_id"])
+        assert purged is not None and purged.purged_at is not None
+        assert await session.get(ServiceSession, call_id) is not None
+        audit = await session.scalar(select(AuditLog).where(AuditLog.action == "captures_purged"))
+        assert audit is not None and audit.data["count"] == 1
+    response = await cw.http.get(env.url(ready["image_url"]))
+    assert (response.status, (await response.json())["error"]["code"]) == (410, "purged")
+    listing = await (await cw.http.get(env.url(f"/api/v1/sessions/{call_id}/captures"))).json()
+    assert listing["captures"][0]["image_url"] is None
+    again = await purge_expired(sessions, settings.data_dir, 30, row.created_at + timedelta(days=40))
+    assert again.captures == 0
+
+
+async def test_device_check_builds_the_camera_health_history(env: Env, made: list[Client]) -> None:
+    kiosk = await _other(env, made, kiosk=0)
+    await kiosk.connect()
+    checks = [{"brightness": 140.0, "contrast": 40.0, "sharpness": 90.0},
+              {"brightness": 130.0, "contrast": 20.0, "sharpness": 35.0}]
+    for n, metrics in enumerate(checks):
+        reply = await kiosk.request({"type": "device_check", "camera_ok": True, "microphone_ok": True,
+                                     "speaker_ok": None, "metrics": metrics}, ref=n + 1)
+        assert reply["type"] == "ok"
+    async with env.app[app_keys.DB_SESSIONS]() as session:
+        samples = (await session.scalars(select(KioskHealthSample).order_by(KioskHealthSample.id))).all()
+        kiosk_row = await session.get(Kiosk, samples[0].kiosk_id)
+    assert [s.source for s in samples] == ["device_check", "device_check"]
+    first, second = (s.camera_score for s in samples)
+    assert first == 1.0 and second is not None and second < 0.8
+    assert kiosk_row is not None and kiosk_row.camera_health is not None
+    assert second < kiosk_row.camera_health < 1.0
+    cw = await _other(env, made, staff="cw1")
+    await cw.connect()
+    reply = await cw.request({"type": "device_check", "camera_ok": True, "microphone_ok": True}, ref=9)
+    assert reply["code"] == "forbidden"

@@ -1,0 +1,172 @@
+"""Live guidance end to end: a real aiortc kiosk peer shows a synthetic document to the server.
+
+The kiosk side follows docs/protocol.md as the browser module does: it offers a video-only peer
+connection through `capture_signal` (trickling its candidates), the server's analysis peer
+guides at ~6 analysed frames/s and sends `capture_take` once the page is steady; the kiosk then
+uploads the full-resolution still and the caseworker gets `capture_ready` with working URLs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fractions
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import av
+import cv2
+import numpy as np
+import pytest
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamTrack
+from sqlalchemy import select
+
+from server import app_keys
+from server.capture.analysis_peer import SAMPLE_FPS
+from server.capture.context import CAPTURE
+from server.db.models import KioskHealthSample
+from server.simulate.peers import split_candidates
+from tests.test_capture_support import Client, Env, capture_env, good_still, into_call, jpeg, request_capture
+
+VIDEO_CLOCK = 90_000
+
+
+class StillTrack(MediaStreamTrack):
+    """A camera held perfectly still over a document: the same picture at `fps`, paced in real time."""
+
+    kind = "video"
+
+    def __init__(self, image: np.ndarray, fps: float = 15.0) -> None:
+        super().__init__()
+        self.fps = fps
+        self._yuv = av.VideoFrame.from_ndarray(image, format="bgr24").reformat(format="yuv420p").to_ndarray()
+        self._index = 0
+        self._start: float | None = None
+
+    async def recv(self) -> av.VideoFrame:
+        if self._start is None:
+            self._start = time.monotonic()
+        delay = self._start + self._index / self.fps - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        frame = av.VideoFrame.from_ndarray(self._yuv, format="yuv420p")
+        frame.pts = int(self._index * VIDEO_CLOCK / self.fps)
+        frame.time_base = fractions.Fraction(1, VIDEO_CLOCK)
+        self._index += 1
+        return frame
+
+
+@pytest.fixture
+async def env(tmp_path: Path) -> AsyncIterator[Env]:
+    async with capture_env(tmp_path) as running:
+        yield running
+
+
+@pytest.fixture
+async def made(env: Env) -> AsyncIterator[list[Client]]:
+    clients: list[Client] = []
+    yield clients
+    for client in clients:
+        await client.close()
+
+
+async def _offer(kiosk: Client, capture_id: str, pc: RTCPeerConnection) -> None:
+    """Offer the camera track the way a browser does: description first, then trickled candidates."""
+    await pc.setLocalDescription(await pc.createOffer())
+    assert pc.localDescription is not None
+    sdp, candidates = split_candidates(pc.localDescription.sdp)
+    await kiosk.send({"type": "capture_signal", "capture_id": capture_id,
+                      "data": {"description": {"type": "offer", "sdp": sdp}}})
+    for candidate in [*candidates, {"candidate": "", "sdpMid": "0", "sdpMLineIndex": 0}]:
+        await kiosk.send({"type": "capture_signal", "capture_id": capture_id, "data": {"candidate": candidate}})
+
+
+async def test_live_guidance_ends_in_an_accepted_auto_capture(env: Env, made: list[Client]) -> None:
+    kiosk, cw, call_id = await into_call(env, made)
+    request = await request_capture(kiosk, cw, call_id)
+    capture_id = request["capture_id"]
+    still = good_still()
+    # The camera streams 720p; the still is taken from the camera at full resolution.
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    try:
+        pc.addTrack(StillTrack(cv2.resize(still, (1280, 720), interpolation=cv2.INTER_AREA)))
+        await _offer(kiosk, capture_id, pc)
+        answer = await kiosk.expect("capture_signal", capture_id=capture_id)
+        sdp = answer["data"]["description"]["sdp"]
+        assert "x-google-max-bitrate" in sdp  # so that Chrome sends a sharp enough stream
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
+        peer = env.app[CAPTURE].pool.peers[capture_id]
+
+        started = time.monotonic()
+        take = await kiosk.expect("capture_take", timeout=30, capture_id=capture_id)
+        took_s = time.monotonic() - started
+        assert take["manual"] is False
+        guidance = [m for m in _drain(kiosk) if m["type"] == "capture_guidance"]
+        seen_by_cw = await cw.expect("capture_guidance", capture_id=capture_id)
+        assert seen_by_cw["text"]
+
+        response = await kiosk.upload(capture_id, jpeg(still))
+        assert (await response.json())["ok"] is True
+        ready = (await cw.expect("capture_ready"))["capture"]
+        assert ready["capture_id"] == capture_id
+        for key in ("image_url", "original_url"):
+            image = await cw.http.get(env.url(ready[key]))
+            assert image.status == 200
+            assert cv2.imdecode(np.frombuffer(await image.read(), np.uint8), cv2.IMREAD_COLOR) is not None
+        # The request is in review: the server closed its analysis peer.
+        await asyncio.wait_for(peer.closed.wait(), 5)
+        assert capture_id not in env.app[CAPTURE].pool.peers
+    finally:
+        await pc.close()
+
+    summary = peer.stats.summary()
+    print(f"\nlive capture: take after {took_s:.2f} s, {summary}")
+    assert 4.0 <= summary["analysed_fps"] <= 10.0
+    assert summary["frames_received"] > summary["frames_analysed"]
+    assert 0 < summary["median_analysis_ms"] < 50
+    assert peer.stats.takes == 1
+    assert all(m["capture_id"] == capture_id for m in guidance)
+    async with env.app[app_keys.DB_SESSIONS]() as session:
+        sample = await session.scalar(select(KioskHealthSample).where(KioskHealthSample.source == "live"))
+        assert sample is not None and sample.camera_score is not None and sample.camera_score > 0.5
+
+
+async def test_cancel_and_the_peer_limit(env: Env, made: list[Client]) -> None:
+    kiosk, cw, call_id = await into_call(env, made)
+    service = env.app[CAPTURE]
+    capture_id = (await request_capture(kiosk, cw, call_id))["capture_id"]
+    service.pool.limit = 0
+    reply = await kiosk.request({"type": "capture_signal", "capture_id": capture_id,
+                                 "data": {"description": {"type": "offer", "sdp": "v=0\r\n"}}}, ref=1)
+    assert reply["code"] == "analysis_busy"
+    busy = await cw.expect("capture_guidance", capture_id=capture_id)
+    assert busy["reason"] == "analysis_busy" and busy["text"]
+    service.pool.limit = 8
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    try:
+        pc.addTrack(StillTrack(np.full((360, 640, 3), 90, np.uint8)))
+        await _offer(kiosk, capture_id, pc)
+        answer = await kiosk.expect("capture_signal", capture_id=capture_id)
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=answer["data"]["description"]["sdp"], type="answer"))
+        no_document = await kiosk.expect("capture_guidance", timeout=15, capture_id=capture_id)
+        assert no_document["ready"] is False and no_document["reason"] == "no_document"
+        peer = service.pool.peers[capture_id]
+        await cw.send({"type": "capture_cancel", "capture_id": capture_id})
+        assert (await kiosk.expect("capture_done", capture_id=capture_id))["decision"] == "cancelled"
+        await asyncio.wait_for(peer.closed.wait(), 5)
+    finally:
+        await pc.close()
+
+
+def _drain(client: Client) -> list[dict[str, Any]]:
+    """Everything already received and not yet consumed."""
+    messages = []
+    while not client.inbox.empty():
+        messages.append(client.inbox.get_nowait())
+    return messages
+
+
+def test_sampling_rate_is_within_the_guidance_range() -> None:
+    assert 5 <= SAMPLE_FPS <= 10

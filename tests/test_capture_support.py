@@ -1,0 +1,207 @@
+"""Shared setup of the capture suites (no tests here): an app with the capture pipeline wired in.
+
+The lead wires `capture_context` and `server.capture.views.ROUTES` into the real app; until then
+(and independently of it) these suites add both to `create_app(settings)` themselves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import cv2
+import numpy as np
+from aiohttp.test_utils import TestServer
+
+from server import app_keys
+from server.accounts import add_kiosk, upsert_user
+from server.app import create_app
+from server.capture import views as capture_views
+from server.capture.context import capture_context
+from server.cli import prepare_database
+from server.db.models import Centre, Site, Street
+from server.routing import add_routes
+from tests.helpers import make_settings
+from tests.quality_fixtures.dataset import Sample, generate_samples
+
+PASSWORD = "p" * 12
+MATTER = "gaj-jlks-01"  # 敬老卡申领、发放: has materials captured by camera
+SKILL = "police-general"
+
+
+@dataclass
+class Env:
+    """A running test server and the kiosk tokens it was seeded with."""
+
+    server: TestServer
+    kiosk_tokens: list[str]
+
+    def url(self, path: str) -> str:
+        return str(self.server.make_url(path))
+
+    @property
+    def app(self) -> Any:
+        return self.server.app
+
+
+@contextlib.asynccontextmanager
+async def capture_env(tmp_path: Path, **overrides: str) -> AsyncIterator[Env]:
+    """Start the full app plus the capture pipeline on a fresh database and the embedded Redis."""
+    settings = make_settings(tmp_path, JINGLIN_WRAP_UP_S="0", **overrides)
+    await prepare_database(settings)
+    app = create_app(settings)
+    app.cleanup_ctx.append(capture_context)
+    add_routes(app, capture_views.ROUTES)
+    server = TestServer(app)
+    await server.start_server()
+    tokens = []
+    async with app[app_keys.DB_SESSIONS]() as session, session.begin():
+        street = Street(code="jiangninglu", name="江宁路街道")
+        session.add(street)
+        await session.flush()
+        centre = Centre(street_id=street.id, name="江宁路街道社区事务受理服务中心")
+        session.add(centre)
+        await session.flush()
+        for n in range(2):
+            site = Site(street_id=street.id, name=f"测试居民区{n}（演示）", kind="committee", is_demo=True)
+            session.add(site)
+            await session.flush()
+            tokens.append((await add_kiosk(session, site_id=site.id, label=f"终端{n}"))[1])
+        for name in ("cw1", "cw2"):
+            await upsert_user(session, username=name, password=PASSWORD, role="caseworker", centre_id=centre.id,
+                              skills=[SKILL])
+        await upsert_user(session, username="boss", password=PASSWORD, role="supervisor")
+        await upsert_user(session, username="root", password=PASSWORD, role="admin")
+    try:
+        yield Env(server=server, kiosk_tokens=tokens)
+    finally:
+        await server.close()
+
+
+class Client:
+    """A protocol client over one aiohttp session (its own cookie jar)."""
+
+    def __init__(self, env: Env) -> None:
+        self.env = env
+        # unsafe=True: the test server is addressed by IP, whose cookies aiohttp ignores by default.
+        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+        self.ws: aiohttp.ClientWebSocketResponse | None = None
+        self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._reader: asyncio.Task[None] | None = None
+        self.welcome: dict[str, Any] = {}
+
+    async def kiosk_login(self, token: str) -> Client:
+        response = await self.http.post(self.env.url("/api/v1/kiosk/session"), json={"token": token})
+        assert response.status == 200
+        return self
+
+    async def staff_login(self, username: str) -> Client:
+        response = await self.http.post(self.env.url("/api/v1/auth/login"),
+                                        json={"username": username, "password": PASSWORD})
+        assert response.status == 200
+        return self
+
+    async def connect(self) -> dict[str, Any]:
+        self.ws = await self.http.ws_connect(self.env.url("/api/v1/ws"))
+        self._reader = asyncio.create_task(self._read())
+        await self.send({"type": "hello", "v": 1})
+        self.welcome = await self.expect("welcome")
+        return self.welcome
+
+    async def _read(self) -> None:
+        assert self.ws is not None
+        async for frame in self.ws:
+            if frame.type == aiohttp.WSMsgType.TEXT:
+                await self.inbox.put(json.loads(frame.data))
+
+    async def send(self, message: dict[str, Any]) -> None:
+        assert self.ws is not None
+        await self.ws.send_str(json.dumps(message))
+
+    async def expect(self, type_: str, timeout: float = 5.0, **match: Any) -> dict[str, Any]:
+        """The next message of this type (and matching fields); earlier others are dropped."""
+        async with asyncio.timeout(timeout):
+            while True:
+                message = await self.inbox.get()
+                if message["type"] == type_ and all(message.get(k) == v for k, v in match.items()):
+                    return message
+
+    async def request(self, message: dict[str, Any], ref: int) -> dict[str, Any]:
+        await self.send({**message, "id": ref})
+        async with asyncio.timeout(5):
+            while True:
+                reply = await self.inbox.get()
+                if reply.get("ref") == ref:
+                    return reply
+
+    async def upload(self, capture_id: str, data: bytes, filename: str = "still.jpg",
+                     content_type: str = "image/jpeg") -> aiohttp.ClientResponse:
+        form = aiohttp.FormData()
+        # A stream, not bytes: aiohttp warns about bytes bodies over 1 MiB (an error under the suite's filter).
+        form.add_field("image", io.BytesIO(data), filename=filename, content_type=content_type)
+        return await self.http.post(self.env.url(f"/api/v1/captures/{capture_id}/image"), data=form)
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            await self.ws.close()
+        if self._reader is not None:
+            self._reader.cancel()
+        await self.http.close()
+
+
+async def into_call(env: Env, made: list[Client], kiosk_n: int = 0, cw_name: str = "cw1") -> tuple[Client, Client, str]:
+    """A kiosk and a caseworker in a live call; returns both and the call id."""
+    kiosk = Client(env)
+    made.append(kiosk)
+    await kiosk.kiosk_login(env.kiosk_tokens[kiosk_n])
+    await kiosk.connect()
+    cw = Client(env)
+    made.append(cw)
+    await cw.staff_login(cw_name)
+    await cw.connect()
+    await kiosk.send({"type": "join", "matter_id": MATTER, "mode": "handle"})
+    ticket = (await kiosk.expect("ticket"))["ticket"]
+    await cw.send({"type": "set_status", "status": "available"})
+    offer = (await cw.expect("offer"))["offer"]
+    await cw.send({"type": "accept", "ticket_id": offer["ticket_id"], "fence": offer["fence"]})
+    await cw.expect("call")
+    await kiosk.expect("call")
+    return kiosk, cw, str(ticket["session_id"])
+
+
+async def request_capture(kiosk: Client, cw: Client, call_id: str) -> dict[str, Any]:
+    """The caseworker asks for the first camera material; returns the kiosk's capture_request."""
+    material = "身份证原件"
+    reply = await cw.request({"type": "capture_request", "call_id": call_id, "material": material}, ref=100)
+    assert reply["type"] == "ok", reply
+    opened = await cw.expect("capture_opened")
+    request = await kiosk.expect("capture_request", capture_id=opened["capture_id"])
+    assert request["material"] == material
+    return request
+
+
+@cache
+def good_sample() -> Sample:
+    """A good capture of a synthetic document (BGR, 1280x720 or 1920x1080)."""
+    sample = next(generate_samples(1))
+    assert sample.condition == "good"
+    return sample
+
+
+def good_still() -> np.ndarray:
+    """The good capture's pixels."""
+    return good_sample().image
+
+
+def jpeg(image: np.ndarray, quality: int = 92) -> bytes:
+    ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    assert ok
+    return data.tobytes()
