@@ -7,13 +7,14 @@ from server.api_models import HealthOut, KioskSessionOut, LoginOut, MeOut, OkOut
 from server.capture import views as capture_views
 from server.openapi import openapi
 from server.routing import Param, Route
-from server.views import auth, health, matters, pages, ws
+from server.views import auth, health, matters, me, pages, ws
 
 ROUTES: list[Route] = [
     Route("GET", "/", pages.index_page, "Start page linking the apps", "pages", response_content_type="text/html"),
     Route("GET", "/kiosk", pages.kiosk_page, "The resident's kiosk app; ?token= signs a kiosk in", "pages",
           params=(Param("token", description="device token from `jinglin kiosk add` / `jinglin demo --json`"),),
           response_content_type="text/html"),
+    Route("GET", "/agent", pages.agent_page, "The caseworker console", "pages", response_content_type="text/html"),
     Route("GET", "/healthz", health.healthz, "Readiness of the server, database and Redis", "operations",
           response=HealthOut, errors=(503,)),
     Route("GET", "/metrics", health.metrics, "Prometheus metrics", "operations",
@@ -41,6 +42,10 @@ ROUTES: list[Route] = [
           response=Matter, errors=(404,)),
     Route("GET", "/api/v1/ws", ws.websocket, "WebSocket of the signaling protocol (docs/protocol.md)", "signaling",
           roles=("kiosk", "caseworker", "supervisor", "admin"), success_status=101, errors=(401, 403)),
+    Route("GET", "/api/v1/skills", me.list_skills, "The skill vocabulary with Chinese names", "catalog",
+          roles=("caseworker", "supervisor", "admin"), response=me.SkillsOut, errors=(401, 403)),
+    Route("GET", "/api/v1/me/sessions", me.my_sessions, "Today's sessions of the signed-in caseworker", "caseworker",
+          roles=("caseworker",), response=me.MySessionsOut, errors=(401, 403)),
     Route("GET", "/api/v1/departments", matters.list_departments, "Departments with active matters",
           "catalog", response=matters.DepartmentsOut),
 ]

@@ -399,3 +399,21 @@ async def test_next_resident_can_join_right_after_a_call(env: Env, clients: list
     while ticket["session_id"] == call_id:
         ticket = (await kiosk.expect("ticket", timeout=5))["ticket"]
     assert ticket["state"] in ("waiting", "offered")
+
+
+async def test_caseworker_sees_own_sessions_and_skills(env: Env, clients: list[Client]) -> None:
+    kiosk, cw, call_id = await _into_call(env, clients)
+    await cw.send({"type": "end_call", "ticket_id": call_id, "outcome": "completed"})
+    await kiosk.expect("call_ended")
+    mine = await (await cw.http.get(env.url("/api/v1/me/sessions"))).json()
+    assert [s["id"] for s in mine["sessions"]] == [call_id]
+    assert mine["sessions"][0]["matter_name"].startswith("敬老卡")
+    other = Client(env)
+    clients.append(other)
+    await other.staff_login("cw2")
+    assert (await (await other.http.get(env.url("/api/v1/me/sessions"))).json())["sessions"] == []
+    skills = await (await cw.http.get(env.url("/api/v1/skills"))).json()
+    by_id = {s["id"]: s for s in skills["skills"]}
+    assert by_id[SKILL]["name"]
+    assert by_id[SKILL]["matters"] >= 1
+    assert cw.welcome["user"]["centre"] == "江宁路街道社区事务受理服务中心"

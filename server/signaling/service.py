@@ -137,7 +137,8 @@ class SignalingService:
             connection.skills = [s.skill for s in user.skills]
             connection.street_id = centre.street_id if centre else None
             user_info = {"id": user.id, "username": user.username, "display_name": user.display_name,
-                         "centre_id": user.centre_id, "skills": connection.skills}
+                         "centre_id": user.centre_id, "centre": centre.name if centre else None,
+                         "skills": connection.skills}
         agent = await self.hub.views.agent(user_id)
         state: dict[str, Any] = {"agent": agent.model_dump(mode="json"), "offer": None, "call": None}
         if agent.state == "offered" and agent.ticket_id:

@@ -17,8 +17,9 @@ export class ProtocolError extends Error {
   }
 }
 
-// Close codes after which reconnecting cannot help (bad hello, flooding); 1008 is a policy refusal.
-const FATAL_CLOSE_CODES = new Set([4400, 4429, 1008]);
+// Close codes after which reconnecting cannot help: 4400 bad hello (a client bug), 4401 the sign-in
+// session was revoked or expired (sign in again). 4429 (flooding) is retried after the backoff.
+export const FATAL_CLOSE_CODES = new Set([4400, 4401]);
 
 export class WsClient {
   /**
@@ -27,12 +28,16 @@ export class WsClient {
    * @param {number} [options.minDelayMs] first reconnect delay
    * @param {number} [options.maxDelayMs] reconnect delay cap
    * @param {number} [options.requestTimeoutMs] a request with no ok/error by then rejects
+   * @param {number} [options.welcomeTimeoutMs] an open socket with no welcome by then is dropped and retried
    */
-  constructor({ url, minDelayMs = 500, maxDelayMs = 10000, requestTimeoutMs = 10000 } = {}) {
+  constructor({
+    url, minDelayMs = 500, maxDelayMs = 10000, requestTimeoutMs = 10000, welcomeTimeoutMs = 10000,
+  } = {}) {
     this.url = url || defaultUrl();
     this.minDelayMs = minDelayMs;
     this.maxDelayMs = maxDelayMs;
     this.requestTimeoutMs = requestTimeoutMs;
+    this.welcomeTimeoutMs = welcomeTimeoutMs;
     this.socket = null;
     this.resumeToken = null;
     this.welcome = null;
@@ -43,6 +48,8 @@ export class WsClient {
     this.pending = new Map(); // request id -> {resolve, reject, timer}
     this.handlers = new Map(); // message type -> Set of callbacks
     this.heartbeatTimer = null;
+    this.welcomeTimer = null;
+    this.reconnectTimer = null;
     this.lastHeard = 0;
   }
 
@@ -95,6 +102,13 @@ export class WsClient {
       const hello = { type: "hello", v: PROTOCOL_VERSION };
       if (this.resumeToken) hello.resume = this.resumeToken;
       socket.send(JSON.stringify(hello));
+      // A proxy or a wedged server can accept the socket and never answer: try again elsewhere.
+      this.welcomeTimer = setTimeout(() => {
+        if (socket === this.socket && !this.connected) {
+          socket.close(4000);
+          this.closed(socket, 4000);
+        }
+      }, this.welcomeTimeoutMs);
     });
     socket.addEventListener("message", (event) => this.receive(event.data));
     socket.addEventListener("close", (event) => this.closed(socket, event.code));
@@ -110,6 +124,7 @@ export class WsClient {
     }
     this.lastHeard = Date.now();
     if (message.type === "welcome") {
+      clearTimeout(this.welcomeTimer);
       this.welcome = message;
       this.resumeToken = message.resume_token || null;
       this.connected = true;
@@ -132,6 +147,7 @@ export class WsClient {
   closed(socket, code) {
     if (socket !== this.socket) return; // a socket already given up on (heartbeat) closing late
     this.socket = null;
+    clearTimeout(this.welcomeTimer);
     const wasConnected = this.connected;
     this.connected = false;
     this.stopHeartbeat();

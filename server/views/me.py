@@ -1,0 +1,84 @@
+"""What a signed-in caseworker sees of their own day, and the skill vocabulary."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from aiohttp import web
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from matters_catalog.loader import load_skills
+from server import app_keys
+from server.auth.principal import require_role
+from server.db.models import Matter, ServiceSession, Site
+
+_SHANGHAI = timezone(timedelta(hours=8))
+
+
+class SkillOut(BaseModel):
+    """A skill of the vocabulary and how many active matters need it."""
+
+    id: str
+    name: str
+    department: str
+    matters: int
+
+
+class SkillsOut(BaseModel):
+    """The skill vocabulary (used for 转办 and for accounts)."""
+
+    skills: list[SkillOut]
+
+
+class MySessionOut(BaseModel):
+    """One session the caseworker handled today."""
+
+    id: str
+    ticket_number: str
+    matter_id: str
+    matter_name: str
+    site: str
+    state: str
+    outcome: str | None
+    case_number: str | None
+    answered_at: datetime | None
+    ended_at: datetime | None
+
+
+class MySessionsOut(BaseModel):
+    """Today's sessions of the signed-in caseworker, newest first."""
+
+    sessions: list[MySessionOut]
+
+
+async def list_skills(request: web.Request) -> web.Response:
+    """The skill vocabulary with Chinese names (staff only)."""
+    require_role(request, "caseworker", "supervisor", "admin")
+    catalog = await request.app[app_keys.CATALOG].current()
+    counts: dict[str, int] = {}
+    for matter in catalog.matters:
+        counts[matter.skill] = counts.get(matter.skill, 0) + 1
+    skills = [SkillOut(id=s.id, name=s.name, department=s.department, matters=counts.get(s.id, 0))
+              for s in (catalog.skills or load_skills())]
+    return web.json_response(text=SkillsOut(skills=skills).model_dump_json())
+
+
+async def my_sessions(request: web.Request) -> web.Response:
+    """Sessions the signed-in caseworker answered today (Shanghai time)."""
+    principal = require_role(request, "caseworker")
+    start = datetime.now(_SHANGHAI).replace(hour=0, minute=0, second=0, microsecond=0)
+    async with request.app[app_keys.DB_SESSIONS]() as session:
+        rows = (await session.execute(
+            select(ServiceSession, Matter.name, Site.name)
+            .join(Matter, Matter.id == ServiceSession.matter_id)
+            .join(Site, Site.id == ServiceSession.site_id)
+            .where(ServiceSession.caseworker_id == principal.user_id, ServiceSession.answered_at >= start)
+            .order_by(ServiceSession.answered_at.desc())
+            .limit(500)
+        )).all()
+    sessions = [MySessionOut(id=row.id, ticket_number=row.ticket_number, matter_id=row.matter_id,
+                             matter_name=matter_name, site=site_name, state=row.state, outcome=row.outcome,
+                             case_number=row.case_number, answered_at=row.answered_at, ended_at=row.ended_at)
+                for row, matter_name, site_name in rows]
+    return web.json_response(text=MySessionsOut(sessions=sessions).model_dump_json())

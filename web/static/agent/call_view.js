@@ -1,0 +1,165 @@
+// The call stage: the resident's video large, own preview small, quality indicator, mute, elapsed
+// time. Owns the OffererPeer of the live call. A `call` for the call already running (a resumed
+// WebSocket re-announces it) keeps the peer; a reloaded page has no peer and starts a new one.
+import { watchQuality } from "../kiosk/call_quality.js";
+import { role, setText } from "./dom.js";
+import { localStream } from "./media.js";
+import { OffererPeer } from "./peer.js";
+import { T, clock } from "./texts.js";
+
+let root;
+let client;
+let peer = null;
+let call = null;
+let stopQuality = () => {};
+let elapsedTimer = null;
+let muted = false;
+let earlySignals = []; // signals that overtook their `call` message
+
+/** Wire the call stage to the protocol client. */
+export function setupCallView(wsClient) {
+  client = wsClient;
+  root = role("call-stage");
+  root.querySelector('[data-action="mute"]').addEventListener("click", () => setMuted(!muted));
+}
+
+/** The live call's id, or null. */
+export function currentCallId() {
+  return call ? call.call_id : null;
+}
+
+/** Show the call and connect to the kiosk (`call` message or welcome.state.call). */
+export async function startCall(newCall, iceServers) {
+  const same = call && call.call_id === newCall.call_id;
+  call = newCall;
+  root.hidden = false;
+  role("call-title", root).textContent = `${T.call_ticket(newCall.ticket_number)} · ${newCall.matter_name}`;
+  if (same && peer) {
+    // Our WebSocket came back during the call: the path may have changed too.
+    if (peer.pc.connectionState !== "connected") peer.restartIce();
+    return;
+  }
+  closePeer();
+  muted = false;
+  renderMute();
+  startElapsed();
+  showOverlay(newCall.peer_online === false ? "peer_offline" : "call_connecting");
+  showQuality("unknown");
+  const stream = await localStream();
+  if (!call || call.call_id !== newCall.call_id) return; // ended while the camera opened
+  if (!stream) showOverlay("no_camera");
+  const local = root.querySelector('[data-testid="local-video"]');
+  local.srcObject = stream;
+  local.play().catch(() => {});
+  connect(newCall.call_id, iceServers, stream);
+}
+
+function connect(callId, iceServers, stream) {
+  peer = new OffererPeer({
+    callId,
+    iceServers,
+    localStream: stream,
+    sendSignal: (data) => client.send({ type: "signal", call_id: callId, data }),
+    onRemoteStream: showRemote,
+    onConnectionState: (state) => {
+      if (state === "connected") showOverlay(null);
+      else if (state === "disconnected" || state === "failed") showOverlay("reconnecting");
+    },
+    onBroken: () => {
+      // The kiosk started over (reload): so do we, with a fresh peer and offer.
+      closePeer();
+      connect(callId, iceServers, stream);
+    },
+  });
+  stopQuality = watchQuality(peer, showQuality);
+  const early = earlySignals.filter((s) => s.call_id === callId);
+  earlySignals = [];
+  peer.start().then(() => {
+    for (const message of early) peer?.handleSignal(message.data);
+  });
+}
+
+/** A `signal` from the kiosk. */
+export function handleSignal(message) {
+  if (peer && peer.callId === message.call_id) peer.handleSignal(message.data);
+  else earlySignals.push(message);
+}
+
+/** A `peer` message: the kiosk dropped, or came back (then an ICE-restart offer, per protocol). */
+export function handlePeer(message) {
+  if (!call || message.call_id !== call.call_id) return;
+  if (!message.online) {
+    showOverlay("peer_offline");
+    return;
+  }
+  showOverlay(peer?.pc.connectionState === "connected" ? null : "call_connecting");
+  peer?.restartIce();
+}
+
+/** Tear the call down (call_ended, sign-out). */
+export function endCall() {
+  call = null;
+  closePeer();
+  clearInterval(elapsedTimer);
+  earlySignals = [];
+  if (!root) return;
+  root.hidden = true;
+  root.querySelector('[data-testid="remote-video"]').srcObject = null;
+  root.querySelector('[data-testid="local-video"]').srcObject = null;
+}
+
+function closePeer() {
+  stopQuality();
+  stopQuality = () => {};
+  if (peer) {
+    peer.setMuted(false); // the stream is kept for the next call: it must not start muted
+    peer.close();
+  }
+  peer = null;
+}
+
+function showRemote(stream) {
+  const video = root.querySelector('[data-testid="remote-video"]');
+  if (video.srcObject !== stream) video.srcObject = stream;
+  video.play().catch(() => {
+    // Autoplay with sound refused (reloaded page, no click yet): show the picture muted; the
+    // first click anywhere turns the sound on.
+    video.muted = true;
+    video.play().catch(() => {});
+    document.addEventListener("pointerdown", () => { video.muted = false; }, { once: true });
+  });
+}
+
+function showOverlay(key) {
+  const overlay = role("call-overlay", root);
+  overlay.hidden = !key;
+  if (key) setText(overlay, key);
+}
+
+function showQuality(level) {
+  const indicator = root.querySelector('[data-testid="call-quality"]');
+  indicator.dataset.level = level;
+  role("quality-text", root).textContent = T.quality[level];
+}
+
+function startElapsed() {
+  clearInterval(elapsedTimer);
+  const started = Date.now();
+  const node = role("call-elapsed", root);
+  const tick = () => { node.textContent = `${T.call_elapsed} ${clock((Date.now() - started) / 1000)}`; };
+  tick();
+  elapsedTimer = setInterval(tick, 1000);
+}
+
+function setMuted(value) {
+  muted = value;
+  peer?.setMuted(muted);
+  renderMute();
+}
+
+function renderMute() {
+  const button = root.querySelector('[data-action="mute"]');
+  button.setAttribute("aria-pressed", String(muted));
+  button.classList.toggle("is-muted", muted);
+  setText(button, muted ? "unmute" : "mute");
+}

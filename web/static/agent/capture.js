@@ -1,0 +1,149 @@
+// Document capture from the caseworker's side (docs/protocol.md, "device check and document
+// capture"). One capture is open at a time, because the kiosk has one camera: request → live
+// guidance from the server's quality check → still taken (auto, or "立即拍摄") → the rectified
+// image shown for review → accept (material ticked, thumbnail kept) or retake (back to guidance).
+//
+// The server announces each opened request with `capture_opened` {capture_id, call_id, material}
+// (also after "要求重拍", which opens a fresh request for the same material, and when a new request
+// replaces the call's previous one). Until it arrives, the first capture message is taken as ours.
+import { markCaptured, setCaptureBusy } from "./checklist.js";
+import { role, setText } from "./dom.js";
+import { T, errorText } from "./texts.js";
+
+let client;
+let callId = null;
+let open = null; // {material, id, image: capture_ready.capture | null}
+let status;
+let statusText;
+let review;
+
+/** Wire the capture panel and the review overlay to the protocol client. */
+export function setupCapture(wsClient) {
+  client = wsClient;
+  status = role("capture-status");
+  statusText = role("capture-text");
+  review = role("capture-review");
+  status.querySelector('[data-action="capture-now"]').addEventListener("click", takeNow);
+  status.querySelector('[data-action="capture-cancel"]').addEventListener("click", cancel);
+  review.querySelector('[data-action="capture-accept"]').addEventListener("click", () => decide("accept"));
+  review.querySelector('[data-action="capture-retake"]').addEventListener("click", () => decide("retake"));
+  client.on("capture_opened", (m) => {
+    if (m.call_id !== callId) return;
+    open = { material: m.material, id: m.capture_id, image: null };
+    setCaptureBusy(true);
+    review.hidden = true;
+    showStatus(T.capture_waiting, m.material);
+  });
+  client.on("capture_guidance", (m) => ours(m) && showStatus(m.text || T.capture_waiting, open.material));
+  client.on("capture_result", (m) => {
+    if (!ours(m)) return;
+    showStatus(m.ok ? T.capture_uploading : T.capture_retry + (m.text || ""));
+  });
+  client.on("capture_ready", ({ capture }) => {
+    if (!capture || !ours(capture)) return;
+    open.image = capture;
+    showReview(capture);
+  });
+  client.on("capture_done", (m) => ours(m) && done(m.decision));
+}
+
+/** A new call (or none): forget any open capture. */
+export function resetCapture(newCallId) {
+  callId = newCallId;
+  close();
+}
+
+/** The caseworker pressed "拍照" for a material. */
+export async function requestCapture(material) {
+  if (!callId) return;
+  if (open) {
+    showStatus(T.capture_busy);
+    return;
+  }
+  open = { material, id: null, image: null };
+  setCaptureBusy(true);
+  showStatus(T.capture_waiting, material);
+  try {
+    const reply = await client.request({ type: "capture_request", call_id: callId, material });
+    if (open && open.material === material && open.id === null && reply.capture_id) open.id = reply.capture_id;
+  } catch (error) {
+    close();
+    showStatus(error.code === "unavailable" ? T.capture_unavailable : T.capture_failed + errorText(error));
+  }
+}
+
+// True when a capture message belongs to the open capture (learning its id if still unknown).
+function ours(message) {
+  if (!open) return false;
+  if (open.id === null && message.capture_id) open.id = message.capture_id;
+  return message.capture_id === open.id;
+}
+
+async function takeNow() {
+  if (!open?.id) return;
+  try {
+    await client.request({ type: "capture_now", capture_id: open.id });
+    showStatus(T.capture_uploading);
+  } catch (error) {
+    showStatus(T.capture_failed + errorText(error));
+  }
+}
+
+async function cancel() {
+  const id = open?.id;
+  close();
+  if (id) client.send({ type: "capture_cancel", capture_id: id });
+}
+
+async function decide(decision) {
+  if (!open?.id) return;
+  try {
+    // capture_done (and, for a retake, capture_opened) arrive before the ok and move the screen on.
+    await client.request({ type: "capture_review", capture_id: open.id, decision });
+  } catch (failure) {
+    showStatus(T.capture_failed + errorText(failure));
+  }
+}
+
+function done(decision) {
+  if (!open) return;
+  if (decision === "accept") {
+    if (open.image) markCaptured(open.material, open.image.image_url, open.image.original_url);
+    close();
+    return;
+  }
+  if (decision === "retake") {
+    // The server opens a new request for the same material (`capture_opened` follows).
+    open.image = null;
+    open.id = null;
+    review.hidden = true;
+    showStatus(T.capture_waiting, open.material);
+    return;
+  }
+  close(); // cancelled or expired on the server
+}
+
+function showStatus(text, material) {
+  status.hidden = false;
+  statusText.textContent = material ? `${material}：${text}` : text;
+  status.querySelector('[data-action="capture-now"]').hidden = !open;
+  status.querySelector('[data-action="capture-cancel"]').hidden = !open;
+}
+
+function showReview(capture) {
+  status.hidden = true;
+  review.hidden = false;
+  role("review-title", review).textContent = T.capture_review_title(capture.material || open.material);
+  review.querySelector('[data-testid="capture-image"]').src = capture.image_url;
+  review.querySelector('[data-testid="capture-original"]').href = capture.original_url;
+}
+
+function close() {
+  open = null;
+  if (!status) return;
+  setCaptureBusy(false);
+  status.hidden = true;
+  review.hidden = true;
+  review.querySelector('[data-testid="capture-image"]').removeAttribute("src");
+  setText(statusText, "capture_waiting");
+}

@@ -1,0 +1,190 @@
+// Caseworker console entry point: sign in, connect, and route protocol messages to the parts.
+//
+// Flow: login → 接单 (available) → offer (ring) → accept → call (video, checklist, capture,
+// outcome) → end call → wrap-up countdown → available again. The server's state is the truth:
+// every `welcome` (first connect, reconnect, reload) carries agent, offer and call, and the page
+// is rebuilt from it, so a reload in the middle of a call comes back into that call.
+import { WsClient } from "../common/ws_client.js";
+import { endCall, handlePeer, handleSignal, setupCallView, startCall } from "./call_view.js";
+import { resetCapture, requestCapture, setupCapture } from "./capture.js";
+import { renderChecklist, setupChecklist } from "./checklist.js";
+import { applyTexts, role } from "./dom.js";
+import { currentCaseworker, logout, showLogin } from "./login.js";
+import { releaseLocalStream } from "./media.js";
+import { acceptOffer, currentOffer, rejectOffer, setupOffer, showOffer } from "./offer.js";
+import { refreshMissing, resetOutcome, setupOutcome, submitOutcome } from "./outcome.js";
+import { unlockAudioOnGesture } from "./ring.js";
+import { trackServerClock } from "./server_clock.js";
+import { clearSessions, lastSession, openSessions, recordSession } from "./sessions.js";
+import { setupShortcuts } from "./shortcuts.js";
+import { renderAgent, setConnected, setupStatus } from "./status.js";
+import { T } from "./texts.js";
+import { finishWrapUp, setupWrapUp, showWrapUp } from "./wrap_up.js";
+
+const client = new WsClient();
+const state = {
+  agent: { state: "offline" },
+  call: null,
+  callStartedAt: 0,
+  offers: new Map(), // ticket id -> offer, for the site/street of the call it became
+  chosen: null, // what the outcome form sent for the live call
+  iceServers: [],
+};
+
+async function boot() {
+  document.title = T.title;
+  applyTexts();
+  unlockAudioOnGesture();
+  const existing = await currentCaseworker();
+  let username = existing;
+  if (!existing) username = (await showLogin()).username;
+  openSessions(username, { fresh: !existing });
+  startConsole();
+}
+
+function startConsole() {
+  role("console").hidden = false;
+  role("status-bar").hidden = false;
+  setupStatus(client);
+  setupOffer(client, { accepted: (offer) => state.offers.set(offer.ticket_id, offer) });
+  setupCallView(client);
+  setupChecklist({ capture: requestCapture, change: refreshMissing });
+  setupCapture(client);
+  setupOutcome({ client, sending: (chosen) => { state.chosen = chosen; } });
+  setupWrapUp(client);
+  setupShortcuts({
+    accept: acceptOffer,
+    reject: rejectOffer,
+    endCall: submitOutcome,
+    finishWrapUp,
+    offerShown: () => currentOffer() !== null,
+  });
+  role("status-bar").querySelector('[data-action="logout"]').addEventListener("click", signOut);
+  trackServerClock(client);
+  wireProtocol();
+  setConnected(false);
+  client.start();
+}
+
+function wireProtocol() {
+  const banner = role("offline-banner");
+  client.on("close", ({ wasConnected }) => {
+    setConnected(false);
+    if (!wasConnected) return;
+    banner.textContent = T.offline_banner;
+    banner.hidden = false;
+  });
+  client.on("fatal", () => {
+    banner.textContent = T.fatal_banner;
+    banner.hidden = false;
+  });
+  client.on("welcome", (welcome) => {
+    banner.hidden = true;
+    setConnected(true);
+    state.iceServers = welcome.ice_servers || [];
+    const user = welcome.user || {};
+    role("user-label").textContent = user.display_name || user.username || "";
+    const { agent, offer, call } = welcome.state || {};
+    if (offer) state.offers.set(offer.ticket_id, offer);
+    showOffer(offer || null);
+    if (call) enterCall(call);
+    else if (state.call) leaveCall(); // it ended while we were away
+    onAgent(agent || { state: "offline" });
+  });
+  client.on("agent", ({ agent }) => onAgent(agent));
+  client.on("offer", ({ offer }) => {
+    state.offers.set(offer.ticket_id, offer);
+    showOffer(offer);
+    layout();
+  });
+  client.on("offer_withdrawn", ({ ticket_id: ticketId }) => {
+    if (currentOffer()?.ticket_id === ticketId) showOffer(null);
+    state.offers.delete(ticketId);
+    layout();
+  });
+  client.on("call", ({ call }) => enterCall(call));
+  client.on("signal", handleSignal);
+  client.on("peer", handlePeer);
+  client.on("call_ended", onCallEnded);
+}
+
+function onAgent(agent) {
+  state.agent = agent;
+  renderAgent(agent);
+  if (agent.state === "wrap_up" && agent.wrap_up_until) {
+    const last = lastSession();
+    const line = last ? T.wrap_last(last.matter_name, T.ended_reasons[last.reason] || T.outcomes[last.outcome] || "") : "";
+    showWrapUp(agent.wrap_up_until, line);
+  } else {
+    showWrapUp(null);
+  }
+  if (agent.state !== "offered" && currentOffer()) showOffer(null);
+  layout();
+}
+
+/** A live call (new, or re-announced after a reconnect). */
+function enterCall(call) {
+  const isNew = state.call?.call_id !== call.call_id;
+  state.call = call;
+  if (isNew) {
+    state.callStartedAt = Date.now();
+    state.chosen = null;
+    showOffer(null);
+    renderChecklist(call.materials || []);
+    resetCapture(call.call_id);
+    resetOutcome(call);
+  }
+  startCall(call, state.iceServers);
+  layout();
+}
+
+function onCallEnded(ended) {
+  const call = state.call;
+  if (!call || call.call_id !== ended.call_id) return;
+  const offer = state.offers.get(call.session_id) || {};
+  const now = Date.now();
+  recordSession({
+    session_id: call.session_id,
+    ticket_number: call.ticket_number,
+    matter_name: call.matter_name,
+    site: offer.site || "",
+    street: offer.street || "",
+    outcome: ended.outcome || state.chosen?.outcome || "",
+    case_number: state.chosen?.case_number || "",
+    reason: ended.reason === "ended" ? "" : ended.reason,
+    ended_at: now,
+    duration_s: Math.round((now - state.callStartedAt) / 1000),
+  });
+  state.offers.delete(call.session_id);
+  leaveCall();
+  onAgent(state.agent); // refresh the wrap-up line with this session
+}
+
+function leaveCall() {
+  state.call = null;
+  endCall();
+  resetCapture(null);
+  layout();
+}
+
+/** Which parts show: the call takes the stage and the work panel; otherwise offer, wrap-up or idle. */
+function layout() {
+  const inCall = state.call !== null;
+  const wrapping = state.agent.state === "wrap_up" && !inCall;
+  role("idle-card").hidden = inCall || wrapping || currentOffer() !== null;
+  role("call-panel").hidden = !inCall;
+  role("sessions-panel").hidden = inCall;
+  document.body.dataset.agentState = inCall ? "in_call" : state.agent.state;
+}
+
+async function signOut() {
+  if (state.call) return; // finish the call first
+  await client.request({ type: "set_status", status: "offline" }).catch(() => {});
+  client.stop();
+  await releaseLocalStream();
+  clearSessions();
+  await logout();
+  location.reload();
+}
+
+boot();

@@ -1,0 +1,152 @@
+// The outcome form and "结束通话". Checked here before anything is sent, so a caseworker learns
+// at once what is missing (the server checks again: case_number_required, unknown_skill):
+//   受理 accepted    needs a case number
+//   办结 completed / 咨询已答复 answered
+//   转办 transfer    needs a skill; sends `transfer` (the ticket goes to the front of that queue)
+//   材料不全 incomplete  needs at least one unticked material; they are sent as `missing`
+import { missingMaterials } from "./checklist.js";
+import { el, role, showError } from "./dom.js";
+import { getJson } from "../common/http.js";
+import { T, errorText } from "./texts.js";
+
+const OUTCOMES = ["accepted", "completed", "answered", "transfer", "incomplete"];
+// Which extra fields each outcome shows.
+const FIELDS = {
+  accepted: ["case_number"],
+  transfer: ["skill", "transfer_note"],
+  incomplete: ["missing"],
+};
+
+let form;
+let client;
+let call = null;
+let busy = false;
+let onSending = () => {};
+let skillsLoaded = null;
+
+/**
+ * @param {object} options
+ * @param {WsClient} options.client
+ * @param {(chosen: {outcome: string, case_number: string, skill: string}) => void} options.sending
+ *   what is about to be sent (before the request: `call_ended` may overtake its `ok`)
+ */
+export function setupOutcome({ client: wsClient, sending }) {
+  client = wsClient;
+  onSending = sending;
+  form = role("outcome-form");
+  const select = field("outcome");
+  select.replaceChildren(
+    el("option", { text: T.outcome_choose, attrs: { value: "" } }),
+    ...OUTCOMES.map((value) => el("option", { text: T.outcomes[value], attrs: { value } })),
+  );
+  select.addEventListener("change", showFields);
+  // An error is about the form as it was: any edit takes it away.
+  form.addEventListener("input", () => showError(role("outcome-error"), ""));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    submit();
+  });
+}
+
+/** A new call: empty form. */
+export function resetOutcome(newCall) {
+  call = newCall;
+  busy = false;
+  form.reset();
+  showError(role("outcome-error"), "");
+  showFields();
+  if (!skillsLoaded) skillsLoaded = loadSkills();
+}
+
+/** Ctrl+E and the button: validate and end the call. */
+export function submitOutcome() {
+  if (call) submit();
+}
+
+/** Keep the 材料不全 list in step with the checklist. */
+export function refreshMissing() {
+  if (!form) return;
+  showError(role("outcome-error"), "");
+  const missing = missingMaterials();
+  role("missing-list").textContent = missing.length ? missing.join("、") : T.missing_none;
+}
+
+function showFields() {
+  const shown = new Set(FIELDS[field("outcome").value] || []);
+  for (const node of form.querySelectorAll("[data-field]")) node.hidden = !shown.has(node.dataset.field);
+  refreshMissing();
+}
+
+/** The form's values checked; {error} when something required is missing. */
+function collect() {
+  const outcome = field("outcome").value;
+  const notes = field("notes").value.trim();
+  if (!outcome) return { error: T.err_outcome, focus: "outcome" };
+  if (outcome === "accepted") {
+    const caseNumber = field("case_number").value.trim();
+    if (!caseNumber) return { error: T.err_case_number, focus: "case_number" };
+    return { message: { type: "end_call", outcome, case_number: caseNumber, notes } };
+  }
+  if (outcome === "transfer") {
+    const skill = field("skill").value;
+    if (!skill) return { error: T.err_skill, focus: "skill" };
+    const note = [field("transfer_note").value.trim(), notes].filter(Boolean).join("\n");
+    return { message: { type: "transfer", skill, note: note.slice(0, 500) } };
+  }
+  if (outcome === "incomplete") {
+    const missing = missingMaterials();
+    if (!missing.length) return { error: T.err_missing };
+    return { message: { type: "end_call", outcome, missing, notes } };
+  }
+  return { message: { type: "end_call", outcome, notes } };
+}
+
+async function submit() {
+  if (busy || !call) return;
+  const errorLine = role("outcome-error");
+  const { error, focus, message } = collect();
+  if (error) {
+    showError(errorLine, error);
+    if (focus) field(focus).focus();
+    return;
+  }
+  showError(errorLine, "");
+  busy = true;
+  const button = form.querySelector('[data-testid="end-call"]');
+  button.disabled = true;
+  try {
+    onSending({ outcome: field("outcome").value, case_number: message.case_number || "", skill: message.skill || "" });
+    await client.request({ ...message, ticket_id: call.session_id });
+  } catch (failure) {
+    showError(errorLine, T.err_server + errorText(failure));
+  } finally {
+    busy = false;
+    button.disabled = false;
+  }
+}
+
+// Transfer targets: the distinct skills of the active matters. The API has no skill names yet,
+// so each is shown with its department and how many matters use it (docs/agent.md).
+async function loadSkills() {
+  const select = field("skill");
+  try {
+    const { matters } = await getJson("/api/v1/matters");
+    const skills = new Map();
+    for (const matter of matters) {
+      const entry = skills.get(matter.skill) || { department: matter.department, count: 0 };
+      entry.count += 1;
+      skills.set(matter.skill, entry);
+    }
+    select.replaceChildren(
+      el("option", { text: T.skill_choose, attrs: { value: "" } }),
+      ...[...skills].map(([id, { department, count }]) =>
+        el("option", { text: T.skill_option(department, id, count), attrs: { value: id } })),
+    );
+  } catch {
+    skillsLoaded = null; // try again on the next call
+  }
+}
+
+function field(name) {
+  return form.elements.namedItem(name);
+}

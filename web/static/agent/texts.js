@@ -1,0 +1,186 @@
+// Every word the caseworker sees, in one place (Simplified Chinese). The template carries only
+// data-text keys; dom.js fills them from here, and modules read the rest (labels, formatters).
+
+export const T = {
+  brand: "静邻帮办",
+  brand_sub: "受理工作台",
+  title: "静邻帮办 · 受理工作台",
+
+  // sign-in
+  login_title: "受理员登录",
+  login_hint: "使用受理中心分配的账号登录",
+  login_username: "用户名",
+  login_password: "密码",
+  login_submit: "登录",
+  login_busy: "正在登录…",
+  login_failed: "用户名或密码不正确",
+  login_error: "登录失败，请稍后再试",
+  login_wrong_role: "此账号不是受理员账号，请使用受理员账号登录",
+  logout: "退出登录",
+  connecting: "正在连接服务…",
+  connecting_short: "连接中",
+  offline_banner: "与服务器的连接已断开，正在重新连接…",
+  fatal_banner: "连接被服务器拒绝，请刷新页面重新登录",
+
+  // status controls
+  status_label: "状态",
+  status_available: "接单",
+  status_break: "小休",
+  status_offline: "下线",
+  break_reason_label: "小休原因",
+  break_reasons: ["休息", "用餐", "会议", "培训", "其他"],
+  agent_state: {
+    offline: "未上线",
+    available: "空闲 · 等待来电",
+    offered: "来电中",
+    in_call: "通话中",
+    wrap_up: "整理中",
+    break: "小休",
+  },
+  missed_offer: "错过来电",
+  idle_offline_title: "您尚未上线",
+  idle_offline_body: "点击右上角“接单”开始接听居民来电。",
+  idle_available_title: "等待来电",
+  idle_available_body: "有居民排队时会响铃提示，请留意。",
+  idle_break_title: (reason) => `小休中${reason ? `（${reason}）` : ""}`,
+  idle_break_body: "点击“接单”恢复接听。",
+  idle_missed_body: "刚才的来电无人接听，已转给其他受理员。点击“接单”恢复接听。",
+  status_failed: "状态切换失败：",
+
+  // offer
+  offer_title: "新的来电",
+  offer_matter: "事项",
+  offer_site: "站点",
+  offer_street: "街道",
+  offer_waited: "已等待",
+  offer_expires: (s) => `${s} 秒内未接听将转给其他受理员`,
+  offer_accept: "接听",
+  offer_reject: "拒绝",
+  offer_withdrawn: "来电已撤回",
+  offer_failed: "接听失败：",
+  priority: { normal: "", elderly: "老年人优先", disabled: "残疾人优先", appointment: "预约" },
+
+  // call
+  call_ticket: (n) => `排队号 ${n}`,
+  call_connecting: "正在接通视频…",
+  peer_offline: "居民端连接中断，正在等待重连…",
+  reconnecting: "网络波动，正在恢复视频…",
+  own_preview: "本人画面",
+  no_camera: "无法打开摄像头或麦克风，请检查设备后重新接听",
+  mute: "静音",
+  unmute: "取消静音",
+  quality: { unknown: "检测中", good: "通话质量良好", fair: "通话质量一般", poor: "通话质量差" },
+  call_elapsed: "通话时长",
+
+  // materials and capture
+  materials_title: "材料清单",
+  materials_hint: "勾选已核验的材料；未勾选的即为缺少的材料",
+  materials_none: "本事项无需材料",
+  capture_button: "拍照",
+  capture_again: "重拍",
+  capture_waiting: "已请求居民出示材料，等待自动拍摄…",
+  capture_take_now: "立即拍摄",
+  capture_cancel: "取消拍照",
+  capture_uploading: "已拍摄，正在处理图像…",
+  capture_retry: "图像不合格，请居民重新出示：",
+  capture_review_title: (material) => `核验材料：${material}`,
+  capture_accept: "图像合格",
+  capture_retake: "要求重拍",
+  capture_original: "查看原图",
+  capture_accepted: "已采集",
+  capture_unavailable: "拍照服务暂不可用，请稍后再试",
+  capture_failed: "拍照请求失败：",
+  capture_busy: "请先完成当前材料的拍照",
+  document_types: {
+    id_card: "身份证",
+    household_register: "户口簿",
+    social_security_card: "社保卡",
+    marriage_certificate: "结婚证",
+    birth_certificate: "出生证明",
+    bank_card: "银行卡",
+    residence_permit: "居住证",
+    disability_certificate: "残疾人证",
+    form: "表格",
+    other: "其他",
+  },
+
+  // outcome
+  outcome_title: "办理结果",
+  outcome_label: "结果",
+  outcome_choose: "请选择办理结果",
+  outcomes: {
+    accepted: "受理",
+    completed: "办结",
+    answered: "咨询已答复",
+    transfer: "转办",
+    incomplete: "材料不全",
+    abandoned: "居民离开",
+  },
+  case_number_label: "受理编号",
+  case_number_placeholder: "如 JA20261127001",
+  transfer_skill_label: "转至业务",
+  skill_choose: "请选择业务",
+  transfer_note_label: "转办说明",
+  transfer_note_placeholder: "向接手的受理员说明情况",
+  missing_label: "缺少的材料",
+  missing_none: "（请在材料清单中取消勾选缺少的材料）",
+  notes_label: "备注",
+  notes_placeholder: "办理情况备注（可选）",
+  end_call: "结束通话",
+  end_call_busy: "正在结束…",
+  err_outcome: "请选择办理结果",
+  err_case_number: "选择“受理”时必须填写受理编号",
+  err_skill: "请选择转至的业务",
+  err_missing: "选择“材料不全”时，请在材料清单中取消勾选缺少的材料",
+  err_server: "操作失败：",
+  skill_option: (department, id, count) => `${department} · ${id}（${count} 项事项）`,
+
+  // wrap-up
+  wrap_title: "整理中",
+  wrap_body: "请完成本次办理的记录整理，倒计时结束后将自动恢复接单。",
+  wrap_remaining: (s) => `剩余 ${s} 秒`,
+  wrap_finish: "结束整理",
+  wrap_last: (matter, outcome) => `上一位：${matter} · ${outcome}`,
+
+  // today's sessions
+  sessions_title: "今日已办",
+  sessions_note: "本页登录后办理的记录（保存在本浏览器标签页中）",
+  sessions_empty: "暂无记录",
+  sessions_count: (n) => `共 ${n} 件`,
+  ended_reasons: { transferred: "已转办", peer_gone: "居民断线" },
+
+  // errors by protocol code
+  errors: {
+    offline: "未连接到服务器",
+    timeout: "服务器无应答",
+    unavailable: "服务暂不可用，请稍后再试",
+    stale_fence: "来电已失效",
+    not_holder: "该通话不由您受理",
+    wrong_state: "当前状态不允许此操作",
+    unknown_ticket: "排队号不存在",
+    case_number_required: "受理需要填写受理编号",
+    unknown_skill: "没有这个业务",
+    invalid_argument: "账号没有所属中心或技能，请联系管理员",
+    rate_limited: "操作过于频繁",
+  },
+
+  // keyboard hints shown on buttons
+  key_accept: "Enter",
+  key_reject: "Esc",
+  key_end_call: "Ctrl+E",
+  key_finish: "Ctrl+Enter",
+};
+
+/** A duration in seconds as 分:秒 (or 时:分:秒 past an hour). */
+export function clock(seconds) {
+  const s = Math.max(0, Math.floor(seconds));
+  const pad = (n) => String(n).padStart(2, "0");
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return h ? `${h}:${pad(m)}:${pad(s % 60)}` : `${pad(m)}:${pad(s % 60)}`;
+}
+
+/** The Chinese message for a refused request (ProtocolError / HttpError code). */
+export function errorText(error) {
+  return T.errors[error?.code] || error?.message || String(error);
+}
