@@ -14,6 +14,7 @@ from server.errors import json_errors
 from server.metrics import Metrics
 from server.openapi import build_openapi
 from server.queue_service import queue_context
+from server.reports.push import reports_context
 from server.routes import ROUTES
 from server.routing import add_routes
 from server.security_headers import security_headers
@@ -48,6 +49,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(catalog_context)
     app.cleanup_ctx.append(queue_context)
     app.cleanup_ctx.append(signaling_context)
+    app.cleanup_ctx.append(reports_context)
     app.cleanup_ctx.append(capture_context)
     add_routes(app, ROUTES)
     setup_pages(app)

@@ -6,6 +6,7 @@ from matters_catalog.schema import Matter
 from server.api_models import HealthOut, KioskSessionOut, LoginOut, MeOut, OkOut
 from server.capture import views as capture_views
 from server.openapi import openapi
+from server.reports import views as reports_views
 from server.routing import Param, Route
 from server.views import auth, health, matters, me, pages, ws
 
@@ -13,6 +14,8 @@ ROUTES: list[Route] = [
     Route("GET", "/", pages.index_page, "Start page linking the apps", "pages", response_content_type="text/html"),
     Route("GET", "/kiosk", pages.kiosk_page, "The resident's kiosk app; ?token= signs a kiosk in", "pages",
           params=(Param("token", description="device token from `jinglin kiosk add` / `jinglin demo --json`"),),
+          response_content_type="text/html"),
+    Route("GET", "/supervisor", pages.supervisor_page, "The supervisor dashboard", "pages",
           response_content_type="text/html"),
     Route("GET", "/agent", pages.agent_page, "The caseworker console", "pages", response_content_type="text/html"),
     Route("GET", "/healthz", health.healthz, "Readiness of the server, database and Redis", "operations",
@@ -51,3 +54,4 @@ ROUTES: list[Route] = [
 ]
 
 ROUTES += capture_views.ROUTES
+ROUTES += reports_views.ROUTES

@@ -34,6 +34,7 @@ async function boot() {
   setupLargeText();
   if (!(await signIn())) return;
   setupScreens();
+  screens.show("boot"); // until the first welcome says where the resident stands
   wireProtocol();
   const idle = startIdleTimer({
     seconds: idleSeconds(),
@@ -112,6 +113,15 @@ function wireProtocol() {
   const banner = role("offline-banner");
   client.on("close", ({ wasConnected }) => {
     if (wasConnected) banner.hidden = false;
+  });
+  client.on("fatal", () => {
+    // The kiosk session was revoked (terminal disabled) or a client bug: stop and say so.
+    banner.hidden = true;
+    endPeer();
+    releaseLocalStream();
+    resetResident();
+    screens.show("boot");
+    showNotRegistered(T.not_registered_body);
   });
   client.on("welcome", (welcome) => {
     banner.hidden = true;

@@ -40,11 +40,11 @@ export function back() {
 function switchTo(name, arg) {
   const previous = current;
   if (previous && hooks.get(previous)?.leave) hooks.get(previous).leave();
-  for (const section of document.querySelectorAll("[data-screen]")) {
+  for (const section of document.querySelectorAll("section[data-screen]")) {
     section.hidden = section.dataset.screen !== name;
   }
   current = name;
-  document.body.dataset.screen = name;
+  document.body.dataset.currentScreen = name; // for CSS and tests; not data-screen, which marks sections
   if (hooks.get(name)?.enter) hooks.get(name).enter(arg);
   for (const callback of listeners) callback(name, previous);
 }

@@ -80,7 +80,7 @@ export const T = {
   ticket_label: "您的号码",
   position_label: "您排在第",
   position_unit: "位",
-  position_next: "下一位就是您",
+  position_next: "下一位就是您，请做好准备",
   wait_label: "预计等待",
   wait_minutes: (n) => `约 ${n} 分钟`,
   wait_soon: "马上",

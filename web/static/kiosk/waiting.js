@@ -35,12 +35,14 @@ export function renderTicket() {
   const offered = ticket.state === "offered";
   position.dataset.position = ticket.position ?? "";
   position.textContent = ticket.position ? `${ticket.position} ${T.position_unit}` : "—";
-  if (offered || ticket.position === 1) setText(role("position-label", root), "position_next");
-  else setText(role("position-label", root), "position_label");
   const wait = root.querySelector('[data-testid="queue-wait"]');
-  wait.textContent = waitText(ticket.est_wait_s);
-  wait.classList.toggle("is-unknown", ticket.est_wait_s == null);
-  setText(role("waiting-title", root), offered ? "waiting_offered" : "waiting_title");
+  // Offered: a caseworker is being asked right now, whatever the estimate says.
+  wait.textContent = offered ? T.wait_soon : waitText(ticket.est_wait_s);
+  wait.classList.toggle("is-unknown", !offered && ticket.est_wait_s == null);
+  let title = "waiting_title";
+  if (offered) title = "waiting_offered";
+  else if (ticket.position === 1) title = "position_next";
+  setText(role("waiting-title", root), title);
 }
 
 function waitText(seconds) {

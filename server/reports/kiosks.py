@@ -1,0 +1,93 @@
+"""Kiosk health: online or not (connection presence), last seen, and the camera-health trend.
+
+Online means the kiosk holds a live WebSocket in some server process (the presence registry in
+Redis). If Redis cannot answer, a kiosk seen within the presence lifetime counts as online, so a
+Redis hiccup does not paint the whole district red. The camera trend is the daily mean of the
+kiosk's camera scores: a lens that slowly gets dirty shows as a falling line before residents
+complain.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server import redis_keys
+from server.db.models import Centre, Kiosk, KioskHealthSample, Site, Street
+from server.db.types import utcnow
+from server.reports.queries import SHANGHAI, SessionFilter, iso_local
+from server.signaling.presence import PRESENCE_TTL_S
+
+TREND_DAYS = 14
+# A drop of the daily camera score by this much over the trend window is flagged as declining.
+DECLINE = 0.15
+
+
+async def _present(redis: aioredis.Redis, kiosk_ids: list[int]) -> list[bool] | None:
+    try:
+        now = time.time()
+        async with redis.pipeline(transaction=False) as pipe:
+            for kiosk_id in kiosk_ids:
+                pipe.zcount(redis_keys.presence(f"kiosk:{kiosk_id}"), now, "+inf")
+            counts = await pipe.execute()
+    except (RedisError, OSError):
+        return None
+    return [bool(c) for c in counts]
+
+
+async def kiosk_presence(db: AsyncSession, redis: aioredis.Redis, where: SessionFilter | None = None
+                         ) -> list[dict[str, Any]]:
+    """Every enabled kiosk (narrowed by street or centre) with site, street and online state."""
+    query = (select(Kiosk, Site.name, Street.id, Street.name).join(Site, Site.id == Kiosk.site_id)
+             .join(Street, Street.id == Site.street_id).where(Kiosk.enabled.is_(True)).order_by(Kiosk.id))
+    where = where or SessionFilter()
+    if where.street_id is not None:
+        query = query.where(Street.id == where.street_id)
+    if where.centre_id is not None:
+        query = query.where(Street.id == select(Centre.street_id).where(Centre.id == where.centre_id)
+                            .scalar_subquery())
+    rows = (await db.execute(query)).all()
+    present = await _present(redis, [k.id for k, *_ in rows])
+    recent = utcnow() - timedelta(seconds=PRESENCE_TTL_S)
+    result = []
+    for i, (kiosk, site, street_id, street) in enumerate(rows):
+        seen = kiosk.last_seen_at
+        online = present[i] if present is not None else bool(seen and seen >= recent)
+        result.append({"id": kiosk.id, "label": kiosk.label, "site": site, "street_id": street_id, "street": street,
+                       "online": online, "last_seen_at": iso_local(seen), "camera_health": kiosk.camera_health})
+    return result
+
+
+def camera_trend(samples: list[tuple[datetime, float | None, bool]]) -> tuple[list[dict[str, Any]], str]:
+    """Daily mean scores (local days) and a direction: declining, stable or unknown."""
+    days: dict[str, list[float]] = {}
+    for at, score, ok in samples:
+        value = score if score is not None else (1.0 if ok else 0.0)
+        days.setdefault(at.astimezone(SHANGHAI).date().isoformat(), []).append(value)
+    means = [(d, round(sum(v) / len(v), 3), len(v)) for d, v in sorted(days.items())]
+    trend = [{"date": d, "score": score, "samples": n} for d, score, n in means]
+    if len(means) < 2:
+        return trend, "unknown"
+    return trend, "declining" if means[0][1] - means[-1][1] >= DECLINE else "stable"
+
+
+async def kiosk_health(db: AsyncSession, redis: aioredis.Redis, days: int = TREND_DAYS) -> list[dict[str, Any]]:
+    """Every kiosk's presence plus its camera trend over the last `days` days."""
+    kiosks = await kiosk_presence(db, redis)
+    since = utcnow() - timedelta(days=days)
+    samples = await db.execute(
+        select(KioskHealthSample.kiosk_id, KioskHealthSample.at, KioskHealthSample.camera_score,
+               KioskHealthSample.camera_ok)
+        .where(KioskHealthSample.at >= since).order_by(KioskHealthSample.at, KioskHealthSample.id))
+    by_kiosk: dict[int, list[tuple[datetime, float | None, bool]]] = {}
+    for kiosk_id, at, score, ok in samples.all():
+        by_kiosk.setdefault(kiosk_id, []).append((at, score, ok))
+    for kiosk in kiosks:
+        kiosk["trend"], kiosk["trend_direction"] = camera_trend(by_kiosk.get(kiosk["id"], []))
+    return kiosks

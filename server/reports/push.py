@@ -1,0 +1,125 @@
+"""Live push of `stats` messages to this process's supervisor WebSockets (no polling in the page).
+
+Every queue operation is published on the engine's channel. Each process listens, and when
+something changed recomputes the live figures and sends `{"type": "stats", "stats": {...}}` to its
+own supervisor and admin connections (each process serves only its own sockets, so nothing is
+sent twice). Bursts are coalesced: at most one push per `MIN_INTERVAL_S`, and the first one waits
+`SETTLE_S` because the engine publishes inside its script, a moment before the database rows of
+the same operation are written (today's measures come from those rows). Without events, a quiet
+refresh every `REFRESH_S` keeps kiosk presence current.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from aiohttp import web
+from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
+
+from server import app_keys
+from server.reports.live import LiveOptions, live_stats
+from server.signaling.connection import Connection
+from server.views.ws import SIGNALING
+
+log = logging.getLogger(__name__)
+
+MIN_INTERVAL_S = 0.5
+SETTLE_S = 0.15
+RESUBSCRIBE_DELAY_S = 0.5
+# Kiosks coming and going and clocks ticking change the figures without a queue event: refresh
+# quietly this often while someone is watching.
+REFRESH_S = 15.0
+SUPERVISOR_PREFIXES = ("supervisor:", "admin:")
+
+
+class StatsPusher:
+    """Listens to queue events and pushes coalesced live figures to local supervisors."""
+
+    def __init__(self, app: web.Application) -> None:
+        self.app = app
+        self.dirty = asyncio.Event()
+        self.pushes = 0  # for tests and metrics: how many stats messages went out
+
+    def _supervisors(self) -> list[Connection]:
+        local = self.app[SIGNALING].hub.local
+        return [c for key, cs in list(local.items()) if key.startswith(SUPERVISOR_PREFIXES) for c in list(cs)]
+
+    async def listen(self, stop: asyncio.Event) -> None:
+        """Mark the figures dirty on every queue event; resubscribe after Redis restarts."""
+        redis = self.app[app_keys.REDIS]
+        channel = self.app[app_keys.QUEUE].queue.keys.channel
+        while not stop.is_set():
+            pubsub = redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(channel)
+                while not stop.is_set():
+                    if await pubsub.get_message(timeout=0.5) is not None:
+                        self.dirty.set()
+            except (RedisError, OSError) as exc:
+                log.warning("stats subscription lost; resubscribing", extra={"error": type(exc).__name__})
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), RESUBSCRIBE_DELAY_S)
+            finally:
+                with contextlib.suppress(RedisError, OSError):
+                    await pubsub.aclose()
+
+    async def push_loop(self, stop: asyncio.Event) -> None:
+        """Push at most every MIN_INTERVAL_S while events keep arriving."""
+        last = 0.0
+        while not stop.is_set():
+            # Wake on an event, on shutdown, or for the quiet refresh, whichever comes first.
+            waiters = [asyncio.ensure_future(self.dirty.wait()), asyncio.ensure_future(stop.wait())]
+            await asyncio.wait(waiters, timeout=1.0, return_when=asyncio.FIRST_COMPLETED)
+            for waiter in waiters:
+                waiter.cancel()
+            if stop.is_set():
+                return
+            if not self.dirty.is_set():
+                if time.monotonic() - last >= REFRESH_S:
+                    self.dirty.set()
+                continue
+            await asyncio.sleep(max(SETTLE_S, last + MIN_INTERVAL_S - time.monotonic()))
+            self.dirty.clear()
+            last = time.monotonic()
+            try:
+                await self.push_once()
+            except (RedisError, OSError, SQLAlchemyError) as exc:
+                log.warning("stats push failed", extra={"error": type(exc).__name__})
+
+    async def push_once(self) -> None:
+        """Compute the figures once and send them to every local supervisor connection."""
+        targets = self._supervisors()
+        if not targets:
+            return  # nobody watching in this process: skip the database work
+        app = self.app
+        opts = LiveOptions(threshold_s=app[app_keys.SETTINGS].sl_threshold_s)
+        stats = await live_stats(app[app_keys.DB_SESSIONS], app[app_keys.REDIS], app[app_keys.QUEUE].queue, opts)
+        message: dict[str, Any] = {"type": "stats", "stats": stats}
+        for connection in targets:
+            await connection.send(message)
+        self.pushes += 1
+
+
+STATS_PUSHER: web.AppKey[StatsPusher] = web.AppKey("stats_pusher")
+
+
+async def reports_context(app: web.Application) -> AsyncIterator[None]:
+    """Cleanup context (after signaling_context): the listener and the push loop."""
+    pusher = StatsPusher(app)
+    app[STATS_PUSHER] = pusher
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(pusher.listen(stop), name="stats-listen"),
+             asyncio.create_task(pusher.push_loop(stop), name="stats-push")]
+    yield
+    stop.set()
+    for task in tasks:
+        try:
+            await asyncio.wait_for(task, timeout=5)
+        except TimeoutError:
+            log.warning("stats task did not stop in time", extra={"task": task.get_name()})

@@ -1,0 +1,320 @@
+"""Pydantic models of the report endpoints: the OpenAPI document is generated from them, and the
+handlers validate their answers through them, so the published shapes cannot drift."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class MeasuresOut(BaseModel):
+    """Queue measures of a group of sessions (docs/supervisor.md, "Measures")."""
+
+    offered: int
+    answered: int
+    abandoned: int
+    cancelled: int
+    waiting: int
+    avg_wait_s: float | None
+    p90_wait_s: float | None
+    max_wait_s: float | None
+    avg_answer_wait_s: float | None
+    avg_handle_s: float | None
+    answered_within: int
+    abandoned_within: int
+    sl: float | None
+    sl2: float | None
+    outcomes: dict[str, int]
+    ratings: dict[str, int]
+    rated: int
+    avg_rating: float | None
+
+
+class CaseworkerCountsOut(BaseModel):
+    """Caseworkers per queue state."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    available: int = 0
+    offered: int = 0
+    in_call: int = 0
+    wrap_up: int = 0
+    break_: int = Field(0, alias="break")
+    offline: int = 0
+
+
+class LiveMatterOut(MeasuresOut):
+    """Today's figures of one matter."""
+
+    matter_id: str
+    matter: str
+
+
+class LiveStreetOut(MeasuresOut):
+    """Today's figures of one street."""
+
+    street_id: int
+    street: str
+
+
+class CaseworkerLiveOut(BaseModel):
+    """A caseworker as the live queue holds them."""
+
+    id: int
+    name: str
+    centre_id: int | None
+    state: str
+    reason: str | None
+    ticket_id: str | None
+    since: float | None
+    in_state_s: float | None
+    skills: list[str]
+
+
+class KioskDotOut(BaseModel):
+    """A kiosk's connection state."""
+
+    id: int
+    online: bool
+
+
+class KiosksLiveOut(BaseModel):
+    """Kiosk connection counts and states."""
+
+    total: int
+    online: int
+    items: list[KioskDotOut]
+
+
+class AlertOut(BaseModel):
+    """A condition a supervisor should look at (codes in docs/supervisor.md)."""
+
+    code: Literal["longest_wait", "abandonment", "no_caseworker", "camera"]
+    level: Literal["info", "warn", "error"]
+    value: float
+    limit: float
+    kiosk_ids: list[int] | None = None
+
+
+class ThresholdsOut(BaseModel):
+    """The thresholds the figures and alerts were computed with."""
+
+    sl_s: float
+    wait_alert_s: float
+    abandon_alert: float
+
+
+class PlaceOut(BaseModel):
+    """A street or centre offered as a filter."""
+
+    id: int
+    name: str
+    street_id: int | None = None
+
+
+class PlacesOut(BaseModel):
+    """Streets and centres of the district."""
+
+    streets: list[PlaceOut]
+    centres: list[PlaceOut]
+
+
+class LiveOut(BaseModel):
+    """The live dashboard (also the body of the `stats` WebSocket message)."""
+
+    generated_at: float
+    date: str
+    waiting: int
+    longest_wait_s: float | None
+    caseworkers: CaseworkerCountsOut
+    today: MeasuresOut
+    by_matter: list[LiveMatterOut]
+    by_street: list[LiveStreetOut]
+    caseworker_list: list[CaseworkerLiveOut]
+    kiosks: KiosksLiveOut
+    alerts: list[AlertOut]
+    thresholds: ThresholdsOut
+    filtered: bool
+    places: PlacesOut
+
+
+class SessionOut(BaseModel):
+    """One session; timestamps are ISO 8601 in Shanghai time (+08:00)."""
+
+    id: str
+    ticket_number: str
+    kiosk_id: int
+    kiosk: str
+    site_id: int
+    site: str
+    street_id: int
+    street: str
+    centre_id: int | None
+    centre: str | None
+    matter_id: str
+    matter: str
+    department: str
+    caseworker_id: int | None
+    caseworker: str | None
+    mode: str
+    priority: str
+    state: str
+    created_at: str
+    answered_at: str | None
+    ended_at: str | None
+    closed_at: str | None
+    outcome: str | None
+    case_number: str | None
+    requeue_count: int
+    rating: int | None
+
+
+class SessionsOut(BaseModel):
+    """Sessions created in a range of local days."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: str = Field(alias="from")
+    to: str
+    total: int
+    sessions: list[SessionOut]
+
+
+class SummaryGroupOut(MeasuresOut):
+    """The measures of one group."""
+
+    key: str
+    label: str
+
+
+class SummaryOut(BaseModel):
+    """Measures over a range, in total and per group."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: str = Field(alias="from")
+    to: str
+    by: str
+    threshold_s: float
+    total: MeasuresOut
+    groups: list[SummaryGroupOut]
+
+
+class StaffingHourOut(BaseModel):
+    """One local hour of the staffing hint."""
+
+    hour: int
+    arrivals: int
+    avg_handle_s: float | None
+    needed: int
+    on_duty_avg: float
+    on_duty_max: int
+    sl_on_duty: float | None
+
+
+class StaffingOut(BaseModel):
+    """Erlang C staffing per hour of one local day."""
+
+    date: str
+    threshold_s: float
+    target_sl: float
+    default_handle_s: float
+    hours: list[StaffingHourOut]
+
+
+class FollowUpOut(BaseModel):
+    """A follow-up (回访) of a bad rating."""
+
+    id: int
+    session_id: str
+    state: Literal["open", "contacted", "resolved"]
+    note: str
+    due_at: str
+    created_at: str
+    updated_at: str
+    overdue: bool
+    rating: int | None
+    comment: str
+    ticket_number: str
+    matter_id: str
+    matter: str
+    site: str
+    street: str
+    centre_id: int | None
+    centre: str | None
+    caseworker: str | None
+    outcome: str | None
+    case_number: str | None
+    session_created_at: str
+
+
+class FollowUpsOut(BaseModel):
+    """Follow-ups, unresolved first, by due time."""
+
+    total: int
+    open: int
+    overdue: int
+    items: list[FollowUpOut]
+
+
+class FollowUpIn(BaseModel):
+    """Move a follow-up forward (open → contacted → resolved); resolving needs a note."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    state: Literal["open", "contacted", "resolved"]
+    note: str = Field("", max_length=2000)
+
+
+class EventOut(BaseModel):
+    """One recorded ticket transition."""
+
+    id: int
+    session_id: str
+    at: str
+    kind: str
+    from_state: str | None
+    to_state: str | None
+    actor: str
+    data: dict[str, Any]
+
+
+class EventsOut(BaseModel):
+    """A page of the event feed and the cursor for the next call."""
+
+    events: list[EventOut]
+    next: int
+
+
+class TrendPointOut(BaseModel):
+    """Mean camera score of one local day."""
+
+    date: str
+    score: float
+    samples: int
+
+
+class KioskHealthOut(BaseModel):
+    """A kiosk's connection and camera health."""
+
+    id: int
+    label: str
+    site: str
+    street_id: int
+    street: str
+    online: bool
+    last_seen_at: str | None
+    camera_health: float | None
+    trend: list[TrendPointOut]
+    trend_direction: Literal["declining", "stable", "unknown"]
+
+
+class KiosksHealthOut(BaseModel):
+    """Every kiosk's health."""
+
+    total: int
+    online: int
+    offline: int
+    declining: int
+    kiosks: list[KioskHealthOut]

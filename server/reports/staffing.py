@@ -1,0 +1,138 @@
+"""The staffing hint: per local hour, arrivals and handle time, Erlang C's need, and who was on duty.
+
+"On duty" is a caseworker logged in and working the queue: available, offered, in a call or in
+wrap-up (not on a break, not offline), time-weighted over the hour so it compares directly with
+Erlang C's N (an agent present half the hour counts 0.5). The peak count is given as well.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.db.models import CaseworkerEvent
+from server.reports.erlang import agents_needed, service_level
+from server.reports.metrics import handle_s
+from server.reports.queries import SessionRow, local_day_bounds
+
+ON_DUTY_STATES = frozenset({"available", "offered", "in_call", "wrap_up"})
+HOURS = 24
+
+
+@dataclass(frozen=True)
+class StateChange:
+    """A caseworker entering a state at a moment."""
+
+    user_id: int
+    at: datetime
+    state: str
+
+
+@dataclass(frozen=True)
+class HourStaffing:
+    """One hour of the staffing report."""
+
+    hour: int
+    arrivals: int
+    avg_handle_s: float | None
+    needed: int
+    on_duty_avg: float
+    on_duty_max: int
+    sl_on_duty: float | None  # Erlang C's predicted SL with the average staff actually on duty
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-ready values."""
+        return {"hour": self.hour, "arrivals": self.arrivals,
+                "avg_handle_s": None if self.avg_handle_s is None else round(self.avg_handle_s, 1),
+                "needed": self.needed, "on_duty_avg": round(self.on_duty_avg, 2), "on_duty_max": self.on_duty_max,
+                "sl_on_duty": None if self.sl_on_duty is None else round(self.sl_on_duty, 4)}
+
+
+def on_duty_by_hour(initial: dict[int, str], changes: Sequence[StateChange], day_start: datetime,
+                    hours: int = HOURS) -> list[tuple[float, int]]:
+    """(time-weighted average, peak) of caseworkers on duty for each hour from `day_start`.
+
+    `initial` is each caseworker's state at `day_start`; `changes` are ordered by time.
+    """
+    state = dict(initial)
+    result: list[tuple[float, int]] = []
+    pending = sorted(changes, key=lambda c: c.at)
+    i = 0
+    for hour in range(hours):
+        start = day_start + timedelta(hours=hour)
+        end = start + timedelta(hours=1)
+        # Changes at or before the hour's first instant set its starting state (no weight, no peak).
+        while i < len(pending) and pending[i].at <= start:
+            state[pending[i].user_id] = pending[i].state
+            i += 1
+        cursor = start
+        count = sum(1 for s in state.values() if s in ON_DUTY_STATES)
+        peak = count
+        weighted = 0.0
+        while i < len(pending) and pending[i].at < end:
+            change = pending[i]
+            at = change.at
+            weighted += count * (at - cursor).total_seconds()
+            cursor = at
+            state[change.user_id] = change.state
+            count = sum(1 for s in state.values() if s in ON_DUTY_STATES)
+            peak = max(peak, count)
+            i += 1
+        weighted += count * (end - cursor).total_seconds()
+        result.append((weighted / 3600, peak))
+    return result
+
+
+async def caseworker_states(db: AsyncSession, start: datetime, end: datetime) -> tuple[dict[int, str],
+                                                                                    list[StateChange]]:
+    """Each caseworker's state at `start` (last event before it) and their changes in [start, end)."""
+    last_ids = select(func.max(CaseworkerEvent.id)).where(CaseworkerEvent.at < start).group_by(
+        CaseworkerEvent.user_id)
+    before = await db.execute(select(CaseworkerEvent.user_id, CaseworkerEvent.to_state)
+                              .where(CaseworkerEvent.id.in_(last_ids)))
+    initial = {user_id: state for user_id, state in before.all()}
+    during = await db.execute(select(CaseworkerEvent.user_id, CaseworkerEvent.at, CaseworkerEvent.to_state)
+                              .where(CaseworkerEvent.at >= start, CaseworkerEvent.at < end)
+                              .order_by(CaseworkerEvent.at, CaseworkerEvent.id))
+    return initial, [StateChange(u, at, s) for u, at, s in during.all()]
+
+
+def staffing_hours(rows: Iterable[SessionRow], duty: Sequence[tuple[float, int]], day_start: datetime, *,
+                   threshold_s: float, target_sl: float, default_handle_s: float) -> list[HourStaffing]:
+    """Combine arrivals, handle times and duty into the 24 hourly rows of one local day."""
+    arrivals = [0] * HOURS
+    handles: list[list[float]] = [[] for _ in range(HOURS)]
+    for row in rows:
+        hour = int((row.created_at - day_start).total_seconds() // 3600)
+        if 0 <= hour < HOURS:
+            arrivals[hour] += 1
+            h = handle_s(row.facts)
+            if h is not None:
+                handles[hour].append(h)
+    every = [h for hs in handles for h in hs]
+    # An hour with arrivals but no finished call yet borrows the day's average, then the default.
+    day_avg = sum(every) / len(every) if every else default_handle_s
+    result = []
+    for hour in range(HOURS):
+        avg = sum(handles[hour]) / len(handles[hour]) if handles[hour] else None
+        aht = avg if avg else day_avg
+        rate = arrivals[hour] / 3600
+        needed = agents_needed(rate, aht, threshold_s, target_sl) if arrivals[hour] else 0
+        duty_avg, duty_max = duty[hour]
+        predicted = service_level(int(duty_avg), rate, aht, threshold_s) if arrivals[hour] else None
+        result.append(HourStaffing(hour, arrivals[hour], avg, needed, duty_avg, duty_max, predicted))
+    return result
+
+
+async def staffing_day(db: AsyncSession, day: date, rows: Sequence[SessionRow], *, threshold_s: float,
+                       target_sl: float, default_handle_s: float) -> list[HourStaffing]:
+    """The staffing report of one local day."""
+    start, end = local_day_bounds(day, day)
+    initial, changes = await caseworker_states(db, start, end)
+    duty = on_duty_by_hour(initial, changes, start)
+    return staffing_hours(rows, duty, start, threshold_s=threshold_s, target_sl=target_sl,
+                          default_handle_s=default_handle_s)

@@ -1,0 +1,121 @@
+"""The resident's whole path at the kiosk, in Debian chromium with a fake camera and microphone,
+against the real server and a caseworker played by Python (aiortc offerer): start → search →
+matter → device check → queue → video call (remote video really playing) → ended → rating.
+Also: a reload while waiting keeps the ticket, and cancelling leaves the queue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.kiosk_harness import (
+    Caseworker,
+    Server,
+    caseworker_for,
+    join_queue,
+    kiosk_page,
+    launch_browser,
+    pick_matter,
+    run_server,
+    screen,
+    shoot,
+    wait_until,
+)
+
+pytestmark = pytest.mark.browser
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with run_server(tmp_path_factory.mktemp("kiosk-flow")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with launch_browser() as launched:
+        yield launched
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    with kiosk_page(browser) as fresh:
+        yield fresh
+
+
+@pytest.fixture(scope="module")
+def matter(server: Server) -> dict[str, Any]:
+    return pick_matter(server)
+
+
+def test_whole_path_with_video_call_and_rating(page: Page, server: Server, matter: dict[str, Any]) -> None:
+    kiosk = server.demo["kiosks"][0]
+    login = caseworker_for(server.demo, kiosk["street"], matter["skill"])
+    caseworker = Caseworker(server.url, login["username"], login["password"])
+    try:
+        caseworker.sign_in_available()
+        join_queue(page, server, kiosk, matter, shots=True)
+        shoot(page, "06-waiting")
+        caseworker.accept_next_offer()
+        screen(page, "call")
+        remote = page.get_by_test_id("remote-video")
+        wait_until(page, lambda: remote.evaluate("v => v.videoWidth") > 0, 20)
+        first = remote.evaluate("v => v.currentTime")
+        page.wait_for_timeout(1200)
+        assert remote.evaluate("v => v.currentTime") > first, "remote video must keep playing"
+        assert page.get_by_test_id("local-video").evaluate("v => v.videoWidth") > 0
+        expect(page.get_by_test_id("call-quality")).not_to_have_attribute("data-level", "unknown", timeout=10000)
+        expect(page.get_by_test_id("capture-guidance")).to_be_hidden()
+        page.get_by_test_id("call-mute").click()
+        expect(page.get_by_test_id("call-mute")).to_have_attribute("aria-pressed", "true")
+        shoot(page, "07-call-muted")
+        page.get_by_test_id("call-mute").click()
+        shoot(page, "07-call")
+
+        caseworker.end_call("accepted", "JA-2026-000123")
+        screen(page, "ended")
+        expect(page.locator('[data-role="ended-outcome"]')).to_have_text("您的申请已受理")
+        shoot(page, "08-ended")
+        page.get_by_test_id("ended-rate").click()
+        screen(page, "rating")
+        expect(page.get_by_test_id("rating-option")).to_have_count(5)
+        page.locator('[data-testid="rating-option"][data-rating="5"]').click()
+        page.locator(".k-chip", has_text="态度好").click()
+        page.get_by_test_id("rating-comment").fill("谢谢")
+        shoot(page, "09-rating")
+        page.get_by_test_id("rating-submit").click()
+        screen(page, "thanks")
+        shoot(page, "10-thanks")
+    finally:
+        caseworker.close()
+
+
+def test_reload_keeps_the_ticket_and_cancel_leaves(page: Page, server: Server, matter: dict[str, Any]) -> None:
+    kiosk = server.demo["kiosks"][1]
+    number = join_queue(page, server, kiosk, matter, shots=False)
+    page.reload()
+    screen(page, "waiting")
+    expect(page.get_by_test_id("queue-ticket")).to_have_text(number)
+    page.get_by_test_id("queue-cancel").click()
+    expect(page.get_by_test_id("queue-cancel-confirm")).to_be_visible()
+    shoot(page, "11-cancel-confirm")
+    page.get_by_test_id("queue-cancel-no").click()
+    screen(page, "waiting")
+    page.get_by_test_id("queue-cancel").click()
+    page.get_by_test_id("queue-cancel-confirm").click()
+    screen(page, "start")
+    page.reload()
+    screen(page, "start")  # the server holds no open ticket any more
+
+
+def test_unregistered_terminal(page: Page, server: Server, tmp_path: Path) -> None:
+    page.goto(f"{server.url}/kiosk")
+    expect(page.locator('section[data-screen="boot"] h1')).to_have_text("本终端尚未登记")
+    shoot(page, "00-not-registered")
+    page.goto(f"{server.url}/kiosk?token={'x' * 43}")
+    expect(page.locator('section[data-screen="boot"] h1')).to_have_text("本终端尚未登记")
+    assert "token=" not in page.url

@@ -1,0 +1,158 @@
+// The live part: tiles, alerts, caseworkers, today's tables and kiosk dots, from one `stats` document.
+//
+// The page GETs /api/v1/stats/live once, then the server pushes `stats` messages over the WebSocket
+// whenever the queue changes (server/reports/push.py). Pushed figures are unfiltered with default
+// thresholds; when the supervisor narrows the view or sets own thresholds, each push instead
+// triggers one GET with those parameters (event-driven, never a timer poll). Between pushes the
+// longest wait and time-in-state keep counting up locally from the snapshot time.
+import { getJson } from "../common/http.js";
+import { el, fillSelect, role, row } from "./dom.js";
+import { T, minutes, percent } from "./texts.js";
+import { markKiosks } from "./kiosks.js";
+
+const state = { stats: null, receivedAt: 0, params: {}, fetching: null, again: false, departments: [], matters: [] };
+
+function $(testid) {
+  return document.querySelector(`[data-testid="${testid}"]`);
+}
+
+/** Query parameters of the current filters and thresholds (empty when all defaults). */
+function currentParams() {
+  const form = role("filters");
+  const params = {};
+  for (const name of ["centre", "street", "department", "matter"]) {
+    const value = form.elements.namedItem(name).value;
+    if (value) params[name] = value;
+  }
+  const wait = Number(form.elements.namedItem("wait_alert_s").value);
+  const abandon = Number(form.elements.namedItem("abandon_alert").value);
+  const defaults = state.stats ? state.stats.thresholds : null;
+  if (defaults && wait && wait !== defaults.wait_alert_s) params.wait_alert_s = wait;
+  if (defaults && abandon && abandon / 100 !== defaults.abandon_alert) params.abandon_alert = abandon / 100;
+  return params;
+}
+
+/** Fetch the figures with the page's parameters; concurrent calls coalesce into one more fetch. */
+export async function refresh() {
+  if (state.fetching) {
+    state.again = true;
+    return state.fetching;
+  }
+  state.fetching = (async () => {
+    do {
+      state.again = false;
+      try {
+        render(await getJson("/api/v1/stats/live", currentParams()));
+      } catch (error) {
+        console.warn("live figures failed", error);
+      }
+    } while (state.again);
+    state.fetching = null;
+  })();
+  return state.fetching;
+}
+
+/** A pushed `stats` message. */
+export function onPushed(stats) {
+  if (Object.keys(currentParams()).length) {
+    refresh();
+  } else {
+    render(stats);
+  }
+}
+
+function render(stats) {
+  const first = state.stats === null;
+  state.stats = stats;
+  state.receivedAt = Date.now();
+  if (first) initFilters(stats);
+  const today = stats.today;
+  $("stat-waiting").textContent = stats.waiting;
+  $("stat-available").textContent = stats.caseworkers.available;
+  $("stat-in-call").textContent = stats.caseworkers.in_call;
+  $("stat-sl").textContent = percent(today.sl);
+  $("stat-sl2").textContent = percent(today.sl2);
+  $("stat-offered").textContent = today.offered;
+  $("stat-answered").textContent = today.answered;
+  $("stat-abandoned").textContent = today.abandoned;
+  $("stat-avg-wait").textContent = minutes(today.avg_wait_s);
+  $("stat-p90-wait").textContent = minutes(today.p90_wait_s);
+  $("stat-handle").textContent = minutes(today.avg_handle_s);
+  role("sl-sub").textContent = T.sl_sub(stats.thresholds.sl_s);
+  role("caseworker-counts").textContent = T.counts(stats.caseworkers);
+  renderAlerts(stats.alerts);
+  renderCaseworkers(stats.caseworker_list);
+  renderTable("by-matter", stats.by_matter, (m) => m.matter);
+  renderTable("by-street", stats.by_street, (s) => s.street);
+  markKiosks(stats.kiosks.items);
+  tick();
+}
+
+function renderAlerts(alerts) {
+  const list = role("alerts");
+  list.replaceChildren(...alerts.map((a) => el("li", {
+    class: `s-alert s-alert-${a.level}`, text: T.alerts[a.code](a), data: { code: a.code, testid: "alert" },
+  })));
+  list.hidden = alerts.length === 0;
+}
+
+function renderCaseworkers(list) {
+  const body = role("caseworkers");
+  body.replaceChildren(...list.map((cw) => {
+    const tr = el("tr", { data: { state: cw.state, since: cw.since ?? "", caseworkerId: cw.id } }, [
+      el("td", { text: cw.name }),
+      el("td", {}, [el("span", { class: `s-pill s-state-${cw.state}`, text: T.states[cw.state] || cw.state })]),
+      el("td", { class: "s-in-state" }),
+      el("td", { class: "s-muted", text: cw.skills.join("、") }),
+    ]);
+    return tr;
+  }));
+}
+
+function renderTable(name, items, label) {
+  const rows = items.map((x) => row([label(x), x.waiting, x.offered, x.answered, x.abandoned, percent(x.sl)]));
+  role(name).replaceChildren(...(rows.length ? rows : [row([T.none, "", "", "", "", ""])]));
+}
+
+/** Advance the clock-driven figures without asking the server. */
+export function tick() {
+  const stats = state.stats;
+  if (!stats) return;
+  const elapsed = (Date.now() - state.receivedAt) / 1000;
+  const longest = stats.longest_wait_s === null ? null : stats.longest_wait_s + elapsed;
+  const tile = $("stat-longest-wait");
+  tile.textContent = longest === null ? "—" : minutes(longest);
+  tile.closest(".s-tile").dataset.alert = longest !== null && longest > stats.thresholds.wait_alert_s ? "1" : "";
+  const now = Date.now() / 1000;
+  for (const tr of role("caseworkers").children) {
+    const since = Number(tr.dataset.since);
+    tr.querySelector(".s-in-state").textContent = since ? minutes(now - since) : "—";
+  }
+}
+
+function initFilters(stats) {
+  const form = role("filters");
+  const all = ["", T.filter_all];
+  fillSelect(form.elements.namedItem("centre"), [all, ...stats.places.centres.map((c) => [String(c.id), c.name])]);
+  fillSelect(form.elements.namedItem("street"), [all, ...stats.places.streets.map((s) => [String(s.id), s.name])]);
+  fillSelect(form.elements.namedItem("department"), [all, ...state.departments.map((d) => [d.name, d.name])]);
+  fillSelect(form.elements.namedItem("matter"), [all, ...state.matters.map((m) => [m.id, m.name])]);
+  form.elements.namedItem("wait_alert_s").value = stats.thresholds.wait_alert_s;
+  form.elements.namedItem("abandon_alert").value = Math.round(stats.thresholds.abandon_alert * 100);
+}
+
+/** Load the catalog lists for the filters, wire the form, fetch the first figures. */
+export async function startLive() {
+  try {
+    const [departments, matters] = await Promise.all([getJson("/api/v1/departments"), getJson("/api/v1/matters")]);
+    state.departments = departments.departments;
+    state.matters = matters.matters;
+  } catch (error) {
+    console.warn("catalog lists failed", error);
+  }
+  const form = role("filters");
+  form.addEventListener("change", () => refresh());
+  form.addEventListener("submit", (event) => event.preventDefault());
+  await refresh();
+  setInterval(tick, 1000); // local clock only: no request
+}

@@ -1,0 +1,93 @@
+// Supervisor dashboard entry: sign in (supervisor or admin), then the live part over the
+// WebSocket and the on-demand parts (reports, staffing, follow-ups, kiosks).
+import { HttpError, getJson, postJson } from "../common/http.js";
+import { WsClient } from "../common/ws_client.js";
+import { applyTexts, role } from "./dom.js";
+import { loadFollowups } from "./followups.js";
+import { loadKiosks } from "./kiosks.js";
+import { onPushed, refresh, startLive } from "./live.js";
+import { startReports } from "./reports.js";
+import { T } from "./texts.js";
+
+const ROLES = new Set(["supervisor", "admin"]);
+
+async function signedIn() {
+  try {
+    const me = await getJson("/api/v1/auth/me");
+    return ROLES.has(me.role) ? me : null;
+  } catch {
+    return null;
+  }
+}
+
+function login() {
+  const view = role("login-view");
+  const form = role("login-form");
+  const error = role("login-error");
+  view.hidden = false;
+  return new Promise((resolve) => {
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const username = form.elements.namedItem("username").value.trim();
+      const password = form.elements.namedItem("password").value;
+      try {
+        const { user } = await postJson("/api/v1/auth/login", { username, password });
+        if (!ROLES.has(user.role)) {
+          await postJson("/api/v1/auth/logout", {}).catch(() => {});
+          error.textContent = T.login_wrong_role;
+          error.hidden = false;
+          return;
+        }
+        view.hidden = true;
+        resolve(user);
+      } catch (failure) {
+        error.textContent = failure instanceof HttpError && failure.status === 401 ? T.login_failed : T.login_error;
+        error.hidden = false;
+      }
+    });
+  });
+}
+
+function connect() {
+  const status = document.querySelector('[data-testid="connection"]');
+  const show = (state, key) => {
+    status.dataset.state = state;
+    status.textContent = T[key];
+  };
+  show("connecting", "conn_connecting");
+  const ws = new WsClient();
+  // A (re)connect may have missed pushes: read the whole picture again, then follow the pushes.
+  ws.on("welcome", () => {
+    show("live", "conn_live");
+    refresh();
+  });
+  ws.on("close", () => show("lost", "conn_lost"));
+  ws.on("stats", (message) => onPushed(message.stats));
+  ws.start();
+  return ws;
+}
+
+async function main() {
+  applyTexts();
+  const me = (await signedIn()) || (await login());
+  role("user-label").textContent = me.username;
+  const logout = role("logout");
+  logout.hidden = false;
+  logout.addEventListener("click", async () => {
+    await postJson("/api/v1/auth/logout", {}).catch(() => {});
+    location.reload();
+  });
+  role("nav").hidden = false;
+  role("dashboard").hidden = false;
+  await loadKiosks().catch((error) => console.warn("kiosks failed", error));
+  await startLive();
+  connect();
+  document.body.dataset.ready = "1"; // for tests and screenshots: first figures are on screen
+  await Promise.all([
+    startReports().catch((error) => console.warn("reports failed", error)),
+    loadFollowups().catch((error) => console.warn("follow-ups failed", error)),
+  ]);
+  document.body.dataset.loaded = "1";
+}
+
+main();
