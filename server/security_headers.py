@@ -34,4 +34,8 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
         exc.headers.update(HEADERS)
         raise
     response.headers.update(HEADERS)
+    if request.path.startswith("/static/") and "Cache-Control" not in response.headers:
+        # ES modules import each other by plain URL; revalidating (cheap 304s) keeps a kiosk
+        # from mixing old and new modules after an upgrade.
+        response.headers["Cache-Control"] = "no-cache"
     return response

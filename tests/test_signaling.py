@@ -207,6 +207,7 @@ async def test_whole_session(env: Env, clients: list[Client]) -> None:
                    "case_number": "JA-2026-0001"})
     ended = await kiosk.expect("call_ended")
     assert ended["outcome"] == "accepted"
+    assert ended["case_number"] == "JA-2026-0001"
     await cw.expect("call_ended")
     reply = await kiosk.request({"type": "rate", "session_id": ticket["session_id"], "score": 2,
                                  "comment": "等太久"}, ref=7)
@@ -417,3 +418,24 @@ async def test_caseworker_sees_own_sessions_and_skills(env: Env, clients: list[C
     assert by_id[SKILL]["name"]
     assert by_id[SKILL]["matters"] >= 1
     assert cw.welcome["user"]["centre"] == "江宁路街道社区事务受理服务中心"
+
+
+async def test_peer_back_says_whether_the_page_is_new(env: Env, clients: list[Client]) -> None:
+    kiosk, cw, _ = await _into_call(env, clients)
+    assert kiosk.ws is not None
+    token = kiosk.welcome["resume_token"]
+    await kiosk.ws.close()
+    assert (await cw.expect("peer"))["online"] is False
+    await kiosk.connect(resume=token)
+    back = await cw.expect("peer", online=True)
+    assert back["fresh"] is False  # same page: an ICE restart is enough
+    await kiosk.ws.close()
+    await kiosk.connect()  # a reloaded page: no resume token
+    assert (await cw.expect("peer", online=True))["fresh"] is True
+
+
+async def test_static_files_revalidate(env: Env) -> None:
+    async with aiohttp.ClientSession() as http:
+        response = await http.get(env.url("/static/common/base.css"))
+        assert response.status == 200
+        assert response.headers["Cache-Control"] == "no-cache"

@@ -153,7 +153,8 @@ class Hub:
         call_ended = tr.from_state == "in_call" and tr.to_state != "in_call"
         if call_ended:
             message = out("call_ended", call_id=tr.ticket_id, session_id=tr.ticket_id,
-                          reason=call_end_reason(tr), outcome=tr.extra.get("outcome"))
+                          reason=call_end_reason(tr), outcome=tr.extra.get("outcome"),
+                          case_number=await self.views.case_number(tr.ticket_id) if tr.kind == "end_call" else "")
             for connections in [self.local.get(kiosk_key, set()) if kiosk_key else set(),
                                 self.local.get(f"caseworker:{tr.caseworker_id}", set())]:
                 for connection in list(connections):

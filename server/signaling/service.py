@@ -89,14 +89,14 @@ class SignalingService:
                                 "ice_servers": [s.model_dump(exclude_none=True)
                                                 for s in ice_servers(self.settings, principal.actor)]}
         if principal.role == "kiosk":
-            base.update(await self._kiosk_welcome(connection))
+            base.update(await self._kiosk_welcome(connection, fresh=not resumed))
         elif principal.role == "caseworker":
-            base.update(await self._caseworker_welcome(connection))
+            base.update(await self._caseworker_welcome(connection, fresh=not resumed))
         else:
             base["state"] = {}
         return m.out("welcome", **base)
 
-    async def _kiosk_welcome(self, connection: Connection) -> dict[str, Any]:
+    async def _kiosk_welcome(self, connection: Connection, fresh: bool) -> dict[str, Any]:
         kiosk_id = connection.principal.kiosk_id
         assert kiosk_id is not None
         async with self.sessions() as session:
@@ -123,11 +123,11 @@ class SignalingService:
                 call = await self.hub.views.call(ticket.session_id, "answerer",
                                                  peer_online=await self.hub.presence.is_present(peer))
                 state["call"] = call.model_dump(mode="json") if call else None
-                await self.hub.send_to([peer], m.out("peer", call_id=ticket.session_id, online=True))
+                await self.hub.send_to([peer], m.out("peer", call_id=ticket.session_id, online=True, fresh=fresh))
         kiosk_info = {"id": kiosk_id, "site": site.name if site else "", "street": street.name if street else ""}
         return {"kiosk": kiosk_info, "state": state}
 
-    async def _caseworker_welcome(self, connection: Connection) -> dict[str, Any]:
+    async def _caseworker_welcome(self, connection: Connection, fresh: bool) -> dict[str, Any]:
         user_id = connection.principal.user_id
         assert user_id is not None
         async with self.sessions() as session:
@@ -152,7 +152,7 @@ class SignalingService:
                 call = await self.hub.views.call(agent.ticket_id, "offerer",
                                                  peer_online=await self.hub.presence.is_present(peer))
                 state["call"] = call.model_dump(mode="json") if call else None
-                await self.hub.send_to([peer], m.out("peer", call_id=agent.ticket_id, online=True))
+                await self.hub.send_to([peer], m.out("peer", call_id=agent.ticket_id, online=True, fresh=fresh))
         return {"user": user_info, "state": state}
 
     async def heartbeat(self, connection: Connection) -> None:
@@ -194,7 +194,8 @@ class SignalingService:
         if live.state in ("waiting", "offered"):
             await self.queue_service.call(lambda: self.queue.kiosk_disconnected(live.id))
         elif live.state == "in_call" and live.caseworker_id:
-            await self.hub.send_to([f"caseworker:{live.caseworker_id}"], m.out("peer", call_id=live.id, online=False))
+            gone = m.out("peer", call_id=live.id, online=False, fresh=False)
+            await self.hub.send_to([f"caseworker:{live.caseworker_id}"], gone)
             self._later(connection.key, lambda: self._end_abandoned_call(connection.key, live.id))
 
     async def _caseworker_gone(self, connection: Connection) -> None:
@@ -209,7 +210,8 @@ class SignalingService:
         if status.state == "in_call" and status.ticket_id:
             live = await self.queue.ticket(status.ticket_id)
             if live is not None:
-                await self.hub.send_to([f"kiosk:{live.kiosk_id}"], m.out("peer", call_id=live.id, online=False))
+                gone = m.out("peer", call_id=live.id, online=False, fresh=False)
+                await self.hub.send_to([f"kiosk:{live.kiosk_id}"], gone)
         self._later(connection.key, lambda: self._caseworker_really_gone(connection.key, str(user_id)))
 
     def _later(self, key: str, rule: Callable[[], Awaitable[None]]) -> None:

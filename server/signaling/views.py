@@ -44,6 +44,12 @@ class ViewBuilder:
         return TicketView(session_id=row.id, number=row.ticket_number, matter_id=row.matter_id, matter_name=name,
                           state=state, position=position, est_wait_s=None if est is None else round(est))
 
+    async def case_number(self, session_id: str) -> str:
+        """The 受理编号 recorded for a session ("" when none); written before the call ends."""
+        async with self.sessions() as session:
+            row = await session.get(ServiceSession, session_id)
+        return (row.case_number or "") if row else ""
+
     async def agent(self, caseworker_id: int) -> AgentView:
         """A caseworker's queue state (offline when the queue does not know them)."""
         status = await self.queue.caseworker(str(caseworker_id))
