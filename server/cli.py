@@ -271,6 +271,9 @@ def _register_optional(commands: argparse._SubParsersAction[argparse.ArgumentPar
     from server.capture import cli as capture_cli
 
     capture_cli.register(commands)
+    from server.simulate import cli as simulate_cli
+
+    simulate_cli.register(commands)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import random
 import time
 from dataclasses import dataclass
@@ -48,8 +49,11 @@ class _Actor:
         self.peers: dict[str, CallPeer] = {}
         self._early: dict[str, list[SignalData]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._signal_refs: dict[str, str] = {}
+        self._signal_ids = itertools.count(1)
         client.on("signal", self._on_signal)
         client.on("error", self._on_error)
+        client.on("ok", self._on_ok)
 
     @property
     def name(self) -> str:
@@ -65,8 +69,17 @@ class _Actor:
         else:
             peer.feed(data)
 
+    def _on_ok(self, message: Message) -> None:
+        ref = message.get("ref")
+        if isinstance(ref, str):
+            self._signal_refs.pop(ref, None)
+
     def _on_error(self, message: Message) -> None:
-        if "ref" not in message:  # errors answering a request are handled by the requester
+        ref = message.get("ref")
+        call_id = self._signal_refs.pop(ref, None) if isinstance(ref, str) else None
+        if call_id is not None and call_id not in self.peers:
+            return  # a late candidate for a call that has ended meanwhile: nothing lost
+        if ref is None or call_id is not None:  # other answers are handled by the requester
             self.ledger.error(f"{self.name}: unsolicited error {message.get('code')}: {message.get('message')}")
 
     def spawn(self, coro: Any) -> None:
@@ -105,10 +118,15 @@ class _Actor:
     async def send_signal(self, call_id: str, data: SignalData) -> None:
         """Send a `signal`, waiting out a blip (a real client would buffer the same way)."""
         await self.client.wait_connected(10)
-        await self.client.send({"type": "signal", "call_id": call_id, "data": data})
+        # With an id, a refusal names the call it was about (a late signal after the end is fine).
+        ref = f"s{next(self._signal_ids)}"
+        self._signal_refs[ref] = call_id
+        await self.client.send({"type": "signal", "call_id": call_id, "data": data, "id": ref})
 
     async def blip(self) -> Message:
         """Drop the WebSocket, wait, reconnect with `resume`; return the new `welcome`."""
+        # A drop would swallow the answer to a request in flight; that is not what is tested.
+        await self.client.settle(5)
         await self.client.drop()
         await asyncio.sleep(self.options.reconnect_delay_s)
         return await self.client.connect(resume=True)
@@ -198,6 +216,8 @@ class SimKiosk(_Actor):
                 if rec.outcome == "lost":
                     self.ledger.error(f"{self.name}: session {sid} ended with {message}")
                 return index
+            elif kind == "peer" and message.get("online") and sid in self.peers:
+                self.spawn(self.peers[sid].resend())
             elif kind == "ticket" and message["ticket"]["state"] in {"abandoned", "cancelled"}:
                 rec.outcome = message["ticket"]["state"]
                 return index
@@ -224,6 +244,8 @@ class SimKiosk(_Actor):
         held = (welcome.get("state") or {}).get("ticket") or {}
         if held.get("session_id") != sid:
             self.ledger.error(f"{self.name}: after a drop while waiting, welcome holds {held or 'nothing'}, not {sid}")
+        if sid in self.peers:  # the "wait" was short: the call had already begun
+            await self.peers[sid].resend()
 
     async def _blip_in_call(self, peer: CallPeer) -> None:
         await peer.wait_first_frame(self.options.first_frame_timeout_s)
@@ -231,6 +253,7 @@ class SimKiosk(_Actor):
         welcome = await self.blip()
         if not (welcome.get("state") or {}).get("call"):
             self.ledger.error(f"{self.name}: after a drop in call {peer.call_id}, welcome has no call")
+        await peer.resend()
 
     async def _after_call(self, sid: str, index: int) -> None:
         reply = await self.client.request({"type": "rate", "session_id": sid, "score": self.rng.choice((4, 5, 5))})
@@ -253,6 +276,8 @@ def _about(sid: str, message: Message) -> bool:
         return bool(message.get("session_id") == sid)
     if kind == "ticket":
         return bool(message["ticket"]["session_id"] == sid)
+    if kind == "peer":
+        return bool(message.get("call_id") == sid)
     if kind == "welcome":
         call = (message.get("state") or {}).get("call") or {}
         return bool(call.get("session_id") == sid)
@@ -295,6 +320,9 @@ class SimCaseworker(_Actor):
                 self.spawn(self._conduct(call, self.open_peer(call, "offerer")))
             elif kind == "call_ended":
                 self.ledger.release(message["session_id"], self.name)
+            elif kind == "peer" and message.get("online") and message.get("call_id") in self.peers:
+                # Signals sent while the kiosk was away are lost (nothing is replayed): offer again.
+                self.spawn(self.peers[message["call_id"]].resend())
             elif kind == "agent" and message["agent"].get("reason") == "missed_offer":
                 self.ledger.error(f"{self.name}: an offer timed out unanswered")
                 await self._available()
@@ -344,6 +372,7 @@ class SimCaseworker(_Actor):
             welcome = await self.blip()
             if not welcome["state"].get("call"):
                 self.ledger.error(f"{self.name}: after a drop in call {sid}, welcome has no call")
+            await peer.resend()
             await asyncio.sleep(self.options.hold_s / 2)
         else:
             await asyncio.sleep(self.options.hold_s)

@@ -61,6 +61,7 @@ class ProtocolClient:
         self._open = asyncio.Event()
         self._reader: asyncio.Task[None] | None = None
         self._ids = itertools.count(1)
+        self._in_flight = 0
 
     # ---- HTTP sign-in --------------------------------------------------------------------
 
@@ -157,12 +158,24 @@ class ProtocolClient:
         await self.ws.send_str(text)
 
     async def request(self, message: Message, timeout: float = 10.0) -> Message:
-        """Send with an `id` and return the server's `ok` or `error` answer to it."""
+        """Send with an `id` and return the server's answer to it (`ok`, `error`, `pong`)."""
         ref = next(self._ids)
         mark = self.mark()
-        await self.send({**message, "id": ref})
-        return await self.wait_for(
-            lambda m: m.get("type") in {"ok", "error"} and m.get("ref") == ref, timeout, start=mark)
+        self._in_flight += 1
+        try:
+            await self.send({**message, "id": ref})
+            # `ok`/`error`, or a reply of its own kind carrying `ref` (`ping` → `pong`).
+            return await self.wait_for(lambda m: m.get("ref") == ref, timeout, start=mark, what=f"reply to {ref}")
+        finally:
+            self._in_flight -= 1
+
+    async def settle(self, timeout: float) -> None:
+        """Wait (at most `timeout`) until no request is waiting for its answer."""
+        deadline = time.monotonic() + timeout
+        while self._in_flight and time.monotonic() < deadline:
+            event = self._arrived
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), deadline - time.monotonic())
 
     async def call(self, message: Message, timeout: float = 10.0) -> Message:
         """Like request(), raising ProtocolError when refused."""

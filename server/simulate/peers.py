@@ -71,6 +71,8 @@ class CallPeer:
         self.pc.on("connectionstatechange", lambda: self.states.append(self.pc.connectionState))
         self.signals_received = 0
         self.candidates_ignored = 0
+        self.offers_resent = 0
+        self._last_offer_sdp: str | None = None
         self.failure: str | None = None
         self._inbox: asyncio.Queue[SignalData] = asyncio.Queue()
         self._pending_candidates: list[dict[str, Any]] = []
@@ -81,6 +83,21 @@ class CallPeer:
         if self.role == "offerer":
             await self.pc.setLocalDescription(await self.pc.createOffer())
             await self._send_local_description()
+
+    async def resend(self) -> None:
+        """After either side reconnected: repeat what the other side may have missed.
+
+        The server replays nothing, so signals relayed while a member was away are lost. The
+        offerer repeats an offer nobody answered; otherwise both sides repeat their candidates
+        (a duplicate is ignored by the receiver). The protocol asks the offerer for an ICE-restart
+        offer here; aiortc cannot restart ICE, and the media path between the peers does not
+        depend on the WebSocket, so an established call is left as it is.
+        """
+        if self.role == "offerer" and self.pc.signalingState == "have-local-offer":
+            self.offers_resent += 1
+            await self._send_local_description()
+        elif self.pc.localDescription is not None and self.trickle:
+            await self._send_candidates(split_candidates(self.pc.localDescription.sdp)[1])
 
     def feed(self, data: SignalData) -> None:
         """Hand over the `data` of a received `signal`; processed in arrival order."""
@@ -98,7 +115,13 @@ class CallPeer:
 
     async def _apply(self, data: SignalData) -> None:
         description = data.get("description")
+        if description and description["type"] == "offer" and description["sdp"] == self._last_offer_sdp:
+            # The same offer again (our answer was lost in a blip): answer it again.
+            await self._send_local_description()
+            return
         if description:
+            if description["type"] == "offer":
+                self._last_offer_sdp = description["sdp"]
             await self.pc.setRemoteDescription(RTCSessionDescription(sdp=description["sdp"], type=description["type"]))
             if description["type"] == "offer":
                 await self.pc.setLocalDescription(await self.pc.createAnswer())
@@ -136,6 +159,9 @@ class CallPeer:
             return
         sdp, candidates = split_candidates(local.sdp)
         await self._send({"description": {"type": local.type, "sdp": sdp}})
+        await self._send_candidates(candidates)
+
+    async def _send_candidates(self, candidates: list[dict[str, Any]]) -> None:
         for candidate in candidates:
             await self._send({"candidate": candidate})
         await self._send({"candidate": {"candidate": "", "sdpMid": candidates[0]["sdpMid"] if candidates else "0",

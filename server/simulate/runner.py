@@ -50,8 +50,13 @@ def _records(plan: Plan, rng: random.Random) -> list[SessionRecord]:
     return records
 
 
-async def simulate(url: str, demo: dict[str, Any], plan: Plan, ledger: Ledger | None = None) -> dict[str, Any]:
-    """Run `plan` against the server at `url` with the credentials of `demo`; return the report."""
+async def simulate(url: str, demo: dict[str, Any], plan: Plan, ledger: Ledger | None = None,
+                   *, caseworker_url: str | None = None) -> dict[str, Any]:
+    """Run `plan` against the server at `url` with the credentials of `demo`; return the report.
+
+    `caseworker_url` puts the caseworkers on another server process sharing the same Redis and
+    database (the kiosks stay on `url`).
+    """
     rng = random.Random(plan.seed)
     ledger = ledger or Ledger()
     ledger.records = _records(plan, rng)
@@ -61,7 +66,7 @@ async def simulate(url: str, demo: dict[str, Any], plan: Plan, ledger: Ledger | 
         ledger.error(f"cast: {exc}")
         return ledger.report()
     kiosks = [SimKiosk(role, url, ledger, plan.options, random.Random(rng.random())) for role in kiosk_roles]
-    caseworkers = [SimCaseworker(role, url, ledger, plan.options) for role in cw_roles]
+    caseworkers = [SimCaseworker(role, caseworker_url or url, ledger, plan.options) for role in cw_roles]
     stop = asyncio.Event()
     try:
         # Caseworkers first, so the first tickets find someone available.
