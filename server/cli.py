@@ -24,6 +24,7 @@ from server.db.migrate import upgrade_database
 from server.db.models import AuditLog, Centre, Site, User
 from server.demo import seed_demo
 from server.embedded_redis import socket_path_for
+from server.ids import parse_id
 from server.logging_setup import configure_logging
 from server.settings import Settings, SettingsError, load_settings
 
@@ -134,7 +135,7 @@ async def _user_add(settings: Settings, args: argparse.Namespace, password: str)
 
 
 def _int_or_none(value: str) -> int | None:
-    return int(value) if value.isdigit() else None
+    return parse_id(value)
 
 
 def cmd_user_add(args: argparse.Namespace) -> int:

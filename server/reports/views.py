@@ -16,6 +16,7 @@ from server import app_keys
 from server.auth.principal import require_role
 from server.db.types import utcnow
 from server.errors import ApiError
+from server.ids import parse_id
 from server.reports import export, feed, followups, kiosks, live, schemas, staffing
 from server.reports.metrics import measure
 from server.reports.queries import (
@@ -71,9 +72,10 @@ def _int(request: web.Request, name: str) -> int | None:
     raw = request.query.get(name)
     if not raw:
         return None
-    if not raw.isdigit():
+    value = parse_id(raw)
+    if value is None:
         raise ApiError(400, f"bad_{name}", f"{name} 必须是整数编号")
-    return int(raw)
+    return value
 
 
 def _filter(request: web.Request) -> SessionFilter:
@@ -198,13 +200,13 @@ async def get_followups(request: web.Request) -> web.Response:
 async def post_followup(request: web.Request) -> web.Response:
     """Move a follow-up forward with a note."""
     principal = require_role(request, *ROLES)
-    raw_id = request.match_info["followup_id"]
-    if not raw_id.isdigit():
+    followup_id = parse_id(request.match_info["followup_id"])
+    if followup_id is None:
         raise ApiError(404, "unknown_followup", "没有这个回访事项")
     body = await read_model(request, schemas.FollowUpIn)
     async with request.app[app_keys.DB_SESSIONS]() as db, db.begin():
         try:
-            item = await followups.update_followup(db, int(raw_id), body.state, body.note,
+            item = await followups.update_followup(db, followup_id, body.state, body.note,
                                                    principal.username or principal.actor, utcnow())
         except followups.FollowUpError as exc:
             raise ApiError(exc.status, exc.code, exc.message) from None
