@@ -74,12 +74,18 @@ def _outline_at(blurred: np.ndarray, high: float, *, allow_cut: bool = True) -> 
     # The support check tolerates a few pixels: a polygon approximating a hull may sit off the edge.
     near_edges = cv2.dilate(edges, np.ones((5, 5), np.uint8))
     frame_area = float(w * h)
+    min_area = t.MIN_DOCUMENT_AREA * frame_area
     quad: Outline | None = None
     cut: Outline | None = None
     for contour in (*components, *rings):
+        # A hull is never larger than its bounding box: most desk-texture contours stop here,
+        # before the dearer hull.
+        _, _, bw, bh = cv2.boundingRect(contour)
+        if bw * bh < min_area:
+            continue
         hull = cv2.convexHull(contour)
         area = cv2.contourArea(hull)
-        if not t.MIN_DOCUMENT_AREA * frame_area <= area <= 0.92 * frame_area:
+        if not min_area <= area <= 0.92 * frame_area:
             continue
         coverage = area / frame_area
         if max(quad.coverage if quad else 0.0, cut.coverage if cut else 0.0) >= coverage:

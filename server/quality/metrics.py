@@ -57,11 +57,29 @@ _SECOND_DERIVATIVES = (
 
 
 def directional_sharpness(roi: np.ndarray, mask: np.ndarray | None = None) -> float:
-    """Variance of the second derivative in the direction where it is smallest."""
+    """Variance of the second derivative in the direction where it is smallest.
+
+    cv2.meanStdDev with a mask is the dearest step here (4 calls, ~60% of the time); instead the
+    mask zeroes the derivative outside the region once per direction (a multiply by a 0/1 int16
+    image) and the sums come from cv2.sumElems and cv2.norm (L2SQR), which take no mask: the same
+    variance, E[d^2] - E[d]^2 over the region, in about half the time.
+    """
+    if mask is None:
+        count = roi.size
+        keep = None
+    else:
+        count = cv2.countNonZero(mask)
+        keep = (mask != 0).astype(np.int16)  # 0 / 1
+    if count == 0:
+        return 0.0
     worst = float("inf")
     for kernel in _SECOND_DERIVATIVES:
-        _, std = cv2.meanStdDev(cv2.filter2D(roi, cv2.CV_16S, kernel), mask=mask)
-        worst = min(worst, float(std[0, 0]) ** 2)
+        derivative = cv2.filter2D(roi, cv2.CV_16S, kernel)
+        if keep is not None:
+            derivative = cv2.multiply(derivative, keep)
+        mean = cv2.sumElems(derivative)[0] / count
+        variance = cv2.norm(derivative, cv2.NORM_L2SQR) / count - mean * mean
+        worst = min(worst, max(variance, 0.0))
     return worst
 
 
