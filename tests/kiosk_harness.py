@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,7 @@ from aiortc import RTCPeerConnection, RTCSessionDescription, VideoStreamTrack
 from aiortc.mediastreams import AudioStreamTrack
 from aiortc.sdp import candidate_from_sdp
 from av import VideoFrame
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "artifacts" / "screenshots" / "kiosk"
@@ -125,16 +125,26 @@ def pick_matter(server: Server) -> dict[str, Any]:
 # ---- browser ---------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def launch_browser() -> Iterator[Browser]:
-    """Debian chromium with a fake camera and microphone (never `playwright install`)."""
+def require_chromium() -> None:
+    """Skip (fail in CI) when Debian chromium is missing."""
     if not Path(CHROMIUM).exists():
         message = f"Debian chromium is not installed at {CHROMIUM} (apt-get install -y chromium fonts-wqy-microhei)"
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(message)
         pytest.skip(message)
+
+
+def start_chromium(playwright: Playwright, extra_args: Sequence[str] = ()) -> Browser:
+    """Debian chromium with a fake camera and microphone; extra_args e.g. a fake-camera video file."""
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *extra_args])
+
+
+@contextlib.contextmanager
+def launch_browser() -> Iterator[Browser]:
+    """Debian chromium with a fake camera and microphone (never `playwright install`)."""
+    require_chromium()
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = start_chromium(playwright)
         yield browser
         browser.close()
 

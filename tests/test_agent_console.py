@@ -301,6 +301,7 @@ async def test_login_refuses_bad_password_then_signs_in(browser: Browser, agent_
     await expect(page.get_by_test_id("login-error")).to_have_text("用户名或密码不正确")
     await shot(page, "02-login-error")
     await sign_in(page, cast.caseworker)
+    await expect(page.get_by_test_id("centre-label")).to_have_text(cast.caseworker["centre"])
     await expect(page.get_by_test_id("idle-card")).to_contain_text("尚未上线")
     await shot(page, "03-offline")
     # A reload keeps the session: straight back into the console.
@@ -371,7 +372,7 @@ async def test_call_from_offer_to_wrap_up(browser: Browser, agent_server: Server
     await expect(page.get_by_test_id("idle-card")).to_contain_text("等待来电")
     await shot(page, "09-available-after-call")
 
-    # Today's sessions survive a reload of the tab (sessionStorage).
+    # Today's sessions come from the server: the same after a reload of the tab.
     await page.reload()
     await expect(page.get_by_test_id("today-sessions")).to_contain_text(cast.matter["name"])
 
@@ -438,10 +439,15 @@ async def test_incomplete_reports_unticked_materials_and_break(browser: Browser,
     await expect(page.get_by_test_id("missing-list")).to_have_text(names[0])
     await shot(page, "10-incomplete")
 
-    # The transfer choice lists the catalog's skills.
+    # The transfer choice lists the catalog's skills by their Chinese names (GET /api/v1/skills).
     await page.get_by_test_id("outcome-select").select_option("transfer")
     skills = {m["skill"] for m in agent_server.matters}
-    await expect(page.get_by_test_id("transfer-skill").locator("option")).to_have_count(len(skills) + 1)
+    options = page.get_by_test_id("transfer-skill").locator("option")
+    await expect(options).to_have_count(len(skills) + 1)
+    vocabulary = (await (await page.request.get("/api/v1/skills")).json())["skills"]
+    named = next(skill for skill in vocabulary if skill["id"] in skills)
+    await expect(page.get_by_test_id("transfer-skill").locator(f'option[value="{named["id"]}"]')).to_contain_text(
+        named["name"])
     await shot(page, "11-transfer-form")
     await page.get_by_test_id("outcome-select").select_option("incomplete")
 

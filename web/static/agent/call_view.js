@@ -1,7 +1,7 @@
 // The call stage: the resident's video large, own preview small, quality indicator, mute, elapsed
 // time. Owns the OffererPeer of the live call. A `call` for the call already running (a resumed
 // WebSocket re-announces it) keeps the peer; a reloaded page has no peer and starts a new one.
-import { watchQuality } from "../kiosk/call_quality.js";
+import { watchQuality } from "../common/call_quality.js";
 import { role, setText } from "./dom.js";
 import { localStream } from "./media.js";
 import { OffererPeer } from "./peer.js";
@@ -15,6 +15,7 @@ let stopQuality = () => {};
 let elapsedTimer = null;
 let muted = false;
 let earlySignals = []; // signals that overtook their `call` message
+let connection = { iceServers: [], stream: null }; // of the live peer
 
 /** Wire the call stage to the protocol client. */
 export function setupCallView(wsClient) {
@@ -55,6 +56,7 @@ export async function startCall(newCall, iceServers) {
 }
 
 function connect(callId, iceServers, stream) {
+  connection = { iceServers, stream }; // what a fresh start (the kiosk reloaded) needs again
   peer = new OffererPeer({
     callId,
     iceServers,
@@ -85,11 +87,21 @@ export function handleSignal(message) {
   else earlySignals.push(message);
 }
 
-/** A `peer` message: the kiosk dropped, or came back (then an ICE-restart offer, per protocol). */
+/**
+ * A `peer` message: the kiosk dropped, or came back. A kiosk whose page reloaded (`fresh`) has a
+ * brand-new peer connection that cannot continue ours: start over with a new one and a new offer.
+ * Otherwise its connection survived, and an ICE-restart offer recovers the path (per protocol).
+ */
 export function handlePeer(message) {
   if (!call || message.call_id !== call.call_id) return;
   if (!message.online) {
     showOverlay("peer_offline");
+    return;
+  }
+  if (message.fresh && peer) {
+    showOverlay("call_connecting");
+    closePeer();
+    connect(call.call_id, connection.iceServers, connection.stream);
     return;
   }
   showOverlay(peer?.pc.connectionState === "connected" ? null : "call_connecting");

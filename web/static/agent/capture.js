@@ -6,6 +6,7 @@
 // The server announces each opened request with `capture_opened` {capture_id, call_id, material}
 // (also after "要求重拍", which opens a fresh request for the same material, and when a new request
 // replaces the call's previous one). Until it arrives, the first capture message is taken as ours.
+import { getJson } from "../common/http.js";
 import { markCaptured, setCaptureBusy } from "./checklist.js";
 import { role, setText } from "./dom.js";
 import { T, errorText } from "./texts.js";
@@ -51,6 +52,25 @@ export function setupCapture(wsClient) {
 export function resetCapture(newCallId) {
   callId = newCallId;
   close();
+}
+
+/**
+ * Show the images already accepted in this call (the page was reloaded mid-call): the server keeps
+ * them, the page does not (GET /api/v1/sessions/{id}/captures; call id = session id).
+ */
+export async function restoreAccepted(sessionId) {
+  let captures = [];
+  try {
+    ({ captures } = await getJson(`/api/v1/sessions/${encodeURIComponent(sessionId)}/captures`));
+  } catch {
+    return; // not fatal: the checklist simply starts unticked
+  }
+  if (callId !== sessionId) return; // the call ended meanwhile
+  for (const capture of captures) {
+    if (capture.state === "accepted" && capture.image_url) {
+      markCaptured(capture.material, capture.image_url, capture.original_url);
+    }
+  }
 }
 
 /** The caseworker pressed "拍照" for a material. */

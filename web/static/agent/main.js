@@ -6,7 +6,7 @@
 // is rebuilt from it, so a reload in the middle of a call comes back into that call.
 import { WsClient } from "../common/ws_client.js";
 import { endCall, handlePeer, handleSignal, setupCallView, startCall } from "./call_view.js";
-import { resetCapture, requestCapture, setupCapture } from "./capture.js";
+import { requestCapture, resetCapture, restoreAccepted, setupCapture } from "./capture.js";
 import { renderChecklist, setupChecklist } from "./checklist.js";
 import { applyTexts, role } from "./dom.js";
 import { currentCaseworker, logout, showLogin } from "./login.js";
@@ -15,7 +15,7 @@ import { acceptOffer, currentOffer, rejectOffer, setupOffer, showOffer } from ".
 import { refreshMissing, resetOutcome, setupOutcome, submitOutcome } from "./outcome.js";
 import { unlockAudioOnGesture } from "./ring.js";
 import { trackServerClock } from "./server_clock.js";
-import { clearSessions, lastSession, openSessions, recordSession } from "./sessions.js";
+import { clearSessions, noteEnded, refreshSessions } from "./sessions.js";
 import { setupShortcuts } from "./shortcuts.js";
 import { renderAgent, setConnected, setupStatus } from "./status.js";
 import { T } from "./texts.js";
@@ -25,9 +25,8 @@ const client = new WsClient();
 const state = {
   agent: { state: "offline" },
   call: null,
-  callStartedAt: 0,
-  offers: new Map(), // ticket id -> offer, for the site/street of the call it became
   chosen: null, // what the outcome form sent for the live call
+  lastEnded: null, // {matter_name, outcome, reason} of the call that just ended, for the wrap-up card
   iceServers: [],
 };
 
@@ -35,10 +34,7 @@ async function boot() {
   document.title = T.title;
   applyTexts();
   unlockAudioOnGesture();
-  const existing = await currentCaseworker();
-  let username = existing;
-  if (!existing) username = (await showLogin()).username;
-  openSessions(username, { fresh: !existing });
+  if (!(await currentCaseworker())) await showLogin();
   startConsole();
 }
 
@@ -46,7 +42,7 @@ function startConsole() {
   role("console").hidden = false;
   role("status-bar").hidden = false;
   setupStatus(client);
-  setupOffer(client, { accepted: (offer) => state.offers.set(offer.ticket_id, offer) });
+  setupOffer(client);
   setupCallView(client);
   setupChecklist({ capture: requestCapture, change: refreshMissing });
   setupCapture(client);
@@ -84,8 +80,9 @@ function wireProtocol() {
     state.iceServers = welcome.ice_servers || [];
     const user = welcome.user || {};
     role("user-label").textContent = user.display_name || user.username || "";
+    role("centre-label").textContent = user.centre || "";
+    refreshSessions();
     const { agent, offer, call } = welcome.state || {};
-    if (offer) state.offers.set(offer.ticket_id, offer);
     showOffer(offer || null);
     if (call) enterCall(call);
     else if (state.call) leaveCall(); // it ended while we were away
@@ -93,13 +90,11 @@ function wireProtocol() {
   });
   client.on("agent", ({ agent }) => onAgent(agent));
   client.on("offer", ({ offer }) => {
-    state.offers.set(offer.ticket_id, offer);
     showOffer(offer);
     layout();
   });
   client.on("offer_withdrawn", ({ ticket_id: ticketId }) => {
     if (currentOffer()?.ticket_id === ticketId) showOffer(null);
-    state.offers.delete(ticketId);
     layout();
   });
   client.on("call", ({ call }) => enterCall(call));
@@ -112,7 +107,7 @@ function onAgent(agent) {
   state.agent = agent;
   renderAgent(agent);
   if (agent.state === "wrap_up" && agent.wrap_up_until) {
-    const last = lastSession();
+    const last = state.lastEnded;
     const line = last ? T.wrap_last(last.matter_name, T.ended_reasons[last.reason] || T.outcomes[last.outcome] || "") : "";
     showWrapUp(agent.wrap_up_until, line);
   } else {
@@ -127,11 +122,11 @@ function enterCall(call) {
   const isNew = state.call?.call_id !== call.call_id;
   state.call = call;
   if (isNew) {
-    state.callStartedAt = Date.now();
     state.chosen = null;
     showOffer(null);
     renderChecklist(call.materials || []);
     resetCapture(call.call_id);
+    restoreAccepted(call.session_id);
     resetOutcome(call);
   }
   startCall(call, state.iceServers);
@@ -141,23 +136,15 @@ function enterCall(call) {
 function onCallEnded(ended) {
   const call = state.call;
   if (!call || call.call_id !== ended.call_id) return;
-  const offer = state.offers.get(call.session_id) || {};
-  const now = Date.now();
-  recordSession({
-    session_id: call.session_id,
-    ticket_number: call.ticket_number,
+  state.lastEnded = {
     matter_name: call.matter_name,
-    site: offer.site || "",
-    street: offer.street || "",
     outcome: ended.outcome || state.chosen?.outcome || "",
-    case_number: state.chosen?.case_number || "",
     reason: ended.reason === "ended" ? "" : ended.reason,
-    ended_at: now,
-    duration_s: Math.round((now - state.callStartedAt) / 1000),
-  });
-  state.offers.delete(call.session_id);
+  };
+  noteEnded(call.session_id, ended.reason);
   leaveCall();
   onAgent(state.agent); // refresh the wrap-up line with this session
+  refreshSessions();
 }
 
 function leaveCall() {

@@ -11,13 +11,11 @@ let offer = null;
 let shownAt = 0;
 let timer = null;
 let busy = false;
-let acceptHandler = () => {};
 
-/** Wire the offer card; `accepted(offer)` runs once the server took the accept. */
-export function setupOffer(wsClient, { accepted }) {
+/** Wire the offer card to the protocol client. */
+export function setupOffer(wsClient) {
   client = wsClient;
   card = role("offer-card");
-  acceptHandler = accepted;
   card.querySelector('[data-action="offer-accept"]').addEventListener("click", acceptOffer);
   card.querySelector('[data-action="offer-reject"]').addEventListener("click", rejectOffer);
 }
@@ -75,7 +73,6 @@ async function accept() {
   stopRing();
   try {
     await client.request({ type: "accept", ticket_id: taken.ticket_id, fence: taken.fence });
-    acceptHandler(taken);
     if (offer === taken) showOffer(null);
   } catch (error) {
     showError(role("offer-error", card), T.offer_failed + errorText(error));

@@ -125,22 +125,16 @@ async function submit() {
   }
 }
 
-// Transfer targets: the distinct skills of the active matters. The API has no skill names yet,
-// so each is shown with its department and how many matters use it (docs/agent.md).
+// Transfer targets: the skill vocabulary with its Chinese names (GET /api/v1/skills); a skill no
+// active matter needs has no queue to transfer to, so it is left out.
 async function loadSkills() {
   const select = field("skill");
   try {
-    const { matters } = await getJson("/api/v1/matters");
-    const skills = new Map();
-    for (const matter of matters) {
-      const entry = skills.get(matter.skill) || { department: matter.department, count: 0 };
-      entry.count += 1;
-      skills.set(matter.skill, entry);
-    }
+    const { skills } = await getJson("/api/v1/skills");
     select.replaceChildren(
       el("option", { text: T.skill_choose, attrs: { value: "" } }),
-      ...[...skills].map(([id, { department, count }]) =>
-        el("option", { text: T.skill_option(department, id, count), attrs: { value: id } })),
+      ...skills.filter((skill) => skill.matters > 0).map((skill) =>
+        el("option", { text: T.skill_option(skill.name, skill.department, skill.matters), attrs: { value: skill.id } })),
     );
   } catch {
     skillsLoaded = null; // try again on the next call

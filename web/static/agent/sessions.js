@@ -1,67 +1,78 @@
-// Today's own sessions. There is no endpoint for a caseworker's own sessions yet, so the console
-// keeps the calls handled since sign-in in sessionStorage: it survives a reload of the tab but
-// not a new tab or a new sign-in (docs/agent.md). Newest first.
+// Today's own sessions (今日已办), from the server's record: GET /api/v1/me/sessions, newest first.
+// Refreshed at sign-in, on every (re)connect and after each call, so the list is the same in any
+// tab and after any reload (docs/agent.md).
+//
+// A session this caseworker transferred, or that was requeued when their connection dropped, has
+// no outcome of its own in that record; the page labels those it saw end (call_ended reason) and
+// calls the rest 已转出.
+import { getJson } from "../common/http.js";
 import { el, role } from "./dom.js";
 import { T, clock } from "./texts.js";
 
-const KEY_PREFIX = "jinglin.agent.sessions.";
-let key = null;
+const endReasons = new Map(); // session id -> call_ended reason seen by this page (transferred, peer_gone)
+let loading = null;
+let again = false;
 
-/** Use the list of this caseworker; `fresh` (an explicit sign-in) starts it empty. */
-export function openSessions(username, { fresh = false } = {}) {
-  key = KEY_PREFIX + username;
-  if (fresh) sessionStorage.removeItem(key);
-  render();
+/** Remember why a call of this page ended, for its row (only reasons other than a normal end). */
+export function noteEnded(sessionId, reason) {
+  if (reason && reason !== "ended") endReasons.set(sessionId, reason);
+}
+
+/** Fetch and show the list; concurrent calls collapse into one more fetch. */
+export async function refreshSessions() {
+  if (loading) {
+    again = true;
+    return loading;
+  }
+  loading = (async () => {
+    do {
+      again = false;
+      try {
+        const { sessions } = await getJson("/api/v1/me/sessions");
+        render(sessions || []);
+      } catch {
+        // offline or signed out: keep what is shown; the next call or reconnect refreshes it
+      }
+    } while (again);
+  })();
+  try {
+    await loading;
+  } finally {
+    loading = null;
+  }
 }
 
 /** Forget the list (sign-out). */
 export function clearSessions() {
-  if (key) sessionStorage.removeItem(key);
-  key = null;
-  render();
+  endReasons.clear();
+  render([]);
 }
 
-/** Add (or update, by session id) one handled session. */
-export function recordSession(entry) {
-  if (!key) return;
-  const list = load().filter((s) => s.session_id !== entry.session_id);
-  list.unshift(entry);
-  sessionStorage.setItem(key, JSON.stringify(list.slice(0, 200)));
-  render();
-}
-
-/** The most recent session, or null. */
-export function lastSession() {
-  return load()[0] || null;
-}
-
-function load() {
-  if (!key) return [];
-  try {
-    return JSON.parse(sessionStorage.getItem(key) || "[]");
-  } catch {
-    return [];
-  }
-}
-
-function render() {
-  const list = load();
-  const node = role("today-sessions");
-  node.replaceChildren(...list.map(row));
+function render(list) {
+  role("today-sessions").replaceChildren(...list.map(row));
   role("sessions-empty").hidden = list.length > 0;
   role("sessions-count").textContent = list.length ? T.sessions_count(list.length) : "";
 }
 
+/** What became of the session, in the caseworker's words. */
+export function outcomeText(session) {
+  if (session.outcome) return T.outcomes[session.outcome] || session.outcome;
+  const reason = endReasons.get(session.id);
+  if (reason) return T.ended_reasons[reason] || "";
+  return T.session_states[session.state] ?? T.session_states.requeued;
+}
+
 function row(s) {
-  const time = new Date(s.ended_at).toLocaleTimeString("zh-CN", { hour: "2-digit", minute: "2-digit" });
-  const outcome = T.ended_reasons[s.reason] || T.outcomes[s.outcome] || s.outcome || "";
-  const detail = [s.site, s.case_number, s.duration_s != null ? clock(s.duration_s) : ""].filter(Boolean).join(" · ");
-  return el("li", { data: { outcome: s.outcome || s.reason || "" } }, [
+  const at = s.answered_at || s.ended_at;
+  const time = at ? new Date(at).toLocaleTimeString("zh-CN", { hour: "2-digit", minute: "2-digit", timeZone: "Asia/Shanghai" }) : "";
+  const seconds = s.answered_at && s.ended_at ? (Date.parse(s.ended_at) - Date.parse(s.answered_at)) / 1000 : null;
+  const detail = [s.site, s.case_number, seconds != null ? clock(seconds) : ""].filter(Boolean).join(" · ");
+  return el("li", { data: { outcome: s.outcome || endReasons.get(s.id) || s.state || "", sessionId: s.id } }, [
     el("span", { class: "a-session-time", text: time }),
     el("span", { class: "a-session-main" }, [
       el("strong", { text: `${s.ticket_number || ""} ${s.matter_name || ""}` }),
       el("small", { class: "a-muted", text: detail }),
     ]),
-    el("span", { class: "a-session-outcome", text: outcome }),
+    el("span", { class: "a-session-outcome", text: outcomeText(s) }),
   ]);
 }

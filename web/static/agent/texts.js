@@ -133,7 +133,7 @@ export const T = {
   err_skill: "请选择转至的业务",
   err_missing: "选择“材料不全”时，请在材料清单中取消勾选缺少的材料",
   err_server: "操作失败：",
-  skill_option: (department, id, count) => `${department} · ${id}（${count} 项事项）`,
+  skill_option: (name, department, count) => `${name}（${department} · ${count} 项事项）`,
 
   // wrap-up
   wrap_title: "整理中",
@@ -144,10 +144,15 @@ export const T = {
 
   // today's sessions
   sessions_title: "今日已办",
-  sessions_note: "本页登录后办理的记录（保存在本浏览器标签页中）",
+  sessions_note: "今天由您接听的来电（服务器记录）",
   sessions_empty: "暂无记录",
   sessions_count: (n) => `共 ${n} 件`,
   ended_reasons: { transferred: "已转办", peer_gone: "居民断线" },
+  // a session without an outcome of its own, by the state the server recorded
+  session_states: {
+    in_call: "通话中", wrap_up: "已结束", done: "已结束", waiting: "已转出", offered: "已转出",
+    requeued: "已转出", cancelled: "居民离开", abandoned: "居民离开",
+  },
 
   // errors by protocol code
   errors: {

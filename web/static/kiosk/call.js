@@ -2,6 +2,11 @@
 // The caseworker sends the offer, including every later ICE-restart offer, and the kiosk just
 // answers whatever arrives, so there is no glare to resolve. Candidates that arrive before the
 // offer is applied are held back and added right after it.
+//
+// When the caseworker's page reloads mid-call it starts a brand-new RTCPeerConnection, whose offer
+// (new DTLS fingerprint) the established connection cannot take. So the kiosk starts over with a
+// fresh connection of its own when a `peer` message says the other side is fresh (renew()), when an
+// offer carries a fingerprint other than the one in use, or when applying an offer fails.
 
 export class CallPeer {
   /**
@@ -15,27 +20,60 @@ export class CallPeer {
    */
   constructor({ callId, iceServers, localStream, sendSignal, onRemoteStream, onConnectionState = () => {} }) {
     this.callId = callId;
+    this.iceServers = iceServers || [];
+    this.localStream = localStream;
     this.sendSignal = sendSignal;
-    this.pendingCandidates = [];
+    this.onRemoteStream = onRemoteStream;
+    this.onConnectionState = onConnectionState;
     this.closed = false;
+    this.muted = false;
     this.chain = Promise.resolve(); // signals are applied strictly in order
-    this.pc = new RTCPeerConnection({ iceServers: iceServers || [] });
-    if (localStream) {
-      for (const track of localStream.getTracks()) this.pc.addTrack(track, localStream);
+    this.pc = null;
+    this.createConnection();
+  }
+
+  createConnection() {
+    const pc = new RTCPeerConnection({ iceServers: this.iceServers });
+    this.pc = pc;
+    this.pendingCandidates = [];
+    if (this.localStream) {
+      for (const track of this.localStream.getTracks()) pc.addTrack(track, this.localStream);
     }
-    this.remoteStream = new MediaStream();
-    this.pc.addEventListener("track", (event) => {
-      const stream = event.streams[0] || this.remoteStream;
-      if (!event.streams[0]) this.remoteStream.addTrack(event.track);
-      onRemoteStream(stream);
+    const remoteStream = new MediaStream();
+    pc.addEventListener("track", (event) => {
+      if (pc !== this.pc) return;
+      const stream = event.streams[0] || remoteStream;
+      if (!event.streams[0]) remoteStream.addTrack(event.track);
+      this.onRemoteStream(stream);
     });
-    this.pc.addEventListener("icecandidate", (event) => {
+    pc.addEventListener("icecandidate", (event) => {
+      if (pc !== this.pc) return; // a replaced connection's late candidates would confuse the new one
       // A null candidate means gathering is over: tell the other side (empty candidate string),
       // which lets an aiortc peer stop waiting for more.
       const candidate = event.candidate ? event.candidate.toJSON() : { candidate: "", sdpMid: null, sdpMLineIndex: null };
       this.sendSignal({ candidate });
     });
-    this.pc.addEventListener("connectionstatechange", () => onConnectionState(this.pc.connectionState));
+    pc.addEventListener("connectionstatechange", () => {
+      if (pc === this.pc) this.onConnectionState(pc.connectionState);
+    });
+    this.setMuted(this.muted);
+  }
+
+  /** The caseworker's page started over (`peer` fresh): drop the old connection, wait for its new offer. */
+  renew() {
+    this.chain = this.chain.then(() => {
+      // An offer of the new page may already have been applied to a fresh connection: keep that one.
+      if (this.closed || !this.pc.remoteDescription) return;
+      this.replaceConnection();
+    });
+    return this.chain;
+  }
+
+  replaceConnection() {
+    const old = this.pc;
+    this.createConnection();
+    old.close();
+    this.onConnectionState(this.pc.connectionState);
   }
 
   /** Apply one `signal` payload from the caseworker. */
@@ -49,18 +87,33 @@ export class CallPeer {
     if (data.description) {
       const description = data.description;
       if (description.type !== "offer") return; // the kiosk never offers, so never gets answers
-      await this.pc.setRemoteDescription(description);
-      const answer = await this.pc.createAnswer();
-      await this.pc.setLocalDescription(answer);
-      this.sendSignal({ description: { type: this.pc.localDescription.type, sdp: this.pc.localDescription.sdp } });
-      const held = this.pendingCandidates;
-      this.pendingCandidates = [];
-      for (const candidate of held) await this.addCandidate(candidate);
+      const current = this.pc.remoteDescription;
+      if (current && fingerprint(current.sdp) !== fingerprint(description.sdp)) {
+        this.replaceConnection(); // another peer connection on the caseworker's side
+      }
+      try {
+        await this.answer(description);
+      } catch (error) {
+        if (!this.pc.remoteDescription) throw error; // a fresh connection refused it: nothing else to try
+        console.warn("offer refused, starting over with a fresh connection", error);
+        this.replaceConnection();
+        await this.answer(description);
+      }
     }
     if (data.candidate) {
       if (!this.pc.remoteDescription) this.pendingCandidates.push(data.candidate);
       else await this.addCandidate(data.candidate);
     }
+  }
+
+  async answer(description) {
+    await this.pc.setRemoteDescription(description);
+    const answer = await this.pc.createAnswer();
+    await this.pc.setLocalDescription(answer);
+    this.sendSignal({ description: { type: this.pc.localDescription.type, sdp: this.pc.localDescription.sdp } });
+    const held = this.pendingCandidates;
+    this.pendingCandidates = [];
+    for (const candidate of held) await this.addCandidate(candidate);
   }
 
   async addCandidate(candidate) {
@@ -75,6 +128,7 @@ export class CallPeer {
 
   /** Mute or unmute the microphone (the track keeps flowing silence, so no renegotiation). */
   setMuted(muted) {
+    this.muted = muted;
     for (const sender of this.pc.getSenders()) {
       if (sender.track && sender.track.kind === "audio") sender.track.enabled = !muted;
     }
@@ -89,4 +143,10 @@ export class CallPeer {
     this.closed = true;
     this.pc.close();
   }
+}
+
+/** The DTLS fingerprint of an SDP: it changes exactly when the other side is a new peer connection. */
+function fingerprint(sdp) {
+  const match = /^a=fingerprint:(.+)$/m.exec(sdp || "");
+  return match ? match[1].trim() : "";
 }

@@ -2,7 +2,8 @@
 // Owns the CallPeer for the live call; a `call` for a new call id (after a reload or a requeue
 // to another caseworker) replaces the old peer, and the caseworker's next offer sets it up.
 import { CallPeer } from "./call.js";
-import { watchQuality } from "./call_quality.js";
+import { endCapture } from "./capture_view.js";
+import { watchQuality } from "../common/call_quality.js";
 import { role, setText } from "./dom.js";
 import { localStream } from "./media.js";
 import * as screens from "./screens.js";
@@ -54,6 +55,11 @@ export async function startCall(call, iceServers) {
     onRemoteStream: showRemote,
     onConnectionState: (connection) => {
       if (connection === "connected") role("call-overlay", root).hidden = true;
+      else if (connection === "new") {
+        const overlay = role("call-overlay", root);
+        overlay.hidden = false;
+        setText(overlay, "call_connecting");
+      }
     },
   });
   const local = root.querySelector('[data-testid="local-video"]');
@@ -71,11 +77,18 @@ export function handleSignal(message) {
   else earlySignals.push(message);
 }
 
-/** A `peer` message: the caseworker's connection dropped or came back. */
+/**
+ * A `peer` message: the caseworker's connection dropped or came back. `fresh` means their page
+ * reloaded and will offer from a new peer connection: ours is replaced to take it.
+ */
 export function handlePeer(message) {
   if (!state.call || message.call_id !== state.call.call_id) return;
   const overlay = role("call-overlay", root);
-  if (message.online) {
+  if (message.online && message.fresh && peer) {
+    peer.renew();
+    overlay.hidden = false;
+    setText(overlay, "call_connecting");
+  } else if (message.online) {
     overlay.hidden = peer?.pc.connectionState === "connected";
     setText(overlay, "call_connecting");
   } else {
@@ -86,6 +99,7 @@ export function handlePeer(message) {
 
 /** Tear the call down (call_ended, idle, home). */
 export function endPeer() {
+  endCapture();
   stopQuality();
   stopQuality = () => {};
   if (peer) {

@@ -5,6 +5,7 @@
 // puts the kiosk back on the screen that state calls for, so a reload never loses the ticket.
 import * as api from "./api.js";
 import { endPeer, handlePeer, handleSignal, setupCallScreen, startCall } from "./call_screen.js";
+import { setupCaptureView } from "./capture_view.js";
 import { resetCatalog, setupCatalog } from "./catalog.js";
 import { setupDeviceCheck } from "./device_check.js";
 import { applyTexts, role, setText } from "./dom.js";
@@ -94,9 +95,10 @@ function setupScreens() {
   });
   setupCatalog({ onPick: (id) => openMatter(id).catch(() => {}) });
   setupMatter({ onStart: () => screens.show("device", null, { push: true }) });
-  setupDeviceCheck({ next: join });
+  setupDeviceCheck({ next: join, send: (message) => client.send(message) });
   setupWaiting({ cancel });
   setupCallScreen(client);
+  setupCaptureView(client);
   setupEnded({ goRate: () => screens.show("rating") });
   setupRating({
     submit: (sessionId, score, comment) => client.request({ type: "rate", session_id: sessionId, score, comment }),

@@ -113,6 +113,14 @@ export const T = {
   quality: { good: "信号良好", fair: "信号一般", poor: "信号较差" },
   local_caption: "您的画面",
 
+  // document capture (the live guidance words themselves come from the server)
+  capture_material: (material) => `请出示：${material}`,
+  capture_start: "请把证件放在镜头前",
+  capture_taking: "正在拍照，请保持不动",
+  capture_ok: "拍好了，请等待工作人员确认",
+  capture_retry: (why) => (why ? `没有拍清楚，请再试一次：${why}` : "没有拍清楚，请再试一次"),
+  capture_no_camera: "摄像头不能用，请把证件交给居委会工作人员协助",
+
   // call ended
   ended_title: "通话已结束",
   outcome: {

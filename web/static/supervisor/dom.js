@@ -1,29 +1,10 @@
-// DOM helpers for the dashboard: find by data-role/testid, fill data-text keys, build elements.
+// The dashboard's DOM helpers: the shared ones (common/dom.js) with the text helpers bound to
+// supervisor/texts.js, plus the table and form helpers only this page uses.
+import { el, textHelpers } from "../common/dom.js";
 import { T } from "./texts.js";
 
-/** The first element with data-role=name, else data-testid=name. */
-export function role(name, root = document) {
-  return root.querySelector(`[data-role="${name}"]`) || root.querySelector(`[data-testid="${name}"]`);
-}
-
-/** Fill every data-text element from texts.js (the template holds no Chinese literals). */
-export function applyTexts(root = document) {
-  for (const node of root.querySelectorAll("[data-text]")) {
-    const value = T[node.dataset.text];
-    if (typeof value === "string") node.textContent = value;
-  }
-}
-
-/** el("li", {class, text, data, attrs}, [children]) */
-export function el(tag, { class: className, text, data, attrs } = {}, children = []) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined && text !== null) node.textContent = String(text);
-  for (const [key, value] of Object.entries(data || {})) node.dataset[key] = value;
-  for (const [key, value] of Object.entries(attrs || {})) node.setAttribute(key, value);
-  for (const child of children) node.append(child);
-  return node;
-}
+export { el, role } from "../common/dom.js";
+export const { applyTexts } = textHelpers(T);
 
 /** Replace a select's options, keeping the current choice when it still exists. */
 export function fillSelect(select, options) {

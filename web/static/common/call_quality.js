@@ -1,4 +1,4 @@
-// Connection quality from getStats, as three plain levels the resident can read at a glance.
+// Connection quality from getStats, as three plain levels read at a glance (kiosk and console).
 // Measured over the last interval (deltas), not since the call began, so it recovers visibly.
 
 const INTERVAL_MS = 2000;
