@@ -138,6 +138,17 @@ async def test_redis_loss_rebuilds_the_queue_in_order(world: World, redis_client
     assert late.session_id == tickets[0].session_id  # still the kiosk's open ticket
 
 
+async def test_open_ticket_of_a_kiosk_rebuilds_after_redis_loss(world: World, redis_client: aioredis.Redis) -> None:
+    # A kiosk reconnecting right after a Redis restart (before any queue operation or timer tick)
+    # must find its ticket in the live queue too: its `welcome` reads the ticket view from there.
+    ticket = await world.service.join(world.kiosk_ids[0], MATTER, SKILL, "handle")
+    await redis_client.flushdb()
+    held = await world.service.open_ticket_of_kiosk(world.kiosk_ids[0])
+    assert held is not None and held.session_id == ticket.session_id
+    live = await world.service.queue.ticket(ticket.session_id)
+    assert live is not None and live.state == "waiting"
+
+
 async def test_bad_join_requests(world: World) -> None:
     from server.queue_service import JoinError
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from session_queue.keys import DEFAULT_PREFIX, KEY_PARTS, Keys
+from session_queue.keys import DEFAULT_PREFIX, Keys
 from session_queue.models import (
     CaseworkerStatus,
     LiveFigures,
@@ -27,7 +27,7 @@ from session_queue.models import (
     TicketStatus,
     Transition,
 )
-from session_queue.scripts import ScriptRunner
+from session_queue.scripts import ScriptRunner, load_sources
 
 Sink = Callable[[list[Transition]], Awaitable[None]]
 
@@ -60,28 +60,13 @@ class SessionQueue:
         self.keys = Keys(prefix)
         self.clock = clock
         self.sink = sink
-        self._scripts = ScriptRunner(redis, batch=batch)
-        self._config_json = json.dumps(
-            {
-                "k": KEY_PARTS,
-                "offer": self.config.offer_timeout_s,
-                "grace": self.config.kiosk_grace_s,
-                "wrap": self.config.wrap_up_s,
-                "widen": self.config.widen_after_s,
-                "hw": self.config.handle_window,
-                "dh": self.config.default_handle_s,
-                "scan": self.config.routing_scan,
-                "ttl": self.config.finished_ttl_s,
-            },
-            separators=(",", ":"),
-        )
+        self._scripts = ScriptRunner(redis, load_sources(self.config), batch=batch)
 
     # -- plumbing ---------------------------------------------------------------------------
 
     async def _call(self, name: str, keys: list[str], *args: str) -> tuple[list[Transition], Any]:
         """Run a script; raise QueueError on refusal; hand transitions to the sink."""
-        base = [self.keys.prefix, repr(float(self.clock())), self._config_json]
-        raw = await self._scripts.run(name, keys, base + list(args))
+        raw = await self._scripts.run(name, keys, [self.keys.prefix, repr(float(self.clock())), *args])
         data = json.loads(raw)
         if not data["ok"]:
             raise QueueError(data["code"], data.get("message", ""))

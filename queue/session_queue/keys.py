@@ -1,10 +1,11 @@
 """Every Redis key name used by the queue engine, in one place.
 
 The Lua scripts build the keys they derive at run time (a ticket's queue, a caseworker's
-availability sets, ...) from the same table: `KEY_PARTS` travels to every script inside the config
-argument, so a name is never spelled twice. All keys live under one configurable prefix so several
-installations or test runs can share a Redis; the engine assumes a standalone Redis (not Cluster),
-because scripts touch keys they derive from ticket and caseworker ids.
+availability sets, ...) from the same table: the loader (scripts.py) writes `KEY_PARTS` into every
+script's text as the Lua table `K`, so a name is never spelled twice. All keys live under one
+configurable prefix so several installations or test runs can share a Redis; the engine assumes a
+standalone Redis (not Cluster), because scripts touch keys they derive from ticket and caseworker
+ids.
 """
 
 from __future__ import annotations

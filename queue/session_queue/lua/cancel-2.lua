@@ -1,6 +1,6 @@
 -- cancel: the resident leaves the queue (waiting or offered; a call must be ended instead).
 -- KEYS[1] epoch marker, KEYS[2] ticket hash
--- ARGV[1..3] prefix, now, config; ARGV[4] ticket id
+-- ARGV[1..2] prefix, now; ARGV[3] ticket id
 -- Returns: result JSON; errors needs_rebuild, unknown_ticket, wrong_state
 --- @include "common"
 --- @include "tickets"
@@ -8,8 +8,8 @@
 --- @include "routing"
 
 if redis.call('EXISTS', KEYS[1]) == 0 then return fail('needs_rebuild', 'live queue is empty') end
-local t = load_ticket(ARGV[4])
-if not t then return fail('unknown_ticket', ARGV[4]) end
+local t = load_ticket(ARGV[3])
+if not t then return fail('unknown_ticket', ARGV[3]) end
 if t.state == 'waiting' then
   leave_queue(t)
   redis.call('ZREM', key('due_grace'), t.id)

@@ -5,7 +5,7 @@
 --   offline         from any state; an offer or call goes back to the FRONT (requeued -> waiting)
 --   disconnected    as offline, recorded as a drop
 -- KEYS[1] epoch marker, KEYS[2] caseworker hash
--- ARGV[1..3] prefix, now, config; ARGV[4] caseworker id, [5] operation, [6] break reason
+-- ARGV[1..2] prefix, now; ARGV[3] caseworker id, [4] operation, [5] break reason
 -- Returns: result JSON; errors needs_rebuild, unknown_caseworker, wrong_state
 --- @include "common"
 --- @include "tickets"
@@ -13,9 +13,9 @@
 --- @include "routing"
 
 if redis.call('EXISTS', KEYS[1]) == 0 then return fail('needs_rebuild', 'live queue is empty') end
-local c = load_cw(ARGV[4])
-if not c then return fail('unknown_caseworker', ARGV[4]) end
-local op = ARGV[5]
+local c = load_cw(ARGV[3])
+if not c then return fail('unknown_caseworker', ARGV[3]) end
+local op = ARGV[4]
 local st = c.state
 
 local function end_wrap_up()
@@ -39,7 +39,7 @@ elseif op == 'break' then
     t = load_ticket(c.ticket)
     back_to_waiting(t, false, 'offer_withdrawn', 'caseworker', c.id, nil)
   end
-  set_cw_state(c, 'break', 'break', 'caseworker', nil, ARGV[6], nil)
+  set_cw_state(c, 'break', 'break', 'caseworker', nil, ARGV[5], nil)
   if t then match_ticket(t) end
 elseif op == 'offline' or op == 'disconnected' then
   local kind = op == 'offline' and 'caseworker_offline' or 'caseworker_dropped'

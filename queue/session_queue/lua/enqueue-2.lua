@@ -1,8 +1,8 @@
 -- enqueue: a resident joins the queue; the ticket is offered at once if a caseworker is free.
 -- KEYS[1] epoch marker, KEYS[2] ticket hash
--- ARGV[1..3] prefix, now, config (see includes/common.lua)
--- ARGV[4] ticket id, [5] kiosk id, [6] street id, [7] matter id, [8] skill, [9] priority class,
--- ARGV[10] created (seconds), [11] base score in ms: round(created*1000) - weight*1000
+-- ARGV[1..2] prefix, now (see includes/common.lua)
+-- ARGV[3] ticket id, [4] kiosk id, [5] street id, [6] matter id, [7] skill, [8] priority class,
+-- ARGV[9] created (seconds), [10] base score in ms: round(created*1000) - weight*1000
 -- Returns: result JSON {ok, transitions, moved, result = {fence}} or {ok=false, code, message}
 --- @include "common"
 --- @include "tickets"
@@ -10,11 +10,17 @@
 --- @include "routing"
 
 if redis.call('EXISTS', KEYS[1]) == 0 then return fail('needs_rebuild', 'live queue is empty') end
-if redis.call('EXISTS', KEYS[2]) == 1 then return fail('duplicate_ticket', 'ticket ' .. ARGV[4] .. ' exists') end
+if redis.call('EXISTS', KEYS[2]) == 1 then return fail('duplicate_ticket', 'ticket ' .. ARGV[3] .. ' exists') end
 
-local t = new_ticket(ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11], 0)
+local t = new_ticket(ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10], 0)
 t.state = nil
 set_ticket_state(t, 'waiting', 'enqueue', 'kiosk', nil, {kiosk_id = t.kiosk, priority = t.prio})
-enter_queue(t)
-match_ticket(t)
+-- a free caseworker takes it at once: offer without entering (and leaving) the waiting
+-- indexes; the result and records are the same as enter_queue followed by match_ticket
+local cid = eligible_cw(t)
+if cid then
+  offer(t, load_cw(cid), false)
+else
+  enter_queue(t)
+end
 return finish({fence = tonumber(t.fence)})

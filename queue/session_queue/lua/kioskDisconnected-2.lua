@@ -2,7 +2,7 @@
 -- place but is not routed; an open offer is withdrawn. After the grace period the timer
 -- abandons it. No effect in other states.
 -- KEYS[1] epoch marker, KEYS[2] ticket hash
--- ARGV[1..3] prefix, now, config; ARGV[4] ticket id
+-- ARGV[1..2] prefix, now; ARGV[3] ticket id
 -- Returns: result JSON; errors needs_rebuild, unknown_ticket
 --- @include "common"
 --- @include "tickets"
@@ -10,8 +10,8 @@
 --- @include "routing"
 
 if redis.call('EXISTS', KEYS[1]) == 0 then return fail('needs_rebuild', 'live queue is empty') end
-local t = load_ticket(ARGV[4])
-if not t then return fail('unknown_ticket', ARGV[4]) end
+local t = load_ticket(ARGV[3])
+if not t then return fail('unknown_ticket', ARGV[3]) end
 if t.gone == '1' or (t.state ~= 'waiting' and t.state ~= 'offered') then return finish(nil) end
 
 local c = nil

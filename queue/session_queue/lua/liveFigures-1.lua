@@ -1,7 +1,7 @@
 -- liveFigures: supervisor numbers in O(skills + streets), from maintained counters and the
 -- head of each skill's created-time index; never a scan of waiting tickets.
 -- KEYS[1] epoch marker
--- ARGV[1..3] prefix, now, config
+-- ARGV[1..2] prefix, now
 -- Returns: JSON {ok, result = {waiting_by_skill, oldest_by_skill (created, as string),
 --   waiting_by_street, caseworkers_by_state, tickets_by_state, eligible_by_skill}}
 --- @include "common"

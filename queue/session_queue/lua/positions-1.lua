@@ -2,12 +2,12 @@
 -- Estimate = position * average handle time of the skill (rolling window, or the default)
 --            / caseworkers logged in (not offline) with the skill; null when there are none.
 -- KEYS[1] epoch marker
--- ARGV[1..3] prefix, now, config; ARGV[4..] ticket ids
+-- ARGV[1..2] prefix, now; ARGV[3..] ticket ids
 -- Returns: JSON {ok, result = {items = {{id, state, position, est_wait_s, eligible, avg_handle_s}}}}
 --- @include "common"
 
 local items = {}
-for i = 4, #ARGV do
+for i = 3, #ARGV do
   local id = ARGV[i]
   local f = redis.call('HMGET', key('ticket', id), 'state', 'skill')
   local item = {id = id, state = f[1] or cjson.null, position = cjson.null, est_wait_s = cjson.null,

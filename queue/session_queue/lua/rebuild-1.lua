@@ -6,7 +6,7 @@
 --   wrap_up                      -> done (the call had ended)
 -- Fences continue from the database's last fence, so old messages stay stale.
 -- KEYS[1] epoch marker
--- ARGV[1..3] prefix, now, config; ARGV[4] epoch id, ARGV[5] JSON list of records
+-- ARGV[1..2] prefix, now; ARGV[3] epoch id, ARGV[4] JSON list of records
 --   {id, kiosk, street, matter, skill, prio, created, base, state, fence}, back-of-queue
 --   records sorted by queue order, front records last (oldest last)
 -- Returns: result JSON {result = {rebuilt, count}}
@@ -16,9 +16,9 @@
 --- @include "routing"
 
 if redis.call('EXISTS', KEYS[1]) == 1 then return finish({rebuilt = false, count = 0}) end
-redis.call('SET', KEYS[1], ARGV[4])
+redis.call('SET', KEYS[1], ARGV[3])
 local count = 0
-for _, r in ipairs(cjson.decode(ARGV[5])) do
+for _, r in ipairs(cjson.decode(ARGV[4])) do
   local t = new_ticket(r.id, r.kiosk, r.street, r.matter, r.skill, r.prio, r.created, r.base, r.fence)
   -- the record's own state is the transition's from_state; count it so the move out balances
   t.state = r.state

@@ -2,7 +2,7 @@
 -- eligible caseworker; the rejecting caseworker stays available but is never offered this
 -- ticket again (it is added to the ticket's declined set).
 -- KEYS[1] epoch marker, KEYS[2] ticket hash, KEYS[3] caseworker hash
--- ARGV[1..3] prefix, now, config; ARGV[4] caseworker id, [5] ticket id, [6] fence of the offer
+-- ARGV[1..2] prefix, now; ARGV[3] caseworker id, [4] ticket id, [5] fence of the offer
 -- Returns: result JSON; errors as accept
 --- @include "common"
 --- @include "tickets"
@@ -10,7 +10,7 @@
 --- @include "routing"
 
 if redis.call('EXISTS', KEYS[1]) == 0 then return fail('needs_rebuild', 'live queue is empty') end
-local t, c, err = check_holder(ARGV[5], ARGV[4], ARGV[6], 'offered')
+local t, c, err = check_holder(ARGV[4], ARGV[3], ARGV[5], 'offered')
 if err then return err end
 redis.call('SADD', key('declined', t.id), c.id)
 back_to_waiting(t, false, 'reject', 'caseworker', c.id, nil)

@@ -3,7 +3,7 @@
 -- routing to every centre. Idempotent: each due entry is removed and its ticket or caseworker
 -- re-checked, so any number of processes may tick at once.
 -- KEYS[1] epoch marker
--- ARGV[1..3] prefix, now, config; ARGV[4] max entries per due set in this call
+-- ARGV[1..2] prefix, now; ARGV[3] max entries per due set in this call
 -- Returns: result JSON {result = {more}}: more = a due set still has entries that are due
 --- @include "common"
 --- @include "tickets"
@@ -11,7 +11,7 @@
 --- @include "routing"
 
 if redis.call('EXISTS', KEYS[1]) == 0 then return fail('needs_rebuild', 'live queue is empty') end
-local limit = tonumber(ARGV[4])
+local limit = tonumber(ARGV[3])
 local more = false
 
 local function due(part)

@@ -40,7 +40,8 @@ local function set_cw_state(c, to, kind, actor, ticket_id, reason, extra)
   c.reason = reason or ''
   redis.call('HSET', ckey(c.id), 'state', to, 'ticket', c.ticket, 'reason', c.reason, 'since', NOW_S)
   if to == 'available' then avail_add(c) end
-  if to ~= 'wrap_up' then redis.call('ZREM', key('due_wrap'), c.id) end
+  -- only a caseworker in wrap_up has a due_wrap entry (it is added just before entering it)
+  if from == 'wrap_up' and to ~= 'wrap_up' then redis.call('ZREM', key('due_wrap'), c.id) end
   local x = extra
   if reason and reason ~= '' then
     x = x or {}

@@ -1,13 +1,15 @@
 -- Shared prelude of every script (inlined by the loader at "--- @include").
--- ARGV[1] key prefix, ARGV[2] now (float seconds, the engine's clock), ARGV[3] config JSON:
---   {k = key parts, offer, grace, wrap, widen (seconds), hw (handle window), dh (default
---    handle seconds), scan (routing scan depth), ttl (seconds a finished ticket stays readable)}
--- Scripts read their own arguments from ARGV[4] on.
+-- ARGV[1] key prefix, ARGV[2] now (float seconds, the engine's clock).
+-- Scripts read their own arguments from ARGV[3] on.
+-- The loader (scripts.py) replaces the line "--- @constants" with two table literals, so no
+-- call sends or decodes them (one script text, and SHA, per configuration):
+--   K   = key parts from keys.KEY_PARTS (part name -> suffix after the prefix)
+--   CFG = {offer, grace, wrap, widen (seconds), hw (handle window), dh (default handle
+--          seconds), scan (routing scan depth), ttl (seconds a finished ticket stays readable)}
+--- @constants
 local P = ARGV[1]
 local NOW_S = ARGV[2]
 local NOW = tonumber(NOW_S)
-local CFG = cjson.decode(ARGV[3])
-local K = CFG.k
 
 local TR = {}          -- transition records produced by this call, in order
 local MOVED_LIST = {}  -- skills whose waiting order changed

@@ -4,33 +4,44 @@
 -- could take (other than ones they declined). So a ticket that becomes routable only needs
 -- the best available caseworker, and a caseworker who becomes available only the best ticket.
 
-local function offer(t, c)
-  leave_queue(t)
+-- `queued` false: the ticket never entered the waiting indexes (enqueue's direct offer).
+local function offer(t, c, queued)
+  if queued == false then moved(t.skill) else leave_queue(t) end
   local deadline = NOW + CFG.offer
-  redis.call('HSET', tkey(t.id), 'cw', c.id, 'deadline', deadline)
   t.cw = c.id
-  set_ticket_state(t, 'offered', 'offer', 'router', c.id, nil)
+  set_ticket_state(t, 'offered', 'offer', 'router', c.id, nil, {'cw', c.id, 'deadline', deadline})
   redis.call('ZADD', key('due_offer'), deadline, t.id)
   set_cw_state(c, 'offered', 'offer', 'router', t.id, nil, {fence = tonumber(t.fence)})
 end
 
--- First member among the `scan` lowest scores of zset `z` that `skip` does not reject.
+-- First member among the `scan` lowest scores of zset `z` that `skip` does not reject. The head
+-- alone is read first (the usual answer); the rest of the scan only when the head is skipped.
 local function first_eligible(z, skip)
-  local items = redis.call('ZRANGE', z, 0, CFG.scan - 1, 'WITHSCORES')
+  local head = redis.call('ZRANGE', z, 0, 0, 'WITHSCORES')
+  if head[1] == nil then return nil, nil end
+  if not skip(head[1]) then return head[1], tonumber(head[2]) end
+  if CFG.scan < 2 then return nil, nil end
+  local items = redis.call('ZRANGE', z, 1, CFG.scan - 1, 'WITHSCORES')
   for i = 1, #items, 2 do
     if not skip(items[i]) then return items[i], tonumber(items[i + 1]) end
   end
   return nil, nil
 end
 
--- Offer a waiting ticket to the longest-idle eligible caseworker: own street first, any
--- centre once the ticket is widened.
-local function match_ticket(t)
-  if t.state ~= 'waiting' or t.gone == '1' then return false end
+-- The longest-idle available caseworker who may take routable ticket t: own street first, any
+-- centre once the ticket is widened; nil if none.
+local function eligible_cw(t)
   local dec = key('declined', t.id)
   local skip = function(cid) return redis.call('SISMEMBER', dec, cid) == 1 end
   local cid = first_eligible(key('avail_street', t.skill, t.street), skip)
   if not cid and t.wid == '1' then cid = first_eligible(key('avail', t.skill), skip) end
+  return cid
+end
+
+-- Offer a waiting ticket to the longest-idle eligible caseworker.
+local function match_ticket(t)
+  if t.state ~= 'waiting' or t.gone == '1' then return false end
+  local cid = eligible_cw(t)
   if not cid then return false end
   offer(t, load_cw(cid))
   return true

@@ -11,17 +11,22 @@ local function load_ticket(id)
 end
 
 -- Change state, bump the fence and the live-state counters, record the transition.
-local function set_ticket_state(t, to, kind, actor, cw, extra)
+-- `more` (optional): further field/value pairs for the ticket hash, written in the same HSET.
+local function set_ticket_state(t, to, kind, actor, cw, extra, more)
   local from = t.state
   local fence = tonumber(t.fence) + 1
   t.fence = tostring(fence)
   t.state = to
-  redis.call('HSET', tkey(t.id), 'state', to, 'fence', fence)
+  local fields = {'state', to, 'fence', fence}
   if not HOLDING[to] then
     -- `cw` names the current holder only; records keep who handled the ticket
     t.cw = ''
-    redis.call('HSET', tkey(t.id), 'cw', '')
+    fields[5], fields[6] = 'cw', ''
   end
+  if more then
+    for i = 1, #more do fields[#fields + 1] = more[i] end
+  end
+  redis.call('HSET', tkey(t.id), unpack(fields))
   if LIVE[from] then redis.call('HINCRBY', key('ticket_states'), from, -1) end
   if LIVE[to] then redis.call('HINCRBY', key('ticket_states'), to, 1) end
   if TERMINAL[to] then
@@ -80,10 +85,9 @@ local function back_to_waiting(t, front, kind, actor, cw, extra)
     t.score = front_score(t)
     kind = 'requeue'
   end
-  redis.call('HSET', tkey(t.id), 'cw', '', 'score', t.score, 'skill', t.skill)
   redis.call('ZREM', key('due_offer'), t.id)
-  t.cw = ''
-  set_ticket_state(t, 'waiting', kind, actor, cw, extra)
+  -- the HSET of the state change also clears `cw` (waiting is not a holding state)
+  set_ticket_state(t, 'waiting', kind, actor, cw, extra, {'score', t.score, 'skill', t.skill})
   enter_queue(t)
 end
 

@@ -1,0 +1,99 @@
+"""The script loader: settings and key names written into the Lua text, on both Redis backends."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import uuid
+
+import pytest
+import redis.asyncio as aioredis
+from session_queue import KEY_PARTS, QueueConfig, QueueError, SessionQueue, TicketSpec, Transition
+from session_queue.scripts import _templates, load_sources, lua_constants, lua_number, lua_string
+
+T0 = 1_700_000_000.0
+
+
+def test_settings_are_written_into_the_script_text() -> None:
+    default = load_sources()
+    other = load_sources(QueueConfig(wrap_up_s=7.5, routing_scan=3))
+    assert set(default) == set(other)
+    assert '["wrap"] = 7.5' in other["endCall"].source and '["scan"] = 3' in other["endCall"].source
+    assert default["endCall"].sha != other["endCall"].sha
+    assert default["ping"].sha == other["ping"].sha  # no constants in it
+    assert load_sources(QueueConfig(wrap_up_s=7.5, routing_scan=3))["endCall"].sha == other["endCall"].sha
+    for script in default.values():
+        assert not re.search(r"^--- @constants", script.source, re.MULTILINE)
+        assert "cjson.decode(ARGV[3])" not in script.source  # no per-call config argument
+
+
+def test_every_key_part_used_by_a_script_is_in_keys_py() -> None:
+    used = {m for _, _, source in _templates() for m in re.findall(r"\bkey\('(\w+)'", source)}
+    assert used and used <= set(KEY_PARTS)
+
+
+def test_numbers_refuse_what_lua_cannot_read() -> None:
+    for bad in (float("inf"), float("nan"), True):
+        with pytest.raises(ValueError):
+            lua_number(bad)
+
+
+async def test_literals_read_back_exactly_in_lua(redis_client: aioredis.Redis) -> None:
+    for text in ("plain", 'q"uo\\te', "line\nbreak\ttab\r", "中文 ü", "nul\x00byte", "]]--[["):
+        got = await redis_client.eval(f"return {lua_string(text)}", 0)
+        assert got == text.encode("utf-8")
+    for number in (0, 20, 0.1, 2.5, 1e-7, 10**9, 123456.789, 1e21, 21600):
+        # the same double the old per-call JSON config decoded to
+        same = await redis_client.eval(
+            f"return tostring({lua_number(number)} == cjson.decode(ARGV[1]))", 0, json.dumps(number)
+        )
+        assert same == b"true", number
+    constants = lua_constants(QueueConfig())
+    got = await redis_client.eval(constants + "\nreturn cjson.encode({K, CFG})", 0)
+    keys, cfg = json.loads(got)
+    assert keys == KEY_PARTS
+    assert cfg["offer"] == 20 and cfg["ttl"] == 6 * 3600
+
+
+async def test_engines_with_different_settings_share_one_redis(redis_client: aioredis.Redis) -> None:
+    async def call_ended(config: QueueConfig) -> str:
+        q = SessionQueue(redis_client, config, prefix=f"s{uuid.uuid4().hex[:8]}:", clock=lambda: T0)
+        await q.rebuild([])
+        await q.caseworker_login("c1", "s1", ["A"])
+        transitions = await q.enqueue(TicketSpec(id="t1", kiosk_id="k", street_id="s1", matter_id="m",
+                                                 skill="A"))
+        fence = transitions[-1].extra["fence"]
+        await q.accept("c1", "t1", fence)
+        await q.end_call("c1", "t1", fence + 1, handle_s=60)
+        status = await q.caseworker("c1")
+        assert status is not None
+        return status.state
+
+    assert await call_ended(QueueConfig(wrap_up_s=30)) == "wrap_up"
+    assert await call_ended(QueueConfig(wrap_up_s=0)) == "available"
+    assert await call_ended(QueueConfig(wrap_up_s=30)) == "wrap_up"
+
+
+async def test_lone_batched_call_refusal_and_reload(redis_client: aioredis.Redis) -> None:
+    q = SessionQueue(redis_client, prefix=f"s{uuid.uuid4().hex[:8]}:", clock=lambda: T0, batch=True)
+    await q.rebuild([])
+    with pytest.raises(QueueError) as refused:
+        await q.cancel("missing")
+    assert refused.value.code == "unknown_ticket"
+    await redis_client.script_flush()
+    await q.enqueue(TicketSpec(id="t1", kiosk_id="k", street_id="s1", matter_id="m", skill="A"))
+    assert (await q.position("t1")).position == 1
+
+
+def test_transition_from_json_is_the_dataclass() -> None:
+    item = {"entity": "ticket", "ticket_id": "t1", "caseworker_id": None, "from_state": "waiting",
+            "to_state": "offered", "kind": "offer", "actor": "router", "fence": 2,
+            "ts": "1700000000.5", "extra": None}
+    built = Transition.from_json(item)
+    assert built == Transition(entity="ticket", ticket_id="t1", caseworker_id=None, from_state="waiting",
+                               to_state="offered", kind="offer", actor="router", fence=2,
+                               ts=1_700_000_000.5, extra={})
+    assert Transition.from_json({**item, "extra": {"fence": 3}}).extra == {"fence": 3}
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        built.kind = "x"  # type: ignore[misc]
