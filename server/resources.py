@@ -14,6 +14,11 @@ from server.embedded_redis import EmbeddedRedis
 
 log = logging.getLogger(__name__)
 
+# Connections to Redis per process (pub/sub listeners hold one each) and how long a command may take,
+# including the wait for a free connection.
+REDIS_MAX_CONNECTIONS = 128
+REDIS_TIMEOUT_S = 5.0
+
 
 async def database(app: web.Application) -> AsyncIterator[None]:
     """The SQLAlchemy engine and session factory."""
@@ -34,7 +39,12 @@ async def redis_connection(app: web.Application) -> AsyncIterator[None]:
         embedded = EmbeddedRedis(settings.ensure_data_dir())
         url = await embedded.start()
         log.info("embedded redis started", extra={"socket": str(embedded.socket_path)})
-    client = aioredis.from_url(url, health_check_interval=30, socket_timeout=5)
+    # A blocking pool: a burst of concurrent commands (every WebSocket message may publish) waits a
+    # moment for a free connection instead of failing with MaxConnectionsError ("unavailable").
+    pool = aioredis.BlockingConnectionPool.from_url(url, max_connections=REDIS_MAX_CONNECTIONS,
+                                                    timeout=REDIS_TIMEOUT_S, health_check_interval=30,
+                                                    socket_timeout=REDIS_TIMEOUT_S)
+    client = aioredis.Redis.from_pool(pool)
     app[app_keys.REDIS] = client
     app[app_keys.EMBEDDED_REDIS] = embedded
     yield

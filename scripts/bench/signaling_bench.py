@@ -4,7 +4,13 @@ Starts its own seeded server (`python -m server serve`, embedded defaults) in a 
 dir and prints each figure next to its goal. The per-connection rate limit (20 msg/s, bursts of
 60) is respected: the relay load is spread over many calls, each direction of each call sending
 below the limit. Client and server share this machine's two cores, so the client's own JSON work
-is inside every latency figure.
+is inside every latency figure, and so is whatever else runs on the machine. Each relay line
+therefore also reports the client's own event-loop lag (how late it wakes from a 5 ms sleep), the
+load average, the CPU seconds the client and the server used during the run (server CPU per relayed
+message is the figure least disturbed by a busy machine), and the server log's warnings by message
+(e.g. `dependency unavailable error=MaxConnectionsError`).
+
+    .venv/bin/python scripts/bench/signaling_bench.py --idle 0 --sessions 0 --rates 500,2000,2600
 
     .venv/bin/python scripts/bench/signaling_bench.py [--pairs 70] [--rate 2000] [--idle 5000]
 """
@@ -14,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import resource
 import sys
 import tempfile
@@ -32,6 +39,44 @@ from server.simulate.local import LocalServer, launch
 from server.simulate.runner import Plan, simulate
 
 CANDIDATE = "candidate:842163049 1 udp 1677729535 203.0.113.7 46154 typ srflx raddr 0.0.0.0 rport 0"
+
+
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf(os.sysconf_names["SC_CLK_TCK"])
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
+def own_cpu_s() -> float:
+    """User + system CPU seconds of this (client) process."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def log_warnings(server: LocalServer, start: int) -> str:
+    """Counts of the server's warning lines written after byte `start` of its log, by message and error."""
+    try:
+        with server.log_path.open("rb") as f:
+            f.seek(start)
+            text = f.read().decode(errors="replace")
+    except OSError:
+        return "{}"
+    counts: dict[str, int] = {}
+    for line in text.splitlines():
+        if " WARNING " not in line and " ERROR " not in line:
+            continue
+        label = line.split(": ", 1)[-1][:90]  # "<time> LEVEL logger: message key=value ..."
+        counts[label] = counts.get(label, 0) + 1
+    return str(counts)
+
+
+def log_size(server: LocalServer) -> int:
+    """Current size of the server's log file."""
+    try:
+        return server.log_path.stat().st_size
+    except OSError:
+        return 0
 
 
 def rss_mb(pid: int) -> float:
@@ -127,10 +172,21 @@ async def relay(pairs: list[tuple[ProtocolClient, ProtocolClient, str]], total_r
             sent += 1
             n += 1
 
+    lags: list[float] = []  # how late this client's own event loop woke up: its share of every latency
+
+    async def lag_probe() -> None:
+        while True:
+            t0 = time.perf_counter()
+            await asyncio.sleep(0.005)
+            lags.append(time.perf_counter() - t0 - 0.005)
+
+    probe = asyncio.create_task(lag_probe())
     began = time.perf_counter()
     await asyncio.gather(*(send_loop(c, call_id, i / len(senders)) for i, (c, call_id) in enumerate(senders)))
     await asyncio.sleep(1.0)  # let the last relays arrive
     elapsed = time.perf_counter() - began - 1.0
+    probe.cancel()
+    lags.sort()
     for client, _ in senders:
         client.handlers.clear()
     lat = sorted(latencies) or [float("nan")]
@@ -138,7 +194,8 @@ async def relay(pairs: list[tuple[ProtocolClient, ProtocolClient, str]], total_r
             "refused": sum(refused.values()), "offered_rate": sent / elapsed,
             "delivered_rate": len(latencies) / elapsed,
             "p50_ms": percentile(lat, 50) * 1000, "p99_ms": percentile(lat, 99) * 1000,
-            "max_ms": lat[-1] * 1000}
+            "max_ms": lat[-1] * 1000, "client_lag_p99_ms": percentile(lags or [0.0], 99) * 1000,
+            "client_lag_max_ms": (lags or [0.0])[-1] * 1000}
 
 
 async def idle_connections(server: LocalServer, count: int) -> dict[str, float]:
@@ -204,12 +261,23 @@ async def print_setup(server: LocalServer, sessions: int) -> None:
 async def print_relay(server: LocalServer, args: argparse.Namespace) -> None:
     """Relay latency at the target rate and at 1.3x it."""
     pairs = await make_pairs(server, args.pairs)
-    for rate in (args.rate, args.rate * 1.3):
+    rates = [float(x) for x in args.rates.split(",")] if args.rates else [args.rate, args.rate * 1.3]
+    for rate in rates:
+        log_start, client_cpu, server_cpu = log_size(server), own_cpu_s(), cpu_s(server.pid)
+        began = time.perf_counter()
         r = await relay(pairs, rate, args.seconds)
+        wall = time.perf_counter() - began
+        client_cpu, server_cpu = own_cpu_s() - client_cpu, cpu_s(server.pid) - server_cpu
         print(f"relay at {r['offered_rate']:.0f} msg/s over {r['connections']} connections: "
               f"p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms, max {r['max_ms']:.1f} ms; delivered "
               f"{r['delivered_rate']:.0f} msg/s ({r['received']}/{r['sent']}, refused {r['refused_codes']})"
               f"   [goal p99 < 10 ms at 2000 msg/s]")
+        print(f"    client event-loop lag p99 {r['client_lag_p99_ms']:.1f} ms, max {r['client_lag_max_ms']:.0f} ms; "
+              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        print(f"    CPU over {wall:.1f} s: client {client_cpu:.1f} s ({client_cpu / wall:.0%} of a core), server "
+              f"{server_cpu:.1f} s ({server_cpu / wall:.0%} of a core, "
+              f"{server_cpu * 1e6 / max(1, r['received']):.0f} µs per relayed message); "
+              f"server warnings: {log_warnings(server, log_start)}")
     for k, c, _ in pairs:
         await k.close()
         await c.close()
@@ -229,6 +297,7 @@ def cli() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pairs", type=int, default=70, help="calls carrying the relay load")
     parser.add_argument("--rate", type=float, default=2000, help="total signal messages per second")
+    parser.add_argument("--rates", default="", help="comma-separated relay rates (default: rate and 1.3 x rate)")
     parser.add_argument("--seconds", type=float, default=10, help="duration of each relay run")
     parser.add_argument("--idle", type=int, default=5000, help="idle connections to open")
     parser.add_argument("--sessions", type=int, default=10, help="simulated sessions for call setup")

@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import secrets
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +49,8 @@ class Connection:
     last_ticket_view: dict[str, Any] | None = None
     # Calls this connection may signal in, with the other member's address.
     call_peers: dict[str, str] = field(default_factory=dict)
+    # When this connection last refreshed its presence (monotonic; welcome touches it first).
+    presence_touched_at: float = field(default_factory=time.monotonic)
     _send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property
@@ -57,9 +60,12 @@ class Connection:
 
     async def send(self, message: dict[str, Any]) -> None:
         """Send one message; a closed socket is ignored (its handler is already cleaning up)."""
+        await self.send_text(json.dumps(message, ensure_ascii=False, separators=(",", ":")))
+
+    async def send_text(self, data: str) -> None:
+        """Send one message already serialised as JSON text (see `send`)."""
         if self.ws.closed:
             return
-        data = json.dumps(message, ensure_ascii=False, separators=(",", ":"))
         async with self._send_lock:
             try:
                 await self.ws.send_str(data)

@@ -4,6 +4,12 @@ Every message for a client goes through one Redis channel (`jl:ws`) addressed to
 (`kiosk:3`, `caseworker:7`); each process delivers what it receives to its own connections.
 Queue transitions arrive on the engine's channel; each process turns those that concern its own
 connections into `ticket`, `agent`, `offer`, `call` and `call_ended` messages. No sticky sessions.
+
+Relay fast path (`relay`): when every live connection of the addressee is in this process (presence
+says so, cached per principal and dropped whenever a connection of that principal says hello in any
+process) and nothing this process published to it is still on its way back, the message is
+delivered directly, without a Redis round trip. Otherwise it is published like any other message,
+so a principal connected to several processes gets it everywhere, exactly once per connection.
 """
 
 from __future__ import annotations
@@ -12,6 +18,8 @@ import asyncio
 import contextlib
 import json
 import logging
+import secrets
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
@@ -29,6 +37,13 @@ from server.signaling.views import ViewBuilder
 log = logging.getLogger(__name__)
 
 RESUBSCRIBE_DELAY_S = 0.5
+# How long "all of this principal's connections are here" is trusted without asking presence again
+# (hello anywhere drops it at once; this bounds the effect of a missed notice).
+LOCAL_ONLY_TTL_S = 2.0
+
+
+def _dumps(message: dict[str, Any]) -> str:
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
 
 
 def call_end_reason(tr: Transition) -> str:
@@ -51,6 +66,18 @@ class Hub:
         self.local: dict[str, set[Connection]] = defaultdict(set)
         self.kiosk_of_ticket: dict[str, str] = {}
         self._ready = asyncio.Event()
+        # Marks this process's own publications, so the listener can count them back in; a new one
+        # for every subscription, so what was published before a resubscribe is not counted.
+        self._process_tag = secrets.token_hex(6)
+        self._subscriptions = 0
+        self.origin = f"{self._process_tag}:0"
+        # Principal -> messages this process published to it that its listener has not seen yet.
+        self._in_flight: dict[str, int] = defaultdict(int)
+        # Principal -> (monotonic time until which the answer holds, are all its live connections here).
+        self._local_only: dict[str, tuple[float, bool]] = {}
+        # Principal -> bumped on every hello notice, so a presence read that raced one is discarded.
+        self._generation: dict[str, int] = defaultdict(int)
+        self.relayed_locally = 0  # for tests and metrics
 
     # -- registry ---------------------------------------------------------------------------
 
@@ -77,13 +104,70 @@ class Hub:
 
     async def send_to(self, keys: Iterable[str], message: dict[str, Any]) -> None:
         """Deliver a message to every connection of these principals, in whichever process."""
-        payload = json.dumps({"to": list(keys), "msg": message}, ensure_ascii=False, separators=(",", ":"))
-        await self.redis.publish(redis_keys.WS_CHANNEL, payload)
+        to = list(keys)
+        payload = json.dumps({"to": to, "msg": message, "origin": self.origin}, ensure_ascii=False,
+                             separators=(",", ":"))
+        for key in to:
+            self._in_flight[key] += 1
+        try:
+            await self.redis.publish(redis_keys.WS_CHANNEL, payload)
+        except BaseException:
+            # Most likely never published (no connection, cancelled): do not wait for it to come back.
+            for key in to:
+                self._count_back(key)
+            raise
+
+    def _count_back(self, key: str) -> None:
+        if self._in_flight.get(key, 0) > 1:
+            self._in_flight[key] -= 1
+        else:
+            self._in_flight.pop(key, None)
+
+    async def relay(self, key: str, message: dict[str, Any]) -> None:
+        """Deliver a message to one principal: directly when all its connections are here, else as send_to."""
+        if await self._all_here(key):
+            self.relayed_locally += 1
+            await self._deliver_text(self.local.get(key, ()), _dumps(message))
+        else:
+            await self.send_to([key], message)
+
+    async def _all_here(self, key: str) -> bool:
+        """True when the principal has live connections, all in this process, and no message from
+        this process to it is still passing through Redis (so direct delivery keeps the order)."""
+        if not self.local.get(key) or self._in_flight.get(key):
+            return False
+        known = self._local_only.get(key)
+        if known is not None and known[0] > time.monotonic():
+            return known[1]
+        generation = self._generation[key]
+        present = await self.presence.connection_ids(key)
+        here = {c.id for c in self.local.get(key, ())}
+        all_here = bool(present) and present <= here
+        if generation != self._generation[key]:
+            return False  # a hello somewhere while presence was read: it may not be counted yet
+        # Either answer is kept a moment: "not all here" only costs a publish when it is stale.
+        self._local_only[key] = (time.monotonic() + LOCAL_ONLY_TTL_S, all_here)
+        return all_here and not self._in_flight.get(key)
+
+    async def announce(self, key: str) -> None:
+        """Tell every process that a connection of this principal has said hello (after its presence
+        is recorded): none may deliver to that principal directly before reading presence again."""
+        self._forget_local_only(key)
+        await self.redis.publish(redis_keys.WS_CHANNEL, json.dumps({"to": [key], "hello": True}))
+
+    def _forget_local_only(self, key: str) -> None:
+        self._generation[key] += 1
+        self._local_only.pop(key, None)
 
     async def _deliver(self, keys: Iterable[str], message: dict[str, Any]) -> None:
+        text = _dumps(message)
         for key in keys:
-            for connection in list(self.local.get(key, ())):
-                await connection.send(message)
+            await self._deliver_text(self.local.get(key, ()), text)
+
+    @staticmethod
+    async def _deliver_text(connections: Iterable[Connection], text: str) -> None:
+        for connection in list(connections):
+            await connection.send_text(text)
 
     async def close_sessions(self, key: str, token_hash: str | None = None) -> None:
         """Close, in every process, the WebSockets of a principal (only one sign-in session's if given)."""
@@ -104,6 +188,13 @@ class Hub:
             pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.subscribe(redis_keys.WS_CHANNEL, self.queue.keys.channel)
+                # What was in flight before may never come back: start counting afresh, and ask
+                # presence again (hello notices may have been missed while unsubscribed).
+                self._in_flight.clear()
+                self._subscriptions += 1
+                self.origin = f"{self._process_tag}:{self._subscriptions}"
+                for key in list(self._local_only):
+                    self._forget_local_only(key)
                 self._ready.set()
                 while not stop.is_set():
                     message = await pubsub.get_message(timeout=0.5)
@@ -128,7 +219,13 @@ class Hub:
                 envelope = json.loads(message["data"])
                 if "close" in envelope:
                     await self._close_local(envelope["to"], envelope["close"].get("token_hash"))
+                elif "hello" in envelope:
+                    for key in envelope["to"]:
+                        self._forget_local_only(key)
                 else:
+                    if envelope.get("origin") == self.origin:
+                        for key in envelope["to"]:
+                            self._count_back(key)
                     await self._deliver(envelope["to"], envelope["msg"])
             else:
                 await self._on_queue_event(parse_event(message["data"]))

@@ -36,6 +36,11 @@ class Presence:
         """Remove a closed connection."""
         await self.redis.zrem(redis_keys.presence(principal_key), connection_id)
 
+    async def connection_ids(self, principal_key: str) -> set[str]:
+        """Ids of the principal's live connections, in every process."""
+        members = await self.redis.zrangebyscore(redis_keys.presence(principal_key), time.time(), "+inf")
+        return {m.decode() if isinstance(m, bytes) else str(m) for m in members}
+
     async def is_present(self, principal_key: str) -> bool:
         """True when the principal has at least one live connection anywhere."""
         return bool(await self.redis.zcount(redis_keys.presence(principal_key), time.time(), "+inf"))

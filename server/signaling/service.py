@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,6 +30,11 @@ log = logging.getLogger(__name__)
 
 RESUME_TTL_S = 600
 HEARTBEAT_S = 20.0
+# `ping` may come often: presence (TTL 45 s) and a kiosk's last_seen_at need not be refreshed as often.
+# last_seen_at stands in for presence when Redis cannot be read (kiosk health: seen within 45 s =
+# online), so with a heartbeat every 20 s a connected kiosk's row is never more than ~35 s old.
+PRESENCE_TOUCH_EVERY_S = 5.0
+LAST_SEEN_EVERY_S = 15.0
 OPEN_TICKET_STATES = ("waiting", "offered", "in_call", "wrap_up", "requeued")
 OUTCOME_LABELS = {"accepted": "受理", "completed": "办结", "answered": "咨询已答复", "incomplete": "材料不全"}
 
@@ -64,6 +70,7 @@ class SignalingService:
         self.sessions = queue.sessions
         self.catalog = catalog
         self._gone_timers: dict[str, asyncio.Task[None]] = {}
+        self._last_seen_written: dict[int, float] = {}  # kiosk id -> monotonic time of the last write
         # Subsystems (capture, ...) register handlers for their own message types here.
         self.extra_handlers: dict[str, ExtraHandler] = {}
 
@@ -84,6 +91,7 @@ class SignalingService:
             timer.cancel()
         self.hub.add(connection)
         await self.hub.presence.touch(connection.key, connection.id)
+        await self.hub.announce(connection.key)
         base: dict[str, Any] = {"v": m.PROTOCOL_VERSION, "role": principal.role, "resume_token": token,
                                 "resumed": resumed, "heartbeat_s": HEARTBEAT_S,
                                 "ice_servers": [s.model_dump(exclude_none=True)
@@ -156,11 +164,22 @@ class SignalingService:
         return {"user": user_info, "state": state}
 
     async def heartbeat(self, connection: Connection) -> None:
-        """Keep the connection's presence fresh (called every heartbeat interval)."""
-        await self.hub.presence.touch(connection.key, connection.id)
-        if connection.principal.role == "kiosk":
+        """Keep the connection's presence fresh (every heartbeat interval and on `ping`).
+
+        Cheap enough for a client that pings often: presence is refreshed at most every
+        PRESENCE_TOUCH_EVERY_S per connection, a kiosk's `last_seen_at` written at most every
+        LAST_SEEN_EVERY_S per kiosk (one SQLite write per ping made writers queue up)."""
+        now = time.monotonic()
+        if now - connection.presence_touched_at >= PRESENCE_TOUCH_EVERY_S:
+            await self.hub.presence.touch(connection.key, connection.id)
+            connection.presence_touched_at = now
+        kiosk_id = connection.principal.kiosk_id
+        if connection.principal.role == "kiosk" and kiosk_id is not None:
+            if now - self._last_seen_written.get(kiosk_id, -LAST_SEEN_EVERY_S) < LAST_SEEN_EVERY_S:
+                return
+            self._last_seen_written[kiosk_id] = now
             async with self.sessions() as session, session.begin():
-                kiosk = await session.get(Kiosk, connection.principal.kiosk_id)
+                kiosk = await session.get(Kiosk, kiosk_id)
                 if kiosk is not None:
                     kiosk.last_seen_at = utcnow()
 
@@ -295,8 +314,8 @@ class SignalingService:
         if peer is None:
             raise SignalingError("not_in_call", "不在这个通话中")
         sender = "kiosk" if connection.principal.role == "kiosk" else "caseworker"
-        await self.hub.send_to([peer], m.out("signal", call_id=message.call_id, **{"from": sender},
-                                             data=message.data.model_dump(exclude_none=True)))
+        await self.hub.relay(peer, m.out("signal", call_id=message.call_id, **{"from": sender},
+                                         data=message.data.model_dump(exclude_none=True)))
 
     async def _call_peer(self, connection: Connection, call_id: str) -> str | None:
         """The other member of a live call this connection belongs to (checked against the queue)."""
