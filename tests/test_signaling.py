@@ -439,3 +439,30 @@ async def test_static_files_revalidate(env: Env) -> None:
         response = await http.get(env.url("/static/common/base.css"))
         assert response.status == 200
         assert response.headers["Cache-Control"] == "no-cache"
+
+
+async def test_redis_loss_signs_connected_caseworkers_in_again(env: Env, clients: list[Client]) -> None:
+    cw = await _caseworker(env, clients)
+    await cw.send({"type": "set_status", "status": "available"})
+    await cw.expect("agent", timeout=5)
+    kiosk = await _kiosk(env, clients)
+    await kiosk.send({"type": "join", "matter_id": MATTER, "mode": "handle"})
+    offer = (await cw.expect("offer"))["offer"]
+    await cw.send({"type": "reject", "ticket_id": offer["ticket_id"], "fence": offer["fence"]})
+    redis = env.server.app[app_keys.REDIS]
+    await redis.flushdb()  # Redis restarted empty while both stayed connected
+    # The ticket is rebuilt from the database and the console is signed in again by the server
+    # (it asked to be available), so the resident is offered to it again without any reconnect.
+    again = (await cw.expect("offer", timeout=8))["offer"]
+    assert again["ticket_id"] == offer["ticket_id"]
+
+
+async def test_kiosk_welcome_right_after_redis_loss_still_has_its_ticket(env: Env, clients: list[Client]) -> None:
+    kiosk = await _kiosk(env, clients)
+    await kiosk.send({"type": "join", "matter_id": MATTER, "mode": "handle"})
+    ticket = (await kiosk.expect("ticket"))["ticket"]
+    await env.server.app[app_keys.REDIS].flushdb()
+    assert kiosk.ws is not None
+    await kiosk.ws.close()
+    welcome = await kiosk.connect()
+    assert welcome["state"]["ticket"]["session_id"] == ticket["session_id"]

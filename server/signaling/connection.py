@@ -45,6 +45,10 @@ class Connection:
     # Per-connection facts filled after hello: the caseworker's street and skills, the kiosk's ticket.
     street_id: int | None = None
     skills: list[str] = field(default_factory=list)
+    # What the caseworker last asked to be (available / break + reason), to sign them in to the
+    # queue again if Redis loses its state while their console stays connected.
+    desired_status: str | None = None
+    desired_reason: str = ""
     ticket_id: str | None = None
     last_ticket_view: dict[str, Any] | None = None
     # Calls this connection may signal in, with the other member's address.

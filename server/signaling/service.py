@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 import time
@@ -86,6 +87,9 @@ class SignalingService:
             resumed = owner_key == connection.key
         token = secrets.token_urlsafe(24)
         await self.hub.redis.set(redis_keys.resume_token(token), connection.key, ex=RESUME_TTL_S)
+        # Redis may have come back empty a moment ago: rebuild before reading the live state, or
+        # a kiosk holding a ticket would be told it has none.
+        await self.queue_service.rebuild_from_database()
         timer = self._gone_timers.pop(connection.key, None)
         if timer is not None:
             timer.cancel()
@@ -266,6 +270,47 @@ class SignalingService:
         await self.queue_service.call(lambda: self.queue.caseworker_disconnected(caseworker_id))
         log.info("caseworker gone; held ticket requeued", extra={"caseworker_id": caseworker_id})
 
+    async def watch_queue_resets(self, stop: asyncio.Event, interval_s: float = 1.0) -> None:
+        """Sign connected caseworkers in to the queue again after Redis lost its state.
+
+        A rebuild restores tickets but not caseworker states; a console whose socket stayed open
+        would otherwise sit "available" while the queue has forgotten it. Each process watches the
+        queue's epoch marker and, when it changes, signs its own caseworkers in again with the
+        status they last asked for.
+        """
+        seen: bytes | str | None = None
+        while not stop.is_set():
+            try:
+                epoch = await self.hub.redis.get(self.queue.keys.epoch)
+                if epoch is None:
+                    await self.queue_service.rebuild_from_database()
+                    epoch = await self.hub.redis.get(self.queue.keys.epoch)
+                if seen is not None and epoch is not None and epoch != seen:
+                    await self._sign_in_again()
+                seen = epoch if epoch is not None else seen
+            except (RedisError, OSError, SQLAlchemyError, QueueError) as exc:
+                log.warning("queue reset watch failed", extra={"error": type(exc).__name__})
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), interval_s)
+
+    async def _sign_in_again(self) -> None:
+        for key, connections in list(self.hub.local.items()):
+            if not key.startswith("caseworker:"):
+                continue
+            connection = next((c for c in connections if c.desired_status), None)
+            if connection is not None and connection.skills and connection.street_id is not None:
+                await self._sign_in(key.split(":", 1)[1], connection)
+
+    async def _sign_in(self, cw: str, connection: Connection) -> None:
+        if await self.queue.caseworker(cw) is not None:
+            return
+        available = connection.desired_status == "available"
+        await self.queue_service.call(lambda: self.queue.caseworker_login(
+            cw, str(connection.street_id), connection.skills, available=available))
+        if not available and connection.desired_reason:
+            await self.queue_service.call(lambda: self.queue.set_break(cw, connection.desired_reason))
+        log.info("caseworker signed in to the queue again after a reset", extra={"caseworker_id": cw})
+
     async def shutdown(self) -> None:
         """Cancel pending drop timers (another process or a restart applies the rules again)."""
         for task in list(self._gone_timers.values()):
@@ -357,6 +402,9 @@ class SignalingService:
     async def _on_set_status(self, connection: Connection, message: m.SetStatus) -> None:
         cw = await self._caseworker_id(connection)
         status = await self.queue.caseworker(cw)
+        for local in self.hub.local.get(connection.key, ()):
+            local.desired_status = None if message.status == "offline" else message.status
+            local.desired_reason = message.reason
         if message.status == "offline":
             if status is not None:
                 await self.queue_service.call(lambda: self.queue.set_offline(cw))

@@ -182,6 +182,7 @@ async def signaling_context(app: web.Application) -> AsyncIterator[None]:
     app[SIGNALING] = service
     stop = asyncio.Event()
     listener = asyncio.create_task(hub.run(stop), name="signaling-hub")
+    resets = asyncio.create_task(service.watch_queue_resets(stop), name="queue-reset-watch")
     try:
         await hub.wait_ready()
     except TimeoutError:
@@ -196,6 +197,6 @@ async def signaling_context(app: web.Application) -> AsyncIterator[None]:
     stop.set()
     await service.shutdown()
     try:
-        await asyncio.wait_for(listener, timeout=5)
+        await asyncio.wait_for(asyncio.gather(listener, resets), timeout=5)
     except TimeoutError:
         log.warning("signaling hub did not stop in time")
