@@ -100,6 +100,12 @@ class QueueService:
         if row is None:
             return None
         live = await self.queue.ticket(row.id)
+        if live is None:
+            # Redis may have restarted empty since the last queue operation: rebuild now (a no-op
+            # unless the epoch marker is gone), so that whoever asks next (a kiosk's `welcome`)
+            # finds the ticket in the live queue too.
+            await self.rebuild_from_database()
+            live = await self.queue.ticket(row.id)
         if live is not None and live.state not in KIOSK_OPEN_STATES:
             return None
         return _joined(row)

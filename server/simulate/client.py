@@ -12,7 +12,7 @@ import contextlib
 import itertools
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import aiohttp
@@ -45,9 +45,21 @@ class ProtocolClient:
     """One signed-in actor (kiosk or staff) and its current WebSocket connection."""
 
     def __init__(self, base_url: str, name: str = "client", *, http: aiohttp.ClientSession | None = None,
-                 record: bool = True) -> None:
+                 record: bool = True, urls: Sequence[str] | None = None, failover: bool = False) -> None:
         self.base_url = base_url.rstrip("/")
         self.name = name
+        # Failover: every server process of the service; after an unexpected close the client
+        # reconnects (hello + resume) to the first that answers, trying its own process first.
+        self.urls = [u.rstrip("/") for u in urls] if urls else [self.base_url]
+        if self.base_url not in self.urls:
+            self.urls.insert(0, self.base_url)
+        self.failover = failover
+        self.reconnects = 0
+        self.reconnect_timeout_s = 60.0
+        self._login: Callable[[], Awaitable[Message]] | None = None
+        self._reconnecting: asyncio.Task[None] | None = None
+        self._closing = False
+        self.failover_error: str | None = None
         # 127.0.0.1 is an IP host: the default jar would refuse the session cookie.
         self._owns_http = http is None
         self.http = http or aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
@@ -67,11 +79,13 @@ class ProtocolClient:
 
     async def login_kiosk(self, token: str) -> Message:
         """Exchange a kiosk device token for a kiosk session cookie."""
-        return await self._post("/api/v1/kiosk/session", {"token": token})
+        self._login = lambda: self._post("/api/v1/kiosk/session", {"token": token})
+        return await self._login()
 
     async def login_staff(self, username: str, password: str) -> Message:
         """Sign a staff member in (session cookie)."""
-        return await self._post("/api/v1/auth/login", {"username": username, "password": password})
+        self._login = lambda: self._post("/api/v1/auth/login", {"username": username, "password": password})
+        return await self._login()
 
     async def _post(self, path: str, body: Message) -> Message:
         async with self.http.post(self.base_url + path, json=body) as response:
@@ -132,7 +146,61 @@ class ProtocolClient:
         if ws is self.ws:
             self.close_code = ws.close_code
             self._open.clear()
+            # Requests waiting for an answer get this instead of timing out (handlers do not see it).
+            self.messages.append({"type": "error", "code": "disconnected", "local": True, "_at": time.monotonic()})
+            if self.failover and not self._closing and self._reconnecting is None:
+                self._reconnecting = asyncio.create_task(self._failover(), name=f"failover-{self.name}")
         self._wake()
+
+    async def _failover(self) -> None:
+        try:
+            await self.reconnect(self.reconnect_timeout_s)
+        except Exception as exc:  # reported through `failover_error`
+            self.failover_error = f"{type(exc).__name__}: {exc}"
+        finally:
+            self._reconnecting = None
+
+    async def reconnect(self, timeout: float) -> Message:
+        """Reconnect with `hello` + `resume`, trying this process first, then the others, with backoff.
+
+        A refused upgrade (401: the sign-in is gone) signs in again; a refused resume token (e.g.
+        lost with Redis) is dropped and a plain `hello` sent. Returns the new `welcome`.
+        """
+        deadline = time.monotonic() + timeout
+        start = self.urls.index(self.base_url) if self.base_url in self.urls else 0
+        order = self.urls[start:] + self.urls[:start]
+        delay, attempt, last = 0.1, 0, ""
+        while time.monotonic() < deadline and not self._closing:
+            url = order[attempt % len(order)]
+            attempt += 1
+            self.base_url = url
+            try:
+                if self.close_code == 4401 and self._login is not None:
+                    await self._login()
+                welcome = await self.connect(resume=True, timeout=5)
+                self.reconnects += 1
+                return welcome
+            except aiohttp.WSServerHandshakeError as exc:
+                last = f"{url}: upgrade refused {exc.status}"
+                if exc.status == 401 and self._login is not None:
+                    with contextlib.suppress(Exception):
+                        await self._login()
+            except ProtocolError as exc:
+                last = f"{url}: {exc}"
+            except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+                last = f"{url}: {type(exc).__name__}"
+            await self.drop()
+            if attempt % len(order) == 0:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 1.0)
+        raise TimeoutError(f"{self.name}: no server took the reconnect within {timeout:.0f}s ({last})")
+
+    async def sever(self) -> None:
+        """Close the WebSocket as if the network dropped it: with `failover`, the client comes back by itself."""
+        ws = self.ws
+        if ws is not None and not ws.closed:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(ws.close(), 5)
 
     def _wake(self) -> None:
         self._arrived.set()
@@ -164,8 +232,10 @@ class ProtocolClient:
         self._in_flight += 1
         try:
             await self.send({**message, "id": ref})
-            # `ok`/`error`, or a reply of its own kind carrying `ref` (`ping` → `pong`).
-            return await self.wait_for(lambda m: m.get("ref") == ref, timeout, start=mark, what=f"reply to {ref}")
+            # `ok`/`error`, or a reply of its own kind carrying `ref` (`ping` → `pong`); a local
+            # `disconnected` error when the connection dropped before the answer came.
+            return await self.wait_for(lambda m: m.get("ref") == ref or bool(m.get("local")), timeout, start=mark,
+                                       what=f"reply to {ref}")
         finally:
             self._in_flight -= 1
 
@@ -235,6 +305,11 @@ class ProtocolClient:
 
     async def close(self) -> None:
         """Close the WebSocket and, if this client made it, the HTTP session."""
+        self._closing = True
+        task = self._reconnecting
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
         await self.drop()
         if self._owns_http:
             await self.http.close()

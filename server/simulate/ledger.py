@@ -24,6 +24,9 @@ class SessionRecord:
     caseworker_frames: int = 0
     outcome: str = "lost"  # completed / abandoned / cancelled / lost
     calls: int = 0
+    ticket_at: float | None = None  # monotonic time the kiosk got its ticket
+    completed_at: float | None = None  # monotonic time the kiosk saw `call_ended` `completed`
+    timed_out: bool = False  # the kiosk gave up waiting (and cancelled) after session_timeout_s
     kiosk_video: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -37,6 +40,8 @@ class Ledger:
     accepts: dict[str, list[float]] = field(default_factory=dict)  # ticket → monotonic times of accepts
     double_assigned: set[str] = field(default_factory=set)
     errors: list[str] = field(default_factory=list)
+    chaos_refusals: dict[str, int] = field(default_factory=dict)  # refusals a chaos action explains
+    welcome_without_ticket: int = 0  # failover welcomes that showed no ticket while the kiosk held one
 
     def hold(self, ticket_id: str, caseworker: str) -> None:
         """A caseworker was offered (or took) a ticket; a second concurrent holder is a double assignment."""
@@ -55,6 +60,10 @@ class Ledger:
         """A caseworker's connection dropped: the server requeues whatever it held."""
         for ticket_id in [t for t, h in self.holders.items() if h == caseworker]:
             del self.holders[ticket_id]
+
+    def count_chaos_refusal(self, code: str) -> None:
+        """A refusal that a killed process or a Redis restart explains (counted, not an error)."""
+        self.chaos_refusals[code] = self.chaos_refusals.get(code, 0) + 1
 
     def error(self, text: str) -> None:
         """Record something that should not have happened."""
