@@ -101,9 +101,10 @@ class StatsPusher:
         opts = LiveOptions(threshold_s=app[app_keys.SETTINGS].sl_threshold_s)
         stats = await live_stats(app[app_keys.DB_SESSIONS], app[app_keys.REDIS], app[app_keys.QUEUE].queue, opts)
         message: dict[str, Any] = {"type": "stats", "stats": stats}
+        # Counted before sending: a watcher may act on the message before the sends return.
+        self.pushes += 1
         for connection in targets:
             await connection.send(message)
-        self.pushes += 1
 
 
 STATS_PUSHER: web.AppKey[StatsPusher] = web.AppKey("stats_pusher")
