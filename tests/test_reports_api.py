@@ -56,9 +56,7 @@ from server.db.models import (
 )
 from server.embedded_redis import EmbeddedRedis
 from server.reports import views as reports_views
-from server.reports.push import reports_context
 from server.reports.queries import SHANGHAI
-from server.views import pages
 from tests.conftest import SERVER_DATABASE_URL, _reset_postgres, require_service
 from tests.helpers import make_settings
 
@@ -71,14 +69,6 @@ DAY = "2026-11-20"
 def at(clock: str, day: str = DAY) -> datetime:
     """A Shanghai local time as the aware UTC datetime the database stores."""
     return datetime.fromisoformat(f"{day}T{clock}").replace(tzinfo=SHANGHAI).astimezone(UTC)
-
-
-def wire_reports(app: web.Application) -> None:
-    """What the lead adds to routes.py / app.py, done by hand before the app starts."""
-    for route in reports_views.ROUTES:
-        app.router.add_route(route.method, route.path, route.handler)
-    app.router.add_get("/supervisor", pages.supervisor_page)
-    app.cleanup_ctx.append(reports_context)
 
 
 @dataclass
@@ -112,7 +102,6 @@ async def start_env(tmp_path: Path, database_url: str, redis: EmbeddedRedis) -> 
     settings = make_settings(tmp_path, DATABASE_URL=database_url, REDIS_URL=redis.url)
     await prepare_database(settings)
     app = create_app(settings)
-    wire_reports(app)
     server = TestServer(app)
     await server.start_server()
     env = Env(server=server, app=app)
