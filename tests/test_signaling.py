@@ -466,3 +466,24 @@ async def test_kiosk_welcome_right_after_redis_loss_still_has_its_ticket(env: En
     await kiosk.ws.close()
     welcome = await kiosk.connect()
     assert welcome["state"]["ticket"]["session_id"] == ticket["session_id"]
+
+
+async def test_hello_while_redis_is_down_gets_unavailable(env: Env, clients: list[Client],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from server.views.ws import SIGNALING
+
+    async def down(*_: object, **__: object) -> None:
+        raise RedisConnectionError("redis is down")
+
+    monkeypatch.setattr(env.server.app[SIGNALING], "welcome", down)
+    client = Client(env)
+    clients.append(client)
+    await client.kiosk_login(env.kiosk_tokens[0])
+    client.ws = await client.http.ws_connect(env.url("/api/v1/ws"))
+    await client.ws.send_str(json.dumps({"type": "hello", "v": 1}))
+    assert (await client.ws.receive_json(timeout=5))["code"] == "unavailable"
+    closing = await client.ws.receive(timeout=5)
+    assert closing.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+    assert client.ws.close_code == 1013

@@ -29,6 +29,8 @@ from server.signaling.views import ViewBuilder
 log = logging.getLogger(__name__)
 
 HELLO_TIMEOUT_S = 10.0
+# RFC 6455 "Try Again Later": the client reconnects with backoff.
+CLOSE_TRY_AGAIN = 1013
 # The most frequent messages, validated by their own model: the same result as the discriminated
 # union (which is consulted for the wording of any refusal), several times cheaper.
 _FAST_MODELS: dict[str, type[BaseModel]] = {"signal": m.Signal, "ping": m.Ping, "capture_signal": m.CaptureSignal}
@@ -106,7 +108,15 @@ async def _hello(service: SignalingService, connection: Connection) -> bool:
         await connection.error("unsupported_version", f"只支持协议版本 {m.PROTOCOL_VERSION}", ref=ref)
         await connection.ws.close(code=CLOSE_SETUP)
         return False
-    await connection.send(await service.welcome(connection, message.resume))
+    try:
+        welcome = await service.welcome(connection, message.resume)
+    except (RedisError, OSError, SQLAlchemyError) as exc:
+        # Redis or the database is down: say so and let the client retry, rather than drop.
+        log.warning("welcome failed: dependency unavailable", extra={"error": type(exc).__name__})
+        await connection.error("unavailable", "服务暂时不可用，请稍后重试", ref=ref)
+        await connection.ws.close(code=CLOSE_TRY_AGAIN)
+        return False
+    await connection.send(welcome)
     return True
 
 
