@@ -42,30 +42,6 @@ CHROMIUM_ARGS = [
 VIEWPORT: ViewportSize = {"width": 1366, "height": 768}
 WRAP_UP_S = 5
 
-# Until the lead wires them, serve through `jinglin serve` with what is missing added: the /agent
-# page route and the capture subsystem (server/capture: its cleanup context and routes).
-LAUNCHER = """
-import sys
-import server.cli as cli
-from server.views import pages
-WANT_AGENT, WANT_CAPTURE = sys.argv[1] == "1", sys.argv[2] == "1"
-_create_app = cli.create_app
-def create_app(settings):
-    app = _create_app(settings)
-    if WANT_AGENT:
-        app.router.add_get("/agent", pages.agent_page)
-    if WANT_CAPTURE:
-        from server.capture import views as capture_views
-        from server.capture.context import capture_context
-        from server.routing import add_routes
-        app.cleanup_ctx.append(capture_context)
-        add_routes(app, capture_views.ROUTES)
-    return app
-cli.create_app = create_app
-raise SystemExit(cli.main(sys.argv[3:]))
-"""
-
-
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -73,13 +49,8 @@ def _free_port() -> int:
 
 
 def _server_command() -> list[str]:
-    """`python -m server`, or the launcher when the app still lacks the page route or capture."""
-    want_agent = '"/agent"' not in (ROOT / "server" / "routes.py").read_text(encoding="utf-8")
-    want_capture = ((ROOT / "server" / "capture" / "context.py").exists()
-                    and "capture" not in (ROOT / "server" / "app.py").read_text(encoding="utf-8"))
-    if not (want_agent or want_capture):
-        return [sys.executable, "-m", "server"]
-    return [sys.executable, "-c", LAUNCHER, str(int(want_agent)), str(int(want_capture))]
+    """`python -m server` (the app wires the /agent page and the capture pipeline itself)."""
+    return [sys.executable, "-m", "server"]
 
 
 @dataclass

@@ -1,8 +1,5 @@
-"""Shared setup of the capture suites (no tests here): an app with the capture pipeline wired in.
-
-The lead wires `capture_context` and `server.capture.views.ROUTES` into the real app; until then
-(and independently of it) these suites add both to `create_app(settings)` themselves.
-"""
+"""Shared setup of the capture suites (no tests here): the real app, which wires the capture
+pipeline (`capture_context`, `server.capture.views.ROUTES`) itself."""
 
 from __future__ import annotations
 
@@ -24,11 +21,8 @@ from aiohttp.test_utils import TestServer
 from server import app_keys
 from server.accounts import add_kiosk, upsert_user
 from server.app import create_app
-from server.capture import views as capture_views
-from server.capture.context import capture_context
 from server.cli import prepare_database
 from server.db.models import Centre, Site, Street
-from server.routing import add_routes
 from tests.helpers import make_settings
 from tests.quality_fixtures.dataset import Sample, generate_samples
 
@@ -58,8 +52,6 @@ async def capture_env(tmp_path: Path, **overrides: str) -> AsyncIterator[Env]:
     settings = make_settings(tmp_path, JINGLIN_WRAP_UP_S="0", **overrides)
     await prepare_database(settings)
     app = create_app(settings)
-    app.cleanup_ctx.append(capture_context)
-    add_routes(app, capture_views.ROUTES)
     server = TestServer(app)
     await server.start_server()
     tokens = []
