@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from server import app_keys
 from server.capture.purge import purge_expired
-from server.capture.storage import VARIANTS, variant_path
+from server.capture.storage import VARIANTS, CaptureStore, variant_path
 from server.db.models import AuditLog, Capture, Kiosk, KioskHealthSample, ServiceSession
 from server.quality import guidance_text
 from tests.test_capture_support import (
@@ -117,11 +117,17 @@ async def test_files_on_disk_are_encrypted(env: Env, made: list[Client]) -> None
     async with env.app[app_keys.DB_SESSIONS]() as session:
         row = await session.get(Capture, ready["capture_id"])
         assert row is not None
-    data_dir = env.app[app_keys.SETTINGS].data_dir
+    settings = env.app[app_keys.SETTINGS]
+    store = CaptureStore(settings.data_dir, settings.resolved_secret_key())
     for variant in VARIANTS:
-        blob = variant_path(data_dir, row.storage_name, variant).read_bytes()
-        assert b"\xff\xd8\xff" not in blob
-        assert b"JFIF" not in blob
+        blob = variant_path(settings.data_dir, row.storage_name, variant).read_bytes()
+        plaintext = store.read(row.storage_name, variant)
+        assert plaintext.startswith(b"\xff\xd8\xff")  # it decrypts back to a JPEG ...
+        assert blob.startswith(b"JLC1")  # ... stored in our envelope,
+        # ... and no stretch of the image appears in the file (a short magic number could turn up
+        # in random ciphertext by chance; 32 bytes cannot).
+        for offset in (0, len(plaintext) // 2, len(plaintext) - 32):
+            assert plaintext[offset:offset + 32] not in blob
         assert ready["capture_id"] not in row.storage_name
 
 
