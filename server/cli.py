@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from server import redis_keys
 from server.accounts import AccountError, add_kiosk, upsert_user
 from server.app import create_app
+from server.auth.passwords import MIN_PASSWORD_LENGTH
 from server.auth.sessions import revoke_user_sessions
 from server.catalog_setup import ensure_catalog
 from server.db.engine import make_engine, make_session_factory
@@ -142,8 +143,8 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     """Create a staff account; the password is read from stdin or prompted, never an argument."""
     settings = _settings()
     password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("password: ")
-    if len(password) < 10:
-        print("error: password must have at least 10 characters", file=sys.stderr)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        print(f"error: password must have at least {MIN_PASSWORD_LENGTH} characters", file=sys.stderr)
         return 2
     try:
         print(asyncio.run(_user_add(settings, args, password)))

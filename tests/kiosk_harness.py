@@ -382,3 +382,28 @@ class Caseworker:
                 await self.reader
         if self.http is not None:
             await self.http.close()
+
+
+# Fixtures shared by the kiosk browser suites (imported by name into each module).
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with run_server(tmp_path_factory.mktemp("kiosk")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with launch_browser() as launched:
+        yield launched
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    with kiosk_page(browser) as fresh:
+        yield fresh
+
+
+@pytest.fixture(scope="module")
+def matter(server: Server) -> dict[str, Any]:
+    return pick_matter(server)

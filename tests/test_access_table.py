@@ -11,7 +11,7 @@ import pytest
 from server import app_keys
 from server.access_table import ROLES, http_rows, markdown, message_rows
 from server.accounts import upsert_user
-from tests.test_signaling import PASSWORD, Client, Env
+from tests.protocol_client import PASSWORD, Client, Env
 from tests.test_signaling import env as env
 
 ROOT = Path(__file__).resolve().parent.parent

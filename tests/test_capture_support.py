@@ -3,12 +3,9 @@ pipeline (`capture_context`, `server.capture.views.ROUTES`) itself."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import io
-import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -24,26 +21,12 @@ from server.app import create_app
 from server.cli import prepare_database
 from server.db.models import Centre, Site, Street
 from tests.helpers import make_settings
+from tests.protocol_client import PASSWORD, Env
+from tests.protocol_client import Client as ProtocolClient
 from tests.quality_fixtures.dataset import Sample, generate_samples
 
-PASSWORD = "p" * 12
 MATTER = "gaj-jlks-01"  # 敬老卡申领、发放: has materials captured by camera
 SKILL = "police-general"
-
-
-@dataclass
-class Env:
-    """A running test server and the kiosk tokens it was seeded with."""
-
-    server: TestServer
-    kiosk_tokens: list[str]
-
-    def url(self, path: str) -> str:
-        return str(self.server.make_url(path))
-
-    @property
-    def app(self) -> Any:
-        return self.server.app
 
 
 @contextlib.asynccontextmanager
@@ -78,61 +61,8 @@ async def capture_env(tmp_path: Path, **overrides: str) -> AsyncIterator[Env]:
         await server.close()
 
 
-class Client:
-    """A protocol client over one aiohttp session (its own cookie jar)."""
-
-    def __init__(self, env: Env) -> None:
-        self.env = env
-        # unsafe=True: the test server is addressed by IP, whose cookies aiohttp ignores by default.
-        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
-        self.ws: aiohttp.ClientWebSocketResponse | None = None
-        self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-        self._reader: asyncio.Task[None] | None = None
-        self.welcome: dict[str, Any] = {}
-
-    async def kiosk_login(self, token: str) -> Client:
-        response = await self.http.post(self.env.url("/api/v1/kiosk/session"), json={"token": token})
-        assert response.status == 200
-        return self
-
-    async def staff_login(self, username: str) -> Client:
-        response = await self.http.post(self.env.url("/api/v1/auth/login"),
-                                        json={"username": username, "password": PASSWORD})
-        assert response.status == 200
-        return self
-
-    async def connect(self) -> dict[str, Any]:
-        self.ws = await self.http.ws_connect(self.env.url("/api/v1/ws"))
-        self._reader = asyncio.create_task(self._read())
-        await self.send({"type": "hello", "v": 1})
-        self.welcome = await self.expect("welcome")
-        return self.welcome
-
-    async def _read(self) -> None:
-        assert self.ws is not None
-        async for frame in self.ws:
-            if frame.type == aiohttp.WSMsgType.TEXT:
-                await self.inbox.put(json.loads(frame.data))
-
-    async def send(self, message: dict[str, Any]) -> None:
-        assert self.ws is not None
-        await self.ws.send_str(json.dumps(message))
-
-    async def expect(self, type_: str, timeout: float = 5.0, **match: Any) -> dict[str, Any]:
-        """The next message of this type (and matching fields); earlier others are dropped."""
-        async with asyncio.timeout(timeout):
-            while True:
-                message = await self.inbox.get()
-                if message["type"] == type_ and all(message.get(k) == v for k, v in match.items()):
-                    return message
-
-    async def request(self, message: dict[str, Any], ref: int) -> dict[str, Any]:
-        await self.send({**message, "id": ref})
-        async with asyncio.timeout(5):
-            while True:
-                reply = await self.inbox.get()
-                if reply.get("ref") == ref:
-                    return reply
+class Client(ProtocolClient):
+    """The protocol client plus the kiosk's image upload."""
 
     async def upload(self, capture_id: str, data: bytes, filename: str = "still.jpg",
                      content_type: str = "image/jpeg") -> aiohttp.ClientResponse:
@@ -140,13 +70,6 @@ class Client:
         # A stream, not bytes: aiohttp warns about bytes bodies over 1 MiB (an error under the suite's filter).
         form.add_field("image", io.BytesIO(data), filename=filename, content_type=content_type)
         return await self.http.post(self.env.url(f"/api/v1/captures/{capture_id}/image"), data=form)
-
-    async def close(self) -> None:
-        if self.ws is not None:
-            await self.ws.close()
-        if self._reader is not None:
-            self._reader.cancel()
-        await self.http.close()
 
 
 async def into_call(env: Env, made: list[Client], kiosk_n: int = 0, cw_name: str = "cw1") -> tuple[Client, Client, str]:

@@ -6,22 +6,18 @@ Also: a reload while waiting keeps the ticket, and cancelling leaves the queue.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
+from tests import kiosk_harness
 from tests.kiosk_harness import (
     Caseworker,
     Server,
     caseworker_for,
     join_queue,
-    kiosk_page,
-    launch_browser,
-    pick_matter,
-    run_server,
     screen,
     shoot,
     wait_until,
@@ -29,28 +25,11 @@ from tests.kiosk_harness import (
 
 pytestmark = pytest.mark.browser
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with run_server(tmp_path_factory.mktemp("kiosk-flow")) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with launch_browser() as launched:
-        yield launched
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    with kiosk_page(browser) as fresh:
-        yield fresh
-
-
-@pytest.fixture(scope="module")
-def matter(server: Server) -> dict[str, Any]:
-    return pick_matter(server)
-
+# The shared fixtures (a seeded server, chromium, a fresh kiosk page, a matter), one set per module.
+server = kiosk_harness.server
+browser = kiosk_harness.browser
+page = kiosk_harness.page
+matter = kiosk_harness.matter
 
 def test_whole_path_with_video_call_and_rating(page: Page, server: Server, matter: dict[str, Any]) -> None:
     kiosk = server.demo["kiosks"][0]

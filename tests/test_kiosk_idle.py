@@ -5,20 +5,16 @@ WebSocket routing; the client resumes and gets the same ticket back).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, WebSocketRoute, expect
+from playwright.sync_api import Page, WebSocketRoute, expect
 
+from tests import kiosk_harness
 from tests.kiosk_harness import (
     SEARCH,
     Server,
     join_queue,
-    kiosk_page,
-    launch_browser,
-    pick_matter,
-    run_server,
     screen,
     shoot,
     wait_until,
@@ -26,30 +22,13 @@ from tests.kiosk_harness import (
 
 pytestmark = pytest.mark.browser
 
+# The shared fixtures (a seeded server, chromium, a fresh kiosk page, a matter), one set per module.
+server = kiosk_harness.server
+browser = kiosk_harness.browser
+page = kiosk_harness.page
+matter = kiosk_harness.matter
+
 IDLE_S = 3
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with run_server(tmp_path_factory.mktemp("kiosk-idle")) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with launch_browser() as launched:
-        yield launched
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    with kiosk_page(browser) as fresh:
-        yield fresh
-
-
-@pytest.fixture(scope="module")
-def matter(server: Server) -> dict[str, Any]:
-    return pick_matter(server)
 
 
 def test_idle_timeout_clears_the_screen(page: Page, server: Server, matter: dict[str, Any]) -> None:

@@ -9,9 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import pytest
@@ -24,81 +22,10 @@ from server.app import create_app
 from server.cli import prepare_database
 from server.db.models import Centre, FollowUp, Rating, ServiceSession, Site, Street
 from tests.helpers import make_settings
+from tests.protocol_client import PASSWORD, Client, Env
 
-PASSWORD = "p" * 12
 MATTER = "gaj-jlks-01"  # 敬老卡申领、发放
 SKILL = "police-general"
-
-
-@dataclass
-class Env:
-    server: TestServer
-    kiosk_tokens: list[str]
-
-    def url(self, path: str) -> str:
-        return str(self.server.make_url(path))
-
-
-class Client:
-    """A protocol client over one aiohttp session (its own cookie jar)."""
-
-    def __init__(self, env: Env) -> None:
-        self.env = env
-        # unsafe=True: the test server is addressed by IP, whose cookies aiohttp ignores by default.
-        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
-        self.ws: aiohttp.ClientWebSocketResponse | None = None
-        self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-        self._reader: asyncio.Task[None] | None = None
-        self.welcome: dict[str, Any] = {}
-
-    async def kiosk_login(self, token: str) -> None:
-        response = await self.http.post(self.env.url("/api/v1/kiosk/session"), json={"token": token})
-        assert response.status == 200
-
-    async def staff_login(self, username: str) -> None:
-        response = await self.http.post(self.env.url("/api/v1/auth/login"),
-                                        json={"username": username, "password": PASSWORD})
-        assert response.status == 200
-
-    async def connect(self, resume: str | None = None) -> dict[str, Any]:
-        self.ws = await self.http.ws_connect(self.env.url("/api/v1/ws"))
-        self._reader = asyncio.create_task(self._read())
-        await self.send({"type": "hello", "v": 1, **({"resume": resume} if resume else {})})
-        self.welcome = await self.expect("welcome")
-        return self.welcome
-
-    async def _read(self) -> None:
-        assert self.ws is not None
-        async for frame in self.ws:
-            if frame.type == aiohttp.WSMsgType.TEXT:
-                await self.inbox.put(json.loads(frame.data))
-
-    async def send(self, message: dict[str, Any] | str) -> None:
-        assert self.ws is not None
-        await self.ws.send_str(message if isinstance(message, str) else json.dumps(message))
-
-    async def expect(self, type_: str, timeout: float = 5.0, **match: Any) -> dict[str, Any]:
-        """The next message of this type (and matching fields); earlier others are dropped."""
-        async with asyncio.timeout(timeout):
-            while True:
-                message = await self.inbox.get()
-                if message["type"] == type_ and all(message.get(k) == v for k, v in match.items()):
-                    return message
-
-    async def request(self, message: dict[str, Any], ref: int) -> dict[str, Any]:
-        await self.send({**message, "id": ref})
-        async with asyncio.timeout(5):
-            while True:
-                reply = await self.inbox.get()
-                if reply.get("ref") == ref:
-                    return reply
-
-    async def close(self) -> None:
-        if self.ws is not None:
-            await self.ws.close()
-        if self._reader is not None:
-            self._reader.cancel()
-        await self.http.close()
 
 
 @pytest.fixture

@@ -24,7 +24,8 @@ from server.embedded_redis import EmbeddedRedis
 from server.signaling.hub import LOCAL_ONLY_TTL_S, Hub
 from server.views.ws import SIGNALING
 from tests.helpers import make_settings
-from tests.test_signaling import MATTER, PASSWORD, SKILL, Client, Env
+from tests.protocol_client import PASSWORD, Client, Env
+from tests.test_signaling import MATTER, SKILL
 
 
 @dataclass

@@ -8,8 +8,6 @@ from aiohttp import web
 
 from server.errors import ApiError
 
-STAFF_ROLES = ("caseworker", "supervisor", "admin")
-
 
 @dataclass(frozen=True)
 class Principal:

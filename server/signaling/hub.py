@@ -265,11 +265,12 @@ class Hub:
                 if call is not None and tr.caseworker_id:
                     connection.call_peers[tr.ticket_id] = f"caseworker:{tr.caseworker_id}"
                     await connection.send(out("call", call=call))
-        await self._send_ticket(kiosk_key, tr.ticket_id)
+        await self.send_ticket(kiosk_key, tr.ticket_id)
         if tr.to_state in ("done", "cancelled", "abandoned"):
             self.kiosk_of_ticket.pop(tr.ticket_id, None)
 
-    async def _send_ticket(self, kiosk_key: str, ticket_id: str) -> None:
+    async def send_ticket(self, kiosk_key: str, ticket_id: str) -> None:
+        """Send the kiosk its ticket view if it changed since the last one it got."""
         view = await self.views.ticket(ticket_id)
         if view is None:
             return

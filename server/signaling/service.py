@@ -344,7 +344,7 @@ class SignalingService:
         ticket = await self.queue_service.join(kiosk_id, matter.id, matter.skill, message.mode, message.priority)
         for local in list(self.hub.local.get(connection.key, ())):
             self.hub.watch_ticket(local, ticket.session_id)
-        await self.hub._send_ticket(connection.key, ticket.session_id)
+        await self.hub.send_ticket(connection.key, ticket.session_id)
 
     async def _on_cancel(self, connection: Connection, message: m.Cancel) -> None:
         kiosk_id = connection.principal.kiosk_id
