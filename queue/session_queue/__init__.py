@@ -19,6 +19,7 @@ from session_queue.models import (
     TicketStatus,
     Transition,
 )
+from session_queue.outbox import Outbox, OutboxEntry
 from session_queue.timer import run_timer
 
 __all__ = [
@@ -29,6 +30,8 @@ __all__ = [
     "CaseworkerStatus",
     "Keys",
     "LiveFigures",
+    "Outbox",
+    "OutboxEntry",
     "Position",
     "QueueConfig",
     "QueueError",

@@ -20,6 +20,10 @@ KEY_PARTS: dict[str, str] = {
     "epoch": "epoch",
     # pub/sub channel carrying transition records and queue-moved notices
     "channel": "events",
+    # stream of every script's transitions until the database has recorded them (outbox.py),
+    # and the id up to which the reconciler has checked it
+    "outbox": "outbox",
+    "outbox_mark": "outbox:mark",
     # global counter used as a FIFO tie-break inside equal millisecond scores
     "seq": "seq",
     # hash per ticket / per caseworker
@@ -76,6 +80,16 @@ class Keys:
     def channel(self) -> str:
         """Pub/sub channel of transition records and queue-moved notices."""
         return self.name("channel")
+
+    @property
+    def outbox(self) -> str:
+        """Stream of transitions awaiting confirmation that the database recorded them."""
+        return self.name("outbox")
+
+    @property
+    def outbox_mark(self) -> str:
+        """Stream id up to which the outbox has been reconciled with the database."""
+        return self.name("outbox_mark")
 
     def ticket(self, ticket_id: str) -> str:
         """Hash of one ticket."""

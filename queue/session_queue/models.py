@@ -37,14 +37,17 @@ class QueueConfig:
     routing_scan: int = 16
     # how long a finished ticket stays readable (late messages get wrong_state, not unknown)
     finished_ttl_s: int = 6 * 3600
+    # approximate cap on the outbox stream (entries), in case no reconciler trims it
+    outbox_max_entries: int = 200_000
 
     def __post_init__(self) -> None:
         for name in ("offer_timeout_s", "kiosk_grace_s", "wrap_up_s", "widen_after_s", "default_handle_s"):
             value = getattr(self, name)
             if not math.isfinite(value) or value < 0:
                 raise ValueError(f"QueueConfig.{name} must be a finite number >= 0, got {value!r}")
-        if self.handle_window < 1 or self.routing_scan < 1 or self.finished_ttl_s < 1:
-            raise ValueError("QueueConfig.handle_window, routing_scan and finished_ttl_s must be >= 1")
+        if min(self.handle_window, self.routing_scan, self.finished_ttl_s, self.outbox_max_entries) < 1:
+            raise ValueError("QueueConfig.handle_window, routing_scan, finished_ttl_s and outbox_max_entries "
+                             "must be >= 1")
         if "normal" not in self.priority_weights:
             raise ValueError("QueueConfig.priority_weights needs a 'normal' class")
 

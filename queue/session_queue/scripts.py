@@ -85,6 +85,7 @@ def lua_constants(config: QueueConfig) -> str:
         "dh": config.default_handle_s,
         "scan": config.routing_scan,
         "ttl": config.finished_ttl_s,
+        "outbox": config.outbox_max_entries,
     }
     cfg = ", ".join(f"[{lua_string(name)}] = {lua_number(value)}" for name, value in settings.items())
     return f"local K = {{{keys}}}\nlocal CFG = {{{cfg}}}"

@@ -5,7 +5,8 @@
 -- call sends or decodes them (one script text, and SHA, per configuration):
 --   K   = key parts from keys.KEY_PARTS (part name -> suffix after the prefix)
 --   CFG = {offer, grace, wrap, widen (seconds), hw (handle window), dh (default handle
---          seconds), scan (routing scan depth), ttl (seconds a finished ticket stays readable)}
+--          seconds), scan (routing scan depth), ttl (seconds a finished ticket stays readable),
+--          outbox (approximate cap on outbox entries)}
 --- @constants
 local P = ARGV[1]
 local NOW_S = ARGV[2]
@@ -60,6 +61,11 @@ local function finish(result)
   local out = cjson.encode({ok = true, transitions = TR, moved = MOVED_LIST,
                             result = result or cjson.null})
   if #TR > 0 or #MOVED_LIST > 0 then redis.call('PUBLISH', key('channel'), out) end
+  -- The outbox keeps every transition until the database has it: a process killed between
+  -- this script and its database write leaves the entry for the reconciler (outbox.py).
+  if #TR > 0 then
+    redis.call('XADD', key('outbox'), 'MAXLEN', '~', CFG.outbox, '*', 'd', out)
+  end
   return out
 end
 
