@@ -44,7 +44,7 @@ from server.simulate.local import LocalServer, free_port, seed_demo, server_env 
 
 SECRET = "chaos-run-secret-" + "k" * 40
 TIMINGS = {"JINGLIN_CALL_RECONNECT_S": "3", "JINGLIN_OFFER_TIMEOUT_S": "5", "JINGLIN_WIDEN_AFTER_S": "5",
-           "JINGLIN_WRAP_UP_S": "0", "JINGLIN_KIOSK_GRACE_S": "20"}
+           "JINGLIN_WRAP_UP_S": "0", "JINGLIN_KIOSK_GRACE_S": "20", "JINGLIN_RECONCILE_SETTLE_S": "2"}
 OPEN_STATES = {"waiting", "offered", "in_call", "wrap_up", "requeued"}
 
 
@@ -348,7 +348,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--chaos-every-s", type=float, nargs=2, default=(8.0, 16.0), metavar=("MIN", "MAX"))
     parser.add_argument("--drop-every-s", type=float, nargs=2, default=(2.0, 5.0), metavar=("MIN", "MAX"))
     parser.add_argument("--idle-refresh-s", type=float, default=4.0)
-    parser.add_argument("--drain-s", type=float, default=2.0)
+    parser.add_argument("--drain-s", type=float, default=10.0)
     parser.add_argument("--json", action="store_true", help="JSON on stdout (always; kept for symmetry)")
     args = parser.parse_args(argv)
     size, _, fps = args.video.partition("@")

@@ -13,6 +13,7 @@ from server.catalog_service import catalog_context
 from server.errors import json_errors
 from server.metrics import Metrics
 from server.openapi import build_openapi
+from server.queue_reconciler import reconciler_context
 from server.queue_service import queue_context
 from server.reports.push import reports_context
 from server.routes import ROUTES
@@ -48,6 +49,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(resources.redis_connection)
     app.cleanup_ctx.append(catalog_context)
     app.cleanup_ctx.append(queue_context)
+    app.cleanup_ctx.append(reconciler_context)
     app.cleanup_ctx.append(signaling_context)
     app.cleanup_ctx.append(reports_context)
     app.cleanup_ctx.append(capture_context)

@@ -8,7 +8,6 @@ ticket in the queue engine; the engine's transitions flow back into the database
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -23,8 +22,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server import app_keys
-from server.db.models import Kiosk, ServiceSession, Site
+from server.db.models import Kiosk, ServiceSession, SessionEvent, Site
 from server.db.types import utcnow
+from server.periodic import background, run_periodically
 from server.queue_recorder import QueueRecorder
 from server.redis_keys import ticket_counter
 from server.settings import Settings
@@ -106,6 +106,8 @@ class QueueService:
             # finds the ticket in the live queue too.
             await self.rebuild_from_database()
             live = await self.queue.ticket(row.id)
+        if live is None and row.state == "waiting" and await self.restore_orphan(row):
+            live = await self.queue.ticket(row.id)
         if live is not None and live.state not in KIOSK_OPEN_STATES:
             return None
         return _joined(row)
@@ -143,6 +145,28 @@ class QueueService:
             await self._withdraw(row.id)
             raise
         return _joined(row)
+
+    async def restore_orphan(self, row: ServiceSession) -> bool:
+        """Enqueue a waiting session whose ticket never reached the live queue (its process died
+        between the row and the ticket), with its original time so it keeps its place.
+
+        Only a row without a single recorded event qualifies: any other gap between the row and
+        the live queue is the outbox's to repair. Returns False when nothing was enqueued.
+        """
+        async with self.sessions() as session:
+            if await session.scalar(select(SessionEvent.id).where(SessionEvent.session_id == row.id).limit(1)):
+                return False
+        spec = TicketSpec(id=row.id, kiosk_id=str(row.kiosk_id), street_id=str(row.street_id),
+                          matter_id=row.matter_id, skill=row.skill, priority=row.priority,
+                          created_at=row.created_at.timestamp())
+        try:
+            await self.call(lambda: self.queue.enqueue(spec))
+        except QueueError as exc:
+            if exc.code == "duplicate_ticket":
+                return False
+            raise
+        log.warning("orphan session enqueued again")
+        return True
 
     async def _withdraw(self, session_id: str) -> None:
         """Close a session whose ticket never reached the queue, so no rebuild resurrects it."""
@@ -184,23 +208,16 @@ class QueueService:
             log.info("live queue rebuilt from the database", extra={"open_sessions": len(records)})
             return len(records)
 
-    async def run_timer(self, stop: asyncio.Event, interval_s: float = TIMER_INTERVAL_S) -> None:
-        """Fire due offers, grace periods, wrap-ups and widening until `stop` is set.
+    async def tick(self) -> None:
+        """Fire due offers, grace periods, wrap-ups and widening once (the timer's step)."""
+        try:
+            await self.call(self.queue.tick)
+        except QueueError as exc:
+            log.warning("queue tick refused", extra={"code": exc.code})
 
-        Stopping by event rather than by cancellation alone: database drivers may swallow a
-        CancelledError that lands inside their own cleanup, which would leave the loop running.
-        """
-        while not stop.is_set():
-            try:
-                await self.call(self.queue.tick)
-            except QueueError as exc:
-                log.warning("queue tick refused", extra={"code": exc.code})
-            except (RedisError, OSError) as exc:
-                log.warning("queue tick failed", extra={"error": type(exc).__name__})
-            except Exception:
-                log.exception("queue tick crashed; timer continues")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), interval_s)
+    async def run_timer(self, stop: asyncio.Event, interval_s: float = TIMER_INTERVAL_S) -> None:
+        """Tick until `stop` is set."""
+        await run_periodically(self.tick, stop, interval_s, name="queue tick")
 
 
 def _joined(row: ServiceSession) -> JoinedTicket:
@@ -216,11 +233,5 @@ async def queue_context(app: web.Application) -> AsyncIterator[None]:
         await service.rebuild_from_database()
     except (RedisError, OSError) as exc:
         log.warning("queue rebuild deferred: redis unavailable", extra={"error": type(exc).__name__})
-    stop = asyncio.Event()
-    timer = asyncio.create_task(service.run_timer(stop), name="queue-timer")
-    yield
-    stop.set()
-    try:
-        await asyncio.wait_for(timer, timeout=10)
-    except TimeoutError:
-        log.warning("queue timer did not stop in time; cancelled")
+    async with background(service.run_timer, name="queue timer"):
+        yield

@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     wrap_up_s: float = Field(default=30.0, ge=0, validation_alias="JINGLIN_WRAP_UP_S")
     call_reconnect_s: float = Field(default=30.0, gt=0, validation_alias="JINGLIN_CALL_RECONNECT_S")
     widen_after_s: float = Field(default=300.0, ge=0, validation_alias="JINGLIN_WIDEN_AFTER_S")
+    reconcile_settle_s: float = Field(default=20.0, ge=0, validation_alias="JINGLIN_RECONCILE_SETTLE_S")
     sl_threshold_s: float = Field(default=60.0, gt=0, validation_alias="JINGLIN_SL_THRESHOLD_S")
     capture_retention_days: int = Field(default=30, ge=1, validation_alias="JINGLIN_CAPTURE_RETENTION_DAYS")
 

@@ -6,19 +6,23 @@ Runs on every combination of database (SQLite, PostgreSQL) and Redis (embedded, 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import redis.asyncio as aioredis
-from session_queue import QueueConfig
+from session_queue import QueueConfig, SessionQueue
 from sqlalchemy import select
 
 from server.accounts import upsert_user
 from server.cli import prepare_database
 from server.db.engine import make_engine, make_session_factory
 from server.db.models import CaseworkerEvent, Centre, Kiosk, ServiceSession, SessionEvent, Site, Street, User
+from server.db.types import utcnow
+from server.queue_reconciler import QueueReconciler
 from server.queue_service import QueueService
 from tests.helpers import make_settings
 
@@ -164,3 +168,112 @@ async def test_bad_join_requests(world: World) -> None:
     async with world.service.sessions() as session:
         assert (await session.scalars(select(ServiceSession))).first() is None
     _ = User
+
+
+# -- crash windows: the outbox reconciler and orphan rows -------------------------------------------
+
+
+def _dead_process_queue(world: World, redis_client: aioredis.Redis) -> SessionQueue:
+    """A queue engine whose process dies after each script, before any database write."""
+    return SessionQueue(redis_client, world.service.queue.config, sink=None)
+
+
+async def test_transitions_lost_with_a_killed_process_are_recorded_from_the_outbox(
+        world: World, redis_client: aioredis.Redis) -> None:
+    ticket = await world.service.join(world.kiosk_ids[0], MATTER, SKILL, "handle")
+    dead = _dead_process_queue(world, redis_client)
+    cw = str(world.caseworker_id)
+    offer = await dead.caseworker_login(cw, str(world.street_id), [SKILL])
+    fence = next(t.fence for t in offer if t.entity == "ticket" and t.to_state == "offered")
+    accepted = await dead.accept(cw, ticket.session_id, fence or 0)
+    in_call = next(t.fence for t in accepted if t.entity == "ticket")
+    await dead.end_call(cw, ticket.session_id, in_call or 0, handle_s=120)
+    await dead.tick()
+    assert (await _session(world, ticket.session_id)).state == "waiting"  # the record fell behind
+
+    reconciler = QueueReconciler(world.service, settle_s=0)
+    report = await reconciler.run_once()
+    assert report.transitions_recorded >= 5, report
+    row = await _session(world, ticket.session_id)
+    assert row.state == "done"
+    assert row.caseworker_id == world.caseworker_id
+    assert row.answered_at is not None and row.closed_at is not None
+    states = [to for _, _, to in await _events(world, ticket.session_id)]
+    assert states[:3] == ["waiting", "offered", "in_call"] and states[-1] == "done"
+    async with world.service.sessions() as session:
+        recovered = list(await session.scalars(select(SessionEvent.data).where(
+            SessionEvent.session_id == ticket.session_id, SessionEvent.to_state == "in_call")))
+        cw_states = list(await session.scalars(select(CaseworkerEvent.to_state)
+                                               .where(CaseworkerEvent.user_id == world.caseworker_id)))
+    assert recovered[0]["recovered"] is True
+    assert "in_call" in cw_states
+    # a second pass finds nothing to do, and the checked entries were trimmed
+    again = await reconciler.run_once()
+    assert again.transitions_recorded == 0
+    assert await reconciler.outbox.length() <= 1
+
+
+async def test_reconciling_a_healthy_record_adds_nothing(world: World) -> None:
+    ticket = await world.service.join(world.kiosk_ids[0], MATTER, SKILL, "consult")
+    await world.service.queue.caseworker_login(str(world.caseworker_id), str(world.street_id), [SKILL])
+    before = await _events(world, ticket.session_id)
+    report = await QueueReconciler(world.service, settle_s=0).run_once()
+    assert report.entries_checked >= 2
+    assert report.transitions_recorded == 0
+    assert await _events(world, ticket.session_id) == before
+
+
+async def test_a_late_replay_never_undoes_a_later_step(world: World, redis_client: aioredis.Redis) -> None:
+    ticket = await world.service.join(world.kiosk_ids[0], MATTER, SKILL, "handle")
+    dead = _dead_process_queue(world, redis_client)
+    cw = str(world.caseworker_id)
+    offer = await dead.caseworker_login(cw, str(world.street_id), [SKILL])  # offer never recorded
+    fence = next(t.fence for t in offer if t.entity == "ticket" and t.to_state == "offered")
+    await world.service.queue.reject(cw, ticket.session_id, fence or 0)  # recorded: back to waiting
+    assert (await _session(world, ticket.session_id)).state == "waiting"
+
+    await QueueReconciler(world.service, settle_s=0).run_once()
+    assert (await _session(world, ticket.session_id)).state == "waiting"
+    kinds = [to for _, _, to in await _events(world, ticket.session_id)]
+    assert "offered" in kinds  # the history is complete, the state is the newest
+
+
+async def _orphan_row(world: World, kiosk_id: int, age_s: float) -> str:
+    """A session row whose process died before its ticket reached the queue."""
+    async with world.service.sessions() as session, session.begin():
+        row = ServiceSession(id=uuid.uuid4().hex, ticket_number="A9001", kiosk_id=kiosk_id,
+                             site_id=(await session.get(Kiosk, kiosk_id)).site_id,  # type: ignore[union-attr]
+                             street_id=world.street_id, matter_id=MATTER, skill=SKILL, mode="handle",
+                             priority="normal", state="waiting",
+                             created_at=utcnow() - timedelta(seconds=age_s))
+        session.add(row)
+    return row.id
+
+
+async def test_an_orphan_row_is_enqueued_when_its_kiosk_returns(world: World) -> None:
+    await world.service.call(world.service.queue.tick)  # the live queue is up (no rebuild to come)
+    orphan = await _orphan_row(world, world.kiosk_ids[0], age_s=1)
+    later = await world.service.join(world.kiosk_ids[1], MATTER, SKILL, "handle")
+    held = await world.service.open_ticket_of_kiosk(world.kiosk_ids[0])
+    assert held is not None and held.session_id == orphan
+    positions = await world.service.queue.positions([orphan, later.session_id])
+    assert positions[orphan].position == 1  # its original time keeps its place
+    assert positions[later.session_id].position == 2
+
+
+async def test_the_reconciler_enqueues_orphans_and_only_orphans(world: World) -> None:
+    await world.service.call(world.service.queue.tick)  # the live queue is up (no rebuild to come)
+    orphan = await _orphan_row(world, world.kiosk_ids[0], age_s=60)
+    young = await _orphan_row(world, world.kiosk_ids[1], age_s=0)  # its join may still be running
+    reconciler = QueueReconciler(world.service, settle_s=30)
+    report = await reconciler.run_once()
+    assert report.orphans_restored == 1
+    assert await world.service.queue.ticket(orphan) is not None
+    assert await world.service.queue.ticket(young) is None
+    assert (await reconciler.run_once()).orphans_restored == 0
+
+
+async def test_one_reconcile_pass_at_a_time(world: World, redis_client: aioredis.Redis) -> None:
+    reconciler = QueueReconciler(world.service, settle_s=0)
+    await redis_client.set(reconciler._lock_key, "another process", px=5000)
+    assert (await reconciler.run_once()).skipped_locked

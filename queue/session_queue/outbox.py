@@ -55,9 +55,9 @@ class Outbox:
         rows = await self.redis.xrange(self.keys.outbox, min=f"({await self.mark()}", max=str(cutoff_ms),
                                        count=count)
         entries = []
-        for entry_id, fields in rows:
-            raw = fields.get(b"d", fields.get("d"))
-            if raw is None:
+        for entry_id, fields in rows or ():
+            raw = (fields or {}).get(b"d") or (fields or {}).get("d")
+            if entry_id is None or raw is None:
                 continue
             body = json.loads(raw)
             entries.append(OutboxEntry(_text(entry_id),
