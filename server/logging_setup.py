@@ -43,6 +43,11 @@ class TextFormatter(logging.Formatter):
         return line
 
 
+# Libraries whose debug output carries personal data: SQL parameters (names, notes, password
+# hashes), SDP and ICE candidates (addresses). They stay at WARNING even when the app debugs.
+QUIET_LIBRARIES = ("aiosqlite", "sqlalchemy.engine", "sqlalchemy.pool", "asyncpg", "aioice", "aiortc", "redis")
+
+
 def configure_logging(level: str = "INFO", json_lines: bool = False) -> None:
     """Route all logging to stderr in the chosen format."""
     handler = logging.StreamHandler(sys.stderr)
@@ -55,3 +60,5 @@ def configure_logging(level: str = "INFO", json_lines: bool = False) -> None:
     root.setLevel(level)
     # aiohttp's access log repeats what /metrics counts; keep it at warning unless debugging.
     logging.getLogger("aiohttp.access").setLevel(logging.DEBUG if level == "DEBUG" else logging.WARNING)
+    for name in QUIET_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.WARNING)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Awaitable, Callable
 
@@ -9,6 +10,8 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+request_log = logging.getLogger("server.requests")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -37,7 +40,11 @@ class Metrics:
         return generate_latest(self.registry)
 
     def middleware(self) -> Middleware:
-        """Middleware counting requests per route template (never per raw path: ids would explode)."""
+        """Middleware counting requests per route template (never per raw path: ids would explode).
+
+        It also writes the request log (DEBUG): method, route template, status and time, never the
+        raw path or query, which can carry what residents and strangers typed.
+        """
 
         @web.middleware
         async def count(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -53,7 +60,10 @@ class Metrics:
             finally:
                 route = _route_name(request)
                 self.http_requests.labels(request.method, route, str(status)).inc()
-                self.http_latency.labels(request.method, route).observe(time.perf_counter() - started)
+                elapsed = time.perf_counter() - started
+                self.http_latency.labels(request.method, route).observe(elapsed)
+                request_log.debug("request", extra={"method": request.method, "route": route, "status": status,
+                                                    "ms": round(elapsed * 1000, 1)})
 
         return count
 

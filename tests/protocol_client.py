@@ -15,14 +15,21 @@ PASSWORD = "p" * 12
 
 @dataclass
 class Env:
-    server: TestServer
+    """An in-process test server, or (with `base_url`) a server running in another process."""
+
+    server: TestServer | None
     kiosk_tokens: list[str]
+    base_url: str = ""
 
     def url(self, path: str) -> str:
+        if self.base_url:
+            return self.base_url + path
+        assert self.server is not None
         return str(self.server.make_url(path))
 
     @property
     def app(self) -> Any:
+        assert self.server is not None
         return self.server.app
 
 
@@ -43,9 +50,9 @@ class Client:
         assert response.status == 200
         return self
 
-    async def staff_login(self, username: str) -> Client:
+    async def staff_login(self, username: str, password: str = PASSWORD) -> Client:
         response = await self.http.post(self.env.url("/api/v1/auth/login"),
-                                        json={"username": username, "password": PASSWORD})
+                                        json={"username": username, "password": password})
         assert response.status == 200
         return self
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import logging
 
 from aiohttp import web
 from pydantic import BaseModel, Field
@@ -25,6 +26,8 @@ from server.views.ws import SIGNALING
 
 # A real hash to verify against when the username is unknown, so both failures take equal time.
 _DUMMY_HASH = "$argon2id$v=19$m=65536,t=3,p=4$8Ajy94fPe41FG1Zsix+BVQ$hJeEY6e2hsqgDsabwl2DMyGtDV98b7BEFZNBcyCuEuc"
+
+log = logging.getLogger(__name__)
 
 
 class LoginIn(BaseModel):
@@ -51,6 +54,7 @@ async def login(request: web.Request) -> web.Response:
     throttle = LoginThrottle(request.app[app_keys.REDIS])
     address = request.remote or ""
     if await throttle.blocked(body.username, address):
+        log.warning("sign-in throttled", extra={"kind": "staff"})
         raise ApiError(429, "too_many_attempts", "尝试次数过多，请 15 分钟后再试")
     async with request.app[app_keys.DB_SESSIONS]() as session, session.begin():
         user = await session.scalar(select(User).where(User.username == body.username))
@@ -59,6 +63,9 @@ async def login(request: web.Request) -> web.Response:
             await throttle.failed(body.username, address)
             session.add(AuditLog(actor="anonymous", action="login_failed", object_type="user",
                                  object_id=str(user.id) if user else ""))
+            # Never the typed name: a mistyped field can hold a password or an ID number.
+            log.info("sign-in refused", extra={"user_id": user.id if user else None,
+                                               "reason": "disabled" if user and ok else "bad_credentials"})
             raise ApiError(401, "bad_credentials", "用户名或密码不正确")
         await throttle.succeeded(body.username)
         if needs_rehash(user.password_hash):
@@ -102,6 +109,7 @@ async def kiosk_session(request: web.Request) -> web.Response:
     throttle = LoginThrottle(request.app[app_keys.REDIS])
     address = request.remote or ""
     if await throttle.blocked("kiosk-token", address):
+        log.warning("sign-in throttled", extra={"kind": "kiosk"})
         raise ApiError(429, "too_many_attempts", "尝试次数过多，请 15 分钟后再试")
     hashed = token_hash(body.token)
     async with request.app[app_keys.DB_SESSIONS]() as session, session.begin():
@@ -109,6 +117,7 @@ async def kiosk_session(request: web.Request) -> web.Response:
         if kiosk is None or not hmac.compare_digest(kiosk.token_hash, hashed) or not kiosk.enabled:
             # Counted per address only: the "account" here is every kiosk token at once.
             await throttle.failed("kiosk-token:" + address, address)
+            log.info("kiosk token refused", extra={"kiosk_id": kiosk.id if kiosk else None})
             raise ApiError(401, "bad_token", "终端凭证无效，请联系管理员")
         site = await session.get(Site, kiosk.site_id)
         assert site is not None
