@@ -8,6 +8,7 @@ the edge map) and shows up as a polygon with vertices on that border.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -118,18 +119,18 @@ def _edge_support(edges: np.ndarray, polygon: np.ndarray, border: np.ndarray) ->
     an edge pixel. A page's outline is edge all the way round; the hull of a cluster of desk
     texture cuts across plain areas."""
     h, w = edges.shape[:2]
-    hits = total = 0
-    n = len(polygon)
-    for i in range(n):
-        if border[i] and border[(i + 1) % n]:
-            continue  # a side along the frame edge is where the page leaves the picture
-        a, b = polygon[i].astype(np.float32), polygon[(i + 1) % n].astype(np.float32)
-        steps = np.linspace(0.1, 0.9, 24, dtype=np.float32)[:, None]
-        pts = np.round(a + (b - a) * steps).astype(np.int32)
-        xs, ys = np.clip(pts[:, 0], 0, w - 1), np.clip(pts[:, 1], 0, h - 1)
-        hits += int(np.count_nonzero(edges[ys, xs]))
-        total += len(steps)
-    return hits / total if total else 0.0
+    # A side along the frame edge is where the page leaves the picture: it is not checked.
+    inner = ~(border & np.roll(border, -1))
+    if not inner.any():
+        return 0.0
+    start = polygon.astype(np.float32)[inner]
+    side = np.roll(polygon, -1, axis=0).astype(np.float32)[inner] - start
+    pts = np.rint(start[:, None, :] + side[:, None, :] * _SUPPORT_STEPS[None, :, None]).astype(np.int32)
+    xs, ys = np.clip(pts[..., 0], 0, w - 1), np.clip(pts[..., 1], 0, h - 1)
+    return float(np.count_nonzero(edges[ys, xs])) / xs.size
+
+
+_SUPPORT_STEPS = np.linspace(0.1, 0.9, 24, dtype=np.float32)
 
 
 def _leaves_frame(approx: np.ndarray, border: np.ndarray, w: int, h: int) -> bool:
@@ -148,42 +149,51 @@ def _leaves_frame(approx: np.ndarray, border: np.ndarray, w: int, h: int) -> boo
 
 
 def refine_corners(gray: np.ndarray, corners: np.ndarray, reach: int) -> np.ndarray:
-    """Refine four corners (TL, TR, BR, BL, full-size pixels) on the full-size grey image.
+    """Refine four corners (TL, TR, BR, BL, in gray's pixels) on gray.
 
     Each side is re-found where the grey level changes fastest across it, within reach pixels,
     at 24 points; a robust line fit ignores points that land on text, and neighbouring lines are
     intersected. Corners that move more than reach are kept as they were.
     """
     pts = corners.astype(np.float32).reshape(4, 2)
-    steps = np.linspace(0.12, 0.88, 24, dtype=np.float32)
+    sides = np.roll(pts, -1, axis=0) - pts
+    lengths = np.linalg.norm(sides, axis=1)
+    if lengths.min() < 8:
+        return pts
+    normals = np.stack([-sides[:, 1], sides[:, 0]], axis=1) / lengths[:, None]
+    base = pts[:, None, :] + sides[:, None, :] * _REFINE_STEPS[None, :, None]  # (4, 24, 2)
     offsets = np.arange(-reach, reach + 1, dtype=np.float32)
-    lines = []
-    for i in range(4):
-        a, b = pts[i], pts[(i + 1) % 4]
-        length = float(np.linalg.norm(b - a))
-        if length < 8:
-            return pts
-        direction = (b - a) / length
-        normal = np.array([-direction[1], direction[0]], np.float32)
-        base = a + (b - a) * steps[:, None]  # (24, 2)
-        grid = base[:, None, :] + offsets[None, :, None] * normal  # (24, 2*reach+1, 2)
-        profiles = cv2.remap(gray, grid[:, :, 0], grid[:, :, 1], cv2.INTER_LINEAR,
-                             borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
-        step = np.abs(np.diff(profiles, axis=1))
-        best = step.argmax(axis=1).astype(np.float32) + 0.5 - reach
-        found = base + best[:, None] * normal
-        vx, vy, x0, y0 = cv2.fitLine(found, cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
-        lines.append((np.array([x0, y0]), np.array([vx, vy])))
-    refined = np.empty_like(pts)
-    for i in range(4):
-        (p1, d1), (p2, d2) = lines[i - 1], lines[i]
-        matrix = np.array([d1, -d2]).T
-        if abs(np.linalg.det(matrix)) < 1e-6:
-            return pts
-        s_t = np.linalg.solve(matrix, p2 - p1)
-        refined[i] = p1 + s_t[0] * d1
+    grid = base[:, :, None, :] + offsets[None, None, :, None] * normals[:, None, None, :]
+    # One remap for all four sides: the per-call overhead, not the pixels, is what costs here.
+    grid = grid.reshape(4 * len(_REFINE_STEPS), len(offsets), 2)
+    profiles = cv2.remap(gray, grid[:, :, 0], grid[:, :, 1], cv2.INTER_LINEAR,
+                         borderMode=cv2.BORDER_REPLICATE).astype(np.int16)
+    best = np.abs(np.diff(profiles, axis=1)).argmax(axis=1).astype(np.float32) + 0.5 - reach
+    found = base + best.reshape(4, -1, 1) * normals[:, None, :]
+    refined = _intersect_sides(found)
+    if refined is None:
+        return pts
     moved = np.linalg.norm(refined - pts, axis=1)
     return np.where((moved <= reach)[:, None], refined, pts).astype(np.float32)
+
+
+_REFINE_STEPS = np.linspace(0.12, 0.88, 24, dtype=np.float32)
+
+
+def _intersect_sides(side_points: Sequence[np.ndarray]) -> np.ndarray | None:
+    """Fit a line to each side's points (4 arrays of (N, 2); side i runs from corner i to i+1) and
+    return the four corners where neighbouring lines meet, or None when two are parallel."""
+    lines = [cv2.fitLine(points, cv2.DIST_HUBER, 0, 0.01, 0.01).ravel() for points in side_points]
+    corners = np.empty((4, 2), np.float32)
+    for i in range(4):
+        vx1, vy1, x1, y1 = lines[i - 1]
+        vx2, vy2, x2, y2 = lines[i]
+        det = vx2 * vy1 - vx1 * vy2  # Cramer's rule on p1 + s*d1 = p2 + u*d2
+        if abs(det) < 1e-6:
+            return None
+        s = (vx2 * (y2 - y1) - vy2 * (x2 - x1)) / det
+        corners[i] = (x1 + s * vx1, y1 + s * vy1)
+    return corners
 
 
 def measured_aspect(corners: np.ndarray, width: int, height: int) -> float:
