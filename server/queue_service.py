@@ -75,7 +75,7 @@ class QueueService:
                  *, prefix: str = "jl:") -> None:
         self.redis = redis
         self.sessions = sessions
-        self.queue = SessionQueue(redis, config, prefix=prefix, sink=QueueRecorder(sessions))
+        self.queue = SessionQueue(redis, config, prefix=prefix, sink=QueueRecorder(sessions), batch=True)
         self._rebuild_lock = asyncio.Lock()
 
     async def _next_ticket_number(self, now: datetime) -> str:

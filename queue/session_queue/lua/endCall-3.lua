@@ -17,13 +17,14 @@ local handle = tonumber(ARGV[6])
 if not handle then handle = NOW - (tonumber(t.accepted) or NOW) end
 if handle < 0 then handle = 0 end
 
--- rolling window: newest first, trimmed to CFG.hw, with its running sum beside it
+-- rolling window: newest first, trimmed to CFG.hw, with its running sum beside it; the sum
+-- moves by (new - dropped) in one HINCRBYFLOAT, the dearest call of this script
 local function push_window(list_key, sum_key, field)
-  local len = redis.call('LPUSH', list_key, handle)
-  redis.call('HINCRBYFLOAT', sum_key, field, handle)
-  if len > CFG.hw then
-    redis.call('HINCRBYFLOAT', sum_key, field, -tonumber(redis.call('RPOP', list_key)))
+  local delta = handle
+  if redis.call('LPUSH', list_key, handle) > CFG.hw then
+    delta = handle - tonumber(redis.call('RPOP', list_key))
   end
+  redis.call('HINCRBYFLOAT', sum_key, field, delta)
 end
 push_window(key('handle', t.skill), key('handle_sum'), t.skill)
 push_window(key('matter_handle', t.matter), key('matter_handle_sum'), t.matter)

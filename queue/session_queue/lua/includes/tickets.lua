@@ -26,6 +26,10 @@ local function set_ticket_state(t, to, kind, actor, cw, extra, more)
   if more then
     for i = 1, #more do fields[#fields + 1] = more[i] end
   end
+  if t.unsaved then  -- a ticket from new_ticket: its first state change writes the hash whole
+    for i = 1, #t.unsaved do fields[#fields + 1] = t.unsaved[i] end
+    t.unsaved = nil
+  end
   redis.call('HSET', tkey(t.id), unpack(fields))
   if LIVE[from] then redis.call('HINCRBY', key('ticket_states'), from, -1) end
   if LIVE[to] then redis.call('HINCRBY', key('ticket_states'), to, 1) end
@@ -98,8 +102,9 @@ local function check_fence(t, fence)
   return nil
 end
 
--- Create a ticket hash (state 'new', not yet indexed). base_ms = round(created*1000) minus the
--- priority head start in ms; a global sequence breaks ties inside one millisecond (FIFO).
+-- A new ticket (not yet indexed, no state). base_ms = round(created*1000) minus the priority
+-- head start in ms; a global sequence breaks ties inside one millisecond (FIFO). The hash is
+-- written by the caller's first set_ticket_state, in the same HSET as the state (one call less).
 local function new_ticket(id, kiosk, street, matter, skill, prio, created, base_ms, fence)
   local seq = redis.call('INCR', key('seq'))
   local t = {
@@ -112,9 +117,8 @@ local function new_ticket(id, kiosk, street, matter, skill, prio, created, base_
   else
     redis.call('ZADD', key('due_widen'), tonumber(created) + CFG.widen, id)
   end
-  redis.call('HSET', tkey(id), 'kiosk', kiosk, 'street', street, 'matter', matter, 'skill', skill,
-    'prio', prio, 'created', created, 'score', t.score, 'fence', t.fence, 'cw', '',
-    'wid', t.wid, 'gone', '0', 'state', 'new')
+  t.unsaved = {'kiosk', kiosk, 'street', street, 'matter', matter, 'skill', skill, 'prio', prio,
+    'created', created, 'score', t.score, 'wid', t.wid, 'gone', '0'}
   redis.call('SADD', key('skills'), skill)
   return t
 end
