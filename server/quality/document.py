@@ -50,7 +50,8 @@ def find_outline(gray: np.ndarray) -> Outline | None:
     """
     blurred = cv2.GaussianBlur(gray, (5, 5), 0)
     _, std = cv2.meanStdDev(blurred)
-    high = float(np.clip(1.5 * std[0, 0], t.EDGE_HIGH_MIN, t.EDGE_HIGH_MAX))
+    # Plain min/max: np.clip on a scalar costs ~10 us, a noticeable share of a 2 ms budget.
+    high = min(max(1.5 * float(std[0, 0]), t.EDGE_HIGH_MIN), t.EDGE_HIGH_MAX)
     outline = _outline_at(blurred, high)
     if outline is None and high > t.EDGE_HIGH_FAINT:
         # Only complete pages count here: at this sensitivity the noise of a plain desk forms
@@ -68,29 +69,30 @@ def _outline_at(blurred: np.ndarray, high: float, *, allow_cut: bool = True) -> 
     contains it: then the page is cut off and the quadrilateral is a box printed on it.
     """
     h, w = blurred.shape[:2]
-    edges = cv2.dilate(cv2.Canny(blurred, high * 0.5, high), np.ones((3, 3), np.uint8))
+    edges = cv2.dilate(cv2.Canny(blurred, high * 0.5, high), _DILATE_3)
     components, _ = cv2.findContours(edges, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     cv2.rectangle(edges, (0, 0), (w - 1, h - 1), 255, 1)
-    rings, _ = cv2.findContours(edges, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
-    # The support check tolerates a few pixels: a polygon approximating a hull may sit off the edge.
-    near_edges = cv2.dilate(edges, np.ones((5, 5), np.uint8))
+    # Link runs traces the same rings as RETR_LIST (hole outlines one pixel further inside, which
+    # the full-size corner refinement absorbs) in ~60% of the time: most contours are text.
+    rings, _ = cv2.findContoursLinkRuns(edges)
     frame_area = float(w * h)
     min_area = t.MIN_DOCUMENT_AREA * frame_area
     quad: Outline | None = None
     cut: Outline | None = None
-    for contour in (*components, *rings):
-        # A hull is never larger than its bounding box: most desk-texture contours stop here,
-        # before the dearer hull.
-        _, _, bw, bh = cv2.boundingRect(contour)
-        if bw * bh < min_area:
+    best_area = 0.0  # hull area of the larger of quad and cut
+    contours = (*components, *rings)
+    # Most of the ~300 contours are text strokes and their holes: one boundingRect each (mapped,
+    # not unpacked in a Python loop) drops them before anything dearer.
+    for contour, (_, _, bw, bh) in zip(contours, map(cv2.boundingRect, contours), strict=True):
+        # A hull is strictly smaller than its bounding box, so a box no larger than the best
+        # outline so far cannot beat it (the check below would reject it after the dearer hull).
+        if bw * bh < min_area or bw * bh <= best_area:
             continue
         hull = cv2.convexHull(contour)
         area = cv2.contourArea(hull)
-        if not min_area <= area <= 0.92 * frame_area:
+        if not min_area <= area <= 0.92 * frame_area or area <= best_area:
             continue
         coverage = area / frame_area
-        if max(quad.coverage if quad else 0.0, cut.coverage if cut else 0.0) >= coverage:
-            continue
         approx = cv2.approxPolyDP(hull, 0.02 * cv2.arcLength(hull, True), True).reshape(-1, 2)
         border = _on_border(approx.astype(np.float32), w, h)
         if len(approx) == 4 and not border.any():
@@ -99,8 +101,9 @@ def _outline_at(blurred: np.ndarray, high: float, *, allow_cut: bool = True) -> 
             kind = "cut"
         else:
             continue
-        if _edge_support(near_edges, approx, border) < t.MIN_EDGE_SUPPORT:
+        if _edge_support(edges, approx, border) < t.MIN_EDGE_SUPPORT:
             continue
+        best_area = area
         if kind == "quad":
             quad = Outline(order_corners(approx), coverage, cut_off=False)
         else:
@@ -115,9 +118,9 @@ def _outline_at(blurred: np.ndarray, high: float, *, allow_cut: bool = True) -> 
 
 
 def _edge_support(edges: np.ndarray, polygon: np.ndarray, border: np.ndarray) -> float:
-    """Share of points along the polygon's sides (those not lying on the frame border) that sit on
-    an edge pixel. A page's outline is edge all the way round; the hull of a cluster of desk
-    texture cuts across plain areas."""
+    """Share of points along the polygon's sides (those not lying on the frame border) that have
+    an edge pixel within 2 px. A page's outline is edge all the way round; the hull of a cluster of
+    desk texture cuts across plain areas."""
     h, w = edges.shape[:2]
     # A side along the frame edge is where the page leaves the picture: it is not checked.
     inner = ~(border & np.roll(border, -1))
@@ -126,11 +129,17 @@ def _edge_support(edges: np.ndarray, polygon: np.ndarray, border: np.ndarray) ->
     start = polygon.astype(np.float32)[inner]
     side = np.roll(polygon, -1, axis=0).astype(np.float32)[inner] - start
     pts = np.rint(start[:, None, :] + side[:, None, :] * _SUPPORT_STEPS[None, :, None]).astype(np.int32)
-    xs, ys = np.clip(pts[..., 0], 0, w - 1), np.clip(pts[..., 1], 0, h - 1)
-    return float(np.count_nonzero(edges[ys, xs])) / xs.size
+    xs, ys = np.clip(pts[..., 0], 0, w - 1).ravel(), np.clip(pts[..., 1], 0, h - 1).ravel()
+    # The tolerance of a few pixels (a polygon approximating a hull may sit off the edge) is looked
+    # up at the ~100 sample points only: the same answer as a 5x5 dilation of the whole edge map,
+    # which cost more than all the support checks of a frame together.
+    near = edges[np.clip(ys[:, None] + _NEAR_DY, 0, h - 1), np.clip(xs[:, None] + _NEAR_DX, 0, w - 1)]
+    return float(np.count_nonzero(near.any(axis=1))) / xs.size
 
 
 _SUPPORT_STEPS = np.linspace(0.1, 0.9, 24, dtype=np.float32)
+_NEAR_DY, _NEAR_DX = (d.ravel()[None, :] for d in np.mgrid[-2:3, -2:3])
+_DILATE_3 = np.ones((3, 3), np.uint8)
 
 
 def _leaves_frame(approx: np.ndarray, border: np.ndarray, w: int, h: int) -> bool:
