@@ -38,6 +38,17 @@ def _decode(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
+def _caseworker_status(caseworker_id: str, raw: dict[Any, Any]) -> CaseworkerStatus | None:
+    if not raw:
+        return None
+    h = {_decode(k): _decode(v) for k, v in raw.items()}
+    return CaseworkerStatus(
+        id=caseworker_id, street_id=h["street"], skills=tuple(h["skills"].split(",")),
+        state=h["state"], ticket_id=h.get("ticket") or None, reason=h.get("reason") or None,
+        since=float(h.get("since") or 0),
+    )
+
+
 class SessionQueue:
     """The queue engine; safe to use from many processes on one Redis at once.
 
@@ -259,15 +270,15 @@ class SessionQueue:
 
     async def caseworker(self, caseworker_id: str) -> CaseworkerStatus | None:
         """The live caseworker, or None if they never logged in since the last rebuild."""
-        raw = await self.redis.hgetall(self.keys.caseworker(caseworker_id))
-        if not raw:
-            return None
-        h = {_decode(k): _decode(v) for k, v in raw.items()}
-        return CaseworkerStatus(
-            id=caseworker_id, street_id=h["street"], skills=tuple(h["skills"].split(",")),
-            state=h["state"], ticket_id=h.get("ticket") or None, reason=h.get("reason") or None,
-            since=float(h.get("since") or 0),
-        )
+        return _caseworker_status(caseworker_id, await self.redis.hgetall(self.keys.caseworker(caseworker_id)))
+
+    async def caseworkers(self, caseworker_ids: Sequence[str]) -> list[CaseworkerStatus | None]:
+        """Several live caseworkers in one round trip (None for those not logged in)."""
+        pipe = self.redis.pipeline(transaction=False)
+        for caseworker_id in caseworker_ids:
+            pipe.hgetall(self.keys.caseworker(caseworker_id))
+        raws = await pipe.execute() if caseworker_ids else []
+        return [_caseworker_status(cid, raw) for cid, raw in zip(caseworker_ids, raws, strict=True)]
 
     async def live_figures(self) -> LiveFigures:
         """Waiting per skill and street, longest waits, caseworkers and tickets per state."""

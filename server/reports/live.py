@@ -8,7 +8,6 @@ engine, one status per caseworker, so the per-state counts and the list never di
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -54,7 +53,7 @@ async def _caseworkers(db: AsyncSession, queue: SessionQueue, centre_id: int | N
     if centre_id is not None:
         query = query.where(User.centre_id == centre_id)
     users = list((await db.scalars(query)).all())
-    statuses = await asyncio.gather(*(queue.caseworker(str(u.id)) for u in users))
+    statuses = await queue.caseworkers([str(u.id) for u in users])
     result = []
     for user, status in zip(users, statuses, strict=True):
         state = status.state if status else "offline"
