@@ -9,18 +9,18 @@ engine, one status per caseworker, so the per-state counts and the list never di
 from __future__ import annotations
 
 import time
+import weakref
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 import redis.asyncio as aioredis
 from session_queue import CASEWORKER_STATES, SessionQueue
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server.db.models import Centre, Street, User
 from server.db.types import utcnow
-from server.reports.kiosks import kiosk_presence
+from server.reports.directory import Directory, DirectoryCache
+from server.reports.kiosks import presence_of
 from server.reports.metrics import WAITING_STATES, measure
 from server.reports.queries import SHANGHAI, SessionFilter, SessionRow, group_measures, local_day_bounds, session_rows
 
@@ -29,6 +29,9 @@ DEFAULT_WAIT_ALERT_S = 300.0
 DEFAULT_ABANDON_ALERT = 0.10
 # Too few finished tickets make an abandonment rate meaningless (1 of 2 is not "50 %").
 MIN_FINISHED_FOR_ABANDON_ALERT = 5
+# One directory cache per database (several apps may live in one test process).
+_DIRECTORIES: weakref.WeakKeyDictionary[async_sessionmaker[AsyncSession], DirectoryCache] = (
+    weakref.WeakKeyDictionary())
 
 
 @dataclass(frozen=True)
@@ -47,24 +50,28 @@ class LiveOptions:
         return any(v is not None for v in (w.centre_id, w.street_id, w.department, w.matter_id))
 
 
-async def _caseworkers(db: AsyncSession, queue: SessionQueue, centre_id: int | None,
+async def _caseworkers(directory: Directory, queue: SessionQueue, centre_id: int | None,
                        now: float) -> list[dict[str, Any]]:
-    query = select(User).where(User.role == "caseworker", User.enabled.is_(True)).order_by(User.id)
-    if centre_id is not None:
-        query = query.where(User.centre_id == centre_id)
-    users = list((await db.scalars(query)).all())
-    statuses = await queue.caseworkers([str(u.id) for u in users])
+    accounts = [c for c in directory.caseworkers if centre_id is None or c.centre_id == centre_id]
+    statuses = await queue.caseworkers([str(c.id) for c in accounts])
     result = []
-    for user, status in zip(users, statuses, strict=True):
+    for account, status in zip(accounts, statuses, strict=True):
         state = status.state if status else "offline"
         result.append({
-            "id": user.id, "name": user.display_name, "centre_id": user.centre_id, "state": state,
+            "id": account.id, "name": account.name, "centre_id": account.centre_id, "state": state,
             "reason": status.reason if status else None, "ticket_id": status.ticket_id if status else None,
             "since": status.since if status else None,
             "in_state_s": round(now - status.since, 1) if status and status.since else None,
-            "skills": list(status.skills) if status else [s.skill for s in user.skills],
+            "skills": list(status.skills) if status else list(account.skills),
         })
     return result
+
+
+def _directory_cache(sessions: async_sessionmaker[AsyncSession]) -> DirectoryCache:
+    cache = _DIRECTORIES.get(sessions)
+    if cache is None:
+        cache = _DIRECTORIES[sessions] = DirectoryCache(sessions)
+    return cache
 
 
 def _waiting(rows: list[SessionRow], now: datetime) -> tuple[int, float | None]:
@@ -99,13 +106,13 @@ async def live_stats(sessions: async_sessionmaker[AsyncSession], redis: aioredis
     today = now_dt.astimezone(SHANGHAI).date()
     start, end = local_day_bounds(today, today)
     figures = await queue.live_figures()
+    directory = await _directory_cache(sessions).get()
     async with sessions() as db:
         # Tickets still open from before midnight are few but real: look back one day for them.
         rows = await session_rows(db, start - timedelta(days=1), end, opts.where)
-        caseworker_list = await _caseworkers(db, queue, opts.where.centre_id, now)
-        streets = {s.id: s.name for s in (await db.scalars(select(Street).order_by(Street.id))).all()}
-        centres = (await db.execute(select(Centre.id, Centre.name, Centre.street_id).order_by(Centre.id))).all()
-        kiosks = await kiosk_presence(db, redis, opts.where)
+    caseworker_list = await _caseworkers(directory, queue, opts.where.centre_id, now)
+    streets, centres = directory.streets, directory.centres
+    kiosks = await presence_of(redis, directory, opts.where)
     todays = [r for r in rows if r.created_at >= start]
     if opts.filtered:
         waiting, longest = _waiting(rows, now_dt)
