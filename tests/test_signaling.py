@@ -9,18 +9,21 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from server import app_keys
+from server import app_keys, redis_keys
 from server.accounts import add_kiosk, upsert_user
 from server.app import create_app
 from server.cli import prepare_database
-from server.db.models import Centre, FollowUp, Rating, ServiceSession, Site, Street
+from server.db.models import AuthSession, Centre, FollowUp, Kiosk, Rating, ServiceSession, Site, Street
+from server.db.types import utcnow
+from server.views.ws import SIGNALING
 from tests.helpers import make_settings
 from tests.protocol_client import PASSWORD, Client, Env
 
@@ -318,6 +321,41 @@ async def test_disabled_account_is_closed_at_once(env: Env, clients: list[Client
     assert response.status == 401
 
 
+async def _sweep_all(env: Env) -> None:
+    """Run the keep-alive sweep now, over every connection (as if all were due)."""
+    await env.server.app[SIGNALING].keepalive.sweep(now=float("inf"))
+
+
+async def test_sessions_ended_without_a_notice_are_closed_by_the_sweep(env: Env, clients: list[Client]) -> None:
+    # Expired, or a kiosk disabled in the database: no notice is published, the sweep finds it.
+    cw = await _caseworker(env, clients)
+    kiosk = await _kiosk(env, clients)
+    other = await _kiosk(env, clients, 1)
+    async with env.server.app[app_keys.DB_SESSIONS]() as session, session.begin():
+        await session.execute(update(AuthSession).where(AuthSession.role == "caseworker")
+                              .values(expires_at=utcnow() - timedelta(seconds=1)))
+        await session.execute(update(Kiosk).where(Kiosk.label == "终端0").values(enabled=False))
+    await _sweep_all(env)
+    assert await _closed_within(cw, 3) == 4401
+    assert await _closed_within(kiosk, 3) == 4401
+    assert (await other.request({"type": "ping"}, ref=1))["type"] == "pong"
+
+
+async def test_sweep_refreshes_presence_and_last_seen(env: Env, clients: list[Client]) -> None:
+    kiosk = await _kiosk(env, clients)
+    hub = env.server.app[SIGNALING].hub
+    key = "kiosk:" + str(kiosk.welcome["kiosk"]["id"])
+    await env.server.app[app_keys.REDIS].delete(redis_keys.presence(key))
+    async with env.server.app[app_keys.DB_SESSIONS]() as session, session.begin():
+        await session.execute(update(Kiosk).values(last_seen_at=utcnow() - timedelta(hours=1)))
+    await _sweep_all(env)
+    assert await hub.presence.is_present(key)
+    async with env.server.app[app_keys.DB_SESSIONS]() as session:
+        seen = await session.scalar(select(Kiosk.last_seen_at).where(Kiosk.label == "终端0"))
+    assert seen is not None and utcnow() - seen < timedelta(minutes=1)
+    assert (await kiosk.request({"type": "ping"}, ref=1))["type"] == "pong"
+
+
 async def test_next_resident_can_join_right_after_a_call(env: Env, clients: list[Client]) -> None:
     kiosk, cw, call_id = await _into_call(env, clients)
     await cw.send({"type": "end_call", "ticket_id": call_id, "outcome": "completed"})
@@ -398,8 +436,6 @@ async def test_kiosk_welcome_right_after_redis_loss_still_has_its_ticket(env: En
 async def test_hello_while_redis_is_down_gets_unavailable(env: Env, clients: list[Client],
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     from redis.exceptions import ConnectionError as RedisConnectionError
-
-    from server.views.ws import SIGNALING
 
     async def down(*_: object, **__: object) -> None:
         raise RedisConnectionError("redis is down")

@@ -6,9 +6,13 @@ dir and prints each figure next to its goal. The per-connection rate limit (20 m
 below the limit. Client and server share this machine's two cores, so the client's own JSON work
 is inside every latency figure, and so is whatever else runs on the machine. Each relay line
 therefore also reports the client's own event-loop lag (how late it wakes from a 5 ms sleep), the
-load average, the CPU seconds the client and the server used during the run (server CPU per relayed
-message is the figure least disturbed by a busy machine), and the server log's warnings by message
-(e.g. `dependency unavailable error=MaxConnectionsError`).
+load average, the CPU the rest of the machine used and the share of time some task waited for a
+core (Linux CPU pressure), the CPU seconds the client and the server used during the run (server CPU
+per relayed message is the figure least disturbed by a busy machine), and the server log's warnings
+by message (e.g. `dependency unavailable error=MaxConnectionsError`). Latencies are only comparable
+with the goal when other processes use little and the wait share is near 0 %: with other work on
+both cores, the server and the client (one scheduling group under the kernel's autogroup) get a
+fraction of the machine, and waiting for a core shows as latency.
 
     .venv/bin/python scripts/bench/signaling_bench.py --idle 0 --sessions 0 --rates 500,2000,2600
 
@@ -46,6 +50,22 @@ def cpu_s(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     ticks = os.sysconf(os.sysconf_names["SC_CLK_TCK"])
     return (int(fields[11]) + int(fields[12])) / ticks
+
+
+def machine_busy_s() -> float:
+    """CPU seconds all cores of this machine spent busy so far (from /proc/stat), every process together."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf(os.sysconf_names["SC_CLK_TCK"])
+
+
+def cpu_stall_s() -> float:
+    """Seconds during which some runnable task waited for a core (Linux PSI; 0 where not available)."""
+    try:
+        some = Path("/proc/pressure/cpu").read_text().split("\n", 1)[0]
+    except OSError:
+        return 0.0
+    return int(some.rsplit("total=", 1)[1]) / 1e6
 
 
 def own_cpu_s() -> float:
@@ -264,16 +284,20 @@ async def print_relay(server: LocalServer, args: argparse.Namespace) -> None:
     rates = [float(x) for x in args.rates.split(",")] if args.rates else [args.rate, args.rate * 1.3]
     for rate in rates:
         log_start, client_cpu, server_cpu = log_size(server), own_cpu_s(), cpu_s(server.pid)
+        busy, stalled = machine_busy_s(), cpu_stall_s()
         began = time.perf_counter()
         r = await relay(pairs, rate, args.seconds)
         wall = time.perf_counter() - began
         client_cpu, server_cpu = own_cpu_s() - client_cpu, cpu_s(server.pid) - server_cpu
+        others = machine_busy_s() - busy - client_cpu - server_cpu
+        stalled = cpu_stall_s() - stalled
         print(f"relay at {r['offered_rate']:.0f} msg/s over {r['connections']} connections: "
               f"p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms, max {r['max_ms']:.1f} ms; delivered "
               f"{r['delivered_rate']:.0f} msg/s ({r['received']}/{r['sent']}, refused {r['refused_codes']})"
               f"   [goal p99 < 10 ms at 2000 msg/s]")
         print(f"    client event-loop lag p99 {r['client_lag_p99_ms']:.1f} ms, max {r['client_lag_max_ms']:.0f} ms; "
-              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; other processes used "
+              f"{max(0.0, others) / wall:.0%} of a core; some task waited for a core {stalled / wall:.0%} of the time")
         print(f"    CPU over {wall:.1f} s: client {client_cpu:.1f} s ({client_cpu / wall:.0%} of a core), server "
               f"{server_cpu:.1f} s ({server_cpu / wall:.0%} of a core, "
               f"{server_cpu * 1e6 / max(1, r['received']):.0f} µs per relayed message); "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -24,6 +25,16 @@ MAX_REFUSED = 200
 CLOSE_FLOOD = 4429
 CLOSE_SETUP = 4400
 CLOSE_REVOKED = 4401
+# WebSocket ping interval, and how often each connection's presence and sign-in session are re-checked.
+HEARTBEAT_S = 20.0
+
+
+def first_check_at() -> float:
+    """When a new connection's first keep-alive check is due (monotonic time).
+
+    Randomised within the first interval so that connections opened together (a server restart,
+    a burst of reconnects) are not all due in the same moment every interval afterwards."""
+    return time.monotonic() + HEARTBEAT_S * random.uniform(0.25, 1.0)
 
 
 def principal_key(principal: Principal) -> str:
@@ -55,6 +66,8 @@ class Connection:
     call_peers: dict[str, str] = field(default_factory=dict)
     # When this connection last refreshed its presence (monotonic; welcome touches it first).
     presence_touched_at: float = field(default_factory=time.monotonic)
+    # When the keep-alive sweep next re-checks this connection (monotonic; see signaling.keepalive).
+    check_due_at: float = field(default_factory=first_check_at)
     _send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property

@@ -37,9 +37,13 @@ from server.signaling.views import ViewBuilder
 log = logging.getLogger(__name__)
 
 RESUBSCRIBE_DELAY_S = 0.5
-# How long "all of this principal's connections are here" is trusted without asking presence again
-# (hello anywhere drops it at once; this bounds the effect of a missed notice).
+# How long "not all of this principal's connections are here" is kept: after a remote tab leaves,
+# messages to the principal go through Redis (correct, only slower) at most this long.
 LOCAL_ONLY_TTL_S = 2.0
+# How long "all of them are here" is trusted without asking presence again. A hello anywhere drops it
+# at once and a resubscription drops them all, so this only bounds the effect of a missed notice;
+# asking every 2 s made presence reads a tenth of the relay's CPU.
+ALL_HERE_TTL_S = 10.0
 
 
 def _dumps(message: dict[str, Any]) -> str:
@@ -145,8 +149,8 @@ class Hub:
         all_here = bool(present) and present <= here
         if generation != self._generation[key]:
             return False  # a hello somewhere while presence was read: it may not be counted yet
-        # Either answer is kept a moment: "not all here" only costs a publish when it is stale.
-        self._local_only[key] = (time.monotonic() + LOCAL_ONLY_TTL_S, all_here)
+        # Either answer is kept a while: "not all here" only costs a publish when it is stale.
+        self._local_only[key] = (time.monotonic() + (ALL_HERE_TTL_S if all_here else LOCAL_ONLY_TTL_S), all_here)
         return all_here and not self._in_flight.get(key)
 
     async def announce(self, key: str) -> None:
@@ -259,15 +263,32 @@ class Hub:
                     await connection.send(message)
         if kiosk_key is None or kiosk_key not in self.local:
             return
-        if tr.to_state == "in_call" and tr.from_state != "in_call":
-            call = await self.views.call(tr.ticket_id, "answerer", peer_online=True)
-            for connection in list(self.local.get(kiosk_key, ())):
-                if call is not None and tr.caseworker_id:
-                    connection.call_peers[tr.ticket_id] = f"caseworker:{tr.caseworker_id}"
-                    await connection.send(out("call", call=call))
+        if tr.to_state == "in_call" and tr.from_state != "in_call" and tr.caseworker_id:
+            await self._send_kiosk_call(kiosk_key, tr.ticket_id, tr.caseworker_id)
         await self.send_ticket(kiosk_key, tr.ticket_id)
         if tr.to_state in ("done", "cancelled", "abandoned"):
             self.kiosk_of_ticket.pop(tr.ticket_id, None)
+
+    async def _send_kiosk_call(self, kiosk_key: str, ticket_id: str, caseworker_id: str) -> None:
+        """Send the kiosk's connections the call, once each (a connection that has it is skipped)."""
+        call = await self.views.call(ticket_id, "answerer", peer_online=True)
+        if call is None:
+            return
+        for connection in list(self.local.get(kiosk_key, ())):
+            # checked after the await: the transition and a catch-up may both be on their way
+            if ticket_id not in connection.call_peers:
+                connection.call_peers[ticket_id] = f"caseworker:{caseworker_id}"
+                await connection.send(out("call", call=call))
+
+    async def catch_up_call(self, kiosk_key: str, ticket_id: str) -> None:
+        """Send the call of a ticket accepted before its events were routed to the kiosk.
+
+        A join routes the ticket's events to the kiosk only once the join is recorded; a
+        caseworker who accepts within that moment moved the ticket to `in_call` unseen.
+        """
+        live = await self.queue.ticket(ticket_id)
+        if live is not None and live.state == "in_call" and live.caseworker_id:
+            await self._send_kiosk_call(kiosk_key, ticket_id, live.caseworker_id)
 
     async def send_ticket(self, kiosk_key: str, ticket_id: str) -> None:
         """Send the kiosk its ticket view if it changed since the last one it got."""

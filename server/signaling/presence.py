@@ -7,6 +7,8 @@ forward; a process that dies simply stops refreshing, so its connections age out
 from __future__ import annotations
 
 import time
+from collections import defaultdict
+from collections.abc import Iterable
 
 import redis.asyncio as aioredis
 
@@ -30,6 +32,22 @@ class Presence:
             pipe.zadd(key, {connection_id: now + PRESENCE_TTL_S})
             pipe.zremrangebyscore(key, "-inf", now)
             pipe.expire(key, int(PRESENCE_TTL_S * 2))
+            await pipe.execute()
+
+    async def touch_many(self, connections: Iterable[tuple[str, str]]) -> None:
+        """Mark many connections alive, as (principal key, connection id) pairs, in one round trip."""
+        by_key: dict[str, list[str]] = defaultdict(list)
+        for principal_key, connection_id in connections:
+            by_key[principal_key].append(connection_id)
+        if not by_key:
+            return
+        now = time.time()
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for principal_key, ids in by_key.items():
+                key = redis_keys.presence(principal_key)
+                pipe.zadd(key, dict.fromkeys(ids, now + PRESENCE_TTL_S))
+                pipe.zremrangebyscore(key, "-inf", now)
+                pipe.expire(key, int(PRESENCE_TTL_S * 2))
             await pipe.execute()
 
     async def leave(self, principal_key: str, connection_id: str) -> None:

@@ -16,21 +16,20 @@ from session_queue import QueueError
 from sqlalchemy.exc import SQLAlchemyError
 
 from server import redis_keys
-from server.auth.sessions import resolve_session_hash
 from server.catalog_service import CatalogService
 from server.db.models import Centre, FollowUp, Kiosk, Rating, ServiceSession, Site, Street, User
 from server.db.types import utcnow
 from server.protocol import messages as m
 from server.queue_service import QueueService
 from server.settings import Settings
-from server.signaling.connection import Connection
+from server.signaling.connection import HEARTBEAT_S, Connection
 from server.signaling.hub import Hub
 from server.signaling.ice import ice_servers
+from server.signaling.keepalive import KeepAlive
 
 log = logging.getLogger(__name__)
 
 RESUME_TTL_S = 600
-HEARTBEAT_S = 20.0
 # `ping` may come often: presence (TTL 45 s) and a kiosk's last_seen_at need not be refreshed as often.
 # last_seen_at stands in for presence when Redis cannot be read (kiosk health: seen within 45 s =
 # online), so with a heartbeat every 20 s a connected kiosk's row is never more than ~35 s old.
@@ -71,7 +70,8 @@ class SignalingService:
         self.sessions = queue.sessions
         self.catalog = catalog
         self._gone_timers: dict[str, asyncio.Task[None]] = {}
-        self._last_seen_written: dict[int, float] = {}  # kiosk id -> monotonic time of the last write
+        # Presence, last-seen times and session checks of every connection, batched per process.
+        self.keepalive = KeepAlive(hub, self.sessions)
         # Subsystems (capture, ...) register handlers for their own message types here.
         self.extra_handlers: dict[str, ExtraHandler] = {}
 
@@ -168,7 +168,7 @@ class SignalingService:
         return {"user": user_info, "state": state}
 
     async def heartbeat(self, connection: Connection) -> None:
-        """Keep the connection's presence fresh (every heartbeat interval and on `ping`).
+        """Keep the connection's presence fresh on `ping` (the keep-alive sweep does so every interval).
 
         Cheap enough for a client that pings often: presence is refreshed at most every
         PRESENCE_TOUCH_EVERY_S per connection, a kiosk's `last_seen_at` written at most every
@@ -179,18 +179,14 @@ class SignalingService:
             connection.presence_touched_at = now
         kiosk_id = connection.principal.kiosk_id
         if connection.principal.role == "kiosk" and kiosk_id is not None:
-            if now - self._last_seen_written.get(kiosk_id, -LAST_SEEN_EVERY_S) < LAST_SEEN_EVERY_S:
+            written = self.keepalive.last_seen_written
+            if now - written.get(kiosk_id, -LAST_SEEN_EVERY_S) < LAST_SEEN_EVERY_S:
                 return
-            self._last_seen_written[kiosk_id] = now
+            written[kiosk_id] = now
             async with self.sessions() as session, session.begin():
                 kiosk = await session.get(Kiosk, kiosk_id)
                 if kiosk is not None:
                     kiosk.last_seen_at = utcnow()
-
-    async def session_still_valid(self, connection: Connection) -> bool:
-        """True while the connection's sign-in session is live and its account enabled."""
-        async with self.sessions() as session, session.begin():
-            return await resolve_session_hash(session, connection.principal.token_hash) is not None
 
     async def closed(self, connection: Connection) -> None:
         """A connection ended: if it was the principal's last, apply the drop rules."""
@@ -344,6 +340,7 @@ class SignalingService:
         ticket = await self.queue_service.join(kiosk_id, matter.id, matter.skill, message.mode, message.priority)
         for local in list(self.hub.local.get(connection.key, ())):
             self.hub.watch_ticket(local, ticket.session_id)
+        await self.hub.catch_up_call(connection.key, ticket.session_id)
         await self.hub.send_ticket(connection.key, ticket.session_id)
 
     async def _on_cancel(self, connection: Connection, message: m.Cancel) -> None:

@@ -7,7 +7,6 @@ import contextlib
 import gc
 import json
 import logging
-import random
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -21,9 +20,9 @@ from server.auth.middleware import allowed_origin
 from server.auth.principal import require_role
 from server.errors import ApiError
 from server.protocol import messages as m
-from server.signaling.connection import CLOSE_FLOOD, CLOSE_REVOKED, CLOSE_SETUP, MAX_REFUSED, Connection
+from server.signaling.connection import CLOSE_FLOOD, CLOSE_SETUP, HEARTBEAT_S, MAX_REFUSED, Connection
 from server.signaling.hub import Hub
-from server.signaling.service import HEARTBEAT_S, SignalingError, SignalingService
+from server.signaling.service import SignalingError, SignalingService
 from server.signaling.views import ViewBuilder
 
 log = logging.getLogger(__name__)
@@ -43,7 +42,8 @@ def _parse(raw: str, allowed: frozenset[str] | None = None) -> tuple[Any, tuple[
     The role check (`allowed`) comes before field validation, so a role learns nothing about
     the fields of messages it may not send.
     """
-    if len(raw.encode()) > m.MAX_MESSAGE_BYTES:
+    # A character is at most 4 bytes of UTF-8: only long frames need encoding to be measured.
+    if len(raw) > m.MAX_MESSAGE_BYTES // 4 and len(raw.encode()) > m.MAX_MESSAGE_BYTES:
         return None, ("too_large", f"消息不能超过 {m.MAX_MESSAGE_BYTES} 字节"), None
     try:
         data = json.loads(raw)
@@ -121,23 +121,20 @@ async def _hello(service: SignalingService, connection: Connection) -> bool:
 
 
 async def _serve(service: SignalingService, connection: Connection) -> None:
+    # Presence and the sign-in session are re-checked by the process's keep-alive sweep.
     allowed = m.ALLOWED_TYPES.get(connection.principal.role, frozenset())
-    heartbeat = asyncio.create_task(_keep_present(service, connection))
-    try:
-        async for frame in connection.ws:
-            if frame.type != WSMsgType.TEXT:
-                if frame.type == WSMsgType.BINARY:
-                    await connection.error("malformed", "只接受文本消息")
-                continue
-            if not connection.bucket.take():
-                connection.refused += 1
-                await connection.error("rate_limited", "消息太频繁，请稍后再试")
-                if connection.refused > MAX_REFUSED:
-                    await connection.ws.close(code=CLOSE_FLOOD)
-                continue
-            await _one(service, connection, frame.data, allowed)
-    finally:
-        heartbeat.cancel()
+    async for frame in connection.ws:
+        if frame.type != WSMsgType.TEXT:
+            if frame.type == WSMsgType.BINARY:
+                await connection.error("malformed", "只接受文本消息")
+            continue
+        if not connection.bucket.take():
+            connection.refused += 1
+            await connection.error("rate_limited", "消息太频繁，请稍后再试")
+            if connection.refused > MAX_REFUSED:
+                await connection.ws.close(code=CLOSE_FLOOD)
+            continue
+        await _one(service, connection, frame.data, allowed)
 
 
 async def _one(service: SignalingService, connection: Connection, raw: str, allowed: frozenset[str]) -> None:
@@ -165,23 +162,6 @@ async def _one(service: SignalingService, connection: Connection, raw: str, allo
         await connection.send({"type": "ok", "ref": ref})
 
 
-async def _keep_present(service: SignalingService, connection: Connection) -> None:
-    """Refresh presence, and close the socket once its sign-in session is no longer valid
-    (expired, revoked elsewhere, account or kiosk disabled).
-
-    The first wait is randomised so that connections opened together (a server restart, a burst of
-    reconnects) do not all query the database in the same moment every interval afterwards."""
-    delay = HEARTBEAT_S * random.uniform(0.25, 1.0)
-    while True:
-        await asyncio.sleep(delay)
-        delay = HEARTBEAT_S
-        with contextlib.suppress(RedisError, OSError, SQLAlchemyError):
-            if not await service.session_still_valid(connection):
-                await connection.ws.close(code=CLOSE_REVOKED, message=b"session ended")
-                return
-            await service.heartbeat(connection)
-
-
 async def signaling_context(app: web.Application) -> AsyncIterator[None]:
     """Cleanup context: the hub's listener task and the message handlers."""
     queue_service = app[app_keys.QUEUE]
@@ -193,6 +173,7 @@ async def signaling_context(app: web.Application) -> AsyncIterator[None]:
     stop = asyncio.Event()
     listener = asyncio.create_task(hub.run(stop), name="signaling-hub")
     resets = asyncio.create_task(service.watch_queue_resets(stop), name="queue-reset-watch")
+    keepalive = asyncio.create_task(service.keepalive.run(stop), name="signaling-keepalive")
     try:
         await hub.wait_ready()
     except TimeoutError:
@@ -207,6 +188,6 @@ async def signaling_context(app: web.Application) -> AsyncIterator[None]:
     stop.set()
     await service.shutdown()
     try:
-        await asyncio.wait_for(asyncio.gather(listener, resets), timeout=5)
+        await asyncio.wait_for(asyncio.gather(listener, resets, keepalive), timeout=5)
     except TimeoutError:
         log.warning("signaling hub did not stop in time")

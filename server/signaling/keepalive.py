@@ -1,0 +1,117 @@
+"""The keep-alive sweep: presence, kiosks' last-seen times and sign-in session checks, in batches.
+
+Every connection is re-checked every HEARTBEAT_S: its presence is refreshed, a kiosk's
+`last_seen_at` written, and the socket closed (4401) once its sign-in session is no longer valid
+(expired, idle, revoked, account or kiosk disabled). One task per process does this for all its
+connections: every SWEEP_TICK_S it takes the connections that are due and handles them together,
+one database transaction and one Redis pipeline per BATCH connections. A task and a transaction
+per connection cost the event loop a thread hand-off per query, which showed as relay latency.
+
+Logout and `user disable` close sockets at once through the hub's notices (`Hub.close_sessions`);
+this sweep is the backstop for what sends no notice (expiry, idle timeout, a kiosk disabled in the
+database, a notice missed while Redis was away).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Sequence
+
+from redis.exceptions import RedisError
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from server.auth.sessions import resolve_session_hash
+from server.db.models import AuthSession, Kiosk, User
+from server.db.types import utcnow
+from server.signaling.connection import CLOSE_REVOKED, HEARTBEAT_S, Connection
+from server.signaling.hub import Hub
+
+log = logging.getLogger(__name__)
+
+SWEEP_TICK_S = 1.0
+# Connections per transaction: bounds both the IN list and the event loop's time between awaits.
+BATCH = 200
+
+
+class KeepAlive:
+    """Re-checks this process's connections; `run` is the background task."""
+
+    def __init__(self, hub: Hub, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.hub = hub
+        self.sessions = sessions
+        # Kiosk id -> monotonic time its last_seen_at was last written (shared with `ping`'s throttle).
+        self.last_seen_written: dict[int, float] = {}
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Sweep every SWEEP_TICK_S until stopped; an unavailable Redis or database skips a turn."""
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), SWEEP_TICK_S)
+            if stop.is_set():
+                return
+            try:
+                await self.sweep()
+            except (RedisError, OSError, SQLAlchemyError) as exc:
+                # As with a failed check before: sockets stay open, the next turn tries again.
+                log.warning("keep-alive sweep failed", extra={"error": type(exc).__name__})
+
+    def due(self, now: float) -> list[Connection]:
+        """Open connections whose check is due, each moved on to its next turn."""
+        due = [c for cs in self.hub.local.values() for c in cs if c.check_due_at <= now and not c.ws.closed]
+        for connection in due:
+            connection.check_due_at = now + HEARTBEAT_S
+        return due
+
+    async def sweep(self, now: float | None = None) -> None:
+        """Check every connection that is due (all of them when `now` is +inf)."""
+        due = self.due(time.monotonic() if now is None else now)
+        for start in range(0, len(due), BATCH):
+            await self.check(due[start:start + BATCH])
+            await asyncio.sleep(0)  # let relayed messages through between batches
+
+    async def check(self, connections: Sequence[Connection]) -> None:
+        """Close the connections whose sign-in session ended; refresh the others' presence."""
+        valid = await self._valid_sessions(connections)
+        live = []
+        for connection in connections:
+            if connection.principal.token_hash in valid:
+                live.append(connection)
+            else:
+                await connection.ws.close(code=CLOSE_REVOKED, message=b"session ended")
+        await self.hub.presence.touch_many((c.key, c.id) for c in live)
+        now = time.monotonic()
+        for connection in live:
+            connection.presence_touched_at = now
+
+    async def _valid_sessions(self, connections: Sequence[Connection]) -> set[str]:
+        """Token hashes among these connections' whose sessions are live, in one transaction.
+
+        The rows are loaded in three queries first, so that `resolve_session_hash` (the one rule of
+        what a live session is) finds them in the session's identity map without a query each.
+        Kiosks with a live session get their last_seen_at written in the same transaction."""
+        hashes = {c.principal.token_hash for c in connections}
+        valid: set[str] = set()
+        async with self.sessions() as session, session.begin():
+            rows = (await session.scalars(select(AuthSession).where(AuthSession.token_hash.in_(hashes)))).all()
+            user_ids = {r.user_id for r in rows if r.user_id is not None}
+            kiosk_ids = {r.kiosk_id for r in rows if r.kiosk_id is not None}
+            if user_ids:
+                (await session.scalars(select(User).where(User.id.in_(user_ids)))).all()
+            kiosks = {}
+            if kiosk_ids:
+                kiosks = {k.id: k for k in await session.scalars(select(Kiosk).where(Kiosk.id.in_(kiosk_ids)))}
+            for hashed in hashes:
+                principal = await resolve_session_hash(session, hashed)
+                if principal is None:
+                    continue
+                valid.add(hashed)
+                kiosk = kiosks.get(principal.kiosk_id) if principal.kiosk_id is not None else None
+                if kiosk is not None:
+                    kiosk.last_seen_at = utcnow()
+                    self.last_seen_written[kiosk.id] = time.monotonic()
+        return valid
