@@ -1,6 +1,6 @@
 """Per-frame cost of the live quality check on one core.
 
-    python scripts/bench/quality_bench.py [--frames N]
+    python scripts/bench/quality_bench.py [--frames N] [--sequences N]
 
 Times analyse_luma (the live path: Y plane in, verdict out) on synthetic captures at 1280x720 and
 at 640 wide, with cv2.setNumThreads(1), and reports each as a ratio to one bare cv2.Laplacian pass
@@ -8,6 +8,15 @@ over the same frame, timed right before it (so numbers compare across runs and m
 number is the median over frames of the fastest of --repeat runs, which keeps it stable while other
 work shares the machine. Then: how many
 live-guidance sessions one core sustains at 720p sampling 5 frames/s each.
+
+These first lines are the stateless figures: every frame analysed on its own (analyse_luma, what
+`jinglin quality` does per image). Then the live sequence figures: synthetic live sequences (a
+document from the quality fixtures drifting, turning and shaking, knocked once, slid out of the
+picture and back; tests/test_quality_tracking.py) analysed frame after frame by
+server.quality.tracking.analyse_live, which tracks the page from the last frame's outline and falls
+back to the full search. Reported: median and p95 ms per frame over all frames (tracked and
+searched alike), the share of frames tracked, and the agreement of every frame's verdict with the
+stateless analysis of the same frame (found flag, reasons, largest corner distance).
 """
 
 from __future__ import annotations
@@ -26,7 +35,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from server.quality import analyse_camera, analyse_document, analyse_luma
 from server.quality.metrics import to_gray
+from server.quality.tracking import PageHint, PageTracker, analyse_live
 from tests.quality_fixtures import generate_samples
+from tests.test_quality_tracking import live_sequence
 
 SAMPLE_FPS = 5
 GOAL_MS = {"1280x720": 5.0, "640 wide": 2.0}
@@ -57,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--frames", type=int, default=24)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--sequences", type=int, default=4, help="live sequences of 60 frames each")
     args = parser.parse_args(argv)
     cv2.setNumThreads(1)
     samples = [s for s in generate_samples(args.frames * 2, seed=99) if s.image.shape[1] == 1280][: args.frames]
@@ -79,7 +91,92 @@ def main(argv: list[str] | None = None) -> int:
     sessions = int(1000 / (per_frame_720 * SAMPLE_FPS))
     print(f"one core sustains ~{sessions} live-guidance sessions at 720p, {SAMPLE_FPS} analysed frames/s each "
           f"(analysis only; decoding VP8 720p costs 3-4 ms/frame more, see FIELD_NOTES)")
+    _sequence_bench(args.sequences, args.repeat)
     return 0
+
+
+def _sequence_bench(count: int, repeat: int) -> None:
+    """The live sequence figures at 1280x720 and 640 wide (see the module docstring)."""
+    sequences = [live_sequence(seed) for seed in range(1, count + 1)]
+    held = [f.event == "held" for seq in sequences for f in seq]
+    print(f"live sequences, tracked (analyse_live): {count} x {len(sequences[0])} frames x {repeat}")
+    for label in ("1280x720", "640 wide"):
+        hints: list[PageHint | None] = []
+        frames: list[np.ndarray] = []
+        for seq in sequences:
+            ys = [f.y for f in seq]
+            if label == "640 wide":
+                ys = [cv2.resize(y, (640, 360), interpolation=cv2.INTER_AREA) for y in ys]
+            hints += _hints(ys)
+            frames += ys
+        _report_sequence(label, frames, hints, held, repeat)
+
+
+def _hints(sequence: list[np.ndarray]) -> list[PageHint | None]:
+    """The hint each frame gets when the sequence is analysed in order (None for the first)."""
+    tracker = PageTracker()
+    hints: list[PageHint | None] = []
+    for y in sequence:
+        hints.append(tracker.hint)
+        tracker.analyse(y)
+    return hints
+
+
+def _report_sequence(label: str, frames: list[np.ndarray], hints: list[PageHint | None], held: list[bool],
+                     repeat: int) -> None:
+    """Time tracked analysis (each frame with the hint it gets in sequence), the stateless
+    analysis and a bare Laplacian back to back per frame, fastest of repeat; then compare verdicts.
+    held marks the frames where the page is just held (not knocked, leaving, gone or returning)."""
+    best_track = [float("inf")] * len(frames)
+    best_full = [float("inf")] * len(frames)
+    best_lap = [float("inf")] * len(frames)
+    for _ in range(repeat):
+        for i, (y, hint) in enumerate(zip(frames, hints, strict=True)):
+            start = time.perf_counter()
+            cv2.Laplacian(y, cv2.CV_32F)
+            lap_end = time.perf_counter()
+            analyse_live(y, hint)
+            track_end = time.perf_counter()
+            analyse_luma(y)
+            end = time.perf_counter()
+            best_lap[i] = min(best_lap[i], (lap_end - start) * 1000)
+            best_track[i] = min(best_track[i], (track_end - lap_end) * 1000)
+            best_full[i] = min(best_full[i], (end - track_end) * 1000)
+    lap = statistics.median(best_lap)
+    live = [analyse_live(y, hint) for y, hint in zip(frames, hints, strict=True)]
+    full = [analyse_luma(y) for y in frames]
+    tracked = [x.tracked for x in live]
+    only_tracked = statistics.median([ms for ms, t in zip(best_track, tracked, strict=True) if t] or [0.0])
+    print(f"{label:9s} live (tracked) {_spread(best_track, lap)}; tracked frames alone {only_tracked:5.2f} ms "
+          f"({only_tracked / lap:4.1f}x); Laplacian {lap:.3f} ms")
+    print(f"{'':9s} stateless, same frames {_spread(best_full, lap)}")
+    held_ms = [ms for ms, h in zip(best_track, held, strict=True) if h]
+    held_tracked = sum(t for t, h in zip(tracked, held, strict=True) if h)
+    print(f"{'':9s} held frames only ({len(held_ms)}): live {_spread(held_ms, lap)}, "
+          f"tracked {held_tracked}/{len(held_ms)} = {held_tracked / len(held_ms):.0%}")
+    found = sum(a.result.metrics.document.found == b.metrics.document.found for a, b in zip(live, full, strict=True))
+    reasons = sum(a.result.reasons == b.reasons for a, b in zip(live, full, strict=True))
+    corners = [_corner_px(a.result.metrics.document.corners, b.metrics.document.corners)
+               for a, b in zip(live, full, strict=True)]
+    distances = [d for d in corners if d is not None] or [0.0]
+    n = len(frames)
+    print(f"{'':9s} tracked {sum(tracked)}/{n} = {sum(tracked) / n:.0%} of frames (rest: full search); "
+          f"agreement with stateless: found {found}/{n}, reasons {reasons}/{n}, corner distance "
+          f"p95 {np.percentile(distances, 95):.2f} px, max {max(distances):.2f} px")
+
+
+def _spread(ms: list[float], lap: float) -> str:
+    """Median, p95 and mean of per-frame ms, each also as a ratio to the Laplacian's median."""
+    median, p95, mean = statistics.median(ms), float(np.percentile(ms, 95)), statistics.fmean(ms)
+    return (f"median {median:5.2f} ms ({median / lap:4.1f}x), p95 {p95:5.2f} ms ({p95 / lap:4.1f}x), "
+            f"mean {mean:5.2f} ms ({mean / lap:4.1f}x)")
+
+
+def _corner_px(a: list[list[float]], b: list[list[float]]) -> float | None:
+    """Largest distance between corresponding corners, or None unless both have the same count."""
+    if not a or len(a) != len(b):
+        return None
+    return float(np.linalg.norm(np.asarray(a) - np.asarray(b), axis=1).max())
 
 
 if __name__ == "__main__":

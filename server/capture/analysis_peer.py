@@ -2,8 +2,9 @@
 
 The kiosk offers a second RTCPeerConnection carrying only its camera track; this process answers
 and decodes it. Every decoded frame must be taken off the track (aiortc queues them), but only
-SAMPLE_FPS of them a second are analysed: the Y plane goes through `analyse_luma` in a worker
-thread (numpy and OpenCV release the GIL, so the event loop keeps serving), `LiveGuidance` decides
+SAMPLE_FPS of them a second are analysed: the Y plane goes through the capture's `PageTracker`
+(the page followed from frame to frame, see server/quality/tracking.py) in a worker thread
+(numpy and OpenCV release the GIL, so the event loop keeps serving), `LiveGuidance` decides
 when the page is ready, and `capture_guidance` goes to kiosk and caseworker whenever what they
 should see changes. When ready, the peer moves the request to `taking` and sends `capture_take`.
 
@@ -31,7 +32,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.sdp import candidate_from_sdp
 
 from server.capture.state import CaptureState, CaptureStates
-from server.quality import LiveGuidance, QualityResult, analyse_luma
+from server.quality import LiveGuidance, PageTracker, QualityResult, analyse_luma
 from server.quality.guidance import LiveState
 
 log = logging.getLogger(__name__)
@@ -123,6 +124,7 @@ class AnalysisPeer:
         self._live_sample = live_sample
         self.stats = PeerStats()
         self.guidance = LiveGuidance()
+        self.tracker = PageTracker()  # the page's outline from frame to frame of this capture
         self.closed = asyncio.Event()
         servers = [RTCIceServer(urls=s["urls"], username=s.get("username"), credential=s.get("credential"))
                    for s in ice_servers]
@@ -220,7 +222,7 @@ class AnalysisPeer:
 
     async def _analyse(self, state: CaptureState, frame: av.VideoFrame, now: float) -> None:
         y = luma(frame)
-        result = await asyncio.to_thread(analyse_luma, y)
+        result = await asyncio.to_thread(self.tracker.analyse, y)
         self.stats.frames_analysed += 1
         self.stats.analysis_ms.append(result.ms)
         self.stats.last_analysed_at = now

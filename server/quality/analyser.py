@@ -7,6 +7,7 @@ cost of the analysis alone, comparable between a still from disk and a live vide
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import numpy as np
 
@@ -23,7 +24,7 @@ def analyse_document(image: np.ndarray) -> QualityResult:
     measured on the document itself (not the desk around it).
     """
     start = time.perf_counter()
-    result = _document(to_gray(image), still=True)
+    result = document_verdict(to_gray(image), still=True)
     result.ms = (time.perf_counter() - start) * 1000
     return result
 
@@ -44,7 +45,7 @@ def analyse_luma(y_plane: np.ndarray, mode: Mode = "document") -> QualityResult:
     """
     start = time.perf_counter()
     y = np.asarray(y_plane)
-    result = _document(y, still=False) if mode == "document" else _camera(y)
+    result = document_verdict(y, still=False) if mode == "document" else _camera(y)
     result.ms = (time.perf_counter() - start) * 1000
     return result
 
@@ -63,10 +64,14 @@ def _exposure_reasons(stats: RegionStats, min_brightness: float) -> set[Reason]:
     return reasons
 
 
-def _document(gray: np.ndarray, *, still: bool) -> QualityResult:
+def document_verdict(
+    gray: np.ndarray, *, still: bool, locate: Callable[[np.ndarray], Outline | None] = find_outline,
+) -> QualityResult:
+    """Document-mode verdict of a grey image (not timed); locate finds the outline in the analysis
+    image (the full search, or the live tracker that looks near the last frame's outline first)."""
     h, w = gray.shape[:2]
     small, factor = downscale(gray)
-    outline = find_outline(small)
+    outline = locate(small)
     reasons: set[Reason] = set()
     if still and min(h, w) < t.MIN_STILL_SHORT_SIDE:
         reasons.add("low_resolution")

@@ -9,7 +9,7 @@ the edge map) and shows up as a polygon with vertices on that border.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -24,6 +24,7 @@ class Outline:
     corners: np.ndarray  # (N, 2) float32
     coverage: float  # outline area / frame area
     cut_off: bool  # the document continues outside the frame
+    faint: bool = False  # found by the sensitive second pass (not tracked between live frames)
 
 
 def order_corners(points: np.ndarray) -> np.ndarray:
@@ -42,21 +43,35 @@ def _on_border(points: np.ndarray, w: int, h: int) -> np.ndarray:
     return (x <= mx) | (y <= my) | (x >= w - 1 - mx) | (y >= h - 1 - my)
 
 
-def find_outline(gray: np.ndarray) -> Outline | None:
+def blur_for_edges(gray: np.ndarray) -> np.ndarray:
+    """The smoothed analysis image that edges are found on (shared by search and tracking)."""
+    return cv2.GaussianBlur(gray, (5, 5), 0)
+
+
+def edge_threshold(blurred: np.ndarray) -> float:
+    """Canny's high threshold for this picture: 1.5x its grey std, within the tuned bounds."""
+    _, std = cv2.meanStdDev(blurred)
+    # Plain min/max: np.clip on a scalar costs ~10 us, a noticeable share of a 2 ms budget.
+    return min(max(1.5 * float(std[0, 0]), t.EDGE_HIGH_MIN), t.EDGE_HIGH_MAX)
+
+
+def find_outline(gray: np.ndarray, blurred: np.ndarray | None = None) -> Outline | None:
     """Return the document-like outline in gray (the analysis image), or None.
 
     Edge thresholds follow the picture's contrast; when nothing is found a second, more sensitive
-    pass looks again (a hazy lens or a dim room leaves only faint page edges).
+    pass looks again (a hazy lens or a dim room leaves only faint page edges). blurred is
+    blur_for_edges(gray) when the caller has it already.
     """
-    blurred = cv2.GaussianBlur(gray, (5, 5), 0)
-    _, std = cv2.meanStdDev(blurred)
-    # Plain min/max: np.clip on a scalar costs ~10 us, a noticeable share of a 2 ms budget.
-    high = min(max(1.5 * float(std[0, 0]), t.EDGE_HIGH_MIN), t.EDGE_HIGH_MAX)
+    if blurred is None:
+        blurred = blur_for_edges(gray)
+    high = edge_threshold(blurred)
     outline = _outline_at(blurred, high)
     if outline is None and high > t.EDGE_HIGH_FAINT:
         # Only complete pages count here: at this sensitivity the noise of a plain desk forms
         # regions against the frame border that would pass for a page running out of the picture.
         outline = _outline_at(blurred, t.EDGE_HIGH_FAINT, allow_cut=False)
+        if outline is not None:
+            outline = replace(outline, faint=True)
     return outline
 
 
@@ -64,23 +79,29 @@ def _outline_at(blurred: np.ndarray, high: float, *, allow_cut: bool = True) -> 
     """Candidates are the convex hulls of edge rings (closed against the frame border, so a page
     running off the picture closes too) and of whole edge components (a page whose printed table
     runs off the picture is split into cells, but its edge and text are one component).
-
-    The largest complete quadrilateral wins, unless a larger outline running off the frame
-    contains it: then the page is cut off and the quadrilateral is a box printed on it.
     """
     h, w = blurred.shape[:2]
-    edges = cv2.dilate(cv2.Canny(blurred, high * 0.5, high), _DILATE_3)
+    edges = cv2.dilate(cv2.Canny(blurred, high * 0.5, high), DILATE_3)
     components, _ = cv2.findContours(edges, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     cv2.rectangle(edges, (0, 0), (w - 1, h - 1), 255, 1)
     # Link runs traces the same rings as RETR_LIST (hole outlines one pixel further inside, which
     # the full-size corner refinement absorbs) in ~60% of the time: most contours are text.
     rings, _ = cv2.findContoursLinkRuns(edges)
+    return best_outline(edges, (*components, *rings), allow_cut=allow_cut)
+
+
+def best_outline(edges: np.ndarray, contours: Sequence[np.ndarray], *, allow_cut: bool) -> Outline | None:
+    """The document among contours of the dilated edge map edges (full analysis-image size).
+
+    The largest complete quadrilateral wins, unless a larger outline running off the frame
+    contains it: then the page is cut off and the quadrilateral is a box printed on it.
+    """
+    h, w = edges.shape[:2]
     frame_area = float(w * h)
     min_area = t.MIN_DOCUMENT_AREA * frame_area
     quad: Outline | None = None
     cut: Outline | None = None
     best_area = 0.0  # hull area of the larger of quad and cut
-    contours = (*components, *rings)
     # Most of the ~300 contours are text strokes and their holes: one boundingRect each (mapped,
     # not unpacked in a Python loop) drops them before anything dearer.
     for contour, (_, _, bw, bh) in zip(contours, map(cv2.boundingRect, contours), strict=True):
@@ -139,7 +160,7 @@ def _edge_support(edges: np.ndarray, polygon: np.ndarray, border: np.ndarray) ->
 
 _SUPPORT_STEPS = np.linspace(0.1, 0.9, 24, dtype=np.float32)
 _NEAR_DY, _NEAR_DX = (d.ravel()[None, :] for d in np.mgrid[-2:3, -2:3])
-_DILATE_3 = np.ones((3, 3), np.uint8)
+DILATE_3 = np.ones((3, 3), np.uint8)
 
 
 def _leaves_frame(approx: np.ndarray, border: np.ndarray, w: int, h: int) -> bool:

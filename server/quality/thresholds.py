@@ -95,3 +95,17 @@ ASPECT_SNAP = 0.06
 STEADY_FRAMES = 4
 # Corners may move this share of the frame diagonal between frames and still count as steady.
 STEADY_MAX_SHIFT = 0.01
+
+# --- tracking the page between live frames (server/quality/tracking.py) ---
+# Edges are looked for only within this many analysis pixels (640 wide) of the last outline's
+# sides. At 5-10 analysed frames/s a page held for capture moves a few pixels between frames; a
+# page being moved into place moves more, and is then found by the full search instead.
+TRACK_BAND = 16
+# A tracked outline is taken only when no corner moved further than this from the last one (so
+# the page's whole edge lay well inside the band, not clipped by it) ...
+TRACK_MAX_SHIFT = 10.0
+# ... and its area changed by less than this factor (either way).
+TRACK_MAX_AREA_CHANGE = 1.2
+# A full search at least every this many frames, even while tracking holds: it finds a larger
+# page that came into view or a page the band had lost to a printed box near its edge.
+TRACK_SEARCH_EVERY = 6
