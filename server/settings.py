@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", validation_alias="JINGLIN_HOST")
     port: int = Field(default=8080, ge=1, le=65535, validation_alias="JINGLIN_PORT")
     log_json: bool = Field(default=False, validation_alias="JINGLIN_LOG_JSON")
+    uvloop: bool = Field(default=True, validation_alias="JINGLIN_UVLOOP")
     log_level: str = Field(default="INFO", validation_alias="JINGLIN_LOG_LEVEL")
     allowed_origins: CommaList = Field(default_factory=list, validation_alias="JINGLIN_ALLOWED_ORIGINS")
     stun_urls: CommaList = Field(default_factory=list, validation_alias="JINGLIN_STUN_URLS")

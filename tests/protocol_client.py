@@ -42,6 +42,7 @@ class Client:
         self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
         self.ws: aiohttp.ClientWebSocketResponse | None = None
         self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.backlog: list[dict[str, Any]] = []
         self._reader: asyncio.Task[None] | None = None
         self.welcome: dict[str, Any] = {}
 
@@ -74,20 +75,33 @@ class Client:
         await self.ws.send_str(message if isinstance(message, str) else json.dumps(message))
 
     async def expect(self, type_: str, timeout: float = 5.0, **match: Any) -> dict[str, Any]:
-        """The next message of this type (and matching fields); earlier others are dropped."""
+        """The next message of this type (and matching fields); earlier others are dropped.
+
+        Messages that arrived while a `request` waited for its answer are looked at first: the
+        server may send a request's effects (e.g. `capture_opened`) before or after its `ok`.
+        """
+        def wanted(message: dict[str, Any]) -> bool:
+            return message["type"] == type_ and all(message.get(k) == v for k, v in match.items())
+
+        while self.backlog:
+            message = self.backlog.pop(0)
+            if wanted(message):
+                return message
         async with asyncio.timeout(timeout):
             while True:
                 message = await self.inbox.get()
-                if message["type"] == type_ and all(message.get(k) == v for k, v in match.items()):
+                if wanted(message):
                     return message
 
     async def request(self, message: dict[str, Any], ref: int) -> dict[str, Any]:
+        """Send with an `id`; the answer carrying that `ref` (other messages are kept for `expect`)."""
         await self.send({**message, "id": ref})
         async with asyncio.timeout(5):
             while True:
                 reply = await self.inbox.get()
                 if reply.get("ref") == ref:
                     return reply
+                self.backlog.append(reply)
 
     async def close(self) -> None:
         if self.ws is not None:
