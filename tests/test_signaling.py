@@ -367,6 +367,24 @@ async def test_next_resident_can_join_right_after_a_call(env: Env, clients: list
     assert ticket["state"] in ("waiting", "offered")
 
 
+async def test_a_transferred_session_stays_in_both_caseworkers_lists(env: Env, clients: list[Client]) -> None:
+    kiosk, cw1, call_id = await _into_call(env, clients)
+    cw2 = await _caseworker(env, clients, "cw2")
+    await cw2.send({"type": "set_status", "status": "available"})
+    await cw2.expect("agent")
+    reply = await cw1.request({"type": "transfer", "ticket_id": call_id, "skill": SKILL, "note": "请接手"}, ref=5)
+    assert reply["type"] == "ok", reply
+    offer = (await cw2.expect("offer"))["offer"]
+    await cw2.send({"type": "accept", "ticket_id": offer["ticket_id"], "fence": offer["fence"]})
+    await cw2.expect("call")
+    await cw2.send({"type": "end_call", "ticket_id": call_id, "outcome": "accepted", "case_number": "JA001"})
+    await cw2.expect("call_ended")
+    first = (await (await cw1.http.get(env.url("/api/v1/me/sessions"))).json())["sessions"]
+    second = (await (await cw2.http.get(env.url("/api/v1/me/sessions"))).json())["sessions"]
+    assert [(s["id"], s["outcome"], s["case_number"]) for s in first] == [(call_id, "transfer", None)]
+    assert [(s["id"], s["outcome"], s["case_number"]) for s in second] == [(call_id, "accepted", "JA001")]
+
+
 async def test_caseworker_sees_own_sessions_and_skills(env: Env, clients: list[Client]) -> None:
     kiosk, cw, call_id = await _into_call(env, clients)
     await cw.send({"type": "end_call", "ticket_id": call_id, "outcome": "completed"})

@@ -6,12 +6,12 @@ from datetime import datetime, timedelta, timezone
 
 from aiohttp import web
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from matters_catalog.loader import load_skills
 from server import app_keys
 from server.auth.principal import require_role
-from server.db.models import Matter, ServiceSession, Site
+from server.db.models import Matter, ServiceSession, SessionEvent, Site
 
 _SHANGHAI = timezone(timedelta(hours=8))
 
@@ -64,21 +64,36 @@ async def list_skills(request: web.Request) -> web.Response:
     return web.json_response(text=SkillsOut(skills=skills).model_dump_json())
 
 
+def _mine(row: ServiceSession, matter_name: str, site_name: str, user_id: int) -> MySessionOut:
+    transferred = row.caseworker_id != user_id
+    return MySessionOut(id=row.id, ticket_number=row.ticket_number, matter_id=row.matter_id,
+                        matter_name=matter_name, site=site_name, state=row.state,
+                        outcome="transfer" if transferred else row.outcome,
+                        case_number=None if transferred else row.case_number,
+                        answered_at=row.answered_at, ended_at=row.ended_at)
+
+
 async def my_sessions(request: web.Request) -> web.Response:
-    """Sessions the signed-in caseworker answered today (Shanghai time)."""
+    """Sessions the signed-in caseworker answered today (Shanghai time), transferred ones included.
+
+    A session transferred (转办) to another skill belongs to its new caseworker once accepted, so
+    it is found through this caseworker's own `accept` event and shown with outcome `transfer`.
+    """
     principal = require_role(request, "caseworker")
+    assert principal.user_id is not None
     start = datetime.now(_SHANGHAI).replace(hour=0, minute=0, second=0, microsecond=0)
+    accepted_by_me = (select(SessionEvent.session_id)
+                      .where(SessionEvent.kind == "accept", SessionEvent.at >= start,
+                             SessionEvent.data["caseworker_id"].as_integer() == principal.user_id))
     async with request.app[app_keys.DB_SESSIONS]() as session:
         rows = (await session.execute(
             select(ServiceSession, Matter.name, Site.name)
             .join(Matter, Matter.id == ServiceSession.matter_id)
             .join(Site, Site.id == ServiceSession.site_id)
-            .where(ServiceSession.caseworker_id == principal.user_id, ServiceSession.answered_at >= start)
+            .where(or_(ServiceSession.caseworker_id == principal.user_id, ServiceSession.id.in_(accepted_by_me)),
+                   ServiceSession.answered_at >= start)
             .order_by(ServiceSession.answered_at.desc())
             .limit(500)
         )).all()
-    sessions = [MySessionOut(id=row.id, ticket_number=row.ticket_number, matter_id=row.matter_id,
-                             matter_name=matter_name, site=site_name, state=row.state, outcome=row.outcome,
-                             case_number=row.case_number, answered_at=row.answered_at, ended_at=row.ended_at)
-                for row, matter_name, site_name in rows]
+    sessions = [_mine(row, matter_name, site_name, principal.user_id) for row, matter_name, site_name in rows]
     return web.json_response(text=MySessionsOut(sessions=sessions).model_dump_json())
