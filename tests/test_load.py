@@ -1,0 +1,39 @@
+"""The load run in its CI size (docs/reliability.md "Load run").
+
+All 249 demo kiosks and 40 caseworkers (and 2 supervisors) connected over WebSockets to a real
+server process; residents arrive at 60x the district's peak for a minute (about 50 sessions), so
+that every API is exercised many times. The full run is 10 minutes at 5x peak.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+HARD_TIMEOUT_S = 420
+
+
+def test_load_run_has_no_errors_fast_apis_and_flat_memory() -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "bench" / "load.py"), "--duration-s", "60", "--ramp-s", "20",
+         "--multiplier", "60", "--hold-s", "3", "--json"],
+        cwd=ROOT, capture_output=True, text=True, timeout=HARD_TIMEOUT_S, check=False)
+    assert done.stdout.strip(), done.stderr[-4000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    summary = {k: v for k, v in report.items() if k != "apis"}
+    assert report["kiosks"] == 249 and report["caseworkers"] == 40, summary
+    assert report["arrivals"] >= 25, summary  # ~50 expected: the run really carried sessions
+    assert report["error_count"] == 0, summary
+    assert report["served"] == report["arrivals"] == report["rated"], summary
+    assert report["signals_relayed"] >= 4 * report["served"], summary
+    expected = {"POST /api/v1/kiosk/session", "POST /api/v1/auth/login", "ws hello→welcome", "ws join",
+                "ws accept", "ws end_call", "ws rate", "ws ping", "GET /api/v1/matters", "GET /api/v1/stats/live",
+                "GET /api/v1/me/sessions"}
+    assert expected <= set(report["apis"]), report["apis"].keys()
+    slow = {api: v for api, v in report["apis"].items() if v["p95_ms"] >= 100}
+    assert not slow, slow
+    assert report["memory"]["growth_after_warmup_mb"] <= 30, report["memory"]
+    assert done.returncode == 0, report["missed"]
