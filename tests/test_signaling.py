@@ -368,7 +368,7 @@ async def test_next_resident_can_join_right_after_a_call(env: Env, clients: list
 
 
 async def test_a_transferred_session_stays_in_both_caseworkers_lists(env: Env, clients: list[Client]) -> None:
-    kiosk, cw1, call_id = await _into_call(env, clients)
+    _kiosk_client, cw1, call_id = await _into_call(env, clients)
     cw2 = await _caseworker(env, clients, "cw2")
     await cw2.send({"type": "set_status", "status": "available"})
     await cw2.expect("agent")
