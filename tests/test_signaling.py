@@ -238,6 +238,16 @@ async def test_oversized_message(env: Env, clients: list[Client]) -> None:
     assert (await kiosk.expect("error"))["code"] == "too_large"
 
 
+async def test_a_lone_surrogate_in_a_signal_is_refused_and_the_call_goes_on(env: Env, clients: list[Client]) -> None:
+    kiosk, cw, call_id = await _into_call(env, clients)
+    # JSON may escape half of a UTF-16 pair; the relayed text could not be sent on as UTF-8.
+    await kiosk.send(json.dumps({"type": "signal", "call_id": call_id, "data": {"candidate": {"candidate": "\ud800"}}}))
+    assert (await kiosk.expect("error"))["code"] == "malformed"
+    data = {"candidate": {"candidate": "候选 c", "sdpMid": "0", "sdpMLineIndex": 0}}
+    await kiosk.send({"type": "signal", "call_id": call_id, "data": data})
+    assert (await cw.expect("signal"))["data"] == data
+
+
 async def test_flood_is_limited_without_disturbing_others(env: Env, clients: list[Client]) -> None:
     kiosk, cw, call_id = await _into_call(env, clients)
     flooder = await _kiosk(env, clients, 1)

@@ -51,6 +51,10 @@ def _parse(raw: str, allowed: frozenset[str] | None = None) -> tuple[Any, tuple[
         return None, ("malformed", "消息不是有效的 JSON"), None
     if not isinstance(data, dict) or not isinstance(data.get("type"), str):
         return None, ("malformed", "消息必须是带 type 的 JSON 对象"), None
+    # A "\\ud800" escape parses to a lone surrogate, which cannot be sent on as UTF-8 text: refuse
+    # it here rather than fail while relaying. Only frames with an escape need the check.
+    if "\\u" in raw and _has_lone_surrogate(data):
+        return None, ("malformed", "消息含有无效的字符"), None
     ref = data.get("id") if isinstance(data.get("id"), int | str) else None
     if allowed is not None and data["type"] in m.ALL_TYPES and data["type"] not in allowed:
         return None, ("forbidden", "当前身份不能发送这种消息"), ref
@@ -67,6 +71,14 @@ def _parse(raw: str, allowed: frozenset[str] | None = None) -> tuple[Any, tuple[
             return None, ("malformed", f"未知的消息类型 {str(data['type'])[:40]}"), ref
         fields = ", ".join(".".join(str(p) for p in e["loc"][1:]) or "message" for e in exc.errors())
         return None, ("invalid", f"字段无效: {fields}"), ref
+
+
+def _has_lone_surrogate(data: object) -> bool:
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 async def websocket(request: web.Request) -> web.StreamResponse:
