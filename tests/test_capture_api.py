@@ -219,6 +219,16 @@ async def test_manual_capture_keeps_a_poor_still(env: Env, made: list[Client]) -
     assert ready["manual"] is True
 
 
+async def test_an_image_never_reviewed_is_closed_with_its_request(env: Env, made: list[Client]) -> None:
+    _kiosk, cw, call_id, ready = await _stored(env, made)
+    listing = await (await cw.http.get(env.url(f"/api/v1/sessions/{call_id}/captures"))).json()
+    assert [c["state"] for c in listing["captures"]] == ["pending"]  # waiting for the review
+    reply = await cw.request({"type": "capture_cancel", "capture_id": ready["capture_id"]}, ref=31)
+    assert reply["type"] == "ok", reply
+    listing = await (await cw.http.get(env.url(f"/api/v1/sessions/{call_id}/captures"))).json()
+    assert [c["state"] for c in listing["captures"]] == ["closed"]  # a reloaded console offers no review
+
+
 async def test_review_retake_opens_a_new_request_and_accept_closes(env: Env, made: list[Client]) -> None:
     kiosk, cw, _, ready = await _stored(env, made)
     first = ready["capture_id"]

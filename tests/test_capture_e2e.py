@@ -219,6 +219,12 @@ def _run_call(server: Server, console: Page, console_context: BrowserContext, ki
     natural = review.evaluate("i => [i.naturalWidth, i.naturalHeight]")
     assert 1.45 < natural[0] / natural[1] < 1.75, f"not rectified to an ID card's shape: {natural}"
 
+    # The console reloaded while the image waits for review: the review comes back.
+    console.reload()
+    expect(console.get_by_test_id("call-stage")).to_be_visible()
+    expect(review).to_be_visible(timeout=10000)
+    assert review.get_attribute("src") == image_url
+
     # Accepted: the material is ticked with a thumbnail; the kiosk leaves capture mode.
     console.get_by_test_id("capture-accept").click()
     row = console.locator(f'[data-testid="materials-checklist"] li[data-material="{material["name"]}"]')

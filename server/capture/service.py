@@ -15,6 +15,7 @@ import secrets
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
 
 from server import redis_keys
@@ -107,6 +108,11 @@ class CaptureService:
             return None
         await self.states.finish(capture_id, state.call_id)
         await self.pool.close(capture_id)
+        # An image uploaded but never reviewed is closed too, so a reloaded console does not offer
+        # a review that can no longer be decided.
+        async with self.sessions() as session, session.begin():
+            await session.execute(update(Capture).where(Capture.id == capture_id, Capture.state == "pending")
+                                  .values(state="closed"))
         await self.send(state.members, m.out("capture_done", capture_id=capture_id, decision=decision))
         return state
 

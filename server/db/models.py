@@ -242,7 +242,7 @@ class Capture(Base):
     session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"), index=True)
     material_name: Mapped[str] = mapped_column(String(120))
     document_type: Mapped[str] = mapped_column(String(40))
-    state: Mapped[str] = mapped_column(String(20), default="pending")  # pending | accepted | retake
+    state: Mapped[str] = mapped_column(String(20), default="pending")  # pending | accepted | retake | closed
     storage_name: Mapped[str] = mapped_column(String(80))
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)

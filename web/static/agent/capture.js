@@ -55,10 +55,11 @@ export function resetCapture(newCallId) {
 }
 
 /**
- * Show the images already accepted in this call (the page was reloaded mid-call): the server keeps
+ * Show this call's captures again after the page was reloaded mid-call: the images already
+ * accepted, and an uploaded image still waiting for the caseworker's review. The server keeps
  * them, the page does not (GET /api/v1/sessions/{id}/captures; call id = session id).
  */
-export async function restoreAccepted(sessionId) {
+export async function restoreCaptures(sessionId) {
   let captures = [];
   try {
     ({ captures } = await getJson(`/api/v1/sessions/${encodeURIComponent(sessionId)}/captures`));
@@ -70,6 +71,13 @@ export async function restoreAccepted(sessionId) {
     if (capture.state === "accepted" && capture.image_url) {
       markCaptured(capture.material, capture.image_url, capture.original_url);
     }
+  }
+  // Oldest first: the last pending one with an image is the review that was on screen.
+  const waiting = captures.filter((c) => c.state === "pending" && c.image_url).pop();
+  if (waiting && !open) {
+    open = { material: waiting.material, id: waiting.capture_id, image: waiting };
+    setCaptureBusy(true);
+    showReview(waiting);
   }
 }
 

@@ -6,7 +6,7 @@
 // is rebuilt from it, so a reload in the middle of a call comes back into that call.
 import { WsClient } from "../common/ws_client.js";
 import { endCall, handlePeer, handleSignal, setupCallView, startCall } from "./call_view.js";
-import { requestCapture, resetCapture, restoreAccepted, setupCapture } from "./capture.js";
+import { requestCapture, resetCapture, restoreCaptures, setupCapture } from "./capture.js";
 import { renderChecklist, setupChecklist } from "./checklist.js";
 import { applyTexts, role } from "./dom.js";
 import { currentCaseworker, logout, showLogin } from "./login.js";
@@ -126,7 +126,7 @@ function enterCall(call) {
     showOffer(null);
     renderChecklist(call.materials || []);
     resetCapture(call.call_id);
-    restoreAccepted(call.session_id);
+    restoreCaptures(call.session_id);
     resetOutcome(call);
   }
   startCall(call, state.iceServers);
