@@ -14,7 +14,7 @@ received) and reported per API with p50/p95/max; the server's resident memory is
 arrival served, memory flat (growth after warm-up within `--memory-growth-mb`).
 
     .venv/bin/python scripts/bench/load.py                      # the full run: 10 minutes, 5x peak
-    .venv/bin/python scripts/bench/load.py --duration-s 60 --ramp-s 20 --multiplier 60 --hold-s 3  # CI form
+    .venv/bin/python scripts/bench/load.py --duration-s 60 --ramp-s 20 --multiplier 30 --hold-s 3  # CI form
 
 Without `--url` it starts its own server (embedded SQLite and Redis, seeded demo data) in a
 temporary data dir; with `--url` pass the demo credentials JSON with `--demo FILE` and `--pid`

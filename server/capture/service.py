@@ -108,12 +108,15 @@ class CaptureService:
             return None
         await self.states.finish(capture_id, state.call_id)
         await self.pool.close(capture_id)
-        # An image uploaded but never reviewed is closed too, so a reloaded console does not offer
-        # a review that can no longer be decided.
-        async with self.sessions() as session, session.begin():
-            await session.execute(update(Capture).where(Capture.id == capture_id, Capture.state == "pending")
-                                  .values(state="closed"))
         await self.send(state.members, m.out("capture_done", capture_id=capture_id, decision=decision))
+        # An image uploaded but never reviewed is closed too, so a reloaded console does not offer
+        # a review that can no longer be decided (after telling the members: they need not wait).
+        try:
+            async with self.sessions() as session, session.begin():
+                await session.execute(update(Capture).where(Capture.id == capture_id, Capture.state == "pending")
+                                      .values(state="closed"))
+        except SQLAlchemyError as exc:
+            log.warning("capture row not closed", extra={"capture_id": capture_id, "error": type(exc).__name__})
         return state
 
     async def _member_state(self, principal: Principal, capture_id: str) -> CaptureState:
