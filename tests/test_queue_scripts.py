@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import re
@@ -85,6 +86,26 @@ async def test_lone_batched_call_refusal_and_reload(redis_client: aioredis.Redis
     await q.enqueue(TicketSpec(id="t1", kiosk_id="k", street_id="s1", matter_id="m", skill="A"))
     assert (await q.position("t1")).position == 1
 
+
+
+async def test_batched_calls_survive_a_killed_connection(redis_client: aioredis.Redis) -> None:
+    """The batch lanes send on pooled connections directly: a connection the server dropped is
+    replaced at the next call, and concurrent calls after it all get their own answers."""
+    q = SessionQueue(redis_client, prefix=f"s{uuid.uuid4().hex[:8]}:", clock=lambda: T0, batch=True)
+    await q.rebuild([])
+    await q.enqueue(TicketSpec(id="t0", kiosk_id="k", street_id="s1", matter_id="m", skill="A"))
+    pool = redis_client.connection_pool
+    idle, killer = await pool.get_connection(), await pool.get_connection()
+    await pool.release(idle)  # an idle connection in the pool, about to be closed by the server
+    try:
+        await killer.send_command("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes")
+        assert await killer.read_response() >= 1
+    finally:
+        await pool.release(killer)
+    await asyncio.gather(*(q.enqueue(TicketSpec(id=f"t{i}", kiosk_id="k", street_id="s1", matter_id="m",
+                                                skill="A")) for i in range(1, 9)))
+    positions = [(await q.position(f"t{i}")).position for i in range(9)]
+    assert positions == list(range(1, 10))
 
 def test_transition_from_json_is_the_dataclass() -> None:
     item = {"entity": "ticket", "ticket_id": "t1", "caseworker_id": None, "from_state": "waiting",

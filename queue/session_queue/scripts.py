@@ -23,8 +23,9 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from hiredis import pack_command
 from redis.asyncio import Redis
-from redis.exceptions import NoScriptError
+from redis.exceptions import NoScriptError, ResponseError
 
 from session_queue.keys import KEY_PARTS
 from session_queue.models import QueueConfig
@@ -232,22 +233,36 @@ class ScriptRunner:
         finally:
             self._lanes_running -= 1
 
+    async def _roundtrip(self, batch: list[tuple[Script, list[str], list[str], asyncio.Future[Any]]]) -> list[Any]:
+        """Send the batch's EVALSHAs in one write on one pooled connection and read every reply
+        (a script's error in its place, as an exception). The plain connection calls skip the
+        client's per-command layers (retry wrapper, timers, metrics hooks, pipeline object),
+        which cost more than the socket itself for short scripts; hiredis packs the commands. A connection that failed
+        mid-way is dropped: its replies could be out of step."""
+        pool = self._redis.connection_pool
+        connection = await pool.get_connection()
+        try:
+            await connection.send_packed_command(b"".join(
+                # hiredis' stub types the argument as a one-element tuple; any length works
+                pack_command(("EVALSHA", script.sha, script.numkeys, *keys, *args))  # type: ignore[arg-type]
+                for script, keys, args, _ in batch
+            ))
+            results: list[Any] = []
+            for _ in batch:
+                try:
+                    results.append(await connection.read_response())
+                except ResponseError as exc:
+                    results.append(exc)
+            return results
+        except BaseException:
+            await connection.disconnect()
+            raise
+        finally:
+            await pool.release(connection)
+
     async def _flush(self, batch: list[tuple[Script, list[str], list[str], asyncio.Future[Any]]]) -> None:
         try:
-            results: list[Any]
-            if len(batch) == 1:  # a lone call: a plain EVALSHA, no pipeline object
-                script, keys, args, _ = batch[0]
-                try:
-                    results = [await self._evalsha(script, keys, args)]
-                except NoScriptError:
-                    raise
-                except Exception as exc:  # a script error belongs to its caller, as in a batch
-                    results = [exc]
-            else:
-                pipe = self._redis.pipeline(transaction=False)
-                for script, keys, args, _ in batch:
-                    pipe.evalsha(script.sha, script.numkeys, *keys, *args)
-                results = await pipe.execute(raise_on_error=False)
+            results = await self._roundtrip(batch)
             for (script, keys, args, future), result in zip(batch, results, strict=True):
                 if isinstance(result, NoScriptError):  # Redis restarted: reload, run alone
                     result = await self._evalsha(script, keys, args)

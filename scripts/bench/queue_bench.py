@@ -147,11 +147,14 @@ async def main(args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
+    import uvloop  # the server runs on uvloop (server/cli.py), so the bench does too
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--redis-url", default=None, help="default: start an embedded redis-server")
     parser.add_argument("--cycles", type=int, default=5000)
-    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--concurrency", type=int, default=4,
+                        help="callers in the one process (default 4: the goal's operating point)")
     parser.add_argument("--backlog", type=int, default=10_000)
     parser.add_argument("--batch", action=argparse.BooleanOptionalAction, default=True,
                         help="pipeline concurrent calls (SessionQueue(batch=True)); --no-batch to compare")
-    asyncio.run(main(parser.parse_args()))
+    uvloop.run(main(parser.parse_args()))
