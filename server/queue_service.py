@@ -11,7 +11,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
 
 import redis.asyncio as aioredis
@@ -132,8 +132,7 @@ class QueueService:
                                  kiosk_id=kiosk.id, site_id=site.id, street_id=site.street_id, matter_id=matter_id,
                                  skill=skill, mode=mode, priority=priority, state="waiting", created_at=now)
             session.add(row)
-        spec = TicketSpec(id=row.id, kiosk_id=str(kiosk_id), street_id=str(row.street_id), matter_id=matter_id,
-                          skill=skill, priority=priority, created_at=now.timestamp())
+        spec = _ticket_spec(row)
         try:
             await self.call(lambda: self.queue.enqueue(spec))
         except QueueError as exc:
@@ -156,9 +155,7 @@ class QueueService:
         async with self.sessions() as session:
             if await session.scalar(select(SessionEvent.id).where(SessionEvent.session_id == row.id).limit(1)):
                 return False
-        spec = TicketSpec(id=row.id, kiosk_id=str(row.kiosk_id), street_id=str(row.street_id),
-                          matter_id=row.matter_id, skill=row.skill, priority=row.priority,
-                          created_at=row.created_at.timestamp())
+        spec = _ticket_spec(row)
         try:
             await self.call(lambda: self.queue.enqueue(spec))
         except QueueError as exc:
@@ -198,9 +195,7 @@ class QueueService:
                 today = utcnow().astimezone(_SHANGHAI).date()
                 numbers = [int(r.ticket_number[1:]) for r in rows
                            if r.created_at.astimezone(_SHANGHAI).date() == today and r.ticket_number[1:].isdigit()]
-            records = [TicketRecord(id=r.id, kiosk_id=str(r.kiosk_id), street_id=str(r.street_id),
-                                    matter_id=r.matter_id, skill=r.skill, priority=r.priority, state=r.state,
-                                    created_at=r.created_at.timestamp()) for r in rows]
+            records = [TicketRecord(**asdict(_ticket_spec(r)), state=r.state) for r in rows]
             await self.queue.rebuild(records)
             if numbers:
                 # Keep ticket numbers unique within the day after the counter was lost with Redis.
@@ -218,6 +213,12 @@ class QueueService:
     async def run_timer(self, stop: asyncio.Event, interval_s: float = TIMER_INTERVAL_S) -> None:
         """Tick until `stop` is set."""
         await run_periodically(self.tick, stop, interval_s, name="queue tick")
+
+
+def _ticket_spec(row: ServiceSession) -> TicketSpec:
+    """The live-queue ticket of a session row, with the row's own time (a `TicketRecord` adds the state)."""
+    return TicketSpec(id=row.id, kiosk_id=str(row.kiosk_id), street_id=str(row.street_id), matter_id=row.matter_id,
+                      skill=row.skill, priority=row.priority, created_at=row.created_at.timestamp())
 
 
 def _joined(row: ServiceSession) -> JoinedTicket:

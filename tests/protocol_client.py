@@ -103,6 +103,13 @@ class Client:
                     return reply
                 self.backlog.append(reply)
 
+    def drain(self) -> list[dict[str, Any]]:
+        """Everything received and not yet consumed, in arrival order: the kept `backlog` first."""
+        messages, self.backlog = self.backlog, []
+        while not self.inbox.empty():
+            messages.append(self.inbox.get_nowait())
+        return messages
+
     async def close(self) -> None:
         if self.ws is not None:
             await self.ws.close()

@@ -13,7 +13,6 @@ import fractions
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import av
 import cv2
@@ -103,7 +102,7 @@ async def test_live_guidance_ends_in_an_accepted_auto_capture(env: Env, made: li
         take = await kiosk.expect("capture_take", timeout=30, capture_id=capture_id)
         took_s = time.monotonic() - started
         assert take["manual"] is False
-        guidance = [m for m in _drain(kiosk) if m["type"] == "capture_guidance"]
+        guidance = [m for m in kiosk.drain() if m["type"] == "capture_guidance"]
         seen_by_cw = await cw.expect("capture_guidance", capture_id=capture_id)
         assert seen_by_cw["text"]
 
@@ -158,14 +157,6 @@ async def test_cancel_and_the_peer_limit(env: Env, made: list[Client]) -> None:
         await asyncio.wait_for(peer.closed.wait(), 5)
     finally:
         await pc.close()
-
-
-def _drain(client: Client) -> list[dict[str, Any]]:
-    """Everything already received and not yet consumed."""
-    messages = []
-    while not client.inbox.empty():
-        messages.append(client.inbox.get_nowait())
-    return messages
 
 
 def test_sampling_rate_is_within_the_guidance_range() -> None:

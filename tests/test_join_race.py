@@ -58,14 +58,7 @@ async def test_a_call_accepted_during_the_join_write_reaches_the_kiosk(tmp_path:
             assert ticket["state"] == "in_call"
             # exactly one `call`, even though the transition and the catch-up both looked
             await asyncio.sleep(0.3)
-            assert all(m["type"] != "call" for m in _drain(kiosk))
+            assert all(m["type"] != "call" for m in kiosk.drain())
         finally:
             for client in made:
                 await client.close()
-
-
-def _drain(client: Client) -> list[dict[str, object]]:
-    items = []
-    while not client.inbox.empty():
-        items.append(client.inbox.get_nowait())
-    return items

@@ -124,16 +124,9 @@ async def _received(client: Client, count: int, frm: str) -> list[int]:
         assert message["from"] == frm
         numbers.append(int(message["data"]["candidate"]["candidate"].split()[0].split(":")[1]))
     await asyncio.sleep(0.3)
-    extra = [m for m in _drain(client) if m["type"] == "signal"]
+    extra = [m for m in client.drain() if m["type"] == "signal"]
     assert extra == [], extra
     return numbers
-
-
-def _drain(client: Client) -> list[dict[str, Any]]:
-    out = []
-    while not client.inbox.empty():
-        out.append(client.inbox.get_nowait())
-    return out
 
 
 async def test_same_process_relays_directly_in_order_once(cluster: Cluster, clients: list[Client]) -> None:
@@ -190,7 +183,7 @@ async def test_switching_to_direct_delivery_keeps_the_order(cluster: Cluster, cl
     cw_a = await _client(cluster.envs[0], clients, kiosk=False)
     cw_b = await _client(cluster.envs[1], clients, kiosk=False)
     call_id = await _into_call(kiosk, cw_a)
-    _drain(cw_b)
+    cw_b.drain()
     # Closing the remote tab while a stream of signals is under way.
     sending = asyncio.create_task(_signals(kiosk, call_id, 0, 50, pause=(LOCAL_ONLY_TTL_S + 1) / 50))
     await asyncio.sleep(0.1)

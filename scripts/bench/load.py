@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,12 +78,16 @@ class Stats:
                 return None
             return json.loads(body) if response.content_type == "application/json" else body
 
-    async def ws(self, client: ProtocolClient, api: str, message: Message, timeout: float = 10.0) -> Message:
-        """A WebSocket request timed under `api` (request sent → its `ok`/`error`/reply)."""
+    async def ws(self, client: ProtocolClient, api: str, message: Message, timeout: float = 10.0,
+                 expected_errors: Collection[str] = ()) -> Message:
+        """A WebSocket request timed under `api` (request sent → its `ok`/`error`/reply).
+
+        An `error` answer is recorded as a failure unless its code is one of `expected_errors`.
+        """
         started = time.perf_counter()
         reply = await client.request(message, timeout)
         self.latency_ms[api].append((time.perf_counter() - started) * 1000)
-        if reply["type"] == "error":
+        if reply["type"] == "error" and reply.get("code") not in expected_errors:
             self.error(f"{api}: {reply.get('code')} {reply.get('message', '')}")
         return reply
 
@@ -199,11 +204,10 @@ class Caseworker:
                 self.stats.error(f"{self.client.name}: {type(exc).__name__}: {exc}")
 
     async def _serve(self, offer: Message) -> None:
+        # A stale offer (withdrawn or timed out before the accept arrived) is not a failure.
         reply = await self.stats.ws(self.client, "ws accept", {"type": "accept", "ticket_id": offer["ticket_id"],
-                                                               "fence": offer["fence"]})
+                                                               "fence": offer["fence"]}, expected_errors=STALE_OFFER)
         if reply["type"] == "error":
-            if reply.get("code") in STALE_OFFER:
-                self.stats.errors.pop()  # the offer was withdrawn meanwhile: not a failure
             return
         await asyncio.sleep(self.hold_s)
         await self.stats.ws(self.client, "ws end_call", {"type": "end_call", "ticket_id": offer["ticket_id"],

@@ -58,16 +58,26 @@ class Directory:
         return next((street for cid, _, street in self.centres if cid == centre_id), None)
 
 
-async def read_directory(db: AsyncSession) -> Directory:
-    """Read the directory from the database."""
-    streets = {s.id: s.name for s in (await db.scalars(select(Street).order_by(Street.id))).all()}
-    centres = [(i, n, s) for i, n, s in
-               (await db.execute(select(Centre.id, Centre.name, Centre.street_id).order_by(Centre.id))).all()]
+async def read_centres(db: AsyncSession) -> list[tuple[int, str, int]]:
+    """Every centre as (id, name, street id)."""
+    return [(i, n, s) for i, n, s in
+            (await db.execute(select(Centre.id, Centre.name, Centre.street_id).order_by(Centre.id))).all()]
+
+
+async def read_kiosks(db: AsyncSession) -> list[KioskEntry]:
+    """Every enabled kiosk with its site and street."""
     kiosk_rows = await db.execute(
         select(Kiosk.id, Kiosk.label, Site.name, Street.id, Street.name, Kiosk.last_seen_at, Kiosk.camera_health)
         .join(Site, Site.id == Kiosk.site_id).join(Street, Street.id == Site.street_id)
         .where(Kiosk.enabled.is_(True)).order_by(Kiosk.id))
-    kiosks = [KioskEntry(*row) for row in kiosk_rows]
+    return [KioskEntry(*row) for row in kiosk_rows]
+
+
+async def read_directory(db: AsyncSession) -> Directory:
+    """Read the directory from the database."""
+    streets = {s.id: s.name for s in (await db.scalars(select(Street).order_by(Street.id))).all()}
+    centres = await read_centres(db)
+    kiosks = await read_kiosks(db)
     users = (await db.scalars(select(User).options(selectinload(User.skills))
                               .where(User.role == "caseworker", User.enabled.is_(True)).order_by(User.id))).all()
     caseworkers = [CaseworkerEntry(u.id, u.display_name, u.centre_id, tuple(s.skill for s in u.skills))

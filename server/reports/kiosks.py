@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server import redis_keys
 from server.db.models import KioskHealthSample
 from server.db.types import utcnow
-from server.reports.directory import Directory, read_directory
+from server.reports.directory import Directory, read_centres, read_kiosks
 from server.reports.queries import SHANGHAI, SessionFilter, iso_local
 from server.signaling.presence import PRESENCE_TTL_S
 
@@ -53,7 +53,11 @@ async def _present(redis: aioredis.Redis, kiosk_ids: list[int]) -> list[bool] | 
 async def kiosk_presence(db: AsyncSession, redis: aioredis.Redis, where: SessionFilter | None = None
                          ) -> list[dict[str, Any]]:
     """Every enabled kiosk (narrowed by street or centre) with site, street and online state."""
-    return await presence_of(redis, (await read_directory(db)), where)
+    # Only what `presence_of` reads: the kiosks, and the centres when a centre narrows them (read
+    # fresh, not from the live figures' cache: this answer shows each kiosk's last seen time).
+    centres = await read_centres(db) if where is not None and where.centre_id is not None else []
+    directory = Directory(streets={}, centres=centres, kiosks=await read_kiosks(db), caseworkers=[])
+    return await presence_of(redis, directory, where)
 
 
 async def presence_of(redis: aioredis.Redis, directory: Directory, where: SessionFilter | None = None
