@@ -10,6 +10,7 @@ import uuid
 
 import pytest
 import redis.asyncio as aioredis
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from session_queue import KEY_PARTS, QueueConfig, QueueError, SessionQueue, TicketSpec, Transition
 from session_queue.scripts import _templates, load_sources, lua_constants, lua_number, lua_string, shake
 
@@ -106,6 +107,25 @@ async def test_batched_calls_survive_a_killed_connection(redis_client: aioredis.
                                                 skill="A")) for i in range(1, 9)))
     positions = [(await q.position(f"t{i}")).position for i in range(9)]
     assert positions == list(range(1, 10))
+
+
+async def test_batched_call_times_out_with_a_redis_error(redis_client: aioredis.Redis, redis_url: str) -> None:
+    """A Redis that stops answering fails the batch with redis' TimeoutError after the client's
+    socket timeout (what the server's callers handle), and the next call works again."""
+    slow = aioredis.from_url(redis_url, socket_timeout=0.2)
+    q = SessionQueue(slow, prefix=f"s{uuid.uuid4().hex[:8]}:", clock=lambda: T0, batch=True)
+    try:
+        await q.rebuild([])
+        busy = asyncio.create_task(redis_client.eval(  # holds the server for ~1-2 s
+            "local n = 0 for i = 1, 2e8 do n = n + i end return 1", 0))
+        await asyncio.sleep(0.05)
+        with pytest.raises(RedisTimeoutError):
+            await q.enqueue(TicketSpec(id="t1", kiosk_id="k", street_id="s1", matter_id="m", skill="A"))
+        await busy
+        await q.enqueue(TicketSpec(id="t2", kiosk_id="k", street_id="s1", matter_id="m", skill="A"))
+        assert (await q.position("t2")).position >= 1
+    finally:
+        await slow.aclose()
 
 def test_transition_from_json_is_the_dataclass() -> None:
     item = {"entity": "ticket", "ticket_id": "t1", "caseworker_id": None, "from_state": "waiting",

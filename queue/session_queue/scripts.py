@@ -26,6 +26,7 @@ from typing import Any
 from hiredis import pack_command
 from redis.asyncio import Redis
 from redis.exceptions import NoScriptError, ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from session_queue.keys import KEY_PARTS
 from session_queue.models import QueueConfig
@@ -242,18 +243,23 @@ class ScriptRunner:
         pool = self._redis.connection_pool
         connection = await pool.get_connection()
         try:
-            await connection.send_packed_command(b"".join(
-                # hiredis' stub types the argument as a one-element tuple; any length works
-                pack_command(("EVALSHA", script.sha, script.numkeys, *keys, *args))  # type: ignore[arg-type]
-                for script, keys, args, _ in batch
-            ))
-            results: list[Any] = []
-            for _ in batch:
-                try:
-                    results.append(await connection.read_response())
-                except ResponseError as exc:
-                    results.append(exc)
+            # one deadline (the client's socket timeout) for the whole batch, not a timer per reply
+            async with asyncio.timeout(connection.socket_timeout):
+                await connection.send_packed_command(b"".join(
+                    # hiredis' stub types the argument as a one-element tuple; any length works
+                    pack_command(("EVALSHA", script.sha, script.numkeys, *keys, *args))  # type: ignore[arg-type]
+                    for script, keys, args, _ in batch
+                ))
+                results: list[Any] = []
+                for _ in batch:
+                    try:
+                        results.append(await connection.read_response(timeout=math.inf))
+                    except ResponseError as exc:
+                        results.append(exc)
             return results
+        except TimeoutError as exc:
+            await connection.disconnect()
+            raise RedisTimeoutError(f"no answer from Redis within {connection.socket_timeout} s") from exc
         except BaseException:
             await connection.disconnect()
             raise
