@@ -17,6 +17,9 @@ server.quality.tracking.analyse_live, which tracks the page from the last frame'
 back to the full search. Reported: median and p95 ms per frame over all frames (tracked and
 searched alike), the share of frames tracked, and the agreement of every frame's verdict with the
 stateless analysis of the same frame (found flag, reasons, largest corner distance).
+
+With --stages, first the stateless 640-wide cost split by stage (each stage timed alone on the
+same frames, fastest of --repeat, median over frames): where a frame's time goes.
 """
 
 from __future__ import annotations
@@ -34,7 +37,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from server.quality import analyse_camera, analyse_document, analyse_luma
-from server.quality.metrics import to_gray
+from server.quality import document as doc
+from server.quality import thresholds as thr
+from server.quality.metrics import region_stats, to_gray
 from server.quality.tracking import PageHint, PageTracker, analyse_live
 from tests.quality_fixtures import generate_samples
 from tests.test_quality_tracking import live_sequence
@@ -69,12 +74,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--frames", type=int, default=24)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--sequences", type=int, default=4, help="live sequences of 60 frames each")
+    parser.add_argument("--stages", action="store_true", help="also time each stage at 640 wide")
     args = parser.parse_args(argv)
     cv2.setNumThreads(1)
     samples = [s for s in generate_samples(args.frames * 2, seed=99) if s.image.shape[1] == 1280][: args.frames]
     y720 = [to_gray(s.image) for s in samples]
     y640 = [cv2.resize(y, (640, 360), interpolation=cv2.INTER_AREA) for y in y720]
     print(f"opencv {cv2.__version__}, threads {cv2.getNumThreads()}, {len(y720)} frames x {args.repeat}")
+    if args.stages:
+        _stage_bench(y640, args.repeat)
     per_frame_720 = 0.0
     for label, frames in (("1280x720", y720), ("640 wide", y640)):
         live, lap = _paired_ms(analyse_luma, frames, args.repeat)
@@ -93,6 +101,38 @@ def main(argv: list[str] | None = None) -> int:
           f"(analysis only; decoding VP8 720p costs 3-4 ms/frame more, see FIELD_NOTES)")
     _sequence_bench(args.sequences, args.repeat)
     return 0
+
+
+def _stage_bench(frames: list[np.ndarray], repeat: int) -> None:
+    """Stateless analysis at 640 wide split by stage, each timed alone on every frame (inputs of
+    a stage precomputed), as ms and as a ratio to the bare Laplacian."""
+    blurred = [doc.blur_for_edges(y) for y in frames]
+    highs = [doc.edge_threshold(b) for b in blurred]
+    edges = [cv2.dilate(cv2.Canny(b, h * 0.5, h), doc.DILATE_3) for b, h in zip(blurred, highs, strict=True)]
+    for e in edges:
+        cv2.rectangle(e, (0, 0), (e.shape[1] - 1, e.shape[0] - 1), 255, 1)
+    rings = [cv2.findContoursLinkRuns(e)[0] for e in edges]
+    outlines = [doc.find_outline(y) for y in frames]
+    inner = [None if o is None else (o.corners.mean(axis=0) + (o.corners - o.corners.mean(axis=0))
+                                     * (1 - thr.INNER_SHRINK)).astype(np.float32) for o in outlines]
+    index = {id(y): i for i, y in enumerate(frames)}
+    stages: list[tuple[str, Callable[[np.ndarray], object]]] = [
+        ("blur (binomial 5x5)", doc.blur_for_edges),
+        ("edge threshold", lambda y: doc.edge_threshold(blurred[index[id(y)]])),
+        ("Canny + dilate", lambda y: cv2.dilate(cv2.Canny(blurred[index[id(y)]], highs[index[id(y)]] * 0.5,
+                                                          highs[index[id(y)]]), doc.DILATE_3)),
+        ("ring tracing (link runs)", lambda y: cv2.findContoursLinkRuns(edges[index[id(y)]])),
+        ("outline choice", lambda y: doc.best_outline(edges[index[id(y)]], rings[index[id(y)]], allow_cut=True)),
+        ("outline search, whole", doc.find_outline),
+        ("region statistics", lambda y: region_stats(y, inner[index[id(y)]], coarse_sharpness=True)),
+        ("corner refinement", lambda y: outlines[index[id(y)]] is not None
+         and doc.refine_corners(y, outlines[index[id(y)]].corners, 4)),
+        ("analyse_luma, whole", analyse_luma),
+    ]
+    print("stages at 640 wide (stateless):")
+    for name, fn in stages:
+        ms, lap = _paired_ms(fn, frames, repeat)
+        print(f"  {name:26s} {ms:5.3f} ms ({ms / lap:4.1f}x)")
 
 
 def _sequence_bench(count: int, repeat: int) -> None:

@@ -77,13 +77,13 @@ def document_verdict(
         reasons.add("low_resolution")
     if outline is None:
         # Without a page, only say what is wrong with the whole picture's light.
-        stats = region_stats(small)
+        stats = region_stats(small, coarse_sharpness=True)
         reasons.add("no_document")
         reasons |= _exposure_reasons(stats, t.MIN_BRIGHTNESS_CAMERA)
         if stats.glare_ratio >= t.FRAME_CLIPPED_RATIO:
             reasons.add("too_bright")
         return make_result(reasons, _metrics(stats, None, factor, gray), w, h)
-    stats = region_stats(small, _shrink(outline.corners, t.INNER_SHRINK))
+    stats = region_stats(small, _shrink(outline.corners, t.INNER_SHRINK), coarse_sharpness=True)
     if outline.cut_off:
         reasons.add("document_cut_off")
     elif outline.coverage < t.MIN_DOCUMENT_COVERAGE:

@@ -131,18 +131,13 @@ def _hint(outline: Outline | None, shape: tuple[int, int], tracked: int) -> Page
 def track_outline(blurred: np.ndarray, hint: PageHint) -> Outline | None:
     """The page's outline near hint in blurred (blur_for_edges of the analysis image), or None
     when it is not confirmed there."""
-    h, w = blurred.shape[:2]
     edges = _band_edges(blurred, hint.corners, edge_threshold(blurred))
-    components, _ = cv2.findContours(edges, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    outline = best_outline(edges, components, allow_cut=False)
-    # A ring (hole) lies inside its component, so its hull is smaller than the component's box:
-    # the rings can only win when some component other than the winner has a larger box. With
-    # nothing drawn along the frame border that is rare, and it saves a second contour pass.
-    best = 0.0 if outline is None else outline.coverage * w * h
-    boxes = np.array([cv2.boundingRect(c)[2:] for c in components], np.float64).reshape(-1, 2)
-    if np.count_nonzero(boxes[:, 0] * boxes[:, 1] > best) > (outline is not None):
-        rings, _ = cv2.findContoursLinkRuns(edges)
-        outline = best_outline(edges, (*components, *rings), allow_cut=False)
+    # The same tracing as the full search (link runs: outer boundaries and holes in one pass), so
+    # that where both see the page they trace, approximate and so refine the very same outline
+    # (cv2.findContours traces an outer boundary with the same hull but may approximate it to
+    # vertices a pixel apart, and the refined corners then differ by up to ~1.5 px).
+    contours, _ = cv2.findContoursLinkRuns(edges)
+    outline = best_outline(edges, contours, allow_cut=False)
     return outline if outline is not None and _confirmed(outline, hint) else None
 
 
