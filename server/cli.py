@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import getpass
 import json
 import sys
@@ -39,16 +38,6 @@ def _settings() -> Settings:
         raise SystemExit(str(exc)) from None
 
 
-async def freeze_startup_heap(app: web.Application) -> None:
-    """Collect once, then move everything start-up made (modules, the catalog, templates,
-    SQLAlchemy's mappers) out of the garbage collector's reach (`gc.freeze`), so a full
-    collection walks only what serving allocates. Measured with gc.callbacks in the relay bench:
-    without it, a full collection soon after start paused the server for 140-160 ms while
-    the first calls were being set up; with it, none came after start-up."""
-    gc.collect()
-    gc.freeze()
-
-
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve HTTP and WebSockets until interrupted."""
     settings = _settings()
@@ -58,9 +47,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings.ensure_data_dir()
     # uvloop: about 10-15 % less CPU per relayed signaling message than the stdlib loop.
     loop = uvloop.new_event_loop() if settings.uvloop else None
-    app = create_app(settings)
-    app.on_startup.append(freeze_startup_heap)  # runs after every cleanup_ctx start-up step
-    web.run_app(app, host=host, port=port, print=None, access_log=None, loop=loop)
+    web.run_app(create_app(settings), host=host, port=port, print=None, access_log=None, loop=loop)
     return 0
 
 
