@@ -229,6 +229,27 @@ async def test_an_image_never_reviewed_is_closed_with_its_request(env: Env, made
     assert [c["state"] for c in listing["captures"]] == ["closed"]  # a reloaded console offers no review
 
 
+async def test_listing_shows_the_request_still_waiting_for_its_still(env: Env, made: list[Client]) -> None:
+    """A console reloaded mid-capture learns the open request (nothing uploaded yet) from the listing."""
+    kiosk, cw, call_id = await into_call(env, made)
+    url = env.url(f"/api/v1/sessions/{call_id}/captures")
+    assert (await (await cw.http.get(url)).json())["open_request"] is None
+    request = await request_capture(kiosk, cw, call_id)
+    listing = await (await cw.http.get(url)).json()
+    assert listing["captures"] == []
+    assert listing["open_request"] == {"capture_id": request["capture_id"], "material": request["material"],
+                                       "document_type": request["document_type"], "state": "open"}
+    response = await kiosk.upload(request["capture_id"], jpeg(good_still()))
+    assert response.status == 200, await response.text()
+    await cw.expect("capture_ready")
+    listing = await (await cw.http.get(url)).json()
+    assert [c["state"] for c in listing["captures"]] == ["pending"]  # now the review, not the request
+    assert listing["open_request"] is None
+    reply = await cw.request({"type": "capture_cancel", "capture_id": request["capture_id"]}, ref=41)
+    assert reply["type"] == "ok", reply
+    assert (await (await cw.http.get(url)).json())["open_request"] is None
+
+
 async def test_review_retake_opens_a_new_request_and_accept_closes(env: Env, made: list[Client]) -> None:
     kiosk, cw, _, ready = await _stored(env, made)
     first = ready["capture_id"]

@@ -181,6 +181,14 @@ def _run_call(server: Server, console: Page, console_context: BrowserContext, ki
     shot(kiosk_page, "01-kiosk-capture-requested")
     expect(console.get_by_test_id("capture-status")).to_contain_text(material["name"])
     shot(console, "01-console-capture-waiting")
+    # The console reloaded while the kiosk is still guiding: the open request comes back (unless
+    # the still was taken meanwhile, and then its review does).
+    console.reload()
+    expect(console.get_by_test_id("call-stage")).to_be_visible()
+    status, reviewed = console.get_by_test_id("capture-status"), console.get_by_test_id("capture-image")
+    wait_until(console, lambda: status.is_visible() or reviewed.is_visible(), 10)
+    if status.is_visible():
+        expect(status).to_contain_text(material["name"])
 
     # Auto-capture: the server's analyser sees the card steady and sharp, sends capture_take, the
     # kiosk uploads the full-resolution still, and the console gets the rectified image.

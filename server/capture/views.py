@@ -12,6 +12,7 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 from pydantic import BaseModel
+from redis.exceptions import RedisError
 from sqlalchemy import select
 
 from server import app_keys
@@ -19,6 +20,7 @@ from server.auth.principal import Principal, require_role
 from server.capture import texts
 from server.capture.context import CAPTURE
 from server.capture.service import image_urls
+from server.capture.state import LIVE_STATES
 from server.capture.storage import StorageError
 from server.capture.upload import MAX_UPLOAD_BYTES, UploadError
 from server.db.models import AuditLog, Capture, ServiceSession
@@ -56,10 +58,21 @@ class CaptureItem(BaseModel):
     original_url: str | None
 
 
+class OpenRequest(BaseModel):
+    """The call's capture request still waiting for its still (nothing uploaded for it yet)."""
+
+    capture_id: str
+    material: str
+    document_type: str
+    state: str
+
+
 class CapturesOut(BaseModel):
-    """The captures of a session, oldest first."""
+    """The captures of a session, oldest first, and the request still open in its call, if any
+    (so a console reloaded mid-capture shows it again)."""
 
     captures: list[CaptureItem]
+    open_request: OpenRequest | None = None
 
 
 def _upload_error(exc: UploadError) -> ApiError:
@@ -164,7 +177,25 @@ async def list_captures(request: web.Request) -> web.Response:
         purged_at=row.purged_at.isoformat() if row.purged_at else None,
         **(image_urls(row.id) if row.purged_at is None else {"image_url": None, "original_url": None}),
     ) for row in rows]
-    return web.json_response(CapturesOut(captures=items).model_dump(mode="json"), headers=NO_STORE, dumps=_dumps)
+    open_request = await _open_request(request, session_id, {row.id for row in rows})
+    return web.json_response(CapturesOut(captures=items, open_request=open_request).model_dump(mode="json"),
+                             headers=NO_STORE, dumps=_dumps)
+
+
+async def _open_request(request: web.Request, session_id: str, stored: set[str]) -> OpenRequest | None:
+    """The call's live request that has no stored image yet (an uploaded one is in `captures`)."""
+    service = request.app.get(CAPTURE)
+    if service is None:
+        return None
+    try:
+        capture_id = await service.states.current_of_call(session_id)
+        state = await service.states.get(capture_id) if capture_id and capture_id not in stored else None
+    except RedisError:
+        return None  # not fatal: the console shows the stored captures only
+    if state is None or state.state not in LIVE_STATES:
+        return None
+    return OpenRequest(capture_id=state.capture_id, material=state.material, document_type=state.document_type,
+                       state=state.state)
 
 
 CAPTURE_ID = Param("capture_id", location="path", description="the capture id from `capture_opened`/`capture_request`")

@@ -56,13 +56,17 @@ export function resetCapture(newCallId) {
 
 /**
  * Show this call's captures again after the page was reloaded mid-call: the images already
- * accepted, and an uploaded image still waiting for the caseworker's review. The server keeps
- * them, the page does not (GET /api/v1/sessions/{id}/captures; call id = session id).
+ * accepted, an uploaded image still waiting for the caseworker's review, or else the request
+ * still waiting for the resident's still. The server keeps them, the page does not
+ * (GET /api/v1/sessions/{id}/captures; call id = session id).
  */
 export async function restoreCaptures(sessionId) {
   let captures = [];
+  let openRequest = null;
   try {
-    ({ captures } = await getJson(`/api/v1/sessions/${encodeURIComponent(sessionId)}/captures`));
+    ({ captures, open_request: openRequest } = await getJson(
+      `/api/v1/sessions/${encodeURIComponent(sessionId)}/captures`,
+    ));
   } catch {
     return; // not fatal: the checklist simply starts unticked
   }
@@ -78,6 +82,11 @@ export async function restoreCaptures(sessionId) {
     open = { material: waiting.material, id: waiting.capture_id, image: waiting };
     setCaptureBusy(true);
     showReview(waiting);
+  } else if (openRequest && !open) {
+    // the kiosk is still guiding the resident: its next guidance and still arrive as usual
+    open = { material: openRequest.material, id: openRequest.capture_id, image: null };
+    setCaptureBusy(true);
+    showStatus(T.capture_waiting, openRequest.material);
   }
 }
 
