@@ -186,7 +186,6 @@ class ScriptRunner:
         self._loaded = False
         self._batch = batch
         self._pending: list[Call] = []
-        self._rerun_lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()  # strong references to the lane tasks
         self._lanes_running = 0  # counted by the lanes themselves: a done callback comes a turn late
 
@@ -206,9 +205,10 @@ class ScriptRunner:
         if self._batch:
             loop = asyncio.get_running_loop()
             future: asyncio.Future[Any] = loop.create_future()
-            if not self._pending and self._lanes_running < self.lanes:
+            if self._lanes_running < self.lanes and (not self._pending or self._lanes_running == 0):
                 # the lane's first step runs after the callbacks already queued in this loop
-                # turn, so every call made in the same turn joins the batch it takes
+                # turn, so every call made in the same turn joins the batch it takes (and calls
+                # left behind by a lane that was cancelled are picked up too)
                 self._start_lane()
             self._pending.append((script, keys, args, future))
             return await future
@@ -239,7 +239,8 @@ class ScriptRunner:
         Redis idle while the client handles every answer, the client idle while Redis runs every
         script. Split, Redis runs the second half while the client works on the first half's
         answers (+25-40 % cycles/s in the queue bench at 4 callers). The second half leaves once
-        the first is written (`_written`), so Redis still receives the calls in call order.
+        the first is written (`_written`), so Redis still receives and runs them in call order
+        (except right after a Redis restart, see `_rerun`).
         """
         pending = self._pending
         if len(pending) > 1 and self._lanes_running < self.lanes:
@@ -307,17 +308,17 @@ class ScriptRunner:
 
     async def _rerun(self, batch: list[Call], results: list[Any]) -> list[Any]:
         """Run again, alone and in order, the calls Redis refused with NOSCRIPT (it restarted or
-        was flushed). One batch at a time: a batch sent later waits, so the order holds."""
-        async with self._rerun_lock:
-            out = []
-            for (script, keys, args, _), result in zip(batch, results, strict=True):
-                if isinstance(result, NoScriptError):
-                    try:
-                        result = await self._evalsha(script, keys, args)
-                    except ResponseError as exc:  # the script's own refusal belongs to its caller
-                        result = exc
-                out.append(result)
-            return out
+        was flushed; `_evalsha` loads the scripts). Only then may concurrent calls be applied out
+        of call order: a batch on the other lane can run while these are run again."""
+        out = []
+        for (script, keys, args, _), result in zip(batch, results, strict=True):
+            if isinstance(result, NoScriptError):
+                try:
+                    result = await self._evalsha(script, keys, args)
+                except ResponseError as exc:  # the script's own refusal belongs to its caller
+                    result = exc
+            out.append(result)
+        return out
 
     async def _flush(self, batch: list[Call]) -> None:
         try:
