@@ -7,6 +7,7 @@ import dataclasses
 import json
 import re
 import uuid
+from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
@@ -98,13 +99,19 @@ async def test_batched_calls_on_a_killed_connection(redis_client: aioredis.Redis
     await q.rebuild([])
     await q.enqueue(TicketSpec(id="t0", kiosk_id="k", street_id="s1", matter_id="m", skill="A"))
     pool = redis_client.connection_pool
-    idle, killer = await pool.get_connection(), await pool.get_connection()
-    await pool.release(idle)  # an idle connection in the pool, about to be closed by the server
-    try:
-        await killer.send_command("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes")
-        assert await killer.read_response() >= 1
-    finally:
-        await pool.release(killer)
+    checkout = pool.get_connection
+
+    async def checkout_then_kill(*args: Any, **kwargs: Any) -> Any:
+        """Hand out the next connection only after the server has closed it (once), so the batch
+        surely meets a dead connection (an idle one seen closed would be replaced at checkout)."""
+        pool.get_connection = checkout  # type: ignore[method-assign]
+        connection = await checkout(*args, **kwargs)
+        await connection.send_command("CLIENT", "ID")
+        client_id = await connection.read_response()
+        assert await redis_client.execute_command("CLIENT", "KILL", "ID", client_id) == 1
+        return connection
+
+    pool.get_connection = checkout_then_kill  # type: ignore[method-assign]
 
     def spec(i: int) -> TicketSpec:
         return TicketSpec(id=f"t{i}", kiosk_id="k", street_id="s1", matter_id="m", skill="A")
@@ -112,6 +119,7 @@ async def test_batched_calls_on_a_killed_connection(redis_client: aioredis.Redis
     first = await asyncio.gather(*(q.enqueue(spec(i)) for i in range(1, 9)), return_exceptions=True)
     assert all(isinstance(r, (list, RedisConnectionError)) for r in first), first
     failed = [i for i, r in enumerate(first, start=1) if isinstance(r, RedisConnectionError)]
+    assert failed  # the batch on the killed connection
     for i in failed:  # never applied: the same ticket goes in now
         await q.enqueue(spec(i))
     await asyncio.gather(*(q.enqueue(spec(i)) for i in range(9, 17)))

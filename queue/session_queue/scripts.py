@@ -164,14 +164,15 @@ def load_sources(config: QueueConfig | None = None) -> dict[str, Script]:
     return dict(_load_for(lua_constants(config or QueueConfig())))
 
 
-Call = tuple[Script, list[str], list[str], "asyncio.Future[Any]"]  # script, keys, args, answer
+Call = tuple[Script, list[str], list[str], asyncio.Future[Any]]  # script, keys, args, answer
 
 
 class ScriptRunner:
     """Calls scripts on one Redis client by EVALSHA, loading them when the server lacks them.
 
     With `batch=True`, concurrent calls are sent as pipelines (no MULTI): each script stays its
-    own atomic step, in call order, but the client pays one round trip per group. At most
+    own atomic step, in call order (see `_take` for the one exception), but the client pays one
+    round trip per group. At most
     `lanes` pipelines are in flight; calls made meanwhile wait and leave together when a lane
     comes back, so groups grow with the load (fewer socket writes and reads per call) while two
     lanes keep the client and Redis busy at the same time (see `_take`). A lone call waits one
@@ -294,14 +295,14 @@ class ScriptRunner:
             await connection.disconnect()
 
         try:
-            # the client's own retry policy, as redis-py applies it to every command: a pooled
-            # connection the server closed (a Redis restart) is replaced and the batch sent again
+            # the connection's own retry policy, as redis-py applies it to every command and to
+            # its pipelines (none for clients made by from_url, as the server's: a connection the
+            # server closed fails this batch and is replaced; with retries, the batch is resent)
             return await connection.retry.call_with_retry(attempt, reconnect)
-        except TimeoutError as exc:
+        except BaseException as exc:
             await connection.disconnect()
-            raise RedisTimeoutError(f"no answer from Redis within {connection.socket_timeout} s") from exc
-        except BaseException:
-            await connection.disconnect()
+            if isinstance(exc, TimeoutError):
+                raise RedisTimeoutError(f"no answer from Redis within {connection.socket_timeout} s") from exc
             raise
         finally:
             await pool.release(connection)

@@ -41,14 +41,15 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from server.simulate.actors import RACE_CODES
 from server.simulate.client import Message, ProtocolClient, ProtocolError, of_type
 from server.simulate.ledger import percentile
-from server.simulate.local import LocalServer, launch
+from server.simulate.local import SAMPLE_CANDIDATE as CANDIDATE
+from server.simulate.local import LocalServer, launch, rss_mb
 
 FAKE_SDP = "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n" + "a=x-load:" + "0" * 1200 + "\r\n"
-CANDIDATE = "candidate:842163049 1 udp 1677729535 203.0.113.7 46154 typ srflx raddr 0.0.0.0 rport 0"
 # Accept answers for an offer that timed out or was withdrawn before the accept arrived.
-STALE_OFFER = {"stale_fence", "wrong_state", "not_holder"}
+STALE_OFFER = RACE_CODES - {"unknown_ticket"}
 SERVER_TIMINGS = {"JINGLIN_WIDEN_AFTER_S": "30", "JINGLIN_WRAP_UP_S": "5", "JINGLIN_OFFER_TIMEOUT_S": "20"}
 
 
@@ -62,10 +63,20 @@ class Stats:
     served: int = 0
     rated: int = 0
     relayed: int = 0
+    tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
     def error(self, text: str) -> None:
         """Record a failure (kept short: the summary lists the first ones)."""
         self.errors.append(text[:300])
+
+    def spawn(self, coro: Any, who: str) -> None:
+        """Run a fire-and-forget step (a ping, an answer) as a task that is kept until it ends
+        and whose failure is recorded like any other."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        task.add_done_callback(lambda done: None if done.cancelled() or done.exception() is None
+                               else self.error(f"{who}: {type(done.exception()).__name__}: {done.exception()}"))
 
     async def http(self, client: ProtocolClient, api: str, path: str) -> Any:
         """GET `path`, timed under `api`; a non-200 answer is an error."""
@@ -131,7 +142,7 @@ class Kiosk:
             if reply["type"] == "error":
                 return
             call = await self.client.wait_for(of_type("call"), session_timeout_s, start=mark, what="call")
-            call_id = call["call"]["call_id"] if isinstance(call.get("call"), dict) else call.get("call_id")
+            call_id = call["call"]["call_id"]
             await self.client.send({"type": "signal", "call_id": call_id,
                                     "data": {"description": {"type": "offer", "sdp": FAKE_SDP}}})
             for _ in range(3):
@@ -141,8 +152,7 @@ class Kiosk:
             ended = await self.client.wait_for(of_type("call_ended"), session_timeout_s, start=mark,
                                                what="call_ended")
             self.stats.served += 1
-            session_id = ended.get("session_id") or call_id
-            rated = await self.stats.ws(self.client, "ws rate", {"type": "rate", "session_id": session_id,
+            rated = await self.stats.ws(self.client, "ws rate", {"type": "rate", "session_id": ended["session_id"],
                                                                  "score": 5})
             if rated["type"] == "ok":
                 self.stats.rated += 1
@@ -178,16 +188,15 @@ class Caseworker:
         agent = message.get("agent") or {}
         if agent.get("state") == "break":  # an offer timed out unanswered: this console was too slow
             self.stats.error(f"{self.client.name}: missed an offer ({agent.get('reason')})")
-            asyncio.get_running_loop().create_task(
-                self.client.send({"type": "set_status", "status": "available"}))
+            self.stats.spawn(self.client.send({"type": "set_status", "status": "available"}), self.client.name)
 
     def _answer(self, message: Message) -> None:
         self.stats.relayed += 1
         data = message.get("data") or {}
         if (data.get("description") or {}).get("type") == "offer":
-            asyncio.get_running_loop().create_task(self.client.send({
+            self.stats.spawn(self.client.send({
                 "type": "signal", "call_id": message.get("call_id"),
-                "data": {"description": {"type": "answer", "sdp": FAKE_SDP}}}))
+                "data": {"description": {"type": "answer", "sdp": FAKE_SDP}}}), self.client.name)
 
     async def run(self, stop: asyncio.Event) -> None:
         # Scan every message once, in order: an offer that arrives while the last call is being
@@ -246,14 +255,6 @@ class Supervisor:
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), seconds)
-
-
-def rss_mb(pid: int) -> float:
-    """Resident memory of a process in MiB (from /proc)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 async def sample_memory(pid: int | None, stop: asyncio.Event, samples: list[tuple[float, float]]) -> None:
@@ -323,6 +324,7 @@ async def run_load(url: str, demo: dict[str, Any], args: argparse.Namespace, pid
     await asyncio.gather(*background, return_exceptions=True)
     memory_stop.set()
     await memory_task
+    await asyncio.gather(*stats.tasks, return_exceptions=True)  # the last pings and answers
     for actor in [*kiosks, *caseworkers, *supervisors]:
         await actor.client.close()
     apis = {api: {"count": len(v), "p50_ms": round(percentile(v, 50), 1), "p95_ms": round(percentile(v, 95), 1),
@@ -349,7 +351,7 @@ async def _pings(kiosks: list[Kiosk], stop: asyncio.Event, rng: random.Random) -
         for kiosk in rng.sample(kiosks, len(kiosks)):
             if stop.is_set():
                 return
-            asyncio.get_running_loop().create_task(kiosk.ping())
+            kiosk.stats.spawn(kiosk.ping(), kiosk.client.name)
             await asyncio.sleep(25.0 / len(kiosks))
 
 

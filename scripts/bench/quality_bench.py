@@ -39,10 +39,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from server.quality import analyse_camera, analyse_document, analyse_luma
 from server.quality import document as doc
 from server.quality import thresholds as thr
+from server.quality.analyser import _shrink
 from server.quality.metrics import region_stats, to_gray
 from server.quality.tracking import PageHint, PageTracker, analyse_live
 from tests.quality_fixtures import generate_samples
-from tests.test_quality_tracking import live_sequence
+from tests.test_quality_tracking import Agreement, compare_sequence, live_sequence
 
 SAMPLE_FPS = 5
 GOAL_MS = {"1280x720": 5.0, "640 wide": 2.0}
@@ -113,8 +114,7 @@ def _stage_bench(frames: list[np.ndarray], repeat: int) -> None:
         cv2.rectangle(e, (0, 0), (e.shape[1] - 1, e.shape[0] - 1), 255, 1)
     rings = [cv2.findContoursLinkRuns(e)[0] for e in edges]
     outlines = [doc.find_outline(y) for y in frames]
-    inner = [None if o is None else (o.corners.mean(axis=0) + (o.corners - o.corners.mean(axis=0))
-                                     * (1 - thr.INNER_SHRINK)).astype(np.float32) for o in outlines]
+    inner = [None if o is None else _shrink(o.corners, thr.INNER_SHRINK) for o in outlines]
     index = {id(y): i for i, y in enumerate(frames)}
     stages: list[tuple[str, Callable[[np.ndarray], object]]] = [
         ("blur (binomial 5x5)", doc.blur_for_edges),
@@ -143,13 +143,17 @@ def _sequence_bench(count: int, repeat: int) -> None:
     for label in ("1280x720", "640 wide"):
         hints: list[PageHint | None] = []
         frames: list[np.ndarray] = []
+        agreement = Agreement([], [], [], [])
         for seq in sequences:
             ys = [f.y for f in seq]
             if label == "640 wide":
                 ys = [cv2.resize(y, (640, 360), interpolation=cv2.INTER_AREA) for y in ys]
             hints += _hints(ys)
             frames += ys
-        _report_sequence(label, frames, hints, held, repeat)
+            one = compare_sequence(ys)
+            agreement = Agreement(agreement.tracked + one.tracked, agreement.found_same + one.found_same,
+                                  agreement.reasons_same + one.reasons_same, agreement.corner_px + one.corner_px)
+        _report_sequence(label, frames, hints, held, repeat, agreement)
 
 
 def _hints(sequence: list[np.ndarray]) -> list[PageHint | None]:
@@ -163,9 +167,10 @@ def _hints(sequence: list[np.ndarray]) -> list[PageHint | None]:
 
 
 def _report_sequence(label: str, frames: list[np.ndarray], hints: list[PageHint | None], held: list[bool],
-                     repeat: int) -> None:
+                     repeat: int, agreement: Agreement) -> None:
     """Time tracked analysis (each frame with the hint it gets in sequence), the stateless
-    analysis and a bare Laplacian back to back per frame, fastest of repeat; then compare verdicts.
+    analysis and a bare Laplacian back to back per frame, fastest of repeat; then report how
+    the verdicts agree (`agreement`, from the tests' compare_sequence over the same frames).
     held marks the frames where the page is just held (not knocked, leaving, gone or returning)."""
     best_track = [float("inf")] * len(frames)
     best_full = [float("inf")] * len(frames)
@@ -183,9 +188,7 @@ def _report_sequence(label: str, frames: list[np.ndarray], hints: list[PageHint 
             best_track[i] = min(best_track[i], (track_end - lap_end) * 1000)
             best_full[i] = min(best_full[i], (end - track_end) * 1000)
     lap = statistics.median(best_lap)
-    live = [analyse_live(y, hint) for y, hint in zip(frames, hints, strict=True)]
-    full = [analyse_luma(y) for y in frames]
-    tracked = [x.tracked for x in live]
+    tracked = agreement.tracked
     only_tracked = statistics.median([ms for ms, t in zip(best_track, tracked, strict=True) if t] or [0.0])
     print(f"{label:9s} live (tracked) {_spread(best_track, lap)}; tracked frames alone {only_tracked:5.2f} ms "
           f"({only_tracked / lap:4.1f}x); Laplacian {lap:.3f} ms")
@@ -194,11 +197,8 @@ def _report_sequence(label: str, frames: list[np.ndarray], hints: list[PageHint 
     held_tracked = sum(t for t, h in zip(tracked, held, strict=True) if h)
     print(f"{'':9s} held frames only ({len(held_ms)}): live {_spread(held_ms, lap)}, "
           f"tracked {held_tracked}/{len(held_ms)} = {held_tracked / len(held_ms):.0%}")
-    found = sum(a.result.metrics.document.found == b.metrics.document.found for a, b in zip(live, full, strict=True))
-    reasons = sum(a.result.reasons == b.reasons for a, b in zip(live, full, strict=True))
-    corners = [_corner_px(a.result.metrics.document.corners, b.metrics.document.corners)
-               for a, b in zip(live, full, strict=True)]
-    distances = [d for d in corners if d is not None] or [0.0]
+    found, reasons = sum(agreement.found_same), sum(agreement.reasons_same)
+    distances = agreement.corner_px or [0.0]
     n = len(frames)
     print(f"{'':9s} tracked {sum(tracked)}/{n} = {sum(tracked) / n:.0%} of frames (rest: full search); "
           f"agreement with stateless: found {found}/{n}, reasons {reasons}/{n}, corner distance "
@@ -210,13 +210,6 @@ def _spread(ms: list[float], lap: float) -> str:
     median, p95, mean = statistics.median(ms), float(np.percentile(ms, 95)), statistics.fmean(ms)
     return (f"median {median:5.2f} ms ({median / lap:4.1f}x), p95 {p95:5.2f} ms ({p95 / lap:4.1f}x), "
             f"mean {mean:5.2f} ms ({mean / lap:4.1f}x)")
-
-
-def _corner_px(a: list[list[float]], b: list[list[float]]) -> float | None:
-    """Largest distance between corresponding corners, or None unless both have the same count."""
-    if not a or len(a) != len(b):
-        return None
-    return float(np.linalg.norm(np.asarray(a) - np.asarray(b), axis=1).max())
 
 
 if __name__ == "__main__":

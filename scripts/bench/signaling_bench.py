@@ -40,10 +40,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from server.simulate.actors import Options
 from server.simulate.client import Message, ProtocolClient, of_type
 from server.simulate.ledger import percentile
-from server.simulate.local import LocalServer, launch
+from server.simulate.local import SAMPLE_CANDIDATE as CANDIDATE
+from server.simulate.local import LocalServer, launch, rss_mb
 from server.simulate.runner import Plan, simulate
-
-CANDIDATE = "candidate:842163049 1 udp 1677729535 203.0.113.7 46154 typ srflx raddr 0.0.0.0 rport 0"
 
 
 def cpu_s(pid: int) -> float:
@@ -98,14 +97,6 @@ def log_size(server: LocalServer) -> int:
         return server.log_path.stat().st_size
     except OSError:
         return 0
-
-
-def rss_mb(pid: int) -> float:
-    """Resident memory of a process in MB (from /proc)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS")
 
 
 async def setup_times(server: LocalServer, sessions: int) -> dict[str, Any]:

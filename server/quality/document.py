@@ -61,16 +61,17 @@ def edge_threshold(blurred: np.ndarray) -> float:
     return min(max(1.5 * float(std[0, 0]), t.EDGE_HIGH_MIN), t.EDGE_HIGH_MAX)
 
 
-def find_outline(gray: np.ndarray, blurred: np.ndarray | None = None) -> Outline | None:
+def find_outline(gray: np.ndarray, blurred: np.ndarray | None = None, high: float | None = None) -> Outline | None:
     """Return the document-like outline in gray (the analysis image), or None.
 
     Edge thresholds follow the picture's contrast; when nothing is found a second, more sensitive
     pass looks again (a hazy lens or a dim room leaves only faint page edges). blurred is
-    blur_for_edges(gray) when the caller has it already.
+    blur_for_edges(gray), and high its edge_threshold, when the caller has them already.
     """
     if blurred is None:
         blurred = blur_for_edges(gray)
-    high = edge_threshold(blurred)
+    if high is None:
+        high = edge_threshold(blurred)
     outline = _outline_at(blurred, high)
     if outline is None and high > t.EDGE_HIGH_FAINT:
         # Only complete pages count here: at this sensitivity the noise of a plain desk forms
@@ -112,7 +113,6 @@ def best_outline(edges: np.ndarray, contours: Sequence[np.ndarray], *, allow_cut
     frame_area = float(w * h)
     min_area = t.MIN_DOCUMENT_AREA * frame_area
     max_area = 0.92 * frame_area
-    mx, my = t.BORDER_MARGIN * w, t.BORDER_MARGIN * h
     support = _Support(edges)
     quad: np.ndarray | None = None  # vertices of the best complete quadrilateral, as approximated
     quad_area = 0.0
@@ -133,8 +133,7 @@ def best_outline(edges: np.ndarray, contours: Sequence[np.ndarray], *, allow_cut
         approx = cv2.approxPolyDP(hull, 0.02 * cv2.arcLength(hull, True), True).reshape(-1, 2)
         if not 3 <= len(approx) <= (6 if allow_cut else 4):
             continue  # neither a quadrilateral nor (when allowed) an outline leaving the frame
-        x, y = approx[:, 0], approx[:, 1]
-        border = (x <= mx) | (y <= my) | (x >= w - 1 - mx) | (y >= h - 1 - my)  # on the frame border
+        border = on_border(approx, w, h)
         if len(approx) == 4 and not border.any():
             is_quad = True
         elif allow_cut and _leaves_frame(approx, border, w, h):
@@ -159,6 +158,14 @@ def best_outline(edges: np.ndarray, contours: Sequence[np.ndarray], *, allow_cut
     return found
 
 
+def on_border(points: np.ndarray, w: int, h: int, slack: float = 0.0) -> np.ndarray:
+    """Per point: whether it lies on the frame border (within BORDER_MARGIN of an edge, plus
+    slack pixels) of a w x h image."""
+    mx, my = t.BORDER_MARGIN * w + slack, t.BORDER_MARGIN * h + slack
+    x, y = points[:, 0], points[:, 1]
+    return np.asarray((x <= mx) | (y <= my) | (x >= w - 1 - mx) | (y >= h - 1 - my))
+
+
 class _Support:
     """Edge support of polygons on one dilated edge map (see __call__).
 
@@ -179,7 +186,7 @@ class _Support:
         cluster of desk texture cuts across plain areas."""
         h, w = self.edges.shape[:2]
         n = len(polygon)
-        following = _FOLLOWING[n] if n < len(_FOLLOWING) else np.roll(np.arange(n), -1)
+        following = _FOLLOWING[n]
         # A side along the frame edge is where the page leaves the picture: it is not checked.
         inner = ~(border & border[following])
         if not inner.any():
@@ -196,7 +203,7 @@ class _Support:
         return float(np.count_nonzero(near.any(axis=1))) / len(centres)
 
 
-_FOLLOWING = [np.roll(np.arange(n), -1) for n in range(9)]
+_FOLLOWING = [np.roll(np.arange(n), -1) for n in range(7)]  # polygons of 3-6 vertices (best_outline)
 _SUPPORT_STEPS = np.linspace(0.1, 0.9, 24, dtype=np.float32)
 _NEAR_DY, _NEAR_DX = (d.ravel() for d in np.mgrid[-2:3, -2:3])
 _NEAR_OFFSETS: dict[int, np.ndarray] = {}

@@ -36,6 +36,7 @@ from server.quality.document import (
     blur_for_edges,
     edge_threshold,
     find_outline,
+    on_border,
 )
 from server.quality.result import QualityResult
 
@@ -108,14 +109,15 @@ class _Locator:
 
     def __call__(self, small: np.ndarray) -> Outline | None:
         blurred = blur_for_edges(small)
+        high = edge_threshold(blurred)  # one threshold for the band and, if it fails, the search
         hint = self.hint
         if hint is not None and hint.shape == small.shape[:2] and hint.tracked_since_search + 1 < t.TRACK_SEARCH_EVERY:
-            outline = track_outline(blurred, hint)
+            outline = track_outline(blurred, hint, high)
             if outline is not None:
                 self.tracked = True
                 self.next_hint = _hint(outline, small.shape[:2], hint.tracked_since_search + 1)
                 return outline
-        outline = find_outline(small, blurred)
+        outline = find_outline(small, blurred, high)
         self.next_hint = _hint(outline, small.shape[:2], 0)
         return outline
 
@@ -128,10 +130,10 @@ def _hint(outline: Outline | None, shape: tuple[int, int], tracked: int) -> Page
     return PageHint(outline.corners, outline.coverage, (int(shape[0]), int(shape[1])), tracked)
 
 
-def track_outline(blurred: np.ndarray, hint: PageHint) -> Outline | None:
-    """The page's outline near hint in blurred (blur_for_edges of the analysis image), or None
-    when it is not confirmed there."""
-    edges = _band_edges(blurred, hint.corners, edge_threshold(blurred))
+def track_outline(blurred: np.ndarray, hint: PageHint, high: float) -> Outline | None:
+    """The page's outline near hint in blurred (blur_for_edges of the analysis image, with its
+    edge_threshold high), or None when it is not confirmed there."""
+    edges = _band_edges(blurred, hint.corners, high)
     # The same tracing as the full search (link runs: outer boundaries and holes in one pass), so
     # that where both see the page they trace, approximate and so refine the very same outline
     # (cv2.findContours traces an outer boundary with the same hull but may approximate it to
@@ -208,6 +210,4 @@ def _near_border(corners: np.ndarray, shape: tuple[int, int]) -> bool:
     """True when a corner lies within _BORDER_SLACK pixels of the zone where it would count as
     leaving the frame."""
     h, w = shape
-    mx, my = t.BORDER_MARGIN * w + _BORDER_SLACK, t.BORDER_MARGIN * h + _BORDER_SLACK
-    x, y = corners[:, 0], corners[:, 1]
-    return bool(((x <= mx) | (y <= my) | (x >= w - 1 - mx) | (y >= h - 1 - my)).any())
+    return bool(on_border(corners, w, h, _BORDER_SLACK).any())

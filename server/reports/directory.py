@@ -53,9 +53,10 @@ class Directory:
     kiosks: list[KioskEntry]
     caseworkers: list[CaseworkerEntry]
 
-    def centre_street(self, centre_id: int) -> int | None:
-        """The street a centre serves."""
-        return next((street for cid, _, street in self.centres if cid == centre_id), None)
+
+def street_of_centre(centres: list[tuple[int, str, int]], centre_id: int) -> int | None:
+    """The street the centre serves, from (id, name, street id) rows as read_centres gives."""
+    return next((street for cid, _, street in centres if cid == centre_id), None)
 
 
 async def read_centres(db: AsyncSession) -> list[tuple[int, str, int]]:

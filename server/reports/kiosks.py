@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server import redis_keys
 from server.db.models import KioskHealthSample
 from server.db.types import utcnow
-from server.reports.directory import Directory, read_centres, read_kiosks
+from server.reports.directory import KioskEntry, read_centres, read_kiosks, street_of_centre
 from server.reports.queries import SHANGHAI, SessionFilter, iso_local
 from server.signaling.presence import PRESENCE_TTL_S
 
@@ -56,21 +56,21 @@ async def kiosk_presence(db: AsyncSession, redis: aioredis.Redis, where: Session
     # Only what `presence_of` reads: the kiosks, and the centres when a centre narrows them (read
     # fresh, not from the live figures' cache: this answer shows each kiosk's last seen time).
     centres = await read_centres(db) if where is not None and where.centre_id is not None else []
-    directory = Directory(streets={}, centres=centres, kiosks=await read_kiosks(db), caseworkers=[])
-    return await presence_of(redis, directory, where)
+    return await presence_of(redis, await read_kiosks(db), centres, where)
 
 
-async def presence_of(redis: aioredis.Redis, directory: Directory, where: SessionFilter | None = None
-                      ) -> list[dict[str, Any]]:
-    """The directory's kiosks (narrowed by street or centre) with their online state."""
+async def presence_of(redis: aioredis.Redis, kiosks: list[KioskEntry], centres: list[tuple[int, str, int]],
+                      where: SessionFilter | None = None) -> list[dict[str, Any]]:
+    """The kiosks (narrowed by street or centre; centres as read_centres gives them, needed only
+    for a centre filter) with their online state."""
     where = where or SessionFilter()
     street_id = where.street_id
     if where.centre_id is not None:
-        centre_street = directory.centre_street(where.centre_id)
+        centre_street = street_of_centre(centres, where.centre_id)
         if street_id is not None and street_id != centre_street:
             return []
         street_id = centre_street if centre_street is not None else -1
-    kiosks = [k for k in directory.kiosks if street_id is None or k.street_id == street_id]
+    kiosks = [k for k in kiosks if street_id is None or k.street_id == street_id]
     present = await _present(redis, [k.id for k in kiosks])
     recent = utcnow() - timedelta(seconds=PRESENCE_TTL_S)
     return [{"id": k.id, "label": k.label, "site": k.site, "street_id": k.street_id, "street": k.street,

@@ -112,7 +112,7 @@ async def live_stats(sessions: async_sessionmaker[AsyncSession], redis: aioredis
         rows = await session_rows(db, start - timedelta(days=1), end, opts.where)
     caseworker_list = await _caseworkers(directory, queue, opts.where.centre_id, now)
     streets, centres = directory.streets, directory.centres
-    kiosks = await presence_of(redis, directory, opts.where)
+    kiosks = await presence_of(redis, directory.kiosks, directory.centres, opts.where)
     todays = [r for r in rows if r.created_at >= start]
     if opts.filtered:
         waiting, longest = _waiting(rows, now_dt)

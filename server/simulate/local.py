@@ -24,6 +24,18 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 
 
+# A server-reflexive ICE candidate line for load and relay benches (documentation address range).
+SAMPLE_CANDIDATE = "candidate:842163049 1 udp 1677729535 203.0.113.7 46154 typ srflx raddr 0.0.0.0 rport 0"
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process in MiB (from /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
 def free_port() -> int:
     """A TCP port nobody listens on right now (bind to port 0 and let the kernel choose)."""
     with socket.socket() as sock:

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 from aiohttp import web
 from pydantic import BaseModel
-from sqlalchemy import or_, select
+from sqlalchemy import exists, or_, select
 
 from matters_catalog.loader import load_skills
 from server import app_keys
@@ -82,15 +82,16 @@ async def my_sessions(request: web.Request) -> web.Response:
     principal = require_role(request, "caseworker")
     assert principal.user_id is not None
     start = datetime.now(_SHANGHAI).replace(hour=0, minute=0, second=0, microsecond=0)
-    accepted_by_me = (select(SessionEvent.session_id)
-                      .where(SessionEvent.kind == "accept", SessionEvent.at >= start,
-                             SessionEvent.data["caseworker_id"].as_integer() == principal.user_id))
+    # correlated, so it reads only each candidate session's events (index on session_id, at)
+    accepted_by_me = exists().where(SessionEvent.session_id == ServiceSession.id, SessionEvent.kind == "accept",
+                                    SessionEvent.at >= start,
+                                    SessionEvent.data["caseworker_id"].as_integer() == principal.user_id)
     async with request.app[app_keys.DB_SESSIONS]() as session:
         rows = (await session.execute(
             select(ServiceSession, Matter.name, Site.name)
             .join(Matter, Matter.id == ServiceSession.matter_id)
             .join(Site, Site.id == ServiceSession.site_id)
-            .where(or_(ServiceSession.caseworker_id == principal.user_id, ServiceSession.id.in_(accepted_by_me)),
+            .where(or_(ServiceSession.caseworker_id == principal.user_id, accepted_by_me),
                    ServiceSession.answered_at >= start)
             .order_by(ServiceSession.answered_at.desc())
             .limit(500)

@@ -30,10 +30,8 @@ export function setupCapture(wsClient) {
   review.querySelector('[data-action="capture-retake"]').addEventListener("click", () => decide("retake"));
   client.on("capture_opened", (m) => {
     if (m.call_id !== callId) return;
-    open = { material: m.material, id: m.capture_id, image: null };
-    setCaptureBusy(true);
     review.hidden = true;
-    showStatus(T.capture_waiting, m.material);
+    showWaiting(m.material, m.capture_id);
   });
   client.on("capture_guidance", (m) => ours(m) && showStatus(m.text || T.capture_waiting, open.material));
   client.on("capture_result", (m) => {
@@ -79,15 +77,24 @@ export async function restoreCaptures(sessionId) {
   // Oldest first: the last pending one with an image is the review that was on screen.
   const waiting = captures.filter((c) => c.state === "pending" && c.image_url).pop();
   if (waiting && !open) {
-    open = { material: waiting.material, id: waiting.capture_id, image: waiting };
-    setCaptureBusy(true);
+    openCapture(waiting.material, waiting.capture_id, waiting);
     showReview(waiting);
   } else if (openRequest && !open) {
     // the kiosk is still guiding the resident: its next guidance and still arrive as usual
-    open = { material: openRequest.material, id: openRequest.capture_id, image: null };
-    setCaptureBusy(true);
-    showStatus(T.capture_waiting, openRequest.material);
+    showWaiting(openRequest.material, openRequest.capture_id);
   }
+}
+
+/** Make (material, id) the open capture; image is its uploaded still, if any. */
+function openCapture(material, id, image) {
+  open = { material, id, image };
+  setCaptureBusy(true);
+}
+
+/** An open request waiting for the resident's still. */
+function showWaiting(material, id) {
+  openCapture(material, id, null);
+  showStatus(T.capture_waiting, material);
 }
 
 /** The caseworker pressed "拍照" for a material. */
@@ -97,9 +104,7 @@ export async function requestCapture(material) {
     showStatus(T.capture_busy);
     return;
   }
-  open = { material, id: null, image: null };
-  setCaptureBusy(true);
-  showStatus(T.capture_waiting, material);
+  showWaiting(material, null);
   try {
     const reply = await client.request({ type: "capture_request", call_id: callId, material });
     if (open && open.material === material && open.id === null && reply.capture_id) open.id = reply.capture_id;

@@ -18,8 +18,17 @@ export function row(cells, data) {
   return el("tr", { data }, cells.map((text) => el("td", { text })));
 }
 
-/** Local date YYYY-MM-DD of the browser (the district's browsers run on Shanghai time). */
+const DISTRICT_DATE = new Intl.DateTimeFormat("en-US", {
+  timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit", day: "2-digit",
+});
+
+/**
+ * The district's date YYYY-MM-DD (Asia/Shanghai, as the server counts report days), offsetDays
+ * from today: not the browser's own time zone, which on a machine set to UTC is a day behind
+ * for eight hours of every day.
+ */
 export function today(offsetDays = 0) {
-  const d = new Date(Date.now() + offsetDays * 86400000);
-  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+  const parts = Object.fromEntries(DISTRICT_DATE.formatToParts(new Date(Date.now() + offsetDays * 86400000))
+    .map((p) => [p.type, p.value]));
+  return `${parts.year}-${parts.month}-${parts.day}`;
 }
