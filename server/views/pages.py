@@ -8,6 +8,8 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+from server.protocol.messages import PROTOCOL_VERSION
+
 WEB_DIR = Path(__file__).resolve().parent.parent.parent / "web"
 TEMPLATES_DIR = WEB_DIR / "templates"
 STATIC_DIR = WEB_DIR / "static"
@@ -40,7 +42,7 @@ async def index_page(request: web.Request) -> web.Response:
 
 
 def _render(request: web.Request, template: str) -> web.Response:
-    response = aiohttp_jinja2.render_template(template, request, {"static": _static_url(request)})
+    response = aiohttp_jinja2.render_template(template, request, {"static": _static_url(request), "protocol_version": PROTOCOL_VERSION})
     response.headers["Cache-Control"] = "no-store"
     return response
 
