@@ -35,7 +35,7 @@ from sqlalchemy import select  # noqa: E402
 
 from server.db.engine import make_engine  # noqa: E402
 from server.db.models import ServiceSession  # noqa: E402
-from server.embedded_redis import redis_server_binary  # noqa: E402
+from server.runtime.embedded_redis import redis_server_binary  # noqa: E402
 from server.simulate.actors import Options, SimCaseworker, SimKiosk  # noqa: E402
 from server.simulate.cast import pick_cast  # noqa: E402
 from server.simulate.client import ProtocolClient  # noqa: E402

@@ -6,22 +6,22 @@ from importlib.metadata import PackageNotFoundError, version
 
 from aiohttp import web
 
-from server import app_keys, resources
 from server.auth.middleware import authenticate, csrf_guard
 from server.capture.context import capture_context
-from server.catalog_service import catalog_context
-from server.errors import json_errors
-from server.metrics import Metrics
-from server.openapi import build_openapi
-from server.queue_reconciler import reconciler_context
-from server.queue_service import queue_context
+from server.catalog.service import catalog_context
+from server.http import app_keys, resources
+from server.http.errors import json_errors
+from server.http.metrics import Metrics
+from server.http.openapi import build_openapi
+from server.http.pages import setup_pages
+from server.http.routing import add_routes
+from server.http.security_headers import security_headers
+from server.queueing.reconciler import reconciler_context
+from server.queueing.service import queue_context
 from server.reports.push import reports_context
 from server.routes import ROUTES
-from server.routing import add_routes
-from server.security_headers import security_headers
 from server.settings import Settings
-from server.views.pages import setup_pages
-from server.views.ws import signaling_context
+from server.signaling.websocket import signaling_context
 
 # Requests bigger than this are refused before a handler reads them; uploads set their own limit.
 MAX_REQUEST_BYTES = 16 * 1024 * 1024

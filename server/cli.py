@@ -15,19 +15,19 @@ from aiohttp import web
 from redis.exceptions import RedisError
 from sqlalchemy import func, select
 
-from server import redis_keys
-from server.accounts import AccountError, add_kiosk, upsert_user
 from server.app import create_app
 from server.auth.passwords import MIN_PASSWORD_LENGTH
 from server.auth.sessions import revoke_user_sessions
-from server.catalog_setup import ensure_catalog
+from server.catalog.setup import ensure_catalog
 from server.db.engine import make_engine, make_session_factory
 from server.db.migrate import upgrade_database
 from server.db.models import AuditLog, Centre, Site, User
-from server.demo import seed_demo
-from server.embedded_redis import socket_path_for
-from server.ids import parse_id
-from server.logging_setup import configure_logging
+from server.district.accounts import AccountError, add_kiosk, upsert_user
+from server.district.demo import seed_demo
+from server.runtime import redis_keys
+from server.runtime.embedded_redis import socket_path_for
+from server.runtime.ids import parse_id
+from server.runtime.logging_setup import configure_logging
 from server.settings import Settings, SettingsError, load_settings
 
 
@@ -267,7 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _register_optional(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     # Subsystems own their commands; each module exposes register(subparsers).
-    from matters_catalog import cli as catalog_cli
+    from server.catalog import cli as catalog_cli
 
     catalog_cli.register(commands)
     from server.quality import cli as quality_cli

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from matters_catalog.schema import Matter
-from server.api_models import HealthOut, KioskSessionOut, LoginOut, MeOut, OkOut
+from server.auth import views as auth
 from server.capture import views as capture_views
-from server.openapi import openapi
+from server.catalog import views as matters
+from server.http import health, pages
+from server.http.api_models import HealthOut, KioskSessionOut, LoginOut, MeOut, OkOut
+from server.http.openapi import openapi
+from server.http.routing import Param, Route
+from server.reports import caseworker_day as me
 from server.reports import views as reports_views
-from server.routing import Param, Route
-from server.views import auth, health, matters, me, pages, ws
+from server.signaling import websocket as ws
 
 ROUTES: list[Route] = [
     Route("GET", "/", pages.index_page, "Start page linking the apps", "pages", response_content_type="text/html"),

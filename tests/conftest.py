@@ -22,7 +22,7 @@ from urllib.parse import urlparse
 import pytest
 import redis.asyncio as aioredis
 
-from server.embedded_redis import EmbeddedRedis
+from server.runtime.embedded_redis import EmbeddedRedis
 
 SERVER_REDIS_URL = os.environ.get("JINGLIN_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
 SERVER_DATABASE_URL = os.environ.get(

@@ -8,9 +8,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from server import app_keys
 from server.access_table import ROLES, http_rows, markdown, message_rows
-from server.accounts import upsert_user
+from server.district.accounts import upsert_user
+from server.http import app_keys
 from tests.protocol_client import PASSWORD, Client, Env
 from tests.test_signaling import env as env
 

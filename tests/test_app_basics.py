@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from server import app_keys
 from server.app import create_app
 from server.db.migrate import upgrade_database
+from server.http import app_keys
 from tests.helpers import make_settings
 
 

@@ -9,11 +9,11 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
-from server import app_keys
-from server.accounts import add_kiosk, upsert_user
 from server.app import create_app
 from server.db.migrate import upgrade_database
 from server.db.models import Centre, Site, Street
+from server.district.accounts import add_kiosk, upsert_user
+from server.http import app_keys
 from tests.helpers import make_settings
 
 PASSWORD = "correct horse battery"

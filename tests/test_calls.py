@@ -17,7 +17,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from server.embedded_redis import EmbeddedRedis
+from server.runtime.embedded_redis import EmbeddedRedis
 from server.simulate.actors import Options
 from server.simulate.client import Message, ProtocolClient, of_type
 from server.simulate.local import LocalServer, launch

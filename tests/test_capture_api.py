@@ -19,10 +19,10 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from server import app_keys
 from server.capture.purge import purge_expired
 from server.capture.storage import VARIANTS, CaptureStore, variant_path
 from server.db.models import AuditLog, Capture, Kiosk, KioskHealthSample, ServiceSession
+from server.http import app_keys
 from server.quality import guidance_text
 from tests.test_capture_support import (
     Client,

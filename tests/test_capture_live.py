@@ -22,10 +22,10 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
 from sqlalchemy import select
 
-from server import app_keys
 from server.capture.analysis_peer import SAMPLE_FPS
 from server.capture.context import CAPTURE
 from server.db.models import KioskHealthSample
+from server.http import app_keys
 from server.simulate.peers import split_candidates
 from tests.test_capture_support import Client, Env, capture_env, good_still, into_call, jpeg, request_capture
 

@@ -15,11 +15,11 @@ import cv2
 import numpy as np
 from aiohttp.test_utils import TestServer
 
-from server import app_keys
-from server.accounts import add_kiosk, upsert_user
 from server.app import create_app
 from server.cli import prepare_database
 from server.db.models import Centre, Site, Street
+from server.district.accounts import add_kiosk, upsert_user
+from server.http import app_keys
 from tests.helpers import make_settings
 from tests.protocol_client import PASSWORD, Env
 from tests.protocol_client import Client as ProtocolClient

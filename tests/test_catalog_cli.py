@@ -14,9 +14,9 @@ import yaml
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from matters_catalog.cli import register
-from matters_catalog.db_sync import read_catalog_version
 from matters_catalog.loader import SHIPPED_DATA_DIR, load_catalog
+from server.catalog.cli import register
+from server.catalog.db_sync import read_catalog_version
 from server.db import models
 from server.db.engine import make_engine, make_session_factory
 from tests.test_catalog_db_sync import create_tables

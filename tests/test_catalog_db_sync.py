@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from matters_catalog.db_sync import CATALOG_VERSION_KEY, load_catalog_from_db, sync_catalog
 from matters_catalog.loader import Catalog, load_catalog
 from matters_catalog.schema import Material
+from server.catalog.db_sync import CATALOG_VERSION_KEY, load_catalog_from_db, sync_catalog
 from server.db import models
 from server.db.engine import make_engine, make_session_factory
 

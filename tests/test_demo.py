@@ -16,7 +16,7 @@ from server.auth.tokens import token_hash
 from server.cli import prepare_database
 from server.db.engine import make_engine, make_session_factory
 from server.db.models import Centre, Kiosk, Site, Street, User
-from server.demo import seed_demo
+from server.district.demo import seed_demo
 from tests.helpers import make_settings
 
 ROOT = Path(__file__).resolve().parent.parent

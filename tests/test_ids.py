@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from server.ids import MAX_ID, parse_id
+from server.runtime.ids import MAX_ID, parse_id
 
 
 @pytest.mark.parametrize(("raw", "expected"), [

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from session_queue import Transition
 
-from server import app_keys
+from server.http import app_keys
 from tests.test_capture_support import MATTER, Client, capture_env
 
 

@@ -17,13 +17,13 @@ import redis.asyncio as aioredis
 from session_queue import QueueConfig, SessionQueue
 from sqlalchemy import select
 
-from server.accounts import upsert_user
 from server.cli import prepare_database
 from server.db.engine import make_engine, make_session_factory
 from server.db.models import CaseworkerEvent, Centre, Kiosk, ServiceSession, SessionEvent, Site, Street, User
 from server.db.types import utcnow
-from server.queue_reconciler import QueueReconciler
-from server.queue_service import QueueService
+from server.district.accounts import upsert_user
+from server.queueing.reconciler import QueueReconciler
+from server.queueing.service import QueueService
 from tests.helpers import make_settings
 
 SKILL = "police-household"
@@ -154,7 +154,7 @@ async def test_open_ticket_of_a_kiosk_rebuilds_after_redis_loss(world: World, re
 
 
 async def test_bad_join_requests(world: World) -> None:
-    from server.queue_service import JoinError
+    from server.queueing.service import JoinError
 
     with pytest.raises(JoinError) as info:
         await world.service.join(world.kiosk_ids[0], MATTER, SKILL, "teleport")

@@ -38,8 +38,6 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server import app_keys
-from server.accounts import add_kiosk, upsert_user
 from server.app import create_app
 from server.cli import prepare_database
 from server.db.models import (
@@ -54,9 +52,11 @@ from server.db.models import (
     Site,
     Street,
 )
-from server.embedded_redis import EmbeddedRedis
+from server.district.accounts import add_kiosk, upsert_user
+from server.http import app_keys
 from server.reports import views as reports_views
 from server.reports.queries import SHANGHAI
+from server.runtime.embedded_redis import EmbeddedRedis
 from tests.conftest import SERVER_DATABASE_URL, _reset_postgres, require_service
 from tests.helpers import make_settings
 

@@ -14,10 +14,10 @@ import aiohttp
 import pytest
 from session_queue import TicketSpec
 
-from server import app_keys
 from server.db.models import ServiceSession
-from server.embedded_redis import EmbeddedRedis
+from server.http import app_keys
 from server.reports.push import STATS_PUSHER
+from server.runtime.embedded_redis import EmbeddedRedis
 from tests.test_reports_api import M1, Env, start_env
 
 

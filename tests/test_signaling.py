@@ -17,13 +17,14 @@ import pytest
 from aiohttp.test_utils import TestServer
 from sqlalchemy import select, update
 
-from server import app_keys, redis_keys
-from server.accounts import add_kiosk, upsert_user
 from server.app import create_app
 from server.cli import prepare_database
 from server.db.models import AuthSession, Centre, FollowUp, Kiosk, Rating, ServiceSession, Site, Street
 from server.db.types import utcnow
-from server.views.ws import SIGNALING
+from server.district.accounts import add_kiosk, upsert_user
+from server.http import app_keys
+from server.runtime import redis_keys
+from server.signaling.websocket import SIGNALING
 from tests.helpers import make_settings
 from tests.protocol_client import PASSWORD, Client, Env
 

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from server.protocol.messages import CASEWORKER_TYPES, KIOSK_TYPES
-from server.views.ws import _FAST_MODELS, _parse
+from server.signaling.websocket import _FAST_MODELS, _parse
 from tests.test_signaling import MATTER, Client, Env, _caseworker, _into_call, _kiosk
 from tests.test_signaling import env as env
 

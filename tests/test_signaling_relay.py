@@ -15,14 +15,14 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestServer
 
-from server import app_keys
-from server.accounts import add_kiosk, upsert_user
 from server.app import create_app
 from server.cli import prepare_database
 from server.db.models import Centre, Site, Street
-from server.embedded_redis import EmbeddedRedis
+from server.district.accounts import add_kiosk, upsert_user
+from server.http import app_keys
+from server.runtime.embedded_redis import EmbeddedRedis
 from server.signaling.hub import LOCAL_ONLY_TTL_S, Hub
-from server.views.ws import SIGNALING
+from server.signaling.websocket import SIGNALING
 from tests.helpers import make_settings
 from tests.protocol_client import PASSWORD, Client, Env
 from tests.test_signaling import MATTER, SKILL

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Page, async_playwright, expect
 
-from server import app_keys
-from server.embedded_redis import EmbeddedRedis
+from server.http import app_keys
 from server.reports.queries import SHANGHAI
+from server.runtime.embedded_redis import EmbeddedRedis
 from tests.test_reports_api import PASSWORD, Env, seed_history, start_env
 from tests.test_reports_live import waiting_ticket
 

@@ -98,7 +98,7 @@ async def main(args: argparse.Namespace) -> None:
     embedded = None
     url = args.redis_url
     if url is None:
-        from server.embedded_redis import EmbeddedRedis
+        from server.runtime.embedded_redis import EmbeddedRedis
 
         embedded = EmbeddedRedis(Path(tempfile.mkdtemp(prefix="jl-bench-")))
         url = await embedded.start()

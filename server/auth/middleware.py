@@ -6,10 +6,10 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from server import app_keys
 from server.auth.principal import PRINCIPAL_KEY
 from server.auth.sessions import resolve_session
-from server.errors import ApiError
+from server.http import app_keys
+from server.http.errors import ApiError
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from server.errors import ApiError
+from server.http.errors import ApiError
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import hashlib
 
 import redis.asyncio as aioredis
 
-from server import redis_keys
+from server.runtime import redis_keys
 
 WINDOW_S = 15 * 60
 MAX_FAILURES_PER_ACCOUNT = 5

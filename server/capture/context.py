@@ -15,12 +15,13 @@ from aiohttp import web
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
-from server import app_keys, redis_keys
 from server.capture.purge import purge_expired
 from server.capture.service import CaptureService
 from server.capture.storage import CaptureStore
 from server.db.types import utcnow
-from server.views.ws import SIGNALING
+from server.http import app_keys
+from server.runtime import redis_keys
+from server.signaling.websocket import SIGNALING
 
 log = logging.getLogger(__name__)
 

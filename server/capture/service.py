@@ -18,7 +18,6 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
 
-from server import redis_keys
 from server.auth.principal import Principal
 from server.capture import texts
 from server.capture.analysis_peer import AnalysisPeer, PeerPool
@@ -31,6 +30,7 @@ from server.db.models import AuditLog, Capture
 from server.db.types import utcnow
 from server.protocol import messages as m
 from server.quality import QualityResult, guidance_text
+from server.runtime import redis_keys
 from server.signaling.connection import Connection
 from server.signaling.ice import ice_servers
 from server.signaling.service import SignalingError, SignalingService

@@ -19,7 +19,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import WatchError
 
-from server import redis_keys
+from server.runtime import redis_keys
 
 # An abandoned request disappears by itself; an active one is refreshed on every transition.
 CAPTURE_TTL_S = 3600

@@ -15,7 +15,6 @@ from pydantic import BaseModel
 from redis.exceptions import RedisError
 from sqlalchemy import select
 
-from server import app_keys
 from server.auth.principal import Principal, require_role
 from server.capture import texts
 from server.capture.context import CAPTURE
@@ -25,8 +24,9 @@ from server.capture.storage import StorageError
 from server.capture.upload import MAX_UPLOAD_BYTES, UploadError
 from server.db.models import AuditLog, Capture, ServiceSession
 from server.db.types import utcnow
-from server.errors import ApiError
-from server.routing import Param, Route
+from server.http import app_keys
+from server.http.errors import ApiError
+from server.http.routing import Param, Route
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 # Multipart framing around the image: boundaries and part headers.

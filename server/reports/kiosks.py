@@ -18,11 +18,11 @@ from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server import redis_keys
 from server.db.models import KioskHealthSample
 from server.db.types import utcnow
 from server.reports.directory import KioskEntry, read_centres, read_kiosks, street_of_centre
 from server.reports.queries import SHANGHAI, SessionFilter, iso_local
+from server.runtime import redis_keys
 from server.signaling.presence import PRESENCE_TTL_S
 
 TREND_DAYS = 14

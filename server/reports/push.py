@@ -22,10 +22,10 @@ from aiohttp import web
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
-from server import app_keys
+from server.http import app_keys
 from server.reports.live import LiveOptions, live_stats
 from server.signaling.connection import Connection
-from server.views.ws import SIGNALING
+from server.signaling.websocket import SIGNALING
 
 log = logging.getLogger(__name__)
 

@@ -12,11 +12,12 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel
 
-from server import app_keys
 from server.auth.principal import require_role
 from server.db.types import utcnow
-from server.errors import ApiError
-from server.ids import parse_id
+from server.http import app_keys
+from server.http.errors import ApiError
+from server.http.request_body import read_model
+from server.http.routing import Param, Route
 from server.reports import export, feed, followups, kiosks, live, schemas, staffing
 from server.reports.metrics import measure
 from server.reports.queries import (
@@ -29,8 +30,7 @@ from server.reports.queries import (
     local_day_bounds,
     session_rows,
 )
-from server.request_body import read_model
-from server.routing import Param, Route
+from server.runtime.ids import parse_id
 
 ROLES = ("supervisor", "admin")
 DEFAULT_TARGET_SL = 0.8

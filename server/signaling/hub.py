@@ -28,8 +28,8 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 from session_queue import QueueEvent, SessionQueue, Transition, parse_event
 
-from server import redis_keys
 from server.protocol.messages import out
+from server.runtime import redis_keys
 from server.signaling.connection import CLOSE_REVOKED, Connection
 from server.signaling.presence import Presence
 from server.signaling.views import ViewBuilder

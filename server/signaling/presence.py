@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 import redis.asyncio as aioredis
 
-from server import redis_keys
+from server.runtime import redis_keys
 
 # A connection counts as present this long after its last heartbeat.
 PRESENCE_TTL_S = 45.0

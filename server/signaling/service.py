@@ -15,12 +15,12 @@ from redis.exceptions import RedisError
 from session_queue import QueueError
 from sqlalchemy.exc import SQLAlchemyError
 
-from server import redis_keys
-from server.catalog_service import CatalogService
+from server.catalog.service import CatalogService
 from server.db.models import Centre, FollowUp, Kiosk, Rating, ServiceSession, Site, Street, User
 from server.db.types import utcnow
 from server.protocol import messages as m
-from server.queue_service import QueueService
+from server.queueing.service import QueueService
+from server.runtime import redis_keys
 from server.settings import Settings
 from server.signaling.connection import HEARTBEAT_S, Connection
 from server.signaling.hub import Hub

@@ -7,7 +7,7 @@ import time
 from session_queue import SessionQueue
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server.catalog_service import CatalogService
+from server.catalog.service import CatalogService
 from server.db.models import Matter, ServiceSession, Site, Street
 from server.protocol.messages import AgentView, CallView, MaterialView, OfferView, TicketView
 

@@ -8,7 +8,7 @@ from typing import TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from server.errors import ApiError
+from server.http.errors import ApiError
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -17,11 +17,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from matters_catalog import messages as msg
-from matters_catalog.db_sync import CatalogDiff, load_catalog_from_db, read_catalog_version, sync_catalog
 from matters_catalog.loader import Catalog, CatalogError, load_catalog, load_skills
 from matters_catalog.schema import Matter
 from matters_catalog.spreadsheet import matter_to_row, write_csv, write_json
 from matters_catalog.validate import read_source, summary
+from server.catalog.db_sync import CatalogDiff, load_catalog_from_db, read_catalog_version, sync_catalog
 from server.db.engine import make_engine, make_session_factory
 from server.db.models import AuditLog
 from server.settings import load_settings

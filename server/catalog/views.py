@@ -6,8 +6,8 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from matters_catalog.schema import MODES, Matter
-from server import app_keys
-from server.errors import ApiError
+from server.http import app_keys
+from server.http.errors import ApiError
 
 # Longer queries cannot match any matter name; cutting them keeps hostile input cheap.
 MAX_QUERY_CHARS = 100

@@ -21,12 +21,12 @@ from session_queue import QueueConfig, QueueError, SessionQueue, TicketRecord, T
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server import app_keys
 from server.db.models import Kiosk, ServiceSession, SessionEvent, Site
 from server.db.types import utcnow
-from server.periodic import background, run_periodically
-from server.queue_recorder import QueueRecorder
-from server.redis_keys import ticket_counter
+from server.http import app_keys
+from server.queueing.recorder import QueueRecorder
+from server.runtime.periodic import background, run_periodically
+from server.runtime.redis_keys import ticket_counter
 from server.settings import Settings
 
 log = logging.getLogger(__name__)

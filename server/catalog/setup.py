@@ -6,8 +6,8 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from matters_catalog.db_sync import sync_catalog
 from matters_catalog.loader import load_catalog
+from server.catalog.db_sync import sync_catalog
 from server.db.models import AppMeta
 
 log = logging.getLogger(__name__)

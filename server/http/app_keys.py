@@ -8,13 +8,13 @@ import redis.asyncio as aioredis
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from server.embedded_redis import EmbeddedRedis
+from server.runtime.embedded_redis import EmbeddedRedis
 from server.settings import Settings
 
 if TYPE_CHECKING:
-    from server.catalog_service import CatalogService
-    from server.metrics import Metrics
-    from server.queue_service import QueueService
+    from server.catalog.service import CatalogService
+    from server.http.metrics import Metrics
+    from server.queueing.service import QueueService
 
 SETTINGS = web.AppKey("settings", Settings)
 DB_ENGINE = web.AppKey("db_engine", AsyncEngine)

@@ -42,7 +42,8 @@ async def index_page(request: web.Request) -> web.Response:
 
 
 def _render(request: web.Request, template: str) -> web.Response:
-    response = aiohttp_jinja2.render_template(template, request, {"static": _static_url(request), "protocol_version": PROTOCOL_VERSION})
+    context = {"static": _static_url(request), "protocol_version": PROTOCOL_VERSION}
+    response = aiohttp_jinja2.render_template(template, request, context)
     response.headers["Cache-Control"] = "no-store"
     return response
 

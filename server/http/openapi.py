@@ -10,9 +10,9 @@ from aiohttp import web
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from server import app_keys
-from server.api_models import ErrorOut
-from server.routing import Route
+from server.http import app_keys
+from server.http.api_models import ErrorOut
+from server.http.routing import Route
 
 _PATH_PARAM = re.compile(r"\{(\w+)(?::[^}]*)?\}")
 _ERROR_TEXT = {

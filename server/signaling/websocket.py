@@ -15,10 +15,10 @@ from pydantic import BaseModel, ValidationError
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
-from server import app_keys
 from server.auth.middleware import allowed_origin
 from server.auth.principal import require_role
-from server.errors import ApiError
+from server.http import app_keys
+from server.http.errors import ApiError
 from server.protocol import messages as m
 from server.signaling.connection import CLOSE_FLOOD, CLOSE_SETUP, HEARTBEAT_S, MAX_REFUSED, Connection
 from server.signaling.hub import Hub

@@ -13,11 +13,11 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from matters_catalog.db_sync import load_catalog_from_db, read_catalog_version
 from matters_catalog.loader import Catalog
 from matters_catalog.schema import Matter
 from matters_catalog.search import MatterSearchIndex
-from server import app_keys
+from server.catalog.db_sync import load_catalog_from_db, read_catalog_version
+from server.http import app_keys
 
 VERSION_CHECK_INTERVAL_S = 30.0
 

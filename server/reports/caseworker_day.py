@@ -9,9 +9,9 @@ from pydantic import BaseModel
 from sqlalchemy import exists, or_, select
 
 from matters_catalog.loader import load_skills
-from server import app_keys
 from server.auth.principal import require_role
 from server.db.models import Matter, ServiceSession, SessionEvent, Site
+from server.http import app_keys
 
 _SHANGHAI = timezone(timedelta(hours=8))
 

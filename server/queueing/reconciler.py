@@ -26,12 +26,12 @@ from aiohttp import web
 from session_queue import Outbox
 from sqlalchemy import exists, select
 
-from server import app_keys
 from server.db.models import ServiceSession, SessionEvent
 from server.db.types import utcnow
-from server.periodic import background, run_periodically
-from server.queue_recorder import QueueRecorder
-from server.queue_service import QueueService
+from server.http import app_keys
+from server.queueing.recorder import QueueRecorder
+from server.queueing.service import QueueService
+from server.runtime.periodic import background, run_periodically
 
 log = logging.getLogger(__name__)
 

@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator
 import redis.asyncio as aioredis
 from aiohttp import web
 
-from server import app_keys
 from server.db.engine import make_engine, make_session_factory
-from server.embedded_redis import EmbeddedRedis
+from server.http import app_keys
+from server.runtime.embedded_redis import EmbeddedRedis
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,6 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from server import app_keys
-from server.api_models import KioskOut, SessionUserOut
 from server.auth.middleware import SESSION_COOKIE
 from server.auth.passwords import hash_password, needs_rehash, verify_password_async
 from server.auth.principal import current_principal, require_role
@@ -19,10 +17,12 @@ from server.auth.sessions import KIOSK_ABSOLUTE, STAFF_ABSOLUTE, revoke_session,
 from server.auth.throttle import LoginThrottle
 from server.auth.tokens import token_hash
 from server.db.models import AuditLog, Kiosk, Site, User
-from server.errors import ApiError
-from server.request_body import read_model
+from server.http import app_keys
+from server.http.api_models import KioskOut, SessionUserOut
+from server.http.errors import ApiError
+from server.http.request_body import read_model
 from server.signaling.connection import principal_key
-from server.views.ws import SIGNALING
+from server.signaling.websocket import SIGNALING
 
 # A real hash to verify against when the username is unknown, so both failures take equal time.
 _DUMMY_HASH = "$argon2id$v=19$m=65536,t=3,p=4$8Ajy94fPe41FG1Zsix+BVQ$hJeEY6e2hsqgDsabwl2DMyGtDV98b7BEFZNBcyCuEuc"

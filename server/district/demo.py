@@ -15,12 +15,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from matters_catalog.db_sync import load_catalog_from_db
-from server.accounts import set_kiosk_token, upsert_user
 from server.auth.tokens import derived_secret, token_hash
-from server.catalog_setup import ensure_catalog
+from server.catalog.db_sync import load_catalog_from_db
+from server.catalog.setup import ensure_catalog
 from server.db.models import AppMeta, Centre, Kiosk, Site, Street, User
-from server.geography import COMMITTEE_COUNT, EXTRA_SITES, STREETS
+from server.district.accounts import set_kiosk_token, upsert_user
+from server.district.geography import COMMITTEE_COUNT, EXTRA_SITES, STREETS
 
 DEMO_MARK = "（演示）"
 SKILLS_PER_CASEWORKER = 4

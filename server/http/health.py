@@ -8,8 +8,8 @@ import logging
 from aiohttp import web
 from sqlalchemy import text
 
-from server import app_keys
-from server.metrics import CONTENT_TYPE
+from server.http import app_keys
+from server.http.metrics import CONTENT_TYPE
 
 log = logging.getLogger(__name__)
 
