@@ -23,6 +23,8 @@ echo "== ruff"
 .venv/bin/ruff check .
 echo "== mypy"
 .venv/bin/mypy
+echo "== import layers"
+.venv/bin/lint-imports --no-cache
 echo "== pytest"
 set +e
 .venv/bin/pytest "$@"

@@ -21,7 +21,7 @@ from server.queueing.service import queue_context
 from server.reports.push import reports_context
 from server.routes import ROUTES
 from server.settings import Settings
-from server.signaling.websocket import signaling_context
+from server.signaling.context import signaling_context
 
 # Requests bigger than this are refused before a handler reads them; uploads set their own limit.
 MAX_REQUEST_BYTES = 16 * 1024 * 1024

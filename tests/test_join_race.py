@@ -14,7 +14,7 @@ from pathlib import Path
 
 from session_queue import Transition
 
-from server.http import app_keys
+from server.queueing.service import QUEUE
 from tests.test_capture_support import MATTER, Client, capture_env
 
 
@@ -22,7 +22,7 @@ async def test_a_call_accepted_during_the_join_write_reaches_the_kiosk(tmp_path:
     async with capture_env(tmp_path) as env:
         made: list[Client] = []
         try:
-            queue = env.app[app_keys.QUEUE].queue
+            queue = env.app[QUEUE].queue
             record = queue.sink
             assert record is not None
             accepted = asyncio.Event()

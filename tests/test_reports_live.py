@@ -16,6 +16,7 @@ from session_queue import TicketSpec
 
 from server.db.models import ServiceSession
 from server.http import app_keys
+from server.queueing.service import QUEUE
 from server.reports.push import STATS_PUSHER
 from server.runtime.embedded_redis import EmbeddedRedis
 from tests.test_reports_api import M1, Env, start_env
@@ -36,7 +37,7 @@ async def waiting_ticket(env: Env, waited_s: float = 30) -> str:
         db.add(ServiceSession(id="live1", ticket_number="A0001", kiosk_id=ids["kiosk1"], site_id=ids["site1"],
                               street_id=ids["street1"], matter_id=M1, skill="police-general", mode="handle",
                               state="waiting", created_at=created))
-    queue = env.app[app_keys.QUEUE].queue
+    queue = env.app[QUEUE].queue
     await queue.enqueue(TicketSpec(id="live1", kiosk_id=str(ids["kiosk1"]), street_id=str(ids["street1"]),
                                    matter_id=M1, skill="police-general", created_at=created.timestamp()))
     # cw3 only has the archives skill: available, but never offered this ticket.
@@ -107,7 +108,7 @@ async def test_stats_pushed_to_supervisors_on_queue_change(live_env: Env) -> Non
         assert time.monotonic() - started < 3.0
         assert stats["caseworkers"]["available"] == 1
         started = time.monotonic()
-        await env.app[app_keys.QUEUE].queue.cancel("live1")
+        await env.app[QUEUE].queue.cancel("live1")
         stats = await asyncio.wait_for(next_stats(lambda s: s["waiting"] == 0), 3.0)
         assert time.monotonic() - started < 3.0
         assert env.app[STATS_PUSHER].pushes >= 2

@@ -24,7 +24,7 @@ from server.db.types import utcnow
 from server.district.accounts import add_kiosk, upsert_user
 from server.http import app_keys
 from server.runtime import redis_keys
-from server.signaling.websocket import SIGNALING
+from server.signaling.context import SIGNALING
 from tests.helpers import make_settings
 from tests.protocol_client import PASSWORD, Client, Env
 

@@ -21,8 +21,8 @@ from server.db.models import Centre, Site, Street
 from server.district.accounts import add_kiosk, upsert_user
 from server.http import app_keys
 from server.runtime.embedded_redis import EmbeddedRedis
+from server.signaling.context import SIGNALING
 from server.signaling.hub import LOCAL_ONLY_TTL_S, Hub
-from server.signaling.websocket import SIGNALING
 from tests.helpers import make_settings
 from tests.protocol_client import PASSWORD, Client, Env
 from tests.test_signaling import MATTER, SKILL

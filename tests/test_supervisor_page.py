@@ -13,6 +13,7 @@ import pytest
 from playwright.async_api import Page, async_playwright, expect
 
 from server.http import app_keys
+from server.queueing.service import QUEUE
 from server.reports.queries import SHANGHAI
 from server.runtime.embedded_redis import EmbeddedRedis
 from tests.test_reports_api import PASSWORD, Env, seed_history, start_env
@@ -92,7 +93,7 @@ async def test_live_dashboard_follows_the_queue(page_env: Env, page: Page) -> No
     await page.locator("#live").screenshot(path=str(SHOTS / "live.png"))
 
     started = time.monotonic()
-    await env.app[app_keys.QUEUE].queue.cancel("live1")
+    await env.app[QUEUE].queue.cancel("live1")
     await expect(page.get_by_test_id("stat-waiting")).to_have_text("0", timeout=1000)
     assert time.monotonic() - started < 1.0
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from server.http.errors import ApiError
+from server.protocol.addresses import KIOSK, address
 
 
 @dataclass(frozen=True)
@@ -21,11 +22,14 @@ class Principal:
     centre_id: int | None = None
 
     @property
+    def address(self) -> str:
+        """Where messages for this principal go (`kiosk:3`, `caseworker:7`): see server.protocol.addresses."""
+        return address(self.role, self.kiosk_id if self.role == KIOSK else self.user_id)
+
+    @property
     def actor(self) -> str:
-        """How this principal appears in audit trails (ids only, no personal data)."""
-        if self.role == "kiosk":
-            return f"kiosk:{self.kiosk_id}"
-        return f"{self.role}:{self.user_id}"
+        """How this principal appears in audit trails (ids only, no personal data): its address."""
+        return self.address
 
 
 PRINCIPAL_KEY = web.RequestKey("principal", Principal)

@@ -21,8 +21,6 @@ from server.http import app_keys
 from server.http.api_models import KioskOut, SessionUserOut
 from server.http.errors import ApiError
 from server.http.request_body import read_model
-from server.signaling.connection import principal_key
-from server.signaling.websocket import SIGNALING
 
 # A real hash to verify against when the username is unknown, so both failures take equal time.
 _DUMMY_HASH = "$argon2id$v=19$m=65536,t=3,p=4$8Ajy94fPe41FG1Zsix+BVQ$hJeEY6e2hsqgDsabwl2DMyGtDV98b7BEFZNBcyCuEuc"
@@ -90,7 +88,7 @@ async def logout(request: web.Request) -> web.Response:
             await revoke_session(session, principal.token_hash)
             session.add(AuditLog(actor=principal.actor, action="logout"))
         # Live WebSockets of this sign-in end at once, in whichever process holds them.
-        await request.app[SIGNALING].hub.close_sessions(principal_key(principal), principal.token_hash)
+        await request.app[app_keys.CLOSE_SOCKETS](principal.address, principal.token_hash)
     response = web.json_response({"ok": True})
     response.del_cookie(SESSION_COOKIE, path="/")
     return response

@@ -21,7 +21,7 @@ from server.capture.storage import CaptureStore
 from server.db.types import utcnow
 from server.http import app_keys
 from server.runtime import redis_keys
-from server.signaling.websocket import SIGNALING
+from server.signaling.context import SIGNALING
 
 log = logging.getLogger(__name__)
 

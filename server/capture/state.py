@@ -19,6 +19,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import WatchError
 
+from server.protocol.addresses import caseworker_address, kiosk_address
 from server.runtime import redis_keys
 
 # An abandoned request disappears by itself; an active one is refreshed on every transition.
@@ -46,12 +47,12 @@ class CaptureState:
     @property
     def kiosk_key(self) -> str:
         """The kiosk's principal address."""
-        return f"kiosk:{self.kiosk_id}"
+        return kiosk_address(self.kiosk_id)
 
     @property
     def caseworker_key(self) -> str:
         """The caseworker's principal address."""
-        return f"caseworker:{self.caseworker_id}"
+        return caseworker_address(self.caseworker_id)
 
     @property
     def members(self) -> list[str]:

@@ -63,9 +63,12 @@ class CatalogService:
         return self._index.search(q, department=department, mode=mode)
 
 
+CATALOG: web.AppKey[CatalogService] = web.AppKey("catalog")
+
+
 async def catalog_context(app: web.Application) -> AsyncIterator[None]:
     """Cleanup context: load the catalog once the database is ready."""
     service = CatalogService(app[app_keys.DB_SESSIONS])
     await service.load()
-    app[app_keys.CATALOG] = service
+    app[CATALOG] = service
     yield

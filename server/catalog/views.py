@@ -6,7 +6,7 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from matters_catalog.schema import MODES, Matter
-from server.http import app_keys
+from server.catalog.service import CATALOG
 from server.http.errors import ApiError
 
 # Longer queries cannot match any matter name; cutting them keeps hostile input cheap.
@@ -46,14 +46,14 @@ async def list_matters(request: web.Request) -> web.Response:
         raise ApiError(400, "bad_mode", f"mode 只能是 {', '.join(MODES)}")
     department = request.query.get("department") or None
     q = request.query.get("q", "")[:MAX_QUERY_CHARS]
-    service = request.app[app_keys.CATALOG]
+    service = request.app[CATALOG]
     matters = await service.search(q, department, mode)
     return _json(MattersOut(version=service.catalog.version, total=len(matters), matters=matters))
 
 
 async def get_matter(request: web.Request) -> web.Response:
     """One matter by id, with its materials."""
-    catalog = await request.app[app_keys.CATALOG].current()
+    catalog = await request.app[CATALOG].current()
     matter = catalog.by_id(request.match_info["matter_id"])
     if matter is None:
         raise ApiError(404, "unknown_matter", "没有这个事项")
@@ -62,7 +62,7 @@ async def get_matter(request: web.Request) -> web.Response:
 
 async def list_departments(request: web.Request) -> web.Response:
     """Departments with active matters, in display order."""
-    catalog = await request.app[app_keys.CATALOG].current()
+    catalog = await request.app[CATALOG].current()
     counts: dict[str, int] = {}
     for matter in catalog.matters:
         counts[matter.department] = counts.get(matter.department, 0) + 1

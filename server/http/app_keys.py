@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 import redis.asyncio as aioredis
@@ -12,16 +13,16 @@ from server.runtime.embedded_redis import EmbeddedRedis
 from server.settings import Settings
 
 if TYPE_CHECKING:
-    from server.catalog.service import CatalogService
     from server.http.metrics import Metrics
-    from server.queueing.service import QueueService
 
 SETTINGS = web.AppKey("settings", Settings)
 DB_ENGINE = web.AppKey("db_engine", AsyncEngine)
 DB_SESSIONS = web.AppKey("db_sessions", async_sessionmaker[AsyncSession])
 REDIS = web.AppKey("redis", aioredis.Redis)
-CATALOG: web.AppKey[CatalogService] = web.AppKey("catalog")
 METRICS: web.AppKey[Metrics] = web.AppKey("metrics")
 OPENAPI = web.AppKey("openapi", dict)
 EMBEDDED_REDIS: web.AppKey[EmbeddedRedis | None] = web.AppKey("embedded_redis")
-QUEUE: web.AppKey[QueueService] = web.AppKey("queue")
+# Closes, in every process, the live sockets of a principal ("kiosk:3"), or of one of its sign-in
+# sessions (token hash). Set by the signaling context; called by sign-out.
+SocketCloser = Callable[[str, "str | None"], Awaitable[None]]
+CLOSE_SOCKETS: web.AppKey[SocketCloser] = web.AppKey("close_sockets")

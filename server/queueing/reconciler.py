@@ -30,7 +30,7 @@ from server.db.models import ServiceSession, SessionEvent
 from server.db.types import utcnow
 from server.http import app_keys
 from server.queueing.recorder import QueueRecorder
-from server.queueing.service import QueueService
+from server.queueing.service import QUEUE, QueueService
 from server.runtime.periodic import background, run_periodically
 
 log = logging.getLogger(__name__)
@@ -118,6 +118,6 @@ class QueueReconciler:
 
 async def reconciler_context(app: web.Application) -> AsyncIterator[None]:
     """Cleanup context: the reconciler task of this process."""
-    reconciler = QueueReconciler(app[app_keys.QUEUE], settle_s=app[app_keys.SETTINGS].reconcile_settle_s)
+    reconciler = QueueReconciler(app[QUEUE], settle_s=app[app_keys.SETTINGS].reconcile_settle_s)
     async with background(reconciler.run, name="queue reconciler"):
         yield

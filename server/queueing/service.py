@@ -226,10 +226,13 @@ def _joined(row: ServiceSession) -> JoinedTicket:
                         state=row.state, created_at=row.created_at)
 
 
+QUEUE: web.AppKey[QueueService] = web.AppKey("queue")
+
+
 async def queue_context(app: web.Application) -> AsyncIterator[None]:
     """Cleanup context: the queue service, a rebuild if Redis is empty, and the timer task."""
     service = QueueService(app[app_keys.REDIS], app[app_keys.DB_SESSIONS], queue_config(app[app_keys.SETTINGS]))
-    app[app_keys.QUEUE] = service
+    app[QUEUE] = service
     try:
         await service.rebuild_from_database()
     except (RedisError, OSError) as exc:

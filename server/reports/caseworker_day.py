@@ -10,6 +10,7 @@ from sqlalchemy import exists, or_, select
 
 from matters_catalog.loader import load_skills
 from server.auth.principal import require_role
+from server.catalog.service import CATALOG
 from server.db.models import Matter, ServiceSession, SessionEvent, Site
 from server.http import app_keys
 
@@ -55,7 +56,7 @@ class MySessionsOut(BaseModel):
 async def list_skills(request: web.Request) -> web.Response:
     """The skill vocabulary with Chinese names (staff only)."""
     require_role(request, "caseworker", "supervisor", "admin")
-    catalog = await request.app[app_keys.CATALOG].current()
+    catalog = await request.app[CATALOG].current()
     counts: dict[str, int] = {}
     for matter in catalog.matters:
         counts[matter.skill] = counts.get(matter.skill, 0) + 1

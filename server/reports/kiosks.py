@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.models import KioskHealthSample
 from server.db.types import utcnow
+from server.protocol.addresses import kiosk_address
 from server.reports.directory import KioskEntry, read_centres, read_kiosks, street_of_centre
 from server.reports.queries import SHANGHAI, SessionFilter, iso_local
 from server.runtime import redis_keys
@@ -44,7 +45,7 @@ async def _present(redis: aioredis.Redis, kiosk_ids: list[int]) -> list[bool] | 
         return []
     try:
         counts = await redis.register_script(_COUNT_PRESENT)(
-            keys=[redis_keys.presence(f"kiosk:{kiosk_id}") for kiosk_id in kiosk_ids], args=[time.time()])
+            keys=[redis_keys.presence(kiosk_address(kiosk_id)) for kiosk_id in kiosk_ids], args=[time.time()])
     except (RedisError, OSError):
         return None
     return [bool(c) for c in counts]

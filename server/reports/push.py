@@ -23,9 +23,11 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
 from server.http import app_keys
+from server.protocol.addresses import WATCHER_ROLES
+from server.queueing.service import QUEUE
 from server.reports.live import LiveOptions, live_stats
 from server.signaling.connection import Connection
-from server.signaling.websocket import SIGNALING
+from server.signaling.context import SIGNALING
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +37,7 @@ RESUBSCRIBE_DELAY_S = 0.5
 # Kiosks coming and going and clocks ticking change the figures without a queue event: refresh
 # quietly this often while someone is watching.
 REFRESH_S = 15.0
-SUPERVISOR_PREFIXES = ("supervisor:", "admin:")
+SUPERVISOR_PREFIXES = tuple(f"{role}:" for role in WATCHER_ROLES)
 
 
 class StatsPusher:
@@ -53,7 +55,7 @@ class StatsPusher:
     async def listen(self, stop: asyncio.Event) -> None:
         """Mark the figures dirty on every queue event; resubscribe after Redis restarts."""
         redis = self.app[app_keys.REDIS]
-        channel = self.app[app_keys.QUEUE].queue.keys.channel
+        channel = self.app[QUEUE].queue.keys.channel
         while not stop.is_set():
             pubsub = redis.pubsub(ignore_subscribe_messages=True)
             try:
@@ -99,7 +101,7 @@ class StatsPusher:
             return  # nobody watching in this process: skip the database work
         app = self.app
         opts = LiveOptions(threshold_s=app[app_keys.SETTINGS].sl_threshold_s)
-        stats = await live_stats(app[app_keys.DB_SESSIONS], app[app_keys.REDIS], app[app_keys.QUEUE].queue, opts)
+        stats = await live_stats(app[app_keys.DB_SESSIONS], app[app_keys.REDIS], app[QUEUE].queue, opts)
         message: dict[str, Any] = {"type": "stats", "stats": stats}
         # Counted before sending: a watcher may act on the message before the sends return.
         self.pushes += 1

@@ -18,6 +18,7 @@ from server.http import app_keys
 from server.http.errors import ApiError
 from server.http.request_body import read_model
 from server.http.routing import Param, Route
+from server.queueing.service import QUEUE
 from server.reports import export, feed, followups, kiosks, live, schemas, staffing
 from server.reports.metrics import measure
 from server.reports.queries import (
@@ -118,7 +119,7 @@ async def get_live_stats(request: web.Request) -> web.Response:
                             wait_alert_s=_number(request, "wait_alert_s", live.DEFAULT_WAIT_ALERT_S, 1, 86400),
                             abandon_alert=_number(request, "abandon_alert", live.DEFAULT_ABANDON_ALERT, 0, 1))
     app = request.app
-    data = await live.live_stats(app[app_keys.DB_SESSIONS], app[app_keys.REDIS], app[app_keys.QUEUE].queue, opts)
+    data = await live.live_stats(app[app_keys.DB_SESSIONS], app[app_keys.REDIS], app[QUEUE].queue, opts)
     return _json(schemas.LiveOut, data)
 
 
@@ -174,7 +175,7 @@ async def get_staffing(request: web.Request) -> web.Response:
     day = _date(request, "date", _today())
     target = _number(request, "target", DEFAULT_TARGET_SL, 0.01, 0.99)
     threshold = _threshold(request)
-    default_handle = request.app[app_keys.QUEUE].queue.config.default_handle_s
+    default_handle = request.app[QUEUE].queue.config.default_handle_s
     start, end = local_day_bounds(day, day)
     async with request.app[app_keys.DB_SESSIONS]() as db:
         rows = await session_rows(db, start, end, _filter(request))

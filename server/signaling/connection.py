@@ -37,13 +37,6 @@ def first_check_at() -> float:
     return time.monotonic() + HEARTBEAT_S * random.uniform(0.25, 1.0)
 
 
-def principal_key(principal: Principal) -> str:
-    """The address messages for this principal are sent to: kiosk:ID or caseworker:ID etc."""
-    if principal.role == "kiosk":
-        return f"kiosk:{principal.kiosk_id}"
-    return f"{principal.role}:{principal.user_id}"
-
-
 @dataclass(eq=False)
 class Connection:
     """A live WebSocket of a signed-in principal."""
@@ -73,7 +66,7 @@ class Connection:
     @property
     def key(self) -> str:
         """The principal's address."""
-        return principal_key(self.principal)
+        return self.principal.address
 
     async def send(self, message: dict[str, Any]) -> None:
         """Send one message; a closed socket is ignored (its handler is already cleaning up)."""

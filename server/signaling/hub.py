@@ -28,6 +28,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 from session_queue import QueueEvent, SessionQueue, Transition, parse_event
 
+from server.protocol.addresses import KIOSK_PREFIX, caseworker_address, kiosk_address
 from server.protocol.messages import out
 from server.runtime import redis_keys
 from server.signaling.connection import CLOSE_REVOKED, Connection
@@ -257,7 +258,7 @@ class Hub:
                           reason=call_end_reason(tr), outcome=tr.extra.get("outcome"),
                           case_number=await self.views.case_number(tr.ticket_id) if tr.kind == "end_call" else "")
             for connections in [self.local.get(kiosk_key, set()) if kiosk_key else set(),
-                                self.local.get(f"caseworker:{tr.caseworker_id}", set())]:
+                                self.local.get(caseworker_address(tr.caseworker_id), set())]:
                 for connection in list(connections):
                     connection.call_peers.pop(tr.ticket_id, None)
                     await connection.send(message)
@@ -277,7 +278,7 @@ class Hub:
         for connection in list(self.local.get(kiosk_key, ())):
             # checked after the await: the transition and a catch-up may both be on their way
             if ticket_id not in connection.call_peers:
-                connection.call_peers[ticket_id] = f"caseworker:{caseworker_id}"
+                connection.call_peers[ticket_id] = caseworker_address(caseworker_id)
                 await connection.send(out("call", call=call))
 
     async def catch_up_call(self, kiosk_key: str, ticket_id: str) -> None:
@@ -302,7 +303,7 @@ class Hub:
                 await connection.send({"type": "ticket", "ticket": data})
 
     async def _caseworker_transition(self, tr: Transition) -> None:
-        key = f"caseworker:{tr.caseworker_id}"
+        key = caseworker_address(tr.caseworker_id)
         connections = self.local.get(key)
         if not connections:
             return
@@ -320,7 +321,7 @@ class Hub:
                 ticket = await self.queue.ticket(tr.ticket_id)
                 for connection in list(connections):
                     if ticket is not None:
-                        connection.call_peers[tr.ticket_id] = f"kiosk:{ticket.kiosk_id}"
+                        connection.call_peers[tr.ticket_id] = kiosk_address(ticket.kiosk_id)
                 messages.append(out("call", call=call))
         messages.append(out("agent", agent=await self.views.agent(int(tr.caseworker_id))))
         for message in messages:
@@ -329,7 +330,7 @@ class Hub:
 
     async def _refresh_positions(self, skills: set[str]) -> None:
         """Send new places in line to local waiting kiosks: one Redis round trip, no database."""
-        waiting = [c for key, cs in self.local.items() if key.startswith("kiosk:") for c in cs
+        waiting = [c for key, cs in self.local.items() if key.startswith(KIOSK_PREFIX) for c in cs
                    if c.ticket_id is not None and c.last_ticket_view is not None
                    and c.last_ticket_view.get("state") in ("waiting", "offered", "requeued")]
         if not waiting:

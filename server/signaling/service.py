@@ -19,6 +19,7 @@ from server.catalog.service import CatalogService
 from server.db.models import Centre, FollowUp, Kiosk, Rating, ServiceSession, Site, Street, User
 from server.db.types import utcnow
 from server.protocol import messages as m
+from server.protocol.addresses import CASEWORKER_PREFIX, caseworker_address, kiosk_address
 from server.queueing.service import QueueService
 from server.runtime import redis_keys
 from server.settings import Settings
@@ -130,7 +131,7 @@ class SignalingService:
                 state["ticket"] = view.model_dump(mode="json")
                 connection.last_ticket_view = state["ticket"]
             if live is not None and live.state == "in_call" and live.caseworker_id:
-                peer = f"caseworker:{live.caseworker_id}"
+                peer = caseworker_address(live.caseworker_id)
                 connection.call_peers[ticket.session_id] = peer
                 call = await self.hub.views.call(ticket.session_id, "answerer",
                                                  peer_online=await self.hub.presence.is_present(peer))
@@ -159,7 +160,7 @@ class SignalingService:
         if agent.state == "in_call" and agent.ticket_id:
             live = await self.queue.ticket(agent.ticket_id)
             if live is not None:
-                peer = f"kiosk:{live.kiosk_id}"
+                peer = kiosk_address(live.kiosk_id)
                 connection.call_peers[agent.ticket_id] = peer
                 call = await self.hub.views.call(agent.ticket_id, "offerer",
                                                  peer_online=await self.hub.presence.is_present(peer))
@@ -214,7 +215,7 @@ class SignalingService:
             await self.queue_service.call(lambda: self.queue.kiosk_disconnected(live.id))
         elif live.state == "in_call" and live.caseworker_id:
             gone = m.out("peer", call_id=live.id, online=False, fresh=False)
-            await self.hub.send_to([f"caseworker:{live.caseworker_id}"], gone)
+            await self.hub.send_to([caseworker_address(live.caseworker_id)], gone)
             self._later(connection.key, lambda: self._end_abandoned_call(connection.key, live.id))
 
     async def _caseworker_gone(self, connection: Connection) -> None:
@@ -230,7 +231,7 @@ class SignalingService:
             live = await self.queue.ticket(status.ticket_id)
             if live is not None:
                 gone = m.out("peer", call_id=live.id, online=False, fresh=False)
-                await self.hub.send_to([f"kiosk:{live.kiosk_id}"], gone)
+                await self.hub.send_to([kiosk_address(live.kiosk_id)], gone)
         self._later(connection.key, lambda: self._caseworker_really_gone(connection.key, str(user_id)))
 
     def _later(self, key: str, rule: Callable[[], Awaitable[None]]) -> None:
@@ -291,7 +292,7 @@ class SignalingService:
 
     async def _sign_in_again(self) -> None:
         for key, connections in list(self.hub.local.items()):
-            if not key.startswith("caseworker:"):
+            if not key.startswith(CASEWORKER_PREFIX):
                 continue
             connection = next((c for c in connections if c.desired_status), None)
             if connection is not None and connection.skills and connection.street_id is not None:
@@ -366,9 +367,9 @@ class SignalingService:
             return None
         principal = connection.principal
         if principal.role == "kiosk" and live.kiosk_id == str(principal.kiosk_id):
-            peer = f"caseworker:{live.caseworker_id}"
+            peer = caseworker_address(live.caseworker_id)
         elif principal.role == "caseworker" and live.caseworker_id == str(principal.user_id):
-            peer = f"kiosk:{live.kiosk_id}"
+            peer = kiosk_address(live.kiosk_id)
         else:
             return None
         connection.call_peers[call_id] = peer

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import gc
 import json
 import logging
-from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -17,13 +14,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from server.auth.middleware import allowed_origin
 from server.auth.principal import require_role
-from server.http import app_keys
 from server.http.errors import ApiError
 from server.protocol import messages as m
 from server.signaling.connection import CLOSE_FLOOD, CLOSE_SETUP, HEARTBEAT_S, MAX_REFUSED, Connection
-from server.signaling.hub import Hub
+from server.signaling.context import SIGNALING
 from server.signaling.service import SignalingError, SignalingService
-from server.signaling.views import ViewBuilder
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +28,6 @@ CLOSE_TRY_AGAIN = 1013
 # The most frequent messages, validated by their own model: the same result as the discriminated
 # union (which is consulted for the wording of any refusal), several times cheaper.
 _FAST_MODELS: dict[str, type[BaseModel]] = {"signal": m.Signal, "ping": m.Ping, "capture_signal": m.CaptureSignal}
-SIGNALING: web.AppKey[SignalingService] = web.AppKey("signaling")
 
 
 def _parse(raw: str, allowed: frozenset[str] | None = None) -> tuple[Any, tuple[str, str] | None, Any]:
@@ -172,34 +166,3 @@ async def _one(service: SignalingService, connection: Connection, raw: str, allo
         await connection.send(reply)
     elif ref is not None:
         await connection.send({"type": "ok", "ref": ref})
-
-
-async def signaling_context(app: web.Application) -> AsyncIterator[None]:
-    """Cleanup context: the hub's listener task and the message handlers."""
-    queue_service = app[app_keys.QUEUE]
-    catalog = app[app_keys.CATALOG]
-    views = ViewBuilder(queue_service.queue, queue_service.sessions, catalog)
-    hub = Hub(app[app_keys.REDIS], queue_service.queue, views)
-    service = SignalingService(app[app_keys.SETTINGS], hub, queue_service, catalog)
-    app[SIGNALING] = service
-    stop = asyncio.Event()
-    listener = asyncio.create_task(hub.run(stop), name="signaling-hub")
-    resets = asyncio.create_task(service.watch_queue_resets(stop), name="queue-reset-watch")
-    keepalive = asyncio.create_task(service.keepalive.run(stop), name="signaling-keepalive")
-    try:
-        await hub.wait_ready()
-    except TimeoutError:
-        log.warning("signaling hub not subscribed yet; continuing")
-    # What start-up built (modules, schemas, the catalog, the ORM) lives as long as the process:
-    # keep it out of the garbage collector's full passes, which otherwise stop the event loop for
-    # hundreds of milliseconds under load and show as relay latency.
-    gc.collect()
-    gc.freeze()
-    yield
-    gc.unfreeze()  # several apps may live in one process (tests): let what each leaves be collected
-    stop.set()
-    await service.shutdown()
-    try:
-        await asyncio.wait_for(asyncio.gather(listener, resets, keepalive), timeout=5)
-    except TimeoutError:
-        log.warning("signaling hub did not stop in time")

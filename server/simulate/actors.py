@@ -19,6 +19,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from server.protocol.addresses import caseworker_address, kiosk_address
 from server.simulate.cast import CaseworkerRole, KioskRole
 from server.simulate.client import Message, ProtocolClient, ProtocolError
 from server.simulate.ledger import Ledger, SessionRecord
@@ -186,7 +187,7 @@ class SimKiosk(_Actor):
 
     def __init__(self, role: KioskRole, url: str, ledger: Ledger, options: Options, rng: random.Random,
                  urls: Sequence[str] | None = None) -> None:
-        super().__init__(ProtocolClient(url, f"kiosk:{role.name}", urls=urls, failover=bool(urls)), ledger, options)
+        super().__init__(ProtocolClient(url, kiosk_address(role.name), urls=urls, failover=bool(urls)), ledger, options)
         self.role = role
         self.rng = rng
         self.finished: set[str] = set()
@@ -401,7 +402,7 @@ class SimCaseworker(_Actor):
 
     def __init__(self, role: CaseworkerRole, url: str, ledger: Ledger, options: Options,
                  urls: Sequence[str] | None = None) -> None:
-        super().__init__(ProtocolClient(url, f"caseworker:{role.username}", urls=urls, failover=bool(urls)),
+        super().__init__(ProtocolClient(url, caseworker_address(role.username), urls=urls, failover=bool(urls)),
                          ledger, options)
         self.role = role
         self.refreshes = 0  # idle reconnects (failover only)

@@ -1,0 +1,55 @@
+"""The signaling subsystem's cleanup context: the hub's listener, the queue-reset watch and the
+keep-alive sweep, and the app key other features reach signaling by."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from server.catalog.service import CATALOG
+from server.http import app_keys
+from server.queueing.service import QUEUE
+from server.signaling.hub import Hub
+from server.signaling.service import SignalingService
+from server.signaling.views import ViewBuilder
+
+log = logging.getLogger(__name__)
+
+SIGNALING: web.AppKey[SignalingService] = web.AppKey("signaling")
+
+
+async def signaling_context(app: web.Application) -> AsyncIterator[None]:
+    """Cleanup context: the hub's listener task and the message handlers."""
+    queue_service = app[QUEUE]
+    catalog = app[CATALOG]
+    views = ViewBuilder(queue_service.queue, queue_service.sessions, catalog)
+    hub = Hub(app[app_keys.REDIS], queue_service.queue, views)
+    service = SignalingService(app[app_keys.SETTINGS], hub, queue_service, catalog)
+    app[SIGNALING] = service
+    # Sign-out elsewhere (auth views) closes live sockets through this port, not through signaling.
+    app[app_keys.CLOSE_SOCKETS] = hub.close_sessions
+    stop = asyncio.Event()
+    listener = asyncio.create_task(hub.run(stop), name="signaling-hub")
+    resets = asyncio.create_task(service.watch_queue_resets(stop), name="queue-reset-watch")
+    keepalive = asyncio.create_task(service.keepalive.run(stop), name="signaling-keepalive")
+    try:
+        await hub.wait_ready()
+    except TimeoutError:
+        log.warning("signaling hub not subscribed yet; continuing")
+    # What start-up built (modules, schemas, the catalog, the ORM) lives as long as the process:
+    # keep it out of the garbage collector's full passes, which otherwise stop the event loop for
+    # hundreds of milliseconds under load and show as relay latency.
+    gc.collect()
+    gc.freeze()
+    yield
+    gc.unfreeze()  # several apps may live in one process (tests): let what each leaves be collected
+    stop.set()
+    await service.shutdown()
+    try:
+        await asyncio.wait_for(asyncio.gather(listener, resets, keepalive), timeout=5)
+    except TimeoutError:
+        log.warning("signaling hub did not stop in time")
