@@ -12,7 +12,6 @@ import logging
 from collections.abc import AsyncIterator
 
 from aiohttp import web
-from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
 from server.capture.purge import purge_expired
@@ -22,6 +21,7 @@ from server.db.types import utcnow
 from server.http import app_keys
 from server.runtime import redis_keys
 from server.signaling.context import SIGNALING
+from server.signaling.hub import ChannelHandler
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,6 @@ MAX_ANALYSIS_PEERS = 8
 PURGE_INTERVAL_S = 24 * 3600
 # The first purge waits a little so that a restarting fleet does not purge all at once.
 FIRST_PURGE_DELAY_S = 60.0
-RELAY_RETRY_S = 1.0
 
 
 async def capture_context(app: web.Application) -> AsyncIterator[None]:
@@ -43,8 +42,8 @@ async def capture_context(app: web.Application) -> AsyncIterator[None]:
     service.register()
     app[CAPTURE] = service
     stop = asyncio.Event()
-    tasks = [asyncio.create_task(_relay(service, stop), name="capture-relay"),
-             asyncio.create_task(_daily_purge(app, stop), name="capture-purge")]
+    await app[SIGNALING].hub.subscribe(redis_keys.CAPTURE_SIGNAL_CHANNEL, _relay(service))
+    tasks = [asyncio.create_task(_daily_purge(app, stop), name="capture-purge")]
     yield
     stop.set()
     for task in tasks:
@@ -53,28 +52,15 @@ async def capture_context(app: web.Application) -> AsyncIterator[None]:
     await service.pool.close_all()
 
 
-async def _relay(service: CaptureService, stop: asyncio.Event) -> None:
+def _relay(service: CaptureService) -> ChannelHandler:
     """Apply candidates that reached another process to the peers held here."""
-    while not stop.is_set():
-        pubsub = service.hub.redis.pubsub(ignore_subscribe_messages=True)
+    async def on_message(data: bytes) -> None:
         try:
-            await pubsub.subscribe(redis_keys.CAPTURE_SIGNAL_CHANNEL)
-            while not stop.is_set():
-                message = await pubsub.get_message(timeout=0.5)
-                if message is None:
-                    continue
-                try:
-                    relayed = json.loads(message["data"])
-                    await service.apply_candidate(str(relayed["capture_id"]), dict(relayed["candidate"]))
-                except (ValueError, KeyError, TypeError) as exc:
-                    log.warning("bad relayed capture signal", extra={"error": type(exc).__name__})
-        except (RedisError, OSError) as exc:
-            log.warning("capture relay lost; resubscribing", extra={"error": type(exc).__name__})
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), RELAY_RETRY_S)
-        finally:
-            with contextlib.suppress(RedisError, OSError):
-                await pubsub.aclose()
+            relayed = json.loads(data)
+            await service.apply_candidate(str(relayed["capture_id"]), dict(relayed["candidate"]))
+        except (ValueError, KeyError, TypeError) as exc:
+            log.warning("bad relayed capture signal", extra={"error": type(exc).__name__})
+    return on_message
 
 
 async def _daily_purge(app: web.Application, stop: asyncio.Event) -> None:

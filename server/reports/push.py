@@ -12,7 +12,6 @@ refresh every `REFRESH_S` keeps kiosk presence current.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -33,7 +32,6 @@ log = logging.getLogger(__name__)
 
 MIN_INTERVAL_S = 0.5
 SETTLE_S = 0.15
-RESUBSCRIBE_DELAY_S = 0.5
 # Kiosks coming and going and clocks ticking change the figures without a queue event: refresh
 # quietly this often while someone is watching.
 REFRESH_S = 15.0
@@ -52,24 +50,10 @@ class StatsPusher:
         local = self.app[SIGNALING].hub.local
         return [c for key, cs in list(local.items()) if key.startswith(SUPERVISOR_PREFIXES) for c in list(cs)]
 
-    async def listen(self, stop: asyncio.Event) -> None:
-        """Mark the figures dirty on every queue event; resubscribe after Redis restarts."""
-        redis = self.app[app_keys.REDIS]
-        channel = self.app[QUEUE].queue.keys.channel
-        while not stop.is_set():
-            pubsub = redis.pubsub(ignore_subscribe_messages=True)
-            try:
-                await pubsub.subscribe(channel)
-                while not stop.is_set():
-                    if await pubsub.get_message(timeout=0.5) is not None:
-                        self.dirty.set()
-            except (RedisError, OSError) as exc:
-                log.warning("stats subscription lost; resubscribing", extra={"error": type(exc).__name__})
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), RESUBSCRIBE_DELAY_S)
-            finally:
-                with contextlib.suppress(RedisError, OSError):
-                    await pubsub.aclose()
+    async def on_queue_event(self, _data: bytes) -> None:
+        """Mark the figures dirty on every queue event (the hub delivers them, resubscribing after
+        Redis restarts)."""
+        self.dirty.set()
 
     async def push_loop(self, stop: asyncio.Event) -> None:
         """Push at most every MIN_INTERVAL_S while events keep arriving."""
@@ -117,8 +101,8 @@ async def reports_context(app: web.Application) -> AsyncIterator[None]:
     pusher = StatsPusher(app)
     app[STATS_PUSHER] = pusher
     stop = asyncio.Event()
-    tasks = [asyncio.create_task(pusher.listen(stop), name="stats-listen"),
-             asyncio.create_task(pusher.push_loop(stop), name="stats-push")]
+    await app[SIGNALING].hub.subscribe(app[QUEUE].queue.keys.channel, pusher.on_queue_event)
+    tasks = [asyncio.create_task(pusher.push_loop(stop), name="stats-push")]
     yield
     stop.set()
     for task in tasks:

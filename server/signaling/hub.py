@@ -21,7 +21,7 @@ import logging
 import secrets
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -36,6 +36,9 @@ from server.signaling.presence import Presence
 from server.signaling.views import ViewBuilder
 
 log = logging.getLogger(__name__)
+
+# A feature's listener for one Redis channel: called with each message's data, in order.
+ChannelHandler = Callable[[bytes], Awaitable[None]]
 
 RESUBSCRIBE_DELAY_S = 0.5
 # How long "not all of this principal's connections are here" is kept: after a remote tab leaves,
@@ -83,6 +86,11 @@ class Hub:
         # Principal -> bumped on every hello notice, so a presence read that raced one is discarded.
         self._generation: dict[str, int] = defaultdict(int)
         self.relayed_locally = 0  # for tests and metrics
+        # Channels other features listen to through this process's one subscription (capture relay,
+        # stats push), and those registered since the listener last subscribed.
+        self._handlers: dict[str, list[ChannelHandler]] = defaultdict(list)
+        self._pending: set[str] = set()
+        self._subscribed = asyncio.Event()
 
     # -- registry ---------------------------------------------------------------------------
 
@@ -187,12 +195,25 @@ class Hub:
 
     # -- listening --------------------------------------------------------------------------
 
+    async def subscribe(self, channel: str, handler: ChannelHandler, timeout: float = 5.0) -> None:
+        """Call `handler` with the data of every message on `channel`, through the hub's one
+        subscription per process (resubscribed with the others after Redis restarts). Returns once
+        the listener is subscribed, so nothing published after that is missed."""
+        self._handlers[channel].append(handler)
+        if channel in (redis_keys.WS_CHANNEL, self.queue.keys.channel):
+            return
+        self._subscribed.clear()
+        self._pending.add(channel)
+        await asyncio.wait_for(self._subscribed.wait(), timeout)
+
     async def run(self, stop: asyncio.Event) -> None:
         """Listen to both channels until stopped; resubscribe after Redis restarts."""
         while not stop.is_set():
             pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
             try:
-                await pubsub.subscribe(redis_keys.WS_CHANNEL, self.queue.keys.channel)
+                self._pending.clear()
+                extra = [c for c in self._handlers if c not in (redis_keys.WS_CHANNEL, self.queue.keys.channel)]
+                await pubsub.subscribe(redis_keys.WS_CHANNEL, self.queue.keys.channel, *extra)
                 # What was in flight before may never come back: start counting afresh, and ask
                 # presence again (hello notices may have been missed while unsubscribed).
                 self._in_flight.clear()
@@ -201,7 +222,14 @@ class Hub:
                 for key in list(self._local_only):
                     self._forget_local_only(key)
                 self._ready.set()
+                self._subscribed.set()
                 while not stop.is_set():
+                    if self._pending:
+                        # Subscribed from this task: the pubsub connection is only ever used here.
+                        channels = list(self._pending)
+                        self._pending.clear()
+                        await pubsub.subscribe(*channels)
+                        self._subscribed.set()
                     message = await pubsub.get_message(timeout=0.5)
                     if message is not None:
                         await self._dispatch(message)
@@ -232,8 +260,10 @@ class Hub:
                         for key in envelope["to"]:
                             self._count_back(key)
                     await self._deliver(envelope["to"], envelope["msg"])
-            else:
+            elif channel == self.queue.keys.channel:
                 await self._on_queue_event(parse_event(message["data"]))
+            for handler in self._handlers.get(channel, ()):
+                await handler(message["data"])
         except Exception:
             # One bad event must not stop delivery of every later one.
             log.exception("hub failed to handle a message", extra={"channel": channel})
