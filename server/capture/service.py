@@ -1,6 +1,6 @@
 """Capture messages over the WebSocket, and the acceptance of uploaded stills.
 
-Handlers are registered into `SignalingService.extra_handlers`; everything about a request lives
+Handlers are registered with `SignalingService.register`; everything about a request lives
 in Redis (`state.py`) so any process may handle any message. The analysis peer lives in the
 process that received the kiosk's offer; candidates that reach another process are relayed to it
 over a Redis channel (`relay_signal` / `apply_relayed`).
@@ -29,11 +29,13 @@ from server.capture.upload import UploadError, check_still, validate_upload
 from server.db.models import AuditLog, Capture
 from server.db.types import utcnow
 from server.protocol import messages as m
+from server.protocol.addresses import CASEWORKER, KIOSK
 from server.quality import QualityResult, guidance_text
 from server.runtime import redis_keys
 from server.signaling.connection import Connection
+from server.signaling.handlers import SignalingError
 from server.signaling.ice import ice_servers
-from server.signaling.service import SignalingError, SignalingService
+from server.signaling.service import SignalingService
 
 log = logging.getLogger(__name__)
 
@@ -63,11 +65,14 @@ class CaptureService:
 
     def register(self) -> None:
         """Install the message handlers into the signaling service."""
-        self.signaling.extra_handlers.update({
-            "capture_request": self.on_capture_request, "capture_now": self.on_capture_now,
-            "capture_review": self.on_capture_review, "capture_cancel": self.on_capture_cancel,
-            "capture_signal": self.on_capture_signal, "device_check": self.on_device_check,
-        })
+        kiosk, caseworker = (KIOSK,), (CASEWORKER,)
+        for roles, message_type, handler in (
+            (caseworker, "capture_request", self.on_capture_request), (caseworker, "capture_now", self.on_capture_now),
+            (caseworker, "capture_review", self.on_capture_review), ((KIOSK, CASEWORKER), "capture_cancel",
+                                                                     self.on_capture_cancel),
+            (kiosk, "capture_signal", self.on_capture_signal), (kiosk, "device_check", self.on_device_check),
+        ):
+            self.signaling.register(roles, message_type, handler)
 
     async def send(self, keys: list[str], message: dict[str, Any]) -> None:
         """Deliver to principals in whichever process holds them."""

@@ -163,3 +163,23 @@ class QueueRecorder:
             data["recovered"] = True
         session.add(SessionEvent(session_id=tr.ticket_id, at=_at(tr.ts), kind=tr.kind, from_state=tr.from_state,
                                  to_state=tr.to_state, actor=tr.actor, data=data))
+
+    async def record_outcome(self, session_id: str, outcome: str, *, case_number: str | None = None,
+                             notes: str | None = None) -> None:
+        """The outcome a caseworker (or the drop rules) gave a call, with its case number and notes."""
+        async with self._sessions() as session, session.begin():
+            row = await session.get(ServiceSession, session_id)
+            if row is not None:
+                row.outcome = outcome
+                if case_number is not None or notes is not None:
+                    row.case_number = case_number
+                    row.notes = notes or ""
+
+    async def record_transfer(self, session_id: str, skill: str, note: str) -> None:
+        """A 转办: the session now needs another skill; the note says why."""
+        async with self._sessions() as session, session.begin():
+            row = await session.get(ServiceSession, session_id)
+            if row is not None:
+                row.skill = skill
+                line = f"转办至 {skill}" + (f"：{note}" if note else "")
+                row.notes = (row.notes + "\n" if row.notes else "") + line

@@ -75,7 +75,8 @@ class QueueService:
                  *, prefix: str = "jl:") -> None:
         self.redis = redis
         self.sessions = sessions
-        self.queue = SessionQueue(redis, config, prefix=prefix, sink=QueueRecorder(sessions), batch=True)
+        self.recorder = QueueRecorder(sessions)
+        self.queue = SessionQueue(redis, config, prefix=prefix, sink=self.recorder, batch=True)
         self._rebuild_lock = asyncio.Lock()
 
     async def _next_ticket_number(self, now: datetime) -> str:
@@ -202,6 +203,90 @@ class QueueService:
                 await self.redis.set(ticket_counter(today), max(numbers), nx=True)
             log.info("live queue rebuilt from the database", extra={"open_sessions": len(records)})
             return len(records)
+
+    # -- typed operations: the only way features change the queue (and the session rows) ------
+
+    async def cancel(self, ticket_id: str) -> None:
+        """The resident leaves the line."""
+        await self.call(lambda: self.queue.cancel(ticket_id))
+
+    async def kiosk_disconnected(self, ticket_id: str) -> None:
+        """The kiosk of a waiting ticket went away: its grace period starts."""
+        await self.call(lambda: self.queue.kiosk_disconnected(ticket_id))
+
+    async def kiosk_reconnected(self, ticket_id: str) -> None:
+        """The kiosk of a ticket is back within its grace period."""
+        await self.call(lambda: self.queue.kiosk_reconnected(ticket_id))
+
+    async def sign_in(self, caseworker_id: str, street_id: str, skills: list[str], *, available: bool,
+                      reason: str = "") -> None:
+        """Sign a caseworker in to the queue, available or on a break (with its reason)."""
+        await self.call(lambda: self.queue.caseworker_login(caseworker_id, street_id, skills, available=available))
+        if not available and reason:
+            await self.call(lambda: self.queue.set_break(caseworker_id, reason))
+
+    async def set_available(self, caseworker_id: str) -> None:
+        """A signed-in caseworker takes offers again."""
+        await self.call(lambda: self.queue.set_available(caseworker_id))
+
+    async def set_break(self, caseworker_id: str, reason: str) -> None:
+        """A signed-in caseworker pauses."""
+        await self.call(lambda: self.queue.set_break(caseworker_id, reason))
+
+    async def set_offline(self, caseworker_id: str) -> None:
+        """A caseworker signs out of the queue."""
+        await self.call(lambda: self.queue.set_offline(caseworker_id))
+
+    async def caseworker_disconnected(self, caseworker_id: str) -> None:
+        """A caseworker's screen is gone: an offer is withdrawn, a held call's ticket requeued."""
+        await self.call(lambda: self.queue.caseworker_disconnected(caseworker_id))
+
+    async def accept(self, caseworker_id: str, ticket_id: str, fence: int) -> None:
+        """Take the offered ticket."""
+        await self.call(lambda: self.queue.accept(caseworker_id, ticket_id, fence))
+
+    async def reject(self, caseworker_id: str, ticket_id: str, fence: int) -> None:
+        """Decline the offered ticket; it keeps its place."""
+        await self.call(lambda: self.queue.reject(caseworker_id, ticket_id, fence))
+
+    async def finish_wrap_up(self, caseworker_id: str) -> None:
+        """End wrap-up early."""
+        await self.call(lambda: self.queue.finish_wrap_up(caseworker_id))
+
+    async def held_fence(self, caseworker_id: str, ticket_id: str) -> int:
+        """The fence of a call this caseworker holds; QueueError when it holds no such call."""
+        live = await self.queue.ticket(ticket_id)
+        if live is None:
+            raise QueueError("unknown_ticket", "没有这个排队号")
+        if live.caseworker_id != caseworker_id or live.state != "in_call":
+            raise QueueError("not_holder", "这个通话不由你受理")
+        return live.fence
+
+    async def end_call(self, caseworker_id: str, ticket_id: str, outcome: str, *, case_number: str = "",
+                       notes: str = "") -> None:
+        """Record the outcome of a call the caseworker holds, then end it (wrap-up follows).
+
+        The outcome is written first so every listener of the end transition can read it.
+        """
+        fence = await self.held_fence(caseworker_id, ticket_id)
+        await self.recorder.record_outcome(ticket_id, outcome, case_number=case_number or None, notes=notes)
+        await self.call(lambda: self.queue.end_call(caseworker_id, ticket_id, fence, outcome=outcome))
+
+    async def end_abandoned_call(self, ticket_id: str) -> bool:
+        """End a live call whose kiosk never came back; False when it is no longer live."""
+        live = await self.queue.ticket(ticket_id)
+        if live is None or live.state != "in_call" or not live.caseworker_id:
+            return False
+        caseworker_id = live.caseworker_id
+        await self.call(lambda: self.queue.end_call(caseworker_id, ticket_id, live.fence, outcome="abandoned"))
+        await self.recorder.record_outcome(ticket_id, "abandoned")
+        return True
+
+    async def transfer(self, caseworker_id: str, ticket_id: str, skill: str, note: str) -> None:
+        """转办: send a held call's ticket to the front of another skill's line, noting why."""
+        fence = await self.held_fence(caseworker_id, ticket_id)
+        await self.call(lambda: self.queue.transfer(caseworker_id, ticket_id, fence, skill))
+        await self.recorder.record_transfer(ticket_id, skill, note)
 
     async def tick(self) -> None:
         """Fire due offers, grace periods, wrap-ups and widening once (the timer's step)."""

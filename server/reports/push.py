@@ -25,6 +25,7 @@ from server.http import app_keys
 from server.protocol.addresses import WATCHER_ROLES
 from server.queueing.service import QUEUE
 from server.reports.live import LiveOptions, live_stats
+from server.reports.ratings import Ratings
 from server.signaling.connection import Connection
 from server.signaling.context import SIGNALING
 
@@ -97,11 +98,13 @@ STATS_PUSHER: web.AppKey[StatsPusher] = web.AppKey("stats_pusher")
 
 
 async def reports_context(app: web.Application) -> AsyncIterator[None]:
-    """Cleanup context (after signaling_context): the listener and the push loop."""
+    """Cleanup context (after signaling_context): the `rate` handler, the stats listener and push loop."""
+    signaling = app[SIGNALING]
+    Ratings(signaling.queue, signaling.sessions).register(signaling)
     pusher = StatsPusher(app)
     app[STATS_PUSHER] = pusher
     stop = asyncio.Event()
-    await app[SIGNALING].hub.subscribe(app[QUEUE].queue.keys.channel, pusher.on_queue_event)
+    await signaling.hub.subscribe(app[QUEUE].queue.keys.channel, pusher.on_queue_event)
     tasks = [asyncio.create_task(pusher.push_loop(stop), name="stats-push")]
     yield
     stop.set()

@@ -28,12 +28,18 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from server.auth.sessions import resolve_session_hash
 from server.db.models import AuthSession, Kiosk, User
 from server.db.types import utcnow
+from server.protocol.addresses import KIOSK
 from server.signaling.connection import CLOSE_REVOKED, HEARTBEAT_S, Connection
 from server.signaling.hub import Hub
 
 log = logging.getLogger(__name__)
 
 SWEEP_TICK_S = 1.0
+# `ping` may come often: presence (TTL 45 s) and a kiosk's last_seen_at need not be refreshed as often.
+# last_seen_at stands in for presence when Redis cannot be read (kiosk health: seen within 45 s =
+# online), so with a heartbeat every 20 s a connected kiosk's row is never more than ~35 s old.
+PRESENCE_TOUCH_EVERY_S = 5.0
+LAST_SEEN_EVERY_S = 15.0
 # Connections per transaction: bounds both the IN list and the event loop's time between awaits.
 BATCH = 200
 
@@ -46,6 +52,26 @@ class KeepAlive:
         self.sessions = sessions
         # Kiosk id -> monotonic time its last_seen_at was last written (shared with `ping`'s throttle).
         self.last_seen_written: dict[int, float] = {}
+
+    async def heartbeat(self, connection: Connection) -> None:
+        """Keep the connection's presence fresh on `ping` (the sweep does so every interval).
+
+        Cheap enough for a client that pings often: presence is refreshed at most every
+        PRESENCE_TOUCH_EVERY_S per connection, a kiosk's `last_seen_at` written at most every
+        LAST_SEEN_EVERY_S per kiosk (one SQLite write per ping made writers queue up)."""
+        now = time.monotonic()
+        if now - connection.presence_touched_at >= PRESENCE_TOUCH_EVERY_S:
+            await self.hub.presence.touch(connection.key, connection.id)
+            connection.presence_touched_at = now
+        kiosk_id = connection.principal.kiosk_id
+        if connection.principal.role == KIOSK and kiosk_id is not None:
+            if now - self.last_seen_written.get(kiosk_id, -LAST_SEEN_EVERY_S) < LAST_SEEN_EVERY_S:
+                return
+            self.last_seen_written[kiosk_id] = now
+            async with self.sessions() as session, session.begin():
+                kiosk = await session.get(Kiosk, kiosk_id)
+                if kiosk is not None:
+                    kiosk.last_seen_at = utcnow()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Sweep every SWEEP_TICK_S until stopped; an unavailable Redis or database skips a turn."""

@@ -18,7 +18,8 @@ from server.http.errors import ApiError
 from server.protocol import messages as m
 from server.signaling.connection import CLOSE_FLOOD, CLOSE_SETUP, HEARTBEAT_S, MAX_REFUSED, Connection
 from server.signaling.context import SIGNALING
-from server.signaling.service import SignalingError, SignalingService
+from server.signaling.handlers import SignalingError
+from server.signaling.service import SignalingService
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,116 @@
+"""What happens when a principal's last connection closes: the drop rules of docs/protocol.md.
+
+A kiosk waiting in line keeps its place for the grace period (the queue's rule); a kiosk or a
+caseworker gone from a live call has `call_reconnect_s` to come back before the call is ended or
+its ticket requeued. Each rule waits in a timer that a hello from the same principal cancels.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from redis.exceptions import RedisError
+from session_queue import QueueError
+from sqlalchemy.exc import SQLAlchemyError
+
+from server.db.models import Kiosk
+from server.db.types import utcnow
+from server.protocol import messages as m
+from server.protocol.addresses import CASEWORKER, KIOSK, caseworker_address, kiosk_address
+from server.queueing.service import QueueService
+from server.settings import Settings
+from server.signaling.connection import Connection
+from server.signaling.hub import Hub
+
+log = logging.getLogger(__name__)
+
+
+class Departures:
+    """The drop rules and their pending timers in this process."""
+
+    def __init__(self, settings: Settings, hub: Hub, queue: QueueService) -> None:
+        self.settings = settings
+        self.hub = hub
+        self.queue = queue
+        self._timers: dict[str, asyncio.Task[None]] = {}
+
+    def came_back(self, key: str) -> None:
+        """A connection of this principal said hello: its pending drop rule is void."""
+        timer = self._timers.pop(key, None)
+        if timer is not None:
+            timer.cancel()
+
+    async def closed(self, connection: Connection) -> None:
+        """A connection ended: if it was the principal's last, apply the drop rules."""
+        self.hub.remove(connection)
+        await self.hub.presence.leave(connection.key, connection.id)
+        if await self.hub.presence.is_present(connection.key):
+            return
+        role = connection.principal.role
+        if role == KIOSK:
+            await self._kiosk_gone(connection)
+        elif role == CASEWORKER:
+            await self._caseworker_gone(connection)
+
+    async def _kiosk_gone(self, connection: Connection) -> None:
+        async with self.queue.sessions() as session, session.begin():
+            kiosk = await session.get(Kiosk, connection.principal.kiosk_id)
+            if kiosk is not None:
+                kiosk.last_seen_at = utcnow()
+        if connection.ticket_id is None:
+            return
+        live = await self.queue.queue.ticket(connection.ticket_id)
+        if live is None:
+            return
+        if live.state in ("waiting", "offered"):
+            await self.queue.kiosk_disconnected(live.id)
+        elif live.state == "in_call" and live.caseworker_id:
+            gone = m.out("peer", call_id=live.id, online=False, fresh=False)
+            await self.hub.send_to([caseworker_address(live.caseworker_id)], gone)
+            self._later(connection.key, lambda: self._end_abandoned_call(live.id))
+
+    async def _caseworker_gone(self, connection: Connection) -> None:
+        user_id = str(connection.principal.user_id)
+        status = await self.queue.queue.caseworker(user_id)
+        if status is None or status.state == "offline":
+            return
+        if status.state == "offered":
+            # Nobody should wait on an offer to a person whose screen is gone.
+            await self.queue.caseworker_disconnected(user_id)
+            return
+        if status.state == "in_call" and status.ticket_id:
+            live = await self.queue.queue.ticket(status.ticket_id)
+            if live is not None:
+                gone = m.out("peer", call_id=live.id, online=False, fresh=False)
+                await self.hub.send_to([kiosk_address(live.kiosk_id)], gone)
+        self._later(connection.key, lambda: self._caseworker_really_gone(user_id))
+
+    def _later(self, key: str, rule: Callable[[], Awaitable[None]]) -> None:
+        """Run a drop rule after the reconnect window unless the principal comes back first."""
+        async def wait_then_run() -> None:
+            await asyncio.sleep(self.settings.call_reconnect_s)
+            if not await self.hub.presence.is_present(key):
+                try:
+                    await rule()
+                except (QueueError, RedisError, OSError, SQLAlchemyError) as exc:
+                    log.warning("drop rule failed", extra={"principal": key, "error": type(exc).__name__})
+
+        self.came_back(key)
+        task = asyncio.create_task(wait_then_run(), name=f"gone:{key}")
+        self._timers[key] = task
+        task.add_done_callback(lambda t: self._timers.pop(key, None) if self._timers.get(key) is t else None)
+
+    async def _end_abandoned_call(self, ticket_id: str) -> None:
+        if await self.queue.end_abandoned_call(ticket_id):
+            log.info("call ended: kiosk gone", extra={"session_id": ticket_id})
+
+    async def _caseworker_really_gone(self, caseworker_id: str) -> None:
+        await self.queue.caseworker_disconnected(caseworker_id)
+        log.info("caseworker gone; held ticket requeued", extra={"caseworker_id": caseworker_id})
+
+    def shutdown(self) -> None:
+        """Cancel pending drop timers (another process or a restart applies the rules again)."""
+        for task in list(self._timers.values()):
+            task.cancel()

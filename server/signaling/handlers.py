@@ -1,0 +1,58 @@
+"""The handler tables: one per role, mapping each message type that role may send to its handler.
+
+Every feature adds its own handlers with `register` (the call handlers here, capture, ratings), so
+there is one dispatch path for every message. Which types a role may send at all is the protocol's
+`ALLOWED_TYPES`; registering outside it is a programming error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+from session_queue import QueueError
+
+from server.protocol.messages import ALLOWED_TYPES
+from server.signaling.connection import Connection
+
+# A handler gets the connection and the validated message; it returns an extra reply or None.
+Handler = Callable[[Connection, Any], Awaitable[dict[str, Any] | None]]
+
+
+class SignalingError(Exception):
+    """A refused client message: `code` and a Chinese message go back to the client."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class HandlerTables:
+    """Role -> message type -> handler."""
+
+    def __init__(self) -> None:
+        self._tables: dict[str, dict[str, Handler]] = {role: {} for role in ALLOWED_TYPES}
+
+    def register(self, roles: Iterable[str], message_type: str, handler: Handler) -> None:
+        """Handle `message_type` from these roles with `handler` (once per role and type)."""
+        for role in roles:
+            if message_type not in ALLOWED_TYPES[role]:
+                raise ValueError(f"{role} may not send {message_type}")
+            if message_type in self._tables[role]:
+                raise ValueError(f"{message_type} from {role} already has a handler")
+            self._tables[role][message_type] = handler
+
+    def types(self, role: str) -> frozenset[str]:
+        """The message types a role's table handles."""
+        return frozenset(self._tables.get(role, {}))
+
+    async def dispatch(self, connection: Connection, message: Any) -> dict[str, Any] | None:
+        """Carry out one validated message; return an extra reply, or None. Raises SignalingError."""
+        handler = self._tables.get(connection.principal.role, {}).get(message.type)
+        if handler is None:
+            raise SignalingError("unavailable", "这项功能尚未开通")
+        try:
+            return await handler(connection, message)
+        except QueueError as exc:
+            raise SignalingError(exc.code, exc.message or exc.code) from None
