@@ -10,9 +10,10 @@ from server.http import health, pages
 from server.http.api_models import HealthOut, KioskSessionOut, LoginOut, MeOut, OkOut
 from server.http.openapi import openapi
 from server.http.routing import Param, Route
+from server.protocol.messages import WS_PATH
 from server.reports import caseworker_day as me
 from server.reports import views as reports_views
-from server.signaling import websocket as ws
+from server.signaling.websocket import websocket
 
 ROUTES: list[Route] = [
     Route("GET", "/", pages.index_page, "Start page linking the apps", "pages", response_content_type="text/html"),
@@ -47,7 +48,7 @@ ROUTES: list[Route] = [
     Route("GET", "/api/v1/matters/{matter_id}", matters.get_matter, "One matter with its materials", "catalog",
           params=(Param("matter_id", location="path", description="the matter's stable id"),),
           response=Matter, errors=(404,)),
-    Route("GET", "/api/v1/ws", ws.websocket, "WebSocket of the signaling protocol (docs/protocol.md)", "signaling",
+    Route("GET", WS_PATH, websocket, "WebSocket of the signaling protocol (docs/protocol.md)", "signaling",
           roles=("kiosk", "caseworker", "supervisor", "admin"), success_status=101, errors=(401, 403)),
     Route("GET", "/api/v1/skills", me.list_skills, "The skill vocabulary with Chinese names", "catalog",
           roles=("caseworker", "supervisor", "admin"), response=me.SkillsOut, errors=(401, 403)),

@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 PROTOCOL_VERSION = 1
+# Where clients open the protocol's WebSocket.
+WS_PATH = "/api/v1/ws"
 MAX_MESSAGE_BYTES = 64 * 1024
 
 RequestId = Annotated[int | str, Field(description="client's request id, echoed as `ref`")]
