@@ -20,7 +20,7 @@ from matters_catalog.rules import CatalogError, check_matters, check_skills, par
 from matters_catalog.schema import Matter, Skill, department_rank
 
 SHIPPED_DATA_DIR: Final[Path] = Path(__file__).resolve().parent / "data"
-# The shipped catalog is the 179 matters of PRODUCT.md; other catalogs may hold any number.
+# The shipped catalog is the 179 matters of the district (docs/measurements.md); other catalogs may hold any number.
 EXPECTED_MATTER_COUNT: Final[int] = 179
 CATALOG_FILE: Final[str] = "catalog.yaml"
 SKILLS_FILE: Final[str] = "skills.yaml"

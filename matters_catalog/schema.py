@@ -28,7 +28,7 @@ Mode = Literal["handle", "consult", "both"]
 DOCUMENT_TYPES: Final[tuple[str, ...]] = get_args(DocumentType)
 MODES: Final[tuple[str, ...]] = get_args(Mode)
 
-# Display order of the departments present in Shanghai acceptance centres (PRODUCT.md).
+# Display order of the departments present in Shanghai acceptance centres (docs/measurements.md).
 DEPARTMENTS: Final[tuple[str, ...]] = (
     "公安",
     "民政",
@@ -111,10 +111,6 @@ def _check_department(value: str) -> str:
         raise ValueError(f"unknown department {value!r}")
     return value
 
-
-def is_slug(value: str) -> bool:
-    """True for a valid matter/skill id."""
-    return bool(_SLUG.match(value)) and len(value) <= MAX_ID_LENGTH
 
 
 def department_rank(department: str) -> int:

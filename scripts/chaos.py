@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from session_queue import OPEN_TICKET_STATES
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -45,7 +47,6 @@ from server.simulate.local import LocalServer, free_port, seed_demo, server_env 
 SECRET = "chaos-run-secret-" + "k" * 40
 TIMINGS = {"JINGLIN_CALL_RECONNECT_S": "3", "JINGLIN_OFFER_TIMEOUT_S": "5", "JINGLIN_WIDEN_AFTER_S": "5",
            "JINGLIN_WRAP_UP_S": "0", "JINGLIN_KIOSK_GRACE_S": "20", "JINGLIN_RECONCILE_SETTLE_S": "2"}
-OPEN_STATES = {"waiting", "offered", "in_call", "wrap_up", "requeued"}
 
 
 def say(text: str) -> None:
@@ -307,7 +308,7 @@ async def summarize(chaos: Chaos, database_url: str, cws: list[SimCaseworker]) -
             counts["cancelled"] += 1
         elif state in {"waiting", "requeued"} and rec.outcome == "lost" and not rec.timed_out:
             counts["waiting"] += 1
-        elif state in OPEN_STATES and rec.outcome == "completed":
+        elif state in OPEN_TICKET_STATES and rec.outcome == "completed":
             # The resident was served (the kiosk got `call_ended` `completed`), but the database
             # row never followed: a process was killed between the queue transition and its record.
             counts["unrecorded"] += 1

@@ -55,7 +55,7 @@ from server.db.models import (
 from server.district.accounts import add_kiosk, upsert_user
 from server.http import app_keys
 from server.reports import views as reports_views
-from server.reports.queries import SHANGHAI
+from server.runtime.district_time import DISTRICT_TZ
 from server.runtime.embedded_redis import EmbeddedRedis
 from tests.conftest import SERVER_DATABASE_URL, _reset_postgres, require_service
 from tests.helpers import make_settings
@@ -68,7 +68,7 @@ DAY = "2026-11-20"
 
 def at(clock: str, day: str = DAY) -> datetime:
     """A Shanghai local time as the aware UTC datetime the database stores."""
-    return datetime.fromisoformat(f"{day}T{clock}").replace(tzinfo=SHANGHAI).astimezone(UTC)
+    return datetime.fromisoformat(f"{day}T{clock}").replace(tzinfo=DISTRICT_TZ).astimezone(UTC)
 
 
 @dataclass

@@ -14,7 +14,7 @@ from playwright.async_api import Page, async_playwright, expect
 
 from server.http import app_keys
 from server.queueing.service import QUEUE
-from server.reports.queries import SHANGHAI
+from server.runtime.district_time import DISTRICT_TZ
 from server.runtime.embedded_redis import EmbeddedRedis
 from tests.test_reports_api import PASSWORD, Env, seed_history, start_env
 from tests.test_reports_live import waiting_ticket
@@ -35,7 +35,7 @@ def chromium() -> str:
 @pytest.fixture
 async def page_env(tmp_path: Path, embedded_redis: EmbeddedRedis, chromium: str) -> AsyncIterator[Env]:
     env = await start_env(tmp_path, f"sqlite:///{tmp_path / 'page.sqlite3'}", embedded_redis)
-    today = datetime.now(UTC).astimezone(SHANGHAI).date().isoformat()
+    today = datetime.now(UTC).astimezone(DISTRICT_TZ).date().isoformat()
     async with env.app[app_keys.DB_SESSIONS]() as db, db.begin():
         await seed_history(db, env.ids, day=today)
     yield env

@@ -4,11 +4,15 @@ See docs/queue.md for states, routing rules and settings.
 """
 
 from session_queue.engine import SessionQueue, Sink
-from session_queue.events import QueueEvent, listen, parse_event
+from session_queue.events import QueueEvent, parse_event
 from session_queue.keys import DEFAULT_PREFIX, KEY_PARTS, Keys
 from session_queue.models import (
     CASEWORKER_STATES,
+    FINAL_TICKET_STATES,
+    KIOSK_TICKET_STATES,
+    OPEN_TICKET_STATES,
     TICKET_STATES,
+    WAITING_TICKET_STATES,
     CaseworkerStatus,
     LiveFigures,
     Position,
@@ -20,13 +24,16 @@ from session_queue.models import (
     Transition,
 )
 from session_queue.outbox import Outbox, OutboxEntry
-from session_queue.timer import run_timer
 
 __all__ = [
     "CASEWORKER_STATES",
     "DEFAULT_PREFIX",
+    "FINAL_TICKET_STATES",
     "KEY_PARTS",
+    "KIOSK_TICKET_STATES",
+    "OPEN_TICKET_STATES",
     "TICKET_STATES",
+    "WAITING_TICKET_STATES",
     "CaseworkerStatus",
     "Keys",
     "LiveFigures",
@@ -42,7 +49,5 @@ __all__ = [
     "TicketSpec",
     "TicketStatus",
     "Transition",
-    "listen",
     "parse_event",
-    "run_timer",
 ]

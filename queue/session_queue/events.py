@@ -10,12 +10,8 @@ the engine publishing one message per waiting ticket.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from redis.asyncio import Redis
-
-from session_queue.keys import DEFAULT_PREFIX, Keys
 from session_queue.models import Transition
 
 
@@ -35,14 +31,3 @@ def parse_event(data: bytes | str) -> QueueEvent:
         moved_skills=list(body.get("moved") or ()),
     )
 
-
-async def listen(redis: Redis, prefix: str = DEFAULT_PREFIX) -> AsyncIterator[QueueEvent]:
-    """Yield events published by every process until cancelled (unsubscribes on exit)."""
-    pubsub = redis.pubsub(ignore_subscribe_messages=True)
-    await pubsub.subscribe(Keys(prefix).channel)
-    try:
-        async for message in pubsub.listen():
-            if message["type"] == "message":
-                yield parse_event(message["data"])
-    finally:
-        await pubsub.aclose()

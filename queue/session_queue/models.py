@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Literal
-
-TicketState = Literal[
-    "waiting", "offered", "in_call", "wrap_up", "done", "cancelled", "abandoned", "requeued"
-]
-CaseworkerState = Literal["offline", "available", "offered", "in_call", "wrap_up", "break"]
+from typing import Any
 
 TICKET_STATES: tuple[str, ...] = (
     "waiting", "offered", "in_call", "wrap_up", "done", "cancelled", "abandoned", "requeued"
 )
 CASEWORKER_STATES: tuple[str, ...] = ("offline", "available", "offered", "in_call", "wrap_up", "break")
+# Ticket states grouped by what they mean to the rest of the system (one definition for all).
+WAITING_TICKET_STATES = frozenset({"waiting", "offered", "requeued"})  # in line, no caseworker holds it
+KIOSK_TICKET_STATES = WAITING_TICKET_STATES | {"in_call"}  # still the resident's at the kiosk
+OPEN_TICKET_STATES = KIOSK_TICKET_STATES | {"wrap_up"}  # the live queue still holds it
+FINAL_TICKET_STATES = frozenset({"done", "cancelled", "abandoned"})  # nothing more happens to it
 
 
 def _default_weights() -> dict[str, float]:

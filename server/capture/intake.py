@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 
 from server.capture.storage import CaptureStore
 from server.capture.upload import StillCheck, encode_jpeg
 from server.capture.watermark import apply_watermark, ascii_text, watermark_text
+from server.runtime.district_time import DISTRICT_TZ
 
 # The date on the overlay is the resident's: Shanghai time (China keeps no daylight saving).
-SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class StoredImages:
 
 def local_day(now: datetime | None = None) -> datetime:
     """Now in Shanghai."""
-    return (now or datetime.now(UTC)).astimezone(SHANGHAI)
+    return (now or datetime.now(UTC)).astimezone(DISTRICT_TZ)
 
 
 def store_still(store: CaptureStore, capture_id: str, matter_name: str, upload: bytes, image: np.ndarray,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from alembic import command
@@ -55,7 +54,3 @@ async def table_names(connection: AsyncConnection) -> set[str]:
     """Names of the tables present (used by tests and health checks)."""
     return set(await connection.run_sync(lambda sync: inspect(sync).get_table_names()))
 
-
-def upgrade_database_sync(database_url: str, revision: str = "head") -> None:
-    """Blocking form for the CLI."""
-    asyncio.run(upgrade_database(database_url, revision))

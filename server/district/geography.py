@@ -1,4 +1,4 @@
-"""The district's streets and towns (PRODUCT.md): the 13 街道 and 彭浦镇 of Jing'an."""
+"""The district's streets and towns (docs/measurements.md): the 13 街道 and 彭浦镇 of Jing'an."""
 
 from __future__ import annotations
 

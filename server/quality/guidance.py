@@ -36,7 +36,6 @@ CAMERA_GUIDANCE: dict[Reason, str] = {
 }
 HOLD_STILL = "请拿稳，不要动"
 CAPTURING = "正在拍照，请保持不动"
-CAMERA_OK = "摄像头正常"
 
 
 def guidance_text(reason: Reason, mode: Mode = "document") -> str:

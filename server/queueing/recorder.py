@@ -9,14 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from session_queue import Transition
+from session_queue import FINAL_TICKET_STATES, Transition
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.db.models import CaseworkerEvent, ServiceSession, SessionEvent, User
-
-# Ticket states after which nothing more happens to the session.
-FINAL_STATES = frozenset({"done", "cancelled", "abandoned"})
 
 
 def _at(ts: float) -> datetime:
@@ -39,7 +36,7 @@ def _apply_ticket_transition(row: ServiceSession, tr: Transition, centre_of: dic
         row.ended_at = at
     elif tr.to_state == "requeued":
         row.requeue_count += 1
-    if tr.to_state in FINAL_STATES:
+    if tr.to_state in FINAL_TICKET_STATES:
         row.ended_at = row.ended_at or at
         row.closed_at = at
 

@@ -12,12 +12,21 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import redis.asyncio as aioredis
 from aiohttp import web
 from redis.exceptions import RedisError
-from session_queue import QueueConfig, QueueError, SessionQueue, TicketRecord, TicketSpec, Transition
+from session_queue import (
+    KIOSK_TICKET_STATES,
+    OPEN_TICKET_STATES,
+    QueueConfig,
+    QueueError,
+    SessionQueue,
+    TicketRecord,
+    TicketSpec,
+    Transition,
+)
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -25,17 +34,13 @@ from server.db.models import Kiosk, ServiceSession, SessionEvent, Site
 from server.db.types import utcnow
 from server.http import app_keys
 from server.queueing.recorder import QueueRecorder
+from server.runtime.district_time import DISTRICT_TZ
 from server.runtime.periodic import background, run_periodically
 from server.runtime.redis_keys import ticket_counter
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
 
-OPEN_STATES = ("waiting", "offered", "in_call", "wrap_up", "requeued")
-# States in which the ticket still belongs to the resident at the kiosk.
-KIOSK_OPEN_STATES = ("waiting", "offered", "in_call", "requeued")
-# Ticket numbers restart every local day; Shanghai has no daylight saving time.
-_SHANGHAI = timezone(timedelta(hours=8))
 TIMER_INTERVAL_S = 0.5
 SESSION_MODES = ("handle", "consult")
 
@@ -80,7 +85,7 @@ class QueueService:
         self._rebuild_lock = asyncio.Lock()
 
     async def _next_ticket_number(self, now: datetime) -> str:
-        key = ticket_counter(now.astimezone(_SHANGHAI).date())
+        key = ticket_counter(now.astimezone(DISTRICT_TZ).date())
         number = await self.redis.incr(key)
         if number == 1:
             await self.redis.expire(key, int(timedelta(days=2).total_seconds()))
@@ -95,7 +100,7 @@ class QueueService:
         async with self.sessions() as session:
             row = await session.scalar(
                 select(ServiceSession)
-                .where(ServiceSession.kiosk_id == kiosk_id, ServiceSession.state.in_(KIOSK_OPEN_STATES))
+                .where(ServiceSession.kiosk_id == kiosk_id, ServiceSession.state.in_(KIOSK_TICKET_STATES))
                 .order_by(ServiceSession.created_at.desc())
             )
         if row is None:
@@ -109,7 +114,7 @@ class QueueService:
             live = await self.queue.ticket(row.id)
         if live is None and row.state == "waiting" and await self.restore_orphan(row):
             live = await self.queue.ticket(row.id)
-        if live is not None and live.state not in KIOSK_OPEN_STATES:
+        if live is not None and live.state not in KIOSK_TICKET_STATES:
             return None
         return _joined(row)
 
@@ -191,11 +196,11 @@ class QueueService:
                 return 0
             async with self.sessions() as session:
                 rows = (await session.scalars(
-                    select(ServiceSession).where(ServiceSession.state.in_(OPEN_STATES))
+                    select(ServiceSession).where(ServiceSession.state.in_(OPEN_TICKET_STATES))
                 )).all()
-                today = utcnow().astimezone(_SHANGHAI).date()
+                today = utcnow().astimezone(DISTRICT_TZ).date()
                 numbers = [int(r.ticket_number[1:]) for r in rows
-                           if r.created_at.astimezone(_SHANGHAI).date() == today and r.ticket_number[1:].isdigit()]
+                           if r.created_at.astimezone(DISTRICT_TZ).date() == today and r.ticket_number[1:].isdigit()]
             records = [TicketRecord(**asdict(_ticket_spec(r)), state=r.state) for r in rows]
             await self.queue.rebuild(records)
             if numbers:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 from aiohttp import web
 from pydantic import BaseModel
@@ -13,8 +13,7 @@ from server.auth.principal import require_role
 from server.catalog.service import CATALOG
 from server.db.models import Matter, ServiceSession, SessionEvent, Site
 from server.http import app_keys
-
-_SHANGHAI = timezone(timedelta(hours=8))
+from server.runtime.district_time import DISTRICT_TZ
 
 
 class SkillOut(BaseModel):
@@ -82,7 +81,7 @@ async def my_sessions(request: web.Request) -> web.Response:
     """
     principal = require_role(request, "caseworker")
     assert principal.user_id is not None
-    start = datetime.now(_SHANGHAI).replace(hour=0, minute=0, second=0, microsecond=0)
+    start = datetime.now(DISTRICT_TZ).replace(hour=0, minute=0, second=0, microsecond=0)
     # correlated, so it reads only each candidate session's events (index on session_id, at)
     accepted_by_me = exists().where(SessionEvent.session_id == ServiceSession.id, SessionEvent.kind == "accept",
                                     SessionEvent.at >= start,

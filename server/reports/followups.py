@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from server.db.models import AuditLog, Centre, FollowUp, Matter, Rating, ServiceSession, Site, Street, User
-from server.reports.queries import SHANGHAI, iso_local
+from server.reports.queries import iso_local
+from server.runtime.district_time import DISTRICT_TZ
 
 FOLLOWUP_STATES = ("open", "contacted", "resolved")
 _NEXT = {"open": {"contacted", "resolved"}, "contacted": {"resolved"}, "resolved": set()}
@@ -85,7 +86,7 @@ async def update_followup(db: AsyncSession, followup_id: int, state: str, note: 
     if state == followup.state and not note:
         raise FollowUpError(409, "no_change", "没有需要保存的变化")
     if note:
-        stamp = now.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+        stamp = now.astimezone(DISTRICT_TZ).strftime("%Y-%m-%d %H:%M")
         line = f"[{stamp} {actor}] {note}"
         followup.note = f"{followup.note}\n{line}" if followup.note else line
     previous = followup.state

@@ -22,8 +22,9 @@ from server.db.models import KioskHealthSample
 from server.db.types import utcnow
 from server.protocol.addresses import kiosk_address
 from server.reports.directory import KioskEntry, read_centres, read_kiosks, street_of_centre
-from server.reports.queries import SHANGHAI, SessionFilter, iso_local
+from server.reports.queries import SessionFilter, iso_local
 from server.runtime import redis_keys
+from server.runtime.district_time import DISTRICT_TZ
 from server.signaling.presence import PRESENCE_TTL_S
 
 TREND_DAYS = 14
@@ -85,7 +86,7 @@ def camera_trend(samples: list[tuple[datetime, float | None, bool]]) -> tuple[li
     days: dict[str, list[float]] = {}
     for at, score, ok in samples:
         value = score if score is not None else (1.0 if ok else 0.0)
-        days.setdefault(at.astimezone(SHANGHAI).date().isoformat(), []).append(value)
+        days.setdefault(at.astimezone(DISTRICT_TZ).date().isoformat(), []).append(value)
     means = [(d, round(sum(v) / len(v), 3), len(v)) for d, v in sorted(days.items())]
     trend = [{"date": d, "score": score, "samples": n} for d, score, n in means]
     if len(means) < 2:

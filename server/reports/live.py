@@ -15,14 +15,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import redis.asyncio as aioredis
-from session_queue import CASEWORKER_STATES, SessionQueue
+from session_queue import CASEWORKER_STATES, WAITING_TICKET_STATES, SessionQueue
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.db.types import utcnow
 from server.reports.directory import Directory, DirectoryCache
 from server.reports.kiosks import presence_of
-from server.reports.metrics import WAITING_STATES, measure
-from server.reports.queries import SHANGHAI, SessionFilter, SessionRow, group_measures, local_day_bounds, session_rows
+from server.reports.metrics import measure
+from server.reports.queries import SessionFilter, SessionRow, group_measures, local_day_bounds, session_rows
+from server.runtime.district_time import DISTRICT_TZ
 
 # Defaults of the alert thresholds; the page and integrators may pass their own.
 DEFAULT_WAIT_ALERT_S = 300.0
@@ -75,7 +76,7 @@ def _directory_cache(sessions: async_sessionmaker[AsyncSession]) -> DirectoryCac
 
 
 def _waiting(rows: list[SessionRow], now: datetime) -> tuple[int, float | None]:
-    open_rows = [r for r in rows if r.state in WAITING_STATES]
+    open_rows = [r for r in rows if r.state in WAITING_TICKET_STATES]
     oldest = min((r.created_at for r in open_rows), default=None)
     return len(open_rows), None if oldest is None else (now - oldest).total_seconds()
 
@@ -103,7 +104,7 @@ async def live_stats(sessions: async_sessionmaker[AsyncSession], redis: aioredis
     """The `GET /api/v1/stats/live` document (and the body of pushed `stats` messages)."""
     now_dt = utcnow()
     now = time.time()
-    today = now_dt.astimezone(SHANGHAI).date()
+    today = now_dt.astimezone(DISTRICT_TZ).date()
     start, end = local_day_bounds(today, today)
     figures = await queue.live_figures()
     directory = await _directory_cache(sessions).get()
@@ -158,7 +159,7 @@ async def live_stats(sessions: async_sessionmaker[AsyncSession], redis: aioredis
 def _count_waiting_by(rows: list[SessionRow], attr: str) -> dict[str, int]:
     counts: dict[str, int] = {}
     for row in rows:
-        if row.state in WAITING_STATES:
+        if row.state in WAITING_TICKET_STATES:
             key = str(getattr(row, attr))
             counts[key] = counts.get(key, 0) + 1
     return counts

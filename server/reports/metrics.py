@@ -1,6 +1,6 @@
 """Queue measures computed from session rows: pure functions, no database, no clock.
 
-Definitions (PRODUCT.md, "Queue semantics"; docs/supervisor.md spells out the choices):
+Definitions (docs/measurements.md, "The district"; docs/supervisor.md spells out the choices):
 - offered: every ticket that entered the queue (one session row).
 - answered: a caseworker accepted it at least once (`answered_at` set). A requeued ticket is
   answered once, and its wait is the wait until that first answer.
@@ -24,11 +24,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from session_queue import WAITING_TICKET_STATES
+
 # States in which a ticket left the queue without service.
 UNANSWERED_EXITS = frozenset({"cancelled", "abandoned"})
 # States of a ticket still in the queue (not yet answered or still being served).
-OPEN_STATES = frozenset({"waiting", "offered", "in_call", "wrap_up", "requeued"})
-WAITING_STATES = frozenset({"waiting", "offered", "requeued"})
 RATING_SCORES = (5, 4, 3, 2, 1)
 
 
@@ -154,7 +154,7 @@ def measure(sessions: Iterable[SessionFacts], threshold_s: float) -> Measures:
             m.cancelled += s.state == "cancelled"
             if w is not None:
                 m.abandoned_within += w <= threshold_s
-        elif s.state in WAITING_STATES:
+        elif s.state in WAITING_TICKET_STATES:
             m.waiting += 1
         if w is not None:
             waits.append(w)

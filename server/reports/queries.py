@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -19,10 +19,10 @@ from sqlalchemy.orm import aliased
 
 from server.db.models import Centre, Kiosk, Matter, Rating, ServiceSession, Site, Street, User
 from server.reports.metrics import Measures, SessionFacts, measure
+from server.runtime.district_time import DISTRICT_TZ
 
 # The rows query; its exact column types are spelled out where it is unpacked.
 Query = Any
-SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 GROUPINGS = ("matter", "department", "street", "centre", "kiosk", "caseworker", "hour", "day", "week", "month")
 # A report longer than this is an export job, not a page view.
 MAX_RANGE_DAYS = 400
@@ -30,14 +30,14 @@ MAX_RANGE_DAYS = 400
 
 def local_day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
     """UTC [start, end) covering the local days first..last inclusive."""
-    start = datetime.combine(first, time.min, SHANGHAI).astimezone(UTC)
-    end = datetime.combine(last + timedelta(days=1), time.min, SHANGHAI).astimezone(UTC)
+    start = datetime.combine(first, time.min, DISTRICT_TZ).astimezone(UTC)
+    end = datetime.combine(last + timedelta(days=1), time.min, DISTRICT_TZ).astimezone(UTC)
     return start, end
 
 
 def local(dt: datetime | None) -> datetime | None:
     """The Shanghai local time of a UTC timestamp."""
-    return None if dt is None else dt.astimezone(SHANGHAI)
+    return None if dt is None else dt.astimezone(DISTRICT_TZ)
 
 
 def iso_local(dt: datetime | None) -> str | None:
@@ -164,7 +164,7 @@ GroupKey = tuple[str, str]  # (key, label)
 
 
 def _week(row: SessionRow) -> GroupKey:
-    day = row.created_at.astimezone(SHANGHAI).date()
+    day = row.created_at.astimezone(DISTRICT_TZ).date()
     monday = day - timedelta(days=day.weekday())
     return monday.isoformat(), f"{monday.isocalendar().year}-W{monday.isocalendar().week:02d}"
 
@@ -176,10 +176,10 @@ _KEYS: dict[str, Callable[[SessionRow], GroupKey]] = {
     "centre": lambda r: (str(r.centre_id or ""), r.centre or ""),
     "kiosk": lambda r: (str(r.kiosk_id), f"{r.site} {r.kiosk}"),
     "caseworker": lambda r: (str(r.caseworker_id or ""), r.caseworker or ""),
-    "hour": lambda r: (f"{r.created_at.astimezone(SHANGHAI).hour:02d}",) * 2,
-    "day": lambda r: (r.created_at.astimezone(SHANGHAI).date().isoformat(),) * 2,
+    "hour": lambda r: (f"{r.created_at.astimezone(DISTRICT_TZ).hour:02d}",) * 2,
+    "day": lambda r: (r.created_at.astimezone(DISTRICT_TZ).date().isoformat(),) * 2,
     "week": _week,
-    "month": lambda r: (r.created_at.astimezone(SHANGHAI).strftime("%Y-%m"),) * 2,
+    "month": lambda r: (r.created_at.astimezone(DISTRICT_TZ).strftime("%Y-%m"),) * 2,
 }
 
 

@@ -24,13 +24,13 @@ from server.reports.metrics import measure
 from server.reports.queries import (
     GROUPINGS,
     MAX_RANGE_DAYS,
-    SHANGHAI,
     SessionFilter,
     SessionRow,
     group_measures,
     local_day_bounds,
     session_rows,
 )
+from server.runtime.district_time import DISTRICT_TZ
 from server.runtime.ids import parse_id
 
 ROLES = ("supervisor", "admin")
@@ -86,7 +86,7 @@ def _filter(request: web.Request) -> SessionFilter:
 
 
 def _today() -> date:
-    return utcnow().astimezone(SHANGHAI).date()
+    return utcnow().astimezone(DISTRICT_TZ).date()
 
 
 def _range(request: web.Request) -> tuple[date, date]:

@@ -26,7 +26,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
-from session_queue import QueueEvent, SessionQueue, Transition, parse_event
+from session_queue import WAITING_TICKET_STATES, QueueEvent, SessionQueue, Transition, parse_event
 
 from server.protocol.addresses import KIOSK_PREFIX, caseworker_address, kiosk_address
 from server.protocol.messages import out
@@ -362,7 +362,7 @@ class Hub:
         """Send new places in line to local waiting kiosks: one Redis round trip, no database."""
         waiting = [c for key, cs in self.local.items() if key.startswith(KIOSK_PREFIX) for c in cs
                    if c.ticket_id is not None and c.last_ticket_view is not None
-                   and c.last_ticket_view.get("state") in ("waiting", "offered", "requeued")]
+                   and c.last_ticket_view.get("state") in WAITING_TICKET_STATES]
         if not waiting:
             return
         places = await self.queue.positions([c.ticket_id for c in waiting if c.ticket_id])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from session_queue import SessionQueue
+from session_queue import WAITING_TICKET_STATES, SessionQueue
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.catalog.service import CatalogService
@@ -38,7 +38,7 @@ class ViewBuilder:
         live = await self.queue.ticket(session_id)
         state = live.state if live else row.state
         position = est = None
-        if state in ("waiting", "offered", "requeued"):
+        if state in WAITING_TICKET_STATES:
             place = await self.queue.position(session_id)
             position, est = place.position, place.est_wait_s
         return TicketView(session_id=row.id, number=row.ticket_number, matter_id=row.matter_id, matter_name=name,
