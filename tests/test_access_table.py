@@ -9,8 +9,8 @@ import aiohttp
 import pytest
 
 from server.access_table import ROLES, http_rows, markdown, message_rows
-from server.district.accounts import upsert_user
 from server.http import app_keys
+from tests.district import add_staff
 from tests.protocol_client import PASSWORD, Client, Env
 from tests.test_signaling import env as env
 
@@ -35,7 +35,7 @@ async def _signed_in(env: Env, role: str) -> Client:
 @pytest.fixture
 async def with_admin(env: Env) -> Env:
     async with env.server.app[app_keys.DB_SESSIONS]() as session, session.begin():
-        await upsert_user(session, username="root", password=PASSWORD, role="admin")
+        await add_staff(session, admins=["root"], password=PASSWORD)
     return env
 
 

@@ -11,9 +11,8 @@ from sqlalchemy import select
 
 from server.app import create_app
 from server.db.migrate import upgrade_database
-from server.db.models import Centre, Site, Street
-from server.district.accounts import add_kiosk, upsert_user
 from server.http import app_keys
+from tests.district import add_staff, add_street
 from tests.helpers import make_settings
 
 PASSWORD = "correct horse battery"
@@ -26,18 +25,10 @@ async def seeded(tmp_path: Path) -> AsyncIterator[tuple[TestClient, str]]:
     app = create_app(settings)
     async with TestClient(TestServer(app)) as test_client:
         async with app[app_keys.DB_SESSIONS]() as session, session.begin():
-            street = Street(code="jiangninglu", name="江宁路街道")
-            session.add(street)
-            await session.flush()
-            centre = Centre(street_id=street.id, name="江宁路街道社区事务受理服务中心")
-            site = Site(street_id=street.id, name="测试居民区（演示）", kind="committee", is_demo=True)
-            session.add_all([centre, site])
-            await session.flush()
-            await upsert_user(session, username="cw1", password=PASSWORD, role="caseworker",
-                              centre_id=centre.id, skills=["police-household"])
-            await upsert_user(session, username="boss", password=PASSWORD, role="supervisor")
-            _, token = await add_kiosk(session, site_id=site.id, label="测试终端")
-        yield test_client, token
+            street = await add_street(session, kiosk_labels=["测试终端"])
+            await add_staff(session, street.centre_id, caseworkers={"cw1": ["police-household"]},
+                            supervisors=["boss"], password=PASSWORD)
+        yield test_client, street.kiosk_tokens[0]
 
 
 @pytest.fixture

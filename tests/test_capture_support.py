@@ -17,12 +17,11 @@ from aiohttp.test_utils import TestServer
 
 from server.app import create_app
 from server.cli import prepare_database
-from server.db.models import Centre, Site, Street
-from server.district.accounts import add_kiosk, upsert_user
 from server.http import app_keys
+from tests.district import add_staff, add_street
 from tests.helpers import make_settings
-from tests.protocol_client import PASSWORD, Env
 from tests.protocol_client import Client as ProtocolClient
+from tests.protocol_client import Env
 from tests.quality_fixtures.dataset import Sample, generate_samples
 
 MATTER = "gaj-jlks-01"  # 敬老卡申领、发放: has materials captured by camera
@@ -37,26 +36,12 @@ async def capture_env(tmp_path: Path, **overrides: str) -> AsyncIterator[Env]:
     app = create_app(settings)
     server = TestServer(app)
     await server.start_server()
-    tokens = []
     async with app[app_keys.DB_SESSIONS]() as session, session.begin():
-        street = Street(code="jiangninglu", name="江宁路街道")
-        session.add(street)
-        await session.flush()
-        centre = Centre(street_id=street.id, name="江宁路街道社区事务受理服务中心")
-        session.add(centre)
-        await session.flush()
-        for n in range(2):
-            site = Site(street_id=street.id, name=f"测试居民区{n}（演示）", kind="committee", is_demo=True)
-            session.add(site)
-            await session.flush()
-            tokens.append((await add_kiosk(session, site_id=site.id, label=f"终端{n}"))[1])
-        for name in ("cw1", "cw2"):
-            await upsert_user(session, username=name, password=PASSWORD, role="caseworker", centre_id=centre.id,
-                              skills=[SKILL])
-        await upsert_user(session, username="boss", password=PASSWORD, role="supervisor")
-        await upsert_user(session, username="root", password=PASSWORD, role="admin")
+        street = await add_street(session, sites=2)
+        await add_staff(session, street.centre_id, caseworkers={"cw1": [SKILL], "cw2": [SKILL]}, supervisors=["boss"],
+                        admins=["root"])
     try:
-        yield Env(server=server, kiosk_tokens=tokens)
+        yield Env(server=server, kiosk_tokens=street.kiosk_tokens)
     finally:
         await server.close()
 

@@ -19,11 +19,11 @@ from sqlalchemy import select
 
 from server.cli import prepare_database
 from server.db.engine import make_engine, make_session_factory
-from server.db.models import CaseworkerEvent, Centre, Kiosk, ServiceSession, SessionEvent, Site, Street, User
+from server.db.models import CaseworkerEvent, Kiosk, ServiceSession, SessionEvent, User
 from server.db.types import utcnow
-from server.district.accounts import upsert_user
 from server.queueing.reconciler import QueueReconciler
 from server.queueing.service import QueueService
+from tests.district import add_staff, add_street
 from tests.helpers import make_settings
 
 SKILL = "police-household"
@@ -45,25 +45,10 @@ async def world(tmp_path: Path, database_url: str, redis_client: aioredis.Redis)
     engine = make_engine(database_url)
     sessions = make_session_factory(engine)
     async with sessions() as session, session.begin():
-        street = Street(code="jiangninglu", name="江宁路街道")
-        session.add(street)
-        await session.flush()
-        centre = Centre(street_id=street.id, name="江宁路街道社区事务受理服务中心")
-        session.add(centre)
-        kiosk_ids = []
-        for n in range(3):
-            site = Site(street_id=street.id, name=f"测试居民区{n}（演示）", kind="committee", is_demo=True)
-            session.add(site)
-            await session.flush()
-            kiosk = Kiosk(site_id=site.id, label=f"终端{n}", token_hash=f"{n:064d}")
-            session.add(kiosk)
-            await session.flush()
-            kiosk_ids.append(kiosk.id)
-        await session.flush()
-        user = await upsert_user(session, username="cw1", password="p" * 12, role="caseworker",
-                                 centre_id=centre.id, skills=[SKILL])
+        street = await add_street(session, sites=3)
+        staff = await add_staff(session, street.centre_id, caseworkers={"cw1": [SKILL]})
         world = World(service=QueueService(redis_client, sessions, QueueConfig(wrap_up_s=0.0)),
-                      kiosk_ids=kiosk_ids, caseworker_id=user.id, street_id=street.id)
+                      kiosk_ids=street.kiosk_ids, caseworker_id=staff["cw1"], street_id=street.street_id)
     yield world
     await engine.dispose()
 

@@ -42,22 +42,19 @@ from server.app import create_app
 from server.cli import prepare_database
 from server.db.models import (
     CaseworkerEvent,
-    Centre,
     FollowUp,
     Kiosk,
     KioskHealthSample,
     Rating,
     ServiceSession,
     SessionEvent,
-    Site,
-    Street,
 )
-from server.district.accounts import add_kiosk, upsert_user
 from server.http import app_keys
 from server.reports import views as reports_views
 from server.runtime.district_time import DISTRICT_TZ
 from server.runtime.embedded_redis import EmbeddedRedis
 from tests.conftest import SERVER_DATABASE_URL, _reset_postgres, require_service
+from tests.district import JIANGNINGLU, JINGANSI, add_staff, add_street
 from tests.helpers import make_settings
 
 PASSWORD = "p" * 12
@@ -112,24 +109,16 @@ async def start_env(tmp_path: Path, database_url: str, redis: EmbeddedRedis) -> 
 
 async def seed_people(db: AsyncSession, ids: dict[str, Any]) -> None:
     """Two streets with a centre and a kiosk each, two caseworkers, a supervisor and an admin."""
-    for n, (code, name) in enumerate((("jiangninglu", "江宁路街道"), ("jingansi", "静安寺街道")), start=1):
-        street = Street(code=code, name=name)
-        db.add(street)
-        await db.flush()
-        centre = Centre(street_id=street.id, name=f"{name}社区事务受理服务中心")
-        site = Site(street_id=street.id, name=f"{name}测试居委", kind="committee", is_demo=True)
-        db.add_all([centre, site])
-        await db.flush()
-        kiosk, token = await add_kiosk(db, site_id=site.id, label=f"终端{n}")
-        ids.update({f"street{n}": street.id, f"centre{n}": centre.id, f"site{n}": site.id, f"kiosk{n}": kiosk.id})
-        ids.setdefault("kiosk_token", token)
-        cw = await upsert_user(db, username=f"cw{n}", password=PASSWORD, role="caseworker", centre_id=centre.id,
-                               skills=["police-general", "archives"], display_name=f"受理员{n}")
-        ids[f"cw{n}"] = cw.id
-    ids["cw3"] = (await upsert_user(db, username="cw3", password=PASSWORD, role="caseworker",
-                                    centre_id=ids["centre1"], skills=["archives"], display_name="受理员3")).id
-    await upsert_user(db, username="boss", password=PASSWORD, role="supervisor", display_name="值班主管")
-    await upsert_user(db, username="root", password=PASSWORD, role="admin")
+    for n, street_names in enumerate((JIANGNINGLU, JINGANSI), start=1):
+        street = await add_street(db, street_names, site_names=[f"{street_names[1]}测试居委"],
+                                  kiosk_labels=[f"终端{n}"])
+        ids.update({f"street{n}": street.street_id, f"centre{n}": street.centre_id, f"site{n}": street.site_ids[0],
+                    f"kiosk{n}": street.kiosk_ids[0]})
+        ids.setdefault("kiosk_token", street.kiosk_tokens[0])
+        ids.update(await add_staff(db, street.centre_id, caseworkers={f"cw{n}": ["police-general", "archives"]},
+                                   display_names={f"cw{n}": f"受理员{n}"}))
+    ids.update(await add_staff(db, ids["centre1"], caseworkers={"cw3": ["archives"]}, supervisors=["boss"],
+                               admins=["root"], display_names={"cw3": "受理员3", "boss": "值班主管"}))
 
 
 def _session(sid: str, ids: dict[str, Any], n: int, matter: str, created: datetime, state: str,

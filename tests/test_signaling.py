@@ -19,12 +19,12 @@ from sqlalchemy import select, update
 
 from server.app import create_app
 from server.cli import prepare_database
-from server.db.models import AuthSession, Centre, FollowUp, Kiosk, Rating, ServiceSession, Site, Street
+from server.db.models import AuthSession, FollowUp, Kiosk, Rating, ServiceSession
 from server.db.types import utcnow
-from server.district.accounts import add_kiosk, upsert_user
 from server.http import app_keys
 from server.runtime import redis_keys
 from server.signaling.context import SIGNALING
+from tests.district import add_staff, add_street
 from tests.helpers import make_settings
 from tests.protocol_client import PASSWORD, Client, Env
 
@@ -39,24 +39,10 @@ async def env(tmp_path: Path) -> AsyncIterator[Env]:
     app = create_app(settings)
     server = TestServer(app)
     await server.start_server()
-    tokens = []
     async with app[app_keys.DB_SESSIONS]() as session, session.begin():
-        street = Street(code="jiangninglu", name="江宁路街道")
-        session.add(street)
-        await session.flush()
-        centre = Centre(street_id=street.id, name="江宁路街道社区事务受理服务中心")
-        session.add(centre)
-        await session.flush()
-        for n in range(3):
-            site = Site(street_id=street.id, name=f"测试居民区{n}（演示）", kind="committee", is_demo=True)
-            session.add(site)
-            await session.flush()
-            tokens.append((await add_kiosk(session, site_id=site.id, label=f"终端{n}"))[1])
-        for name in ("cw1", "cw2"):
-            await upsert_user(session, username=name, password=PASSWORD, role="caseworker", centre_id=centre.id,
-                              skills=[SKILL])
-        await upsert_user(session, username="boss", password=PASSWORD, role="supervisor")
-    yield Env(server=server, kiosk_tokens=tokens)
+        street = await add_street(session, sites=3)
+        await add_staff(session, street.centre_id, caseworkers={"cw1": [SKILL], "cw2": [SKILL]}, supervisors=["boss"])
+    yield Env(server=server, kiosk_tokens=street.kiosk_tokens)
     await server.close()
 
 

@@ -17,14 +17,13 @@ from aiohttp.test_utils import TestServer
 
 from server.app import create_app
 from server.cli import prepare_database
-from server.db.models import Centre, Site, Street
-from server.district.accounts import add_kiosk, upsert_user
 from server.http import app_keys
 from server.runtime.embedded_redis import EmbeddedRedis
 from server.signaling.context import SIGNALING
 from server.signaling.hub import LOCAL_ONLY_TTL_S, Hub
+from tests.district import add_staff, add_street
 from tests.helpers import make_settings
-from tests.protocol_client import PASSWORD, Client, Env
+from tests.protocol_client import Client, Env
 from tests.test_signaling import MATTER, SKILL
 
 
@@ -52,21 +51,10 @@ async def cluster(tmp_path: Path) -> AsyncIterator[Cluster]:
             server = TestServer(create_app(settings))
             await server.start_server()
             servers.append(server)
-        tokens = []
         async with servers[0].app[app_keys.DB_SESSIONS]() as session, session.begin():
-            street = Street(code="jiangninglu", name="江宁路街道")
-            session.add(street)
-            await session.flush()
-            centre = Centre(street_id=street.id, name="江宁路街道社区事务受理服务中心")
-            session.add(centre)
-            await session.flush()
-            site = Site(street_id=street.id, name="测试居民区（演示）", kind="committee", is_demo=True)
-            session.add(site)
-            await session.flush()
-            tokens.append((await add_kiosk(session, site_id=site.id, label="终端"))[1])
-            await upsert_user(session, username="cw1", password=PASSWORD, role="caseworker", centre_id=centre.id,
-                              skills=[SKILL])
-        yield Cluster(envs=[Env(server=s, kiosk_tokens=tokens) for s in servers])
+            street = await add_street(session)
+            await add_staff(session, street.centre_id, caseworkers={"cw1": [SKILL]})
+        yield Cluster(envs=[Env(server=s, kiosk_tokens=street.kiosk_tokens) for s in servers])
     finally:
         for server in servers:
             await server.close()
