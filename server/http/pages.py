@@ -8,9 +8,10 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+import web as page_assets
 from server.protocol.messages import PROTOCOL_VERSION
 
-WEB_DIR = Path(__file__).resolve().parent.parent.parent / "web"
+WEB_DIR = Path(page_assets.__file__).resolve().parent
 TEMPLATES_DIR = WEB_DIR / "templates"
 STATIC_DIR = WEB_DIR / "static"
 
