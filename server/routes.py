@@ -10,7 +10,7 @@ from server.http import health, pages
 from server.http.api_models import HealthOut, KioskSessionOut, LoginOut, MeOut, OkOut
 from server.http.openapi import openapi
 from server.http.routing import Param, Route
-from server.protocol.messages import WS_PATH
+from server.protocol.version import WS_PATH
 from server.reports import caseworker_day as me
 from server.reports import views as reports_views
 from server.signaling.websocket import websocket

@@ -16,7 +16,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from server.protocol.messages import PROTOCOL_VERSION, WS_PATH
+from server.protocol.version import PROTOCOL_VERSION, WS_PATH
 from server.simulate.local import free_port
 
 REPO = Path(__file__).resolve().parent.parent

@@ -9,7 +9,7 @@ import jinja2
 from aiohttp import web
 
 import web as page_assets
-from server.protocol.messages import PROTOCOL_VERSION
+from server.protocol.version import PROTOCOL_VERSION
 
 WEB_DIR = Path(page_assets.__file__).resolve().parent
 TEMPLATES_DIR = WEB_DIR / "templates"

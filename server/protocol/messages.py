@@ -11,9 +11,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-PROTOCOL_VERSION = 1
-# Where clients open the protocol's WebSocket.
-WS_PATH = "/api/v1/ws"
+# Re-exported: most callers know this module only.
+from server.protocol.version import PROTOCOL_VERSION as PROTOCOL_VERSION
+from server.protocol.version import WS_PATH as WS_PATH
+
 MAX_MESSAGE_BYTES = 64 * 1024
 
 RequestId = Annotated[int | str, Field(description="client's request id, echoed as `ref`")]

@@ -15,13 +15,13 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
-from typing import Any
 
 from aiohttp import web
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
 from server.http import app_keys
+from server.protocol import outbound as out
 from server.protocol.addresses import WATCHER_ROLES
 from server.queueing.service import QUEUE
 from server.reports.live import LiveOptions, live_stats
@@ -87,7 +87,7 @@ class StatsPusher:
         app = self.app
         opts = LiveOptions(threshold_s=app[app_keys.SETTINGS].sl_threshold_s)
         stats = await live_stats(app[app_keys.DB_SESSIONS], app[app_keys.REDIS], app[QUEUE].queue, opts)
-        message: dict[str, Any] = {"type": "stats", "stats": stats}
+        message = out.stats(stats)
         # Counted before sending: a watcher may act on the message before the sends return.
         self.pushes += 1
         for connection in targets:

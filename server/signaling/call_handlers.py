@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from session_queue import SessionQueue
 
 from server.db.types import utcnow
 from server.protocol import messages as m
+from server.protocol import outbound as out
 from server.protocol.addresses import CASEWORKER, KIOSK, caseworker_address, kiosk_address
 from server.signaling.connection import Connection
 from server.signaling.handlers import HandlerTables, SignalingError
@@ -28,10 +27,10 @@ class CallHandlers:
         tables.register(m.ALLOWED_TYPES, "ping", self.ping)
         tables.register((KIOSK, CASEWORKER), "signal", self.signal)
 
-    async def ping(self, connection: Connection, message: m.Ping) -> dict[str, Any]:
+    async def ping(self, connection: Connection, message: m.Ping) -> out.Pong:
         """Refresh presence (throttled) and answer `pong`."""
         await self.keepalive.heartbeat(connection)
-        return m.out("pong", ts=utcnow().timestamp())
+        return out.pong(utcnow().timestamp())
 
     async def signal(self, connection: Connection, message: m.Signal) -> None:
         """Relay a description or candidate to the other member of the call."""
@@ -39,8 +38,7 @@ class CallHandlers:
         if peer is None:
             raise SignalingError("not_in_call", "不在这个通话中")
         sender = KIOSK if connection.principal.role == KIOSK else CASEWORKER
-        await self.hub.relay(peer, m.out("signal", call_id=message.call_id, **{"from": sender},
-                                         data=message.data.model_dump(exclude_none=True)))
+        await self.hub.relay(peer, out.signal(message.call_id, sender, message.data.model_dump(exclude_none=True)))
 
     async def call_peer(self, connection: Connection, call_id: str) -> str | None:
         """The other member of a live call this connection belongs to (checked against the queue)."""

@@ -8,12 +8,14 @@ import logging
 import random
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
 from server.auth.principal import Principal
+from server.protocol import outbound as out
 from server.signaling.rate_limit import TokenBucket
 
 log = logging.getLogger(__name__)
@@ -68,7 +70,7 @@ class Connection:
         """The principal's address."""
         return self.principal.address
 
-    async def send(self, message: dict[str, Any]) -> None:
+    async def send(self, message: Mapping[str, Any]) -> None:
         """Send one message; a closed socket is ignored (its handler is already cleaning up)."""
         await self.send_text(json.dumps(message, ensure_ascii=False, separators=(",", ":")))
 
@@ -84,7 +86,4 @@ class Connection:
 
     async def error(self, code: str, message: str, ref: Any = None) -> None:
         """Send an error (with `ref` when answering a request)."""
-        payload: dict[str, Any] = {"type": "error", "code": code, "message": message}
-        if ref is not None:
-            payload["ref"] = ref
-        await self.send(payload)
+        await self.send(out.error(code, message, ref))

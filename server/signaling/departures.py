@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from server.db.models import Kiosk
 from server.db.types import utcnow
-from server.protocol import messages as m
+from server.protocol import outbound as out
 from server.protocol.addresses import CASEWORKER, KIOSK, caseworker_address, kiosk_address
 from server.queueing.service import QueueService
 from server.settings import Settings
@@ -67,7 +67,7 @@ class Departures:
         if live.state in ("waiting", "offered"):
             await self.queue.kiosk_disconnected(live.id)
         elif live.state == "in_call" and live.caseworker_id:
-            gone = m.out("peer", call_id=live.id, online=False, fresh=False)
+            gone = out.peer(live.id, online=False, fresh=False)
             await self.hub.send_to([caseworker_address(live.caseworker_id)], gone)
             self._later(connection.key, lambda: self._end_abandoned_call(live.id))
 
@@ -83,8 +83,7 @@ class Departures:
         if status.state == "in_call" and status.ticket_id:
             live = await self.queue.queue.ticket(status.ticket_id)
             if live is not None:
-                gone = m.out("peer", call_id=live.id, online=False, fresh=False)
-                await self.hub.send_to([kiosk_address(live.kiosk_id)], gone)
+                await self.hub.send_to([kiosk_address(live.kiosk_id)], out.peer(live.id, online=False, fresh=False))
         self._later(connection.key, lambda: self._caseworker_really_gone(user_id))
 
     def _later(self, key: str, rule: Callable[[], Awaitable[None]]) -> None:

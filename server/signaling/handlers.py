@@ -13,10 +13,11 @@ from typing import Any
 from session_queue import QueueError
 
 from server.protocol.messages import ALLOWED_TYPES
+from server.protocol.outbound import ServerMessage
 from server.signaling.connection import Connection
 
 # A handler gets the connection and the validated message; it returns an extra reply or None.
-Handler = Callable[[Connection, Any], Awaitable[dict[str, Any] | None]]
+Handler = Callable[[Connection, Any], Awaitable[ServerMessage | None]]
 
 
 class SignalingError(Exception):
@@ -47,7 +48,7 @@ class HandlerTables:
         """The message types a role's table handles."""
         return frozenset(self._tables.get(role, {}))
 
-    async def dispatch(self, connection: Connection, message: Any) -> dict[str, Any] | None:
+    async def dispatch(self, connection: Connection, message: Any) -> ServerMessage | None:
         """Carry out one validated message; return an extra reply, or None. Raises SignalingError."""
         handler = self._tables.get(connection.principal.role, {}).get(message.type)
         if handler is None:

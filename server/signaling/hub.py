@@ -21,15 +21,15 @@ import logging
 import secrets
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 from session_queue import WAITING_TICKET_STATES, QueueEvent, SessionQueue, Transition, parse_event
 
+from server.protocol import outbound as out
 from server.protocol.addresses import KIOSK_PREFIX, caseworker_address, kiosk_address
-from server.protocol.messages import out
 from server.runtime import redis_keys
 from server.signaling.connection import CLOSE_REVOKED, Connection
 from server.signaling.presence import Presence
@@ -50,7 +50,7 @@ LOCAL_ONLY_TTL_S = 2.0
 ALL_HERE_TTL_S = 10.0
 
 
-def _dumps(message: dict[str, Any]) -> str:
+def _dumps(message: Mapping[str, Any]) -> str:
     return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -115,7 +115,7 @@ class Hub:
 
     # -- sending ----------------------------------------------------------------------------
 
-    async def send_to(self, keys: Iterable[str], message: dict[str, Any]) -> None:
+    async def send_to(self, keys: Iterable[str], message: Mapping[str, Any]) -> None:
         """Deliver a message to every connection of these principals, in whichever process."""
         to = list(keys)
         payload = json.dumps({"to": to, "msg": message, "origin": self.origin}, ensure_ascii=False,
@@ -136,7 +136,7 @@ class Hub:
         else:
             self._in_flight.pop(key, None)
 
-    async def relay(self, key: str, message: dict[str, Any]) -> None:
+    async def relay(self, key: str, message: Mapping[str, Any]) -> None:
         """Deliver a message to one principal: directly when all its connections are here, else as send_to."""
         if await self._all_here(key):
             self.relayed_locally += 1
@@ -172,7 +172,7 @@ class Hub:
         self._generation[key] += 1
         self._local_only.pop(key, None)
 
-    async def _deliver(self, keys: Iterable[str], message: dict[str, Any]) -> None:
+    async def _deliver(self, keys: Iterable[str], message: Mapping[str, Any]) -> None:
         text = _dumps(message)
         for key in keys:
             await self._deliver_text(self.local.get(key, ()), text)
@@ -245,7 +245,7 @@ class Hub:
         """Wait until the listener is subscribed (so no message published after this is missed)."""
         await asyncio.wait_for(self._ready.wait(), timeout)
 
-    async def _dispatch(self, message: dict[str, Any]) -> None:
+    async def _dispatch(self, message: Mapping[str, Any]) -> None:
         channel = message["channel"].decode() if isinstance(message["channel"], bytes) else message["channel"]
         try:
             if channel == redis_keys.WS_CHANNEL:
@@ -284,9 +284,8 @@ class Hub:
         kiosk_key = self.kiosk_of_ticket.get(tr.ticket_id)
         call_ended = tr.from_state == "in_call" and tr.to_state != "in_call"
         if call_ended:
-            message = out("call_ended", call_id=tr.ticket_id, session_id=tr.ticket_id,
-                          reason=call_end_reason(tr), outcome=tr.extra.get("outcome"),
-                          case_number=await self.views.case_number(tr.ticket_id) if tr.kind == "end_call" else "")
+            case_number = await self.views.case_number(tr.ticket_id) if tr.kind == "end_call" else ""
+            message = out.call_ended(tr.ticket_id, call_end_reason(tr), tr.extra.get("outcome"), case_number)
             for connections in [self.local.get(kiosk_key, set()) if kiosk_key else set(),
                                 self.local.get(caseworker_address(tr.caseworker_id), set())]:
                 for connection in list(connections):
@@ -309,7 +308,7 @@ class Hub:
             # checked after the await: the transition and a catch-up may both be on their way
             if ticket_id not in connection.call_peers:
                 connection.call_peers[ticket_id] = caseworker_address(caseworker_id)
-                await connection.send(out("call", call=call))
+                await connection.send(out.call(call.model_dump(mode="json")))
 
     async def catch_up_call(self, kiosk_key: str, ticket_id: str) -> None:
         """Send the call of a ticket accepted before its events were routed to the kiosk.
@@ -330,7 +329,7 @@ class Hub:
         for connection in list(self.local.get(kiosk_key, ())):
             if connection.ticket_id == ticket_id and connection.last_ticket_view != data:
                 connection.last_ticket_view = data
-                await connection.send({"type": "ticket", "ticket": data})
+                await connection.send(out.ticket(data))
 
     async def _caseworker_transition(self, tr: Transition) -> None:
         key = caseworker_address(tr.caseworker_id)
@@ -338,13 +337,13 @@ class Hub:
         if not connections:
             return
         assert tr.caseworker_id is not None
-        messages: list[dict[str, Any]] = []
+        messages: list[out.ServerMessage] = []
         if tr.from_state == "offered" and tr.to_state != "in_call" and tr.ticket_id:
-            messages.append(out("offer_withdrawn", ticket_id=tr.ticket_id, reason=tr.kind))
+            messages.append(out.offer_withdrawn(tr.ticket_id, tr.kind))
         if tr.to_state == "offered" and tr.ticket_id:
             offer = await self.views.offer(tr.ticket_id)
             if offer is not None:
-                messages.append(out("offer", offer=offer))
+                messages.append(out.offer(offer.model_dump(mode="json")))
         if tr.to_state == "in_call" and tr.ticket_id:
             call = await self.views.call(tr.ticket_id, "offerer", peer_online=True)
             if call is not None:
@@ -352,8 +351,8 @@ class Hub:
                 for connection in list(connections):
                     if ticket is not None:
                         connection.call_peers[tr.ticket_id] = kiosk_address(ticket.kiosk_id)
-                messages.append(out("call", call=call))
-        messages.append(out("agent", agent=await self.views.agent(int(tr.caseworker_id))))
+                messages.append(out.call(call.model_dump(mode="json")))
+        messages.append(out.agent((await self.views.agent(int(tr.caseworker_id))).model_dump(mode="json")))
         for message in messages:
             for connection in list(connections):
                 await connection.send(message)
@@ -374,4 +373,4 @@ class Hub:
                     "est_wait_s": None if place.est_wait_s is None else round(place.est_wait_s)}
             if data != connection.last_ticket_view:
                 connection.last_ticket_view = data
-                await connection.send({"type": "ticket", "ticket": data})
+                await connection.send(out.ticket(data))

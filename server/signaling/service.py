@@ -11,6 +11,7 @@ import asyncio
 from typing import Any
 
 from server.catalog.service import CatalogService
+from server.protocol.outbound import ServerMessage, Welcome
 from server.queueing.service import QueueService
 from server.settings import Settings
 from server.signaling.call_handlers import CallHandlers
@@ -48,11 +49,11 @@ class SignalingService:
         """Handle `message_type` from these roles (for features outside signaling)."""
         self.handlers.register(roles, message_type, handler)
 
-    async def welcome(self, connection: Connection, resume: str | None) -> dict[str, Any]:
+    async def welcome(self, connection: Connection, resume: str | None) -> Welcome:
         """Register a connection that said hello and build its `welcome`."""
         return await self.welcomer.welcome(connection, resume)
 
-    async def handle(self, connection: Connection, message: Any) -> dict[str, Any] | None:
+    async def handle(self, connection: Connection, message: Any) -> ServerMessage | None:
         """Carry out one validated message; return an extra reply, or None. Raises SignalingError."""
         return await self.handlers.dispatch(connection, message)
 

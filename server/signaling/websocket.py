@@ -16,6 +16,7 @@ from server.auth.middleware import allowed_origin
 from server.auth.principal import require_role
 from server.http.errors import ApiError
 from server.protocol import messages as m
+from server.protocol import outbound as out
 from server.signaling.connection import CLOSE_FLOOD, CLOSE_SETUP, HEARTBEAT_S, MAX_REFUSED, Connection
 from server.signaling.context import SIGNALING
 from server.signaling.handlers import SignalingError
@@ -162,8 +163,6 @@ async def _one(service: SignalingService, connection: Connection, raw: str, allo
         await connection.error("unavailable", "服务暂时不可用，请稍后重试", ref=ref)
         return
     if reply is not None:
-        if ref is not None:
-            reply["ref"] = ref
-        await connection.send(reply)
+        await connection.send(reply if ref is None else {**reply, "ref": ref})
     elif ref is not None:
-        await connection.send({"type": "ok", "ref": ref})
+        await connection.send(out.ok(ref))

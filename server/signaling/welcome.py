@@ -8,7 +8,7 @@ from typing import Any
 from server.catalog.service import CatalogService
 from server.db.models import Centre, Kiosk, Site, Street, User
 from server.db.types import utcnow
-from server.protocol import messages as m
+from server.protocol import outbound as out
 from server.protocol.addresses import CASEWORKER, KIOSK, caseworker_address, kiosk_address
 from server.queueing.service import QueueService
 from server.runtime import redis_keys
@@ -32,7 +32,7 @@ class Welcomer:
         self.catalog = catalog
         self.departures = departures
 
-    async def welcome(self, connection: Connection, resume: str | None) -> dict[str, Any]:
+    async def welcome(self, connection: Connection, resume: str | None) -> out.Welcome:
         """Register the connection and build its `welcome` with the whole current state."""
         principal = connection.principal
         resumed = False
@@ -49,17 +49,14 @@ class Welcomer:
         self.hub.add(connection)
         await self.hub.presence.touch(connection.key, connection.id)
         await self.hub.announce(connection.key)
-        base: dict[str, Any] = {"v": m.PROTOCOL_VERSION, "role": principal.role, "resume_token": token,
-                                "resumed": resumed, "heartbeat_s": HEARTBEAT_S,
-                                "ice_servers": [s.model_dump(exclude_none=True)
-                                                for s in ice_servers(self.settings, principal.actor)]}
+        servers = [s.model_dump(exclude_none=True) for s in ice_servers(self.settings, principal.actor)]
+        fields: dict[str, Any] = {"state": {}}
         if principal.role == KIOSK:
-            base.update(await self._kiosk_welcome(connection, fresh=not resumed))
+            fields = await self._kiosk_welcome(connection, fresh=not resumed)
         elif principal.role == CASEWORKER:
-            base.update(await self._caseworker_welcome(connection, fresh=not resumed))
-        else:
-            base["state"] = {}
-        return m.out("welcome", **base)
+            fields = await self._caseworker_welcome(connection, fresh=not resumed)
+        return out.welcome(role=principal.role, resume_token=token, resumed=resumed, heartbeat_s=HEARTBEAT_S,
+                           ice_servers=servers, **fields)
 
     async def _kiosk_welcome(self, connection: Connection, fresh: bool) -> dict[str, Any]:
         kiosk_id = connection.principal.kiosk_id
@@ -117,5 +114,5 @@ class Welcomer:
         """The call this connection is a member of; the other member hears that it is back."""
         connection.call_peers[call_id] = peer
         call = await self.hub.views.call(call_id, role, peer_online=await self.hub.presence.is_present(peer))
-        await self.hub.send_to([peer], m.out("peer", call_id=call_id, online=True, fresh=fresh))
+        await self.hub.send_to([peer], out.peer(call_id, online=True, fresh=fresh))
         return call.model_dump(mode="json") if call else None
