@@ -15,7 +15,6 @@ from server.http import app_keys
 from server.queueing.service import QUEUE
 from server.signaling.hub import Hub
 from server.signaling.service import SignalingService
-from server.signaling.views import ViewBuilder
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +25,7 @@ async def signaling_context(app: web.Application) -> AsyncIterator[None]:
     """Cleanup context: the hub's listener task and the message handlers."""
     queue_service = app[QUEUE]
     catalog = app[CATALOG]
-    views = ViewBuilder(queue_service.queue, queue_service.sessions, catalog)
-    hub = Hub(app[app_keys.REDIS], queue_service.queue, views)
+    hub = Hub(app[app_keys.REDIS])
     service = SignalingService(app[app_keys.SETTINGS], hub, queue_service, catalog)
     app[SIGNALING] = service
     # Sign-out elsewhere (auth views) closes live sockets through this port, not through signaling.

@@ -1,9 +1,9 @@
-"""Fan-out between server processes and the translation of queue events into client messages.
+"""Fan-out between server processes: this process's connections and its one Redis subscription.
 
 Every message for a client goes through one Redis channel (`jl:ws`) addressed to a principal
-(`kiosk:3`, `caseworker:7`); each process delivers what it receives to its own connections.
-Queue transitions arrive on the engine's channel; each process turns those that concern its own
-connections into `ticket`, `agent`, `offer`, `call` and `call_ended` messages. No sticky sessions.
+(`kiosk:3`, `caseworker:7`); each process delivers what it receives to its own connections. Other
+channels (queue events, capture candidates) reach their features through `listen_to`/`subscribe`
+on the same subscription. No sticky sessions.
 
 Relay fast path (`relay`): when every live connection of the addressee is in this process (presence
 says so, cached per principal and dropped whenever a connection of that principal says hello in any
@@ -26,14 +26,10 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
-from session_queue import WAITING_TICKET_STATES, QueueEvent, SessionQueue, Transition, parse_event
 
-from server.protocol import outbound as out
-from server.protocol.addresses import KIOSK_PREFIX, caseworker_address, kiosk_address
 from server.runtime import redis_keys
 from server.signaling.connection import CLOSE_REVOKED, Connection
 from server.signaling.presence import Presence
-from server.signaling.views import ViewBuilder
 
 log = logging.getLogger(__name__)
 
@@ -54,25 +50,15 @@ def _dumps(message: Mapping[str, Any]) -> str:
     return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
 
 
-def call_end_reason(tr: Transition) -> str:
-    """Why a call ended, from the ticket transition that ended it."""
-    if tr.kind == "transfer":
-        return "transferred"
-    if tr.to_state in ("requeued", "waiting"):
-        return "peer_gone"  # the caseworker dropped; the ticket went back to the front
-    return "ended"
 
 
 class Hub:
     """This process's connections, and the listener that feeds them."""
 
-    def __init__(self, redis: aioredis.Redis, queue: SessionQueue, views: ViewBuilder) -> None:
+    def __init__(self, redis: aioredis.Redis) -> None:
         self.redis = redis
-        self.queue = queue
-        self.views = views
         self.presence = Presence(redis)
         self.local: dict[str, set[Connection]] = defaultdict(set)
-        self.kiosk_of_ticket: dict[str, str] = {}
         self._ready = asyncio.Event()
         # Marks this process's own publications, so the listener can count them back in; a new one
         # for every subscription, so what was published before a resubscribe is not counted.
@@ -105,13 +91,6 @@ class Hub:
             connections.discard(connection)
             if not connections:
                 del self.local[connection.key]
-
-    def watch_ticket(self, connection: Connection, ticket_id: str | None) -> None:
-        """Route this ticket's queue events to the kiosk connection."""
-        connection.ticket_id = ticket_id
-        connection.last_ticket_view = None
-        if ticket_id is not None:
-            self.kiosk_of_ticket[ticket_id] = connection.key
 
     # -- sending ----------------------------------------------------------------------------
 
@@ -195,25 +174,31 @@ class Hub:
 
     # -- listening --------------------------------------------------------------------------
 
-    async def subscribe(self, channel: str, handler: ChannelHandler, timeout: float = 5.0) -> None:
+    def listen_to(self, channel: str, handler: ChannelHandler) -> None:
         """Call `handler` with the data of every message on `channel`, through the hub's one
-        subscription per process (resubscribed with the others after Redis restarts). Returns once
-        the listener is subscribed, so nothing published after that is missed."""
+        subscription per process (resubscribed with the others after Redis restarts). Before `run`
+        starts, the channel is part of its first subscription."""
+        first = channel not in self._handlers
         self._handlers[channel].append(handler)
-        if channel in (redis_keys.WS_CHANNEL, self.queue.keys.channel):
-            return
-        self._subscribed.clear()
-        self._pending.add(channel)
+        if first and self._ready.is_set():
+            self._subscribed.clear()
+            self._pending.add(channel)
+
+    async def subscribe(self, channel: str, handler: ChannelHandler, timeout: float = 5.0) -> None:
+        """`listen_to`, then wait until the listener is subscribed, so nothing published after this
+        returns is missed."""
+        self.listen_to(channel, handler)
         await asyncio.wait_for(self._subscribed.wait(), timeout)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Listen to both channels until stopped; resubscribe after Redis restarts."""
+        """Listen to the delivery channel and every registered one until stopped; resubscribe after
+        Redis restarts."""
         while not stop.is_set():
             pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
             try:
                 self._pending.clear()
-                extra = [c for c in self._handlers if c not in (redis_keys.WS_CHANNEL, self.queue.keys.channel)]
-                await pubsub.subscribe(redis_keys.WS_CHANNEL, self.queue.keys.channel, *extra)
+                others = [channel for channel in self._handlers if channel != redis_keys.WS_CHANNEL]
+                await pubsub.subscribe(redis_keys.WS_CHANNEL, *others)
                 # What was in flight before may never come back: start counting afresh, and ask
                 # presence again (hello notices may have been missed while unsubscribed).
                 self._in_flight.clear()
@@ -260,117 +245,8 @@ class Hub:
                         for key in envelope["to"]:
                             self._count_back(key)
                     await self._deliver(envelope["to"], envelope["msg"])
-            elif channel == self.queue.keys.channel:
-                await self._on_queue_event(parse_event(message["data"]))
             for handler in self._handlers.get(channel, ()):
                 await handler(message["data"])
         except Exception:
             # One bad event must not stop delivery of every later one.
             log.exception("hub failed to handle a message", extra={"channel": channel})
-
-    # -- queue events -> client messages ----------------------------------------------------
-
-    async def _on_queue_event(self, event: QueueEvent) -> None:
-        for tr in event.transitions:
-            if tr.entity == "ticket" and tr.ticket_id:
-                await self._ticket_transition(tr)
-            elif tr.entity == "caseworker" and tr.caseworker_id:
-                await self._caseworker_transition(tr)
-        if event.moved_skills:
-            await self._refresh_positions(set(event.moved_skills))
-
-    async def _ticket_transition(self, tr: Transition) -> None:
-        assert tr.ticket_id is not None
-        kiosk_key = self.kiosk_of_ticket.get(tr.ticket_id)
-        call_ended = tr.from_state == "in_call" and tr.to_state != "in_call"
-        if call_ended:
-            case_number = await self.views.case_number(tr.ticket_id) if tr.kind == "end_call" else ""
-            message = out.call_ended(tr.ticket_id, call_end_reason(tr), tr.extra.get("outcome"), case_number)
-            for connections in [self.local.get(kiosk_key, set()) if kiosk_key else set(),
-                                self.local.get(caseworker_address(tr.caseworker_id), set())]:
-                for connection in list(connections):
-                    connection.call_peers.pop(tr.ticket_id, None)
-                    await connection.send(message)
-        if kiosk_key is None or kiosk_key not in self.local:
-            return
-        if tr.to_state == "in_call" and tr.from_state != "in_call" and tr.caseworker_id:
-            await self._send_kiosk_call(kiosk_key, tr.ticket_id, tr.caseworker_id)
-        await self.send_ticket(kiosk_key, tr.ticket_id)
-        if tr.to_state in ("done", "cancelled", "abandoned"):
-            self.kiosk_of_ticket.pop(tr.ticket_id, None)
-
-    async def _send_kiosk_call(self, kiosk_key: str, ticket_id: str, caseworker_id: str) -> None:
-        """Send the kiosk's connections the call, once each (a connection that has it is skipped)."""
-        call = await self.views.call(ticket_id, "answerer", peer_online=True)
-        if call is None:
-            return
-        for connection in list(self.local.get(kiosk_key, ())):
-            # checked after the await: the transition and a catch-up may both be on their way
-            if ticket_id not in connection.call_peers:
-                connection.call_peers[ticket_id] = caseworker_address(caseworker_id)
-                await connection.send(out.call(call.model_dump(mode="json")))
-
-    async def catch_up_call(self, kiosk_key: str, ticket_id: str) -> None:
-        """Send the call of a ticket accepted before its events were routed to the kiosk.
-
-        A join routes the ticket's events to the kiosk only once the join is recorded; a
-        caseworker who accepts within that moment moved the ticket to `in_call` unseen.
-        """
-        live = await self.queue.ticket(ticket_id)
-        if live is not None and live.state == "in_call" and live.caseworker_id:
-            await self._send_kiosk_call(kiosk_key, ticket_id, live.caseworker_id)
-
-    async def send_ticket(self, kiosk_key: str, ticket_id: str) -> None:
-        """Send the kiosk its ticket view if it changed since the last one it got."""
-        view = await self.views.ticket(ticket_id)
-        if view is None:
-            return
-        data = view.model_dump(mode="json")
-        for connection in list(self.local.get(kiosk_key, ())):
-            if connection.ticket_id == ticket_id and connection.last_ticket_view != data:
-                connection.last_ticket_view = data
-                await connection.send(out.ticket(data))
-
-    async def _caseworker_transition(self, tr: Transition) -> None:
-        key = caseworker_address(tr.caseworker_id)
-        connections = self.local.get(key)
-        if not connections:
-            return
-        assert tr.caseworker_id is not None
-        messages: list[out.ServerMessage] = []
-        if tr.from_state == "offered" and tr.to_state != "in_call" and tr.ticket_id:
-            messages.append(out.offer_withdrawn(tr.ticket_id, tr.kind))
-        if tr.to_state == "offered" and tr.ticket_id:
-            offer = await self.views.offer(tr.ticket_id)
-            if offer is not None:
-                messages.append(out.offer(offer.model_dump(mode="json")))
-        if tr.to_state == "in_call" and tr.ticket_id:
-            call = await self.views.call(tr.ticket_id, "offerer", peer_online=True)
-            if call is not None:
-                ticket = await self.queue.ticket(tr.ticket_id)
-                for connection in list(connections):
-                    if ticket is not None:
-                        connection.call_peers[tr.ticket_id] = kiosk_address(ticket.kiosk_id)
-                messages.append(out.call(call.model_dump(mode="json")))
-        messages.append(out.agent((await self.views.agent(int(tr.caseworker_id))).model_dump(mode="json")))
-        for message in messages:
-            for connection in list(connections):
-                await connection.send(message)
-
-    async def _refresh_positions(self, skills: set[str]) -> None:
-        """Send new places in line to local waiting kiosks: one Redis round trip, no database."""
-        waiting = [c for key, cs in self.local.items() if key.startswith(KIOSK_PREFIX) for c in cs
-                   if c.ticket_id is not None and c.last_ticket_view is not None
-                   and c.last_ticket_view.get("state") in WAITING_TICKET_STATES]
-        if not waiting:
-            return
-        places = await self.queue.positions([c.ticket_id for c in waiting if c.ticket_id])
-        for connection in waiting:
-            place = places.get(connection.ticket_id or "")
-            if place is None or place.position is None or connection.last_ticket_view is None:
-                continue
-            data = {**connection.last_ticket_view, "position": place.position,
-                    "est_wait_s": None if place.est_wait_s is None else round(place.est_wait_s)}
-            if data != connection.last_ticket_view:
-                connection.last_ticket_view = data
-                await connection.send(out.ticket(data))

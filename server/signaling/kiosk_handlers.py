@@ -9,13 +9,15 @@ from server.queueing.service import QueueService
 from server.signaling.connection import Connection
 from server.signaling.handlers import HandlerTables, SignalingError
 from server.signaling.hub import Hub
+from server.signaling.queue_fanout import QueueFanout
 
 
 class KioskHandlers:
     """`join` and `cancel`."""
 
-    def __init__(self, hub: Hub, queue: QueueService, catalog: CatalogService) -> None:
+    def __init__(self, hub: Hub, fanout: QueueFanout, queue: QueueService, catalog: CatalogService) -> None:
         self.hub = hub
+        self.fanout = fanout
         self.queue = queue
         self.catalog = catalog
 
@@ -35,9 +37,9 @@ class KioskHandlers:
         assert kiosk_id is not None
         ticket = await self.queue.join(kiosk_id, matter.id, matter.skill, message.mode, message.priority)
         for local in list(self.hub.local.get(connection.key, ())):
-            self.hub.watch_ticket(local, ticket.session_id)
-        await self.hub.catch_up_call(connection.key, ticket.session_id)
-        await self.hub.send_ticket(connection.key, ticket.session_id)
+            self.fanout.watch_ticket(local, ticket.session_id)
+        await self.fanout.catch_up_call(connection.key, ticket.session_id)
+        await self.fanout.send_ticket(connection.key, ticket.session_id)
 
     async def cancel(self, connection: Connection, message: m.Cancel) -> None:
         """Leave the line."""

@@ -22,7 +22,9 @@ from server.signaling.handlers import Handler, HandlerTables
 from server.signaling.hub import Hub
 from server.signaling.keepalive import KeepAlive
 from server.signaling.kiosk_handlers import KioskHandlers
+from server.signaling.queue_fanout import QueueFanout
 from server.signaling.resets import watch_queue_resets
+from server.signaling.views import ViewBuilder
 from server.signaling.welcome import Welcomer
 
 
@@ -39,10 +41,11 @@ class SignalingService:
         # Presence, last-seen times and session checks of every connection, batched per process.
         self.keepalive = KeepAlive(hub, self.sessions)
         self.departures = Departures(settings, hub, queue)
-        self.welcomer = Welcomer(settings, hub, queue, catalog, self.departures)
+        self.fanout = QueueFanout(hub, queue.queue, ViewBuilder(queue.queue, queue.sessions, catalog))
+        self.welcomer = Welcomer(settings, hub, self.fanout, queue, self.departures)
         self.handlers = HandlerTables()
         CallHandlers(hub, self.queue, self.keepalive).register(self.handlers)
-        KioskHandlers(hub, queue, catalog).register(self.handlers)
+        KioskHandlers(hub, self.fanout, queue, catalog).register(self.handlers)
         CaseworkerHandlers(hub, queue, catalog).register(self.handlers)
 
     def register(self, roles: tuple[str, ...], message_type: str, handler: Handler) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from server.catalog.service import CatalogService
 from server.db.models import Centre, Kiosk, Site, Street, User
 from server.db.types import utcnow
 from server.protocol import outbound as out
@@ -17,6 +16,7 @@ from server.signaling.connection import HEARTBEAT_S, Connection
 from server.signaling.departures import Departures
 from server.signaling.hub import Hub
 from server.signaling.ice import ice_servers
+from server.signaling.queue_fanout import QueueFanout
 
 RESUME_TTL_S = 600
 
@@ -24,12 +24,13 @@ RESUME_TTL_S = 600
 class Welcomer:
     """Builds each connection's `welcome` and registers the connection for delivery."""
 
-    def __init__(self, settings: Settings, hub: Hub, queue: QueueService, catalog: CatalogService,
+    def __init__(self, settings: Settings, hub: Hub, fanout: QueueFanout, queue: QueueService,
                  departures: Departures) -> None:
         self.settings = settings
         self.hub = hub
+        self.fanout = fanout
+        self.views = fanout.views
         self.queue = queue
-        self.catalog = catalog
         self.departures = departures
 
     async def welcome(self, connection: Connection, resume: str | None) -> out.Welcome:
@@ -71,11 +72,11 @@ class Welcomer:
         ticket = await self.queue.open_ticket_of_kiosk(kiosk_id)
         state: dict[str, Any] = {"ticket": None, "call": None}
         if ticket is not None:
-            self.hub.watch_ticket(connection, ticket.session_id)
+            self.fanout.watch_ticket(connection, ticket.session_id)
             live = await self.queue.queue.ticket(ticket.session_id)
             if live is not None and live.kiosk_gone:
                 await self.queue.kiosk_reconnected(ticket.session_id)
-            view = await self.hub.views.ticket(ticket.session_id)
+            view = await self.views.ticket(ticket.session_id)
             if view is not None:
                 state["ticket"] = view.model_dump(mode="json")
                 connection.last_ticket_view = state["ticket"]
@@ -97,10 +98,10 @@ class Welcomer:
             user_info = {"id": user.id, "username": user.username, "display_name": user.display_name,
                          "centre_id": user.centre_id, "centre": centre.name if centre else None,
                          "skills": connection.skills}
-        agent = await self.hub.views.agent(user_id)
+        agent = await self.views.agent(user_id)
         state: dict[str, Any] = {"agent": agent.model_dump(mode="json"), "offer": None, "call": None}
         if agent.state == "offered" and agent.ticket_id:
-            offer = await self.hub.views.offer(agent.ticket_id)
+            offer = await self.views.offer(agent.ticket_id)
             state["offer"] = offer.model_dump(mode="json") if offer else None
         if agent.state == "in_call" and agent.ticket_id:
             live = await self.queue.queue.ticket(agent.ticket_id)
@@ -113,6 +114,6 @@ class Welcomer:
                            fresh: bool) -> dict[str, Any] | None:
         """The call this connection is a member of; the other member hears that it is back."""
         connection.call_peers[call_id] = peer
-        call = await self.hub.views.call(call_id, role, peer_online=await self.hub.presence.is_present(peer))
+        call = await self.views.call(call_id, role, peer_online=await self.hub.presence.is_present(peer))
         await self.hub.send_to([peer], out.peer(call_id, online=True, fresh=fresh))
         return call.model_dump(mode="json") if call else None
