@@ -18,7 +18,7 @@ from server.http.routing import add_routes
 from server.http.security_headers import security_headers
 from server.queueing.reconciler import reconciler_context
 from server.queueing.service import queue_context
-from server.reports.push import reports_context
+from server.reports.context import reports_context
 from server.routes import ROUTES
 from server.settings import Settings
 from server.signaling.context import signaling_context

@@ -17,7 +17,7 @@ from session_queue import TicketSpec
 from server.db.models import ServiceSession
 from server.http import app_keys
 from server.queueing.service import QUEUE
-from server.reports.push import STATS_PUSHER
+from server.reports.context import STATS_PUSHER
 from server.runtime.embedded_redis import EmbeddedRedis
 from tests.test_reports_api import M1, Env, start_env
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
 
 from aiohttp import web
 from redis.exceptions import RedisError
@@ -25,7 +24,6 @@ from server.protocol import outbound as out
 from server.protocol.addresses import WATCHER_ROLES
 from server.queueing.service import QUEUE
 from server.reports.live import LiveOptions, live_stats
-from server.reports.ratings import Ratings
 from server.signaling.connection import Connection
 from server.signaling.context import SIGNALING
 
@@ -92,24 +90,3 @@ class StatsPusher:
         self.pushes += 1
         for connection in targets:
             await connection.send(message)
-
-
-STATS_PUSHER: web.AppKey[StatsPusher] = web.AppKey("stats_pusher")
-
-
-async def reports_context(app: web.Application) -> AsyncIterator[None]:
-    """Cleanup context (after signaling_context): the `rate` handler, the stats listener and push loop."""
-    signaling = app[SIGNALING]
-    Ratings(signaling.queue, signaling.sessions).register(signaling)
-    pusher = StatsPusher(app)
-    app[STATS_PUSHER] = pusher
-    stop = asyncio.Event()
-    await signaling.hub.subscribe(app[QUEUE].queue.keys.channel, pusher.on_queue_event)
-    tasks = [asyncio.create_task(pusher.push_loop(stop), name="stats-push")]
-    yield
-    stop.set()
-    for task in tasks:
-        try:
-            await asyncio.wait_for(task, timeout=5)
-        except TimeoutError:
-            log.warning("stats task did not stop in time", extra={"task": task.get_name()})
