@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.models import SessionEvent
-from server.reports.queries import iso_local
+from server.runtime.district_time import iso_local
 
 SETTLE_S = 2.0
 DEFAULT_LIMIT = 100

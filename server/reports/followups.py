@@ -15,8 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from server.db.models import AuditLog, Centre, FollowUp, Matter, Rating, ServiceSession, Site, Street, User
-from server.reports.queries import iso_local
-from server.runtime.district_time import DISTRICT_TZ
+from server.runtime.district_time import DISTRICT_TZ, iso_local
 
 FOLLOWUP_STATES = ("open", "contacted", "resolved")
 _NEXT = {"open": {"contacted", "resolved"}, "contacted": {"resolved"}, "resolved": set()}

@@ -22,9 +22,9 @@ from server.db.models import KioskHealthSample
 from server.db.types import utcnow
 from server.protocol.addresses import kiosk_address
 from server.reports.directory import KioskEntry, read_centres, read_kiosks, street_of_centre
-from server.reports.queries import SessionFilter, iso_local
+from server.reports.queries import SessionFilter
 from server.runtime import redis_keys
-from server.runtime.district_time import DISTRICT_TZ
+from server.runtime.district_time import DISTRICT_TZ, iso_local
 from server.signaling.presence import PRESENCE_TTL_S
 
 TREND_DAYS = 14

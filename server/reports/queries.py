@@ -19,6 +19,7 @@ from sqlalchemy.orm import aliased
 
 from server.db.models import Centre, Kiosk, Matter, Rating, ServiceSession, Site, Street, User
 from server.reports.metrics import Measures, SessionFacts, measure
+from server.reports.schemas import SessionOut
 from server.runtime.district_time import DISTRICT_TZ
 
 # The rows query; its exact column types are spelled out where it is unpacked.
@@ -35,48 +36,12 @@ def local_day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
     return start, end
 
 
-def local(dt: datetime | None) -> datetime | None:
-    """The Shanghai local time of a UTC timestamp."""
-    return None if dt is None else dt.astimezone(DISTRICT_TZ)
 
 
-def iso_local(dt: datetime | None) -> str | None:
-    """ISO 8601 with the +08:00 offset: unambiguous for machines and readable for people."""
-    value = local(dt)
-    return None if value is None else value.isoformat(timespec="seconds")
+class SessionRow(SessionOut):
+    """A session with the names reports show next to it: the API's fields, and when it was offered."""
 
-
-@dataclass(frozen=True)
-class SessionRow:
-    """A session with the names reports show next to it."""
-
-    id: str
-    ticket_number: str
-    kiosk_id: int
-    kiosk: str
-    site_id: int
-    site: str
-    street_id: int
-    street: str
-    centre_id: int | None
-    centre: str | None
-    matter_id: str
-    matter: str
-    department: str
-    caseworker_id: int | None
-    caseworker: str | None
-    mode: str
-    priority: str
-    state: str
-    created_at: datetime
     offered_at: datetime | None
-    answered_at: datetime | None
-    ended_at: datetime | None
-    closed_at: datetime | None
-    outcome: str | None
-    case_number: str | None
-    requeue_count: int
-    rating: int | None
 
     @property
     def facts(self) -> SessionFacts:
@@ -87,17 +52,7 @@ class SessionRow:
 
     def as_dict(self) -> dict[str, Any]:
         """The API and export shape of a session (timestamps in Shanghai local time)."""
-        return {
-            "id": self.id, "ticket_number": self.ticket_number, "kiosk_id": self.kiosk_id, "kiosk": self.kiosk,
-            "site_id": self.site_id, "site": self.site, "street_id": self.street_id, "street": self.street,
-            "centre_id": self.centre_id, "centre": self.centre, "matter_id": self.matter_id,
-            "matter": self.matter, "department": self.department, "caseworker_id": self.caseworker_id,
-            "caseworker": self.caseworker, "mode": self.mode, "priority": self.priority, "state": self.state,
-            "created_at": iso_local(self.created_at), "answered_at": iso_local(self.answered_at),
-            "ended_at": iso_local(self.ended_at), "closed_at": iso_local(self.closed_at),
-            "outcome": self.outcome, "case_number": self.case_number, "requeue_count": self.requeue_count,
-            "rating": self.rating,
-        }
+        return self.model_dump(mode="json", exclude={"offered_at"})
 
 
 @dataclass(frozen=True)
@@ -148,7 +103,7 @@ async def session_rows(db: AsyncSession, start: datetime, end: datetime,
     query = query.where(ServiceSession.created_at >= start, ServiceSession.created_at < end)
     result = await db.execute(query.order_by(ServiceSession.created_at, ServiceSession.id))
     return [
-        SessionRow(
+        SessionRow.model_construct(
             id=s.id, ticket_number=s.ticket_number, kiosk_id=s.kiosk_id, kiosk=kiosk, site_id=s.site_id, site=site,
             street_id=s.street_id, street=street, centre_id=s.centre_id, centre=centre, matter_id=s.matter_id,
             matter=matter, department=department, caseworker_id=s.caseworker_id, caseworker=caseworker,

@@ -3,9 +3,16 @@ handlers validate their answers through them, so the published shapes cannot dri
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+
+from server.runtime.district_time import iso_local
+
+# A moment shown in the district's local time, ISO 8601 with its +08:00 offset.
+LocalTime = Annotated[datetime, PlainSerializer(iso_local, return_type=str)]
 
 
 class MeasuresOut(BaseModel):
@@ -142,6 +149,8 @@ class LiveOut(BaseModel):
 class SessionOut(BaseModel):
     """One session; timestamps are ISO 8601 in Shanghai time (+08:00)."""
 
+    model_config = ConfigDict(frozen=True)
+
     id: str
     ticket_number: str
     kiosk_id: int
@@ -160,10 +169,10 @@ class SessionOut(BaseModel):
     mode: str
     priority: str
     state: str
-    created_at: str
-    answered_at: str | None
-    ended_at: str | None
-    closed_at: str | None
+    created_at: LocalTime
+    answered_at: LocalTime | None
+    ended_at: LocalTime | None
+    closed_at: LocalTime | None
     outcome: str | None
     case_number: str | None
     requeue_count: int
@@ -201,8 +210,9 @@ class SummaryOut(BaseModel):
     groups: list[SummaryGroupOut]
 
 
-class StaffingHourOut(BaseModel):
-    """One local hour of the staffing hint."""
+@dataclass(frozen=True)
+class HourStaffing:
+    """One hour of the staffing report (its JSON is `as_dict`)."""
 
     hour: int
     arrivals: int
@@ -210,7 +220,14 @@ class StaffingHourOut(BaseModel):
     needed: int
     on_duty_avg: float
     on_duty_max: int
-    sl_on_duty: float | None
+    sl_on_duty: float | None  # Erlang C's predicted SL with the average staff actually on duty
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-ready values."""
+        return {"hour": self.hour, "arrivals": self.arrivals,
+                "avg_handle_s": None if self.avg_handle_s is None else round(self.avg_handle_s, 1),
+                "needed": self.needed, "on_duty_avg": round(self.on_duty_avg, 2), "on_duty_max": self.on_duty_max,
+                "sl_on_duty": None if self.sl_on_duty is None else round(self.sl_on_duty, 4)}
 
 
 class StaffingOut(BaseModel):
@@ -220,7 +237,7 @@ class StaffingOut(BaseModel):
     threshold_s: float
     target_sl: float
     default_handle_s: float
-    hours: list[StaffingHourOut]
+    hours: list[HourStaffing]
 
 
 class FollowUpOut(BaseModel):

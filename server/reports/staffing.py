@@ -18,6 +18,7 @@ from server.db.models import CaseworkerEvent
 from server.reports.erlang import agents_needed, service_level
 from server.reports.metrics import handle_s
 from server.reports.queries import SessionRow, local_day_bounds
+from server.reports.schemas import HourStaffing
 
 ON_DUTY_STATES = frozenset({"available", "offered", "in_call", "wrap_up"})
 HOURS = 24
@@ -32,24 +33,6 @@ class StateChange:
     state: str
 
 
-@dataclass(frozen=True)
-class HourStaffing:
-    """One hour of the staffing report."""
-
-    hour: int
-    arrivals: int
-    avg_handle_s: float | None
-    needed: int
-    on_duty_avg: float
-    on_duty_max: int
-    sl_on_duty: float | None  # Erlang C's predicted SL with the average staff actually on duty
-
-    def as_dict(self) -> dict[str, object]:
-        """JSON-ready values."""
-        return {"hour": self.hour, "arrivals": self.arrivals,
-                "avg_handle_s": None if self.avg_handle_s is None else round(self.avg_handle_s, 1),
-                "needed": self.needed, "on_duty_avg": round(self.on_duty_avg, 2), "on_duty_max": self.on_duty_max,
-                "sl_on_duty": None if self.sl_on_duty is None else round(self.sl_on_duty, 4)}
 
 
 def on_duty_by_hour(initial: dict[int, str], changes: Sequence[StateChange], day_start: datetime,
