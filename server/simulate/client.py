@@ -17,12 +17,11 @@ from typing import Any
 
 import aiohttp
 
+from server.protocol.messages import PROTOCOL_VERSION, WS_PATH
+
 Message = dict[str, Any]
 Predicate = Callable[[Message], bool]
 Handler = Callable[[Message], None]
-
-WS_PATH = "/api/v1/ws"
-PROTOCOL_VERSION = 1
 
 
 class ProtocolError(Exception):
