@@ -117,13 +117,17 @@ class ProtocolClient:
         """The WebSocket endpoint of the server."""
         return self.base_url.replace("http", "ws", 1) + WS_PATH
 
-    async def connect(self, *, resume: bool = False, timeout: float = 10.0) -> Message:
-        """Open the WebSocket, send `hello` (with the last resume token if `resume`), return `welcome`."""
+    async def connect(self, *, resume: bool | str = False, timeout: float = 10.0) -> Message:
+        """Open the WebSocket, send `hello`, return `welcome`.
+
+        `resume=True` resumes with the last welcome's token; a string is the token to resume with.
+        """
         await self.open(timeout=timeout)
         mark = self.mark()
         hello: Message = {"type": "hello", "v": PROTOCOL_VERSION}
-        if resume and self.welcome.get("resume_token"):
-            hello["resume"] = self.welcome["resume_token"]
+        token = resume if isinstance(resume, str) else self.welcome.get("resume_token") if resume else None
+        if token:
+            hello["resume"] = token
         await self.send(hello)
         reply = await self.wait_for(lambda m: m.get("type") in {"welcome", "error"}, timeout, start=mark)
         if reply["type"] == "error":
@@ -224,9 +228,9 @@ class ProtocolClient:
             raise ProtocolError("not_connected", f"{self.name} has no open WebSocket")
         await self.ws.send_str(text)
 
-    async def request(self, message: Message, timeout: float = 10.0) -> Message:
-        """Send with an `id` and return the server's answer to it (`ok`, `error`, `pong`)."""
-        ref = next(self._ids)
+    async def request(self, message: Message, timeout: float = 10.0, *, ref: int | None = None) -> Message:
+        """Send with an `id` (`ref`, else the next of this client) and return the server's answer to it."""
+        ref = next(self._ids) if ref is None else ref
         mark = self.mark()
         self._in_flight += 1
         try:
