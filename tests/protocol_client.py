@@ -13,7 +13,8 @@ from typing import Any
 
 from aiohttp.test_utils import TestServer
 
-from server.simulate.client import Message, Predicate, ProtocolClient
+from server.simulate.client import ProtocolClient
+from server.simulate.message_log import Message, Predicate
 
 PASSWORD = "p" * 12
 EXPECT_TIMEOUT_S = 5.0
