@@ -48,10 +48,9 @@ CALL_CHECK_S = 2.0
 FIRST_FRAME_TIMEOUT_S = 30.0
 MAX_LIFETIME_S = 15 * 60
 # Chrome sends ~200 kbps 640x360 to an aiortc peer unless the answer raises the bitrate
-# (FIELD_NOTES); a low-bitrate stream looks blurry to the analyser, so the answer asks for more.
+# (docs/capture.md); a low-bitrate stream looks blurry to the analyser, so the answer asks for more.
 BITRATE_FMTP = "x-google-min-bitrate=1500;x-google-start-bitrate=1500;x-google-max-bitrate=4500"
 VIDEO_CODECS = ("VP8", "VP9", "H264", "AV1")
-
 
 
 class PeerHost(Protocol):
