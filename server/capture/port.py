@@ -14,10 +14,7 @@ from typing import Any
 from session_queue import TicketStatus
 
 from matters_catalog.loader import Catalog
-from server.signaling.connection import Connection
-
-# A message handler: the connection and the validated message in, an extra reply (or None) out.
-Handler = Callable[[Connection, Any], Awaitable[dict[str, Any] | None]]
+from server.signaling.handlers import Handler
 
 
 @dataclass(frozen=True)
