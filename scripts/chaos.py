@@ -38,9 +38,11 @@ from sqlalchemy import select  # noqa: E402
 from server.db.engine import make_engine  # noqa: E402
 from server.db.models import ServiceSession  # noqa: E402
 from server.runtime.embedded_redis import redis_server_binary  # noqa: E402
-from server.simulate.actors import Options, SimCaseworker, SimKiosk  # noqa: E402
+from server.simulate.actor import Options  # noqa: E402
+from server.simulate.caseworker import SimCaseworker  # noqa: E402
 from server.simulate.cast import pick_cast  # noqa: E402
 from server.simulate.client import ProtocolClient  # noqa: E402
+from server.simulate.kiosk import SimKiosk  # noqa: E402
 from server.simulate.ledger import Ledger, SessionRecord  # noqa: E402
 from server.simulate.local import LocalServer, free_port, seed_demo, server_env  # noqa: E402
 

@@ -1,16 +1,23 @@
-"""A WebSocket protocol client for tests (docs/protocol.md), over one aiohttp session each."""
+"""The tests' view of the simulator's protocol client (docs/protocol.md): consume messages in order.
+
+`ProtocolClient` keeps every message it receives; a test reads them like an inbox instead:
+`expect` takes the next message of a type (dropping the others before it), `request` takes the
+answer to one request and leaves whatever arrived meanwhile for `expect`, and `drain` takes the
+rest. Messages are handed out without the client's receive timestamp, as the server sent them.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import json
 from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
 from aiohttp.test_utils import TestServer
 
+from server.simulate.client import ProtocolClient
+from server.simulate.message_log import Message, Predicate
+
 PASSWORD = "p" * 12
+EXPECT_TIMEOUT_S = 5.0
 
 
 @dataclass
@@ -33,86 +40,68 @@ class Env:
         return self.server.app
 
 
-class Client:
-    """A protocol client over one aiohttp session (its own cookie jar)."""
+def _as_sent(message: Message) -> Message:
+    return {k: v for k, v in message.items() if k != "_at"}
+
+
+class Client(ProtocolClient):
+    """A protocol client over its own aiohttp session (its own cookie jar), read as an inbox."""
 
     def __init__(self, env: Env) -> None:
+        super().__init__(env.url(""), "test")
         self.env = env
-        # unsafe=True: the test server is addressed by IP, whose cookies aiohttp ignores by default.
-        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
-        self.ws: aiohttp.ClientWebSocketResponse | None = None
-        self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-        self.backlog: list[dict[str, Any]] = []
-        self._reader: asyncio.Task[None] | None = None
-        self.welcome: dict[str, Any] = {}
+        self._cursor = 0  # messages before this index were consumed (or passed over)
+        self._taken: set[int] = set()  # ids of request answers consumed out of order
 
     async def kiosk_login(self, token: str) -> Client:
-        response = await self.http.post(self.env.url("/api/v1/kiosk/session"), json={"token": token})
-        assert response.status == 200
+        await self.login_kiosk(token)
         return self
 
     async def staff_login(self, username: str, password: str = PASSWORD) -> Client:
-        response = await self.http.post(self.env.url("/api/v1/auth/login"),
-                                        json={"username": username, "password": password})
-        assert response.status == 200
+        await self.login_staff(username, password)
         return self
 
-    async def connect(self, resume: str | None = None) -> dict[str, Any]:
-        self.ws = await self.http.ws_connect(self.env.url("/api/v1/ws"))
-        self._reader = asyncio.create_task(self._read())
-        await self.send({"type": "hello", "v": 1, **({"resume": resume} if resume else {})})
+    async def connect(self, *, resume: bool | str = False, timeout: float = 10.0) -> Message:
+        """Connect (see ProtocolClient.connect); what came before the `welcome` is passed over."""
+        self._cursor = self.mark()
+        await super().connect(resume=resume, timeout=timeout)
         self.welcome = await self.expect("welcome")
         return self.welcome
 
-    async def _read(self) -> None:
-        assert self.ws is not None
-        async for frame in self.ws:
-            if frame.type == aiohttp.WSMsgType.TEXT:
-                await self.inbox.put(json.loads(frame.data))
+    async def send(self, message: Message | str) -> None:
+        """Send a message as JSON, or a text frame as it is (for malformed input)."""
+        await (self.send_raw(message) if isinstance(message, str) else super().send(message))
 
-    async def send(self, message: dict[str, Any] | str) -> None:
-        assert self.ws is not None
-        await self.ws.send_str(message if isinstance(message, str) else json.dumps(message))
+    def _unread(self, message: Message) -> bool:
+        # Local `disconnected` notes are the client's own, not something the server sent.
+        return id(message) not in self._taken and not message.get("local")
 
-    async def expect(self, type_: str, timeout: float = 5.0, **match: Any) -> dict[str, Any]:
+    async def _take(self, predicate: Predicate, timeout: float, what: str) -> Message:
+        self._cursor, message = await self.next_matching(lambda m: self._unread(m) and predicate(m), timeout,
+                                                         start=self._cursor, what=what)
+        return _as_sent(message)
+
+    async def expect(self, type_: str, timeout: float = EXPECT_TIMEOUT_S, **match: Any) -> Message:
         """The next message of this type (and matching fields); earlier others are dropped.
 
-        Messages that arrived while a `request` waited for its answer are looked at first: the
+        Messages that arrived while a `request` waited for its answer are looked at too: the
         server may send a request's effects (e.g. `capture_opened`) before or after its `ok`.
         """
-        def wanted(message: dict[str, Any]) -> bool:
-            return message["type"] == type_ and all(message.get(k) == v for k, v in match.items())
+        return await self._take(lambda m: m["type"] == type_ and all(m.get(k) == v for k, v in match.items()),
+                                timeout, type_)
 
-        while self.backlog:
-            message = self.backlog.pop(0)
-            if wanted(message):
-                return message
-        async with asyncio.timeout(timeout):
-            while True:
-                message = await self.inbox.get()
-                if wanted(message):
-                    return message
+    async def next_message(self, timeout: float = EXPECT_TIMEOUT_S) -> Message:
+        """The next message, whatever its type."""
+        return await self._take(lambda m: True, timeout, "message")
 
-    async def request(self, message: dict[str, Any], ref: int) -> dict[str, Any]:
-        """Send with an `id`; the answer carrying that `ref` (other messages are kept for `expect`)."""
-        await self.send({**message, "id": ref})
-        async with asyncio.timeout(5):
-            while True:
-                reply = await self.inbox.get()
-                if reply.get("ref") == ref:
-                    return reply
-                self.backlog.append(reply)
+    async def request(self, message: Message, timeout: float = EXPECT_TIMEOUT_S, *, ref: int | None = None) -> Message:
+        """Send with an `id`; the answer carrying it (other messages are kept for `expect`)."""
+        reply = await super().request(message, timeout, ref=ref)
+        self._taken.add(id(reply))
+        return _as_sent(reply)
 
-    def drain(self) -> list[dict[str, Any]]:
-        """Everything received and not yet consumed, in arrival order: the kept `backlog` first."""
-        messages, self.backlog = self.backlog, []
-        while not self.inbox.empty():
-            messages.append(self.inbox.get_nowait())
-        return messages
-
-    async def close(self) -> None:
-        if self.ws is not None:
-            await self.ws.close()
-        if self._reader is not None:
-            self._reader.cancel()
-        await self.http.close()
+    def drain(self) -> list[Message]:
+        """Everything received and not yet consumed, in arrival order."""
+        rest = [_as_sent(m) for m in self.messages[self._cursor:] if self._unread(m)]
+        self._cursor = len(self.messages)
+        return rest

@@ -18,7 +18,7 @@ import aiohttp
 import pytest
 
 from server.runtime.embedded_redis import EmbeddedRedis
-from server.simulate.actors import Options
+from server.simulate.actor import Options
 from server.simulate.client import Message, ProtocolClient, of_type
 from server.simulate.local import LocalServer, launch
 from server.simulate.peers import CallPeer

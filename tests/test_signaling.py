@@ -183,7 +183,7 @@ async def test_stranger_cannot_signal_into_a_call(env: Env, clients: list[Client
     for member in (kiosk, cw):
         await member.send({"type": "ping", "id": 2})
         async with asyncio.timeout(5):
-            while (message := await member.inbox.get()).get("ref") != 2:
+            while (message := await member.next_message()).get("ref") != 2:
                 assert message["type"] != "signal", message
 
 
@@ -243,7 +243,7 @@ async def test_flood_is_limited_without_disturbing_others(env: Env, clients: lis
     codes = set()
     async with asyncio.timeout(5):
         while "rate_limited" not in codes:
-            codes.add((await flooder.inbox.get()).get("code"))
+            codes.add((await flooder.next_message()).get("code"))
     data = {"candidate": {"candidate": "c", "sdpMid": "0", "sdpMLineIndex": 0}}
     await cw.send({"type": "signal", "call_id": call_id, "data": data})
     assert (await kiosk.expect("signal"))["data"] == data

@@ -73,7 +73,7 @@ async def _answers_ping(client: Client) -> None:
             await client.send({"type": "ping", "id": ref})
             try:
                 async with asyncio.timeout(0.5):
-                    while (reply := await client.inbox.get()).get("ref") != ref:
+                    while (reply := await client.next_message()).get("ref") != ref:
                         pass
                 assert reply["type"] == "pong", reply
                 return

@@ -41,7 +41,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from server.simulate.actors import RACE_CODES
+from server.simulate.actor import RACE_CODES
 from server.simulate.client import Message, ProtocolClient, ProtocolError, of_type
 from server.simulate.ledger import percentile
 from server.simulate.local import SAMPLE_CANDIDATE as CANDIDATE

@@ -37,7 +37,7 @@ import uvloop
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from server.simulate.actors import Options
+from server.simulate.actor import Options
 from server.simulate.client import Message, ProtocolClient, of_type
 from server.simulate.ledger import percentile
 from server.simulate.local import SAMPLE_CANDIDATE as CANDIDATE

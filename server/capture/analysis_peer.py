@@ -23,15 +23,16 @@ import statistics
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import av
 import numpy as np
-from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCConfiguration, RTCIceCandidate, RTCIceServer, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.sdp import candidate_from_sdp
 
 from server.capture.state import CaptureState, CaptureStates
+from server.protocol.messages import CandidatePayload
 from server.quality import LiveGuidance, PageTracker, QualityResult, analyse_luma
 from server.quality.guidance import LiveState
 
@@ -47,13 +48,25 @@ CALL_CHECK_S = 2.0
 FIRST_FRAME_TIMEOUT_S = 30.0
 MAX_LIFETIME_S = 15 * 60
 # Chrome sends ~200 kbps 640x360 to an aiortc peer unless the answer raises the bitrate
-# (FIELD_NOTES); a low-bitrate stream looks blurry to the analyser, so the answer asks for more.
+# (docs/capture.md); a low-bitrate stream looks blurry to the analyser, so the answer asks for more.
 BITRATE_FMTP = "x-google-min-bitrate=1500;x-google-start-bitrate=1500;x-google-max-bitrate=4500"
 VIDEO_CODECS = ("VP8", "VP9", "H264", "AV1")
 
-Send = Callable[[list[str], dict[str, Any]], Awaitable[None]]
-Check = Callable[[str], Awaitable[bool]]
-LiveSample = Callable[[CaptureState, QualityResult], Awaitable[None]]
+
+class PeerHost(Protocol):
+    """What an analysis peer reports to (and asks of) the capture service that runs it."""
+
+    async def call_live(self, call_id: str) -> bool:
+        """True while the call runs (a peer of an ended call stops)."""
+
+    async def guidance(self, state: CaptureState, live: LiveState) -> None:
+        """What the members should see changed (or is due again)."""
+
+    async def take(self, state: CaptureState) -> None:
+        """The page was ready and the request moved to `taking`: the kiosk should take the still."""
+
+    async def camera_sample(self, state: CaptureState, result: QualityResult) -> None:
+        """A look at the kiosk camera's health, from the capture's first analysed frame."""
 
 
 def raise_bitrate(sdp: str) -> str:
@@ -90,6 +103,13 @@ def luma(frame: av.VideoFrame) -> np.ndarray:
     return frame.to_ndarray(format="gray")
 
 
+def _aiortc_candidate(candidate: CandidatePayload) -> RTCIceCandidate:
+    """aiortc's form of a browser's RTCIceCandidateInit (its SDP line, media id and index)."""
+    parsed = candidate_from_sdp(candidate.candidate.removeprefix("candidate:"))
+    parsed.sdpMid, parsed.sdpMLineIndex = candidate.sdpMid, candidate.sdpMLineIndex
+    return parsed
+
+
 @dataclass
 class PeerStats:
     """What a peer measured: for logs, docs/capture.md and tests."""
@@ -115,13 +135,11 @@ class PeerStats:
 class AnalysisPeer:
     """One capture's peer connection and its frame loop."""
 
-    def __init__(self, capture: CaptureState, states: CaptureStates, send: Send, call_live: Check,
-                 live_sample: LiveSample, ice_servers: list[dict[str, Any]]) -> None:
+    def __init__(self, capture: CaptureState, states: CaptureStates, host: PeerHost,
+                 ice_servers: list[dict[str, Any]]) -> None:
         self.capture = capture
         self.states = states
-        self._send = send
-        self._call_live = call_live
-        self._live_sample = live_sample
+        self.host = host
         self.stats = PeerStats()
         self.guidance = LiveGuidance()
         self.tracker = PageTracker()  # the page's outline from frame to frame of this capture
@@ -153,17 +171,11 @@ class AnalysisPeer:
         assert local is not None
         return raise_bitrate(local.sdp)
 
-    async def add_candidate(self, init: dict[str, Any]) -> None:
+    async def add_candidate(self, candidate: CandidatePayload) -> None:
         """Apply a trickled candidate (an empty one means end of candidates)."""
-        text = str(init.get("candidate") or "")
-        with contextlib.suppress(ValueError):  # after end-of-candidates aioice refuses more: harmless
-            if not text:
-                await self.pc.addIceCandidate(None)
-                return
-            candidate = candidate_from_sdp(text.removeprefix("candidate:"))
-            candidate.sdpMid = init.get("sdpMid")
-            candidate.sdpMLineIndex = init.get("sdpMLineIndex")
-            await self.pc.addIceCandidate(candidate)
+        # A candidate aioice cannot read, or one after end-of-candidates, is refused: harmless.
+        with contextlib.suppress(ValueError):
+            await self.pc.addIceCandidate(_aiortc_candidate(candidate) if candidate.candidate else None)
 
     def _on_track(self, track: MediaStreamTrack) -> None:
         if track.kind == "video" and not self._got_track.is_set():
@@ -204,7 +216,7 @@ class AnalysisPeer:
                     break
                 if now >= next_call_check:
                     next_call_check = now + CALL_CHECK_S
-                    if not await self._call_live(state.call_id):
+                    if not await self.host.call_live(state.call_id):
                         break
                 if state.attempt != seen_attempt:
                     # A new attempt (after a take, failed upload or timeout) starts steadiness over.
@@ -234,8 +246,7 @@ class AnalysisPeer:
             taken = await self.states.move(state.capture_id, {"open"}, "taking", next_attempt=True, manual="0")
             if taken is not None:
                 self.stats.takes += 1
-                await self._send([state.kiosk_key], {"type": "capture_take", "capture_id": state.capture_id,
-                                                     "manual": False})
+                await self.host.take(state)
 
     async def _guide(self, live: LiveState, now: float) -> None:
         shown = (live.ready, live.reason, live.text, live.steady_frames)
@@ -243,9 +254,7 @@ class AnalysisPeer:
             return
         self._last_guidance, self._last_guidance_at = shown, now
         self.stats.guidance_sent += 1
-        await self._send(self.capture.members, {
-            "type": "capture_guidance", "capture_id": self.capture.capture_id, "ready": live.ready,
-            "reason": live.reason, "text": live.text, "steady_frames": live.steady_frames})
+        await self.host.guidance(self.capture, live)
 
     async def _expire_take(self, state: CaptureState) -> None:
         """Resume guidance when a taken still never arrived."""
@@ -256,7 +265,7 @@ class AnalysisPeer:
         # The first frame of every capture doubles as a look at the camera's health.
         result = await asyncio.to_thread(analyse_luma, y, "camera")
         try:
-            await self._live_sample(state, result)
+            await self.host.camera_sample(state, result)
         except Exception as exc:  # health is a by-product: never let it end the capture
             log.warning("live camera sample not recorded", extra={"error": type(exc).__name__})
 

@@ -1,6 +1,8 @@
-"""The capture subsystem's cleanup context: handlers, the candidate relay and the daily purge.
+"""The capture subsystem's cleanup context: its port onto signaling, handlers, the candidate relay
+and the daily purge.
 
-Appended to `app.cleanup_ctx` after `signaling_context` (it needs `app[SIGNALING]`).
+Appended to `app.cleanup_ctx` after `signaling_context` (it needs `app[SIGNALING]`). This is the
+one module of capture that sees the signaling service: it builds the narrow `CallDirectory`.
 """
 
 from __future__ import annotations
@@ -10,18 +12,24 @@ import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
+from server.capture.port import CallDirectory
 from server.capture.purge import purge_expired
 from server.capture.service import CaptureService
 from server.capture.storage import CaptureStore
 from server.db.types import utcnow
 from server.http import app_keys
+from server.protocol.messages import CandidatePayload
 from server.runtime import redis_keys
+from server.settings import Settings
 from server.signaling.context import SIGNALING
 from server.signaling.hub import ChannelHandler
+from server.signaling.ice import ice_servers
+from server.signaling.service import SignalingService
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +46,13 @@ async def capture_context(app: web.Application) -> AsyncIterator[None]:
     """Create the capture service, register its handlers, run the relay and the daily purge."""
     settings = app[app_keys.SETTINGS]
     store = CaptureStore(settings.ensure_data_dir(), settings.resolved_secret_key())
-    service = CaptureService(app[SIGNALING], store, MAX_ANALYSIS_PEERS)
+    signaling = app[SIGNALING]
+    service = CaptureService(call_directory(signaling, settings), app[app_keys.REDIS], app[app_keys.DB_SESSIONS],
+                             store, MAX_ANALYSIS_PEERS)
     service.register()
     app[CAPTURE] = service
     stop = asyncio.Event()
-    await app[SIGNALING].hub.subscribe(redis_keys.CAPTURE_SIGNAL_CHANNEL, _relay(service))
+    await signaling.hub.subscribe(redis_keys.CAPTURE_SIGNAL_CHANNEL, _relay(service))
     tasks = [asyncio.create_task(_daily_purge(app, stop), name="capture-purge")]
     yield
     stop.set()
@@ -52,12 +62,22 @@ async def capture_context(app: web.Application) -> AsyncIterator[None]:
     await service.pool.close_all()
 
 
+def call_directory(signaling: SignalingService, settings: Settings) -> CallDirectory:
+    """Capture's port onto the calls, backed by the signaling service."""
+    def servers(actor: str) -> list[dict[str, Any]]:
+        return [s.model_dump(exclude_none=True) for s in ice_servers(settings, actor)]
+
+    return CallDirectory(send_to=signaling.hub.send_to, ticket=signaling.queue.ticket,
+                         catalog=signaling.catalog.current, ice_servers=servers, register=signaling.register)
+
+
 def _relay(service: CaptureService) -> ChannelHandler:
     """Apply candidates that reached another process to the peers held here."""
     async def on_message(data: bytes) -> None:
         try:
             relayed = json.loads(data)
-            await service.apply_candidate(str(relayed["capture_id"]), dict(relayed["candidate"]))
+            await service.apply_candidate(str(relayed["capture_id"]),
+                                          CandidatePayload.model_validate(relayed["candidate"]))
         except (ValueError, KeyError, TypeError) as exc:
             log.warning("bad relayed capture signal", extra={"error": type(exc).__name__})
     return on_message

@@ -1,41 +1,39 @@
-"""Capture messages over the WebSocket, and the acceptance of uploaded stills.
+"""Capture messages over the WebSocket, the analysis peers of this process, and their reports.
 
-Handlers are registered with `SignalingService.register`; everything about a request lives
+Handlers are registered through the capture port (`port.py`); everything about a request lives
 in Redis (`state.py`) so any process may handle any message. The analysis peer lives in the
 process that received the kiosk's offer; candidates that reach another process are relayed to it
-over a Redis channel (`relay_signal` / `apply_relayed`).
+over a Redis channel (context.py, `apply_candidate`). Uploaded stills are accepted by uploads.py.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import secrets
-from collections.abc import Sequence
 from typing import Any
 
+import redis.asyncio as aioredis
 from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.auth.principal import Principal
 from server.capture import texts
 from server.capture.analysis_peer import AnalysisPeer, PeerPool
 from server.capture.health import record_health
-from server.capture.intake import StoredImages, store_still
+from server.capture.port import CallDirectory
 from server.capture.state import LIVE_STATES, CaptureState, CaptureStates
 from server.capture.storage import CaptureStore
-from server.capture.upload import UploadError, check_still, validate_upload
-from server.db.models import AuditLog, Capture
-from server.db.types import utcnow
+from server.capture.uploads import StillUploads
+from server.db.models import Capture
 from server.protocol import messages as m
 from server.protocol.addresses import CASEWORKER, KIOSK
-from server.quality import QualityResult, guidance_text
+from server.quality import QualityResult
+from server.quality.guidance import LiveState
 from server.runtime import redis_keys
 from server.signaling.connection import Connection
 from server.signaling.handlers import SignalingError
-from server.signaling.ice import ice_servers
-from server.signaling.service import SignalingService
 
 log = logging.getLogger(__name__)
 
@@ -44,24 +42,18 @@ def _refuse(code: str) -> SignalingError:
     return SignalingError(code, texts.SIGNAL_ERRORS[code])
 
 
-def image_urls(capture_id: str) -> dict[str, str]:
-    """The two read-back addresses of a stored capture."""
-    base = f"/api/v1/captures/{capture_id}/image"
-    return {"image_url": f"{base}?variant=rectified", "original_url": f"{base}?variant=original"}
-
-
 class CaptureService:
     """Capture requests, the analysis peers of this process, and stored stills."""
 
-    def __init__(self, signaling: SignalingService, store: CaptureStore, max_peers: int) -> None:
-        self.signaling = signaling
-        self.hub = signaling.hub
-        self.queue = signaling.queue
-        self.sessions = signaling.sessions
-        self.settings = signaling.settings
+    def __init__(self, calls: CallDirectory, redis: aioredis.Redis, sessions: async_sessionmaker[AsyncSession],
+                 store: CaptureStore, max_peers: int) -> None:
+        self.calls = calls
+        self.redis = redis
+        self.sessions = sessions
         self.store = store
-        self.states = CaptureStates(self.hub.redis)
+        self.states = CaptureStates(redis)
         self.pool = PeerPool(max_peers)
+        self.uploads = StillUploads(calls, self.states, sessions, store, self.pool)
 
     def register(self) -> None:
         """Install the message handlers into the signaling service."""
@@ -72,20 +64,20 @@ class CaptureService:
                                                                      self.on_capture_cancel),
             (kiosk, "capture_signal", self.on_capture_signal), (kiosk, "device_check", self.on_device_check),
         ):
-            self.signaling.register(roles, message_type, handler)
+            self.calls.register(roles, message_type, handler)
 
     async def send(self, keys: list[str], message: dict[str, Any]) -> None:
         """Deliver to principals in whichever process holds them."""
-        await self.hub.send_to(keys, message)
+        await self.calls.send_to(keys, message)
 
     # -- opening and closing requests -------------------------------------------------------
 
     async def on_capture_request(self, connection: Connection, message: m.CaptureRequest) -> None:
         """Caseworker: open a request for one material of the call's matter."""
-        live = await self.queue.ticket(message.call_id)
+        live = await self.calls.ticket(message.call_id)
         if (live is None or live.state != "in_call" or live.caseworker_id != str(connection.principal.user_id)):
             raise _refuse("not_in_call")
-        matter = (await self.signaling.catalog.current()).by_id(live.matter_id)
+        matter = (await self.calls.catalog()).by_id(live.matter_id)
         material = next((x for x in matter.materials if x.name == message.material), None) if matter else None
         if matter is None or material is None:
             raise _refuse("unknown_material")
@@ -102,8 +94,8 @@ class CaptureService:
             await self._end(replaced, "cancelled")
         fields = {"capture_id": capture.capture_id, "call_id": capture.call_id, "material": capture.material,
                   "document_type": capture.document_type}
-        servers = [s.model_dump(exclude_none=True) for s in ice_servers(self.settings, capture.kiosk_key)]
-        await self.send([capture.kiosk_key], m.out("capture_request", **fields, ice_servers=servers))
+        await self.send([capture.kiosk_key], m.out("capture_request", **fields,
+                                                   ice_servers=self.calls.ice_servers(capture.kiosk_key)))
         await self.send([capture.caseworker_key], m.out("capture_opened", **fields))
 
     async def _end(self, capture_id: str, decision: str) -> CaptureState | None:
@@ -170,15 +162,14 @@ class CaptureService:
         state = await self._member_state(connection.principal, message.capture_id)
         if state.state not in ("open", "taking", "checking"):
             raise _refuse("capture_closed")
-        data = message.data.model_dump(exclude_none=True)
-        description = data.get("description")
+        description, candidate = message.data.description, message.data.candidate
         if description is not None:
-            if description["type"] != "offer":
+            if description.type != "offer":
                 raise _refuse("bad_signal")
-            await self._start_peer(state, description["sdp"])
-        if "candidate" in data and not await self.apply_candidate(state.capture_id, data["candidate"]):
-            await self.hub.redis.publish(redis_keys.CAPTURE_SIGNAL_CHANNEL, json.dumps(
-                {"capture_id": state.capture_id, "candidate": data["candidate"]}))
+            await self._start_peer(state, description.sdp)
+        if candidate is not None and not await self.apply_candidate(state.capture_id, candidate):
+            await self.redis.publish(redis_keys.CAPTURE_SIGNAL_CHANNEL, json.dumps(
+                {"capture_id": state.capture_id, "candidate": candidate.model_dump(exclude_none=True)}))
 
     async def _start_peer(self, state: CaptureState, sdp: str) -> None:
         await self.pool.close(state.capture_id)  # a new offer (kiosk reload) replaces the old peer
@@ -187,8 +178,7 @@ class CaptureService:
                 "capture_guidance", capture_id=state.capture_id, ready=False, reason="analysis_busy",
                 text=texts.ANALYSIS_BUSY, steady_frames=0))
             raise _refuse("analysis_busy")
-        servers = [s.model_dump(exclude_none=True) for s in ice_servers(self.settings, "capture-analyser")]
-        peer = AnalysisPeer(state, self.states, self.send, self._call_live, self._live_sample, servers)
+        peer = AnalysisPeer(state, self.states, self, self.calls.ice_servers("capture-analyser"))
         self.pool.add(peer)
         try:
             answer = await peer.answer(sdp, "offer")
@@ -199,7 +189,7 @@ class CaptureService:
         await self.send([state.kiosk_key], m.out("capture_signal", capture_id=state.capture_id,
                                                  data={"description": {"type": "answer", "sdp": answer}}))
 
-    async def apply_candidate(self, capture_id: str, candidate: dict[str, Any]) -> bool:
+    async def apply_candidate(self, capture_id: str, candidate: m.CandidatePayload) -> bool:
         """Apply a candidate to this process's peer; False when the peer lives elsewhere."""
         peer = self.pool.peers.get(capture_id)
         if peer is None:
@@ -207,8 +197,11 @@ class CaptureService:
         await peer.add_candidate(candidate)
         return True
 
-    async def _call_live(self, call_id: str) -> bool:
-        live = await self.queue.ticket(call_id)
+    # -- what the analysis peers report (analysis_peer.PeerHost) ---------------------------------
+
+    async def call_live(self, call_id: str) -> bool:
+        """True while the call runs; otherwise its capture is cancelled."""
+        live = await self.calls.ticket(call_id)
         if live is not None and live.state == "in_call":
             return True
         current = await self.states.current_of_call(call_id)
@@ -216,7 +209,17 @@ class CaptureService:
             await self._end(current, "cancelled")
         return False
 
-    async def _live_sample(self, state: CaptureState, result: QualityResult) -> None:
+    async def guidance(self, state: CaptureState, live: LiveState) -> None:
+        """Show both members what the camera sees now."""
+        await self.send(state.members, m.out("capture_guidance", capture_id=state.capture_id, ready=live.ready,
+                                             reason=live.reason, text=live.text, steady_frames=live.steady_frames))
+
+    async def take(self, state: CaptureState) -> None:
+        """The page is ready: the kiosk takes the still."""
+        await self.send([state.kiosk_key], m.out("capture_take", capture_id=state.capture_id, manual=False))
+
+    async def camera_sample(self, state: CaptureState, result: QualityResult) -> None:
+        """Record a live look at the kiosk camera in its health history."""
         metrics = {"brightness": round(result.metrics.brightness, 2), "contrast": round(result.metrics.contrast, 2),
                    "sharpness": round(result.metrics.sharpness, 2)}
         await record_health(self.sessions, state.kiosk_id, source="live",
@@ -237,65 +240,5 @@ class CaptureService:
     # -- uploads ----------------------------------------------------------------------------
 
     async def accept_upload(self, principal: Principal, capture_id: str, data: bytes) -> dict[str, Any]:
-        """Check an uploaded still and store it, or say why not. Raises UploadError."""
-        state = await self.states.get(capture_id)
-        if state is None:
-            async with self.sessions() as session:
-                existing = await session.get(Capture, capture_id)
-            raise UploadError(409, "capture_closed") if existing is not None else UploadError(404, "unknown_capture")
-        if principal.kiosk_id != state.kiosk_id:
-            raise UploadError(403, "wrong_kiosk")
-        if state.state == "checking":
-            raise UploadError(409, "capture_busy")
-        if state.state not in ("open", "taking"):
-            raise UploadError(409, "capture_closed")
-        image = await asyncio.to_thread(validate_upload, data)
-        moved = await self.states.move(capture_id, {"open", "taking"}, "checking")
-        if moved is None:
-            raise UploadError(409, "capture_busy")
-        try:
-            check = await asyncio.to_thread(check_still, image.image, manual=moved.manual)
-            if not check.ok:
-                await self.states.move(capture_id, {"checking"}, "open", next_attempt=True, manual="0")
-                result = {"capture_id": capture_id, "ok": False, "reasons": check.reasons,
-                          "text": guidance_text(check.reasons[0])}
-                await self.send(state.members, m.out("capture_result", **result))
-                return result
-            stored: StoredImages = await asyncio.to_thread(store_still, self.store, capture_id, state.matter_name, data,
-                                             image.image, check)
-        except BaseException:
-            await self.states.move(capture_id, {"checking"}, "open", next_attempt=True)
-            raise
-        return await self._record(principal, moved, stored, check.reasons, check.facts)
-
-    async def _record(self, principal: Principal, state: CaptureState, stored: StoredImages, warnings: Sequence[str],
-                      facts: dict[str, float]) -> dict[str, Any]:
-        try:
-            async with self.sessions() as session, session.begin():
-                session.add(Capture(id=state.capture_id, session_id=state.call_id, material_name=state.material,
-                                    document_type=state.document_type, state="pending",
-                                    storage_name=stored.storage_name, width=stored.width, height=stored.height,
-                                    sha256=stored.sha256, created_at=utcnow()))
-                session.add(AuditLog(actor=principal.actor, action="capture_stored", object_type="capture",
-                                     object_id=state.capture_id,
-                                     data={"session_id": state.call_id, "manual": state.manual, **facts}))
-        except SQLAlchemyError:
-            self.store.delete(stored.storage_name)
-            await self.states.move(state.capture_id, {"checking"}, "open", next_attempt=True)
-            raise
-        if await self.states.move(state.capture_id, {"checking"}, "review") is None:
-            # Cancelled while being checked: nothing of it may stay behind.
-            self.store.delete(stored.storage_name)
-            async with self.sessions() as session, session.begin():
-                row = await session.get(Capture, state.capture_id)
-                if row is not None:
-                    await session.delete(row)
-            raise UploadError(409, "capture_closed")
-        await self.pool.close(state.capture_id)
-        result = {"capture_id": state.capture_id, "ok": True, "reasons": list(warnings), "text": texts.ACCEPTED}
-        await self.send(state.members, m.out("capture_result", **result))
-        await self.send([state.caseworker_key], m.out("capture_ready", capture={
-            "capture_id": state.capture_id, "material": state.material, "document_type": state.document_type,
-            **image_urls(state.capture_id), "width": stored.width, "height": stored.height,
-            "rectified": stored.rectified, "manual": state.manual, "warnings": list(warnings)}))
-        return result
+        """Check an uploaded still and store it, or say why not (see StillUploads.accept). Raises UploadError."""
+        return await self.uploads.accept(principal, capture_id, data)

@@ -18,10 +18,10 @@ from sqlalchemy import select
 from server.auth.principal import Principal, require_role
 from server.capture import texts
 from server.capture.context import CAPTURE
-from server.capture.service import image_urls
 from server.capture.state import LIVE_STATES
 from server.capture.storage import StorageError
 from server.capture.upload import MAX_UPLOAD_BYTES, UploadError
+from server.capture.uploads import image_urls
 from server.db.models import AuditLog, Capture, ServiceSession
 from server.db.types import utcnow
 from server.http import app_keys

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from server.simulate.actors import Options
+from server.simulate.actor import Options
 from server.simulate.ledger import Ledger
 from server.simulate.runner import Plan, own_server, simulate
 

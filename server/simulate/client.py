@@ -1,8 +1,7 @@
 """A protocol-v1 client (docs/protocol.md): HTTP sign-in, WebSocket hello/welcome, requests, waiting.
 
-Every message received is kept in `messages` (in order) so that a caller can wait for "the next
-`ticket` after this point" without racing the reader; handlers registered per message type run
-as messages arrive (the peers use them for `signal`).
+Every message received is kept in order (`message_log.py`); handlers registered per message type
+run as messages arrive (the peers use them for `signal`).
 """
 
 from __future__ import annotations
@@ -17,12 +16,10 @@ from typing import Any
 
 import aiohttp
 
-Message = dict[str, Any]
-Predicate = Callable[[Message], bool]
-Handler = Callable[[Message], None]
+from server.protocol.messages import PROTOCOL_VERSION, WS_PATH
+from server.simulate.message_log import Message, MessageLog, Predicate
 
-WS_PATH = "/api/v1/ws"
-PROTOCOL_VERSION = 1
+Handler = Callable[[Message], None]
 
 
 class ProtocolError(Exception):
@@ -41,13 +38,13 @@ def of_type(type_: str, **fields: Any) -> Predicate:
     return match
 
 
-class ProtocolClient:
+class ProtocolClient(MessageLog):
     """One signed-in actor (kiosk or staff) and its current WebSocket connection."""
 
     def __init__(self, base_url: str, name: str = "client", *, http: aiohttp.ClientSession | None = None,
                  record: bool = True, urls: Sequence[str] | None = None, failover: bool = False) -> None:
+        super().__init__(name)
         self.base_url = base_url.rstrip("/")
-        self.name = name
         # Failover: every server process of the service; after an unexpected close the client
         # reconnects (hello + resume) to the first that answers, trying its own process first.
         self.urls = [u.rstrip("/") for u in urls] if urls else [self.base_url]
@@ -66,10 +63,8 @@ class ProtocolClient:
         self.record = record
         self.ws: aiohttp.ClientWebSocketResponse | None = None
         self.welcome: Message = {}
-        self.messages: list[Message] = []
         self.handlers: dict[str, list[Handler]] = {}
         self.close_code: int | None = None
-        self._arrived = asyncio.Event()
         self._open = asyncio.Event()
         self._reader: asyncio.Task[None] | None = None
         self._ids = itertools.count(1)
@@ -118,13 +113,17 @@ class ProtocolClient:
         """The WebSocket endpoint of the server."""
         return self.base_url.replace("http", "ws", 1) + WS_PATH
 
-    async def connect(self, *, resume: bool = False, timeout: float = 10.0) -> Message:
-        """Open the WebSocket, send `hello` (with the last resume token if `resume`), return `welcome`."""
+    async def connect(self, *, resume: bool | str = False, timeout: float = 10.0) -> Message:
+        """Open the WebSocket, send `hello`, return `welcome`.
+
+        `resume=True` resumes with the last welcome's token; a string is the token to resume with.
+        """
         await self.open(timeout=timeout)
         mark = self.mark()
         hello: Message = {"type": "hello", "v": PROTOCOL_VERSION}
-        if resume and self.welcome.get("resume_token"):
-            hello["resume"] = self.welcome["resume_token"]
+        token = resume if isinstance(resume, str) else self.welcome.get("resume_token") if resume else None
+        if token:
+            hello["resume"] = token
         await self.send(hello)
         reply = await self.wait_for(lambda m: m.get("type") in {"welcome", "error"}, timeout, start=mark)
         if reply["type"] == "error":
@@ -202,10 +201,6 @@ class ProtocolClient:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(ws.close(), 5)
 
-    def _wake(self) -> None:
-        self._arrived.set()
-        self._arrived = asyncio.Event()
-
     @property
     def connected(self) -> bool:
         """True while the WebSocket is open."""
@@ -225,9 +220,9 @@ class ProtocolClient:
             raise ProtocolError("not_connected", f"{self.name} has no open WebSocket")
         await self.ws.send_str(text)
 
-    async def request(self, message: Message, timeout: float = 10.0) -> Message:
-        """Send with an `id` and return the server's answer to it (`ok`, `error`, `pong`)."""
-        ref = next(self._ids)
+    async def request(self, message: Message, timeout: float = 10.0, *, ref: int | None = None) -> Message:
+        """Send with an `id` (`ref`, else the next of this client) and return the server's answer to it."""
+        ref = next(self._ids) if ref is None else ref
         mark = self.mark()
         self._in_flight += 1
         try:
@@ -243,9 +238,7 @@ class ProtocolClient:
         """Wait (at most `timeout`) until no request is waiting for its answer."""
         deadline = time.monotonic() + timeout
         while self._in_flight and time.monotonic() < deadline:
-            event = self._arrived
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(event.wait(), deadline - time.monotonic())
+            await self._arrival(deadline - time.monotonic())
 
     async def call(self, message: Message, timeout: float = 10.0) -> Message:
         """Like request(), raising ProtocolError when refused."""
@@ -257,33 +250,6 @@ class ProtocolClient:
     def on(self, type_: str, handler: Handler) -> None:
         """Run `handler(message)` for every message of `type_` as it arrives."""
         self.handlers.setdefault(type_, []).append(handler)
-
-    def mark(self) -> int:
-        """A position in `messages`; wait_for(start=mark) looks only at what arrived after it."""
-        return len(self.messages)
-
-    async def wait_for(self, predicate: Predicate, timeout: float, *, start: int | None = None,
-                       what: str = "") -> Message:
-        """The first message from `start` (default: from the beginning) matching `predicate`."""
-        return (await self.next_matching(predicate, timeout, start=start or 0, what=what))[1]
-
-    async def next_matching(self, predicate: Predicate, timeout: float, *, start: int,
-                            what: str = "") -> tuple[int, Message]:
-        """(index just past it, message): the first message at or after `start` matching `predicate`."""
-        index = start
-        deadline = time.monotonic() + timeout
-        while True:
-            while index < len(self.messages):
-                message = self.messages[index]
-                index += 1
-                if predicate(message):
-                    return index, message
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError(f"{self.name}: no {what or 'matching message'} within {timeout:.1f}s")
-            event = self._arrived
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(event.wait(), remaining)
 
     async def wait_closed(self, timeout: float) -> int | None:
         """Wait until the server closes the WebSocket; return the close code."""

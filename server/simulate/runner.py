@@ -11,9 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from server.simulate.actors import Options, SimCaseworker, SimKiosk
+from server.simulate.actor import Options
+from server.simulate.caseworker import SimCaseworker
 from server.simulate.cast import CastError, pick_cast
 from server.simulate.client import ProtocolClient
+from server.simulate.kiosk import SimKiosk
 from server.simulate.ledger import Ledger, SessionRecord
 from server.simulate.local import LocalServer, launch
 
