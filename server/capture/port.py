@@ -14,6 +14,7 @@ from typing import Any
 from session_queue import TicketStatus
 
 from matters_catalog.loader import Catalog
+from server.protocol.outbound import ServerMessage
 from server.signaling.handlers import Handler
 
 
@@ -21,7 +22,7 @@ from server.signaling.handlers import Handler
 class CallDirectory:
     """The calls and their members, as capture sees them."""
 
-    send_to: Callable[[Iterable[str], dict[str, Any]], Awaitable[None]]
+    send_to: Callable[[Iterable[str], ServerMessage], Awaitable[None]]
     """Deliver a message to principals (by address) in whichever process holds them."""
     ticket: Callable[[str], Awaitable[TicketStatus | None]]
     """The live ticket (call) by id, or None."""

@@ -28,6 +28,7 @@ from server.capture.storage import CaptureStore
 from server.capture.uploads import StillUploads
 from server.db.models import Capture
 from server.protocol import messages as m
+from server.protocol import outbound as out
 from server.protocol.addresses import CASEWORKER, KIOSK
 from server.quality import QualityResult
 from server.quality.guidance import LiveState
@@ -66,7 +67,7 @@ class CaptureService:
         ):
             self.calls.register(roles, message_type, handler)
 
-    async def send(self, keys: list[str], message: dict[str, Any]) -> None:
+    async def send(self, keys: list[str], message: out.ServerMessage) -> None:
         """Deliver to principals in whichever process holds them."""
         await self.calls.send_to(keys, message)
 
@@ -92,11 +93,9 @@ class CaptureService:
         replaced = await self.states.create(capture)
         if replaced is not None and replaced != capture.capture_id:
             await self._end(replaced, "cancelled")
-        fields = {"capture_id": capture.capture_id, "call_id": capture.call_id, "material": capture.material,
-                  "document_type": capture.document_type}
-        await self.send([capture.kiosk_key], m.out("capture_request", **fields,
-                                                   ice_servers=self.calls.ice_servers(capture.kiosk_key)))
-        await self.send([capture.caseworker_key], m.out("capture_opened", **fields))
+        what = (capture.capture_id, capture.call_id, capture.material, capture.document_type)
+        await self.send([capture.kiosk_key], out.capture_request(*what, self.calls.ice_servers(capture.kiosk_key)))
+        await self.send([capture.caseworker_key], out.capture_opened(*what))
 
     async def _end(self, capture_id: str, decision: str) -> CaptureState | None:
         """Move a live request to done, close its peer here, tell both members."""
@@ -105,7 +104,7 @@ class CaptureService:
             return None
         await self.states.finish(capture_id, state.call_id)
         await self.pool.close(capture_id)
-        await self.send(state.members, m.out("capture_done", capture_id=capture_id, decision=decision))
+        await self.send(state.members, out.capture_done(capture_id, decision))
         # An image uploaded but never reviewed is closed too, so a reloaded console does not offer
         # a review that can no longer be decided (after telling the members: they need not wait).
         try:
@@ -139,7 +138,7 @@ class CaptureService:
                                        manual="1")
         if state is None:
             raise _refuse("wrong_state")
-        await self.send([state.kiosk_key], m.out("capture_take", capture_id=state.capture_id, manual=True))
+        await self.send([state.kiosk_key], out.capture_take(state.capture_id, manual=True))
 
     async def on_capture_review(self, connection: Connection, message: m.CaptureReview) -> None:
         """Caseworker: accept the stored image, or discard it and ask for the same material again."""
@@ -151,7 +150,7 @@ class CaptureService:
             row = await session.get(Capture, message.capture_id)
             if row is not None:
                 row.state = "accepted" if message.decision == "accept" else "retake"
-        await self.send(state.members, m.out("capture_done", capture_id=state.capture_id, decision=message.decision))
+        await self.send(state.members, out.capture_done(state.capture_id, message.decision))
         if message.decision == "retake":
             await self.open_capture(CaptureState(**{**state.__dict__, "capture_id": secrets.token_hex(16)}))
 
@@ -174,9 +173,8 @@ class CaptureService:
     async def _start_peer(self, state: CaptureState, sdp: str) -> None:
         await self.pool.close(state.capture_id)  # a new offer (kiosk reload) replaces the old peer
         if self.pool.full():
-            await self.send([state.caseworker_key], m.out(
-                "capture_guidance", capture_id=state.capture_id, ready=False, reason="analysis_busy",
-                text=texts.ANALYSIS_BUSY, steady_frames=0))
+            await self.send([state.caseworker_key], out.capture_guidance(
+                state.capture_id, ready=False, reason="analysis_busy", text=texts.ANALYSIS_BUSY, steady_frames=0))
             raise _refuse("analysis_busy")
         peer = AnalysisPeer(state, self.states, self, self.calls.ice_servers("capture-analyser"))
         self.pool.add(peer)
@@ -186,8 +184,8 @@ class CaptureService:
             await peer.close()
             log.info("capture offer refused", extra={"capture_id": state.capture_id, "error": type(exc).__name__})
             raise _refuse("bad_signal") from None
-        await self.send([state.kiosk_key], m.out("capture_signal", capture_id=state.capture_id,
-                                                 data={"description": {"type": "answer", "sdp": answer}}))
+        answer_data = {"description": {"type": "answer", "sdp": answer}}
+        await self.send([state.kiosk_key], out.capture_signal(state.capture_id, answer_data))
 
     async def apply_candidate(self, capture_id: str, candidate: m.CandidatePayload) -> bool:
         """Apply a candidate to this process's peer; False when the peer lives elsewhere."""
@@ -211,12 +209,12 @@ class CaptureService:
 
     async def guidance(self, state: CaptureState, live: LiveState) -> None:
         """Show both members what the camera sees now."""
-        await self.send(state.members, m.out("capture_guidance", capture_id=state.capture_id, ready=live.ready,
-                                             reason=live.reason, text=live.text, steady_frames=live.steady_frames))
+        await self.send(state.members, out.capture_guidance(state.capture_id, ready=live.ready, reason=live.reason,
+                                                            text=live.text, steady_frames=live.steady_frames))
 
     async def take(self, state: CaptureState) -> None:
         """The page is ready: the kiosk takes the still."""
-        await self.send([state.kiosk_key], m.out("capture_take", capture_id=state.capture_id, manual=False))
+        await self.send([state.kiosk_key], out.capture_take(state.capture_id, manual=False))
 
     async def camera_sample(self, state: CaptureState, result: QualityResult) -> None:
         """Record a live look at the kiosk camera in its health history."""

@@ -23,7 +23,7 @@ from server.capture.storage import CaptureStore
 from server.capture.upload import UploadError
 from server.db.models import AuditLog, Capture
 from server.db.types import utcnow
-from server.protocol import messages as m
+from server.protocol import outbound as out
 from server.quality import guidance_text
 
 
@@ -75,10 +75,10 @@ class StillUploads:
         assert claimed is not None  # a verdict comes only after the claim
         if verdict.stored is None:
             await self.states.move(capture_id, {"checking"}, "open", next_attempt=True, manual="0")
-            result = {"capture_id": capture_id, "ok": False, "reasons": verdict.reasons,
-                      "text": guidance_text(verdict.reasons[0])}
-            await self.calls.send_to(state.members, m.out("capture_result", **result))
-            return result
+            refused = out.capture_result(capture_id, ok=False, reasons=list(verdict.reasons),
+                                         text=guidance_text(verdict.reasons[0]))
+            await self.calls.send_to(state.members, refused)
+            return _answer(refused)
         return await self._record(principal, claimed, verdict.stored, verdict.reasons, verdict.facts)
 
     async def _record(self, principal: Principal, state: CaptureState, stored: StoredImages, warnings: Sequence[str],
@@ -105,10 +105,15 @@ class StillUploads:
                     await session.delete(row)
             raise UploadError(409, "capture_closed")
         await self.pool.close(state.capture_id)
-        result = {"capture_id": state.capture_id, "ok": True, "reasons": list(warnings), "text": texts.ACCEPTED}
-        await self.calls.send_to(state.members, m.out("capture_result", **result))
-        await self.calls.send_to([state.caseworker_key], m.out("capture_ready", capture={
+        accepted = out.capture_result(state.capture_id, ok=True, reasons=list(warnings), text=texts.ACCEPTED)
+        await self.calls.send_to(state.members, accepted)
+        await self.calls.send_to([state.caseworker_key], out.capture_ready({
             "capture_id": state.capture_id, "material": state.material, "document_type": state.document_type,
             **image_urls(state.capture_id), "width": stored.width, "height": stored.height,
             "rectified": stored.rectified, "manual": state.manual, "warnings": list(warnings)}))
-        return result
+        return _answer(accepted)
+
+
+def _answer(result: out.CaptureResult) -> dict[str, Any]:
+    """The upload's HTTP answer: the verdict the members were sent, without the message type."""
+    return {key: value for key, value in result.items() if key != "type"}

@@ -123,10 +123,18 @@ async def _readable_session(request: web.Request, principal: Principal, session_
         row = await session.get(ServiceSession, session_id)
     if row is None:
         return None
-    if principal.role == "caseworker" and row.caseworker_id != principal.user_id:
+    if principal.role == "caseworker" and row.caseworker_id != principal.user_id \
+            and not await _holds_live_call(request, principal, session_id):
         await _audit(request, principal, "capture_view_denied", "session", session_id, {})
         raise ApiError(403, "not_allowed", texts.VIEW_ERRORS["not_allowed"])
     return row
+
+
+async def _holds_live_call(request: web.Request, principal: Principal, session_id: str) -> bool:
+    """True when the caseworker holds this call in the live queue: the queue announces a call
+    before its database row names the caseworker, and a console asks at once."""
+    live = await request.app[CAPTURE].calls.ticket(session_id)
+    return live is not None and live.state in ("in_call", "wrap_up") and live.caseworker_id == str(principal.user_id)
 
 
 async def _audit(request: web.Request, principal: Principal, action: str, object_type: str, object_id: str,

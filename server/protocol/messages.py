@@ -1,4 +1,6 @@
-"""Schemas of every WebSocket message, client to server and server to client (protocol v1).
+"""Schemas of every client → server WebSocket message, and the views server messages carry (protocol v1).
+
+Server → client messages themselves are `server.protocol.outbound`.
 
 Every frame is one JSON object with a `type`. A client request may carry an `id`; the server
 answers it with `ok` or `error` carrying `ref` = that id. docs/protocol.md is generated from the
@@ -7,7 +9,7 @@ same facts by hand and must be kept true: acceptance tests implement clients fro
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -292,10 +294,3 @@ class CallView(BaseModel):
     fence: int
     materials: list[MaterialView] = Field(default_factory=list)
 
-
-def out(type_: str, **fields: Any) -> dict[str, Any]:
-    """A server message as a plain dict, with models dumped to JSON-ready values."""
-    message: dict[str, Any] = {"type": type_}
-    for key, value in fields.items():
-        message[key] = value.model_dump(mode="json") if isinstance(value, BaseModel) else value
-    return message
