@@ -304,3 +304,28 @@ async def test_only_admins_and_same_origin(client: TestClient) -> None:
     assert (await call(client, "GET", "/api/v1/admin/streets"))["streets"] == []
     page = await client.get("/admin")
     assert page.status == 200 and 'data-testid="admin-nav"' in await page.text()
+
+
+async def test_centre_supervisor_sees_only_their_centre(client: TestClient) -> None:
+    await login(client)
+    await build_structure(client)
+    other = await call(client, "POST", "/api/v1/admin/centres", 201, json={"name": "静安寺中心", "street": "jingansi"})
+    await call(client, "POST", "/api/v1/admin/users", 201, json={
+        "username": "lead", "role": "supervisor", "centre": "江宁路中心", "password": "centre-lead-pass"})
+    await call(client, "POST", "/api/v1/admin/users", 201, json={
+        "username": "chief", "role": "supervisor", "password": "district-chief-pass"})
+    await client.post("/api/v1/auth/logout")
+    await login(client, "lead", "centre-lead-pass")
+    await call(client, "GET", "/api/v1/followups")
+    await call(client, "GET", f"/api/v1/followups?centre={other['id']}", 403)
+    await call(client, "GET", f"/api/v1/sessions?centre={other['id']}", 403)
+    assert (await call(client, "GET", "/api/v1/sessions"))["total"] == 0
+    await client.post("/api/v1/auth/logout")
+    await login(client, "chief", "district-chief-pass")
+    await call(client, "GET", f"/api/v1/sessions?centre={other['id']}")
+    # Report exports are audited too.
+    assert (await client.get("/api/v1/reports/sessions.csv")).status == 200
+    await client.post("/api/v1/auth/logout")
+    await login(client)
+    exported = (await call(client, "GET", "/api/v1/admin/audit?action=sessions_exported"))["entries"]
+    assert len(exported) == 1 and exported[0]["actor"].startswith("supervisor:")

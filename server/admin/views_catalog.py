@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from aiohttp import web
 from pydantic import BaseModel
@@ -17,6 +17,7 @@ from server.catalog.service import CATALOG
 from server.http.errors import ApiError
 from server.http.request_body import read_model
 from server.http.routing import Param, Route
+from server.reports.queries import SHANGHAI
 
 ADMIN = ("admin",)
 
@@ -85,7 +86,10 @@ def _when(request: web.Request, name: str) -> datetime | None:
         value = datetime.fromisoformat(raw)
     except ValueError:
         raise ApiError(400, "bad_date", f"{name} 必须是 ISO 日期或时间") from None
-    return value if value.tzinfo else value.astimezone()
+    # A bare date is a whole district day: `to=2026-12-02` includes that day.
+    if name == "to" and len(raw) == 10:
+        value += timedelta(days=1)
+    return value if value.tzinfo else value.replace(tzinfo=SHANGHAI)
 
 
 def audit_filter(request: web.Request) -> AuditFilter:
@@ -132,7 +136,7 @@ ROUTES: list[Route] = [
     Route("GET", "/api/v1/admin/audit", admin_audit, "The audit log, filtered; format=csv exports it", "admin",
           roles=ADMIN, params=(Param("actor", description="e.g. admin:1 or cli"), Param("action"),
                                Param("object_type"), Param("from", description="ISO date/time, inclusive"),
-                               Param("to", description="ISO date/time, exclusive"),
+                               Param("to", description="ISO date (inclusive day) or time (exclusive)"),
                                Param("limit", schema={"type": "integer", "default": AUDIT_PAGE}),
                                Param("format", schema={"type": "string", "enum": ["json", "csv"]})),
           response=AuditOut, errors=ADMIN_ERRORS),

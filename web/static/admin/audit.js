@@ -1,6 +1,7 @@
 // The audit log: filter, read, export the same selection as CSV.
 import { getJson } from "./api.js";
 import { guard, role, row } from "./dom.js";
+import { ACTIONS } from "./texts.js";
 
 function query() {
   const form = role("audit-filter");
@@ -18,7 +19,7 @@ export async function loadAudit() {
   role("audit-csv").href = `/api/v1/admin/audit?${new URLSearchParams({ ...params, format: "csv" })}`;
   const { entries } = await getJson("/api/v1/admin/audit", params);
   role("audit").replaceChildren(...entries.map((e) => row([
-    new Date(e.at).toLocaleString("zh-CN", { timeZone: "Asia/Shanghai" }), e.actor, e.action,
+    new Date(e.at).toLocaleString("zh-CN", { timeZone: "Asia/Shanghai" }), e.actor, ACTIONS[e.action] || e.action,
     e.object_type ? `${e.object_type} ${e.object_id}` : "", JSON.stringify(e.data)],
   { attrs: { "data-testid": "audit-row" }, data: { action: e.action } })));
 }

@@ -114,10 +114,20 @@ export const T = {
   col_data: "详情",
 
   sheet_title: "静邻帮办 远程窗口 终端登记单",
-  sheet_step1: "在终端电脑上打开浏览器，扫描或输入下面的二维码链接。",
-  sheet_step2: "看到“请选择要办理的事项”即登记成功。",
+  sheet_step1: "在终端电脑上扫描上面的二维码，或在浏览器中输入二维码下方的链接。",
+  sheet_step2: "终端首页显示本站点名称，即登记成功。",
   sheet_step3: "登记后请妥善保管或销毁本单：它能登记一台终端。",
   error: "操作失败：{message}",
+};
+
+// Audit actions as people read them (the code stays in the CSV export and the API).
+export const ACTIONS = {
+  login: "登录", login_failed: "登录失败", logout: "退出", password_changed: "修改密码",
+  street_added: "添加街道", centre_added: "添加受理中心", site_added: "添加站点", sites_imported: "导入站点",
+  sites_exported: "导出站点", kiosk_added: "添加终端", kiosk_token_rotated: "更换终端凭证",
+  kiosk_disabled: "停用终端", kiosk_enabled: "启用终端", user_added: "添加账号", user_changed: "修改账号",
+  user_disabled: "停用账号", user_enabled: "启用账号", password_reset: "重置密码", matter_edited: "修改事项",
+  catalog_import: "导入目录", catalog_restored: "恢复目录版本", audit_exported: "导出审计日志",
 };
 
 Object.assign(T, {
