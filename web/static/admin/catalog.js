@@ -36,7 +36,7 @@ async function save(form) {
       name: value("name"), guide: value("guide"), materials: value("materials"), skill: value("skill"),
       mode: value("mode"), on_the_spot: form.elements.namedItem("on_the_spot").checked,
       typical_minutes: Number(value("typical_minutes")) });
-    role("matter-errors").replaceChildren(el("li", { text: fmt("matter_saved", { version: out.version }) }));
+    role("matter-errors").replaceChildren(el("li", { class: "a-ok", text: fmt("matter_saved", { version: out.version }) }));
     await Promise.all([search(), loadVersions()]);
   } catch (failure) {
     const lines = failure.details && failure.details.length ? failure.details : [failure.message];
@@ -57,7 +57,7 @@ function showDiff(out) {
 /** Read the published versions again. */
 export async function loadVersions() {
   const { versions } = await getJson("/api/v1/admin/catalog/versions");
-  role("versions").replaceChildren(...versions.map((v) => row([v.version, new Date(v.created_at).toLocaleString("zh-CN"),
+  role("versions").replaceChildren(...versions.map((v) => row([v.version, new Date(v.created_at).toLocaleString("zh-CN", { timeZone: "Asia/Shanghai" }),
     v.actor, String(v.matters), v.current ? T.current : button("restore", "catalog-restore", async () => {
       await postJson(`/api/v1/admin/catalog/restore/${encodeURIComponent(v.version)}`, {});
       await Promise.all([search(), loadVersions()]);
