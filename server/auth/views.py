@@ -160,6 +160,8 @@ async def kiosk_session(request: web.Request) -> web.Response:
         site = await session.get(Site, kiosk.site_id)
         assert site is not None
         token = await start_session(session, role="kiosk", kiosk_id=kiosk.id)
+        session.add(AuditLog(actor=f"kiosk:{kiosk.id}", action="kiosk_login", object_type="kiosk",
+                             object_id=str(kiosk.id)))
         out = KioskOut(id=kiosk.id, site=site.name, street_id=site.street_id, label=kiosk.label)
     response = web.json_response({"kiosk": out.model_dump()})
     _set_cookie(request, response, token, int(KIOSK_ABSOLUTE.total_seconds()))

@@ -122,7 +122,8 @@ export const T = {
 
 // Audit actions as people read them (the code stays in the CSV export and the API).
 export const ACTIONS = {
-  login: "登录", login_failed: "登录失败", logout: "退出", password_changed: "修改密码",
+  login: "登录", login_failed: "登录失败", kiosk_login: "终端登记", sessions_exported: "导出服务记录",
+  capture_viewed: "查看材料图片", captures_purged: "清理材料图片", followup_update: "处理回访", logout: "退出", password_changed: "修改密码",
   street_added: "添加街道", centre_added: "添加受理中心", site_added: "添加站点", sites_imported: "导入站点",
   sites_exported: "导出站点", kiosk_added: "添加终端", kiosk_token_rotated: "更换终端凭证",
   kiosk_disabled: "停用终端", kiosk_enabled: "启用终端", user_added: "添加账号", user_changed: "修改账号",
