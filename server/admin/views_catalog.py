@@ -126,7 +126,7 @@ ROUTES: list[Route] = [
           params=(_MATTER,), body=MatterEditIn, response=CatalogChangeOut, errors=ADMIN_ERRORS),
     Route("POST", "/api/v1/admin/catalog/import", admin_import_catalog,
           "Import a catalog spreadsheet (multipart field `file`) with a preview diff", "admin", roles=ADMIN,
-          params=(_DRY_RUN,), response=CatalogChangeOut, errors=ADMIN_ERRORS),
+          upload_field="file", params=(_DRY_RUN,), response=CatalogChangeOut, errors=ADMIN_ERRORS),
     Route("GET", "/api/v1/admin/catalog/versions", admin_catalog_versions, "Published catalog versions", "admin",
           roles=ADMIN, response=CatalogVersionsOut, errors=ADMIN_ERRORS),
     Route("POST", "/api/v1/admin/catalog/restore/{version}", admin_restore_catalog,

@@ -100,6 +100,7 @@ ROUTES: list[Route] = [
           body=SiteIn, response=SiteOut, success_status=201, errors=ADMIN_ERRORS),
     Route("POST", "/api/v1/admin/sites/import", admin_import_sites,
           "Import a CSV/XLSX site sheet (multipart field `file`) with a dry-run preview", "admin", roles=ADMIN,
+          upload_field="file",
           params=(_DRY_RUN, Param("valid_only", description="apply the valid rows even if some are broken",
                                   schema={"type": "boolean", "default": False})),
           response=SiteImportOut, errors=ADMIN_ERRORS),
