@@ -1,32 +1,24 @@
-"""The `jinglin` command: serve, migrate, demo, user add, kiosk add, and the subsystems' commands."""
+"""The `jinglin` command: serve, migrate, demo, and the subsystems' commands (administration: server.admin.cli)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import getpass
 import json
 import sys
 from collections.abc import Sequence
 
-import redis.asyncio as aioredis
 import uvloop
 from aiohttp import web
-from redis.exceptions import RedisError
 from sqlalchemy import func, select
 
+from server.admin import cli as admin_cli
 from server.app import create_app
-from server.auth.passwords import MIN_PASSWORD_LENGTH
-from server.auth.sessions import revoke_user_sessions
 from server.catalog.setup import ensure_catalog
 from server.db.engine import make_engine, make_session_factory
 from server.db.migrate import upgrade_database
-from server.db.models import AuditLog, Centre, Site, User
-from server.district.accounts import AccountError, add_kiosk, upsert_user
+from server.db.models import Site
 from server.district.demo import seed_demo
-from server.runtime import redis_keys
-from server.runtime.embedded_redis import socket_path_for
-from server.runtime.ids import parse_id
 from server.runtime.logging_setup import configure_logging
 from server.settings import Settings, SettingsError, load_settings
 
@@ -116,111 +108,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _user_add(settings: Settings, args: argparse.Namespace, password: str) -> str:
-    engine = make_engine(settings.resolved_database_url)
-    try:
-        async with make_session_factory(engine)() as session, session.begin():
-            centre_id = None
-            if args.centre:
-                centre = await session.scalar(
-                    select(Centre).where((Centre.name == args.centre) | (Centre.id == _int_or_none(args.centre)))
-                )
-                if centre is None:
-                    raise AccountError(f"no centre {args.centre!r}")
-                centre_id = centre.id
-            exists = await session.scalar(select(func.count()).select_from(User).where(User.username == args.username))
-            if exists:
-                raise AccountError(f"user {args.username!r} exists")
-            user = await upsert_user(session, username=args.username, password=password, role=args.role,
-                                     display_name=args.name, centre_id=centre_id, skills=args.skill or [])
-            return f"created {user.role} {user.username} (id {user.id})"
-    finally:
-        await engine.dispose()
-
-
-def _int_or_none(value: str) -> int | None:
-    return parse_id(value)
-
-
-def cmd_user_add(args: argparse.Namespace) -> int:
-    """Create a staff account; the password is read from stdin or prompted, never an argument."""
-    settings = _settings()
-    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("password: ")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        print(f"error: password must have at least {MIN_PASSWORD_LENGTH} characters", file=sys.stderr)
-        return 2
-    try:
-        print(asyncio.run(_user_add(settings, args, password)))
-    except AccountError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return 0
-
-
-async def _kiosk_add(settings: Settings, args: argparse.Namespace) -> tuple[int, str]:
-    engine = make_engine(settings.resolved_database_url)
-    try:
-        async with make_session_factory(engine)() as session, session.begin():
-            site = await session.scalar(
-                select(Site).where((Site.name == args.site) | (Site.id == _int_or_none(args.site)))
-            )
-            if site is None:
-                raise AccountError(f"no site {args.site!r}")
-            kiosk, token = await add_kiosk(session, site_id=site.id, label=args.label or f"{site.name}终端")
-            return kiosk.id, token
-    finally:
-        await engine.dispose()
-
-
-def cmd_kiosk_add(args: argparse.Namespace) -> int:
-    """Create a kiosk at a site and print its device token once."""
-    settings = _settings()
-    try:
-        kiosk_id, token = asyncio.run(_kiosk_add(settings, args))
-    except AccountError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    if args.json:
-        print(json.dumps({"id": kiosk_id, "token": token, "url": f"{base_url(settings)}/kiosk?token={token}"}))
-    else:
-        print(f"kiosk {kiosk_id} created; its token is shown only now:\n{token}")
-    return 0
-
-
 async def _user_disable(settings: Settings, username: str) -> str:
-    engine = make_engine(settings.resolved_database_url)
-    try:
-        async with make_session_factory(engine)() as session, session.begin():
-            user = await session.scalar(select(User).where(User.username == username))
-            if user is None:
-                raise AccountError(f"no user {username!r}")
-            user.enabled = False
-            await revoke_user_sessions(session, user.id)
-            session.add(AuditLog(actor="cli", action="user_disabled", object_type="user", object_id=str(user.id)))
-            key = f"{user.role}:{user.id}"
-    finally:
-        await engine.dispose()
-    # Tell running servers to close this person's live WebSockets now (they would otherwise
-    # notice at their next session check).
-    url = settings.redis_url if not settings.uses_embedded_redis else f"unix://{socket_path_for(settings.data_dir)}"
-    client = aioredis.from_url(url, socket_connect_timeout=2)
-    try:
-        await client.publish(redis_keys.WS_CHANNEL, json.dumps({"to": [key], "close": {"token_hash": None}}))
-        return f"disabled {username}; live connections closed"
-    except (RedisError, OSError):
-        return f"disabled {username}; no server reachable to close live connections (they close within a minute)"
-    finally:
-        await client.aclose()
-
-
-def cmd_user_disable(args: argparse.Namespace) -> int:
-    """Disable a staff account and end its sessions and live connections at once."""
-    try:
-        print(asyncio.run(_user_disable(_settings(), args.username)))
-    except AccountError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return 0
+    """Disable an account, end its sessions and live connections (the admin service's code path)."""
+    return await admin_cli.set_user_enabled(settings, username, False)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -242,24 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(handler=cmd_demo)
 
     user = commands.add_parser("user", help="staff accounts").add_subparsers(dest="user_command", required=True)
-    user_add = user.add_parser("add", help="create a staff account")
-    user_add.add_argument("username")
-    user_add.add_argument("--role", required=True, choices=["caseworker", "supervisor", "admin"])
-    user_add.add_argument("--name", help="display name")
-    user_add.add_argument("--centre", help="centre name or id (caseworkers)")
-    user_add.add_argument("--skill", action="append", help="a skill id; repeat for several")
-    user_add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
-    user_add.set_defaults(handler=cmd_user_add)
-    user_disable = user.add_parser("disable", help="disable an account and end its sessions at once")
-    user_disable.add_argument("username")
-    user_disable.set_defaults(handler=cmd_user_disable)
-
     kiosk = commands.add_parser("kiosk", help="kiosk devices").add_subparsers(dest="kiosk_command", required=True)
-    kiosk_add = kiosk.add_parser("add", help="create a kiosk at a site and print its token once")
-    kiosk_add.add_argument("--site", required=True, help="site name or id")
-    kiosk_add.add_argument("--label", help="label shown to supervisors")
-    kiosk_add.add_argument("--json", action="store_true")
-    kiosk_add.set_defaults(handler=cmd_kiosk_add)
+    admin_cli.register(commands, user=user, kiosk=kiosk)
 
     _register_optional(commands)
     return parser

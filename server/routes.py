@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from matters_catalog.schema import Matter
+from server.admin import routes as admin
 from server.auth import views as auth
 from server.capture import views as capture_views
 from server.catalog import views as matters
@@ -23,6 +24,12 @@ ROUTES: list[Route] = [
     Route("GET", "/supervisor", pages.supervisor_page, "The supervisor dashboard", "pages",
           response_content_type="text/html"),
     Route("GET", "/agent", pages.agent_page, "The caseworker console", "pages", response_content_type="text/html"),
+    Route("GET", "/admin", pages.admin_page, "District administration", "pages", response_content_type="text/html"),
+    Route("GET", "/password", pages.password_page, "Choose a new password", "pages",
+          response_content_type="text/html"),
+    Route("POST", "/api/v1/auth/password", auth.change_password,
+          "Change a password (required after an administrator's reset)", "auth",
+          body=auth.PasswordChangeIn, response=OkOut, errors=(400, 401, 403, 413, 415, 422, 429)),
     Route("GET", "/healthz", health.healthz, "Readiness of the server, database and Redis", "operations",
           response=HealthOut, errors=(503,)),
     Route("GET", "/metrics", health.metrics, "Prometheus metrics", "operations",
@@ -60,3 +67,4 @@ ROUTES: list[Route] = [
 
 ROUTES += capture_views.ROUTES
 ROUTES += reports_views.ROUTES
+ROUTES += admin.ROUTES

@@ -9,9 +9,10 @@ import logging
 from aiohttp import web
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth.middleware import SESSION_COOKIE
-from server.auth.passwords import hash_password, needs_rehash, verify_password_async
+from server.auth.passwords import MIN_PASSWORD_LENGTH, hash_password, needs_rehash, verify_password_async
 from server.auth.principal import current_principal, require_role
 from server.auth.sessions import KIOSK_ABSOLUTE, STAFF_ABSOLUTE, revoke_session, start_session
 from server.auth.throttle import LoginThrottle
@@ -35,6 +36,14 @@ class LoginIn(BaseModel):
     password: str = Field(min_length=1, max_length=256)
 
 
+class PasswordChangeIn(BaseModel):
+    """A staff member choosing a new password (also after an administrator's reset)."""
+
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=256)
+
+
 class KioskSessionIn(BaseModel):
     """A kiosk's device token, exchanged for a session cookie."""
 
@@ -46,26 +55,42 @@ def _set_cookie(request: web.Request, response: web.Response, token: str, max_ag
                         secure=request.secure, path="/")
 
 
+async def _unthrottled(request: web.Request, username: str) -> tuple[LoginThrottle, str]:
+    """The throttle and client address, after refusing (429) an account or address that failed too often."""
+    throttle = LoginThrottle(request.app[app_keys.REDIS])
+    address = request.remote or ""
+    if await throttle.blocked(username, address):
+        log.warning("sign-in throttled", extra={"kind": "staff"})
+        raise ApiError(429, "too_many_attempts", "尝试次数过多，请 15 分钟后再试")
+    return throttle, address
+
+
+async def _checked_user(session: AsyncSession, throttle: LoginThrottle, address: str, username: str,
+                        password: str) -> User:
+    """The enabled account these credentials open; 401 (counted by the throttle) otherwise."""
+    user = await session.scalar(select(User).where(User.username == username))
+    ok = await verify_password_async(user.password_hash if user else _DUMMY_HASH, password)
+    if user is None or not ok or not user.enabled:
+        await throttle.failed(username, address)
+        session.add(AuditLog(actor="anonymous", action="login_failed", object_type="user",
+                             object_id=str(user.id) if user else ""))
+        # Never the typed name: a mistyped field can hold a password or an ID number.
+        log.info("sign-in refused", extra={"user_id": user.id if user else None,
+                                           "reason": "disabled" if user and ok else "bad_credentials"})
+        raise ApiError(401, "bad_credentials", "用户名或密码不正确")
+    await throttle.succeeded(username)
+    return user
+
+
 async def login(request: web.Request) -> web.Response:
     """Sign a staff member in; sets an HttpOnly session cookie."""
     body = await read_model(request, LoginIn)
-    throttle = LoginThrottle(request.app[app_keys.REDIS])
-    address = request.remote or ""
-    if await throttle.blocked(body.username, address):
-        log.warning("sign-in throttled", extra={"kind": "staff"})
-        raise ApiError(429, "too_many_attempts", "尝试次数过多，请 15 分钟后再试")
+    throttle, address = await _unthrottled(request, body.username)
     async with request.app[app_keys.DB_SESSIONS]() as session, session.begin():
-        user = await session.scalar(select(User).where(User.username == body.username))
-        ok = await verify_password_async(user.password_hash if user else _DUMMY_HASH, body.password)
-        if user is None or not ok or not user.enabled:
-            await throttle.failed(body.username, address)
-            session.add(AuditLog(actor="anonymous", action="login_failed", object_type="user",
-                                 object_id=str(user.id) if user else ""))
-            # Never the typed name: a mistyped field can hold a password or an ID number.
-            log.info("sign-in refused", extra={"user_id": user.id if user else None,
-                                               "reason": "disabled" if user and ok else "bad_credentials"})
-            raise ApiError(401, "bad_credentials", "用户名或密码不正确")
-        await throttle.succeeded(body.username)
+        user = await _checked_user(session, throttle, address, body.username, body.password)
+        if user.must_change_password:
+            # A one-time password from an administrator opens only the change-password form.
+            raise ApiError(403, "password_change_required", "请先修改密码：管理员重置的一次性密码只能用来设置新密码")
         if needs_rehash(user.password_hash):
             user.password_hash = await asyncio.to_thread(hash_password, body.password)
         token = await start_session(session, role=user.role, user_id=user.id)
@@ -78,6 +103,21 @@ async def login(request: web.Request) -> web.Response:
     response = web.json_response({"user": out.model_dump()})
     _set_cookie(request, response, token, int(STAFF_ABSOLUTE.total_seconds()))
     return response
+
+
+async def change_password(request: web.Request) -> web.Response:
+    """Set a new password with the current (or one-time) one; throttled like sign-in. Does not sign in."""
+    body = await read_model(request, PasswordChangeIn)
+    if body.new_password == body.password:
+        raise ApiError(422, "same_password", "新密码不能与原密码相同")
+    throttle, address = await _unthrottled(request, body.username)
+    async with request.app[app_keys.DB_SESSIONS]() as session, session.begin():
+        user = await _checked_user(session, throttle, address, body.username, body.password)
+        user.password_hash = await asyncio.to_thread(hash_password, body.new_password)
+        user.must_change_password = False
+        session.add(AuditLog(actor=f"{user.role}:{user.id}", action="password_changed", object_type="user",
+                             object_id=str(user.id)))
+    return web.json_response({"ok": True})
 
 
 async def logout(request: web.Request) -> web.Response:
@@ -120,6 +160,8 @@ async def kiosk_session(request: web.Request) -> web.Response:
         site = await session.get(Site, kiosk.site_id)
         assert site is not None
         token = await start_session(session, role="kiosk", kiosk_id=kiosk.id)
+        session.add(AuditLog(actor=f"kiosk:{kiosk.id}", action="kiosk_login", object_type="kiosk",
+                             object_id=str(kiosk.id)))
         out = KioskOut(id=kiosk.id, site=site.name, street_id=site.street_id, label=kiosk.label)
     response = web.json_response({"kiosk": out.model_dump()})
     _set_cookie(request, response, token, int(KIOSK_ABSOLUTE.total_seconds()))

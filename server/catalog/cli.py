@@ -22,6 +22,7 @@ from matters_catalog.schema import Matter
 from matters_catalog.spreadsheet import matter_to_row, write_csv, write_json
 from matters_catalog.validate import read_source, summary
 from server.catalog.db_sync import CatalogDiff, load_catalog_from_db, read_catalog_version, sync_catalog
+from server.catalog.versions import publish
 from server.db.engine import make_engine, make_session_factory
 from server.db.models import AuditLog
 from server.settings import load_settings
@@ -107,7 +108,11 @@ async def _import(session: AsyncSession, matters: list[Matter], version: str | N
         preview.old_version if preview.is_empty and preview.old_version else content_version(matters)
     )
     catalog = Catalog(version=resolved, matters=matters, skills=catalog.skills)
-    diff = await sync_catalog(session, catalog, apply=apply)
+    # Applying publishes a version (kept for restore); a dry run only compares.
+    if apply:
+        diff = await publish(session, catalog, "cli", "catalog import")
+    else:
+        diff = await sync_catalog(session, catalog, apply=False)
     if apply:
         session.add(_audit_entry(diff))
         await session.commit()

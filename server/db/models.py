@@ -19,6 +19,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -61,6 +62,8 @@ class Centre(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     street_id: Mapped[int] = mapped_column(ForeignKey("streets.id"), unique=True)
     name: Mapped[str] = mapped_column(String(80), unique=True)
+    address: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    phone: Mapped[str] = mapped_column(String(40), default="", server_default="")
 
     street: Mapped[Street] = relationship()
 
@@ -74,6 +77,7 @@ class Site(Base):
     street_id: Mapped[int] = mapped_column(ForeignKey("streets.id"), index=True)
     name: Mapped[str] = mapped_column(String(80), unique=True)
     kind: Mapped[str] = mapped_column(String(20))  # committee | park | building
+    address: Mapped[str] = mapped_column(String(200), default="", server_default="")
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
 
     street: Mapped[Street] = relationship()
@@ -110,6 +114,8 @@ class User(Base):
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set by an administrator's password reset: sign-in is refused until the person picks their own.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     centre: Mapped[Centre | None] = relationship()
     skills: Mapped[list[UserSkill]] = relationship(
@@ -322,6 +328,19 @@ class AuditLog(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
+class CatalogVersion(Base):
+    """A published catalog: the full list of active matters, so an earlier one can be restored."""
+
+    __tablename__ = "catalog_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[str] = mapped_column(String(80), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(60))
+    note: Mapped[str] = mapped_column(String(200), default="")
+    matters: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+
+
 __all__ = [
     "AppMeta",
     "AuditLog",
@@ -329,6 +348,7 @@ __all__ = [
     "Base",
     "Capture",
     "CaseworkerEvent",
+    "CatalogVersion",
     "Centre",
     "FollowUp",
     "Kiosk",

@@ -12,6 +12,7 @@ class ErrorBody(BaseModel):
 
     code: str = Field(description="stable machine-readable code, e.g. not_found")
     message: str = Field(description="human-readable explanation")
+    details: list[str] | None = Field(default=None, description="every problem of a bulk input, one line each")
 
 
 class ErrorOut(BaseModel):

@@ -31,10 +31,13 @@ _HTTP_CODES = {
 class ApiError(web.HTTPException):
     """An HTTP error carrying our JSON body."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, details: list[str] | None = None) -> None:
         self.status_code = status
+        body: dict[str, object] = {"code": code, "message": message}
+        if details:
+            body["details"] = details  # every problem of a bulk input (rows of a sheet), one line each
         super().__init__(
-            text=json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False),
+            text=json.dumps({"error": body}, ensure_ascii=False),
             content_type="application/json",
         )
         self.code = code

@@ -66,6 +66,10 @@ def build_openapi(routes: Sequence[Route], version: str) -> dict[str, Any]:
                 "required": True,
                 "content": {"application/json": {"schema": ref(route.body)}},
             }
+        elif route.upload_field is not None:
+            field = {"type": "string", "format": "binary"}
+            operation["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": {
+                "type": "object", "required": [route.upload_field], "properties": {route.upload_field: field}}}}}
         success: dict[str, Any] = {"description": "OK"}
         if route.response is not None:
             success["content"] = {route.response_content_type: {"schema": ref(route.response)}}

@@ -37,6 +37,16 @@ async def supervisor_page(request: web.Request) -> web.Response:
     return _render(request, "supervisor.html")
 
 
+async def admin_page(request: web.Request) -> web.Response:
+    """The administration pages (admin role; the page signs in itself)."""
+    return _render(request, "admin.html")
+
+
+async def password_page(request: web.Request) -> web.Response:
+    """Choosing a new password, e.g. after an administrator's reset."""
+    return _render(request, "password.html")
+
+
 async def index_page(request: web.Request) -> web.Response:
     """A start page linking the three apps."""
     return _render(request, "index.html")

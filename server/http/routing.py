@@ -35,6 +35,8 @@ class Route:
     roles: tuple[str, ...] = ("public",)
     params: tuple[Param, ...] = ()
     body: type[BaseModel] | None = None
+    # A multipart/form-data upload with one file field of this name (instead of a JSON body).
+    upload_field: str | None = None
     response: type[BaseModel] | None = None
     response_content_type: str = "application/json"
     # Extra (non-error) success statuses and the error statuses the endpoint can return.

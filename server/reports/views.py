@@ -12,7 +12,8 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel
 
-from server.auth.principal import require_role
+from server.auth.principal import current_principal, require_role
+from server.db.models import AuditLog, FollowUp
 from server.db.types import utcnow
 from server.http import app_keys
 from server.http.errors import ApiError
@@ -79,8 +80,20 @@ def _int(request: web.Request, name: str) -> int | None:
     return value
 
 
+def _centre(request: web.Request) -> int | None:
+    """The centre filter a request may use: a centre supervisor (one with a centre) sees only their
+    own centre (403 for another); a district supervisor and an admin see any, or all."""
+    requested = _int(request, "centre")
+    principal = current_principal(request)
+    if principal is None or principal.role != "supervisor" or principal.centre_id is None:
+        return requested
+    if requested not in (None, principal.centre_id):
+        raise ApiError(403, "other_centre", "只能查看本中心的数据")
+    return principal.centre_id
+
+
 def _filter(request: web.Request) -> SessionFilter:
-    return SessionFilter(centre_id=_int(request, "centre"), street_id=_int(request, "street"),
+    return SessionFilter(centre_id=_centre(request), street_id=_int(request, "street"),
                          department=request.query.get("department") or None,
                          matter_id=request.query.get("matter") or None)
 
@@ -133,9 +146,12 @@ async def get_sessions(request: web.Request) -> web.Response:
 
 
 async def _export(request: web.Request, suffix: str) -> web.Response:
-    require_role(request, *ROLES)
+    principal = require_role(request, *ROLES)
     first, last = _range(request)
     rows = await _rows(request, first, last)
+    async with request.app[app_keys.DB_SESSIONS]() as db, db.begin():
+        db.add(AuditLog(actor=principal.actor, action="sessions_exported", object_type="sessions",
+                        object_id=f"{first:%Y%m%d}-{last:%Y%m%d}", data={"rows": len(rows), "format": suffix}))
     body = export.sessions_csv(rows) if suffix == "csv" else export.sessions_xlsx(rows)
     kind = "text/csv" if suffix == "csv" else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     name = f"sessions-{first:%Y%m%d}-{last:%Y%m%d}.{suffix}"
@@ -193,7 +209,7 @@ async def get_followups(request: web.Request) -> web.Response:
         raise ApiError(400, "bad_state", f"state 只能是 {', '.join(followups.FOLLOWUP_STATES)}")
     now = utcnow()
     async with request.app[app_keys.DB_SESSIONS]() as db:
-        items = await followups.list_followups(db, now, state=state, centre_id=_int(request, "centre"))
+        items = await followups.list_followups(db, now, state=state, centre_id=_centre(request))
     return _json(schemas.FollowUpsOut, {"total": len(items), "open": sum(i["state"] != "resolved" for i in items),
                                         "overdue": sum(i["overdue"] for i in items), "items": items})
 
@@ -206,6 +222,10 @@ async def post_followup(request: web.Request) -> web.Response:
         raise ApiError(404, "unknown_followup", "没有这个回访事项")
     body = await read_model(request, schemas.FollowUpIn)
     async with request.app[app_keys.DB_SESSIONS]() as db, db.begin():
+        own = _centre(request)
+        followup = await db.get(FollowUp, followup_id)
+        if own is not None and followup is not None and followup.centre_id != own:
+            raise ApiError(403, "other_centre", "只能处理本中心的回访")
         try:
             item = await followups.update_followup(db, followup_id, body.state, body.note,
                                                    principal.username or principal.actor, utcnow())

@@ -1,0 +1,79 @@
+"""What every administration handler shares: the admin-only transaction, errors as JSON, uploads."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from aiohttp import BodyPartReader, web
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.admin import texts as t
+from server.admin.errors import AdminError
+from server.admin.limits import MAX_UPLOAD_BYTES
+from server.admin.sheets import read_rows
+from server.auth.principal import require_role
+from server.http import app_keys
+from server.http.errors import ApiError
+
+ADMIN_ERRORS = (400, 401, 403, 404, 409, 413, 415, 422)
+
+
+@asynccontextmanager
+async def admin_transaction(request: web.Request) -> AsyncIterator[tuple[AsyncSession, str]]:
+    """(database session in a transaction, audit actor) for a signed-in admin; 401/403 otherwise.
+
+    Service errors become JSON errors and roll the transaction back: nothing is half written.
+    """
+    actor = require_role(request, "admin").actor
+    try:
+        async with request.app[app_keys.DB_SESSIONS]() as session, session.begin():
+            yield session, actor
+    except AdminError as exc:
+        raise ApiError(exc.status, exc.code, exc.message, exc.details) from None
+
+
+def json_out(model: BaseModel, status: int = 200) -> web.Response:
+    """A pydantic model as the JSON response."""
+    return web.json_response(text=model.model_dump_json(), status=status)
+
+
+def base_url(request: web.Request) -> str:
+    """The origin the admin reached us on, for kiosk enrolment links."""
+    return f"{request.scheme}://{request.host}"
+
+
+def query_flag(request: web.Request, name: str, default: bool) -> bool:
+    """A true/false query parameter; 400 for anything else."""
+    raw = request.query.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in ("true", "1", "yes"):
+        return True
+    if raw.lower() in ("false", "0", "no"):
+        return False
+    raise ApiError(400, "bad_request", f"{name} 只能是 true 或 false")
+
+
+async def uploaded_rows(request: web.Request) -> list[list[str]]:
+    """The rows of the spreadsheet in the multipart field `file`; 400/413/415 before anything is written."""
+    require_role(request, "admin")  # refuse before reading a byte of the upload
+    if not request.content_type.startswith("multipart/"):
+        raise ApiError(415, "unsupported_media_type", t.NO_FILE)
+    if request.content_length is not None and request.content_length > MAX_UPLOAD_BYTES + 64 * 1024:
+        raise ApiError(413, "payload_too_large", t.FILE_TOO_LARGE.format(limit=MAX_UPLOAD_BYTES // 2**20))
+    reader = await request.multipart()
+    while (part := await reader.next()) is not None:
+        if isinstance(part, BodyPartReader) and part.name == "file":
+            data = bytearray()
+            while chunk := await part.read_chunk():
+                data += chunk
+                if len(data) > MAX_UPLOAD_BYTES:
+                    raise ApiError(413, "payload_too_large",
+                                   t.FILE_TOO_LARGE.format(limit=MAX_UPLOAD_BYTES // 2**20))
+            try:
+                return read_rows(part.filename or "", bytes(data))
+            except AdminError as exc:
+                raise ApiError(exc.status, exc.code, exc.message) from None
+    raise ApiError(400, "no_file", t.NO_FILE)

@@ -1,0 +1,255 @@
+"""Request and response bodies of the administration API (also what `--json` commands print)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from server.admin.limits import MAX_SKILLS, USERNAME_PATTERN
+
+Role = Literal["caseworker", "supervisor", "admin"]
+SiteKind = Literal["committee", "park", "building"]
+
+
+class StreetIn(BaseModel):
+    """A new street or town; the code defaults to the name's pinyin."""
+
+    name: str = Field(min_length=1, max_length=40)
+    code: str | None = Field(default=None, max_length=40)
+
+
+class StreetOut(BaseModel):
+    """A street or town."""
+
+    id: int
+    code: str
+    name: str
+
+
+class StreetsOut(BaseModel):
+    """Every street and town."""
+
+    streets: list[StreetOut]
+
+
+class CentreIn(BaseModel):
+    """A new acceptance centre of a street (street by id, code or name)."""
+
+    name: str = Field(min_length=1, max_length=80)
+    street: str = Field(min_length=1, max_length=40)
+    address: str = Field(default="", max_length=200)
+    phone: str = Field(default="", max_length=40)
+
+
+class CentreOut(BaseModel):
+    """An acceptance centre."""
+
+    id: int
+    name: str
+    street_id: int
+    street: str
+    address: str
+    phone: str
+
+
+class CentresOut(BaseModel):
+    """Every acceptance centre."""
+
+    centres: list[CentreOut]
+
+
+class SiteIn(BaseModel):
+    """A new kiosk site (street by id, code or name)."""
+
+    name: str = Field(min_length=1, max_length=80)
+    street: str = Field(min_length=1, max_length=40)
+    kind: SiteKind = "committee"
+    address: str = Field(default="", max_length=200)
+
+
+class SiteOut(BaseModel):
+    """A kiosk site."""
+
+    id: int
+    name: str
+    street_id: int
+    street: str
+    kind: str
+    address: str
+    kiosks: int
+
+
+class SitesOut(BaseModel):
+    """Every site."""
+
+    sites: list[SiteOut]
+
+
+class ImportRowError(BaseModel):
+    """One broken row of an imported sheet."""
+
+    row: int
+    message: str
+
+
+class SiteImportOut(BaseModel):
+    """What a site sheet adds and changes (dry run) or added and changed (applied)."""
+
+    dry_run: bool
+    applied: bool
+    added: list[str]
+    changed: list[str]
+    unchanged: int
+    errors: list[ImportRowError]
+
+
+class KioskIn(BaseModel):
+    """A new kiosk at a site (by id or name)."""
+
+    site: str = Field(min_length=1, max_length=80)
+    label: str | None = Field(default=None, max_length=80)
+
+
+class KioskOut(BaseModel):
+    """A kiosk with its site and health."""
+
+    id: int
+    label: str
+    site_id: int
+    site: str
+    street: str
+    enabled: bool
+    online: bool
+    last_seen_at: str | None
+    camera_health: float | None
+
+
+class KiosksOut(BaseModel):
+    """Every kiosk."""
+
+    kiosks: list[KioskOut]
+
+
+class KioskTokenOut(BaseModel):
+    """A kiosk with its device token, shown this once, as a link and as a QR code (SVG)."""
+
+    kiosk: KioskOut
+    token: str
+    url: str
+    qr_svg: str
+
+
+class UserIn(BaseModel):
+    """A new staff account. Without a password a one-time password is made (changed at first sign-in)."""
+
+    username: str = Field(pattern=USERNAME_PATTERN)
+    role: Role
+    display_name: str | None = Field(default=None, max_length=64)
+    centre: str | None = Field(default=None, max_length=80)
+    skills: list[str] = Field(default_factory=list, max_length=MAX_SKILLS)
+    password: str | None = Field(default=None, max_length=256)
+
+
+class UserPatch(BaseModel):
+    """Changes to an account; absent fields stay as they are (`centre: null` clears it)."""
+
+    centre: str | None = Field(default=None, max_length=80)
+    skills: list[str] | None = Field(default=None, max_length=MAX_SKILLS)
+    disabled: bool | None = None
+    display_name: str | None = Field(default=None, min_length=1, max_length=64)
+
+
+class UserOut(BaseModel):
+    """A staff account (never its password)."""
+
+    id: int
+    username: str
+    display_name: str
+    role: str
+    centre_id: int | None
+    centre: str | None
+    skills: list[str]
+    enabled: bool
+    must_change_password: bool
+
+
+class UsersOut(BaseModel):
+    """Staff accounts matching a filter."""
+
+    users: list[UserOut]
+
+
+class UserCreatedOut(BaseModel):
+    """A created account; `password` is the one-time password when the server made one."""
+
+    user: UserOut
+    password: str | None = None
+
+
+class PasswordResetOut(BaseModel):
+    """A one-time password, shown once; the person must change it at the next sign-in."""
+
+    username: str
+    password: str
+
+
+class MatterEditIn(BaseModel):
+    """Fields of one matter to change; materials use the spreadsheet notation (docs/catalog.md)."""
+
+    name: str | None = None
+    guide: str | None = None
+    materials: str | None = Field(default=None, description="e.g. 身份证原件[capture:id_card]; 申请表[form]")
+    skill: str | None = None
+    mode: str | None = None
+    on_the_spot: bool | None = None
+    typical_minutes: int | None = None
+
+
+class CatalogChangeOut(BaseModel):
+    """What a catalog publish (import, edit, restore) changes or changed."""
+
+    dry_run: bool
+    applied: bool
+    version: str
+    old_version: str | None
+    added: list[str]
+    changed: list[str]
+    retired: list[str]
+    unretired: list[str]
+    errors: list[str]
+
+
+class CatalogVersionOut(BaseModel):
+    """A published catalog version."""
+
+    version: str
+    created_at: str
+    actor: str
+    note: str
+    matters: int
+    current: bool
+
+
+class CatalogVersionsOut(BaseModel):
+    """Published catalog versions, newest first."""
+
+    versions: list[CatalogVersionOut]
+
+
+class AuditEntryOut(BaseModel):
+    """One audit log entry."""
+
+    id: int
+    at: str
+    actor: str
+    action: str
+    object_type: str
+    object_id: str
+    data: dict[str, Any]
+
+
+class AuditOut(BaseModel):
+    """Audit entries, newest first."""
+
+    entries: list[AuditEntryOut]

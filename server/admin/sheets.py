@@ -1,0 +1,83 @@
+"""Reading uploaded CSV/XLSX sheets into text rows, and writing rows back out.
+
+Shared by the site import and the catalog import; CSV may come from Excel in UTF-8 (with or
+without BOM) or in GB18030, which Chinese Excel writes by default.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections.abc import Sequence
+
+from openpyxl import Workbook, load_workbook
+
+from server.admin import texts as t
+from server.admin.errors import AdminError
+from server.admin.limits import MAX_SHEET_ROWS, MAX_UPLOAD_BYTES
+
+XLSX_MAGIC = b"PK\x03\x04"
+CSV_TYPE = "text/csv; charset=utf-8"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def sheet_kind(filename: str, data: bytes) -> str:
+    """`csv` or `xlsx` from the file's name and first bytes; 400 for anything else, 413 when too big."""
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise AdminError(413, "payload_too_large", t.FILE_TOO_LARGE.format(limit=MAX_UPLOAD_BYTES // 2**20))
+    name = filename.lower()
+    if name.endswith(".xlsx") and data.startswith(XLSX_MAGIC):
+        return "xlsx"
+    if name.endswith(".csv") and b"\x00" not in data[:4096]:
+        return "csv"
+    raise AdminError(400, "not_a_spreadsheet", t.NOT_A_SPREADSHEET)
+
+
+def read_rows(filename: str, data: bytes) -> list[list[str]]:
+    """The sheet's rows as stripped text cells (header first)."""
+    kind = sheet_kind(filename, data)
+    try:
+        rows = _xlsx_rows(data) if kind == "xlsx" else _csv_rows(data)
+    except (ValueError, KeyError, OSError, csv.Error, zipfile.BadZipFile) as exc:
+        # openpyxl reports a corrupt workbook as zipfile/KeyError/ValueError.
+        raise AdminError(400, "unreadable_file", t.UNREADABLE_FILE.format(detail=type(exc).__name__)) from None
+    if len(rows) > MAX_SHEET_ROWS + 1:
+        raise AdminError(413, "payload_too_large", t.FILE_TOO_LARGE.format(limit=MAX_UPLOAD_BYTES // 2**20))
+    return rows
+
+
+def _csv_rows(data: bytes) -> list[list[str]]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("gb18030")
+    return [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text))]
+
+
+def _xlsx_rows(data: bytes) -> list[list[str]]:
+    book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    try:
+        sheet = book.worksheets[0]
+        return [["" if v is None else str(v).strip() for v in row] for row in sheet.iter_rows(values_only=True)]
+    finally:
+        book.close()
+
+
+def write_csv(rows: Sequence[Sequence[str]]) -> bytes:
+    """Rows as UTF-8 CSV with a BOM, so Excel shows the Chinese correctly."""
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    return ("\ufeff" + out.getvalue()).encode()
+
+
+def write_xlsx(rows: Sequence[Sequence[str]]) -> bytes:
+    """Rows as a one-sheet workbook."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in rows:
+        sheet.append(list(row))
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

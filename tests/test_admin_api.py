@@ -1,0 +1,331 @@
+"""The administration API on both databases: every endpoint, bad input, roles, CSRF and the audit log.
+
+A fresh database (migrated, no demo data) reaches a working district through the API alone:
+streets, centres, a site sheet, kiosks, staff with skills.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import openpyxl
+import pytest
+import redis.asyncio as aioredis
+from aiohttp.test_utils import TestClient, TestServer
+
+from server.app import create_app
+from server.cli import prepare_database
+from server.district.accounts import upsert_user
+from server.http import app_keys
+from server.runtime.embedded_redis import EmbeddedRedis
+from tests.helpers import make_settings
+
+PASSWORD = "admin-password-1"
+SHEET = "name,street,kind,address\n甲居委,江宁路街道,committee,路1号\n乙居委,jingansi,居委,\n丙公园,静安寺街道,park,\n"
+BROKEN_SHEET = SHEET + ",江宁路街道,committee,\n丁居委,没有的街道,committee,\n甲居委,江宁路街道,committee,\n"
+
+
+@pytest.fixture
+async def client(tmp_path: Path, database_url: str, embedded_redis: EmbeddedRedis) -> AsyncIterator[TestClient]:
+    redis = aioredis.from_url(embedded_redis.url)
+    await redis.flushdb()
+    await redis.aclose()
+    settings = make_settings(tmp_path, DATABASE_URL=database_url, REDIS_URL=embedded_redis.url)
+    await prepare_database(settings)
+    app = create_app(settings)
+    async with TestClient(TestServer(app)) as test_client:
+        async with app[app_keys.DB_SESSIONS]() as session, session.begin():
+            await upsert_user(session, username="root", password=PASSWORD, role="admin")
+        yield test_client
+
+
+async def login(client: TestClient, username: str = "root", password: str = PASSWORD) -> None:
+    response = await client.post("/api/v1/auth/login", json={"username": username, "password": password})
+    assert response.status == 200, await response.text()
+
+
+async def call(client: TestClient, method: str, path: str, status: int = 200, **kwargs: Any) -> Any:
+    response = await client.request(method, path, **kwargs)
+    assert response.status == status, await response.text()
+    return await response.json()
+
+
+def upload(text: str | bytes, name: str = "sites.csv") -> aiohttp.FormData:
+    form = aiohttp.FormData()
+    form.add_field("file", io.BytesIO(text.encode() if isinstance(text, str) else text), filename=name)
+    return form
+
+
+async def build_structure(client: TestClient) -> None:
+    await call(client, "POST", "/api/v1/admin/streets", 201, json={"name": "江宁路街道"})
+    street = await call(client, "POST", "/api/v1/admin/streets", 201, json={"name": "静安寺街道"})
+    assert street["code"] == "jingansi"
+    await call(client, "POST", "/api/v1/admin/centres", 201,
+               json={"name": "江宁路中心", "street": "江宁路街道", "address": "江宁路1号", "phone": "021-1"})
+
+
+async def test_structure_and_site_sheet(client: TestClient) -> None:
+    await login(client)
+    await build_structure(client)
+    # Duplicates and unknown references.
+    assert (await call(client, "POST", "/api/v1/admin/streets", 409, json={"name": "江宁路街道"}))["error"]
+    await call(client, "POST", "/api/v1/admin/centres", 409, json={"name": "另一个", "street": "江宁路街道"})
+    await call(client, "POST", "/api/v1/admin/centres", 404, json={"name": "X", "street": "nowhere"})
+    centres = await call(client, "GET", "/api/v1/admin/centres")
+    assert centres["centres"][0]["phone"] == "021-1"
+    assert len((await call(client, "GET", "/api/v1/admin/streets"))["streets"]) == 2
+
+    # A broken sheet: preview names every broken row; applying writes nothing.
+    preview = await call(client, "POST", "/api/v1/admin/sites/import?dry_run=true", data=upload(BROKEN_SHEET))
+    assert preview["added"] == ["甲居委", "乙居委", "丙公园"]
+    assert [e["row"] for e in preview["errors"]] == [5, 6, 7]
+    assert "第 6 行" in preview["errors"][1]["message"] and "没有的街道" in preview["errors"][1]["message"]
+    refused = await call(client, "POST", "/api/v1/admin/sites/import?dry_run=false", 422, data=upload(BROKEN_SHEET))
+    assert len(refused["error"]["details"]) == 3
+    assert (await call(client, "GET", "/api/v1/admin/sites"))["sites"] == []
+    # ... unless the admin chooses to apply the valid rows.
+    applied = await call(client, "POST", "/api/v1/admin/sites/import?dry_run=false&valid_only=true",
+                         data=upload(BROKEN_SHEET))
+    assert applied["applied"] and len(applied["added"]) == 3
+    # The same sheet again changes nothing; an edited row is a change.
+    again = await call(client, "POST", "/api/v1/admin/sites/import?dry_run=false",
+                       data=upload(SHEET.replace("路1号", "路2号")))
+    assert again["changed"] == ["甲居委"] and again["unchanged"] == 2
+    await call(client, "POST", "/api/v1/admin/sites", 201, json={"name": "戊楼宇", "street": "1", "kind": "building"})
+    await call(client, "POST", "/api/v1/admin/sites", 409, json={"name": "戊楼宇", "street": "1"})
+    await call(client, "POST", "/api/v1/admin/sites", 422, json={"name": "己", "street": "1", "kind": "castle"})
+    sites = (await call(client, "GET", "/api/v1/admin/sites"))["sites"]
+    assert [s["name"] for s in sites] == ["甲居委", "乙居委", "丙公园", "戊楼宇"]
+
+    # Export in the import layout (CSV and XLSX), and the export imports cleanly.
+    csv_response = await client.get("/api/v1/admin/sites?format=csv")
+    exported = (await csv_response.read()).decode("utf-8-sig")
+    assert exported.splitlines()[0] == "name,street,kind,address"
+    roundtrip = await call(client, "POST", "/api/v1/admin/sites/import", data=upload(exported))
+    assert roundtrip["unchanged"] == 4 and not roundtrip["errors"]
+    xlsx = await (await client.get("/api/v1/admin/sites?format=xlsx")).read()
+    assert openpyxl.load_workbook(io.BytesIO(xlsx)).active.max_row == 5  # type: ignore[union-attr]
+    xlsx_preview = await call(client, "POST", "/api/v1/admin/sites/import", data=upload(xlsx, "sites.xlsx"))
+    assert xlsx_preview["unchanged"] == 4
+
+
+async def test_bad_uploads_write_nothing(client: TestClient) -> None:
+    await login(client)
+    await build_structure(client)
+    await call(client, "POST", "/api/v1/admin/sites/import", 400, data=upload(b"\x89PNG\x00\x00", "photo.png"))
+    await call(client, "POST", "/api/v1/admin/sites/import", 400, data=upload(b"PK\x03\x04broken", "sites.xlsx"))
+    big = b"a,b\n" * (20 * 1024 * 1024 // 4)
+    response = await client.post("/api/v1/admin/sites/import?dry_run=false", data=upload(big))
+    assert response.status == 413
+    await call(client, "POST", "/api/v1/admin/sites/import", 415, json={"file": "x"})
+    assert (await call(client, "GET", "/api/v1/admin/sites"))["sites"] == []
+    await call(client, "POST", "/api/v1/admin/sites/import?dry_run=maybe", 400, data=upload(SHEET))
+
+
+async def test_kiosks_enrol_rotate_disable(client: TestClient) -> None:
+    await login(client)
+    await build_structure(client)
+    await call(client, "POST", "/api/v1/admin/sites/import?dry_run=false", data=upload(SHEET))
+    created = await call(client, "POST", "/api/v1/admin/kiosks", 201, json={"site": "甲居委"})
+    token = created["token"]
+    assert created["url"].endswith(f"/kiosk?token={token}") and created["qr_svg"].startswith("<svg")
+    await call(client, "POST", "/api/v1/admin/kiosks", 404, json={"site": "nowhere"})
+    listed = (await call(client, "GET", "/api/v1/admin/kiosks"))["kiosks"]
+    assert listed[0]["site"] == "甲居委" and listed[0]["online"] is False and "token" not in listed[0]
+    kiosk_id = created["kiosk"]["id"]
+
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as kiosk:
+        url = str(client.make_url("/api/v1/kiosk/session"))
+        assert (await kiosk.post(url, json={"token": token})).status == 200
+        me = str(client.make_url("/api/v1/auth/me"))
+        assert (await kiosk.get(me)).status == 200
+        rotated = await call(client, "POST", f"/api/v1/admin/kiosks/{kiosk_id}/rotate-token")
+        assert rotated["token"] != token
+        # The old token and the session made from it stop at once.
+        assert (await kiosk.get(me)).status == 401
+        assert (await kiosk.post(url, json={"token": token})).status == 401
+        assert (await kiosk.post(url, json={"token": rotated["token"]})).status == 200
+        disabled = await call(client, "POST", f"/api/v1/admin/kiosks/{kiosk_id}/disable")
+        assert disabled["enabled"] is False
+        assert (await kiosk.get(me)).status == 401
+        assert (await kiosk.post(url, json={"token": rotated["token"]})).status == 401
+        await call(client, "POST", f"/api/v1/admin/kiosks/{kiosk_id}/enable")
+        assert (await kiosk.post(url, json={"token": rotated["token"]})).status == 200
+    await call(client, "POST", "/api/v1/admin/kiosks/999/disable", 404)
+    await call(client, "POST", "/api/v1/admin/kiosks/abc/rotate-token", 404)
+
+
+async def test_staff_accounts(client: TestClient) -> None:
+    await login(client)
+    await build_structure(client)
+    made = await call(client, "POST", "/api/v1/admin/users", 201, json={
+        "username": "cw1", "role": "caseworker", "centre": "江宁路中心", "skills": ["police-household"]})
+    one_time = made["password"]
+    assert made["user"]["must_change_password"] and made["user"]["skills"] == ["police-household"]
+    for body, status in (
+        ({"username": "cw1", "role": "caseworker", "centre": "江宁路中心"}, 409),
+        ({"username": "cw2", "role": "caseworker"}, 422),
+        ({"username": "cw2", "role": "caseworker", "centre": "nowhere"}, 404),
+        ({"username": "cw2", "role": "caseworker", "centre": "1", "skills": ["flying"]}, 422),
+        ({"username": "bad name!", "role": "caseworker", "centre": "1"}, 422),
+        ({"username": "cw2", "role": "caseworker", "centre": "1", "password": "short"}, 422),
+    ):
+        await call(client, "POST", "/api/v1/admin/users", status, json=body)
+    await call(client, "POST", "/api/v1/admin/users", 201, json={"username": "boss", "role": "supervisor",
+                                                                "centre": "1", "password": "supervisor-pass"})
+    patched = await call(client, "PATCH", "/api/v1/admin/users/cw1", json={"skills": ["archives", "police-household"]})
+    assert patched["skills"] == ["archives", "police-household"]
+    await call(client, "PATCH", "/api/v1/admin/users/cw1", 422, json={"centre": None})
+    await call(client, "PATCH", "/api/v1/admin/users/nobody", 404, json={"skills": []})
+    users = (await call(client, "GET", "/api/v1/admin/users?role=caseworker"))["users"]
+    assert [u["username"] for u in users] == ["cw1"]
+    assert len((await call(client, "GET", "/api/v1/admin/users?q=bos"))["users"]) == 1
+
+    # The one-time password only opens the change form; then the new password signs in.
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as person:
+        login_url = str(client.make_url("/api/v1/auth/login"))
+        refused = await person.post(login_url, json={"username": "cw1", "password": one_time})
+        assert refused.status == 403 and (await refused.json())["error"]["code"] == "password_change_required"
+        change = str(client.make_url("/api/v1/auth/password"))
+        assert (await person.post(change, json={"username": "cw1", "password": one_time,
+                                                "new_password": "my-own-password"})).status == 200
+        assert (await person.post(login_url, json={"username": "cw1", "password": "my-own-password"})).status == 200
+        # Reset: the live session ends, the new one-time password must be changed again.
+        reset = await call(client, "POST", "/api/v1/admin/users/cw1/reset-password")
+        assert (await person.get(str(client.make_url("/api/v1/auth/me")))).status == 401
+        assert (await person.post(login_url, json={"username": "cw1", "password": reset["password"]})).status == 403
+        # Disable ends sessions; enable lets the person back in.
+        await person.post(change, json={"username": "cw1", "password": reset["password"],
+                                        "new_password": "another-password"})
+        assert (await person.post(login_url, json={"username": "cw1", "password": "another-password"})).status == 200
+        assert not (await call(client, "PATCH", "/api/v1/admin/users/cw1", json={"disabled": True}))["enabled"]
+        assert (await person.get(str(client.make_url("/api/v1/auth/me")))).status == 401
+        await call(client, "PATCH", "/api/v1/admin/users/cw1", json={"disabled": False})
+        assert (await person.post(login_url, json={"username": "cw1", "password": "another-password"})).status == 200
+    # The last enabled admin cannot be disabled.
+    assert (await call(client, "PATCH", "/api/v1/admin/users/root", 409, json={"disabled": True}))["error"]
+    await call(client, "POST", "/api/v1/admin/users/nobody/reset-password", 404)
+
+
+async def test_catalog_edit_import_restore(client: TestClient) -> None:
+    await login(client)
+    matter = await call(client, "GET", "/api/v1/admin/matters/gaj-jlks-01")
+    assert "[" in matter["materials_text"]
+    bad = await call(client, "PUT", "/api/v1/admin/matters/gaj-jlks-01", 422,
+                     json={"typical_minutes": 0, "skill": "flying", "materials": "身份证[nonsense_type]"})
+    assert len(bad["error"]["details"]) >= 2 and all("gaj-jlks-01" in d for d in bad["error"]["details"])
+    edited = await call(client, "PUT", "/api/v1/admin/matters/gaj-jlks-01",
+                        json={"name": "敬老卡申领（新）", "typical_minutes": 12,
+                              "materials": "身份证原件[capture:id_card]; 申请表[form]"})
+    assert edited["changed"] == ["gaj-jlks-01"]
+    public = await call(client, "GET", "/api/v1/matters/gaj-jlks-01")
+    assert public["name"] == "敬老卡申领（新）" and len(public["materials"]) == 2
+    await call(client, "PUT", "/api/v1/admin/matters/no-such-matter", 404, json={"name": "x"})
+    versions = (await call(client, "GET", "/api/v1/admin/catalog/versions"))["versions"]
+    assert len(versions) == 2 and versions[0]["current"]
+    restored = await call(client, "POST", f"/api/v1/admin/catalog/restore/{versions[1]['version']}")
+    assert restored["changed"] == ["gaj-jlks-01"]
+    assert (await call(client, "GET", "/api/v1/matters/gaj-jlks-01"))["name"] != "敬老卡申领（新）"
+    await call(client, "POST", "/api/v1/admin/catalog/restore/nope", 404)
+    # A spreadsheet import: preview diff, then publish; a broken sheet lists its errors.
+    export = await (await client.get("/api/v1/admin/sites?format=csv")).read()
+    assert export  # the header alone
+    rows = await catalog_rows(client)
+    sheet = "\n".join(rows[:3]) + "\n"
+    preview = await call(client, "POST", "/api/v1/admin/catalog/import?dry_run=true", data=upload(sheet, "c.csv"))
+    assert preview["dry_run"] and len(preview["retired"]) > 100 and not preview["errors"]
+    broken = await call(client, "POST", "/api/v1/admin/catalog/import?dry_run=true",
+                        data=upload(sheet.replace(",handle,", ",sometimes,", 1), "c.csv"))
+    assert broken["errors"] and "第 2 行" in broken["errors"][0]
+    await call(client, "POST", "/api/v1/admin/catalog/import?dry_run=false", 422,
+               data=upload(sheet.replace(",handle,", ",sometimes,", 1), "c.csv"))
+    published = await call(client, "POST", "/api/v1/admin/catalog/import?dry_run=false", data=upload(sheet, "c.csv"))
+    assert published["applied"]
+    assert (await call(client, "GET", "/api/v1/matters"))["total"] == 2
+
+
+async def catalog_rows(client: TestClient) -> list[str]:
+    """The shipped catalog as CSV lines (header first), via the catalog exporter."""
+    from matters_catalog.loader import load_catalog
+    from matters_catalog.spreadsheet import write_csv
+
+    out = io.StringIO()
+    write_csv(load_catalog().matters, out)
+    return out.getvalue().splitlines()
+
+
+async def test_audit_log_records_every_action(client: TestClient) -> None:
+    await login(client)
+    await build_structure(client)
+    await call(client, "POST", "/api/v1/admin/users", 201, json={"username": "cw9", "role": "admin"})
+    entries = (await call(client, "GET", "/api/v1/admin/audit"))["entries"]
+    actions = [e["action"] for e in entries]
+    assert actions[:5] == ["user_added", "centre_added", "street_added", "street_added", "login"]
+    assert all(e["actor"].startswith("admin:") for e in entries[:4])
+    only = (await call(client, "GET", "/api/v1/admin/audit?action=street_added"))["entries"]
+    assert len(only) == 2
+    await call(client, "GET", "/api/v1/admin/audit?from=yesterday", 400)
+    response = await client.get("/api/v1/admin/audit?format=csv")
+    text = (await response.read()).decode("utf-8-sig")
+    assert text.splitlines()[0] == "id,at,actor,action,object_type,object_id,data" and "street_added" in text
+    assert (await call(client, "GET", "/api/v1/admin/audit?limit=1"))["entries"][0]["action"] == "audit_exported"
+
+
+ADMIN_CALLS = [
+    ("GET", "/api/v1/admin/streets"), ("POST", "/api/v1/admin/streets"), ("GET", "/api/v1/admin/centres"),
+    ("POST", "/api/v1/admin/centres"), ("GET", "/api/v1/admin/sites"), ("POST", "/api/v1/admin/sites"),
+    ("POST", "/api/v1/admin/sites/import"), ("GET", "/api/v1/admin/kiosks"), ("POST", "/api/v1/admin/kiosks"),
+    ("POST", "/api/v1/admin/kiosks/1/rotate-token"), ("POST", "/api/v1/admin/kiosks/1/disable"),
+    ("POST", "/api/v1/admin/kiosks/1/enable"), ("GET", "/api/v1/admin/users"), ("POST", "/api/v1/admin/users"),
+    ("PATCH", "/api/v1/admin/users/root"), ("POST", "/api/v1/admin/users/root/reset-password"),
+    ("GET", "/api/v1/admin/matters/gaj-jlks-01"), ("PUT", "/api/v1/admin/matters/gaj-jlks-01"),
+    ("POST", "/api/v1/admin/catalog/import"), ("GET", "/api/v1/admin/catalog/versions"),
+    ("POST", "/api/v1/admin/catalog/restore/x"), ("GET", "/api/v1/admin/audit"),
+]
+
+
+async def test_only_admins_and_same_origin(client: TestClient) -> None:
+    async with client.app[app_keys.DB_SESSIONS]() as session, session.begin():
+        await upsert_user(session, username="boss", password=PASSWORD, role="supervisor")
+    for method, path in ADMIN_CALLS:
+        assert (await client.request(method, path, json={})).status == 401, path
+    await login(client, "boss")
+    for method, path in ADMIN_CALLS:
+        assert (await client.request(method, path, json={})).status == 403, path
+    await client.post("/api/v1/auth/logout")
+    await login(client)
+    response = await client.post("/api/v1/admin/streets", json={"name": "北站街道"},
+                                 headers={"Origin": "http://evil.example"})
+    assert response.status == 403 and (await response.json())["error"]["code"] == "bad_origin"
+    assert (await call(client, "GET", "/api/v1/admin/streets"))["streets"] == []
+    page = await client.get("/admin")
+    assert page.status == 200 and 'data-testid="admin-nav"' in await page.text()
+
+
+async def test_centre_supervisor_sees_only_their_centre(client: TestClient) -> None:
+    await login(client)
+    await build_structure(client)
+    other = await call(client, "POST", "/api/v1/admin/centres", 201, json={"name": "静安寺中心", "street": "jingansi"})
+    await call(client, "POST", "/api/v1/admin/users", 201, json={
+        "username": "lead", "role": "supervisor", "centre": "江宁路中心", "password": "centre-lead-pass"})
+    await call(client, "POST", "/api/v1/admin/users", 201, json={
+        "username": "chief", "role": "supervisor", "password": "district-chief-pass"})
+    await client.post("/api/v1/auth/logout")
+    await login(client, "lead", "centre-lead-pass")
+    await call(client, "GET", "/api/v1/followups")
+    await call(client, "GET", f"/api/v1/followups?centre={other['id']}", 403)
+    await call(client, "GET", f"/api/v1/sessions?centre={other['id']}", 403)
+    assert (await call(client, "GET", "/api/v1/sessions"))["total"] == 0
+    await client.post("/api/v1/auth/logout")
+    await login(client, "chief", "district-chief-pass")
+    await call(client, "GET", f"/api/v1/sessions?centre={other['id']}")
+    # Report exports are audited too.
+    assert (await client.get("/api/v1/reports/sessions.csv")).status == 200
+    await client.post("/api/v1/auth/logout")
+    await login(client)
+    exported = (await call(client, "GET", "/api/v1/admin/audit?action=sessions_exported"))["entries"]
+    assert len(exported) == 1 and exported[0]["actor"].startswith("supervisor:")

@@ -1,0 +1,190 @@
+"""The /admin pages in Debian chromium, from a fresh database (no demo data) to a completed call:
+sign in, build a street and its centre, import a site sheet with a broken row (the preview names
+it), fix and apply it, enrol a kiosk and open it with the shown token, rotate the token and watch
+the open kiosk lose its session, create a caseworker with a skill who then receives the offer for
+a matching matter. Screenshots of every admin screen go to artifacts/screenshots/admin/."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.kiosk_harness import (
+    ROOT,
+    Caseworker,
+    Server,
+    _free_port,
+    _wait_healthy,
+    join_queue,
+    kiosk_page,
+    launch_browser,
+    pick_matter,
+)
+
+pytestmark = pytest.mark.browser
+
+SHOTS = ROOT / "artifacts" / "screenshots" / "admin"
+ADMIN_PASSWORD = "first-admin-password"
+CENTRE = "江宁路街道社区事务受理服务中心"
+SITE = "江宁路第一居委"
+BROKEN = f"name,street,kind,address\n{SITE},江宁路街道,居委,江宁路1号\n第二居委,江宁路街,居委,\n"
+FIXED = BROKEN.replace("江宁路街,", "江宁路街道,")
+
+
+@contextlib.contextmanager
+def fresh_server(data_dir: Path) -> Iterator[Server]:
+    """`jinglin migrate` + `jinglin admin create` on an empty data dir, then `jinglin serve`."""
+    port = _free_port()
+    env = {**os.environ, "JINGLIN_DATA_DIR": str(data_dir), "JINGLIN_PASSWORD_PROFILE": "fast",
+           "JINGLIN_PORT": str(port), "JINGLIN_LOG_LEVEL": "WARNING"}
+    for args, stdin in ((["migrate"], ""), (["admin", "create", "root", "--password-stdin"], ADMIN_PASSWORD)):
+        subprocess.run([sys.executable, "-m", "server", *args], cwd=ROOT, env=env, input=stdin, text=True,
+                       capture_output=True, check=True, timeout=120)
+    log = (data_dir / "serve.log").open("wb")
+    process = subprocess.Popen([sys.executable, "-m", "server", "serve"], cwd=ROOT, env=env, stdout=log,
+                               stderr=subprocess.STDOUT)
+    try:
+        _wait_healthy(f"http://127.0.0.1:{port}", process, timeout_s=90)
+        yield Server(url=f"http://127.0.0.1:{port}", demo={}, process=process)
+    finally:
+        process.terminate()
+        process.wait(10)
+        log.close()
+
+
+def shot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_timeout(150)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def section(page: Page, name: str) -> None:
+    page.get_by_test_id("admin-nav").locator(f'[data-section="{name}"]').click()
+    expect(page.locator(f'main [data-section="{name}"]')).to_be_visible()
+
+
+def test_fresh_district_through_admin_pages(tmp_path: Path) -> None:
+    broken, fixed = tmp_path / "sites-broken.csv", tmp_path / "sites.csv"
+    broken.write_text(BROKEN, encoding="utf-8")
+    fixed.write_text(FIXED, encoding="utf-8")
+    with fresh_server(tmp_path / "data") as server, launch_browser() as browser, \
+            kiosk_page(browser) as admin, kiosk_page(browser) as kiosk:
+        admin.set_viewport_size({"width": 1440, "height": 900})
+        admin.on("dialog", lambda dialog: dialog.accept())
+        admin.goto(f"{server.url}/admin")
+        shot(admin, "00-login")
+        admin.get_by_test_id("login-username").fill("root")
+        admin.get_by_test_id("login-password").fill(ADMIN_PASSWORD)
+        admin.get_by_test_id("login-submit").click()
+        expect(admin.locator("body")).to_have_attribute("data-ready", "true")
+
+        # Structure: a street, its centre, then the site sheet.
+        street_form = admin.locator('[data-role="street-form"]')
+        street_form.locator('input[name="name"]').fill("江宁路街道")
+        street_form.locator("button").click()
+        expect(admin.locator('[data-role="centres"]')).to_contain_text("江宁路街道")
+        centre_form = admin.locator('[data-role="centre-form"]')
+        centre_form.locator('input[name="name"]').fill(CENTRE)
+        centre_form.locator('input[name="phone"]').fill("021-62000000")
+        centre_form.locator("button").click()
+        expect(admin.locator('[data-role="centres"]')).to_contain_text(CENTRE)
+        admin.get_by_test_id("site-import-file").set_input_files(str(broken))
+        preview = admin.get_by_test_id("site-import-preview")
+        expect(preview).to_contain_text("第 3 行")
+        expect(preview).to_contain_text("江宁路街")
+        expect(admin.get_by_test_id("site-import-apply")).to_be_disabled()
+        shot(admin, "01-structure-import-preview")
+        admin.get_by_test_id("site-import-file").set_input_files(str(fixed))
+        expect(preview).to_have_attribute("data-errors", "0")
+        admin.get_by_test_id("site-import-apply").click()
+        expect(preview).to_have_attribute("data-applied", "true")
+        expect(admin.locator('[data-role="sites"]')).to_contain_text("第二居委")
+        shot(admin, "02-structure-applied")
+
+        # Kiosks: enrol, open the kiosk with the shown token, rotate, the open kiosk is signed out.
+        section(admin, "kiosks")
+        admin.locator('[data-role="site-select"]').select_option(label=SITE)
+        admin.get_by_test_id("kiosk-add").click()
+        expect(admin.get_by_test_id("kiosk-token")).not_to_be_empty()
+        token = admin.get_by_test_id("kiosk-token").inner_text().strip()
+        assert len(token) >= 40
+        expect(admin.locator('[data-role="token-qr"]')).to_have_attribute("src", re.compile("^data:image/svg"))
+        shot(admin, "03-kiosk-token")
+        kiosk.goto(f"{server.url}/kiosk?token={token}")
+        expect(kiosk.locator('[data-role="site-label"]')).to_have_text(SITE)
+        expect(admin.locator('[data-role="kiosks"] tr')).to_have_count(1)
+        admin.get_by_test_id("kiosk-rotate").click()
+        expect(admin.get_by_test_id("kiosk-token")).not_to_have_text(token)
+        expect(admin.get_by_test_id("kiosk-token")).not_to_be_empty()
+        new_token = admin.get_by_test_id("kiosk-token").inner_text().strip()
+        expect(kiosk.locator("body")).to_have_class(re.compile("not-registered"), timeout=10000)
+        admin.set_viewport_size({"width": 800, "height": 1100})
+        admin.emulate_media(media="print")
+        admin.locator('[data-role="sheet"]').evaluate("node => { node.hidden = false; }")
+        shot(admin, "04-kiosk-enrolment-sheet")
+        admin.emulate_media(media="screen")
+        admin.set_viewport_size({"width": 1440, "height": 900})
+
+        # Staff: a caseworker with the skill of the matter the resident will pick.
+        matter = pick_matter(server)
+        section(admin, "staff")
+        form = admin.locator('[data-role="user-form"]')
+        form.locator('input[name="username"]').fill("cw1")
+        form.locator('input[name="display_name"]').fill("受理员一")
+        form.locator('select[name="centre"]').select_option(label=CENTRE)
+        form.locator('input[name="skills"]').fill(matter["skill"])
+        admin.get_by_test_id("user-add").click()
+        one_time_line = admin.locator('[data-role="one-time"]')
+        expect(one_time_line).to_be_visible()
+        one_time = one_time_line.inner_text().rsplit("：", 1)[1].strip()
+        row = admin.locator('[data-testid="user-row"][data-username="cw1"]')
+        expect(row.get_by_test_id("user-skills")).to_have_value(matter["skill"])
+        expect(row.get_by_test_id("user-disable")).to_be_visible()
+        expect(row.get_by_test_id("user-reset-password")).to_be_visible()
+        shot(admin, "05-staff")
+
+        # Catalog: edit a matter; an invalid edit shows the validator's messages.
+        section(admin, "catalog")
+        admin.locator('[data-role="matter-search"]').fill("jlk")
+        admin.locator(f'[data-matter-id="{matter["id"]}"]').click()
+        edit = admin.get_by_test_id("matter-edit")
+        edit.locator('input[name="typical_minutes"]').fill("0")
+        admin.get_by_test_id("matter-save").click()
+        expect(admin.locator('[data-role="matter-errors"]')).to_contain_text(matter["id"])
+        shot(admin, "06-catalog-invalid")
+        edit.locator('input[name="typical_minutes"]').fill("12")
+        admin.get_by_test_id("matter-save").click()
+        expect(admin.locator('[data-role="matter-errors"]')).to_contain_text("已保存")
+        shot(admin, "07-catalog-saved")
+
+        section(admin, "audit")
+        expect(admin.get_by_test_id("audit-row").first).to_be_visible()
+        expect(admin.locator('[data-testid="audit-row"][data-action="kiosk_token_rotated"]')).to_have_count(1)
+        shot(admin, "08-audit")
+
+        # The caseworker picks their own password, signs in and is offered the resident's call.
+        kiosk.goto(f"{server.url}/password")
+        kiosk.locator('input[name="username"]').fill("cw1")
+        kiosk.locator('input[name="password"]').fill(one_time)
+        kiosk.locator('input[name="new_password"]').fill("caseworker-own-pass")
+        kiosk.locator('input[name="repeat"]').fill("caseworker-own-pass")
+        kiosk.locator('button[type="submit"]').click()
+        expect(kiosk.get_by_test_id("password-message")).to_contain_text("已修改")
+        shot(kiosk, "09-password-changed")
+        caseworker = Caseworker(server.url, "cw1", "caseworker-own-pass")
+        try:
+            caseworker.sign_in_available()
+            join_queue(kiosk, server, {"token": new_token, "site": SITE}, matter, shots=False)
+            call = caseworker.accept_next_offer()
+            assert call
+            caseworker.end_call("accepted", "JA-2026-0001")
+        finally:
+            caseworker.close()

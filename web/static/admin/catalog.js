@@ -1,0 +1,84 @@
+// The catalog: search matters, edit one (validated by the server as the spreadsheet import is),
+// import a spreadsheet with a preview diff, and restore a published version.
+import { getJson, postJson, sendJson, upload } from "./api.js";
+import { button, el, fill, fmt, guard, role, row } from "./dom.js";
+import { T } from "./texts.js";
+
+const MODES = ["handle", "consult", "both"];
+let editing = null;
+let catalogFile = null;
+
+async function openMatter(id) {
+  const { matter, materials_text: materials } = await getJson(`/api/v1/admin/matters/${encodeURIComponent(id)}`);
+  editing = matter.id;
+  const form = role("matter-edit");
+  form.hidden = false;
+  role("matter-id").textContent = `${matter.id} · ${matter.department}`;
+  for (const name of ["name", "guide", "skill", "mode", "typical_minutes"]) form.elements.namedItem(name).value = matter[name];
+  form.elements.namedItem("materials").value = materials;
+  form.elements.namedItem("on_the_spot").checked = matter.on_the_spot;
+  role("matter-errors").replaceChildren();
+}
+
+async function search() {
+  const { matters } = await getJson("/api/v1/matters", { q: role("matter-search").value.trim() });
+  role("matters").replaceChildren(...matters.map((m) => {
+    const item = el("li", { text: `${m.name}（${m.department}）`, data: { matterId: m.id } });
+    item.addEventListener("click", () => guard(() => openMatter(m.id)));
+    return item;
+  }));
+}
+
+async function save(form) {
+  const value = (name) => form.elements.namedItem(name).value;
+  try {
+    const out = await sendJson("PUT", `/api/v1/admin/matters/${encodeURIComponent(editing)}`, {
+      name: value("name"), guide: value("guide"), materials: value("materials"), skill: value("skill"),
+      mode: value("mode"), on_the_spot: form.elements.namedItem("on_the_spot").checked,
+      typical_minutes: Number(value("typical_minutes")) });
+    role("matter-errors").replaceChildren(el("li", { class: "a-ok", text: fmt("matter_saved", { version: out.version }) }));
+    await Promise.all([search(), loadVersions()]);
+  } catch (failure) {
+    const lines = failure.details && failure.details.length ? failure.details : [failure.message];
+    role("matter-errors").replaceChildren(...lines.map((text) => el("li", { text })));
+  }
+}
+
+function showDiff(out) {
+  const box = role("catalog-preview");
+  box.hidden = false;
+  const lines = [fmt("preview_added", { n: out.added.length }), fmt("preview_changed", { n: out.changed.length }),
+    fmt("diff_retired", { n: out.retired.length }), fmt("preview_errors", { n: out.errors.length })];
+  box.replaceChildren(el("p", { text: lines.join("，") }),
+    el("ul", {}, out.errors.map((text) => el("li", { class: "a-bad", text }))));
+  role("catalog-publish").disabled = out.applied || out.errors.length > 0;
+}
+
+/** Read the published versions again. */
+export async function loadVersions() {
+  const { versions } = await getJson("/api/v1/admin/catalog/versions");
+  role("versions").replaceChildren(...versions.map((v) => row([v.version, new Date(v.created_at).toLocaleString("zh-CN", { timeZone: "Asia/Shanghai" }),
+    v.actor, String(v.matters), v.current ? T.current : button("restore", "catalog-restore", async () => {
+      await postJson(`/api/v1/admin/catalog/restore/${encodeURIComponent(v.version)}`, {});
+      await Promise.all([search(), loadVersions()]);
+    })])));
+}
+
+/** Wire the catalog section. */
+export async function startCatalog() {
+  fill(role("mode-select"), MODES.map((m) => [m, T[`mode_${m}`]]));
+  role("matter-search").addEventListener("input", () => guard(search));
+  role("matter-edit").addEventListener("submit", (event) => {
+    event.preventDefault();
+    guard(() => save(event.target));
+  });
+  role("catalog-file").addEventListener("change", (event) => guard(async () => {
+    catalogFile = event.target.files[0] || null;
+    if (catalogFile) showDiff(await upload("/api/v1/admin/catalog/import?dry_run=true", catalogFile));
+  }));
+  role("catalog-publish").addEventListener("click", () => guard(async () => {
+    showDiff(await upload("/api/v1/admin/catalog/import?dry_run=false", catalogFile));
+    await Promise.all([search(), loadVersions()]);
+  }));
+  await Promise.all([search(), loadVersions()]);
+}
