@@ -17,7 +17,7 @@ from server.catalog.service import CATALOG
 from server.http.errors import ApiError
 from server.http.request_body import read_model
 from server.http.routing import Param, Route
-from server.reports.queries import SHANGHAI
+from server.runtime.district_time import DISTRICT_TZ
 
 ADMIN = ("admin",)
 
@@ -89,7 +89,7 @@ def _when(request: web.Request, name: str) -> datetime | None:
     # A bare date is a whole district day: `to=2026-12-02` includes that day.
     if name == "to" and len(raw) == 10:
         value += timedelta(days=1)
-    return value if value.tzinfo else value.replace(tzinfo=SHANGHAI)
+    return value if value.tzinfo else value.replace(tzinfo=DISTRICT_TZ)
 
 
 def audit_filter(request: web.Request) -> AuditFilter:
