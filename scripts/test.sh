@@ -19,6 +19,22 @@ if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "wq
     fi
 fi
 
+# The browser code is linted by the ESLint that package-lock.json pins (node_modules is not committed;
+# `npm ci` installs it again whenever the lock file changes).
+echo "== eslint"
+if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
+    lock_stamp="node_modules/.installed-$(sha256sum package-lock.json | cut -c1-16)"
+    if [ ! -f "$lock_stamp" ]; then
+        npm ci --no-audit --no-fund --loglevel=error
+        touch "$lock_stamp"
+    fi
+    node_modules/.bin/eslint
+elif [ "${CI:-}" = "true" ]; then
+    echo "error: node and npm are needed to lint the browser code (apt-get install -y nodejs npm)" >&2
+    exit 1
+else
+    echo "warning: node or npm is missing: the browser code is not linted" >&2
+fi
 echo "== ruff"
 .venv/bin/ruff check .
 echo "== mypy"

@@ -1,10 +1,11 @@
 // The call stage: the resident's video large, own preview small, quality indicator, mute, elapsed
-// time. Owns the OffererPeer of the live call. A `call` for the call already running (a resumed
-// WebSocket re-announces it) keeps the peer; a reloaded page has no peer and starts a new one.
+// time. Owns the offering CallPeer of the live call. A `call` for the call already running (a
+// resumed WebSocket re-announces it) keeps the peer; a reloaded page has no peer and starts a new one.
+import { renderMute, showQuality } from "../common/call_controls.js";
+import { CallPeer } from "../common/call_peer.js";
 import { watchQuality } from "../common/call_quality.js";
 import { role, setText } from "./dom.js";
 import { localStream } from "./media.js";
-import { OffererPeer } from "./peer.js";
 import { T, clock } from "./texts.js";
 
 let root;
@@ -15,7 +16,6 @@ let stopQuality = () => {};
 let elapsedTimer = null;
 let muted = false;
 let earlySignals = []; // signals that overtook their `call` message
-let connection = { iceServers: [], stream: null }; // of the live peer
 
 /** Wire the call stage to the protocol client. */
 export function setupCallView(wsClient) {
@@ -37,15 +37,15 @@ export async function startCall(newCall, iceServers) {
   role("call-title", root).textContent = `${T.call_ticket(newCall.ticket_number)} · ${newCall.matter_name}`;
   if (same && peer) {
     // Our WebSocket came back during the call: the path may have changed too.
-    if (peer.pc.connectionState !== "connected") peer.restartIce();
+    if (peer.connectionState !== "connected") peer.restartIce();
     return;
   }
   closePeer();
   muted = false;
-  renderMute();
+  renderMute(root, muted, setText);
   startElapsed();
   showOverlay(newCall.peer_online === false ? "peer_offline" : "call_connecting");
-  showQuality("unknown");
+  showQuality(root, "unknown", T.quality);
   const stream = await localStream();
   if (!call || call.call_id !== newCall.call_id) return; // ended while the camera opened
   if (!stream) showOverlay("no_camera");
@@ -56,8 +56,8 @@ export async function startCall(newCall, iceServers) {
 }
 
 function connect(callId, iceServers, stream) {
-  connection = { iceServers, stream }; // what a fresh start (the kiosk reloaded) needs again
-  peer = new OffererPeer({
+  peer = new CallPeer({
+    role: "offerer",
     callId,
     iceServers,
     localStream: stream,
@@ -67,13 +67,8 @@ function connect(callId, iceServers, stream) {
       if (state === "connected") showOverlay(null);
       else if (state === "disconnected" || state === "failed") showOverlay("reconnecting");
     },
-    onBroken: () => {
-      // The kiosk started over (reload): so do we, with a fresh peer and offer.
-      closePeer();
-      connect(callId, iceServers, stream);
-    },
   });
-  stopQuality = watchQuality(peer, showQuality);
+  stopQuality = watchQuality(peer, (level) => showQuality(root, level, T.quality));
   const early = earlySignals.filter((s) => s.call_id === callId);
   earlySignals = [];
   peer.start().then(() => {
@@ -89,7 +84,7 @@ export function handleSignal(message) {
 
 /**
  * A `peer` message: the kiosk dropped, or came back. A kiosk whose page reloaded (`fresh`) has a
- * brand-new peer connection that cannot continue ours: start over with a new one and a new offer.
+ * brand-new peer connection that cannot continue ours: the peer starts over with a new offer.
  * Otherwise its connection survived, and an ICE-restart offer recovers the path (per protocol).
  */
 export function handlePeer(message) {
@@ -100,11 +95,10 @@ export function handlePeer(message) {
   }
   if (message.fresh && peer) {
     showOverlay("call_connecting");
-    closePeer();
-    connect(call.call_id, connection.iceServers, connection.stream);
+    peer.renew();
     return;
   }
-  showOverlay(peer?.pc.connectionState === "connected" ? null : "call_connecting");
+  showOverlay(peer?.connectionState === "connected" ? null : "call_connecting");
   peer?.restartIce();
 }
 
@@ -123,10 +117,7 @@ export function endCall() {
 function closePeer() {
   stopQuality();
   stopQuality = () => {};
-  if (peer) {
-    peer.setMuted(false); // the stream is kept for the next call: it must not start muted
-    peer.close();
-  }
+  peer?.close(); // the stream is kept for the next call; close() leaves it unmuted
   peer = null;
 }
 
@@ -148,12 +139,6 @@ function showOverlay(key) {
   if (key) setText(overlay, key);
 }
 
-function showQuality(level) {
-  const indicator = root.querySelector('[data-testid="call-quality"]');
-  indicator.dataset.level = level;
-  role("quality-text", root).textContent = T.quality[level];
-}
-
 function startElapsed() {
   clearInterval(elapsedTimer);
   const started = Date.now();
@@ -166,12 +151,5 @@ function startElapsed() {
 function setMuted(value) {
   muted = value;
   peer?.setMuted(muted);
-  renderMute();
-}
-
-function renderMute() {
-  const button = root.querySelector('[data-action="mute"]');
-  button.setAttribute("aria-pressed", String(muted));
-  button.classList.toggle("is-muted", muted);
-  setText(button, muted ? "unmute" : "mute");
+  renderMute(root, muted, setText);
 }

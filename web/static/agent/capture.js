@@ -59,8 +59,8 @@ export function resetCapture(newCallId) {
  * (GET /api/v1/sessions/{id}/captures; call id = session id).
  */
 export async function restoreCaptures(sessionId) {
-  let captures = [];
-  let openRequest = null;
+  let captures;
+  let openRequest;
   try {
     ({ captures, open_request: openRequest } = await getJson(
       `/api/v1/sessions/${encodeURIComponent(sessionId)}/captures`,

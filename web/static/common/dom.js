@@ -25,6 +25,12 @@ export function showError(node, message) {
   node.hidden = !message;
 }
 
+const FILLERS = [
+  ["text", (node, value) => { node.textContent = value; }],
+  ["placeholder", (node, value) => { node.placeholder = value; }],
+  ["aria", (node, value) => { node.setAttribute("aria-label", value); }],
+];
+
 /**
  * The helpers that read a page's texts table T:
  * - applyTexts(root): fill data-text / data-placeholder / data-aria keys (the template holds no literals);
@@ -45,9 +51,3 @@ export function textHelpers(T) {
   }
   return { applyTexts, setText };
 }
-
-const FILLERS = [
-  ["text", (node, value) => { node.textContent = value; }],
-  ["placeholder", (node, value) => { node.placeholder = value; }],
-  ["aria", (node, value) => { node.setAttribute("aria-label", value); }],
-];

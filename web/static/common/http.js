@@ -32,7 +32,7 @@ export async function postJson(path, body) {
 }
 
 async function parse(response) {
-  let data = null;
+  let data;
   try {
     data = await response.json();
   } catch {

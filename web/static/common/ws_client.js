@@ -1,4 +1,4 @@
-// Protocol v1 client (docs/protocol.md), shared by the kiosk and the caseworker console.
+// Protocol client (docs/protocol.md), shared by the kiosk and the caseworker console.
 //
 // One object per page: it opens /api/v1/ws, says hello (with the resume token of the previous
 // welcome after a drop), reconnects with capped exponential backoff plus jitter, numbers requests
@@ -6,7 +6,14 @@
 // Every reconnect yields a fresh `welcome` carrying the whole state: callers rebuild from it and
 // never need a replay.
 
-export const PROTOCOL_VERSION = 1;
+/**
+ * The protocol version this page speaks. The server writes it into the page
+ * (`<html data-protocol-version>`, web/templates/base.html), so it is spelled only in Python.
+ * @returns {number}
+ */
+function protocolVersion() {
+  return Number(document.documentElement.dataset.protocolVersion);
+}
 
 /** A refused request: `code` is the protocol error code (docs/protocol.md, "Requests and errors"). */
 export class ProtocolError extends Error {
@@ -19,7 +26,7 @@ export class ProtocolError extends Error {
 
 // Close codes after which reconnecting cannot help: 4400 bad hello (a client bug), 4401 the sign-in
 // session was revoked or expired (sign in again). 4429 (flooding) is retried after the backoff.
-export const FATAL_CLOSE_CODES = new Set([4400, 4401]);
+const FATAL_CLOSE_CODES = new Set([4400, 4401]);
 
 export class WsClient {
   /**
@@ -99,7 +106,7 @@ export class WsClient {
     const socket = new WebSocket(this.url);
     this.socket = socket;
     socket.addEventListener("open", () => {
-      const hello = { type: "hello", v: PROTOCOL_VERSION };
+      const hello = { type: "hello", v: protocolVersion() };
       if (this.resumeToken) hello.resume = this.resumeToken;
       socket.send(JSON.stringify(hello));
       // A proxy or a wedged server can accept the socket and never answer: try again elsewhere.

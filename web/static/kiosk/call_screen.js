@@ -1,8 +1,9 @@
 // The call screen: caseworker large, resident small, quality indicator, mute.
-// Owns the CallPeer for the live call; a `call` for a new call id (after a reload or a requeue
-// to another caseworker) replaces the old peer, and the caseworker's next offer sets it up.
-import { CallPeer } from "./call.js";
+// Owns the answering CallPeer for the live call; a `call` for a new call id (after a reload or a
+// requeue to another caseworker) replaces the old peer, and the caseworker's next offer sets it up.
 import { endCapture } from "./capture_view.js";
+import { renderMute, showQuality } from "../common/call_controls.js";
+import { CallPeer } from "../common/call_peer.js";
 import { watchQuality } from "../common/call_quality.js";
 import { role, setText } from "./dom.js";
 import { localStream } from "./media.js";
@@ -40,7 +41,7 @@ export async function startCall(call, iceServers) {
   endPeer();
   muted = false;
   screens.show("call");
-  let stream = null;
+  let stream;
   try {
     stream = await localStream();
   } catch {
@@ -48,6 +49,7 @@ export async function startCall(call, iceServers) {
   }
   if (!state.call || state.call.call_id !== call.call_id) return; // ended while the camera opened
   peer = new CallPeer({
+    role: "answerer",
     callId: call.call_id,
     iceServers,
     localStream: stream,
@@ -65,7 +67,7 @@ export async function startCall(call, iceServers) {
   const local = root.querySelector('[data-testid="local-video"]');
   local.srcObject = stream;
   local.play().catch(() => {});
-  stopQuality = watchQuality(peer, showQuality);
+  stopQuality = watchQuality(peer, (level) => showQuality(root, level, T.quality));
   const early = earlySignals.filter((s) => s.call_id === call.call_id);
   earlySignals = [];
   for (const message of early) peer.handleSignal(message.data);
@@ -89,7 +91,7 @@ export function handlePeer(message) {
     overlay.hidden = false;
     setText(overlay, "call_connecting");
   } else if (message.online) {
-    overlay.hidden = peer?.pc.connectionState === "connected";
+    overlay.hidden = peer?.connectionState === "connected";
     setText(overlay, "call_connecting");
   } else {
     overlay.hidden = false;
@@ -102,10 +104,7 @@ export function endPeer() {
   endCapture();
   stopQuality();
   stopQuality = () => {};
-  if (peer) {
-    peer.setMuted(false); // the tracks are shared: the next resident must not start muted
-    peer.close();
-  }
+  peer?.close(); // the tracks are shared with the next resident; close() leaves them unmuted
   peer = null;
   earlySignals = [];
   if (!root) return;
@@ -116,9 +115,9 @@ export function endPeer() {
 function renderCall() {
   role("call-title", root).textContent = state.call ? T.call_title(state.call.matter_name) : "";
   const overlay = role("call-overlay", root);
-  overlay.hidden = peer?.pc.connectionState === "connected";
+  overlay.hidden = peer?.connectionState === "connected";
   setText(overlay, state.call && !state.call.peer_online ? "peer_offline" : "call_connecting");
-  renderMute();
+  renderMute(root, muted, setText);
 }
 
 function showRemote(stream) {
@@ -133,23 +132,10 @@ function showRemote(stream) {
   });
 }
 
-function showQuality(level) {
-  const indicator = root.querySelector('[data-testid="call-quality"]');
-  indicator.dataset.level = level;
-  role("quality-text", root).textContent = T.quality[level];
-}
-
 function setMuted(value) {
   muted = value;
-  if (peer) peer.setMuted(muted);
-  renderMute();
-}
-
-function renderMute() {
-  const button = root.querySelector('[data-action="mute"]');
-  button.setAttribute("aria-pressed", String(muted));
-  button.classList.toggle("is-muted", muted);
-  setText(button, muted ? "unmute" : "mute");
+  peer?.setMuted(muted);
+  renderMute(root, muted, setText);
 }
 
 function remoteVideo() {

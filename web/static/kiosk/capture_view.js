@@ -51,7 +51,7 @@ async function begin(request) {
   const mine = generation;
   show(T.capture_start, "guide", request.material);
   stage.classList.add("is-capturing");
-  let stream = null;
+  let stream;
   try {
     stream = await localStream(); // the call's stream: the camera is not opened a second time
   } catch {

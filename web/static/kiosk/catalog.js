@@ -42,7 +42,7 @@ export function setupCatalog({ onPick }) {
     renderDepartments();
     refresh();
   });
-  screens.register("catalog", { enter: enter });
+  screens.register("catalog", { enter });
 }
 
 /** Forget the search and filter (idle timeout / home). */

@@ -1,0 +1,237 @@
+// One side of the WebRTC call, for the kiosk and the console alike (docs/protocol.md, "Signaling").
+//
+// The caseworker is always the offerer, including every ICE-restart offer, and the kiosk always
+// answers, so there is no glare to resolve. Signals are applied strictly in order; candidates that
+// arrive before the remote description are held and added right after it. A restart asked for
+// while an offer is still unanswered is held and sent once the answer arrives.
+//
+// When the other side's page reloads mid-call it starts a brand-new RTCPeerConnection (new DTLS
+// fingerprint) that the established connection cannot talk to. Both sides then start over with a
+// fresh connection of their own: on a `peer` message saying the other side is fresh (renew()), on
+// an offer whose fingerprint differs from the one in use, or when a description cannot be applied.
+// The offerer follows every fresh connection with a new offer; the answerer waits for it.
+
+// A null candidate means gathering is over: an empty candidate string says so to the other side,
+// which lets an aiortc peer stop waiting for more.
+const END_OF_CANDIDATES = { candidate: "", sdpMid: null, sdpMLineIndex: null };
+
+export class CallPeer {
+  /**
+   * @param {object} options
+   * @param {"offerer"|"answerer"} options.role the caseworker offers, the kiosk answers
+   * @param {string|null} options.callId the call (= session id); null while it is not known yet
+   * @param {RTCIceServer[]} options.iceServers from welcome
+   * @param {MediaStream|null} options.localStream camera + microphone
+   * @param {(data: object) => void} options.sendSignal relays `data` to the other side
+   * @param {(stream: MediaStream) => void} options.onRemoteStream the other side's media arrived
+   * @param {(state: string) => void} [options.onConnectionState] RTCPeerConnection.connectionState
+   */
+  constructor({ role, callId, iceServers, localStream, sendSignal, onRemoteStream, onConnectionState = () => {} }) {
+    this.offerer = role === "offerer";
+    this.callId = callId;
+    this.iceServers = iceServers || [];
+    this.localStream = localStream;
+    this.sendSignal = sendSignal;
+    this.onRemoteStream = onRemoteStream;
+    this.onConnectionState = onConnectionState;
+    this.closed = false;
+    this.muted = false;
+    this.chain = Promise.resolve();
+    this.pc = null;
+    this.createConnection();
+  }
+
+  /** The offerer's first offer. */
+  start() {
+    return this.enqueue(() => this.offer(false));
+  }
+
+  /** Offerer: send an ICE-restart offer now, or as soon as the pending offer is answered. */
+  restartIce() {
+    if (this.closed || !this.offerer) return;
+    if (this.pc.signalingState !== "stable") {
+      this.restartWanted = true;
+      return;
+    }
+    this.enqueue(() => this.offer(true));
+  }
+
+  /**
+   * The other side's page started over (`peer` fresh): drop the old connection. The offerer sends a
+   * new offer at once; the answerer waits for it, keeping a connection that has not yet been used.
+   */
+  renew() {
+    return this.enqueue(async () => {
+      if (this.closed) return;
+      if (this.offerer) {
+        this.replaceConnection();
+        await this.offer(false);
+      } else if (this.pc.remoteDescription) {
+        this.replaceConnection();
+      }
+    });
+  }
+
+  /** Apply one `signal` payload from the other side. */
+  handleSignal(data) {
+    return this.enqueue(() => this.apply(data));
+  }
+
+  /** Mute or unmute the microphone (the track keeps sending silence: no renegotiation). */
+  setMuted(muted) {
+    this.muted = muted;
+    for (const sender of this.pc.getSenders()) {
+      if (sender.track && sender.track.kind === "audio") sender.track.enabled = !muted;
+    }
+  }
+
+  /** The current connection's state (`new` until the first offer is applied). */
+  get connectionState() {
+    return this.pc.connectionState;
+  }
+
+  /** Stats for the quality indicator. */
+  getStats() {
+    return this.pc.getStats();
+  }
+
+  /** Hang up for good. The tracks are shared with the next call: they are left unmuted, not stopped. */
+  close() {
+    this.setMuted(false);
+    this.closed = true;
+    this.pc.close();
+  }
+
+  enqueue(step) {
+    this.chain = this.chain.then(step).catch((error) => console.error("signaling step failed", error));
+    return this.chain;
+  }
+
+  createConnection() {
+    const pc = new RTCPeerConnection({ iceServers: this.iceServers });
+    this.pc = pc;
+    this.pendingCandidates = [];
+    this.restartWanted = false;
+    const tracks = this.localStream ? this.localStream.getTracks() : [];
+    for (const track of tracks) pc.addTrack(track, this.localStream);
+    if (this.offerer) {
+      // Receive the other side's camera and microphone even when this side has no devices.
+      const kinds = new Set(tracks.map((track) => track.kind));
+      for (const kind of ["audio", "video"]) {
+        if (!kinds.has(kind)) pc.addTransceiver(kind, { direction: "recvonly" });
+      }
+    }
+    const remoteStream = new MediaStream();
+    pc.addEventListener("track", (event) => {
+      if (pc !== this.pc) return;
+      const stream = event.streams[0] || remoteStream;
+      if (!event.streams[0]) remoteStream.addTrack(event.track);
+      this.onRemoteStream(stream);
+    });
+    pc.addEventListener("icecandidate", (event) => {
+      if (pc !== this.pc) return; // a replaced connection's late candidates would confuse the new one
+      this.sendSignal({ candidate: event.candidate ? event.candidate.toJSON() : END_OF_CANDIDATES });
+    });
+    pc.addEventListener("connectionstatechange", () => {
+      if (pc !== this.pc) return;
+      const state = pc.connectionState;
+      this.onConnectionState(state);
+      // The path changed (Wi-Fi hop, NAT rebinding): new candidates recover it without a new call.
+      if (state === "disconnected" || state === "failed") this.restartIce();
+    });
+    this.setMuted(this.muted);
+  }
+
+  replaceConnection() {
+    const old = this.pc;
+    this.createConnection();
+    old.close();
+    this.onConnectionState(this.pc.connectionState);
+  }
+
+  async offer(iceRestart) {
+    if (this.closed) return;
+    await this.pc.setLocalDescription(await this.pc.createOffer(iceRestart ? { iceRestart: true } : {}));
+    this.sendDescription();
+  }
+
+  async apply(data) {
+    if (this.closed) return;
+    const description = data.description;
+    if (description?.type === "offer" && !this.offerer) await this.takeOffer(description);
+    if (description?.type === "answer" && this.offerer) await this.takeAnswer(description);
+    if (data.candidate) {
+      if (!this.pc.remoteDescription) this.pendingCandidates.push(data.candidate);
+      else await this.addCandidate(data.candidate);
+    }
+  }
+
+  async takeOffer(description) {
+    const current = this.pc.remoteDescription;
+    if (current && fingerprint(current.sdp) !== fingerprint(description.sdp)) {
+      this.replaceConnection(); // another peer connection on the offerer's side
+    }
+    try {
+      await this.answer(description);
+    } catch (error) {
+      if (!this.pc.remoteDescription) throw error; // a fresh connection refused it: nothing else to try
+      console.warn("offer refused, starting over with a fresh connection", error);
+      this.replaceConnection();
+      await this.answer(description);
+    }
+  }
+
+  async answer(description) {
+    await this.pc.setRemoteDescription(description);
+    await this.pc.setLocalDescription(await this.pc.createAnswer());
+    this.sendDescription();
+    await this.addHeldCandidates();
+  }
+
+  async takeAnswer(description) {
+    // An answer with no offer outstanding is a late duplicate.
+    if (this.pc.signalingState !== "have-local-offer") return;
+    try {
+      await this.pc.setRemoteDescription(description);
+    } catch (error) {
+      // A kiosk that reloaded answers from a brand-new peer (new DTLS fingerprint), which an
+      // established connection cannot take: only a fresh connection and offer can talk to it.
+      console.warn("answer refused, starting over", error);
+      this.replaceConnection();
+      await this.offer(false);
+      return;
+    }
+    await this.addHeldCandidates();
+    if (this.restartWanted) {
+      this.restartWanted = false;
+      await this.offer(true);
+    }
+  }
+
+  sendDescription() {
+    const local = this.pc.localDescription;
+    this.sendSignal({ description: { type: local.type, sdp: local.sdp } });
+  }
+
+  async addHeldCandidates() {
+    const held = this.pendingCandidates;
+    this.pendingCandidates = [];
+    for (const candidate of held) await this.addCandidate(candidate);
+  }
+
+  async addCandidate(candidate) {
+    try {
+      if (!candidate.candidate) await this.pc.addIceCandidate();
+      else await this.pc.addIceCandidate(candidate);
+    } catch (error) {
+      // A candidate of a generation an ICE restart already replaced is harmless to drop.
+      console.warn("candidate dropped", error);
+    }
+  }
+}
+
+/** The DTLS fingerprint of an SDP: it changes exactly when the other side is a new peer connection. */
+function fingerprint(sdp) {
+  const match = /^a=fingerprint:(.+)$/m.exec(sdp || "");
+  return match ? match[1].trim() : "";
+}
