@@ -1,6 +1,8 @@
 // The call stage: the resident's video large, own preview small, quality indicator, mute, elapsed
 // time. Owns the offering CallPeer of the live call. A `call` for the call already running (a
 // resumed WebSocket re-announces it) keeps the peer; a reloaded page has no peer and starts a new one.
+// While an offer rings, a peer is prepared with its offer made and its candidates gathered, so that
+// accepting sends them at once (docs/agent.md, "Call set-up").
 import { renderMute, showQuality } from "../common/call_controls.js";
 import { CallPeer } from "../common/call_peer.js";
 import { watchQuality } from "../common/call_quality.js";
@@ -11,6 +13,7 @@ import { T, clock } from "./texts.js";
 let root;
 let client;
 let peer = null;
+let spare = null; // prepared while an offer rings; the next call takes it
 let call = null;
 let stopQuality = () => {};
 let elapsedTimer = null;
@@ -55,24 +58,53 @@ export async function startCall(newCall, iceServers) {
   connect(newCall.call_id, iceServers, stream);
 }
 
+/**
+ * An offer rings: open the camera (kept for later calls) and prepare a peer whose offer and
+ * candidates are ready, so that accepting the offer starts the call without waiting for them.
+ * @param {RTCIceServer[]} iceServers from welcome
+ */
+export async function prepareCall(iceServers) {
+  if (spare || call) return;
+  const stream = await localStream();
+  if (spare || call) return; // a call started, or another offer prepared, while the camera opened
+  spare = newPeer(iceServers, stream);
+  spare.start();
+}
+
+/** The offer went away without a call: drop the prepared peer (the camera stays open). */
+export function dropPreparedCall() {
+  spare?.close();
+  spare = null;
+}
+
 function connect(callId, iceServers, stream) {
-  peer = new CallPeer({
+  const prepared = spare;
+  spare = null;
+  if (prepared && prepared.localStream === stream) {
+    peer = prepared;
+  } else {
+    prepared?.close();
+    peer = newPeer(iceServers, stream);
+    peer.start();
+  }
+  peer.bind(callId);
+  stopQuality = watchQuality(peer, (level) => showQuality(root, level, T.quality));
+  const early = earlySignals.filter((s) => s.call_id === callId);
+  earlySignals = [];
+  for (const message of early) peer.handleSignal(message.data);
+}
+
+function newPeer(iceServers, stream) {
+  return new CallPeer({
     role: "offerer",
-    callId,
     iceServers,
     localStream: stream,
-    sendSignal: (data) => client.send({ type: "signal", call_id: callId, data }),
+    sendSignal: (callId, data) => client.send({ type: "signal", call_id: callId, data }),
     onRemoteStream: showRemote,
     onConnectionState: (state) => {
       if (state === "connected") showOverlay(null);
       else if (state === "disconnected" || state === "failed") showOverlay("reconnecting");
     },
-  });
-  stopQuality = watchQuality(peer, (level) => showQuality(root, level, T.quality));
-  const early = earlySignals.filter((s) => s.call_id === callId);
-  earlySignals = [];
-  peer.start().then(() => {
-    for (const message of early) peer?.handleSignal(message.data);
   });
 }
 

@@ -5,7 +5,9 @@
 // every `welcome` (first connect, reconnect, reload) carries agent, offer and call, and the page
 // is rebuilt from it, so a reload in the middle of a call comes back into that call.
 import { WsClient } from "../common/ws_client.js";
-import { endCall, handlePeer, handleSignal, setupCallView, startCall } from "./call_view.js";
+import {
+  dropPreparedCall, endCall, handlePeer, handleSignal, prepareCall, setupCallView, startCall,
+} from "./call_view.js";
 import { requestCapture, resetCapture, restoreCaptures, setupCapture } from "./capture.js";
 import { renderChecklist, setupChecklist } from "./checklist.js";
 import { applyTexts, role } from "./dom.js";
@@ -84,6 +86,7 @@ function wireProtocol() {
     refreshSessions();
     const { agent, offer, call } = welcome.state || {};
     showOffer(offer || null);
+    if (offer) prepareCall(state.iceServers);
     if (call) enterCall(call);
     else if (state.call) leaveCall(); // it ended while we were away
     onAgent(agent || { state: "offline" });
@@ -91,6 +94,7 @@ function wireProtocol() {
   client.on("agent", ({ agent }) => onAgent(agent));
   client.on("offer", ({ offer }) => {
     showOffer(offer);
+    prepareCall(state.iceServers);
     layout();
   });
   client.on("offer_withdrawn", ({ ticket_id: ticketId }) => {
@@ -114,6 +118,8 @@ function onAgent(agent) {
     showWrapUp(null);
   }
   if (agent.state !== "offered" && currentOffer()) showOffer(null);
+  // Rejected, timed out or withdrawn: the peer prepared for the offer is not needed.
+  if (agent.state !== "offered" && agent.state !== "in_call") dropPreparedCall();
   layout();
 }
 

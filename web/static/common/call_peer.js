@@ -10,6 +10,10 @@
 // fresh connection of their own: on a `peer` message saying the other side is fresh (renew()), on
 // an offer whose fingerprint differs from the one in use, or when a description cannot be applied.
 // The offerer follows every fresh connection with a new offer; the answerer waits for it.
+//
+// A peer can be made before its call exists (callId null): the console prepares one while an offer
+// rings, so its offer and candidates are ready, and the kiosk one while its ticket is offered.
+// Whatever it would send meanwhile is held and goes out, in order, when bind() names the call.
 
 // A null candidate means gathering is over: an empty candidate string says so to the other side,
 // which lets an aiortc peer stop waiting for more.
@@ -19,14 +23,14 @@ export class CallPeer {
   /**
    * @param {object} options
    * @param {"offerer"|"answerer"} options.role the caseworker offers, the kiosk answers
-   * @param {string|null} options.callId the call (= session id); null while it is not known yet
+   * @param {string|null} [options.callId] the call (= session id); null until bind()
    * @param {RTCIceServer[]} options.iceServers from welcome
    * @param {MediaStream|null} options.localStream camera + microphone
-   * @param {(data: object) => void} options.sendSignal relays `data` to the other side
+   * @param {(callId: string, data: object) => void} options.sendSignal relays `data` to the other side
    * @param {(stream: MediaStream) => void} options.onRemoteStream the other side's media arrived
    * @param {(state: string) => void} [options.onConnectionState] RTCPeerConnection.connectionState
    */
-  constructor({ role, callId, iceServers, localStream, sendSignal, onRemoteStream, onConnectionState = () => {} }) {
+  constructor({ role, callId = null, iceServers, localStream, sendSignal, onRemoteStream, onConnectionState = () => {} }) {
     this.offerer = role === "offerer";
     this.callId = callId;
     this.iceServers = iceServers || [];
@@ -36,9 +40,18 @@ export class CallPeer {
     this.onConnectionState = onConnectionState;
     this.closed = false;
     this.muted = false;
+    this.outbox = []; // signals made before the call was known
     this.chain = Promise.resolve();
     this.pc = null;
     this.createConnection();
+  }
+
+  /** Name the call of a peer made before it: the signals held so far go out now, in order. */
+  bind(callId) {
+    this.callId = callId;
+    const held = this.outbox;
+    this.outbox = [];
+    for (const data of held) this.sendSignal(callId, data);
   }
 
   /** The offerer's first offer. */
@@ -130,7 +143,7 @@ export class CallPeer {
     });
     pc.addEventListener("icecandidate", (event) => {
       if (pc !== this.pc) return; // a replaced connection's late candidates would confuse the new one
-      this.sendSignal({ candidate: event.candidate ? event.candidate.toJSON() : END_OF_CANDIDATES });
+      this.send({ candidate: event.candidate ? event.candidate.toJSON() : END_OF_CANDIDATES });
     });
     pc.addEventListener("connectionstatechange", () => {
       if (pc !== this.pc) return;
@@ -210,7 +223,12 @@ export class CallPeer {
 
   sendDescription() {
     const local = this.pc.localDescription;
-    this.sendSignal({ description: { type: local.type, sdp: local.sdp } });
+    this.send({ description: { type: local.type, sdp: local.sdp } });
+  }
+
+  send(data) {
+    if (this.callId) this.sendSignal(this.callId, data);
+    else this.outbox.push(data);
   }
 
   async addHeldCandidates() {

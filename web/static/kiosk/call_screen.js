@@ -1,6 +1,8 @@
 // The call screen: caseworker large, resident small, quality indicator, mute.
 // Owns the answering CallPeer for the live call; a `call` for a new call id (after a reload or a
 // requeue to another caseworker) replaces the old peer, and the caseworker's next offer sets it up.
+// While the ticket is offered to a caseworker, a peer is prepared with the camera the device check
+// opened, so the caseworker's offer is answered the moment it arrives.
 import { endCapture } from "./capture_view.js";
 import { renderMute, showQuality } from "../common/call_controls.js";
 import { CallPeer } from "../common/call_peer.js";
@@ -14,6 +16,7 @@ import { T } from "./texts.js";
 let root;
 let client;
 let peer = null;
+let spare = null; // prepared while the ticket is offered; the next call takes it
 let stopQuality = () => {};
 let muted = false;
 let earlySignals = []; // signals that overtook their `call` message
@@ -38,22 +41,58 @@ export async function startCall(call, iceServers) {
     renderCall();
     return; // a resumed connection re-announces the same call; the peer carries on
   }
+  const prepared = spare;
+  spare = null;
   endPeer();
   muted = false;
   screens.show("call");
-  let stream;
-  try {
-    stream = await localStream();
-  } catch {
-    stream = null; // no devices: the caseworker still gets a connection and can talk us through
+  const stream = await deviceStream();
+  if (!state.call || state.call.call_id !== call.call_id) {
+    prepared?.close();
+    return; // ended while the camera opened
   }
-  if (!state.call || state.call.call_id !== call.call_id) return; // ended while the camera opened
-  peer = new CallPeer({
+  if (prepared && prepared.localStream === stream) {
+    peer = prepared;
+  } else {
+    prepared?.close();
+    peer = newPeer(iceServers, stream);
+  }
+  peer.bind(call.call_id);
+  const local = root.querySelector('[data-testid="local-video"]');
+  local.srcObject = stream;
+  local.play().catch(() => {});
+  stopQuality = watchQuality(peer, (level) => showQuality(root, level, T.quality));
+  const early = earlySignals.filter((s) => s.call_id === call.call_id);
+  earlySignals = [];
+  for (const message of early) peer.handleSignal(message.data);
+}
+
+/**
+ * The ticket is being offered to a caseworker: prepare the peer now, so that the offer that
+ * follows the accept is answered at once.
+ * @param {RTCIceServer[]} iceServers from welcome
+ */
+export async function prepareCall(iceServers) {
+  if (spare || peer) return;
+  const stream = await deviceStream();
+  if (spare || peer) return; // a call started, or another offer prepared, while the camera opened
+  spare = newPeer(iceServers, stream);
+}
+
+async function deviceStream() {
+  try {
+    return await localStream();
+  } catch {
+    return null; // no devices: the caseworker still gets a connection and can talk us through
+  }
+}
+
+function newPeer(iceServers, stream) {
+  return new CallPeer({
     role: "answerer",
-    callId: call.call_id,
     iceServers,
     localStream: stream,
-    sendSignal: (data) => client.send({ type: "signal", call_id: call.call_id, data }),
+    sendSignal: (callId, data) => client.send({ type: "signal", call_id: callId, data }),
     onRemoteStream: showRemote,
     onConnectionState: (connection) => {
       if (connection === "connected") role("call-overlay", root).hidden = true;
@@ -64,13 +103,6 @@ export async function startCall(call, iceServers) {
       }
     },
   });
-  const local = root.querySelector('[data-testid="local-video"]');
-  local.srcObject = stream;
-  local.play().catch(() => {});
-  stopQuality = watchQuality(peer, (level) => showQuality(root, level, T.quality));
-  const early = earlySignals.filter((s) => s.call_id === call.call_id);
-  earlySignals = [];
-  for (const message of early) peer.handleSignal(message.data);
 }
 
 /** A `signal` from the caseworker. */
@@ -99,13 +131,15 @@ export function handlePeer(message) {
   }
 }
 
-/** Tear the call down (call_ended, idle, home). */
+/** Tear the call down, and any peer prepared for one (call_ended, idle, home). */
 export function endPeer() {
   endCapture();
   stopQuality();
   stopQuality = () => {};
   peer?.close(); // the tracks are shared with the next resident; close() leaves them unmuted
   peer = null;
+  spare?.close();
+  spare = null;
   earlySignals = [];
   if (!root) return;
   remoteVideo().srcObject = null;

@@ -4,7 +4,7 @@
 // → start. The server's state is the truth: every `welcome` (first connect, reconnect, reload)
 // puts the kiosk back on the screen that state calls for, so a reload never loses the ticket.
 import * as api from "./api.js";
-import { endPeer, handlePeer, handleSignal, setupCallScreen, startCall } from "./call_screen.js";
+import { endPeer, handlePeer, handleSignal, prepareCall, setupCallScreen, startCall } from "./call_screen.js";
 import { setupCaptureView } from "./capture_view.js";
 import { resetCatalog, setupCatalog } from "./catalog.js";
 import { setupDeviceCheck } from "./device_check.js";
@@ -178,6 +178,7 @@ function onTicket(ticket) {
     return;
   }
   if (!OPEN_TICKET_STATES.has(ticket.state)) return;
+  if (ticket.state === "offered") prepareCall(iceServers);
   if (current === "waiting") renderTicket();
   else if (current !== "call") screens.show("waiting");
 }
