@@ -96,7 +96,7 @@ window.bare = {
       } else {
         await pc.addIceCandidate(data.candidate);
       }
-    });
+    }).catch(() => {}); // e.g. a late candidate of the previous round: one bad signal must not stop the rest
   },
 };
 </script>"""
