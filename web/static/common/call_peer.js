@@ -11,9 +11,9 @@
 // an offer whose fingerprint differs from the one in use, or when a description cannot be applied.
 // The offerer follows every fresh connection with a new offer; the answerer waits for it.
 //
-// A peer can be made before its call exists (callId null): the console prepares one while an offer
-// rings, so its offer and candidates are ready, and the kiosk one while its ticket is offered.
-// Whatever it would send meanwhile is held and goes out, in order, when bind() names the call.
+// A peer is made before its call is known: the console prepares one while an offer rings, so its
+// offer and candidates are ready, and the kiosk one while its ticket is offered. Whatever it would
+// send meanwhile is held and goes out, in order, when bind() names the call (= session id).
 
 // A null candidate means gathering is over: an empty candidate string says so to the other side,
 // which lets an aiortc peer stop waiting for more.
@@ -23,16 +23,15 @@ export class CallPeer {
   /**
    * @param {object} options
    * @param {"offerer"|"answerer"} options.role the caseworker offers, the kiosk answers
-   * @param {string|null} [options.callId] the call (= session id); null until bind()
    * @param {RTCIceServer[]} options.iceServers from welcome
    * @param {MediaStream|null} options.localStream camera + microphone
    * @param {(callId: string, data: object) => void} options.sendSignal relays `data` to the other side
    * @param {(stream: MediaStream) => void} options.onRemoteStream the other side's media arrived
    * @param {(state: string) => void} [options.onConnectionState] RTCPeerConnection.connectionState
    */
-  constructor({ role, callId = null, iceServers, localStream, sendSignal, onRemoteStream, onConnectionState = () => {} }) {
+  constructor({ role, iceServers, localStream, sendSignal, onRemoteStream, onConnectionState = () => {} }) {
     this.offerer = role === "offerer";
-    this.callId = callId;
+    this.callId = null; // until bind()
     this.iceServers = iceServers || [];
     this.localStream = localStream;
     this.sendSignal = sendSignal;
@@ -46,7 +45,7 @@ export class CallPeer {
     this.createConnection();
   }
 
-  /** Name the call of a peer made before it: the signals held so far go out now, in order. */
+  /** Name the peer's call: the signals held so far go out now, in order, and later ones at once. */
   bind(callId) {
     this.callId = callId;
     const held = this.outbox;
