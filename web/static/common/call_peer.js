@@ -120,7 +120,9 @@ export class CallPeer {
   }
 
   createConnection() {
-    const pc = new RTCPeerConnection({ iceServers: this.iceServers });
+    // A candidate pool gathers (and allocates TURN relays) as soon as the connection exists: a
+    // prepared peer has its candidates before the call, the answerer before its answer.
+    const pc = new RTCPeerConnection({ iceServers: this.iceServers, iceCandidatePoolSize: 1 });
     this.pc = pc;
     this.pendingCandidates = [];
     this.restartWanted = false;
