@@ -248,9 +248,13 @@ async def run_rounds(playwright: Playwright, server: LocalServer, rounds: int) -
         # ABBA order: neither kind always runs right after the other.
         order = ("project", "bare") if index % 2 == 0 else ("bare", "project")
         for kind in order:
-            sides = await kinds[kind]()
-            elapsed = max(sides)  # both sides have a picture
             label = "warm-up" if index == 0 else str(index)
+            try:
+                sides = await kinds[kind]()
+            except Exception:
+                print(f"{label:>7} {kind:>8} failed", flush=True)
+                raise
+            elapsed = max(sides)  # both sides have a picture
             print(f"{label:>7} {kind:>8} {elapsed:6.0f}   ({sides[0]:.0f} / {sides[1]:.0f})", flush=True)
             if index:
                 times[kind].append(elapsed)
