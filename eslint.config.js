@@ -23,7 +23,6 @@ export default [
       "no-shadow": "error",
       "no-implicit-globals": "error",
       "no-console": ["error", { allow: ["warn", "error"] }],
-      "no-alert": "error",
       "no-eval": "error",
       "no-implied-eval": "error",
       "no-new-func": "error",
