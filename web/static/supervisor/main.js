@@ -1,6 +1,7 @@
 // Supervisor dashboard entry: sign in (supervisor or admin), then the live part over the
 // WebSocket and the on-demand parts (reports, staffing, follow-ups, kiosks).
-import { HttpError, getJson, postJson } from "../common/http.js";
+import { HttpError } from "../common/http.js";
+import { showLogout, signIn } from "../common/staff_sign_in.js";
 import { WsClient } from "../common/ws_client.js";
 import { applyTexts, role } from "./dom.js";
 import { loadFollowups } from "./followups.js";
@@ -11,41 +12,8 @@ import { T } from "./texts.js";
 
 const ROLES = new Set(["supervisor", "admin"]);
 
-async function signedIn() {
-  try {
-    const me = await getJson("/api/v1/auth/me");
-    return ROLES.has(me.role) ? me : null;
-  } catch {
-    return null;
-  }
-}
-
-function login() {
-  const view = role("login-view");
-  const form = role("login-form");
-  const error = role("login-error");
-  view.hidden = false;
-  return new Promise((resolve) => {
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      const username = form.elements.namedItem("username").value.trim();
-      const password = form.elements.namedItem("password").value;
-      try {
-        const { user } = await postJson("/api/v1/auth/login", { username, password });
-        if (!ROLES.has(user.role)) {
-          await postJson("/api/v1/auth/logout", {}).catch(() => {});
-          error.textContent = T.login_wrong_role;
-          error.hidden = false;
-          return;
-        }
-        view.hidden = true;
-        resolve(user);
-      } catch (failure) {
-        error.textContent = failure instanceof HttpError && failure.status === 401 ? T.login_failed : T.login_error;
-        error.hidden = false;
-      }
-    });
-  });
+function loginMessage(failure) {
+  return failure instanceof HttpError && failure.status === 401 ? T.login_failed : T.login_error;
 }
 
 function connect() {
@@ -69,14 +37,9 @@ function connect() {
 
 async function main() {
   applyTexts();
-  const me = (await signedIn()) || (await login());
+  const me = await signIn({ roles: ROLES, failureText: loginMessage, wrongRoleText: T.login_wrong_role });
   role("user-label").textContent = me.username;
-  const logout = role("logout");
-  logout.hidden = false;
-  logout.addEventListener("click", async () => {
-    await postJson("/api/v1/auth/logout", {}).catch(() => {});
-    location.reload();
-  });
+  showLogout();
   role("nav").hidden = false;
   role("dashboard").hidden = false;
   await loadKiosks().catch((error) => console.warn("kiosks failed", error));
