@@ -120,9 +120,7 @@ export class CallPeer {
   }
 
   createConnection() {
-    // A candidate pool gathers (and allocates TURN relays) as soon as the connection exists: a
-    // prepared peer has its candidates before the call, the answerer before its answer.
-    const pc = new RTCPeerConnection({ iceServers: this.iceServers, iceCandidatePoolSize: 1 });
+    const pc = new RTCPeerConnection({ iceServers: this.iceServers });
     this.pc = pc;
     this.pendingCandidates = [];
     this.restartWanted = false;
