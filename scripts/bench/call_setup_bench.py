@@ -13,8 +13,11 @@ do). Rounds alternate in one run, so that whatever else the machine does weighs 
   starts at createOffer, and offer, answer and every candidate are handed from one page to the
   other directly by this driver (trickled at once, through exposed bindings).
 
+The pages of a round are brought to the front first (a background page presents no video and
+throttles its timers to once a second), and nothing of a round keeps streaming into the next.
 Each kind's first round opens the devices and warms the browsers up: it is run and not counted.
-Prints each round, the medians, and the ratio project / bare (goal: ≤ 1.3).
+Prints each round (with the first frame on each side), the medians, and the ratio project / bare,
+both of the medians and as the median of the per-round ratios (goal: ≤ 1.3).
 
     .venv/bin/python scripts/bench/call_setup_bench.py [--rounds 10]
 """
