@@ -9,7 +9,7 @@ import jinja2
 from aiohttp import web
 
 import web as page_assets
-from server.protocol.version import PROTOCOL_VERSION
+from server.protocol.version import PROTOCOL_VERSION, WS_PATH
 
 WEB_DIR = Path(page_assets.__file__).resolve().parent
 TEMPLATES_DIR = WEB_DIR / "templates"
@@ -53,7 +53,7 @@ async def index_page(request: web.Request) -> web.Response:
 
 
 def _render(request: web.Request, template: str) -> web.Response:
-    context = {"static": _static_url(request), "protocol_version": PROTOCOL_VERSION}
+    context = {"static": _static_url(request), "protocol_version": PROTOCOL_VERSION, "ws_path": WS_PATH}
     response = aiohttp_jinja2.render_template(template, request, context)
     response.headers["Cache-Control"] = "no-store"
     return response

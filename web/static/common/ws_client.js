@@ -1,7 +1,7 @@
 // Protocol client (docs/protocol.md), shared by the kiosk and the caseworker console.
 //
-// One object per page: it opens /api/v1/ws, says hello (with the resume token of the previous
-// welcome after a drop), reconnects with capped exponential backoff plus jitter, numbers requests
+// One object per page: it opens the protocol's WebSocket (its path written into the page), says
+// hello (with the resume token of the previous welcome after a drop), reconnects with capped exponential backoff plus jitter, numbers requests
 // so `ok`/`error` replies resolve the right promise, and lets screens subscribe to message types.
 // Every reconnect yields a fresh `welcome` carrying the whole state: callers rebuild from it and
 // never need a replay.
@@ -31,7 +31,7 @@ const FATAL_CLOSE_CODES = new Set([4400, 4401]);
 export class WsClient {
   /**
    * @param {object} options
-   * @param {string} [options.url] WebSocket URL; defaults to this origin's /api/v1/ws
+   * @param {string} [options.url] WebSocket URL; defaults to this origin's protocol path (`<html data-ws-path>`)
    * @param {number} [options.minDelayMs] first reconnect delay
    * @param {number} [options.maxDelayMs] reconnect delay cap
    * @param {number} [options.requestTimeoutMs] a request with no ok/error by then rejects
@@ -213,5 +213,5 @@ export class WsClient {
 
 function defaultUrl() {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-  return `${scheme}//${location.host}/api/v1/ws`;
+  return `${scheme}//${location.host}${document.documentElement.dataset.wsPath}`;
 }
