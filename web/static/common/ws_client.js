@@ -2,7 +2,8 @@
 //
 // One object per page: it opens the protocol's WebSocket (its path written into the page), says
 // hello (with the resume token of the previous welcome after a drop), reconnects with capped
-// exponential backoff plus jitter, numbers requests so `ok`/`error` replies resolve the right promise, and lets screens subscribe to message types.
+// exponential backoff plus jitter, numbers requests so `ok`/`error` replies resolve the right
+// promise, and lets screens subscribe to message types.
 // Every reconnect yields a fresh `welcome` carrying the whole state: callers rebuild from it and
 // never need a replay.
 
