@@ -2,8 +2,9 @@
 
 Every message for a client goes through one Redis channel (`{prefix}ws`, the prefix from
 `JINGLIN_REDIS_PREFIX`) addressed to a principal (`kiosk:3`, `caseworker:7`); each process
-delivers what it receives to its own connections. Other channels (queue events, capture candidates) reach their features through `listen_to`/`subscribe`
-on the same subscription. No sticky sessions.
+delivers what it receives to its own connections. Other channels (queue events, capture
+candidates) reach their features through `listen_to`/`subscribe` on the same subscription. No
+sticky sessions.
 
 Relay fast path (`relay`): when every live connection of the addressee is in this process (presence
 says so, cached per principal and dropped whenever a connection of that principal says hello in any
