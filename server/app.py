@@ -20,6 +20,7 @@ from server.queueing.reconciler import reconciler_context
 from server.queueing.service import queue_context
 from server.reports.context import reports_context
 from server.routes import ROUTES
+from server.runtime.redis_keys import RedisKeys
 from server.settings import Settings
 from server.signaling.context import signaling_context
 
@@ -43,6 +44,7 @@ def create_app(settings: Settings) -> web.Application:
         client_max_size=MAX_REQUEST_BYTES,
     )
     app[app_keys.SETTINGS] = settings
+    app[app_keys.REDIS_KEYS] = RedisKeys(settings.redis_prefix)
     app[app_keys.METRICS] = metrics
     app[app_keys.OPENAPI] = build_openapi(ROUTES, product_version())
     app.cleanup_ctx.append(resources.database)

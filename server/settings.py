@@ -9,6 +9,7 @@ from typing import Annotated
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from session_queue import DEFAULT_PREFIX
 
 SECRET_KEY_FILE = "secret_key"
 EMBEDDED_REDIS = "embedded"
@@ -34,6 +35,9 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path("./data"), validation_alias="JINGLIN_DATA_DIR")
     database_url: str = Field(default="", validation_alias="DATABASE_URL")
     redis_url: str = Field(default=EMBEDDED_REDIS, validation_alias="REDIS_URL")
+    # Every Redis key and channel of the server and of its queue starts with this.
+    redis_prefix: str = Field(default=DEFAULT_PREFIX, pattern=r"^[A-Za-z0-9_.:-]{1,32}$",
+                              validation_alias="JINGLIN_REDIS_PREFIX")
     secret_key: str = Field(default="", validation_alias="JINGLIN_SECRET_KEY")
     host: str = Field(default="127.0.0.1", validation_alias="JINGLIN_HOST")
     port: int = Field(default=8080, ge=1, le=65535, validation_alias="JINGLIN_PORT")

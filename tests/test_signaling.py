@@ -22,7 +22,6 @@ from server.cli import prepare_database
 from server.db.models import AuthSession, FollowUp, Kiosk, Rating, ServiceSession
 from server.db.types import utcnow
 from server.http import app_keys
-from server.runtime import redis_keys
 from server.signaling.context import SIGNALING
 from tests.district import add_staff, add_street
 from tests.helpers import make_settings
@@ -342,7 +341,7 @@ async def test_sweep_refreshes_presence_and_last_seen(env: Env, clients: list[Cl
     kiosk = await _kiosk(env, clients)
     hub = env.server.app[SIGNALING].hub
     key = "kiosk:" + str(kiosk.welcome["kiosk"]["id"])
-    await env.server.app[app_keys.REDIS].delete(redis_keys.presence(key))
+    await env.server.app[app_keys.REDIS].delete(env.server.app[app_keys.REDIS_KEYS].presence(key))
     async with env.server.app[app_keys.DB_SESSIONS]() as session, session.begin():
         await session.execute(update(Kiosk).values(last_seen_at=utcnow() - timedelta(hours=1)))
     await _sweep_all(env)

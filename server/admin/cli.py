@@ -40,6 +40,7 @@ from server.admin.schemas import (
 )
 from server.admin.staff import UserFilter
 from server.auth.passwords import MIN_PASSWORD_LENGTH
+from server.runtime.redis_keys import RedisKeys
 from server.settings import Settings
 
 Sub: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
@@ -138,7 +139,8 @@ def _kiosks(kiosk: Sub) -> None:
     async def list_work(current: Settings) -> BaseModel:
         client = redis_client(current)
         try:
-            return KiosksOut(kiosks=await in_transaction(current, lambda db: kiosks.list_kiosks(db, client)))
+            keys = RedisKeys(current.redis_prefix)
+            return KiosksOut(kiosks=await in_transaction(current, lambda db: kiosks.list_kiosks(db, client, keys)))
         finally:
             await client.aclose()
     listing.set_defaults(handler=lambda a: run(a, list_work, _kiosk_text))

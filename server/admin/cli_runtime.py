@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.admin.errors import AdminError
 from server.db.engine import make_engine, make_session_factory
-from server.runtime import redis_keys
 from server.runtime.embedded_redis import socket_path_for
+from server.runtime.redis_keys import RedisKeys
 from server.settings import Settings, SettingsError, load_settings
 
 T = TypeVar("T")
@@ -63,7 +63,8 @@ async def close_sockets(current: Settings, address: str | None) -> bool:
         return True
     client = redis_client(current)
     try:
-        await client.publish(redis_keys.WS_CHANNEL, json.dumps({"to": [address], "close": {"token_hash": None}}))
+        notice = json.dumps({"to": [address], "close": {"token_hash": None}})
+        await client.publish(RedisKeys(current.redis_prefix).ws_channel, notice)
         return True
     except (RedisError, OSError):
         return False

@@ -23,16 +23,17 @@ from server.district.accounts import add_kiosk
 from server.protocol.addresses import kiosk_address
 from server.reports.directory import KioskEntry
 from server.reports.kiosks import presence_of
+from server.runtime.redis_keys import RedisKeys
 
 
-async def list_kiosks(session: AsyncSession, redis: aioredis.Redis) -> list[KioskOut]:
+async def list_kiosks(session: AsyncSession, redis: aioredis.Redis, keys: RedisKeys) -> list[KioskOut]:
     """Every kiosk (enabled or not) with site, street, online state, last seen and camera health."""
     rows = (await session.execute(
         select(Kiosk, Site, Street).join(Site, Site.id == Kiosk.site_id).join(Street, Street.id == Site.street_id)
         .order_by(Kiosk.id))).all()
     entries = [KioskEntry(k.id, k.label, site.name, street.id, street.name, k.last_seen_at, k.camera_health)
                for k, site, street in rows]
-    presence = await presence_of(redis, entries, [])
+    presence = await presence_of(redis, keys, entries, [])
     return [KioskOut(id=k.id, label=k.label, site_id=site.id, site=site.name, street=street.name, enabled=k.enabled,
                      online=bool(state["online"]) and k.enabled, last_seen_at=state["last_seen_at"],
                      camera_health=k.camera_health)

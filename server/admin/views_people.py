@@ -40,7 +40,8 @@ def _kiosk_id(request: web.Request) -> int | None:
 async def admin_list_kiosks(request: web.Request) -> web.Response:
     """Every kiosk with site, online state, last seen and camera health."""
     async with admin_transaction(request) as (session, _):
-        return json_out(KiosksOut(kiosks=await kiosks.list_kiosks(session, request.app[app_keys.REDIS])))
+        return json_out(KiosksOut(kiosks=await kiosks.list_kiosks(session, request.app[app_keys.REDIS],
+                                                                  request.app[app_keys.REDIS_KEYS])))
 
 
 async def admin_add_kiosk(request: web.Request) -> web.Response:

@@ -57,7 +57,7 @@ def _set_cookie(request: web.Request, response: web.Response, token: str, max_ag
 
 async def _unthrottled(request: web.Request, username: str) -> tuple[LoginThrottle, str]:
     """The throttle and client address, after refusing (429) an account or address that failed too often."""
-    throttle = LoginThrottle(request.app[app_keys.REDIS])
+    throttle = LoginThrottle(request.app[app_keys.REDIS], request.app[app_keys.REDIS_KEYS])
     address = request.remote or ""
     if await throttle.blocked(username, address):
         log.warning("sign-in throttled", extra={"kind": "staff"})
@@ -144,7 +144,7 @@ async def me(request: web.Request) -> web.Response:
 async def kiosk_session(request: web.Request) -> web.Response:
     """Exchange a kiosk's device token for a kiosk session cookie (the token leaves the page URL)."""
     body = await read_model(request, KioskSessionIn)
-    throttle = LoginThrottle(request.app[app_keys.REDIS])
+    throttle = LoginThrottle(request.app[app_keys.REDIS], request.app[app_keys.REDIS_KEYS])
     address = request.remote or ""
     if await throttle.blocked("kiosk-token", address):
         log.warning("sign-in throttled", extra={"kind": "kiosk"})

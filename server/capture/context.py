@@ -24,7 +24,6 @@ from server.capture.storage import CaptureStore
 from server.db.types import utcnow
 from server.http import app_keys
 from server.protocol.messages import CandidatePayload
-from server.runtime import redis_keys
 from server.settings import Settings
 from server.signaling.context import SIGNALING
 from server.signaling.hub import ChannelHandler
@@ -47,12 +46,13 @@ async def capture_context(app: web.Application) -> AsyncIterator[None]:
     settings = app[app_keys.SETTINGS]
     store = CaptureStore(settings.ensure_data_dir(), settings.resolved_secret_key())
     signaling = app[SIGNALING]
-    service = CaptureService(call_directory(signaling, settings), app[app_keys.REDIS], app[app_keys.DB_SESSIONS],
+    keys = app[app_keys.REDIS_KEYS]
+    service = CaptureService(call_directory(signaling, settings), app[app_keys.REDIS], keys, app[app_keys.DB_SESSIONS],
                              store, MAX_ANALYSIS_PEERS)
     service.register()
     app[CAPTURE] = service
     stop = asyncio.Event()
-    await signaling.hub.subscribe(redis_keys.CAPTURE_SIGNAL_CHANNEL, _relay(service))
+    await signaling.hub.subscribe(keys.capture_signal_channel, _relay(service))
     tasks = [asyncio.create_task(_daily_purge(app, stop), name="capture-purge")]
     yield
     stop.set()

@@ -32,7 +32,7 @@ from server.protocol import outbound as out
 from server.protocol.addresses import CASEWORKER, KIOSK
 from server.quality import QualityResult
 from server.quality.guidance import LiveState
-from server.runtime import redis_keys
+from server.runtime.redis_keys import RedisKeys
 from server.signaling.connection import Connection
 from server.signaling.handlers import SignalingError
 
@@ -46,13 +46,14 @@ def _refuse(code: str) -> SignalingError:
 class CaptureService:
     """Capture requests, the analysis peers of this process, and stored stills."""
 
-    def __init__(self, calls: CallDirectory, redis: aioredis.Redis, sessions: async_sessionmaker[AsyncSession],
-                 store: CaptureStore, max_peers: int) -> None:
+    def __init__(self, calls: CallDirectory, redis: aioredis.Redis, keys: RedisKeys,
+                 sessions: async_sessionmaker[AsyncSession], store: CaptureStore, max_peers: int) -> None:
         self.calls = calls
         self.redis = redis
         self.sessions = sessions
         self.store = store
-        self.states = CaptureStates(redis)
+        self.states = CaptureStates(redis, keys)
+        self.keys = keys
         self.pool = PeerPool(max_peers)
         self.uploads = StillUploads(calls, self.states, sessions, store, self.pool)
 
@@ -167,7 +168,7 @@ class CaptureService:
                 raise _refuse("bad_signal")
             await self._start_peer(state, description.sdp)
         if candidate is not None and not await self.apply_candidate(state.capture_id, candidate):
-            await self.redis.publish(redis_keys.CAPTURE_SIGNAL_CHANNEL, json.dumps(
+            await self.redis.publish(self.keys.capture_signal_channel, json.dumps(
                 {"capture_id": state.capture_id, "candidate": candidate.model_dump(exclude_none=True)}))
 
     async def _start_peer(self, state: CaptureState, sdp: str) -> None:

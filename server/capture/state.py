@@ -1,6 +1,6 @@
 """The live state of capture requests, in Redis, so that every server process sees the same.
 
-One hash per capture (`jl:capture:{id}`) and one pointer per call to its open capture. States:
+One hash per capture (`{prefix}capture:{id}`) and one pointer per call to its open capture. States:
 
     open ──capture_take──▶ taking ──upload──▶ checking ──ok──▶ review ──accept/retake──▶ done
       ▲                      │                    │
@@ -20,7 +20,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import WatchError
 
 from server.protocol.addresses import caseworker_address, kiosk_address
-from server.runtime import redis_keys
+from server.runtime.redis_keys import RedisKeys
 
 # An abandoned request disappears by itself; an active one is refreshed on every transition.
 CAPTURE_TTL_S = 3600
@@ -78,12 +78,13 @@ def _parse(capture_id: str, fields: dict[str, str]) -> CaptureState:
 class CaptureStates:
     """Create, read and move capture requests."""
 
-    def __init__(self, redis: aioredis.Redis) -> None:
+    def __init__(self, redis: aioredis.Redis, keys: RedisKeys) -> None:
         self.redis = redis
+        self.keys = keys
 
     async def create(self, state: CaptureState) -> str | None:
         """Store a new open request as the call's current one; returns the id it replaced, if any."""
-        key = redis_keys.capture(state.capture_id)
+        key = self.keys.capture(state.capture_id)
         fields = {"call_id": state.call_id, "kiosk_id": str(state.kiosk_id),
                   "caseworker_id": str(state.caseworker_id), "matter_id": state.matter_id,
                   "matter_name": state.matter_name, "material": state.material,
@@ -92,8 +93,8 @@ class CaptureStates:
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hset(key, mapping=dict(fields.items()))
             pipe.expire(key, CAPTURE_TTL_S)
-            pipe.getset(redis_keys.capture_of_call(state.call_id), state.capture_id)
-            pipe.expire(redis_keys.capture_of_call(state.call_id), CAPTURE_TTL_S)
+            pipe.getset(self.keys.capture_of_call(state.call_id), state.capture_id)
+            pipe.expire(self.keys.capture_of_call(state.call_id), CAPTURE_TTL_S)
             replaced = (await pipe.execute())[2]
         if replaced is None:
             return None
@@ -101,18 +102,18 @@ class CaptureStates:
 
     async def get(self, capture_id: str) -> CaptureState | None:
         """The request, or None when unknown or expired."""
-        fields = _decode(await self.redis.hgetall(redis_keys.capture(capture_id)))
+        fields = _decode(await self.redis.hgetall(self.keys.capture(capture_id)))
         return _parse(capture_id, fields) if fields.get("state") else None
 
     async def current_of_call(self, call_id: str) -> str | None:
         """The call's current capture id, if any."""
-        raw = await self.redis.get(redis_keys.capture_of_call(call_id))
+        raw = await self.redis.get(self.keys.capture_of_call(call_id))
         return raw.decode() if isinstance(raw, bytes) else raw
 
     async def move(self, capture_id: str, allowed: set[str] | frozenset[str], to: str, *,
                    next_attempt: bool = False, **fields: str) -> CaptureState | None:
         """Move from one of `allowed` states to `to` atomically; the new state, or None if not allowed."""
-        key = redis_keys.capture(capture_id)
+        key = self.keys.capture(capture_id)
         async with self.redis.pipeline(transaction=True) as pipe:
             while True:
                 try:
@@ -134,7 +135,7 @@ class CaptureStates:
 
     async def finish(self, capture_id: str, call_id: str) -> None:
         """Forget the call's pointer (when it still points here); the hash expires by itself."""
-        pointer = redis_keys.capture_of_call(call_id)
+        pointer = self.keys.capture_of_call(call_id)
         current = await self.current_of_call(call_id)
         if current == capture_id:
             await self.redis.delete(pointer)

@@ -10,6 +10,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from server.runtime.embedded_redis import EmbeddedRedis
+from server.runtime.redis_keys import RedisKeys
 from server.settings import Settings
 
 if TYPE_CHECKING:
@@ -19,6 +20,7 @@ SETTINGS = web.AppKey("settings", Settings)
 DB_ENGINE = web.AppKey("db_engine", AsyncEngine)
 DB_SESSIONS = web.AppKey("db_sessions", async_sessionmaker[AsyncSession])
 REDIS = web.AppKey("redis", aioredis.Redis)
+REDIS_KEYS = web.AppKey("redis_keys", RedisKeys)
 METRICS: web.AppKey[Metrics] = web.AppKey("metrics")
 OPENAPI = web.AppKey("openapi", dict)
 EMBEDDED_REDIS: web.AppKey[EmbeddedRedis | None] = web.AppKey("embedded_redis")

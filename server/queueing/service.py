@@ -18,6 +18,7 @@ import redis.asyncio as aioredis
 from aiohttp import web
 from redis.exceptions import RedisError
 from session_queue import (
+    DEFAULT_PREFIX,
     KIOSK_TICKET_STATES,
     OPEN_TICKET_STATES,
     QueueConfig,
@@ -36,7 +37,7 @@ from server.http import app_keys
 from server.queueing.recorder import QueueRecorder
 from server.runtime.district_time import DISTRICT_TZ
 from server.runtime.periodic import background, run_periodically
-from server.runtime.redis_keys import ticket_counter
+from server.runtime.redis_keys import RedisKeys
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -77,15 +78,16 @@ class QueueService:
     """Joins, rebuilds and timers around one `SessionQueue`."""
 
     def __init__(self, redis: aioredis.Redis, sessions: async_sessionmaker[AsyncSession], config: QueueConfig,
-                 *, prefix: str = "jl:") -> None:
+                 *, prefix: str = DEFAULT_PREFIX) -> None:
         self.redis = redis
         self.sessions = sessions
+        self.keys = RedisKeys(prefix)
         self.recorder = QueueRecorder(sessions)
         self.queue = SessionQueue(redis, config, prefix=prefix, sink=self.recorder, batch=True)
         self._rebuild_lock = asyncio.Lock()
 
     async def _next_ticket_number(self, now: datetime) -> str:
-        key = ticket_counter(now.astimezone(DISTRICT_TZ).date())
+        key = self.keys.ticket_counter(now.astimezone(DISTRICT_TZ).date())
         number = await self.redis.incr(key)
         if number == 1:
             await self.redis.expire(key, int(timedelta(days=2).total_seconds()))
@@ -205,7 +207,7 @@ class QueueService:
             await self.queue.rebuild(records)
             if numbers:
                 # Keep ticket numbers unique within the day after the counter was lost with Redis.
-                await self.redis.set(ticket_counter(today), max(numbers), nx=True)
+                await self.redis.set(self.keys.ticket_counter(today), max(numbers), nx=True)
             log.info("live queue rebuilt from the database", extra={"open_sessions": len(records)})
             return len(records)
 
@@ -321,7 +323,9 @@ QUEUE: web.AppKey[QueueService] = web.AppKey("queue")
 
 async def queue_context(app: web.Application) -> AsyncIterator[None]:
     """Cleanup context: the queue service, a rebuild if Redis is empty, and the timer task."""
-    service = QueueService(app[app_keys.REDIS], app[app_keys.DB_SESSIONS], queue_config(app[app_keys.SETTINGS]))
+    settings = app[app_keys.SETTINGS]
+    service = QueueService(app[app_keys.REDIS], app[app_keys.DB_SESSIONS], queue_config(settings),
+                           prefix=settings.redis_prefix)
     app[QUEUE] = service
     try:
         await service.rebuild_from_database()

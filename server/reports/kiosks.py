@@ -23,8 +23,8 @@ from server.db.types import utcnow
 from server.protocol.addresses import kiosk_address
 from server.reports.directory import KioskEntry, read_centres, read_kiosks, street_of_centre
 from server.reports.queries import SessionFilter
-from server.runtime import redis_keys
 from server.runtime.district_time import DISTRICT_TZ, iso_local
+from server.runtime.redis_keys import RedisKeys
 from server.signaling.presence import PRESENCE_TTL_S
 
 TREND_DAYS = 14
@@ -41,27 +41,28 @@ return out
 """
 
 
-async def _present(redis: aioredis.Redis, kiosk_ids: list[int]) -> list[bool] | None:
+async def _present(redis: aioredis.Redis, keys: RedisKeys, kiosk_ids: list[int]) -> list[bool] | None:
     if not kiosk_ids:
         return []
     try:
         counts = await redis.register_script(_COUNT_PRESENT)(
-            keys=[redis_keys.presence(kiosk_address(kiosk_id)) for kiosk_id in kiosk_ids], args=[time.time()])
+            keys=[keys.presence(kiosk_address(kiosk_id)) for kiosk_id in kiosk_ids], args=[time.time()])
     except (RedisError, OSError):
         return None
     return [bool(c) for c in counts]
 
 
-async def kiosk_presence(db: AsyncSession, redis: aioredis.Redis, where: SessionFilter | None = None
+async def kiosk_presence(db: AsyncSession, redis: aioredis.Redis, keys: RedisKeys, where: SessionFilter | None = None
                          ) -> list[dict[str, Any]]:
     """Every enabled kiosk (narrowed by street or centre) with site, street and online state."""
     # Only what `presence_of` reads: the kiosks, and the centres when a centre narrows them (read
     # fresh, not from the live figures' cache: this answer shows each kiosk's last seen time).
     centres = await read_centres(db) if where is not None and where.centre_id is not None else []
-    return await presence_of(redis, await read_kiosks(db), centres, where)
+    return await presence_of(redis, keys, await read_kiosks(db), centres, where)
 
 
-async def presence_of(redis: aioredis.Redis, kiosks: list[KioskEntry], centres: list[tuple[int, str, int]],
+async def presence_of(redis: aioredis.Redis, keys: RedisKeys, kiosks: list[KioskEntry],
+                      centres: list[tuple[int, str, int]],
                       where: SessionFilter | None = None) -> list[dict[str, Any]]:
     """The kiosks (narrowed by street or centre; centres as read_centres gives them, needed only
     for a centre filter) with their online state."""
@@ -73,7 +74,7 @@ async def presence_of(redis: aioredis.Redis, kiosks: list[KioskEntry], centres: 
             return []
         street_id = centre_street if centre_street is not None else -1
     kiosks = [k for k in kiosks if street_id is None or k.street_id == street_id]
-    present = await _present(redis, [k.id for k in kiosks])
+    present = await _present(redis, keys, [k.id for k in kiosks])
     recent = utcnow() - timedelta(seconds=PRESENCE_TTL_S)
     return [{"id": k.id, "label": k.label, "site": k.site, "street_id": k.street_id, "street": k.street,
              "online": present[i] if present is not None else bool(k.last_seen_at and k.last_seen_at >= recent),
@@ -94,9 +95,10 @@ def camera_trend(samples: list[tuple[datetime, float | None, bool]]) -> tuple[li
     return trend, "declining" if means[0][1] - means[-1][1] >= DECLINE else "stable"
 
 
-async def kiosk_health(db: AsyncSession, redis: aioredis.Redis, days: int = TREND_DAYS) -> list[dict[str, Any]]:
+async def kiosk_health(db: AsyncSession, redis: aioredis.Redis, keys: RedisKeys,
+                       days: int = TREND_DAYS) -> list[dict[str, Any]]:
     """Every kiosk's presence plus its camera trend over the last `days` days."""
-    kiosks = await kiosk_presence(db, redis)
+    kiosks = await kiosk_presence(db, redis, keys)
     since = utcnow() - timedelta(days=days)
     samples = await db.execute(
         select(KioskHealthSample.kiosk_id, KioskHealthSample.at, KioskHealthSample.camera_score,

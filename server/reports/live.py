@@ -24,6 +24,7 @@ from server.reports.kiosks import presence_of
 from server.reports.metrics import measure
 from server.reports.queries import SessionFilter, SessionRow, group_measures, local_day_bounds, session_rows
 from server.runtime.district_time import DISTRICT_TZ
+from server.runtime.redis_keys import RedisKeys
 
 # Defaults of the alert thresholds; the page and integrators may pass their own.
 DEFAULT_WAIT_ALERT_S = 300.0
@@ -113,7 +114,9 @@ async def live_stats(sessions: async_sessionmaker[AsyncSession], redis: aioredis
         rows = await session_rows(db, start - timedelta(days=1), end, opts.where)
     caseworker_list = await _caseworkers(directory, queue, opts.where.centre_id, now)
     streets, centres = directory.streets, directory.centres
-    kiosks = await presence_of(redis, directory.kiosks, directory.centres, opts.where)
+    # Presence keys share the queue engine's prefix (both from JINGLIN_REDIS_PREFIX).
+    keys = RedisKeys(queue.keys.prefix)
+    kiosks = await presence_of(redis, keys, directory.kiosks, directory.centres, opts.where)
     todays = [r for r in rows if r.created_at >= start]
     if opts.filtered:
         waiting, longest = _waiting(rows, now_dt)

@@ -248,7 +248,7 @@ async def get_kiosks_health(request: web.Request) -> web.Response:
     """Every kiosk: online or not, last seen, camera health and its daily trend."""
     require_role(request, *ROLES)
     async with request.app[app_keys.DB_SESSIONS]() as db:
-        items = await kiosks.kiosk_health(db, request.app[app_keys.REDIS])
+        items = await kiosks.kiosk_health(db, request.app[app_keys.REDIS], request.app[app_keys.REDIS_KEYS])
     online = sum(k["online"] for k in items)
     return _json(schemas.KiosksHealthOut, {"total": len(items), "online": online, "offline": len(items) - online,
                                            "declining": sum(k["trend_direction"] == "declining" for k in items),

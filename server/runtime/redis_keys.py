@@ -1,43 +1,53 @@
-"""Redis key names the server itself uses (the queue engine's own keys are in session_queue.keys)."""
+"""Redis key names the server itself uses (the queue engine's own keys are in session_queue.keys).
+
+Every name starts with the deployment's prefix (`JINGLIN_REDIS_PREFIX`, the same one the queue
+engine's keys use), so several deployments can share one Redis server.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
-PREFIX = "jl:"
+from session_queue import DEFAULT_PREFIX
 
 
-def ticket_counter(day: date) -> str:
-    """Daily counter behind the ticket numbers residents see."""
-    return f"{PREFIX}ticketno:{day:%Y%m%d}"
+@dataclass(frozen=True)
+class RedisKeys:
+    """The server's key and channel names under one prefix."""
 
-# Pub/sub channel carrying messages for WebSocket clients, whichever process holds them.
-WS_CHANNEL = f"{PREFIX}ws"
+    prefix: str = DEFAULT_PREFIX
 
+    @property
+    def ws_channel(self) -> str:
+        """Pub/sub channel carrying messages for WebSocket clients, whichever process holds them."""
+        return f"{self.prefix}ws"
 
-def presence(principal_key: str) -> str:
-    """Sorted set of a principal's live connections (member: connection id, score: expiry)."""
-    return f"{PREFIX}presence:{principal_key}"
+    @property
+    def capture_signal_channel(self) -> str:
+        """Pub/sub channel carrying capture_signal data to the process that holds the capture's peer."""
+        return f"{self.prefix}capture_signal"
 
+    def ticket_counter(self, day: date) -> str:
+        """Daily counter behind the ticket numbers residents see."""
+        return f"{self.prefix}ticketno:{day:%Y%m%d}"
 
-def resume_token(token: str) -> str:
-    """A resume token of a connection, mapping to its principal."""
-    return f"{PREFIX}resume:{token}"
+    def presence(self, principal_address: str) -> str:
+        """Sorted set of a principal's live connections (member: connection id, score: expiry)."""
+        return f"{self.prefix}presence:{principal_address}"
 
+    def resume_token(self, token: str) -> str:
+        """A resume token of a connection, mapping to its principal."""
+        return f"{self.prefix}resume:{token}"
 
-def login_failures(kind: str, digest: str) -> str:
-    """Failed sign-in counter for an account or a client address (hashed)."""
-    return f"{PREFIX}loginfail:{kind}:{digest}"
+    def login_failures(self, kind: str, digest: str) -> str:
+        """Failed sign-in counter for an account or a client address (hashed)."""
+        return f"{self.prefix}loginfail:{kind}:{digest}"
 
+    def capture(self, capture_id: str) -> str:
+        """Hash of an open capture request: call, kiosk, caseworker, material, state, attempt."""
+        return f"{self.prefix}capture:{capture_id}"
 
-def capture(capture_id: str) -> str:
-    """Hash of an open capture request: call, kiosk, caseworker, material, state, attempt."""
-    return f"{PREFIX}capture:{capture_id}"
-
-
-def capture_of_call(call_id: str) -> str:
-    """The id of the call's open capture (one at a time per call)."""
-    return f"{PREFIX}capture_call:{call_id}"
-
-# Pub/sub channel carrying capture_signal data to the process that holds the capture's peer.
-CAPTURE_SIGNAL_CHANNEL = f"{PREFIX}capture_signal"
+    def capture_of_call(self, call_id: str) -> str:
+        """The id of the call's open capture (one at a time per call)."""
+        return f"{self.prefix}capture_call:{call_id}"

@@ -25,7 +25,7 @@ async def signaling_context(app: web.Application) -> AsyncIterator[None]:
     """Cleanup context: the hub's listener task and the message handlers."""
     queue_service = app[QUEUE]
     catalog = app[CATALOG]
-    hub = Hub(app[app_keys.REDIS])
+    hub = Hub(app[app_keys.REDIS], app[app_keys.REDIS_KEYS])
     service = SignalingService(app[app_keys.SETTINGS], hub, queue_service, catalog)
     app[SIGNALING] = service
     # Sign-out elsewhere (auth views) closes live sockets through this port, not through signaling.

@@ -1,9 +1,10 @@
 """Fan-out between server processes: this process's connections and its one Redis subscription.
 
-Every message for a client goes through one Redis channel (`jl:ws`) addressed to a principal
-(`kiosk:3`, `caseworker:7`); each process delivers what it receives to its own connections. Other
-channels (queue events, capture candidates) reach their features through `listen_to`/`subscribe`
-on the same subscription. No sticky sessions.
+Every message for a client goes through one Redis channel (`{prefix}ws`, the prefix from
+`JINGLIN_REDIS_PREFIX`) addressed to a principal (`kiosk:3`, `caseworker:7`); each process
+delivers what it receives to its own connections. Other channels (queue events, capture
+candidates) reach their features through `listen_to`/`subscribe` on the same subscription. No
+sticky sessions.
 
 Relay fast path (`relay`): when every live connection of the addressee is in this process (presence
 says so, cached per principal and dropped whenever a connection of that principal says hello in any
@@ -27,7 +28,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from server.runtime import redis_keys
+from server.runtime.redis_keys import RedisKeys
 from server.signaling.connection import CLOSE_REVOKED, Connection
 from server.signaling.presence import Presence
 
@@ -55,9 +56,10 @@ def _dumps(message: Mapping[str, Any]) -> str:
 class Hub:
     """This process's connections, and the listener that feeds them."""
 
-    def __init__(self, redis: aioredis.Redis) -> None:
+    def __init__(self, redis: aioredis.Redis, keys: RedisKeys) -> None:
         self.redis = redis
-        self.presence = Presence(redis)
+        self.keys = keys
+        self.presence = Presence(redis, keys)
         self.local: dict[str, set[Connection]] = defaultdict(set)
         self._ready = asyncio.Event()
         # Marks this process's own publications, so the listener can count them back in; a new one
@@ -102,7 +104,7 @@ class Hub:
         for key in to:
             self._in_flight[key] += 1
         try:
-            await self.redis.publish(redis_keys.WS_CHANNEL, payload)
+            await self.redis.publish(self.keys.ws_channel, payload)
         except BaseException:
             # Most likely never published (no connection, cancelled): do not wait for it to come back.
             for key in to:
@@ -145,7 +147,7 @@ class Hub:
         """Tell every process that a connection of this principal has said hello (after its presence
         is recorded): none may deliver to that principal directly before reading presence again."""
         self._forget_local_only(key)
-        await self.redis.publish(redis_keys.WS_CHANNEL, json.dumps({"to": [key], "hello": True}))
+        await self.redis.publish(self.keys.ws_channel, json.dumps({"to": [key], "hello": True}))
 
     def _forget_local_only(self, key: str) -> None:
         self._generation[key] += 1
@@ -164,7 +166,7 @@ class Hub:
     async def close_sessions(self, key: str, token_hash: str | None = None) -> None:
         """Close, in every process, the WebSockets of a principal (only one sign-in session's if given)."""
         payload = json.dumps({"to": [key], "close": {"token_hash": token_hash}})
-        await self.redis.publish(redis_keys.WS_CHANNEL, payload)
+        await self.redis.publish(self.keys.ws_channel, payload)
 
     async def _close_local(self, keys: Iterable[str], token_hash: str | None) -> None:
         for key in keys:
@@ -197,8 +199,8 @@ class Hub:
             pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
             try:
                 self._pending.clear()
-                others = [channel for channel in self._handlers if channel != redis_keys.WS_CHANNEL]
-                await pubsub.subscribe(redis_keys.WS_CHANNEL, *others)
+                others = [channel for channel in self._handlers if channel != self.keys.ws_channel]
+                await pubsub.subscribe(self.keys.ws_channel, *others)
                 # What was in flight before may never come back: start counting afresh, and ask
                 # presence again (hello notices may have been missed while unsubscribed).
                 self._in_flight.clear()
@@ -233,7 +235,7 @@ class Hub:
     async def _dispatch(self, message: Mapping[str, Any]) -> None:
         channel = message["channel"].decode() if isinstance(message["channel"], bytes) else message["channel"]
         try:
-            if channel == redis_keys.WS_CHANNEL:
+            if channel == self.keys.ws_channel:
                 envelope = json.loads(message["data"])
                 if "close" in envelope:
                     await self._close_local(envelope["to"], envelope["close"].get("token_hash"))

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 import redis.asyncio as aioredis
 
-from server.runtime import redis_keys
+from server.runtime.redis_keys import RedisKeys
 
 # A connection counts as present this long after its last heartbeat.
 PRESENCE_TTL_S = 45.0
@@ -21,12 +21,13 @@ PRESENCE_TTL_S = 45.0
 class Presence:
     """Connection registry in Redis."""
 
-    def __init__(self, redis: aioredis.Redis) -> None:
+    def __init__(self, redis: aioredis.Redis, keys: RedisKeys) -> None:
         self.redis = redis
+        self.keys = keys
 
     async def touch(self, principal_key: str, connection_id: str) -> None:
         """Mark a connection alive (on connect and every heartbeat)."""
-        key = redis_keys.presence(principal_key)
+        key = self.keys.presence(principal_key)
         now = time.time()
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.zadd(key, {connection_id: now + PRESENCE_TTL_S})
@@ -44,7 +45,7 @@ class Presence:
         now = time.time()
         async with self.redis.pipeline(transaction=False) as pipe:
             for principal_key, ids in by_key.items():
-                key = redis_keys.presence(principal_key)
+                key = self.keys.presence(principal_key)
                 pipe.zadd(key, dict.fromkeys(ids, now + PRESENCE_TTL_S))
                 pipe.zremrangebyscore(key, "-inf", now)
                 pipe.expire(key, int(PRESENCE_TTL_S * 2))
@@ -52,13 +53,13 @@ class Presence:
 
     async def leave(self, principal_key: str, connection_id: str) -> None:
         """Remove a closed connection."""
-        await self.redis.zrem(redis_keys.presence(principal_key), connection_id)
+        await self.redis.zrem(self.keys.presence(principal_key), connection_id)
 
     async def connection_ids(self, principal_key: str) -> set[str]:
         """Ids of the principal's live connections, in every process."""
-        members = await self.redis.zrangebyscore(redis_keys.presence(principal_key), time.time(), "+inf")
+        members = await self.redis.zrangebyscore(self.keys.presence(principal_key), time.time(), "+inf")
         return {m.decode() if isinstance(m, bytes) else str(m) for m in members}
 
     async def is_present(self, principal_key: str) -> bool:
         """True when the principal has at least one live connection anywhere."""
-        return bool(await self.redis.zcount(redis_keys.presence(principal_key), time.time(), "+inf"))
+        return bool(await self.redis.zcount(self.keys.presence(principal_key), time.time(), "+inf"))

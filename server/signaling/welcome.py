@@ -10,7 +10,6 @@ from server.db.types import utcnow
 from server.protocol import outbound as out
 from server.protocol.addresses import CASEWORKER, KIOSK, caseworker_address, kiosk_address
 from server.queueing.service import QueueService
-from server.runtime import redis_keys
 from server.settings import Settings
 from server.signaling.connection import HEARTBEAT_S, Connection
 from server.signaling.departures import Departures
@@ -38,11 +37,11 @@ class Welcomer:
         principal = connection.principal
         resumed = False
         if resume:
-            owner = await self.hub.redis.get(redis_keys.resume_token(resume))
+            owner = await self.hub.redis.get(self.hub.keys.resume_token(resume))
             owner_key = owner.decode() if isinstance(owner, bytes) else owner
             resumed = owner_key == connection.key
         token = secrets.token_urlsafe(24)
-        await self.hub.redis.set(redis_keys.resume_token(token), connection.key, ex=RESUME_TTL_S)
+        await self.hub.redis.set(self.hub.keys.resume_token(token), connection.key, ex=RESUME_TTL_S)
         # Redis may have come back empty a moment ago: rebuild before reading the live state, or
         # a kiosk holding a ticket would be told it has none.
         await self.queue.rebuild_from_database()
