@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import aiohttp_jinja2
@@ -22,34 +23,21 @@ def setup_pages(app: web.Application) -> None:
     app.router.add_static("/static/", STATIC_DIR, name="static", append_version=True)
 
 
-async def kiosk_page(request: web.Request) -> web.Response:
-    """The resident's kiosk app (`/kiosk?token=…` signs the kiosk in)."""
-    return _render(request, "kiosk.html")
+def page(template: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """A handler that renders one page's template (the page's modules do the rest)."""
+    async def render_page(request: web.Request) -> web.Response:
+        return _render(request, template)
+
+    render_page.__name__ = template.removesuffix(".html") + "_page"
+    return render_page
 
 
-async def agent_page(request: web.Request) -> web.Response:
-    """The caseworker console."""
-    return _render(request, "agent.html")
-
-
-async def supervisor_page(request: web.Request) -> web.Response:
-    """The supervisor dashboard."""
-    return _render(request, "supervisor.html")
-
-
-async def admin_page(request: web.Request) -> web.Response:
-    """The administration pages (admin role; the page signs in itself)."""
-    return _render(request, "admin.html")
-
-
-async def password_page(request: web.Request) -> web.Response:
-    """Choosing a new password, e.g. after an administrator's reset."""
-    return _render(request, "password.html")
-
-
-async def index_page(request: web.Request) -> web.Response:
-    """A start page linking the three apps."""
-    return _render(request, "index.html")
+index_page = page("index.html")  # a start page linking the apps
+kiosk_page = page("kiosk.html")  # the resident's kiosk app (`/kiosk?token=…` signs the kiosk in)
+agent_page = page("agent.html")  # the caseworker console
+supervisor_page = page("supervisor.html")  # the supervisor dashboard
+admin_page = page("admin.html")  # district administration (the page signs the admin in itself)
+password_page = page("password.html")  # choosing a new password, e.g. after an administrator's reset
 
 
 def _render(request: web.Request, template: str) -> web.Response:
