@@ -19,7 +19,7 @@ ANALYSIS_WIDTH = 640
 # >= 18 px at 720p stays under ~90. 210 is about the geometric mean: a factor of ~2.3 of margin
 # on either side. (At 640 wide the same images measured >= ~130 and <= ~25 against a threshold
 # of 110: the same 5:1 separation, with less margin on the good side.)
-MIN_SHARPNESS = 210.0
+MIN_SHARPNESS = 105.0
 # Camera mode looks at a whole room, which has fewer fine edges than a page of text: good room
 # views measure >= ~70, a defocused lens <= ~15.
 MIN_SHARPNESS_CAMERA = 30.0
@@ -33,6 +33,25 @@ MAX_BRIGHTNESS = 228.0
 # Camera mode: a room is darker than a page; below this faces and documents lose detail.
 MIN_BRIGHTNESS_CAMERA = 45.0
 
+# --- tone ends of the page: what print and paper look like, whatever their colours ---
+# The dark end is the grey level below which this share of the page lies (ink, dark print, or a
+# dark card's ground); the bright end the level above which this share lies (paper, light print).
+DARK_END_SHARE = 0.01
+BRIGHT_END_SHARE = 0.01
+
+# A page is too dark when even its bright end (paper, or a dark card's light print) stays under
+# this. Train + validation splits (600 scenes): good pages >= 132, the dark corruption (12-28% of
+# the light) <= 71; 97 is about their geometric mean.
+MIN_BRIGHT_END = 97.0
+# A page is too bright when its bright end is at the ceiling (>= GLARE_LEVEL - 10) and even its
+# dark end (ink) is lifted to this level. Train + validation: good pages <= 162 (a household page's
+# thin red ink, blended at 640 wide, under paper clipped by auto-exposure), washed-out pages
+# (every print tone lifted to >= 70% of full scale) >= 180 where the page is found.
+MAX_DARK_END = 170.0
+# Print must stand out from its ground by at least this many grey levels (bright end - dark end):
+# good pages >= 74, a smeared lens (75-88% veil) <= 49 on train + validation.
+MIN_TONE_RANGE = 60.0
+
 # --- contrast: standard deviation of grey inside the document (or frame) ---
 # Text on paper gives 25-70; a smeared lens or haze veils it below ~15.
 MIN_CONTRAST = 16.0
@@ -43,6 +62,14 @@ MIN_CONTRAST_CAMERA = 16.0
 # peaks near 240). A specular spot big enough to hide a line of text covers >= 1.5% of a card.
 GLARE_LEVEL = 250
 MAX_GLARE_RATIO = 0.006
+# A highlight counts as glare only where it is a solid blob at least twice this share of the
+# page's size (square root of its area) across: wider than strokes, line gaps and table cells.
+GLARE_BLOB_RADIUS = 0.03
+# A blob larger than this share of the page is not a compact highlight but broadly clipped paper.
+GLARE_MAX_BLOB = 0.2
+# When more than this share of the page is clipped outside the blobs, its paper is clipped: the
+# blobs are blank paper, and exposure is judged by the ink instead.
+GLARE_PAPER_CLIPPED = 0.05
 # When most of the page is clipped it is overexposure, not a reflection.
 OVEREXPOSED_CLIPPED_RATIO = 0.35
 # With no page found, a tenth of the whole frame clipped is already overexposure: a well-exposed
@@ -66,9 +93,16 @@ EDGE_HIGH_MIN = 30.0
 EDGE_HIGH_MAX = 120.0
 # The second, sensitive pass when the first finds nothing (hazy lens, dim room).
 EDGE_HIGH_FAINT = 14.0
+# The coarse search's second pass (server/quality/search.py) uses this share of the frame's
+# threshold: on a busy desk the threshold follows the desk's texture, and a dark card's edge
+# against it can be a third of that.
+EDGE_SENSITIVE_SHARE = 0.4
 # A candidate's sides must lie on edge pixels at this share of sample points (a real page: ~1.0;
 # the hull of a clump of texture: well under 0.5).
 MIN_EDGE_SUPPORT = 0.8
+# A page pieced together from several rings (document.merged_outline) must lie on edges all but
+# everywhere: unions of desk texture reached 0.8 on the legacy set, pages split by a stripe ~1.0.
+MIN_MERGED_SUPPORT = 0.95
 # Smallest outline considered at all (share of the frame): anything smaller is a desk object.
 MIN_DOCUMENT_AREA = 0.012
 # Below this share of the frame the text is too small to read: ask the resident to come closer.

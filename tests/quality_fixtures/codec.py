@@ -1,0 +1,65 @@
+"""What the camera path does to a frame: sensor noise, then a JPEG still or a real VP8 round trip.
+
+VP8 goes through PyAV's libvpx encoder (as the browser's would) at a given bitrate and back through
+its decoder; a few frames of the same scene are sent so the decoded frame is a refined inter
+frame, as in a steady live stream, not only the first key frame.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import av
+import cv2
+import numpy as np
+
+VP8_FRAMES = 4
+
+
+def add_noise(frame: np.ndarray, rng: np.random.Generator, sigma: float) -> np.ndarray:
+    """Gaussian sensor noise of sigma grey levels, the same on all channels (luma noise)."""
+    cv2.setRNGSeed(int(rng.integers(0, 2**31 - 1)))
+    noise = np.empty(frame.shape[:2], np.int16)
+    cv2.randn(noise, 0, sigma)
+    return cv2.add(frame, cv2.merge([noise] * 3), dtype=cv2.CV_8U)
+
+
+def jpeg_round_trip(frame: np.ndarray, quality: int) -> np.ndarray:
+    """Encode as JPEG at quality and decode again (BGR)."""
+    ok, buf = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    assert ok
+    return cv2.imdecode(buf, cv2.IMREAD_COLOR)
+
+
+def vp8_round_trip(frame: np.ndarray, bitrate: int) -> tuple[np.ndarray, np.ndarray]:
+    """Encode frame (BGR) as a short VP8 stream at bitrate bits/s and decode it.
+
+    Returns the last decoded frame as BGR and its Y plane (what the live analysis reads from
+    frame.planes[0]). Odd sizes are cropped to even, as yuv420p requires.
+    """
+    h, w = frame.shape[:2]
+    frame = frame[: h - h % 2, : w - w % 2]
+    encoder = av.CodecContext.create("libvpx", "w")
+    encoder.width, encoder.height = frame.shape[1], frame.shape[0]
+    encoder.pix_fmt = "yuv420p"
+    encoder.bit_rate = bitrate
+    encoder.time_base = Fraction(1, 30)
+    encoder.framerate = 30
+    encoder.options = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0"}
+    decoder = av.CodecContext.create("vp8", "r")
+    decoded = None
+    source = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="bgr24")
+    for index in range(VP8_FRAMES + 1):
+        packets = encoder.encode(None) if index == VP8_FRAMES else _encode(encoder, source, index)
+        for packet in packets:
+            for out in decoder.decode(packet):
+                decoded = out
+    assert decoded is not None
+    plane = decoded.planes[0]
+    y = np.frombuffer(bytes(plane), np.uint8).reshape(decoded.height, plane.line_size)[:, : decoded.width]
+    return decoded.to_ndarray(format="bgr24"), np.ascontiguousarray(y)
+
+
+def _encode(encoder: av.CodecContext, source: av.VideoFrame, index: int) -> list[av.Packet]:
+    source.pts = index
+    return list(encoder.encode(source))
