@@ -49,7 +49,8 @@ def main(argv: list[str] | None = None) -> int:
         result = verdict(sample)
         pairs.append((sample, result))
         suffix = ".png" if sample.luma is not None else ".jpg"
-        cv2.imwrite(str(args.outdir / f"{sample.name}{suffix}"), sample.image, [cv2.IMWRITE_JPEG_QUALITY, 95])
+        options = [cv2.IMWRITE_JPEG_QUALITY, 95] if suffix == ".jpg" else []
+        cv2.imwrite(str(args.outdir / f"{sample.name}{suffix}"), sample.image, options)
         labels.append(sample.label() | {"mode": "document", "file": f"{sample.name}{suffix}", "ok": result.ok,
                                         "reasons": result.reasons, "ms": round(result.ms, 3)})
     camera = Tally()

@@ -123,7 +123,9 @@ def merged_outline(edges: np.ndarray, contours: Sequence[np.ndarray]) -> Outline
     frame_area = float(w * h)
     sizes = [(bw * bh, i) for i, (_, _, bw, bh) in enumerate(map(cv2.boundingRect, contours))
              if t.MIN_DOCUMENT_AREA * frame_area <= bw * bh <= 0.92 * frame_area]
-    rings = [contours[i].reshape(-1, 2) for _, i in sorted(sizes, reverse=True)[:_MERGE_RINGS]]
+    # Hulls, not the rings' own points: the hull of a union is the hull of the parts' hulls, and
+    # a ring on textured desk has thousands of points.
+    rings = [cv2.convexHull(contours[i]).reshape(-1, 2) for _, i in sorted(sizes, reverse=True)[:_MERGE_RINGS]]
     support = _Support(edges)
     best: Outline | None = None
     for start in range(min(len(rings), _MERGE_SEEDS)):

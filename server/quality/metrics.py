@@ -106,7 +106,7 @@ _NOISE_STEPS = 4
 class RegionStats:
     """Statistics of one region of the analysis image."""
 
-    sharpness: float  # variance of the second derivative in its weakest direction
+    sharpness: float  # variance of the second derivative in its weakest direction, less the noise's
     brightness: float  # mean grey
     contrast: float  # standard deviation of grey
     clipped: float  # share of clipped pixels
@@ -133,7 +133,9 @@ def region_stats(gray: np.ndarray, polygon: np.ndarray | None = None, *, coarse_
         half = cv2.resize(gray, (half_w, half_h), interpolation=cv2.INTER_AREA)
         scaled = None if polygon is None else polygon * np.float32(half_w / w)
         roi, mask = _region(half, scaled)
-    sharpness, noise = directional_sharpness(roi, mask)
+    worst, noise = directional_sharpness(roi, mask)
+    # Detail above the frame's own noise floor: noise adds its variance to every direction alike.
+    sharpness = max(worst - noise * noise, 0.0)
     count = max(float(hist.sum()), 1.0)
     clipped = float(hist[t.GLARE_LEVEL:].sum()) / count
     return RegionStats(

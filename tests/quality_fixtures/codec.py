@@ -7,6 +7,7 @@ frame, as in a steady live stream, not only the first key frame.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from fractions import Fraction
 
 import av
@@ -37,29 +38,42 @@ def vp8_round_trip(frame: np.ndarray, bitrate: int) -> tuple[np.ndarray, np.ndar
     Returns the last decoded frame as BGR and its Y plane (what the live analysis reads from
     frame.planes[0]). Odd sizes are cropped to even, as yuv420p requires.
     """
-    h, w = frame.shape[:2]
-    frame = frame[: h - h % 2, : w - w % 2]
+    decoded = list(vp8_stream([frame] * VP8_FRAMES, bitrate))[-1]
+    return decoded.to_ndarray(format="bgr24"), luma(decoded)
+
+
+def vp8_stream(frames: Iterable[np.ndarray], bitrate: int, fps: int = 30) -> Iterator[av.VideoFrame]:
+    """Encode BGR frames as a real-time VP8 stream at bitrate bits/s and yield the decoded frames
+    in order (libvpx in real-time mode, no lag: one decoded frame per input frame)."""
+    encoder: av.CodecContext | None = None
+    decoder = av.CodecContext.create("vp8", "r")
+    for index, frame in enumerate(frames):
+        h, w = frame.shape[:2]
+        frame = frame[: h - h % 2, : w - w % 2]
+        if encoder is None:
+            encoder = _vp8_encoder(frame.shape[1], frame.shape[0], bitrate, fps)
+        source = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="bgr24")
+        source.pts = index
+        for packet in encoder.encode(source):
+            yield from decoder.decode(packet)
+    if encoder is not None:
+        for packet in encoder.encode(None):
+            yield from decoder.decode(packet)
+
+
+def luma(frame: av.VideoFrame) -> np.ndarray:
+    """The Y plane of a decoded yuv420p frame as a (height, width) array (row padding dropped)."""
+    plane = frame.planes[0]
+    y = np.frombuffer(bytes(plane), np.uint8).reshape(frame.height, plane.line_size)[:, : frame.width]
+    return np.ascontiguousarray(y)
+
+
+def _vp8_encoder(width: int, height: int, bitrate: int, fps: int) -> av.CodecContext:
     encoder = av.CodecContext.create("libvpx", "w")
-    encoder.width, encoder.height = frame.shape[1], frame.shape[0]
+    encoder.width, encoder.height = width, height
     encoder.pix_fmt = "yuv420p"
     encoder.bit_rate = bitrate
-    encoder.time_base = Fraction(1, 30)
-    encoder.framerate = 30
+    encoder.time_base = Fraction(1, fps)
+    encoder.framerate = fps
     encoder.options = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0"}
-    decoder = av.CodecContext.create("vp8", "r")
-    decoded = None
-    source = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="bgr24")
-    for index in range(VP8_FRAMES + 1):
-        packets = encoder.encode(None) if index == VP8_FRAMES else _encode(encoder, source, index)
-        for packet in packets:
-            for out in decoder.decode(packet):
-                decoded = out
-    assert decoded is not None
-    plane = decoded.planes[0]
-    y = np.frombuffer(bytes(plane), np.uint8).reshape(decoded.height, plane.line_size)[:, : decoded.width]
-    return decoded.to_ndarray(format="bgr24"), np.ascontiguousarray(y)
-
-
-def _encode(encoder: av.CodecContext, source: av.VideoFrame, index: int) -> list[av.Packet]:
-    source.pts = index
-    return list(encoder.encode(source))
+    return encoder

@@ -1,0 +1,54 @@
+"""Auto-capture over a real VP8 stream: a steady good document is captured within 3 s.
+
+Each of the test split's first good scenes is held steady in front of the camera (fresh sensor
+noise every frame) and sent as a real-time VP8 stream at the scene's own bitrate, 15 frames/s for
+3 s. As the capture peer does, every third decoded frame (5 frames/s) goes through one
+PageTracker and one LiveGuidance, reading the Y plane; the scene counts when guidance is ready
+by the end of the stream. (The browser path, Chromium's fake camera to the kiosk's peer, adds
+the network and Chromium's own encoder; this checks the analysis side of it with the codec.)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from server.quality import LiveGuidance, PageTracker
+from tests.quality_fixtures import codec
+from tests.quality_fixtures.world import WorldSample, cached_world
+from tests.test_quality_world import TEST_SPLIT_SIZE
+
+FPS = 15
+SECONDS = 3.0
+SAMPLE_EVERY = 3  # 5 analysed frames a second
+SCENES = 24
+# Goal: >= 95% of steady good scenes captured within 3 s. Measured on these 24: see
+# docs/quality.md; the floor is the measured share rounded down, so a regression fails.
+MIN_CAPTURED = 0.83
+
+
+def _seconds_to_ready(sample: WorldSample) -> float | None:
+    """Seconds from the first frame until guidance is ready, or None within the stream."""
+    assert sample.factors is not None
+    rng = np.random.default_rng(7)
+    frames = (codec.add_noise(sample.image, rng, 1.0) for _ in range(round(FPS * SECONDS)))
+    tracker, guidance = PageTracker(), LiveGuidance()
+    for index, decoded in enumerate(codec.vp8_stream(frames, sample.factors.bitrate, FPS)):
+        if index % SAMPLE_EVERY:
+            continue
+        if guidance.update(tracker.analyse(codec.luma(decoded))).ready:
+            return (index + 1) / FPS
+    return None
+
+
+@pytest.fixture(scope="module")
+def good_scenes() -> list[WorldSample]:
+    return [s for s in cached_world("test", TEST_SPLIT_SIZE) if s.expected == "ok"][:SCENES]
+
+
+def test_steady_good_documents_are_captured_within_three_seconds(good_scenes: list[WorldSample]) -> None:
+    times = {s.name: _seconds_to_ready(s) for s in good_scenes}
+    missed = [name for name, seconds in times.items() if seconds is None]
+    captured = 1 - len(missed) / len(times)
+    print(f"captured within {SECONDS} s: {captured:.3f}; missed: {missed}")
+    assert captured >= MIN_CAPTURED, missed
