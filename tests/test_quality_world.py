@@ -25,6 +25,9 @@ RIGHT_REASON = 0.90
 KIND_GOOD_ACCEPTED = 0.83
 KIND_BAD_REJECTED = 0.9
 
+# Drawing the split takes ~1 min on a quiet core and several times that on a loaded one.
+pytestmark = pytest.mark.timeout(900)
+
 
 @pytest.fixture(scope="module")
 def verdicts() -> list[tuple[Sample, QualityResult]]:

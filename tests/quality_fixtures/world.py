@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 import cv2
@@ -294,7 +293,13 @@ def good_scenes(split: str, count: int, **overrides: Any) -> Iterator[WorldSampl
         yield _sample(split, 2 * index, "good", overrides)
 
 
-@cache
+_CACHE: dict[str, list[WorldSample]] = {}
+
+
 def cached_world(split: str, count: int) -> tuple[WorldSample, ...]:
-    """world_samples, generated once per process (several test modules share one split)."""
-    return tuple(world_samples(split, count))
+    """The first count scenes of split, each generated once per process: test modules asking for
+    different counts of one split share the scenes they have in common."""
+    have = _CACHE.setdefault(split, [])
+    if len(have) < count:
+        have.extend(world_samples(split, count - len(have), start=len(have)))
+    return tuple(have[:count])
