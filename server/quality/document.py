@@ -61,19 +61,21 @@ def edge_threshold(blurred: np.ndarray) -> float:
     return min(max(1.5 * float(std[0, 0]), t.EDGE_HIGH_MIN), t.EDGE_HIGH_MAX)
 
 
-def find_outline(gray: np.ndarray, blurred: np.ndarray | None = None, high: float | None = None) -> Outline | None:
+def find_outline(gray: np.ndarray, blurred: np.ndarray | None = None, high: float | None = None, *,
+                 faint: bool = True) -> Outline | None:
     """Return the document-like outline in gray (the analysis image), or None.
 
     Edge thresholds follow the picture's contrast; when nothing is found a second, more sensitive
     pass looks again (a hazy lens or a dim room leaves only faint page edges). blurred is
-    blur_for_edges(gray), and high its edge_threshold, when the caller has them already.
+    blur_for_edges(gray), and high its edge_threshold, when the caller has them already. faint:
+    whether to run the sensitive second pass (the coarse-to-fine search has run its own already).
     """
     if blurred is None:
         blurred = blur_for_edges(gray)
     if high is None:
         high = edge_threshold(blurred)
     outline = outline_at(blurred, high)
-    if outline is None and high > t.EDGE_HIGH_FAINT:
+    if outline is None and faint and high > t.EDGE_HIGH_FAINT:
         # Only complete pages count here: at this sensitivity the noise of a plain desk forms
         # regions against the frame border that would pass for a page running out of the picture.
         outline = outline_at(blurred, t.EDGE_HIGH_FAINT, allow_cut=False)

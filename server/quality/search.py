@@ -31,6 +31,7 @@ def search_outline(gray: np.ndarray, blurred: np.ndarray | None = None, high: fl
         high = edge_threshold(blurred)
     h, w = gray.shape[:2]
     coarse_w, coarse_h = w // 2, h // 2
+    sensitive_done = False
     if coarse_w >= _MIN_COARSE_WIDTH:
         coarse = cv2.resize(gray, (coarse_w, coarse_h), interpolation=cv2.INTER_AREA)
         coarse_blurred = blur_for_edges(coarse)
@@ -41,6 +42,7 @@ def search_outline(gray: np.ndarray, blurred: np.ndarray | None = None, high: fl
         # busy desk (whose texture set a high threshold) has faint edges.
         for level, allow_cut in ((high, True), (max(high * t.EDGE_SENSITIVE_SHARE, t.EDGE_HIGH_FAINT), False)):
             found = outline_at(coarse_blurred, level, allow_cut=allow_cut)
+            sensitive_done = not allow_cut
             if found is not None and found.cut_off:
                 break  # a page running out of the frame: the full search decides
             if found is None or found.coverage < t.MIN_DOCUMENT_COVERAGE:
@@ -48,7 +50,9 @@ def search_outline(gray: np.ndarray, blurred: np.ndarray | None = None, high: fl
             outline = outline_near(blurred, found.corners * scale, found.coverage, level)
             if outline is not None:
                 return outline
-    return find_outline(gray, blurred, high)
+    # The full search's own sensitive pass (at 14, over the whole 640-wide image: on a textured
+    # desk the dearest step of all) is skipped when the coarse one has looked at that level.
+    return find_outline(gray, blurred, high, faint=not sensitive_done)
 
 
 # Below this the halved image is too small to hold a page's outline reliably: search directly.
