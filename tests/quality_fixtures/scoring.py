@@ -81,7 +81,7 @@ def factor_tables(pairs: list[tuple[Sample, QualityResult]]) -> str:
         return key
 
     out = [TABLE_HEAD.format("set"), tally_by(pairs, lambda s: "all")["all"].row("all")]
-    for title, key in (("condition", factor("condition")), ("document kind", _kind),
+    for title, key in (("condition", factor("condition")), ("document kind", document_kind),
                        *((name, factor(name)) for name in ("desk", "paper", "glossy", "light_colour", "light_level",
                                                            "light_shape", "specular", "resolution", "path"))):
         out.append("")
@@ -90,8 +90,6 @@ def factor_tables(pairs: list[tuple[Sample, QualityResult]]) -> str:
     return "\n".join(out)
 
 
-def _kind(sample: Sample) -> str:
-    """The drawn document kind, also for samples without a document in view."""
-    if isinstance(sample, WorldSample) and sample.factors is not None:
-        return sample.factors.kind
+def document_kind(sample: Sample) -> str:
+    """The document kind in view ("none" for a desk without a document)."""
     return sample.kind
