@@ -13,10 +13,9 @@ import cv2
 import numpy as np
 
 from server.quality import thresholds as t
-from server.quality.document import Outline, refine_corners
+from server.quality.document import Outline, find_outline, refine_corners
 from server.quality.metrics import RegionStats, coarse_structure, downscale, region_stats, to_gray
 from server.quality.result import DocumentMetrics, Metrics, Mode, QualityResult, Reason, make_result
-from server.quality.search import search_outline
 
 
 def analyse_document(image: np.ndarray) -> QualityResult:
@@ -85,7 +84,7 @@ def _page_exposure_reasons(stats: RegionStats) -> set[Reason]:
 
 
 def document_verdict(
-    gray: np.ndarray, *, still: bool, locate: Callable[[np.ndarray], Outline | None] = search_outline,
+    gray: np.ndarray, *, still: bool, locate: Callable[[np.ndarray], Outline | None] = find_outline,
     video_range: bool = False,
 ) -> QualityResult:
     """Document-mode verdict of a grey image (not timed); locate finds the outline in the analysis

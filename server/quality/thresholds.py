@@ -92,10 +92,6 @@ EDGE_HIGH_MIN = 30.0
 EDGE_HIGH_MAX = 120.0
 # The second, sensitive pass when the first finds nothing (hazy lens, dim room).
 EDGE_HIGH_FAINT = 14.0
-# The coarse search's second pass (server/quality/search.py) uses this share of the frame's
-# threshold: on a busy desk the threshold follows the desk's texture, and a dark card's edge
-# against it can be a third of that.
-EDGE_SENSITIVE_SHARE = 0.4
 # A candidate's sides must lie on edge pixels at this share of sample points (a real page: ~1.0;
 # the hull of a clump of texture: well under 0.5).
 MIN_EDGE_SUPPORT = 0.8

@@ -28,9 +28,8 @@ import numpy as np
 from server.quality import thresholds as t
 from server.quality.analyser import document_verdict
 from server.quality.band import outline_near
-from server.quality.document import Outline, blur_for_edges, edge_threshold
+from server.quality.document import Outline, blur_for_edges, edge_threshold, find_outline
 from server.quality.result import QualityResult
-from server.quality.search import search_outline
 
 
 @dataclass(frozen=True)
@@ -101,7 +100,7 @@ class _Locator:
                 self.tracked = True
                 self.next_hint = _hint(outline, small.shape[:2], hint.tracked_since_search + 1)
                 return outline
-        outline = search_outline(small, blurred, high)
+        outline = find_outline(small, blurred, high)
         self.next_hint = _hint(outline, small.shape[:2], 0)
         return outline
 
