@@ -1,11 +1,9 @@
 """Find a page's outline near where it is expected: Canny only in strips along a given outline.
 
-Two callers: live tracking (the last frame's outline, server/quality/tracking.py) and the
-coarse-to-fine search (the outline found on the half-size image, server/quality/document.py).
-Within the strips the edge map is the full search's own (same blurred image, same threshold), and
-the outline is picked by the same rules (`best_outline`), so where both see the page they find
-the same outline; strips cover ~1/3 of the frame, which keeps Canny and contour tracing cheap on
-busy desks.
+Used by live tracking (the last frame's outline, server/quality/tracking.py). Within the strips
+the edge map is the full search's own (same blurred image, same threshold), and the outline is
+picked by the same rules (`best_outline`), so where both see the page they find the same outline;
+strips cover ~1/3 of the frame, which keeps Canny and contour tracing cheap.
 """
 
 from __future__ import annotations
