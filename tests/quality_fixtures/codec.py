@@ -75,5 +75,7 @@ def _vp8_encoder(width: int, height: int, bitrate: int, fps: int) -> av.CodecCon
     encoder.bit_rate = bitrate
     encoder.time_base = Fraction(1, fps)
     encoder.framerate = fps
-    encoder.options = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0"}
+    # A negative cpu-used is a fixed speed: a positive one lets libvpx adapt its speed to the time
+    # each frame took, which made the same scene encode differently on a loaded machine.
+    encoder.options = {"deadline": "realtime", "cpu-used": "-8", "lag-in-frames": "0", "threads": "1"}
     return encoder

@@ -16,7 +16,7 @@ others are drawn. Thresholds may be tuned on train and validation only; the test
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import cv2
@@ -180,12 +180,6 @@ def _light_field(f: Factors, rng: np.random.Generator, corners: np.ndarray | Non
     return cv2.resize(field, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
-def _specular(frame: np.ndarray, corners: np.ndarray, rng: np.random.Generator,
-              share: tuple[float, float]) -> np.ndarray:
-    """A lamp's reflection on the page whose clipped core covers a share of the page in range."""
-    return scenes.glare(frame, corners, rng, core_share=share, spots=1)
-
-
 def _expose(frame: np.ndarray, f: Factors, light: np.ndarray, rng: np.random.Generator,
             paper_level: float) -> np.ndarray:
     """Scene times light colour and field, then auto-exposure metering the whole scene."""
@@ -203,9 +197,9 @@ def _sample(split: str, index: int, condition: str, overrides: dict[str, Any] | 
     rng = np.random.default_rng([SPLIT_SEEDS[split], index])
     f = draw_factors(rng)
     if overrides:
-        f = Factors(**(f.__dict__ | overrides))
+        f = replace(f, **overrides)
     if condition == "low_resolution" and f.path == "live":
-        f = Factors(**(f.__dict__ | {"path": "still", "resolution": (1280, 720)}))
+        f = replace(f, path="still", resolution=(1280, 720))
     w, h = f.resolution
     spec = KINDS[f.kind](rng, PAPERS[f.paper])
     doc = spec.image
@@ -223,7 +217,8 @@ def _sample(split: str, index: int, condition: str, overrides: dict[str, Any] | 
     if corners is not None and f.glossy:
         frame = scenes.sheen(frame, corners, rng)
     if corners is not None and f.specular and condition != "glare":
-        frame = _specular(frame, corners, rng, (0.0003, 0.0015))
+        # A lamp's small reflection: its clipped core 0.03-0.15% of the page, hiding no text.
+        frame = scenes.glare(frame, corners, rng, core_share=(0.0003, 0.0015), spots=1)
     paper_level = float(np.percentile(cv2.cvtColor(doc, cv2.COLOR_BGR2GRAY), 95))
     radiance = _expose(frame, f, _light_field(f, rng, corners), rng, paper_level)
     if condition == "dark":
