@@ -42,7 +42,8 @@ def analyse_luma(y_plane: np.ndarray, mode: Mode = "document") -> QualityResult:
     """Fast path for live frames: the Y plane of a decoded video frame (e.g. aiortc planes[0]).
 
     Skips the colour conversion and the still-resolution check: live frames come at whatever size
-    the network allows, and the full-resolution still is checked separately on capture.
+    the network allows, and the full-resolution still is checked separately on capture. In
+    document mode the plane is taken as video range (16-235), as decoders deliver it.
     """
     start = time.perf_counter()
     y = np.asarray(y_plane)
@@ -72,13 +73,14 @@ def _exposure_reasons(stats: RegionStats, min_brightness: float) -> set[Reason]:
 
 def _page_exposure_reasons(stats: RegionStats) -> set[Reason]:
     """A page is judged by what makes its print readable, not by its mean grey: too dark when
-    even its brightest tones (paper, or a dark card's light print) stay low; too bright when much
-    of it is clipped and even its darkest tones (ink) are washed out. A white page whose paper
-    clips under bright light but whose ink stays dark is fine, and so is a dark card."""
+    even its brightest tones (paper, or a dark card's light print) stay low; too bright when its
+    tones are pressed against white, the bright end at the ceiling and even the darkest (ink)
+    light grey. A white page whose paper clips under bright light but whose ink stays dark is
+    fine, and so is a dark card."""
     reasons: set[Reason] = set()
     if stats.bright_end < t.MIN_BRIGHT_END:
         reasons.add("too_dark")
-    if stats.bright_end >= t.GLARE_LEVEL - 10 and stats.dark_end >= t.MAX_DARK_END:
+    if stats.bright_end >= t.WASHED_BRIGHT_END and stats.dark_end >= t.MAX_DARK_END:
         reasons.add("too_bright")
     return reasons
 

@@ -44,11 +44,12 @@ BRIGHT_END_SHARE = 0.01
 # this. Train + validation splits (600 scenes): good pages >= 132, the dark corruption (12-28% of
 # the light) <= 71; 97 is about their geometric mean.
 MIN_BRIGHT_END = 97.0
-# A page is too bright when its bright end is at the ceiling (>= GLARE_LEVEL - 10) and even its
-# dark end (ink) is lifted to this level. Train + validation: good pages <= 162 (a household page's
+# A page is too bright when its bright end is at the ceiling (>= WASHED_BRIGHT_END) and even its
+# dark end (ink) is lifted to MAX_DARK_END. Train + validation: good pages <= 162 (a household page's
 # thin red ink, blended at 640 wide, under paper clipped by auto-exposure), washed-out pages
 # (every print tone lifted to >= 70% of full scale) >= 180 where the page is found.
 MAX_DARK_END = 170.0
+WASHED_BRIGHT_END = 240.0
 # Print must stand out from its ground by at least this many grey levels (bright end - dark end):
 # good pages >= 74, a smeared lens (75-88% veil) <= 49 on train + validation.
 MIN_TONE_RANGE = 60.0
