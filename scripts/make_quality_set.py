@@ -1,10 +1,15 @@
-"""Write the labelled synthetic quality set and score the analyser on it.
+"""Write a split of the broad labelled quality set and score the analyser on it.
 
-    python scripts/make_quality_set.py OUTDIR [--count N] [--seed S] [--camera N]
+    python scripts/make_quality_set.py OUTDIR [--split train|validation|test] [--count N]
+                                       [--start I] [--camera N] [--tables FILE]
 
-Writes OUTDIR/<name>.jpg (quality 95) plus labels.csv and labels.json (condition, expected reason,
-document kind, size, true corners), then prints accept/reject shares per condition. Sample i is the
-same image whatever N is, so the test suite's first 200 are part of the full set.
+Writes OUTDIR/<name>.jpg (stills, JPEG quality 95 over the camera's own JPEG round trip) or
+OUTDIR/<name>.png (live frames, the decoded VP8 picture) plus labels.csv and labels.json (split,
+condition, expected reason, document kind, true corners and every drawn factor, with the
+analyser's verdict), then prints the accept/reject shares overall, per condition, per document
+kind and per factor as markdown tables (also written to --tables). Sample i of a split is the same
+scene whatever --count is, so the test suite's split is the first part of a larger run. Tune
+thresholds on train and validation only; report the test split.
 """
 
 from __future__ import annotations
@@ -13,72 +18,62 @@ import argparse
 import csv
 import json
 import sys
-from collections import Counter
 from pathlib import Path
 
 import cv2
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from server.quality import analyse_camera, analyse_document
-from tests.quality_fixtures import generate_camera_samples, generate_samples
+from server.quality import analyse_camera
+from tests.quality_fixtures import generate_camera_samples
+from tests.quality_fixtures.scoring import Tally, factor_tables, verdict
+from tests.quality_fixtures.world import SPLIT_SEEDS, world_samples
+
+LABEL_COLUMNS = ("file", "split", "condition", "expected", "kind", "desk", "paper", "glossy", "light_colour",
+                 "light_level", "light_shape", "specular", "resolution", "path", "ok", "reasons")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("outdir", type=Path)
-    parser.add_argument("--count", type=int, default=440, help="document images (half good)")
-    parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--camera", type=int, default=60, help="camera-mode images")
+    parser.add_argument("--split", choices=[s for s in SPLIT_SEEDS if s != "bench"], default="test")
+    parser.add_argument("--count", type=int, default=1000, help="document scenes (half good)")
+    parser.add_argument("--start", type=int, default=0, help="index of the first scene")
+    parser.add_argument("--camera", type=int, default=0, help="camera-mode (device check) images")
+    parser.add_argument("--tables", type=Path, help="also write the markdown tables here")
     args = parser.parse_args(argv)
     args.outdir.mkdir(parents=True, exist_ok=True)
     labels = []
-    tally: Counter[tuple[str, str]] = Counter()
-    for mode, samples in (("document", generate_samples(args.count, args.seed)),
-                          ("camera", generate_camera_samples(args.camera, args.seed))):
-        for sample in samples:
-            cv2.imwrite(str(args.outdir / f"{sample.name}.jpg"), sample.image, [cv2.IMWRITE_JPEG_QUALITY, 95])
-            result = analyse_document(sample.image) if mode == "document" else analyse_camera(sample.image)
-            label = sample.label() | {"mode": mode, "file": f"{sample.name}.jpg", "ok": result.ok,
-                                      "reasons": result.reasons}
-            labels.append(label)
-            if sample.expected == "ok":
-                verdict = "accepted" if result.ok else "rejected"
-            elif result.ok:
-                verdict = "accepted"
-            else:
-                verdict = "right_reason" if sample.expected in result.reasons else "wrong_reason"
-            tally[(f"{mode}:{sample.condition}", verdict)] += 1
+    pairs = []
+    for sample in world_samples(args.split, args.count, args.start):
+        result = verdict(sample)
+        pairs.append((sample, result))
+        suffix = ".png" if sample.luma is not None else ".jpg"
+        options = [cv2.IMWRITE_JPEG_QUALITY, 95] if suffix == ".jpg" else []
+        cv2.imwrite(str(args.outdir / f"{sample.name}{suffix}"), sample.image, options)
+        labels.append(sample.label() | {"mode": "document", "file": f"{sample.name}{suffix}", "ok": result.ok,
+                                        "reasons": result.reasons, "ms": round(result.ms, 3)})
+    camera = Tally()
+    for sample in generate_camera_samples(args.camera):
+        result = analyse_camera(sample.image)
+        camera.add(sample, result)
+        cv2.imwrite(str(args.outdir / f"{sample.name}.jpg"), sample.image, [cv2.IMWRITE_JPEG_QUALITY, 95])
+        labels.append(sample.label() | {"mode": "camera", "split": "camera", "file": f"{sample.name}.jpg",
+                                        "ok": result.ok, "reasons": result.reasons})
     (args.outdir / "labels.json").write_text(json.dumps(labels, ensure_ascii=False, indent=1), encoding="utf-8")
     with (args.outdir / "labels.csv").open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
-        writer.writerow(["file", "mode", "condition", "expected", "kind", "width", "height", "ok", "reasons"])
-        for lab in labels:
-            writer.writerow([lab["file"], lab["mode"], lab["condition"], lab["expected"], lab["kind"],
-                             lab["width"], lab["height"], lab["ok"], " ".join(lab["reasons"])])
-    _report(tally)
+        writer.writerow(LABEL_COLUMNS)
+        for label in labels:
+            writer.writerow([" ".join(label[c]) if c == "reasons" else label.get(c, "") for c in LABEL_COLUMNS])
+    tables = factor_tables(pairs)
+    print(f"split {args.split}, scenes {args.start}..{args.start + args.count - 1}\n")
+    print(tables)
+    if args.camera:
+        print("\n" + camera.row("camera mode (device check)"))
+    if args.tables:
+        args.tables.write_text(tables + "\n", encoding="utf-8")
     return 0
-
-
-def _report(tally: Counter[tuple[str, str]]) -> None:
-    conditions = sorted({c for c, _ in tally})
-    print(f"{'condition':28s} {'n':>4s} {'accepted':>9s} {'right':>6s} {'wrong':>6s}")
-    for cond in conditions:
-        n = sum(v for (c, _), v in tally.items() if c == cond)
-        print(f"{cond:28s} {n:4d} {tally[(cond, 'accepted')]:9d} {tally[(cond, 'right_reason')]:6d} "
-              f"{tally[(cond, 'wrong_reason')]:6d}")
-    for mode in ("document", "camera"):
-        good = [(c, v) for c, v in tally if c == f"{mode}:good"]
-        good_n = sum(tally[k] for k in good)
-        bad = [k for k in tally if k[0].startswith(mode + ":") and k[0] != f"{mode}:good"]
-        bad_n = sum(tally[k] for k in bad)
-        if not good_n or not bad_n:
-            continue
-        accepted = tally[(f"{mode}:good", "accepted")] / good_n
-        rejected = 1 - sum(tally[k] for k in bad if k[1] == "accepted") / bad_n
-        right = sum(tally[k] for k in bad if k[1] == "right_reason") / bad_n
-        print(f"{mode}: good accepted {accepted:.3f} ({good_n}), bad rejected {rejected:.3f} ({bad_n}), "
-              f"with the right reason {right:.3f}")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,8 @@
-"""Accept/reject shares of the analyser on the labelled synthetic set (tests/quality_fixtures)."""
+"""Accept/reject shares of the analyser on the legacy labelled set (tests/quality_fixtures/dataset.py).
+
+The thresholds are no longer tuned on this set (see tests/test_quality_world.py for the broad set
+and its held-out test split); it stays as a regression check of a second, independent generator.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,9 @@ from tests.quality_fixtures import CONDITIONS, Sample, cached_samples
 # 200 images: 100 good, 10 of each of the ten bad conditions; seed fixed, ~30 s to generate.
 TEST_SET_SIZE = 200
 MIN_GOOD_ACCEPTED = 0.97
-MIN_BAD_REJECTED = 0.99
+# 99/100 measured: one "overexposed" ID card (2-3x gain) keeps its ink at ~100 grey under clipped
+# paper, readable and so accepted by the exposure rule that judges the ink (docs/quality.md).
+MIN_BAD_REJECTED = 0.98
 # Measured 0.93-0.95 on this set (misses: tiny pages on busy cloth read as no_document).
 MIN_RIGHT_REASON = 0.85
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+import cv2
 import numpy as np
 
 from server.quality import thresholds as t
@@ -41,13 +42,18 @@ def analyse_luma(y_plane: np.ndarray, mode: Mode = "document") -> QualityResult:
     """Fast path for live frames: the Y plane of a decoded video frame (e.g. aiortc planes[0]).
 
     Skips the colour conversion and the still-resolution check: live frames come at whatever size
-    the network allows, and the full-resolution still is checked separately on capture.
+    the network allows, and the full-resolution still is checked separately on capture. In
+    document mode the plane is taken as video range (16-235), as decoders deliver it.
     """
     start = time.perf_counter()
     y = np.asarray(y_plane)
-    result = document_verdict(y, still=False) if mode == "document" else _camera(y)
+    result = document_verdict(y, still=False, video_range=True) if mode == "document" else _camera(y)
     result.ms = (time.perf_counter() - start) * 1000
     return result
+
+
+# Limited ("video") range to full range: 16 -> 0, 235 -> 255, clipped outside.
+VIDEO_TO_FULL_RANGE = np.clip(np.round((np.arange(256) - 16) * 255 / 219), 0, 255).astype(np.uint8)
 
 
 def _shrink(polygon: np.ndarray, share: float) -> np.ndarray:
@@ -56,21 +62,41 @@ def _shrink(polygon: np.ndarray, share: float) -> np.ndarray:
 
 
 def _exposure_reasons(stats: RegionStats, min_brightness: float) -> set[Reason]:
+    """Camera mode and frames without a page: judged on the whole picture's grey level."""
     reasons: set[Reason] = set()
     if stats.brightness < min_brightness:
         reasons.add("too_dark")
-    if stats.brightness > t.MAX_BRIGHTNESS or stats.glare_ratio >= t.OVEREXPOSED_CLIPPED_RATIO:
+    if stats.brightness > t.MAX_BRIGHTNESS or stats.clipped >= t.OVEREXPOSED_CLIPPED_RATIO:
+        reasons.add("too_bright")
+    return reasons
+
+
+def _page_exposure_reasons(stats: RegionStats) -> set[Reason]:
+    """A page is judged by what makes its print readable, not by its mean grey: too dark when
+    even its brightest tones (paper, or a dark card's light print) stay low; too bright when its
+    tones are pressed against white, the bright end at the ceiling and even the darkest (ink)
+    light grey. A white page whose paper clips under bright light but whose ink stays dark is
+    fine, and so is a dark card."""
+    reasons: set[Reason] = set()
+    if stats.bright_end < t.MIN_BRIGHT_END:
+        reasons.add("too_dark")
+    if stats.bright_end >= t.WASHED_BRIGHT_END and stats.dark_end >= t.MAX_DARK_END:
         reasons.add("too_bright")
     return reasons
 
 
 def document_verdict(
     gray: np.ndarray, *, still: bool, locate: Callable[[np.ndarray], Outline | None] = find_outline,
+    video_range: bool = False,
 ) -> QualityResult:
     """Document-mode verdict of a grey image (not timed); locate finds the outline in the analysis
-    image (the full search, or the live tracker that looks near the last frame's outline first)."""
+    image (the full search, or the live tracker that looks near the last frame's outline first).
+    video_range: gray is a video decoder's Y plane (black 16, white 235), stretched to full range
+    on the analysis image so that clipped paper and highlights read 255 as in a still."""
     h, w = gray.shape[:2]
     small, factor = downscale(gray)
+    if video_range:
+        small = cv2.LUT(small, VIDEO_TO_FULL_RANGE)
     outline = locate(small)
     reasons: set[Reason] = set()
     if still and min(h, w) < t.MIN_STILL_SHORT_SIDE:
@@ -80,7 +106,7 @@ def document_verdict(
         stats = region_stats(small, coarse_sharpness=True)
         reasons.add("no_document")
         reasons |= _exposure_reasons(stats, t.MIN_BRIGHTNESS_CAMERA)
-        if stats.glare_ratio >= t.FRAME_CLIPPED_RATIO:
+        if stats.clipped >= t.FRAME_CLIPPED_RATIO:
             reasons.add("too_bright")
         return make_result(reasons, _metrics(stats, None, factor, gray), w, h)
     stats = region_stats(small, _shrink(outline.corners, t.INNER_SHRINK), coarse_sharpness=True)
@@ -88,10 +114,10 @@ def document_verdict(
         reasons.add("document_cut_off")
     elif outline.coverage < t.MIN_DOCUMENT_COVERAGE:
         reasons.add("document_too_small")
-    reasons |= _exposure_reasons(stats, t.MIN_BRIGHTNESS)
+    reasons |= _page_exposure_reasons(stats)
     if "too_bright" not in reasons and stats.glare_ratio >= t.MAX_GLARE_RATIO:
         reasons.add("glare")
-    if stats.contrast < t.MIN_CONTRAST:
+    if stats.bright_end - stats.dark_end < t.MIN_TONE_RANGE:
         reasons.add("low_contrast")
     if stats.sharpness < t.MIN_SHARPNESS:
         reasons.add("blurry")

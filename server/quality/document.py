@@ -61,28 +61,30 @@ def edge_threshold(blurred: np.ndarray) -> float:
     return min(max(1.5 * float(std[0, 0]), t.EDGE_HIGH_MIN), t.EDGE_HIGH_MAX)
 
 
-def find_outline(gray: np.ndarray, blurred: np.ndarray | None = None, high: float | None = None) -> Outline | None:
+def find_outline(gray: np.ndarray, blurred: np.ndarray | None = None, high: float | None = None, *,
+                 faint: bool = True) -> Outline | None:
     """Return the document-like outline in gray (the analysis image), or None.
 
     Edge thresholds follow the picture's contrast; when nothing is found a second, more sensitive
     pass looks again (a hazy lens or a dim room leaves only faint page edges). blurred is
-    blur_for_edges(gray), and high its edge_threshold, when the caller has them already.
+    blur_for_edges(gray), and high its edge_threshold, when the caller has them already. faint:
+    whether to run the sensitive second pass (the coarse-to-fine search has run its own already).
     """
     if blurred is None:
         blurred = blur_for_edges(gray)
     if high is None:
         high = edge_threshold(blurred)
-    outline = _outline_at(blurred, high)
-    if outline is None and high > t.EDGE_HIGH_FAINT:
+    outline = outline_at(blurred, high)
+    if outline is None and faint and high > t.EDGE_HIGH_FAINT:
         # Only complete pages count here: at this sensitivity the noise of a plain desk forms
         # regions against the frame border that would pass for a page running out of the picture.
-        outline = _outline_at(blurred, t.EDGE_HIGH_FAINT, allow_cut=False)
+        outline = outline_at(blurred, t.EDGE_HIGH_FAINT, allow_cut=False)
         if outline is not None:
             outline = replace(outline, faint=True)
     return outline
 
 
-def _outline_at(blurred: np.ndarray, high: float, *, allow_cut: bool = True) -> Outline | None:
+def outline_at(blurred: np.ndarray, high: float, *, allow_cut: bool = True) -> Outline | None:
     """Candidates are the convex hulls of the rings of the edge map closed against the frame
     border (so a page running off the picture closes too) and of the outer boundaries of edge
     components clear of the border (a page whose edge ring does not close is still one component
@@ -100,7 +102,61 @@ def _outline_at(blurred: np.ndarray, high: float, *, allow_cut: bool = True) -> 
     # Link runs traces the same rings as RETR_LIST (hole outlines one pixel further inside, which
     # the full-size corner refinement absorbs) in ~60% of the time: most contours are text.
     rings, _ = cv2.findContoursLinkRuns(edges)
-    return best_outline(edges, rings, allow_cut=allow_cut)
+    found = best_outline(edges, rings, allow_cut=allow_cut)
+    if found is None or (not found.cut_off and found.coverage < t.MIN_DOCUMENT_COVERAGE):
+        merged = merged_outline(edges, rings)
+        if merged is not None and (found is None or merged.coverage > found.coverage):
+            return merged
+    return found
+
+
+def merged_outline(edges: np.ndarray, contours: Sequence[np.ndarray]) -> Outline | None:
+    """A complete page whose inside is split by print that runs from edge to edge (a card's
+    diagonal stripe, a cover's frame line): no single ring is the page, but a few neighbouring
+    rings together are. On a busy desk the page's outer boundary merges with the desk's texture,
+    so it is no candidate either.
+
+    From each of the largest rings in turn, neighbours are added while the convex hull of the
+    union stays a polygon of at most six vertices whose sides lie on edges (a ring across the
+    page's edge, on the desk, would add a side over plain paper or desk). Only run when the usual
+    candidates found no page of readable size: it costs a few hulls per ring.
+    """
+    h, w = edges.shape[:2]
+    frame_area = float(w * h)
+    sizes = [(bw * bh, i) for i, (_, _, bw, bh) in enumerate(map(cv2.boundingRect, contours))
+             if t.MIN_DOCUMENT_AREA * frame_area <= bw * bh <= 0.92 * frame_area]
+    # Hulls, not the rings' own points: the hull of a union is the hull of the parts' hulls, and
+    # a ring on textured desk has thousands of points.
+    rings = [cv2.convexHull(contours[i]).reshape(-1, 2) for _, i in sorted(sizes, reverse=True)[:_MERGE_RINGS]]
+    support = _Support(edges)
+    best: Outline | None = None
+    for start in range(min(len(rings), _MERGE_SEEDS)):
+        points = rings[start]
+        approx = _hull_polygon(points)
+        for other in rings[:start] + rings[start + 1:]:
+            candidate_points = np.vstack([points, other])
+            candidate = _hull_polygon(candidate_points)
+            if len(candidate) > 6 or on_border(candidate, w, h).any():
+                continue
+            if support(candidate, np.zeros(len(candidate), bool)) >= t.MIN_MERGED_SUPPORT:
+                points, approx = candidate_points, candidate
+        area = cv2.contourArea(approx.astype(np.float32))
+        if (len(approx) == 4 and area >= t.MIN_DOCUMENT_AREA * frame_area and not on_border(approx, w, h).any()
+                and (best is None or area / frame_area > best.coverage)
+                and support(approx, np.zeros(4, bool)) >= t.MIN_MERGED_SUPPORT):
+            best = Outline(order_corners(approx), area / frame_area, cut_off=False)
+    return best
+
+
+def _hull_polygon(points: np.ndarray) -> np.ndarray:
+    """The convex hull of points approximated as in best_outline (2% of its perimeter)."""
+    hull = cv2.convexHull(points.astype(np.int32))
+    return cv2.approxPolyDP(hull, 0.02 * cv2.arcLength(hull, True), True).reshape(-1, 2)
+
+
+# The merge looks at this many of the largest rings, starting from each of the first few.
+_MERGE_RINGS = 8
+_MERGE_SEEDS = 3
 
 
 def best_outline(edges: np.ndarray, contours: Sequence[np.ndarray], *, allow_cut: bool) -> Outline | None:

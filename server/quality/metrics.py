@@ -56,14 +56,17 @@ _SECOND_DERIVATIVES = (
 )
 
 
-def directional_sharpness(roi: np.ndarray, mask: np.ndarray | None = None) -> float:
-    """Variance of the second derivative in the direction where it is smallest.
+def directional_sharpness(roi: np.ndarray, mask: np.ndarray | None = None) -> tuple[float, float]:
+    """Variance of the second derivative in the direction where it is smallest, and the noise
+    floor of that derivative (its robust std over the region, where flat paper dominates).
 
     cv2.meanStdDev with a mask is the dearest way to restrict this to the region (4 calls, ~60% of
     the time); instead the mask zeroes the derivative outside the region once per direction (an
     AND with an all-ones/zero int16 image, cheaper than a multiply) and the sums come from
     cv2.sumElems and cv2.norm (L2SQR), which take no mask: the same variance, E[d^2] - E[d]^2 over
-    the region, in under half the time.
+    the region, in under half the time. The noise floor is 1.4826 x the median absolute
+    derivative along x (the median ignores the few pixels on strokes, the MAD of Gaussian noise
+    is 0.6745 of its std).
     """
     if mask is None:
         count = roi.size
@@ -72,26 +75,45 @@ def directional_sharpness(roi: np.ndarray, mask: np.ndarray | None = None) -> fl
         count = cv2.countNonZero(mask)
         keep = -(mask != 0).astype(np.int16)  # 0 / -1: all bits set inside the region
     if count == 0:
-        return 0.0
+        return 0.0, 0.0
     worst = float("inf")
-    for kernel in _SECOND_DERIVATIVES:
+    noise = 0.0
+    for index, kernel in enumerate(_SECOND_DERIVATIVES):
         derivative = cv2.filter2D(roi, cv2.CV_16S, kernel)
         if keep is not None:
             derivative = cv2.bitwise_and(derivative, keep)
         mean = cv2.sumElems(derivative)[0] / count
         variance = cv2.norm(derivative, cv2.NORM_L2SQR) / count - mean * mean
         worst = min(worst, max(variance, 0.0))
-    return worst
+        if index == 0:
+            noise = _noise_floor(derivative, mask, count)
+    return worst, noise
+
+
+def _noise_floor(derivative: np.ndarray, mask: np.ndarray | None, count: int) -> float:
+    """Robust std (1.4826 x median absolute value) of a derivative image inside mask."""
+    # Quarter-level steps: after the downscale the noise is often under one grey level.
+    magnitude = cv2.convertScaleAbs(derivative, alpha=_NOISE_STEPS)
+    hist = cv2.calcHist([magnitude], [0], mask, [256], [0, 256]).ravel()
+    median = float(np.searchsorted(np.cumsum(hist), 0.5 * count)) / _NOISE_STEPS
+    return 1.4826 * median
+
+
+_NOISE_STEPS = 4
 
 
 @dataclass(frozen=True)
 class RegionStats:
     """Statistics of one region of the analysis image."""
 
-    sharpness: float  # variance of the second derivative in its weakest direction
+    sharpness: float  # variance of the second derivative in its weakest direction, less the noise's
     brightness: float  # mean grey
     contrast: float  # standard deviation of grey
-    glare_ratio: float  # share of clipped pixels
+    clipped: float  # share of clipped pixels
+    glare_ratio: float  # share of the region in compact clipped blobs (specular highlights)
+    dark_end: float = 0.0  # grey level below which DARK_END_SHARE of the pixels lie (ink, shadow)
+    bright_end: float = 0.0  # grey level above which BRIGHT_END_SHARE lie (paper, light print)
+    noise: float = 0.0  # robust estimate of the second derivative's noise (its std in flat areas)
 
 
 def region_stats(gray: np.ndarray, polygon: np.ndarray | None = None, *, coarse_sharpness: bool = False) -> RegionStats:
@@ -103,18 +125,28 @@ def region_stats(gray: np.ndarray, polygon: np.ndarray | None = None, *, coarse_
     the dearest part of the statistics.
     """
     roi, mask = _region(gray, polygon)
-    brightness, contrast, glare_ratio = _grey_stats(roi, mask)
+    hist = _histogram(roi, mask)
+    brightness, contrast = _mean_std(hist)
     if coarse_sharpness:
         h, w = gray.shape[:2]
         half_w, half_h = max(1, w // 2), max(1, h // 2)
         half = cv2.resize(gray, (half_w, half_h), interpolation=cv2.INTER_AREA)
         scaled = None if polygon is None else polygon * np.float32(half_w / w)
         roi, mask = _region(half, scaled)
+    worst, noise = directional_sharpness(roi, mask)
+    # Detail above the frame's own noise floor: noise adds its variance to every direction alike.
+    sharpness = max(worst - noise * noise, 0.0)
+    count = max(float(hist.sum()), 1.0)
+    clipped = float(hist[t.GLARE_LEVEL:].sum()) / count
     return RegionStats(
-        sharpness=directional_sharpness(roi, mask),
+        sharpness=sharpness,
         brightness=brightness,
         contrast=contrast,
-        glare_ratio=glare_ratio,
+        clipped=clipped,
+        glare_ratio=compact_highlights(roi, mask) if clipped >= t.MAX_GLARE_RATIO else 0.0,
+        dark_end=_level_at(hist, t.DARK_END_SHARE),
+        bright_end=_level_at(hist, 1.0 - t.BRIGHT_END_SHARE),
+        noise=noise,
     )
 
 
@@ -138,25 +170,65 @@ def _region(gray: np.ndarray, polygon: np.ndarray | None) -> tuple[np.ndarray, n
 _LEVELS = np.arange(256, dtype=np.float64)
 
 
-def _grey_stats(roi: np.ndarray, mask: np.ndarray | None) -> tuple[float, float, float]:
-    """Mean, standard deviation and clipped share of roi's pixels (inside mask when given).
+def _histogram(roi: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+    """Grey histogram of roi (inside mask when given): mean, spread, clipped share and the tone
+    ends all come from it, exactly (the pixels are integers)."""
+    return cv2.calcHist([roi], [0], mask, [256], [0, 256]).ravel().astype(np.float64)
 
-    Inside a region one masked histogram gives all three: cheaper than a masked cv2.meanStdDev
-    plus a threshold, an AND and two pixel counts, and exact (the pixels are integers). Over the
-    whole image the unmasked calls are the cheaper ones (a histogram of every pixel costs ~2x).
-    """
-    if mask is None:
-        means, stds = cv2.meanStdDev(roi)
-        _, clipped_pixels = cv2.threshold(roi, t.GLARE_LEVEL - 1, 255, cv2.THRESH_BINARY)
-        return float(means[0, 0]), float(stds[0, 0]), cv2.countNonZero(clipped_pixels) / max(roi.size, 1)
-    hist = cv2.calcHist([roi], [0], mask, [256], [0, 256]).ravel().astype(np.float64)
+
+def _mean_std(hist: np.ndarray) -> tuple[float, float]:
     count = float(hist.sum())
     if count == 0:
-        return 0.0, 0.0, 0.0
+        return 0.0, 0.0
     average = float(hist @ _LEVELS) / count
     variance = float(hist @ (_LEVELS - average) ** 2) / count
-    clipped = float(hist[t.GLARE_LEVEL :].sum())
-    return average, variance**0.5, clipped / count
+    return average, variance**0.5
+
+
+def _level_at(hist: np.ndarray, share: float) -> float:
+    """The grey level below which share of the histogram's pixels lie."""
+    cumulative = np.cumsum(hist)
+    if cumulative[-1] == 0:
+        return 0.0
+    return float(np.searchsorted(cumulative, share * cumulative[-1]))
+
+
+def compact_highlights(roi: np.ndarray, mask: np.ndarray | None) -> float:
+    """Share of the region covered by compact clipped blobs on paper that is not clipped itself:
+    a lamp's reflection.
+
+    A specular highlight clips everything under it, print included, into one solid island inside
+    the page, on paper that elsewhere stays below full scale. Paper that the exposure pushed to
+    full scale is clipped too, and its blank stretches are as solid as a reflection, but they run
+    out to the page's margins or cover much of it, and the paper between the print is clipped as
+    well: that is exposure (judged by the ink, see analyser), not glare. So: a morphological
+    opening with a disk GLARE_BLOB_RADIUS of the region's size across keeps the solid blobs; a
+    blob counts when it stays clear of the region's edge and covers at most GLARE_MAX_BLOB of
+    it; and none counts when more than GLARE_PAPER_CLIPPED of the region is clipped outside them.
+    """
+    area = roi.size if mask is None else cv2.countNonZero(mask)
+    if area == 0:
+        return 0.0
+    _, clipped = cv2.threshold(roi, t.GLARE_LEVEL - 1, 255, cv2.THRESH_BINARY)
+    if mask is None:
+        mask = np.full(roi.shape, 255, np.uint8)
+    clipped = cv2.bitwise_and(clipped, mask)
+    radius = max(1, round(t.GLARE_BLOB_RADIUS * area**0.5))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    solid = cv2.morphologyEx(clipped, cv2.MORPH_OPEN, kernel)
+    if cv2.countNonZero(solid) == 0:
+        return 0.0
+    # A blob touching this edge zone reaches the page's margin: blank paper, not an island.
+    # (A square for the zone: separable, so cheap; the exact shape of the zone does not matter.)
+    square = cv2.getStructuringElement(cv2.MORPH_RECT, kernel.shape[::-1])
+    edge_zone = cv2.bitwise_not(cv2.erode(mask, square, borderType=cv2.BORDER_CONSTANT, borderValue=0))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(solid, connectivity=8)
+    touching = set(np.unique(labels[(edge_zone > 0) & (labels > 0)]).tolist())
+    islands = sum(int(stats[i, cv2.CC_STAT_AREA]) for i in range(1, count)
+                  if i not in touching and stats[i, cv2.CC_STAT_AREA] <= t.GLARE_MAX_BLOB * area)
+    if cv2.countNonZero(clipped) - islands > t.GLARE_PAPER_CLIPPED * area:
+        return 0.0
+    return islands / area
 
 
 def coarse_structure(gray: np.ndarray) -> float:

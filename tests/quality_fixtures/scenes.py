@@ -9,10 +9,12 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from tests.quality_fixtures import codec
+
 BACKGROUNDS = ("wood", "cloth", "desk", "pattern", "dark_mat")
 
 
-def _smooth_noise(rng: np.random.Generator, w: int, h: int, cells: int) -> np.ndarray:
+def smooth_noise(rng: np.random.Generator, w: int, h: int, cells: int) -> np.ndarray:
     """Low-frequency noise in [0, 1]: random values on a coarse grid, upscaled smoothly."""
     small = rng.random((max(2, cells * h // w), cells)).astype(np.float32)
     return cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC).clip(0, 1)
@@ -28,7 +30,7 @@ def background(kind: str, w: int, h: int, rng: np.random.Generator) -> np.ndarra
     yy, xx = np.mgrid[0:sh, 0:sw].astype(np.float32) * 2
     if kind == "wood":
         base = np.array(rng.uniform([40, 70, 110], [70, 110, 160]), np.float32)
-        warp = _smooth_noise(rng, sw, sh, 6) * 40
+        warp = smooth_noise(rng, sw, sh, 6) * 40
         grain = np.sin((yy + warp) / rng.uniform(5, 12) + np.sin(xx / 150.0)) * 0.5 + 0.5
         shade = 0.75 + 0.35 * grain
     elif kind == "cloth":
@@ -37,7 +39,7 @@ def background(kind: str, w: int, h: int, rng: np.random.Generator) -> np.ndarra
         shade = 0.8 + 0.3 * ((np.sin(xx / period) * np.sin(yy / period)) * 0.5 + 0.5)
     elif kind == "desk":
         base = np.full(3, rng.uniform(90, 150), np.float32)
-        shade = 0.85 + 0.3 * _smooth_noise(rng, sw, sh, 4)
+        shade = 0.85 + 0.3 * smooth_noise(rng, sw, sh, 4)
         shade += rng.standard_normal((sh, sw), np.float32) * 0.05
     elif kind == "pattern":
         # A checked tablecloth: strong edges everywhere, the hard case for outline finding.
@@ -77,12 +79,12 @@ def _rotation(yaw: float, pitch: float, roll: float) -> np.ndarray:
 
 def target_corners(
     doc_w: int, doc_h: int, w: int, h: int, coverage: float, rng: np.random.Generator,
-    *, cut_off: bool = False,
+    *, cut_off: bool = False, max_turn: float = 12.0, max_tilt: float = 18.0,
 ) -> np.ndarray:
     """Where the document's corners (TL, TR, BR, BL) land in the frame.
 
-    A physically consistent view: the flat document, turned up to 12 degrees in its plane and
-    tilted up to 18 degrees towards the camera, is projected by a pinhole camera with a 65-degree
+    A physically consistent view: the flat document, turned up to max_turn degrees in its plane and
+    tilted up to max_tilt degrees towards the camera, is projected by a pinhole camera with a 65-degree
     horizontal field of view and its principal point at the centre (a typical webcam). Its size
     gives about the requested share of the frame; unless cut_off it stays 4% inside the frame.
     """
@@ -92,7 +94,7 @@ def target_corners(
     plane = np.hstack([half, np.zeros((4, 1))])
     margin = np.array([w, h]) * 0.04
     for attempt in range(300):
-        rot = _rotation(*np.deg2rad(rng.uniform(-18, 18, 2)), np.deg2rad(rng.uniform(-12, 12)))
+        rot = _rotation(*np.deg2rad(rng.uniform(-max_tilt, max_tilt, 2)), np.deg2rad(rng.uniform(-max_turn, max_turn)))
         depth = f * np.sqrt(doc_w * doc_h / (coverage * w * h))
         target = rng.uniform([0.2 * w, 0.2 * h], [0.8 * w, 0.8 * h])
         if cut_off:
@@ -133,20 +135,29 @@ def place(frame: np.ndarray, doc: np.ndarray, corners: np.ndarray, rng: np.rando
 def lighting(frame: np.ndarray, rng: np.random.Generator, gain: float) -> np.ndarray:
     """Uneven room light times an exposure gain."""
     h, w = frame.shape[:2]
-    field = (0.88 + 0.2 * _smooth_noise(rng, w, h, 3)) * gain
+    field = (0.88 + 0.2 * smooth_noise(rng, w, h, 3)) * gain
     return cv2.multiply(frame, cv2.merge([field] * 3), dtype=cv2.CV_8U)
 
 
 def sensor(frame: np.ndarray, rng: np.random.Generator, sigma: float, jpeg_quality: int) -> np.ndarray:
     """Sensor noise, then a JPEG round trip as a camera or browser would send."""
-    # OpenCV's generator is ~5x faster than numpy's here; seeding it from rng keeps it reproducible.
-    cv2.setRNGSeed(int(rng.integers(0, 2**31 - 1)))
-    noise = np.empty(frame.shape[:2], np.int16)
-    cv2.randn(noise, 0, sigma)
-    img = cv2.add(frame, cv2.merge([noise] * 3), dtype=cv2.CV_8U)
-    ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, jpeg_quality])
-    assert ok
-    return cv2.imdecode(buf, cv2.IMREAD_COLOR)
+    return codec.jpeg_round_trip(codec.add_noise(frame, rng, sigma), jpeg_quality)
+
+
+def sheen(frame: np.ndarray, corners: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Glossy stock: a broad, soft, unclipped brightening over part of the document."""
+    h, w = frame.shape[:2]
+    small = np.zeros((h // 4, w // 4), np.float32)
+    u, v = rng.uniform(0.2, 0.8, 2)
+    top = corners[0] + u * (corners[1] - corners[0])
+    bottom = corners[3] + u * (corners[2] - corners[3])
+    cx, cy = (top + v * (bottom - top)) / 4
+    radius = np.sqrt(cv2.contourArea(corners)) / 4 * rng.uniform(0.2, 0.5)
+    cv2.circle(small, (int(cx), int(cy)), max(2, int(radius)), 1.0, -1)
+    small = cv2.GaussianBlur(small, (0, 0), max(1.0, radius * 0.6))
+    mask = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+    lift = rng.uniform(8, 28) * mask
+    return np.clip(frame.astype(np.float32) + lift[:, :, None], 0, 255).astype(np.uint8)
 
 
 # --- ImageNet-C-style corruptions (Hendrycks & Dietterich 2019), written with OpenCV/numpy ---
@@ -169,24 +180,24 @@ def motion_blur(frame: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return cv2.filter2D(frame, -1, kernel / kernel.sum())
 
 
-def glare(frame: np.ndarray, corners: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """One or two specular highlights on the document: clipped cores with a soft falloff.
-
-    Each core (where the highlight clips to white) covers 2-8% of the document.
-    """
+def glare(frame: np.ndarray, corners: np.ndarray, rng: np.random.Generator,
+          core_share: tuple[float, float] = (0.02, 0.08), spots: int = 0) -> np.ndarray:
+    """Specular highlights on the document (spots of them, or one or two when 0): clipped cores
+    with a soft falloff, each core (where the highlight clips to white) covering core_share of the
+    document."""
     h, w = frame.shape[:2]
     out = frame.astype(np.float32)
     doc_area = cv2.contourArea(corners)
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     peak = 1.5 * 255
-    for _ in range(int(rng.integers(1, 3))):
+    for _ in range(spots or int(rng.integers(1, 3))):
         # A random point inside the quad (bilinear in its corners keeps it inside).
         u, v = rng.uniform(0.25, 0.75, 2)
         top = corners[0] + u * (corners[1] - corners[0])
         bottom = corners[3] + u * (corners[2] - corners[3])
         cx, cy = top + v * (bottom - top)
         stretch = rng.uniform(1.0, 2.0)
-        core = np.sqrt(doc_area * rng.uniform(0.02, 0.08) / (np.pi * stretch))
+        core = np.sqrt(doc_area * rng.uniform(*core_share) / (np.pi * stretch))
         # Gaussian whose value reaches the paper-to-white gap (~60 levels) at the core's edge.
         sigma = core / np.sqrt(2 * np.log(peak / 60.0))
         d2 = ((xx - cx) / stretch) ** 2 + (yy - cy) ** 2

@@ -1,0 +1,81 @@
+"""Exposure and glare by what makes print readable, on pages drawn for the purpose.
+
+A white page whose paper clips but whose ink stays dark is fine; a dark card with light print is
+fine; a page washed out so that even its ink is light grey is too bright; a compact clipped blob
+on unclipped paper is glare; a live frame's limited-range Y plane reads as the same picture.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from server.quality import analyse_document, analyse_luma
+from server.quality.metrics import compact_highlights
+
+
+def _page(paper: int, ink: int, desk: int = 60, size: tuple[int, int] = (1280, 720)) -> np.ndarray:
+    """A frontal page (40% of the frame) with lines of text-like strokes, on a plain desk."""
+    w, h = size
+    frame = np.full((h, w), desk, np.uint8)
+    x0, y0, x1, y1 = w // 4, h // 5, 3 * w // 4, 4 * h // 5
+    frame[y0:y1, x0:x1] = paper
+    rng = np.random.default_rng(7)
+    for row in range(y0 + 40, y1 - 40, 36):
+        x = x0 + 40
+        while x < x1 - 80:
+            width = int(rng.integers(12, 30))
+            cv2.rectangle(frame, (x, row), (x + width, row + 3), ink, -1)
+            cv2.rectangle(frame, (x + width // 2, row - 10), (x + width // 2 + 3, row + 12), ink, -1)
+            x += width + 14
+    noise = np.random.default_rng(3).normal(0, 1.5, frame.shape)
+    return np.clip(frame + noise, 0, 255).astype(np.uint8)
+
+
+def test_white_page_with_clipped_paper_and_dark_ink_is_fine() -> None:
+    result = analyse_document(_page(paper=255, ink=35))
+    assert result.metrics.document.found
+    assert result.ok, result.reasons
+
+
+def test_dark_card_with_light_print_is_fine() -> None:
+    result = analyse_document(_page(paper=45, ink=215, desk=150))
+    assert result.metrics.document.found
+    assert result.ok, result.reasons
+
+
+def test_washed_out_page_is_too_bright() -> None:
+    result = analyse_document(_page(paper=255, ink=215))
+    assert "too_bright" in result.reasons
+
+
+def test_dim_page_is_too_dark() -> None:
+    result = analyse_document(_page(paper=70, ink=15, desk=20))
+    assert "too_dark" in result.reasons
+
+
+def test_compact_blob_on_paper_is_glare_but_clipped_paper_is_not() -> None:
+    page = np.full((200, 300), 215, np.uint8)
+    page[::12, :] = 40  # print lines
+    assert compact_highlights(page, None) == 0.0
+    spot = page.copy()
+    cv2.circle(spot, (150, 100), 22, 255, -1)
+    assert compact_highlights(spot, None) > 0.02
+    clipped_paper = page.copy()
+    clipped_paper[clipped_paper == 215] = 255
+    assert compact_highlights(clipped_paper, None) == 0.0
+
+
+def test_glare_spot_is_named() -> None:
+    frame = _page(paper=205, ink=35)
+    cv2.circle(frame, (700, 360), 45, 255, -1)
+    result = analyse_document(frame)
+    assert result.reasons == ["glare"], result.reasons
+
+
+def test_live_frame_in_video_range_reads_like_the_still() -> None:
+    """A decoder's Y plane maps white to 235: clipped paper and highlights still read as clipped."""
+    frame = _page(paper=205, ink=35)
+    cv2.circle(frame, (700, 360), 45, 255, -1)
+    video = (16 + frame.astype(np.float32) * 219 / 255).round().astype(np.uint8)
+    assert analyse_luma(video).reasons == ["glare"]
