@@ -105,6 +105,23 @@ async def test_bad_bodies_get_clear_errors(client: TestClient, body: bytes, cont
     assert (await response.json())["error"]["code"] == code
 
 
+DEEP = b"[" * 5000 + b"]" * 5000
+HUGE_NUMBER = b'{"username": ' + b"9" * 5000 + b"}"
+
+
+@pytest.mark.parametrize("body", [DEEP, HUGE_NUMBER, b'{"token": NaN}', b'{"token": 1e999}'],
+                         ids=["deep", "huge_number", "nan", "infinite"])
+@pytest.mark.parametrize("path", ["/api/v1/auth/login", "/api/v1/kiosk/session", "/api/v1/followups/1"])
+async def test_hostile_json_is_a_clean_400(client: TestClient, caplog: pytest.LogCaptureFixture, path: str,
+                                           body: bytes) -> None:
+    if path.startswith("/api/v1/followups"):
+        await client.post("/api/v1/auth/login", json={"username": "boss", "password": PASSWORD})
+    response = await client.post(path, data=body, headers={"Content-Type": "application/json"})
+    assert response.status == 400
+    assert (await response.json())["error"]["code"] == "malformed_json"
+    assert not [r for r in caplog.records if r.exc_info]
+
+
 async def test_foreign_origin_is_refused(client: TestClient) -> None:
     response = await client.post("/api/v1/auth/login", json={"username": "cw1", "password": PASSWORD},
                                  headers={"Origin": "http://evil.example"})

@@ -7,6 +7,7 @@ WebSockets speaking docs/protocol.md. Media and several processes are covered by
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -222,13 +223,20 @@ async def test_role_limits(env: Env, clients: list[Client]) -> None:
         ('{"type": "cancel", "id": 5}', "no_ticket"),
         ('{"type": "rate", "session_id": "nope", "score": 5, "id": 5}', "not_rateable"),
         ('{"type": "rate", "session_id": "nope", "score": 9, "id": 5}', "invalid"),
+        ("[" * 5000 + "]" * 5000, "malformed"),
+        ('{"type": "ping", "pad": ' + "[" * 900 + "]" * 900 + "}", "malformed"),
+        ('{"type": "ping", "id": ' + "9" * 5000 + "}", "malformed"),
+        ('{"type": "device_check", "camera_ok": true, "microphone_ok": true, "metrics": {"x": NaN}}', "malformed"),
+        ('{"type": "device_check", "camera_ok": true, "microphone_ok": true, "metrics": {"x": 1e999}}', "malformed"),
     ],
 )
-async def test_bad_messages_get_clear_errors(env: Env, clients: list[Client], raw: str, code: str) -> None:
+async def test_bad_messages_get_clear_errors(env: Env, clients: list[Client], raw: str, code: str,
+                                            caplog: pytest.LogCaptureFixture) -> None:
     kiosk = await _kiosk(env, clients)
     await kiosk.send(raw)
     error = await kiosk.expect("error")
     assert error["code"] == code
+    assert not [r for r in caplog.records if r.exc_info]
     # The connection still works afterwards.
     assert (await kiosk.request({"type": "ping"}, ref=9))["type"] == "pong"
 
@@ -261,6 +269,22 @@ async def test_flood_is_limited_without_disturbing_others(env: Env, clients: lis
     data = {"candidate": {"candidate": "c", "sdpMid": "0", "sdpMLineIndex": 0}}
     await cw.send({"type": "signal", "call_id": call_id, "data": data})
     assert (await kiosk.expect("signal"))["data"] == data
+
+
+async def test_binary_frames_count_against_the_rate(env: Env, clients: list[Client]) -> None:
+    flooder = await _kiosk(env, clients)
+    assert flooder.ws is not None
+    for _ in range(400):
+        await flooder.ws.send_bytes(b"x")
+    codes = []
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(5):
+            while len(codes) < 400:
+                codes.append((await flooder.inbox.get()).get("code"))
+    assert "rate_limited" in codes
+    closing = await flooder.ws.receive(timeout=5)
+    assert closing.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING)
+    assert flooder.ws.close_code == 4429
 
 
 async def test_hello_is_required_first(env: Env, clients: list[Client]) -> None:

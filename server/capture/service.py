@@ -19,7 +19,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
 
 from server.auth.principal import Principal
-from server.capture import texts
+from server.capture import signal_check, texts
 from server.capture.analysis_peer import AnalysisPeer, PeerPool
 from server.capture.health import record_health
 from server.capture.intake import StoredImages, store_still
@@ -172,6 +172,8 @@ class CaptureService:
             raise _refuse("capture_closed")
         data = message.data.model_dump(exclude_none=True)
         description = data.get("description")
+        if not signal_check.valid_signal(data):
+            raise _refuse("bad_signal")
         if description is not None:
             if description["type"] != "offer":
                 raise _refuse("bad_signal")

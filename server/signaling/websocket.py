@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from server.auth.middleware import allowed_origin
 from server.auth.principal import require_role
 from server.http.errors import ApiError
+from server.http.json_input import MalformedJson, loads_untrusted
 from server.protocol import messages as m
 from server.signaling.connection import CLOSE_FLOOD, CLOSE_SETUP, HEARTBEAT_S, MAX_REFUSED, Connection
 from server.signaling.context import SIGNALING
@@ -41,8 +42,8 @@ def _parse(raw: str, allowed: frozenset[str] | None = None) -> tuple[Any, tuple[
     if len(raw) > m.MAX_MESSAGE_BYTES // 4 and len(raw.encode()) > m.MAX_MESSAGE_BYTES:
         return None, ("too_large", f"消息不能超过 {m.MAX_MESSAGE_BYTES} 字节"), None
     try:
-        data = json.loads(raw)
-    except json.JSONDecodeError:
+        data = loads_untrusted(raw)
+    except MalformedJson:
         return None, ("malformed", "消息不是有效的 JSON"), None
     if not isinstance(data, dict) or not isinstance(data.get("type"), str):
         return None, ("malformed", "消息必须是带 type 的 JSON 对象"), None
@@ -131,15 +132,18 @@ async def _serve(service: SignalingService, connection: Connection) -> None:
     # Presence and the sign-in session are re-checked by the process's keep-alive sweep.
     allowed = m.ALLOWED_TYPES.get(connection.principal.role, frozenset())
     async for frame in connection.ws:
-        if frame.type != WSMsgType.TEXT:
-            if frame.type == WSMsgType.BINARY:
-                await connection.error("malformed", "只接受文本消息")
+        if frame.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
             continue
+        # Every data frame spends from the budget, whatever it holds: a flood of binary or
+        # malformed frames costs the server as much as one of valid messages.
         if not connection.bucket.take():
             connection.refused += 1
             await connection.error("rate_limited", "消息太频繁，请稍后再试")
             if connection.refused > MAX_REFUSED:
                 await connection.ws.close(code=CLOSE_FLOOD)
+            continue
+        if frame.type == WSMsgType.BINARY:
+            await connection.error("malformed", "只接受文本消息")
             continue
         await _one(service, connection, frame.data, allowed)
 
@@ -160,6 +164,12 @@ async def _one(service: SignalingService, connection: Connection, raw: str, allo
     except (RedisError, OSError, SQLAlchemyError) as exc:
         log.warning("message failed: dependency unavailable", extra={"error": type(exc).__name__})
         await connection.error("unavailable", "服务暂时不可用，请稍后重试", ref=ref)
+        return
+    except Exception as exc:
+        # A handler that fails on some input must not end the client's connection: one line,
+        # without the message or a traceback (either could carry what the client typed).
+        log.error("message failed", extra={"type": message.type, "error": type(exc).__name__})
+        await connection.error("server_error", "处理消息时出错，请重试", ref=ref)
         return
     if reply is not None:
         if ref is not None:
