@@ -6,11 +6,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from server.app import create_app
 from server.db.migrate import upgrade_database
 from server.http import app_keys
+from server.http.errors import json_errors
 from tests.helpers import make_settings
 
 
@@ -91,3 +93,19 @@ async def test_openapi_describes_every_registered_route(client: TestClient) -> N
         registered.add((route.method, path))
     assert registered <= documented, registered - documented
     assert documented <= registered, documented - registered
+
+
+async def test_an_unhandled_error_logs_the_route_template_only(caplog: pytest.LogCaptureFixture) -> None:
+    async def failing(request: web.Request) -> web.Response:
+        raise ValueError(f"bad id {request.match_info['capture_id']}")
+
+    app = web.Application(middlewares=[json_errors])
+    app.router.add_post("/api/v1/captures/{capture_id}/image", failing)
+    id_number = "11010519491231002X"
+    async with TestClient(TestServer(app)) as test_client:
+        response = await test_client.post(f"/api/v1/captures/{id_number}/image?q={id_number}")
+        assert response.status == 500
+    logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
+    assert "/api/v1/captures/{capture_id}/image" in logged
+    assert id_number not in logged
+    assert not [r for r in caplog.records if r.exc_info]

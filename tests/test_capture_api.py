@@ -6,6 +6,7 @@ stills are synthetic document photos from tests/quality_fixtures.
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -187,6 +188,28 @@ async def test_upload_validation(env: Env, made: list[Client]) -> None:
     _, encoded = cv2.imencode(".png", image)
     response = await kiosk.upload(capture_id, encoded.tobytes(), "still.png", "image/png")
     assert (await response.json())["ok"] is True
+
+
+async def test_bad_multipart_is_a_400_and_an_unknown_capture_a_404_before_the_body(
+        env: Env, made: list[Client], caplog: pytest.LogCaptureFixture) -> None:
+    kiosk, cw, call_id = await into_call(env, made)
+    capture_id = (await request_capture(kiosk, cw, call_id))["capture_id"]
+    url = env.url(f"/api/v1/captures/{capture_id}/image")
+    body = b"--abc\r\nContent-Disposition: form-data; name=image\r\n\r\nxx\r\n--abc--\r\n"
+    for content_type in ("multipart/form-data", "multipart/form-data; boundary=zzz", "multipart/form-data; boundary="):
+        response = await kiosk.http.post(url, data=body, headers={"Content-Type": content_type})
+        assert (response.status, (await response.json())["error"]["code"]) == (400, "bad_multipart"), content_type
+    assert not [r for r in caplog.records if r.exc_info]
+    # Headers announcing 5 MB and no body at all: the answer comes without waiting for it.
+    cookie = next(c.value for c in kiosk.http.cookie_jar if c.key == "jl_session")
+    assert env.server is not None
+    reader, writer = await asyncio.open_connection(env.server.host, env.server.port)
+    writer.write((f"POST /api/v1/captures/{'f' * 32}/image HTTP/1.1\r\nHost: x\r\nCookie: jl_session={cookie}\r\n"
+                  "Content-Type: multipart/form-data; boundary=abc\r\nContent-Length: 5000000\r\n\r\n").encode())
+    await writer.drain()
+    status_line = await asyncio.wait_for(reader.readline(), 5)
+    writer.close()
+    assert b" 404 " in status_line
 
 
 async def test_a_bad_still_is_refused_with_the_reason_and_guidance_text(env: Env, made: list[Client]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 # HTTP upload refusals, by error code.
 UPLOAD_ERRORS: dict[str, str] = {
     "missing_image": "请求中没有图像（multipart 字段 image）",
+    "bad_multipart": "请求体不是有效的 multipart/form-data",
     "too_large": "图像不能超过 8 MiB",
     "unsupported_type": "只接受 JPEG 或 PNG 图像",
     "not_an_image": "无法读取图像，请重新拍摄",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aiohttp import BodyPartReader, web
+from aiohttp import BodyPartReader, MultipartReader, web
 from pydantic import BaseModel
 from redis.exceptions import RedisError
 from sqlalchemy import select
@@ -84,7 +84,15 @@ async def _read_image_part(request: web.Request) -> bytes:
         raise _upload_error(UploadError(413, "too_large"))
     if not request.content_type.startswith("multipart/"):
         raise _upload_error(UploadError(400, "missing_image"))
-    reader = await request.multipart()
+    try:
+        return await _image_field(await request.multipart())
+    except ValueError:
+        # aiohttp's multipart reader says "no boundary", "wrong boundary" or "bad part headers"
+        # with ValueError (its own errors subclass it): the client's framing, not our failure.
+        raise _upload_error(UploadError(400, "bad_multipart")) from None
+
+
+async def _image_field(reader: MultipartReader) -> bytes:
     while (part := await reader.next()) is not None:
         if not isinstance(part, BodyPartReader) or part.name != "image":
             continue
@@ -104,7 +112,11 @@ async def upload_image(request: web.Request) -> web.Response:
     service = request.app[CAPTURE]
     # The request is checked before the body is read: a stranger's megabytes are not worth reading.
     state = await service.states.get(capture_id)
-    if state is not None and state.kiosk_id != principal.kiosk_id:
+    if state is None:
+        async with request.app[app_keys.DB_SESSIONS]() as session:
+            stored = await session.get(Capture, capture_id)
+        raise _upload_error(UploadError(409, "capture_closed") if stored else UploadError(404, "unknown_capture"))
+    if state.kiosk_id != principal.kiosk_id:
         raise _upload_error(UploadError(403, "wrong_kiosk"))
     data = await _read_image_part(request)
     try:
