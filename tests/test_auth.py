@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -140,23 +141,55 @@ async def test_disabled_account_loses_its_session(client: TestClient) -> None:
     assert (await client.get("/api/v1/auth/me")).status == 401
 
 
-async def test_login_throttled_per_account(client: TestClient) -> None:
+async def test_wrong_passwords_slow_an_account_down_but_never_lock_it(client: TestClient) -> None:
+    statuses = []
     for _ in range(5):
         response = await client.post("/api/v1/auth/login", json={"username": "cw1", "password": "wrong guess"})
-        assert response.status == 401
-    # Even the right password is refused while the account is throttled.
+        statuses.append(response.status)
+    # Three free failures, then a growing delay (1 s after the 4th, 2 s after the 5th, ...).
+    assert statuses[:4] == [401] * 4
+    assert statuses[4] == 429
     response = await client.post("/api/v1/auth/login", json={"username": "cw1", "password": PASSWORD})
     assert response.status == 429
     assert (await response.json())["error"]["code"] == "too_many_attempts"
-    # Another account from the same address is not yet affected.
+    wait = int(response.headers["Retry-After"])
+    assert 1 <= wait <= 2
+    # Another account from the same address is not affected.
     response = await client.post("/api/v1/auth/login", json={"username": "boss", "password": PASSWORD})
+    assert response.status == 200
+    # The owner who waits the few seconds gets in: a stranger's guesses delay, they do not lock.
+    await asyncio.sleep(wait + 0.1)
+    response = await client.post("/api/v1/auth/login", json={"username": "cw1", "password": PASSWORD})
     assert response.status == 200
 
 
+async def test_simultaneous_sign_ins_reserve_their_attempt_first(client: TestClient) -> None:
+    guesses = [{"username": "cw1", "password": f"wrong {n}"} for n in range(24)] + [
+        {"username": "cw1", "password": PASSWORD}]
+    responses = await asyncio.gather(*(client.post("/api/v1/auth/login", json=g) for g in guesses))
+    checked = [r.status for r in responses if r.status != 429]
+    # One attempt at a time per account: the rest are refused before any password is checked.
+    assert len(checked) <= 4, checked
+    assert all(r.status in (200, 401, 429) for r in responses)
+
+
 async def test_kiosk_token_guessing_throttled(client: TestClient) -> None:
-    statuses = []
-    for n in range(32):
-        response = await client.post("/api/v1/kiosk/session", json={"token": f"{n:043d}"})
-        statuses.append(response.status)
-    assert statuses[0] == 401
-    assert statuses[-1] == 429
+    responses = await asyncio.gather(*(client.post("/api/v1/kiosk/session", json={"token": f"{n:043d}"})
+                                       for n in range(60)))
+    statuses = [r.status for r in responses]
+    assert statuses.count(401) <= 30
+    assert statuses.count(429) >= 30
+
+
+async def test_per_address_limits_are_separate_for_kiosk_tokens_and_staff(seeded: tuple[TestClient, str]) -> None:
+    client, token = seeded
+    for n in range(30):
+        await client.post("/api/v1/kiosk/session", json={"token": f"{n:043d}"})
+    assert (await client.post("/api/v1/kiosk/session", json={"token": token})).status == 429
+    # Staff sign-in from the same address has its own counter.
+    response = await client.post("/api/v1/auth/login", json={"username": "boss", "password": PASSWORD})
+    assert response.status == 200
+    for n in range(30):
+        await client.post("/api/v1/auth/login", json={"username": f"nobody{n}", "password": "guess"})
+    response = await client.post("/api/v1/auth/login", json={"username": "boss", "password": PASSWORD})
+    assert response.status == 429

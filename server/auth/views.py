@@ -14,7 +14,7 @@ from server.auth.middleware import SESSION_COOKIE
 from server.auth.passwords import hash_password, needs_rehash, verify_password_async
 from server.auth.principal import current_principal, require_role
 from server.auth.sessions import KIOSK_ABSOLUTE, STAFF_ABSOLUTE, revoke_session, start_session
-from server.auth.throttle import LoginThrottle
+from server.auth.throttle import Attempt, LoginThrottle, Throttled
 from server.auth.tokens import token_hash
 from server.db.models import AuditLog, Kiosk, Site, User
 from server.http import app_keys
@@ -41,6 +41,17 @@ class KioskSessionIn(BaseModel):
     token: str = Field(min_length=16, max_length=128)
 
 
+async def _reserve(request: web.Request, kind: str, account: str | None = None) -> Attempt:
+    """Reserve a sign-in attempt before any check, or answer 429 with Retry-After."""
+    try:
+        return await LoginThrottle(request.app[app_keys.REDIS]).reserve(kind, request.remote or "", account)
+    except Throttled as exc:
+        log.warning("sign-in throttled", extra={"kind": kind})
+        error = ApiError(429, "too_many_attempts", f"尝试次数过多，请 {exc.retry_after_s} 秒后再试")
+        error.headers["Retry-After"] = str(exc.retry_after_s)
+        raise error from None
+
+
 def _set_cookie(request: web.Request, response: web.Response, token: str, max_age: int) -> None:
     response.set_cookie(SESSION_COOKIE, token, max_age=max_age, httponly=True, samesite="Strict",
                         secure=request.secure, path="/")
@@ -49,23 +60,19 @@ def _set_cookie(request: web.Request, response: web.Response, token: str, max_ag
 async def login(request: web.Request) -> web.Response:
     """Sign a staff member in; sets an HttpOnly session cookie."""
     body = await read_model(request, LoginIn)
-    throttle = LoginThrottle(request.app[app_keys.REDIS])
-    address = request.remote or ""
-    if await throttle.blocked(body.username, address):
-        log.warning("sign-in throttled", extra={"kind": "staff"})
-        raise ApiError(429, "too_many_attempts", "尝试次数过多，请 15 分钟后再试")
+    attempt = await _reserve(request, "staff", body.username)
     async with request.app[app_keys.DB_SESSIONS]() as session, session.begin():
         user = await session.scalar(select(User).where(User.username == body.username))
         ok = await verify_password_async(user.password_hash if user else _DUMMY_HASH, body.password)
         if user is None or not ok or not user.enabled:
-            await throttle.failed(body.username, address)
+            await attempt.failed()
             session.add(AuditLog(actor="anonymous", action="login_failed", object_type="user",
                                  object_id=str(user.id) if user else ""))
             # Never the typed name: a mistyped field can hold a password or an ID number.
             log.info("sign-in refused", extra={"user_id": user.id if user else None,
                                                "reason": "disabled" if user and ok else "bad_credentials"})
             raise ApiError(401, "bad_credentials", "用户名或密码不正确")
-        await throttle.succeeded(body.username)
+        await attempt.succeeded()
         if needs_rehash(user.password_hash):
             user.password_hash = await asyncio.to_thread(hash_password, body.password)
         token = await start_session(session, role=user.role, user_id=user.id)
@@ -104,21 +111,18 @@ async def me(request: web.Request) -> web.Response:
 async def kiosk_session(request: web.Request) -> web.Response:
     """Exchange a kiosk's device token for a kiosk session cookie (the token leaves the page URL)."""
     body = await read_model(request, KioskSessionIn)
-    throttle = LoginThrottle(request.app[app_keys.REDIS])
-    address = request.remote or ""
-    if await throttle.blocked("kiosk-token", address):
-        log.warning("sign-in throttled", extra={"kind": "kiosk"})
-        raise ApiError(429, "too_many_attempts", "尝试次数过多，请 15 分钟后再试")
+    # Counted per address only: the "account" here is every kiosk token at once.
+    attempt = await _reserve(request, "kiosk")
     hashed = token_hash(body.token)
     async with request.app[app_keys.DB_SESSIONS]() as session, session.begin():
         kiosk = await session.scalar(select(Kiosk).where(Kiosk.token_hash == hashed))
         if kiosk is None or not hmac.compare_digest(kiosk.token_hash, hashed) or not kiosk.enabled:
-            # Counted per address only: the "account" here is every kiosk token at once.
-            await throttle.failed("kiosk-token:" + address, address)
+            await attempt.failed()
             log.info("kiosk token refused", extra={"kiosk_id": kiosk.id if kiosk else None})
             raise ApiError(401, "bad_token", "终端凭证无效，请联系管理员")
         site = await session.get(Site, kiosk.site_id)
         assert site is not None
+        await attempt.succeeded()
         token = await start_session(session, role="kiosk", kiosk_id=kiosk.id)
         out = KioskOut(id=kiosk.id, site=site.name, street_id=site.street_id, label=kiosk.label)
     response = web.json_response({"kiosk": out.model_dump()})

@@ -30,6 +30,11 @@ def login_failures(kind: str, digest: str) -> str:
     return f"{PREFIX}loginfail:{kind}:{digest}"
 
 
+def login_slot(digest: str) -> str:
+    """An account's sign-in slot: held during one attempt and for the delay after a failure."""
+    return f"{PREFIX}loginslot:{digest}"
+
+
 def capture(capture_id: str) -> str:
     """Hash of an open capture request: call, kiosk, caseworker, material, state, attempt."""
     return f"{PREFIX}capture:{capture_id}"
