@@ -18,13 +18,16 @@ import cv2
 import numpy as np
 import pytest
 from PIL import Image
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from server.capture.purge import purge_expired
 from server.capture.storage import VARIANTS, CaptureStore, variant_path
 from server.db.models import AuditLog, Capture, Kiosk, KioskHealthSample, ServiceSession
 from server.http import app_keys
+from server.protocol import messages as m
 from server.quality import guidance_text
+from server.runtime import redis_keys
 from tests.test_capture_support import (
     Client,
     Env,
@@ -347,6 +350,8 @@ async def test_device_check_builds_the_camera_health_history(env: Env, made: lis
     checks = [{"brightness": 140.0, "contrast": 40.0, "sharpness": 90.0},
               {"brightness": 130.0, "contrast": 20.0, "sharpness": 35.0}]
     for n, metrics in enumerate(checks):
+        # Checks are coalesced per kiosk for a few seconds; these stand for two residents' visits.
+        await env.app[app_keys.REDIS].delete(redis_keys.device_check_gate(kiosk.welcome["kiosk"]["id"]))
         reply = await kiosk.request({"type": "device_check", "camera_ok": True, "microphone_ok": True,
                                      "speaker_ok": None, "metrics": metrics}, ref=n + 1)
         assert reply["type"] == "ok"
@@ -362,3 +367,21 @@ async def test_device_check_builds_the_camera_health_history(env: Env, made: lis
     await cw.connect()
     reply = await cw.request({"type": "device_check", "camera_ok": True, "microphone_ok": True}, ref=9)
     assert reply["code"] == "forbidden"
+
+
+async def test_device_checks_are_coalesced_and_finite(env: Env, made: list[Client]) -> None:
+    kiosk = await _other(env, made, kiosk=0)
+    await kiosk.connect()
+    check = {"type": "device_check", "camera_ok": True, "microphone_ok": True, "metrics": {"brightness": 140.0}}
+    for n in range(30):
+        assert (await kiosk.request(check, ref=n))["type"] == "ok"
+    # A changed verdict is stored at once; repeating it is not.
+    for n in range(30, 33):
+        assert (await kiosk.request({**check, "camera_ok": False}, ref=n))["type"] == "ok"
+    async with env.app[app_keys.DB_SESSIONS]() as session:
+        samples = (await session.scalars(select(KioskHealthSample).order_by(KioskHealthSample.id))).all()
+    assert [s.camera_ok for s in samples] == [True, False]
+    with pytest.raises(ValidationError):
+        m.DeviceCheck.model_validate({**check, "metrics": {"brightness": float("nan")}})
+    with pytest.raises(ValidationError):
+        m.DeviceCheck.model_validate({**check, "metrics": {"brightness": float("inf")}})

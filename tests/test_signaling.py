@@ -287,6 +287,45 @@ async def test_binary_frames_count_against_the_rate(env: Env, clients: list[Clie
     assert flooder.ws.close_code == 4429
 
 
+async def _same_principal(env: Env, clients: list[Client], of: Client) -> Client:
+    """A second client signed in with the same cookie (another tab of the same sign-in)."""
+    client = Client(env)
+    clients.append(client)
+    client.http.cookie_jar.update_cookies({c.key: c.value for c in of.http.cookie_jar})
+    await client.connect()
+    return client
+
+
+async def test_sockets_per_principal_are_capped(env: Env, clients: list[Client]) -> None:
+    first = await _kiosk(env, clients)
+    second = await _same_principal(env, clients, first)
+    with pytest.raises(aiohttp.WSServerHandshakeError) as info:
+        await second.http.ws_connect(env.url("/api/v1/ws"))
+    assert info.value.status == 429
+    # Another kiosk is not affected, and a closed socket frees its place.
+    await _kiosk(env, clients, 1)
+    assert first.ws is not None
+    await first.ws.close()
+    await asyncio.sleep(0.2)
+    assert (await _same_principal(env, clients, second)).welcome["type"] == "welcome"
+
+
+async def test_a_principals_sockets_share_one_message_budget(env: Env, clients: list[Client]) -> None:
+    first = await _kiosk(env, clients)
+    second = await _same_principal(env, clients, first)
+    # 55 each is within one connection's burst of 60, but not within the kiosk's shared 90.
+    for _ in range(55):
+        await first.send({"type": "ping"})
+        await second.send({"type": "ping"})
+    codes = [m.get("code") for m in await _settle(first) + await _settle(second)]
+    assert "rate_limited" in codes
+
+
+async def _settle(client: Client) -> list[dict[str, object]]:
+    await asyncio.sleep(1.0)
+    return client.drain()
+
+
 async def test_hello_is_required_first(env: Env, clients: list[Client]) -> None:
     client = Client(env)
     clients.append(client)

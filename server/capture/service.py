@@ -21,7 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from server.auth.principal import Principal
 from server.capture import signal_check, texts
 from server.capture.analysis_peer import AnalysisPeer, PeerPool
-from server.capture.health import record_health
+from server.capture.health import device_check_due, record_health
 from server.capture.intake import StoredImages, store_still
 from server.capture.state import LIVE_STATES, CaptureState, CaptureStates
 from server.capture.storage import CaptureStore
@@ -230,6 +230,8 @@ class CaptureService:
         """Kiosk: record the device check in its health history."""
         kiosk_id = connection.principal.kiosk_id
         assert kiosk_id is not None
+        if not await device_check_due(self.hub.redis, kiosk_id, message.camera_ok, message.microphone_ok):
+            return
         metrics: dict[str, Any] = {k: round(v, 3) for k, v in message.metrics.items()}
         if message.speaker_ok is not None:
             metrics["speaker_ok"] = message.speaker_ok

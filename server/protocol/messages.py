@@ -199,7 +199,8 @@ class DeviceCheck(_In):
     camera_ok: bool
     microphone_ok: bool
     speaker_ok: bool | None = None
-    metrics: dict[str, float] = Field(default_factory=dict, max_length=20)
+    # Finite only: NaN and infinity would be stored in the health history as they are.
+    metrics: dict[str, Annotated[float, Field(allow_inf_nan=False)]] = Field(default_factory=dict, max_length=20)
 
 
 ClientMessage = Annotated[

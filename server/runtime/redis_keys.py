@@ -35,6 +35,11 @@ def login_slot(digest: str) -> str:
     return f"{PREFIX}loginslot:{digest}"
 
 
+def device_check_gate(kiosk_id: int) -> str:
+    """The last stored device-check verdict of a kiosk, kept while further checks are coalesced."""
+    return f"{PREFIX}devcheck:{kiosk_id}"
+
+
 def capture(capture_id: str) -> str:
     """Hash of an open capture request: call, kiosk, caseworker, material, state, attempt."""
     return f"{PREFIX}capture:{capture_id}"

@@ -21,6 +21,7 @@ from server.signaling.handlers import Handler, HandlerTables
 from server.signaling.hub import Hub
 from server.signaling.keepalive import KeepAlive
 from server.signaling.kiosk_handlers import KioskHandlers
+from server.signaling.principal_limits import PrincipalLimits
 from server.signaling.resets import watch_queue_resets
 from server.signaling.welcome import Welcomer
 
@@ -40,6 +41,7 @@ class SignalingService:
         self.departures = Departures(settings, hub, queue)
         self.welcomer = Welcomer(settings, hub, queue, catalog, self.departures)
         self.handlers = HandlerTables()
+        self.limits = PrincipalLimits()
         CallHandlers(hub, self.queue, self.keepalive).register(self.handlers)
         KioskHandlers(hub, queue, catalog).register(self.handlers)
         CaseworkerHandlers(hub, queue, catalog).register(self.handlers)

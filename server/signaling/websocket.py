@@ -84,17 +84,22 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     if origin is not None and not allowed_origin(request, origin):
         raise ApiError(403, "bad_origin", "请求来源不被允许")
     service = request.app[SIGNALING]
-    ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S, max_msg_size=m.MAX_MESSAGE_BYTES * 2)
-    await ws.prepare(request)
-    connection = Connection(ws=ws, principal=principal)
+    if not service.limits.admit(principal.address, principal.role):
+        raise ApiError(429, "too_many_connections", "连接数过多，请关闭其他页面后重试")
     try:
-        if await _hello(service, connection):
-            await _serve(service, connection)
+        ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S, max_msg_size=m.MAX_MESSAGE_BYTES * 2)
+        await ws.prepare(request)
+        connection = Connection(ws=ws, principal=principal)
+        try:
+            if await _hello(service, connection):
+                await _serve(service, connection)
+        finally:
+            if not ws.closed:
+                await ws.close()
+            with contextlib.suppress(RedisError, OSError, SQLAlchemyError):
+                await service.closed(connection)
     finally:
-        if not ws.closed:
-            await ws.close()
-        with contextlib.suppress(RedisError, OSError, SQLAlchemyError):
-            await service.closed(connection)
+        service.limits.release(principal.address)
     return ws
 
 
@@ -136,7 +141,7 @@ async def _serve(service: SignalingService, connection: Connection) -> None:
             continue
         # Every data frame spends from the budget, whatever it holds: a flood of binary or
         # malformed frames costs the server as much as one of valid messages.
-        if not connection.bucket.take():
+        if not (connection.bucket.take() and service.limits.take(connection.key)):
             connection.refused += 1
             await connection.error("rate_limited", "消息太频繁，请稍后再试")
             if connection.refused > MAX_REFUSED:
