@@ -49,7 +49,7 @@ ROUTES: list[Route] = [
           params=(Param("matter_id", location="path", description="the matter's stable id"),),
           response=Matter, errors=(404,)),
     Route("GET", WS_PATH, websocket, "WebSocket of the signaling protocol (docs/protocol.md)", "signaling",
-          roles=("kiosk", "caseworker", "supervisor", "admin"), success_status=101, errors=(401, 403)),
+          roles=("kiosk", "caseworker", "supervisor", "admin"), success_status=101, errors=(400, 401, 403, 429)),
     Route("GET", "/api/v1/skills", me.list_skills, "The skill vocabulary with Chinese names", "catalog",
           roles=("caseworker", "supervisor", "admin"), response=me.SkillsOut, errors=(401, 403)),
     Route("GET", "/api/v1/me/sessions", me.my_sessions, "Today's sessions of the signed-in caseworker", "caseworker",

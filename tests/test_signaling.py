@@ -349,6 +349,22 @@ async def test_upgrade_needs_a_session_and_a_good_origin(env: Env) -> None:
         assert info.value.status == 403
 
 
+async def test_every_status_of_the_websocket_endpoint_is_documented(env: Env, clients: list[Client]) -> None:
+    kiosk = await _kiosk(env, clients)
+    async with aiohttp.ClientSession() as anonymous:
+        document = await (await anonymous.get(env.url("/api/v1/openapi.json"))).json()
+        documented = {int(s) for s in document["paths"]["/api/v1/ws"]["get"]["responses"]}
+        seen = {(await anonymous.get(env.url("/api/v1/ws"))).status}
+    seen.add((await kiosk.http.get(env.url("/api/v1/ws"))).status)  # signed in, but no upgrade
+    seen.add((await kiosk.http.get(env.url("/api/v1/ws"), headers={"Origin": "http://evil.example"})).status)
+    await _same_principal(env, clients, kiosk)
+    with pytest.raises(aiohttp.WSServerHandshakeError) as info:
+        await kiosk.http.ws_connect(env.url("/api/v1/ws"))
+    seen.add(info.value.status)
+    assert seen == {400, 401, 403, 429}
+    assert seen <= documented
+
+
 async def test_caseworker_drop_mid_call_requeues_to_front(env: Env, clients: list[Client]) -> None:
     kiosk, cw, _ = await _into_call(env, clients)
     assert cw.ws is not None
