@@ -193,3 +193,30 @@ async def test_per_address_limits_are_separate_for_kiosk_tokens_and_staff(seeded
         await client.post("/api/v1/auth/login", json={"username": f"nobody{n}", "password": "guess"})
     response = await client.post("/api/v1/auth/login", json={"username": "boss", "password": PASSWORD})
     assert response.status == 429
+
+
+async def test_a_kiosk_token_keeps_at_most_two_live_sessions(seeded: tuple[TestClient, str]) -> None:
+    client, token = seeded
+    cookies = []
+    for _ in range(4):
+        response = await client.post("/api/v1/kiosk/session", json={"token": token})
+        assert response.status == 200
+        cookies.append(response.cookies["jl_session"].value)
+    live = [(await client.get("/api/v1/auth/me", cookies={"jl_session": c})).status for c in cookies]
+    # Each exchange ends the oldest sessions beyond the newest two: a copied token's sessions
+    # do not pile up as standing credentials.
+    assert live == [401, 401, 200, 200]
+
+
+async def test_sign_out_everywhere_ends_every_session_of_the_account(client: TestClient) -> None:
+    cookies = []
+    for _ in range(3):
+        response = await client.post("/api/v1/auth/login", json={"username": "cw1", "password": PASSWORD})
+        cookies.append(response.cookies["jl_session"].value)
+    other = await client.post("/api/v1/auth/login", json={"username": "boss", "password": PASSWORD})
+    boss = other.cookies["jl_session"].value
+    response = await client.post("/api/v1/auth/logout?everywhere=true", cookies={"jl_session": cookies[0]})
+    assert response.status == 200
+    for cookie in cookies:
+        assert (await client.get("/api/v1/auth/me", cookies={"jl_session": cookie})).status == 401
+    assert (await client.get("/api/v1/auth/me", cookies={"jl_session": boss})).status == 200

@@ -13,7 +13,14 @@ from sqlalchemy import select
 from server.auth.middleware import SESSION_COOKIE
 from server.auth.passwords import hash_password, needs_rehash, verify_password_async
 from server.auth.principal import current_principal, require_role
-from server.auth.sessions import KIOSK_ABSOLUTE, STAFF_ABSOLUTE, revoke_session, start_session
+from server.auth.sessions import (
+    KIOSK_ABSOLUTE,
+    STAFF_ABSOLUTE,
+    revoke_older_kiosk_sessions,
+    revoke_principal_sessions,
+    revoke_session,
+    start_session,
+)
 from server.auth.throttle import Attempt, LoginThrottle, Throttled
 from server.auth.tokens import token_hash
 from server.db.models import AuditLog, Kiosk, Site, User
@@ -21,6 +28,7 @@ from server.http import app_keys
 from server.http.api_models import KioskOut, SessionUserOut
 from server.http.errors import ApiError
 from server.http.request_body import read_model
+from server.protocol.addresses import kiosk_address
 
 # A real hash to verify against when the username is unknown, so both failures take equal time.
 _DUMMY_HASH = "$argon2id$v=19$m=65536,t=3,p=4$8Ajy94fPe41FG1Zsix+BVQ$hJeEY6e2hsqgDsabwl2DMyGtDV98b7BEFZNBcyCuEuc"
@@ -88,14 +96,18 @@ async def login(request: web.Request) -> web.Response:
 
 
 async def logout(request: web.Request) -> web.Response:
-    """End the current sign-in session (staff or kiosk)."""
+    """End the current sign-in session, or with `?everywhere=true` every session of the account or kiosk."""
     principal = current_principal(request)
+    everywhere = request.query.get("everywhere", "").lower() in ("1", "true")
     if principal is not None:
         async with request.app[app_keys.DB_SESSIONS]() as session, session.begin():
-            await revoke_session(session, principal.token_hash)
-            session.add(AuditLog(actor=principal.actor, action="logout"))
-        # Live WebSockets of this sign-in end at once, in whichever process holds them.
-        await request.app[app_keys.CLOSE_SOCKETS](principal.address, principal.token_hash)
+            if everywhere:
+                await revoke_principal_sessions(session, principal)
+            else:
+                await revoke_session(session, principal.token_hash)
+            session.add(AuditLog(actor=principal.actor, action="logout_everywhere" if everywhere else "logout"))
+        # Live WebSockets of this sign-in (or of all of them) end at once, in whichever process holds them.
+        await request.app[app_keys.CLOSE_SOCKETS](principal.address, None if everywhere else principal.token_hash)
     response = web.json_response({"ok": True})
     response.del_cookie(SESSION_COOKIE, path="/")
     return response
@@ -124,7 +136,10 @@ async def kiosk_session(request: web.Request) -> web.Response:
         assert site is not None
         await attempt.succeeded()
         token = await start_session(session, role="kiosk", kiosk_id=kiosk.id)
+        ended = await revoke_older_kiosk_sessions(session, kiosk.id)
         out = KioskOut(id=kiosk.id, site=site.name, street_id=site.street_id, label=kiosk.label)
+    for hashed_token in ended:
+        await request.app[app_keys.CLOSE_SOCKETS](kiosk_address(out.id), hashed_token)
     response = web.json_response({"kiosk": out.model_dump()})
     _set_cookie(request, response, token, int(KIOSK_ABSOLUTE.total_seconds()))
     return response
