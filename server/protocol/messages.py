@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from server.protocol.free_text import MASKED
+
 PROTOCOL_VERSION = 1
 # Where clients open the protocol's WebSocket.
 WS_PATH = "/api/v1/ws"
@@ -65,7 +67,7 @@ class Rate(_In):
     type: Literal["rate"]
     session_id: Id
     score: int = Field(ge=1, le=5)
-    comment: str = Field(default="", max_length=500)
+    comment: Annotated[str, MASKED] = Field(default="", max_length=500)
 
 
 class SetStatus(_In):
@@ -73,7 +75,7 @@ class SetStatus(_In):
 
     type: Literal["set_status"]
     status: Literal["available", "break", "offline"]
-    reason: str = Field(default="", max_length=40)
+    reason: Annotated[str, MASKED] = Field(default="", max_length=40)
 
 
 class Accept(_In):
@@ -102,7 +104,7 @@ class EndCall(_In):
     ticket_id: Id
     outcome: Outcome
     case_number: str = Field(default="", max_length=40)
-    notes: str = Field(default="", max_length=2000)
+    notes: Annotated[str, MASKED] = Field(default="", max_length=2000)
     missing: list[Annotated[str, Field(max_length=120)]] = Field(default_factory=list, max_length=30)
 
 
@@ -112,7 +114,7 @@ class Transfer(_In):
     type: Literal["transfer"]
     ticket_id: Id
     skill: Id
-    note: str = Field(default="", max_length=500)
+    note: Annotated[str, MASKED] = Field(default="", max_length=500)
 
 
 class FinishWrapUp(_In):

@@ -3,9 +3,11 @@ handlers validate their answers through them, so the published shapes cannot dri
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from server.protocol.free_text import MASKED
 
 
 class MeasuresOut(BaseModel):
@@ -264,7 +266,7 @@ class FollowUpIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     state: Literal["open", "contacted", "resolved"]
-    note: str = Field("", max_length=2000)
+    note: Annotated[str, MASKED] = Field("", max_length=2000)
 
 
 class EventOut(BaseModel):
