@@ -25,8 +25,8 @@ ROUTES: list[Route] = [
     Route("GET", "/agent", pages.agent_page, "The caseworker console", "pages", response_content_type="text/html"),
     Route("GET", "/healthz", health.healthz, "Readiness of the server, database and Redis", "operations",
           response=HealthOut, errors=(503,)),
-    Route("GET", "/metrics", health.metrics, "Prometheus metrics", "operations",
-          response_content_type="text/plain"),
+    Route("GET", "/metrics", health.metrics, "Prometheus metrics (from JINGLIN_METRICS_NETWORKS or with "
+          "JINGLIN_METRICS_TOKEN as a bearer token)", "operations", response_content_type="text/plain", errors=(403,)),
     Route("GET", "/api/v1/openapi.json", openapi, "This OpenAPI document", "operations"),
     Route("POST", "/api/v1/auth/login", auth.login, "Staff sign-in; sets the session cookie", "auth",
           body=auth.LoginIn, response=LoginOut, errors=(400, 401, 403, 413, 415, 422, 429)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from functools import cached_property
 from pathlib import Path
@@ -12,7 +13,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SECRET_KEY_FILE = "secret_key"
 EMBEDDED_REDIS = "embedded"
-SECRET_VARIABLES = {"JINGLIN_SECRET_KEY", "JINGLIN_TURN_SECRET"}
+SECRET_VARIABLES = {"JINGLIN_SECRET_KEY", "JINGLIN_TURN_SECRET", "JINGLIN_METRICS_TOKEN"}
 
 # Lists read from the environment as "a,b,c" (JSON arrays also accepted).
 CommaList = Annotated[list[str], NoDecode]
@@ -53,6 +54,10 @@ class Settings(BaseSettings):
     reconcile_settle_s: float = Field(default=20.0, ge=0, validation_alias="JINGLIN_RECONCILE_SETTLE_S")
     sl_threshold_s: float = Field(default=60.0, gt=0, validation_alias="JINGLIN_SL_THRESHOLD_S")
     capture_retention_days: int = Field(default=30, ge=1, validation_alias="JINGLIN_CAPTURE_RETENTION_DAYS")
+    # Who may read /metrics: clients in these networks, or any client sending this bearer token.
+    metrics_networks: CommaList = Field(default_factory=lambda: ["127.0.0.0/8", "::1/128"],
+                                        validation_alias="JINGLIN_METRICS_NETWORKS")
+    metrics_token: str = Field(default="", validation_alias="JINGLIN_METRICS_TOKEN")
 
     @field_validator("log_level")
     @classmethod
@@ -76,7 +81,15 @@ class Settings(BaseSettings):
             raise ValueError("must be redis://, rediss://, unix:// or 'embedded'")
         return value
 
-    @field_validator("allowed_origins", "stun_urls", "turn_urls", mode="before")
+    @field_validator("metrics_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        try:
+            return [str(ipaddress.ip_network(item, strict=False)) for item in value]
+        except ValueError as exc:
+            raise ValueError(f"must be IP networks such as 10.0.0.0/8 ({exc})") from None
+
+    @field_validator("allowed_origins", "stun_urls", "turn_urls", "metrics_networks", mode="before")
     @classmethod
     def _comma_list(cls, value: object) -> object:
         # Plain comma-separated lists read better in an env file than JSON arrays.

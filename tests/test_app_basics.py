@@ -109,3 +109,19 @@ async def test_an_unhandled_error_logs_the_route_template_only(caplog: pytest.Lo
     assert "/api/v1/captures/{capture_id}/image" in logged
     assert id_number not in logged
     assert not [r for r in caplog.records if r.exc_info]
+
+
+async def test_metrics_are_readable_from_the_configured_networks_or_with_the_token(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, JINGLIN_METRICS_NETWORKS="10.0.0.0/8", JINGLIN_METRICS_TOKEN="m" * 32)
+    await upgrade_database(settings.resolved_database_url)
+    async with TestClient(TestServer(create_app(settings))) as test_client:
+        # The test client connects from 127.0.0.1, outside 10.0.0.0/8.
+        assert (await test_client.get("/metrics")).status == 403
+        assert (await test_client.get("/metrics", headers={"Authorization": "Bearer wrong"})).status == 403
+        response = await test_client.get("/metrics", headers={"Authorization": "Bearer " + "m" * 32})
+        assert response.status == 200
+
+
+async def test_metrics_default_to_this_host_only(client: TestClient) -> None:
+    assert client.app[app_keys.SETTINGS].metrics_networks == ["127.0.0.0/8", "::1/128"]
+    assert (await client.get("/metrics")).status == 200
