@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     database_url: str = Field(default="", validation_alias="DATABASE_URL")
     redis_url: str = Field(default=EMBEDDED_REDIS, validation_alias="REDIS_URL")
     secret_key: str = Field(default="", validation_alias="JINGLIN_SECRET_KEY")
+    # A file holding the secret, kept outside the data dir so that a copy of the data dir does not
+    # decrypt its captures; created with a fresh key when missing.
+    secret_key_file: Path | None = Field(default=None, validation_alias="JINGLIN_SECRET_KEY_FILE")
     host: str = Field(default="127.0.0.1", validation_alias="JINGLIN_HOST")
     port: int = Field(default=8080, ge=1, le=65535, validation_alias="JINGLIN_PORT")
     log_json: bool = Field(default=False, validation_alias="JINGLIN_LOG_JSON")
@@ -117,16 +120,29 @@ class Settings(BaseSettings):
         return self.data_dir
 
     def resolved_secret_key(self) -> str:
-        """The configured secret key, or one generated once and kept in the data dir."""
+        """The secret: JINGLIN_SECRET_KEY, else JINGLIN_SECRET_KEY_FILE, else a key generated once into the data dir.
+
+        The last is the single-host default; docs/security.md recommends one of the first two."""
         if self.secret_key:
             return self.secret_key
-        path = self.ensure_data_dir() / SECRET_KEY_FILE
+        if self.secret_key_file is not None:
+            if self.secret_key_file.resolve().is_relative_to(self.data_dir.resolve()):
+                raise ValueError("JINGLIN_SECRET_KEY_FILE must be outside JINGLIN_DATA_DIR")
+            path = self.secret_key_file
+        else:
+            path = self.ensure_data_dir() / SECRET_KEY_FILE
         if path.exists():
             return path.read_text().strip()
         key = secrets.token_urlsafe(48)
-        path.touch(mode=0o600)
-        path.write_text(key)
+        write_key_file(path, key)
         return key
+
+
+def write_key_file(path: Path, key: str) -> None:
+    """Create a key file readable by its owner only (its directory too, when new)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.touch(mode=0o600)
+    path.write_text(key)
 
 
 def to_async_url(url: str) -> str:

@@ -4,8 +4,8 @@ Each file is AES-256-GCM: `JLC1` magic, a random 96-bit nonce, then ciphertext a
 is derived with HKDF-SHA256 from the server secret (`JINGLIN_SECRET_KEY`, or the one generated
 into the data dir), so every process sharing the secret reads every file and nothing else needs
 distributing. The file's name and variant are the associated data: a file copied over another
-name or variant does not decrypt. Changing the secret makes older captures unreadable; they are
-purged after the retention period anyway.
+name or variant does not decrypt. Changing the secret without `jinglin rotate-key`
+(server/capture/rotate.py) makes older captures unreadable.
 """
 
 from __future__ import annotations
