@@ -83,11 +83,16 @@ class CaptureStore:
         blob = MAGIC + nonce + self._aead.encrypt(nonce, plaintext, self._aad(name, variant))
         temporary = target.with_suffix(".tmp")
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(blob)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, target)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(blob)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temporary, target)
+        except BaseException:
+            # A full disk fails the write or the fsync: no partial file may stay behind.
+            temporary.unlink(missing_ok=True)
+            raise
         return target
 
     def read(self, name: str, variant: Variant) -> bytes:

@@ -14,6 +14,7 @@ UPLOAD_ERRORS: dict[str, str] = {
     "wrong_kiosk": "这个拍照请求不属于本终端",
     "capture_closed": "这个拍照请求已经结束",
     "capture_busy": "上一张照片正在检查，请稍候",
+    "storage_full": "服务器存储空间已满，照片未保存，请联系管理员",
 }
 # Reading images back.
 VIEW_ERRORS: dict[str, str] = {

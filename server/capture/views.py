@@ -8,6 +8,7 @@ served is written to the audit log first; responses are never cached.
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from aiohttp import BodyPartReader, MultipartReader, web
@@ -27,6 +28,9 @@ from server.db.types import utcnow
 from server.http import app_keys
 from server.http.errors import ApiError
 from server.http.routing import Param, Route
+from server.protocol import messages as m
+
+log = logging.getLogger(__name__)
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 # Multipart framing around the image: boundaries and part headers.
@@ -123,6 +127,13 @@ async def upload_image(request: web.Request) -> web.Response:
         result = await service.accept_upload(principal, capture_id, data)
     except UploadError as exc:
         raise _upload_error(exc) from None
+    except OSError as exc:
+        # The data dir is full or unwritable: nothing was stored (partial files are removed) and
+        # the request is open again. Both members are told in words; the operator gets one line.
+        log.error("capture not stored: storage failed", extra={"error": type(exc).__name__, "errno": exc.errno})
+        await service.send(state.members, m.out("capture_result", capture_id=capture_id, ok=False,
+                                                reasons=["storage_full"], text=texts.UPLOAD_ERRORS["storage_full"]))
+        raise _upload_error(UploadError(507, "storage_full")) from None
     return web.json_response(result, headers=NO_STORE, dumps=_dumps)
 
 
@@ -216,7 +227,7 @@ ROUTES: list[Route] = [
     Route("POST", "/api/v1/captures/{capture_id}/image", upload_image,
           "Kiosk of the call: upload the full-resolution still (multipart field `image`, JPEG/PNG, "
           "at most 8 MiB and 24 megapixels)", "capture", roles=("kiosk",), params=(CAPTURE_ID,),
-          response=UploadOut, errors=(400, 401, 403, 404, 409, 413, 415, 422)),
+          response=UploadOut, errors=(400, 401, 403, 404, 409, 413, 415, 422, 507)),
     Route("GET", "/api/v1/captures/{capture_id}/image", get_image,
           "The session's caseworker or a supervisor: a stored image (watermarked JPEG); every view is audited",
           "capture", roles=("caseworker", "supervisor"),

@@ -25,6 +25,7 @@ _ERROR_TEXT = {
     422: "Validation failed",
     429: "Too many requests",
     503: "A dependency is unavailable",
+    507: "The server's storage is full",
 }
 
 
