@@ -83,7 +83,10 @@ class Attempt:
             pipe.decr(self.address_key)
             if self.account is not None:
                 pipe.delete(redis_keys.login_failures("account", self.account), redis_keys.login_slot(self.account))
-            await pipe.execute()
+            left = (await pipe.execute())[0]
+        if int(left) <= 0:
+            # The count expired during the check: DECR made a new key without a TTL; remove it.
+            await self.redis.delete(self.address_key)
 
 
 class LoginThrottle:
