@@ -300,7 +300,14 @@ async def kiosk_loop(chaos: Chaos, kiosk: SimKiosk, records: list[SessionRecord]
             rec.outcome = "not_started"
             continue
         try:
-            await kiosk.run_session(rec)
+            # A simulated kiosk that waits forever (seen once: a `join` whose answer never came)
+            # would stall the whole run; after three patience periods its session is given up.
+            await asyncio.wait_for(kiosk.run_session(rec), chaos.args.session_timeout_s * 3)
+        except TimeoutError:
+            rec.outcome = "hung"
+            chaos.ledger.error(f"{kiosk.name}: session {rec.index} hung in the simulator (ticket "
+                               f"{rec.session_id or 'none'}); the kiosk reconnects")
+            await kiosk.client.sever()
         except Exception as exc:
             chaos.ledger.error(f"{kiosk.name}: session {rec.index}: {type(exc).__name__}: {exc}")
         chaos.finished += 1
@@ -371,11 +378,14 @@ async def summarize(chaos: Chaos, database_url: str, cws: list[SimCaseworker]) -
     ids = [r.session_id for r in records if r.session_id]
     states, recorded_twice = await database_states(database_url, ids)
     counts = {"completed": 0, "abandoned": 0, "cancelled": 0, "lost": 0, "waiting": 0, "not_started": 0,
-              "unrecorded": 0}
+              "unrecorded": 0, "hung": 0}
     errors = list(chaos.ledger.errors)
     for rec in records:
         if rec.outcome == "not_started":
             counts["not_started"] += 1
+            continue
+        if rec.outcome == "hung" and rec.session_id is None:
+            counts["hung"] += 1  # the simulator gave up before a ticket: nothing exists to lose
             continue
         if rec.session_id is None:
             counts["lost"] += 1
