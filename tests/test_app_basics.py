@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy.exc import OperationalError
 
 from server.app import create_app
 from server.db.migrate import upgrade_database
@@ -125,3 +127,23 @@ async def test_metrics_are_readable_from_the_configured_networks_or_with_the_tok
 async def test_metrics_default_to_this_host_only(client: TestClient) -> None:
     assert client.app[app_keys.SETTINGS].metrics_networks == ["127.0.0.0/8", "::1/128"]
     assert (await client.get("/metrics")).status == 200
+
+
+async def test_a_dependency_outage_is_a_503_without_a_traceback(caplog: pytest.LogCaptureFixture) -> None:
+    async def database_down(request: web.Request) -> web.Response:
+        raise OperationalError("SELECT 1", {}, ConnectionRefusedError("connection refused"))
+
+    app = web.Application(middlewares=[json_errors])
+    app.router.add_get("/api/v1/ws", database_down)
+    async with TestClient(TestServer(app)) as test_client:
+        response = await test_client.get("/api/v1/ws")
+        assert response.status == 503
+        assert (await response.json())["error"]["code"] == "unavailable"
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+
+
+async def test_every_operation_documents_the_outage_status(client: TestClient) -> None:
+    document = await (await client.get("/api/v1/openapi.json")).json()
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            assert "503" in operation["responses"], f"{method.upper()} {path}"
