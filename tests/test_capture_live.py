@@ -139,8 +139,9 @@ async def test_cancel_and_the_peer_limit(env: Env, made: list[Client]) -> None:
     service = env.app[CAPTURE]
     capture_id = (await request_capture(kiosk, cw, call_id))["capture_id"]
     service.pool.limit = 0
+    # A parsable offer: one that is not is refused as bad_signal before the pool is asked.
     reply = await kiosk.request({"type": "capture_signal", "capture_id": capture_id,
-                                 "data": {"description": {"type": "offer", "sdp": "v=0\r\n"}}}, ref=1)
+                                 "data": {"description": {"type": "offer", "sdp": await _real_offer()}}}, ref=1)
     assert reply["code"] == "analysis_busy"
     busy = await cw.expect("capture_guidance", capture_id=capture_id)
     assert busy["reason"] == "analysis_busy" and busy["text"]
