@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -24,6 +25,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,10 +35,10 @@ from session_queue import OPEN_TICKET_STATES
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import select  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
 from server.db.engine import make_engine  # noqa: E402
-from server.db.models import ServiceSession  # noqa: E402
+from server.db.models import ServiceSession, SessionEvent  # noqa: E402
 from server.runtime.embedded_redis import redis_server_binary  # noqa: E402
 from server.simulate.actor import Options  # noqa: E402
 from server.simulate.caseworker import SimCaseworker  # noqa: E402
@@ -99,6 +101,64 @@ class RedisProcess:
 
 
 @dataclass
+class PostgresProcess:
+    """A private PostgreSQL cluster (initdb in the run's temp dir) on 127.0.0.1:PORT, run as the
+    `postgres` user; "restarted" by an immediate shutdown (crash recovery on the next start), so
+    the machine's own PostgreSQL is never touched."""
+
+    port: int
+    workdir: Path
+    bin_dir: Path
+    process: subprocess.Popen[bytes] | None = None
+    url: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/chaos"
+
+    def _as_postgres(self, *args: str) -> list[str]:
+        return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else list(args)
+
+    def init(self) -> None:
+        """initdb, start, create the database."""
+        self.workdir.mkdir(mode=0o700)
+        if os.geteuid() == 0:
+            shutil.chown(self.workdir, "postgres", "postgres")
+            # The run's temp dir is private to root; postgres only needs to pass through it.
+            self.workdir.parent.chmod(0o711)
+        subprocess.run(self._as_postgres(str(self.bin_dir / "initdb"), "-D", str(self.workdir / "data"), "-U",
+                                         "postgres", "--auth=trust", "-E", "UTF8"),
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.start()
+        subprocess.run(self._as_postgres(str(self.bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(self.port),
+                                         "-U", "postgres", "chaos"), check=True)
+
+    def start(self) -> None:
+        """Start and wait until it accepts connections."""
+        self.process = subprocess.Popen(self._as_postgres(
+            str(self.bin_dir / "postgres"), "-D", str(self.workdir / "data"), "-p", str(self.port),
+            "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={self.workdir}",
+            "-c", "max_connections=200"),
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            ready = subprocess.run([str(self.bin_dir / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            if ready.returncode == 0:
+                return
+            time.sleep(0.1)
+        raise RuntimeError("postgres did not start")
+
+    def crash(self) -> None:
+        """Immediate shutdown (SIGQUIT): no checkpoint, crash recovery on the next start."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        # The postmaster runs under runuser, which does not pass SIGQUIT on: signal it directly.
+        pid = int((self.workdir / "data" / "postmaster.pid").read_text().split()[0])
+        os.kill(pid, signal.SIGQUIT)
+        self.process.wait(30)
+
+
+@dataclass
 class Chaos:
     """The run: processes, actors, observations."""
 
@@ -106,9 +166,11 @@ class Chaos:
     rng: random.Random
     redis: RedisProcess
     servers: list[LocalServer]
+    postgres: PostgresProcess | None = None
     ledger: Ledger = field(default_factory=Ledger)
     events: list[dict[str, Any]] = field(default_factory=list)
-    recover: dict[str, list[float]] = field(default_factory=lambda: {"server_kill": [], "redis_restart": []})
+    recover: dict[str, list[float]] = field(default_factory=lambda: {"server_kill": [], "redis_restart": [],
+                                                                     "postgres_restart": []})
     started: float = field(default_factory=time.monotonic)
     actors: list[SimKiosk | SimCaseworker] = field(default_factory=list)
     done: asyncio.Event = field(default_factory=asyncio.Event)
@@ -174,19 +236,31 @@ class Chaos:
         await recovery
 
     async def restart_redis(self) -> None:
+        def kill() -> None:
+            self.redis.kill()
+            # Documented: tickets in a call go back to the queue and must be accepted again, so the
+            # holders seen so far are no longer holders (not a double assignment when re-offered).
+            self.ledger.holders.clear()
+        await self._bounce("redis_restart", kill, self.redis.start, (0.5, 2), "redis_killed", "redis_restarted_empty")
+
+    async def restart_postgres(self) -> None:
+        assert self.postgres is not None
+        await self._bounce("postgres_restart", self.postgres.crash, self.postgres.start, (1, 3), "postgres_crashed",
+                           "postgres_restarted")
+
+    async def _bounce(self, kind: str, stop: Callable[[], None], start: Callable[[], None],
+                      down: tuple[float, float], stopped: str, started: str) -> None:
+        """Stop a dependency, start it again after a random pause, and measure the recovery."""
         at = time.monotonic()
-        await asyncio.to_thread(self.redis.kill)
-        # Documented: tickets in a call go back to the queue and must be accepted again, so the
-        # holders seen so far are no longer holders (not a double assignment when re-offered).
-        self.ledger.holders.clear()
-        down_s = self.rng.uniform(0.5, 2)
-        self.event("redis_killed", restart_after_s=round(down_s, 1))
+        await asyncio.to_thread(stop)
+        down_s = self.rng.uniform(*down)
+        self.event(stopped, restart_after_s=round(down_s, 1))
         await asyncio.sleep(down_s)
-        await asyncio.to_thread(self.redis.start)
+        await asyncio.to_thread(start)
         restarted = asyncio.Event()
         restarted.set()
-        self.event("redis_restarted_empty")
-        await self.measure_recovery("redis_restart", at, restarted)
+        self.event(started)
+        await self.measure_recovery(kind, at, restarted)
 
     async def drop_clients(self) -> None:
         while not self.done.is_set():
@@ -199,8 +273,12 @@ class Chaos:
             await actor.client.sever()
 
     async def run_chaos(self) -> None:
-        """Kill a server first, then restart Redis, then either at random, until the sessions are done."""
-        plan = ["kill_server", "restart_redis"]
+        """Kill a server first, then restart Redis (then PostgreSQL, when the run has its own), then any at
+        random, until the sessions are done."""
+        plan = ["kill_server", "restart_redis"] + (["restart_postgres"] if self.postgres else [])
+        choices = ["kill_server", "kill_server", "restart_redis"] + (["restart_postgres"] if self.postgres else [])
+        actions = {"kill_server": self.kill_server, "restart_redis": self.restart_redis,
+                   "restart_postgres": self.restart_postgres}
         while not self.done.is_set():
             # The planned first actions come sooner, so that even a short run sees both kinds.
             pause = self.rng.uniform(*self.args.chaos_every_s) / (2 if plan else 1)
@@ -208,9 +286,9 @@ class Chaos:
                 await asyncio.wait_for(self.done.wait(), pause)
             if self.done.is_set():
                 break
-            action = plan.pop(0) if plan else self.rng.choice(["kill_server", "kill_server", "restart_redis"])
+            action = plan.pop(0) if plan else self.rng.choice(choices)
             try:
-                await (self.kill_server() if action == "kill_server" else self.restart_redis())
+                await actions[action]()
             except Exception as exc:
                 self.ledger.error(f"chaos action {action} failed: {type(exc).__name__}: {exc}")
 
@@ -225,7 +303,14 @@ async def kiosk_loop(chaos: Chaos, kiosk: SimKiosk, records: list[SessionRecord]
             rec.outcome = "not_started"
             continue
         try:
-            await kiosk.run_session(rec)
+            # A simulated kiosk that waits forever (seen once: a `join` whose answer never came)
+            # would stall the whole run; after three patience periods its session is given up.
+            await asyncio.wait_for(kiosk.run_session(rec), chaos.args.session_timeout_s * 3)
+        except TimeoutError:
+            rec.outcome = "hung"
+            chaos.ledger.error(f"{kiosk.name}: session {rec.index} hung in the simulator (ticket "
+                               f"{rec.session_id or 'none'}); the kiosk reconnects")
+            await kiosk.client.sever()
         except Exception as exc:
             chaos.ledger.error(f"{kiosk.name}: session {rec.index}: {type(exc).__name__}: {exc}")
         chaos.finished += 1
@@ -234,15 +319,22 @@ async def kiosk_loop(chaos: Chaos, kiosk: SimKiosk, records: list[SessionRecord]
             say(f"{chaos.finished} sessions over, {completed} seen completed by their kiosk")
 
 
-async def database_states(url: str, ids: list[str]) -> dict[str, tuple[str, str | None]]:
+async def database_states(url: str, ids: list[str]) -> tuple[dict[str, tuple[str, str | None]], int]:
+    """Each session's (state, outcome), and how many transitions were recorded twice (same session,
+    kind, state and moment: the identity the outbox reconciler matches on)."""
     engine = make_engine(url)
     try:
         async with engine.connect() as conn:
             rows = (await conn.execute(select(ServiceSession.id, ServiceSession.state, ServiceSession.outcome)
                                        .where(ServiceSession.id.in_(ids)))).all()
+            twice = (await conn.execute(
+                select(func.count()).select_from(
+                    select(SessionEvent.session_id).group_by(SessionEvent.session_id, SessionEvent.kind,
+                                                             SessionEvent.to_state, SessionEvent.at)
+                    .having(func.count() > 1).subquery()))).scalar_one()
     finally:
         await engine.dispose()
-    return {row[0]: (row[1], row[2]) for row in rows}
+    return {row[0]: (row[1], row[2]) for row in rows}, int(twice)
 
 
 async def main_async(args: argparse.Namespace, chaos: Chaos, database_url: str) -> dict[str, Any]:
@@ -287,13 +379,16 @@ async def main_async(args: argparse.Namespace, chaos: Chaos, database_url: str) 
 async def summarize(chaos: Chaos, database_url: str, cws: list[SimCaseworker]) -> dict[str, Any]:
     records = chaos.ledger.records
     ids = [r.session_id for r in records if r.session_id]
-    states = await database_states(database_url, ids)
+    states, recorded_twice = await database_states(database_url, ids)
     counts = {"completed": 0, "abandoned": 0, "cancelled": 0, "lost": 0, "waiting": 0, "not_started": 0,
-              "unrecorded": 0}
+              "unrecorded": 0, "hung": 0}
     errors = list(chaos.ledger.errors)
     for rec in records:
         if rec.outcome == "not_started":
             counts["not_started"] += 1
+            continue
+        if rec.outcome == "hung" and rec.session_id is None:
+            counts["hung"] += 1  # the simulator gave up before a ticket: nothing exists to lose
             continue
         if rec.session_id is None:
             counts["lost"] += 1
@@ -324,6 +419,7 @@ async def summarize(chaos: Chaos, database_url: str, cws: list[SimCaseworker]) -
         **counts,
         "timed_out": sum(r.timed_out for r in records),
         "double_assigned": len(chaos.ledger.double_assigned),
+        "recorded_twice": recorded_twice,
         "recover_s": chaos.recover,
         "caseworker_refreshes": sum(cw.refreshes for cw in cws),
         "caseworkers_found_offline": sum(cw.found_offline for cw in cws),
@@ -345,6 +441,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="stop starting sessions after this (0: run until all sessions are over)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--database-url", help="PostgreSQL URL (default: a SQLite file in a temp dir)")
+    parser.add_argument("--private-postgres", type=Path, metavar="BIN_DIR",
+                        help="run a private PostgreSQL from BIN_DIR (initdb, postgres, pg_ctl ...) and restart it "
+                        "during the run (e.g. /usr/lib/postgresql/15/bin)")
     parser.add_argument("--hold-s", type=float, default=0.3)
     parser.add_argument("--session-timeout-s", type=float, default=60.0)
     parser.add_argument("--video", default="160x120@10", help="WIDTHxHEIGHT@FPS of the synthetic camera")
@@ -368,7 +467,11 @@ def main(argv: list[str] | None = None) -> int:
         base = Path(tmp)
         redis = RedisProcess(free_port(), base)
         redis.start()
-        database_url = args.database_url or f"sqlite:///{base / 'chaos.sqlite3'}"
+        postgres = None
+        if args.private_postgres:
+            postgres = PostgresProcess(free_port(), base / "pg", args.private_postgres)
+            postgres.init()
+        database_url = (postgres.url if postgres else args.database_url) or f"sqlite:///{base / 'chaos.sqlite3'}"
         shared = {"REDIS_URL": redis.url, "DATABASE_URL": database_url, "JINGLIN_SECRET_KEY": SECRET,
                   "JINGLIN_PASSWORD_PROFILE": "fast", **TIMINGS}
         servers: list[LocalServer] = []
@@ -383,17 +486,19 @@ def main(argv: list[str] | None = None) -> int:
                 servers.append(LocalServer(data_dir=data_dir, port=port, env=server_env(data_dir, port, shared),
                                            demo=demo).start())
             say(f"redis :{redis.port}, servers {[s.port for s in servers]}, database {database_url.split(':')[0]}")
-            chaos = Chaos(args=args, rng=rng, redis=redis, servers=servers)
+            chaos = Chaos(args=args, rng=rng, redis=redis, servers=servers, postgres=postgres)
             report = asyncio.run(main_async(args, chaos, database_url))
         finally:
             for server in servers:
                 server.stop()
             redis.kill()
+            if postgres is not None:
+                postgres.crash()
             if os.environ.get("CHAOS_KEEP_LOGS"):
                 for server in servers:
                     say(f"server {server.port} log tail:\n{server.log_tail(3000)}")
     print(json.dumps(report, ensure_ascii=False))
-    ok = report["lost"] == 0 and report["double_assigned"] == 0
+    ok = report["lost"] == 0 and report["double_assigned"] == 0 and report["recorded_twice"] == 0
     return 0 if ok else 1
 
 

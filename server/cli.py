@@ -148,8 +148,10 @@ def _register_optional(commands: argparse._SubParsersAction[argparse.ArgumentPar
 
     quality_cli.register(commands)
     from server.capture import cli as capture_cli
+    from server.capture import rotate as capture_rotate
 
     capture_cli.register(commands)
+    capture_rotate.register(commands)
     from server.simulate import cli as simulate_cli
 
     simulate_cli.register(commands)

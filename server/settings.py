@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from functools import cached_property
 from pathlib import Path
@@ -13,7 +14,7 @@ from session_queue import DEFAULT_PREFIX
 
 SECRET_KEY_FILE = "secret_key"
 EMBEDDED_REDIS = "embedded"
-SECRET_VARIABLES = {"JINGLIN_SECRET_KEY", "JINGLIN_TURN_SECRET"}
+SECRET_VARIABLES = {"JINGLIN_SECRET_KEY", "JINGLIN_TURN_SECRET", "JINGLIN_METRICS_TOKEN"}
 
 # Lists read from the environment as "a,b,c" (JSON arrays also accepted).
 CommaList = Annotated[list[str], NoDecode]
@@ -39,6 +40,9 @@ class Settings(BaseSettings):
     redis_prefix: str = Field(default=DEFAULT_PREFIX, pattern=r"^[A-Za-z0-9_.:-]{1,32}$",
                               validation_alias="JINGLIN_REDIS_PREFIX")
     secret_key: str = Field(default="", validation_alias="JINGLIN_SECRET_KEY")
+    # A file holding the secret, kept outside the data dir so that a copy of the data dir does not
+    # decrypt its captures; created with a fresh key when missing.
+    secret_key_file: Path | None = Field(default=None, validation_alias="JINGLIN_SECRET_KEY_FILE")
     host: str = Field(default="127.0.0.1", validation_alias="JINGLIN_HOST")
     port: int = Field(default=8080, ge=1, le=65535, validation_alias="JINGLIN_PORT")
     log_json: bool = Field(default=False, validation_alias="JINGLIN_LOG_JSON")
@@ -57,6 +61,10 @@ class Settings(BaseSettings):
     reconcile_settle_s: float = Field(default=20.0, ge=0, validation_alias="JINGLIN_RECONCILE_SETTLE_S")
     sl_threshold_s: float = Field(default=60.0, gt=0, validation_alias="JINGLIN_SL_THRESHOLD_S")
     capture_retention_days: int = Field(default=30, ge=1, validation_alias="JINGLIN_CAPTURE_RETENTION_DAYS")
+    # Who may read /metrics: clients in these networks, or any client sending this bearer token.
+    metrics_networks: CommaList = Field(default_factory=lambda: ["127.0.0.0/8", "::1/128"],
+                                        validation_alias="JINGLIN_METRICS_NETWORKS")
+    metrics_token: str = Field(default="", validation_alias="JINGLIN_METRICS_TOKEN")
 
     @field_validator("log_level")
     @classmethod
@@ -80,7 +88,15 @@ class Settings(BaseSettings):
             raise ValueError("must be redis://, rediss://, unix:// or 'embedded'")
         return value
 
-    @field_validator("allowed_origins", "stun_urls", "turn_urls", mode="before")
+    @field_validator("metrics_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        try:
+            return [str(ipaddress.ip_network(item, strict=False)) for item in value]
+        except ValueError as exc:
+            raise ValueError(f"must be IP networks such as 10.0.0.0/8 ({exc})") from None
+
+    @field_validator("allowed_origins", "stun_urls", "turn_urls", "metrics_networks", mode="before")
     @classmethod
     def _comma_list(cls, value: object) -> object:
         # Plain comma-separated lists read better in an env file than JSON arrays.
@@ -108,16 +124,29 @@ class Settings(BaseSettings):
         return self.data_dir
 
     def resolved_secret_key(self) -> str:
-        """The configured secret key, or one generated once and kept in the data dir."""
+        """The secret: JINGLIN_SECRET_KEY, else JINGLIN_SECRET_KEY_FILE, else a key generated once into the data dir.
+
+        The last is the single-host default; docs/security.md recommends one of the first two."""
         if self.secret_key:
             return self.secret_key
-        path = self.ensure_data_dir() / SECRET_KEY_FILE
+        if self.secret_key_file is not None:
+            if self.secret_key_file.resolve().is_relative_to(self.data_dir.resolve()):
+                raise ValueError("JINGLIN_SECRET_KEY_FILE must be outside JINGLIN_DATA_DIR")
+            path = self.secret_key_file
+        else:
+            path = self.ensure_data_dir() / SECRET_KEY_FILE
         if path.exists():
             return path.read_text().strip()
         key = secrets.token_urlsafe(48)
-        path.touch(mode=0o600)
-        path.write_text(key)
+        write_key_file(path, key)
         return key
+
+
+def write_key_file(path: Path, key: str) -> None:
+    """Create a key file readable by its owner only (its directory too, when new)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.touch(mode=0o600)
+    path.write_text(key)
 
 
 def to_async_url(url: str) -> str:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy.exc import OperationalError
 
 from server.app import create_app
 from server.db.migrate import upgrade_database
 from server.http import app_keys
+from server.http.errors import json_errors
 from tests.helpers import make_settings
 
 
@@ -91,3 +95,55 @@ async def test_openapi_describes_every_registered_route(client: TestClient) -> N
         registered.add((route.method, path))
     assert registered <= documented, registered - documented
     assert documented <= registered, documented - registered
+
+
+async def test_an_unhandled_error_logs_the_route_template_only(caplog: pytest.LogCaptureFixture) -> None:
+    async def failing(request: web.Request) -> web.Response:
+        raise ValueError(f"bad id {request.match_info['capture_id']}")
+
+    app = web.Application(middlewares=[json_errors])
+    app.router.add_post("/api/v1/captures/{capture_id}/image", failing)
+    id_number = "11010519491231002X"
+    async with TestClient(TestServer(app)) as test_client:
+        response = await test_client.post(f"/api/v1/captures/{id_number}/image?q={id_number}")
+        assert response.status == 500
+    logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
+    assert "/api/v1/captures/{capture_id}/image" in logged
+    assert id_number not in logged
+    assert not [r for r in caplog.records if r.exc_info]
+
+
+async def test_metrics_are_readable_from_the_configured_networks_or_with_the_token(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, JINGLIN_METRICS_NETWORKS="10.0.0.0/8", JINGLIN_METRICS_TOKEN="m" * 32)
+    await upgrade_database(settings.resolved_database_url)
+    async with TestClient(TestServer(create_app(settings))) as test_client:
+        # The test client connects from 127.0.0.1, outside 10.0.0.0/8.
+        assert (await test_client.get("/metrics")).status == 403
+        assert (await test_client.get("/metrics", headers={"Authorization": "Bearer wrong"})).status == 403
+        response = await test_client.get("/metrics", headers={"Authorization": "Bearer " + "m" * 32})
+        assert response.status == 200
+
+
+async def test_metrics_default_to_this_host_only(client: TestClient) -> None:
+    assert client.app[app_keys.SETTINGS].metrics_networks == ["127.0.0.0/8", "::1/128"]
+    assert (await client.get("/metrics")).status == 200
+
+
+async def test_a_dependency_outage_is_a_503_without_a_traceback(caplog: pytest.LogCaptureFixture) -> None:
+    async def database_down(request: web.Request) -> web.Response:
+        raise OperationalError("SELECT 1", {}, ConnectionRefusedError("connection refused"))
+
+    app = web.Application(middlewares=[json_errors])
+    app.router.add_get("/api/v1/ws", database_down)
+    async with TestClient(TestServer(app)) as test_client:
+        response = await test_client.get("/api/v1/ws")
+        assert response.status == 503
+        assert (await response.json())["error"]["code"] == "unavailable"
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+
+
+async def test_every_operation_documents_the_outage_status(client: TestClient) -> None:
+    document = await (await client.get("/api/v1/openapi.json")).json()
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            assert "503" in operation["responses"], f"{method.upper()} {path}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -96,6 +97,23 @@ async def test_bad_bodies_get_clear_errors(client: TestClient, body: bytes, cont
     assert (await response.json())["error"]["code"] == code
 
 
+DEEP = b"[" * 5000 + b"]" * 5000
+HUGE_NUMBER = b'{"username": ' + b"9" * 5000 + b"}"
+
+
+@pytest.mark.parametrize("body", [DEEP, HUGE_NUMBER, b'{"token": NaN}', b'{"token": 1e999}'],
+                         ids=["deep", "huge_number", "nan", "infinite"])
+@pytest.mark.parametrize("path", ["/api/v1/auth/login", "/api/v1/kiosk/session", "/api/v1/followups/1"])
+async def test_hostile_json_is_a_clean_400(client: TestClient, caplog: pytest.LogCaptureFixture, path: str,
+                                           body: bytes) -> None:
+    if path.startswith("/api/v1/followups"):
+        await client.post("/api/v1/auth/login", json={"username": "boss", "password": PASSWORD})
+    response = await client.post(path, data=body, headers={"Content-Type": "application/json"})
+    assert response.status == 400
+    assert (await response.json())["error"]["code"] == "malformed_json"
+    assert not [r for r in caplog.records if r.exc_info]
+
+
 async def test_foreign_origin_is_refused(client: TestClient) -> None:
     response = await client.post("/api/v1/auth/login", json={"username": "cw1", "password": PASSWORD},
                                  headers={"Origin": "http://evil.example"})
@@ -114,23 +132,82 @@ async def test_disabled_account_loses_its_session(client: TestClient) -> None:
     assert (await client.get("/api/v1/auth/me")).status == 401
 
 
-async def test_login_throttled_per_account(client: TestClient) -> None:
+async def test_wrong_passwords_slow_an_account_down_but_never_lock_it(client: TestClient) -> None:
+    statuses = []
     for _ in range(5):
         response = await client.post("/api/v1/auth/login", json={"username": "cw1", "password": "wrong guess"})
-        assert response.status == 401
-    # Even the right password is refused while the account is throttled.
+        statuses.append(response.status)
+    # Three free failures, then a growing delay (1 s after the 4th, 2 s after the 5th, ...).
+    assert statuses[:4] == [401] * 4
+    assert statuses[4] == 429
     response = await client.post("/api/v1/auth/login", json={"username": "cw1", "password": PASSWORD})
     assert response.status == 429
     assert (await response.json())["error"]["code"] == "too_many_attempts"
-    # Another account from the same address is not yet affected.
+    wait = int(response.headers["Retry-After"])
+    assert 1 <= wait <= 2
+    # Another account from the same address is not affected.
     response = await client.post("/api/v1/auth/login", json={"username": "boss", "password": PASSWORD})
+    assert response.status == 200
+    # The owner who waits the few seconds gets in: a stranger's guesses delay, they do not lock.
+    await asyncio.sleep(wait + 0.1)
+    response = await client.post("/api/v1/auth/login", json={"username": "cw1", "password": PASSWORD})
     assert response.status == 200
 
 
+async def test_simultaneous_sign_ins_reserve_their_attempt_first(client: TestClient) -> None:
+    guesses = [{"username": "cw1", "password": f"wrong {n}"} for n in range(24)] + [
+        {"username": "cw1", "password": PASSWORD}]
+    responses = await asyncio.gather(*(client.post("/api/v1/auth/login", json=g) for g in guesses))
+    checked = [r.status for r in responses if r.status != 429]
+    # One attempt at a time per account: the rest are refused before any password is checked.
+    assert len(checked) <= 4, checked
+    assert all(r.status in (200, 401, 429) for r in responses)
+
+
 async def test_kiosk_token_guessing_throttled(client: TestClient) -> None:
-    statuses = []
-    for n in range(32):
-        response = await client.post("/api/v1/kiosk/session", json={"token": f"{n:043d}"})
-        statuses.append(response.status)
-    assert statuses[0] == 401
-    assert statuses[-1] == 429
+    responses = await asyncio.gather(*(client.post("/api/v1/kiosk/session", json={"token": f"{n:043d}"})
+                                       for n in range(60)))
+    statuses = [r.status for r in responses]
+    assert statuses.count(401) <= 30
+    assert statuses.count(429) >= 30
+
+
+async def test_per_address_limits_are_separate_for_kiosk_tokens_and_staff(seeded: tuple[TestClient, str]) -> None:
+    client, token = seeded
+    for n in range(30):
+        await client.post("/api/v1/kiosk/session", json={"token": f"{n:043d}"})
+    assert (await client.post("/api/v1/kiosk/session", json={"token": token})).status == 429
+    # Staff sign-in from the same address has its own counter.
+    response = await client.post("/api/v1/auth/login", json={"username": "boss", "password": PASSWORD})
+    assert response.status == 200
+    for n in range(30):
+        await client.post("/api/v1/auth/login", json={"username": f"nobody{n}", "password": "guess"})
+    response = await client.post("/api/v1/auth/login", json={"username": "boss", "password": PASSWORD})
+    assert response.status == 429
+
+
+async def test_a_kiosk_token_keeps_at_most_two_live_sessions(seeded: tuple[TestClient, str]) -> None:
+    client, token = seeded
+    cookies = []
+    for _ in range(4):
+        response = await client.post("/api/v1/kiosk/session", json={"token": token})
+        assert response.status == 200
+        cookies.append(response.cookies["jl_session"].value)
+    live = [(await client.get("/api/v1/auth/me", cookies={"jl_session": c})).status for c in cookies]
+    # Each exchange ends the oldest sessions beyond the newest two: a copied token's sessions
+    # do not pile up as standing credentials.
+    assert live == [401, 401, 200, 200]
+
+
+async def test_sign_out_everywhere_ends_every_session_of_the_account(client: TestClient) -> None:
+    cookies = []
+    for _ in range(3):
+        response = await client.post("/api/v1/auth/login", json={"username": "cw1", "password": PASSWORD})
+        cookies.append(response.cookies["jl_session"].value)
+    other = await client.post("/api/v1/auth/login", json={"username": "boss", "password": PASSWORD})
+    boss = other.cookies["jl_session"].value
+    response = await client.post("/api/v1/auth/logout?everywhere=true", cookies={"jl_session": cookies[0]})
+    assert response.status == 200
+    for cookie in cookies:
+        assert (await client.get("/api/v1/auth/me", cookies={"jl_session": cookie})).status == 401
+    assert (await client.get("/api/v1/auth/me", cookies={"jl_session": boss})).status == 200

@@ -6,6 +6,7 @@ stills are synthetic document photos from tests/quality_fixtures.
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -17,12 +18,14 @@ import cv2
 import numpy as np
 import pytest
 from PIL import Image
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from server.capture.purge import purge_expired
 from server.capture.storage import VARIANTS, CaptureStore, variant_path
 from server.db.models import AuditLog, Capture, Kiosk, KioskHealthSample, ServiceSession
 from server.http import app_keys
+from server.protocol import messages as m
 from server.quality import guidance_text
 from tests.test_capture_support import (
     Client,
@@ -189,6 +192,28 @@ async def test_upload_validation(env: Env, made: list[Client]) -> None:
     assert (await response.json())["ok"] is True
 
 
+async def test_bad_multipart_is_a_400_and_an_unknown_capture_a_404_before_the_body(
+        env: Env, made: list[Client], caplog: pytest.LogCaptureFixture) -> None:
+    kiosk, cw, call_id = await into_call(env, made)
+    capture_id = (await request_capture(kiosk, cw, call_id))["capture_id"]
+    url = env.url(f"/api/v1/captures/{capture_id}/image")
+    body = b"--abc\r\nContent-Disposition: form-data; name=image\r\n\r\nxx\r\n--abc--\r\n"
+    for content_type in ("multipart/form-data", "multipart/form-data; boundary=zzz", "multipart/form-data; boundary="):
+        response = await kiosk.http.post(url, data=body, headers={"Content-Type": content_type})
+        assert (response.status, (await response.json())["error"]["code"]) == (400, "bad_multipart"), content_type
+    assert not [r for r in caplog.records if r.exc_info]
+    # Headers announcing 5 MB and no body at all: the answer comes without waiting for it.
+    cookie = next(c.value for c in kiosk.http.cookie_jar if c.key == "jl_session")
+    assert env.server is not None
+    reader, writer = await asyncio.open_connection(env.server.host, env.server.port)
+    writer.write((f"POST /api/v1/captures/{'f' * 32}/image HTTP/1.1\r\nHost: x\r\nCookie: jl_session={cookie}\r\n"
+                  "Content-Type: multipart/form-data; boundary=abc\r\nContent-Length: 5000000\r\n\r\n").encode())
+    await writer.drain()
+    status_line = await asyncio.wait_for(reader.readline(), 5)
+    writer.close()
+    assert b" 404 " in status_line
+
+
 async def test_a_bad_still_is_refused_with_the_reason_and_guidance_text(env: Env, made: list[Client]) -> None:
     kiosk, cw, call_id = await into_call(env, made)
     capture_id = (await request_capture(kiosk, cw, call_id))["capture_id"]
@@ -324,6 +349,9 @@ async def test_device_check_builds_the_camera_health_history(env: Env, made: lis
     checks = [{"brightness": 140.0, "contrast": 40.0, "sharpness": 90.0},
               {"brightness": 130.0, "contrast": 20.0, "sharpness": 35.0}]
     for n, metrics in enumerate(checks):
+        # Checks are coalesced per kiosk for a few seconds; these stand for two residents' visits.
+        gate = env.app[app_keys.REDIS_KEYS].device_check_gate(kiosk.welcome["kiosk"]["id"])
+        await env.app[app_keys.REDIS].delete(gate)
         reply = await kiosk.request({"type": "device_check", "camera_ok": True, "microphone_ok": True,
                                      "speaker_ok": None, "metrics": metrics}, ref=n + 1)
         assert reply["type"] == "ok"
@@ -339,3 +367,21 @@ async def test_device_check_builds_the_camera_health_history(env: Env, made: lis
     await cw.connect()
     reply = await cw.request({"type": "device_check", "camera_ok": True, "microphone_ok": True}, ref=9)
     assert reply["code"] == "forbidden"
+
+
+async def test_device_checks_are_coalesced_and_finite(env: Env, made: list[Client]) -> None:
+    kiosk = await _other(env, made, kiosk=0)
+    await kiosk.connect()
+    check = {"type": "device_check", "camera_ok": True, "microphone_ok": True, "metrics": {"brightness": 140.0}}
+    for n in range(30):
+        assert (await kiosk.request(check, ref=n))["type"] == "ok"
+    # A changed verdict is stored at once; repeating it is not.
+    for n in range(30, 33):
+        assert (await kiosk.request({**check, "camera_ok": False}, ref=n))["type"] == "ok"
+    async with env.app[app_keys.DB_SESSIONS]() as session:
+        samples = (await session.scalars(select(KioskHealthSample).order_by(KioskHealthSample.id))).all()
+    assert [s.camera_ok for s in samples] == [True, False]
+    with pytest.raises(ValidationError):
+        m.DeviceCheck.model_validate({**check, "metrics": {"brightness": float("nan")}})
+    with pytest.raises(ValidationError):
+        m.DeviceCheck.model_validate({**check, "metrics": {"brightness": float("inf")}})

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import fractions
+import logging
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -24,6 +25,7 @@ from sqlalchemy import select
 
 from server.capture.analysis_peer import SAMPLE_FPS
 from server.capture.context import CAPTURE
+from server.capture.signal_check import valid_candidate, valid_offer
 from server.db.models import KioskHealthSample
 from server.http import app_keys
 from server.simulate.peers import split_candidates
@@ -137,8 +139,9 @@ async def test_cancel_and_the_peer_limit(env: Env, made: list[Client]) -> None:
     service = env.app[CAPTURE]
     capture_id = (await request_capture(kiosk, cw, call_id))["capture_id"]
     service.pool.limit = 0
+    # A parsable offer: one that is not is refused as bad_signal before the pool is asked.
     reply = await kiosk.request({"type": "capture_signal", "capture_id": capture_id,
-                                 "data": {"description": {"type": "offer", "sdp": "v=0\r\n"}}}, ref=1)
+                                 "data": {"description": {"type": "offer", "sdp": await _real_offer()}}}, ref=1)
     assert reply["code"] == "analysis_busy"
     busy = await cw.expect("capture_guidance", capture_id=capture_id)
     assert busy["reason"] == "analysis_busy" and busy["text"]
@@ -161,3 +164,57 @@ async def test_cancel_and_the_peer_limit(env: Env, made: list[Client]) -> None:
 
 def test_sampling_rate_is_within_the_guidance_range() -> None:
     assert 5 <= SAMPLE_FPS <= 10
+
+
+# Malformed capture offers and candidates: aiortc's parsers fail with AssertionError, IndexError and the
+# like on input a browser never sends; they are refused with `bad_signal` and the socket stays open.
+
+async def _real_offer() -> str:
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    try:
+        pc.addTrack(StillTrack(np.full((120, 160, 3), 90, np.uint8)))
+        await pc.setLocalDescription(await pc.createOffer())
+        assert pc.localDescription is not None
+        return pc.localDescription.sdp
+    finally:
+        await pc.close()
+
+
+def _broken(sdp: str) -> list[str]:
+    return [
+        sdp.replace("m=video 9", "m=video abc", 1) if "m=video 9" in sdp else "m=video abc UDP/TLS/RTP/SAVPF 96\r\n",
+        sdp.replace("a=mid:0", "a=candidate:junk\r\na=mid:0", 1),
+        "v=0\r\n",
+        "garbage",
+    ]
+
+
+async def test_the_checks_refuse_what_aiortc_cannot_parse() -> None:
+    sdp = await _real_offer()
+    assert valid_offer(sdp)
+    assert not any(valid_offer(bad) for bad in _broken(sdp))
+    assert valid_candidate({"candidate": "candidate:1 1 udp 2130706431 10.0.0.1 5000 typ host"})
+    assert valid_candidate({"candidate": ""})  # end of candidates
+    assert not valid_candidate({"candidate": "candidate:junk"})
+    assert not valid_candidate({"candidate": "candidate:1 1 udp x 10.0.0.1 5000 typ host"})
+
+
+async def test_malformed_capture_signals_get_bad_signal_and_the_socket_stays(
+        env: Env, made: list[Client], caplog: pytest.LogCaptureFixture) -> None:
+    kiosk, cw, call_id = await into_call(env, made)
+    capture_id = (await request_capture(kiosk, cw, call_id))["capture_id"]
+    sdp = await _real_offer()
+    caplog.set_level(logging.INFO)
+    for n, bad in enumerate(_broken(sdp)):
+        reply = await kiosk.request({"type": "capture_signal", "capture_id": capture_id,
+                                     "data": {"description": {"type": "offer", "sdp": bad}}}, ref=n)
+        assert reply.get("code") == "bad_signal", reply
+    reply = await kiosk.request({"type": "capture_signal", "capture_id": capture_id,
+                                 "data": {"description": {"type": "offer", "sdp": sdp}}}, ref=10)
+    assert reply["type"] == "ok", reply
+    reply = await kiosk.request({"type": "capture_signal", "capture_id": capture_id,
+                                 "data": {"candidate": {"candidate": "candidate:junk", "sdpMid": "0"}}}, ref=11)
+    assert reply.get("code") == "bad_signal", reply
+    assert (await kiosk.request({"type": "ping"}, ref=12))["type"] == "pong"
+    assert not [r for r in caplog.records if r.exc_info]
+    assert len([r for r in caplog.records if r.levelno >= logging.WARNING]) <= 1

@@ -7,6 +7,7 @@ WebSockets speaking docs/protocol.md. Media and several processes are covered by
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -207,13 +208,20 @@ async def test_role_limits(env: Env, clients: list[Client]) -> None:
         ('{"type": "cancel", "id": 5}', "no_ticket"),
         ('{"type": "rate", "session_id": "nope", "score": 5, "id": 5}', "not_rateable"),
         ('{"type": "rate", "session_id": "nope", "score": 9, "id": 5}', "invalid"),
+        ("[" * 5000 + "]" * 5000, "malformed"),
+        ('{"type": "ping", "pad": ' + "[" * 900 + "]" * 900 + "}", "malformed"),
+        ('{"type": "ping", "id": ' + "9" * 5000 + "}", "malformed"),
+        ('{"type": "device_check", "camera_ok": true, "microphone_ok": true, "metrics": {"x": NaN}}', "malformed"),
+        ('{"type": "device_check", "camera_ok": true, "microphone_ok": true, "metrics": {"x": 1e999}}', "malformed"),
     ],
 )
-async def test_bad_messages_get_clear_errors(env: Env, clients: list[Client], raw: str, code: str) -> None:
+async def test_bad_messages_get_clear_errors(env: Env, clients: list[Client], raw: str, code: str,
+                                            caplog: pytest.LogCaptureFixture) -> None:
     kiosk = await _kiosk(env, clients)
     await kiosk.send(raw)
     error = await kiosk.expect("error")
     assert error["code"] == code
+    assert not [r for r in caplog.records if r.exc_info]
     # The connection still works afterwards.
     assert (await kiosk.request({"type": "ping"}, ref=9))["type"] == "pong"
 
@@ -248,6 +256,61 @@ async def test_flood_is_limited_without_disturbing_others(env: Env, clients: lis
     assert (await kiosk.expect("signal"))["data"] == data
 
 
+async def test_binary_frames_count_against_the_rate(env: Env, clients: list[Client]) -> None:
+    flooder = await _kiosk(env, clients)
+    assert flooder.ws is not None
+    for _ in range(400):
+        await flooder.ws.send_bytes(b"x")
+    codes = []
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(5):
+            while len(codes) < 400:
+                codes.append((await flooder.inbox.get()).get("code"))
+    assert "rate_limited" in codes
+    closing = await flooder.ws.receive(timeout=5)
+    assert closing.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING)
+    assert flooder.ws.close_code == 4429
+
+
+async def _same_principal(env: Env, clients: list[Client], of: Client) -> Client:
+    """A second client signed in with the same cookie (another tab of the same sign-in)."""
+    client = Client(env)
+    clients.append(client)
+    client.http.cookie_jar.update_cookies({c.key: c.value for c in of.http.cookie_jar})
+    await client.connect()
+    return client
+
+
+async def test_sockets_per_principal_are_capped(env: Env, clients: list[Client]) -> None:
+    first = await _kiosk(env, clients)
+    second = await _same_principal(env, clients, first)
+    with pytest.raises(aiohttp.WSServerHandshakeError) as info:
+        await second.http.ws_connect(env.url("/api/v1/ws"))
+    assert info.value.status == 429
+    # Another kiosk is not affected, and a closed socket frees its place.
+    await _kiosk(env, clients, 1)
+    assert first.ws is not None
+    await first.ws.close()
+    await asyncio.sleep(0.2)
+    assert (await _same_principal(env, clients, second)).welcome["type"] == "welcome"
+
+
+async def test_a_principals_sockets_share_one_message_budget(env: Env, clients: list[Client]) -> None:
+    first = await _kiosk(env, clients)
+    second = await _same_principal(env, clients, first)
+    # 55 each is within one connection's burst of 60, but not within the kiosk's shared 90.
+    for _ in range(55):
+        await first.send({"type": "ping"})
+        await second.send({"type": "ping"})
+    codes = [m.get("code") for m in await _settle(first) + await _settle(second)]
+    assert "rate_limited" in codes
+
+
+async def _settle(client: Client) -> list[dict[str, object]]:
+    await asyncio.sleep(1.0)
+    return client.drain()
+
+
 async def test_hello_is_required_first(env: Env, clients: list[Client]) -> None:
     client = Client(env)
     clients.append(client)
@@ -269,6 +332,22 @@ async def test_upgrade_needs_a_session_and_a_good_origin(env: Env) -> None:
         with pytest.raises(aiohttp.WSServerHandshakeError) as info:
             await http.ws_connect(env.url("/api/v1/ws"), origin="http://evil.example")
         assert info.value.status == 403
+
+
+async def test_every_status_of_the_websocket_endpoint_is_documented(env: Env, clients: list[Client]) -> None:
+    kiosk = await _kiosk(env, clients)
+    async with aiohttp.ClientSession() as anonymous:
+        document = await (await anonymous.get(env.url("/api/v1/openapi.json"))).json()
+        documented = {int(s) for s in document["paths"]["/api/v1/ws"]["get"]["responses"]}
+        seen = {(await anonymous.get(env.url("/api/v1/ws"))).status}
+    seen.add((await kiosk.http.get(env.url("/api/v1/ws"))).status)  # signed in, but no upgrade
+    seen.add((await kiosk.http.get(env.url("/api/v1/ws"), headers={"Origin": "http://evil.example"})).status)
+    await _same_principal(env, clients, kiosk)
+    with pytest.raises(aiohttp.WSServerHandshakeError) as info:
+        await kiosk.http.ws_connect(env.url("/api/v1/ws"))
+    seen.add(info.value.status)
+    assert seen == {400, 401, 403, 429}
+    assert seen <= documented
 
 
 async def test_caseworker_drop_mid_call_requeues_to_front(env: Env, clients: list[Client]) -> None:

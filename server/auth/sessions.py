@@ -20,6 +20,9 @@ STAFF_IDLE = timedelta(hours=2)
 STAFF_ABSOLUTE = timedelta(hours=12)
 KIOSK_IDLE = timedelta(hours=1)
 KIOSK_ABSOLUTE = timedelta(hours=24)
+# Live sessions per kiosk: its screen and a reload overlapping it. Each token exchange ends older
+# ones, so a copied device token does not leave standing sessions behind (docs/security.md).
+MAX_LIVE_KIOSK_SESSIONS = 2
 # Refresh last_seen at most this often, so busy pages don't write on every request.
 TOUCH_EVERY = timedelta(minutes=1)
 
@@ -75,6 +78,28 @@ async def revoke_user_sessions(session: AsyncSession, user_id: int) -> list[str]
     rows = await session.scalars(
         select(AuthSession.token_hash).where(AuthSession.user_id == user_id, AuthSession.revoked.is_(False))
     )
-    hashes = list(rows)
-    await session.execute(update(AuthSession).where(AuthSession.token_hash.in_(hashes)).values(revoked=True))
+    return await _revoke(session, list(rows))
+
+
+async def _revoke(session: AsyncSession, hashes: list[str]) -> list[str]:
+    if hashes:
+        await session.execute(update(AuthSession).where(AuthSession.token_hash.in_(hashes)).values(revoked=True))
     return hashes
+
+
+async def revoke_older_kiosk_sessions(session: AsyncSession, kiosk_id: int,
+                                      keep: int = MAX_LIVE_KIOSK_SESSIONS) -> list[str]:
+    """End a kiosk's live sessions beyond the newest `keep`; returns the revoked token hashes."""
+    rows = await session.scalars(
+        select(AuthSession.token_hash).where(AuthSession.kiosk_id == kiosk_id, AuthSession.revoked.is_(False))
+        .order_by(AuthSession.created_at.desc(), AuthSession.token_hash).offset(keep)
+    )
+    return await _revoke(session, list(rows))
+
+
+async def revoke_principal_sessions(session: AsyncSession, principal: Principal) -> list[str]:
+    """End every session of the principal's account or kiosk ("sign out everywhere")."""
+    if principal.kiosk_id is not None:
+        return await revoke_older_kiosk_sessions(session, principal.kiosk_id, keep=0)
+    assert principal.user_id is not None
+    return await revoke_user_sessions(session, principal.user_id)

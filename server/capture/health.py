@@ -10,7 +10,9 @@ A kiosk that reports no camera scores 0.
 
 `Kiosk.camera_health` is an exponentially weighted average of the samples (weight 0.3 for the
 newest), so one bad frame does not flag a kiosk and a trend shows within a few checks. Every
-sample is kept in `kiosk_health` for the history.
+sample is kept in `kiosk_health` for the history, except device checks repeated within
+`DEVICE_CHECK_EVERY_S` with the same verdict: a page sends one per resident, and a flood of
+them (100 sockets sending 20 a second wrote 6,001 rows and slowed every kiosk) is coalesced.
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+import redis.asyncio as aioredis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.db.models import Kiosk, KioskHealthSample
 from server.db.types import utcnow
 from server.quality import thresholds as t
+from server.runtime.redis_keys import RedisKeys
 
 # (broken, threshold, good) per metric.
 RAMPS: dict[str, tuple[float, float, float]] = {
@@ -32,6 +36,8 @@ RAMPS: dict[str, tuple[float, float, float]] = {
     "sharpness": (10.0, t.MIN_SHARPNESS_CAMERA, 70.0),
 }
 EWMA_WEIGHT = 0.3
+# A resident's visit takes minutes; a legitimate page never sends two checks this close together.
+DEVICE_CHECK_EVERY_S = 10
 
 
 def _ramp(value: float, broken: float, threshold: float, good: float) -> float:
@@ -69,3 +75,19 @@ async def record_health(sessions: async_sessionmaker[AsyncSession], kiosk_id: in
             kiosk.camera_health = round(score if previous is None else
                                         (1 - EWMA_WEIGHT) * previous + EWMA_WEIGHT * score, 3)
     return score
+
+
+async def device_check_due(redis: aioredis.Redis, keys: RedisKeys, kiosk_id: int, camera_ok: bool,
+                           microphone_ok: bool) -> bool:
+    """True when a device check is to be stored: the kiosk's first in `DEVICE_CHECK_EVERY_S`, or a changed verdict.
+
+    One Redis command in the common case, so a flood costs no database writes."""
+    key = keys.device_check_gate(kiosk_id)
+    verdict = f"{int(camera_ok)}{int(microphone_ok)}"
+    if await redis.set(key, verdict, ex=DEVICE_CHECK_EVERY_S, nx=True):
+        return True
+    previous = await redis.get(key)
+    if previous is not None and (previous.decode() if isinstance(previous, bytes) else previous) == verdict:
+        return False
+    await redis.set(key, verdict, ex=DEVICE_CHECK_EVERY_S)
+    return True

@@ -19,9 +19,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.auth.principal import Principal
-from server.capture import texts
+from server.capture import signal_check, texts
 from server.capture.analysis_peer import AnalysisPeer, PeerPool
-from server.capture.health import record_health
+from server.capture.health import device_check_due, record_health
 from server.capture.port import CallDirectory
 from server.capture.state import LIVE_STATES, CaptureState, CaptureStates
 from server.capture.storage import CaptureStore
@@ -162,6 +162,8 @@ class CaptureService:
         state = await self._member_state(connection.principal, message.capture_id)
         if state.state not in ("open", "taking", "checking"):
             raise _refuse("capture_closed")
+        if not signal_check.valid_signal(message.data.model_dump(exclude_none=True)):
+            raise _refuse("bad_signal")
         description, candidate = message.data.description, message.data.candidate
         if description is not None:
             if description.type != "offer":
@@ -230,6 +232,8 @@ class CaptureService:
         """Kiosk: record the device check in its health history."""
         kiosk_id = connection.principal.kiosk_id
         assert kiosk_id is not None
+        if not await device_check_due(self.redis, self.keys, kiosk_id, message.camera_ok, message.microphone_ok):
+            return
         metrics: dict[str, Any] = {k: round(v, 3) for k, v in message.metrics.items()}
         if message.speaker_ok is not None:
             metrics["speaker_ok"] = message.speaker_ok

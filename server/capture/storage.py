@@ -4,8 +4,8 @@ Each file is AES-256-GCM: `JLC1` magic, a random 96-bit nonce, then ciphertext a
 is derived with HKDF-SHA256 from the server secret (`JINGLIN_SECRET_KEY`, or the one generated
 into the data dir), so every process sharing the secret reads every file and nothing else needs
 distributing. The file's name and variant are the associated data: a file copied over another
-name or variant does not decrypt. Changing the secret makes older captures unreadable; they are
-purged after the retention period anyway.
+name or variant does not decrypt. Changing the secret without `jinglin rotate-key`
+(server/capture/rotate.py) makes older captures unreadable.
 """
 
 from __future__ import annotations
@@ -83,11 +83,16 @@ class CaptureStore:
         blob = MAGIC + nonce + self._aead.encrypt(nonce, plaintext, self._aad(name, variant))
         temporary = target.with_suffix(".tmp")
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(blob)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, target)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(blob)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temporary, target)
+        except BaseException:
+            # A full disk fails the write or the fsync: no partial file may stay behind.
+            temporary.unlink(missing_ok=True)
+            raise
         return target
 
     def read(self, name: str, variant: Variant) -> bytes:

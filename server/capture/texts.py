@@ -5,6 +5,7 @@ from __future__ import annotations
 # HTTP upload refusals, by error code.
 UPLOAD_ERRORS: dict[str, str] = {
     "missing_image": "请求中没有图像（multipart 字段 image）",
+    "bad_multipart": "请求体不是有效的 multipart/form-data",
     "too_large": "图像不能超过 8 MiB",
     "unsupported_type": "只接受 JPEG 或 PNG 图像",
     "not_an_image": "无法读取图像，请重新拍摄",
@@ -13,6 +14,7 @@ UPLOAD_ERRORS: dict[str, str] = {
     "wrong_kiosk": "这个拍照请求不属于本终端",
     "capture_closed": "这个拍照请求已经结束",
     "capture_busy": "上一张照片正在检查，请稍候",
+    "storage_full": "服务器存储空间已满，照片未保存，请联系管理员",
 }
 # Reading images back.
 VIEW_ERRORS: dict[str, str] = {

@@ -8,9 +8,10 @@ served is written to the audit log first; responses are never cached.
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
-from aiohttp import BodyPartReader, web
+from aiohttp import BodyPartReader, MultipartReader, web
 from pydantic import BaseModel
 from redis.exceptions import RedisError
 from sqlalchemy import select
@@ -27,6 +28,9 @@ from server.db.types import utcnow
 from server.http import app_keys
 from server.http.errors import ApiError
 from server.http.routing import Param, Route
+from server.protocol import outbound as out
+
+log = logging.getLogger(__name__)
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 # Multipart framing around the image: boundaries and part headers.
@@ -84,7 +88,15 @@ async def _read_image_part(request: web.Request) -> bytes:
         raise _upload_error(UploadError(413, "too_large"))
     if not request.content_type.startswith("multipart/"):
         raise _upload_error(UploadError(400, "missing_image"))
-    reader = await request.multipart()
+    try:
+        return await _image_field(await request.multipart())
+    except ValueError:
+        # aiohttp's multipart reader says "no boundary", "wrong boundary" or "bad part headers"
+        # with ValueError (its own errors subclass it): the client's framing, not our failure.
+        raise _upload_error(UploadError(400, "bad_multipart")) from None
+
+
+async def _image_field(reader: MultipartReader) -> bytes:
     while (part := await reader.next()) is not None:
         if not isinstance(part, BodyPartReader) or part.name != "image":
             continue
@@ -104,13 +116,24 @@ async def upload_image(request: web.Request) -> web.Response:
     service = request.app[CAPTURE]
     # The request is checked before the body is read: a stranger's megabytes are not worth reading.
     state = await service.states.get(capture_id)
-    if state is not None and state.kiosk_id != principal.kiosk_id:
+    if state is None:
+        async with request.app[app_keys.DB_SESSIONS]() as session:
+            stored = await session.get(Capture, capture_id)
+        raise _upload_error(UploadError(409, "capture_closed") if stored else UploadError(404, "unknown_capture"))
+    if state.kiosk_id != principal.kiosk_id:
         raise _upload_error(UploadError(403, "wrong_kiosk"))
     data = await _read_image_part(request)
     try:
         result = await service.accept_upload(principal, capture_id, data)
     except UploadError as exc:
         raise _upload_error(exc) from None
+    except OSError as exc:
+        # The data dir is full or unwritable: nothing was stored (partial files are removed) and
+        # the request is open again. Both members are told in words; the operator gets one line.
+        log.error("capture not stored: storage failed", extra={"error": type(exc).__name__, "errno": exc.errno})
+        await service.send(state.members, out.capture_result(capture_id, ok=False, reasons=["storage_full"],
+                                                             text=texts.UPLOAD_ERRORS["storage_full"]))
+        raise _upload_error(UploadError(507, "storage_full")) from None
     return web.json_response(result, headers=NO_STORE, dumps=_dumps)
 
 
@@ -212,7 +235,7 @@ ROUTES: list[Route] = [
     Route("POST", "/api/v1/captures/{capture_id}/image", upload_image,
           "Kiosk of the call: upload the full-resolution still (multipart field `image`, JPEG/PNG, "
           "at most 8 MiB and 24 megapixels)", "capture", roles=("kiosk",), params=(CAPTURE_ID,),
-          response=UploadOut, errors=(400, 401, 403, 404, 409, 413, 415, 422)),
+          response=UploadOut, errors=(400, 401, 403, 404, 409, 413, 415, 422, 507)),
     Route("GET", "/api/v1/captures/{capture_id}/image", get_image,
           "The session's caseworker or a supervisor: a stored image (watermarked JPEG); every view is audited",
           "capture", roles=("caseworker", "supervisor"),

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
+import traceback
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +67,22 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
             raise
         code = _HTTP_CODES.get(exc.status, "http_error")
         return error_response(exc.status, code, exc.reason or code)
-    except Exception:
-        log.exception("unhandled error", extra={"path": request.path, "method": request.method})
+    except (SQLAlchemyError, RedisError, ConnectionError) as exc:
+        # The database or Redis is down (a restart, a failover): the client retries, and the log
+        # gets one line rather than a stack per request for the length of the outage.
+        log.warning("request failed: dependency unavailable", extra={"route": route_template(request),
+                                                                     "error": type(exc).__name__})
+        return error_response(503, "unavailable", "服务暂时不可用，请稍后重试")
+    except Exception as exc:
+        # The route template, never the raw path (a client can put an ID number in it), and the
+        # stack without the exception's message (which may quote the input).
+        log.error("unhandled error", extra={"route": route_template(request), "method": request.method,
+                                            "error": type(exc).__name__,
+                                            "stack": "".join(traceback.format_tb(exc.__traceback__))})
         return error_response(500, "internal_error", "internal server error")
+
+
+def route_template(request: web.Request) -> str:
+    """The matched route's template (`/api/v1/captures/{capture_id}/image`), or "unmatched"."""
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else "unmatched"

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
+import ipaddress
 import logging
 
 from aiohttp import web
 from sqlalchemy import text
 
 from server.http import app_keys
+from server.http.errors import ApiError
 from server.http.metrics import CONTENT_TYPE
 
 log = logging.getLogger(__name__)
@@ -50,8 +53,22 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response(body, status=503)
 
 
+def _may_read_metrics(request: web.Request) -> bool:
+    settings = request.app[app_keys.SETTINGS]
+    token = settings.metrics_token
+    if token and hmac.compare_digest(request.headers.get("Authorization", ""), f"Bearer {token}"):
+        return True
+    try:
+        remote = ipaddress.ip_address(request.remote or "")
+    except ValueError:  # a unix socket has no address
+        return False
+    return any(remote in ipaddress.ip_network(network) for network in settings.metrics_networks)
+
+
 async def metrics(request: web.Request) -> web.Response:
-    """Prometheus text exposition of the app's registry."""
+    """Prometheus text exposition of the app's registry (JINGLIN_METRICS_NETWORKS or JINGLIN_METRICS_TOKEN)."""
+    if not _may_read_metrics(request):
+        raise ApiError(403, "forbidden", "无权读取监控指标")
     response = web.Response(body=request.app[app_keys.METRICS].render())
     response.headers["Content-Type"] = CONTENT_TYPE
     return response

@@ -11,6 +11,8 @@ from aiohttp.typedefs import Middleware
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from server.http.errors import route_template
+
 request_log = logging.getLogger("server.requests")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -58,7 +60,7 @@ class Metrics:
                 status = exc.status
                 raise
             finally:
-                route = _route_name(request)
+                route = route_template(request)
                 self.http_requests.labels(request.method, route, str(status)).inc()
                 elapsed = time.perf_counter() - started
                 self.http_latency.labels(request.method, route).observe(elapsed)
@@ -66,11 +68,6 @@ class Metrics:
                                                     "ms": round(elapsed * 1000, 1)})
 
         return count
-
-
-def _route_name(request: web.Request) -> str:
-    resource = request.match_info.route.resource
-    return resource.canonical if resource is not None else "unmatched"
 
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST

@@ -25,6 +25,7 @@ _ERROR_TEXT = {
     422: "Validation failed",
     429: "Too many requests",
     503: "A dependency is unavailable",
+    507: "The server's storage is full",
 }
 
 
@@ -76,7 +77,8 @@ def build_openapi(routes: Sequence[Route], version: str) -> dict[str, Any]:
         elif route.response_content_type != "application/json":
             success["content"] = {route.response_content_type: {"schema": {"type": "string"}}}
         responses: dict[str, Any] = {str(route.success_status): success}
-        for status in route.errors:
+        # Any request may meet a database or Redis outage (server/http/errors.py answers 503).
+        for status in sorted({*route.errors, 503}):
             responses[str(status)] = {
                 "description": _ERROR_TEXT.get(status, "Error"),
                 "content": {"application/json": {"schema": ref(ErrorOut)}},

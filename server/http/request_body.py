@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from server.http.errors import ApiError
+from server.http.json_input import MalformedJson, loads_untrusted
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -25,8 +25,8 @@ async def read_model(request: web.Request, model: type[M]) -> M:
     if len(raw) > MAX_JSON_BYTES:
         raise ApiError(413, "payload_too_large", f"请求体不能超过 {MAX_JSON_BYTES} 字节")
     try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        data = loads_untrusted(raw)
+    except MalformedJson:
         raise ApiError(400, "malformed_json", "请求体不是有效的 JSON") from None
     try:
         return model.model_validate(data)

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from server.protocol.free_text import MASKED
+
 # Re-exported: most callers know this module only.
 from server.protocol.version import PROTOCOL_VERSION as PROTOCOL_VERSION
 from server.protocol.version import WS_PATH as WS_PATH
@@ -68,7 +70,7 @@ class Rate(_In):
     type: Literal["rate"]
     session_id: Id
     score: int = Field(ge=1, le=5)
-    comment: str = Field(default="", max_length=500)
+    comment: Annotated[str, MASKED] = Field(default="", max_length=500)
 
 
 class SetStatus(_In):
@@ -76,7 +78,7 @@ class SetStatus(_In):
 
     type: Literal["set_status"]
     status: Literal["available", "break", "offline"]
-    reason: str = Field(default="", max_length=40)
+    reason: Annotated[str, MASKED] = Field(default="", max_length=40)
 
 
 class Accept(_In):
@@ -105,7 +107,7 @@ class EndCall(_In):
     ticket_id: Id
     outcome: Outcome
     case_number: str = Field(default="", max_length=40)
-    notes: str = Field(default="", max_length=2000)
+    notes: Annotated[str, MASKED] = Field(default="", max_length=2000)
     missing: list[Annotated[str, Field(max_length=120)]] = Field(default_factory=list, max_length=30)
 
 
@@ -115,7 +117,7 @@ class Transfer(_In):
     type: Literal["transfer"]
     ticket_id: Id
     skill: Id
-    note: str = Field(default="", max_length=500)
+    note: Annotated[str, MASKED] = Field(default="", max_length=500)
 
 
 class FinishWrapUp(_In):
@@ -202,7 +204,8 @@ class DeviceCheck(_In):
     camera_ok: bool
     microphone_ok: bool
     speaker_ok: bool | None = None
-    metrics: dict[str, float] = Field(default_factory=dict, max_length=20)
+    # Finite only: NaN and infinity would be stored in the health history as they are.
+    metrics: dict[str, Annotated[float, Field(allow_inf_nan=False)]] = Field(default_factory=dict, max_length=20)
 
 
 ClientMessage = Annotated[

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
+from server.protocol.free_text import MASKED
 from server.runtime.district_time import iso_local
 
 # A moment shown in the district's local time, ISO 8601 with its +08:00 offset.
@@ -281,7 +282,7 @@ class FollowUpIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     state: Literal["open", "contacted", "resolved"]
-    note: str = Field("", max_length=2000)
+    note: Annotated[str, MASKED] = Field("", max_length=2000)
 
 
 class EventOut(BaseModel):

@@ -51,3 +51,11 @@ class RedisKeys:
     def capture_of_call(self, call_id: str) -> str:
         """The id of the call's open capture (one at a time per call)."""
         return f"{self.prefix}capture_call:{call_id}"
+
+    def login_slot(self, digest: str) -> str:
+        """An account's sign-in slot: held during one attempt and for the delay after a failure."""
+        return f"{self.prefix}loginslot:{digest}"
+
+    def device_check_gate(self, kiosk_id: int) -> str:
+        """The last stored device-check verdict of a kiosk, kept while further checks are coalesced."""
+        return f"{self.prefix}devcheck:{kiosk_id}"

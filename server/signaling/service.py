@@ -22,6 +22,7 @@ from server.signaling.handlers import Handler, HandlerTables
 from server.signaling.hub import Hub
 from server.signaling.keepalive import KeepAlive
 from server.signaling.kiosk_handlers import KioskHandlers
+from server.signaling.principal_limits import PrincipalLimits
 from server.signaling.queue_fanout import QueueFanout
 from server.signaling.resets import watch_queue_resets
 from server.signaling.views import ViewBuilder
@@ -44,6 +45,7 @@ class SignalingService:
         self.fanout = QueueFanout(hub, queue.queue, ViewBuilder(queue.queue, queue.sessions, catalog))
         self.welcomer = Welcomer(settings, hub, self.fanout, queue, self.departures)
         self.handlers = HandlerTables()
+        self.limits = PrincipalLimits()
         CallHandlers(hub, self.queue, self.keepalive).register(self.handlers)
         KioskHandlers(hub, self.fanout, queue, catalog).register(self.handlers)
         CaseworkerHandlers(hub, queue, catalog).register(self.handlers)

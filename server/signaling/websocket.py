@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from server.auth.middleware import allowed_origin
 from server.auth.principal import require_role
 from server.http.errors import ApiError
+from server.http.json_input import MalformedJson, loads_untrusted
 from server.protocol import messages as m
 from server.protocol import outbound as out
 from server.signaling.connection import CLOSE_FLOOD, CLOSE_SETUP, HEARTBEAT_S, MAX_REFUSED, Connection
@@ -42,8 +43,8 @@ def _parse(raw: str, allowed: frozenset[str] | None = None) -> tuple[Any, tuple[
     if len(raw) > m.MAX_MESSAGE_BYTES // 4 and len(raw.encode()) > m.MAX_MESSAGE_BYTES:
         return None, ("too_large", f"消息不能超过 {m.MAX_MESSAGE_BYTES} 字节"), None
     try:
-        data = json.loads(raw)
-    except json.JSONDecodeError:
+        data = loads_untrusted(raw)
+    except MalformedJson:
         return None, ("malformed", "消息不是有效的 JSON"), None
     if not isinstance(data, dict) or not isinstance(data.get("type"), str):
         return None, ("malformed", "消息必须是带 type 的 JSON 对象"), None
@@ -84,17 +85,22 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     if origin is not None and not allowed_origin(request, origin):
         raise ApiError(403, "bad_origin", "请求来源不被允许")
     service = request.app[SIGNALING]
-    ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S, max_msg_size=m.MAX_MESSAGE_BYTES * 2)
-    await ws.prepare(request)
-    connection = Connection(ws=ws, principal=principal)
+    if not service.limits.admit(principal.address, principal.role):
+        raise ApiError(429, "too_many_connections", "连接数过多，请关闭其他页面后重试")
     try:
-        if await _hello(service, connection):
-            await _serve(service, connection)
+        ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S, max_msg_size=m.MAX_MESSAGE_BYTES * 2)
+        await ws.prepare(request)
+        connection = Connection(ws=ws, principal=principal)
+        try:
+            if await _hello(service, connection):
+                await _serve(service, connection)
+        finally:
+            if not ws.closed:
+                await ws.close()
+            with contextlib.suppress(RedisError, OSError, SQLAlchemyError):
+                await service.closed(connection)
     finally:
-        if not ws.closed:
-            await ws.close()
-        with contextlib.suppress(RedisError, OSError, SQLAlchemyError):
-            await service.closed(connection)
+        service.limits.release(principal.address)
     return ws
 
 
@@ -132,15 +138,18 @@ async def _serve(service: SignalingService, connection: Connection) -> None:
     # Presence and the sign-in session are re-checked by the process's keep-alive sweep.
     allowed = m.ALLOWED_TYPES.get(connection.principal.role, frozenset())
     async for frame in connection.ws:
-        if frame.type != WSMsgType.TEXT:
-            if frame.type == WSMsgType.BINARY:
-                await connection.error("malformed", "只接受文本消息")
+        if frame.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
             continue
-        if not connection.bucket.take():
+        # Every data frame spends from the budget, whatever it holds: a flood of binary or
+        # malformed frames costs the server as much as one of valid messages.
+        if not (connection.bucket.take() and service.limits.take(connection.key)):
             connection.refused += 1
             await connection.error("rate_limited", "消息太频繁，请稍后再试")
             if connection.refused > MAX_REFUSED:
                 await connection.ws.close(code=CLOSE_FLOOD)
+            continue
+        if frame.type == WSMsgType.BINARY:
+            await connection.error("malformed", "只接受文本消息")
             continue
         await _one(service, connection, frame.data, allowed)
 
@@ -161,6 +170,12 @@ async def _one(service: SignalingService, connection: Connection, raw: str, allo
     except (RedisError, OSError, SQLAlchemyError) as exc:
         log.warning("message failed: dependency unavailable", extra={"error": type(exc).__name__})
         await connection.error("unavailable", "服务暂时不可用，请稍后重试", ref=ref)
+        return
+    except Exception as exc:
+        # A handler that fails on some input must not end the client's connection: one line,
+        # without the message or a traceback (either could carry what the client typed).
+        log.error("message failed", extra={"type": message.type, "error": type(exc).__name__})
+        await connection.error("server_error", "处理消息时出错，请重试", ref=ref)
         return
     if reply is not None:
         await connection.send(reply if ref is None else {**reply, "ref": ref})

@@ -1,0 +1,32 @@
+"""Free text typed by staff and residents, masked before anything stores or relays it.
+
+Notes, rating comments, transfer notes, break reasons and follow-up notes are typed freely, and
+people type what they have in front of them: an ID number read off the card, a phone number to
+call back. Those are masked where the text enters (the message and body models), so neither the
+database nor an export ever holds them in clear. Case numbers, dates and counts stay as typed.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import AfterValidator
+
+ID_MASK = "[证件号已隐去]"
+PHONE_MASK = "[电话已隐去]"
+
+# Resident ID numbers (18 characters, the last may be X; and the old 15-digit form), standing
+# alone: not part of a longer run of letters and digits.
+_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(?:\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
+# Mobile numbers (1[3-9] and 9 digits, optionally grouped 3-4-4) and landlines (area code 0xx(x),
+# optionally hyphenated, 7-8 digits).
+_PHONE = re.compile(r"(?<!\d)(?:1[3-9]\d(?:[- ]?\d{4}){2}|0\d{2,3}-?\d{7,8})(?!\d)")
+
+
+def mask_personal_numbers(text: str) -> str:
+    """The text with ID numbers and phone numbers replaced by a marker."""
+    return _PHONE.sub(PHONE_MASK, _ID_NUMBER.sub(ID_MASK, text))
+
+
+# Add to a field's Annotated metadata: `note: Annotated[str, MASKED] = Field("", max_length=500)`.
+MASKED = AfterValidator(mask_personal_numbers)

@@ -1,0 +1,45 @@
+"""ID numbers and phone numbers typed into free-text fields are masked before anything stores them."""
+
+from __future__ import annotations
+
+import pytest
+
+from server.protocol import messages as m
+from server.protocol.free_text import mask_personal_numbers
+from server.reports.schemas import FollowUpIn
+
+ID_NUMBER = "11010519491231002X"
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        (f"居民身份证{ID_NUMBER}已核验", "居民身份证[证件号已隐去]已核验"),
+        ("旧证 110105491231002 仍有效", "旧证 [证件号已隐去] 仍有效"),
+        ("手机13812345678回电", "手机[电话已隐去]回电"),
+        ("请拨 138-1234-5678 或 +86 139 1234 5678", "请拨 [电话已隐去] 或 +86 [电话已隐去]"),
+        ("座机 021-62581234 转", "座机 [电话已隐去] 转"),
+        ("受理编号 JA-2026-0001，共 3 份材料，2026年12月2日", "受理编号 JA-2026-0001，共 3 份材料，2026年12月2日"),
+        ("", ""),
+    ],
+)
+def test_mask_personal_numbers(typed: str, stored: str) -> None:
+    assert mask_personal_numbers(typed) == stored
+
+
+@pytest.mark.parametrize(
+    ("model", "fields", "field"),
+    [
+        (m.EndCall, {"type": "end_call", "ticket_id": "t1", "outcome": "completed"}, "notes"),
+        (m.Rate, {"type": "rate", "session_id": "s1", "score": 2}, "comment"),
+        (m.Transfer, {"type": "transfer", "ticket_id": "t1", "skill": "police-general"}, "note"),
+        (m.SetStatus, {"type": "set_status", "status": "break"}, "reason"),
+        (FollowUpIn, {"state": "resolved"}, "note"),
+    ],
+)
+def test_every_free_text_field_is_masked(model: type, fields: dict[str, object], field: str) -> None:
+    value = f"证{ID_NUMBER}" if field != "reason" else "13812345678"
+    parsed = model.model_validate({**fields, field: value})
+    assert ID_NUMBER not in getattr(parsed, field)
+    assert "13812345678" not in getattr(parsed, field)
+    assert "已隐去" in getattr(parsed, field)
