@@ -7,6 +7,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -59,3 +61,16 @@ async def table_names(connection: AsyncConnection) -> set[str]:
 def upgrade_database_sync(database_url: str, revision: str = "head") -> None:
     """Blocking form for the CLI."""
     asyncio.run(upgrade_database(database_url, revision))
+
+
+async def schema_revisions(database_url: str) -> tuple[str | None, str]:
+    """(the database's revision, or None when it has no schema; the newest revision of this code)."""
+    engine = make_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            current = await connection.run_sync(lambda sync: MigrationContext.configure(sync).get_current_revision())
+    finally:
+        await engine.dispose()
+    head = ScriptDirectory.from_config(alembic_config(database_url)).get_current_head()
+    assert head is not None
+    return current, head
