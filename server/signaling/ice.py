@@ -32,3 +32,8 @@ def ice_servers(settings: Settings, actor: str) -> list[IceServer]:
         username, credential = turn_credentials(settings.turn_secret, actor, settings.turn_ttl_s)
         servers.append(IceServer(urls=list(settings.turn_urls), username=username, credential=credential))
     return servers
+
+
+def ice_transport_policy(settings: Settings, role: str) -> str:
+    """RTCConfiguration.iceTransportPolicy for a client of `role`: "relay" for kiosks that must relay."""
+    return "relay" if settings.kiosk_force_relay and role == "kiosk" else "all"

@@ -16,7 +16,7 @@ from server.settings import Settings
 from server.signaling.connection import HEARTBEAT_S, Connection
 from server.signaling.departures import Departures
 from server.signaling.hub import Hub
-from server.signaling.ice import ice_servers
+from server.signaling.ice import ice_servers, ice_transport_policy
 
 RESUME_TTL_S = 600
 
@@ -52,7 +52,8 @@ class Welcomer:
         base: dict[str, Any] = {"v": m.PROTOCOL_VERSION, "role": principal.role, "resume_token": token,
                                 "resumed": resumed, "heartbeat_s": HEARTBEAT_S,
                                 "ice_servers": [s.model_dump(exclude_none=True)
-                                                for s in ice_servers(self.settings, principal.actor)]}
+                                                for s in ice_servers(self.settings, principal.actor)],
+                                "ice_transport_policy": ice_transport_policy(self.settings, principal.role)}
         if principal.role == KIOSK:
             base.update(await self._kiosk_welcome(connection, fresh=not resumed))
         elif principal.role == CASEWORKER:

@@ -13,14 +13,16 @@ export class CallPeer {
    * @param {object} options
    * @param {string} options.callId the call (= session id)
    * @param {RTCIceServer[]} options.iceServers from welcome
+   * @param {RTCIceTransportPolicy} [options.iceTransportPolicy] from welcome: "relay" sends media through TURN only
    * @param {MediaStream|null} options.localStream camera + microphone
    * @param {(data: object) => void} options.sendSignal relays `data` to the caseworker
    * @param {(stream: MediaStream) => void} options.onRemoteStream the caseworker's media arrived
    * @param {(state: string) => void} [options.onConnectionState] RTCPeerConnection.connectionState
    */
-  constructor({ callId, iceServers, localStream, sendSignal, onRemoteStream, onConnectionState = () => {} }) {
+  constructor({ callId, iceServers, iceTransportPolicy = "all", localStream, sendSignal, onRemoteStream, onConnectionState = () => {} }) {
     this.callId = callId;
     this.iceServers = iceServers || [];
+    this.iceTransportPolicy = iceTransportPolicy;
     this.localStream = localStream;
     this.sendSignal = sendSignal;
     this.onRemoteStream = onRemoteStream;
@@ -33,7 +35,7 @@ export class CallPeer {
   }
 
   createConnection() {
-    const pc = new RTCPeerConnection({ iceServers: this.iceServers });
+    const pc = new RTCPeerConnection({ iceServers: this.iceServers, iceTransportPolicy: this.iceTransportPolicy });
     this.pc = pc;
     this.pendingCandidates = [];
     if (this.localStream) {

@@ -50,6 +50,7 @@ export async function startCall(call, iceServers) {
   peer = new CallPeer({
     callId: call.call_id,
     iceServers,
+    iceTransportPolicy: state.iceTransportPolicy,
     localStream: stream,
     sendSignal: (data) => client.send({ type: "signal", call_id: call.call_id, data }),
     onRemoteStream: showRemote,
