@@ -19,6 +19,17 @@ if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "wq
     fi
 fi
 
+# The topology test (tests/test_topology.py) runs the deploy/ files with Debian's nginx and coturn.
+if [ ! -x /usr/sbin/nginx ] || [ ! -x /usr/bin/turnserver ]; then
+    if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+        echo "installing nginx and coturn with apt"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx coturn >/dev/null
+    else
+        echo "warning: nginx or coturn is missing and this user cannot apt-get install them" >&2
+    fi
+fi
+
 echo "== ruff"
 .venv/bin/ruff check .
 echo "== mypy"
