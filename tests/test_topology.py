@@ -4,6 +4,7 @@ processes; then coturn restarts mid-call and the call must come back by itself."
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Iterator
@@ -13,9 +14,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.conftest import SERVER_DATABASE_URL, SERVER_REDIS_URL, require_service
+from tests.conftest import SERVER_REDIS_URL, require_service
+from tests.conftest import _reset_postgres as reset_postgres
 from tests.kiosk_harness import CHROMIUM_ARGS, SEARCH, caseworker_for, require_chromium
-from tests.topology_stack import Stack, established, topology
+from tests.topology_stack import Stack, established, jinglin, topology
 
 pytestmark = [pytest.mark.browser, pytest.mark.topology]
 
@@ -52,11 +54,11 @@ READ_STATS = """async () => {
 
 
 @pytest.fixture
-def stack(tmp_path: Path) -> Iterator[Stack]:
+def stack(tmp_path: Path, postgres_database: str) -> Iterator[Stack]:
     require_chromium()
-    require_service(SERVER_DATABASE_URL, "PostgreSQL")
     require_service(SERVER_REDIS_URL, "Redis")
-    with topology(tmp_path, SERVER_DATABASE_URL, SERVER_REDIS_URL) as running:
+    asyncio.run(reset_postgres(postgres_database))
+    with topology(tmp_path, postgres_database, SERVER_REDIS_URL) as running:
         yield running
 
 
@@ -122,7 +124,7 @@ def _wait_both_flowing(kiosk: Page, console: Page, timeout_s: float) -> tuple[di
 
 
 def test_relayed_session_through_nginx_two_processes_and_coturn_restart(stack: Stack) -> None:
-    demo = json.loads(_run_demo(stack))
+    demo = json.loads(jinglin(stack.env, "demo", "--json"))
     found = stack.get_json(f"/api/v1/matters?q={SEARCH}&mode=handle")["matters"][0]
     matter = stack.get_json(f"/api/v1/matters/{found['id']}")
     kiosk_entry = demo["kiosks"][0]
@@ -183,14 +185,3 @@ def test_relayed_session_through_nginx_two_processes_and_coturn_restart(stack: S
         finally:
             kiosk_browser.close()
             console_browser.close()
-
-
-def _run_demo(stack: Stack) -> str:
-    import subprocess
-    import sys
-
-    from tests.topology_stack import ROOT
-
-    result = subprocess.run([sys.executable, "-m", "server", "demo", "--json"], cwd=ROOT, env=stack.env,
-                            capture_output=True, text=True, timeout=300, check=True)
-    return result.stdout

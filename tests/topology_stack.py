@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import ipaddress
+import json
 import os
 import secrets
 import shutil
@@ -159,8 +160,6 @@ class Stack:
     def get_json(self, path: str) -> Any:
         """GET through nginx (the certificate is this stack's own)."""
         context = ssl.create_default_context(cafile=str(self.directory / "cert.pem"))
-        import json
-
         with urllib.request.urlopen(self.url + path, timeout=10, context=context) as response:
             return json.load(response)
 
@@ -207,27 +206,12 @@ def _udp_answers(port: int) -> bool:
             return False
 
 
-def _jinglin(env: dict[str, str], *args: str) -> str:
+def jinglin(env: dict[str, str], *args: str) -> str:
+    """Run a `jinglin` command with the stack's environment; its stdout."""
     result = subprocess.run([sys.executable, "-m", "server", *args], cwd=ROOT, env=env, capture_output=True,
                             text=True, timeout=300, check=False)
     assert result.returncode == 0, f"jinglin {' '.join(args)} failed: {result.stderr[-2000:]}"
     return result.stdout
-
-
-def _reset_database(url: str) -> None:
-    # The topology starts from an empty schema, whatever earlier suites left in this database.
-    import asyncio
-
-    import asyncpg
-
-    async def reset() -> None:
-        connection = await asyncpg.connect(url)
-        try:
-            await connection.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
-        finally:
-            await connection.close()
-
-    asyncio.run(reset())
 
 
 def _reset_redis(url: str) -> None:
@@ -276,7 +260,7 @@ http {{
 
 @contextlib.contextmanager
 def topology(directory: Path, database_url: str, redis_url: str) -> Iterator[Stack]:
-    """Start PostgreSQL-backed app processes, nginx and coturn; stop all of them afterwards."""
+    """Start app processes on an empty PostgreSQL database, nginx and coturn; stop them afterwards."""
     require_binaries()
     turn_ip = host_address()
     turn_port, relay_base = free_port(socket.SOCK_DGRAM), 40000 + secrets.randbelow(20000)
@@ -302,9 +286,8 @@ def topology(directory: Path, database_url: str, redis_url: str) -> Iterator[Sta
         "--no-tls", "--no-dtls", f"--log-file={directory / 'turnserver.log'}",
         f"--pidfile={directory / 'turnserver.pid'}", "--no-stdout-log",
     ]
-    _reset_database(database_url)
     _reset_redis(redis_url)
-    _jinglin(stack.env, "migrate")
+    jinglin(stack.env, "migrate")
     cert, key = self_signed(directory)
     try:
         for number, port in enumerate(stack.app_ports, start=1):
