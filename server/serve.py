@@ -65,6 +65,9 @@ async def preflight(settings: Settings) -> None:
     try:
         async with asyncio.timeout(PREFLIGHT_TIMEOUT_S):
             current, head = await schema_revisions(settings.resolved_database_url)
+    except ModuleNotFoundError as exc:  # asyncpg is an extra: SQLite sites do not need it
+        raise StartupError(f"no driver for this database ({exc.name}): pip install "
+                           "'jinglin-bangban[postgresql]'") from None
     except Exception as exc:
         raise StartupError(f"cannot reach the database: {_reason(exc)}") from None
     if current != head:
