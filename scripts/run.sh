@@ -9,7 +9,9 @@ ensure_venv ""
 export JINGLIN_HOST="${JINGLIN_HOST:-127.0.0.1}"
 export JINGLIN_PORT="${JINGLIN_PORT:-8080}"
 
+echo "migrating the database"
 .venv/bin/jinglin migrate
+echo "seeding demo data (first run only)"
 .venv/bin/jinglin demo --if-empty
-echo "serving on http://${JINGLIN_HOST}:${JINGLIN_PORT}  (Ctrl-C stops)"
+echo "starting the server (Ctrl-C stops)"
 exec .venv/bin/jinglin serve

@@ -19,9 +19,25 @@ if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "wq
     fi
 fi
 
+# The topology test (tests/test_topology.py) runs the deploy/ files with Debian's nginx and coturn.
+if [ ! -x /usr/sbin/nginx ] || [ ! -x /usr/bin/turnserver ]; then
+    if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+        echo "installing nginx and coturn with apt"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx coturn >/dev/null
+    else
+        echo "warning: nginx or coturn is missing and this user cannot apt-get install them" >&2
+    fi
+fi
+
 # The browser code is linted by the ESLint that package-lock.json pins (node_modules is not committed;
 # `npm ci` installs it again whenever the lock file changes).
 echo "== eslint"
+if ! command -v npm >/dev/null 2>&1 && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing node and npm with apt"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+fi
 if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
     lock_stamp="node_modules/.installed-$(sha256sum package-lock.json | cut -c1-16)"
     if [ ! -f "$lock_stamp" ]; then

@@ -11,6 +11,7 @@ from server.capture.context import capture_context
 from server.catalog.service import catalog_context
 from server.http import app_keys, resources
 from server.http.errors import json_errors
+from server.http.forwarded import forwarded_middleware
 from server.http.metrics import Metrics
 from server.http.openapi import build_openapi
 from server.http.pages import setup_pages
@@ -40,7 +41,8 @@ def create_app(settings: Settings) -> web.Application:
     """Build the aiohttp application for the given settings."""
     metrics = Metrics()
     app = web.Application(
-        middlewares=[security_headers, metrics.middleware(), json_errors, csrf_guard, authenticate],
+        middlewares=[forwarded_middleware(settings), security_headers, metrics.middleware(), json_errors, csrf_guard,
+                     authenticate],
         client_max_size=MAX_REQUEST_BYTES,
     )
     app[app_keys.SETTINGS] = settings

@@ -7,6 +7,7 @@ import secrets
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -49,6 +50,12 @@ class Settings(BaseSettings):
     uvloop: bool = Field(default=True, validation_alias="JINGLIN_UVLOOP")
     log_level: str = Field(default="INFO", validation_alias="JINGLIN_LOG_LEVEL")
     allowed_origins: CommaList = Field(default_factory=list, validation_alias="JINGLIN_ALLOWED_ORIGINS")
+    # Reverse proxies whose X-Forwarded-For/-Proto/-Host are believed (addresses or CIDR networks).
+    trusted_proxies: CommaList = Field(default_factory=list, validation_alias="JINGLIN_TRUSTED_PROXIES")
+    # The https origin people open; when set, requests must carry its host and its scheme applies.
+    public_url: str = Field(default="", validation_alias="JINGLIN_PUBLIC_URL")
+    # Kiosks send media through TURN only (iceTransportPolicy "relay"): sites that must relay, tests.
+    kiosk_force_relay: bool = Field(default=False, validation_alias="JINGLIN_KIOSK_FORCE_RELAY")
     stun_urls: CommaList = Field(default_factory=list, validation_alias="JINGLIN_STUN_URLS")
     turn_urls: CommaList = Field(default_factory=list, validation_alias="JINGLIN_TURN_URLS")
     turn_secret: str = Field(default="", validation_alias="JINGLIN_TURN_SECRET")
@@ -88,6 +95,23 @@ class Settings(BaseSettings):
             raise ValueError("must be redis://, rediss://, unix:// or 'embedded'")
         return value
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            ipaddress.ip_network(item, strict=False)  # ValueError names the bad entry
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _origin_only(cls, value: str) -> str:
+        if not value:
+            return value
+        parsed = urlsplit(value)
+        if parsed.scheme not in {"http", "https"} or not parsed.netloc or parsed.path not in {"", "/"}:
+            raise ValueError("must be an origin such as https://jinglin.example.gov.cn")
+        return f"{parsed.scheme}://{parsed.netloc}"
+
     @field_validator("metrics_networks")
     @classmethod
     def _networks(cls, value: list[str]) -> list[str]:
@@ -96,7 +120,7 @@ class Settings(BaseSettings):
         except ValueError as exc:
             raise ValueError(f"must be IP networks such as 10.0.0.0/8 ({exc})") from None
 
-    @field_validator("allowed_origins", "stun_urls", "turn_urls", "metrics_networks", mode="before")
+    @field_validator("allowed_origins", "stun_urls", "turn_urls", "metrics_networks", "trusted_proxies", mode="before")
     @classmethod
     def _comma_list(cls, value: object) -> object:
         # Plain comma-separated lists read better in an env file than JSON arrays.

@@ -7,7 +7,7 @@ import hashlib
 import hmac
 from pathlib import Path
 
-from server.signaling.ice import ice_servers, turn_credentials
+from server.signaling.ice import ice_servers, ice_transport_policy, turn_credentials
 from tests.helpers import make_settings
 
 
@@ -39,3 +39,10 @@ def test_stun_and_turn_from_settings(tmp_path: Path) -> None:
 def test_turn_needs_a_secret(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, JINGLIN_TURN_URLS="turn:turn.example:3478")
     assert ice_servers(settings, "kiosk:1") == []
+
+
+def test_relay_is_forced_on_kiosks_only_when_set(tmp_path: Path) -> None:
+    assert ice_transport_policy(make_settings(tmp_path), "kiosk") == "all"
+    forced = make_settings(tmp_path, JINGLIN_KIOSK_FORCE_RELAY="true")
+    assert ice_transport_policy(forced, "kiosk") == "relay"
+    assert ice_transport_policy(forced, "caseworker") == "all"

@@ -15,13 +15,12 @@ ensure_venv() {
     # Reinstall only when pyproject.toml or the extras changed: a stamp records what was installed.
     local stamp=".venv/.installed-$(cat pyproject.toml | sha256sum | cut -c1-16)-${extras//,/_}"
     if [ ! -f "$stamp" ]; then
-        echo "installing jinglin-bangban${extras:+[$extras]} into .venv"
+        echo "installing jinglin-bangban${extras:+[$extras]} into .venv (first run: 1-3 minutes)"
         .venv/bin/python -m pip install --quiet --upgrade pip
-        if [ -n "$extras" ]; then
-            .venv/bin/python -m pip install --quiet -e ".[$extras]"
-        else
-            .venv/bin/python -m pip install --quiet -e .
-        fi
+        # One line per package as pip collects it: progress instead of minutes of silence.
+        .venv/bin/python -m pip install --progress-bar off -e ".${extras:+[$extras]}" \
+            | { grep --line-buffered -E "^(Collecting|Successfully installed)" || true; } \
+            | sed -u -e 's/^Collecting /  collecting /' -e 's/^Successfully installed.*/  installed/'
         rm -f .venv/.installed-*
         touch "$stamp"
     fi

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -54,3 +56,15 @@ async def table_names(connection: AsyncConnection) -> set[str]:
     """Names of the tables present (used by tests and health checks)."""
     return set(await connection.run_sync(lambda sync: inspect(sync).get_table_names()))
 
+
+async def schema_revisions(database_url: str) -> tuple[str | None, str]:
+    """(the database's revision, or None when it has no schema; the newest revision of this code)."""
+    engine = make_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            current = await connection.run_sync(lambda sync: MigrationContext.configure(sync).get_current_revision())
+    finally:
+        await engine.dispose()
+    head = ScriptDirectory.from_config(alembic_config(database_url)).get_current_head()
+    assert head is not None
+    return current, head

@@ -28,10 +28,12 @@ async def upsert_user(
     centre_id: int | None = None,
     skills: Iterable[str] = (),
     is_demo: bool = False,
+    password_hash: str | None = None,
 ) -> User:
     """Create a user, or bring an existing one to the given state.
 
     `password=None` keeps an existing user's password; otherwise it is re-hashed only if it differs.
+    A ready `password_hash` is stored as given (demo accounts share one, hashed once).
     """
     if role not in ROLES:
         raise AccountError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
@@ -39,11 +41,13 @@ async def upsert_user(
         raise AccountError("a caseworker belongs to a centre")
     user = await session.scalar(select(User).where(User.username == username))
     if user is None:
-        if password is None:
+        if password is None and password_hash is None:
             raise AccountError("a new user needs a password")
-        user = User(username=username, password_hash=hash_password(password), role=role,
+        user = User(username=username, password_hash=password_hash or hash_password(password or ""), role=role,
                     display_name=display_name or username, is_demo=is_demo, enabled=True)
         session.add(user)
+    elif password_hash is not None:
+        user.password_hash = password_hash
     elif password is not None and not verify_password(user.password_hash, password):
         user.password_hash = hash_password(password)
     user.role = role

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.auth.passwords import hash_password
 from server.auth.tokens import derived_secret, token_hash
 from server.catalog.db_sync import load_catalog_from_db
 from server.catalog.setup import ensure_catalog
@@ -47,9 +48,9 @@ class DemoData:
                 "supervisors": self.supervisors, "admin": self.admin}
 
 
-def demo_password(secret_key: str, username: str) -> str:
-    """The demo password of a demo account."""
-    return derived_secret(secret_key, f"demo-user:{username}", 16)
+def demo_password(secret_key: str) -> str:
+    """The password of every demo account: one per secret key, so seeding hashes it only once."""
+    return derived_secret(secret_key, "demo-user", 16)
 
 
 def demo_kiosk_token(secret_key: str, site_name: str) -> str:
@@ -132,16 +133,23 @@ class _DemoAccounts:
         self.secret_key = secret_key
         self.seeded = seeded
         self.hashes: dict[str, str] = {}
+        self.password = demo_password(secret_key)
+        self._hash: str | None = None
+
+    def _password_hash(self) -> str:
+        # Argon2 costs ~0.5 s a hash: one for all the demo accounts, and only when one needs it.
+        if self._hash is None:
+            self._hash = hash_password(self.password)
+        return self._hash
 
     async def ensure(self, username: str, **fields: Any) -> str:
-        password = demo_password(self.secret_key, username)
         user = await self.session.scalar(select(User).where(User.username == username))
         fingerprint = _fingerprint(self.secret_key, user.password_hash) if user else None
         unchanged = fingerprint is not None and self.seeded.get(username) == fingerprint
-        user = await upsert_user(self.session, username=username, password=None if unchanged else password,
-                                 is_demo=True, **fields)
+        user = await upsert_user(self.session, username=username, password=None,
+                                 password_hash=None if unchanged else self._password_hash(), is_demo=True, **fields)
         self.hashes[username] = _fingerprint(self.secret_key, user.password_hash)
-        return password
+        return self.password
 
 
 def _fingerprint(secret_key: str, password_hash: str) -> str:

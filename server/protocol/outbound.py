@@ -40,6 +40,7 @@ class Welcome(TypedDict):
     resumed: bool
     heartbeat_s: float
     ice_servers: list[Json]
+    ice_transport_policy: Literal["all", "relay"]
     state: Json
     kiosk: NotRequired[Json]
     user: NotRequired[Json]
@@ -262,10 +263,12 @@ def stats(figures: Json) -> Stats:
 
 
 def welcome(*, role: str, resume_token: str, resumed: bool, heartbeat_s: float, ice_servers: list[Json],
-            state: Json, kiosk: Json | None = None, user: Json | None = None) -> Welcome:
+            ice_transport_policy: Literal["all", "relay"], state: Json, kiosk: Json | None = None,
+            user: Json | None = None) -> Welcome:
     """The answer to `hello` (`kiosk` for kiosks, `user` for caseworkers)."""
     message: Welcome = {"type": "welcome", "v": PROTOCOL_VERSION, "role": role, "resume_token": resume_token,
-                        "resumed": resumed, "heartbeat_s": heartbeat_s, "ice_servers": ice_servers, "state": state}
+                        "resumed": resumed, "heartbeat_s": heartbeat_s, "ice_servers": ice_servers,
+                        "ice_transport_policy": ice_transport_policy, "state": state}
     if kiosk is not None:
         message["kiosk"] = kiosk
     if user is not None:

@@ -10,6 +10,7 @@ import base64
 import hashlib
 import hmac
 import time
+from typing import Literal
 
 from server.protocol.messages import IceServer
 from server.settings import Settings
@@ -32,3 +33,8 @@ def ice_servers(settings: Settings, actor: str) -> list[IceServer]:
         username, credential = turn_credentials(settings.turn_secret, actor, settings.turn_ttl_s)
         servers.append(IceServer(urls=list(settings.turn_urls), username=username, credential=credential))
     return servers
+
+
+def ice_transport_policy(settings: Settings, role: str) -> Literal["all", "relay"]:
+    """RTCConfiguration.iceTransportPolicy for a client of `role`: "relay" for kiosks that must relay."""
+    return "relay" if settings.kiosk_force_relay and role == "kiosk" else "all"

@@ -14,7 +14,7 @@ from server.settings import Settings
 from server.signaling.connection import HEARTBEAT_S, Connection
 from server.signaling.departures import Departures
 from server.signaling.hub import Hub
-from server.signaling.ice import ice_servers
+from server.signaling.ice import ice_servers, ice_transport_policy
 from server.signaling.queue_fanout import QueueFanout
 
 RESUME_TTL_S = 600
@@ -55,8 +55,9 @@ class Welcomer:
             fields = await self._kiosk_welcome(connection, fresh=not resumed)
         elif principal.role == CASEWORKER:
             fields = await self._caseworker_welcome(connection, fresh=not resumed)
+        policy = ice_transport_policy(self.settings, principal.role)
         return out.welcome(role=principal.role, resume_token=token, resumed=resumed, heartbeat_s=HEARTBEAT_S,
-                           ice_servers=servers, **fields)
+                           ice_servers=servers, ice_transport_policy=policy, **fields)
 
     async def _kiosk_welcome(self, connection: Connection, fresh: bool) -> dict[str, Any]:
         kiosk_id = connection.principal.kiosk_id

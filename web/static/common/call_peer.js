@@ -24,15 +24,19 @@ export class CallPeer {
    * @param {object} options
    * @param {"offerer"|"answerer"} options.role the caseworker offers, the kiosk answers
    * @param {RTCIceServer[]} options.iceServers from welcome
+   * @param {"all"|"relay"} [options.iceTransportPolicy] from welcome: "relay" sends media only through TURN
    * @param {MediaStream|null} options.localStream camera + microphone
    * @param {(callId: string, data: object) => void} options.sendSignal relays `data` to the other side
    * @param {(stream: MediaStream) => void} options.onRemoteStream the other side's media arrived
    * @param {(state: string) => void} [options.onConnectionState] RTCPeerConnection.connectionState
    */
-  constructor({ role, iceServers, localStream, sendSignal, onRemoteStream, onConnectionState = () => {} }) {
+  constructor({
+    role, iceServers, iceTransportPolicy = "all", localStream, sendSignal, onRemoteStream, onConnectionState = () => {},
+  }) {
     this.offerer = role === "offerer";
     this.callId = null; // until bind()
     this.iceServers = iceServers || [];
+    this.iceTransportPolicy = iceTransportPolicy;
     this.localStream = localStream;
     this.sendSignal = sendSignal;
     this.onRemoteStream = onRemoteStream;
@@ -120,7 +124,7 @@ export class CallPeer {
   }
 
   createConnection() {
-    const pc = new RTCPeerConnection({ iceServers: this.iceServers });
+    const pc = new RTCPeerConnection({ iceServers: this.iceServers, iceTransportPolicy: this.iceTransportPolicy });
     this.pc = pc;
     this.pendingCandidates = [];
     this.restartWanted = false;

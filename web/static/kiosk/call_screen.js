@@ -91,6 +91,7 @@ function newPeer(iceServers, stream) {
   return new CallPeer({
     role: "answerer",
     iceServers,
+    iceTransportPolicy: state.iceTransportPolicy,
     localStream: stream,
     sendSignal: (callId, data) => client.send({ type: "signal", call_id: callId, data }),
     onRemoteStream: showRemote,

@@ -128,6 +128,7 @@ function wireProtocol() {
   client.on("welcome", (welcome) => {
     banner.hidden = true;
     iceServers = welcome.ice_servers || [];
+    state.iceTransportPolicy = welcome.ice_transport_policy || "all";
     state.kiosk = welcome.kiosk;
     showSite(welcome.kiosk);
     restore(welcome.state || {});

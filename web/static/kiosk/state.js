@@ -7,6 +7,7 @@ export const state = {
   matter: null, // the matter picked (full record from the API)
   ticket: null, // the open ticket (TicketView) or null
   call: null, // the live call (CallView) or null
+  iceTransportPolicy: "all", // from welcome: "relay" when this kiosk must send media through TURN
   rateSessionId: null, // the ended session awaiting a rating
 };
 

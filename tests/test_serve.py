@@ -1,0 +1,76 @@
+"""`jinglin serve` start-up: one clear line and a non-zero exit on failure, no orphaned Redis."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from server.app import product_version
+from server.serve import StartupError, describe, preflight
+from tests.helpers import make_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _jinglin(data_dir: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environ = {**os.environ, "JINGLIN_DATA_DIR": str(data_dir), **env}
+    return subprocess.run([sys.executable, "-m", "server", *args], cwd=ROOT, env=environ,
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+def _embedded_redis_running(data_dir: Path) -> bool:
+    # The embedded server's command line names its socket, inside the data dir.
+    marker = str(data_dir.resolve()).encode()
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and marker in (proc / "cmdline").read_bytes():
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def test_version() -> None:
+    result = _jinglin(Path("unused"), "--version")
+    assert result.stdout.strip() == f"jinglin {product_version()}"
+
+
+def test_unmigrated_database_is_one_line(tmp_path: Path) -> None:
+    result = _jinglin(tmp_path, "serve", "--port", "1")
+    assert result.returncode == 1
+    assert result.stderr.strip() == "error: the database has no schema: run `jinglin migrate` first"
+
+
+def test_bad_settings_are_one_line(tmp_path: Path) -> None:
+    result = _jinglin(tmp_path, "serve", JINGLIN_PORT="abc")
+    assert result.returncode == 1
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "JINGLIN_PORT" in result.stderr
+
+
+def test_port_in_use_stops_the_embedded_redis(tmp_path: Path) -> None:
+    assert _jinglin(tmp_path, "migrate").returncode == 0
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = _jinglin(tmp_path, "serve", "--port", str(port), JINGLIN_LOG_LEVEL="ERROR")
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"error: cannot listen on 127.0.0.1:{port}: Address already in use"
+    assert not _embedded_redis_running(tmp_path)
+
+
+async def test_unreachable_redis_is_named_without_its_password(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, REDIS_URL="redis://:hunter2@127.0.0.1:1/0")
+    from server.db.migrate import upgrade_database
+
+    await upgrade_database(settings.resolved_database_url)
+    with pytest.raises(StartupError, match=r"Redis at redis://:\*\*\*@127.0.0.1:1/0 does not answer") as error:
+        await preflight(settings)
+    assert "hunter2" not in str(error.value)
+    assert "hunter2" not in "\n".join(describe(settings, "127.0.0.1", 8080))
