@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"still (BGR 1280x720, incl. grey conversion): document {still:.2f} ms, camera {cam_bgr:.2f} ms")
     sessions = int(1000 / (per_frame_720 * SAMPLE_FPS))
     print(f"one core sustains ~{sessions} live-guidance sessions at 720p, {SAMPLE_FPS} analysed frames/s each "
-          f"(analysis only; decoding VP8 720p costs 3-4 ms/frame more, see FIELD_NOTES)")
+          f"(analysis only; decoding VP8 720p costs 3-4 ms/frame more, see docs/measurements.md)")
     _sequence_bench(args.sequences, args.repeat)
     return 0
 

@@ -1,9 +1,8 @@
 """Find a document's outline in the analysis image and rectify it from the full-size image.
 
-The outline comes from Canny edges closed into rings (FIELD_NOTES: ~0.5 ms at 640 wide): every
-ring that approximates to a convex quadrilateral is a candidate and the largest one wins. A
-document that runs out of the picture closes against the frame border (we draw the border into
-the edge map) and shows up as a polygon with vertices on that border.
+Canny edges closed into rings (docs/measurements.md: ~0.5 ms at 640 wide); every ring that is a
+convex quadrilateral is a candidate, the largest wins. A document running out of the picture closes
+against the frame border (drawn into the edge map): a polygon with vertices on that border.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Cheap image statistics on the grey analysis image.
 
-Per FIELD_NOTES: an OpenCV filter into CV_32F plus cv2.meanStdDev is ~4x faster than numpy's
+Per docs/measurements.md: an OpenCV filter into CV_32F plus cv2.meanStdDev is ~4x faster than numpy's
 var(), and cv2.mean beats numpy's mean by 10x; everything runs on a ~640-wide downscale.
 
 Sharpness is the variance of the second derivative in the *worst* of four directions (0, 45, 90,
