@@ -15,11 +15,12 @@ import pytest
 from session_queue import TicketSpec
 
 from server.db.models import ServiceSession
+from server.district.accounts import upsert_user
 from server.http import app_keys
 from server.queueing.service import QUEUE
 from server.reports.context import STATS_PUSHER
 from server.runtime.embedded_redis import EmbeddedRedis
-from tests.test_reports_api import M1, Env, start_env
+from tests.test_reports_api import M1, PASSWORD, Env, start_env
 
 
 @pytest.fixture
@@ -115,3 +116,44 @@ async def test_stats_pushed_to_supervisors_on_queue_change(live_env: Env) -> Non
     finally:
         await ws.close()
         await http.close()
+
+
+async def test_a_centre_supervisor_is_pushed_only_their_centres_figures(live_env: Env) -> None:
+    env = live_env
+    async with env.app[app_keys.DB_SESSIONS]() as db, db.begin():
+        await upsert_user(db, username="boss2", password=PASSWORD, role="supervisor", centre_id=env.ids["centre2"])
+    district, centre = await env.client("boss"), await env.client("boss2")
+    sockets = [await http.ws_connect(env.url("/api/v1/ws")) for http in (district, centre)]
+    try:
+        for ws in sockets:
+            await ws.send_str(json.dumps({"type": "hello", "v": 1}))
+            assert json.loads((await ws.receive(timeout=5)).data)["type"] == "welcome"
+        await waiting_ticket(env)  # a resident of street 1: centre 1's, not centre 2's
+
+        async def settled(ws: aiohttp.ClientWebSocketResponse, waiting: int) -> None:
+            while True:
+                message = json.loads((await ws.receive(timeout=5)).data)
+                if message["type"] == "stats" and message["stats"]["waiting"] == waiting:
+                    return
+
+        async def collected(ws: aiohttp.ClientWebSocketResponse, seconds: float) -> list[dict[str, Any]]:
+            got: list[dict[str, Any]] = []
+            deadline = time.monotonic() + seconds
+            while (left := deadline - time.monotonic()) > 0:
+                try:
+                    message = json.loads((await ws.receive(timeout=left)).data)
+                except TimeoutError:
+                    break
+                if message["type"] == "stats":
+                    got.append(message["stats"])
+            return got
+
+        await asyncio.wait_for(settled(sockets[0], 1), 5.0)
+        # The push that showed the district its waiting resident reached the centre supervisor too.
+        centre_figures = await collected(sockets[1], 2.0)
+        assert centre_figures and all(figures["waiting"] == 0 for figures in centre_figures)
+    finally:
+        for ws in sockets:
+            await ws.close()
+        for http in (district, centre):
+            await http.close()

@@ -19,11 +19,13 @@ from aiohttp import web
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
+from server.auth.principal import Principal
 from server.http import app_keys
 from server.protocol import outbound as out
-from server.protocol.addresses import WATCHER_ROLES
+from server.protocol.addresses import SUPERVISOR, WATCHER_ROLES
 from server.queueing.service import QUEUE
 from server.reports.live import LiveOptions, live_stats
+from server.reports.queries import SessionFilter
 from server.signaling.connection import Connection
 from server.signaling.context import SIGNALING
 
@@ -35,6 +37,11 @@ SETTLE_S = 0.15
 # quietly this often while someone is watching.
 REFRESH_S = 15.0
 SUPERVISOR_PREFIXES = tuple(f"{role}:" for role in WATCHER_ROLES)
+
+
+def watched_centre(principal: Principal) -> int | None:
+    """The centre a watcher is limited to: a supervisor's own centre, or None for the district."""
+    return principal.centre_id if principal.role == SUPERVISOR else None
 
 
 class StatsPusher:
@@ -83,10 +90,16 @@ class StatsPusher:
         if not targets:
             return  # nobody watching in this process: skip the database work
         app = self.app
-        opts = LiveOptions(threshold_s=app[app_keys.SETTINGS].sl_threshold_s)
-        stats = await live_stats(app[app_keys.DB_SESSIONS], app[app_keys.REDIS], app[QUEUE].queue, opts)
-        message = out.stats(stats)
+        # A centre supervisor sees only their centre (as over HTTP); everyone else the district.
+        by_scope: dict[int | None, list[Connection]] = {}
+        for connection in targets:
+            by_scope.setdefault(watched_centre(connection.principal), []).append(connection)
         # Counted before sending: a watcher may act on the message before the sends return.
         self.pushes += 1
-        for connection in targets:
-            await connection.send(message)
+        for centre_id, connections in by_scope.items():
+            opts = LiveOptions(where=SessionFilter(centre_id=centre_id),
+                               threshold_s=app[app_keys.SETTINGS].sl_threshold_s)
+            stats = await live_stats(app[app_keys.DB_SESSIONS], app[app_keys.REDIS], app[QUEUE].queue, opts)
+            message = out.stats(stats)
+            for connection in connections:
+                await connection.send(message)
