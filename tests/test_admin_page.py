@@ -170,9 +170,14 @@ def test_fresh_district_through_admin_pages(tmp_path: Path) -> None:
         expect(admin.locator('[data-testid="audit-row"][data-action="kiosk_token_rotated"]')).to_have_count(1)
         shot(admin, "08-audit")
 
-        # The caseworker picks their own password, signs in and is offered the resident's call.
-        kiosk.goto(f"{server.url}/password")
-        kiosk.locator('input[name="username"]').fill("cw1")
+        # Signing in to the console with the one-time password leads to choosing one's own; then the
+        # caseworker signs in and is offered the resident's call.
+        kiosk.goto(f"{server.url}/agent")
+        kiosk.get_by_test_id("login-username").fill("cw1")
+        kiosk.get_by_test_id("login-password").fill(one_time)
+        kiosk.get_by_test_id("login-submit").click()
+        kiosk.wait_for_url("**/password?**")
+        expect(kiosk.locator('input[name="username"]')).to_have_value("cw1")
         kiosk.locator('input[name="password"]').fill(one_time)
         kiosk.locator('input[name="new_password"]').fill("caseworker-own-pass")
         kiosk.locator('input[name="repeat"]').fill("caseworker-own-pass")

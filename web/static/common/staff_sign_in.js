@@ -2,7 +2,7 @@
 // this browser if its role fits the page, else the page's login form (data-role login-view,
 // login-form, login-error) until someone whose role fits signs in. The words are the page's own.
 import { role } from "./dom.js";
-import { getJson, postJson } from "./http.js";
+import { HttpError, getJson, postJson } from "./http.js";
 
 /**
  * The signed-in user, once one whose role is in `roles` is signed in.
@@ -14,6 +14,24 @@ import { getJson, postJson } from "./http.js";
  */
 export async function signIn({ roles, failureText, wrongRoleText }) {
   return (await currentUser(roles)) || login({ roles, failureText, wrongRoleText });
+}
+
+/**
+ * Send someone who signed in with a one-time password to the page where they choose their own,
+ * and bring them back here afterwards.
+ * @param {string} username
+ */
+export function changePasswordFirst(username) {
+  const query = new URLSearchParams({ username, next: location.pathname });
+  location.assign(`/password?${query}`);
+}
+
+/**
+ * True when a refused sign-in asks for a new password first (an administrator's reset).
+ * @param {unknown} failure
+ */
+export function mustChangePassword(failure) {
+  return failure instanceof HttpError && failure.code === "password_change_required";
 }
 
 /** Show the sign-out button (data-role logout): it ends the session and reloads the page. */
@@ -56,6 +74,10 @@ function login({ roles, failureText, wrongRoleText }) {
         view.hidden = true;
         resolve(user);
       } catch (failure) {
+        if (mustChangePassword(failure)) {
+          changePasswordFirst(username);
+          return;
+        }
         error.textContent = failureText(failure);
         error.hidden = false;
       }
