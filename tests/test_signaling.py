@@ -265,11 +265,9 @@ async def test_binary_frames_count_against_the_rate(env: Env, clients: list[Clie
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(5):
             while len(codes) < 400:
-                codes.append((await flooder.inbox.get()).get("code"))
+                codes.append((await flooder.next_message()).get("code"))
     assert "rate_limited" in codes
-    closing = await flooder.ws.receive(timeout=5)
-    assert closing.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING)
-    assert flooder.ws.close_code == 4429
+    assert await flooder.wait_closed(5) == 4429
 
 
 async def _same_principal(env: Env, clients: list[Client], of: Client) -> Client:
