@@ -245,7 +245,8 @@ async def run_rounds(playwright: Playwright, server: LocalServer, rounds: int) -
     bare_pages["answerer"] = await BareCall.open(browsers[0], lambda: bare_pages["offerer"])
     bare = BareCall(bare_pages["offerer"], bare_pages["answerer"])
     kinds: dict[str, Callable[[], Awaitable[tuple[float, ...]]]] = {"project": project.round, "bare": bare.round}
-    times: dict[str, list[float]] = {"project": [], "bare": []}
+    # Per counted round: the time, or None when the round got no picture (reported, not fatal).
+    times: dict[str, list[float | None]] = {"project": [], "bare": []}
     print(f"{'round':>7} {'kind':>8} {'ms':>6}   (first frame at the caseworker's side / the kiosk's side)")
     for index in range(rounds + 1):
         # ABBA order: neither kind always runs right after the other.
@@ -254,9 +255,11 @@ async def run_rounds(playwright: Playwright, server: LocalServer, rounds: int) -
             label = "warm-up" if index == 0 else str(index)
             try:
                 sides = await kinds[kind]()
-            except Exception:
-                print(f"{label:>7} {kind:>8} failed", flush=True)
-                raise
+            except Exception as exc:  # one lost round must not lose the run: it is counted as failed
+                print(f"{label:>7} {kind:>8} failed: {exc}", flush=True)
+                if index:
+                    times[kind].append(None)
+                continue
             elapsed = max(sides)  # both sides have a picture
             print(f"{label:>7} {kind:>8} {elapsed:6.0f}   ({sides[0]:.0f} / {sides[1]:.0f})", flush=True)
             if index:
@@ -266,14 +269,16 @@ async def run_rounds(playwright: Playwright, server: LocalServer, rounds: int) -
     report(times)
 
 
-def report(times: dict[str, list[float]]) -> None:
-    """Medians, ranges and the ratio project / bare."""
-    for kind, values in times.items():
-        print(f"{kind:>8}: median {statistics.median(values):.0f} ms, "
-              f"min {min(values):.0f}, max {max(values):.0f} ({len(values)} rounds)")
-    ratio = statistics.median(times["project"]) / statistics.median(times["bare"])
+def report(times: dict[str, list[float | None]]) -> None:
+    """Medians, ranges and the ratio project / bare (failed rounds counted, left out of the figures)."""
+    done = {kind: [v for v in values if v is not None] for kind, values in times.items()}
+    for kind, values in done.items():
+        print(f"{kind:>8}: median {statistics.median(values):.0f} ms, min {min(values):.0f}, "
+              f"max {max(values):.0f} ({len(values)} rounds, {len(times[kind]) - len(values)} failed)")
+    ratio = statistics.median(done["project"]) / statistics.median(done["bare"])
     # The two rounds of one index ran back to back: their ratio is the least touched by load drifting.
-    paired = statistics.median(p / b for p, b in zip(times["project"], times["bare"], strict=True))
+    paired = statistics.median(p / b for p, b in zip(times["project"], times["bare"], strict=True)
+                               if p is not None and b is not None)
     print(f"ratio project/bare: {ratio:.2f} of the medians, {paired:.2f} median of the per-index ratios "
           f"(goal ≤ {GOAL_RATIO})")
 
