@@ -95,7 +95,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'test.sqlite3'}"
     url: str = request.getfixturevalue("postgres_database")
-    asyncio.run(_reset_postgres(url))
+    asyncio.run(reset_postgres(url))
     return url
 
 
@@ -111,7 +111,7 @@ async def _admin(url: str, *statements: str) -> None:
         await conn.close()
 
 
-async def _reset_postgres(url: str) -> None:
+async def reset_postgres(url: str) -> None:
     """Drop everything in the public schema so each test starts from an empty database."""
     import asyncpg
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 from server.settings import Settings, load_settings
@@ -15,3 +16,13 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
     }
     values.update(overrides)
     return load_settings(**values)
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """Stop a child process: TERM, then KILL if it has not ended within 10 s."""
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

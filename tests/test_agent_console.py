@@ -26,6 +26,7 @@ from playwright.async_api import Browser, Page, ViewportSize, async_playwright, 
 
 from server.simulate.client import ProtocolClient, of_type
 from server.simulate.peers import CallPeer
+from tests.helpers import stop_process
 
 pytestmark = pytest.mark.browser
 
@@ -99,12 +100,7 @@ def agent_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             matters = json.load(response)["matters"]
         yield Server(base_url, demo, matters, env)
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
         log.close()
 
 

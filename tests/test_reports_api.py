@@ -53,7 +53,7 @@ from server.http import app_keys
 from server.reports import views as reports_views
 from server.runtime.district_time import DISTRICT_TZ
 from server.runtime.embedded_redis import EmbeddedRedis
-from tests.conftest import SERVER_DATABASE_URL, _reset_postgres, require_service
+from tests.conftest import SERVER_DATABASE_URL, require_service, reset_postgres
 from tests.district import JIANGNINGLU, JINGANSI, add_staff, add_street
 from tests.helpers import make_settings
 
@@ -203,7 +203,7 @@ def module_database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path_factory.mktemp('reports') / 'test.sqlite3'}"
     require_service(SERVER_DATABASE_URL, "PostgreSQL")
-    asyncio.run(_reset_postgres(SERVER_DATABASE_URL))
+    asyncio.run(reset_postgres(SERVER_DATABASE_URL))
     return SERVER_DATABASE_URL
 
 

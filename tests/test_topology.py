@@ -14,8 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.conftest import SERVER_REDIS_URL, require_service
-from tests.conftest import _reset_postgres as reset_postgres
+from tests.conftest import SERVER_REDIS_URL, require_service, reset_postgres
 from tests.kiosk_harness import CHROMIUM_ARGS, SEARCH, caseworker_for, require_chromium
 from tests.topology_stack import Stack, established, jinglin, topology
 

@@ -32,6 +32,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from tests.helpers import stop_process
+
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
 NGINX = "/usr/sbin/nginx"
@@ -139,13 +141,7 @@ class Stack:
 
     def stop(self, name: str) -> None:
         """Stop one child process (TERM, then KILL)."""
-        process = self.processes.pop(name)
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(self.processes.pop(name))
 
     def restart_turn(self) -> None:
         """Stop coturn and start it again at once: every relay allocation is lost."""

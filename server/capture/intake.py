@@ -15,7 +15,7 @@ import numpy as np
 
 from server.capture.storage import CaptureStore
 from server.capture.watermark import apply_watermark, ascii_text, watermark_text
-from server.runtime.district_time import DISTRICT_TZ
+from server.runtime.district_time import local_date
 
 # The date on the overlay is the resident's: Shanghai time (China keeps no daylight saving).
 STORED_JPEG_QUALITY = 90
@@ -30,11 +30,6 @@ class StoredImages:
     height: int
     sha256: str
     rectified: bool
-
-
-def local_day(now: datetime | None = None) -> datetime:
-    """Now in Shanghai."""
-    return (now or datetime.now(UTC)).astimezone(DISTRICT_TZ)
 
 
 def encode_jpeg(image: np.ndarray) -> bytes:
@@ -52,7 +47,7 @@ def store_still(store: CaptureStore, capture_id: str, matter_name: str, upload: 
     Without a rectified image (a manual capture whose corners were not found) the watermarked
     original serves as both variants, so the review screen always has something to show.
     """
-    day = local_day(now).date()
+    day = local_date(now or datetime.now(UTC))
     text, fallback = watermark_text(matter_name, day, capture_id), ascii_text(day, capture_id)
     name = store.new_name()
     original = apply_watermark(image, text, fallback)

@@ -1,7 +1,7 @@
 // Sign-in: an existing session cookie is used as is (reload); otherwise the login form posts
 // {username, password} and the server sets an HttpOnly cookie. Only caseworkers use this console.
 import { HttpError, getJson, postJson } from "../common/http.js";
-import { changePasswordFirst, mustChangePassword } from "../common/staff_sign_in.js";
+import { sentToChangePassword } from "../common/staff_sign_in.js";
 import { role, setText, showError } from "./dom.js";
 import { T } from "./texts.js";
 
@@ -48,10 +48,7 @@ export function showLogin() {
         view.hidden = true;
         resolve(user);
       } catch (failure) {
-        if (mustChangePassword(failure)) {
-          changePasswordFirst(username);
-          return;
-        }
+        if (sentToChangePassword(failure, username)) return;
         const unauthorised = failure instanceof HttpError && failure.status === 401;
         showError(error, unauthorised ? T.login_failed : T.login_error);
       } finally {

@@ -21,17 +21,21 @@ export async function signIn({ roles, failureText, wrongRoleText }) {
  * and bring them back here afterwards.
  * @param {string} username
  */
-export function changePasswordFirst(username) {
+function changePasswordFirst(username) {
   const query = new URLSearchParams({ username, next: location.pathname });
   location.assign(`/password?${query}`);
 }
 
 /**
- * True when a refused sign-in asks for a new password first (an administrator's reset).
+ * When a refused sign-in asks for a new password first (an administrator's reset), go and choose
+ * one; true when that happened.
  * @param {unknown} failure
+ * @param {string} username
  */
-export function mustChangePassword(failure) {
-  return failure instanceof HttpError && failure.code === "password_change_required";
+export function sentToChangePassword(failure, username) {
+  if (!(failure instanceof HttpError && failure.code === "password_change_required")) return false;
+  changePasswordFirst(username);
+  return true;
 }
 
 /** Show the sign-out button (data-role logout): it ends the session and reloads the page. */
@@ -74,10 +78,7 @@ function login({ roles, failureText, wrongRoleText }) {
         view.hidden = true;
         resolve(user);
       } catch (failure) {
-        if (mustChangePassword(failure)) {
-          changePasswordFirst(username);
-          return;
-        }
+        if (sentToChangePassword(failure, username)) return;
         error.textContent = failureText(failure);
         error.hidden = false;
       }
