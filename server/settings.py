@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     reconcile_settle_s: float = Field(default=20.0, ge=0, validation_alias="JINGLIN_RECONCILE_SETTLE_S")
     sl_threshold_s: float = Field(default=60.0, gt=0, validation_alias="JINGLIN_SL_THRESHOLD_S")
     capture_retention_days: int = Field(default=30, ge=1, validation_alias="JINGLIN_CAPTURE_RETENTION_DAYS")
+    # Handled calls are recorded in the console (全程录音录像); residents are told so before the call.
+    recording_enabled: bool = Field(default=True, validation_alias="JINGLIN_RECORDING")
+    recording_retention_days: int = Field(default=180, ge=1, validation_alias="JINGLIN_RECORDING_RETENTION_DAYS")
     # Who may read /metrics: clients in these networks, or any client sending this bearer token.
     metrics_networks: CommaList = Field(default_factory=lambda: ["127.0.0.0/8", "::1/128"],
                                         validation_alias="JINGLIN_METRICS_NETWORKS")
