@@ -71,6 +71,14 @@ export async function prepareCall(iceServers) {
   spare.start();
 }
 
+/**
+ * The caseworker accepted `ticketId`: the prepared offer and candidates go out now, right behind
+ * the accept on the same socket (a call's id is its ticket's), instead of waiting for `call`.
+ */
+export function sendPreparedOffer(ticketId) {
+  if (spare && !spare.callId) spare.bind(ticketId);
+}
+
 /** The offer went away without a call: drop the prepared peer (the camera stays open). */
 export function dropPreparedCall() {
   spare?.close();
@@ -111,6 +119,8 @@ function newPeer(iceServers, stream) {
 /** A `signal` from the kiosk. */
 export function handleSignal(message) {
   if (peer && peer.callId === message.call_id) peer.handleSignal(message.data);
+  // The kiosk's answer may overtake our `call`: the prepared peer that offered takes it at once.
+  else if (spare && spare.callId === message.call_id) spare.handleSignal(message.data);
   else earlySignals.push(message);
 }
 

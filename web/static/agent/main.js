@@ -6,7 +6,7 @@
 // is rebuilt from it, so a reload in the middle of a call comes back into that call.
 import { WsClient } from "../common/ws_client.js";
 import {
-  dropPreparedCall, endCall, handlePeer, handleSignal, prepareCall, setupCallView, startCall,
+  dropPreparedCall, endCall, handlePeer, handleSignal, prepareCall, sendPreparedOffer, setupCallView, startCall,
 } from "./call_view.js";
 import { requestCapture, resetCapture, restoreCaptures, setupCapture } from "./capture.js";
 import { renderChecklist, setupChecklist } from "./checklist.js";
@@ -44,7 +44,7 @@ function startConsole() {
   role("console").hidden = false;
   role("status-bar").hidden = false;
   setupStatus(client);
-  setupOffer(client);
+  setupOffer(client, { accepting: sendPreparedOffer, acceptFailed: dropPreparedCall });
   setupCallView(client);
   setupChecklist({ capture: requestCapture, change: refreshMissing });
   setupCapture(client);

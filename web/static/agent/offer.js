@@ -11,10 +11,15 @@ let offer = null;
 let shownAt = 0;
 let timer = null;
 let busy = false;
+let hooks = { accepting: () => {}, acceptFailed: () => {} };
 
-/** Wire the offer card to the protocol client. */
-export function setupOffer(wsClient) {
+/**
+ * Wire the offer card to the protocol client. `accepting(ticketId)` runs right after the accept
+ * is sent (the prepared offer follows it on the same socket); `acceptFailed()` when it is refused.
+ */
+export function setupOffer(wsClient, { accepting, acceptFailed } = {}) {
   client = wsClient;
+  hooks = { accepting: accepting || hooks.accepting, acceptFailed: acceptFailed || hooks.acceptFailed };
   card = role("offer-card");
   card.querySelector('[data-action="offer-accept"]').addEventListener("click", acceptOffer);
   card.querySelector('[data-action="offer-reject"]').addEventListener("click", rejectOffer);
@@ -72,9 +77,12 @@ async function accept() {
   busy = true;
   stopRing();
   try {
-    await client.request({ type: "accept", ticket_id: taken.ticket_id, fence: taken.fence });
+    const accepted = client.request({ type: "accept", ticket_id: taken.ticket_id, fence: taken.fence });
+    hooks.accepting(taken.ticket_id);
+    await accepted;
     if (offer === taken) showOffer(null);
   } catch (error) {
+    hooks.acceptFailed();
     showError(role("offer-error", card), T.offer_failed + errorText(error));
   } finally {
     busy = false;

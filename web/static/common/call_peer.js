@@ -124,7 +124,13 @@ export class CallPeer {
   }
 
   createConnection() {
-    const pc = new RTCPeerConnection({ iceServers: this.iceServers, iceTransportPolicy: this.iceTransportPolicy });
+    const pc = new RTCPeerConnection({
+      iceServers: this.iceServers,
+      iceTransportPolicy: this.iceTransportPolicy,
+      // The answerer is made while its ticket is offered: gathering its candidates then means they
+      // go out with its answer instead of after it. (The offerer gathers for its prepared offer.)
+      iceCandidatePoolSize: this.offerer ? 0 : 1,
+    });
     this.pc = pc;
     this.pendingCandidates = [];
     this.restartWanted = false;

@@ -109,7 +109,12 @@ function newPeer(iceServers, stream) {
 /** A `signal` from the caseworker. */
 export function handleSignal(message) {
   if (peer && peer.callId === message.call_id) peer.handleSignal(message.data);
-  else earlySignals.push(message);
+  else if (spare && !peer && state.ticket && state.ticket.session_id === message.call_id) {
+    // The caseworker's offer came right behind their accept, ahead of our `call`: the prepared
+    // peer answers it now, and startCall() adopts it when `call` arrives.
+    if (!spare.callId) spare.bind(message.call_id);
+    spare.handleSignal(message.data);
+  } else earlySignals.push(message);
 }
 
 /**
