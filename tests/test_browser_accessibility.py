@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, WebSocketRoute, expect, sync_playwright
 
-from tests.accessibility import Audit, ScreenResult
+from tests.accessibility import Audit, ScreenResult, assert_accessible, assert_min_font, smallest_text
 from tests.kiosk_harness import (
     ROOT,
     SEARCH,
@@ -344,7 +344,51 @@ def test_the_docs_list_exactly_the_screens_walked() -> None:
     """docs/accessibility.md's table of screens and the names checked above are the same list."""
     doc = (ROOT / "docs" / "accessibility.md").read_text(encoding="utf-8")
     listed = {line.split("`")[1] for line in doc.splitlines() if line.startswith("| `")}
-    walked = set(re.findall(r'(?:audit\.check\(\w+, |screen=)"([^"]+)"', Path(__file__).read_text(encoding="utf-8")))
+    checked = r'(?:audit\.check\(\w+, |(?<![-\w])screen=)"([^"]+)"'
+    walked = set(re.findall(checked, Path(__file__).read_text(encoding="utf-8")))
     walked |= {f"admin {name}" for name in ADMIN_SECTIONS}
     assert len(walked) >= 30
     assert listed == walked, f"only in the docs: {listed - walked}; only in the walk: {walked - listed}"
+
+
+# ---- the helpers themselves: they find what they should, offline -------------------------------
+
+BEFORE = """<!doctype html><html lang="zh-CN"><head><title>t</title></head><body><main>
+<p><span style="background:#f2f2f2;color:#999;font-size:12.8px">离线</span></p>
+<ul style="max-height:3rem;overflow:auto">{items}</ul>
+<select><option>全部</option></select>
+</main></body></html>"""
+AFTER = """<!doctype html><html lang="zh-CN"><head><title>t</title></head><body><main>
+<p><span style="background:#f2f2f2;color:#5a5a5a;font-size:14px">离线</span></p>
+<ul style="max-height:3rem;overflow:auto" tabindex="0" aria-label="终端状态">{items}</ul>
+<select aria-label="受理中心" style="font-size:14px"><option style="font-size:8px">全部</option></select>
+<p hidden style="font-size:9px">隐藏</p><p style="display:none;font-size:9px">不显示</p>
+<p style="visibility:hidden;font-size:9px">看不见</p><p style="opacity:0;font-size:9px">透明</p>
+<p style="font-size:10px">   </p>
+</main></body></html>"""
+ITEMS = "".join(f"<li>终端 {n}</li>" for n in range(20))
+
+
+def test_helpers_find_the_old_faults_without_the_network(rig: Rig, errors: list[str]) -> None:
+    context, page = new_page(rig.staff_browser, errors, "helpers")
+    requests: list[str] = []
+    try:
+        # Nothing may leave the browser: axe-core comes from the installed package, not a CDN.
+        context.route("**/*", lambda route: (requests.append(route.request.url), route.abort()))
+        page.set_content(BEFORE.format(items=ITEMS))
+        with pytest.raises(AssertionError) as failed:
+            assert_accessible(page, "old faults")
+        report = str(failed.value)
+        for rule in ("color-contrast (serious", "scrollable-region-focusable (serious", "select-name (critical"):
+            assert rule in report, report
+        assert report.startswith("old faults: 3 rule(s) violated"), report
+        with pytest.raises(AssertionError, match=r"12\.8 px .*below 14 px"):
+            assert_min_font(page, "old faults", 14)
+
+        page.set_content(AFTER.format(items=ITEMS))
+        assert_accessible(page, "fixed")
+        assert_min_font(page, "fixed", 14)  # hidden, transparent and blank text and options do not count
+        assert smallest_text(page).px == 14
+        assert requests == []
+    finally:
+        context.close()
