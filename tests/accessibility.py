@@ -17,6 +17,7 @@ so the pages keep their strict CSP while they are checked.
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -139,6 +140,7 @@ class ScreenResult:
     rules: dict[str, int]
     failures: list[str]
     smallest: Smallest
+    seconds: float
 
 
 @dataclass
@@ -150,6 +152,7 @@ class Audit:
     def check(self, page: Page, screen_name: str, *, min_font_px: float | None = None) -> None:
         """axe-core on the page as it is now, and the font floor when one applies to the screen."""
         page.wait_for_timeout(100)  # transitions and the last render of pushed data
+        started = time.monotonic()
         violations = axe_violations(page)
         failures: list[str] = []
         bad = failing(violations)
@@ -160,7 +163,8 @@ class Audit:
             failures.append(f"{screen_name}: text of {smallest.px:.1f} px ({smallest.where}) is below {min_font_px} px")
         by_impact = Counter(str(v["impact"]) for v in violations for _ in v["nodes"])
         rules = {f"{v['id']} ({v['impact']})": len(v["nodes"]) for v in violations}
-        self.results.append(ScreenResult(screen_name, dict(by_impact), rules, failures, smallest))
+        self.results.append(ScreenResult(screen_name, dict(by_impact), rules, failures, smallest,
+                                         time.monotonic() - started))
 
     def screens(self) -> list[str]:
         """The names of the screens checked so far."""
@@ -171,7 +175,8 @@ class Audit:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps([
             {"screen": r.name, "elements_by_impact": r.by_impact, "rules": r.rules,
-             "smallest_text_px": round(r.smallest.px, 2), "smallest_text_at": r.smallest.where, "ok": not r.failures}
+             "smallest_text_px": round(r.smallest.px, 2), "smallest_text_at": r.smallest.where, "ok": not r.failures,
+             "seconds": round(r.seconds, 2)}
             for r in self.results], ensure_ascii=False, indent=1), encoding="utf-8")
 
     def assert_clean(self) -> None:
