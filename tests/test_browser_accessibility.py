@@ -326,8 +326,9 @@ def test_admin_sections(rig: Rig, audit: Audit, errors: list[str]) -> None:
                 page.get_by_test_id("kiosk-add").click()
                 expect(page.get_by_test_id("kiosk-token")).not_to_be_empty()
             elif name == "catalog":
-                # The whole list (it scrolls), and a matter open for editing.
-                page.locator('[data-role="matters"] [data-matter-id]').first.click()
+                # The whole list (it scrolls), and a matter opened from the keyboard for editing.
+                page.locator('[data-role="matters"] [data-matter-id] button').first.focus()
+                page.keyboard.press("Enter")
                 expect(page.get_by_test_id("matter-edit")).to_be_visible()
             elif name == "audit":
                 expect(page.get_by_test_id("audit-row").first).to_be_visible()
