@@ -23,7 +23,9 @@ async function openMatter(id) {
 async function search() {
   const { matters } = await getJson("/api/v1/matters", { q: role("matter-search").value.trim() });
   role("matters").replaceChildren(...matters.map((m) => {
-    const item = el("li", { text: `${m.name}（${m.department}）`, data: { matterId: m.id } });
+    // A button inside the item, so the keyboard reaches and opens a matter too (Enter, Space).
+    const item = el("li", { data: { matterId: m.id } },
+      [el("button", { text: `${m.name}（${m.department}）`, attrs: { type: "button" } })]);
     item.addEventListener("click", () => guard(() => openMatter(m.id)));
     return item;
   }));

@@ -21,7 +21,8 @@ export async function loadUsers() {
   const { users } = await getJson("/api/v1/admin/users", {
     role: filter.elements.namedItem("role").value, q: filter.elements.namedItem("q").value.trim() });
   role("users").replaceChildren(...users.map((u) => {
-    const skills = el("input", { attrs: { "data-testid": "user-skills", value: u.skills.join(", ") } });
+    const skills = el("input", { attrs: { "data-testid": "user-skills", value: u.skills.join(", "),
+      "aria-label": fmt("aria_user_skills", { user: u.username }) } });
     skills.addEventListener("change", () => guard(async () => {
       await sendJson("PATCH", `/api/v1/admin/users/${encodeURIComponent(u.username)}`, { skills: skillsOf(skills.value) });
       await loadUsers();
