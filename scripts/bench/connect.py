@@ -128,10 +128,20 @@ async def measure(pid: int, ws_url: str, cookies: Sequence[str | None], args: ar
     """Warm up, then measure the server's CPU over `args.cycles` cycles."""
     await drive(ws_url, cookies, args.warmup, args.concurrency)
     await asyncio.sleep(1.5)  # let departures and batched writes of the warm-up settle
+    spy = None
+    if getattr(args, "spy", None) and pid == args.server_pid:
+        # A sampling profile of the server over the measured cycles (collapsed stacks for flame graphs).
+        spy = await asyncio.create_subprocess_exec(
+            "py-spy", "record", "--pid", str(pid), "--format", "raw", "--rate", "200", "--gil", "--nonblocking",
+            "-o", str(args.spy), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        await asyncio.sleep(1.0)
     cpu0 = cpu_s(pid)
     run = await drive(ws_url, cookies, args.cycles, args.concurrency)
     await asyncio.sleep(1.5)  # work a close leaves behind (departures, batched writes) counts too
     cpu = cpu_s(pid) - cpu0
+    if spy is not None:
+        spy.send_signal(2)
+        await asyncio.wait_for(spy.wait(), 30)
     lat = sorted(run["latency_ms"])
     return {
         "cycles": args.cycles,
@@ -165,6 +175,7 @@ async def run(args: argparse.Namespace, url: str, pid: int, demo: dict[str, Any]
         cookies: list[str | None] = list(await sign_in_kiosks(http, url, demo["kiosks"][: args.kiosks]))
     ws_url = url.replace("http", "ws", 1) + "/api/v1/ws"
     load_before = load_average()
+    args.server_pid = pid
     server = await measure(pid, ws_url, cookies, args)
     floor_port = free_port()
     floor_process = start_floor(floor_port)
@@ -204,6 +215,7 @@ def main() -> None:
     parser.add_argument("--redis-url", help="a Redis server (default: embedded)")
     parser.add_argument("--database-url", help="a database (default: SQLite in the data dir)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--spy", type=Path, help="profile the server with py-spy (if installed) into this file")
     args = parser.parse_args()
     overrides = {}
     if args.redis_url:

@@ -99,14 +99,25 @@ class QueueService:
         A ticket in wrap-up is over for the resident: the next resident may join. The live queue
         is asked too, because it publishes the end of a call before the database row follows.
         """
+        return (await self.open_tickets_of_kiosks([kiosk_id])).get(kiosk_id)
+
+    async def open_tickets_of_kiosks(self, kiosk_ids: list[int]) -> dict[int, JoinedTicket]:
+        """`open_ticket_of_kiosk` for many kiosks in one query (the welcomes of a reconnect storm)."""
         async with self.sessions() as session:
-            row = await session.scalar(
+            rows = (await session.scalars(
                 select(ServiceSession)
-                .where(ServiceSession.kiosk_id == kiosk_id, ServiceSession.state.in_(KIOSK_TICKET_STATES))
-                .order_by(ServiceSession.created_at.desc())
-            )
-        if row is None:
-            return None
+                .where(ServiceSession.kiosk_id.in_(kiosk_ids), ServiceSession.state.in_(KIOSK_TICKET_STATES))
+                .order_by(ServiceSession.created_at)
+            )).all()
+        newest = {row.kiosk_id: row for row in rows}  # ordered by time: the last one per kiosk wins
+        found = {}
+        for kiosk_id, row in newest.items():
+            ticket = await self._still_open(row)
+            if ticket is not None:
+                found[kiosk_id] = ticket
+        return found
+
+    async def _still_open(self, row: ServiceSession) -> JoinedTicket | None:
         live = await self.queue.ticket(row.id)
         if live is None:
             # Redis may have restarted empty since the last queue operation: rebuild now (a no-op

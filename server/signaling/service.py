@@ -41,9 +41,9 @@ class SignalingService:
         self.catalog = catalog
         # Presence, last-seen times and session checks of every connection, batched per process.
         self.keepalive = KeepAlive(hub, self.sessions)
-        self.departures = Departures(settings, hub, queue)
+        self.departures = Departures(settings, hub, queue, self.keepalive.saw_kiosk)
         self.fanout = QueueFanout(hub, queue.queue, ViewBuilder(queue.queue, queue.sessions, catalog))
-        self.welcomer = Welcomer(settings, hub, self.fanout, queue, self.departures)
+        self.welcomer = Welcomer(settings, hub, self.fanout, queue, self.departures, self.keepalive.saw_kiosk)
         self.handlers = HandlerTables()
         self.limits = PrincipalLimits()
         CallHandlers(hub, self.queue, self.keepalive).register(self.handlers)
