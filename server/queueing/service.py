@@ -57,6 +57,11 @@ class JoinError(ValueError):
         self.message = message
 
 
+# The join counter of a kiosk outlives any "no open ticket" answer cached from it (see
+# RedisKeys.kiosk_joins and server.signaling.welcome).
+KIOSK_JOINS_TTL_S = 2 * 24 * 3600
+
+
 @dataclass(frozen=True)
 class JoinedTicket:
     """The session a kiosk holds in the queue."""
@@ -142,6 +147,11 @@ class QueueService:
         if existing is not None:
             return existing
         now = utcnow()
+        # Before the row: a welcome that cached "no open ticket" for this kiosk reads it afresh.
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.incr(self.keys.kiosk_joins(kiosk_id))
+            pipe.expire(self.keys.kiosk_joins(kiosk_id), KIOSK_JOINS_TTL_S)
+            await pipe.execute()
         async with self.sessions() as session, session.begin():
             kiosk = await session.get(Kiosk, kiosk_id)
             site = await session.get(Site, kiosk.site_id) if kiosk else None

@@ -9,13 +9,13 @@ from typing import Any
 from server.db.models import Centre, User
 from server.protocol import outbound as out
 from server.protocol.addresses import CASEWORKER, KIOSK, caseworker_address, kiosk_address
-from server.queueing.service import JoinedTicket, QueueService
-from server.runtime.coalesce import Coalescer
+from server.queueing.service import QueueService
 from server.settings import Settings
 from server.signaling.connection import HEARTBEAT_S, Connection
 from server.signaling.departures import Departures
 from server.signaling.hub import Hub
 from server.signaling.ice import IceConfig, ice_transport_policy
+from server.signaling.open_tickets import OpenTickets
 from server.signaling.places import KioskPlaces
 from server.signaling.queue_fanout import QueueFanout
 
@@ -29,8 +29,7 @@ class Welcomer:
                  departures: Departures, saw_kiosk: Callable[[int], None]) -> None:
         self.settings = settings
         self.places = KioskPlaces(queue.sessions)
-        # The welcomes of a reconnect storm ask for their kiosks' open tickets in one query.
-        self.open_tickets: Coalescer[int, JoinedTicket] = Coalescer(queue.open_tickets_of_kiosks)
+        self.open_tickets = OpenTickets(queue)
         self.ice = IceConfig(settings)
         # Writes a kiosk's last_seen_at with the keep-alive's next tick (batched, off the hot path).
         self.saw_kiosk = saw_kiosk
@@ -52,34 +51,38 @@ class Welcomer:
             if resume:
                 pipe.get(self.hub.keys.resume_token(resume))
             pipe.set(self.hub.keys.resume_token(token), connection.key, ex=RESUME_TTL_S)
-            pipe.exists(self.queue.queue.keys.epoch)
+            pipe.get(self.queue.queue.keys.epoch)
             self.hub.presence.touch_in(pipe, connection.key, connection.id)
             self.hub.announce_in(pipe, connection.key)
+            if principal.role == KIOSK and principal.kiosk_id is not None:
+                pipe.get(self.hub.keys.kiosk_joins(principal.kiosk_id))
             results = await pipe.execute()
         resumed = False
         if resume:
             owner = results.pop(0)
             resumed = (owner.decode() if isinstance(owner, bytes) else owner) == connection.key
-        if not results[1]:
+        queue_intact = results[1] is not None
+        if not queue_intact:
             # Redis came back empty a moment ago: rebuild before reading the live state, or a kiosk
             # holding a ticket would be told it has none.
             await self.queue.rebuild_from_database()
         servers = self.ice.servers(principal.actor)
         fields: dict[str, Any] = {"state": {}}
         if principal.role == KIOSK:
-            fields = await self._kiosk_welcome(connection, fresh=not resumed)
+            fields = await self._kiosk_welcome(connection, not resumed, (results[1], results[-1]), queue_intact)
         elif principal.role == CASEWORKER:
             fields = await self._caseworker_welcome(connection, fresh=not resumed)
         policy = ice_transport_policy(self.settings, principal.role)
         return out.welcome(role=principal.role, resume_token=token, resumed=resumed, heartbeat_s=HEARTBEAT_S,
                            ice_servers=servers, ice_transport_policy=policy, **fields)
 
-    async def _kiosk_welcome(self, connection: Connection, fresh: bool) -> dict[str, Any]:
+    async def _kiosk_welcome(self, connection: Connection, fresh: bool, joins: tuple[object, object],
+                             queue_intact: bool) -> dict[str, Any]:
         kiosk_id = connection.principal.kiosk_id
         assert kiosk_id is not None
         site, street = await self.places.of(kiosk_id)
         self.saw_kiosk(kiosk_id)
-        ticket = await self.open_tickets.get(kiosk_id)
+        ticket = await self.open_tickets.of(kiosk_id, joins, trusted=queue_intact)
         state: dict[str, Any] = {"ticket": None, "call": None}
         if ticket is not None:
             self.fanout.watch_ticket(connection, ticket.session_id)
