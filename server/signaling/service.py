@@ -14,6 +14,7 @@ from server.catalog.service import CatalogService
 from server.protocol.outbound import ServerMessage, Welcome
 from server.queueing.service import QueueService
 from server.settings import Settings
+from server.signaling.admission import Admission
 from server.signaling.call_handlers import CallHandlers
 from server.signaling.caseworker_handlers import CaseworkerHandlers
 from server.signaling.connection import Connection
@@ -46,6 +47,7 @@ class SignalingService:
         self.welcomer = Welcomer(settings, hub, self.fanout, queue, self.departures, self.keepalive.saw_kiosk)
         self.handlers = HandlerTables()
         self.limits = PrincipalLimits()
+        self.admission = Admission(settings.ws_admit_rate, settings.ws_admit_burst, settings.ws_admit_pending)
         CallHandlers(hub, self.queue, self.keepalive).register(self.handlers)
         KioskHandlers(hub, self.fanout, queue, catalog).register(self.handlers)
         CaseworkerHandlers(hub, queue, catalog).register(self.handlers)
