@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.db.models import Kiosk, Site, Street
+from server.runtime.coalesce import Coalescer
 
 TTL_S = 600.0
 
@@ -25,21 +26,27 @@ class KioskPlaces:
         self.sessions = sessions
         self.ttl_s = ttl_s
         self._places: dict[int, tuple[float, str, str]] = {}
+        # The kiosks of a reconnect storm are read together, one query per event-loop turn.
+        self._lookups: Coalescer[int, tuple[str, str]] = Coalescer(self._read)
 
     async def of(self, kiosk_id: int) -> tuple[str, str]:
         """(site, street) of a kiosk; empty names for a kiosk that no longer exists."""
         entry = self._places.get(kiosk_id)
         if entry is not None and entry[0] > time.monotonic():
             return entry[1], entry[2]
+        # A kiosk not found is not cached: one added later under this id is read afresh.
+        return await self._lookups.get(kiosk_id) or ("", "")
+
+    async def _read(self, kiosk_ids: list[int]) -> dict[int, tuple[str, str]]:
         async with self.sessions() as session:
-            row = (await session.execute(
-                select(Site.name, Street.name).select_from(Kiosk).join(Site, Site.id == Kiosk.site_id)
-                .join(Street, Street.id == Site.street_id).where(Kiosk.id == kiosk_id)
-            )).first()
-        if row is None:
-            return "", ""  # not cached: a kiosk added later under this id is read afresh
-        self._places[kiosk_id] = (time.monotonic() + self.ttl_s, row[0], row[1])
-        return row[0], row[1]
+            rows = (await session.execute(
+                select(Kiosk.id, Site.name, Street.name).select_from(Kiosk).join(Site, Site.id == Kiosk.site_id)
+                .join(Street, Street.id == Site.street_id).where(Kiosk.id.in_(kiosk_ids))
+            )).all()
+        expiry = time.monotonic() + self.ttl_s
+        for kiosk_id, site, street in rows:
+            self._places[kiosk_id] = (expiry, site, street)
+        return {kiosk_id: (site, street) for kiosk_id, site, street in rows}
 
     def forget(self, kiosk_id: int) -> None:
         """Read this kiosk's place from the database next time."""
