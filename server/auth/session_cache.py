@@ -1,11 +1,13 @@
 """Recently resolved sign-in sessions, so a reconnecting WebSocket does not query the database.
 
-Only WebSocket upgrades use it (`authenticate`): an open socket is re-checked against the
-database by the keep-alive sweep every 20 s anyway, so trusting a resolved session for `TTL_S`
-(shorter than that) widens no window. Revocation is honoured at once where it sends a notice
-(logout, sign out everywhere, kiosk token exchange, admin disable/rotate): every process drops
-the address's entries when the close notice arrives (`forget_address`). What sends no notice
-(expiry, a row changed by hand) is seen within `TTL_S` on upgrades, as before by the sweep.
+Only WebSocket upgrades use it (`authenticate`); every other request reads the database.
+Revocation is honoured at once, because every way of ending a session sends a close notice
+(logout, sign out everywhere, a kiosk's token exchange ending older sessions, administration and
+`jinglin` CLI disabling or rotating): every process drops the address's entries when the notice
+arrives (`forget_address`), the revoking process before it publishes. What sends no notice (a
+session reaching its idle or absolute expiry, a row changed by hand) is seen on upgrades within
+`TTL_S`; a socket opened meanwhile is closed by the keep-alive sweep, which reads the database for
+every open socket every 20 s.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from server.auth.principal import Principal
 from server.auth.sessions import resolve_session_hashes
 from server.runtime.coalesce import Coalescer
 
-TTL_S = 15.0
+TTL_S = 60.0
 MAX_ENTRIES = 50_000
 
 
