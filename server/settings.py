@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     kiosk_grace_s: float = Field(default=120.0, gt=0, validation_alias="JINGLIN_KIOSK_GRACE_S")
     wrap_up_s: float = Field(default=30.0, ge=0, validation_alias="JINGLIN_WRAP_UP_S")
     call_reconnect_s: float = Field(default=30.0, gt=0, validation_alias="JINGLIN_CALL_RECONNECT_S")
+    # WebSocket admission per process (docs/protocol.md "Admission"): hellos taken per second, the
+    # burst saved up, and how many may be in setup (hello → welcome) at once.
+    ws_admit_rate: float = Field(default=300.0, gt=0, validation_alias="JINGLIN_WS_ADMIT_RATE")
+    ws_admit_burst: float = Field(default=50.0, ge=1, validation_alias="JINGLIN_WS_ADMIT_BURST")
+    ws_admit_pending: int = Field(default=100, ge=1, validation_alias="JINGLIN_WS_ADMIT_PENDING")
     widen_after_s: float = Field(default=300.0, ge=0, validation_alias="JINGLIN_WIDEN_AFTER_S")
     reconcile_settle_s: float = Field(default=20.0, ge=0, validation_alias="JINGLIN_RECONCILE_SETTLE_S")
     sl_threshold_s: float = Field(default=60.0, gt=0, validation_alias="JINGLIN_SL_THRESHOLD_S")

@@ -8,7 +8,10 @@ rest. Messages are handed out without the client's receive timestamp, as the ser
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from aiohttp.test_utils import TestServer
@@ -105,3 +108,25 @@ class Client(ProtocolClient):
         rest = [_as_sent(m) for m in self.messages[self._cursor:] if self._unread(m)]
         self._cursor = len(self.messages)
         return rest
+
+
+@contextlib.asynccontextmanager
+async def street_env(data_dir: Path, sites: int = 2, **settings: object) -> AsyncIterator[Env]:
+    """An in-process server with one street of `sites` kiosks (no staff) and these settings."""
+    from server.app import create_app
+    from server.cli import prepare_database
+    from server.http import app_keys
+    from tests.district import add_street
+    from tests.helpers import make_settings
+
+    config = make_settings(data_dir, **settings)
+    await prepare_database(config)
+    app = create_app(config)
+    server = TestServer(app)
+    await server.start_server()
+    try:
+        async with app[app_keys.DB_SESSIONS]() as session, session.begin():
+            street = await add_street(session, sites=sites)
+        yield Env(server=server, kiosk_tokens=street.kiosk_tokens)
+    finally:
+        await server.close()

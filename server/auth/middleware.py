@@ -6,10 +6,13 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from server.auth.principal import PRINCIPAL_KEY
-from server.auth.sessions import resolve_session
+from server.auth.principal import PRINCIPAL_KEY, Principal
+from server.auth.session_cache import SESSION_CACHE
+from server.auth.sessions import resolve_session_hash
+from server.auth.tokens import token_hash
 from server.http import app_keys
 from server.http.errors import ApiError
+from server.protocol.version import WS_PATH
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -22,11 +25,21 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
     """Attach the principal of the session cookie (if live) to the request."""
     token = request.cookies.get(SESSION_COOKIE)
     if token and len(token) <= 128:
-        async with request.app[app_keys.DB_SESSIONS]() as session, session.begin():
-            principal = await resolve_session(session, token)
+        principal = await _principal(request, token_hash(token))
         if principal is not None:
             request[PRINCIPAL_KEY] = principal
     return await handler(request)
+
+
+async def _principal(request: web.Request, hashed: str) -> Principal | None:
+    # WebSocket upgrades may use a session resolved a moment ago (see server.auth.session_cache):
+    # a reconnect storm then costs no database round trip per socket. Every other request asks.
+    # Upgrades not in the cache are resolved together, one transaction per loop turn.
+    cache = request.app.get(SESSION_CACHE) if request.path == WS_PATH else None
+    if cache is None:
+        async with request.app[app_keys.DB_SESSIONS]() as session, session.begin():
+            return await resolve_session_hash(session, hashed)
+    return await cache.resolve(hashed)
 
 
 def allowed_origin(request: web.Request, origin: str) -> bool:

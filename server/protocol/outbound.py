@@ -30,6 +30,15 @@ class Error(TypedDict):
     ref: NotRequired[int | str]
 
 
+class TryAgain(TypedDict):
+    """The process is admitting connections more slowly than they come: reconnect after a while."""
+
+    type: Literal["error"]
+    code: Literal["try_again"]
+    message: str
+    retry_after_ms: int
+
+
 class Welcome(TypedDict):
     """The answer to `hello`: who the client is and the whole current state."""
 
@@ -209,6 +218,12 @@ def error(code: str, message: str, ref: int | str | None = None) -> Error:
     if ref is not None:
         payload["ref"] = ref
     return payload
+
+
+def try_again(retry_after_ms: int) -> TryAgain:
+    """`error` `try_again`, sent just before a close 1013 by the admission rule."""
+    return {"type": "error", "code": "try_again", "message": "连接的终端较多，请稍候自动重连",
+            "retry_after_ms": retry_after_ms}
 
 
 def pong(ts: float) -> Pong:

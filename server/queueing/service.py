@@ -57,6 +57,11 @@ class JoinError(ValueError):
         self.message = message
 
 
+# The join counter of a kiosk outlives any "no open ticket" answer cached from it (see
+# RedisKeys.kiosk_joins and server.signaling.welcome).
+KIOSK_JOINS_TTL_S = 2 * 24 * 3600
+
+
 @dataclass(frozen=True)
 class JoinedTicket:
     """The session a kiosk holds in the queue."""
@@ -99,14 +104,25 @@ class QueueService:
         A ticket in wrap-up is over for the resident: the next resident may join. The live queue
         is asked too, because it publishes the end of a call before the database row follows.
         """
+        return (await self.open_tickets_of_kiosks([kiosk_id])).get(kiosk_id)
+
+    async def open_tickets_of_kiosks(self, kiosk_ids: list[int]) -> dict[int, JoinedTicket]:
+        """`open_ticket_of_kiosk` for many kiosks in one query (the welcomes of a reconnect storm)."""
         async with self.sessions() as session:
-            row = await session.scalar(
+            rows = (await session.scalars(
                 select(ServiceSession)
-                .where(ServiceSession.kiosk_id == kiosk_id, ServiceSession.state.in_(KIOSK_TICKET_STATES))
-                .order_by(ServiceSession.created_at.desc())
-            )
-        if row is None:
-            return None
+                .where(ServiceSession.kiosk_id.in_(kiosk_ids), ServiceSession.state.in_(KIOSK_TICKET_STATES))
+                .order_by(ServiceSession.created_at)
+            )).all()
+        newest = {row.kiosk_id: row for row in rows}  # ordered by time: the last one per kiosk wins
+        found = {}
+        for kiosk_id, row in newest.items():
+            ticket = await self._still_open(row)
+            if ticket is not None:
+                found[kiosk_id] = ticket
+        return found
+
+    async def _still_open(self, row: ServiceSession) -> JoinedTicket | None:
         live = await self.queue.ticket(row.id)
         if live is None:
             # Redis may have restarted empty since the last queue operation: rebuild now (a no-op
@@ -131,6 +147,11 @@ class QueueService:
         if existing is not None:
             return existing
         now = utcnow()
+        # Before the row: a welcome that cached "no open ticket" for this kiosk reads it afresh.
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.incr(self.keys.kiosk_joins(kiosk_id))
+            pipe.expire(self.keys.kiosk_joins(kiosk_id), KIOSK_JOINS_TTL_S)
+            await pipe.execute()
         async with self.sessions() as session, session.begin():
             kiosk = await session.get(Kiosk, kiosk_id)
             site = await session.get(Site, kiosk.site_id) if kiosk else None

@@ -36,6 +36,11 @@ class RedisKeys:
         """Sorted set of a principal's live connections (member: connection id, score: expiry)."""
         return f"{self.prefix}presence:{principal_address}"
 
+    def kiosk_joins(self, kiosk_id: int) -> str:
+        """Counter bumped before every ticket row of a kiosk is written: a process that found the
+        kiosk without an open ticket may trust that answer while the counter stays the same."""
+        return f"{self.prefix}kioskjoins:{kiosk_id}"
+
     def resume_token(self, token: str) -> str:
         """A resume token of a connection, mapping to its principal."""
         return f"{self.prefix}resume:{token}"

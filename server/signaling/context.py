@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from server.auth.session_cache import SESSION_CACHE, SessionCache
 from server.catalog.service import CATALOG
 from server.http import app_keys
 from server.queueing.service import QUEUE
@@ -30,6 +31,10 @@ async def signaling_context(app: web.Application) -> AsyncIterator[None]:
     app[SIGNALING] = service
     # Sign-out elsewhere (auth views) closes live sockets through this port, not through signaling.
     app[app_keys.CLOSE_SOCKETS] = hub.close_sessions
+    # WebSocket upgrades reuse recently resolved sign-ins; revocation notices reach every process.
+    session_cache = SessionCache(app[app_keys.DB_SESSIONS])
+    app[SESSION_CACHE] = session_cache
+    hub.on_revoked.append(session_cache.forget_address)
     stop = asyncio.Event()
     listener = asyncio.create_task(hub.run(stop), name="signaling-hub")
     resets = asyncio.create_task(service.watch_queue_resets(stop), name="queue-reset-watch")

@@ -15,8 +15,6 @@ from redis.exceptions import RedisError
 from session_queue import QueueError
 from sqlalchemy.exc import SQLAlchemyError
 
-from server.db.models import Kiosk
-from server.db.types import utcnow
 from server.protocol import outbound as out
 from server.protocol.addresses import CASEWORKER, KIOSK, caseworker_address, kiosk_address
 from server.queueing.service import QueueService
@@ -30,8 +28,10 @@ log = logging.getLogger(__name__)
 class Departures:
     """The drop rules and their pending timers in this process."""
 
-    def __init__(self, settings: Settings, hub: Hub, queue: QueueService) -> None:
+    def __init__(self, settings: Settings, hub: Hub, queue: QueueService, saw_kiosk: Callable[[int], None]) -> None:
         self.settings = settings
+        # Writes a kiosk's last_seen_at with the keep-alive's next tick (batched, off the hot path).
+        self.saw_kiosk = saw_kiosk
         self.hub = hub
         self.queue = queue
         self._timers: dict[str, asyncio.Task[None]] = {}
@@ -45,8 +45,7 @@ class Departures:
     async def closed(self, connection: Connection) -> None:
         """A connection ended: if it was the principal's last, apply the drop rules."""
         self.hub.remove(connection)
-        await self.hub.presence.leave(connection.key, connection.id)
-        if await self.hub.presence.is_present(connection.key):
+        if await self.hub.presence.leave_and_count(connection.key, connection.id):
             return
         role = connection.principal.role
         if role == KIOSK:
@@ -55,10 +54,8 @@ class Departures:
             await self._caseworker_gone(connection)
 
     async def _kiosk_gone(self, connection: Connection) -> None:
-        async with self.queue.sessions() as session, session.begin():
-            kiosk = await session.get(Kiosk, connection.principal.kiosk_id)
-            if kiosk is not None:
-                kiosk.last_seen_at = utcnow()
+        if connection.principal.kiosk_id is not None:
+            self.saw_kiosk(connection.principal.kiosk_id)
         if connection.ticket_id is None:
             return
         live = await self.queue.queue.ticket(connection.ticket_id)

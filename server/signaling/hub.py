@@ -26,6 +26,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError
 
 from server.runtime.redis_keys import RedisKeys
@@ -79,6 +80,9 @@ class Hub:
         self._handlers: dict[str, list[ChannelHandler]] = defaultdict(list)
         self._pending: set[str] = set()
         self._subscribed = asyncio.Event()
+        # Called with (address, token hash or None) for every close notice (a sign-in ended), in
+        # every process: the sign-in session cache forgets what was revoked.
+        self.on_revoked: list[Callable[[str, str | None], None]] = []
 
     # -- registry ---------------------------------------------------------------------------
 
@@ -146,8 +150,14 @@ class Hub:
     async def announce(self, key: str) -> None:
         """Tell every process that a connection of this principal has said hello (after its presence
         is recorded): none may deliver to that principal directly before reading presence again."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            self.announce_in(pipe, key)
+            await pipe.execute()
+
+    def announce_in(self, pipe: Pipeline, key: str) -> None:
+        """`announce` queued on a pipeline, after the commands that record the presence."""
         self._forget_local_only(key)
-        await self.redis.publish(self.keys.ws_channel, json.dumps({"to": [key], "hello": True}))
+        pipe.publish(self.keys.ws_channel, json.dumps({"to": [key], "hello": True}))
 
     def _forget_local_only(self, key: str) -> None:
         self._generation[key] += 1
@@ -166,6 +176,8 @@ class Hub:
     async def close_sessions(self, key: str, token_hash: str | None = None) -> None:
         """Close, in every process, the WebSockets of a principal (only one sign-in session's if given)."""
         payload = json.dumps({"to": [key], "close": {"token_hash": token_hash}})
+        for forget in self.on_revoked:  # here at once; the other processes when the notice arrives
+            forget(key, token_hash)
         await self.redis.publish(self.keys.ws_channel, payload)
 
     async def _close_local(self, keys: Iterable[str], token_hash: str | None) -> None:
@@ -238,6 +250,9 @@ class Hub:
             if channel == self.keys.ws_channel:
                 envelope = json.loads(message["data"])
                 if "close" in envelope:
+                    for key in envelope["to"]:
+                        for forget in self.on_revoked:
+                            forget(key, envelope["close"].get("token_hash"))
                     await self._close_local(envelope["to"], envelope["close"].get("token_hash"))
                 elif "hello" in envelope:
                     for key in envelope["to"]:

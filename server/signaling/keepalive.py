@@ -21,12 +21,12 @@ import time
 from collections.abc import Sequence
 
 from redis.exceptions import RedisError
-from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server.auth.sessions import resolve_session_hash
-from server.db.models import AuthSession, Kiosk, User
+from server.auth.sessions import resolve_session_hashes
+from server.db.models import Kiosk
 from server.db.types import utcnow
 from server.protocol.addresses import KIOSK
 from server.signaling.connection import CLOSE_REVOKED, HEARTBEAT_S, Connection
@@ -52,6 +52,31 @@ class KeepAlive:
         self.sessions = sessions
         # Kiosk id -> monotonic time its last_seen_at was last written (shared with `ping`'s throttle).
         self.last_seen_written: dict[int, float] = {}
+        # Kiosks seen arriving or leaving since the last flush: their last_seen_at is written by the
+        # next tick in one statement, not by each welcome and close (a reconnect storm's writes).
+        self._seen: set[int] = set()
+
+    def saw_kiosk(self, kiosk_id: int) -> None:
+        """A kiosk connected or disconnected just now: write its last_seen_at with the next tick."""
+        self._seen.add(kiosk_id)
+
+    async def flush_seen(self) -> None:
+        """Write last_seen_at of the kiosks seen since the last flush, in one UPDATE."""
+        if not self._seen:
+            return
+        ids, self._seen = self._seen, set()
+        try:
+            async with self.sessions() as session, session.begin():
+                ordered, stamp = sorted(ids), utcnow()
+                for start in range(0, len(ordered), BATCH):
+                    chunk = ordered[start:start + BATCH]
+                    await session.execute(update(Kiosk).where(Kiosk.id.in_(chunk)).values(last_seen_at=stamp))
+        except BaseException:
+            self._seen |= ids  # tried again with the next tick
+            raise
+        now = time.monotonic()
+        for kiosk_id in ids:
+            self.last_seen_written[kiosk_id] = now
 
     async def heartbeat(self, connection: Connection) -> None:
         """Keep the connection's presence fresh on `ping` (the sweep does so every interval).
@@ -79,8 +104,11 @@ class KeepAlive:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), SWEEP_TICK_S)
             if stop.is_set():
+                with contextlib.suppress(RedisError, OSError, SQLAlchemyError):
+                    await self.flush_seen()
                 return
             try:
+                await self.flush_seen()
                 await self.sweep()
             except (RedisError, OSError, SQLAlchemyError) as exc:
                 # As with a failed check before: sockets stay open, the next turn tries again.
@@ -117,27 +145,14 @@ class KeepAlive:
     async def _valid_sessions(self, connections: Sequence[Connection]) -> set[str]:
         """Token hashes among these connections' whose sessions are live, in one transaction.
 
-        The rows are loaded in three queries first, so that `resolve_session_hash` (the one rule of
-        what a live session is) finds them in the session's identity map without a query each.
         Kiosks with a live session get their last_seen_at written in the same transaction."""
         hashes = {c.principal.token_hash for c in connections}
-        valid: set[str] = set()
         async with self.sessions() as session, session.begin():
-            rows = (await session.scalars(select(AuthSession).where(AuthSession.token_hash.in_(hashes)))).all()
-            user_ids = {r.user_id for r in rows if r.user_id is not None}
-            kiosk_ids = {r.kiosk_id for r in rows if r.kiosk_id is not None}
-            if user_ids:
-                (await session.scalars(select(User).where(User.id.in_(user_ids)))).all()
-            kiosks = {}
+            live = await resolve_session_hashes(session, hashes)
+            kiosk_ids = {p.kiosk_id for p in live.values() if p.kiosk_id is not None}
             if kiosk_ids:
-                kiosks = {k.id: k for k in await session.scalars(select(Kiosk).where(Kiosk.id.in_(kiosk_ids)))}
-            for hashed in hashes:
-                principal = await resolve_session_hash(session, hashed)
-                if principal is None:
-                    continue
-                valid.add(hashed)
-                kiosk = kiosks.get(principal.kiosk_id) if principal.kiosk_id is not None else None
-                if kiosk is not None:
-                    kiosk.last_seen_at = utcnow()
-                    self.last_seen_written[kiosk.id] = time.monotonic()
-        return valid
+                stamp, now = utcnow(), time.monotonic()
+                await session.execute(update(Kiosk).where(Kiosk.id.in_(kiosk_ids)).values(last_seen_at=stamp))
+                for kiosk_id in kiosk_ids:
+                    self.last_seen_written[kiosk_id] = now
+        return set(live)

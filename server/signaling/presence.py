@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 import redis.asyncio as aioredis
+from redis.asyncio.client import Pipeline
 
 from server.runtime.redis_keys import RedisKeys
 
@@ -27,13 +28,17 @@ class Presence:
 
     async def touch(self, principal_key: str, connection_id: str) -> None:
         """Mark a connection alive (on connect and every heartbeat)."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            self.touch_in(pipe, principal_key, connection_id)
+            await pipe.execute()
+
+    def touch_in(self, pipe: Pipeline, principal_key: str, connection_id: str) -> None:
+        """Queue `touch`'s three commands on a pipeline (the welcome's one round trip)."""
         key = self.keys.presence(principal_key)
         now = time.time()
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.zadd(key, {connection_id: now + PRESENCE_TTL_S})
-            pipe.zremrangebyscore(key, "-inf", now)
-            pipe.expire(key, int(PRESENCE_TTL_S * 2))
-            await pipe.execute()
+        pipe.zadd(key, {connection_id: now + PRESENCE_TTL_S})
+        pipe.zremrangebyscore(key, "-inf", now)
+        pipe.expire(key, int(PRESENCE_TTL_S * 2))
 
     async def touch_many(self, connections: Iterable[tuple[str, str]]) -> None:
         """Mark many connections alive, as (principal key, connection id) pairs, in one round trip."""
@@ -54,6 +59,15 @@ class Presence:
     async def leave(self, principal_key: str, connection_id: str) -> None:
         """Remove a closed connection."""
         await self.redis.zrem(self.keys.presence(principal_key), connection_id)
+
+    async def leave_and_count(self, principal_key: str, connection_id: str) -> bool:
+        """Remove a closed connection; True when the principal still has a live one (one round trip)."""
+        key = self.keys.presence(principal_key)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.zrem(key, connection_id)
+            pipe.zcount(key, time.time(), "+inf")
+            _, count = await pipe.execute()
+        return bool(count)
 
     async def connection_ids(self, principal_key: str) -> set[str]:
         """Ids of the principal's live connections, in every process."""

@@ -14,6 +14,7 @@ from server.catalog.service import CatalogService
 from server.protocol.outbound import ServerMessage, Welcome
 from server.queueing.service import QueueService
 from server.settings import Settings
+from server.signaling.admission import Admission
 from server.signaling.call_handlers import CallHandlers
 from server.signaling.caseworker_handlers import CaseworkerHandlers
 from server.signaling.connection import Connection
@@ -41,11 +42,12 @@ class SignalingService:
         self.catalog = catalog
         # Presence, last-seen times and session checks of every connection, batched per process.
         self.keepalive = KeepAlive(hub, self.sessions)
-        self.departures = Departures(settings, hub, queue)
+        self.departures = Departures(settings, hub, queue, self.keepalive.saw_kiosk)
         self.fanout = QueueFanout(hub, queue.queue, ViewBuilder(queue.queue, queue.sessions, catalog))
-        self.welcomer = Welcomer(settings, hub, self.fanout, queue, self.departures)
+        self.welcomer = Welcomer(settings, hub, self.fanout, queue, self.departures, self.keepalive.saw_kiosk)
         self.handlers = HandlerTables()
         self.limits = PrincipalLimits()
+        self.admission = Admission(settings.ws_admit_rate, settings.ws_admit_burst, settings.ws_admit_pending)
         CallHandlers(hub, self.queue, self.keepalive).register(self.handlers)
         KioskHandlers(hub, self.fanout, queue, catalog).register(self.handlers)
         CaseworkerHandlers(hub, queue, catalog).register(self.handlers)

@@ -85,22 +85,42 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     if origin is not None and not allowed_origin(request, origin):
         raise ApiError(403, "bad_origin", "请求来源不被允许")
     service = request.app[SIGNALING]
-    if not service.limits.admit(principal.address, principal.role):
-        raise ApiError(429, "too_many_connections", "连接数过多，请关闭其他页面后重试")
+    retry_after_ms = service.admission.try_admit()
+    if retry_after_ms is not None:
+        return await _try_again(request, retry_after_ms)
+    in_setup = True
     try:
-        ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S, max_msg_size=m.MAX_MESSAGE_BYTES * 2)
-        await ws.prepare(request)
-        connection = Connection(ws=ws, principal=principal)
+        if not service.limits.admit(principal.address, principal.role):
+            raise ApiError(429, "too_many_connections", "连接数过多，请关闭其他页面后重试")
         try:
-            if await _hello(service, connection):
-                await _serve(service, connection)
+            ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S, max_msg_size=m.MAX_MESSAGE_BYTES * 2)
+            await ws.prepare(request)
+            connection = Connection(ws=ws, principal=principal)
+            try:
+                welcomed = await _hello(service, connection)
+                service.admission.done()
+                in_setup = False
+                if welcomed:
+                    await _serve(service, connection)
+            finally:
+                if not ws.closed:
+                    await ws.close()
+                with contextlib.suppress(RedisError, OSError, SQLAlchemyError):
+                    await service.closed(connection)
         finally:
-            if not ws.closed:
-                await ws.close()
-            with contextlib.suppress(RedisError, OSError, SQLAlchemyError):
-                await service.closed(connection)
+            service.limits.release(principal.address)
     finally:
-        service.limits.release(principal.address)
+        if in_setup:
+            service.admission.done()
+    return ws
+
+
+async def _try_again(request: web.Request, retry_after_ms: int) -> web.WebSocketResponse:
+    """Over the admission rate: accept the upgrade only to say when to come back (close 1013)."""
+    ws = web.WebSocketResponse()
+    await ws.prepare(request)
+    await ws.send_str(json.dumps(out.try_again(retry_after_ms), ensure_ascii=False))
+    await ws.close(code=CLOSE_TRY_AGAIN, message=f"retry_after_ms={retry_after_ms}".encode())
     return ws
 
 

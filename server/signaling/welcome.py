@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from typing import Any
 
-from server.db.models import Centre, Kiosk, Site, Street, User
-from server.db.types import utcnow
+from server.db.models import Centre, User
 from server.protocol import outbound as out
 from server.protocol.addresses import CASEWORKER, KIOSK, caseworker_address, kiosk_address
 from server.queueing.service import QueueService
@@ -14,7 +14,9 @@ from server.settings import Settings
 from server.signaling.connection import HEARTBEAT_S, Connection
 from server.signaling.departures import Departures
 from server.signaling.hub import Hub
-from server.signaling.ice import ice_servers, ice_transport_policy
+from server.signaling.ice import IceConfig, ice_transport_policy
+from server.signaling.open_tickets import OpenTickets
+from server.signaling.places import KioskPlaces
 from server.signaling.queue_fanout import QueueFanout
 
 RESUME_TTL_S = 600
@@ -24,8 +26,13 @@ class Welcomer:
     """Builds each connection's `welcome` and registers the connection for delivery."""
 
     def __init__(self, settings: Settings, hub: Hub, fanout: QueueFanout, queue: QueueService,
-                 departures: Departures) -> None:
+                 departures: Departures, saw_kiosk: Callable[[int], None]) -> None:
         self.settings = settings
+        self.places = KioskPlaces(queue.sessions)
+        self.open_tickets = OpenTickets(queue)
+        self.ice = IceConfig(settings)
+        # Writes a kiosk's last_seen_at with the keep-alive's next tick (batched, off the hot path).
+        self.saw_kiosk = saw_kiosk
         self.hub = hub
         self.fanout = fanout
         self.views = fanout.views
@@ -35,41 +42,47 @@ class Welcomer:
     async def welcome(self, connection: Connection, resume: str | None) -> out.Welcome:
         """Register the connection and build its `welcome` with the whole current state."""
         principal = connection.principal
-        resumed = False
-        if resume:
-            owner = await self.hub.redis.get(self.hub.keys.resume_token(resume))
-            owner_key = owner.decode() if isinstance(owner, bytes) else owner
-            resumed = owner_key == connection.key
         token = secrets.token_urlsafe(24)
-        await self.hub.redis.set(self.hub.keys.resume_token(token), connection.key, ex=RESUME_TTL_S)
-        # Redis may have come back empty a moment ago: rebuild before reading the live state, or
-        # a kiosk holding a ticket would be told it has none.
-        await self.queue.rebuild_from_database()
         self.departures.came_back(connection.key)
         self.hub.add(connection)
-        await self.hub.presence.touch(connection.key, connection.id)
-        await self.hub.announce(connection.key)
-        servers = [s.model_dump(exclude_none=True) for s in ice_servers(self.settings, principal.actor)]
+        # One Redis round trip: the resume token (old and new), whether the live queue lost its
+        # state, presence, and the hello notice (after the presence it announces).
+        async with self.hub.redis.pipeline(transaction=False) as pipe:
+            if resume:
+                pipe.get(self.hub.keys.resume_token(resume))
+            pipe.set(self.hub.keys.resume_token(token), connection.key, ex=RESUME_TTL_S)
+            pipe.get(self.queue.queue.keys.epoch)
+            self.hub.presence.touch_in(pipe, connection.key, connection.id)
+            self.hub.announce_in(pipe, connection.key)
+            if principal.role == KIOSK and principal.kiosk_id is not None:
+                pipe.get(self.hub.keys.kiosk_joins(principal.kiosk_id))
+            results = await pipe.execute()
+        resumed = False
+        if resume:
+            owner = results.pop(0)
+            resumed = (owner.decode() if isinstance(owner, bytes) else owner) == connection.key
+        queue_intact = results[1] is not None
+        if not queue_intact:
+            # Redis came back empty a moment ago: rebuild before reading the live state, or a kiosk
+            # holding a ticket would be told it has none.
+            await self.queue.rebuild_from_database()
+        servers = self.ice.servers(principal.actor)
         fields: dict[str, Any] = {"state": {}}
         if principal.role == KIOSK:
-            fields = await self._kiosk_welcome(connection, fresh=not resumed)
+            fields = await self._kiosk_welcome(connection, not resumed, (results[1], results[-1]), queue_intact)
         elif principal.role == CASEWORKER:
             fields = await self._caseworker_welcome(connection, fresh=not resumed)
         policy = ice_transport_policy(self.settings, principal.role)
         return out.welcome(role=principal.role, resume_token=token, resumed=resumed, heartbeat_s=HEARTBEAT_S,
                            ice_servers=servers, ice_transport_policy=policy, **fields)
 
-    async def _kiosk_welcome(self, connection: Connection, fresh: bool) -> dict[str, Any]:
+    async def _kiosk_welcome(self, connection: Connection, fresh: bool, joins: tuple[object, object],
+                             queue_intact: bool) -> dict[str, Any]:
         kiosk_id = connection.principal.kiosk_id
         assert kiosk_id is not None
-        async with self.queue.sessions() as session:
-            kiosk = await session.get(Kiosk, kiosk_id)
-            site = await session.get(Site, kiosk.site_id) if kiosk else None
-            street = await session.get(Street, site.street_id) if site else None
-            if kiosk is not None:
-                kiosk.last_seen_at = utcnow()
-                await session.commit()
-        ticket = await self.queue.open_ticket_of_kiosk(kiosk_id)
+        site, street = await self.places.of(kiosk_id)
+        self.saw_kiosk(kiosk_id)
+        ticket = await self.open_tickets.of(kiosk_id, joins, trusted=queue_intact)
         state: dict[str, Any] = {"ticket": None, "call": None}
         if ticket is not None:
             self.fanout.watch_ticket(connection, ticket.session_id)
@@ -83,7 +96,7 @@ class Welcomer:
             if live is not None and live.state == "in_call" and live.caseworker_id:
                 peer = caseworker_address(live.caseworker_id)
                 state["call"] = await self._rejoin_call(connection, ticket.session_id, peer, "answerer", fresh)
-        kiosk_info = {"id": kiosk_id, "site": site.name if site else "", "street": street.name if street else ""}
+        kiosk_info = {"id": kiosk_id, "site": site, "street": street}
         return {"kiosk": kiosk_info, "state": state}
 
     async def _caseworker_welcome(self, connection: Connection, fresh: bool) -> dict[str, Any]:

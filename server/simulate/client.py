@@ -17,6 +17,7 @@ from typing import Any
 import aiohttp
 
 from server.protocol.messages import PROTOCOL_VERSION, WS_PATH
+from server.simulate.backoff import reconnect_delay_s
 from server.simulate.message_log import Message, MessageLog, Predicate
 
 Handler = Callable[[Message], None]
@@ -25,10 +26,12 @@ Handler = Callable[[Message], None]
 class ProtocolError(Exception):
     """The server refused a request (`error` message) or broke the protocol."""
 
-    def __init__(self, code: str, message: str = "") -> None:
+    def __init__(self, code: str, message: str = "", retry_after_ms: int = 0) -> None:
         super().__init__(f"{code}: {message}" if message else code)
         self.code = code
         self.message = message
+        # The admission rule's hint with `try_again` (docs/protocol.md "Admission").
+        self.retry_after_ms = retry_after_ms
 
 
 def of_type(type_: str, **fields: Any) -> Predicate:
@@ -52,6 +55,10 @@ class ProtocolClient(MessageLog):
             self.urls.insert(0, self.base_url)
         self.failover = failover
         self.reconnects = 0
+        self.refusals = 0  # `try_again` refusals met while reconnecting
+        # Reconnect backoff (server.simulate.backoff): fast, since chaos runs measure failover time.
+        self.backoff_base_s = 0.1
+        self.backoff_cap_s = 1.0
         self.reconnect_timeout_s = 60.0
         self._login: Callable[[], Awaitable[Message]] | None = None
         self._reconnecting: asyncio.Task[None] | None = None
@@ -127,7 +134,8 @@ class ProtocolClient(MessageLog):
         await self.send(hello)
         reply = await self.wait_for(lambda m: m.get("type") in {"welcome", "error"}, timeout, start=mark)
         if reply["type"] == "error":
-            raise ProtocolError(reply.get("code", "error"), reply.get("message", ""))
+            raise ProtocolError(reply.get("code", "error"), reply.get("message", ""),
+                                int(reply.get("retry_after_ms") or 0))
         self.welcome = reply
         return reply
 
@@ -168,7 +176,7 @@ class ProtocolClient(MessageLog):
         deadline = time.monotonic() + timeout
         start = self.urls.index(self.base_url) if self.base_url in self.urls else 0
         order = self.urls[start:] + self.urls[:start]
-        delay, attempt, last = 0.1, 0, ""
+        attempt, last, hint_s = 0, "", 0.0
         while time.monotonic() < deadline and not self._closing:
             url = order[attempt % len(order)]
             attempt += 1
@@ -186,12 +194,16 @@ class ProtocolClient(MessageLog):
                         await self._login()
             except ProtocolError as exc:
                 last = f"{url}: {exc}"
+                hint_s = max(hint_s, exc.retry_after_ms / 1000)
+                self.refusals += exc.code == "try_again"
             except (aiohttp.ClientError, OSError, TimeoutError) as exc:
                 last = f"{url}: {type(exc).__name__}"
             await self.drop()
             if attempt % len(order) == 0:
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 1.0)
+                # Every process tried: back off (full jitter), after the longest hint they gave.
+                rounds = attempt // len(order) - 1
+                await asyncio.sleep(reconnect_delay_s(rounds, self.backoff_base_s, self.backoff_cap_s, hint_s))
+                hint_s = 0.0
         raise TimeoutError(f"{self.name}: no server took the reconnect within {timeout:.0f}s ({last})")
 
     async def sever(self) -> None:

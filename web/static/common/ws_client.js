@@ -2,8 +2,9 @@
 //
 // One object per page: it opens the protocol's WebSocket (its path written into the page), says
 // hello (with the resume token of the previous welcome after a drop), reconnects with capped
-// exponential backoff plus jitter, numbers requests so `ok`/`error` replies resolve the right
-// promise, and lets screens subscribe to message types.
+// exponential backoff and full jitter (honouring the server's retry hint: ./backoff.js), numbers
+// requests so `ok`/`error` replies resolve the right promise, and lets screens subscribe to
+// message types.
 // Every reconnect yields a fresh `welcome` carrying the whole state: callers rebuild from it and
 // never need a replay.
 
@@ -24,6 +25,8 @@ export class ProtocolError extends Error {
     this.code = code;
   }
 }
+
+import { reconnectDelayMs, retryAfterFromReason } from "./backoff.js";
 
 // Close codes after which reconnecting cannot help: 4400 bad hello (a client bug), 4401 the sign-in
 // session was revoked or expired (sign in again). 4429 (flooding) is retried after the backoff.
@@ -59,6 +62,8 @@ export class WsClient {
     this.welcomeTimer = null;
     this.reconnectTimer = null;
     this.lastHeard = 0;
+    this.retryAfterMs = 0; // hint of the last `try_again` error (admission), used by the next close
+    this.lastDelayMs = 0; // the last reconnect delay chosen (tests)
   }
 
   /** Subscribe to a server message type, or to the pseudo-events `open`, `close`, `fatal`. Returns an unsubscribe. */
@@ -119,7 +124,7 @@ export class WsClient {
       }, this.welcomeTimeoutMs);
     });
     socket.addEventListener("message", (event) => this.receive(event.data));
-    socket.addEventListener("close", (event) => this.closed(socket, event.code));
+    socket.addEventListener("close", (event) => this.closed(socket, event.code, event.reason));
     // "error" is always followed by "close"; the close handler does the work.
   }
 
@@ -131,6 +136,10 @@ export class WsClient {
       return;
     }
     this.lastHeard = Date.now();
+    if (message.type === "error" && message.code === "try_again") {
+      // The admission rule refused this socket; its close (1013) follows.
+      this.retryAfterMs = Number(message.retry_after_ms) || 0;
+    }
     if (message.type === "welcome") {
       clearTimeout(this.welcomeTimer);
       this.welcome = message;
@@ -152,8 +161,10 @@ export class WsClient {
     this.emit(message.type, message);
   }
 
-  closed(socket, code) {
+  closed(socket, code, reason = "") {
     if (socket !== this.socket) return; // a socket already given up on (heartbeat) closing late
+    const retryAfterMs = Math.max(retryAfterFromReason(reason), this.retryAfterMs || 0);
+    this.retryAfterMs = 0;
     this.socket = null;
     clearTimeout(this.welcomeTimer);
     const wasConnected = this.connected;
@@ -170,10 +181,13 @@ export class WsClient {
       this.emit("fatal", { code });
       return;
     }
-    // Backoff with full jitter so 249 kiosks coming back after an outage do not reconnect in step.
-    const ceiling = Math.min(this.maxDelayMs, this.minDelayMs * 2 ** this.attempt);
+    // Backoff with full jitter so a district's kiosks coming back after an outage do not reconnect
+    // in step; after an admission refusal (1013 with a hint) not before the server's hint.
+    const delay = reconnectDelayMs(this.attempt, {
+      minDelayMs: this.minDelayMs, maxDelayMs: this.maxDelayMs, retryAfterMs,
+    });
     this.attempt += 1;
-    const delay = this.minDelayMs / 2 + Math.random() * ceiling;
+    this.lastDelayMs = delay;
     this.reconnectTimer = setTimeout(() => this.open(), delay);
   }
 

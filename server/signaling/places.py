@@ -1,0 +1,53 @@
+"""Where each kiosk stands (site and street names), as every kiosk `welcome` tells it.
+
+A kiosk's site and street do not change while it exists (administration adds kiosks, sites and
+streets but neither moves nor renames them), so the answer is kept per process; the entries still
+expire after `TTL_S`, so a name corrected in the database by hand shows within that time, and
+`forget` drops one at once. A reconnect storm then reads each kiosk's place once per process.
+"""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from server.db.models import Kiosk, Site, Street
+from server.runtime.coalesce import Coalescer
+
+TTL_S = 600.0
+
+
+class KioskPlaces:
+    """kiosk id -> (site name, street name), read from the database once per `TTL_S`."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], ttl_s: float = TTL_S) -> None:
+        self.sessions = sessions
+        self.ttl_s = ttl_s
+        self._places: dict[int, tuple[float, str, str]] = {}
+        # The kiosks of a reconnect storm are read together, one query per event-loop turn.
+        self._lookups: Coalescer[int, tuple[str, str]] = Coalescer(self._read)
+
+    async def of(self, kiosk_id: int) -> tuple[str, str]:
+        """(site, street) of a kiosk; empty names for a kiosk that no longer exists."""
+        entry = self._places.get(kiosk_id)
+        if entry is not None and entry[0] > time.monotonic():
+            return entry[1], entry[2]
+        # A kiosk not found is not cached: one added later under this id is read afresh.
+        return await self._lookups.get(kiosk_id) or ("", "")
+
+    async def _read(self, kiosk_ids: list[int]) -> dict[int, tuple[str, str]]:
+        async with self.sessions() as session:
+            rows = (await session.execute(
+                select(Kiosk.id, Site.name, Street.name).select_from(Kiosk).join(Site, Site.id == Kiosk.site_id)
+                .join(Street, Street.id == Site.street_id).where(Kiosk.id.in_(kiosk_ids))
+            )).all()
+        expiry = time.monotonic() + self.ttl_s
+        for kiosk_id, site, street in rows:
+            self._places[kiosk_id] = (expiry, site, street)
+        return {kiosk_id: (site, street) for kiosk_id, site, street in rows}
+
+    def forget(self, kiosk_id: int) -> None:
+        """Read this kiosk's place from the database next time."""
+        self._places.pop(kiosk_id, None)

@@ -1,0 +1,153 @@
+"""The cheap connection path: cached sign-ins honour revocation, remembered "no ticket" answers
+follow joins, coalesced lookups, batched last-seen writes (server/signaling/welcome.py)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import aiohttp
+import pytest
+from sqlalchemy import select, update
+
+from server.auth.session_cache import SESSION_CACHE
+from server.db.models import Kiosk
+from server.db.types import utcnow
+from server.http import app_keys
+from server.runtime.coalesce import Coalescer
+from server.signaling.context import SIGNALING
+from tests.protocol_client import Client, Env, street_env
+
+MATTER = "gaj-jlks-01"
+
+
+@pytest.fixture
+async def env(tmp_path: Path) -> AsyncIterator[Env]:
+    async with street_env(tmp_path, sites=2) as env:
+        yield env
+
+
+async def _kiosk(env: Env, n: int = 0) -> Client:
+    client = Client(env)
+    await client.kiosk_login(env.kiosk_tokens[n])
+    await client.connect()
+    return client
+
+
+async def test_a_cached_sign_in_is_refused_at_once_after_logout(env: Env) -> None:
+    kiosk = await _kiosk(env)
+    try:
+        await kiosk.connect()  # the second upgrade is answered from the cache
+        cache = env.app[SESSION_CACHE]
+        assert cache.hits >= 1
+        async with kiosk.http.post(env.url("/api/v1/auth/logout")) as response:
+            assert response.status == 200
+        assert await kiosk.wait_closed(5) == 4401
+        assert not cache._entries  # forgotten at once in the process that revoked it
+    finally:
+        await kiosk.close()
+
+
+async def test_a_revoked_session_is_not_served_from_the_cache(env: Env) -> None:
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        async with http.post(env.url("/api/v1/kiosk/session"), json={"token": env.kiosk_tokens[0]}) as response:
+            token = response.cookies["jl_session"].value
+        headers = {"Cookie": f"jl_session={token}"}
+        ws_url = env.url("/api/v1/ws").replace("http", "ws", 1)
+        async with http.ws_connect(ws_url, headers=headers) as ws:
+            await ws.send_json({"type": "hello", "v": 1})
+            assert (await ws.receive_json(timeout=5))["type"] == "welcome"
+        async with http.post(env.url("/api/v1/auth/logout"), headers=headers) as response:
+            assert response.status == 200
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await http.ws_connect(ws_url, headers=headers)
+        assert refused.value.status == 401
+
+
+async def test_a_session_revoked_without_notice_is_seen_within_the_cache_time(env: Env) -> None:
+    """The backstop: a row changed by hand (no close notice) stops upgrades once the entry expires."""
+    kiosk = await _kiosk(env)
+    try:
+        cache = env.app[SESSION_CACHE]
+        async with env.app[app_keys.DB_SESSIONS]() as session, session.begin():
+            await session.execute(update(Kiosk).values(enabled=False))
+        for hashed in list(cache._entries):
+            expiry, principal = cache._entries[hashed]
+            cache._entries[hashed] = (expiry - cache.ttl_s - 1, principal)
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await kiosk.connect()
+        assert refused.value.status == 401
+    finally:
+        await kiosk.close()
+
+
+async def test_a_kiosk_welcomed_without_a_ticket_gets_its_ticket_after_joining(env: Env) -> None:
+    kiosk = await _kiosk(env)
+    try:
+        assert kiosk.welcome["state"]["ticket"] is None
+        await kiosk.connect()
+        assert kiosk.welcome["state"]["ticket"] is None  # from the remembered answer
+        await kiosk.send({"type": "join", "matter_id": MATTER, "mode": "handle"})
+        ticket = (await kiosk.expect("ticket"))["ticket"]
+        await kiosk.connect()
+        assert kiosk.welcome["state"]["ticket"]["session_id"] == ticket["session_id"]
+        await kiosk.request({"type": "cancel"}, ref=1)
+        await kiosk.connect()
+        assert kiosk.welcome["state"]["ticket"] is None
+    finally:
+        await kiosk.close()
+
+
+async def test_a_join_through_another_process_is_seen_by_the_next_welcome(env: Env) -> None:
+    """A join anywhere bumps the kiosk's counter, so an answer remembered here is not trusted."""
+    kiosk = await _kiosk(env)
+    try:
+        service = env.app[SIGNALING]
+        kiosk_id = kiosk.welcome["kiosk"]["id"]
+        # As another process would: the queue service's join, not through this connection.
+        joined = await service.queue_service.join(kiosk_id, MATTER, "police-general", "handle")
+        await kiosk.connect()
+        assert kiosk.welcome["state"]["ticket"]["session_id"] == joined.session_id
+    finally:
+        await kiosk.close()
+
+
+async def test_last_seen_is_written_in_a_batch_after_connects(env: Env) -> None:
+    async with env.app[app_keys.DB_SESSIONS]() as session, session.begin():
+        await session.execute(update(Kiosk).values(last_seen_at=utcnow() - timedelta(hours=1)))
+    kiosks = [await _kiosk(env, n) for n in range(2)]
+    try:
+        await env.app[SIGNALING].keepalive.flush_seen()
+        async with env.app[app_keys.DB_SESSIONS]() as session:
+            seen = (await session.scalars(select(Kiosk.last_seen_at).where(
+                Kiosk.id.in_([k.welcome["kiosk"]["id"] for k in kiosks])))).all()
+        assert len(seen) == 2 and all(utcnow() - s < timedelta(minutes=1) for s in seen)
+    finally:
+        for kiosk in kiosks:
+            await kiosk.close()
+
+
+async def test_coalesced_lookups_share_one_batch_call() -> None:
+    asked: list[list[int]] = []
+
+    async def batch(keys: list[int]) -> dict[int, str]:
+        asked.append(sorted(keys))
+        await asyncio.sleep(0)
+        return {k: f"v{k}" for k in keys if k != 3}
+
+    lookups: Coalescer[int, str] = Coalescer(batch, max_batch=3)
+    answers = await asyncio.gather(*(lookups.get(k) for k in [1, 2, 2, 3, 4]))
+    assert answers == ["v1", "v2", "v2", None, "v4"]
+    assert asked == [[1, 2, 3], [4]]  # one turn of the loop, split at max_batch
+    assert await lookups.get(5) == "v5" and lookups.calls == 3
+
+
+async def test_a_failed_batch_reaches_every_asker() -> None:
+    async def batch(keys: list[int]) -> dict[int, str]:
+        raise OSError("database down")
+
+    lookups: Coalescer[int, str] = Coalescer(batch)
+    results = await asyncio.gather(lookups.get(1), lookups.get(2), return_exceptions=True)
+    assert all(isinstance(r, OSError) for r in results)
