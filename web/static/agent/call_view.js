@@ -8,6 +8,7 @@ import { CallPeer } from "../common/call_peer.js";
 import { watchQuality } from "../common/call_quality.js";
 import { role, setText } from "./dom.js";
 import { localStream } from "./media.js";
+import { startRecording, stopRecording } from "./recording.js";
 import { T, clock } from "./texts.js";
 
 let root;
@@ -56,6 +57,7 @@ export async function startCall(newCall, iceServers) {
   local.srcObject = stream;
   local.play().catch(() => {});
   connect(newCall.call_id, iceServers, stream);
+  startRecording(newCall, root);
 }
 
 /**
@@ -137,6 +139,7 @@ export function handlePeer(message) {
 /** Tear the call down (call_ended, sign-out). */
 export function endCall() {
   call = null;
+  stopRecording();
   closePeer();
   clearInterval(elapsedTimer);
   earlySignals = [];

@@ -1,0 +1,203 @@
+"""Call recording end to end in two Chromiums (fake camera and microphone on both sides).
+
+One call of ~30 s is recorded by the console and checked for everything at once: the kiosk shows
+the recording notice, the console's indicator runs, the console is reloaded mid-call and continues
+with the next chunk index, the console's network is cut for 10 s (chunks wait in IndexedDB and
+arrive after), the call ends and the recording closes `complete` with no gap, and the supervisor
+downloads it (whole and by byte range): it decodes with PyAV to ≥ 15 s of video and audio whose
+composed frames show two different pictures side by side (the kiosk's camera plays an ID card,
+the console's is Chromium's test pattern).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import av
+import numpy as np
+import pytest
+from playwright.sync_api import BrowserContext, Page, ViewportSize, expect, sync_playwright
+
+from tests.kiosk_harness import (
+    Server,
+    caseworker_for,
+    join_queue,
+    pick_matter,
+    require_chromium,
+    run_server,
+    screen,
+    start_chromium,
+    wait_until,
+)
+from tests.quality_fixtures.video import write_document_y4m
+
+pytestmark = pytest.mark.browser
+
+SHOTS = Path("/tmp/shots-recording")
+CONSOLE_VIEWPORT: ViewportSize = {"width": 1366, "height": 768}
+KIOSK_VIEWPORT: ViewportSize = {"width": 1920, "height": 1080}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with run_server(tmp_path_factory.mktemp("recording-e2e")) as running:
+        yield running
+
+
+def _page(context: BrowserContext, errors: list[str], side: str) -> Page:
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    page.on("pageerror", lambda error: errors.append(f"{side}: {error}"))
+    return page
+
+
+def _video_plays(page: Page) -> None:
+    video = page.get_by_test_id("remote-video")
+    wait_until(page, lambda: video.evaluate("v => v.videoWidth > 0 && v.currentTime > 0"), 20)
+
+
+def _outbox(page: Page) -> int:
+    """Items waiting in the console's IndexedDB outbox."""
+    return int(page.evaluate("""() => new Promise((resolve) => {
+        const open = indexedDB.open("jinglin-recording", 1);
+        open.onsuccess = () => {
+            const request = open.result.transaction("outbox").objectStore("outbox").count();
+            request.onsuccess = () => resolve(request.result);
+        };
+        open.onerror = () => resolve(-1);
+    })"""))
+
+
+def test_recorded_call_with_reload_and_network_cut(server: Server, tmp_path: Path) -> None:
+    require_chromium()
+    started = time.monotonic()
+    card = tmp_path / "card.y4m"
+    write_document_y4m(card, fps=10, seconds=3.0, settle_s=0.6)
+    matter = pick_matter(server)
+    kiosk = server.demo["kiosks"][0]
+    login = caseworker_for(server.demo, kiosk["street"], matter["skill"])
+    errors: list[str] = []
+    with sync_playwright() as playwright:
+        console_browser = start_chromium(playwright)
+        kiosk_browser = start_chromium(playwright, [f"--use-file-for-fake-video-capture={card}"])
+        console_context = console_browser.new_context(viewport=CONSOLE_VIEWPORT, locale="zh-CN")
+        kiosk_context = kiosk_browser.new_context(viewport=KIOSK_VIEWPORT, locale="zh-CN")
+        supervisor = playwright.request.new_context(base_url=server.url)
+        try:
+            console = _page(console_context, errors, "console")
+            kiosk_page = _page(kiosk_context, errors, "kiosk")
+            assert supervisor.post("/api/v1/auth/login", data=server.demo["supervisors"][0]).ok
+            number = _call(server, console, console_context, kiosk_page, kiosk, matter, login)
+            sessions = supervisor.get("/api/v1/sessions").json()["sessions"]
+            session_id = next(s["id"] for s in sessions if s["ticket_number"] == number)
+            _check_recording(supervisor, session_id)
+        finally:
+            supervisor.dispose()
+            kiosk_context.close()
+            console_context.close()
+            kiosk_browser.close()
+            console_browser.close()
+    assert not errors, f"uncaught errors in the pages: {errors}"
+    print(f"recording e2e took {time.monotonic() - started:.0f} s")
+
+
+def _call(server: Server, console: Page, console_context: BrowserContext, kiosk_page: Page, kiosk: dict[str, Any],
+          matter: dict[str, Any], login: dict[str, Any]) -> str:
+    console.goto(f"{server.url}/agent")
+    console.get_by_test_id("login-username").fill(login["username"])
+    console.get_by_test_id("login-password").fill(login["password"])
+    console.get_by_test_id("login-submit").click()
+    console.get_by_test_id("status-available").click()
+    expect(console.get_by_test_id("agent-state")).to_have_attribute("data-state", "available")
+    number = join_queue(kiosk_page, server, kiosk, matter, shots=False)
+    console.get_by_test_id("offer-accept").click(timeout=10000)
+    screen(kiosk_page, "call")
+    _video_plays(console)
+    _video_plays(kiosk_page)
+    indicator = console.get_by_test_id("recording-indicator")
+    expect(indicator).to_be_visible()
+    expect(indicator).to_have_attribute("data-state", "recording")
+    expect(kiosk_page.get_by_test_id("recording-indicator")).to_be_visible()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    kiosk_page.screenshot(path=str(SHOTS / "kiosk-call-1920x1080.png"))
+    kiosk_page.set_viewport_size({"width": 1366, "height": 768})
+    kiosk_page.screenshot(path=str(SHOTS / "kiosk-call-1366x768.png"))
+    console.wait_for_timeout(9000)
+    console.screenshot(path=str(SHOTS / "console-recording.png"))
+
+    # Reloaded mid-call: back in the call, recording again from the next index.
+    console.reload()
+    expect(console.get_by_test_id("call-stage")).to_be_visible()
+    _video_plays(console)
+    expect(indicator).to_have_attribute("data-state", "recording")
+    console.wait_for_timeout(6000)
+
+    # Network cut for 10 s: chunks wait in IndexedDB, then go out.
+    console_context.set_offline(True)
+    console.wait_for_timeout(10000)
+    waiting = _outbox(console)
+    assert waiting >= 2, f"only {waiting} chunks waited in IndexedDB during the cut"
+    expect(indicator).to_have_attribute("data-state", "uploading")
+    console_context.set_offline(False)
+    wait_until(console, lambda: _outbox(console) == 0, 30)
+    expect(console.get_by_test_id("call-stage")).to_be_visible()
+    console.wait_for_timeout(3000)
+
+    console.get_by_test_id("outcome-select").select_option("accepted")
+    console.get_by_test_id("case-number").fill("JA-2026-REC-0001")
+    console.get_by_test_id("end-call").click()
+    screen(kiosk_page, "ended")
+    expect(indicator).to_have_attribute("data-state", "complete", timeout=20000)
+    return number
+
+
+def _check_recording(supervisor: Any, session_id: str) -> None:
+    detail = supervisor.get(f"/api/v1/sessions/{session_id}")
+    assert detail.ok, detail.text()
+    recording = detail.json()["recording"]
+    assert recording["state"] == "complete" and recording["missing"] == [], recording
+    assert recording["duration_s"] >= 25, recording
+    # ≤ 40 MB per hour: the bytes per recorded second stay within the budget.
+    assert recording["bytes"] / recording["duration_s"] * 3600 <= 40e6, recording
+    whole = supervisor.get(f"/api/v1/sessions/{session_id}/recording")
+    assert whole.status == 200 and whole.headers["content-type"] == "video/webm"
+    body = whole.body()
+    assert len(body) == recording["bytes"]
+    assert hashlib.sha256(body).hexdigest() == recording["sha256"]
+    part = supervisor.get(f"/api/v1/sessions/{session_id}/recording", headers={"Range": "bytes=1000-4999"})
+    assert part.status == 206 and part.body() == body[1000:5000]
+    beyond = supervisor.get(f"/api/v1/sessions/{session_id}/recording", headers={"Range": f"bytes={len(body)}-"})
+    assert beyond.status == 416
+    video_s, audio_s, halves_differ = _decode(body)
+    print(f"recording: {recording['chunks']} chunks, {recording['bytes']} bytes, {recording['duration_s']} s; "
+          f"decoded video {video_s:.1f} s, audio {audio_s:.1f} s")
+    assert video_s >= 15 and audio_s >= 15, (video_s, audio_s)
+    assert halves_differ
+
+
+def _decode(data: bytes) -> tuple[float, float, bool]:
+    """Seconds of decoded video and audio, and whether the two halves of the frames differ."""
+    video_times: list[float] = []
+    audio_s = 0.0
+    differ = 0
+    frames = 0
+    with av.open(io.BytesIO(data), format="webm") as container:
+        for frame in container.decode(video=0, audio=0):
+            if isinstance(frame, av.AudioFrame):
+                audio_s += frame.samples / frame.sample_rate
+                continue
+            if frame.time is not None:
+                video_times.append(float(frame.time))
+            frames += 1
+            if frames % 25 == 0:
+                image = frame.to_ndarray(format="gray").astype(np.int16)
+                half = image.shape[1] // 2
+                if np.abs(image[:, :half] - image[:, half:half * 2]).mean() > 20:
+                    differ += 1
+    span = (max(video_times) - min(video_times)) if video_times else 0.0
+    return span, audio_s, differ >= 2
