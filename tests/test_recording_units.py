@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from server.capture.rotate import rotate_all
 from server.cli import build_parser, prepare_database
 from server.recording.ranges import RangeNotSatisfiable, parse_range
 from server.recording.state import open_state, verdict
@@ -74,3 +75,17 @@ def test_purge_command_covers_recordings(tmp_path: Path, monkeypatch: pytest.Mon
     assert args.handler(args) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["captures"] == 0 and out["recordings"]["recordings"] == 0 and out["recordings"]["dry_run"] is True
+
+
+def test_key_rotation_covers_recording_chunks(tmp_path: Path) -> None:
+    old, new = "old-secret-" + "x" * 32, "new-secret-" + "y" * 32
+    store = ChunkStore(tmp_path, old)
+    name = store.new_name()
+    store.write(name, 0, b"zero")
+    store.write(name, 1, b"one")
+    build_parser()  # registers the recording rotation with `rotate-key`
+    first = rotate_all(tmp_path, old, new)
+    assert (first.rotated, first.already, first.unreadable) == (2, 0, 0)
+    assert ChunkStore(tmp_path, new).read(name, 1) == b"one"
+    again = rotate_all(tmp_path, old, new)
+    assert (again.rotated, again.already) == (0, 2)

@@ -1,4 +1,5 @@
-"""`jinglin purge` also purges call recordings past `JINGLIN_RECORDING_RETENTION_DAYS`.
+"""`jinglin purge` also purges call recordings past `JINGLIN_RECORDING_RETENTION_DAYS`, and
+`jinglin rotate-key` re-encrypts their chunks with the captures.
 
 The command belongs to capture (server/capture/cli.py); this module, registered after it, runs
 the capture purge and then the recording purge, and prints both. `--json` gains a `recordings`
@@ -11,19 +12,46 @@ import argparse
 import asyncio
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from server.capture.cli import purge as purge_captures
+from server.capture.rotate import ROTATIONS, RotationReport
 from server.db.engine import make_engine, make_session_factory
 from server.db.types import utcnow
 from server.recording.purge import RecordingPurgeReport, purge_recordings
+from server.recording.storage import ChunkError, ChunkStore, chunk_files
 from server.settings import Settings, SettingsError, load_settings
 
 
+def rotate_recording_key(data_dir: Path, old_secret: str, new_secret: str) -> RotationReport:
+    """Re-encrypt every recording chunk from `old_secret` to `new_secret` (idempotent, like captures)."""
+    old, new = ChunkStore(data_dir, old_secret), ChunkStore(data_dir, new_secret)
+    report = RotationReport()
+    for name, index in chunk_files(data_dir):
+        try:
+            new.read(name, index)
+            report.already += 1
+            continue
+        except ChunkError:
+            pass
+        try:
+            plaintext = old.read(name, index)
+        except ChunkError:
+            report.unreadable += 1
+            continue
+        new.write(name, index, plaintext)
+        report.rotated += 1
+    return report
+
+
 def register(subparsers: Any) -> None:
-    """Extend the already registered `purge` command with the recording purge."""
+    """Extend the already registered `purge` command with the recording purge, and `rotate-key`
+    with the recording chunks."""
+    if rotate_recording_key not in ROTATIONS:
+        ROTATIONS.append(rotate_recording_key)
     parser = subparsers.choices["purge"]
     parser.description = (f"{parser.description} Call recordings older than JINGLIN_RECORDING_RETENTION_DAYS "
                           "are purged too, except those of sessions with an open follow-up.")

@@ -71,3 +71,12 @@ class ChunkStore:
     @staticmethod
     def _aad(name: str, index: int) -> bytes:
         return f"recording/{name}/{index}".encode()
+
+
+def chunk_files(data_dir: Path) -> list[tuple[str, int]]:
+    """(storage name, index) of every chunk file on disk, for the key rotation."""
+    found = []
+    for path in sorted((data_dir / RECORDING_DIR).glob("*/*/*.jlr")):
+        if path.stem.isdigit():
+            found.append((path.parent.name, int(path.stem)))
+    return found
