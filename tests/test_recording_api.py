@@ -176,6 +176,30 @@ async def test_replay_with_ranges_for_supervisors_only_and_audited(env: Env, mad
     assert response.status == 403
     assert len(await _audit(env, "recording_view_denied")) == 1
     assert (await boss.http.get(env.url(f"/api/v1/sessions/{'0' * 32}/recording"))).status == 404
+    assert (await boss.http.get(env.url(f"/api/v1/sessions/{'0' * 32}"))).status == 404
+    assert (await cw.http.get(env.url(f"/api/v1/sessions/{call_id}"))).status == 403
+    # The board: the call is live, so it does not count as lacking a complete recording yet.
+    day = await (await boss.http.get(env.url("/api/v1/recordings"))).json()
+    assert (day["sessions"], day["without_complete"]) == (1, 0)
+    assert day["items"][0]["id"] == call_id and day["items"][0]["recording"]["state"] == "complete"
+    assert (await boss.http.get(env.url("/api/v1/recordings?date=yesterday"))).status == 400
+
+
+async def test_board_counts_ended_sessions_without_a_complete_recording(env: Env, made: list[Client]) -> None:
+    _, cw, call_id = await into_call(env, made)
+    boss = await _staff(env, made, "boss")
+    live = await (await boss.http.get(env.url(f"/api/v1/sessions/{call_id}"))).json()
+    assert live["recording"]["state"] == "missing" and live["recording"]["reason"] == "not_started"
+    assert (await _put(cw, env, call_id, 0, b"first"))[0] == 201
+    live = await (await boss.http.get(env.url(f"/api/v1/sessions/{call_id}"))).json()
+    assert live["recording"]["state"] == "recording"
+    # The console crashed: the call ends without a close.
+    reply = await cw.request({"type": "end_call", "ticket_id": call_id, "outcome": "completed"})
+    assert reply["type"] == "ok", reply
+    ended = await (await boss.http.get(env.url(f"/api/v1/sessions/{call_id}"))).json()
+    assert (ended["recording"]["state"], ended["recording"]["reason"]) == ("partial", "not_closed")
+    day = await (await boss.http.get(env.url("/api/v1/recordings"))).json()
+    assert (day["sessions"], day["without_complete"]) == (1, 1)
 
 
 async def test_caseworker_replay_when_the_setting_allows(tmp_path: Path) -> None:

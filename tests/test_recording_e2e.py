@@ -1,6 +1,6 @@
 """Call recording end to end in two Chromiums (fake camera and microphone on both sides).
 
-One call of ~30 s is recorded by the console and checked for everything at once: the kiosk shows
+One call of ~40 s is recorded by the console and checked for everything at once: the kiosk shows
 the recording notice, the console's indicator runs, the console is reloaded mid-call and continues
 with the next chunk index, the console's network is cut for 10 s (chunks wait in IndexedDB and
 arrive after), the call ends and the recording closes `complete` with no gap, and the supervisor
@@ -21,44 +21,20 @@ from typing import Any
 import av
 import numpy as np
 import pytest
-from playwright.sync_api import BrowserContext, Page, ViewportSize, expect, sync_playwright
+from playwright.sync_api import BrowserContext, Page, expect, sync_playwright
 
-from tests.kiosk_harness import (
-    Server,
-    caseworker_for,
-    join_queue,
-    pick_matter,
-    require_chromium,
-    run_server,
-    screen,
-    start_chromium,
-    wait_until,
-)
-from tests.quality_fixtures.video import write_document_y4m
+from tests.kiosk_harness import Server, require_chromium, run_server, wait_until
+from tests.recording_harness import Call, end_call, page_with_errors, recorded_call, session_id_of, video_plays
 
 pytestmark = pytest.mark.browser
 
 SHOTS = Path("/tmp/shots-recording")
-CONSOLE_VIEWPORT: ViewportSize = {"width": 1366, "height": 768}
-KIOSK_VIEWPORT: ViewportSize = {"width": 1920, "height": 1080}
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     with run_server(tmp_path_factory.mktemp("recording-e2e")) as running:
         yield running
-
-
-def _page(context: BrowserContext, errors: list[str], side: str) -> Page:
-    page = context.new_page()
-    page.set_default_timeout(15000)
-    page.on("pageerror", lambda error: errors.append(f"{side}: {error}"))
-    return page
-
-
-def _video_plays(page: Page) -> None:
-    video = page.get_by_test_id("remote-video")
-    wait_until(page, lambda: video.evaluate("v => v.videoWidth > 0 && v.currentTime > 0"), 20)
 
 
 def _outbox(page: Page) -> int:
@@ -76,51 +52,25 @@ def _outbox(page: Page) -> int:
 def test_recorded_call_with_reload_and_network_cut(server: Server, tmp_path: Path) -> None:
     require_chromium()
     started = time.monotonic()
-    card = tmp_path / "card.y4m"
-    write_document_y4m(card, fps=10, seconds=3.0, settle_s=0.6)
-    matter = pick_matter(server)
-    kiosk = server.demo["kiosks"][0]
-    login = caseworker_for(server.demo, kiosk["street"], matter["skill"])
     errors: list[str] = []
     with sync_playwright() as playwright:
-        console_browser = start_chromium(playwright)
-        kiosk_browser = start_chromium(playwright, [f"--use-file-for-fake-video-capture={card}"])
-        console_context = console_browser.new_context(viewport=CONSOLE_VIEWPORT, locale="zh-CN")
-        kiosk_context = kiosk_browser.new_context(viewport=KIOSK_VIEWPORT, locale="zh-CN")
         supervisor = playwright.request.new_context(base_url=server.url)
         try:
-            console = _page(console_context, errors, "console")
-            kiosk_page = _page(kiosk_context, errors, "kiosk")
             assert supervisor.post("/api/v1/auth/login", data=server.demo["supervisors"][0]).ok
-            number = _call(server, console, console_context, kiosk_page, kiosk, matter, login)
-            sessions = supervisor.get("/api/v1/sessions").json()["sessions"]
-            session_id = next(s["id"] for s in sessions if s["ticket_number"] == number)
-            _check_recording(supervisor, session_id)
-            _supervisor_player(server, console_browser.new_context(viewport={"width": 1920, "height": 1080},
-                                                                   locale="zh-CN"), session_id, errors)
+            with recorded_call(playwright, server, tmp_path, errors) as call:
+                _record(call)
+                session_id = session_id_of(supervisor, call.ticket_number)
+                _check_recording(supervisor, session_id)
+                _supervisor_player(server, call.console_browser.new_context(
+                    viewport={"width": 1920, "height": 1080}, locale="zh-CN"), session_id, errors)
         finally:
             supervisor.dispose()
-            kiosk_context.close()
-            console_context.close()
-            kiosk_browser.close()
-            console_browser.close()
     assert not errors, f"uncaught errors in the pages: {errors}"
     print(f"recording e2e took {time.monotonic() - started:.0f} s")
 
 
-def _call(server: Server, console: Page, console_context: BrowserContext, kiosk_page: Page, kiosk: dict[str, Any],
-          matter: dict[str, Any], login: dict[str, Any]) -> str:
-    console.goto(f"{server.url}/agent")
-    console.get_by_test_id("login-username").fill(login["username"])
-    console.get_by_test_id("login-password").fill(login["password"])
-    console.get_by_test_id("login-submit").click()
-    console.get_by_test_id("status-available").click()
-    expect(console.get_by_test_id("agent-state")).to_have_attribute("data-state", "available")
-    number = join_queue(kiosk_page, server, kiosk, matter, shots=False)
-    console.get_by_test_id("offer-accept").click(timeout=10000)
-    screen(kiosk_page, "call")
-    _video_plays(console)
-    _video_plays(kiosk_page)
+def _record(call: Call) -> None:
+    console, kiosk_page, console_context = call.console, call.kiosk_page, call.console_context
     indicator = console.get_by_test_id("recording-indicator")
     expect(indicator).to_be_visible()
     expect(indicator).to_have_attribute("data-state", "recording")
@@ -135,7 +85,7 @@ def _call(server: Server, console: Page, console_context: BrowserContext, kiosk_
     # Reloaded mid-call: back in the call, recording again from the next index.
     console.reload()
     expect(console.get_by_test_id("call-stage")).to_be_visible()
-    _video_plays(console)
+    video_plays(console)
     expect(indicator).to_have_attribute("data-state", "recording")
     console.wait_for_timeout(6000)
 
@@ -149,19 +99,14 @@ def _call(server: Server, console: Page, console_context: BrowserContext, kiosk_
     wait_until(console, lambda: _outbox(console) == 0, 30)
     expect(console.get_by_test_id("call-stage")).to_be_visible()
     console.wait_for_timeout(3000)
-
-    console.get_by_test_id("outcome-select").select_option("accepted")
-    console.get_by_test_id("case-number").fill("JA-2026-REC-0001")
-    console.get_by_test_id("end-call").click()
-    screen(kiosk_page, "ended")
+    end_call(call, "JA-2026-REC-0001")
     expect(indicator).to_have_attribute("data-state", "complete", timeout=20000)
-    return number
 
 
 def _supervisor_player(server: Server, context: BrowserContext, session_id: str, errors: list[str]) -> None:
     """The dashboard counts today's sessions without a complete recording and plays this one."""
     try:
-        page = _page(context, errors, "supervisor")
+        page = page_with_errors(context, errors, "supervisor")
         page.goto(f"{server.url}/supervisor")
         page.get_by_test_id("login-username").fill(server.demo["supervisors"][0]["username"])
         page.get_by_test_id("login-password").fill(server.demo["supervisors"][0]["password"])
