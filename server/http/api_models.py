@@ -27,10 +27,10 @@ class HealthOut(BaseModel):
     status: Literal["ok", "unavailable"]
     database: Literal["ok", "unavailable"]
     redis: Literal["ok", "unavailable"]
-    # Free space on the data volume: "low" below JINGLIN_MIN_FREE_DISK_MB (a warning, status stays ok).
-    disk: Literal["ok", "low", "unknown"] = "ok"
+    # Only when the data volume has less than JINGLIN_MIN_FREE_DISK_MB free (a warning: status stays ok).
+    disk: Literal["low"] | None = None
     disk_free_mb: int | None = None
-    warnings: list[str] = []
+    warnings: list[str] | None = None
     error: ErrorBody | None = None
 
 

@@ -57,14 +57,17 @@ async def healthz(request: web.Request) -> web.Response:
 
 def _disk(app: web.Application) -> dict[str, object]:
     """A warning (not a failure: the server still serves) when the data volume runs low on space;
-    recording uploads are refused below the same threshold (JINGLIN_MIN_FREE_DISK_MB)."""
+    recording uploads are refused below the same threshold (JINGLIN_MIN_FREE_DISK_MB). Nothing is
+    added while there is space, so the healthy answer keeps its shape."""
     settings = app[app_keys.SETTINGS]
     try:
         free_mb = shutil.disk_usage(settings.data_dir).free // (1024 * 1024)
     except OSError:
-        return {"disk": "unknown", "warnings": ["disk_unknown"]}
-    low = settings.min_free_disk_mb > 0 and free_mb < settings.min_free_disk_mb
-    return {"disk": "low" if low else "ok", "disk_free_mb": free_mb, "warnings": ["disk_low"] if low else []}
+        return {}  # no data dir yet: nothing written there either
+    if settings.min_free_disk_mb <= 0 or free_mb >= settings.min_free_disk_mb:
+        return {}
+    log.warning("data volume low on space", extra={"free_mb": free_mb, "min_free_mb": settings.min_free_disk_mb})
+    return {"disk": "low", "disk_free_mb": free_mb, "warnings": ["disk_low"]}
 
 
 def _may_read_metrics(request: web.Request) -> bool:
