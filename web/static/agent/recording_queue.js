@@ -122,10 +122,13 @@ async function send(item) {
   }
   // The server is busy, restarting or short of disk: keep it and try later. Everything else is
   // final (stored, or refused for a reason a retry cannot change) and leaves the outbox.
-  if (response.status >= 500 || response.status === 429) return "retry";
+  // Not signed in (yet, or again after a sign-in page): keep it for when the caseworker is.
+  if (response.status >= 500 || response.status === 429 || response.status === 401) return "retry";
   const body = await response.json().catch(() => null);
   return { outcome: response.ok ? "ok" : "refused", body };
 }
 
 // The network came back: do not wait for the next retry.
 globalThis.addEventListener?.("online", () => pump());
+// A console opened again after a crash or a reload at the end of a call sends what is left.
+setTimeout(() => pump(), 2000);
