@@ -169,8 +169,12 @@ async def test_replay_with_ranges_for_supervisors_only_and_audited(env: Env, mad
         assert await response.read() == whole[first:last + 1], header
     response = await boss.http.get(url, headers={"Range": "bytes=3200-"})
     assert response.status == 416 and response.headers["Content-Range"] == "bytes */3200"
+    # These chunks are no WebM: nothing to remux, and the player variant is the chunks as uploaded.
+    response = await boss.http.get(url + "?variant=player")
+    assert response.status == 200 and await response.read() == whole
+    assert (await boss.http.get(url + "?variant=other")).status == 400
     views = await _audit(env, "recording_viewed")
-    assert len(views) == 5 and all(v.actor.startswith("supervisor:") and v.object_id == call_id for v in views)
+    assert len(views) == 6 and all(v.actor.startswith("supervisor:") and v.object_id == call_id for v in views)
     # The session's own caseworker may not replay unless the setting allows it; the refusal is audited.
     response = await cw.http.get(url)
     assert response.status == 403

@@ -119,6 +119,9 @@ def _supervisor_player(server: Server, context: BrowserContext, session_id: str,
         expect(player).to_be_visible()
         expect(page.get_by_test_id("recording-facts")).to_contain_text("MB")
         wait_until(page, lambda: player.evaluate("v => v.readyState >= 1 && v.videoWidth === 960"), 15)
+        # The player's copy was remuxed at close into one WebM across the reload: it knows its length.
+        assert player.evaluate("v => Number.isFinite(v.duration) && v.duration > 15"), player.evaluate(
+            "v => v.duration")
         page.locator("#recordings").scroll_into_view_if_needed()
         page.screenshot(path=str(SHOTS / "supervisor-recording-1920x1080.png"))
     finally:
@@ -136,6 +139,7 @@ def _check_recording(supervisor: Any, session_id: str) -> None:
     whole = supervisor.get(f"/api/v1/sessions/{session_id}/recording")
     assert whole.status == 200 and whole.headers["content-type"] == "video/webm"
     body = whole.body()
+    (SHOTS / "recording.webm").write_bytes(body)  # kept to look at
     assert len(body) == recording["bytes"]
     assert hashlib.sha256(body).hexdigest() == recording["sha256"]
     part = supervisor.get(f"/api/v1/sessions/{session_id}/recording", headers={"Range": "bytes=1000-4999"})
@@ -147,6 +151,10 @@ def _check_recording(supervisor: Any, session_id: str) -> None:
           f"decoded video {video_s:.1f} s, audio {audio_s:.1f} s")
     assert video_s >= 15 and audio_s >= 15, (video_s, audio_s)
     assert halves_differ
+    player = supervisor.get(f"/api/v1/sessions/{session_id}/recording?variant=player")
+    assert player.status == 200 and player.body() != body  # the reload made two streams: joined
+    video_s, audio_s, _ = _decode(player.body())
+    assert video_s >= 15 and audio_s >= 15, ("player", video_s, audio_s)
 
 
 def _decode(data: bytes) -> tuple[float, float, bool]:

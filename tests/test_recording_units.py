@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 from pathlib import Path
 
+import av
+import numpy as np
 import pytest
 
 from server.capture.rotate import rotate_all
 from server.cli import build_parser, prepare_database
 from server.recording.ranges import RangeNotSatisfiable, parse_range
+from server.recording.remux import remux_isolated, segments
 from server.recording.state import open_state, verdict
 from server.recording.storage import ChunkError, ChunkStore, delete_recording
 from tests.helpers import make_settings
@@ -89,3 +93,32 @@ def test_key_rotation_covers_recording_chunks(tmp_path: Path) -> None:
     assert ChunkStore(tmp_path, new).read(name, 1) == b"one"
     again = rotate_all(tmp_path, old, new)
     assert (again.rotated, again.already) == (0, 2)
+
+
+def _webm(seconds: float, fps: int = 10) -> bytes:
+    """A small VP8 WebM whose clock starts at 0, as a freshly started MediaRecorder writes."""
+    out = io.BytesIO()
+    with av.open(out, "w", format="webm") as container:
+        stream = container.add_stream("libvpx", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for n in range(int(seconds * fps)):
+            frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), n * 8 % 256, np.uint8), format="rgb24")
+            frame.pts = n
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return out.getvalue()
+
+
+def test_remux_joins_webm_streams_with_continuous_time() -> None:
+    first, second = _webm(1.0), _webm(1.5)
+    chunks = [first[:300], first[300:], second[:200], second[200:]]  # a reload between the two
+    parts = segments(chunks)
+    assert parts == [first, second]
+    joined = remux_isolated(parts)
+    assert joined is not None
+    with av.open(io.BytesIO(joined)) as container:
+        times = [float(p.pts * p.time_base) for p in container.demux(video=0) if p.pts is not None]
+    assert times == sorted(times) and 2.3 <= times[-1] <= 2.5, times
+    assert remux_isolated([b"not a webm" * 50]) is None

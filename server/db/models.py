@@ -275,6 +275,8 @@ class Recording(Base):
     duration_s: Mapped[float | None] = mapped_column(nullable=True)
     sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     missing: Mapped[list[int]] = mapped_column(JSON, default=list)
+    # The continuous WebM made for the player at close (server/recording/remux.py), if any.
+    replay_bytes: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

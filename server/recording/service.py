@@ -18,8 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.db.models import Recording, RecordingChunk
 from server.db.types import utcnow
+from server.recording.remux import remux_isolated, segments
 from server.recording.state import open_state, verdict
-from server.recording.storage import ChunkStore
+from server.recording.storage import REPLAY_INDEX, ChunkStore
 
 
 class ChunkConflict(Exception):
@@ -142,21 +143,33 @@ class RecordingService:
             chunks = (await session.scalars(select(RecordingChunk.idx).where(RecordingChunk.session_id == session_id)
                                             .order_by(RecordingChunk.idx))).all()
             judged = verdict(chunks, declared, reason)
-            row.sha256 = await asyncio.to_thread(self._hash, row.storage_name, list(chunks)) if chunks else None
+            row.sha256, row.replay_bytes = (await asyncio.to_thread(self._seal, row.storage_name, list(chunks))
+                                            if chunks else (None, None))
             row.state, row.reason, row.missing = judged.state, judged.reason, judged.missing
             row.duration_s = None if duration_s is None else round(duration_s, 1)
             row.closed_at = utcnow()
             return summarise(row, session_live=False)
 
-    def _hash(self, name: str, indexes: list[int]) -> str:
+    def _seal(self, name: str, indexes: list[int]) -> tuple[str, int | None]:
+        """SHA-256 over the chunks' plaintext in order, and the player's continuous WebM (its size)."""
         running = hashlib.sha256()
+        plaintexts = []
         for index in indexes:
-            running.update(self.store.read(name, index))
-        return running.hexdigest()
+            plaintexts.append(self.store.read(name, index))
+            running.update(plaintexts[-1])
+        replay = remux_isolated(segments(plaintexts))
+        if replay is None:
+            return running.hexdigest(), None
+        self.store.write(name, REPLAY_INDEX, replay)
+        return running.hexdigest(), len(replay)
 
-    async def chunk_sizes(self, session_id: str) -> list[tuple[int, int]]:
-        """(index, plaintext size) of the stored chunks, in order: the replay's layout."""
+    async def chunk_sizes(self, session_id: str, player: bool = False) -> list[tuple[int, int]]:
+        """(index, plaintext size) of the stored chunks, in order: the replay's layout. For the
+        player, the continuous WebM made at close when there is one."""
         async with self.sessions() as session:
+            row = await session.get(Recording, session_id)
+            if player and row is not None and row.replay_bytes and row.closed_at is not None:
+                return [(REPLAY_INDEX, row.replay_bytes)]
             rows = await session.execute(select(RecordingChunk.idx, RecordingChunk.size)
                                          .where(RecordingChunk.session_id == session_id).order_by(RecordingChunk.idx))
             return [(int(i), int(s)) for i, s in rows.all()]

@@ -18,6 +18,8 @@ from server.capture.storage import StorageError, derive_key, read_sealed, write_
 
 MAGIC = b"JLR1"
 RECORDING_DIR = "recordings"
+# The index of the continuous WebM made for the player at close: beyond any chunk index.
+REPLAY_INDEX = 9_999_999
 
 
 class ChunkError(Exception):

@@ -18,4 +18,5 @@ ERRORS: dict[str, str] = {
     "purged": "录像已按保存期限删除",
     "unreadable": "录像文件无法读取",
     "range": "请求的范围超出录像长度",
+    "bad_variant": "variant 只能是 original 或 player",
 }

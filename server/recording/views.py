@@ -148,7 +148,10 @@ async def get_recording(request: web.Request) -> web.StreamResponse:
         raise ApiError(404, "no_recording", ERRORS["no_recording"])
     if row.purged_at is not None:
         raise ApiError(410, "purged", ERRORS["purged"])
-    layout = await service.chunk_sizes(session_id)
+    variant = request.query.get("variant", "original")
+    if variant not in ("original", "player"):
+        raise ApiError(400, "bad_variant", ERRORS["bad_variant"])
+    layout = await service.chunk_sizes(session_id, player=variant == "player")
     total = sum(size for _, size in layout)
     try:
         span = parse_range(request.headers.get("Range"), total)
@@ -159,7 +162,7 @@ async def get_recording(request: web.Request) -> web.StreamResponse:
     first, last = span if span is not None else (0, total - 1)
     # Logged before the bytes leave: a view that is not in the trail never happened.
     await access.audit(request, principal, "recording_viewed", session_id,
-                       {"range": request.headers.get("Range", "")[:60]})
+                       {"range": request.headers.get("Range", "")[:60], "variant": variant})
     headers = {**NO_STORE, "Accept-Ranges": "bytes", "Content-Type": "video/webm",
                "Content-Length": str(last - first + 1), "Content-Disposition": "inline"}
     if span is not None:
@@ -199,6 +202,9 @@ ROUTES: list[Route] = [
           "Supervisors (and the session's caseworker if JINGLIN_RECORDING_CASEWORKER_REPLAY): the recording as "
           "WebM; supports a single byte range (206, 416); every request is audited", "recording",
           roles=("supervisor", "caseworker"),
-          params=(SESSION_ID, Param("Range", location="header", description="bytes=first-last")),
-          response_content_type="video/webm", errors=(206, 401, 403, 404, 410, 416)),
+          params=(SESSION_ID, Param("Range", location="header", description="bytes=first-last"),
+                  Param("variant", description="original (default): the chunks as uploaded, what `sha256` covers; "
+                        "player: one continuous WebM with duration and cues, remuxed at close",
+                        schema={"type": "string", "enum": ["original", "player"]})),
+          response_content_type="video/webm", errors=(206, 400, 401, 403, 404, 410, 416)),
 ]

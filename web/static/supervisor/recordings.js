@@ -51,6 +51,6 @@ export async function openSession(sessionId) {
   role("detail-facts", detail).textContent = `${T.rec_facts(recording)} · ${T.rec_viewed_note}`;
   const player = detail.querySelector('[data-testid="recording-player"]');
   player.dataset.sessionId = sessionId;
-  player.src = `/api/v1/sessions/${encodeURIComponent(sessionId)}/recording`;
+  player.src = `/api/v1/sessions/${encodeURIComponent(sessionId)}/recording?variant=player`;
   detail.hidden = false;
 }

@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column("duration_s", sa.Float(), nullable=True),
         sa.Column("sha256", sa.String(length=64), nullable=True),
         sa.Column("missing", sa.JSON(), nullable=False),
+        sa.Column("replay_bytes", sa.BigInteger(), nullable=True),
         sa.Column("started_at", server.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("closed_at", server.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("purged_at", server.db.types.UTCDateTime(timezone=True), nullable=True),
