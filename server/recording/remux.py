@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import av
+from av.error import FFmpegError
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ def remux(parts: Sequence[bytes]) -> bytes | None:
             offset_s = 0.0
             for part in parts:
                 offset_s = _copy(part, output, streams, offset_s)
-    except (av.FFmpegError, ValueError, KeyError, IndexError) as exc:
+    except (FFmpegError, ValueError, KeyError, IndexError) as exc:
         log.warning("recording not remuxed; the player gets the chunks as uploaded",
                     extra={"error": type(exc).__name__})
         return None
