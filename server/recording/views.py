@@ -185,12 +185,14 @@ _CASEWORKER = ("caseworker",)
 
 ROUTES: list[Route] = [
     Route("PUT", "/api/v1/sessions/{session_id}/recording/chunks/{index}", put_chunk,
-          "The session's caseworker during the call or its wrap-up: upload recording chunk n (raw WebM bytes, "
+          "The session's caseworker during the call or its wrap-up: upload recording chunk n (raw WebM bytes, any "
+          "Content-Type (the console sends video/webm); "
           "idempotent: the same bytes again are accepted once, different bytes are refused and audited)",
           "recording", roles=_CASEWORKER,
           params=(SESSION_ID, Param("index", location="path", description="chunk index, 0..99999",
                                     schema={"type": "integer", "minimum": 0, "maximum": MAX_INDEX})),
-          response=ChunkOut, success_status=201, errors=(200, 400, 401, 403, 404, 409, 413, 507)),
+          raw_body="application/octet-stream", response=ChunkOut, success_status=201, also_success=(200,),
+          errors=(400, 401, 403, 404, 409, 413, 507)),
     Route("GET", "/api/v1/sessions/{session_id}/recording/chunks", get_resume,
           "The session's caseworker: the next chunk index to send (a reloaded console resumes there)",
           "recording", roles=_CASEWORKER, params=(SESSION_ID,), response=ResumeOut, errors=(401, 403, 404)),
@@ -206,5 +208,5 @@ ROUTES: list[Route] = [
                   Param("variant", description="original (default): the chunks as uploaded, what `sha256` covers; "
                         "player: one continuous WebM with duration and cues, remuxed at close",
                         schema={"type": "string", "enum": ["original", "player"]})),
-          response_content_type="video/webm", errors=(206, 400, 401, 403, 404, 410, 416)),
+          response_content_type="video/webm", also_success=(206,), errors=(400, 401, 403, 404, 410, 416)),
 ]
