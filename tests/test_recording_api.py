@@ -260,3 +260,26 @@ async def test_purge_keeps_recordings_under_open_followups(env: Env, made: list[
     assert (await purge_recordings(sessions, data_dir, 180, utcnow())).recordings == 1
     assert (await purge_recordings(sessions, data_dir, 180, utcnow())).recordings == 0
     assert len(await _audit(env, "recordings_purged")) == 2
+
+
+async def test_recording_switched_off(tmp_path: Path) -> None:
+    async with capture_env(tmp_path, JINGLIN_RECORDING="false") as env:
+        made: list[Client] = []
+        try:
+            _, _, call_id = await into_call(env, made)
+            boss = await _staff(env, made, "boss")
+            # The pages are told (the console does not record, the kiosk shows no notice).
+            for page in ("/kiosk", "/agent"):
+                assert 'data-recording="off"' in await (await boss.http.get(env.url(page))).text()
+            recording = (await (await boss.http.get(env.url(f"/api/v1/sessions/{call_id}"))).json())["recording"]
+            assert (recording["state"], recording["reason"]) == ("missing", "disabled")
+        finally:
+            for client in made:
+                await client.close()
+    (tmp_path / "on").mkdir()
+    async with capture_env(tmp_path / "on") as env:
+        client = Client(env)
+        try:
+            assert 'data-recording="on"' in await (await client.http.get(env.url("/agent"))).text()
+        finally:
+            await client.close()
