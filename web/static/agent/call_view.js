@@ -57,7 +57,8 @@ export async function startCall(newCall, iceServers) {
   local.srcObject = stream;
   local.play().catch(() => {});
   connect(newCall.call_id, iceServers, stream);
-  startRecording(newCall, root);
+  // The call goes on whatever happens to its recording (the indicator says so).
+  startRecording(newCall, root).catch((error) => console.warn("recording failed to start", error));
 }
 
 /**
@@ -139,7 +140,7 @@ export function handlePeer(message) {
 /** Tear the call down (call_ended, sign-out). */
 export function endCall() {
   call = null;
-  stopRecording();
+  stopRecording().catch((error) => console.warn("recording failed to stop", error));
   closePeer();
   clearInterval(elapsedTimer);
   earlySignals = [];
