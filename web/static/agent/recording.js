@@ -92,8 +92,8 @@ export async function startRecording(call, stage) {
   const ctx = state.canvas.getContext("2d");
   const draw = () => drawFrame(ctx, remote, local);
   draw();
-  state.timer = setInterval(() => { draw(); state.audio.follow(); }, 1000 / FPS);
   state.audio = mixAudio(remote, local);
+  state.clock = frameClock(() => { draw(); state.audio.follow(); });
   const stream = new MediaStream([...state.canvas.captureStream(FPS).getVideoTracks(),
     ...state.audio.stream.getAudioTracks()]);
   try {
@@ -122,7 +122,7 @@ export async function stopRecording({ close = true, reason = "" } = {}) {
   const state = active;
   if (!state) return;
   active = null;
-  clearInterval(state.timer);
+  state.clock?.stop();
   if (state.recorder && state.recorder.state !== "inactive") {
     // The last chunk comes with `stop`; wait for it so the close counts it.
     await new Promise((resolve) => {
@@ -139,6 +139,19 @@ export async function stopRecording({ close = true, reason = "" } = {}) {
     chunks: state.next, duration_s: Math.round(duration * 10) / 10,
     reason: reason || (state.failed ? "recorder_error" : ""),
   });
+}
+
+/** Call `tick` FPS times a second, from a worker when possible (see recording_clock.js). */
+function frameClock(tick) {
+  try {
+    const worker = new Worker(new URL("./recording_clock.js", import.meta.url));
+    worker.onmessage = tick;
+    worker.postMessage(1000 / FPS);
+    return { stop: () => worker.terminate() };
+  } catch {
+    const timer = setInterval(tick, 1000 / FPS);
+    return { stop: () => clearInterval(timer) };
+  }
 }
 
 function startKey(sessionId) {

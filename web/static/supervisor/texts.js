@@ -118,6 +118,7 @@ export const T = {
   followup_note: "回访说明（办结时必填）",
   followup_note_required: "办结前请填写回访说明",
   followup_failed: "保存失败，请重试",
+  followup_recording: "回放录像",
   stars: (n) => `${"★".repeat(n)}${"☆".repeat(5 - n)}`,
 
   nav_recordings: "录音录像",
