@@ -101,6 +101,12 @@ def _record(call: Call) -> None:
     console.wait_for_timeout(3000)
     end_call(call, "JA-2026-REC-0001")
     expect(indicator).to_have_attribute("data-state", "complete", timeout=20000)
+    # The consent rule (one function): recorded unless the resident declined.
+    decide = console.evaluate("""() => import("/static/agent/recording.js").then((m) => [
+        m.shouldRecord({}), m.shouldRecord({ consent: null }),
+        m.shouldRecord({ consent: { version: "1", choice: "accepted", at: "" } }),
+        m.shouldRecord({ consent: { version: "1", choice: "declined", at: "" } })])""")
+    assert decide == [True, True, True, False]
 
 
 def _supervisor_player(server: Server, context: BrowserContext, session_id: str, errors: list[str]) -> None:
