@@ -19,6 +19,7 @@ from server.http.routing import add_routes
 from server.http.security_headers import security_headers
 from server.queueing.reconciler import reconciler_context
 from server.queueing.service import queue_context
+from server.recording.context import recording_context
 from server.reports.context import reports_context
 from server.routes import ROUTES
 from server.runtime.redis_keys import RedisKeys
@@ -57,6 +58,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(signaling_context)
     app.cleanup_ctx.append(reports_context)
     app.cleanup_ctx.append(capture_context)
+    app.cleanup_ctx.append(recording_context)
     add_routes(app, ROUTES)
     setup_pages(app)
     return app

@@ -145,6 +145,9 @@ def _register_optional(commands: argparse._SubParsersAction[argparse.ArgumentPar
 
     capture_cli.register(commands)
     capture_rotate.register(commands)
+    from server.recording import cli as recording_cli
+
+    recording_cli.register(commands)  # extends `purge`: after capture's
     from server.simulate import cli as simulate_cli
 
     simulate_cli.register(commands)

@@ -12,7 +12,10 @@ from server.http.api_models import HealthOut, KioskSessionOut, LoginOut, MeOut, 
 from server.http.openapi import openapi
 from server.http.routing import Param, Route
 from server.protocol.version import WS_PATH
+from server.recording import board as recording_board
+from server.recording import views as recording_views
 from server.reports import caseworker_day as me
+from server.reports import session_detail
 from server.reports import views as reports_views
 from server.signaling.websocket import websocket
 
@@ -70,3 +73,6 @@ ROUTES: list[Route] = [
 ROUTES += capture_views.ROUTES
 ROUTES += reports_views.ROUTES
 ROUTES += admin.ROUTES
+ROUTES += session_detail.ROUTES
+ROUTES += recording_views.ROUTES
+ROUTES += recording_board.ROUTES

@@ -76,6 +76,13 @@ class Settings(BaseSettings):
     # Handled calls are recorded in the console (全程录音录像); residents are told so before the call.
     recording_enabled: bool = Field(default=True, validation_alias="JINGLIN_RECORDING")
     recording_retention_days: int = Field(default=180, ge=1, validation_alias="JINGLIN_RECORDING_RETENTION_DAYS")
+    # One uploaded chunk (a few seconds of WebM at ≤ 40 MB/hour is ~60 KB); larger bodies get 413.
+    recording_max_chunk_bytes: int = Field(default=4 * 1024 * 1024, ge=64 * 1024, le=64 * 1024 * 1024,
+                                           validation_alias="JINGLIN_RECORDING_MAX_CHUNK_BYTES")
+    # Supervisors always may replay; the session's own caseworker only when this is on.
+    recording_caseworker_replay: bool = Field(default=False, validation_alias="JINGLIN_RECORDING_CASEWORKER_REPLAY")
+    # Below this much free space on the data volume /healthz warns and recording uploads get 507.
+    min_free_disk_mb: int = Field(default=1024, ge=0, validation_alias="JINGLIN_MIN_FREE_DISK_MB")
     # Who may read /metrics: clients in these networks, or any client sending this bearer token.
     metrics_networks: CommaList = Field(default_factory=lambda: ["127.0.0.0/8", "::1/128"],
                                         validation_alias="JINGLIN_METRICS_NETWORKS")

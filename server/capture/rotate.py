@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import secrets
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,23 @@ def rotate_capture_key(data_dir: Path, old_secret: str, new_secret: str) -> Rota
     return report
 
 
+Rotation = Callable[[Path, str, str], RotationReport]
+# Every store under the server secret: captures, and what other features append (call recordings
+# register theirs from server/recording/cli.py).
+ROTATIONS: list[Rotation] = [rotate_capture_key]
+
+
+def rotate_all(data_dir: Path, old_secret: str, new_secret: str) -> RotationReport:
+    """Run every registered rotation; the counts are summed."""
+    total = RotationReport()
+    for rotation in ROTATIONS:
+        report = rotation(data_dir, old_secret, new_secret)
+        total.rotated += report.rotated
+        total.already += report.already
+        total.unreadable += report.unreadable
+    return total
+
+
 def register(subparsers: Any) -> None:
     """Add the `rotate-key` command to an argparse subparsers object (handler in set_defaults)."""
     parser = subparsers.add_parser(
@@ -80,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"jinglin rotate-key: {exc}", file=sys.stderr)
         return 2
     try:
-        report = rotate_capture_key(settings.data_dir, old_secret, new_secret)
+        report = rotate_all(settings.data_dir, old_secret, new_secret)
     except OSError as exc:  # a full disk, a read-only mount: every file done so far is complete
         print(f"jinglin rotate-key: stopped ({type(exc).__name__}: {exc.strerror}); fix it and run again",
               file=sys.stderr)

@@ -59,6 +59,41 @@ def delete_files(data_dir: Path, name: str) -> int:
     return removed
 
 
+def write_sealed(aead: AESGCM, target: Path, magic: bytes, plaintext: bytes, aad: bytes) -> None:
+    """Encrypt to `magic + nonce + ciphertext+tag` and store atomically (temporary file + rename),
+    readable by the owner only. Shared with the call recordings (server/recording/storage.py)."""
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    nonce = os.urandom(NONCE_BYTES)
+    blob = magic + nonce + aead.encrypt(nonce, plaintext, aad)
+    temporary = target.with_suffix(".tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(blob)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        # A full disk fails the write or the fsync: no partial file may stay behind.
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def read_sealed(aead: AESGCM, path: Path, magic: bytes, aad: bytes) -> bytes:
+    """Decrypt a file written by `write_sealed`; StorageError when missing or not authentic."""
+    try:
+        blob = path.read_bytes()
+    except OSError:
+        raise StorageError("file missing") from None
+    if not blob.startswith(magic) or len(blob) < len(magic) + NONCE_BYTES + 16:
+        raise StorageError("not an encrypted file of this kind")
+    nonce = blob[len(magic):len(magic) + NONCE_BYTES]
+    try:
+        return aead.decrypt(nonce, blob[len(magic) + NONCE_BYTES:], aad)
+    except InvalidTag:
+        raise StorageError("file does not decrypt") from None
+
+
 class CaptureStore:
     """Writes, reads and deletes the encrypted variants of captured images."""
 
@@ -78,36 +113,12 @@ class CaptureStore:
     def write(self, name: str, variant: Variant, plaintext: bytes) -> Path:
         """Encrypt and store atomically (temporary file + rename), readable by the owner only."""
         target = self.path(name, variant)
-        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        nonce = os.urandom(NONCE_BYTES)
-        blob = MAGIC + nonce + self._aead.encrypt(nonce, plaintext, self._aad(name, variant))
-        temporary = target.with_suffix(".tmp")
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(blob)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temporary, target)
-        except BaseException:
-            # A full disk fails the write or the fsync: no partial file may stay behind.
-            temporary.unlink(missing_ok=True)
-            raise
+        write_sealed(self._aead, target, MAGIC, plaintext, self._aad(name, variant))
         return target
 
     def read(self, name: str, variant: Variant) -> bytes:
         """Decrypt a stored variant; StorageError when missing or not authentic."""
-        try:
-            blob = self.path(name, variant).read_bytes()
-        except OSError:
-            raise StorageError("image file missing") from None
-        if not blob.startswith(MAGIC) or len(blob) < len(MAGIC) + NONCE_BYTES + 16:
-            raise StorageError("not a capture file")
-        nonce = blob[len(MAGIC):len(MAGIC) + NONCE_BYTES]
-        try:
-            return self._aead.decrypt(nonce, blob[len(MAGIC) + NONCE_BYTES:], self._aad(name, variant))
-        except InvalidTag:
-            raise StorageError("image file does not decrypt") from None
+        return read_sealed(self._aead, self.path(name, variant), MAGIC, self._aad(name, variant))
 
     def delete(self, name: str) -> int:
         """Remove every variant of a name; returns how many files were removed."""

@@ -257,6 +257,43 @@ class Capture(Base):
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
+class Recording(Base):
+    """The call recording (全程录音录像) of a session: encrypted WebM chunks under `storage_name`.
+
+    `state` is recording while chunks arrive, then complete | partial | missing at close (with
+    `reason` and the `missing` chunk indexes). The row stays after a purge with `purged_at` set.
+    """
+
+    __tablename__ = "recordings"
+
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"), primary_key=True)
+    storage_name: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(20), default="recording")
+    reason: Mapped[str] = mapped_column(String(40), default="")
+    chunks: Mapped[int] = mapped_column(Integer, default=0)
+    bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    duration_s: Mapped[float | None] = mapped_column(nullable=True)
+    sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    missing: Mapped[list[int]] = mapped_column(JSON, default=list)
+    # The continuous WebM made for the player at close (server/recording/remux.py), if any.
+    replay_bytes: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class RecordingChunk(Base):
+    """One stored chunk of a recording: its plaintext size and SHA-256 (a retry must match it)."""
+
+    __tablename__ = "recording_chunks"
+
+    session_id: Mapped[str] = mapped_column(ForeignKey("recordings.session_id"), primary_key=True)
+    idx: Mapped[int] = mapped_column(Integer, primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class Rating(Base):
     """The resident's 好差评 rating of a session (5 = 非常满意 … 1 = 非常不满意)."""
 
@@ -356,6 +393,8 @@ __all__ = [
     "Material",
     "Matter",
     "Rating",
+    "Recording",
+    "RecordingChunk",
     "ServiceSession",
     "SessionEvent",
     "Site",

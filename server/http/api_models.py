@@ -27,6 +27,10 @@ class HealthOut(BaseModel):
     status: Literal["ok", "unavailable"]
     database: Literal["ok", "unavailable"]
     redis: Literal["ok", "unavailable"]
+    # Only when the data volume has less than JINGLIN_MIN_FREE_DISK_MB free (a warning: status stays ok).
+    disk: Literal["low"] | None = None
+    disk_free_mb: int | None = None
+    warnings: list[str] | None = None
     error: ErrorBody | None = None
 
 

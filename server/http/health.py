@@ -6,6 +6,7 @@ import asyncio
 import hmac
 import ipaddress
 import logging
+import shutil
 
 from aiohttp import web
 from sqlalchemy import text
@@ -46,11 +47,27 @@ async def healthz(request: web.Request) -> web.Response:
         "database": "ok" if database_ok else "unavailable",
         "redis": "ok" if redis_ok else "unavailable",
     }
+    body.update(_disk(request.app))
     if database_ok and redis_ok:
         return web.json_response(body)
     failing = [name for name, ok in (("database", database_ok), ("redis", redis_ok)) if not ok]
     body["error"] = {"code": "unavailable", "message": f"{' and '.join(failing)} unavailable"}
     return web.json_response(body, status=503)
+
+
+def _disk(app: web.Application) -> dict[str, object]:
+    """A warning (not a failure: the server still serves) when the data volume runs low on space;
+    recording uploads are refused below the same threshold (JINGLIN_MIN_FREE_DISK_MB). Nothing is
+    added while there is space, so the healthy answer keeps its shape."""
+    settings = app[app_keys.SETTINGS]
+    try:
+        free_mb = shutil.disk_usage(settings.data_dir).free // (1024 * 1024)
+    except OSError:
+        return {}  # no data dir yet: nothing written there either
+    if settings.min_free_disk_mb <= 0 or free_mb >= settings.min_free_disk_mb:
+        return {}
+    log.warning("data volume low on space", extra={"free_mb": free_mb, "min_free_mb": settings.min_free_disk_mb})
+    return {"disk": "low", "disk_free_mb": free_mb, "warnings": ["disk_low"]}
 
 
 def _may_read_metrics(request: web.Request) -> bool:

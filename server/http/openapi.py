@@ -21,7 +21,9 @@ _ERROR_TEXT = {
     403: "Signed in, but this role may not do this",
     404: "No such object",
     409: "Conflicts with the current state",
+    410: "Gone (purged)",
     413: "Body too large",
+    416: "Range not satisfiable",
     422: "Validation failed",
     429: "Too many requests",
     503: "A dependency is unavailable",
@@ -67,6 +69,9 @@ def build_openapi(routes: Sequence[Route], version: str) -> dict[str, Any]:
                 "required": True,
                 "content": {"application/json": {"schema": ref(route.body)}},
             }
+        elif route.raw_body is not None:
+            operation["requestBody"] = {"required": True, "content": {route.raw_body: {
+                "schema": {"type": "string", "format": "binary"}}}}
         elif route.upload_field is not None:
             field = {"type": "string", "format": "binary"}
             operation["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": {
@@ -76,7 +81,7 @@ def build_openapi(routes: Sequence[Route], version: str) -> dict[str, Any]:
             success["content"] = {route.response_content_type: {"schema": ref(route.response)}}
         elif route.response_content_type != "application/json":
             success["content"] = {route.response_content_type: {"schema": {"type": "string"}}}
-        responses: dict[str, Any] = {str(route.success_status): success}
+        responses: dict[str, Any] = {str(status): success for status in (route.success_status, *route.also_success)}
         # Any request may meet a database or Redis outage (server/http/errors.py answers 503).
         for status in sorted({*route.errors, 503}):
             responses[str(status)] = {

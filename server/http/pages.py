@@ -10,6 +10,7 @@ import jinja2
 from aiohttp import web
 
 import web as page_assets
+from server.http import app_keys
 from server.protocol.version import PROTOCOL_VERSION, WS_PATH
 
 WEB_DIR = Path(page_assets.__file__).resolve().parent
@@ -41,7 +42,8 @@ password_page = page("password.html")  # choosing a new password, e.g. after an 
 
 
 def _render(request: web.Request, template: str) -> web.Response:
-    context = {"static": _static_url(request), "protocol_version": PROTOCOL_VERSION, "ws_path": WS_PATH}
+    context = {"static": _static_url(request), "protocol_version": PROTOCOL_VERSION, "ws_path": WS_PATH,
+               "recording": request.app[app_keys.SETTINGS].recording_enabled}
     response = aiohttp_jinja2.render_template(template, request, context)
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -37,11 +37,15 @@ class Route:
     body: type[BaseModel] | None = None
     # A multipart/form-data upload with one file field of this name (instead of a JSON body).
     upload_field: str | None = None
+    # A raw binary body of this content type (e.g. a recording chunk, video/webm).
+    raw_body: str | None = None
     response: type[BaseModel] | None = None
     response_content_type: str = "application/json"
     # Extra (non-error) success statuses and the error statuses the endpoint can return.
     errors: tuple[int, ...] = ()
     success_status: int = 200
+    # Further success statuses answering like success_status (a repeated upload 200, a range 206).
+    also_success: tuple[int, ...] = ()
 
 
 def add_routes(app: web.Application, routes: Sequence[Route]) -> None:

@@ -102,17 +102,25 @@ async def session_rows(db: AsyncSession, start: datetime, end: datetime,
     query = _apply(_base_query(), where or SessionFilter())
     query = query.where(ServiceSession.created_at >= start, ServiceSession.created_at < end)
     result = await db.execute(query.order_by(ServiceSession.created_at, ServiceSession.id))
-    return [
-        SessionRow.model_construct(
-            id=s.id, ticket_number=s.ticket_number, kiosk_id=s.kiosk_id, kiosk=kiosk, site_id=s.site_id, site=site,
-            street_id=s.street_id, street=street, centre_id=s.centre_id, centre=centre, matter_id=s.matter_id,
-            matter=matter, department=department, caseworker_id=s.caseworker_id, caseworker=caseworker,
-            mode=s.mode, priority=s.priority, state=s.state, created_at=s.created_at, offered_at=s.offered_at,
-            answered_at=s.answered_at, ended_at=s.ended_at, closed_at=s.closed_at, outcome=s.outcome,
-            case_number=s.case_number, requeue_count=s.requeue_count, rating=score,
-        )
-        for s, kiosk, site, street, centre, matter, department, caseworker, score in result.all()
-    ]
+    return [_row(*found) for found in result.all()]
+
+
+async def session_row(db: AsyncSession, session_id: str) -> SessionRow | None:
+    """One session with its names, or None."""
+    found = (await db.execute(_base_query().where(ServiceSession.id == session_id))).first()
+    return None if found is None else _row(*found)
+
+
+def _row(s: ServiceSession, kiosk: str, site: str, street: str, centre: str | None, matter: str, department: str,
+         caseworker: str | None, score: int | None) -> SessionRow:
+    return SessionRow.model_construct(
+        id=s.id, ticket_number=s.ticket_number, kiosk_id=s.kiosk_id, kiosk=kiosk, site_id=s.site_id, site=site,
+        street_id=s.street_id, street=street, centre_id=s.centre_id, centre=centre, matter_id=s.matter_id,
+        matter=matter, department=department, caseworker_id=s.caseworker_id, caseworker=caseworker,
+        mode=s.mode, priority=s.priority, state=s.state, created_at=s.created_at, offered_at=s.offered_at,
+        answered_at=s.answered_at, ended_at=s.ended_at, closed_at=s.closed_at, outcome=s.outcome,
+        case_number=s.case_number, requeue_count=s.requeue_count, rating=score,
+    )
 
 
 GroupKey = tuple[str, str]  # (key, label)

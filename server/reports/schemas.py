@@ -180,6 +180,25 @@ class SessionOut(BaseModel):
     rating: int | None
 
 
+class RecordingSummaryOut(BaseModel):
+    """A session's call recording (docs/recording.md): complete | partial | missing, with the
+    reason and the missing chunk indexes (`recording` while the call is live)."""
+
+    state: str
+    reason: str
+    chunks: int
+    bytes: int
+    duration_s: float | None
+    sha256: str | None
+    missing: list[int]
+
+
+class SessionDetailOut(SessionOut):
+    """One session with what the features add to it (`GET /api/v1/sessions/{session_id}`)."""
+
+    recording: RecordingSummaryOut | None = None
+
+
 class SessionsOut(BaseModel):
     """Sessions created in a range of local days."""
 

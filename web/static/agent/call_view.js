@@ -8,6 +8,7 @@ import { CallPeer } from "../common/call_peer.js";
 import { watchQuality } from "../common/call_quality.js";
 import { role, setText } from "./dom.js";
 import { localStream } from "./media.js";
+import { startRecording, stopRecording } from "./recording.js";
 import { T, clock } from "./texts.js";
 
 let root;
@@ -56,6 +57,8 @@ export async function startCall(newCall, iceServers) {
   local.srcObject = stream;
   local.play().catch(() => {});
   connect(newCall.call_id, iceServers, stream);
+  // The call goes on whatever happens to its recording (the indicator says so).
+  startRecording(newCall, root).catch((error) => console.warn("recording failed to start", error));
 }
 
 /**
@@ -147,6 +150,7 @@ export function handlePeer(message) {
 /** Tear the call down (call_ended, sign-out). */
 export function endCall() {
   call = null;
+  stopRecording().catch((error) => console.warn("recording failed to stop", error));
   closePeer();
   clearInterval(elapsedTimer);
   earlySignals = [];

@@ -71,6 +71,7 @@ export const T = {
   unmute: "取消静音",
   quality: { unknown: "检测中", good: "通话质量良好", fair: "通话质量一般", poor: "通话质量差" },
   call_elapsed: "通话时长",
+  recording_states: { recording: "录像中", uploading: "录像上传中", complete: "录像已保存", failed: "录像异常" },
 
   // materials and capture
   materials_title: "材料清单",

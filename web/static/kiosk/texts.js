@@ -112,6 +112,7 @@ export const T = {
   quality_checking: "信号检测中",
   quality: { good: "信号良好", fair: "信号一般", poor: "信号较差" },
   local_caption: "您的画面",
+  recording_notice: "本次视频办理全程录音录像，用于核查办理过程",
 
   // document capture (the live guidance words themselves come from the server)
   capture_material: (material) => `请出示：${material}`,

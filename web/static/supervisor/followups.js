@@ -1,6 +1,7 @@
 // Follow-ups of bad ratings: list (unresolved first), mark contacted, resolve with a note.
 import { HttpError, getJson, postJson } from "../common/http.js";
 import { el, role } from "./dom.js";
+import { openSession } from "./recordings.js";
 import { T } from "./texts.js";
 
 function item(f) {
@@ -42,6 +43,10 @@ function item(f) {
     el("p", { class: "s-comment", text: f.comment || "" }),
     el("p", { class: "s-muted", text: T.followup_due(f.due_at.slice(0, 16).replace("T", " ")) }),
     ...(f.note ? [el("pre", { class: "s-note-log", text: f.note })] : []),
+    // The call's recording is what a complaint is checked against.
+    el("div", { class: "s-actions" }, [button(T.followup_recording, () => {
+      openSession(f.session_id).then(() => document.getElementById("recordings").scrollIntoView());
+    }, "followup-recording")]),
     ...actions,
   ]);
 }

@@ -7,6 +7,7 @@ import { applyTexts, role } from "./dom.js";
 import { loadFollowups } from "./followups.js";
 import { loadKiosks } from "./kiosks.js";
 import { onPushed, refresh, startLive } from "./live.js";
+import { startRecordings } from "./recordings.js";
 import { startReports } from "./reports.js";
 import { T } from "./texts.js";
 
@@ -49,6 +50,7 @@ async function main() {
   await Promise.all([
     startReports().catch((error) => console.warn("reports failed", error)),
     loadFollowups().catch((error) => console.warn("follow-ups failed", error)),
+    startRecordings().catch((error) => console.warn("recordings failed", error)),
   ]);
   document.body.dataset.loaded = "1";
 }

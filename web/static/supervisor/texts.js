@@ -118,7 +118,27 @@ export const T = {
   followup_note: "回访说明（办结时必填）",
   followup_note_required: "办结前请填写回访说明",
   followup_failed: "保存失败，请重试",
+  followup_recording: "回放录像",
   stars: (n) => `${"★".repeat(n)}${"☆".repeat(5 - n)}`,
+
+  nav_recordings: "录音录像",
+  tile_recordings_missing: "今日录像不完整",
+  recordings_title: "今日办理录音录像",
+  recording_counts: (d) => `已接通 ${d.sessions} · 录像不完整 ${d.without_complete}`,
+  rec_col_ticket: "排队号",
+  rec_col_matter: "事项",
+  rec_col_caseworker: "受理员",
+  rec_col_state: "录像",
+  rec_play: "回放",
+  rec_states: { recording: "录制中", complete: "完整", partial: "不完整", missing: "缺失" },
+  rec_reasons: {
+    gap: "有片段缺失", not_closed: "未正常结束", not_started: "未开始录制", no_chunks: "无录像片段",
+    unsupported: "浏览器不支持录像", consent_declined: "居民不同意录像", disabled: "录像未开启",
+    recorder_error: "录像出错", stopped_early: "提前中止", purged: "已过保存期删除",
+  },
+  rec_facts: (r) => `时长 ${r.duration_s === null ? "—" : minutesText(r.duration_s)} · 大小 ${(r.bytes / 1048576).toFixed(1)} MB · 片段 ${r.chunks}`
+    + (r.missing.length ? ` · 缺失片段 ${r.missing.join(", ")}` : ""),
+  rec_viewed_note: "每次回放都会记入审计日志",
 
   kiosks_title: "终端状态",
   kiosk_counts: (d) => `在线 ${d.online} / ${d.total}`,
@@ -140,4 +160,9 @@ export function minutes(seconds) {
 /** A ratio as "85.0%". */
 export function percent(ratio) {
   return ratio === null || ratio === undefined ? "—" : `${(ratio * 100).toFixed(1)}%`;
+}
+
+function minutesText(seconds) {
+  const s = Math.round(seconds);
+  return s >= 60 ? `${Math.floor(s / 60)}分${String(s % 60).padStart(2, "0")}秒` : `${s}秒`;
 }

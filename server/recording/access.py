@@ -1,0 +1,75 @@
+"""Who may upload to and replay a session's recording; every refusal that matters is audited."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from server.auth.principal import Principal
+from server.db.models import AuditLog, ServiceSession
+from server.db.types import utcnow
+from server.http import app_keys
+from server.http.errors import ApiError
+from server.recording.texts import ERRORS
+from server.signaling.context import SIGNALING
+
+LIVE_STATES = ("in_call", "wrap_up")
+
+
+async def audit(request: web.Request, principal: Principal, action: str, session_id: str,
+                data: dict[str, Any]) -> None:
+    """One audit entry about a session's recording (who is the principal's id, never a name)."""
+    async with request.app[app_keys.DB_SESSIONS]() as session, session.begin():
+        session.add(AuditLog(at=utcnow(), actor=principal.actor, action=action, object_type="recording",
+                             object_id=session_id, data=data))
+
+
+async def session_row(request: web.Request, session_id: str) -> ServiceSession:
+    """The session, or 404."""
+    async with request.app[app_keys.DB_SESSIONS]() as session:
+        row = await session.get(ServiceSession, session_id)
+    if row is None:
+        raise ApiError(404, "unknown_session", ERRORS["unknown_session"])
+    return row
+
+
+async def live_state(request: web.Request, session_id: str) -> tuple[str | None, str | None]:
+    """(state, caseworker id) of the session's ticket in the live queue; (None, None) when it left."""
+    ticket = await request.app[SIGNALING].queue.ticket(session_id)
+    if ticket is None:
+        return None, None
+    return ticket.state, ticket.caseworker_id
+
+
+async def require_uploader(request: web.Request, principal: Principal, session_id: str) -> None:
+    """The session's caseworker while the call is live or in wrap-up: 404, 403 or 409 otherwise."""
+    row = await session_row(request, session_id)
+    state, holder = await live_state(request, session_id)
+    mine = holder == str(principal.user_id) if holder is not None else row.caseworker_id == principal.user_id
+    if not mine:
+        await audit(request, principal, "recording_upload_denied", session_id, {"reason": "not_your_session"})
+        raise ApiError(403, "not_your_session", ERRORS["not_your_session"])
+    if state not in LIVE_STATES:
+        raise ApiError(409, "not_live", ERRORS["not_live"])
+
+
+async def require_session_caseworker(request: web.Request, principal: Principal, session_id: str) -> ServiceSession:
+    """The session's caseworker (live or not): closing and resuming need no live call."""
+    row = await session_row(request, session_id)
+    _, holder = await live_state(request, session_id)
+    if row.caseworker_id != principal.user_id and holder != str(principal.user_id):
+        raise ApiError(403, "not_your_session", ERRORS["not_your_session"])
+    return row
+
+
+async def require_viewer(request: web.Request, principal: Principal, session_id: str) -> ServiceSession:
+    """Supervisors; the session's caseworker only when JINGLIN_RECORDING_CASEWORKER_REPLAY is on."""
+    row = await session_row(request, session_id)
+    if principal.role == "supervisor":
+        return row
+    allowed = request.app[app_keys.SETTINGS].recording_caseworker_replay and row.caseworker_id == principal.user_id
+    if not allowed:
+        await audit(request, principal, "recording_view_denied", session_id, {})
+        raise ApiError(403, "not_allowed", ERRORS["not_allowed"])
+    return row
