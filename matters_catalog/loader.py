@@ -16,6 +16,7 @@ from typing import Any, Final
 import yaml
 
 from matters_catalog import messages as msg
+from matters_catalog.forms import FORMS_FILE, load_forms
 from matters_catalog.rules import CatalogError, check_matters, check_skills, parse_matter, parse_skill
 from matters_catalog.schema import Matter, Skill, department_rank
 
@@ -90,7 +91,7 @@ def load_catalog(path: Path | None = None) -> Catalog:
         record_count += count
         located.extend(file_located)
         errors.extend(file_errors)
-    listed = {str(name) for name in files} | {CATALOG_FILE, SKILLS_FILE}
+    listed = {str(name) for name in files} | {CATALOG_FILE, SKILLS_FILE, FORMS_FILE}
     errors.extend(
         msg.UNLISTED_FILE.format(path=extra.name)
         for extra in sorted(directory.glob("*.yaml"))
@@ -105,6 +106,7 @@ def load_catalog(path: Path | None = None) -> Catalog:
             record_count=record_count,
         )
     )
+    errors.extend(load_forms(directory, (m for _, m in located))[1])
     if errors:
         raise CatalogError(errors)
     return Catalog(version=version, matters=canonical_order(m for _, m in located), skills=skills)

@@ -6,11 +6,12 @@ cd "$(dirname "$0")/.."
 python="${PYTHON:-python3}"
 venv=.venv-lowest
 # Suites that exercise each direct dependency (aiohttp, redis internals, SQLAlchemy on both
-# databases, pydantic settings, Pillow, OpenCV, aiortc) without browsers or long runs.
+# databases, pydantic settings, Pillow, OpenCV, aiortc, reportlab, segno) without browsers or long runs.
 UNIT_SUITES=(
     tests/test_settings.py tests/test_forwarded.py tests/test_ice.py tests/test_auth.py tests/test_passwords.py
     tests/test_queue_scripts.py tests/test_queue_service.py tests/test_migrations.py tests/test_app_basics.py
     tests/test_capture_units.py tests/test_quality_guidance.py tests/test_catalog_search.py tests/test_serve.py
+    tests/test_acceptance_units.py
 )
 if [ ! -x "$venv/bin/uv" ]; then
     echo "creating $venv with uv"

@@ -6,6 +6,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from aiohttp import web
 
+from server.acceptance.context import acceptance_context
 from server.auth.middleware import authenticate, csrf_guard
 from server.capture.context import capture_context
 from server.catalog.service import catalog_context
@@ -59,6 +60,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(reports_context)
     app.cleanup_ctx.append(capture_context)
     app.cleanup_ctx.append(recording_context)
+    app.cleanup_ctx.append(acceptance_context)
     add_routes(app, ROUTES)
     setup_pages(app)
     return app

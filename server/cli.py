@@ -134,6 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _register_optional(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     # Subsystems own their commands; each module exposes register(subparsers).
+    from server.acceptance import cli as acceptance_cli
+
+    acceptance_cli.register(commands)
     from server.catalog import cli as catalog_cli
 
     catalog_cli.register(commands)
@@ -151,6 +154,12 @@ def _register_optional(commands: argparse._SubParsersAction[argparse.ArgumentPar
     from server.simulate import cli as simulate_cli
 
     simulate_cli.register(commands)
+    from server.admin import hours_cli
+
+    hours_cli.register(commands)
+    from server.admin import appointments_cli
+
+    appointments_cli.register(commands)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

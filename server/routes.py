@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from matters_catalog.schema import Matter
+from server.acceptance import signature_views
+from server.acceptance import views as acceptance_views
 from server.admin import routes as admin
 from server.auth import views as auth
 from server.capture import views as capture_views
 from server.catalog import views as matters
+from server.hours import appointment_views
+from server.hours import views as hours_views
 from server.http import health, pages
 from server.http.api_models import HealthOut, KioskSessionOut, LoginOut, MeOut, OkOut
 from server.http.openapi import openapi
@@ -76,3 +80,7 @@ ROUTES += admin.ROUTES
 ROUTES += session_detail.ROUTES
 ROUTES += recording_views.ROUTES
 ROUTES += recording_board.ROUTES
+ROUTES += hours_views.ROUTES
+ROUTES += appointment_views.ROUTES
+ROUTES += acceptance_views.ROUTES
+ROUTES += signature_views.ROUTES

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
+from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated
@@ -76,6 +77,11 @@ class Settings(BaseSettings):
     # Handled calls are recorded in the console (全程录音录像); residents are told so before the call.
     recording_enabled: bool = Field(default=True, validation_alias="JINGLIN_RECORDING")
     recording_retention_days: int = Field(default=180, ge=1, validation_alias="JINGLIN_RECORDING_RETENTION_DAYS")
+    # 受理编号 issued by the server at 受理: centre id, district date (YYYYMMDD), per-centre daily sequence.
+    case_number_format: str = Field(default="JA-{centre:04d}-{date}-{seq:04d}", min_length=5, max_length=80,
+                                    validation_alias="JINGLIN_CASE_NUMBER_FORMAT")
+    # Allow the caseworker to type a case number issued by another system instead.
+    case_number_typed: bool = Field(default=False, validation_alias="JINGLIN_CASE_NUMBER_TYPED")
     # One uploaded chunk (a few seconds of WebM at ≤ 40 MB/hour is ~60 KB); larger bodies get 413.
     recording_max_chunk_bytes: int = Field(default=4 * 1024 * 1024, ge=64 * 1024, le=64 * 1024 * 1024,
                                            validation_alias="JINGLIN_RECORDING_MAX_CHUNK_BYTES")
@@ -87,6 +93,19 @@ class Settings(BaseSettings):
     metrics_networks: CommaList = Field(default_factory=lambda: ["127.0.0.0/8", "::1/128"],
                                         validation_alias="JINGLIN_METRICS_NETWORKS")
     metrics_token: str = Field(default="", validation_alias="JINGLIN_METRICS_TOKEN")
+    # Past this estimated wait the kiosk offers 预约/回电 before queueing (docs/hours.md).
+    wait_limit_s: float = Field(default=1800.0, gt=0, validation_alias="JINGLIN_WAIT_LIMIT_S")
+    # A waiting ticket whose skill has had nobody signed in this long is ended (reason no_staff).
+    no_staff_grace_s: float = Field(default=600.0, gt=0, validation_alias="JINGLIN_NO_STAFF_GRACE_S")
+    # A fixed start for the service clock (ISO time with offset; it runs on from there): tests, demos.
+    clock_start: datetime | None = Field(default=None, validation_alias="JINGLIN_CLOCK_START")
+
+    @field_validator("clock_start")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("must carry a UTC offset, e.g. 2026-02-16T10:00:00+08:00")
+        return value
 
     @field_validator("log_level")
     @classmethod
@@ -95,6 +114,18 @@ class Settings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR")
         return level
+
+    @field_validator("case_number_format")
+    @classmethod
+    def _case_number_format(cls, value: str) -> str:
+        # Fail at start-up, not at the first 受理: every placeholder must be known and the result fit 40 chars.
+        try:
+            sample = value.format(centre=9999, date="20261231", seq=9999)
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(f"JINGLIN_CASE_NUMBER_FORMAT: use only {{centre}}, {{date}}, {{seq}} ({exc})") from exc
+        if "{seq" not in value or len(sample) > 40:
+            raise ValueError("JINGLIN_CASE_NUMBER_FORMAT must contain {seq} and give at most 40 characters")
+        return value
 
     @field_validator("database_url")
     @classmethod

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from axe_playwright_python.base import AXE_SCRIPT
+from playwright.async_api import Page as AsyncPage
 from playwright.sync_api import Page
 
 # The impacts that fail a screen; "moderate" and "minor" are recorded but do not fail.
@@ -87,16 +88,35 @@ def axe_violations(page: Page, *, selector: str | None = None, table_rows: int |
     come from one template (hundreds of kiosks or sites), where every further row costs time and
     shows nothing new.
     """
-    if not page.evaluate("() => typeof window.axe === 'object'"):
+    if not page.evaluate(_AXE_LOADED_JS):
         page.evaluate(AXE_SCRIPT)  # bundled with the package: no network
+    result = page.evaluate(_AXE_RUN_JS, _axe_arguments(selector, table_rows))
+    return list(result["violations"])
+
+
+_AXE_LOADED_JS = "() => typeof window.axe === 'object'"
+_AXE_RUN_JS = ("([context, options]) => axe.run({ include: context.include || document, exclude: context.exclude },"
+               " options)")
+
+
+def _axe_arguments(selector: str | None, table_rows: int | None) -> list[dict[str, Any]]:
     options: dict[str, Any] = {"resultTypes": ["violations"],
                                "rules": {rule: {"enabled": False} for rule in DISABLED_RULES}}
     context: dict[str, Any] = {"include": [[selector]] if selector else None,
                                "exclude": [[f"tbody > tr:nth-child(n+{table_rows + 1})"]] if table_rows else []}
-    result = page.evaluate(
-        "([context, options]) => axe.run({ include: context.include || document, exclude: context.exclude }, options)",
-        [context, options])
-    return list(result["violations"])
+    return [context, options]
+
+
+async def assert_accessible_async(page: AsyncPage, screen_name: str, *, min_font_px: float | None = None) -> None:
+    """`assert_accessible` and `assert_min_font` for the suites on Playwright's async API."""
+    if not await page.evaluate(_AXE_LOADED_JS):
+        await page.evaluate(AXE_SCRIPT)
+    bad = failing(list((await page.evaluate(_AXE_RUN_JS, _axe_arguments(None, None)))["violations"]))
+    assert not bad, describe(screen_name, bad)
+    if min_font_px is not None:
+        found = await page.evaluate(_SMALLEST_TEXT_JS)
+        assert found is not None and float(found["px"]) >= min_font_px - 0.01, (
+            f"{screen_name}: smallest text {found} is below {min_font_px} px")
 
 
 def failing(violations: list[dict[str, Any]]) -> list[dict[str, Any]]:

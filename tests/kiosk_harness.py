@@ -12,6 +12,7 @@ import contextlib
 import fractions
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -19,7 +20,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Callable, Coroutine, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,9 @@ CHROMIUM_ARGS = [
     # A kiosk is configured to play call audio without a prior touch (after a reload mid-call).
     "--autoplay-policy=no-user-gesture-required",
 ]
-SIZES = ((1920, 1080), (1280, 800))
+SIZES = ((1920, 1080), (1366, 768), (1280, 800))
+# A case number as the server issues it with the default JINGLIN_CASE_NUMBER_FORMAT.
+CASE_NUMBER = re.compile(r"JA-\d{4}-\d{8}-\d{4}")
 SEARCH = "jlk"  # pinyin initials of 敬老卡…
 
 
@@ -57,6 +60,13 @@ class Server:
     url: str
     demo: dict[str, Any]
     process: subprocess.Popen[bytes]
+    env: dict[str, str] = field(default_factory=dict)  # what `python -m server …` commands need
+
+    def command(self, *args: str) -> str:
+        """Run a `jinglin` command against this server's data; its standard output."""
+        done = subprocess.run([sys.executable, "-m", "server", *args], cwd=ROOT, env=self.env, capture_output=True,
+                              check=True, timeout=60)
+        return done.stdout.decode()
 
 
 def _free_port() -> int:
@@ -66,11 +76,12 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def run_server(data_dir: Path) -> Iterator[Server]:
-    """Seed demo data into data_dir, serve on a free port until the block ends."""
+def run_server(data_dir: Path, **settings: str) -> Iterator[Server]:
+    """Seed demo data into data_dir, serve on a free port until the block ends; `settings` are
+    further JINGLIN_… variables (e.g. JINGLIN_CLOCK_START)."""
     port = _free_port()
     env = {**os.environ, "JINGLIN_DATA_DIR": str(data_dir), "JINGLIN_PASSWORD_PROFILE": "fast",
-           "JINGLIN_PORT": str(port), "JINGLIN_LOG_LEVEL": "WARNING"}
+           "JINGLIN_PORT": str(port), "JINGLIN_LOG_LEVEL": "WARNING", **settings}
     seeded = subprocess.run([sys.executable, "-m", "server", "demo", "--json"], cwd=ROOT, env=env,
                             capture_output=True, check=True, timeout=120)
     demo = json.loads(seeded.stdout)
@@ -80,7 +91,7 @@ def run_server(data_dir: Path) -> Iterator[Server]:
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(url, process)
-        yield Server(url=url, demo=demo, process=process)
+        yield Server(url=url, demo=demo, process=process, env=env)
     finally:
         process.terminate()
         try:
@@ -216,12 +227,57 @@ def join_queue(page: Page, server: Server, kiosk: dict[str, Any], matter: dict[s
     if shots:
         shoot(page, "05-device-check")
     page.get_by_test_id("device-check-continue").click()
+    pass_optional_steps(page, shots=shots)
     screen(page, "waiting")
     ticket = page.get_by_test_id("queue-ticket")
     expect(ticket).not_to_be_empty()
     expect(page.get_by_test_id("queue-position")).not_to_be_empty()
     expect(page.get_by_test_id("queue-wait")).not_to_be_empty()
     return ticket.inner_text()
+
+
+def quick_to_device_check(page: Page, url: str, kiosk: dict[str, Any], matter: dict[str, Any]) -> None:
+    """From sign-in to a finished device check without checking each screen (join_queue does that)."""
+    page.goto(f"{url}/kiosk?token={kiosk['token']}")
+    page.get_by_test_id("start-handle").click()
+    page.get_by_test_id("matter-search").fill(SEARCH)
+    page.locator(f'[data-testid="matter-item"][data-matter-id="{matter["id"]}"]').click()
+    page.get_by_test_id("matter-start").click()
+    expect(page.get_by_test_id("device-check-status")).not_to_have_attribute("data-state", "checking")
+
+
+def console_available(console: Page, url: str, login: dict[str, Any]) -> None:
+    """Sign a caseworker in on the console page and go available."""
+    console.goto(f"{url}/agent")
+    console.get_by_test_id("login-username").fill(login["username"])
+    console.get_by_test_id("login-password").fill(login["password"])
+    console.get_by_test_id("login-submit").click()
+    state = console.get_by_test_id("agent-state")
+    expect(state).not_to_have_attribute("data-state", "connecting")
+    if state.get_attribute("data-state") != "available":  # still available from an earlier page
+        console.get_by_test_id("status-available").click()
+    expect(state).to_have_attribute("data-state", "available")
+
+
+def pass_optional_steps(page: Page, *, shots: bool, priority: str | None = None, choose: bool = True) -> None:
+    """Walk the steps between the device check and the queue that appear: the consent notice
+    (同意并继续), then availability and priority (no priority, or `priority`; `choose=False` stops there)."""
+    wait_until(page, lambda: page.evaluate("document.body.dataset.currentScreen") != "device", 10)
+    if page.evaluate("document.body.dataset.currentScreen") == "consent":
+        accept = page.get_by_test_id("consent-accept")
+        expect(accept).to_be_enabled()
+        if shots:
+            shoot(page, "05b-consent")
+        accept.click()
+        wait_until(page, lambda: page.evaluate("document.body.dataset.currentScreen") != "consent", 10)
+    if page.evaluate("document.body.dataset.currentScreen") != "availability" or not choose:
+        return
+    option = (page.locator(f'[data-testid="priority-option"][data-priority="{priority}"]') if priority
+              else page.get_by_test_id("priority-none"))
+    expect(option).to_be_visible()
+    if shots:
+        shoot(page, "05c-availability")
+    option.click()
 
 
 # ---- screenshots -----------------------------------------------------------------------------
@@ -275,6 +331,7 @@ class Caseworker:
         self.ws: aiohttp.ClientWebSocketResponse | None = None
         self.pc: RTCPeerConnection | None = None
         self.call: dict[str, Any] | None = None
+        self.offer: dict[str, Any] | None = None  # the last offer accepted (matter, priority, wait)
         self.ticket_id = ""
         self.kiosk_answered = threading.Event()
         self.reader: asyncio.Task[None] | None = None
@@ -339,7 +396,7 @@ class Caseworker:
 
     async def _accept(self, timeout: float) -> dict[str, Any]:
         assert self.ws is not None
-        offer = (await self._expect("offer", timeout))["offer"]
+        offer = self.offer = (await self._expect("offer", timeout))["offer"]
         await self.ws.send_json({"type": "accept", "ticket_id": offer["ticket_id"], "fence": offer["fence"]})
         self.ticket_id = offer["ticket_id"]
         self.call = (await self._expect("call"))["call"]

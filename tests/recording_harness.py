@@ -9,9 +9,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, ViewportSize, expect
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, ViewportSize
 
-from tests.kiosk_harness import Server, caseworker_for, join_queue, pick_matter, screen, start_chromium, wait_until
+from tests.kiosk_harness import (
+    Server,
+    caseworker_for,
+    console_available,
+    join_queue,
+    pick_matter,
+    screen,
+    start_chromium,
+    wait_until,
+)
 from tests.quality_fixtures.video import write_document_y4m
 
 CONSOLE_VIEWPORT: ViewportSize = {"width": 1366, "height": 768}
@@ -60,12 +69,7 @@ def recorded_call(playwright: Playwright, server: Server, tmp: Path, errors: lis
     try:
         console = page_with_errors(console_context, errors, "console")
         kiosk_page = page_with_errors(kiosk_context, errors, "kiosk")
-        console.goto(f"{server.url}/agent")
-        console.get_by_test_id("login-username").fill(login["username"])
-        console.get_by_test_id("login-password").fill(login["password"])
-        console.get_by_test_id("login-submit").click()
-        console.get_by_test_id("status-available").click()
-        expect(console.get_by_test_id("agent-state")).to_have_attribute("data-state", "available")
+        console_available(console, server.url, login)
         number = join_queue(kiosk_page, server, kiosk, matter, shots=False)
         console.get_by_test_id("offer-accept").click(timeout=10000)
         screen(kiosk_page, "call")
@@ -79,10 +83,9 @@ def recorded_call(playwright: Playwright, server: Server, tmp: Path, errors: lis
         console_browser.close()
 
 
-def end_call(call: Call, case_number: str) -> None:
-    """受理 with a case number ends the call from the console."""
+def end_call(call: Call) -> None:
+    """受理 ends the call from the console (the server issues the case number)."""
     call.console.get_by_test_id("outcome-select").select_option("accepted")
-    call.console.get_by_test_id("case-number").fill(case_number)
     call.console.get_by_test_id("end-call").click()
     screen(call.kiosk_page, "ended")
 

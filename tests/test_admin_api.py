@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import io
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import openpyxl
@@ -285,6 +287,8 @@ ADMIN_CALLS = [
     ("GET", "/api/v1/admin/matters/gaj-jlks-01"), ("PUT", "/api/v1/admin/matters/gaj-jlks-01"),
     ("POST", "/api/v1/admin/catalog/import"), ("GET", "/api/v1/admin/catalog/versions"),
     ("POST", "/api/v1/admin/catalog/restore/x"), ("GET", "/api/v1/admin/audit"),
+    ("GET", "/api/v1/admin/centres/1/hours"), ("PUT", "/api/v1/admin/centres/1/hours"),
+    ("PUT", "/api/v1/admin/centres/1/overrides/2030-01-02"), ("DELETE", "/api/v1/admin/centres/1/overrides/2030-01-02"),
 ]
 
 
@@ -329,3 +333,63 @@ async def test_centre_supervisor_sees_only_their_centre(client: TestClient) -> N
     await login(client)
     exported = (await call(client, "GET", "/api/v1/admin/audit?action=sessions_exported"))["entries"]
     assert len(exported) == 1 and exported[0]["actor"].startswith("supervisor:")
+
+
+async def test_centre_hours_form(client: TestClient) -> None:
+    await login(client)
+    await build_structure(client)
+    centre = (await call(client, "GET", "/api/v1/admin/centres"))["centres"][0]["id"]
+    path = f"/api/v1/admin/centres/{centre}"
+    shown = await call(client, "GET", f"{path}/hours")
+    assert (shown["week"], shown["overrides"], shown["calendar"]["always_open"]) == ([], [], True)
+    week = [{"weekday": d, "opens": "09:00", "closes": "17:00", "lunch_start": "12:00", "lunch_end": "13:00"}
+            for d in range(5)]
+
+    # Every problem is named in Chinese, and nothing of the week is written.
+    bad = [{**week[0], "closes": "08:00"}, {**week[1], "opens": "9点"}, {**week[2], "lunch_end": ""},
+           {**week[3], "lunch_start": "11:00", "lunch_end": "18:00"}, week[4], {**week[4]}]
+    refused = (await call(client, "PUT", f"{path}/hours", 422, json={"days": bad}))["error"]
+    assert refused["message"].startswith("有 5 处需要修改")
+    assert refused["details"] == ["周一的关门时间必须晚于开门时间", "周二的开门时间“9点”不是 时:分 格式（如 09:00）",
+                                  "周三的午休需要同时填写开始和结束时间（不休息就都不填）",
+                                  "周四的午休必须在开放时间之内，且结束晚于开始", "周五填写了两次"]
+    await call(client, "PUT", f"{path}/hours", 422,
+               json={"days": [{"weekday": 7, "opens": "09:00", "closes": "17:00"}]})
+    assert (await call(client, "GET", f"{path}/hours"))["week"] == []
+
+    saved = await call(client, "PUT", f"{path}/hours", json={"days": [*week[:4], {**week[4], "lunch_start": "",
+                                                                                        "lunch_end": ""}]})
+    assert [d["weekday"] for d in saved["week"]] == [0, 1, 2, 3, 4]
+    assert saved["week"][4]["lunch_start"] == "" and not saved["calendar"]["always_open"]
+
+    # Dates: closed, or their own hours; not in the past; a bad date or hours refused; removal.
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    first, second = (today + timedelta(days=2)).isoformat(), (today + timedelta(days=4)).isoformat()
+    await call(client, "PUT", f"{path}/overrides/{first}", json={"closed": True, "note": "盘点"})
+    shown = await call(client, "PUT", f"{path}/overrides/{second}", json={"closed": False, "opens": "09:00",
+                                                                          "closes": "11:00", "note": "值班"})
+    assert [(o["date"], o["closed"], o["opens"], o["closes"], o["note"]) for o in shown["overrides"]] == [
+        (first, True, "", "", "盘点"), (second, False, "09:00", "11:00", "值班")]
+    day = {d["date"]: d for d in shown["calendar"]["days"]}
+    assert (day[first]["open"], day[second]["periods"]) == (False, ["09:00-11:00"])
+    yesterday = (today - timedelta(days=1)).isoformat()
+    for date_text, body, message in (
+            (yesterday, {"closed": True}, "不能修改已经过去的日期"),
+            ("2026-13-01", {"closed": True}, "日期“2026-13-01”无效"),
+            (first, {"closed": False, "opens": "10:00"}, "请填写"),
+    ):
+        refused = (await call(client, "PUT", f"{path}/overrides/{date_text}", 422, json=body))["error"]
+        assert message in refused["message"], refused
+    assert len((await call(client, "GET", f"{path}/hours"))["overrides"]) == 2  # the refused ones changed nothing
+    shown = await call(client, "DELETE", f"{path}/overrides/{first}")
+    assert [o["date"] for o in shown["overrides"]] == [second]
+    assert "没有单独设置" in (await call(client, "DELETE", f"{path}/overrides/{first}", 404))["error"]["message"]
+    await call(client, "GET", "/api/v1/admin/centres/999/hours", 404)
+
+    # Audited like the other admin edits (ids, dates and hours; never the note).
+    entries = (await call(client, "GET", "/api/v1/admin/audit?object_type=centre"))["entries"]
+    actions = [(e["action"], e["object_id"]) for e in entries]
+    assert actions[:4] == [("override_removed", str(centre)), ("override_set", str(centre)),
+                           ("override_set", str(centre)), ("hours_set", str(centre))]
+    assert entries[3]["data"]["week"]["mon"] == "09:00-17:00 lunch 12:00-13:00"
+    assert entries[3]["data"]["week"]["sat"] == "closed" and "note" not in entries[1]["data"]

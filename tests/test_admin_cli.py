@@ -118,10 +118,25 @@ def test_fresh_district_through_the_cli_alone(jinglin: Jinglin, tmp_path: Path) 
     jinglin.run("user", "disable", "root", ok=False)  # the last admin
     jinglin.run("user", "list", "--centre", "nowhere", ok=False)
 
+    # Hours set by the CLI are audited like the /admin form's.
+    centre_id = str(centre["id"])
+    jinglin.json("hours", "week", "--centre", centre_id, "--days", "mon-fri", "--open", "09:00", "--close", "17:00",
+                 "--lunch", "12:00-13:00")
+    jinglin.json("hours", "override", "--centre", centre_id, "--date", "2027-01-04", "--closed", "--note", "盘点")
+    jinglin.json("hours", "override", "--centre", centre_id, "--date", "2027-01-04", "--remove")
+    jinglin.run("hours", "week", "--centre", centre_id, "--open", "18:00", "--close", "09:00", ok=False)
+    # Back to no hours (always open), so the call below is served whatever the time of the run.
+    jinglin.json("hours", "week", "--centre", centre_id, "--days", "mon-fri", "--closed")
+
     audit = jinglin.json("audit", "export")["entries"]
     actions = {entry["action"] for entry in audit}
     assert {"street_added", "centre_added", "sites_imported", "kiosk_added", "kiosk_token_rotated",
-            "kiosk_disabled", "user_added", "user_changed", "password_reset", "user_disabled"} <= actions
+            "kiosk_disabled", "user_added", "user_changed", "password_reset", "user_disabled",
+            "hours_set", "override_set", "override_removed"} <= actions
+    hours_set = [e for e in audit if e["action"] == "hours_set"]
+    assert len(hours_set) == 2 and {e["actor"] for e in hours_set} == {"cli"}  # the refused edit wrote nothing
+    assert sorted(e["data"]["week"]["mon"] for e in hours_set) == ["09:00-17:00 lunch 12:00-13:00", "closed"]
+    assert all("盘点" not in json.dumps(e["data"], ensure_ascii=False) for e in audit)  # never the note
     csv_text = jinglin.run("audit", "export")[0]
     assert csv_text.lstrip("\ufeff").startswith("id,at,actor,action")
 
@@ -161,8 +176,7 @@ async def _call(env: Env, one_time: str) -> None:
         await cw.send({"type": "accept", "ticket_id": offer["ticket_id"], "fence": offer["fence"]})
         await cw.expect("call")
         await kiosk.expect("call")
-        reply = await cw.request({"type": "end_call", "ticket_id": offer["ticket_id"], "outcome": "accepted",
-                                  "case_number": "JA-2026-1"}, ref=9)
+        reply = await cw.request({"type": "end_call", "ticket_id": offer["ticket_id"], "outcome": "accepted"}, ref=9)
         assert reply["type"] != "error", reply
     finally:
         await kiosk.close()

@@ -2,17 +2,21 @@
 sign in, build a street and its centre, import a site sheet with a broken row (the preview names
 it), fix and apply it, enrol a kiosk and open it with the shown token, rotate the token and watch
 the open kiosk lose its session, create a caseworker with a skill who then receives the offer for
-a matching matter. Screenshots of every admin screen go to artifacts/screenshots/admin/."""
+a matching matter; set the centre's service hours and dates (a refused week writes nothing).
+Screenshots of every admin screen go to artifacts/screenshots/admin/."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -32,6 +36,7 @@ from tests.kiosk_harness import (
 pytestmark = pytest.mark.browser
 
 SHOTS = ROOT / "artifacts" / "screenshots" / "admin"
+DISTRICT = ZoneInfo("Asia/Shanghai")
 ADMIN_PASSWORD = "first-admin-password"
 CENTRE = "江宁路街道社区事务受理服务中心"
 SITE = "江宁路第一居委"
@@ -53,7 +58,7 @@ def fresh_server(data_dir: Path) -> Iterator[Server]:
                                stderr=subprocess.STDOUT)
     try:
         _wait_healthy(f"http://127.0.0.1:{port}", process, timeout_s=90)
-        yield Server(url=f"http://127.0.0.1:{port}", demo={}, process=process)
+        yield Server(url=f"http://127.0.0.1:{port}", demo={}, process=process, env=env)
     finally:
         process.terminate()
         process.wait(10)
@@ -190,6 +195,68 @@ def test_fresh_district_through_admin_pages(tmp_path: Path) -> None:
             join_queue(kiosk, server, {"token": new_token, "site": SITE}, matter, shots=False)
             call = caseworker.accept_next_offer()
             assert call
-            caseworker.end_call("accepted", "JA-2026-0001")
+            caseworker.end_call("accepted")
         finally:
             caseworker.close()
+
+        # Service hours last: from then on the centre is closed outside them, and the call above
+        # must not depend on the time of day the test runs.
+        _hours_form(admin, server)
+        section(admin, "audit")
+        # The CLI's override is audited as well as the form's edits.
+        for action, count in (("hours_set", 1), ("override_set", 2), ("override_removed", 1)):
+            expect(admin.locator(f'[data-testid="audit-row"][data-action="{action}"]')).to_have_count(count)
+
+
+def _hours_form(admin: Page, server: Server) -> None:
+    """The centre's hours in /admin: the same data as `jinglin hours`; a refused week writes nothing."""
+    today = datetime.now(DISTRICT).date()
+    cli_day, special = (today + timedelta(days=3)).isoformat(), (today + timedelta(days=5)).isoformat()
+    server.command("hours", "override", "--centre", "1", "--date", cli_day, "--closed", "--note", "盘点")
+    section(admin, "hours")
+    expect(admin.get_by_test_id("hours-always-open")).to_be_visible()  # no weekday hours yet
+    expect(admin.locator(f'[data-testid="override-item"][data-date="{cli_day}"]')).to_contain_text("盘点")
+    days = admin.get_by_test_id("hours-day")
+    expect(days).to_have_count(7)
+    for weekday in range(5):
+        days.nth(weekday).get_by_test_id("hours-open").check()  # starts from 09:00-17:00
+        days.nth(weekday).get_by_test_id("hours-lunch-start").fill("12:00")
+        days.nth(weekday).get_by_test_id("hours-lunch-end").fill("13:00")
+    expect(days.nth(0).get_by_test_id("hours-opens")).to_have_value("09:00")
+    expect(admin.get_by_test_id("hours-always-open")).to_be_hidden()  # days are ticked now
+    days.nth(0).get_by_test_id("hours-closes").fill("08:00")  # before the opening
+    days.nth(1).get_by_test_id("hours-lunch-end").fill("")  # half a lunch break
+    admin.get_by_test_id("hours-save").click()
+    error = admin.get_by_test_id("hours-week-error")
+    expect(error).to_contain_text("有 2 处需要修改")
+    expect(error).to_contain_text("周一的关门时间必须晚于开门时间")
+    expect(error).to_contain_text("周二的午休需要同时填写开始和结束时间")
+    shot(admin, "10-hours-refused")
+    assert json.loads(server.command("hours", "show", "--centre", "1", "--json"))["always_open"]  # nothing written
+    days.nth(0).get_by_test_id("hours-closes").fill("17:00")
+    days.nth(1).get_by_test_id("hours-lunch-end").fill("13:00")
+    admin.get_by_test_id("hours-save").click()
+    expect(admin.locator('[data-role="hours-week-saved"]')).to_have_text("已保存")
+    expect(error).to_be_hidden()
+
+    # A date with its own hours; the date the command closed is opened again.
+    form = admin.get_by_test_id("override-form")
+    form.get_by_test_id("override-save").click()
+    expect(admin.get_by_test_id("override-error")).to_have_text("请选择日期")
+    form.get_by_test_id("override-date").fill(special)
+    form.get_by_test_id("override-kind").select_option("open")
+    form.get_by_test_id("override-opens").fill("09:00")
+    form.get_by_test_id("override-closes").fill("11:00")
+    form.get_by_test_id("override-note").fill("值班")
+    form.get_by_test_id("override-save").click()
+    expect(admin.locator(f'[data-testid="override-item"][data-date="{special}"]')).to_contain_text("09:00-11:00")
+    expect(admin.locator(f'[data-testid="hours-preview"] li[data-date="{special}"]')).to_contain_text("09:00-11:00")
+    admin.locator(f'[data-testid="override-item"][data-date="{cli_day}"]').get_by_test_id("override-remove").click()
+    expect(admin.locator(f'[data-testid="override-item"][data-date="{cli_day}"]')).to_have_count(0)
+    shot(admin, "11-hours")
+
+    shown = {d["date"]: d for d in json.loads(server.command("hours", "show", "--centre", "1", "--json"))["days"]}
+    assert shown[special]["periods"] == ["09:00-11:00"] and shown[special]["note"] == "值班"
+    assert shown[cli_day]["reason"] != "override"
+    weekday_hours = [d["periods"] for d in shown.values() if d["reason"] == "hours"]
+    assert weekday_hours and all(p == ["09:00-12:00", "13:00-17:00"] for p in weekday_hours)

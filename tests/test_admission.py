@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import random
 import shutil
 import subprocess
@@ -31,14 +32,17 @@ def test_admits_the_burst_then_refuses_with_a_hint() -> None:
     assert (rule.admitted, rule.refused, rule.pending) == (3, 1, 3)
 
 
-def test_the_hint_grows_with_the_refusals_and_is_capped() -> None:
+def test_refused_sockets_get_return_slots_spread_at_the_admission_rate() -> None:
     rule = Admission(rate=10, burst=1, max_pending=100)
     rule.try_admit()
     hints = [rule.try_admit() for _ in range(500)]
     assert all(h is not None for h in hints)
-    assert hints[0] == 1100  # 1 s + one refusal at 10 a second
+    # The first slot is 1 s ahead, the next ones 1 / (0.9 * 10) s apart.
+    assert hints[:3] == [1000, 1112, 1223]
     assert hints[-1] == MAX_RETRY_MS
     assert hints == sorted(hints)
+    # 30 s hold about 1 + 29 * 9 slots; past them the queue is full and the cap is told.
+    assert abs(sum(h < MAX_RETRY_MS for h in hints) - (1 + 29 * 9)) <= 2
 
 
 def test_pending_setups_are_bounded_and_released() -> None:
@@ -53,19 +57,20 @@ def test_pending_setups_are_bounded_and_released() -> None:
     assert rule.pending == 0
 
 
-def test_the_backlog_decays(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_return_slots_follow_the_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     now = [1000.0]
     monkeypatch.setattr(admission_module.time, "monotonic", lambda: now[0])
     rule = Admission(rate=10, burst=1, max_pending=100)
     rule.bucket.updated = now[0]
     rule.try_admit()
-    for _ in range(100):
-        rule.try_admit()
-    assert rule._backlog == pytest.approx(100)
-    now[0] += admission_module.BACKLOG_HALF_LIFE_S  # half-life: half the backlog is forgotten
-    hint = rule.try_admit()  # the bucket has refilled... but a single token: it is admitted
-    assert hint is None
-    assert rule.try_admit() == 1000 + 100 * (50 + 1)  # 1 s + (50 + 1) / 10 s
+    hints = [rule.try_admit() for _ in range(90)]
+    assert hints[-1] == math.ceil(1000 * (1 + 89 / 9))  # slot 90: 1 s + 89 / 9 s ahead
+    now[0] += 5.0  # half of those slots are past: a new refusal queues behind the rest
+    rule.bucket.tokens, rule.bucket.updated = 0, now[0]
+    assert rule.try_admit() == math.ceil(1000 * (1 + 90 / 9 - 5))
+    now[0] += 60.0  # all past: the queue is empty again
+    rule.bucket.tokens, rule.bucket.updated = 0, now[0]
+    assert rule.try_admit() == MIN_RETRY_MS
 
 
 # -- client backoff ------------------------------------------------------------------------
@@ -78,7 +83,8 @@ def test_simulated_clients_back_off_with_full_jitter_after_the_hint() -> None:
         assert min(delays) >= 0 and max(delays) <= ceiling
         assert max(delays) > ceiling * 0.8 and min(delays) < ceiling * 0.2  # the whole window is used
         hinted = [reconnect_delay_s(attempt, 0.1, 1.0, retry_after_s=2.5, rng=rng) for _ in range(300)]
-        assert min(hinted) >= 2.5 and max(hinted) <= 2.5 + ceiling
+        # After a hint the jitter does not grow: the hint is the client's own return slot.
+        assert min(hinted) >= 2.5 and max(hinted) <= 2.5 + 0.1
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
@@ -90,6 +96,7 @@ def test_browser_clients_back_off_with_full_jitter_after_the_hint() -> None:
       random: () => 1}));
     out.zero = reconnectDelayMs(3, {minDelayMs: 500, maxDelayMs: 10000, random: () => 0});
     out.hinted = reconnectDelayMs(0, {minDelayMs: 500, maxDelayMs: 10000, retryAfterMs: 2500, random: () => 0.5});
+    out.hintedLate = reconnectDelayMs(9, {minDelayMs: 500, maxDelayMs: 10000, retryAfterMs: 2500, random: () => 1});
     out.reasons = [retryAfterFromReason("retry_after_ms=1500"), retryAfterFromReason("retry_after_ms=x"),
       retryAfterFromReason(""), retryAfterFromReason(undefined), retryAfterFromReason("retry_after_ms=1234567")];
     const samples = Array.from({length: 2000}, () => reconnectDelayMs(4, {minDelayMs: 500, maxDelayMs: 10000}));
@@ -102,6 +109,7 @@ def test_browser_clients_back_off_with_full_jitter_after_the_hint() -> None:
     assert out["ceilings"] == [500, 1000, 2000, 10000, 10000, 10000]
     assert out["zero"] == 0  # full jitter: the window starts at 0
     assert out["hinted"] == 2750  # the hint first, then jitter
+    assert out["hintedLate"] == 3000  # after a hint the jitter stays within minDelayMs
     assert out["reasons"] == [1500, 0, 0, 0, 0]
     assert 0 <= out["min"] < 800 and 7200 < out["max"] <= 8000
 

@@ -26,6 +26,7 @@ from playwright.async_api import Browser, Page, ViewportSize, async_playwright, 
 
 from server.simulate.client import ProtocolClient, of_type
 from server.simulate.peers import CallPeer
+from tests.accessibility import assert_accessible_async
 from tests.helpers import stop_process
 
 pytestmark = pytest.mark.browser
@@ -309,27 +310,29 @@ async def test_call_from_offer_to_wrap_up(browser: Browser, agent_server: Server
     await expect(page.get_by_test_id("call-quality")).not_to_have_attribute("data-level", "unknown", timeout=8000)
     await shot(page, "06-in-call")
 
-    # 受理 without a case number is refused by the page: nothing reaches the server.
-    await page.get_by_test_id("outcome-select").select_option("accepted")
+    # Ending without an outcome is refused by the page: nothing reaches the server.
     await page.get_by_test_id("end-call").click()
-    await expect(page.get_by_test_id("outcome-error")).to_have_text("选择“受理”时必须填写受理编号")
-    await expect(page.get_by_test_id("case-number")).to_be_focused()
+    await expect(page.get_by_test_id("outcome-error")).to_have_text("请选择办理结果")
+    await expect(page.get_by_test_id("outcome-select")).to_be_focused()
     await expect(page.get_by_test_id("call-stage")).to_be_visible()
     await shot(page, "07-outcome-refused")
 
+    # 受理: the case number is the server's (no field to type one unless JINGLIN_CASE_NUMBER_TYPED).
     mark = kiosk.client.mark()
-    await page.get_by_test_id("case-number").fill("JA20261127001")
+    await page.get_by_test_id("outcome-select").select_option("accepted")
+    await expect(page.get_by_test_id("case-number")).to_be_hidden()
     await page.get_by_test_id("notes").fill("材料齐全，当场受理")
     await page.keyboard.press("Control+e")  # the end-call shortcut
     ended = await kiosk.client.wait_for(of_type("call_ended"), 10, start=mark, what="call_ended")
     assert ended["outcome"] == "accepted"
+    assert ended["case_number"].startswith("JA-"), ended
 
     await expect(page.get_by_test_id("wrap-up")).to_be_visible()
     await expect(page.get_by_test_id("agent-state")).to_have_attribute("data-state", "wrap_up")
     await expect(page.get_by_test_id("wrap-up-countdown")).to_contain_text("剩余")
     await expect(page.get_by_test_id("call-stage")).to_be_hidden()
     await expect(page.get_by_test_id("today-sessions")).to_contain_text(cast.matter["name"])
-    await expect(page.get_by_test_id("today-sessions")).to_contain_text("JA20261127001")
+    await expect(page.get_by_test_id("today-sessions")).to_contain_text(ended["case_number"])
     await shot(page, "08-wrap-up")
 
     # The wrap-up timer ends by itself on the server; the console is available again.
@@ -548,3 +551,82 @@ async def test_capture_request_review_retake_and_accept(browser: Browser, agent_
     await expect(row.get_by_test_id("capture-thumb")).to_be_visible()
     await expect(row.get_by_test_id("material-check")).to_be_checked()
     await shot(page, "15-capture-accepted")
+
+
+def _make_overdue(server: Server, callback_id: int) -> None:
+    """Move a callback's due time into the past, straight in the server's SQLite file."""
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(Path(server.env["JINGLIN_DATA_DIR"]) / "jinglin.sqlite3")) as db:
+        db.execute("UPDATE callbacks SET due_at = '2026-01-05 01:00:00.000000' WHERE id = ?", (callback_id,))
+        db.commit()
+
+
+async def _callback_ids(page: Page) -> list[str]:
+    return [str(await node.get_attribute("data-callback-id"))
+            for node in await page.get_by_test_id("callback-item").all()]
+
+
+async def test_callbacks_are_taken_called_and_closed(browser: Browser, agent_server: Server,
+                                                     kiosks: list[Kiosk]) -> None:
+    cast = cast_for(agent_server)
+    kiosk = await new_kiosk(kiosks, agent_server, cast)
+    for phone in ("13812345678", "021-87654321"):
+        await kiosk.client.call({"type": "callback_request", "matter_id": cast.matter["id"], "phone": phone,
+                                 "preferred": "下午"})
+    page = await open_console(browser, agent_server)
+    await sign_in(page, cast.caseworker)
+    listed = (await (await page.request.get("/api/v1/callbacks?state=open")).json())["items"]
+    assert [c["phone"] for c in listed] == ["138****5678", "021-****4321"]
+    first, second = (str(c["id"]) for c in listed)
+    _make_overdue(agent_server, int(second))
+    await page.reload()  # a (re)connect reads the list again
+
+    # By due time: the overdue one first, marked; numbers masked until taken.
+    items = page.get_by_test_id("callback-item")
+    await expect(items).to_have_count(2)
+    assert await _callback_ids(page) == [second, first]
+    late = page.locator(f'[data-testid="callback-item"][data-callback-id="{second}"]')
+    await expect(late).to_have_attribute("data-overdue", "1")
+    await expect(late.get_by_test_id("callback-overdue")).to_have_text("已超期")
+    await expect(late.get_by_test_id("callback-phone-shown")).to_have_text("021-****4321")
+    await expect(late).to_contain_text(cast.matter["name"])
+    await expect(late.get_by_test_id("callback-due")).to_contain_text("应于 01-05 09:00 前回电")
+    await expect(page.locator('[data-role="callback-counts"]')).to_have_text("共 2 条 · 已超期 1 条")
+    await assert_accessible_async(page, "console callbacks", min_font_px=14)
+    await shot(page, "16-callbacks")
+
+    # Take: the full number, to dial; closing needs the taker (the API refuses a colleague).
+    await late.get_by_test_id("callback-take").click()
+    await expect(late).to_have_attribute("data-state", "taken")
+    phone = late.get_by_test_id("callback-phone-shown")
+    await expect(phone).to_have_text("021-87654321")
+    assert await phone.get_attribute("href") == "tel:02187654321"
+    assert await _callback_ids(page) == [second, first]  # the taker's own stay on top
+    await assert_accessible_async(page, "console callback taken", min_font_px=14)
+    await shot(page, "17-callback-taken")
+    await late.get_by_test_id("callback-note").fill("两次无人接听")
+    await late.get_by_test_id("callback-unreachable").click()
+    await expect(late).to_be_hidden()
+    await expect(items).to_have_count(1)
+
+    # Taken, handed back, taken again and closed as done.
+    other = page.locator(f'[data-testid="callback-item"][data-callback-id="{first}"]')
+    await other.get_by_test_id("callback-take").click()
+    await other.get_by_test_id("callback-release").click()
+    await expect(other).to_have_attribute("data-state", "open")
+    await expect(other.get_by_test_id("callback-phone-shown")).to_have_text("138****5678")
+    await other.get_by_test_id("callback-take").click()
+    await other.get_by_test_id("callback-note").fill("已告知所需材料")
+    await other.get_by_test_id("callback-close").click()
+    await expect(items).to_have_count(0)
+    await expect(page.locator('[data-role="callbacks-empty"]')).to_be_visible()
+    closed = {c["id"]: c for state in ("done", "unreachable")
+              for c in (await (await page.request.get(f"/api/v1/callbacks?state={state}")).json())["items"]}
+    assert (closed[int(second)]["state"], closed[int(second)]["note"]) == ("unreachable", "两次无人接听")
+    assert (closed[int(first)]["state"], closed[int(first)]["note"]) == ("done", "已告知所需材料")
+
+    # A new request shows up by itself (the list is read again every 20 s).
+    await kiosk.client.call({"type": "callback_request", "matter_id": cast.matter["id"], "phone": "13900001111"})
+    await expect(items).to_have_count(1, timeout=25000)
+    await expect(items.get_by_test_id("callback-phone-shown")).to_have_text("139****1111")

@@ -28,6 +28,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.accessibility import Audit, ScreenResult, assert_accessible, assert_min_font, smallest_text
 from tests.kiosk_harness import (
+    CASE_NUMBER,
     ROOT,
     SEARCH,
     Server,
@@ -49,7 +50,7 @@ SHOTS = ROOT / "artifacts" / "screenshots" / "accessibility"
 REPORT = ROOT / "artifacts" / "accessibility" / "report.json"
 KIOSK_MIN_PX = 24
 CONSOLE_MIN_PX = 14
-ADMIN_SECTIONS = ("structure", "kiosks", "staff", "catalog", "audit")
+ADMIN_SECTIONS = ("structure", "kiosks", "staff", "catalog", "hours", "audit")
 
 
 @dataclass
@@ -193,6 +194,22 @@ def test_kiosk_and_console_through_a_call(rig: Rig, audit: Audit, errors: list[s
         expect(k.get_by_test_id("device-check-status")).to_have_attribute("data-state", "ok")
         audit.check(k, "kiosk device check", min_font_px=KIOSK_MIN_PX)
         k.get_by_test_id("device-check-continue").click()
+        screen(k, "consent")
+        expect(k.get_by_test_id("consent-accept")).to_be_enabled()
+        audit.check(k, "kiosk consent notice", min_font_px=KIOSK_MIN_PX)
+        k.get_by_test_id("consent-accept").click()
+        screen(k, "availability")
+        expect(k.get_by_test_id("priority-none")).to_be_visible()
+        audit.check(k, "kiosk availability and priority", min_font_px=KIOSK_MIN_PX)
+        shots(k, "kiosk-availability")
+        # Nobody with the skill is signed in (the console is offline): 回电 on the big keypad, and back.
+        k.get_by_test_id("no-staff-notice").get_by_test_id("callback-request").click()
+        screen(k, "callback")
+        k.locator('[data-role="callback-keypad"] [data-key="1"]').click()
+        audit.check(k, "kiosk 回电 keypad", min_font_px=KIOSK_MIN_PX)
+        k.locator('[data-screen="callback"] [data-action="back"]').click()
+        screen(k, "availability")
+        k.get_by_test_id("priority-none").click()
         screen(k, "waiting")
         expect(k.get_by_test_id("queue-wait")).not_to_be_empty()
         audit.check(k, "kiosk waiting", min_font_px=KIOSK_MIN_PX)
@@ -245,8 +262,7 @@ def test_kiosk_and_console_through_a_call(rig: Rig, audit: Audit, errors: list[s
         console.get_by_test_id("capture-accept").click()
         expect(console.get_by_test_id("capture-review")).to_be_hidden()
 
-        # The outcome: refused without a case number, the transfer form, then 受理.
-        console.get_by_test_id("outcome-select").select_option("accepted")
+        # The outcome: refused without a choice, the transfer form, then 受理 (the server's case number).
         console.get_by_test_id("end-call").click()
         expect(console.get_by_test_id("outcome-error")).to_be_visible()
         audit.check(console, "console outcome (error)", min_font_px=CONSOLE_MIN_PX)
@@ -254,14 +270,16 @@ def test_kiosk_and_console_through_a_call(rig: Rig, audit: Audit, errors: list[s
         expect(console.get_by_test_id("transfer-skill")).to_be_visible()
         audit.check(console, "console outcome (transfer)", min_font_px=CONSOLE_MIN_PX)
         console.get_by_test_id("outcome-select").select_option("accepted")
-        console.get_by_test_id("case-number").fill("JA-2026-A11Y-1")
         console.get_by_test_id("end-call").click()
 
         # The resident's end of the call; a bad rating opens a follow-up for the supervisor.
         screen(k, "ended")
+        expect(k.get_by_test_id("receipt")).to_be_visible()
         audit.check(k, "kiosk ended", min_font_px=KIOSK_MIN_PX)
         expect(console.get_by_test_id("wrap-up")).to_be_visible()
-        expect(console.get_by_test_id("today-sessions")).to_contain_text("JA-2026-A11Y-1")
+        expect(k.get_by_test_id("receipt-case-number")).to_have_text(CASE_NUMBER)
+        case_number = k.get_by_test_id("receipt-case-number").inner_text()
+        expect(console.get_by_test_id("today-sessions")).to_contain_text(case_number)
         audit.check(console, "console wrap-up and sessions list", min_font_px=CONSOLE_MIN_PX)
         k.get_by_test_id("ended-rate").click()
         screen(k, "rating")
@@ -269,6 +287,10 @@ def test_kiosk_and_console_through_a_call(rig: Rig, audit: Audit, errors: list[s
         k.locator(".k-chip").first.click()
         audit.check(k, "kiosk rating", min_font_px=KIOSK_MIN_PX)
         k.get_by_test_id("rating-submit").click()
+        screen(k, "followup-phone")  # 1 star: the optional 回访 phone
+        k.locator('[data-role="revisit-keypad"] [data-key="1"]').click()
+        audit.check(k, "kiosk 回访 phone offer", min_font_px=KIOSK_MIN_PX)
+        k.get_by_test_id("followup-phone-skip").click()
         screen(k, "thanks")
         audit.check(k, "kiosk thanks", min_font_px=KIOSK_MIN_PX)
         console.get_by_test_id("finish-wrap-up").click()
@@ -338,6 +360,9 @@ def test_admin_sections(rig: Rig, audit: Audit, errors: list[str]) -> None:
                 expect(page.get_by_test_id("audit-row").first).to_be_visible()
             elif name == "staff":
                 expect(page.get_by_test_id("user-row").first).to_be_visible()
+            elif name == "hours":
+                expect(page.get_by_test_id("hours-day")).to_have_count(7)
+                expect(page.get_by_test_id("hours-preview").locator("li")).to_have_count(14)
             else:
                 expect(page.locator('[data-role="sites"] tr').first).to_be_visible()
             # The site, kiosk and staff tables run to hundreds of rows of one template: 30 of each.

@@ -24,6 +24,7 @@ import pytest
 from playwright.sync_api import APIRequestContext, BrowserContext, Page, ViewportSize, expect, sync_playwright
 
 from tests.kiosk_harness import (
+    CASE_NUMBER,
     ROOT,
     Server,
     caseworker_for,
@@ -44,7 +45,6 @@ KIOSK_VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
 CONSOLE_VIEWPORT: ViewportSize = {"width": 1366, "height": 768}
 # How long auto-capture may take before the caseworker presses 立即拍摄 instead.
 AUTO_CAPTURE_S = 20
-CASE_NUMBER = "JA-2026-E2E-0007"
 
 
 @pytest.fixture(scope="module")
@@ -258,16 +258,17 @@ def _run_call(server: Server, console: Page, console_context: BrowserContext, ki
     video_returns(console, console_stream)
     shot(console, "05-console-after-reloads")
 
-    # 受理 with a case number ends the call; the resident rates it.
+    # 受理 ends the call with the server's case number on the resident's receipt; the resident rates it.
     console.get_by_test_id("outcome-select").select_option("accepted")
-    console.get_by_test_id("case-number").fill(CASE_NUMBER)
     console.get_by_test_id("end-call").click()
     screen(kiosk_page, "ended")
     expect(kiosk_page.locator('[data-role="ended-outcome"]')).to_have_text("您的申请已受理")
+    expect(kiosk_page.get_by_test_id("receipt-case-number")).to_have_text(CASE_NUMBER)
+    case_number = kiosk_page.get_by_test_id("receipt-case-number").inner_text()
     expect(console.get_by_test_id("wrap-up")).to_be_visible()
     sessions = console.get_by_test_id("today-sessions")
     expect(sessions).to_contain_text(matter["name"])
-    expect(sessions).to_contain_text(CASE_NUMBER)
+    expect(sessions).to_contain_text(case_number)
     kiosk_page.get_by_test_id("ended-rate").click()
     screen(kiosk_page, "rating")
     kiosk_page.locator('[data-testid="rating-option"][data-rating="5"]').click()

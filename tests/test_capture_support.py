@@ -57,8 +57,10 @@ class Client(ProtocolClient):
         return await self.http.post(self.env.url(f"/api/v1/captures/{capture_id}/image"), data=form)
 
 
-async def into_call(env: Env, made: list[Client], kiosk_n: int = 0, cw_name: str = "cw1") -> tuple[Client, Client, str]:
-    """A kiosk and a caseworker in a live call; returns both and the call id."""
+async def into_call(env: Env, made: list[Client], kiosk_n: int = 0, cw_name: str = "cw1",
+                    consent: dict[str, str] | None = None) -> tuple[Client, Client, str]:
+    """A kiosk and a caseworker in a live call (the join carrying `consent` when given); returns both
+    and the call id."""
     kiosk = Client(env)
     made.append(kiosk)
     await kiosk.kiosk_login(env.kiosk_tokens[kiosk_n])
@@ -67,7 +69,10 @@ async def into_call(env: Env, made: list[Client], kiosk_n: int = 0, cw_name: str
     made.append(cw)
     await cw.staff_login(cw_name)
     await cw.connect()
-    await kiosk.send({"type": "join", "matter_id": MATTER, "mode": "handle"})
+    join: dict[str, Any] = {"type": "join", "matter_id": MATTER, "mode": "handle"}
+    if consent is not None:
+        join["consent"] = consent
+    await kiosk.send(join)
     ticket = (await kiosk.expect("ticket"))["ticket"]
     await cw.send({"type": "set_status", "status": "available"})
     offer = (await cw.expect("offer"))["offer"]

@@ -84,7 +84,7 @@ def test_lookup_and_display_order(catalog: Catalog) -> None:
 
 def test_every_data_file_is_one_department(catalog: Catalog) -> None:
     files = sorted(SHIPPED_DATA_DIR.glob("*.yaml"))
-    assert len(files) == len(catalog.departments) + 2  # + catalog.yaml and skills.yaml
+    assert len(files) == len(catalog.departments) + 3  # + catalog.yaml, skills.yaml and forms.yaml
 
 
 @pytest.mark.parametrize(("caseworkers", "per_caseworker"), [(7, 3), (6, 4), (21, 1), (3, 9)])

@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import select, update
 
 from server.auth.session_cache import SESSION_CACHE
-from server.db.models import Kiosk
+from server.auth.tokens import token_hash
+from server.db.models import AuthSession, Kiosk
 from server.db.types import utcnow
 from server.http import app_keys
 from server.runtime.coalesce import Coalescer
@@ -151,3 +152,77 @@ async def test_a_failed_batch_reaches_every_asker() -> None:
     lookups: Coalescer[int, str] = Coalescer(batch)
     results = await asyncio.gather(lookups.get(1), lookups.get(2), return_exceptions=True)
     assert all(isinstance(r, OSError) for r in results)
+
+
+async def test_kiosk_places_are_read_in_one_query_before_their_first_connect(env: Env) -> None:
+    places = env.app[SIGNALING].welcomer.places
+    places._places.clear()  # the street was added after start-up: read it as a new process would
+    assert await places.preload() == 2
+    reads: list[object] = []
+    original = places._read
+
+    async def counted(kiosk_ids: list[int] | None) -> dict[int, tuple[str, str]]:
+        reads.append(kiosk_ids)
+        return await original(kiosk_ids)
+
+    places._lookups = Coalescer(counted)
+    kiosk = await _kiosk(env, 1)
+    try:
+        site, street = kiosk.welcome["kiosk"]["site"], kiosk.welcome["kiosk"]["street"]
+        assert site and street and reads == []  # the welcome found the place preloaded
+    finally:
+        await kiosk.close()
+
+
+def _hash(client: Client) -> str:
+    cookie = next(c for c in client.http.cookie_jar if c.key == "jl_session")
+    return token_hash(cookie.value)
+
+
+async def test_live_kiosk_sign_ins_are_kept_ready_without_keeping_them_alive(env: Env) -> None:
+    kiosks = [await _kiosk(env, n) for n in range(2)]
+    try:
+        cache = env.app[SESSION_CACHE]
+        sessions = env.app[app_keys.DB_SESSIONS]
+        async with sessions() as session, session.begin():
+            # One sign-in revoked, the other last seen long enough ago that a resolve would touch it.
+            await session.execute(update(AuthSession).where(AuthSession.token_hash == _hash(kiosks[0]))
+                                  .values(revoked=True))
+            await session.execute(update(AuthSession).where(AuthSession.token_hash == _hash(kiosks[1]))
+                                  .values(last_seen_at=utcnow() - timedelta(minutes=30)))
+        cache._entries.clear()
+        assert await cache.prefill() == 1
+        assert list(cache._entries) == [_hash(kiosks[1])]
+        async with sessions() as session:
+            seen = await session.scalar(select(AuthSession.last_seen_at)
+                                        .where(AuthSession.token_hash == _hash(kiosks[1])))
+        assert seen is not None and utcnow() - seen > timedelta(minutes=29)  # not touched by the prefill
+        hits = cache.hits
+        await kiosks[1].connect()  # a first connect answered from memory
+        assert cache.hits == hits + 1
+    finally:
+        for kiosk in kiosks:
+            await kiosk.close()
+
+
+async def test_a_revocation_during_a_prefill_is_not_undone_by_it(env: Env) -> None:
+    kiosk = await _kiosk(env)
+    try:
+        cache = env.app[SESSION_CACHE]
+        cache._entries.clear()
+        address = f"kiosk:{kiosk.welcome['kiosk']['id']}"
+        original = cache.sessions
+
+        def revoking_while_reading() -> object:
+            cache.forget_address(address)  # the close notice arrives while the batch is read
+            return original()
+
+        cache.sessions = revoking_while_reading  # type: ignore[assignment]
+        try:
+            assert await cache.prefill() == 0
+        finally:
+            cache.sessions = original
+        assert not cache._entries
+        assert await cache.prefill() == 1  # the next batch reads the database afresh
+    finally:
+        await kiosk.close()

@@ -55,7 +55,7 @@ def test_whole_path_with_video_call_and_rating(page: Page, server: Server, matte
         page.get_by_test_id("call-mute").click()
         shoot(page, "07-call")
 
-        caseworker.end_call("accepted", "JA-2026-000123")
+        caseworker.end_call("accepted")
         screen(page, "ended")
         expect(page.locator('[data-role="ended-outcome"]')).to_have_text("您的申请已受理")
         shoot(page, "08-ended")

@@ -24,6 +24,7 @@ from tests.quality_fixtures.documents import demo_id_number
 from tests.test_capture_support import MATTER, SKILL, Client, good_still, jpeg
 
 SECRET_KEY = "privacy-run-secret-" + "s" * 40
+PHONES = ["13987654321", "021-87654321"]  # residents' numbers for a 预约: never logged either
 RNG = np.random.default_rng(110)
 ID_NUMBERS = [demo_id_number(RNG, birth) for birth in ("19450301", "19520714", "19381130")]
 
@@ -68,9 +69,12 @@ async def _probe_websocket(kiosk: Client, id_number: str) -> None:
     await kiosk.send({"type": "join", "matter_id": id_number, "mode": "handle"})
     await kiosk.send({"type": "rate", "session_id": id_number, "score": 5, "comment": id_number})
     await kiosk.send({"type": "join", "matter_id": MATTER, "mode": "handle", "extra": id_number * 4000})
+    await kiosk.send({"type": "appointment_book", "matter_id": MATTER, "slot": id_number, "phone": PHONES[0]})
+    await kiosk.send({"type": "appointment_checkin", "code": PHONES[1]})
     # each is refused (replies go to the sender only; the log is what this test reads)
-    errors = [await kiosk.expect("error") for _ in range(4)]
-    assert [e["code"] for e in errors][2:] == ["unknown_matter", "not_rateable"], errors
+    errors = [await kiosk.expect("error") for _ in range(7)]
+    assert [e["code"] for e in errors][2:] == ["unknown_matter", "not_rateable", "too_large", "slot_closed",
+                                               "appointment_unknown"], errors
 
 
 async def _whole_session(env: Env, demo: dict[str, Any], made: list[Client]) -> str:
@@ -101,8 +105,13 @@ async def _whole_session(env: Env, demo: dict[str, Any], made: list[Client]) -> 
     ready = (await cw.expect("capture_ready", timeout=10))["capture"]
     image = await cw.http.get(cw.env.url(ready["image_url"]))
     assert image.status == 200
+    # A typed case number is refused by default (the server issues them): an ID number typed there
+    # must not reach the logs either.
+    refused = await cw.request({"type": "end_call", "ticket_id": call_id, "outcome": "accepted",
+                                "case_number": ID_NUMBERS[0]}, ref=9)
+    assert refused["type"] == "error", refused
     reply = await cw.request({"type": "end_call", "ticket_id": call_id, "outcome": "accepted",
-                              "case_number": ID_NUMBERS[0], "notes": f"申请人身份证号 {ID_NUMBERS[0]}"}, ref=8)
+                              "notes": f"申请人身份证号 {ID_NUMBERS[0]}"}, ref=8)
     assert reply["type"] == "ok", reply
     await kiosk.expect("call_ended")
     await kiosk.send({"type": "rate", "session_id": call_id, "score": 4, "comment": f"我的号码 {ID_NUMBERS[2]}"})
@@ -128,7 +137,7 @@ async def test_a_full_run_logs_no_id_number_and_no_secret(server: LocalServer) -
     log = server.log_path.read_text(errors="replace")
     # The run was really logged at DEBUG (so an empty grep means something).
     assert "DEBUG" in log and len(log.splitlines()) > 20, log[-2000:]
-    secrets = {"ID number": ID_NUMBERS, "session cookie": cookies, "secret key": [SECRET_KEY],
+    secrets = {"ID number": ID_NUMBERS, "phone number": PHONES, "session cookie": cookies, "secret key": [SECRET_KEY],
                "kiosk token": [k["token"] for k in demo["kiosks"]],
                "password": [cw["password"] for cw in demo["caseworkers"]] + [demo["admin"]["password"]]}
     assert cookies, "the clients held no session cookie: the run did not log in"

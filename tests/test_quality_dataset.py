@@ -58,10 +58,19 @@ def test_bad_captures_are_rejected_with_the_right_reason(verdicts: list[tuple[Sa
                                        "low_resolution", "haze"])
 def test_each_corruption_is_named(verdicts: list[tuple[Sample, QualityResult]], condition: str) -> None:
     """Per condition, at least 9 of 10 carry the expected reason (no_document and far_away are
-    covered by the overall floor: a tiny page on a busy cloth can be missed entirely)."""
+    covered by the overall floor: a tiny page on a busy cloth can be missed entirely), 8 of 10
+    for overexposed (see NAMED_FLOOR)."""
     cases = [(s, r) for s, r in verdicts if s.condition == condition]
     named = sum(CONDITIONS[condition] in r.reasons for _, r in cases)
-    assert named >= 0.9 * len(cases), [(s.name, r.reasons) for s, r in cases]
+    assert named >= NAMED_FLOOR.get(condition, 0.9) * len(cases), [(s.name, r.reasons) for s, r in cases]
+
+
+# Two of this set's ten overexposed ID cards are white cards whose black print stays black (dark
+# end < 170, docs/quality.md "too_bright"): by the exposure rule they are readable. One was
+# accepted before the colour search too; the other was rejected only because its washed-out grey
+# edge left no page to find (no_document, and too_bright for the whole frame). Its edge against the
+# yellow desk is one of colour, so the page is now found and judged on its print.
+NAMED_FLOOR = {"overexposed": 0.8}
 
 
 def test_verdict_is_consistent(verdicts: list[tuple[Sample, QualityResult]]) -> None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
-from server.quality import analyse_document, rectify_document
+from server.quality import analyse_document, document, rectify_document
 from server.quality.document import measured_aspect, order_corners, snap_aspect
 from server.quality.thresholds import KNOWN_ASPECTS
 from tests.quality_fixtures import cached_samples
@@ -66,3 +67,34 @@ def test_measured_aspect_frontal_and_snap() -> None:
     assert snap_aspect(1.56) == pytest.approx(KNOWN_ASPECTS["id_card"])
     assert snap_aspect(1 / 1.40) == pytest.approx(1 / KNOWN_ASPECTS["iso_page"])
     assert snap_aspect(1.25) == pytest.approx(1.25)  # no known aspect near: keep the measured one
+
+
+def test_box_areas_match_bounding_rects() -> None:
+    """The stacked bounding-box areas are cv2.boundingRect's, ring by ring (text, texture, a page)."""
+    rng = np.random.default_rng(5)
+    frame = np.zeros((180, 320), np.uint8)
+    for _ in range(40):
+        x, y = int(rng.integers(0, 300)), int(rng.integers(0, 160))
+        cv2.rectangle(frame, (x, y), (x + int(rng.integers(1, 60)), y + int(rng.integers(1, 40))), 255, 1)
+    cv2.circle(frame, (100, 90), 30, 255, 2)
+    rings, _ = cv2.findContoursLinkRuns(frame)
+    assert len(rings) > 20
+    expected = [w * h for _, _, w, h in map(cv2.boundingRect, rings)]
+    assert document.box_areas(rings).tolist() == expected
+    assert document.box_areas(()).size == 0
+
+
+def test_the_outline_choice_stops_at_the_first_ring_that_nothing_left_can_beat(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rings go largest box first: once the page is taken, the smaller rings of a busy desk above
+    it (traced first) are never hulled."""
+    edges = np.zeros((360, 640), np.uint8)
+    for i in range(6):
+        cv2.rectangle(edges, (10 + 105 * i, 5), (100 + 105 * i, 80), 255, 2)  # desk objects, 2-3% each
+    cv2.rectangle(edges, (120, 120), (520, 340), 255, 2)  # the page, 38% of the frame
+    rings, _ = cv2.findContoursLinkRuns(edges)
+    hulls: list[int] = []
+    hull = cv2.convexHull
+    monkeypatch.setattr(document.cv2, "convexHull", lambda points, *a, **k: hulls.append(1) or hull(points, *a, **k))
+    found = document.best_outline(edges, rings, allow_cut=True)
+    assert found is not None and not found.cut_off and found.coverage > 0.35
+    assert len(hulls) == 1

@@ -429,6 +429,17 @@ async def test_cancel_waiting_and_offered(env: Env) -> None:
     assert err.value.code == "wrong_state"
 
 
+async def test_cancel_with_a_reason_is_the_servers_and_records_it(env: Env) -> None:
+    await enqueue(env, "t1", "t2")
+    [waiting] = [t for t in await env.q.cancel("t1", "centre_closed") if t.entity == "ticket"]
+    assert (waiting.to_state, waiting.actor, waiting.extra) == ("cancelled", "system", {"reason": "centre_closed"})
+    await env.q.caseworker_login("c1", "s1", ["A"])
+    transitions = await env.q.cancel("t2", "no_staff")
+    [offered] = [t for t in transitions if t.entity == "ticket"]
+    assert (offered.from_state, offered.actor, offered.extra) == ("offered", "system", {"reason": "no_staff"})
+    assert await state(env, "t2") == "cancelled"
+
+
 async def test_break_while_offered_returns_ticket_in_place(env: Env) -> None:
     await enqueue(env, "t1", "t2")
     await env.q.caseworker_login("c1", "s1", ["A"])

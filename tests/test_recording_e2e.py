@@ -99,7 +99,7 @@ def _record(call: Call) -> None:
     wait_until(console, lambda: _outbox(console) == 0, 30)
     expect(console.get_by_test_id("call-stage")).to_be_visible()
     console.wait_for_timeout(3000)
-    end_call(call, "JA-2026-REC-0001")
+    end_call(call)
     expect(indicator).to_have_attribute("data-state", "complete", timeout=20000)
     # The consent rule (one function): recorded unless the resident declined.
     decide = console.evaluate("""() => import("/static/agent/recording.js").then((m) => [

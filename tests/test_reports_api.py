@@ -49,6 +49,8 @@ from server.db.models import (
     ServiceSession,
     SessionEvent,
 )
+from server.hours.calendar import hours_from_text
+from server.hours.store import set_week
 from server.http import app_keys
 from server.reports import views as reports_views
 from server.runtime.district_time import DISTRICT_TZ
@@ -280,6 +282,33 @@ async def test_staffing_erlang_and_on_duty(env: Env) -> None:
         assert hours[3]["arrivals"] == 0 and hours[3]["needed"] == 0
     finally:
         await http.close()
+
+
+async def test_staffing_follows_the_centres_opening_hours(env: Env) -> None:
+    """Centre 1 opens 09:00-17:00 with a lunch break; centre 2 has no hours (always open)."""
+    weekdays = list(range(5))
+    async with env.app[app_keys.DB_SESSIONS]() as db, db.begin():
+        await set_week(db, env.ids["centre1"], weekdays, hours_from_text("09:00", "17:00", "12:00-13:00"))
+    http = await env.client("root")
+    try:
+        one = await get_json(http, env, f"/api/v1/reports/staffing?date={DAY}&centre={env.ids['centre1']}")
+        share = [h["open_share"] for h in one["hours"]]
+        assert share == [0.0] * 9 + [1.0] * 3 + [0.0] + [1.0] * 4 + [0.0] * 7
+        arrivals = sum(h["arrivals"] for h in one["hours"])
+        assert one["open_hours"]["hours"] == 7
+        assert one["open_hours"]["offered"] + one["open_hours"]["closed_arrivals"] == arrivals
+        assert one["open_hours"]["offered"] == sum(h["arrivals"] for h in one["hours"] if h["open_share"] > 0)
+
+        district = await get_json(http, env, f"/api/v1/reports/staffing?date={DAY}")
+        assert [h["open_share"] for h in district["hours"]] == [1.0] * 24  # centre 2 is always open
+        assert district["open_hours"]["closed_arrivals"] == 0 and district["open_hours"]["offered"] == 8
+        nine = district["hours"][9]  # s1 30 s, s2 60 s, s3 61 s: two within the 60 s threshold
+        assert (nine["answered"], nine["answered_within"], nine["sl"]) == (3, 2, 0.6667)
+        assert district["open_hours"]["sl"] == 0.6  # s1, s2, s9 of the five answered
+    finally:
+        await http.close()
+        async with env.app[app_keys.DB_SESSIONS]() as db, db.begin():
+            await set_week(db, env.ids["centre1"], weekdays, None)
 
 
 async def test_sessions_and_exports_agree(env: Env) -> None:

@@ -20,8 +20,9 @@ from sqlalchemy import select, update
 
 from server.app import create_app
 from server.cli import prepare_database
-from server.db.models import AuthSession, FollowUp, Kiosk, Rating, ServiceSession
+from server.db.models import AuthSession, Callback, FollowUp, Kiosk, Rating, ServiceSession
 from server.db.types import utcnow
+from server.hours.callbacks import blank_old_phones
 from server.http import app_keys
 from server.signaling.context import SIGNALING
 from tests.district import add_staff, add_street
@@ -120,11 +121,10 @@ async def test_whole_session(env: Env, clients: list[Client]) -> None:
     await kiosk.send({"type": "signal", "call_id": cw_call["call_id"], "data": {"candidate": candidate}})
     assert (await cw.expect("signal"))["data"]["candidate"] == candidate
 
-    await cw.send({"type": "end_call", "ticket_id": offer["ticket_id"], "outcome": "accepted",
-                   "case_number": "JA-2026-0001"})
+    await cw.send({"type": "end_call", "ticket_id": offer["ticket_id"], "outcome": "accepted"})
     ended = await kiosk.expect("call_ended")
     assert ended["outcome"] == "accepted"
-    assert ended["case_number"] == "JA-2026-0001"
+    assert ended["case_number"].startswith("JA-")  # issued by the server (docs/acceptance.md)
     await cw.expect("call_ended")
     reply = await kiosk.request({"type": "rate", "session_id": ticket["session_id"], "score": 2,
                                  "comment": "等太久"}, ref=7)
@@ -137,7 +137,7 @@ async def test_whole_session(env: Env, clients: list[Client]) -> None:
         row = await session.get(ServiceSession, ticket["session_id"])
         assert row is not None
         assert row.outcome == "accepted"
-        assert row.case_number == "JA-2026-0001"
+        assert row.case_number == ended["case_number"]
         rating = await session.get(Rating, row.id)
         assert rating is not None
         assert rating.score == 2
@@ -146,6 +146,61 @@ async def test_whole_session(env: Env, clients: list[Client]) -> None:
         assert followup.state == "open"
         assert followup.due_at > rating.created_at
 
+
+async def _rated(env: Env, clients: list[Client], score: int) -> tuple[Client, str]:
+    """A call of kiosk 0 ended and rated `score`; the kiosk and the session id."""
+    kiosk, cw, session_id = await _into_call(env, clients)
+    await cw.send({"type": "end_call", "ticket_id": session_id, "outcome": "completed"})
+    await kiosk.expect("call_ended")
+    assert (await kiosk.request({"type": "rate", "session_id": session_id, "score": score}))["type"] == "ok"
+    await cw.send({"type": "set_status", "status": "offline"})
+    return kiosk, session_id
+
+
+async def test_followup_phone_after_a_bad_rating(env: Env, clients: list[Client]) -> None:
+    kiosk, session_id = await _rated(env, clients, 1)
+
+    async def leave(phone: str, session: str = session_id, by: Client = kiosk) -> dict[str, object]:
+        return await by.request({"type": "followup_phone", "session_id": session, "phone": phone})
+
+    assert (await leave("1381234123"))["code"] == "bad_phone"  # one digit short
+    assert (await leave("13812341234", "nope"))["code"] == "not_followup"
+    other = await _kiosk(env, clients, 1)
+    assert (await leave("13812341234", by=other))["code"] == "not_followup"  # another kiosk's session
+    assert (await leave("138 1234 1234"))["type"] == "ok"
+    assert (await leave("13900001111"))["code"] == "already_left"
+
+    app = env.server.app
+    async with app[app_keys.DB_SESSIONS]() as session:
+        rows = (await session.scalars(select(Callback))).all()
+        followup = await session.scalar(select(FollowUp).where(FollowUp.session_id == session_id))
+    assert [(r.kind, r.session_id, r.phone, r.state) for r in rows] == [("followup", session_id, "13812341234", "open")]
+    # Due when the 回访 is (the next working day; the callback on the service clock, here real time).
+    assert followup is not None and abs(rows[0].due_at - followup.due_at) < timedelta(seconds=5)
+
+    # The supervisors see it masked, as a 回访 with its session.
+    boss = Client(env)
+    clients.append(boss)
+    await boss.staff_login("boss")
+    async with boss.http.get(env.url("/api/v1/callbacks?state=open")) as response:
+        items = (await response.json())["items"]
+    assert [(i["kind"], i["session_id"], i["phone"]) for i in items] == [("followup", session_id, "138****1234")]
+
+    # A 3-5 star rating has no 回访; a number after the window is refused; nothing more is stored.
+    await kiosk.close()
+    kiosk, happy = await _rated(env, clients, 4)
+    assert (await leave("13812341234", happy, kiosk))["code"] == "not_followup"
+    kiosk, late = await _rated(env, clients, 2)
+    async with app[app_keys.DB_SESSIONS]() as session, session.begin():
+        await session.execute(update(Rating).where(Rating.session_id == late)
+                              .values(created_at=utcnow() - timedelta(minutes=16)))
+    assert (await leave("13812341234", late, kiosk))["code"] == "too_late"
+    async with app[app_keys.DB_SESSIONS]() as session, session.begin():
+        assert len((await session.scalars(select(Callback))).all()) == 1
+        # Retention: once closed, the number is blanked with the other callbacks' numbers.
+        await session.execute(update(Callback).values(state="done", created_at=utcnow() - timedelta(days=400)))
+        assert await blank_old_phones(session, utcnow() - timedelta(days=30)) == 1
+        assert (await session.scalar(select(Callback.phone))) == ""
 
 async def test_positions_update_as_the_queue_moves(env: Env, clients: list[Client]) -> None:
     first = await _kiosk(env, clients, 0)
@@ -360,10 +415,11 @@ async def test_caseworker_drop_mid_call_requeues_to_front(env: Env, clients: lis
     assert ticket["position"] == 1
 
 
-async def test_end_call_needs_case_number_for_accepted(env: Env, clients: list[Client]) -> None:
+async def test_end_call_refuses_a_typed_case_number_by_default(env: Env, clients: list[Client]) -> None:
     _, cw, call_id = await _into_call(env, clients)
-    reply = await cw.request({"type": "end_call", "ticket_id": call_id, "outcome": "accepted"}, ref=3)
-    assert reply["code"] == "case_number_required"
+    reply = await cw.request({"type": "end_call", "ticket_id": call_id, "outcome": "accepted",
+                              "case_number": "JA001"}, ref=3)
+    assert reply["code"] == "case_number_typed"
 
 
 async def _closed_within(client: Client, seconds: float) -> int | None:
@@ -450,12 +506,12 @@ async def test_a_transferred_session_stays_in_both_caseworkers_lists(env: Env, c
     offer = (await cw2.expect("offer"))["offer"]
     await cw2.send({"type": "accept", "ticket_id": offer["ticket_id"], "fence": offer["fence"]})
     await cw2.expect("call")
-    await cw2.send({"type": "end_call", "ticket_id": call_id, "outcome": "accepted", "case_number": "JA001"})
-    await cw2.expect("call_ended")
+    await cw2.send({"type": "end_call", "ticket_id": call_id, "outcome": "accepted"})
+    issued = (await cw2.expect("call_ended"))["case_number"]
     first = (await (await cw1.http.get(env.url("/api/v1/me/sessions"))).json())["sessions"]
     second = (await (await cw2.http.get(env.url("/api/v1/me/sessions"))).json())["sessions"]
     assert [(s["id"], s["outcome"], s["case_number"]) for s in first] == [(call_id, "transfer", None)]
-    assert [(s["id"], s["outcome"], s["case_number"]) for s in second] == [(call_id, "accepted", "JA001")]
+    assert [(s["id"], s["outcome"], s["case_number"]) for s in second] == [(call_id, "accepted", issued)]
 
 
 async def test_caseworker_sees_own_sessions_and_skills(env: Env, clients: list[Client]) -> None:

@@ -89,6 +89,7 @@ async def test_live_dashboard_follows_the_queue(page_env: Env, page: Page) -> No
     assert await items.first.get_attribute("data-overdue") == "1"
     await page.wait_for_selector("[data-testid='report-chart'] canvas")
     await page.wait_for_selector("[data-testid='staffing-chart'] canvas")
+    await expect(page.get_by_test_id("staffing-open")).to_contain_text("服务时段共 24 小时")  # no hours set
     await page.screenshot(path=str(SHOTS / "dashboard.png"), full_page=True)
     await page.locator("#live").screenshot(path=str(SHOTS / "live.png"))
 

@@ -107,9 +107,12 @@ class SessionQueue:
         )
         return transitions
 
-    async def cancel(self, ticket_id: str) -> list[Transition]:
-        """The resident leaves (waiting or offered); an open offer is withdrawn."""
-        return (await self._call("cancel", self._ticket_keys(ticket_id), ticket_id))[0]
+    async def cancel(self, ticket_id: str, reason: str = "") -> list[Transition]:
+        """The resident leaves (waiting or offered); an open offer is withdrawn.
+
+        With a `reason` the server ends the ticket (e.g. the centre closed): the transition's actor
+        is `system` and its `extra` carries the reason."""
+        return (await self._call("cancel", self._ticket_keys(ticket_id), ticket_id, reason))[0]
 
     async def kiosk_disconnected(self, ticket_id: str) -> list[Transition]:
         """The kiosk went away: keep the place for kiosk_grace_s, stop routing the ticket."""

@@ -168,6 +168,7 @@ class ProjectCall:
         await kiosk.get_by_test_id("matter-start").click()
         await expect(kiosk.get_by_test_id("device-check-status")).not_to_have_attribute("data-state", "checking")
         await kiosk.get_by_test_id("device-check-continue").click()
+        await kiosk.get_by_test_id("priority-none").click()  # availability: queue without priority
         await expect(console.get_by_test_id("offer")).to_be_visible(timeout=15000)
         # The kiosk has heard that its ticket is offered, and a caseworker takes a moment to click.
         await expect(kiosk.locator('[data-role="waiting-title"]')).to_have_attribute("data-text", "waiting_offered")

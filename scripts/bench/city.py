@@ -231,6 +231,9 @@ class Run:
         self.idle_kiosks: list[Lite] = []
         self.calls: dict[str, dict[str, Any]] = {}
         self.tasks: list[asyncio.Task[Any]] = []
+        # Every simulated caseworker signs in from 127.0.0.1, and the sign-in throttle refuses an
+        # address with more than 30 attempts in flight: a real office has far fewer at once.
+        self.sign_ins = asyncio.Semaphore(8)
 
     def dead(self, index: int) -> bool:
         return index in self.killed
@@ -297,14 +300,15 @@ class Run:
 
     async def caseworker(self, n: int, info: dict[str, Any]) -> None:
         home = n % len(self.urls)
-        started = time.perf_counter()
-        async with self.http.post(self.urls[home] + "/api/v1/auth/login",
-                                  json={"username": info["username"], "password": info["password"]}) as response:
-            self.stats.time("POST /api/v1/auth/login", time.perf_counter() - started)
-            if response.status != 200:
-                self.stats.error(f"login {response.status}")
-                return
-            cookie = response.cookies["jl_session"].value
+        async with self.sign_ins:
+            started = time.perf_counter()
+            async with self.http.post(self.urls[home] + "/api/v1/auth/login",
+                                      json={"username": info["username"], "password": info["password"]}) as response:
+                self.stats.time("POST /api/v1/auth/login", time.perf_counter() - started)
+                if response.status != 200:
+                    self.stats.error(f"login {response.status}")
+                    return
+                cookie = response.cookies["jl_session"].value
         client = Lite(self, "caseworker", home, cookie)
         client.handlers = {"offer": lambda m: self.offer(client, m), "call": lambda m: self.call(client, m),
                            "signal": lambda m: self.cw_signal(m), "welcome": lambda m: self.cw_welcome(client, m)}

@@ -1,10 +1,13 @@
 """Per-frame cost of the live quality check on one core.
 
     python scripts/bench/quality_bench.py [--frames N] [--sequences N] [--per-desk N] [--desks-only]
+                                          [--profile]
 
 First, per resolution (640x480, 1280x720, 1920x1080) and per desk kind of the broad evaluation
 set (plain, wood, fabric, patterned cloth, clutter, a second card in view): --per-desk good scenes
-each (the "bench" split, its own seed), analysed by analyse_luma on their grey picture; median and
+each (the "bench" split, its own seed), analysed by analyse_luma on their Y plane with the U/V planes
+(cv2.COLOR_BGR2YUV_I420, as a decoder delivers a frame: the colour search runs where the grey
+search finds no page); median and
 p90 of the per-frame ms, each also as a ratio to a bare grey Laplacian pass (cv2.Laplacian into
 CV_32F plus cv2.meanStdDev, the variance-of-Laplacian sharpness check) timed right before it on
 the same frame, fastest of --repeat. The goal at 1280x720: median <= 2x and p90 <= 4x on every
@@ -28,6 +31,9 @@ back to the full search. Reported: median and p95 ms per frame over all frames (
 searched alike), the share of frames tracked, and the agreement of every frame's verdict with the
 stateless analysis of the same frame (found flag, reasons, largest corner distance).
 
+With --profile, after the per-desk table: cProfile of analyse_luma on the 1280x720 frames of each
+desk kind, the functions with the most own time (where the worst desks spend it).
+
 With --stages, first the stateless 640-wide cost split by stage (each stage timed alone on the
 same frames, fastest of --repeat, median over frames): where a frame's time goes.
 """
@@ -35,6 +41,9 @@ same frames, fastest of --repeat, median over frames): where a frame's time goes
 from __future__ import annotations
 
 import argparse
+import cProfile
+import io
+import pstats
 import statistics
 import sys
 import time
@@ -50,7 +59,7 @@ from server.quality import analyse_camera, analyse_document, analyse_luma
 from server.quality import document as doc
 from server.quality import thresholds as thr
 from server.quality.analyser import _shrink
-from server.quality.metrics import region_stats, to_gray
+from server.quality.metrics import halve, region_stats, to_gray
 from server.quality.tracking import PageHint, PageTracker, analyse_live
 from tests.quality_fixtures import generate_samples
 from tests.quality_fixtures.world import DESKS, RESOLUTIONS, good_scenes
@@ -89,9 +98,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stages", action="store_true", help="also time each stage at 640 wide")
     parser.add_argument("--per-desk", type=int, default=12, help="scenes per resolution and desk kind")
     parser.add_argument("--desks-only", action="store_true", help="only the per-desk table")
+    parser.add_argument("--profile", action="store_true", help="also profile each desk kind at 1280x720")
     args = parser.parse_args(argv)
     cv2.setNumThreads(1)
     _desk_bench(args.per_desk, args.repeat)
+    if args.profile:
+        _desk_profile(args.per_desk, args.repeat)
     if args.desks_only:
         return 0
     samples = [s for s in generate_samples(args.frames * 2, seed=99) if s.image.shape[1] == 1280][: args.frames]
@@ -126,6 +138,15 @@ def _laplacian_variance(gray: np.ndarray) -> float:
     return float(std[0, 0]) ** 2
 
 
+def _yuv420(bgr: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """The Y plane and the half-size U and V planes of a BGR frame, as a decoder delivers them."""
+    h, w = bgr.shape[:2]
+    i420 = cv2.cvtColor(bgr, cv2.COLOR_BGR2YUV_I420)
+    u = i420[h: h + h // 4].reshape(h // 2, w // 2)
+    v = i420[h + h // 4:].reshape(h // 2, w // 2)
+    return np.ascontiguousarray(i420[:h]), (np.ascontiguousarray(u), np.ascontiguousarray(v))
+
+
 def _desk_bench(per_desk: int, repeat: int) -> None:
     """Median and p90 ms of analyse_luma per resolution and desk kind, with the same-run ratio to
     the bare Laplacian variance of the same frames (see the module docstring)."""
@@ -134,15 +155,16 @@ def _desk_bench(per_desk: int, repeat: int) -> None:
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for w, h in RESOLUTIONS:
         for desk in DESKS:
-            ys = [to_gray(s.image) for s in good_scenes("bench", per_desk, desk=desk, resolution=(w, h), path="still")]
-            best = [float("inf")] * len(ys)
-            lap = [float("inf")] * len(ys)
+            frames = [_yuv420(s.image) for s in good_scenes("bench", per_desk, desk=desk, resolution=(w, h),
+                                                             path="still")]
+            best = [float("inf")] * len(frames)
+            lap = [float("inf")] * len(frames)
             for _ in range(repeat):
-                for i, y in enumerate(ys):
+                for i, (y, uv) in enumerate(frames):
                     start = time.thread_time()
                     _laplacian_variance(y)
                     middle = time.thread_time()
-                    analyse_luma(y)
+                    analyse_luma(y, uv_planes=uv)
                     end = time.thread_time()
                     lap[i] = min(lap[i], (middle - start) * 1000)
                     best[i] = min(best[i], (end - middle) * 1000)
@@ -150,6 +172,26 @@ def _desk_bench(per_desk: int, repeat: int) -> None:
             median, p90 = statistics.median(best), float(np.percentile(best, 90))
             print(f"| {w}x{h} | {desk} | {median:.2f} | {median / base:.1f}x | {p90:.2f} | {p90 / base:.1f}x | "
                   f"{base:.2f} |", flush=True)
+
+
+def _desk_profile(per_desk: int, repeat: int, top: int = 12) -> None:
+    """cProfile of analyse_luma over the 1280x720 bench frames of each desk kind (repeat passes):
+    the functions with the most own time, so the dear steps of the worst desks show."""
+    for desk in DESKS:
+        frames = [_yuv420(s.image) for s in good_scenes("bench", per_desk, desk=desk, resolution=(1280, 720),
+                                                         path="still")]
+        profile = cProfile.Profile()
+        profile.enable()
+        for _ in range(repeat):
+            for y, uv in frames:
+                analyse_luma(y, uv_planes=uv)
+        profile.disable()
+        out = io.StringIO()
+        pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(top)
+        lines = [line for line in out.getvalue().splitlines() if line.strip()]
+        start = next((i for i, line in enumerate(lines) if line.lstrip().startswith("ncalls")), 0)
+        print(f"profile 1280x720 {desk} ({len(frames)} frames x {repeat}, own time):")
+        print("\n".join("  " + line for line in lines[start:start + top + 1]), flush=True)
 
 
 def _stage_bench(frames: list[np.ndarray], repeat: int) -> None:
@@ -172,7 +214,7 @@ def _stage_bench(frames: list[np.ndarray], repeat: int) -> None:
         ("ring tracing (link runs)", lambda y: cv2.findContoursLinkRuns(edges[index[id(y)]])),
         ("outline choice", lambda y: doc.best_outline(edges[index[id(y)]], rings[index[id(y)]], allow_cut=True)),
         ("outline search, whole", doc.find_outline),
-        ("region statistics", lambda y: region_stats(y, inner[index[id(y)]], coarse_sharpness=True)),
+        ("region statistics", lambda y: region_stats(y, inner[index[id(y)]], half=halve(y))),
         ("corner refinement", lambda y: outlines[index[id(y)]] is not None
          and doc.refine_corners(y, outlines[index[id(y)]].corners, 4)),
         ("analyse_luma, whole", analyse_luma),

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
-
-import segno
+from server.http.qr import qr_svg
 
 
 def enrolment_url(base_url: str, token: str) -> str:
@@ -12,9 +10,6 @@ def enrolment_url(base_url: str, token: str) -> str:
     return f"{base_url.rstrip('/')}/kiosk?token={token}"
 
 
-def qr_svg(url: str) -> str:
-    """The URL as a QR code, an SVG document (error correction M: survives a smudged printout)."""
-    out = io.BytesIO()
-    segno.make(url, error="m", micro=False).save(out, kind="svg", scale=4, border=2, xmldecl=False,
-                                                 svgns=True, title="enrolment")
-    return out.getvalue().decode()
+def enrolment_qr(url: str) -> str:
+    """The enrolment URL as a QR code (SVG)."""
+    return qr_svg(url, "enrolment")

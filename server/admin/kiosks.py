@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.admin import audit
 from server.admin import texts as t
-from server.admin.enrolment import enrolment_url, qr_svg
+from server.admin.enrolment import enrolment_qr, enrolment_url
 from server.admin.errors import not_found
 from server.admin.schemas import KioskIn, KioskOut, KioskTokenOut
 from server.admin.structure import find_site
@@ -51,7 +51,7 @@ async def _kiosk_out(session: AsyncSession, kiosk: Kiosk) -> KioskOut:
 
 async def _token_out(session: AsyncSession, kiosk: Kiosk, token: str, base_url: str) -> KioskTokenOut:
     url = enrolment_url(base_url, token)
-    return KioskTokenOut(kiosk=await _kiosk_out(session, kiosk), token=token, url=url, qr_svg=qr_svg(url))
+    return KioskTokenOut(kiosk=await _kiosk_out(session, kiosk), token=token, url=url, qr_svg=enrolment_qr(url))
 
 
 async def enrol_kiosk(session: AsyncSession, body: KioskIn, actor: str, base_url: str) -> KioskTokenOut:

@@ -89,6 +89,19 @@ async def resolve_session_hashes(session: AsyncSession, hashes: Collection[str])
     return resolved
 
 
+async def live_kiosk_session_hashes(session: AsyncSession, limit: int) -> list[str]:
+    """Token hashes of kiosk sessions that may still be live (not revoked, expired or idle), newest
+    first; `resolve_session_hashes` applies the whole rule to them."""
+    now = utcnow()
+    rows = await session.scalars(
+        select(AuthSession.token_hash)
+        .where(AuthSession.kiosk_id.is_not(None), AuthSession.revoked.is_(False), AuthSession.expires_at > now,
+               AuthSession.last_seen_at > now - KIOSK_IDLE)
+        .order_by(AuthSession.last_seen_at.desc()).limit(limit)
+    )
+    return list(rows)
+
+
 async def revoke_session(session: AsyncSession, hashed_token: str) -> None:
     """End one sign-in session."""
     await session.execute(update(AuthSession).where(AuthSession.token_hash == hashed_token).values(revoked=True))

@@ -2,7 +2,8 @@
 
 The kiosk offers a second RTCPeerConnection carrying only its camera track; this process answers
 and decodes it. Every decoded frame must be taken off the track (aiortc queues them), but only
-SAMPLE_FPS of them a second are analysed: the Y plane goes through the capture's `PageTracker`
+SAMPLE_FPS of them a second are analysed: the Y plane (and the U/V planes, read only when the grey
+edges give no page) goes through the capture's `PageTracker`
 (the page followed from frame to frame, see server/quality/tracking.py) in a worker thread
 (numpy and OpenCV release the GIL, so the event loop keeps serving), `LiveGuidance` decides
 when the page is ready, and `capture_guidance` goes to kiosk and caseworker whenever what they
@@ -101,6 +102,18 @@ def luma(frame: av.VideoFrame) -> np.ndarray:
         rows = np.frombuffer(memoryview(plane), np.uint8).reshape(plane.height, plane.line_size)
         return np.ascontiguousarray(rows[:, : plane.width])
     return frame.to_ndarray(format="gray")
+
+
+def chroma(frame: av.VideoFrame) -> tuple[np.ndarray, np.ndarray] | None:
+    """The U and V planes of a decoded yuv420p frame (half size each way), or None for other
+    formats: the quality check then searches the page on grey edges alone."""
+    if frame.format.name not in ("yuv420p", "yuvj420p"):
+        return None
+    planes = []
+    for plane in frame.planes[1:3]:
+        rows = np.frombuffer(memoryview(plane), np.uint8).reshape(plane.height, plane.line_size)
+        planes.append(np.ascontiguousarray(rows[:, : plane.width]))
+    return planes[0], planes[1]
 
 
 def _aiortc_candidate(candidate: CandidatePayload) -> RTCIceCandidate:
@@ -234,7 +247,9 @@ class AnalysisPeer:
 
     async def _analyse(self, state: CaptureState, frame: av.VideoFrame, now: float) -> None:
         y = luma(frame)
-        result = await asyncio.to_thread(self.tracker.analyse, y)
+        # The chroma lets the tracker find a card whose edge against the desk is one of colour;
+        # it is read only when the grey edges give no page.
+        result = await asyncio.to_thread(self.tracker.analyse, y, chroma(frame))
         self.stats.frames_analysed += 1
         self.stats.analysis_ms.append(result.ms)
         self.stats.last_analysed_at = now

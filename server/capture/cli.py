@@ -9,14 +9,19 @@ import argparse
 import asyncio
 import json
 import sys
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.capture.purge import PurgeReport, purge_expired
 from server.db.engine import make_engine, make_session_factory
 from server.db.types import utcnow
 from server.settings import Settings, SettingsError, load_settings
+
+T = TypeVar("T")
 
 
 def register(subparsers: Any) -> None:
@@ -30,18 +35,37 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=run)
 
 
-async def purge(settings: Settings, dry_run: bool) -> PurgeReport:
-    """One purge run against the configured database and data dir."""
+@dataclass(frozen=True)
+class PurgeStep:
+    """Another feature's purge that `jinglin purge` runs after the captures' one: its report goes
+    under `name` in the JSON output and `describe(report, verb)` is its line of text."""
+
+    name: str
+    run: Callable[[Settings, bool], Coroutine[Any, Any, Any]]
+    describe: Callable[[Any, str], str]
+
+
+# Call recordings register theirs from server/recording/cli.py.
+PURGE_STEPS: list[PurgeStep] = []
+
+
+async def with_database(settings: Settings, work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]) -> T:
+    """Run `work` with a session factory on the configured database, disposing the engine after."""
     engine = make_engine(settings.resolved_database_url)
     try:
-        return await purge_expired(make_session_factory(engine), settings.data_dir,
-                                   settings.capture_retention_days, utcnow(), dry_run=dry_run)
+        return await work(make_session_factory(engine))
     finally:
         await engine.dispose()
 
 
+async def purge(settings: Settings, dry_run: bool) -> PurgeReport:
+    """One capture purge run against the configured database and data dir."""
+    return await with_database(settings, lambda sessions: purge_expired(
+        sessions, settings.data_dir, settings.capture_retention_days, utcnow(), dry_run=dry_run))
+
+
 def run(args: argparse.Namespace) -> int:
-    """Run the purge and print what it did."""
+    """Run the capture purge and every registered step, and print what they did."""
     try:
         settings = load_settings()
     except SettingsError as exc:
@@ -49,13 +73,17 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         report = asyncio.run(purge(settings, args.dry_run))
+        steps: list[tuple[PurgeStep, Any]] = [(step, asyncio.run(step.run(settings, args.dry_run)))
+                                              for step in PURGE_STEPS]
     except (SQLAlchemyError, OSError) as exc:
         print(f"jinglin purge: database unavailable ({type(exc).__name__})", file=sys.stderr)
         return 1
     if args.json:
-        print(json.dumps(report.as_json()))
-    else:
-        verb = "would purge" if report.dry_run else "purged"
-        print(f"{verb} {report.captures} captures ({report.files_removed} files) created before "
-              f"{report.cutoff:%Y-%m-%d %H:%M} UTC")
+        print(json.dumps({**report.as_json(), **{step.name: result.as_json() for step, result in steps}}))
+        return 0
+    verb = "would purge" if report.dry_run else "purged"
+    print(f"{verb} {report.captures} captures ({report.files_removed} files) created before "
+          f"{report.cutoff:%Y-%m-%d %H:%M} UTC")
+    for step, result in steps:
+        print(step.describe(result, verb))
     return 0

@@ -13,13 +13,15 @@ from __future__ import annotations
 import argparse
 import secrets
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from server.capture.storage import CAPTURE_DIR, VARIANTS, CaptureStore, StorageError
 from server.settings import SettingsError, load_settings, write_key_file
+
+K = TypeVar("K")
 
 
 @dataclass
@@ -31,27 +33,36 @@ class RotationReport:
     unreadable: int = 0
 
 
+def rotate_each(keys: Iterable[K], read_old: Callable[[K], bytes], read_new: Callable[[K], bytes],
+                write_new: Callable[[K, bytes], object], unreadable: type[Exception]) -> RotationReport:
+    """Re-encrypt each stored item: left alone when it already decrypts under the new key (so an
+    interrupted rotation is finished by running it again), counted unreadable when it decrypts
+    under neither key. Every store of the server secret rotates through here."""
+    report = RotationReport()
+    for key in keys:
+        try:
+            read_new(key)
+            report.already += 1
+            continue
+        except unreadable:
+            pass
+        try:
+            plaintext = read_old(key)
+        except unreadable:
+            report.unreadable += 1
+            continue
+        write_new(key, plaintext)
+        report.rotated += 1
+    return report
+
+
 def rotate_capture_key(data_dir: Path, old_secret: str, new_secret: str) -> RotationReport:
     """Re-encrypt every capture file under `data_dir` from `old_secret` to `new_secret`."""
     old, new = CaptureStore(data_dir, old_secret), CaptureStore(data_dir, new_secret)
-    report = RotationReport()
-    for variant in VARIANTS:
-        for path in sorted((data_dir / CAPTURE_DIR).glob(f"*/*.{variant}.jlc")):
-            name = path.name.split(".", 1)[0]
-            try:
-                new.read(name, variant)
-                report.already += 1
-                continue
-            except StorageError:
-                pass
-            try:
-                plaintext = old.read(name, variant)
-            except StorageError:
-                report.unreadable += 1
-                continue
-            new.write(name, variant, plaintext)
-            report.rotated += 1
-    return report
+    files = [(path.name.split(".", 1)[0], variant) for variant in VARIANTS
+             for path in sorted((data_dir / CAPTURE_DIR).glob(f"*/*.{variant}.jlc"))]
+    return rotate_each(files, lambda key: old.read(*key), lambda key: new.read(*key),
+                       lambda key, plaintext: new.write(*key, plaintext), StorageError)
 
 
 Rotation = Callable[[Path, str, str], RotationReport]

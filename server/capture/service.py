@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -39,6 +40,11 @@ from server.signaling.handlers import SignalingError
 log = logging.getLogger(__name__)
 
 
+# Why a session may not capture at all (code, text), or None: set by features above capture
+# (the resident's declined consent).
+CaptureGate = Callable[[str], Awaitable[tuple[str, str] | None]]
+
+
 def _refuse(code: str) -> SignalingError:
     return SignalingError(code, texts.SIGNAL_ERRORS[code])
 
@@ -56,6 +62,7 @@ class CaptureService:
         self.keys = keys
         self.pool = PeerPool(max_peers)
         self.uploads = StillUploads(calls, self.states, sessions, store, self.pool)
+        self.gates: list[CaptureGate] = []
 
     def register(self) -> None:
         """Install the message handlers into the signaling service."""
@@ -79,6 +86,10 @@ class CaptureService:
         live = await self.calls.ticket(message.call_id)
         if (live is None or live.state != "in_call" or live.caseworker_id != str(connection.principal.user_id)):
             raise _refuse("not_in_call")
+        for gate in self.gates:
+            refusal = await gate(live.id)
+            if refusal is not None:
+                raise SignalingError(*refusal)
         matter = (await self.calls.catalog()).by_id(live.matter_id)
         material = next((x for x in matter.materials if x.name == message.material), None) if matter else None
         if matter is None or material is None:

@@ -94,8 +94,9 @@ def read_sealed(aead: AESGCM, path: Path, magic: bytes, aad: bytes) -> bytes:
         raise StorageError("file does not decrypt") from None
 
 
-class CaptureStore:
-    """Writes, reads and deletes the encrypted variants of captured images."""
+class SealedStore:
+    """The key handling every encrypted store shares: one AES-GCM key derived from the server
+    secret, and random storage names that tell nothing about the session or the resident."""
 
     def __init__(self, data_dir: Path, secret: str) -> None:
         self.data_dir = data_dir
@@ -105,6 +106,10 @@ class CaptureStore:
     def new_name() -> str:
         """A fresh storage name: random, so it tells nothing about the session or the resident."""
         return secrets.token_hex(16)
+
+
+class CaptureStore(SealedStore):
+    """Writes, reads and deletes the encrypted variants of captured images."""
 
     def path(self, name: str, variant: Variant) -> Path:
         """Where a variant lives."""

@@ -6,19 +6,21 @@ loss read. Every table works on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     ForeignKey,
     Index,
     Integer,
     MetaData,
     String,
     Text,
+    UniqueConstraint,
     false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -305,6 +307,45 @@ class Rating(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class Consent(Base):
+    """The resident's answer to the notice shown before queueing (PIPL art. 14, 17, 29): one per session."""
+
+    __tablename__ = "consents"
+
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"), primary_key=True)
+    kiosk_id: Mapped[int] = mapped_column(ForeignKey("kiosks.id"))
+    version: Mapped[str] = mapped_column(String(40))  # of the notice text (server/acceptance/notices.yaml)
+    choice: Mapped[str] = mapped_column(String(10))  # accepted | declined
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CaseCounter(Base):
+    """The last 受理编号 sequence issued by a centre on a district day (bumped atomically by an upsert)."""
+
+    __tablename__ = "case_counters"
+
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id"), primary_key=True)
+    day: Mapped[str] = mapped_column(String(8), primary_key=True)  # YYYYMMDD, district time
+    seq: Mapped[int] = mapped_column(Integer)
+
+
+class Receipt(Base):
+    """The 受理回执 of a session ended with 受理 or 材料不全, as the kiosk showed it and the PDF prints it."""
+
+    __tablename__ = "receipts"
+
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"), primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(20))  # accepted | incomplete
+    # Unique: a server-issued number is never given twice, whatever the processes and databases do.
+    case_number: Mapped[str | None] = mapped_column(String(40), nullable=True, unique=True)
+    matter_name: Mapped[str] = mapped_column(String(120))
+    centre_name: Mapped[str] = mapped_column(String(80))
+    centre_phone: Mapped[str] = mapped_column(String(40))
+    promise: Mapped[str] = mapped_column(String(120))
+    missing: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)  # [{name, must_show}]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class FollowUp(Base):
     """A 回访 item opened by a 1-2 rating, owned by the centre's supervisors."""
 
@@ -318,6 +359,107 @@ class FollowUp(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class CentreHours(Base):
+    """A centre's opening hours on one weekday (0 = Monday); times are district-local "HH:MM"."""
+
+    __tablename__ = "centre_hours"
+
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id"), primary_key=True)
+    weekday: Mapped[int] = mapped_column(Integer, primary_key=True)
+    opens: Mapped[str] = mapped_column(String(5))
+    closes: Mapped[str] = mapped_column(String(5))
+    lunch_start: Mapped[str | None] = mapped_column(String(5), nullable=True)
+    lunch_end: Mapped[str | None] = mapped_column(String(5), nullable=True)
+
+
+class CalendarOverride(Base):
+    """An administrator's word on one date of a centre: closed, or open with these hours."""
+
+    __tablename__ = "calendar_overrides"
+
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    is_open: Mapped[bool] = mapped_column(Boolean)
+    opens: Mapped[str | None] = mapped_column(String(5), nullable=True)
+    closes: Mapped[str | None] = mapped_column(String(5), nullable=True)
+    lunch_start: Mapped[str | None] = mapped_column(String(5), nullable=True)
+    lunch_end: Mapped[str | None] = mapped_column(String(5), nullable=True)
+    note: Mapped[str] = mapped_column(String(200), default="", server_default="")
+
+
+class Callback(Base):
+    """A resident's 回电 request left at a kiosk: the centre calls them back (docs/hours.md)."""
+
+    __tablename__ = "callbacks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    centre_id: Mapped[int | None] = mapped_column(ForeignKey("centres.id"), nullable=True, index=True)
+    kiosk_id: Mapped[int] = mapped_column(ForeignKey("kiosks.id"))
+    matter_id: Mapped[str] = mapped_column(String(64))
+    # `callback`: 回电 asked for at the kiosk; `followup`: the number left for the 回访 of a 1-2 star
+    # rating of `session_id` (docs/hours.md).
+    kind: Mapped[str] = mapped_column(String(20), default="callback", server_default="callback")
+    session_id: Mapped[str | None] = mapped_column(ForeignKey("sessions.id"), nullable=True, unique=True)
+    # Personal information: shown masked in lists, in full only to the staff member acting on it,
+    # blanked by `jinglin purge` after the retention period.
+    phone: Mapped[str] = mapped_column(String(20))
+    preferred: Mapped[str] = mapped_column(String(40), default="")
+    state: Mapped[str] = mapped_column(String(20), default="open", index=True)  # open | taken | done | unreachable
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    taken_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AppointmentCapacity(Base):
+    """How many residents one appointment slot of a centre takes (skill "" = every skill without its own)."""
+
+    __tablename__ = "appointment_capacity"
+
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id"), primary_key=True)
+    skill: Mapped[str] = mapped_column(String(64), primary_key=True)
+    per_slot: Mapped[int] = mapped_column(Integer)
+
+
+class AppointmentSlot(Base):
+    """Places taken in one slot: the counter a booking raises only while it is below the capacity, so
+    two bookings of the last place cannot both win (docs/hours.md "Appointments")."""
+
+    __tablename__ = "appointment_slots"
+
+    centre_key: Mapped[int] = mapped_column(Integer, primary_key=True)  # centre id, 0 for none
+    skill: Mapped[str] = mapped_column(String(64), primary_key=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    booked: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Appointment(Base):
+    """A resident's 预约: a slot of a centre for a matter, a short code to check in with, a phone number."""
+
+    __tablename__ = "appointments"
+    __table_args__ = (UniqueConstraint("day", "code"), Index("ix_appointments_centre_day", "centre_id", "day"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    centre_id: Mapped[int | None] = mapped_column(ForeignKey("centres.id"), nullable=True)
+    kiosk_id: Mapped[int] = mapped_column(ForeignKey("kiosks.id"))  # where it was booked
+    matter_id: Mapped[str] = mapped_column(String(64))
+    skill: Mapped[str] = mapped_column(String(64))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    day: Mapped[date] = mapped_column(Date)  # the slot's district-local date: codes are unique per day
+    code: Mapped[str] = mapped_column(String(6))
+    # Personal information: masked in lists, never logged, blanked by `jinglin purge` after the retention.
+    phone: Mapped[str] = mapped_column(String(20))
+    # booked | checked_in | no_show | cancelled
+    state: Mapped[str] = mapped_column(String(20), default="booked", index=True)
+    session_id: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the ticket of the check-in
+    checkin_kiosk_id: Mapped[int | None] = mapped_column(ForeignKey("kiosks.id"), nullable=True)
+    cancelled_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class KioskHealthSample(Base):
@@ -402,3 +544,35 @@ __all__ = [
     "User",
     "UserSkill",
 ]
+
+
+class FormVersion(Base):
+    """One version of a session's application form as the caseworker sent it for 同屏确认 (every one is kept)."""
+
+    __tablename__ = "form_versions"
+    __table_args__ = (UniqueConstraint("session_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)  # 1, 2, ... per session
+    fields: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # [{key, label, type, required, value}]
+    sent_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    state: Mapped[str] = mapped_column(String(20), default="sent")  # sent | confirmed | change_requested
+    replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Signature(Base):
+    """The resident's signature on a confirmed form version: the image is stored encrypted under
+    `storage_name` (server/acceptance/signatures.py); `mac` binds session, form, image and time."""
+
+    __tablename__ = "signatures"
+
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"), primary_key=True)  # one per session
+    form_version: Mapped[int] = mapped_column(Integer)
+    kiosk_id: Mapped[int] = mapped_column(ForeignKey("kiosks.id"))
+    storage_name: Mapped[str] = mapped_column(String(32), unique=True)
+    image_sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    mac: Mapped[str] = mapped_column(String(64))  # hex HMAC-SHA256 (server/acceptance/signature_binding.py)

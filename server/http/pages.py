@@ -43,7 +43,8 @@ password_page = page("password.html")  # choosing a new password, e.g. after an 
 
 def _render(request: web.Request, template: str) -> web.Response:
     context = {"static": _static_url(request), "protocol_version": PROTOCOL_VERSION, "ws_path": WS_PATH,
-               "recording": request.app[app_keys.SETTINGS].recording_enabled}
+               "recording": request.app[app_keys.SETTINGS].recording_enabled,
+               "case_typed": request.app[app_keys.SETTINGS].case_number_typed}
     response = aiohttp_jinja2.render_template(template, request, context)
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -49,13 +49,56 @@ class Ping(_In):
     type: Literal["ping"]
 
 
+class ConsentIn(BaseModel):
+    """The resident's answer to the notice (`GET /api/v1/kiosk/notice`) shown before queueing."""
+
+    model_config = ConfigDict(extra="forbid")
+    version: str = Field(min_length=1, max_length=40)
+    choice: Literal["accepted", "declined"]
+
+
 class Join(_In):
-    """Kiosk: put the resident in line for a matter."""
+    """Kiosk: put the resident in line for a matter (with the consent the notice asked for)."""
 
     type: Literal["join"]
     matter_id: Id
     mode: Literal["handle", "consult"]
     priority: Literal["normal", "elderly", "disabled", "appointment"] = "normal"
+    consent: ConsentIn | None = None
+
+
+class CallbackRequest(_In):
+    """Kiosk: leave a phone number to be called back (回电) about a matter; never logged."""
+
+    type: Literal["callback_request"]
+    matter_id: Id
+    phone: str = Field(max_length=20)  # kept for the call; never logged, masked in lists
+    preferred: Annotated[str, MASKED] = Field(default="", max_length=40)
+
+
+class FollowupPhone(_In):
+    """Kiosk: after a 1-2 star rating, the resident's phone number for the 回访; never logged."""
+
+    type: Literal["followup_phone"]
+    session_id: Id
+    phone: str = Field(max_length=20)  # kept for the 回访; never logged, masked in lists
+
+
+class AppointmentBook(_In):
+    """Kiosk: book an appointment slot (预约) for a matter; the `ok` carries the appointment and its code."""
+
+    type: Literal["appointment_book"]
+    matter_id: Id
+    slot: str = Field(min_length=1, max_length=40)  # ISO start time with offset, as GET .../slots gives it
+    phone: str = Field(max_length=20)  # kept for the centre's call; never logged, masked in lists
+
+
+class AppointmentCheckin(_In):
+    """Kiosk: check in for today's appointment with its code or the phone number it was booked with."""
+
+    type: Literal["appointment_checkin"]
+    code: str = Field(min_length=1, max_length=20)  # 6-digit code or phone number; never logged
+    consent: ConsentIn | None = None
 
 
 class Cancel(_In):
@@ -208,17 +251,38 @@ class DeviceCheck(_In):
     metrics: dict[str, Annotated[float, Field(allow_inf_nan=False)]] = Field(default_factory=dict, max_length=20)
 
 
+class FormSend(_In):
+    """Caseworker: send the filled application form to the kiosk for 同屏确认 (a new version each time)."""
+
+    type: Literal["form_send"]
+    call_id: Id
+    # Not masked: the application needs the full ID number; it is never logged (docs/security.md).
+    values: dict[Annotated[str, Field(max_length=40)], Annotated[str, Field(max_length=200)]] = Field(max_length=40)
+
+
+class FormReply(_In):
+    """Kiosk: the resident's answer to the form version shown (确认无误 / 需要修改)."""
+
+    type: Literal["form_reply"]
+    call_id: Id
+    version: int = Field(ge=1)
+    choice: Literal["confirmed", "change_requested"]
+
+
 ClientMessage = Annotated[
-    Hello | Ping | Join | Cancel | Rate | SetStatus | Accept | Reject | EndCall | Transfer | FinishWrapUp | Signal
-    | CaptureRequest | CaptureNow | CaptureReview | CaptureCancel | CaptureSignal | DeviceCheck,
+    Hello | Ping | Join | CallbackRequest | FollowupPhone | AppointmentBook | AppointmentCheckin | Cancel | Rate
+    | SetStatus | Accept | Reject | EndCall | Transfer | FinishWrapUp | Signal | CaptureRequest | CaptureNow
+    | CaptureReview | CaptureCancel | CaptureSignal | DeviceCheck | FormSend | FormReply,
     Field(discriminator="type"),
 ]
 CLIENT_MESSAGE = TypeAdapter(ClientMessage)
 
-KIOSK_TYPES = frozenset({"ping", "join", "cancel", "rate", "signal", "capture_signal", "capture_cancel",
-                         "device_check"})
+KIOSK_TYPES = frozenset({"ping", "join", "callback_request", "followup_phone", "appointment_book",
+                         "appointment_checkin", "cancel", "rate", "signal", "capture_signal", "capture_cancel",
+                         "device_check", "form_reply"})
 CASEWORKER_TYPES = frozenset({"ping", "set_status", "accept", "reject", "end_call", "transfer", "finish_wrap_up",
-                              "signal", "capture_request", "capture_now", "capture_review", "capture_cancel"})
+                              "signal", "capture_request", "capture_now", "capture_review", "capture_cancel",
+                              "form_send"})
 SUPERVISOR_TYPES = frozenset({"ping"})
 ALL_TYPES = KIOSK_TYPES | CASEWORKER_TYPES | SUPERVISOR_TYPES | {"hello"}
 ALLOWED_TYPES: dict[str, frozenset[str]] = {
@@ -284,6 +348,14 @@ class MaterialView(BaseModel):
     document_type: str
 
 
+class ConsentView(BaseModel):
+    """The consent stored with a session: notice version, answer, time (ISO 8601 UTC)."""
+
+    version: str
+    choice: Literal["accepted", "declined"]
+    at: str
+
+
 class CallView(BaseModel):
     """A live call. The caseworker is the `offerer` (creates the SDP offer); the kiosk answers."""
 
@@ -296,4 +368,55 @@ class CallView(BaseModel):
     peer_online: bool
     fence: int
     materials: list[MaterialView] = Field(default_factory=list)
+    consent: ConsentView | None = None
+    form: list[FormFieldView] | None = None
+    form_last: FormLastView | None = None
 
+
+class FormLastView(BaseModel):
+    """The last form version sent in a call, so that a reloaded page takes it up again: the kiosk gets
+    it only while it awaits an answer (ID numbers masked), the caseworker always (values as typed)."""
+
+    version: int
+    state: Literal["sent", "confirmed", "change_requested", "signed"]
+    fields: list[FormValueView]
+    materials: list[str] = Field(default_factory=list)
+
+
+class FormFieldView(BaseModel):
+    """A field of the matter's application form (the console's `call.form`; values in `form`)."""
+
+    key: str
+    label: str
+    type: str
+    required: bool
+    choices: list[str] = Field(default_factory=list)
+
+
+
+class FormValueView(BaseModel):
+    """A filled field as the resident's screen shows it (ID numbers masked except the last four)."""
+
+    key: str
+    label: str
+    type: str
+    value: str
+
+
+class FormRecordView(BaseModel):
+    """The session detail's `form`: the last version sent, its state, when the resident confirmed it."""
+
+    version: int
+    fields: list[FormValueView]
+    state: Literal["sent", "confirmed", "change_requested", "signed"]
+    sent_at: str
+    confirmed_at: str | None = None
+
+
+class SignatureRecordView(BaseModel):
+    """The session detail's `signature`: when the resident signed, and whether the HMAC binding to the
+    form version and image still checks out now."""
+
+    at: str
+    verified: bool
+    form_version: int

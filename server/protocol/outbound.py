@@ -21,6 +21,20 @@ class Ok(TypedDict):
     ref: int | str
 
 
+class AppointmentOk(TypedDict):
+    """`ok` answering `appointment_book` / `appointment_checkin`, with the appointment (docs/protocol.md)."""
+
+    type: Literal["ok"]
+    appointment: Json
+
+
+class CallbackOk(TypedDict):
+    """`ok` answering `callback_request`: when the centre will call (`callback` `{id, due_at, now}`)."""
+
+    type: Literal["ok"]
+    callback: Json
+
+
 class Error(TypedDict):
     """A refused message or a failure (`ref` when it answers a request)."""
 
@@ -73,6 +87,18 @@ class Peer(TypedDict):
     call_id: str
     online: bool
     fresh: bool
+
+
+class ServiceNotice(TypedDict):
+    """The server ended the kiosk's waiting ticket: the centre closed (`centre_closed`, with the next
+    opening) or nobody with the skill signed in for a while (`no_staff`)."""
+
+    type: Literal["service_notice"]
+    reason: Literal["centre_closed", "no_staff"]
+    session_id: str
+    matter_id: str  # so the kiosk can offer a 回电 about the same matter
+    next_open: str | None
+    now: str | None  # the service clock, so the kiosk says 今天/明天 against the server's day
 
 
 class Ticket(TypedDict):
@@ -202,9 +228,29 @@ class CaptureDone(TypedDict):
     decision: str
 
 
-ServerMessage = (Ok | Error | Welcome | Pong | Signal | Peer | Ticket | Call | CallEnded | Offer | OfferWithdrawn
+class Form(TypedDict):
+    """Kiosk: a form version to confirm (ID numbers masked but for the last four)."""
+
+    type: Literal["form"]
+    call_id: str
+    version: int
+    fields: list[Json]
+    materials: list[str]
+
+
+class FormStatus(TypedDict):
+    """Caseworker: where a sent form version stands (`sent` | `confirmed` | `change_requested` | `signed`)."""
+
+    type: Literal["form_status"]
+    call_id: str
+    version: int
+    state: str
+
+
+ServerMessage = (Ok | AppointmentOk | CallbackOk | Error | Welcome | Pong | Signal | Peer | Ticket | Call | CallEnded
+                 | Offer | OfferWithdrawn
                  | Agent | Stats | CaptureRequest | CaptureOpened | CaptureSignal | CaptureGuidance | CaptureTake
-                 | CaptureResult | CaptureReady | CaptureDone)
+                 | CaptureResult | CaptureReady | CaptureDone | ServiceNotice | Form | FormStatus)
 
 
 def ok(ref: int | str) -> Ok:
@@ -334,3 +380,13 @@ def capture_ready(capture: Json) -> CaptureReady:
 def capture_done(capture_id: str, decision: str) -> CaptureDone:
     """The end of a capture request."""
     return {"type": "capture_done", "capture_id": capture_id, "decision": decision}
+
+
+def form(call_id: str, version: int, fields: list[Json], materials: list[str]) -> Form:
+    """A form version for the kiosk to show read-only."""
+    return {"type": "form", "call_id": call_id, "version": version, "fields": fields, "materials": materials}
+
+
+def form_status(call_id: str, version: int, state: str) -> FormStatus:
+    """The state of a form version, for the caseworker."""
+    return {"type": "form_status", "call_id": call_id, "version": version, "state": state}

@@ -7,14 +7,16 @@ cost of the analysis alone, comparable between a still from disk and a live vide
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from typing import Protocol
 
 import cv2
 import numpy as np
 
 from server.quality import thresholds as t
+from server.quality.colour import Chroma
+from server.quality.desk import looks_like_desk
 from server.quality.document import Outline, find_outline, refine_corners
-from server.quality.metrics import RegionStats, coarse_structure, downscale, region_stats, to_gray
+from server.quality.metrics import RegionStats, coarse_structure, downscale, halve, region_stats, to_gray
 from server.quality.result import DocumentMetrics, Metrics, Mode, QualityResult, Reason, make_result
 
 
@@ -25,7 +27,7 @@ def analyse_document(image: np.ndarray) -> QualityResult:
     measured on the document itself (not the desk around it).
     """
     start = time.perf_counter()
-    result = document_verdict(to_gray(image), still=True)
+    result = document_verdict(to_gray(image), still=True, colour=Chroma.from_bgr(image))
     result.ms = (time.perf_counter() - start) * 1000
     return result
 
@@ -38,18 +40,30 @@ def analyse_camera(image: np.ndarray) -> QualityResult:
     return result
 
 
-def analyse_luma(y_plane: np.ndarray, mode: Mode = "document") -> QualityResult:
+def analyse_luma(y_plane: np.ndarray, mode: Mode = "document",
+                 uv_planes: tuple[np.ndarray, np.ndarray] | None = None) -> QualityResult:
     """Fast path for live frames: the Y plane of a decoded video frame (e.g. aiortc planes[0]).
 
     Skips the colour conversion and the still-resolution check: live frames come at whatever size
     the network allows, and the full-resolution still is checked separately on capture. In
-    document mode the plane is taken as video range (16-235), as decoders deliver it.
+    document mode the plane is taken as video range (16-235), as decoders deliver it. uv_planes:
+    the frame's U and V planes (planes[1], planes[2], any size), read only when the grey search
+    finds no page (a card whose edge against the desk is one of colour).
     """
     start = time.perf_counter()
     y = np.asarray(y_plane)
-    result = document_verdict(y, still=False, video_range=True) if mode == "document" else _camera(y)
+    if mode == "document":
+        result = document_verdict(y, still=False, video_range=True, colour=Chroma.from_planes(uv_planes))
+    else:
+        result = _camera(y)
     result.ms = (time.perf_counter() - start) * 1000
     return result
+
+
+class Locate(Protocol):
+    """Finds the page's outline in the analysis image (document.find_outline's signature)."""
+
+    def __call__(self, gray: np.ndarray, *, colour: Chroma | None = None) -> Outline | None: ...
 
 
 # Limited ("video") range to full range: 16 -> 0, 235 -> 255, clipped outside.
@@ -86,30 +100,36 @@ def _page_exposure_reasons(stats: RegionStats) -> set[Reason]:
 
 
 def document_verdict(
-    gray: np.ndarray, *, still: bool, locate: Callable[[np.ndarray], Outline | None] = find_outline,
-    video_range: bool = False,
+    gray: np.ndarray, *, still: bool, locate: Locate = find_outline, video_range: bool = False,
+    colour: Chroma | None = None,
 ) -> QualityResult:
     """Document-mode verdict of a grey image (not timed); locate finds the outline in the analysis
-    image (the full search, or the live tracker that looks near the last frame's outline first).
+    image (the full search, or the live tracker that looks near the last frame's outline first),
+    with colour (the frame's chroma, if any) for pages that the grey edges miss.
     video_range: gray is a video decoder's Y plane (black 16, white 235), stretched to full range
     on the analysis image so that clipped paper and highlights read 255 as in a still."""
     h, w = gray.shape[:2]
     small, factor = downscale(gray)
     if video_range:
         small = cv2.LUT(small, VIDEO_TO_FULL_RANGE)
-    outline = locate(small)
+    outline = locate(small, colour=colour)
+    half = halve(small)  # the sharpness is measured on it
     reasons: set[Reason] = set()
     if still and min(h, w) < t.MIN_STILL_SHORT_SIDE:
         reasons.add("low_resolution")
-    if outline is None:
+    stats = None
+    if outline is not None:
+        stats = region_stats(small, _shrink(outline.corners, t.INNER_SHRINK), half=half)
+        if _not_a_document(small, outline, stats, colour):
+            stats = None
+    if outline is None or stats is None:
         # Without a page, only say what is wrong with the whole picture's light.
-        stats = region_stats(small, coarse_sharpness=True)
+        stats = region_stats(small, half=half)
         reasons.add("no_document")
         reasons |= _exposure_reasons(stats, t.MIN_BRIGHTNESS_CAMERA)
         if stats.clipped >= t.FRAME_CLIPPED_RATIO:
             reasons.add("too_bright")
         return make_result(reasons, _metrics(stats, None, factor, gray), w, h)
-    stats = region_stats(small, _shrink(outline.corners, t.INNER_SHRINK), coarse_sharpness=True)
     if outline.cut_off:
         reasons.add("document_cut_off")
     elif outline.coverage < t.MIN_DOCUMENT_COVERAGE:
@@ -124,13 +144,27 @@ def document_verdict(
     return make_result(reasons, _metrics(stats, outline, factor, gray), w, h)
 
 
+def _not_a_document(small: np.ndarray, outline: Outline, stats: RegionStats, colour: Chroma | None) -> bool:
+    """Whether a small or cut-off outline is no document at all, so the resident is asked to put
+    one down (no_document) rather than to come closer or to move it into the frame: a small
+    outline with no print in it (a sticky note, a phone, a cup's rim: its tones span less than
+    print needs), or a small one, or a small region running off the frame, that has the grey
+    level and the colour of the desk around it (a knot of wood grain, a shadow)."""
+    if outline.cut_off:
+        return outline.coverage < t.DESK_MAX_CUT_COVERAGE and looks_like_desk(small, outline, colour)
+    if outline.coverage >= t.MIN_DOCUMENT_COVERAGE:
+        return False
+    return stats.bright_end - stats.dark_end < t.MIN_TONE_RANGE or looks_like_desk(small, outline, colour)
+
+
 def _metrics(stats: RegionStats, outline: Outline | None, factor: float, gray: np.ndarray) -> Metrics:
     document = DocumentMetrics()
     if outline is not None:
         corners = outline.corners * factor
-        if not outline.cut_off:
+        if not outline.cut_off and not outline.colour:
             # The analysis image is ~2x coarser than a 720p frame: refine on full-size pixels so
-            # rectification does not shave text off the edges.
+            # rectification does not shave text off the edges. (Not an outline found by its
+            # colour: its edge has no grey step to refine on, and the step chased would be print.)
             corners = refine_corners(gray, corners, reach=max(4, round(4 * factor)))
         document = DocumentMetrics(
             found=True, coverage=outline.coverage,

@@ -46,6 +46,13 @@ def downscale(gray: np.ndarray, width: int = t.ANALYSIS_WIDTH) -> tuple[np.ndarr
     return small, factor
 
 
+def halve(gray: np.ndarray) -> np.ndarray:
+    """gray at half its size each way (INTER_AREA: each pixel the mean of a 2x2 block), where
+    document mode measures sharpness (region_stats' half)."""
+    h, w = gray.shape[:2]
+    return cv2.resize(gray, (max(1, w // 2), max(1, h // 2)), interpolation=cv2.INTER_AREA)
+
+
 # 1-D second-derivative kernels along x, y and the two diagonals (the Laplacian is x + y).
 # Filtered into int16 (exact for these kernels on 8-bit input), ~2x faster than float32.
 _SECOND_DERIVATIVES = (
@@ -116,22 +123,20 @@ class RegionStats:
     noise: float = 0.0  # robust estimate of the second derivative's noise (its std in flat areas)
 
 
-def region_stats(gray: np.ndarray, polygon: np.ndarray | None = None, *, coarse_sharpness: bool = False) -> RegionStats:
+def region_stats(gray: np.ndarray, polygon: np.ndarray | None = None, *, half: np.ndarray | None = None) -> RegionStats:
     """Measure gray inside polygon (N x 2, analysis pixels), or over the whole image when None.
 
     Work is done on the polygon's bounding box only, so a small page costs less than a big one.
-    With coarse_sharpness the sharpness is measured on gray halved in each direction (document
-    mode, thresholds.MIN_SHARPNESS): a quarter of the pixels for the four directional filters,
-    the dearest part of the statistics.
+    With half (gray halved in each direction with INTER_AREA, document mode) the sharpness is
+    measured on it (thresholds.MIN_SHARPNESS): a quarter of the pixels for the four directional
+    filters, the dearest part of the statistics.
     """
     roi, mask = _region(gray, polygon)
     hist = _histogram(roi, mask)
     brightness, contrast = _mean_std(hist)
-    if coarse_sharpness:
-        h, w = gray.shape[:2]
-        half_w, half_h = max(1, w // 2), max(1, h // 2)
-        half = cv2.resize(gray, (half_w, half_h), interpolation=cv2.INTER_AREA)
-        scaled = None if polygon is None else polygon * np.float32(half_w / w)
+    if half is not None:
+        w = gray.shape[1]
+        scaled = None if polygon is None else polygon * np.float32(half.shape[1] / w)
         roi, mask = _region(half, scaled)
     worst, noise = directional_sharpness(roi, mask)
     # Detail above the frame's own noise floor: noise adds its variance to every direction alike.

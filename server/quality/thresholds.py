@@ -51,7 +51,10 @@ MIN_BRIGHT_END = 97.0
 MAX_DARK_END = 170.0
 WASHED_BRIGHT_END = 240.0
 # Print must stand out from its ground by at least this many grey levels (bright end - dark end):
-# good pages >= 74, a smeared lens (75-88% veil) <= 49 on train + validation.
+# good pages >= 74, a smeared lens (75-88% veil) <= 49 on train + validation. A small outline
+# (under MIN_DOCUMENT_COVERAGE) whose range stays under it has no print at all: a sticky note, a
+# phone, a cup's rim, read as no_document (train + validation: 8 of 15 desk-only scenes that had
+# read document_too_small; one far-away certificate lost its document_too_small).
 MIN_TONE_RANGE = 60.0
 
 # --- contrast of a whole picture (camera mode): standard deviation of grey ---
@@ -91,18 +94,43 @@ STRUCTURE_WIDTH = 160
 # the noise of a plain desk turns into edges; above 120 a pale page on a pale desk loses its edge.
 EDGE_HIGH_MIN = 30.0
 EDGE_HIGH_MAX = 120.0
+# Canny's high threshold on the chroma planes (U/V, Cb/Cr; document.find_outline adds their edges
+# when the grey edges give no page): fixed, since chroma carries little noise.
+CHROMA_EDGE_HIGH = 36.0
 # The second, sensitive pass when the first finds nothing (hazy lens, dim room).
 EDGE_HIGH_FAINT = 14.0
+# ... run only when the first pass's dilated edge map covers at most this share of the frame: on
+# train + validation the faint pass found an outline only where it covered <= 10% (a hazy or dim
+# frame has few edges); textured desks reach 30-99%, where the pass cost 2-5 ms and found nothing.
+FAINT_MAX_EDGE_SHARE = 0.5
 # A candidate's sides must lie on edge pixels at this share of sample points (a real page: ~1.0;
 # the hull of a clump of texture: well under 0.5).
 MIN_EDGE_SUPPORT = 0.8
 # A page pieced together from several rings (document.merged_outline) must lie on edges all but
 # everywhere: unions of desk texture reached 0.8 on the legacy set, pages split by a stripe ~1.0.
 MIN_MERGED_SUPPORT = 0.95
+# ... tried only when the dilated edge map covers at most this share of the frame: on train +
+# validation a merge decided a good page's verdict only at <= 8% (pages on quiet desks), and the
+# frames with more than a third of their pixels on edges (fabric, patterned cloth) are where it
+# cost 1-2 ms for nothing.
+MERGE_MAX_EDGE_SHARE = 0.5
 # Smallest outline considered at all (share of the frame): anything smaller is a desk object.
 MIN_DOCUMENT_AREA = 0.012
 # Below this share of the frame the text is too small to read: ask the resident to come closer.
 MIN_DOCUMENT_COVERAGE = 0.12
+# A small or cut-off outline is a patch of desk (server/quality/desk.py), not a document, when the
+# mean grey inside it differs from a band around it (DESK_BAND of the region's size wide) by less
+# than DESK_MAX_GREY_STEP and its mean chroma (U/V distance) by less than DESK_MAX_CHROMA_STEP.
+# Train + validation: such outlines on desk-only scenes <= 17 grey levels (10 of 15 also <= 27 in
+# chroma; the others are sticky notes and phones, which are objects); small or cut-off documents
+# >= 21 grey levels or >= 35 in chroma, except 3 of 45 (a pale card edge-on to clutter).
+DESK_BAND = 0.15
+DESK_MAX_GREY_STEP = 18.0
+DESK_MAX_CHROMA_STEP = 30.0
+# A cut-off region is tested only below this share of the frame: the desk's regions closing
+# against the frame border on train + validation covered <= 4.4%, while a cut-off page whose
+# visible part has the desk's tone (a pale card on pale wood) covered 6-35%.
+DESK_MAX_CUT_COVERAGE = 0.05
 # A corner this close to the frame edge (share of the frame size) means the page continues
 # outside the picture. Good captures keep a margin of >= 4%.
 BORDER_MARGIN = 0.012

@@ -28,6 +28,7 @@ import numpy as np
 from server.quality import thresholds as t
 from server.quality.analyser import document_verdict
 from server.quality.band import outline_near
+from server.quality.colour import Chroma
 from server.quality.document import Outline, blur_for_edges, edge_threshold, find_outline
 from server.quality.result import QualityResult
 
@@ -51,15 +52,17 @@ class LiveAnalysis:
     hint: PageHint | None
 
 
-def analyse_live(y_plane: np.ndarray, hint: PageHint | None = None) -> LiveAnalysis:
+def analyse_live(y_plane: np.ndarray, hint: PageHint | None = None,
+                 uv_planes: tuple[np.ndarray, np.ndarray] | None = None) -> LiveAnalysis:
     """Document-mode analysis of a live frame's Y plane, tracking the page from hint when given.
 
     The verdict has the same form and, where the page is confirmed, the same content as
-    analyse_luma(y_plane); result.ms covers tracking and any fallback search.
+    analyse_luma(y_plane, uv_planes=uv_planes); result.ms covers tracking and any fallback search.
     """
     start = time.perf_counter()
     locator = _Locator(hint)
-    result = document_verdict(np.asarray(y_plane), still=False, locate=locator, video_range=True)
+    result = document_verdict(np.asarray(y_plane), still=False, locate=locator, video_range=True,
+                              colour=Chroma.from_planes(uv_planes))
     result.ms = (time.perf_counter() - start) * 1000
     return LiveAnalysis(result, locator.tracked, locator.next_hint)
 
@@ -71,9 +74,10 @@ class PageTracker:
         self.hint: PageHint | None = None
         self.last: LiveAnalysis | None = None
 
-    def analyse(self, y_plane: np.ndarray) -> QualityResult:
-        """Analyse the next frame of the sequence (document mode) and remember where the page is."""
-        self.last = analyse_live(y_plane, self.hint)
+    def analyse(self, y_plane: np.ndarray, uv_planes: tuple[np.ndarray, np.ndarray] | None = None) -> QualityResult:
+        """Analyse the next frame of the sequence (document mode) and remember where the page is;
+        uv_planes (the frame's U and V planes) let it find a page whose edge is one of colour."""
+        self.last = analyse_live(y_plane, self.hint, uv_planes)
         self.hint = self.last.hint
         return self.last.result
 
@@ -90,7 +94,8 @@ class _Locator:
         self.tracked = False
         self.next_hint: PageHint | None = None
 
-    def __call__(self, small: np.ndarray) -> Outline | None:
+    def __call__(self, gray: np.ndarray, *, colour: Chroma | None = None) -> Outline | None:
+        small = gray
         blurred = blur_for_edges(small)
         high = edge_threshold(blurred)  # one threshold for the band and, if it fails, the search
         hint = self.hint
@@ -100,15 +105,15 @@ class _Locator:
                 self.tracked = True
                 self.next_hint = _hint(outline, small.shape[:2], hint.tracked_since_search + 1)
                 return outline
-        outline = find_outline(small, blurred, high)
+        outline = find_outline(small, blurred, high, colour=colour)
         self.next_hint = _hint(outline, small.shape[:2], 0)
         return outline
 
 
 def _hint(outline: Outline | None, shape: tuple[int, int], tracked: int) -> PageHint | None:
-    # A cut-off page changes shape as it moves; a faint one was found by a pass the tracker does
-    # not repeat. Both are left to the full search.
-    if outline is None or outline.cut_off or outline.faint:
+    # A cut-off page changes shape as it moves; a faint one, or one found with colour edges, was
+    # found by a pass the tracker does not repeat. They are left to the full search.
+    if outline is None or outline.cut_off or outline.faint or outline.colour:
         return None
     return PageHint(outline.corners, outline.coverage, (int(shape[0]), int(shape[1])), tracked)
 

@@ -234,9 +234,9 @@ class QueueService:
 
     # -- typed operations: the only way features change the queue (and the session rows) ------
 
-    async def cancel(self, ticket_id: str) -> None:
-        """The resident leaves the line."""
-        await self.call(lambda: self.queue.cancel(ticket_id))
+    async def cancel(self, ticket_id: str, reason: str = "") -> None:
+        """The resident leaves the line; with a `reason` the server ends the ticket (recorded)."""
+        await self.call(lambda: self.queue.cancel(ticket_id, reason))
 
     async def kiosk_disconnected(self, ticket_id: str) -> None:
         """The kiosk of a waiting ticket went away: its grace period starts."""

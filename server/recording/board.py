@@ -71,7 +71,7 @@ async def get_recordings_day(request: web.Request) -> web.Response:
         items.append(RecordedSessionOut(
             id=row.id, ticket_number=row.ticket_number, matter=row.matter, caseworker=row.caseworker,
             state=row.state, answered_at=iso_local(row.answered_at) if row.answered_at else None,
-            recording=RecordingSummaryOut.model_validate(summary.as_json())))
+            recording=summary))
     without = sum(1 for item in items if item.state not in LIVE_STATES and item.recording.state != "complete")
     body = RecordingsDayOut(date=day.isoformat(), sessions=len(items), without_complete=without, items=items)
     return web.json_response(body.model_dump(mode="json"), headers={"Cache-Control": "no-store"})

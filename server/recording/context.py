@@ -35,7 +35,7 @@ async def recording_context(app: web.Application) -> AsyncIterator[None]:
     app[RECORDING] = service
 
     async def detail(_: web.Application, row: SessionRow) -> dict[str, object]:
-        return summarise(await service.row(row.id), row.state in LIVE_STATES, settings.recording_enabled).as_json()
+        return summarise(await service.row(row.id), row.state in LIVE_STATES, settings.recording_enabled).model_dump()
 
     add_detail_part(app, "recording", detail)
     async with background(lambda stop: _daily_purge(app, stop), name="recording-purge"):

@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Exists, and_, select, update
+from sqlalchemy import Exists, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from server.capture.purge import mark_purged
 from server.db.models import AuditLog, FollowUp, Recording
 from server.recording.storage import delete_recording
 
@@ -53,23 +54,10 @@ async def purge_recordings(sessions: async_sessionmaker[AsyncSession], data_dir:
     async with sessions() as session:
         report.kept_for_followup = len((await session.scalars(
             select(Recording.session_id).where(expired, _open_followup()))).all())
-    while True:
-        async with sessions() as session, session.begin():
-            rows = (await session.execute(
-                select(Recording.session_id, Recording.storage_name).where(expired, ~_open_followup())
-                .order_by(Recording.started_at).limit(BATCH).offset(report.recordings if dry_run else 0)
-            )).all()
-            for session_id, storage_name in rows:
-                if not dry_run:
-                    marked = await session.execute(update(Recording).where(
-                        Recording.session_id == session_id, Recording.purged_at.is_(None)).values(purged_at=now))
-                    if getattr(marked, "rowcount", 0) != 1:
-                        continue
-                    report.files_removed += delete_recording(data_dir, storage_name)
-                report.recordings += 1
-                report.session_ids.append(session_id)
-        if len(rows) < BATCH:
-            break
+    report.session_ids, report.files_removed = await mark_purged(
+        sessions, Recording, Recording.session_id, and_(expired, ~_open_followup()), Recording.started_at, now,
+        lambda name: delete_recording(data_dir, name), dry_run=dry_run, batch=BATCH)
+    report.recordings = len(report.session_ids)
     if report.recordings and not dry_run:
         async with sessions() as session, session.begin():
             session.add(AuditLog(at=now, actor="system", action="recordings_purged", object_type="recording",

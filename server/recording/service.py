@@ -21,6 +21,7 @@ from server.db.types import utcnow
 from server.recording.remux import remux_isolated, segments
 from server.recording.state import open_state, verdict
 from server.recording.storage import REPLAY_INDEX, ChunkStore
+from server.reports.schemas import RecordingSummaryOut
 
 
 class ChunkConflict(Exception):
@@ -40,33 +41,22 @@ class StoredChunk:
     next_index: int
 
 
-@dataclass(frozen=True)
-class Summary:
-    """`recording` in the session detail."""
-
-    state: str
-    reason: str
-    chunks: int
-    bytes: int
-    duration_s: float | None
-    sha256: str | None
-    missing: list[int]
-
-    def as_json(self) -> dict[str, object]:
-        """The JSON object of the API."""
-        return {"state": self.state, "reason": self.reason, "chunks": self.chunks, "bytes": self.bytes,
-                "duration_s": self.duration_s, "sha256": self.sha256, "missing": self.missing}
+# `recording` in the session detail: one model for the API and the code.
+Summary = RecordingSummaryOut
 
 
 def summarise(row: Recording | None, session_live: bool, enabled: bool = True) -> Summary:
     """The summary of a recording row (None: never started) for a session that is live or not."""
     if row is None:
-        return Summary("missing", "not_started" if enabled else "disabled", 0, 0, None, None, [])
+        return Summary(state="missing", reason="not_started" if enabled else "disabled", chunks=0, bytes=0,
+                       duration_s=None, sha256=None, missing=[])
     if row.closed_at is None:
         current = open_state(row.chunks, session_live)
-        return Summary(current.state, current.reason, row.chunks, row.bytes, None, None, current.missing)
+        return Summary(state=current.state, reason=current.reason, chunks=row.chunks, bytes=row.bytes,
+                       duration_s=None, sha256=None, missing=current.missing)
     reason = "purged" if row.purged_at is not None else row.reason
-    return Summary(row.state, reason, row.chunks, row.bytes, row.duration_s, row.sha256, list(row.missing or []))
+    return Summary(state=row.state, reason=reason, chunks=row.chunks, bytes=row.bytes, duration_s=row.duration_s,
+                   sha256=row.sha256, missing=list(row.missing or []))
 
 
 class RecordingService:

@@ -8,13 +8,10 @@ another index or into another recording does not decrypt.
 
 from __future__ import annotations
 
-import secrets
 import shutil
 from pathlib import Path
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-from server.capture.storage import StorageError, derive_key, read_sealed, write_sealed
+from server.capture.storage import SealedStore, StorageError, read_sealed, write_sealed
 
 MAGIC = b"JLR1"
 RECORDING_DIR = "recordings"
@@ -43,17 +40,8 @@ def delete_recording(data_dir: Path, name: str) -> int:
     return removed
 
 
-class ChunkStore:
+class ChunkStore(SealedStore):
     """Writes and reads the encrypted chunks of recordings."""
-
-    def __init__(self, data_dir: Path, secret: str) -> None:
-        self.data_dir = data_dir
-        self._aead = AESGCM(derive_key(secret))
-
-    @staticmethod
-    def new_name() -> str:
-        """A fresh storage name: random, so it tells nothing about the session."""
-        return secrets.token_hex(16)
 
     def path(self, name: str, index: int) -> Path:
         """Where chunk `index` of a recording lives."""

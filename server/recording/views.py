@@ -134,7 +134,7 @@ async def post_close(request: web.Request) -> web.Response:
         raise ApiError(500, "unreadable", ERRORS["unreadable"]) from None
     await access.audit(request, principal, "recording_closed", session_id,
                        {"state": summary.state, "chunks": summary.chunks, "reason": summary.reason})
-    return web.json_response(summary.as_json(), headers=NO_STORE)
+    return web.json_response(summary.model_dump(), headers=NO_STORE)
 
 
 async def get_recording(request: web.Request) -> web.StreamResponse:

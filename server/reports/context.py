@@ -21,7 +21,7 @@ STATS_PUSHER: web.AppKey[StatsPusher] = web.AppKey("stats_pusher")
 async def reports_context(app: web.Application) -> AsyncIterator[None]:
     """Cleanup context (after signaling_context): the `rate` handler, the stats listener and push loop."""
     signaling = app[SIGNALING]
-    Ratings(signaling.queue, signaling.sessions).register(signaling)
+    Ratings(signaling.queue, signaling.sessions, signaling.hours).register(signaling)
     pusher = StatsPusher(app)
     app[STATS_PUSHER] = pusher
     stop = asyncio.Event()

@@ -15,10 +15,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import redis.asyncio as aioredis
+from aiohttp import web
 from session_queue import CASEWORKER_STATES, WAITING_TICKET_STATES, SessionQueue
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from server.db.models import Callback
 from server.db.types import utcnow
+from server.hours.service import HOURS
 from server.reports.directory import Directory, DirectoryCache
 from server.reports.kiosks import presence_of
 from server.reports.metrics import measure
@@ -36,6 +40,11 @@ _DIRECTORIES: weakref.WeakKeyDictionary[async_sessionmaker[AsyncSession], Direct
     weakref.WeakKeyDictionary())
 
 
+def service_now(app: web.Application) -> datetime | None:
+    """The service clock's now where the app runs the calendar (None: count in real time)."""
+    return app[HOURS].clock.now() if HOURS in app else None
+
+
 @dataclass(frozen=True)
 class LiveOptions:
     """Filters and alert thresholds of one live request."""
@@ -44,6 +53,9 @@ class LiveOptions:
     threshold_s: float = 60.0
     wait_alert_s: float = DEFAULT_WAIT_ALERT_S
     abandon_alert: float = DEFAULT_ABANDON_ALERT
+    # The service clock (JINGLIN_CLOCK_START, docs/hours.md): callbacks are due in calendar time, so
+    # the board counts them overdue against it, as `GET /api/v1/callbacks` does. None: real time.
+    callbacks_now: datetime | None = None
 
     @property
     def filtered(self) -> bool:
@@ -83,8 +95,12 @@ def _waiting(rows: list[SessionRow], now: datetime) -> tuple[int, float | None]:
 
 
 def _alerts(opts: LiveOptions, longest: float | None, today: dict[str, Any], waiting: int,
-            caseworkers: dict[str, int], kiosks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            caseworkers: dict[str, int], kiosks: list[dict[str, Any]], overdue_callbacks: int = 0
+            ) -> list[dict[str, Any]]:
     alerts: list[dict[str, Any]] = []
+    if overdue_callbacks:
+        # 回电 requests past their due time are a wait too, only by phone (docs/hours.md).
+        alerts.append({"code": "overdue_callbacks", "level": "warn", "value": overdue_callbacks, "limit": 0})
     if longest is not None and longest > opts.wait_alert_s:
         alerts.append({"code": "longest_wait", "level": "warn", "value": round(longest), "limit": opts.wait_alert_s})
     finished = today["answered"] + today["abandoned"]
@@ -112,6 +128,11 @@ async def live_stats(sessions: async_sessionmaker[AsyncSession], redis: aioredis
     async with sessions() as db:
         # Tickets still open from before midnight are few but real: look back one day for them.
         rows = await session_rows(db, start - timedelta(days=1), end, opts.where)
+        overdue_query = select(func.count()).select_from(Callback).where(
+            Callback.state.in_(("open", "taken")), Callback.due_at < (opts.callbacks_now or now_dt))
+        if opts.where.centre_id is not None:
+            overdue_query = overdue_query.where(Callback.centre_id == opts.where.centre_id)
+        overdue_callbacks = int(await db.scalar(overdue_query) or 0)
     caseworker_list = await _caseworkers(directory, queue, opts.where.centre_id, now)
     streets, centres = directory.streets, directory.centres
     # Presence keys share the queue engine's prefix (both from JINGLIN_REDIS_PREFIX).
@@ -149,7 +170,7 @@ async def live_stats(sessions: async_sessionmaker[AsyncSession], redis: aioredis
         "caseworker_list": caseworker_list,
         "kiosks": {"total": len(kiosks), "online": sum(1 for k in kiosks if k["online"]),
                    "items": [{"id": k["id"], "online": k["online"]} for k in kiosks]},
-        "alerts": _alerts(opts, longest, day, waiting, states, kiosks),
+        "alerts": _alerts(opts, longest, day, waiting, states, kiosks, overdue_callbacks),
         "thresholds": {"sl_s": opts.threshold_s, "wait_alert_s": opts.wait_alert_s,
                        "abandon_alert": opts.abandon_alert},
         "filtered": opts.filtered,

@@ -24,7 +24,7 @@ from server.http import app_keys
 from server.protocol import outbound as out
 from server.protocol.addresses import SUPERVISOR, WATCHER_ROLES
 from server.queueing.service import QUEUE
-from server.reports.live import LiveOptions, live_stats
+from server.reports.live import LiveOptions, live_stats, service_now
 from server.reports.queries import SessionFilter
 from server.signaling.connection import Connection
 from server.signaling.context import SIGNALING
@@ -98,7 +98,8 @@ class StatsPusher:
         self.pushes += 1
         for centre_id, connections in by_scope.items():
             opts = LiveOptions(where=SessionFilter(centre_id=centre_id),
-                               threshold_s=app[app_keys.SETTINGS].sl_threshold_s)
+                               threshold_s=app[app_keys.SETTINGS].sl_threshold_s,
+                               callbacks_now=service_now(app))
             stats = await live_stats(app[app_keys.DB_SESSIONS], app[app_keys.REDIS], app[QUEUE].queue, opts)
             message = out.stats(stats)
             for connection in connections:

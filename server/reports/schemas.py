@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 from server.protocol.free_text import MASKED
+from server.protocol.messages import ConsentView, FormRecordView, SignatureRecordView
 from server.runtime.district_time import iso_local
 
 # A moment shown in the district's local time, ISO 8601 with its +08:00 offset.
@@ -98,7 +99,7 @@ class KiosksLiveOut(BaseModel):
 class AlertOut(BaseModel):
     """A condition a supervisor should look at (codes in docs/supervisor.md)."""
 
-    code: Literal["longest_wait", "abandonment", "no_caseworker", "camera"]
+    code: Literal["longest_wait", "abandonment", "no_caseworker", "camera", "overdue_callbacks"]
     level: Literal["info", "warn", "error"]
     value: float
     limit: float
@@ -197,6 +198,9 @@ class SessionDetailOut(SessionOut):
     """One session with what the features add to it (`GET /api/v1/sessions/{session_id}`)."""
 
     recording: RecordingSummaryOut | None = None
+    consent: ConsentView | None = None
+    form: FormRecordView | None = None
+    signature: SignatureRecordView | None = None
 
 
 class SessionsOut(BaseModel):
@@ -241,13 +245,30 @@ class HourStaffing:
     on_duty_avg: float
     on_duty_max: int
     sl_on_duty: float | None  # Erlang C's predicted SL with the average staff actually on duty
+    open_share: float = 1.0  # the part of the hour the centre(s) were open (their calendars)
+    answered: int = 0  # tickets that arrived in this hour and were answered
+    answered_within: int = 0  # ... within the service-level threshold
+    sl: float | None = None  # answered_within / answered: the service level actually given
 
     def as_dict(self) -> dict[str, object]:
         """JSON-ready values."""
         return {"hour": self.hour, "arrivals": self.arrivals,
                 "avg_handle_s": None if self.avg_handle_s is None else round(self.avg_handle_s, 1),
                 "needed": self.needed, "on_duty_avg": round(self.on_duty_avg, 2), "on_duty_max": self.on_duty_max,
-                "sl_on_duty": None if self.sl_on_duty is None else round(self.sl_on_duty, 4)}
+                "sl_on_duty": None if self.sl_on_duty is None else round(self.sl_on_duty, 4),
+                "open_share": self.open_share, "answered": self.answered, "answered_within": self.answered_within,
+                "sl": None if self.sl is None else round(self.sl, 4)}
+
+
+class OpenHoursOut(BaseModel):
+    """The day's service measured over the hours the centre(s) were open."""
+
+    hours: float  # open hours of the day (sum of the hours' open shares)
+    offered: int  # tickets that arrived in an hour with some opening
+    answered: int
+    answered_within: int
+    sl: float | None
+    closed_arrivals: int  # tickets that arrived in an hour with no opening at all
 
 
 class StaffingOut(BaseModel):
@@ -258,6 +279,7 @@ class StaffingOut(BaseModel):
     target_sl: float
     default_handle_s: float
     hours: list[HourStaffing]
+    open_hours: OpenHoursOut
 
 
 class FollowUpOut(BaseModel):

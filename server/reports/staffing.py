@@ -14,10 +14,12 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.db.models import CaseworkerEvent
+from server.db.models import CaseworkerEvent, Centre
+from server.hours.store import load_calendars
 from server.reports.erlang import agents_needed, service_level
-from server.reports.metrics import handle_s
-from server.reports.queries import SessionRow, local_day_bounds
+from server.reports.metrics import SessionFacts, handle_s, measure
+from server.reports.open_hours import open_share_by_hour
+from server.reports.queries import SessionFilter, SessionRow, local_day_bounds
 from server.reports.schemas import HourStaffing
 
 ON_DUTY_STATES = frozenset({"available", "offered", "in_call", "wrap_up"})
@@ -85,14 +87,17 @@ async def caseworker_states(db: AsyncSession, start: datetime, end: datetime) ->
 
 
 def staffing_hours(rows: Iterable[SessionRow], duty: Sequence[tuple[float, int]], day_start: datetime, *,
-                   threshold_s: float, target_sl: float, default_handle_s: float) -> list[HourStaffing]:
-    """Combine arrivals, handle times and duty into the 24 hourly rows of one local day."""
+                   threshold_s: float, target_sl: float, default_handle_s: float,
+                   open_share: Sequence[float] | None = None) -> list[HourStaffing]:
+    """Combine arrivals, handle times, duty and opening into the 24 hourly rows of one local day."""
     arrivals = [0] * HOURS
     handles: list[list[float]] = [[] for _ in range(HOURS)]
+    facts: list[list[SessionFacts]] = [[] for _ in range(HOURS)]
     for row in rows:
         hour = int((row.created_at - day_start).total_seconds() // 3600)
         if 0 <= hour < HOURS:
             arrivals[hour] += 1
+            facts[hour].append(row.facts)
             h = handle_s(row.facts)
             if h is not None:
                 handles[hour].append(h)
@@ -107,15 +112,50 @@ def staffing_hours(rows: Iterable[SessionRow], duty: Sequence[tuple[float, int]]
         needed = agents_needed(rate, aht, threshold_s, target_sl) if arrivals[hour] else 0
         duty_avg, duty_max = duty[hour]
         predicted = service_level(int(duty_avg), rate, aht, threshold_s) if arrivals[hour] else None
-        result.append(HourStaffing(hour, arrivals[hour], avg, needed, duty_avg, duty_max, predicted))
+        given = measure(facts[hour], threshold_s)
+        share = open_share[hour] if open_share is not None else 1.0
+        result.append(HourStaffing(hour, arrivals[hour], avg, needed, duty_avg, duty_max, predicted, share,
+                                   given.answered, given.answered_within, given.sl))
     return result
 
 
+def open_hours_service(rows: Iterable[SessionRow], day_start: datetime, open_share: Sequence[float],
+                       threshold_s: float) -> dict[str, object]:
+    """The day's service over the hours with some opening, and the arrivals in fully closed hours."""
+    during: list[SessionFacts] = []
+    closed = 0
+    for row in rows:
+        hour = int((row.created_at - day_start).total_seconds() // 3600)
+        if 0 <= hour < HOURS:
+            if open_share[hour] > 0:
+                during.append(row.facts)
+            else:
+                closed += 1
+    given = measure(during, threshold_s)
+    return {"hours": round(sum(open_share), 2), "offered": given.offered, "answered": given.answered,
+            "answered_within": given.answered_within, "sl": None if given.sl is None else round(given.sl, 4),
+            "closed_arrivals": closed}
+
+
+async def centres_of(db: AsyncSession, where: SessionFilter) -> list[int] | None:
+    """The centres whose calendars a filtered report follows: the centre, the street's centre, or
+    all of them (None)."""
+    if where.centre_id is not None:
+        return [where.centre_id]
+    if where.street_id is not None:
+        return list((await db.scalars(select(Centre.id).where(Centre.street_id == where.street_id))).all())
+    return None
+
+
 async def staffing_day(db: AsyncSession, day: date, rows: Sequence[SessionRow], *, threshold_s: float,
-                       target_sl: float, default_handle_s: float) -> list[HourStaffing]:
-    """The staffing report of one local day."""
+                       target_sl: float, default_handle_s: float, centre_ids: list[int] | None = None
+                       ) -> tuple[list[HourStaffing], dict[str, object]]:
+    """The staffing report of one local day and its service over the open hours of these centres'
+    calendars (all centres when None)."""
     start, end = local_day_bounds(day, day)
     initial, changes = await caseworker_states(db, start, end)
     duty = on_duty_by_hour(initial, changes, start)
-    return staffing_hours(rows, duty, start, threshold_s=threshold_s, target_sl=target_sl,
-                          default_handle_s=default_handle_s)
+    share = open_share_by_hour((await load_calendars(db, centre_ids)).values(), day)
+    hours = staffing_hours(rows, duty, start, threshold_s=threshold_s, target_sl=target_sl,
+                           default_handle_s=default_handle_s, open_share=share)
+    return hours, open_hours_service(rows, start, share, threshold_s)

@@ -130,7 +130,8 @@ async def get_live_stats(request: web.Request) -> web.Response:
     require_role(request, *ROLES)
     opts = live.LiveOptions(where=_filter(request), threshold_s=_threshold(request),
                             wait_alert_s=_number(request, "wait_alert_s", live.DEFAULT_WAIT_ALERT_S, 1, 86400),
-                            abandon_alert=_number(request, "abandon_alert", live.DEFAULT_ABANDON_ALERT, 0, 1))
+                            abandon_alert=_number(request, "abandon_alert", live.DEFAULT_ABANDON_ALERT, 0, 1),
+                            callbacks_now=live.service_now(request.app))
     app = request.app
     data = await live.live_stats(app[app_keys.DB_SESSIONS], app[app_keys.REDIS], app[QUEUE].queue, opts)
     return _json(schemas.LiveOut, data)
@@ -193,12 +194,15 @@ async def get_staffing(request: web.Request) -> web.Response:
     threshold = _threshold(request)
     default_handle = request.app[QUEUE].queue.config.default_handle_s
     start, end = local_day_bounds(day, day)
+    where = _filter(request)
     async with request.app[app_keys.DB_SESSIONS]() as db:
-        rows = await session_rows(db, start, end, _filter(request))
-        hours = await staffing.staffing_day(db, day, rows, threshold_s=threshold, target_sl=target,
-                                            default_handle_s=default_handle)
+        rows = await session_rows(db, start, end, where)
+        hours, open_hours = await staffing.staffing_day(db, day, rows, threshold_s=threshold, target_sl=target,
+                                                        default_handle_s=default_handle,
+                                                        centre_ids=await staffing.centres_of(db, where))
     return _json(schemas.StaffingOut, {"date": day.isoformat(), "threshold_s": threshold, "target_sl": target,
-                                       "default_handle_s": default_handle, "hours": [h.as_dict() for h in hours]})
+                                       "default_handle_s": default_handle, "hours": [h.as_dict() for h in hours],
+                                       "open_hours": open_hours})
 
 
 async def get_followups(request: web.Request) -> web.Response:

@@ -18,6 +18,19 @@ class RedisKeys:
 
     prefix: str = DEFAULT_PREFIX
 
+    def kiosk_requests(self, kiosk_id: int) -> str:
+        """Counter of a kiosk's callback and booking requests in the current minute."""
+        return f"{self.prefix}hours:requests:{kiosk_id}"
+
+    def kiosk_checkins(self, kiosk_id: int) -> str:
+        """Counter of a kiosk's appointment check-in attempts in the current minute."""
+        return f"{self.prefix}hours:checkins:{kiosk_id}"
+
+    @property
+    def hours_sweep_lock(self) -> str:
+        """Held by the one process that ends unservable waiting tickets this round (server/hours)."""
+        return f"{self.prefix}hours:sweep"
+
     @property
     def ws_channel(self) -> str:
         """Pub/sub channel carrying messages for WebSocket clients, whichever process holds them."""

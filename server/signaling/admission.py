@@ -8,9 +8,11 @@ process admits setups through a token bucket (`JINGLIN_WS_ADMIT_RATE` per second
 the limit gets `error` `try_again` with `retry_after_ms` and is closed with 1013 and the reason
 `retry_after_ms=N` (docs/protocol.md "Admission"); refusing costs about what the bare upgrade costs.
 
-The hint grows with the refusals of the last few seconds: N = (1 s + recent refusals / rate),
-capped at 30 s, so the clients told to come back spread over the time the process needs to take
-them. Clients add their own full jitter on top (web/static/common/backoff.js, server.simulate).
+The hint is a place in a virtual queue: each refused socket is given the next free return slot,
+slots `1 / (SLOT_SHARE · rate)` apart and at least 1 s ahead, so the refused clients come back
+spread at the rate the process admits them (a little below it, leaving room for sockets arriving
+for the first time) instead of all together after the same wait, to be refused again. Clients add
+a small jitter of their own after the hint (web/static/common/backoff.js, server.simulate).
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from server.signaling.rate_limit import TokenBucket
 
 MIN_RETRY_MS = 1000
 MAX_RETRY_MS = 30_000
-# Refusals are counted with this half-life: the backlog the hint spreads out.
-BACKLOG_HALF_LIFE_S = 2.0
+# Return slots are handed out at this share of the admission rate: the rest of the bucket is for
+# sockets that arrive for the first time while the refused ones come back.
+SLOT_SHARE = 0.9
 
 
 class Admission:
@@ -36,8 +39,8 @@ class Admission:
         self.pending = 0
         self.admitted = 0
         self.refused = 0
-        self._backlog = 0.0
-        self._backlog_at = time.monotonic()
+        # The monotonic time of the last return slot handed out.
+        self._last_slot = 0.0
 
     def try_admit(self) -> int | None:
         """Admit one setup (then call `done` when its welcome is sent or it failed), or return the
@@ -47,16 +50,18 @@ class Admission:
             self.admitted += 1
             return None
         self.refused += 1
-        backlog = self._decayed_backlog() + 1
-        self._backlog = backlog
-        return min(MAX_RETRY_MS, max(MIN_RETRY_MS, math.ceil(1000 * (1 + backlog / self.rate))))
+        return self._next_slot_ms()
 
     def done(self) -> None:
         """An admitted setup finished (welcome sent, refused, or the socket closed)."""
         self.pending = max(0, self.pending - 1)
 
-    def _decayed_backlog(self) -> float:
+    def _next_slot_ms(self) -> int:
         now = time.monotonic()
-        self._backlog *= 0.5 ** ((now - self._backlog_at) / BACKLOG_HALF_LIFE_S)
-        self._backlog_at = now
-        return self._backlog
+        earliest = now + MIN_RETRY_MS / 1000
+        slot = max(earliest, self._last_slot + 1 / (SLOT_SHARE * self.rate))
+        latest = now + MAX_RETRY_MS / 1000
+        if slot <= latest:
+            self._last_slot = slot
+        # Past the cap the queue is full: the slot is not taken, the client hears the cap.
+        return min(MAX_RETRY_MS, max(MIN_RETRY_MS, math.ceil(1000 * (slot - now))))

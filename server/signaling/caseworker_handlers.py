@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from server.catalog.service import CatalogService
 from server.protocol import messages as m
 from server.protocol.addresses import CASEWORKER
@@ -11,6 +13,16 @@ from server.signaling.handlers import HandlerTables, SignalingError
 from server.signaling.hub import Hub
 
 
+class EndStep(Protocol):
+    """A feature's part of `end_call` (case numbers, the receipt): before the outcome is recorded, and after."""
+
+    async def before_end(self, connection: Connection, message: m.EndCall) -> m.EndCall:
+        """Refuse (SignalingError) or return the message to record, e.g. with a server-issued case number."""
+
+    async def ended(self, connection: Connection, message: m.EndCall) -> None:
+        """The outcome is recorded and the call ended."""
+
+
 class CaseworkerHandlers:
     """`set_status`, `accept`, `reject`, `end_call`, `transfer`, `finish_wrap_up`."""
 
@@ -18,6 +30,7 @@ class CaseworkerHandlers:
         self.hub = hub
         self.queue = queue
         self.catalog = catalog
+        self.end_steps: list[EndStep] = []
 
     def register(self, tables: HandlerTables) -> None:
         """Add these handlers to the caseworker's table."""
@@ -57,6 +70,11 @@ class CaseworkerHandlers:
 
     async def end_call(self, connection: Connection, message: m.EndCall) -> None:
         """Record the outcome and end the call."""
+        if self.end_steps:
+            # Only the call's holder gets this far: a stranger's end_call must not issue a case number.
+            await self.queue.held_fence(str(connection.principal.user_id), message.ticket_id)
+        for step in self.end_steps:
+            message = await step.before_end(connection, message)
         if message.outcome == "accepted" and not message.case_number.strip():
             raise SignalingError("case_number_required", "受理需要填写受理编号")
         notes = message.notes.strip()
@@ -64,6 +82,8 @@ class CaseworkerHandlers:
             notes = (notes + "\n" if notes else "") + "缺少材料：" + "、".join(message.missing)
         await self.queue.end_call(str(connection.principal.user_id), message.ticket_id, message.outcome,
                                   case_number=message.case_number.strip(), notes=notes)
+        for step in self.end_steps:
+            await step.ended(connection, message)
 
     async def transfer(self, connection: Connection, message: m.Transfer) -> None:
         """转办 to another skill's line."""

@@ -2,29 +2,51 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from server.catalog.service import CatalogService
+from server.hours.callbacks import CallbackError
+from server.hours.phone import PhoneError
+from server.hours.service import HoursService
+from server.hours.texts import closed_message
 from server.protocol import messages as m
 from server.protocol.addresses import KIOSK
+from server.protocol.outbound import CallbackOk
 from server.queueing.service import QueueService
+from server.runtime.district_time import iso_local
 from server.signaling.connection import Connection
 from server.signaling.handlers import HandlerTables, SignalingError
 from server.signaling.hub import Hub
 from server.signaling.queue_fanout import QueueFanout
 
 
+class JoinStep(Protocol):
+    """A feature's part of `join` (the consent to the notice): checked before queueing, kept after."""
+
+    async def check(self, connection: Connection, message: m.Join) -> None:
+        """Raise SignalingError to refuse the join before anything is queued."""
+
+    async def joined(self, connection: Connection, message: m.Join, session_id: str) -> None:
+        """The resident holds ticket `session_id` now."""
+
+
 class KioskHandlers:
     """`join` and `cancel`."""
 
-    def __init__(self, hub: Hub, fanout: QueueFanout, queue: QueueService, catalog: CatalogService) -> None:
+    def __init__(self, hub: Hub, fanout: QueueFanout, queue: QueueService, catalog: CatalogService,
+                 hours: HoursService) -> None:
         self.hub = hub
+        self.hours = hours
         self.fanout = fanout
         self.queue = queue
         self.catalog = catalog
+        self.steps: list[JoinStep] = []
 
     def register(self, tables: HandlerTables) -> None:
         """Add these handlers to the kiosk's table."""
         tables.register((KIOSK,), "join", self.join)
         tables.register((KIOSK,), "cancel", self.cancel)
+        tables.register((KIOSK,), "callback_request", self.callback_request)
 
     async def join(self, connection: Connection, message: m.Join) -> None:
         """Put the resident in line and route the ticket's events to every tab of this kiosk."""
@@ -33,13 +55,38 @@ class KioskHandlers:
             raise SignalingError("unknown_matter", "没有这个事项")
         if matter.mode != "both" and matter.mode != message.mode:
             raise SignalingError("bad_mode", "该事项不支持这种方式")
+        for step in self.steps:
+            await step.check(connection, message)
         kiosk_id = connection.principal.kiosk_id
         assert kiosk_id is not None
+        if await self.queue.open_ticket_of_kiosk(kiosk_id) is None:
+            closed, next_open = await self.hours.closed_until(kiosk_id)
+            if closed:
+                raise SignalingError("closed", closed_message(next_open, self.hours.clock.now()))
         ticket = await self.queue.join(kiosk_id, matter.id, matter.skill, message.mode, message.priority)
+        for step in self.steps:
+            await step.joined(connection, message, ticket.session_id)
         for local in list(self.hub.local.get(connection.key, ())):
             self.fanout.watch_ticket(local, ticket.session_id)
         await self.fanout.catch_up_call(connection.key, ticket.session_id)
         await self.fanout.send_ticket(connection.key, ticket.session_id)
+
+    async def callback_request(self, connection: Connection, message: m.CallbackRequest) -> CallbackOk:
+        """Leave the resident's phone number for a 回电 (never logged); the `ok` says when the call is due."""
+        matter = (await self.catalog.current()).by_id(message.matter_id)
+        if matter is None:
+            raise SignalingError("unknown_matter", "没有这个事项")
+        kiosk_id = connection.principal.kiosk_id
+        assert kiosk_id is not None
+        try:
+            row = await self.hours.request_callback(kiosk_id, matter.id, message.phone, message.preferred)
+        except PhoneError as exc:
+            raise SignalingError("bad_phone", str(exc)) from None
+        except CallbackError as exc:
+            raise SignalingError(exc.code, exc.message) from None
+        # `now` is the service clock, so the kiosk says 今天/明天 against the server's day.
+        return {"type": "ok", "callback": {"id": row.id, "due_at": iso_local(row.due_at),
+                                           "now": iso_local(self.hours.clock.now())}}
 
     async def cancel(self, connection: Connection, message: m.Cancel) -> None:
         """Leave the line."""

@@ -3,7 +3,9 @@
 A kiosk's site and street do not change while it exists (administration adds kiosks, sites and
 streets but neither moves nor renames them), so the answer is kept per process; the entries still
 expire after `TTL_S`, so a name corrected in the database by hand shows within that time, and
-`forget` drops one at once. A reconnect storm then reads each kiosk's place once per process.
+`forget` drops one at once. A reconnect storm then reads each kiosk's place once per process, and
+not even that for the kiosks there at start-up: `preload` reads them all in one query, so the
+kiosks a failed process leaves to this one find their places here already.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from server.db.models import Kiosk, Site, Street
 from server.runtime.coalesce import Coalescer
 
 TTL_S = 600.0
+# More kiosks than this are read when they first connect rather than at start-up.
+PRELOAD_MAX = 100_000
 
 
 class KioskPlaces:
@@ -37,12 +41,16 @@ class KioskPlaces:
         # A kiosk not found is not cached: one added later under this id is read afresh.
         return await self._lookups.get(kiosk_id) or ("", "")
 
-    async def _read(self, kiosk_ids: list[int]) -> dict[int, tuple[str, str]]:
+    async def preload(self) -> int:
+        """Read the places of all kiosks (up to `PRELOAD_MAX`) in one query; how many were read."""
+        return len(await self._read(None))
+
+    async def _read(self, kiosk_ids: list[int] | None) -> dict[int, tuple[str, str]]:
+        query = (select(Kiosk.id, Site.name, Street.name).select_from(Kiosk).join(Site, Site.id == Kiosk.site_id)
+                 .join(Street, Street.id == Site.street_id))
+        query = query.limit(PRELOAD_MAX) if kiosk_ids is None else query.where(Kiosk.id.in_(kiosk_ids))
         async with self.sessions() as session:
-            rows = (await session.execute(
-                select(Kiosk.id, Site.name, Street.name).select_from(Kiosk).join(Site, Site.id == Kiosk.site_id)
-                .join(Street, Street.id == Site.street_id).where(Kiosk.id.in_(kiosk_ids))
-            )).all()
+            rows = (await session.execute(query)).all()
         expiry = time.monotonic() + self.ttl_s
         for kiosk_id, site, street in rows:
             self._places[kiosk_id] = (expiry, site, street)

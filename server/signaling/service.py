@@ -11,18 +11,21 @@ import asyncio
 from typing import Any
 
 from server.catalog.service import CatalogService
+from server.hours.appointment_service import AppointmentService
+from server.hours.service import HoursService
 from server.protocol.outbound import ServerMessage, Welcome
 from server.queueing.service import QueueService
 from server.settings import Settings
 from server.signaling.admission import Admission
+from server.signaling.appointment_handlers import AppointmentHandlers
 from server.signaling.call_handlers import CallHandlers
-from server.signaling.caseworker_handlers import CaseworkerHandlers
+from server.signaling.caseworker_handlers import CaseworkerHandlers, EndStep
 from server.signaling.connection import Connection
 from server.signaling.departures import Departures
 from server.signaling.handlers import Handler, HandlerTables
 from server.signaling.hub import Hub
 from server.signaling.keepalive import KeepAlive
-from server.signaling.kiosk_handlers import KioskHandlers
+from server.signaling.kiosk_handlers import JoinStep, KioskHandlers
 from server.signaling.principal_limits import PrincipalLimits
 from server.signaling.queue_fanout import QueueFanout
 from server.signaling.resets import watch_queue_resets
@@ -49,12 +52,25 @@ class SignalingService:
         self.limits = PrincipalLimits()
         self.admission = Admission(settings.ws_admit_rate, settings.ws_admit_burst, settings.ws_admit_pending)
         CallHandlers(hub, self.queue, self.keepalive).register(self.handlers)
-        KioskHandlers(hub, self.fanout, queue, catalog).register(self.handlers)
-        CaseworkerHandlers(hub, queue, catalog).register(self.handlers)
+        self.hours = HoursService(settings, queue)
+        self.kiosk_handlers = KioskHandlers(hub, self.fanout, queue, catalog, self.hours)
+        self.kiosk_handlers.register(self.handlers)
+        self.appointments = AppointmentService(self.hours)
+        AppointmentHandlers(self.appointments, self.kiosk_handlers, queue, catalog).register(self.handlers)
+        self.caseworker_handlers = CaseworkerHandlers(hub, queue, catalog)
+        self.caseworker_handlers.register(self.handlers)
 
     def register(self, roles: tuple[str, ...], message_type: str, handler: Handler) -> None:
         """Handle `message_type` from these roles (for features outside signaling)."""
         self.handlers.register(roles, message_type, handler)
+
+    def add_join_step(self, step: JoinStep) -> None:
+        """Run a feature's step in every kiosk `join` (for features outside signaling)."""
+        self.kiosk_handlers.steps.append(step)
+
+    def add_end_step(self, step: EndStep) -> None:
+        """Run a feature's step in every `end_call` (for features outside signaling)."""
+        self.caseworker_handlers.end_steps.append(step)
 
     async def welcome(self, connection: Connection, resume: str | None) -> Welcome:
         """Register a connection that said hello and build its `welcome`."""

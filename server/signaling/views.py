@@ -3,13 +3,27 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 
 from session_queue import WAITING_TICKET_STATES, SessionQueue
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from matters_catalog.forms import shipped_forms
 from server.catalog.service import CatalogService
 from server.db.models import Matter, ServiceSession, Site, Street
-from server.protocol.messages import AgentView, CallView, MaterialView, OfferView, TicketView
+from server.protocol.messages import (
+    AgentView,
+    CallView,
+    ConsentView,
+    FormFieldView,
+    FormLastView,
+    MaterialView,
+    OfferView,
+    TicketView,
+)
+
+ConsentLookup = Callable[[str], Awaitable[ConsentView | None]]
+FormLookup = Callable[[str, bool], Awaitable[FormLastView | None]]
 
 
 class ViewBuilder:
@@ -20,6 +34,9 @@ class ViewBuilder:
         self.queue = queue
         self.sessions = sessions
         self.catalog = catalog
+        # Set by the acceptance feature, which owns consents (signaling cannot import it).
+        self.consent_of: ConsentLookup | None = None
+        self.form_of: FormLookup | None = None  # (session id, for the caseworker?) -> the last form sent
 
     async def _matter_name(self, session: AsyncSession, matter_id: str) -> str:
         matter = self.catalog.catalog.by_id(matter_id)
@@ -92,6 +109,11 @@ class ViewBuilder:
         matter = self.catalog.catalog.by_id(row.matter_id)
         materials = [MaterialView(name=m.name, capture=m.capture, document_type=m.document_type)
                      for m in (matter.materials if matter and role == "offerer" else [])]
+        # The caseworker fills the matter's application form (同屏确认); the kiosk gets values in `form`.
+        form = ([FormFieldView.model_validate(f.model_dump()) for f in shipped_forms().form_for(matter)]
+                if matter and role == "offerer" else None)
         return CallView(call_id=ticket_id, session_id=ticket_id, role="offerer" if role == "offerer" else "answerer",
                         matter_id=row.matter_id, matter_name=name, ticket_number=row.ticket_number,
-                        peer_online=peer_online, fence=live.fence, materials=materials)
+                        peer_online=peer_online, fence=live.fence, materials=materials,
+                        consent=await self.consent_of(ticket_id) if self.consent_of else None, form=form,
+                        form_last=await self.form_of(ticket_id, role == "offerer") if self.form_of else None)

@@ -32,14 +32,15 @@ def jpeg_round_trip(frame: np.ndarray, quality: int) -> np.ndarray:
     return cv2.imdecode(buf, cv2.IMREAD_COLOR)
 
 
-def vp8_round_trip(frame: np.ndarray, bitrate: int) -> tuple[np.ndarray, np.ndarray]:
+def vp8_round_trip(frame: np.ndarray, bitrate: int) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
     """Encode frame (BGR) as a short VP8 stream at bitrate bits/s and decode it.
 
-    Returns the last decoded frame as BGR and its Y plane (what the live analysis reads from
-    frame.planes[0]). Odd sizes are cropped to even, as yuv420p requires.
+    Returns the last decoded frame as BGR, its Y plane (what the live analysis reads from
+    frame.planes[0]) and its U and V planes (planes[1], planes[2]). Odd sizes are cropped to even,
+    as yuv420p requires.
     """
     decoded = list(vp8_stream([frame] * VP8_FRAMES, bitrate))[-1]
-    return decoded.to_ndarray(format="bgr24"), luma(decoded)
+    return decoded.to_ndarray(format="bgr24"), luma(decoded), chroma(decoded)
 
 
 def vp8_stream(frames: Iterable[np.ndarray], bitrate: int, fps: int = 30) -> Iterator[av.VideoFrame]:
@@ -66,6 +67,15 @@ def luma(frame: av.VideoFrame) -> np.ndarray:
     plane = frame.planes[0]
     y = np.frombuffer(bytes(plane), np.uint8).reshape(frame.height, plane.line_size)[:, : frame.width]
     return np.ascontiguousarray(y)
+
+
+def chroma(frame: av.VideoFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The U and V planes of a decoded yuv420p frame (half size each way, row padding dropped)."""
+    planes = []
+    for plane in frame.planes[1:3]:
+        rows = np.frombuffer(bytes(plane), np.uint8).reshape(plane.height, plane.line_size)
+        planes.append(np.ascontiguousarray(rows[:, : plane.width]))
+    return planes[0], planes[1]
 
 
 def _vp8_encoder(width: int, height: int, bitrate: int, fps: int) -> av.CodecContext:

@@ -19,7 +19,7 @@ def verdict(sample: Sample) -> QualityResult:
     """The analyser's verdict as the product would reach it: a live frame's Y plane through
     analyse_luma, a still through analyse_document."""
     if isinstance(sample, WorldSample) and sample.luma is not None:
-        return analyse_luma(sample.luma)
+        return analyse_luma(sample.luma, uv_planes=sample.chroma)
     return analyse_document(sample.image)
 
 

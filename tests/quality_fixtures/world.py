@@ -97,6 +97,7 @@ class WorldSample(Sample):
 
     factors: Factors | None = None
     luma: np.ndarray | None = field(default=None, repr=False)
+    chroma: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)  # U, V of a live frame
     split: str = ""
 
     def label(self) -> dict[str, Any]:
@@ -242,9 +243,9 @@ def _sample(split: str, index: int, condition: str, overrides: dict[str, Any] | 
     elif condition == "glare" and corners is not None:
         frame = scenes.glare(frame, corners, rng)
     frame = codec.add_noise(frame, rng, f.noise * (1.0 if condition == "dark" else min(2.0, f.light_level ** -0.5)))
-    luma = None
+    luma = chroma = None
     if f.path == "live":
-        frame, luma = codec.vp8_round_trip(frame, f.bitrate)
+        frame, luma, chroma = codec.vp8_round_trip(frame, f.bitrate)
     else:
         frame = codec.jpeg_round_trip(frame, f.jpeg_quality)
     if condition == "low_resolution":
@@ -256,7 +257,7 @@ def _sample(split: str, index: int, condition: str, overrides: dict[str, Any] | 
     return WorldSample(
         name=f"{split}_{index:04d}_{condition}_{kind}", image=frame, condition=condition,
         expected=CONDITIONS[condition], kind=kind, corners=corners,
-        aspect=None if corners is None else spec.aspect, factors=f, luma=luma, split=split,
+        aspect=None if corners is None else spec.aspect, factors=f, luma=luma, chroma=chroma, split=split,
     )
 
 

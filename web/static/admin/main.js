@@ -4,13 +4,16 @@ import { showLogout, signIn } from "../common/staff_sign_in.js";
 import { loadAudit, startAudit } from "./audit.js";
 import { loadVersions, startCatalog } from "./catalog.js";
 import { applyTexts, guard, role } from "./dom.js";
+import { loadHours, startHours } from "./hours.js";
 import { loadKiosks, startKiosks } from "./kiosks.js";
 import { loadUsers, startStaff } from "./staff.js";
 import { loadStructure, startStructure } from "./structure.js";
 import { T } from "./texts.js";
 
 const ADMIN = new Set(["admin"]);
-const LOADERS = { structure: loadStructure, kiosks: loadKiosks, staff: loadUsers, catalog: loadVersions, audit: loadAudit };
+const LOADERS = {
+  structure: loadStructure, kiosks: loadKiosks, staff: loadUsers, catalog: loadVersions, hours: loadHours, audit: loadAudit,
+};
 
 function loginMessage(failure) {
   if (!(failure instanceof HttpError)) return T.login_error;
@@ -36,6 +39,7 @@ async function main() {
   startStructure();
   startKiosks();
   startAudit();
+  startHours();
   await Promise.all([guard(startStaff), guard(startCatalog), guard(loadStructure)]);
   window.addEventListener("hashchange", () => show(window.location.hash.slice(1)));
   await show(window.location.hash.slice(1));

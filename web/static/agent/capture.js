@@ -165,7 +165,8 @@ function done(decision) {
   close(); // cancelled or expired on the server
 }
 
-function showStatus(text, material) {
+function showStatus(text, material = open?.material) {
+  // Every status line names the material, so a console reloaded mid-capture still says which one.
   status.hidden = false;
   statusText.textContent = material ? `${material}：${text}` : text;
   status.querySelector('[data-action="capture-now"]').hidden = !open;

@@ -24,8 +24,14 @@ export function setupChecklist({ capture, change }) {
   list.addEventListener("change", () => onChange());
 }
 
-/** Show the materials of a new call (all unticked). */
-export function renderChecklist(materials) {
+let captureBlocked = false;
+
+/**
+ * Show the materials of a new call (all unticked). `captureBlocked` (the resident declined the
+ * notice) keeps every capture button disabled, with the reason as its tooltip.
+ */
+export function renderChecklist(materials, { captureBlocked: blocked = false } = {}) {
+  captureBlocked = blocked;
   list.replaceChildren(...(materials.length ? materials.map(item) : [el("li", { class: "a-muted", text: T.materials_none })]));
   onChange();
 }
@@ -43,7 +49,8 @@ function item(material) {
     row.append(el("button", {
       class: "a-button a-small",
       text: T.capture_button,
-      attrs: { type: "button", "data-testid": "request-capture", "data-material": material.name },
+      attrs: { type: "button", "data-testid": "request-capture", "data-material": material.name,
+        ...(captureBlocked ? { disabled: "", title: T.capture_refused_consent } : {}) },
     }));
   }
   return row;
@@ -74,7 +81,7 @@ export function markCaptured(material, imageUrl, originalUrl) {
 
 /** Disable every capture button while one capture is open (the kiosk has one camera). */
 export function setCaptureBusy(busy) {
-  for (const button of list.querySelectorAll('[data-testid="request-capture"]')) button.disabled = busy;
+  for (const button of list.querySelectorAll('[data-testid="request-capture"]')) button.disabled = busy || captureBlocked;
 }
 
 function rowOf(material) {

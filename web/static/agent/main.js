@@ -8,8 +8,12 @@ import { WsClient } from "../common/ws_client.js";
 import {
   dropPreparedCall, endCall, handlePeer, handleSignal, prepareCall, sendPreparedOffer, setupCallView, startCall,
 } from "./call_view.js";
+import { startAppointments } from "./appointments.js";
+import { startCallbacks } from "./callbacks.js";
 import { requestCapture, resetCapture, restoreCaptures, setupCapture } from "./capture.js";
 import { renderChecklist, setupChecklist } from "./checklist.js";
+import { resetApplication, setupApplication } from "./application.js";
+import { consentDeclined, renderConsent } from "./consent_status.js";
 import { applyTexts, role } from "./dom.js";
 import { currentCaseworker, logout, showLogin } from "./login.js";
 import { releaseLocalStream } from "./media.js";
@@ -48,6 +52,7 @@ function startConsole() {
   setupCallView(client);
   setupChecklist({ capture: requestCapture, change: refreshMissing });
   setupCapture(client);
+  setupApplication(client);
   setupOutcome({ client, sending: (chosen) => { state.chosen = chosen; } });
   setupWrapUp(client);
   setupShortcuts({
@@ -84,6 +89,8 @@ function wireProtocol() {
     role("user-label").textContent = user.display_name || user.username || "";
     role("centre-label").textContent = user.centre || "";
     refreshSessions();
+    startCallbacks(user.id);
+    startAppointments();
     const { agent, offer, call } = welcome.state || {};
     showOffer(offer || null);
     if (offer) prepareCall(state.iceServers);
@@ -130,10 +137,12 @@ function enterCall(call) {
   if (isNew) {
     state.chosen = null;
     showOffer(null);
-    renderChecklist(call.materials || []);
+    renderConsent(call.consent);
+    renderChecklist(call.materials || [], { captureBlocked: consentDeclined(call.consent) });
     resetCapture(call.call_id);
     restoreCaptures(call.session_id);
     resetOutcome(call);
+    resetApplication(call);
   }
   startCall(call, state.iceServers);
   layout();
@@ -157,6 +166,7 @@ function leaveCall() {
   state.call = null;
   endCall();
   resetCapture(null);
+  resetApplication(null);
   layout();
 }
 
@@ -167,6 +177,8 @@ function layout() {
   role("idle-card").hidden = inCall || wrapping || currentOffer() !== null;
   role("call-panel").hidden = !inCall;
   role("sessions-panel").hidden = inCall;
+  role("callbacks-panel").hidden = inCall; // no phoning back during a video call
+  role("appointments-panel").hidden = inCall;
   document.body.dataset.agentState = inCall ? "in_call" : state.agent.state;
 }
 

@@ -1,9 +1,12 @@
 // The outcome form and "结束通话". Checked here before anything is sent, so a caseworker learns
-// at once what is missing (the server checks again: case_number_required, unknown_skill):
-//   受理 accepted    needs a case number
+// at once what is missing (the server checks again: unknown_skill, case_number_typed):
+//   受理 accepted    the server issues the case number (a typed one from another system only where
+//                    JINGLIN_CASE_NUMBER_TYPED is on: <html data-case-typed="on">)
 //   办结 completed / 咨询已答复 answered
 //   转办 transfer    needs a skill; sends `transfer` (the ticket goes to the front of that queue)
-//   材料不全 incomplete  needs at least one unticked material; they are sent as `missing`
+//   材料不全 incomplete  needs at least one missing material: the unticked ones, each a checkbox
+//                    (`missing-material`) the caseworker may clear; the checked ones are sent as
+//                    `missing` and listed on the resident's receipt (一次性告知)
 import { missingMaterials } from "./checklist.js";
 import { el, role, showError } from "./dom.js";
 import { getJson } from "../common/http.js";
@@ -12,7 +15,7 @@ import { T, errorText } from "./texts.js";
 const OUTCOMES = ["accepted", "completed", "answered", "transfer", "incomplete"];
 // Which extra fields each outcome shows.
 const FIELDS = {
-  accepted: ["case_number"],
+  accepted: ["case_number_auto", "case_number"],
   transfer: ["skill", "transfer_note"],
   incomplete: ["missing"],
 };
@@ -69,10 +72,24 @@ export function refreshMissing() {
   showError(role("outcome-error"), "");
   const missing = missingMaterials();
   role("missing-list").textContent = missing.length ? missing.join("、") : T.missing_none;
+  role("missing-checks").replaceChildren(...missing.map((name) => el("label", { class: "a-missing-check" }, [
+    el("input", { attrs: { type: "checkbox", checked: "", "data-testid": "missing-material", "data-material": name } }),
+    el("span", { text: name }),
+  ])));
+}
+
+/** The materials ticked as missing in the outcome form. */
+function checkedMissing() {
+  return [...form.querySelectorAll('[data-testid="missing-material"]:checked')].map((box) => box.dataset.material);
+}
+
+function typedCaseNumbers() {
+  return document.documentElement.dataset.caseTyped === "on";
 }
 
 function showFields() {
   const shown = new Set(FIELDS[field("outcome").value] || []);
+  if (!typedCaseNumbers()) shown.delete("case_number");
   for (const node of form.querySelectorAll("[data-field]")) node.hidden = !shown.has(node.dataset.field);
   refreshMissing();
 }
@@ -83,8 +100,7 @@ function collect() {
   const notes = field("notes").value.trim();
   if (!outcome) return { error: T.err_outcome, focus: "outcome" };
   if (outcome === "accepted") {
-    const caseNumber = field("case_number").value.trim();
-    if (!caseNumber) return { error: T.err_case_number, focus: "case_number" };
+    const caseNumber = typedCaseNumbers() ? field("case_number").value.trim() : "";
     return { message: { type: "end_call", outcome, case_number: caseNumber, notes } };
   }
   if (outcome === "transfer") {
@@ -94,7 +110,7 @@ function collect() {
     return { message: { type: "transfer", skill, note: note.slice(0, 500) } };
   }
   if (outcome === "incomplete") {
-    const missing = missingMaterials();
+    const missing = checkedMissing();
     if (!missing.length) return { error: T.err_missing };
     return { message: { type: "end_call", outcome, missing, notes } };
   }

@@ -5,6 +5,7 @@
 // (recording_queue.js) and from there to PUT /api/v1/sessions/{id}/recording/chunks/{n}.
 // A reloaded console asks the server for the next index and continues; the call's end closes the
 // recording with the chunk count and duration. docs/recording.md has the whole story.
+import { consentDeclined } from "./consent_status.js";
 import { role } from "./dom.js";
 import { enqueueChunk, enqueueClose, onBacklog, pending, pump } from "./recording_queue.js";
 import { T } from "./texts.js";
@@ -26,13 +27,13 @@ let indicator = null;
  */
 export function shouldRecord(call) {
   if (document.documentElement.dataset.recording !== "on") return false;
-  return !(call.consent && call.consent.choice === "declined");
+  return !consentDeclined(call.consent);
 }
 
 /** Why a call is not recorded (for the record), or "" when it is. */
 function notRecordedReason(call) {
   if (document.documentElement.dataset.recording !== "on") return "disabled";
-  if (call.consent && call.consent.choice === "declined") return "consent_declined";
+  if (consentDeclined(call.consent)) return "consent_declined";
   return "";
 }
 

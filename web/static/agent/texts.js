@@ -2,6 +2,25 @@
 // data-text keys; dom.js fills them from here, and modules read the rest (labels, formatters).
 
 export const T = {
+  application_title: "申请表（同屏确认）",
+  application_hint: "填写后发送到居民屏幕，请居民核对",
+  form_send: "发送给居民确认",
+  form_choose: "请选择",
+  form_placeholders: { date: "例：1950-01-01", id_number: "18位公民身份号码", phone: "手机或带区号的座机" },
+  form_states: {
+    none: "尚未发送",
+    sent: "已发送，等待居民确认",
+    confirmed: "居民已确认无误",
+    change_requested: "居民要求修改，请修改后重新发送",
+    signed: "居民已签名",
+  },
+  form_errors: {
+    form_field_missing: (label) => `请填写“${label}”`,
+    form_bad_id_number: (label) => `“${label}”不是有效的公民身份号码（位数、出生日期或校验位不对）`,
+    form_bad_date: (label) => `“${label}”不是有效日期，请按 年-月-日 填写`,
+    form_bad_phone: (label) => `“${label}”不是有效的电话号码`,
+    form_bad_choice: (label) => `“${label}”请从给出的选项中选择`,
+  },
   brand: "静邻帮办",
   brand_sub: "受理工作台",
   title: "静邻帮办 · 受理工作台",
@@ -75,6 +94,12 @@ export const T = {
 
   // materials and capture
   materials_title: "材料清单",
+  consent: {
+    accepted: (version) => `居民已同意办理须知（版本 ${version}），可以拍摄材料`,
+    declined: (version) => `居民不同意拍摄材料（须知版本 ${version}）：只能咨询，不能拍照留存`,
+    none: () => "终端未显示办理须知",
+  },
+  capture_refused_consent: "居民不同意拍摄材料，不能拍照",
   materials_hint: "勾选已核验的材料；未勾选的即为缺少的材料",
   materials_none: "本事项无需材料",
   capture_button: "拍照",
@@ -117,20 +142,21 @@ export const T = {
     incomplete: "材料不全",
     abandoned: "居民离开",
   },
-  case_number_label: "受理编号",
-  case_number_placeholder: "如 JA20261127001",
+  case_number_label: "外部系统受理编号（可选）",
+  case_number_placeholder: "留空由本系统生成",
+  case_number_auto: "受理编号由系统在受理时生成，并显示在居民的受理回执上",
   transfer_skill_label: "转至业务",
   skill_choose: "请选择业务",
   transfer_note_label: "转办说明",
   transfer_note_placeholder: "向接手的受理员说明情况",
   missing_label: "缺少的材料",
   missing_none: "（请在材料清单中取消勾选缺少的材料）",
+  missing_checks_hint: "写进居民一次性告知回执的材料（可取消勾选）：",
   notes_label: "备注",
   notes_placeholder: "办理情况备注（可选）",
   end_call: "结束通话",
   end_call_busy: "正在结束…",
   err_outcome: "请选择办理结果",
-  err_case_number: "选择“受理”时必须填写受理编号",
   err_skill: "请选择转至的业务",
   err_missing: "选择“材料不全”时，请在材料清单中取消勾选缺少的材料",
   err_server: "操作失败：",
@@ -142,6 +168,28 @@ export const T = {
   wrap_remaining: (s) => `剩余 ${s} 秒`,
   wrap_finish: "结束整理",
   wrap_last: (matter, outcome) => `上一位：${matter} · ${outcome}`,
+
+  // 回电 requests of the centre (callbacks.js)
+  callbacks_title: "回电请求",
+  callbacks_note: "居民在终端留下的电话，请按时回电；接手后可见完整号码",
+  callbacks_empty: "暂无待回电的请求",
+  callback_counts: (n, overdue) => (overdue ? `共 ${n} 条 · 已超期 ${overdue} 条` : `共 ${n} 条`),
+  callback_states: { open: "待接手", taken: "我已接手", done: "已回电", unreachable: "联系不上" },
+  callback_overdue: "已超期",
+  callback_due: (t) => `应于 ${t} 前回电`,
+  callback_take: "接手回电",
+  callback_done: "已回电",
+  callback_unreachable: "联系不上",
+  callback_release: "退回列表",
+  callback_note: "回电说明（可选）",
+  callback_dial: "拨打此号码",
+  callback_failed: "操作没有成功，请稍后再试",
+
+  // today's 预约 of the centre (appointments.js)
+  appointments_title: "今日预约",
+  appointments_empty: "今天没有预约",
+  appointment_counts: (n, booked) => `共 ${n} 个 · 待到 ${booked} 个`,
+  appointment_states: { booked: "待到", checked_in: "已签到", no_show: "未到", cancelled: "已取消" },
 
   // today's sessions
   sessions_title: "今日已办",

@@ -4,7 +4,8 @@
 // and min(maxDelayMs, minDelayMs * 2^n), so a whole district's kiosks coming back after an outage
 // spread out instead of reconnecting in step. When the server refused the socket with close 1013
 // and a hint (`retry_after_ms=N` as the close reason, or `retry_after_ms` in its `try_again`
-// error), the client waits at least N ms and spreads its jitter after it.
+// error), N is a return slot the server chose for this client: it waits N ms plus a jitter of at
+// most minDelayMs, not a growing one, which would only push it past its slot.
 
 /**
  * Milliseconds to wait before reconnect attempt `attempt` (0 for the first retry).
@@ -13,8 +14,9 @@
  * @returns {number}
  */
 export function reconnectDelayMs(attempt, { minDelayMs, maxDelayMs, retryAfterMs = 0, random = Math.random }) {
-  const ceiling = Math.min(maxDelayMs, minDelayMs * 2 ** Math.min(attempt, 30));
-  return Math.max(0, retryAfterMs || 0) + random() * ceiling;
+  const hint = Math.max(0, retryAfterMs || 0);
+  if (hint > 0) return hint + random() * Math.min(maxDelayMs, minDelayMs);
+  return random() * Math.min(maxDelayMs, minDelayMs * 2 ** Math.min(attempt, 30));
 }
 
 /**

@@ -26,3 +26,23 @@ export async function matters({ q, department, mode } = {}) {
 export function matter(id) {
   return getJson(`/api/v1/matters/${encodeURIComponent(id)}`);
 }
+
+/** Can this kiosk queue a resident for a matter now: {state, est_wait_s, next_open, now}. */
+export function availability(matterId) {
+  return getJson("/api/v1/availability", { matter: matterId });
+}
+
+/** The kiosk centre's appointment slots for a matter: {now, slot_minutes, days: [{date, reason, holiday, slots}]}. */
+export function appointmentSlots(matterId) {
+  return getJson("/api/v1/appointments/slots", { matter: matterId });
+}
+
+/** The notice shown before queueing for a matter: {version, title, paragraphs, decline, captures, recording}. */
+export function notice(matterId) {
+  return getJson("/api/v1/kiosk/notice", { matter_id: matterId });
+}
+
+/** The receipt of an ended session (受理 or 材料不全); rejects with HttpError 404 when there is none (yet). */
+export function receipt(sessionId) {
+  return getJson(`/api/v1/sessions/${encodeURIComponent(sessionId)}/receipt`);
+}

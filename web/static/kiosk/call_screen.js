@@ -4,6 +4,7 @@
 // While the ticket is offered to a caseworker, a peer is prepared with the camera the device check
 // opened, so the caseworker's offer is answered the moment it arrives.
 import { endCapture } from "./capture_view.js";
+import { hideAcceptance } from "./confirm_form.js";
 import { renderMute, showQuality } from "../common/call_controls.js";
 import { CallPeer } from "../common/call_peer.js";
 import { watchQuality } from "../common/call_quality.js";
@@ -140,6 +141,7 @@ export function handlePeer(message) {
 /** Tear the call down, and any peer prepared for one (call_ended, idle, home). */
 export function endPeer() {
   endCapture();
+  hideAcceptance();
   stopQuality();
   stopQuality = () => {};
   peer?.close(); // the tracks are shared with the next resident; close() leaves them unmuted

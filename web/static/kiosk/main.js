@@ -1,11 +1,19 @@
 // Kiosk entry point: sign in, connect, and route protocol messages to the screens.
 //
-// Flow: start → catalog → matter → device check → (join) waiting → call → ended → rating → thanks
+// Flow: start → catalog → matter → device check → consent notice → availability and priority → (join) waiting
+// → call → ended → rating → thanks
 // → start. The server's state is the truth: every `welcome` (first connect, reconnect, reload)
 // puts the kiosk back on the screen that state calls for, so a reload never loses the ticket.
 import * as api from "./api.js";
 import { endPeer, handlePeer, handleSignal, prepareCall, setupCallScreen, startCall } from "./call_screen.js";
+import { setupAppointment } from "./appointment.js";
+import { setupCheckin } from "./appointment_checkin.js";
+import { setupAvailability } from "./availability.js";
+import { setupCallback } from "./callback.js";
 import { setupCaptureView } from "./capture_view.js";
+import { restoreConfirmForm, setupConfirmForm } from "./confirm_form.js";
+import { setupSignature } from "./signature.js";
+import { setupConsent } from "./consent.js";
 import { resetCatalog, setupCatalog } from "./catalog.js";
 import { setupDeviceCheck } from "./device_check.js";
 import { applyTexts, role, setText } from "./dom.js";
@@ -13,6 +21,7 @@ import { setupEnded } from "./ended.js";
 import { idleSeconds, startIdleTimer } from "./idle.js";
 import { openMatter, setupMatter } from "./matter.js";
 import { releaseLocalStream } from "./media.js";
+import { setupFollowupPhone } from "./followup_phone.js";
 import { setupRating } from "./rating.js";
 import * as screens from "./screens.js";
 import { resetResident, state } from "./state.js";
@@ -25,6 +34,8 @@ const CLOSED_TICKET_STATES = new Set(["done", "cancelled", "abandoned"]);
 // Screens where a resident sits still on purpose: the idle timeout must not throw them out.
 const IDLE_EXEMPT = new Set(["boot", "waiting", "call"]);
 const THANKS_MS = 8000;
+// Ratings at or below this open a follow-up (回访) on the server (server/reports/ratings.py).
+const FOLLOW_UP_AT_OR_BELOW = 2;
 
 const client = new WsClient();
 let iceServers = [];
@@ -95,19 +106,37 @@ function setupScreens() {
   });
   setupCatalog({ onPick: (id) => openMatter(id).catch(() => {}) });
   setupMatter({ onStart: () => screens.show("device", null, { push: true }) });
-  setupDeviceCheck({ next: join, send: (message) => client.send(message) });
+  setupDeviceCheck({ next: () => screens.show("consent", null, { push: true }), send: (message) => client.send(message) });
+  setupConsent({
+    next: (consent) => {
+      state.consent = consent; // sent with the join, after the availability and priority step
+      screens.show("availability", null, { push: true });
+    },
+  });
+  setupAvailability({ join });
+  setupCallback({ request: (message) => client.request(message) });
+  setupAppointment({ request: (message) => client.request(message) });
+  setupCheckin({ request: (message) => client.request(message) });
   setupWaiting({ cancel });
   setupCallScreen(client);
   setupCaptureView(client);
+  setupConfirmForm(client);
+  setupSignature();
   setupEnded({ goRate: () => screens.show("rating") });
+  const thanks = () => {
+    screens.show("thanks");
+    thanksTimer = setTimeout(goHome, THANKS_MS);
+  };
   setupRating({
     submit: (sessionId, score, comment) => client.request({ type: "rate", session_id: sessionId, score, comment }),
-    done: (rated) => {
+    done: (rated, score) => {
       if (!rated) return goHome();
-      screens.show("thanks");
-      thanksTimer = setTimeout(goHome, THANKS_MS);
+      // A 1-2 star rating opens a 回访: offer (only offer) to leave a number for it.
+      if (score <= FOLLOW_UP_AT_OR_BELOW) return screens.show("followup-phone");
+      thanks();
     },
   });
+  setupFollowupPhone({ request: (message) => client.request(message), done: thanks });
   screens.register("thanks", { leave: () => clearTimeout(thanksTimer) });
 }
 
@@ -137,10 +166,18 @@ function wireProtocol() {
   client.on("call", ({ call }) => {
     state.call = call;
     startCall(call, iceServers);
+    restoreConfirmForm(call); // after startCall: a new call clears the panel first
   });
   client.on("signal", handleSignal);
   client.on("peer", handlePeer);
   client.on("call_ended", onCallEnded);
+  client.on("service_notice", (notice) => {
+    // The server ended the waiting ticket (centre closed, nobody to serve): say so, not just go home.
+    if (state.ticket && state.ticket.session_id !== notice.session_id) return;
+    state.ticket = null;
+    state.matter = state.matter || { id: notice.matter_id }; // a 回电 is offered about the same matter
+    screens.show("availability", notice);
+  });
 }
 
 /** Put the screen in line with the server's state after (re)connecting. */
@@ -149,6 +186,7 @@ function restore({ ticket, call }) {
     state.ticket = ticket || state.ticket;
     state.call = call;
     startCall(call, iceServers);
+    restoreConfirmForm(call);
     return;
   }
   const current = screens.currentScreen();
@@ -196,15 +234,13 @@ function onCallEnded(ended) {
   screens.show("ended", ended);
 }
 
-async function join() {
-  const status = document.querySelector('[data-testid="device-check-status"]');
-  try {
-    await client.request({ type: "join", matter_id: state.matter.id, mode: state.mode, priority: "normal" });
-    if (screens.currentScreen() === "device") screens.show("waiting");
-  } catch {
-    status.dataset.state = "warn";
-    setText(status, "join_failed");
-  }
+/** Queue the resident with their answer to the notice and the priority they chose (rejects with the
+ * server's error, e.g. `closed`, which the availability screen shows). */
+async function join(priority) {
+  await client.request({
+    type: "join", matter_id: state.matter.id, mode: state.mode, priority, consent: state.consent || undefined,
+  });
+  if (screens.currentScreen() === "availability") screens.show("waiting");
 }
 
 async function cancel() {

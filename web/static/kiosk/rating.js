@@ -10,7 +10,8 @@ const SCORES = [5, 4, 3, 2, 1];
 let root;
 let score = null;
 
-/** Wire the rating screen; `submit(sessionId, score, comment)` sends it, `done()` follows success or skip. */
+/** Wire the rating screen; `submit(sessionId, score, comment)` sends it, `done(rated, score)` follows
+ * success or skip. */
 export function setupRating({ submit, done }) {
   root = document.querySelector('[data-screen="rating"]');
   role("rating-options", root).replaceChildren(...SCORES.map((value) => el("button", {
@@ -45,10 +46,10 @@ export function setupRating({ submit, done }) {
     submitButton.disabled = true;
     try {
       await submit(state.rateSessionId, score, comment());
-      done(true);
+      done(true, score);
     } catch (error) {
       // Rated already (e.g. a double tap that raced): nothing left to do but thank them.
-      if (error.code === "already_rated") done(true);
+      if (error.code === "already_rated") done(true, score);
       else setText(role("rating-status", root), "rating_failed");
     } finally {
       submitButton.disabled = false;

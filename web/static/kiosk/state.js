@@ -9,6 +9,7 @@ export const state = {
   call: null, // the live call (CallView) or null
   iceTransportPolicy: "all", // from welcome: "relay" when this kiosk must send media through TURN
   rateSessionId: null, // the ended session awaiting a rating
+  consent: null, // the answer to the notice ({version, choice}), sent with the join
 };
 
 /** Forget the resident: everything but the kiosk itself. */
@@ -18,4 +19,5 @@ export function resetResident() {
   state.ticket = null;
   state.call = null;
   state.rateSessionId = null;
+  state.consent = null;
 }

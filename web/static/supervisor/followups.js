@@ -51,7 +51,8 @@ function item(f) {
   ]);
 }
 
-function button(text, onClick, testid) {
+/** A small action button with a test id. */
+export function button(text, onClick, testid) {
   const node = el("button", { class: "s-button", text, attrs: { type: "button" }, data: { testid } });
   node.addEventListener("click", onClick);
   return node;

@@ -4,6 +4,8 @@ import { HttpError } from "../common/http.js";
 import { showLogout, signIn } from "../common/staff_sign_in.js";
 import { WsClient } from "../common/ws_client.js";
 import { applyTexts, role } from "./dom.js";
+import { loadAppointments } from "./appointments.js";
+import { loadCallbacks } from "./callbacks.js";
 import { loadFollowups } from "./followups.js";
 import { loadKiosks } from "./kiosks.js";
 import { onPushed, refresh, startLive } from "./live.js";
@@ -50,6 +52,8 @@ async function main() {
   await Promise.all([
     startReports().catch((error) => console.warn("reports failed", error)),
     loadFollowups().catch((error) => console.warn("follow-ups failed", error)),
+    loadCallbacks().catch((error) => console.warn("callbacks failed", error)),
+    loadAppointments().catch((error) => console.warn("appointments failed", error)),
     startRecordings().catch((error) => console.warn("recordings failed", error)),
   ]);
   document.body.dataset.loaded = "1";

@@ -53,8 +53,11 @@ async function runStaffing(form) {
   const target = Number(form.elements.namedItem("target").value || 80) / 100;
   const data = await getJson("/api/v1/reports/staffing", { date: form.elements.namedItem("date").value, target });
   role("staffing-note").textContent = T.staffing_note(data);
+  role("staffing-open").textContent = T.staffing_open(data.open_hours);
   const hours = data.hours;
-  drawCategories(role("staffing-chart"), hours.map((h) => T.hour_label(h.hour)), [
+  // Hours in which no centre was open are marked on the axis: their arrivals met a closed notice.
+  const labels = hours.map((h) => T.hour_label(h.hour) + (h.open_share > 0 ? "" : T.hour_closed));
+  drawCategories(role("staffing-chart"), labels, [
     { label: T.series_arrivals, values: hours.map((h) => h.arrivals), kind: "bar" },
     { label: T.series_needed, values: hours.map((h) => h.needed), kind: "line" },
     { label: T.series_on_duty, values: hours.map((h) => h.on_duty_avg), kind: "line" },

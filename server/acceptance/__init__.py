@@ -1,0 +1,1 @@
+"""Lawful acceptance: notice and consent before queueing (docs/acceptance.md)."""

@@ -1,0 +1,185 @@
+"""`jinglin hours week|override|show`: a centre's opening hours and date overrides (docs/hours.md)."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from server.admin import audit
+from server.admin.cli_runtime import ACTOR, add_json, in_transaction, run
+from server.admin.errors import AdminError, invalid
+from server.admin.hours_edit import WEEKDAY_KEYS, span_text
+from server.capture.cli import PURGE_STEPS, PurgeStep, with_database
+from server.db.models import Callback, Centre
+from server.db.types import utcnow
+from server.hours.calendar import DayHours, hours_from_text
+from server.hours.callbacks import blank_old_phones
+from server.hours.clock import ServiceClock
+from server.hours.schemas import CalendarOut, calendar_out
+from server.hours.store import HoursError, load_calendar, parse_weekdays, remove_override, set_override, set_week
+from server.settings import Settings
+
+SHOW_DAYS = 14
+
+
+def _hours(args: argparse.Namespace) -> DayHours | None:
+    if args.closed:
+        return None
+    if not args.open or not args.close:
+        raise invalid("give --open and --close (or --closed)")
+    try:
+        return hours_from_text(args.open, args.close, args.lunch or "")
+    except ValueError as exc:
+        raise invalid(str(exc)) from None
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise AdminError(422, "invalid", f"{text!r} is not a date such as 2026-02-16") from None
+
+
+async def _edit_then_show(current: Settings, centre_id: int,
+                          edit: Callable[[AsyncSession], Awaitable[None]]) -> CalendarOut:
+    async def work(db: AsyncSession) -> CalendarOut:
+        centre = await db.get(Centre, centre_id)
+        if centre is None:
+            raise AdminError(404, "not_found", f"no centre with id {centre_id}")
+        try:
+            await edit(db)
+        except HoursError as exc:
+            raise invalid(str(exc)) from None
+        await db.flush()
+        calendar = await load_calendar(db, centre_id)
+        return calendar_out(calendar, ServiceClock(current.clock_start).now(), SHOW_DAYS, centre_id=centre_id,
+                            centre=centre.name)
+
+    return await in_transaction(current, work)
+
+
+def _text(out: Any) -> str:
+    assert isinstance(out, CalendarOut)
+    head = f"{out.centre} (centre {out.centre_id}): " + (
+        "always open (no hours configured)" if out.always_open else
+        ("open now" if out.open_now else f"closed now, next opening {out.next_open}"))
+    lines = [head]
+    for day in out.days:
+        what = " ".join(day.periods) if day.open else "closed"
+        why = day.holiday or day.reason
+        lines.append(f"  {day.date}  {what:<24} {why}{'  ' + day.note if day.note else ''}")
+    lines.append(f"  (holiday data covers {out.holiday_years[0]}-{out.holiday_years[1]})")
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class PhonePurgeReport:
+    """The callback numbers blanked (or that would be) by one `jinglin purge`."""
+
+    phones: int
+    dry_run: bool
+
+    def as_json(self) -> dict[str, object]:
+        """The `callback_phones` part of `jinglin purge --json`."""
+        return {"phones": self.phones, "dry_run": self.dry_run}
+
+
+async def _purge_phones(current: Settings, dry_run: bool) -> PhonePurgeReport:
+    # Closed callbacks keep the resident's number as long as captured images are kept, no longer.
+    before = utcnow() - timedelta(days=current.capture_retention_days)
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> PhonePurgeReport:
+        async with sessions() as db, db.begin():
+            if dry_run:
+                count = await db.scalar(select(func.count()).select_from(Callback).where(
+                    Callback.created_at < before, Callback.phone != "",
+                    Callback.state.in_(("done", "unreachable"))))
+                return PhonePurgeReport(int(count or 0), True)
+            return PhonePurgeReport(await blank_old_phones(db, before), False)
+
+    return await with_database(current, work)
+
+
+PHONE_PURGE = PurgeStep("callback_phones", _purge_phones,
+                        lambda report, verb: f"{verb} {report.phones} phone numbers of closed callbacks")
+
+
+def register(commands: Any) -> None:
+    """Add `hours` and its subcommands, and the callback phone numbers to `jinglin purge`."""
+    if PHONE_PURGE not in PURGE_STEPS:
+        PURGE_STEPS.append(PHONE_PURGE)
+    hours = commands.add_parser("hours", help="centres' opening hours, holidays and date overrides")
+    sub = hours.add_subparsers(dest="hours_command", required=True)
+
+    week = add_json(sub.add_parser("week", help="set (or --closed: clear) the hours of some weekdays"))
+    week.add_argument("--centre", type=int, required=True, help="centre id")
+    week.add_argument("--days", default="mon-fri", help="weekdays: mon-fri, sat, mon,wed or all")
+    week.add_argument("--open", help="opening time, e.g. 09:00")
+    week.add_argument("--close", help="closing time, e.g. 17:00")
+    week.add_argument("--lunch", help="lunch break, e.g. 12:00-13:00")
+    week.add_argument("--closed", action="store_true", help="no hours on these weekdays")
+
+    def week_work(args: argparse.Namespace) -> Callable[[Settings], Coroutine[Any, Any, BaseModel | str]]:
+        async def work(current: Settings) -> BaseModel | str:
+            hours = _hours(args)
+            try:
+                days = parse_weekdays(args.days)
+            except HoursError as exc:
+                raise invalid(str(exc)) from None
+
+            async def edit(db: AsyncSession) -> None:
+                await set_week(db, args.centre, days, hours)
+                audit.record(db, ACTOR, "hours_set", "centre", args.centre,
+                             week={WEEKDAY_KEYS[d]: span_text(hours) for d in days})
+
+            return await _edit_then_show(current, args.centre, edit)
+        return work
+
+    week.set_defaults(handler=lambda args: run(args, week_work(args), _text))
+
+    override = add_json(sub.add_parser("override", help="close a date or open it with other hours"))
+    override.add_argument("--centre", type=int, required=True, help="centre id")
+    override.add_argument("--date", required=True, help="the date, e.g. 2026-12-31")
+    override.add_argument("--open", help="opening time, e.g. 09:00")
+    override.add_argument("--close", help="closing time, e.g. 12:00")
+    override.add_argument("--lunch", help="lunch break, e.g. 12:00-13:00")
+    override.add_argument("--closed", action="store_true", help="closed all day")
+    override.add_argument("--remove", action="store_true", help="drop the override: the usual rules apply")
+    override.add_argument("--note", default="", help="why (shown to staff)")
+
+    def override_work(args: argparse.Namespace) -> Callable[[Settings], Coroutine[Any, Any, BaseModel | str]]:
+        async def work(current: Settings) -> BaseModel | str:
+            day = _date(args.date)
+            if args.remove:
+                async def remove(db: AsyncSession) -> None:
+                    await remove_override(db, args.centre, day)
+                    audit.record(db, ACTOR, "override_removed", "centre", args.centre, date=day.isoformat())
+
+                return await _edit_then_show(current, args.centre, remove)
+            hours = _hours(args)
+
+            async def set_day(db: AsyncSession) -> None:
+                await set_override(db, args.centre, day, hours, args.note)
+                audit.record(db, ACTOR, "override_set", "centre", args.centre, date=day.isoformat(),
+                             hours=span_text(hours))
+
+            return await _edit_then_show(current, args.centre, set_day)
+        return work
+
+    override.set_defaults(handler=lambda args: run(args, override_work(args), _text))
+
+    show = add_json(sub.add_parser("show", help="a centre's calendar for the coming two weeks"))
+    show.add_argument("--centre", type=int, required=True, help="centre id")
+
+    async def _nothing(db: AsyncSession) -> None:
+        return None
+
+    show.set_defaults(handler=lambda args: run(
+        args, lambda current: _edit_then_show(current, args.centre, _nothing), _text))

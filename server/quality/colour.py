@@ -1,0 +1,91 @@
+"""The page's outline where its edge against the desk is one of colour, not of grey.
+
+A navy or plum card on olive or orange wood, a teal stripe running off a card onto a brown desk:
+in the grey (Y) plane the two sides of the edge can have the same level, so the grey search sees
+no edge there. Their chroma (the U and V planes of a video frame, Cb and Cr of a still) differs.
+The colour search adds the chroma planes' edges to the grey edge map and picks the outline with
+the grey search's own rules; it runs only when the grey search found no complete page of readable
+size, so a frame with a plain page pays nothing for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import cv2
+import numpy as np
+
+from server.quality import thresholds as t
+from server.quality.edges import blur_for_edges
+
+# Chroma planes at the analysis image's (height, width).
+ChromaPlanes = tuple[np.ndarray, np.ndarray]
+
+
+class Chroma:
+    """The chroma of the frame being analysed, made at the analysis size only when asked for."""
+
+    def __init__(self, make: Callable[[tuple[int, int]], ChromaPlanes]) -> None:
+        self._make = make
+        # The coarse search asks for the planes at half the analysis size, the full search and
+        # the desk test at the analysis size: each is made once.
+        self._planes: dict[tuple[int, int], ChromaPlanes] = {}
+
+    def planes(self, shape: tuple[int, int]) -> ChromaPlanes:
+        """The two chroma planes resized to shape (height, width), computed once per shape."""
+        planes = self._planes.get(shape)
+        if planes is None:
+            planes = self._planes[shape] = self._make(shape)
+        return planes
+
+    @classmethod
+    def from_bgr(cls, image: np.ndarray) -> Chroma | None:
+        """Chroma of a BGR or BGRA still (None for grey images: no colour to search)."""
+        if image.ndim != 3 or image.shape[2] not in (3, 4):
+            return None
+
+        def make(shape: tuple[int, int]) -> ChromaPlanes:
+            bgr = image[:, :, :3]
+            small = cv2.resize(bgr, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
+            ycrcb = cv2.cvtColor(small, cv2.COLOR_BGR2YCrCb)
+            return ycrcb[:, :, 2], ycrcb[:, :, 1]  # Cb ~ U, Cr ~ V
+
+        return cls(make)
+
+    @classmethod
+    def from_planes(cls, uv_planes: tuple[np.ndarray, np.ndarray] | None) -> Chroma | None:
+        """Chroma of a decoded video frame from its U and V planes (any size: yuv420p's are half
+        the frame each way), or None when there are none."""
+        if uv_planes is None:
+            return None
+        u, v = (np.asarray(p) for p in uv_planes)
+
+        def make(shape: tuple[int, int]) -> ChromaPlanes:
+            return _fit(u, shape), _fit(v, shape)
+
+        return cls(make)
+
+
+def _fit(plane: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    if plane.shape[:2] == shape:
+        return plane
+    shrink = plane.shape[1] > shape[1]
+    return cv2.resize(plane, (shape[1], shape[0]), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+
+
+def chroma_edges(planes: ChromaPlanes) -> np.ndarray:
+    """Canny edges of the two chroma planes, OR-ed (8-bit 0/255 at the planes' size).
+
+    Two single-plane passes: OpenCV's Canny on a two-channel image (which follows the stronger
+    plane at each pixel) has no vectorised path and cost 2-6x as much. The thresholds are fixed
+    rather than relative to the picture: chroma has little noise (a camera's sensor noise is
+    mostly in luminance) and a plain desk has almost no chroma texture, so a relative threshold
+    would turn the faintest tint into edges.
+    """
+    low, high = t.CHROMA_EDGE_HIGH * 0.5, t.CHROMA_EDGE_HIGH
+    # Each plane blurred on its own: one call on the merged two-plane image looked cheaper, but
+    # cv2.merge and cv2.split around it cost 3x the two single-plane blurs.
+    u, v = planes
+    edges = cv2.Canny(blur_for_edges(u), low, high)
+    cv2.bitwise_or(edges, cv2.Canny(blur_for_edges(v), low, high), dst=edges)
+    return edges
