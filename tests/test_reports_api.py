@@ -171,6 +171,9 @@ async def seed_history(db: AsyncSession, ids: dict[str, Any], day: str = DAY) ->
                                                               "10:31:00"),
         ("s6", "requeue", "requeued", "waiting", "10:31:00"), ("s6", "offer", "waiting", "offered", "10:31:50"),
         ("s6", "accept", "offered", "in_call", "10:32:00"), ("s6", "end_call", "in_call", "wrap_up", "10:50:00"),
+        # s7 is still waiting: its enqueue is recorded, so the server's reconciler never takes it for a
+        # row whose ticket was lost and puts it back into the live queue mid-test.
+        ("s7", "enqueue", None, "waiting", "11:00:00"),
     ):
         db.add(SessionEvent(session_id=sid, at=t(clock), kind=kind, from_state=frm, to_state=to, actor="router",
                             data={"fence": 1}))
