@@ -4,21 +4,18 @@ and the appointment phone numbers in `jinglin purge`."""
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.admin.cli_runtime import add_json, in_transaction, run
 from server.admin.errors import AdminError, invalid
-from server.capture.cli import PURGE_STEPS, PurgeStep, with_database
+from server.admin.phone_purge_cli import register_phone_purge
 from server.db.models import Appointment, AppointmentCapacity, Centre
-from server.db.types import utcnow
 from server.hours.appointment_slots import DEFAULT_PER_SLOT, SLOT_MINUTES
-from server.hours.appointments import blank_old_phones, set_capacity
+from server.hours.appointments import blank_old_phones, expired_phones, set_capacity
 from server.settings import Settings
 
 MAX_PER_SLOT = 50
@@ -59,41 +56,10 @@ def _text(out: Any) -> str:
             + (f" ({own})" if own else ""))
 
 
-@dataclass(frozen=True)
-class AppointmentPhonePurge:
-    """The appointment numbers blanked (or that would be) by one `jinglin purge`."""
-
-    phones: int
-    dry_run: bool
-
-    def as_json(self) -> dict[str, object]:
-        """The `appointment_phones` part of `jinglin purge --json`."""
-        return {"phones": self.phones, "dry_run": self.dry_run}
-
-
-async def _purge_phones(current: Settings, dry_run: bool) -> AppointmentPhonePurge:
-    # Like callbacks: kept as long as captured images are, counted from the appointment's slot.
-    before = utcnow() - timedelta(days=current.capture_retention_days)
-
-    async def work(sessions: async_sessionmaker[AsyncSession]) -> AppointmentPhonePurge:
-        async with sessions() as db, db.begin():
-            if not dry_run:
-                return AppointmentPhonePurge(await blank_old_phones(db, before), False)
-            count = await db.scalar(select(func.count()).select_from(Appointment).where(
-                Appointment.starts_at < before, Appointment.phone != "", Appointment.state != "booked"))
-            return AppointmentPhonePurge(int(count or 0), True)
-
-    return await with_database(current, work)
-
-
-PHONE_PURGE = PurgeStep("appointment_phones", _purge_phones,
-                        lambda report, verb: f"{verb} {report.phones} phone numbers of past appointments")
-
-
 def register(commands: Any) -> None:
     """Add `appointments capacity`, and the appointment phone numbers to `jinglin purge`."""
-    if PHONE_PURGE not in PURGE_STEPS:
-        PURGE_STEPS.append(PHONE_PURGE)
+    register_phone_purge("appointment_phones", Appointment, expired_phones, blank_old_phones,
+                         "phone numbers of past appointments")
     group = commands.add_parser("appointments", help="appointment (预约) slots of the centres")
     sub = group.add_subparsers(dest="appointments_command", required=True)
     capacity = add_json(sub.add_parser("capacity", help="places per slot of a centre (all skills or one)"))

@@ -4,23 +4,20 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.admin import audit
 from server.admin.cli_runtime import ACTOR, add_json, in_transaction, run
 from server.admin.errors import AdminError, invalid
 from server.admin.hours_edit import WEEKDAY_KEYS, span_text
-from server.capture.cli import PURGE_STEPS, PurgeStep, with_database
+from server.admin.phone_purge_cli import register_phone_purge
 from server.db.models import Callback, Centre
-from server.db.types import utcnow
 from server.hours.calendar import DayHours, hours_from_text
-from server.hours.callbacks import blank_old_phones
+from server.hours.callbacks import blank_old_phones, expired_phones
 from server.hours.clock import ServiceClock
 from server.hours.schemas import CalendarOut, calendar_out
 from server.hours.store import HoursError, load_calendar, parse_weekdays, remove_override, set_override, set_week
@@ -79,42 +76,10 @@ def _text(out: Any) -> str:
     return "\n".join(lines)
 
 
-@dataclass(frozen=True)
-class PhonePurgeReport:
-    """The callback numbers blanked (or that would be) by one `jinglin purge`."""
-
-    phones: int
-    dry_run: bool
-
-    def as_json(self) -> dict[str, object]:
-        """The `callback_phones` part of `jinglin purge --json`."""
-        return {"phones": self.phones, "dry_run": self.dry_run}
-
-
-async def _purge_phones(current: Settings, dry_run: bool) -> PhonePurgeReport:
-    # Closed callbacks keep the resident's number as long as captured images are kept, no longer.
-    before = utcnow() - timedelta(days=current.capture_retention_days)
-
-    async def work(sessions: async_sessionmaker[AsyncSession]) -> PhonePurgeReport:
-        async with sessions() as db, db.begin():
-            if dry_run:
-                count = await db.scalar(select(func.count()).select_from(Callback).where(
-                    Callback.created_at < before, Callback.phone != "",
-                    Callback.state.in_(("done", "unreachable"))))
-                return PhonePurgeReport(int(count or 0), True)
-            return PhonePurgeReport(await blank_old_phones(db, before), False)
-
-    return await with_database(current, work)
-
-
-PHONE_PURGE = PurgeStep("callback_phones", _purge_phones,
-                        lambda report, verb: f"{verb} {report.phones} phone numbers of closed callbacks")
-
-
 def register(commands: Any) -> None:
     """Add `hours` and its subcommands, and the callback phone numbers to `jinglin purge`."""
-    if PHONE_PURGE not in PURGE_STEPS:
-        PURGE_STEPS.append(PHONE_PURGE)
+    register_phone_purge("callback_phones", Callback, expired_phones, blank_old_phones,
+                         "phone numbers of closed callbacks")
     hours = commands.add_parser("hours", help="centres' opening hours, holidays and date overrides")
     sub = hours.add_subparsers(dest="hours_command", required=True)
 

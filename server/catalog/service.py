@@ -18,6 +18,7 @@ from matters_catalog.schema import Matter
 from matters_catalog.search import MatterSearchIndex
 from server.catalog.db_sync import load_catalog_from_db, read_catalog_version
 from server.http import app_keys
+from server.http.errors import ApiError
 
 VERSION_CHECK_INTERVAL_S = 30.0
 
@@ -64,6 +65,22 @@ class CatalogService:
 
 
 CATALOG: web.AppKey[CatalogService] = web.AppKey("catalog")
+
+
+async def matter_in_query(request: web.Request) -> Matter:
+    """The matter named by the request's `?matter=`: `unknown_matter`, 400 when it is missing and
+    404 when the catalog has no such matter."""
+    matter_id = request.query.get("matter", "")
+    matter = (await request.app[CATALOG].current()).by_id(matter_id) if matter_id else None
+    if matter is None:
+        raise ApiError(404 if matter_id else 400, "unknown_matter", "没有这个事项")
+    return matter
+
+
+def matter_name(catalog: Catalog, matter_id: str) -> str:
+    """The matter's name as staff read it; a matter that has left the catalog keeps showing its id."""
+    matter = catalog.by_id(matter_id)
+    return matter.name if matter is not None else matter_id
 
 
 async def catalog_context(app: web.Application) -> AsyncIterator[None]:

@@ -6,26 +6,18 @@ from datetime import datetime
 from typing import Any
 
 from aiohttp import web
-from redis.asyncio import Redis
 
 from server.db.models import Appointment
 from server.hours import appointments as store
 from server.hours.appointments import AppointmentError
 from server.hours.callbacks import REQUESTS_PER_MINUTE
 from server.hours.phone import PhoneError, normalise_phone
+from server.hours.rate_limit import within_limit
 from server.hours.service import HoursService
 
 # Check-in attempts (right or wrong) per kiosk and minute: with a million codes a day and a handful
 # booked, this keeps guessing someone's code at one kiosk hopeless.
 CHECKINS_PER_MINUTE = 10
-
-
-async def within_limit(redis: Redis, key: str, limit: int) -> bool:
-    """Count one request against a per-minute budget; False once it is spent (refused ones count)."""
-    count = await redis.incr(key)
-    if count == 1:
-        await redis.expire(key, 60)
-    return int(count) <= limit
 
 
 def parse_slot(text: str) -> datetime:

@@ -7,9 +7,8 @@ from datetime import date
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from matters_catalog.loader import Catalog
 from server.auth.principal import Principal, require_role
-from server.catalog.service import CATALOG
+from server.catalog.service import CATALOG, matter_in_query, matter_name
 from server.db.models import Appointment
 from server.hours import appointments as store
 from server.hours.appointment_service import APPOINTMENTS
@@ -107,10 +106,7 @@ def _full_phone(principal: Principal, row: Appointment) -> bool:
 async def get_slots(request: web.Request) -> web.Response:
     """The kiosk's centre's slots for a matter's skill, today and the coming days."""
     principal = require_role(request, "kiosk")
-    matter_id = request.query.get("matter", "")
-    matter = (await request.app[CATALOG].current()).by_id(matter_id) if matter_id else None
-    if matter is None:
-        raise ApiError(404 if matter_id else 400, "unknown_matter", "没有这个事项")
+    matter = await matter_in_query(request)
     assert principal.kiosk_id is not None
     service = request.app[APPOINTMENTS]
     centre_id, days = await service.slots(principal.kiosk_id, matter.skill)
@@ -132,14 +128,9 @@ async def get_appointments(request: web.Request) -> web.Response:
     async with service.hours.sessions() as db:
         rows = await store.list_day(db, day, _own_centre(principal))
     items = [AppointmentOut.model_validate(appointment_view(
-        row, full_phone=_full_phone(principal, row), matter_name=_matter_name(catalog, row.matter_id))) for row in rows]
+        row, full_phone=_full_phone(principal, row), matter_name=matter_name(catalog, row.matter_id))) for row in rows]
     out = AppointmentsOut(date=day.isoformat(), total=len(items), items=items)
     return web.json_response(text=out.model_dump_json())
-
-
-def _matter_name(catalog: Catalog, matter_id: str) -> str:
-    matter = catalog.by_id(matter_id)
-    return matter.name if matter is not None else matter_id
 
 
 async def post_cancel(request: web.Request) -> web.Response:
@@ -160,7 +151,7 @@ async def post_cancel(request: web.Request) -> web.Response:
             await store.cancel(db, row, principal.user_id, body.note, now)
         except AppointmentError as exc:
             raise ApiError(exc.status, exc.code, exc.message) from None
-        item = appointment_view(row, full_phone=True, matter_name=_matter_name(catalog, row.matter_id))
+        item = appointment_view(row, full_phone=True, matter_name=matter_name(catalog, row.matter_id))
     return web.json_response(text=AppointmentOut.model_validate(item).model_dump_json())
 
 

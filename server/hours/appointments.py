@@ -12,7 +12,7 @@ import secrets
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, and_, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -250,8 +250,12 @@ async def mark_no_shows(db: AsyncSession, now: datetime) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+def expired_phones(before: datetime) -> ColumnElement[bool]:
+    """Appointments no longer booked whose slot started before `before` and that still hold a number."""
+    return and_(Appointment.starts_at < before, Appointment.phone != "", Appointment.state != "booked")
+
+
 async def blank_old_phones(db: AsyncSession, before: datetime) -> int:
     """Blank the numbers of appointments whose slot started before `before` (the retention purge)."""
-    result = await db.execute(update(Appointment).where(Appointment.starts_at < before, Appointment.phone != "",
-                                                        Appointment.state != "booked").values(phone=""))
+    result = await db.execute(update(Appointment).where(expired_phones(before)).values(phone=""))
     return int(getattr(result, "rowcount", 0) or 0)

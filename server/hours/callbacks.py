@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.models import Callback
@@ -73,9 +73,12 @@ async def move_callback(db: AsyncSession, row: Callback, to: str, note: str, act
     row.updated_at = now
 
 
+def expired_phones(before: datetime) -> ColumnElement[bool]:
+    """Closed callbacks created before `before` that still hold a number (the retention purge's rows)."""
+    return and_(Callback.created_at < before, Callback.phone != "", Callback.state.in_(("done", "unreachable")))
+
+
 async def blank_old_phones(db: AsyncSession, before: datetime) -> int:
     """Blank the numbers of closed callbacks created before `before` (the retention purge)."""
-    result = await db.execute(update(Callback).where(Callback.created_at < before, Callback.phone != "",
-                                                     Callback.state.in_(("done", "unreachable")))
-                              .values(phone=""))
+    result = await db.execute(update(Callback).where(expired_phones(before)).values(phone=""))
     return int(getattr(result, "rowcount", 0) or 0)

@@ -14,6 +14,7 @@ from server.hours.calendar import WorkingCalendar
 from server.hours.callbacks import REQUESTS_PER_MINUTE, CallbackError, due_time
 from server.hours.clock import ServiceClock
 from server.hours.phone import normalise_phone
+from server.hours.rate_limit import within_limit
 from server.hours.store import centre_of_site, load_calendar
 from server.queueing.service import QueueService
 from server.settings import Settings
@@ -68,11 +69,7 @@ class HoursService:
 
     async def count_kiosk_request(self, kiosk_id: int) -> None:
         """Count one phone-number request of a kiosk; CallbackError past the limit per minute."""
-        keys = self.queue.keys
-        count = await self.queue.redis.incr(keys.kiosk_requests(kiosk_id))
-        if count == 1:
-            await self.queue.redis.expire(keys.kiosk_requests(kiosk_id), 60)
-        if count > REQUESTS_PER_MINUTE:
+        if not await within_limit(self.queue.redis, self.queue.keys.kiosk_requests(kiosk_id), REQUESTS_PER_MINUTE):
             raise CallbackError(429, "too_many_requests", "操作太频繁，请一分钟后再试")
 
     async def request_callback(self, kiosk_id: int, matter_id: str, phone: str, preferred: str) -> Callback:

@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from server.auth.principal import Principal, require_role
-from server.catalog.service import CATALOG
+from server.catalog.service import CATALOG, matter_in_query, matter_name
 from server.db.models import Callback, Centre, Site
 from server.hours.callbacks import CALLBACK_STATES, CallbackError, callback_view, list_callbacks, move_callback
 from server.hours.schemas import (
@@ -68,10 +68,7 @@ async def get_calendar(request: web.Request) -> web.Response:
 async def get_availability(request: web.Request) -> web.Response:
     """Whether this kiosk can queue a resident for a matter now (and if not, why and until when)."""
     principal = require_role(request, "kiosk")
-    matter_id = request.query.get("matter", "")
-    matter = (await request.app[CATALOG].current()).by_id(matter_id) if matter_id else None
-    if matter is None:
-        raise ApiError(404 if matter_id else 400, "unknown_matter", "没有这个事项")
+    matter = await matter_in_query(request)
     assert principal.kiosk_id is not None
     hours = request.app[HOURS]
     found = await hours.availability(principal.kiosk_id, matter.skill)
@@ -85,13 +82,9 @@ STAFF = ("caseworker", "supervisor", "admin")
 
 
 async def _named(request: web.Request, items: list[dict[str, Any]]) -> list[CallbackOut]:
-    # Staff read the matter by its name; one that has left the catalog keeps its id.
     catalog = await request.app[CATALOG].current()
-    out = []
-    for item in items:
-        matter = catalog.by_id(item["matter_id"])
-        out.append(CallbackOut.model_validate({**item, "matter_name": matter.name if matter else item["matter_id"]}))
-    return out
+    return [CallbackOut.model_validate({**item, "matter_name": matter_name(catalog, item["matter_id"])})
+            for item in items]
 
 
 def _own_centre(principal: Principal) -> int | None:

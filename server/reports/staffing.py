@@ -86,51 +86,45 @@ async def caseworker_states(db: AsyncSession, start: datetime, end: datetime) ->
     return initial, [StateChange(u, at, s) for u, at, s in during.all()]
 
 
-def staffing_hours(rows: Iterable[SessionRow], duty: Sequence[tuple[float, int]], day_start: datetime, *,
-                   threshold_s: float, target_sl: float, default_handle_s: float,
-                   open_share: Sequence[float] | None = None) -> list[HourStaffing]:
-    """Combine arrivals, handle times, duty and opening into the 24 hourly rows of one local day."""
-    arrivals = [0] * HOURS
-    handles: list[list[float]] = [[] for _ in range(HOURS)]
+def facts_by_hour(rows: Iterable[SessionRow], day_start: datetime) -> list[list[SessionFacts]]:
+    """The sessions of one local day bucketed by the hour they arrived in (24 lists)."""
     facts: list[list[SessionFacts]] = [[] for _ in range(HOURS)]
     for row in rows:
         hour = int((row.created_at - day_start).total_seconds() // 3600)
         if 0 <= hour < HOURS:
-            arrivals[hour] += 1
             facts[hour].append(row.facts)
-            h = handle_s(row.facts)
-            if h is not None:
-                handles[hour].append(h)
+    return facts
+
+
+def staffing_hours(facts: Sequence[Sequence[SessionFacts]], duty: Sequence[tuple[float, int]], *,
+                   threshold_s: float, target_sl: float, default_handle_s: float,
+                   open_share: Sequence[float] | None = None) -> list[HourStaffing]:
+    """Combine arrivals (`facts_by_hour`), handle times, duty and opening into the 24 hourly rows."""
+    handles = [[h for h in map(handle_s, hour_facts) if h is not None] for hour_facts in facts]
     every = [h for hs in handles for h in hs]
     # An hour with arrivals but no finished call yet borrows the day's average, then the default.
     day_avg = sum(every) / len(every) if every else default_handle_s
     result = []
     for hour in range(HOURS):
+        arrivals = len(facts[hour])
         avg = sum(handles[hour]) / len(handles[hour]) if handles[hour] else None
         aht = avg if avg else day_avg
-        rate = arrivals[hour] / 3600
-        needed = agents_needed(rate, aht, threshold_s, target_sl) if arrivals[hour] else 0
+        rate = arrivals / 3600
+        needed = agents_needed(rate, aht, threshold_s, target_sl) if arrivals else 0
         duty_avg, duty_max = duty[hour]
-        predicted = service_level(int(duty_avg), rate, aht, threshold_s) if arrivals[hour] else None
+        predicted = service_level(int(duty_avg), rate, aht, threshold_s) if arrivals else None
         given = measure(facts[hour], threshold_s)
         share = open_share[hour] if open_share is not None else 1.0
-        result.append(HourStaffing(hour, arrivals[hour], avg, needed, duty_avg, duty_max, predicted, share,
+        result.append(HourStaffing(hour, arrivals, avg, needed, duty_avg, duty_max, predicted, share,
                                    given.answered, given.answered_within, given.sl))
     return result
 
 
-def open_hours_service(rows: Iterable[SessionRow], day_start: datetime, open_share: Sequence[float],
+def open_hours_service(facts: Sequence[Sequence[SessionFacts]], open_share: Sequence[float],
                        threshold_s: float) -> dict[str, object]:
     """The day's service over the hours with some opening, and the arrivals in fully closed hours."""
-    during: list[SessionFacts] = []
-    closed = 0
-    for row in rows:
-        hour = int((row.created_at - day_start).total_seconds() // 3600)
-        if 0 <= hour < HOURS:
-            if open_share[hour] > 0:
-                during.append(row.facts)
-            else:
-                closed += 1
+    during = [f for hour in range(HOURS) if open_share[hour] > 0 for f in facts[hour]]
+    closed = sum(len(facts[hour]) for hour in range(HOURS) if open_share[hour] <= 0)
     given = measure(during, threshold_s)
     return {"hours": round(sum(open_share), 2), "offered": given.offered, "answered": given.answered,
             "answered_within": given.answered_within, "sl": None if given.sl is None else round(given.sl, 4),
@@ -156,6 +150,7 @@ async def staffing_day(db: AsyncSession, day: date, rows: Sequence[SessionRow], 
     initial, changes = await caseworker_states(db, start, end)
     duty = on_duty_by_hour(initial, changes, start)
     share = open_share_by_hour((await load_calendars(db, centre_ids)).values(), day)
-    hours = staffing_hours(rows, duty, start, threshold_s=threshold_s, target_sl=target_sl,
+    facts = facts_by_hour(rows, start)
+    hours = staffing_hours(facts, duty, threshold_s=threshold_s, target_sl=target_sl,
                            default_handle_s=default_handle_s, open_share=share)
-    return hours, open_hours_service(rows, start, share, threshold_s)
+    return hours, open_hours_service(facts, share, threshold_s)

@@ -16,7 +16,7 @@ from server.protocol.outbound import AppointmentOk
 from server.queueing.service import QueueService
 from server.runtime.district_time import iso_local
 from server.signaling.connection import Connection
-from server.signaling.handlers import HandlerTables, SignalingError
+from server.signaling.handlers import HandlerTables, SignalingError, known_matter
 from server.signaling.kiosk_handlers import KioskHandlers
 
 
@@ -37,9 +37,7 @@ class AppointmentHandlers:
 
     async def book(self, connection: Connection, message: m.AppointmentBook) -> AppointmentOk:
         """Book the slot; the `ok` carries the appointment with its code (the number is never logged)."""
-        matter = (await self.catalog.current()).by_id(message.matter_id)
-        if matter is None:
-            raise SignalingError("unknown_matter", "没有这个事项")
+        matter = await known_matter(self.catalog, message.matter_id)
         kiosk_id = connection.principal.kiosk_id
         assert kiosk_id is not None
         try:

@@ -12,6 +12,8 @@ from typing import Any
 
 from session_queue import QueueError
 
+from matters_catalog.schema import Matter
+from server.catalog.service import CatalogService
 from server.protocol.messages import ALLOWED_TYPES
 from server.protocol.outbound import ServerMessage
 from server.signaling.connection import Connection
@@ -27,6 +29,14 @@ class SignalingError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+async def known_matter(catalog: CatalogService, matter_id: str) -> Matter:
+    """The catalog's matter of a client message, or SignalingError `unknown_matter`."""
+    matter = (await catalog.current()).by_id(matter_id)
+    if matter is None:
+        raise SignalingError("unknown_matter", "没有这个事项")
+    return matter
 
 
 class HandlerTables:

@@ -15,7 +15,7 @@ from server.protocol.outbound import CallbackOk
 from server.queueing.service import QueueService
 from server.runtime.district_time import iso_local
 from server.signaling.connection import Connection
-from server.signaling.handlers import HandlerTables, SignalingError
+from server.signaling.handlers import HandlerTables, SignalingError, known_matter
 from server.signaling.hub import Hub
 from server.signaling.queue_fanout import QueueFanout
 
@@ -50,9 +50,7 @@ class KioskHandlers:
 
     async def join(self, connection: Connection, message: m.Join) -> None:
         """Put the resident in line and route the ticket's events to every tab of this kiosk."""
-        matter = (await self.catalog.current()).by_id(message.matter_id)
-        if matter is None:
-            raise SignalingError("unknown_matter", "没有这个事项")
+        matter = await known_matter(self.catalog, message.matter_id)
         if matter.mode != "both" and matter.mode != message.mode:
             raise SignalingError("bad_mode", "该事项不支持这种方式")
         for step in self.steps:
@@ -73,9 +71,7 @@ class KioskHandlers:
 
     async def callback_request(self, connection: Connection, message: m.CallbackRequest) -> CallbackOk:
         """Leave the resident's phone number for a 回电 (never logged); the `ok` says when the call is due."""
-        matter = (await self.catalog.current()).by_id(message.matter_id)
-        if matter is None:
-            raise SignalingError("unknown_matter", "没有这个事项")
+        matter = await known_matter(self.catalog, message.matter_id)
         kiosk_id = connection.principal.kiosk_id
         assert kiosk_id is not None
         try:
