@@ -4,6 +4,7 @@ Layout of a data directory (the shipped one is `matters_catalog/data/`):
   catalog.yaml   version string and the department files, in display order
   skills.yaml    the skill vocabulary
   <dept>.yaml    `department:` and its `matters:` list, one file per department
+  forms.yaml     application forms (optional); its `matters:` overrides become the matters' `form`
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any, Final
 import yaml
 
 from matters_catalog import messages as msg
-from matters_catalog.forms import FORMS_FILE, load_forms
+from matters_catalog.forms import FORMS_FILE, attach_overrides, load_forms
 from matters_catalog.rules import CatalogError, check_matters, check_skills, parse_matter, parse_skill
 from matters_catalog.schema import Matter, Skill, department_rank
 
@@ -106,10 +107,12 @@ def load_catalog(path: Path | None = None) -> Catalog:
             record_count=record_count,
         )
     )
-    errors.extend(load_forms(directory, (m for _, m in located))[1])
-    if errors:
+    book, form_errors = load_forms(directory, (m for _, m in located))
+    errors.extend(form_errors)
+    if errors or book is None:
         raise CatalogError(errors)
-    return Catalog(version=version, matters=canonical_order(m for _, m in located), skills=skills)
+    matters = attach_overrides((m for _, m in located), book)
+    return Catalog(version=version, matters=canonical_order(matters), skills=skills)
 
 
 def load_skills(path: Path | None = None) -> list[Skill]:

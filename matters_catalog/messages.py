@@ -20,6 +20,9 @@ FIELD_LABELS: Final[dict[str, str]] = {
     "version": "目录版本",
     "files": "部门文件列表",
     "skills": "技能表",
+    "form_fields": "申请表字段",
+    "form_omit": "申请表省略字段",
+    "signature_required": "是否需要签名",
 }
 
 MISSING_FIELD = "{where}：缺少{label}（{field}）"
@@ -55,6 +58,21 @@ MISSING_COLUMNS = "表头缺少列：{columns}"
 UNKNOWN_COLUMNS = "表头有未知列：{columns}"
 EMPTY_SHEET = "表格为空（没有表头）"
 BAD_MATERIAL_ITEM = "{where}：材料“{value}”格式应为“名称[capture:类型]”或“名称[类型]”"
+
+# The form columns (form_fields, form_omit, signature_required); `column` names the spreadsheet column.
+BAD_FORM_ITEM = ("{where}：{column}的“{value}”格式应为“标签[key:类型]”、“标签[key:类型:required]”"
+                 "或“标签[key:choice:required:选项1|选项2]”")
+BAD_FORM_KEY = "{where}：{column}的键“{key}”格式无效（小写字母开头，只能用小写字母、数字和下划线，最长 40 个字符）"
+UNKNOWN_FORM_TYPE = "{where}：{column}“{label}”的类型“{value}”无效（可选：{choices}）"
+CHOICES_NOT_ALLOWED = "{where}：{column}“{label}”不是 choice 类型，不能列出选项"
+CHOICES_MISSING = "{where}：{column}“{label}”是 choice 类型，必须列出选项（用 | 分隔）"
+BAD_CHOICE = "{where}：{column}“{label}”的选项“{value}”无效（不能为空，最多 40 个字符，不能含 ; : | 或方括号）"
+TOO_MANY_CHOICES = "{where}：{column}“{label}”的选项过多（最多 {limit} 个）"
+DUPLICATE_FORM_KEY = "{where}：{column}的键 {key} 重复"
+FORM_LABEL_TOO_LONG = "{where}：{column}“{label}”的标签过长（最多 {limit} 个字符）"
+TOO_MANY_FORM_FIELDS = "{where}：{column}过多（最多 {limit} 个）"
+OMIT_NOT_INHERITED = "{where}：{column}中的 {key} 不是从默认表或部门表继承的字段（可省略：{keys}）"
+FORM_COLUMN = "{label}（{column}）"
 
 ROW = "第 {row} 行"
 ITEM = "{path} 第 {index} 项（{id}）"

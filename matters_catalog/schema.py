@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Final, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 DocumentType = Literal[
     "id_card",
@@ -24,9 +24,11 @@ DocumentType = Literal[
     "other",
 ]
 Mode = Literal["handle", "consult", "both"]
+FieldType = Literal["text", "date", "id_number", "phone", "choice", "address"]
 
 DOCUMENT_TYPES: Final[tuple[str, ...]] = get_args(DocumentType)
 MODES: Final[tuple[str, ...]] = get_args(Mode)
+FIELD_TYPES: Final[tuple[str, ...]] = get_args(FieldType)
 
 # Display order of the departments present in Shanghai acceptance centres (docs/measurements.md).
 DEPARTMENTS: Final[tuple[str, ...]] = (
@@ -50,6 +52,18 @@ MAX_ID_LENGTH: Final[int] = 40
 _SLUG = re.compile(SLUG_PATTERN)
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+# Application form fields (docs/catalog.md "Application forms"): keys are identifiers, labels and
+# choices short texts both screens show. The characters refused here are the separators of the
+# spreadsheet notation (`label[key:type:required:a|b]; ...`), so every form survives export → import.
+FORM_KEY_PATTERN: Final[str] = r"^[a-z][a-z0-9_]*$"
+MAX_FORM_TEXT: Final[int] = 40
+MAX_FORM_FIELDS: Final[int] = 40
+MAX_FORM_CHOICES: Final[int] = 30
+LABEL_SEPARATORS: Final[str] = ";；[]"
+CHOICE_SEPARATORS: Final[str] = ";；[]:：|｜"
+FormText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_FORM_TEXT)]
+FormKey = Annotated[str, StringConstraints(pattern=FORM_KEY_PATTERN, max_length=MAX_FORM_TEXT)]
 
 
 class _Strict(BaseModel):
@@ -86,8 +100,60 @@ class Skill(_Strict):
         return _check_department(value)
 
 
-class Matter(_Strict):
-    """A government matter a resident can pick at the kiosk."""
+class FormField(_Strict):
+    """One field of an application form as the console fills it and the kiosk shows it."""
+
+    key: FormKey
+    label: FormText
+    type: FieldType
+    required: bool = False
+    choices: list[FormText] = Field(default_factory=list, max_length=MAX_FORM_CHOICES)
+
+    @field_validator("label")
+    @classmethod
+    def _label_without_separators(cls, value: str) -> str:
+        if any(char in value for char in LABEL_SEPARATORS):
+            raise ValueError("a field label must not contain ; or [ ]")
+        return value
+
+    @field_validator("choices")
+    @classmethod
+    def _choices_without_separators(cls, value: list[str]) -> list[str]:
+        if any(char in choice for choice in value for char in CHOICE_SEPARATORS):
+            raise ValueError("a choice must not contain ; : | or [ ]")
+        return value
+
+    @model_validator(mode="after")
+    def _choices_only_for_choice(self) -> FormField:
+        # A choice without choices cannot be filled; choices on another type would be ignored silently.
+        if (self.type == "choice") != bool(self.choices):
+            raise ValueError("choices are required for type choice and allowed only there")
+        return self
+
+
+class FieldSet(_Strict):
+    """The fields a form level ("*", a department, one matter) adds or replaces, and the keys it drops."""
+
+    fields: list[FormField] = Field(default_factory=list, max_length=MAX_FORM_FIELDS)
+    omit: list[FormKey] = Field(default_factory=list)
+    # Whether 受理 needs the resident's signature on the confirmed form; unset inherits the level above.
+    signature_required: bool | None = None
+
+    @model_validator(mode="after")
+    def _unique_keys(self) -> FieldSet:
+        keys = [f.key for f in self.fields]
+        if len(keys) != len(set(keys)):
+            raise ValueError("a field key appears twice")
+        return self
+
+    @property
+    def is_empty(self) -> bool:
+        """True when the level changes nothing (no fields, no omissions, signature inherited)."""
+        return not self.fields and not self.omit and self.signature_required is None
+
+
+class PublicMatter(_Strict):
+    """A matter as the public API shows it to kiosks: everything but the form override."""
 
     id: Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=MAX_ID_LENGTH)]
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
@@ -104,6 +170,22 @@ class Matter(_Strict):
     @classmethod
     def _known_department(cls, value: str) -> str:
         return _check_department(value)
+
+
+class Matter(PublicMatter):
+    """A government matter a resident can pick at the kiosk, with its own application-form level.
+
+    `form` is the matter's override of the "*" and department field sets of forms.yaml (None: none);
+    `matters_catalog.forms.matter_form` resolves the three levels.
+    """
+
+    form: FieldSet | None = None
+
+    @field_validator("form")
+    @classmethod
+    def _empty_form_is_none(cls, value: FieldSet | None) -> FieldSet | None:
+        # One spelling for "no override", so an empty one read back from a sheet compares equal.
+        return None if value is not None and value.is_empty else value
 
 
 def _check_department(value: str) -> str:

@@ -2,7 +2,8 @@
 
 One row per matter; the `materials` cell lists the matter's materials separated by ";", each
 `name[capture:document_type]` (photographed at the kiosk) or `name[document_type]` (not
-photographed), e.g. `身份证原件[capture:id_card]; 申请表[form]`. Full layout: docs/catalog.md.
+photographed), e.g. `身份证原件[capture:id_card]; 申请表[form]`. Three optional columns carry the
+matter's own application-form level (matters_catalog.form_cells). Full layout: docs/catalog.md.
 """
 
 from __future__ import annotations
@@ -10,13 +11,15 @@ from __future__ import annotations
 import csv
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final, TextIO
 
 from matters_catalog import messages as msg
+from matters_catalog.form_cells import FORM_COLUMNS, column_name, format_form_cells, parse_form_cells
+from matters_catalog.forms import FormBook, omit_errors
 from matters_catalog.rules import check_matters, parse_matter
-from matters_catalog.schema import Material, Matter, Skill
+from matters_catalog.schema import FieldSet, Material, Matter, Skill
 
 COLUMNS: Final[tuple[str, ...]] = (
     "id",
@@ -30,6 +33,8 @@ COLUMNS: Final[tuple[str, ...]] = (
     "guide",
     "materials",
 )
+# Optional: a sheet without them is valid and leaves the matters' forms as the database has them.
+OPTIONAL_COLUMNS: Final[tuple[str, ...]] = FORM_COLUMNS
 # Spreadsheets are edited by hand in Chinese; accept the obvious spellings, write the canonical one.
 # (pydantic itself already accepts true/false, yes/no, 1/0 for booleans.)
 _BOOL_ALIASES: Final[dict[str, str]] = {"是": "true", "否": "false"}
@@ -38,8 +43,11 @@ _MATERIAL_ITEM = re.compile(r"^(?P<name>[^\[\]]+?)\s*\[\s*(?P<capture>capture\s*
 _FIRST_DATA_ROW: Final[int] = 2  # row 1 is the header, as the spreadsheet program numbers it
 
 
-def read_spreadsheet(path: Path, skills: Sequence[Skill]) -> tuple[list[Matter], list[str]]:
-    """Parse and validate a CSV or XLSX catalog; returns (matters, every error with its row)."""
+def read_spreadsheet(path: Path, skills: Sequence[Skill], *, forms: FormBook | None = None,
+                     current_forms: Mapping[str, FieldSet] | None = None) -> tuple[list[Matter], list[str]]:
+    """Parse and validate a CSV or XLSX catalog; returns (matters, every error with its row).
+
+    `forms` and `current_forms` as for `parse_rows`."""
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
@@ -51,17 +59,22 @@ def read_spreadsheet(path: Path, skills: Sequence[Skill]) -> tuple[list[Matter],
     except (OSError, UnicodeDecodeError, ValueError, KeyError) as exc:
         # openpyxl reports a corrupt workbook as zipfile/KeyError/ValueError.
         return [], [msg.UNREADABLE_FILE.format(path=path.name, detail=exc)]
-    return parse_rows(rows, skills)
+    return parse_rows(rows, skills, forms=forms, current_forms=current_forms)
 
 
-def parse_rows(rows: Sequence[Sequence[str]], skills: Sequence[Skill]) -> tuple[list[Matter], list[str]]:
-    """Validate header + data rows (cells already text); blank rows are skipped."""
+def parse_rows(rows: Sequence[Sequence[str]], skills: Sequence[Skill], *, forms: FormBook | None = None,
+               current_forms: Mapping[str, FieldSet] | None = None) -> tuple[list[Matter], list[str]]:
+    """Validate header + data rows (cells already text); blank rows are skipped.
+
+    `forms` holds the "*" and department form sets a matter's `form_omit` may drop keys of (default: the
+    shipped forms.yaml); `current_forms` the database's form levels by matter id, kept for the form
+    columns the sheet does not have."""
     if not rows:
         return [], [msg.EMPTY_SHEET]
     header = [cell.strip() for cell in rows[0]]
     errors: list[str] = []
     missing = [column for column in COLUMNS if column not in header]
-    unknown = [column for column in header if column and column not in COLUMNS]
+    unknown = [column for column in header if column and column not in COLUMNS + OPTIONAL_COLUMNS]
     if missing:
         errors.append(msg.MISSING_COLUMNS.format(columns=", ".join(missing)))
     if unknown:
@@ -76,18 +89,22 @@ def parse_rows(rows: Sequence[Sequence[str]], skills: Sequence[Skill]) -> tuple[
             continue
         record_count += 1
         where = msg.ROW.format(row=number)
-        record, record_errors = _record(cells, where)
+        record, record_errors = _record(cells, where, current_forms or {})
         matter, parse_errors = parse_matter(record, where)
-        errors.extend(record_errors + parse_errors)
         if matter is not None and not record_errors:
+            parse_errors += omit_errors(matter, where, forms, column_name("form_omit"))
+        errors.extend(record_errors + parse_errors)
+        if matter is not None and not record_errors and not parse_errors:
             located.append((where, matter))
     errors.extend(check_matters(located, skills, record_count=record_count))
     return [matter for _, matter in located], errors
 
 
-def _record(cells: dict[str, str], where: str) -> tuple[dict[str, Any], list[str]]:
+def _record(cells: dict[str, str], where: str,
+            current_forms: Mapping[str, FieldSet]) -> tuple[dict[str, Any], list[str]]:
     """Convert text cells to a Matter record; empty cells become missing fields."""
-    record: dict[str, Any] = {key: value for key, value in cells.items() if value and key != "materials"}
+    record: dict[str, Any] = {key: value for key, value in cells.items()
+                              if value and key != "materials" and key not in OPTIONAL_COLUMNS}
     if "guide" in cells:
         record["guide"] = cells["guide"]
     if "mode" in record:
@@ -96,7 +113,10 @@ def _record(cells: dict[str, str], where: str) -> tuple[dict[str, Any], list[str
         record["on_the_spot"] = _BOOL_ALIASES.get(record["on_the_spot"], record["on_the_spot"].lower())
     materials, material_errors = parse_materials(cells.get("materials", ""), where)
     record["materials"] = materials
-    return record, material_errors
+    form_cells = {key: value for key, value in cells.items() if key in FORM_COLUMNS}
+    form, form_errors = parse_form_cells(form_cells, where, current_forms.get(cells.get("id", "")))
+    record["form"] = form
+    return record, material_errors + form_errors
 
 
 def parse_materials(text: str, where: str) -> tuple[list[dict[str, Any]], list[str]]:
@@ -126,7 +146,7 @@ def format_materials(materials: Iterable[Material]) -> str:
 
 
 def matter_to_row(matter: Matter) -> list[str]:
-    """One spreadsheet row, in COLUMNS order."""
+    """One spreadsheet row, in COLUMNS + OPTIONAL_COLUMNS order."""
     return [
         matter.id,
         matter.name,
@@ -138,13 +158,14 @@ def matter_to_row(matter: Matter) -> list[str]:
         matter.skill,
         matter.guide,
         format_materials(matter.materials),
+        *format_form_cells(matter.form),
     ]
 
 
 def write_csv(matters: Iterable[Matter], out: TextIO) -> None:
-    """Write the catalog as CSV with the documented header."""
+    """Write the catalog as CSV with the documented header (the optional form columns included)."""
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(COLUMNS)
+    writer.writerow(COLUMNS + OPTIONAL_COLUMNS)
     writer.writerows(matter_to_row(matter) for matter in matters)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from matters_catalog.schema import Matter
+from matters_catalog.schema import PublicMatter
 from server.acceptance import signature_views
 from server.acceptance import views as acceptance_views
 from server.admin import routes as admin
@@ -63,7 +63,7 @@ ROUTES: list[Route] = [
           response=matters.MattersOut, errors=(400,)),
     Route("GET", "/api/v1/matters/{matter_id}", matters.get_matter, "One matter with its materials", "catalog",
           params=(Param("matter_id", location="path", description="the matter's stable id"),),
-          response=Matter, errors=(404,)),
+          response=PublicMatter, errors=(404,)),
     Route("GET", WS_PATH, websocket, "WebSocket of the signaling protocol (docs/protocol.md)", "signaling",
           roles=("kiosk", "caseworker", "supervisor", "admin"), success_status=101, errors=(400, 401, 403, 429)),
     Route("GET", "/api/v1/skills", me.list_skills, "The skill vocabulary with Chinese names", "catalog",

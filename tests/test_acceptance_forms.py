@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from matters_catalog.forms import parse_forms
+from matters_catalog.forms import attach_overrides, matter_form, parse_forms
 from matters_catalog.loader import load_catalog
 from server.acceptance.checks import ID_CHECK, ID_WEIGHTS
 from server.acceptance.notices import notice_book
@@ -65,8 +65,7 @@ async def _send(cw: Client, call_id: str, filled: dict[str, str]) -> dict[str, A
 
 async def test_form_sent_changed_resent_confirmed_every_version_kept(tmp_path: Path, database_url: str,
                                                                       made: list[Client]) -> None:
-    url = database_url.replace("sqlite:///", "sqlite+aiosqlite:///").replace("postgresql://", "postgresql+asyncpg://")
-    async with capture_env(tmp_path, JINGLIN_DATABASE_URL=url) as env:
+    async with capture_env(tmp_path, DATABASE_URL=database_url) as env:
         kiosk, cw, call_id = await into_call(env, made, consent=CONSENT)
         call = (await cw.connect())["state"]["call"]
         assert [f["key"] for f in call["form"]] == ["name", "id_number", "phone", "address", "birth_date",
@@ -188,7 +187,8 @@ def test_form_book_levels_and_validation() -> None:
     assert book is not None, errors
     matter = catalog.by_id("gaj-jlks-01")
     assert matter is not None
-    assert [(f.key, f.label) for f in book.form_for(matter)] == [("name", "申请人"), ("when", "日期")]
+    [matter] = attach_overrides([matter], book)
+    assert [(f.key, f.label) for f in matter_form(matter, book).fields] == [("name", "申请人"), ("when", "日期")]
     _, errors = parse_forms({"version": "t", "departments": {"外星": {}}, "matters": {"no-such": {}}}, catalog.matters)
     assert len(errors) == 2 and "外星" in errors[0] and "no-such" in errors[1]
     _, errors = parse_forms({"version": "t", "departments": {"*": {"fields": [
@@ -197,3 +197,8 @@ def test_form_book_levels_and_validation() -> None:
     _, errors = parse_forms({"version": "t", "departments": {"*": {"fields": [
         {"key": "c", "label": "选", "type": "colour"}]}}}, catalog.matters)
     assert errors
+    _, errors = parse_forms({"version": "t", "departments": {"*": {"fields": [
+        {"key": "name", "label": "姓名", "type": "text"}, {"key": "phone", "label": "电话", "type": "phone"}]},
+        "公安": {"omit": ["phone"]}},
+                             "matters": {"gaj-jlks-01": {"omit": ["name", "phone"]}}}, catalog.matters)
+    assert len(errors) == 1 and "gaj-jlks-01" in errors[0] and "phone" in errors[0], errors

@@ -15,7 +15,7 @@ import pytest
 from PIL import Image, ImageDraw
 from sqlalchemy import func, select, update
 
-from matters_catalog.forms import FieldSet, FormBook, shipped_forms
+from matters_catalog.forms import FieldSet, FormBook, matter_form, shipped_forms
 from server.acceptance import cli as acceptance_cli
 from server.acceptance.context import SIGNATURES
 from server.acceptance.signature_binding import bind, binding_key, canonical_form, verify
@@ -241,11 +241,11 @@ async def test_no_signature_without_consent(env: Env, made: list[Client]) -> Non
 
 
 async def test_acceptance_waits_for_a_required_signature(env: Env, made: list[Client]) -> None:
-    # The shipped book asks it of 民政; here the test's matter (公安) asks for it too.
+    # The shipped book asks it of 民政; here the test's matter's department (公安) asks for it too.
     book = shipped_forms()
-    requiring = FormBook(version="t", departments=book.departments,
-                         matters={**book.matters, "gaj-jlks-01": FieldSet(
-                             fields=book.matters["gaj-jlks-01"].fields, signature_required=True)})
+    police = book.departments["公安"]
+    requiring = FormBook(version="t", departments={**book.departments, "公安": FieldSet(
+        fields=police.fields, omit=police.omit, signature_required=True)})
     for step in env.app[SIGNALING].caseworker_handlers.end_steps:
         if isinstance(step, SignatureGate):
             step.forms = lambda: requiring
@@ -265,7 +265,7 @@ def test_the_shipped_book_asks_a_signature_of_civil_affairs_only() -> None:
     book = shipped_forms()
     police, civil = catalog.by_id("gaj-jlks-01"), next(m for m in catalog.matters if m.department == "民政")
     assert police is not None
-    assert not book.signature_required(police) and book.signature_required(civil)
+    assert not matter_form(police, book).signature_required and matter_form(civil, book).signature_required
 
 
 def test_rotate_key_re_encrypts_signature_images(tmp_path: Path) -> None:
@@ -310,8 +310,7 @@ async def test_rotate_key_moves_the_binding_to_the_new_key(env: Env, made: list[
 async def test_the_binding_survives_the_round_trip_through_each_database(tmp_path: Path, database_url: str,
                                                                          made: list[Client]) -> None:
     # The time (microseconds) and the form's JSON come back from the database exactly as they were bound.
-    url = database_url.replace("sqlite:///", "sqlite+aiosqlite:///").replace("postgresql://", "postgresql+asyncpg://")
-    async with capture_env(tmp_path, JINGLIN_DATABASE_URL=url) as running:
+    async with capture_env(tmp_path, DATABASE_URL=database_url) as running:
         kiosk, _cw, call_id = await confirmed(running, made)
         assert (await sign(kiosk, call_id))[0] == 201
         checked = await running.app[SIGNATURES].verify(call_id)

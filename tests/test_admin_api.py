@@ -226,6 +226,9 @@ async def test_catalog_edit_import_restore(client: TestClient) -> None:
     assert edited["changed"] == ["gaj-jlks-01"]
     public = await call(client, "GET", "/api/v1/matters/gaj-jlks-01")
     assert public["name"] == "敬老卡申领（新）" and len(public["materials"]) == 2
+    assert "form" not in public  # the form level is the console's business, shown to admins only
+    kept = (await call(client, "GET", "/api/v1/admin/matters/gaj-jlks-01"))["matter"]["form"]
+    assert [f["key"] for f in kept["fields"]] == ["card_delivery"]  # an edit keeps the matter's form level
     await call(client, "PUT", "/api/v1/admin/matters/no-such-matter", 404, json={"name": "x"})
     versions = (await call(client, "GET", "/api/v1/admin/catalog/versions"))["versions"]
     assert len(versions) == 2 and versions[0]["current"]

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Iterable
 
 from session_queue import TicketStatus
 
-from matters_catalog.forms import shipped_forms
+from matters_catalog.forms import matter_form
 from matters_catalog.loader import Catalog
 from server.acceptance import texts
 from server.acceptance.form_check import check_form, shown_to_resident
@@ -57,7 +57,7 @@ class FormStep:
         """Caseworker: check, store as the next version, show it on the kiosk."""
         live = await self._live(connection, message.call_id)
         matter = (await self.catalog()).by_id(live.matter_id)
-        fields = shipped_forms().form_for(matter) if matter else []
+        fields = matter_form(matter).fields if matter else []
         if not fields:
             raise _refuse("no_form")
         latest = await self.store.latest(live.id)

@@ -1,6 +1,6 @@
 """The signature's part of `end_call`: 受理 is refused while the matter's form requires a signature
-(forms.yaml `signature_required`) and the session has none. Installed before the case number step,
-so a refused 受理 burns no number."""
+(`signature_required` of forms.yaml or of the matter's own form level in the catalog) and the session
+has none. Installed before the case number step, so a refused 受理 burns no number."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from matters_catalog.forms import FormBook
+from matters_catalog.forms import FormBook, matter_form
 from matters_catalog.loader import Catalog
 from server.acceptance import texts
 from server.acceptance.signatures import SignatureStore
@@ -35,7 +35,7 @@ class SignatureGate:
         async with self.sessions() as session:
             row = await session.get(ServiceSession, message.ticket_id)
         matter = (await self.catalog()).by_id(row.matter_id) if row else None
-        if matter is None or not self.forms().signature_required(matter):
+        if matter is None or not matter_form(matter, self.forms()).signature_required:
             return message
         if await self.signatures.get(message.ticket_id) is None:
             raise SignalingError("signature_required", texts.END_ERRORS["signature_required"])

@@ -16,7 +16,7 @@ from server.admin import audit
 from server.admin import texts as t
 from server.admin.errors import invalid, not_found
 from server.admin.schemas import CatalogChangeOut, CatalogVersionOut, MatterEditIn
-from server.catalog.cli import content_version
+from server.catalog.cli import content_version, current_forms
 from server.catalog.db_sync import CatalogDiff, load_catalog_from_db, sync_catalog
 from server.catalog.versions import publish, read_versions, stored_catalog
 
@@ -67,7 +67,7 @@ async def import_catalog(session: AsyncSession, rows: list[list[str]], actor: st
                          dry_run: bool) -> CatalogChangeOut:
     """Preview or publish a catalog spreadsheet; broken sheets change nothing and list every error."""
     catalog = await load_catalog_from_db(session)
-    matters, errors = parse_rows(rows, catalog.skills)
+    matters, errors = parse_rows(rows, catalog.skills, current_forms=current_forms(catalog))
     if errors:
         if dry_run:
             return CatalogChangeOut(dry_run=True, applied=False, version="", old_version=catalog.version or None,

@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from matters_catalog import messages as msg
 from matters_catalog.loader import Catalog, CatalogError, load_catalog, load_skills
-from matters_catalog.schema import Matter
-from matters_catalog.spreadsheet import matter_to_row, write_csv, write_json
+from matters_catalog.schema import FieldSet, Matter
+from matters_catalog.spreadsheet import COLUMNS, matter_to_row, write_csv, write_json
 from matters_catalog.validate import read_source, summary
 from server.catalog.db_sync import CatalogDiff, load_catalog_from_db, read_catalog_version, sync_catalog
 from server.catalog.versions import publish
@@ -69,16 +69,16 @@ def validate_command(args: argparse.Namespace) -> int:
 
 def import_command(args: argparse.Namespace) -> int:
     """Show (and with --apply, write) what a spreadsheet would add, change and retire."""
-    matters, errors = read_source(args.file)
+    _, errors = read_source(args.file)  # every error of the sheet, even without a database
     if errors:
-        print(msg.REJECTED.format(count=len(errors)), file=sys.stderr)
-        _print_errors(errors)
-        return 1
+        return _reject(errors)
     try:
-        diff = _run_db(lambda session: _import(session, matters, args.catalog_version, apply=args.apply))
+        diff = _run_db(lambda session: _import(session, args.file, args.catalog_version, apply=args.apply))
     except SQLAlchemyError as exc:
         print(msg.NO_DATABASE.format(detail=str(exc).splitlines()[0]), file=sys.stderr)
         return 1
+    except CatalogError as exc:
+        return _reject(exc.errors)
     _print_diff(diff)
     print(msg.APPLIED if args.apply else msg.DRY_RUN_NOTE)
     return 0
@@ -99,7 +99,11 @@ def export_command(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _import(session: AsyncSession, matters: list[Matter], version: str | None, *, apply: bool) -> CatalogDiff:
+async def _import(session: AsyncSession, source: Path, version: str | None, *, apply: bool) -> CatalogDiff:
+    # Read again with the database's form levels: a sheet without the form columns keeps them.
+    matters, errors = read_source(source, current_forms=current_forms(await load_catalog_from_db(session)))
+    if errors:
+        raise CatalogError(errors)
     catalog = Catalog(version="", matters=matters, skills=load_skills())
     preview = await sync_catalog(session, catalog, apply=False)
     # Without --version: an unchanged catalog keeps its version (round-trips are no-ops), a
@@ -123,9 +127,16 @@ def content_version(matters: Sequence[Matter]) -> str:
     """A version string that depends only on the matters' content: `import-<12 hex>`."""
     digest = hashlib.sha256()
     for matter in matters:
-        digest.update("\x1f".join(matter_to_row(matter)).encode())
+        row = matter_to_row(matter)
+        # A matter without a form level hashes as before the form columns existed (same sheet, same version).
+        digest.update("\x1f".join(row if matter.form else row[: len(COLUMNS)]).encode())
         digest.update(b"\x1e")
     return f"import-{digest.hexdigest()[:12]}"
+
+
+def current_forms(catalog: Catalog) -> dict[str, FieldSet]:
+    """The catalog's matter form levels by matter id (what a sheet without the form columns keeps)."""
+    return {matter.id: matter.form for matter in catalog.matters if matter.form is not None}
 
 
 def _audit_entry(diff: CatalogDiff) -> AuditLog:
@@ -218,6 +229,12 @@ def _print_diff(diff: CatalogDiff) -> None:
             print(template.format(count=len(ids)) + "：" + ", ".join(ids))
     if diff.old_version != diff.new_version:
         print(msg.DIFF_VERSION.format(old=diff.old_version or "—", new=diff.new_version))
+
+
+def _reject(errors: Sequence[str]) -> int:
+    print(msg.REJECTED.format(count=len(errors)), file=sys.stderr)
+    _print_errors(errors)
+    return 1
 
 
 def _print_errors(errors: Sequence[str]) -> None:

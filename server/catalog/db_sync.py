@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from matters_catalog.loader import Catalog, canonical_order, load_skills
-from matters_catalog.schema import Material, Matter
+from matters_catalog.schema import FieldSet, Material, Matter
 from server.db import models
 
 CATALOG_VERSION_KEY: Final[str] = "catalog_version"
@@ -41,7 +41,8 @@ class CatalogDiff:
 async def sync_catalog(session: AsyncSession, catalog: Catalog, *, apply: bool) -> CatalogDiff:
     """Compare `catalog` with the database; when `apply`, write the difference and flush.
 
-    Writes matter rows, their materials and app_meta `catalog_version`. Does not commit.
+    Writes matter rows (with their own form level), their materials and app_meta `catalog_version`.
+    A matter whose form level differs counts as changed. Does not commit.
     """
     rows = {row.id: row for row in (await session.scalars(select(models.Matter))).all()}
     old_version = await read_catalog_version(session)
@@ -120,6 +121,7 @@ def _to_schema(row: models.Matter) -> Matter:
             Material(name=item.name, capture=item.capture, document_type=item.document_type)  # type: ignore[arg-type]
             for item in row.materials
         ],
+        form=None if row.form is None else FieldSet.model_validate(row.form),
     )
 
 
@@ -152,3 +154,4 @@ def _copy_fields(row: models.Matter, matter: Matter) -> None:
     row.typical_minutes = matter.typical_minutes
     row.skill = matter.skill
     row.guide = matter.guide
+    row.form = None if matter.form is None else matter.form.model_dump(mode="json")

@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
-from aiohttp import web
-from pydantic import BaseModel
+from collections.abc import Sequence
 
-from matters_catalog.schema import MODES, Matter
+from aiohttp import web
+from pydantic import BaseModel, TypeAdapter
+
+from matters_catalog.schema import MODES, PublicMatter
 from server.catalog.service import CATALOG
 from server.http.errors import ApiError
 
 # Longer queries cannot match any matter name; cutting them keeps hostile input cheap.
 MAX_QUERY_CHARS = 100
+# Serialises a catalog Matter with the public fields only (pydantic dumps by the declared type).
+_PUBLIC: TypeAdapter[PublicMatter] = TypeAdapter(PublicMatter)
 
 
 class MattersOut(BaseModel):
-    """A page of matters."""
+    """A page of matters (as PublicMatter: the form override is not the kiosks' business)."""
 
     version: str
     total: int
-    matters: list[Matter]
+    matters: Sequence[PublicMatter]
 
 
 class DepartmentOut(BaseModel):
@@ -57,7 +61,7 @@ async def get_matter(request: web.Request) -> web.Response:
     matter = catalog.by_id(request.match_info["matter_id"])
     if matter is None:
         raise ApiError(404, "unknown_matter", "没有这个事项")
-    return _json(matter)
+    return web.json_response(text=_PUBLIC.dump_json(matter).decode())
 
 
 async def list_departments(request: web.Request) -> web.Response:

@@ -148,6 +148,9 @@ class Matter(Base):
     typical_minutes: Mapped[int] = mapped_column(Integer)
     skill: Mapped[str] = mapped_column(String(40), index=True)
     guide: Mapped[str] = mapped_column(Text, default="")
+    # The matter's own application-form level (matters_catalog FieldSet as JSON: fields, omit,
+    # signature_required), or null; the "*" and department levels stay in forms.yaml.
+    form: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
     retired: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

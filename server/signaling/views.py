@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from session_queue import WAITING_TICKET_STATES, SessionQueue
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from matters_catalog.forms import shipped_forms
+from matters_catalog.forms import matter_form
 from server.catalog.service import CatalogService
 from server.db.models import Matter, ServiceSession, Site, Street
 from server.protocol.messages import (
@@ -106,11 +106,12 @@ class ViewBuilder:
             if row is None:
                 return None
             name = await self._matter_name(session, row.matter_id)
-        matter = self.catalog.catalog.by_id(row.matter_id)
+        # current(): a catalog imported by another process shows here (materials, form) after its check.
+        matter = (await self.catalog.current()).by_id(row.matter_id)
         materials = [MaterialView(name=m.name, capture=m.capture, document_type=m.document_type)
                      for m in (matter.materials if matter and role == "offerer" else [])]
         # The caseworker fills the matter's application form (同屏确认); the kiosk gets values in `form`.
-        form = ([FormFieldView.model_validate(f.model_dump()) for f in shipped_forms().form_for(matter)]
+        form = ([FormFieldView.model_validate(f.model_dump()) for f in matter_form(matter).fields]
                 if matter and role == "offerer" else None)
         return CallView(call_id=ticket_id, session_id=ticket_id, role="offerer" if role == "offerer" else "answerer",
                         matter_id=row.matter_id, matter_name=name, ticket_number=row.ticket_number,
