@@ -253,18 +253,30 @@ def merged_outline(edges: np.ndarray, contours: Sequence[np.ndarray],
     # Hulls, not the rings' own points: the hull of a union is the hull of the parts' hulls, and
     # a ring on textured desk has thousands of points.
     rings = [cv2.convexHull(contours[i]).reshape(-1, 2) for i in largest.tolist()]
+    # Bounding boxes (x0, y0, x1, y1) of the hulls: a ring further than _MERGE_GAP from the union
+    # so far would bridge plain paper or desk with the union's hull, which then fails the support
+    # check anyway; skipping it saves the hull, its approximation and that check.
+    ring_boxes = np.array([[*r.min(axis=0), *r.max(axis=0)] for r in rings]).reshape(-1, 4)
     support = _Support(edges)
     best: Outline | None = None
     for start in range(min(len(rings), _MERGE_SEEDS)):
         points = rings[start]
         approx = _hull_polygon(points)
-        for other in rings[:start] + rings[start + 1:]:
+        union = ring_boxes[start].copy()
+        for index, other in enumerate(rings):
+            if index == start:
+                continue
+            box = ring_boxes[index]
+            if max(box[0] - union[2], union[0] - box[2], box[1] - union[3], union[1] - box[3]) > _MERGE_GAP:
+                continue
             candidate_points = np.vstack([points, other])
             candidate = _hull_polygon(candidate_points)
             if len(candidate) > 6 or on_border(candidate, w, h).any():
                 continue
             if support(candidate, np.zeros(len(candidate), bool)) >= t.MIN_MERGED_SUPPORT:
                 points, approx = candidate_points, candidate
+                union[:2] = np.minimum(union[:2], box[:2])
+                union[2:] = np.maximum(union[2:], box[2:])
         area = cv2.contourArea(approx.astype(np.float32))
         if (len(approx) == 4 and area >= t.MIN_DOCUMENT_AREA * frame_area and not on_border(approx, w, h).any()
                 and (best is None or area / frame_area > best.coverage)
@@ -365,6 +377,8 @@ def _hull_polygon(points: np.ndarray) -> np.ndarray:
 # The merge looks at this many of the largest rings, starting from each of the first few.
 _MERGE_RINGS = 8
 _MERGE_SEEDS = 3
+# Rings of one page split by its print lie a dilated edge apart (3-5 analysis pixels).
+_MERGE_GAP = 8
 
 
 def best_outline(edges: np.ndarray, contours: Sequence[np.ndarray], *, allow_cut: bool,
