@@ -25,7 +25,7 @@ from server.reports.context import reports_context
 from server.routes import ROUTES
 from server.runtime.redis_keys import RedisKeys
 from server.settings import Settings
-from server.signaling.context import signaling_context
+from server.signaling.context import close_sockets_on_shutdown, signaling_context
 
 # Requests bigger than this are refused before a handler reads them; uploads set their own limit.
 MAX_REQUEST_BYTES = 16 * 1024 * 1024
@@ -57,6 +57,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(queue_context)
     app.cleanup_ctx.append(reconciler_context)
     app.cleanup_ctx.append(signaling_context)
+    app.on_shutdown.append(close_sockets_on_shutdown)
     app.cleanup_ctx.append(reports_context)
     app.cleanup_ctx.append(capture_context)
     app.cleanup_ctx.append(recording_context)

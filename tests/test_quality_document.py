@@ -98,3 +98,44 @@ def test_the_outline_choice_stops_at_the_first_ring_that_nothing_left_can_beat(m
     found = document.best_outline(edges, rings, allow_cut=True)
     assert found is not None and not found.cut_off and found.coverage > 0.35
     assert len(hulls) == 1
+
+
+def _page_touching_a_card() -> tuple[np.ndarray, np.ndarray]:
+    """An edge map (as document.edge_map makes it) of a page whose left side fades out for a
+    stretch where a smaller second card lies under it: the page's ring runs on along the card's
+    edge. Returns the edge map and the page's true corners."""
+    edges = np.zeros((360, 640), np.uint8)
+    page = np.array([[150, 40], [560, 55], [550, 310], [140, 300]], np.int32)
+    for i, j in ((0, 1), (1, 2), (2, 3)):
+        cv2.line(edges, tuple(page[i]), tuple(page[j]), 255, 3)
+    cv2.line(edges, tuple(page[0]), (145, 235), 255, 3)  # the left side, fading out at y = 235
+    card = np.array([[60, 205], [250, 215], [240, 340], [50, 330]], np.int32)  # 8% of the frame
+    cv2.polylines(edges, [card], True, 255, 3)
+    for y in range(80, 280, 30):  # lines of print
+        cv2.line(edges, (280, y), (480, y + 5), 255, 3)
+    cv2.rectangle(edges, (0, 0), (639, 359), 255, 1)
+    return edges, page.astype(np.float32)
+
+
+def test_a_page_whose_ring_runs_on_along_a_second_card_is_found_by_its_sides() -> None:
+    edges, page = _page_touching_a_card()
+    rings, _ = cv2.findContoursLinkRuns(edges)
+    single = document.best_outline(edges, rings, allow_cut=True)
+    assert single is not None and single.coverage < 0.12  # the card is found, no ring is the page
+    found = document.outline_in(edges)
+    assert found is not None and not found.cut_off
+    # Within the edge's width (a hole's ring runs inside it) and the extrapolation of the faded
+    # side: the corner refinement on full-size pixels takes it from there.
+    assert np.abs(found.corners - order_corners(page)).max() <= 6
+
+
+def test_the_side_search_finds_nothing_on_a_desk_of_loose_lines() -> None:
+    """Lines that never close round a page (a desk's edges and clutter) give no quadrilateral."""
+    edges = np.zeros((360, 640), np.uint8)
+    rng = np.random.default_rng(3)
+    for _ in range(25):
+        x, y = int(rng.integers(0, 640)), int(rng.integers(0, 360))
+        cv2.line(edges, (x, y), (x + int(rng.integers(-200, 200)), y + int(rng.integers(-120, 120))), 255, 3)
+    cv2.rectangle(edges, (0, 0), (639, 359), 255, 1)
+    rings, _ = cv2.findContoursLinkRuns(edges)
+    assert document.side_line_outline(edges, rings) is None

@@ -79,3 +79,25 @@ def test_live_frame_in_video_range_reads_like_the_still() -> None:
     cv2.circle(frame, (700, 360), 45, 255, -1)
     video = (16 + frame.astype(np.float32) * 219 / 255).round().astype(np.uint8)
     assert analyse_luma(video).reasons == ["glare"]
+
+
+def test_a_veiled_picture_without_a_page_is_also_low_contrast() -> None:
+    """A smeared lens veils and softens the page until its edges are lost: no page is found, and
+    the picture's own tones, squeezed into a few grey levels, say why. no_document stays the
+    first reason (the guidance still asks for the document)."""
+    veiled = cv2.GaussianBlur(_page(paper=230, ink=30).astype(np.float32), (0, 0), 3) * 0.04 + 165
+    veiled += np.random.default_rng(5).normal(0, 1.5, veiled.shape)  # the sensor's noise, after the veil
+    veiled = np.clip(veiled, 0, 255).astype(np.uint8)
+    result = analyse_document(veiled)
+    assert result.reasons[0] == "no_document", result.reasons
+    assert "low_contrast" in result.reasons
+
+
+def test_a_desk_without_a_page_is_not_low_contrast() -> None:
+    """An empty desk with things on it spans far more than a veil leaves."""
+    desk = np.full((720, 1280), 110, np.uint8)
+    cv2.circle(desk, (300, 300), 90, 40, -1)  # a cup
+    cv2.rectangle(desk, (800, 200), (900, 420), 190, -1)  # a phone
+    desk = np.clip(desk + np.random.default_rng(4).normal(0, 2.0, desk.shape), 0, 255).astype(np.uint8)
+    result = analyse_document(desk)
+    assert "no_document" in result.reasons and "low_contrast" not in result.reasons, result.reasons

@@ -437,6 +437,31 @@ async def test_logout_closes_live_websockets_at_once(env: Env, clients: list[Cli
     assert await _closed_within(cw, 3) == 4401
 
 
+async def test_stopping_the_server_closes_every_socket_with_going_away(tmp_path: Path) -> None:
+    # A deploy or restart: clients are told at once (1001) and reconnect elsewhere, and the stop
+    # is not held up for aiohttp's graceful timeout (60 s) by sockets left open.
+    settings = make_settings(tmp_path)
+    await prepare_database(settings)
+    server = TestServer(create_app(settings))
+    await server.start_server()
+    async with server.app[app_keys.DB_SESSIONS]() as session, session.begin():
+        street = await add_street(session, sites=1)
+        await add_staff(session, street.centre_id, caseworkers={"cw1": [SKILL]})
+    env = Env(server=server, kiosk_tokens=street.kiosk_tokens)
+    made: list[Client] = []
+    try:
+        kiosk = await _kiosk(env, made)
+        cw = await _caseworker(env, made)
+        started = asyncio.get_running_loop().time()
+        await server.close()
+        assert asyncio.get_running_loop().time() - started < 10
+        assert await _closed_within(kiosk, 3) == 1001
+        assert await _closed_within(cw, 3) == 1001
+    finally:
+        for client in made:
+            await client.close()
+
+
 async def test_disabled_account_is_closed_at_once(env: Env, clients: list[Client]) -> None:
     from server.cli import _user_disable
 

@@ -129,6 +129,10 @@ def document_verdict(
         reasons |= _exposure_reasons(stats, t.MIN_BRIGHTNESS_CAMERA)
         if stats.clipped >= t.FRAME_CLIPPED_RATIO:
             reasons.add("too_bright")
+        if stats.bright_end - stats.dark_end < t.FRAME_MIN_TONE_RANGE:
+            # A veiled picture (a smeared lens): a page in it has lost the edges it would be
+            # found by. no_document stays first, so the guidance does not change.
+            reasons.add("low_contrast")
         return make_result(reasons, _metrics(stats, None, factor, gray), w, h)
     if outline.cut_off:
         reasons.add("document_cut_off")

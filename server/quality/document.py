@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from itertools import combinations
 
 import cv2
 import numpy as np
@@ -195,13 +196,19 @@ def outline_in(edges: np.ndarray, *, allow_cut: bool = True, merge: bool = True)
     # The rings' bounding-box areas, shared by both choices (on a textured desk there are hundreds).
     boxes = box_areas(rings)
     found = best_outline(edges, rings, allow_cut=allow_cut, boxes=boxes)
-    # The merge is for a page split by print on a quiet desk; on an edge map full of texture its
-    # hulls are texture too, and it was the dearest step of such a frame.
+    # The merge and the side search are for a page on a quiet desk whose ring is split by its
+    # print or has run on into a second card: tried where no ring gave a page, or only a small
+    # one. On an edge map full of texture their hulls and sides are texture too, and the merge was
+    # the dearest step of such a frame.
     if merge and (found is None or (not found.cut_off and found.coverage < t.MIN_DOCUMENT_COVERAGE)) \
             and cv2.countNonZero(edges) <= t.MERGE_MAX_EDGE_SHARE * edges.size:
         merged = merged_outline(edges, rings, boxes)
         if merged is not None and (found is None or merged.coverage > found.coverage):
-            return merged
+            found = merged
+        if not readable_page(found):
+            sided = side_line_outline(edges, rings, boxes)
+            if sided is not None and (found is None or sided.coverage > found.coverage):
+                found = sided
     return found
 
 
@@ -246,24 +253,119 @@ def merged_outline(edges: np.ndarray, contours: Sequence[np.ndarray],
     # Hulls, not the rings' own points: the hull of a union is the hull of the parts' hulls, and
     # a ring on textured desk has thousands of points.
     rings = [cv2.convexHull(contours[i]).reshape(-1, 2) for i in largest.tolist()]
+    # Bounding boxes (x0, y0, x1, y1) of the hulls: a ring further than _MERGE_GAP from the union
+    # so far would bridge plain paper or desk with the union's hull, which then fails the support
+    # check anyway; skipping it saves the hull, its approximation and that check.
+    ring_boxes = np.array([[*r.min(axis=0), *r.max(axis=0)] for r in rings]).reshape(-1, 4)
     support = _Support(edges)
     best: Outline | None = None
     for start in range(min(len(rings), _MERGE_SEEDS)):
         points = rings[start]
         approx = _hull_polygon(points)
-        for other in rings[:start] + rings[start + 1:]:
+        union = ring_boxes[start].copy()
+        for index, other in enumerate(rings):
+            if index == start:
+                continue
+            box = ring_boxes[index]
+            if max(box[0] - union[2], union[0] - box[2], box[1] - union[3], union[1] - box[3]) > _MERGE_GAP:
+                continue
             candidate_points = np.vstack([points, other])
             candidate = _hull_polygon(candidate_points)
             if len(candidate) > 6 or on_border(candidate, w, h).any():
                 continue
             if support(candidate, np.zeros(len(candidate), bool)) >= t.MIN_MERGED_SUPPORT:
                 points, approx = candidate_points, candidate
+                union[:2] = np.minimum(union[:2], box[:2])
+                union[2:] = np.maximum(union[2:], box[2:])
         area = cv2.contourArea(approx.astype(np.float32))
         if (len(approx) == 4 and area >= t.MIN_DOCUMENT_AREA * frame_area and not on_border(approx, w, h).any()
                 and (best is None or area / frame_area > best.coverage)
                 and support(approx, np.zeros(4, bool)) >= t.MIN_MERGED_SUPPORT):
             best = Outline(order_corners(approx), area / frame_area, cut_off=False)
     return best
+
+
+def side_line_outline(edges: np.ndarray, contours: Sequence[np.ndarray],
+                      boxes: np.ndarray | None = None) -> Outline | None:
+    """A complete page whose edge ring has grown into something next to it: a second card that
+    touches or lies under the page, where the grey step between them fades for a stretch, so the
+    page's ring runs on along the other card's edge and its hull is no quadrilateral on edges.
+
+    The page's four sides are still the ring's longest straight stretches. Each of the largest
+    rings is approximated as a polygon (on its own points, not its hull, so the stray part keeps
+    its own sides); among its _SIDE_LINES longest sides clear of the frame border, every four in
+    ring order are extended to lines and intersected (all at once), and the largest convex
+    quadrilateral of readable size (MIN_DOCUMENT_COVERAGE: smaller lines on a textured desk close
+    into quads by chance), clear of the frame border, whose sides lie on edges (MIN_EDGE_SUPPORT,
+    as any page) wins. Only run where no page of readable size was found otherwise.
+    """
+    h, w = edges.shape[:2]
+    frame_area = float(w * h)
+    if boxes is None:
+        boxes = box_areas(contours)
+    sized = np.flatnonzero((boxes >= t.MIN_DOCUMENT_COVERAGE * frame_area) & (boxes <= 0.92 * frame_area))
+    largest = sized[np.argsort(-boxes[sized], kind="stable")][:_SIDE_RINGS]
+    support = _Support(edges)
+    best: Outline | None = None
+    for index in largest.tolist():
+        ring = contours[index]
+        polygon = cv2.approxPolyDP(ring, _SIDE_EPSILON * cv2.arcLength(ring, True), True).reshape(-1, 2)
+        n = len(polygon)
+        if n < 5:
+            continue  # a quadrilateral ring was judged by best_outline already
+        start = polygon.astype(np.float32)
+        following = np.arange(1, n + 1) % n
+        side = start[following] - start
+        border = on_border(polygon, w, h)
+        usable = np.flatnonzero(~(border & border[following]))
+        if len(usable) < 4:
+            continue
+        lengths = np.hypot(side[usable, 0], side[usable, 1])
+        longest = np.sort(usable[np.argsort(-lengths, kind="stable")][:_SIDE_LINES])
+        chosen = longest[_COMBINATIONS[len(longest)]]  # (k, 4) side indices in ring order
+        quads, areas = _side_quads(start[chosen], side[chosen])
+        floor = t.MIN_DOCUMENT_COVERAGE * frame_area if best is None else best.coverage * frame_area
+        for k in np.flatnonzero(areas > floor)[np.argsort(-areas[areas > floor], kind="stable")].tolist():
+            if not on_border(quads[k], w, h).any() and support(quads[k], _NO_BORDER_4) >= t.MIN_EDGE_SUPPORT:
+                best = Outline(order_corners(quads[k]), float(areas[k]) / frame_area, cut_off=False)
+                break
+    return best
+
+
+def _side_quads(starts: np.ndarray, sides: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For k sets of four sides ((k, 4, 2) start points and vectors, in ring order): the corners
+    where the lines through neighbouring sides meet, (k, 4, 2), and each quadrilateral's area, 0
+    where it is no convex quadrilateral (two neighbouring lines near parallel, or a crossing)."""
+    p1, d1 = starts[:, _PREVIOUS_4], sides[:, _PREVIOUS_4]
+    dx1, dy1, dx2, dy2 = d1[..., 0], d1[..., 1], sides[..., 0], sides[..., 1]
+    det = dx1 * dy2 - dy1 * dx2
+    steep = det * det >= _MIN_SIDE_SINE**2 * (dx1 * dx1 + dy1 * dy1) * (dx2 * dx2 + dy2 * dy2)
+    gap = starts - p1
+    s = (gap[..., 0] * dy2 - gap[..., 1] * dx2) / np.where(steep, det, 1.0)
+    corners = (p1 + s[..., None] * d1).astype(np.float32)
+    following = corners[:, _FOLLOWING[4]]
+    edge = following - corners
+    turn = edge[..., 0] * edge[:, _FOLLOWING[4], 1] - edge[..., 1] * edge[:, _FOLLOWING[4], 0]
+    convex = steep.all(axis=1) & ((turn > 0).all(axis=1) | (turn < 0).all(axis=1))
+    area = 0.5 * np.abs((corners[..., 0] * following[..., 1] - following[..., 0] * corners[..., 1]).sum(axis=1))
+    return corners, np.where(convex, area, 0.0)
+
+
+_PREVIOUS_4 = np.array([3, 0, 1, 2])
+
+
+# The side search looks at this many of the largest rings, at this many of each one's longest
+# sides, approximated to this share of the ring's perimeter (finer than a hull's 2%: the stray
+# part of the ring must keep its own sides rather than be cut across).
+_SIDE_RINGS = 4
+_SIDE_LINES = 6
+_SIDE_EPSILON = 0.01
+# Every 4 of m sides in ring order (m = 4 .. _SIDE_LINES), as index rows into the m sides.
+_COMBINATIONS = {m: np.array(list(combinations(range(m), 4)), np.intp) for m in range(4, _SIDE_LINES + 1)}
+_NO_BORDER_4 = np.zeros(4, bool)
+# Neighbouring sides of a page meet at 90 degrees give or take the tilt; under ~25 degrees apart
+# they are two stretches of one side.
+_MIN_SIDE_SINE = 0.42
 
 
 def _hull_polygon(points: np.ndarray) -> np.ndarray:
@@ -275,6 +377,8 @@ def _hull_polygon(points: np.ndarray) -> np.ndarray:
 # The merge looks at this many of the largest rings, starting from each of the first few.
 _MERGE_RINGS = 8
 _MERGE_SEEDS = 3
+# Rings of one page split by its print lie a dilated edge apart (3-5 analysis pixels).
+_MERGE_GAP = 8
 
 
 def best_outline(edges: np.ndarray, contours: Sequence[np.ndarray], *, allow_cut: bool,

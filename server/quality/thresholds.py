@@ -56,6 +56,11 @@ WASHED_BRIGHT_END = 240.0
 # phone, a cup's rim, read as no_document (train + validation: 8 of 15 desk-only scenes that had
 # read document_too_small; one far-away certificate lost its document_too_small).
 MIN_TONE_RANGE = 60.0
+# With no page found, the whole frame's tones (its 1% dark end to its 1% bright end) spanning
+# less than this is a veiled picture, also reported as low_contrast. Train + validation frames
+# read as no_document: a smeared lens (75-88% veil) 10 and 21 (one more at 50), desk-only scenes
+# >= 34, washed-out frames 5-38 (too_bright already).
+FRAME_MIN_TONE_RANGE = 30.0
 
 # --- contrast of a whole picture (camera mode): standard deviation of grey ---
 # A room gives 25-70; a smeared lens veils it below ~15.

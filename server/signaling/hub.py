@@ -186,6 +186,13 @@ class Hub:
                 if token_hash is None or connection.principal.token_hash == token_hash:
                     await connection.ws.close(code=CLOSE_REVOKED, message=b"signed out")
 
+    async def close_all_local(self, code: int, message: bytes) -> int:
+        """Close every WebSocket of this process at once (the process is stopping); returns how many."""
+        connections = [connection for group in self.local.values() for connection in group]
+        await asyncio.gather(*(connection.ws.close(code=code, message=message) for connection in connections),
+                             return_exceptions=True)
+        return len(connections)
+
     # -- listening --------------------------------------------------------------------------
 
     def listen_to(self, channel: str, handler: ChannelHandler) -> None:
