@@ -15,10 +15,11 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+import yaml
 
 import server.catalog.service
 from matters_catalog.form_cells import FORM_COLUMNS, format_form_cells, parse_form_cells
-from matters_catalog.forms import matter_form, shipped_forms
+from matters_catalog.forms import matter_form, parse_forms, shipped_forms
 from matters_catalog.loader import load_catalog, load_skills
 from matters_catalog.schema import FieldSet, FormField
 from matters_catalog.spreadsheet import COLUMNS, OPTIONAL_COLUMNS, parse_rows, write_csv
@@ -275,8 +276,10 @@ async def _import_new_field(tmp_path: Path, database_url: str, monkeypatch: pyte
     assert await asyncio.to_thread(run, "catalog", "import", str(write_rows(sheet, rows)), "--apply") == 0
 
 
-def test_the_example_rows_of_the_docs_are_valid() -> None:
+def test_the_examples_of_the_docs_are_valid() -> None:
     text = (Path(__file__).resolve().parent.parent / "docs" / "catalog.md").read_text(encoding="utf-8")
+    book = yaml.safe_load(text.split("```yaml\n", 1)[1].split("```", 1)[0])
+    assert parse_forms(book, load_catalog().matters)[1] == []
     block = text.split("```\nid,name,department", 1)[1].split("```", 1)[0]
     rows = list(csv.reader(io.StringIO("id,name,department" + block)))
     matters, errors = parse_rows(rows, load_skills())
