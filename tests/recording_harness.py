@@ -51,7 +51,7 @@ def page_with_errors(context: BrowserContext, errors: list[str], side: str) -> P
 def video_plays(page: Page) -> None:
     """The remote video decodes frames."""
     video = page.get_by_test_id("remote-video")
-    wait_until(page, lambda: video.evaluate("v => v.videoWidth > 0 && v.currentTime > 0"), 20)
+    wait_until(page, lambda: video.evaluate("v => v.videoWidth > 0 && v.currentTime > 0"), 45)
 
 
 @contextlib.contextmanager

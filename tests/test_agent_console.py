@@ -250,7 +250,7 @@ async def wait_video_playing(page: Page) -> dict[str, float]:
     await page.wait_for_function(
         "() => { const v = document.querySelector('[data-testid=remote-video]');"
         " return v.videoWidth > 0 && v.currentTime > 0; }",
-        timeout=20000)
+        timeout=45000)  # ICE, DTLS and the first key frame: seconds, or tens of them on a loaded CI machine
     first = await video.evaluate("v => ({w: v.videoWidth, h: v.videoHeight, t: v.currentTime})")
     await page.wait_for_timeout(1000)
     later = await video.evaluate("v => v.currentTime")

@@ -44,7 +44,7 @@ def supervisor(server: LocalServer) -> Iterator[requests.Session]:
     login = server.demo["supervisors"][0]
     response = session.post(f"{server.url}/api/v1/auth/login",
                             json={"username": login["username"], "password": login["password"]}, timeout=10)
-    response.raise_for_status()
+    assert response.status_code == 200, (response.status_code, response.text, server.log_tail())
     yield session
     session.close()
 

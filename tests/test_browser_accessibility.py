@@ -239,7 +239,7 @@ def test_kiosk_and_console_through_a_call(rig: Rig, audit: Audit, errors: list[s
         expect(console.get_by_test_id("call-stage")).to_be_visible()
         for page in (k, console):
             remote = page.get_by_test_id("remote-video")
-            wait_until(page, lambda remote=remote: remote.evaluate("v => v.videoWidth > 0"), 20)
+            wait_until(page, lambda remote=remote: remote.evaluate("v => v.videoWidth > 0"), 45)
         expect(console.get_by_test_id("call-quality")).not_to_have_attribute("data-level", "unknown", timeout=8000)
         audit.check(k, "kiosk call", min_font_px=KIOSK_MIN_PX)
         audit.check(console, "console call", min_font_px=CONSOLE_MIN_PX)
