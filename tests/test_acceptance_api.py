@@ -30,6 +30,7 @@ from tests.district import add_street
 from tests.helpers import make_settings
 from tests.protocol_client import Env
 from tests.test_capture_support import MATTER, Client, capture_env, into_call, request_capture
+from tests.test_capture_support import made as made
 
 CENTRE = "江宁路街道社区事务受理服务中心"
 
@@ -38,14 +39,6 @@ CENTRE = "江宁路街道社区事务受理服务中心"
 async def env(tmp_path: Path) -> AsyncIterator[Env]:
     async with capture_env(tmp_path, JINGLIN_CAPTURE_RETENTION_DAYS="12") as running:
         yield running
-
-
-@pytest.fixture
-async def made() -> AsyncIterator[list[Client]]:
-    clients: list[Client] = []
-    yield clients
-    for client in clients:
-        await client.close()
 
 
 def current(choice: str) -> dict[str, str]:

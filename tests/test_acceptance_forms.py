@@ -20,6 +20,7 @@ from server.db.models import FormVersion
 from server.http import app_keys
 from tests.protocol_client import Env
 from tests.test_capture_support import Client, capture_env, into_call
+from tests.test_capture_support import made as made
 
 CONSENT = {"version": notice_book().current, "choice": "accepted"}
 
@@ -44,14 +45,6 @@ def values(**changes: str) -> dict[str, str]:
 async def env(tmp_path: Path) -> AsyncIterator[Env]:
     async with capture_env(tmp_path) as running:
         yield running
-
-
-@pytest.fixture
-async def made() -> AsyncIterator[list[Client]]:
-    clients: list[Client] = []
-    yield clients
-    for client in clients:
-        await client.close()
 
 
 async def _versions(env: Env) -> int:

@@ -27,8 +27,8 @@ from server.signaling.context import SIGNALING
 from tests.protocol_client import Env
 from tests.test_acceptance_forms import CONSENT, values
 from tests.test_acceptance_forms import env as env
-from tests.test_acceptance_forms import made as made
 from tests.test_capture_support import Client, capture_env, into_call
+from tests.test_capture_support import made as made
 
 FIELDS: list[dict[str, Any]] = [{"key": "name", "label": "申请人姓名", "type": "text", "required": True,
                                  "value": "张三"}]

@@ -13,6 +13,7 @@ from typing import Any
 import aiohttp
 import cv2
 import numpy as np
+import pytest
 from aiohttp.test_utils import TestServer
 
 from server.app import create_app
@@ -110,3 +111,12 @@ def jpeg(image: np.ndarray, quality: int = 92) -> bytes:
     ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
     assert ok
     return data.tobytes()
+
+
+@pytest.fixture
+async def made() -> AsyncIterator[list[Client]]:
+    """The protocol clients a test opens, closed after it (use as `from … import made as made`)."""
+    clients: list[Client] = []
+    yield clients
+    for client in clients:
+        await client.close()

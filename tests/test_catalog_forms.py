@@ -27,9 +27,9 @@ from server.db.engine import make_engine
 from server.db.migrate import upgrade_database
 from tests.protocol_client import Env
 from tests.test_acceptance_forms import CONSENT, values
-from tests.test_acceptance_forms import made as made
 from tests.test_acceptance_signature import sign
 from tests.test_capture_support import MATTER, Client, capture_env, into_call
+from tests.test_capture_support import made as made
 from tests.test_catalog_cli import _counts, run
 from tests.test_catalog_cli import database as database
 

@@ -14,6 +14,7 @@ from server.hours import appointments as store
 from server.hours.appointment_service import APPOINTMENTS
 from server.hours.appointment_slots import SLOT_MINUTES
 from server.hours.appointments import AppointmentError, appointment_view
+from server.hours.views import own_centre
 from server.http.errors import ApiError
 from server.http.request_body import read_model
 from server.http.routing import Param, Route
@@ -93,11 +94,6 @@ STAFF = ("caseworker", "supervisor", "admin")
 CANCELLERS = ("supervisor", "admin")
 
 
-def _own_centre(principal: Principal) -> int | None:
-    # Caseworkers and centre supervisors see their own centre's appointments; district staff all.
-    return principal.centre_id if principal.role in {"caseworker", "supervisor"} else None
-
-
 def _full_phone(principal: Principal, row: Appointment) -> bool:
     # The supervisors who cancel a booking call the resident to say so: they see the number in full.
     return principal.role in CANCELLERS and row.state == "cancelled"
@@ -126,7 +122,7 @@ async def get_appointments(request: web.Request) -> web.Response:
         raise ApiError(400, "bad_date", "date 必须是 YYYY-MM-DD 格式的日期") from None
     catalog = await request.app[CATALOG].current()
     async with service.hours.sessions() as db:
-        rows = await store.list_day(db, day, _own_centre(principal))
+        rows = await store.list_day(db, day, own_centre(principal))
     items = [AppointmentOut.model_validate(appointment_view(
         row, full_phone=_full_phone(principal, row), matter_name=matter_name(catalog, row.matter_id))) for row in rows]
     out = AppointmentsOut(date=day.isoformat(), total=len(items), items=items)
@@ -143,7 +139,7 @@ async def post_cancel(request: web.Request) -> web.Response:
     catalog = await request.app[CATALOG].current()
     async with service.hours.sessions() as db, db.begin():
         row = await db.get(Appointment, appointment_id) if appointment_id is not None else None
-        own = _own_centre(principal)
+        own = own_centre(principal)
         if row is None or (own is not None and row.centre_id != own):
             raise ApiError(404, "unknown_appointment", "没有这个预约")
         assert principal.user_id is not None

@@ -87,8 +87,9 @@ async def _named(request: web.Request, items: list[dict[str, Any]]) -> list[Call
             for item in items]
 
 
-def _own_centre(principal: Principal) -> int | None:
-    # Caseworkers and centre supervisors see their own centre's callbacks; district staff all.
+def own_centre(principal: Principal) -> int | None:
+    """The centre whose callbacks and appointments a staff member sees: caseworkers and centre
+    supervisors their own; district staff (None) all."""
     return principal.centre_id if principal.role in {"caseworker", "supervisor"} else None
 
 
@@ -101,7 +102,7 @@ async def get_callbacks(request: web.Request) -> web.Response:
     hours = request.app[HOURS]
     async with hours.sessions() as db:
         items = await list_callbacks(db, hours.clock.now(), principal.user_id, state=state,
-                                     centre_id=_own_centre(principal))
+                                     centre_id=own_centre(principal))
     out = CallbacksOut(total=len(items), overdue=sum(i["overdue"] for i in items),
                        items=await _named(request, items))
     return web.json_response(text=out.model_dump_json())
@@ -116,7 +117,7 @@ async def post_callback(request: web.Request) -> web.Response:
     now = hours.clock.now()
     async with hours.sessions() as db, db.begin():
         row = await db.get(Callback, callback_id) if callback_id is not None else None
-        own = _own_centre(principal)
+        own = own_centre(principal)
         if row is None or (own is not None and row.centre_id != own):
             raise ApiError(404, "unknown_callback", "没有这条回电请求")
         assert principal.user_id is not None
