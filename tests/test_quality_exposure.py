@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 
 from server.quality import analyse_document, analyse_luma
+from server.quality.analyser import VIDEO_TO_FULL_RANGE, to_full_range
 from server.quality.metrics import compact_highlights
 
 
@@ -96,6 +97,17 @@ def test_live_frame_in_video_range_reads_like_the_still() -> None:
     cv2.circle(frame, (700, 360), 45, 255, -1)
     video = (16 + frame.astype(np.float32) * 219 / 255).round().astype(np.uint8)
     assert analyse_luma(video).reasons == ["glare"]
+
+
+def test_video_range_stretch_is_the_table_on_every_level() -> None:
+    """The fast stretch gives the rounded table's value for each of the 256 levels, in the
+    vectorised body of a row and in its scalar tail alike."""
+    levels = np.arange(256, dtype=np.uint8)
+    for shape in ((16, 16), (1, 256), (256, 1), (2, 128)):
+        image = levels.reshape(shape)
+        assert np.array_equal(to_full_range(image), VIDEO_TO_FULL_RANGE[image])
+    noise = np.random.default_rng(3).integers(0, 256, (361, 641), dtype=np.uint8)
+    assert np.array_equal(to_full_range(noise), VIDEO_TO_FULL_RANGE[noise])
 
 
 def test_a_veiled_picture_without_a_page_is_also_low_contrast() -> None:

@@ -222,14 +222,31 @@ def compact_highlights(roi: np.ndarray, mask: np.ndarray | None) -> float:
         mask = np.full(roi.shape, 255, np.uint8)
     clipped = cv2.bitwise_and(clipped, mask)
     radius = max(1, round(t.GLARE_BLOB_RADIUS * area**0.5))
+    # The opening is found where the clipped pixels are: their bounding box widened by more than
+    # the disk's radius holds every pixel the erosion and the dilation can set, and there the
+    # crop's edge lies further than the radius from any clipped pixel, so the result is the whole
+    # region's, pixel for pixel (the non-rectangular kernel's morphology was the dearest part).
+    x, y, w, h = cv2.boundingRect(clipped)
+    if w == 0:
+        return 0.0
+    pad = radius + 1
+    x0, y0 = max(x - pad, 0), max(y - pad, 0)
+    x1, y1 = min(x + w + pad, roi.shape[1]), min(y + h + pad, roi.shape[0])
+    crop = clipped[y0:y1, x0:x1]
+    # A disk holds the square inscribed in it: where that square's erosion (separable, cheap)
+    # leaves nothing, so does the disk's, and no blob is solid enough to be a reflection.
+    side = 2 * int(radius / 2**0.5) + 1
+    if cv2.countNonZero(cv2.erode(crop, cv2.getStructuringElement(cv2.MORPH_RECT, (side, side)))) == 0:
+        return 0.0
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-    solid = cv2.morphologyEx(clipped, cv2.MORPH_OPEN, kernel)
+    solid = cv2.morphologyEx(crop, cv2.MORPH_OPEN, kernel)
     if cv2.countNonZero(solid) == 0:
         return 0.0
     # A blob touching this edge zone reaches the page's margin: blank paper, not an island.
     # (A square for the zone: separable, so cheap; the exact shape of the zone does not matter.)
     square = cv2.getStructuringElement(cv2.MORPH_RECT, kernel.shape[::-1])
     edge_zone = cv2.bitwise_not(cv2.erode(mask, square, borderType=cv2.BORDER_CONSTANT, borderValue=0))
+    edge_zone = edge_zone[y0:y1, x0:x1]
     count, labels, stats, _ = cv2.connectedComponentsWithStats(solid, connectivity=8)
     touching = set(np.unique(labels[(edge_zone > 0) & (labels > 0)]).tolist())
     kept = [i for i in range(1, count)
