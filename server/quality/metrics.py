@@ -256,22 +256,27 @@ def compact_highlights(roi: np.ndarray, mask: np.ndarray | None) -> float:
         # Clipped paper: only a large island that fades out like a lamp's reflection counts.
         haloed = sum(int(stats[i, cv2.CC_STAT_AREA]) for i in kept
                      if stats[i, cv2.CC_STAT_AREA] >= t.GLARE_HALO_MIN_BLOB * area
-                     and _fades_out(labels, i, stats[i], clipped, mask))
+                     and _fades_out(labels, i, stats[i], (x0, y0), clipped, mask))
         return haloed / area
     return islands / area
 
 
-def _fades_out(labels: np.ndarray, index: int, box: np.ndarray, clipped: np.ndarray, mask: np.ndarray) -> bool:
-    """Whether the clipped blob labels == index is ringed by unclipped paper: a specular
-    highlight's intensity falls off smoothly past its clipped core, so most of a band as wide as
-    the blob's radius around it stays under full scale, even where other parts of the page (a
-    white panel, the bright side of a light gradient) clip; a blank stretch of paper that the
-    exposure clipped goes on clipped between the print lines around it."""
+def _fades_out(labels: np.ndarray, index: int, box: np.ndarray, origin: tuple[int, int],
+               clipped: np.ndarray, mask: np.ndarray) -> bool:
+    """Whether the clipped blob labels == index (labels of the crop at origin in clipped) is
+    ringed by unclipped paper: a specular highlight's intensity falls off smoothly past its
+    clipped core, so most of a band as wide as the blob's radius around it stays under full
+    scale, even where other parts of the page (a white panel, the bright side of a light
+    gradient) clip; a blank stretch of paper that the exposure clipped goes on clipped between
+    the print lines around it."""
     x, y, w, h = (int(v) for v in box[:4])
+    x, y = x + origin[0], y + origin[1]  # the blob's box in clipped
     radius = max(1, round((int(box[cv2.CC_STAT_AREA]) / np.pi) ** 0.5))
     y0, x0 = max(y - radius, 0), max(x - radius, 0)
     window = (slice(y0, y + h + radius), slice(x0, x + w + radius))
-    blob = (labels[window] == index).astype(np.uint8)
+    blob = np.zeros(clipped[window].shape, np.uint8)
+    inner = labels[y - origin[1] : y - origin[1] + h, x - origin[0] : x - origin[0] + w]
+    blob[y - y0 : y - y0 + h, x - x0 : x - x0 + w] = inner == index
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
     band = (cv2.dilate(blob, kernel) > 0) & (blob == 0) & (mask[window] > 0)
     size = int(np.count_nonzero(band))
