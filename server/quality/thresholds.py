@@ -68,10 +68,12 @@ MIN_CONTRAST_CAMERA = 16.0
 
 # --- glare: share of the page in compact clipped islands (metrics.compact_highlights) ---
 # A pixel at or above GLARE_LEVEL after downscaling is clipped. A specular spot big enough to hide
-# a line of text covers >= 1.5% of a card; good pages' islands (a lamp's small reflection on glossy
-# stock, <= 0.15% of the page) stay under 0.6%.
+# a line of text covers >= 1.5% of a card; a lamp's small reflection on glossy stock clips <= 0.15%
+# of the page, but where a glossy sheen lifts the paper round it towards white, the island can
+# reach ~1%. Train + validation: good pages' islands <= 0.90% (two glossy pages at 0.76% and
+# 0.90%: the former 0.6% rejected them), glare scenes >= 1.18%; 1% lies between.
 GLARE_LEVEL = 250
-MAX_GLARE_RATIO = 0.006
+MAX_GLARE_RATIO = 0.01
 # A highlight counts as glare only where it is a solid blob at least twice this share of the
 # page's size (square root of its area) across: wider than strokes, line gaps and table cells.
 GLARE_BLOB_RADIUS = 0.03
