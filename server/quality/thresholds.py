@@ -80,6 +80,14 @@ GLARE_MAX_BLOB = 0.2
 # When more than this share of the page is clipped outside the blobs, its paper is clipped: the
 # blobs are blank paper, and exposure is judged by the ink instead.
 GLARE_PAPER_CLIPPED = 0.05
+# ... except an island of at least GLARE_HALO_MIN_BLOB of the page (big enough to hide a line of
+# text) whose surrounding band (as wide as its radius) is at most GLARE_HALO_MAX_CLIPPED clipped:
+# a reflection fades out into unclipped light, clipped paper stays clipped between the print.
+# Train + validation, islands clear of the margin on clipped paper: reflections (>= 2.4% of the
+# page) <= 0.20 clipped around; good pages' islands of >= 1.5% of the page >= 0.24 (a light card's
+# plain panel; most are blank stretches of a household page or form, 0.45-0.78).
+GLARE_HALO_MIN_BLOB = 0.015
+GLARE_HALO_MAX_CLIPPED = 0.2
 # With no page found, a tenth of the whole frame clipped is already overexposure: a well-exposed
 # room or desk clips almost nothing.
 FRAME_CLIPPED_RATIO = 0.1
