@@ -67,6 +67,23 @@ def test_compact_blob_on_paper_is_glare_but_clipped_paper_is_not() -> None:
     assert compact_highlights(clipped_paper, None) == 0.0
 
 
+def test_reflection_on_a_partly_clipped_page_is_glare_but_a_blank_clipped_stretch_is_not() -> None:
+    """Paper clipped over part of the page (a white panel) does not hide a reflection ringed by
+    unclipped paper; a blank stretch of the clipped part, ringed by clipped paper, is no glare."""
+    page = np.full((200, 300), 215, np.uint8)
+    page[:, 150:] = 255  # the clipped half: well over GLARE_PAPER_CLIPPED of the page
+    page[::12, :] = 40
+    blank = page.copy()
+    blank[60:130, 180:260] = 255  # a paragraph gap in the clipped half
+    assert compact_highlights(blank, None) == 0.0
+    spot = page.copy()
+    cv2.circle(spot, (75, 100), 25, 255, -1)  # clipped core, print erased, in the unclipped half
+    assert compact_highlights(spot, None) > 0.015
+    small_spot = page.copy()
+    cv2.circle(small_spot, (75, 100), 10, 255, -1)  # under GLARE_HALO_MIN_BLOB: a lamp's small glint
+    assert compact_highlights(small_spot, None) == 0.0
+
+
 def test_glare_spot_is_named() -> None:
     frame = _page(paper=205, ink=35)
     cv2.circle(frame, (700, 360), 45, 255, -1)

@@ -80,6 +80,14 @@ GLARE_MAX_BLOB = 0.2
 # When more than this share of the page is clipped outside the blobs, its paper is clipped: the
 # blobs are blank paper, and exposure is judged by the ink instead.
 GLARE_PAPER_CLIPPED = 0.05
+# ... except an island of at least GLARE_HALO_MIN_BLOB of the page (big enough to hide a line of
+# text) whose surrounding band (as wide as its radius) is at most GLARE_HALO_MAX_CLIPPED clipped:
+# a reflection fades out into unclipped light, clipped paper stays clipped between the print.
+# Train + validation, islands clear of the margin on clipped paper: reflections (>= 2.4% of the
+# page) <= 0.20 clipped around; good pages' islands of >= 1.5% of the page >= 0.24 (a light card's
+# plain panel; most are blank stretches of a household page or form, 0.45-0.78).
+GLARE_HALO_MIN_BLOB = 0.015
+GLARE_HALO_MAX_CLIPPED = 0.2
 # With no page found, a tenth of the whole frame clipped is already overexposure: a well-exposed
 # room or desk clips almost nothing.
 FRAME_CLIPPED_RATIO = 0.1
@@ -161,6 +169,15 @@ ASPECT_SNAP = 0.06
 STEADY_FRAMES = 4
 # Corners may move this share of the frame diagonal between frames and still count as steady.
 STEADY_MAX_SHIFT = 0.01
+# ... or the picture did not change: no pixel of a STILL_THUMB_WIDTH-wide thumbnail of the Y
+# plane (area average: sensor and codec noise average out) moved by more than STILL_MAX_CHANGE
+# grey levels since the last analysed frame. Then nothing moved, even when the outline search
+# picks a page's edge in one frame and a printed border or a colour band in the next (a weak
+# edge: a dark green card on a green cloth). Tuned on the train split: a document held still
+# through real VP8 (300 kbps-2 Mbps) changes by 1-4 levels; the drifting, shaking hand of the
+# tracking tests' live sequences by 5-24.
+STILL_THUMB_WIDTH = 64
+STILL_MAX_CHANGE = 4.0
 
 # --- tracking the page between live frames (server/quality/tracking.py) ---
 # Edges are looked for only within this many analysis pixels (640 wide) of the last outline's
