@@ -171,6 +171,15 @@ ASPECT_SNAP = 0.06
 STEADY_FRAMES = 4
 # Corners may move this share of the frame diagonal between frames and still count as steady.
 STEADY_MAX_SHIFT = 0.01
+# ... or the picture did not change: no pixel of a STILL_THUMB_WIDTH-wide thumbnail of the Y
+# plane (area average: sensor and codec noise average out) moved by more than STILL_MAX_CHANGE
+# grey levels since the last analysed frame. Then nothing moved, even when the outline search
+# picks a page's edge in one frame and a printed border or a colour band in the next (a weak
+# edge: a dark green card on a green cloth). Tuned on the train split: a document held still
+# through real VP8 (300 kbps-2 Mbps) changes by 1-4 levels; the drifting, shaking hand of the
+# tracking tests' live sequences by 5-24.
+STILL_THUMB_WIDTH = 64
+STILL_MAX_CHANGE = 4.0
 
 # --- tracking the page between live frames (server/quality/tracking.py) ---
 # Edges are looked for only within this many analysis pixels (640 wide) of the last outline's
