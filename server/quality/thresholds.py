@@ -61,6 +61,12 @@ MIN_TONE_RANGE = 60.0
 # read as no_document: a smeared lens (75-88% veil) 10 and 21 (one more at 50), desk-only scenes
 # >= 34, washed-out frames 5-38 (too_bright already).
 FRAME_MIN_TONE_RANGE = 30.0
+# A small outline (under MIN_DOCUMENT_COVERAGE) is a blank object, not a far-away document, when its
+# tones span less than this: held far away, a document's print still stands out from its ground,
+# while a sticky note, a phone's dark glass or a cup's rim shows at most its own shading and rim.
+# Train + validation, small outlines that are no desk: objects on desk-only scenes <= 61 (two at 61
+# had read document_too_small under MIN_TONE_RANGE), far-away documents >= 69; 65 lies between.
+SMALL_MIN_TONE_RANGE = 65.0
 
 # --- contrast of a whole picture (camera mode): standard deviation of grey ---
 # A room gives 25-70; a smeared lens veils it below ~15.
