@@ -39,7 +39,8 @@ def _seconds_to_ready(sample: WorldSample) -> float | None:
     for index, decoded in enumerate(codec.vp8_stream(frames, sample.factors.bitrate, FPS)):
         if index % SAMPLE_EVERY:
             continue
-        if guidance.update(tracker.analyse(codec.luma(decoded), codec.chroma(decoded))).ready:
+        result = tracker.analyse(codec.luma(decoded), codec.chroma(decoded))
+        if guidance.update(result, tracker.change).ready:
             return (index + 1) / FPS
     return None
 

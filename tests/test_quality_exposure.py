@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 
 from server.quality import analyse_document, analyse_luma
+from server.quality.analyser import VIDEO_TO_FULL_RANGE, to_full_range
 from server.quality.metrics import compact_highlights
 
 
@@ -66,6 +67,23 @@ def test_compact_blob_on_paper_is_glare_but_clipped_paper_is_not() -> None:
     assert compact_highlights(clipped_paper, None) == 0.0
 
 
+def test_reflection_on_a_partly_clipped_page_is_glare_but_a_blank_clipped_stretch_is_not() -> None:
+    """Paper clipped over part of the page (a white panel) does not hide a reflection ringed by
+    unclipped paper; a blank stretch of the clipped part, ringed by clipped paper, is no glare."""
+    page = np.full((200, 300), 215, np.uint8)
+    page[:, 150:] = 255  # the clipped half: well over GLARE_PAPER_CLIPPED of the page
+    page[::12, :] = 40
+    blank = page.copy()
+    blank[60:130, 180:260] = 255  # a paragraph gap in the clipped half
+    assert compact_highlights(blank, None) == 0.0
+    spot = page.copy()
+    cv2.circle(spot, (75, 100), 25, 255, -1)  # clipped core, print erased, in the unclipped half
+    assert compact_highlights(spot, None) > 0.015
+    small_spot = page.copy()
+    cv2.circle(small_spot, (75, 100), 10, 255, -1)  # under GLARE_HALO_MIN_BLOB: a lamp's small glint
+    assert compact_highlights(small_spot, None) == 0.0
+
+
 def test_glare_spot_is_named() -> None:
     frame = _page(paper=205, ink=35)
     cv2.circle(frame, (700, 360), 45, 255, -1)
@@ -79,6 +97,17 @@ def test_live_frame_in_video_range_reads_like_the_still() -> None:
     cv2.circle(frame, (700, 360), 45, 255, -1)
     video = (16 + frame.astype(np.float32) * 219 / 255).round().astype(np.uint8)
     assert analyse_luma(video).reasons == ["glare"]
+
+
+def test_video_range_stretch_is_the_table_on_every_level() -> None:
+    """The fast stretch gives the rounded table's value for each of the 256 levels, in the
+    vectorised body of a row and in its scalar tail alike."""
+    levels = np.arange(256, dtype=np.uint8)
+    for shape in ((16, 16), (1, 256), (256, 1), (2, 128)):
+        image = levels.reshape(shape)
+        assert np.array_equal(to_full_range(image), VIDEO_TO_FULL_RANGE[image])
+    noise = np.random.default_rng(3).integers(0, 256, (361, 641), dtype=np.uint8)
+    assert np.array_equal(to_full_range(noise), VIDEO_TO_FULL_RANGE[noise])
 
 
 def test_a_veiled_picture_without_a_page_is_also_low_contrast() -> None:

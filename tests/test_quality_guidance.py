@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import get_args
 
+import cv2
 import numpy as np
 
 from server.quality import LiveGuidance, analyse_luma, guidance_text
 from server.quality.guidance import CAPTURING, HOLD_STILL
 from server.quality.metrics import to_gray
 from server.quality.result import REASON_PRIORITY, Reason
+from server.quality.thresholds import STILL_MAX_CHANGE
+from server.quality.tracking import PageTracker
 from tests.quality_fixtures import generate_samples
 
 
@@ -51,3 +54,33 @@ def test_a_bad_frame_or_movement_restarts_the_count() -> None:
     assert tracker.update(analyse_luma(moved)).steady_frames == 1
     tracker.reset()
     assert tracker.update(analyse_luma(good)).steady_frames == 1
+
+
+def test_an_unchanged_picture_is_steady_whichever_outline_the_search_picks() -> None:
+    good, _ = _frames()
+    rng = np.random.default_rng(5)
+    tracker = PageTracker()
+    results, changes = [], []
+    for index in range(3):
+        frame = cv2.add(good, rng.integers(0, 3, good.shape, dtype=np.uint8))  # fresh sensor noise
+        result = tracker.analyse(frame)
+        assert result.ok
+        # Every other frame the search takes a printed border 10% inside the page's edge.
+        corners = np.asarray(result.metrics.document.corners)
+        centre = corners.mean(axis=0)
+        result.metrics.document.corners = (centre + (corners - centre) * (1 - 0.1 * (index % 2))).tolist()
+        results.append(result)
+        changes.append(tracker.change)
+    assert changes[0] is None and all(c is not None and c <= STILL_MAX_CHANGE for c in changes[1:])
+    unmoved = LiveGuidance(steady_frames=3)
+    assert [unmoved.update(r, c).ready for r, c in zip(results, changes, strict=True)] == [False, False, True]
+    # Judged by the corners alone, the outlines jump: no steady run.
+    by_corners = LiveGuidance(steady_frames=3)
+    assert not any(by_corners.update(r).ready for r in results)
+    # The page moved 40 px: the picture changed, and the corners decide again.
+    moved = tracker.analyse(np.roll(good, 40, axis=1))
+    assert tracker.change is not None and tracker.change > STILL_MAX_CHANGE
+    assert unmoved.update(moved, tracker.change).steady_frames == 1
+    tracker.reset()
+    tracker.analyse(good)
+    assert tracker.change is None

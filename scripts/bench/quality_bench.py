@@ -1,7 +1,7 @@
 """Per-frame cost of the live quality check on one core.
 
     python scripts/bench/quality_bench.py [--frames N] [--sequences N] [--per-desk N] [--desks-only]
-                                          [--profile]
+                                          [--profile] [--stages] [--resolution WxH]
 
 First, per resolution (640x480, 1280x720, 1920x1080) and per desk kind of the broad evaluation
 set (plain, wood, fabric, patterned cloth, clutter, a second card in view): --per-desk good scenes
@@ -99,9 +99,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-desk", type=int, default=12, help="scenes per resolution and desk kind")
     parser.add_argument("--desks-only", action="store_true", help="only the per-desk table")
     parser.add_argument("--profile", action="store_true", help="also profile each desk kind at 1280x720")
+    parser.add_argument("--resolution", action="append", choices=[f"{w}x{h}" for w, h in RESOLUTIONS],
+                        help="only these frame sizes in the per-desk table (default: all)")
     args = parser.parse_args(argv)
     cv2.setNumThreads(1)
-    _desk_bench(args.per_desk, args.repeat)
+    sizes = [(w, h) for w, h in RESOLUTIONS if args.resolution is None or f"{w}x{h}" in args.resolution]
+    _desk_bench(args.per_desk, args.repeat, sizes)
     if args.profile:
         _desk_profile(args.per_desk, args.repeat)
     if args.desks_only:
@@ -147,13 +150,13 @@ def _yuv420(bgr: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]
     return np.ascontiguousarray(i420[:h]), (np.ascontiguousarray(u), np.ascontiguousarray(v))
 
 
-def _desk_bench(per_desk: int, repeat: int) -> None:
+def _desk_bench(per_desk: int, repeat: int, sizes: list[tuple[int, int]]) -> None:
     """Median and p90 ms of analyse_luma per resolution and desk kind, with the same-run ratio to
     the bare Laplacian variance of the same frames (see the module docstring)."""
     print(f"per desk kind: {per_desk} good scenes each, fastest of {repeat}, ratio to the bare Laplacian variance")
     print("| frame | desk | median ms | x Laplacian | p90 ms | x Laplacian | Laplacian median ms |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
-    for w, h in RESOLUTIONS:
+    for w, h in sizes:
         for desk in DESKS:
             frames = [_yuv420(s.image) for s in good_scenes("bench", per_desk, desk=desk, resolution=(w, h),
                                                              path="still")]

@@ -255,7 +255,7 @@ class AnalysisPeer:
         self.stats.last_analysed_at = now
         if self.stats.frames_analysed == 1:
             self._spawn(self._health_sample(state, y), "health")
-        live = self.guidance.update(result)
+        live = self.guidance.update(result, self.tracker.change)
         await self._guide(live, now)
         if live.ready:
             taken = await self.states.move(state.capture_id, {"open"}, "taking", next_attempt=True, manual="0")

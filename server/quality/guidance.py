@@ -58,12 +58,15 @@ class LiveGuidance:
     """Feed it one analysed frame at a time (document mode); it tells when to auto-capture.
 
     Ready once the document has been found, sharp, well exposed and glare-free (the result is ok)
-    with its corners moving less than max_shift of the frame diagonal for steady_frames frames in
-    a row. Call reset() after capturing, or when the caseworker asks for another document.
+    for steady_frames frames in a row, each with its corners moving less than max_shift of the
+    frame diagonal or with a picture that did not change (`change`, PageTracker.change, at most
+    max_change: the search may pick another outline of an unmoved page). Call reset() after
+    capturing, or when the caseworker asks for another document.
     """
 
     steady_frames: int = t.STEADY_FRAMES
     max_shift: float = t.STEADY_MAX_SHIFT
+    max_change: float = t.STILL_MAX_CHANGE
     _count: int = field(default=0, init=False)
     _last: np.ndarray | None = field(default=None, init=False, repr=False)
 
@@ -71,8 +74,9 @@ class LiveGuidance:
         """Forget the frames seen so far."""
         self._count, self._last = 0, None
 
-    def update(self, result: QualityResult) -> LiveState:
-        """Account for one frame's result and return what to show."""
+    def update(self, result: QualityResult, change: float | None = None) -> LiveState:
+        """Account for one frame's result (and how much the picture changed since the last
+        frame, if known) and return what to show."""
         corners = result.metrics.document.corners
         if not result.ok or len(corners) != 4:
             self.reset()
@@ -80,7 +84,9 @@ class LiveGuidance:
             return LiveState(False, 0, reason, guidance_text(reason))
         current = np.asarray(corners, np.float32)
         diagonal = float(np.hypot(result.width, result.height)) or 1.0
-        if self._last is not None and float(np.abs(current - self._last).max()) <= self.max_shift * diagonal:
+        unmoved = change is not None and change <= self.max_change
+        if self._last is not None and (
+                unmoved or float(np.abs(current - self._last).max()) <= self.max_shift * diagonal):
             self._count += 1
         else:
             self._count = 1  # the first frame at a new position starts a new run

@@ -209,7 +209,10 @@ def compact_highlights(roi: np.ndarray, mask: np.ndarray | None) -> float:
     well: that is exposure (judged by the ink, see analyser), not glare. So: a morphological
     opening with a disk GLARE_BLOB_RADIUS of the region's size across keeps the solid blobs; a
     blob counts when it stays clear of the region's edge and covers at most GLARE_MAX_BLOB of
-    it; and none counts when more than GLARE_PAPER_CLIPPED of the region is clipped outside them.
+    it; and when more than GLARE_PAPER_CLIPPED of the region is clipped outside them, only an
+    island of at least GLARE_HALO_MIN_BLOB of the region that is ringed by unclipped paper
+    (_fades_out) counts: a reflection on a page that the exposure clips elsewhere. (A reflection
+    whose surroundings are clipped as well merges with them and is not seen.)
     """
     area = roi.size if mask is None else cv2.countNonZero(mask)
     if area == 0:
@@ -219,21 +222,65 @@ def compact_highlights(roi: np.ndarray, mask: np.ndarray | None) -> float:
         mask = np.full(roi.shape, 255, np.uint8)
     clipped = cv2.bitwise_and(clipped, mask)
     radius = max(1, round(t.GLARE_BLOB_RADIUS * area**0.5))
+    # The opening is found where the clipped pixels are: their bounding box widened by more than
+    # the disk's radius holds every pixel the erosion and the dilation can set, and there the
+    # crop's edge lies further than the radius from any clipped pixel, so the result is the whole
+    # region's, pixel for pixel (the non-rectangular kernel's morphology was the dearest part).
+    x, y, w, h = cv2.boundingRect(clipped)
+    if w == 0:
+        return 0.0
+    pad = radius + 1
+    x0, y0 = max(x - pad, 0), max(y - pad, 0)
+    x1, y1 = min(x + w + pad, roi.shape[1]), min(y + h + pad, roi.shape[0])
+    crop = clipped[y0:y1, x0:x1]
+    # A disk holds the square inscribed in it: where that square's erosion (separable, cheap)
+    # leaves nothing, so does the disk's, and no blob is solid enough to be a reflection.
+    side = 2 * int(radius / 2**0.5) + 1
+    if cv2.countNonZero(cv2.erode(crop, cv2.getStructuringElement(cv2.MORPH_RECT, (side, side)))) == 0:
+        return 0.0
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-    solid = cv2.morphologyEx(clipped, cv2.MORPH_OPEN, kernel)
+    solid = cv2.morphologyEx(crop, cv2.MORPH_OPEN, kernel)
     if cv2.countNonZero(solid) == 0:
         return 0.0
     # A blob touching this edge zone reaches the page's margin: blank paper, not an island.
     # (A square for the zone: separable, so cheap; the exact shape of the zone does not matter.)
     square = cv2.getStructuringElement(cv2.MORPH_RECT, kernel.shape[::-1])
     edge_zone = cv2.bitwise_not(cv2.erode(mask, square, borderType=cv2.BORDER_CONSTANT, borderValue=0))
+    edge_zone = edge_zone[y0:y1, x0:x1]
     count, labels, stats, _ = cv2.connectedComponentsWithStats(solid, connectivity=8)
     touching = set(np.unique(labels[(edge_zone > 0) & (labels > 0)]).tolist())
-    islands = sum(int(stats[i, cv2.CC_STAT_AREA]) for i in range(1, count)
-                  if i not in touching and stats[i, cv2.CC_STAT_AREA] <= t.GLARE_MAX_BLOB * area)
+    kept = [i for i in range(1, count)
+            if i not in touching and stats[i, cv2.CC_STAT_AREA] <= t.GLARE_MAX_BLOB * area]
+    islands = sum(int(stats[i, cv2.CC_STAT_AREA]) for i in kept)
     if cv2.countNonZero(clipped) - islands > t.GLARE_PAPER_CLIPPED * area:
-        return 0.0
+        # Clipped paper: only a large island that fades out like a lamp's reflection counts.
+        haloed = sum(int(stats[i, cv2.CC_STAT_AREA]) for i in kept
+                     if stats[i, cv2.CC_STAT_AREA] >= t.GLARE_HALO_MIN_BLOB * area
+                     and _fades_out(labels, i, stats[i], (x0, y0), clipped, mask))
+        return haloed / area
     return islands / area
+
+
+def _fades_out(labels: np.ndarray, index: int, box: np.ndarray, origin: tuple[int, int],
+               clipped: np.ndarray, mask: np.ndarray) -> bool:
+    """Whether the clipped blob labels == index (labels of the crop at origin in clipped) is
+    ringed by unclipped paper: a specular highlight's intensity falls off smoothly past its
+    clipped core, so most of a band as wide as the blob's radius around it stays under full
+    scale, even where other parts of the page (a white panel, the bright side of a light
+    gradient) clip; a blank stretch of paper that the exposure clipped goes on clipped between
+    the print lines around it."""
+    x, y, w, h = (int(v) for v in box[:4])
+    x, y = x + origin[0], y + origin[1]  # the blob's box in clipped
+    radius = max(1, round((int(box[cv2.CC_STAT_AREA]) / np.pi) ** 0.5))
+    y0, x0 = max(y - radius, 0), max(x - radius, 0)
+    window = (slice(y0, y + h + radius), slice(x0, x + w + radius))
+    blob = np.zeros(clipped[window].shape, np.uint8)
+    inner = labels[y - origin[1] : y - origin[1] + h, x - origin[0] : x - origin[0] + w]
+    blob[y - y0 : y - y0 + h, x - x0 : x - x0 + w] = inner == index
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    band = (cv2.dilate(blob, kernel) > 0) & (blob == 0) & (mask[window] > 0)
+    size = int(np.count_nonzero(band))
+    return size > 0 and bool(np.count_nonzero(clipped[window][band]) <= t.GLARE_HALO_MAX_CLIPPED * size)
 
 
 def coarse_structure(gray: np.ndarray) -> float:

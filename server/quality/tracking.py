@@ -23,6 +23,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from server.quality import thresholds as t
@@ -68,22 +69,44 @@ def analyse_live(y_plane: np.ndarray, hint: PageHint | None = None,
 
 
 class PageTracker:
-    """Keeps the hint of one live sequence (one capture session); analyse() frame after frame."""
+    """Keeps the hint of one live sequence (one capture session); analyse() frame after frame.
+
+    It also measures how much the picture changed since the previous frame (`change`, for
+    LiveGuidance.update)."""
 
     def __init__(self) -> None:
         self.hint: PageHint | None = None
         self.last: LiveAnalysis | None = None
+        self.change: float | None = None  # see picture_change; None on a first frame
+        self._thumb: np.ndarray | None = None
 
     def analyse(self, y_plane: np.ndarray, uv_planes: tuple[np.ndarray, np.ndarray] | None = None) -> QualityResult:
         """Analyse the next frame of the sequence (document mode) and remember where the page is;
         uv_planes (the frame's U and V planes) let it find a page whose edge is one of colour."""
         self.last = analyse_live(y_plane, self.hint, uv_planes)
         self.hint = self.last.hint
+        thumb = thumbnail(y_plane)
+        self.change = picture_change(self._thumb, thumb)
+        self._thumb = thumb
         return self.last.result
 
     def reset(self) -> None:
         """Forget the page: the next frame gets a full search."""
-        self.hint, self.last = None, None
+        self.hint, self.last, self.change, self._thumb = None, None, None, None
+
+
+def thumbnail(y_plane: np.ndarray) -> np.ndarray:
+    """An area-averaged STILL_THUMB_WIDTH-wide copy of a Y plane (its aspect kept)."""
+    h, w = y_plane.shape[:2]
+    size = (t.STILL_THUMB_WIDTH, max(1, round(t.STILL_THUMB_WIDTH * h / w)))
+    return cv2.resize(y_plane, size, interpolation=cv2.INTER_AREA)
+
+
+def picture_change(before: np.ndarray | None, after: np.ndarray) -> float | None:
+    """The largest change of a thumbnail pixel, in grey levels (None without a comparable one)."""
+    if before is None or before.shape != after.shape:
+        return None
+    return float(cv2.norm(before, after, cv2.NORM_INF))
 
 
 class _Locator:

@@ -13,7 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from tests.quality_fixtures import scenes
+from tests.quality_fixtures import codec, scenes
 from tests.quality_fixtures.documents import render_id_card
 
 
@@ -61,3 +61,16 @@ def write_document_y4m(path: Path, *, width: int = 1280, height: int = 720, fps:
             out.write(b"FRAME\n")
             out.write(data)
     return still
+
+
+def write_steady_y4m(path: Path, frame: np.ndarray, noise_sigma: float, *, fps: int = 30, frames: int = 30,
+                     seed: int = 0) -> None:
+    """Write frame (BGR, even size) held perfectly still, with fresh sensor noise of noise_sigma
+    grey levels in every frame. Chromium loops the file; a still scene loops without a jump."""
+    h, w = frame.shape[:2]
+    rng = np.random.default_rng(seed)
+    with path.open("wb") as out:
+        out.write(f"YUV4MPEG2 W{w} H{h} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(frames):
+            out.write(b"FRAME\n")
+            out.write(cv2.cvtColor(codec.add_noise(frame, rng, noise_sigma), cv2.COLOR_BGR2YUV_I420).tobytes())

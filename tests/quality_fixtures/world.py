@@ -99,6 +99,7 @@ class WorldSample(Sample):
     luma: np.ndarray | None = field(default=None, repr=False)
     chroma: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)  # U, V of a live frame
     split: str = ""
+    noise_sigma: float = 0.0  # the sensor noise of this scene (grey levels), set for camera scenes
 
     def label(self) -> dict[str, Any]:
         """The base label plus split and every factor."""
@@ -194,7 +195,8 @@ def _expose(frame: np.ndarray, f: Factors, light: np.ndarray, rng: np.random.Gen
     return lit * gain
 
 
-def _sample(split: str, index: int, condition: str, overrides: dict[str, Any] | None = None) -> WorldSample:
+def _sample(split: str, index: int, condition: str, overrides: dict[str, Any] | None = None, *,
+            camera_only: bool = False) -> WorldSample:
     rng = np.random.default_rng([SPLIT_SEEDS[split], index])
     f = draw_factors(rng)
     if overrides:
@@ -242,7 +244,14 @@ def _sample(split: str, index: int, condition: str, overrides: dict[str, Any] | 
         frame = scenes.haze(frame, rng)
     elif condition == "glare" and corners is not None:
         frame = scenes.glare(frame, corners, rng)
-    frame = codec.add_noise(frame, rng, f.noise * (1.0 if condition == "dark" else min(2.0, f.light_level ** -0.5)))
+    sigma = f.noise * (1.0 if condition == "dark" else min(2.0, f.light_level ** -0.5))
+    if camera_only:
+        # What reaches the sensor: noise and codec are the caller's (a live camera's own stream).
+        kind = "none" if corners is None else f.kind
+        return WorldSample(name=f"{split}_{index:04d}_{condition}_{kind}", image=frame, condition=condition,
+                           expected=CONDITIONS[condition], kind=kind, corners=corners,
+                           aspect=None if corners is None else spec.aspect, factors=f, split=split, noise_sigma=sigma)
+    frame = codec.add_noise(frame, rng, sigma)
     luma = chroma = None
     if f.path == "live":
         frame, luma, chroma = codec.vp8_round_trip(frame, f.bitrate)
@@ -287,6 +296,13 @@ def good_scenes(split: str, count: int, **overrides: Any) -> Iterator[WorldSampl
     resolution=(1280, 720), path="still"): benchmark frames and live videos per scene kind."""
     for index in range(count):
         yield _sample(split, 2 * index, "good", overrides)
+
+
+def camera_scene(split: str, index: int) -> WorldSample:
+    """Scene index of split as the camera sees it, before sensor noise and codec: for a video that
+    holds it steady with fresh noise in every frame (WorldSample.noise_sigma) and lets a real
+    encoder do the rest."""
+    return _sample(split, index, condition_for(index), camera_only=True)
 
 
 _CACHE: dict[str, list[WorldSample]] = {}
