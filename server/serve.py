@@ -100,7 +100,7 @@ def serve(settings: Settings, host: str, port: int) -> int:
     loop = uvloop.new_event_loop() if settings.uvloop else None
     try:
         # aiohttp calls `print` once the socket listens: the banner then tells the truth.
-        web.run_app(app, host=host, port=port, access_log=None, loop=loop,
+        web.run_app(app, host=host, port=port, access_log=None, loop=loop, backlog=settings.listen_backlog,
                     print=lambda _: print("\n".join(describe(settings, host, port)), flush=True))
     except OSError as exc:
         reason = os.strerror(exc.errno) if exc.errno else str(exc)

@@ -70,6 +70,10 @@ class Settings(BaseSettings):
     ws_admit_rate: float = Field(default=300.0, gt=0, validation_alias="JINGLIN_WS_ADMIT_RATE")
     ws_admit_burst: float = Field(default=50.0, ge=1, validation_alias="JINGLIN_WS_ADMIT_BURST")
     ws_admit_pending: int = Field(default=100, ge=1, validation_alias="JINGLIN_WS_ADMIT_PENDING")
+    # The kernel holds this many connections not yet accepted (capped by net.core.somaxconn): a
+    # reconnect storm of thousands of sockets waits there to be refused or admitted, rather than
+    # have its SYNs dropped and retried by TCP after 1, 3, 7 and 15 s.
+    listen_backlog: int = Field(default=4096, ge=16, le=65535, validation_alias="JINGLIN_LISTEN_BACKLOG")
     widen_after_s: float = Field(default=300.0, ge=0, validation_alias="JINGLIN_WIDEN_AFTER_S")
     reconcile_settle_s: float = Field(default=20.0, ge=0, validation_alias="JINGLIN_RECONCILE_SETTLE_S")
     sl_threshold_s: float = Field(default=60.0, gt=0, validation_alias="JINGLIN_SL_THRESHOLD_S")

@@ -74,3 +74,31 @@ async def test_unreachable_redis_is_named_without_its_password(tmp_path: Path) -
         await preflight(settings)
     assert "hunter2" not in str(error.value)
     assert "hunter2" not in "\n".join(describe(settings, "127.0.0.1", 8080))
+
+
+def _listen_backlog(port: int) -> int | None:
+    """The accept queue size of the socket listening on `port` (`ss`: Send-Q of a listener)."""
+    lines = subprocess.run(["ss", "-Hltn", f"sport = :{port}"], capture_output=True, text=True,
+                           check=True).stdout.splitlines()
+    return int(lines[0].split()[2]) if lines else None
+
+
+def test_the_listening_socket_holds_a_reconnect_storm(tmp_path: Path) -> None:
+    """A storm's connections wait in the kernel's accept queue (JINGLIN_LISTEN_BACKLOG), not
+    dropped SYNs that TCP retries seconds later."""
+    assert make_settings(tmp_path).listen_backlog == 4096
+    assert _jinglin(tmp_path, "migrate").returncode == 0
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    environ = {**os.environ, "JINGLIN_DATA_DIR": str(tmp_path), "JINGLIN_LISTEN_BACKLOG": "1234",
+               "JINGLIN_LOG_LEVEL": "ERROR"}
+    server = subprocess.Popen([sys.executable, "-m", "server", "serve", "--port", str(port)], cwd=ROOT,
+                              env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        server.stdout.readline()  # the banner: the socket listens
+        assert _listen_backlog(port) == min(1234, int(Path("/proc/sys/net/core/somaxconn").read_text()))
+    finally:
+        server.terminate()
+        server.communicate(timeout=30)

@@ -382,6 +382,15 @@ class Run:
         self.killed.add(victim)
         process = self.servers[victim].process
         assert process is not None
+        spy = None
+        if self.args.profile_failover:
+            # A sampling profile of one surviving process through the failover (collapsed stacks).
+            survivor = next(s for i, s in enumerate(self.servers) if i not in self.killed)
+            spy = await asyncio.create_subprocess_exec(
+                "py-spy", "record", "--pid", str(survivor.pid), "--format", "raw", "--rate", "200", "--gil",
+                "--nonblocking", "-o", str(self.args.profile_failover),
+                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+            await asyncio.sleep(1.0)
         process.send_signal(signal.SIGKILL)
         process.wait(10)
         deadline = killed_at + 120
@@ -408,6 +417,9 @@ class Run:
                 break
             await asyncio.sleep(0.1)
         self.stats.phase = "after_storm"
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)
+            await asyncio.wait_for(spy.wait(), 30)
         back = sorted(self.stats.welcomes.get(k.kiosk_id or 0, 0) - killed_at for k in on_victim)
         back = [b for b in back if b > 0]
         return {"kiosks_on_killed_process": len(on_victim),
@@ -528,6 +540,8 @@ def main() -> None:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13")
     parser.add_argument("--redis-prefix", default="jlcity:")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--profile-failover", type=Path, metavar="FILE",
+                        help="py-spy (if installed) one surviving process from the kill until every kiosk is back")
     args = parser.parse_args()
     random.seed(args.seed)
     with tempfile.TemporaryDirectory(prefix="jl-city-") as tmp:
