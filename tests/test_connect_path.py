@@ -115,6 +115,50 @@ async def test_a_join_through_another_process_is_seen_by_the_next_welcome(env: E
         await kiosk.close()
 
 
+async def test_another_process_trusts_the_shared_no_ticket_answer_until_a_join(env: Env) -> None:
+    """A failover's first connects: the answer one process read from the database is shared in
+    Redis, so another process (here: this one with its own memory wiped) does not ask again; a
+    join anywhere deletes it, and the next welcome reads the ticket."""
+    kiosk = await _kiosk(env)
+    try:
+        service = env.app[SIGNALING]
+        open_tickets = service.welcomer.open_tickets
+        kiosk_id = kiosk.welcome["kiosk"]["id"]
+        open_tickets._none.clear()
+        asked = open_tickets._lookups.calls
+        await kiosk.connect()
+        assert kiosk.welcome["state"]["ticket"] is None
+        assert open_tickets._lookups.calls == asked  # from the shared marker, not the database
+        joined = await service.queue_service.join(kiosk_id, MATTER, "police-general", "handle")
+        assert await service.queue_service.redis.get(service.queue_service.keys.kiosk_no_ticket(kiosk_id)) is None
+        open_tickets._none.clear()
+        await kiosk.connect()
+        assert kiosk.welcome["state"]["ticket"]["session_id"] == joined.session_id
+        assert open_tickets._lookups.calls == asked + 1
+    finally:
+        await kiosk.close()
+
+
+async def test_a_late_shared_answer_from_before_a_join_is_not_believed(env: Env) -> None:
+    """A process that read "none" before a join and writes its marker after it wrote the counter
+    it had read: the welcome after the join sees another counter and asks the database."""
+    kiosk = await _kiosk(env)
+    try:
+        service = env.app[SIGNALING]
+        queue = service.queue_service
+        kiosk_id = kiosk.welcome["kiosk"]["id"]
+        key = queue.keys.kiosk_no_ticket(kiosk_id)
+        stale = await queue.redis.get(key)
+        assert stale is not None
+        joined = await queue.join(kiosk_id, MATTER, "police-general", "handle")
+        await queue.redis.set(key, stale)  # written late, after the join's delete
+        service.welcomer.open_tickets._none.clear()
+        await kiosk.connect()
+        assert kiosk.welcome["state"]["ticket"]["session_id"] == joined.session_id
+    finally:
+        await kiosk.close()
+
+
 async def test_last_seen_is_written_in_a_batch_after_connects(env: Env) -> None:
     async with env.app[app_keys.DB_SESSIONS]() as session, session.begin():
         await session.execute(update(Kiosk).values(last_seen_at=utcnow() - timedelta(hours=1)))

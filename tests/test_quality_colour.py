@@ -198,6 +198,20 @@ def test_a_blank_sticky_note_is_no_document() -> None:
     assert "document_too_small" in analyse_document(frame).reasons
 
 
+def test_a_small_object_with_only_faint_shading_is_no_document() -> None:
+    """A small object whose only mark is a faint one (a phone's rim, a fold: ~62 grey levels
+    under its ground) is no document either; print on it (far darker) makes it one."""
+    frame = np.empty((720, 1280, 3), np.uint8)
+    frame[:] = (95, 110, 125)
+    cv2.fillConvexPoly(frame, np.int32([[600, 300], [790, 310], [780, 500], [590, 490]]), (80, 220, 240))
+    noise = np.random.default_rng(5).normal(0, 2, frame.shape[:2]).astype(np.int16)
+    frame = cv2.add(frame, cv2.merge([noise] * 3), dtype=cv2.CV_8U)
+    cv2.line(frame, (620, 380), (760, 385), (148, 148, 148), 8)
+    assert analyse_document(frame).reasons == ["no_document"]
+    cv2.line(frame, (620, 420), (760, 425), (20, 20, 20), 4)
+    assert "document_too_small" in analyse_document(frame).reasons
+
+
 def test_the_colour_search_tries_half_size_first(monkeypatch: pytest.MonkeyPatch) -> None:
     """A card found on the halved chroma planes costs no full-size chroma pass (a quarter of the
     blur and Canny work); the full-size pass runs only where the half-size one finds no page."""

@@ -62,6 +62,7 @@ from server.settings import load_settings
 from server.simulate.backoff import reconnect_delay_s
 from server.simulate.ledger import percentile
 from server.simulate.local import SAMPLE_CANDIDATE, LocalServer, free_port, rss_mb, server_env
+from server.simulate.raw_ws import Closed, RawWebSocket
 
 DISTRICT_KIOSKS = 249
 FAKE_SDP = "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n" + "a=x-city:" + "0" * 1200 + "\r\n"
@@ -112,7 +113,7 @@ class Lite:
         self.home = home
         self.process = home
         self.cookie = cookie
-        self.ws: aiohttp.ClientWebSocketResponse | None = None
+        self.ws: RawWebSocket | None = None
         self.resume: str | None = None
         self.welcomed = asyncio.Event()
         self.ids = itertools.count(1)
@@ -150,7 +151,7 @@ class Lite:
             try:
                 hint_s = await self._session()
                 attempt = 0 if hint_s == 0 else attempt
-            except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            except (OSError, TimeoutError) as exc:
                 self.run.stats.error(f"connect {type(exc).__name__}")
                 # This process is gone: one of the others, at random (spreads the storm).
                 others = [i for i in range(len(self.run.urls)) if i != self.process and not self.run.dead(i)]
@@ -163,19 +164,19 @@ class Lite:
     async def _session(self) -> float:
         """One connection: hello, welcome, read until closed; returns the retry hint (s) if refused."""
         url = self.run.urls[self.process].replace("http", "ws", 1) + "/api/v1/ws"
-        headers = {"Cookie": f"jl_session={self.cookie}"}
         started = time.perf_counter()
-        async with self.run.http.ws_connect(url, headers=headers, heartbeat=None, autoping=True,
-                                            timeout=aiohttp.ClientWSTimeout(ws_close=5)) as ws:
-            self.ws = ws
+        ws = await RawWebSocket.connect(url, {"Cookie": f"jl_session={self.cookie}"})
+        self.ws = ws
+        try:
             hello: dict[str, Any] = {"type": "hello", "v": 1}
             if self.resume:
                 hello["resume"] = self.resume
             await ws.send_str(json.dumps(hello))
-            async for frame in ws:
-                if frame.type != aiohttp.WSMsgType.TEXT:
-                    continue
-                message = json.loads(frame.data)
+            while True:
+                data = await ws.receive()
+                if isinstance(data, Closed):
+                    break
+                message = json.loads(data)
                 kind = message.get("type")
                 if kind == "welcome":
                     self.run.stats.time("ws hello → welcome", time.perf_counter() - started)
@@ -200,6 +201,8 @@ class Lite:
                 handler = self.handlers.get(kind)
                 if handler is not None:
                     self.run.start(handler(message))
+        finally:
+            await ws.close()
         self.welcomed.clear()
         self.ws = None
         for _, _, future in list(self.waiting.values()):
@@ -383,8 +386,24 @@ class Run:
         process.wait(10)
         deadline = killed_at + 120
         all_back = None
+        # Where the time goes: every second, kiosks back, refusals, and the CPU of the surviving
+        # servers and of this generator (which shares the machine's cores with them).
+        timeline: list[dict[str, Any]] = []
+        survivors = {i: s.pid for i, s in enumerate(self.servers) if i not in self.killed}
+        cpu_before = {i: cpu_s(pid) for i, pid in survivors.items()}
+        own_before = time.process_time()
+        next_mark = killed_at + 1.0
         while time.monotonic() < deadline:
-            if all(self.stats.welcomes.get(k.kiosk_id or 0, 0) > killed_at for k in on_victim):
+            back_now = sum(1 for k in on_victim if self.stats.welcomes.get(k.kiosk_id or 0, 0) > killed_at)
+            if time.monotonic() >= next_mark or back_now == len(on_victim):
+                timeline.append({"t_s": round(time.monotonic() - killed_at, 1), "back": back_now,
+                                 "refusals": self.stats.refusals - refusals_before,
+                                 "server_cpu_s": {i: round(cpu_s(pid) - cpu_before[i], 2)
+                                                  for i, pid in survivors.items()},
+                                 "generator_cpu_s": round(time.process_time() - own_before, 2)})
+                log(f"failover {timeline[-1]}")
+                next_mark += 1.0
+            if back_now == len(on_victim):
                 all_back = time.monotonic() - killed_at
                 break
             await asyncio.sleep(0.1)
@@ -396,7 +415,7 @@ class Run:
                 "welcomed_again": len(back),
                 "p50_s": round(percentile(back, 50), 2) if back else None,
                 "p95_s": round(percentile(back, 95), 2) if back else None,
-                "refusals_meanwhile": self.stats.refusals - refusals_before}
+                "refusals_meanwhile": self.stats.refusals - refusals_before, "timeline": timeline}
 
 
 def rate(samples: list[dict[str, Any]], key: str, start: float, end: float) -> float | None:

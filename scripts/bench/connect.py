@@ -180,6 +180,7 @@ async def run(args: argparse.Namespace, url: str, pid: int, demo: dict[str, Any]
     """Both measurements and the ratio."""
     async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http:
         cookies: list[str | None] = list(await sign_in_kiosks(http, url, demo["kiosks"][: args.kiosks]))
+    args.cookies = cookies
     ws_url = url.replace("http", "ws", 1) + "/api/v1/ws"
     load_before = load_average()
     args.server_pid = pid
@@ -198,6 +199,30 @@ async def run(args: argparse.Namespace, url: str, pid: int, demo: dict[str, Any]
             "goal": {"cpu_ms_per_cycle": 1.5, "welcomes_per_s": 600}}
 
 
+async def first_connects(args: argparse.Namespace, url: str, pid: int) -> dict[str, Any]:
+    """Server CPU per cycle for each kiosk's first connect to this (second) process, with the
+    sign-ins the kiosks used on the first one."""
+    cookies: list[str | None] = args.cookies
+    ws_url = url.replace("http", "ws", 1) + "/api/v1/ws"
+    await asyncio.sleep(2.0)  # let the process's start-up reads finish
+    spy = None
+    if args.spy:
+        spy = await asyncio.create_subprocess_exec(
+            "py-spy", "record", "--pid", str(pid), "--format", "raw", "--rate", "200", "--gil", "--nonblocking",
+            "-o", str(args.spy.parent / ("second-" + args.spy.name)),
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        await asyncio.sleep(1.0)
+    cpu0 = cpu_s(pid)
+    run = await drive(ws_url, cookies, len(cookies), args.concurrency)
+    await asyncio.sleep(1.5)
+    cpu = cpu_s(pid) - cpu0
+    if spy is not None:
+        spy.send_signal(2)
+        await asyncio.wait_for(spy.wait(), 30)
+    return {"cycles": len(cookies), "cpu_ms_per_cycle": round(cpu / len(cookies) * 1000, 3),
+            "errors": run["errors"]}
+
+
 def print_report(report: dict[str, Any]) -> None:
     """Readable lines on stdout."""
     s, f = report["server"], report["floor"]
@@ -212,6 +237,10 @@ def print_report(report: dict[str, Any]) -> None:
           f"{f['welcomes_per_s_wall']} cycles/s wall")
     print(f"ratio server/floor: {report['ratio']}; load average {report['load_average_before']} -> "
           f"{report['load_average_after']}")
+    if "second_process" in report:
+        second = report["second_process"]
+        print(f"second process (each kiosk's first connect to it, as in a failover; {second['cycles']} cycles): "
+              f"{second['cpu_ms_per_cycle']} ms CPU per cycle, errors {second['errors']}")
 
 
 def main() -> None:
@@ -223,19 +252,32 @@ def main() -> None:
     parser.add_argument("--kiosks", type=int, default=249, help="kiosks whose cookies are used round-robin")
     parser.add_argument("--redis-url", help="a Redis server (default: embedded)")
     parser.add_argument("--database-url", help="a database (default: SQLite in the data dir)")
+    parser.add_argument("--second-process", action="store_true",
+                        help="then start a second process on the same database and Redis and measure each "
+                             "kiosk's first connect to it (a failover's cost)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--spy", type=Path, help="profile the server with py-spy (if installed) into this file")
     args = parser.parse_args()
     # The cost of a welcome is measured here, not the admission rule (scripts/bench/storm.py): no refusals.
     overrides = {"JINGLIN_WS_ADMIT_RATE": "1000000", "JINGLIN_WS_ADMIT_BURST": "1000000"}
     if args.redis_url:
-        overrides["JINGLIN_REDIS_URL"] = args.redis_url
+        overrides["REDIS_URL"] = args.redis_url
     if args.database_url:
-        overrides["JINGLIN_DATABASE_URL"] = args.database_url
+        overrides["DATABASE_URL"] = args.database_url
+    if args.second_process and not (args.redis_url and args.database_url):
+        parser.error("--second-process needs --redis-url and --database-url (the processes share them)")
     with tempfile.TemporaryDirectory(prefix="jl-connect-") as tmp:
         server = launch(Path(tmp), overrides)
         try:
             report = asyncio.run(run(args, server.url, server.pid, server.demo))
+            if args.second_process:
+                # A failover's cost: every kiosk's first connect to another process of the same
+                # deployment (shared database and Redis), after it was connected to the first one.
+                second = launch(Path(tmp) / "second", overrides, demo=server.demo)
+                try:
+                    report["second_process"] = asyncio.run(first_connects(args, second.url, second.pid))
+                finally:
+                    second.stop()
         finally:
             server.stop()
     if args.json:

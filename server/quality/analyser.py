@@ -171,7 +171,7 @@ def _not_a_document(small: np.ndarray, outline: Outline, stats: RegionStats, col
         return outline.coverage < t.DESK_MAX_CUT_COVERAGE and looks_like_desk(small, outline, colour)
     if outline.coverage >= t.MIN_DOCUMENT_COVERAGE:
         return False
-    return stats.bright_end - stats.dark_end < t.MIN_TONE_RANGE or looks_like_desk(small, outline, colour)
+    return stats.bright_end - stats.dark_end < t.SMALL_MIN_TONE_RANGE or looks_like_desk(small, outline, colour)
 
 
 def _metrics(stats: RegionStats, outline: Outline | None, factor: float, gray: np.ndarray) -> Metrics:

@@ -151,6 +151,7 @@ class QueueService:
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.incr(self.keys.kiosk_joins(kiosk_id))
             pipe.expire(self.keys.kiosk_joins(kiosk_id), KIOSK_JOINS_TTL_S)
+            pipe.delete(self.keys.kiosk_no_ticket(kiosk_id))
             await pipe.execute()
         async with self.sessions() as session, session.begin():
             kiosk = await session.get(Kiosk, kiosk_id)

@@ -54,6 +54,11 @@ class RedisKeys:
         kiosk without an open ticket may trust that answer while the counter stays the same."""
         return f"{self.prefix}kioskjoins:{kiosk_id}"
 
+    def kiosk_no_ticket(self, kiosk_id: int) -> str:
+        """"No open ticket" as some process read it from the database, with the epoch and join
+        counter it was read at (server/signaling/open_tickets.py); deleted by every join."""
+        return f"{self.prefix}kiosknoticket:{kiosk_id}"
+
     def resume_token(self, token: str) -> str:
         """A resume token of a connection, mapping to its principal."""
         return f"{self.prefix}resume:{token}"

@@ -8,6 +8,14 @@ rebuild): while both are unchanged, no ticket row can have
 been written since, so the answer still holds. Answers expire after `TTL_S` anyway, and are not
 trusted right after Redis lost its state. Reads that do reach the database are coalesced: the
 welcomes of a reconnect storm share one query per event-loop turn.
+
+The answer is shared between processes too (`RedisKeys.kiosk_no_ticket`: the epoch and join
+counter it was read at, read in the same welcome round trip): when a process dies, its kiosks'
+first connects to the others are a failover's whole cost, and without it each of them would ask
+the database again (a quarter of such a connect's CPU, measured). `QueueService.join` deletes the
+marker with the same round trip that bumps the counter, and a marker is only believed when both
+its epoch and its counter equal what the welcome read now, so a marker written late by a process
+that read the database before a join does not match the counter after it.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ import time
 
 from server.queueing.service import JoinedTicket, QueueService
 from server.runtime.coalesce import Coalescer
+from server.runtime.redis_keys import RedisKeys
 
 TTL_S = 300.0
 MAX_ENTRIES = 100_000
@@ -26,21 +35,43 @@ class OpenTickets:
 
     def __init__(self, queue: QueueService, ttl_s: float = TTL_S) -> None:
         self.ttl_s = ttl_s
+        self.redis = queue.redis
+        self.keys: RedisKeys = queue.keys
         self._lookups: Coalescer[int, JoinedTicket] = Coalescer(queue.open_tickets_of_kiosks)
         # kiosk id -> (monotonic expiry, the join counter when the database said "none").
         self._none: dict[int, tuple[float, tuple[object, object]]] = {}
 
-    async def of(self, kiosk_id: int, joins: tuple[object, object], trusted: bool = True) -> JoinedTicket | None:
+    async def of(self, kiosk_id: int, joins: tuple[object, object], trusted: bool = True,
+                 shared: object = None) -> JoinedTicket | None:
         """The kiosk's open ticket; `joins` is (the queue's epoch marker, the kiosk's join counter) as
-        read just now: a Redis that lost its state has a new epoch, so nothing cached before counts."""
+        read just now: a Redis that lost its state has a new epoch, so nothing cached before counts.
+        `shared` is the kiosk's `kiosk_no_ticket` marker as read in the same round trip."""
         known = self._none.get(kiosk_id)
         if trusted and known is not None and known[1] == joins and known[0] > time.monotonic():
             return None
+        if trusted and joins[0] is not None and _text(shared) == marker(joins):
+            self._remember_none(kiosk_id, joins)
+            return None
         ticket = await self._lookups.get(kiosk_id)
         if ticket is None:
-            if len(self._none) >= MAX_ENTRIES:
-                self._none.clear()
-            self._none[kiosk_id] = (time.monotonic() + self.ttl_s, joins)
+            self._remember_none(kiosk_id, joins)
+            if trusted and joins[0] is not None:
+                await self.redis.set(self.keys.kiosk_no_ticket(kiosk_id), marker(joins), ex=int(self.ttl_s))
         else:
             self._none.pop(kiosk_id, None)
         return ticket
+
+    def _remember_none(self, kiosk_id: int, joins: tuple[object, object]) -> None:
+        if len(self._none) >= MAX_ENTRIES:
+            self._none.clear()
+        self._none[kiosk_id] = (time.monotonic() + self.ttl_s, joins)
+
+
+def _text(value: object) -> str | None:
+    return value.decode() if isinstance(value, bytes) else value if isinstance(value, str) else None
+
+
+def marker(joins: tuple[object, object]) -> str:
+    """The shared "no ticket" marker for (epoch, join counter) as read from Redis."""
+    epoch, count = (_text(v) for v in joins)
+    return f"{epoch}|{count if count is not None else '-'}"

@@ -56,6 +56,7 @@ class Welcomer:
             self.hub.announce_in(pipe, connection.key)
             if principal.role == KIOSK and principal.kiosk_id is not None:
                 pipe.get(self.hub.keys.kiosk_joins(principal.kiosk_id))
+                pipe.get(self.hub.keys.kiosk_no_ticket(principal.kiosk_id))
             results = await pipe.execute()
         resumed = False
         if resume:
@@ -69,7 +70,8 @@ class Welcomer:
         servers = self.ice.servers(principal.actor)
         fields: dict[str, Any] = {"state": {}}
         if principal.role == KIOSK:
-            fields = await self._kiosk_welcome(connection, not resumed, (results[1], results[-1]), queue_intact)
+            fields = await self._kiosk_welcome(connection, not resumed, (results[1], results[-2]), queue_intact,
+                                               results[-1])
         elif principal.role == CASEWORKER:
             fields = await self._caseworker_welcome(connection, fresh=not resumed)
         policy = ice_transport_policy(self.settings, principal.role)
@@ -77,12 +79,12 @@ class Welcomer:
                            ice_servers=servers, ice_transport_policy=policy, **fields)
 
     async def _kiosk_welcome(self, connection: Connection, fresh: bool, joins: tuple[object, object],
-                             queue_intact: bool) -> dict[str, Any]:
+                             queue_intact: bool, no_ticket: object) -> dict[str, Any]:
         kiosk_id = connection.principal.kiosk_id
         assert kiosk_id is not None
         site, street = await self.places.of(kiosk_id)
         self.saw_kiosk(kiosk_id)
-        ticket = await self.open_tickets.of(kiosk_id, joins, trusted=queue_intact)
+        ticket = await self.open_tickets.of(kiosk_id, joins, trusted=queue_intact, shared=no_ticket)
         state: dict[str, Any] = {"ticket": None, "call": None}
         if ticket is not None:
             self.fanout.watch_ticket(connection, ticket.session_id)
