@@ -198,9 +198,10 @@ def outline_in(edges: np.ndarray, *, allow_cut: bool = True, merge: bool = True)
     found = best_outline(edges, rings, allow_cut=allow_cut, boxes=boxes)
     # The merge and the side search are for a page on a quiet desk whose ring is split by its
     # print or has run on into a second card: tried where no ring gave a page, or only a small
-    # one. On an edge map full of texture their hulls and sides are texture too, and the merge was
-    # the dearest step of such a frame.
-    if merge and (found is None or (not found.cut_off and found.coverage < t.MIN_DOCUMENT_COVERAGE)) \
+    # one, whole or cut off (a page whose ring ran on into a second card leaves the other card's
+    # visible sliver as the only ring against the border). On an edge map full of texture their
+    # hulls and sides are texture too, and the merge was the dearest step of such a frame.
+    if merge and (found is None or found.coverage < t.MIN_DOCUMENT_COVERAGE) \
             and cv2.countNonZero(edges) <= t.MERGE_MAX_EDGE_SHARE * edges.size:
         merged = merged_outline(edges, rings, boxes)
         if merged is not None and (found is None or merged.coverage > found.coverage):
