@@ -12,7 +12,14 @@ import numpy as np
 
 from server.quality import analyse_document, analyse_luma
 from server.quality.analyser import VIDEO_TO_FULL_RANGE, to_full_range
-from server.quality.metrics import compact_highlights
+from server.quality.metrics import (
+    _SECOND_DERIVATIVES,
+    _histogram,
+    _region,
+    compact_highlights,
+    directional_sharpness,
+    region_stats,
+)
 
 
 def _page(paper: int, ink: int, desk: int = 60, size: tuple[int, int] = (1280, 720)) -> np.ndarray:
@@ -130,3 +137,35 @@ def test_a_desk_without_a_page_is_not_low_contrast() -> None:
     desk = np.clip(desk + np.random.default_rng(4).normal(0, 2.0, desk.shape), 0, 255).astype(np.uint8)
     result = analyse_document(desk)
     assert "no_document" in result.reasons and "low_contrast" not in result.reasons, result.reasons
+
+
+def _reference_sharpness(roi: np.ndarray, mask: np.ndarray) -> tuple[float, float]:
+    """directional_sharpness written plainly: numpy's mask, calcHist with the mask."""
+    count = cv2.countNonZero(mask)
+    keep = -(mask != 0).astype(np.int16)
+    worst, noise = float("inf"), 0.0
+    for index, kernel in enumerate(_SECOND_DERIVATIVES):
+        derivative = cv2.bitwise_and(cv2.filter2D(roi, cv2.CV_16S, kernel), keep)
+        mean = cv2.sumElems(derivative)[0] / count
+        worst = min(worst, max(cv2.norm(derivative, cv2.NORM_L2SQR) / count - mean * mean, 0.0))
+        if index == 0:
+            magnitude = cv2.convertScaleAbs(derivative, alpha=4)
+            hist = cv2.calcHist([magnitude], [0], mask, [256], [0, 256]).ravel()
+            noise = 1.4826 * float(np.searchsorted(np.cumsum(hist), 0.5 * count)) / 4
+    return worst, noise
+
+
+def test_region_statistics_are_those_of_the_masked_pixels_exactly() -> None:
+    """The statistics' shortcuts (the noise floor's zeros outside the region taken off the first
+    bin rather than a masked histogram, the mask's bytes paired into an int16 one, one cumulative
+    sum) give the masked figures, bit for bit, on a tilted page whose box holds desk as well."""
+    frame = cv2.resize(_page(paper=225, ink=40), (640, 360), interpolation=cv2.INTER_AREA)
+    polygon = np.array([[170, 60], [480, 95], [455, 310], [150, 280]], np.float32)
+    roi, mask = _region(frame, polygon)
+    assert mask is not None and cv2.countNonZero(mask) < roi.size
+    masked = cv2.calcHist([roi], [0], mask, [256], [0, 256]).ravel()
+    assert np.array_equal(_histogram(roi, mask), masked)
+    assert directional_sharpness(roi, mask) == _reference_sharpness(roi, mask)
+    stats = region_stats(frame, polygon)
+    assert stats.brightness == float(masked @ np.arange(256)) / masked.sum()
+    assert stats.clipped == float(masked[250:].sum()) / masked.sum()
