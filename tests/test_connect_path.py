@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -174,6 +175,39 @@ async def test_last_seen_is_written_in_a_batch_after_connects(env: Env) -> None:
             await kiosk.close()
 
 
+async def test_a_ping_writes_last_seen_in_the_next_batch_not_its_own_transaction(env: Env) -> None:
+    kiosk = await _kiosk(env, 0)
+    keepalive = env.app[SIGNALING].keepalive
+    try:
+        await keepalive.flush_seen()  # the connect's own write
+        async with env.app[app_keys.DB_SESSIONS]() as session, session.begin():
+            await session.execute(update(Kiosk).values(last_seen_at=utcnow() - timedelta(hours=1)))
+        kiosk_id = kiosk.welcome["kiosk"]["id"]
+        connection = next(c for cs in keepalive.hub.local.values() for c in cs if c.principal.kiosk_id == kiosk_id)
+        keepalive.last_seen_written.pop(kiosk_id)  # as if its last write were long ago
+        transactions = 0
+        real = keepalive.sessions
+
+        def counting() -> Any:
+            nonlocal transactions
+            transactions += 1
+            return real()
+
+        keepalive.sessions = counting
+        try:
+            await keepalive.heartbeat(connection)  # what `ping` does
+            assert transactions == 0 and kiosk_id in keepalive._seen
+            await keepalive.flush_seen()
+            assert transactions == 1
+        finally:
+            keepalive.sessions = real
+        async with env.app[app_keys.DB_SESSIONS]() as session:
+            seen = await session.scalar(select(Kiosk.last_seen_at).where(Kiosk.id == kiosk_id))
+        assert seen is not None and utcnow() - seen < timedelta(minutes=1)
+    finally:
+        await kiosk.close()
+
+
 async def test_coalesced_lookups_share_one_batch_call() -> None:
     asked: list[list[int]] = []
 
@@ -261,7 +295,7 @@ async def test_a_revocation_during_a_prefill_is_not_undone_by_it(env: Env) -> No
             cache.forget_address(address)  # the close notice arrives while the batch is read
             return original()
 
-        cache.sessions = revoking_while_reading  # type: ignore[assignment]
+        cache.sessions = revoking_while_reading
         try:
             assert await cache.prefill() == 0
         finally:
