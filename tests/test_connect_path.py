@@ -13,6 +13,7 @@ import aiohttp
 import pytest
 from sqlalchemy import select, update
 
+from server.auth import session_cache as session_cache_module
 from server.auth.session_cache import SESSION_CACHE
 from server.auth.tokens import token_hash
 from server.db.models import AuthSession, Kiosk
@@ -278,6 +279,32 @@ async def test_live_kiosk_sign_ins_are_kept_ready_without_keeping_them_alive(env
         hits = cache.hits
         await kiosks[1].connect()  # a first connect answered from memory
         assert cache.hits == hits + 1
+    finally:
+        for kiosk in kiosks:
+            await kiosk.close()
+
+
+async def test_a_prefill_reads_the_sign_ins_in_chunks(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    kiosks = [await _kiosk(env, n) for n in range(2)]
+    try:
+        cache = env.app[SESSION_CACHE]
+        cache._entries.clear()
+        monkeypatch.setattr(session_cache_module, "PREFILL_CHUNK", 1)
+        opened = 0
+        original = cache.sessions
+
+        def counting() -> object:
+            nonlocal opened
+            opened += 1
+            return original()
+
+        cache.sessions = counting
+        try:
+            assert await cache.prefill() == 2
+        finally:
+            cache.sessions = original
+        assert opened == 1 + 2  # the list of live sign-ins, then one chunk per sign-in
+        assert set(cache._entries) == {_hash(k) for k in kiosks}
     finally:
         for kiosk in kiosks:
             await kiosk.close()
