@@ -73,28 +73,6 @@ def test_return_slots_follow_the_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     assert rule.try_admit() == MIN_RETRY_MS
 
 
-def test_slots_follow_the_finished_setups_while_the_process_is_behind(monkeypatch: pytest.MonkeyPatch) -> None:
-    now = [1000.0]
-    monkeypatch.setattr(admission_module.time, "monotonic", lambda: now[0])
-    rule = Admission(rate=1000, burst=1000, max_pending=40)
-    rule.bucket.updated = now[0]
-    assert all(rule.try_admit() is None for _ in range(40))
-    # Tokens are plenty, but the 40 setups in progress are the limit, and they finish slowly:
-    # 30 in the last 2 s, 15 a second. The slots are spaced for that, not for 1,000 a second.
-    for _ in range(30):
-        now[0] += 2.0 / 30
-        rule.done()
-        assert rule.try_admit() is None  # each finished setup frees a place at once
-    hints = [rule.try_admit() for _ in range(3)]
-    assert hints == [1000, math.ceil(1000 * (1 + 1 / (0.9 * 15))), math.ceil(1000 * (1 + 2 / (0.9 * 15)))]
-    # With nothing finishing, slots fall back to MIN_SLOT_RATE rather than stopping.
-    now[0] += 10.0
-    assert rule.slot_rate(now[0]) == admission_module.MIN_SLOT_RATE
-    # Once the setups in progress are under the limit, the configured rate holds again.
-    rule.done()
-    assert rule.slot_rate(now[0]) == 1000
-
-
 # -- client backoff ------------------------------------------------------------------------
 
 def test_simulated_clients_back_off_with_full_jitter_after_the_hint() -> None:

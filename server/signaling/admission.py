@@ -13,18 +13,12 @@ slots `1 / (SLOT_SHARE · rate)` apart and at least 1 s ahead, so the refused cl
 spread at the rate the process admits them (a little below it, leaving room for sockets arriving
 for the first time) instead of all together after the same wait, to be refused again. Clients add
 a small jitter of their own after the hint (web/static/common/backoff.js, server.simulate).
-
-When the setups in progress reach their limit, the process is building welcomes more slowly than
-its configured rate (its cores are shared, or busy with calls): then the slots are spaced at the
-rate setups actually finished over the last few seconds, so the refused clients are not sent back
-faster than they can be taken, to be refused again at the cost of another upgrade each.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections import deque
 
 from server.signaling.rate_limit import TokenBucket
 
@@ -33,10 +27,6 @@ MAX_RETRY_MS = 30_000
 # Return slots are handed out at this share of the admission rate: the rest of the bucket is for
 # sockets that arrive for the first time while the refused ones come back.
 SLOT_SHARE = 0.9
-# While the setups in progress are at their limit, slots follow the rate at which setups finished
-# over this window (never below MIN_SLOT_RATE a second, never above the configured rate).
-THROUGHPUT_WINDOW_S = 2.0
-MIN_SLOT_RATE = 10.0
 
 
 class Admission:
@@ -51,8 +41,6 @@ class Admission:
         self.refused = 0
         # The monotonic time of the last return slot handed out.
         self._last_slot = 0.0
-        # Monotonic times at which admitted setups finished, over the last THROUGHPUT_WINDOW_S.
-        self._finished: deque[float] = deque()
 
     def try_admit(self) -> int | None:
         """Admit one setup (then call `done` when its welcome is sent or it failed), or return the
@@ -67,21 +55,11 @@ class Admission:
     def done(self) -> None:
         """An admitted setup finished (welcome sent, refused, or the socket closed)."""
         self.pending = max(0, self.pending - 1)
-        self._finished.append(time.monotonic())
-
-    def slot_rate(self, now: float) -> float:
-        """Setups a second that return slots are spaced for: the configured rate, or while the
-        setups in progress are at their limit, the rate at which they have lately finished."""
-        while self._finished and self._finished[0] < now - THROUGHPUT_WINDOW_S:
-            self._finished.popleft()
-        if self.pending < self.max_pending:
-            return self.rate
-        return max(MIN_SLOT_RATE, min(self.rate, len(self._finished) / THROUGHPUT_WINDOW_S))
 
     def _next_slot_ms(self) -> int:
         now = time.monotonic()
         earliest = now + MIN_RETRY_MS / 1000
-        slot = max(earliest, self._last_slot + 1 / (SLOT_SHARE * self.slot_rate(now)))
+        slot = max(earliest, self._last_slot + 1 / (SLOT_SHARE * self.rate))
         latest = now + MAX_RETRY_MS / 1000
         if slot <= latest:
             self._last_slot = slot
