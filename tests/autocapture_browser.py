@@ -118,9 +118,15 @@ class CapturingCaseworker(Caseworker):
 
     async def _hang_up(self) -> None:
         assert self.ws is not None
-        await self._end_call("answered", "")
-        await self.ws.send_json({"type": "finish_wrap_up", "id": "finish"})
-        await self._expect("ok")
+        try:
+            await self._end_call("answered", "")
+            await self.ws.send_json({"type": "finish_wrap_up", "id": "finish"})
+            await self._expect("ok")
+        finally:
+            # Each call has its own peer connection: close it, or its tasks outlive the loop.
+            if self.pc is not None:
+                await self.pc.close()
+                self.pc = None
 
 
 def remote_video_plays(page: Page, timeout_s: float = 45) -> None:

@@ -7,7 +7,7 @@ against the frame border (drawn into the edge map): a polygon with vertices on t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from itertools import combinations
 
@@ -69,10 +69,9 @@ def find_outline(gray: np.ndarray, blurred: np.ndarray | None = None, high: floa
     if high is None:
         high = edge_threshold(blurred)
     edges = edge_map(blurred, high)
-    coarse = None if colour is None else _CoarseColour(colour, edges.shape[:2])
-    outline = outline_in(edges, before_merge=None if coarse is None else coarse.before_merge)
+    outline = outline_in(edges)
     if colour is not None and not readable_page(outline):
-        outline = with_colour(edges, colour, outline, coarse)
+        outline = with_colour(edges, colour, outline)
     if outline is None and faint and high > t.EDGE_HIGH_FAINT \
             and cv2.countNonZero(edges) <= t.FAINT_MAX_EDGE_SHARE * edges.size:
         # Only complete pages count here: at this sensitivity the noise of a plain desk forms
@@ -90,8 +89,7 @@ def readable_page(outline: Outline | None) -> bool:
     return outline is not None and not outline.cut_off and outline.coverage >= t.MIN_DOCUMENT_COVERAGE
 
 
-def with_colour(edges: np.ndarray, colour: Chroma, grey: Outline | None,
-                coarse: _CoarseColour | None = None) -> Outline | None:
+def with_colour(edges: np.ndarray, colour: Chroma, grey: Outline | None) -> Outline | None:
     """The outline with the chroma planes' edges: on them alone first (a card on wood whose grain
     is grey texture that the card's ring would merge with), at half the analysis size and then,
     unless that gave a complete page of readable size better than grey, at full size; then on
@@ -106,9 +104,9 @@ def with_colour(edges: np.ndarray, colour: Chroma, grey: Outline | None,
     no page. Where it does, its corners are as coarse as the halved image (colour outlines are
     not refined on grey either way)."""
     h, w = edges.shape[:2]
-    found_coarse = (coarse or _CoarseColour(colour, (h, w))).page(grey)
-    if found_coarse is not None:
-        return found_coarse
+    coarse = _coarse_colour(colour, (h // 2, w // 2), (w, h), grey)
+    if coarse is not None:
+        return coarse
     colour_edges = _chroma_edge_map(colour.planes((h, w)))
     best = grey
     for combine in (False, True):
@@ -131,56 +129,21 @@ def _chroma_edge_map(planes: tuple[np.ndarray, np.ndarray], dilate: np.ndarray |
     return edges
 
 
-class _CoarseColour:
-    """The colour search on the chroma edges alone at half the analysis size (shape: the analysis
-    image's height, width), made once per frame: its edge map and its outline are kept, so the
-    ring merge's early try (before_merge) and the colour search after it share them."""
-
-    def __init__(self, colour: Chroma, shape: tuple[int, int]) -> None:
-        self.colour = colour
-        self.size = (shape[1], shape[0])
-        self.shape = (shape[0] // 2, shape[1] // 2)
-        self._edges: np.ndarray | None = None
-        self._found: Outline | None = None
-        self._searched = False
-
-    def edges(self) -> np.ndarray:
-        """The chroma planes' edge map at half size (dilated 2x2, frame border drawn in)."""
-        if self._edges is None:
-            self._edges = _chroma_edge_map(self.colour.planes(self.shape), _COARSE_DILATE)
-        return self._edges
-
-    def page(self, grey: Outline | None) -> Outline | None:
-        """A complete page of readable size on the chroma edges alone, in analysis pixels, when it
-        is better than grey; else None."""
-        if min(self.shape) < _COARSE_MIN_SIDE:
-            return None
-        if not self._searched:
-            self._searched = True
-            found = outline_in(self.edges(), merge=False)
-            if found is not None and readable_page(found):
-                scale = np.array([self.size[0] / self.shape[1], self.size[1] / self.shape[0]], np.float32)
-                self._found = replace(found, corners=(found.corners * scale).astype(np.float32), colour=True)
-        found = self._found
-        return found if found is not None and (grey is None or _better(found, grey)) else None
-
-    def before_merge(self, grey: Outline | None) -> Outline | None:
-        """page(grey), tried before the grey rings are merged (a dark card that the grey edges
-        miss paid for the merge and the side search before its colour was looked at), unless
-        the chroma edges cover more than _COARSE_EARLY_MAX_EDGES of the halved frame: a
-        coloured checked cloth, where tracing the rings of its chroma edges cost more than the
-        merge that finds the page there. Then it waits for its turn after the merge."""
-        if min(self.shape) < _COARSE_MIN_SIDE:
-            return None
-        edges = self.edges()
-        if cv2.countNonZero(edges) > _COARSE_EARLY_MAX_EDGES * edges.size:
-            return None
-        return self.page(grey)
+def _coarse_colour(colour: Chroma, shape: tuple[int, int], size: tuple[int, int],
+                   grey: Outline | None) -> Outline | None:
+    """A complete page of readable size on the chroma edges alone at shape (half the analysis
+    image, height x width), in analysis pixels (size: its width, height), when it is better than
+    grey; else None."""
+    if min(shape) < _COARSE_MIN_SIDE:
+        return None
+    found = outline_in(_chroma_edge_map(colour.planes(shape), _COARSE_DILATE), merge=False)
+    if found is None or not readable_page(found):
+        return None
+    scale = np.array([size[0] / shape[1], size[1] / shape[0]], np.float32)
+    found = replace(found, corners=(found.corners * scale).astype(np.float32), colour=True)
+    return found if grey is None or _better(found, grey) else None
 
 
-# Chroma edges (dilated) on a coloured checked cloth cover 22-32% of the halved frame, elsewhere
-# at most ~13-24% (bench frames at 720p): above this share the early try waits for the merge.
-_COARSE_EARLY_MAX_EDGES = 0.2
 # An analysis image under twice this on its short side (a thumbnail; every camera frame is larger)
 # is searched at full size only: halved, a page's ring there would be a few pixels across.
 _COARSE_MIN_SIDE = 90
@@ -224,12 +187,9 @@ def outline_at(blurred: np.ndarray, high: float, *, allow_cut: bool = True) -> O
     return outline_in(edge_map(blurred, high), allow_cut=allow_cut)
 
 
-def outline_in(edges: np.ndarray, *, allow_cut: bool = True, merge: bool = True,
-               before_merge: Callable[[Outline | None], Outline | None] | None = None) -> Outline | None:
+def outline_in(edges: np.ndarray, *, allow_cut: bool = True, merge: bool = True) -> Outline | None:
     """The document in an edge map made by edge_map (see outline_at); merge: whether to try
-    merged_outline when no single ring is a page of readable size; before_merge: a cheaper
-    search tried first where the merge would run (given the rings' own result), whose answer,
-    when not None, is taken instead."""
+    merged_outline when no single ring is a page of readable size."""
     # Link runs traces the same rings as RETR_LIST (hole outlines one pixel further inside, which
     # the full-size corner refinement absorbs) in ~60% of the time: most contours are text.
     rings, _ = cv2.findContoursLinkRuns(edges)
@@ -238,14 +198,11 @@ def outline_in(edges: np.ndarray, *, allow_cut: bool = True, merge: bool = True,
     found = best_outline(edges, rings, allow_cut=allow_cut, boxes=boxes)
     # The merge and the side search are for a page on a quiet desk whose ring is split by its
     # print or has run on into a second card: tried where no ring gave a page, or only a small
-    # one. On an edge map full of texture their hulls and sides are texture too, and the merge was
-    # the dearest step of such a frame.
-    if merge and (found is None or (not found.cut_off and found.coverage < t.MIN_DOCUMENT_COVERAGE)) \
+    # one, whole or cut off (a page whose ring ran on into a second card leaves the other card's
+    # visible sliver as the only ring against the border). On an edge map full of texture their
+    # hulls and sides are texture too, and the merge was the dearest step of such a frame.
+    if merge and (found is None or found.coverage < t.MIN_DOCUMENT_COVERAGE) \
             and cv2.countNonZero(edges) <= t.MERGE_MAX_EDGE_SHARE * edges.size:
-        if before_merge is not None:
-            quick = before_merge(found)
-            if quick is not None:
-                return quick
         merged = merged_outline(edges, rings, boxes)
         if merged is not None and (found is None or merged.coverage > found.coverage):
             found = merged
