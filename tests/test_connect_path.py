@@ -7,11 +7,13 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
 from sqlalchemy import select, update
 
+from server.auth import session_cache as session_cache_module
 from server.auth.session_cache import SESSION_CACHE
 from server.auth.tokens import token_hash
 from server.db.models import AuthSession, Kiosk
@@ -174,6 +176,39 @@ async def test_last_seen_is_written_in_a_batch_after_connects(env: Env) -> None:
             await kiosk.close()
 
 
+async def test_a_ping_writes_last_seen_in_the_next_batch_not_its_own_transaction(env: Env) -> None:
+    kiosk = await _kiosk(env, 0)
+    keepalive = env.app[SIGNALING].keepalive
+    try:
+        await keepalive.flush_seen()  # the connect's own write
+        async with env.app[app_keys.DB_SESSIONS]() as session, session.begin():
+            await session.execute(update(Kiosk).values(last_seen_at=utcnow() - timedelta(hours=1)))
+        kiosk_id = kiosk.welcome["kiosk"]["id"]
+        connection = next(c for cs in keepalive.hub.local.values() for c in cs if c.principal.kiosk_id == kiosk_id)
+        keepalive.last_seen_written.pop(kiosk_id)  # as if its last write were long ago
+        transactions = 0
+        real = keepalive.sessions
+
+        def counting() -> Any:
+            nonlocal transactions
+            transactions += 1
+            return real()
+
+        keepalive.sessions = counting
+        try:
+            await keepalive.heartbeat(connection)  # what `ping` does
+            assert transactions == 0 and kiosk_id in keepalive._seen
+            await keepalive.flush_seen()
+            assert transactions == 1
+        finally:
+            keepalive.sessions = real
+        async with env.app[app_keys.DB_SESSIONS]() as session:
+            seen = await session.scalar(select(Kiosk.last_seen_at).where(Kiosk.id == kiosk_id))
+        assert seen is not None and utcnow() - seen < timedelta(minutes=1)
+    finally:
+        await kiosk.close()
+
+
 async def test_coalesced_lookups_share_one_batch_call() -> None:
     asked: list[list[int]] = []
 
@@ -249,6 +284,32 @@ async def test_live_kiosk_sign_ins_are_kept_ready_without_keeping_them_alive(env
             await kiosk.close()
 
 
+async def test_a_prefill_reads_the_sign_ins_in_chunks(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    kiosks = [await _kiosk(env, n) for n in range(2)]
+    try:
+        cache = env.app[SESSION_CACHE]
+        cache._entries.clear()
+        monkeypatch.setattr(session_cache_module, "PREFILL_CHUNK", 1)
+        opened = 0
+        original = cache.sessions
+
+        def counting() -> object:
+            nonlocal opened
+            opened += 1
+            return original()
+
+        cache.sessions = counting
+        try:
+            assert await cache.prefill() == 2
+        finally:
+            cache.sessions = original
+        assert opened == 1 + 2  # the list of live sign-ins, then one chunk per sign-in
+        assert set(cache._entries) == {_hash(k) for k in kiosks}
+    finally:
+        for kiosk in kiosks:
+            await kiosk.close()
+
+
 async def test_a_revocation_during_a_prefill_is_not_undone_by_it(env: Env) -> None:
     kiosk = await _kiosk(env)
     try:
@@ -261,7 +322,7 @@ async def test_a_revocation_during_a_prefill_is_not_undone_by_it(env: Env) -> No
             cache.forget_address(address)  # the close notice arrives while the batch is read
             return original()
 
-        cache.sessions = revoking_while_reading  # type: ignore[assignment]
+        cache.sessions = revoking_while_reading
         try:
             assert await cache.prefill() == 0
         finally:

@@ -20,9 +20,11 @@ and drives them from this process with lightweight protocol clients (raw WebSock
   carries on for `--after-kill-s`.
 
 Reported (one JSON object on stdout; progress on stderr): p50/p95/max of every HTTP call and
-message type (request → answer at the client), relay latency (p50/p95/p99) before and after the
-kill, Redis commands/s (INFO of the whole Redis server: other users of it count too), PostgreSQL
-transactions/s of the database, RSS and CPU per server process, the machine's load average, and
+message type (request → answer at the client), relay latency (p50/p95/p99) before, during and
+after the storm (calls with an end on the killed process apart: they wait for that end's own
+failover), this generator's own event-loop lag per phase (the share of those latencies that is
+the measuring client's), Redis commands/s (INFO of the whole Redis server: other users of it
+count too), PostgreSQL transactions/s of the database, RSS and CPU per server process, the machine's load average, and
 the kill: kiosks on the killed process, seconds until all were welcomed again, refusals met.
 
     .venv/bin/python scripts/bench/city.py --kiosks 300 --caseworkers 30 --centres 10 --duration-s 60 \\
@@ -68,9 +70,11 @@ DISTRICT_KIOSKS = 249
 FAKE_SDP = "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n" + "a=x-city:" + "0" * 1200 + "\r\n"
 
 
-def candidate() -> dict[str, Any]:
-    """An ICE candidate signal carrying its send time (relay latency is measured one way)."""
-    return {"candidate": {"candidate": SAMPLE_CANDIDATE, "sdpMid": "0", "sdpMLineIndex": 0, "t": time.time()}}
+def candidate(sender: Lite) -> dict[str, Any]:
+    """An ICE candidate signal carrying its send time (relay latency is measured one way) and
+    whether its sender was on the killed process (such a call waits for its own failover)."""
+    return {"candidate": {"candidate": SAMPLE_CANDIDATE, "sdpMid": "0", "sdpMLineIndex": 0, "t": time.time(),
+                          "moved": sender.moved}}
 
 
 def log(*parts: object) -> None:
@@ -90,6 +94,7 @@ class Stats:
     def __init__(self) -> None:
         self.latency: dict[str, list[float]] = defaultdict(list)
         self.relay: dict[str, list[float]] = defaultdict(list)  # phase -> seconds
+        self.loop_lag: dict[str, list[float]] = defaultdict(list)  # phase -> this generator's own lag
         self.errors: dict[str, int] = defaultdict(int)
         self.phase = "steady"
         self.served = 0
@@ -121,6 +126,7 @@ class Lite:
         self.handlers: dict[str, Any] = {}
         self.kiosk_id: int | None = None
         self.closed = False
+        self.moved = False  # was on the process that the run killed
 
     async def request(self, message: dict[str, Any], timeout: float = 15.0) -> dict[str, Any]:
         """Send with an id; the ok/error answer (timed under the message type)."""
@@ -231,6 +237,7 @@ class Run:
         self.stats = Stats()
         self.http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0), cookie_jar=aiohttp.DummyCookieJar())
         self.kiosks: list[Lite] = []
+        self.caseworkers: list[Lite] = []
         self.idle_kiosks: list[Lite] = []
         self.calls: dict[str, dict[str, Any]] = {}
         self.tasks: list[asyncio.Task[Any]] = []
@@ -262,8 +269,8 @@ class Run:
             await client.send({"type": "signal", "call_id": message["call_id"],
                                "data": {"description": {"type": "answer", "sdp": FAKE_SDP}}})
         elif "candidate" in data:
-            self.relayed(data)
-            await client.send({"type": "signal", "call_id": message["call_id"], "data": candidate()})
+            self.relayed(client, data)
+            await client.send({"type": "signal", "call_id": message["call_id"], "data": candidate(client)})
 
     async def kiosk_call_ended(self, client: Lite, message: dict[str, Any]) -> None:
         reply = await client.request({"type": "rate", "session_id": message["session_id"], "score": 5})
@@ -272,10 +279,24 @@ class Run:
         self.calls.pop(message["call_id"], None)
         self.idle_kiosks.append(client)
 
-    def relayed(self, data: dict[str, Any]) -> None:
+    def relayed(self, receiver: Lite, data: dict[str, Any]) -> None:
+        """One way relay latency, apart for calls with an end on the killed process (they wait for
+        that end to fail over: not what a storm does to the calls of the surviving processes)."""
         sent = data.get("candidate", {}).get("t")
         if isinstance(sent, float):
-            self.stats.relay[self.stats.phase].append(time.time() - sent)
+            moved = receiver.moved or bool(data["candidate"].get("moved"))
+            phase = self.stats.phase
+            if moved and phase != "steady":
+                phase += " (an end on the killed process)"
+            self.stats.relay[phase].append(time.time() - sent)
+
+    async def lag(self, stop: asyncio.Event) -> None:
+        """This generator's own event-loop lag (a 20 ms sleep's overshoot): the part of the relay
+        latency that is the measuring client's, not the servers'."""
+        while not stop.is_set():
+            asked = time.perf_counter()
+            await asyncio.sleep(0.02)
+            self.stats.loop_lag[self.stats.phase].append(time.perf_counter() - asked - 0.02)
 
     async def arrival(self) -> None:
         if not self.idle_kiosks:
@@ -314,7 +335,9 @@ class Run:
                 cookie = response.cookies["jl_session"].value
         client = Lite(self, "caseworker", home, cookie)
         client.handlers = {"offer": lambda m: self.offer(client, m), "call": lambda m: self.call(client, m),
-                           "signal": lambda m: self.cw_signal(m), "welcome": lambda m: self.cw_welcome(client, m)}
+                           "signal": lambda m: self.cw_signal(client, m),
+                           "welcome": lambda m: self.cw_welcome(client, m)}
+        self.caseworkers.append(client)
         self.start(client.live())
 
     async def cw_welcome(self, client: Lite, message: dict[str, Any]) -> None:
@@ -339,13 +362,13 @@ class Run:
         ends = time.monotonic() + self.args.hold_s
         while time.monotonic() < ends:
             await asyncio.sleep(1.0)
-            await client.send({"type": "signal", "call_id": call["call_id"], "data": candidate()})
+            await client.send({"type": "signal", "call_id": call["call_id"], "data": candidate(client)})
         reply = await client.request({"type": "end_call", "ticket_id": call["session_id"], "outcome": "completed"})
         if reply.get("type") == "ok":
             await client.request({"type": "finish_wrap_up"})
 
-    async def cw_signal(self, message: dict[str, Any]) -> None:
-        self.relayed(message.get("data", {}))
+    async def cw_signal(self, client: Lite, message: dict[str, Any]) -> None:
+        self.relayed(client, message.get("data", {}))
 
     # -- measurements ---------------------------------------------------------------------
 
@@ -375,6 +398,8 @@ class Run:
     async def kill(self, victim: int) -> dict[str, Any]:
         """SIGKILL one process; wait until every kiosk is welcomed again."""
         on_victim = [k for k in self.kiosks if k.process == victim]
+        for client in itertools.chain(self.kiosks, self.caseworkers):
+            client.moved = client.process == victim
         log(f"killing process {victim} ({len(on_victim)} kiosks on it)")
         refusals_before = self.stats.refusals
         self.stats.phase = "storm"  # until every kiosk of the killed process is welcomed again
@@ -451,6 +476,7 @@ async def drive(args: argparse.Namespace, city: City, servers: list[LocalServer]
     samples: list[dict[str, Any]] = []
     stop_sampling = asyncio.Event()
     sampler = asyncio.ensure_future(run.sample(stop_sampling, samples, args.database_url))
+    lag = asyncio.ensure_future(run.lag(stop_sampling))
     began = time.monotonic()
     log(f"connecting {len(city.kiosks)} kiosks over {args.ramp_s}s")
     for n, info in enumerate(city.kiosks):
@@ -481,6 +507,7 @@ async def drive(args: argparse.Namespace, city: City, servers: list[LocalServer]
     end = time.monotonic()
     stop_sampling.set()
     await sampler
+    await lag
     for task in run.tasks:
         task.cancel()
     await asyncio.gather(*run.tasks, return_exceptions=True)
@@ -496,6 +523,7 @@ async def drive(args: argparse.Namespace, city: City, servers: list[LocalServer]
         "arrivals": stats.arrivals, "served_and_rated": stats.served,
         "apis": {name: summary(values) for name, values in sorted(stats.latency.items())},
         "relay": {phase: summary(values) for phase, values in stats.relay.items()},
+        "generator_loop_lag": {phase: summary(values) for phase, values in stats.loop_lag.items()},
         "kill": kill,
         "redis_commands_per_s": rate(samples, "redis_commands", ramp_done, steady_end),
         "pg_transactions_per_s": rate(samples, "pg_xacts", ramp_done, steady_end),

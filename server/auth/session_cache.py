@@ -9,8 +9,8 @@ session reaching its idle or absolute expiry, a row changed by hand) is seen on 
 `TTL_S`; a socket opened meanwhile is closed by the keep-alive sweep, which reads the database for
 every open socket every 20 s.
 
-Each process also keeps every live kiosk sign-in ready (`run_prefill`: all of them read in one
-batch every `PREFILL_EVERY_S`, without touching their last-seen time, so a prefill never keeps an
+Each process also keeps every live kiosk sign-in ready (`run_prefill`: all of them read in
+batches of `PREFILL_CHUNK` every `PREFILL_EVERY_S`, without touching their last-seen time, so a prefill never keeps an
 idle session alive): when a process fails, its kiosks' first connects to the other processes are
 answered from memory instead of all reading the database at once. A revocation that arrives while
 a batch is being read is not undone by it: entries of an address forgotten after the read began
@@ -36,6 +36,9 @@ MAX_ENTRIES = 50_000
 # Refreshed before the entries expire; at most this many kiosks are kept ready.
 PREFILL_EVERY_S = 45.0
 PREFILL_MAX = 20_000
+# Sign-ins resolved per transaction of a prefill: building thousands of rows at once held the event
+# loop for a few hundred milliseconds every PREFILL_EVERY_S (relay latency of the calls meanwhile).
+PREFILL_CHUNK = 500
 # How long a revocation is remembered to keep a batch read before it from storing the session.
 FORGOTTEN_KEEP_S = 300.0
 
@@ -89,9 +92,15 @@ class SessionCache:
         began = time.monotonic()
         async with self.sessions() as session:
             hashes = await live_kiosk_session_hashes(session, PREFILL_MAX)
-            resolved = await resolve_session_hashes(session, hashes) if hashes else {}
             await session.rollback()
-        stored = self._store_batch(resolved, began)
+        stored = 0
+        for start in range(0, len(hashes), PREFILL_CHUNK):
+            async with self.sessions() as session:
+                resolved = await resolve_session_hashes(session, hashes[start:start + PREFILL_CHUNK])
+                await session.rollback()
+            # Entries of an address revoked since `began` are still left out, chunk by chunk.
+            stored += self._store_batch(resolved, began)
+            await asyncio.sleep(0)  # let relayed messages through between chunks
         self.prefilled += stored
         return stored
 
