@@ -8,8 +8,10 @@ traceback of the first query that happened to fail.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
+from collections.abc import Callable
 from urllib.parse import urlsplit, urlunsplit
 
 import redis.asyncio as aioredis
@@ -23,6 +25,8 @@ from server.http import app_keys
 from server.runtime.embedded_redis import socket_path_for
 from server.runtime.logging_setup import configure_logging
 from server.settings import Settings
+from server.signaling.context import SIGNALING
+from server.signaling.listener import PacedSite
 
 # How long a backend may take to answer the start-up check.
 PREFLIGHT_TIMEOUT_S = 5.0
@@ -86,6 +90,46 @@ async def preflight(settings: Settings) -> None:
         await client.aclose()
 
 
+async def _serve_app(app: web.Application, settings: Settings, host: str, port: int,
+                     on_listening: Callable[[], None]) -> None:
+    """Run `app` on a paced listener (server/signaling/listener.py) until cancelled."""
+    runner = web.AppRunner(app, access_log=None, handle_signals=True)
+    await runner.setup()
+    try:
+        site = PacedSite(runner, host, port, admission=app[SIGNALING].admission,
+                         max_wait_s=settings.accept_max_wait_s, backlog=settings.listen_backlog)
+        await site.start()
+        on_listening()
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
+
+
+def _run(app: web.Application, settings: Settings, host: str, port: int, loop: asyncio.AbstractEventLoop,
+         on_listening: Callable[[], None]) -> None:
+    """As `web.run_app`, on the paced site: serve until SIGINT or SIGTERM, then stop gracefully."""
+    asyncio.set_event_loop(loop)
+    main = loop.create_task(_serve_app(app, settings, host, port, on_listening))
+    try:
+        loop.run_until_complete(main)
+    except (web.GracefulExit, KeyboardInterrupt):
+        pass
+    finally:
+        try:
+            if not main.done():
+                main.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    loop.run_until_complete(main)
+        finally:
+            rest = asyncio.all_tasks(loop)
+            for task in rest:
+                task.cancel()
+            loop.run_until_complete(asyncio.gather(*rest, return_exceptions=True))
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+            asyncio.set_event_loop(None)
+
+
 def serve(settings: Settings, host: str, port: int) -> int:
     """Serve until interrupted; 0 after a normal stop, 1 (after one line on stderr) when start-up fails."""
     try:
@@ -97,11 +141,11 @@ def serve(settings: Settings, host: str, port: int) -> int:
     configure_logging(settings.log_level, settings.log_json)
     app = create_app(settings)
     # uvloop: about 10-15 % less CPU per relayed signaling message than the stdlib loop.
-    loop = uvloop.new_event_loop() if settings.uvloop else None
+    loop = uvloop.new_event_loop() if settings.uvloop else asyncio.new_event_loop()
     try:
-        # aiohttp calls `print` once the socket listens: the banner then tells the truth.
-        web.run_app(app, host=host, port=port, access_log=None, loop=loop, backlog=settings.listen_backlog,
-                    print=lambda _: print("\n".join(describe(settings, host, port)), flush=True))
+        # The banner comes once the socket listens: it then tells the truth.
+        _run(app, settings, host, port, loop,
+             on_listening=lambda: print("\n".join(describe(settings, host, port)), flush=True))
     except OSError as exc:
         reason = os.strerror(exc.errno) if exc.errno else str(exc)
         print(f"error: cannot listen on {host}:{port}: {reason}", file=sys.stderr)

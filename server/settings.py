@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     # reconnect storm of thousands of sockets waits there to be refused or admitted, rather than
     # have its SYNs dropped and retried by TCP after 1, 3, 7 and 15 s.
     listen_backlog: int = Field(default=4096, ge=16, le=65535, validation_alias="JINGLIN_LISTEN_BACKLOG")
+    # A new connection waits in that queue (taken at the admission rate, server/signaling/listener.py)
+    # at most this long: past it, it is taken and told when to come back (`try_again`).
+    accept_max_wait_s: float = Field(default=5.0, gt=0, le=60, validation_alias="JINGLIN_ACCEPT_MAX_WAIT_S")
     widen_after_s: float = Field(default=300.0, ge=0, validation_alias="JINGLIN_WIDEN_AFTER_S")
     reconcile_settle_s: float = Field(default=20.0, ge=0, validation_alias="JINGLIN_RECONCILE_SETTLE_S")
     sl_threshold_s: float = Field(default=60.0, gt=0, validation_alias="JINGLIN_SL_THRESHOLD_S")

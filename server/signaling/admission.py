@@ -13,6 +13,12 @@ slots `1 / (SLOT_SHARE · rate)` apart and at least 1 s ahead, so the refused cl
 spread at the rate the process admits them (a little below it, leaving room for sockets arriving
 for the first time) instead of all together after the same wait, to be refused again. Clients add
 a small jitter of their own after the hint (web/static/common/backoff.js, server.simulate).
+
+Under `jinglin serve` the rate is kept one step earlier, by the listener
+(server/signaling/listener.py): it takes new connections from the kernel's accept queue only as
+the bucket allows (`paced`), so a storm waits there at no CPU cost instead of being upgraded only
+to be refused. Sockets it takes beyond the rate because that queue would hold them too long
+(`excess`) are the ones refused here, with slots behind the queue's wait (`queue_wait_s`).
 """
 
 from __future__ import annotations
@@ -41,16 +47,38 @@ class Admission:
         self.refused = 0
         # The monotonic time of the last return slot handed out.
         self._last_slot = 0.0
+        # Set by the paced listener: connections are taken at the rate before they get here.
+        self.paced = False
+        # Connections the listener took beyond the rate, to be told when to come back.
+        self.excess = 0
+        # The listener's estimate of how long a new connection now waits in the accept queue.
+        self.queue_wait_s = 0.0
 
     def try_admit(self) -> int | None:
         """Admit one setup (then call `done` when its welcome is sent or it failed), or return the
         retry hint in milliseconds."""
-        if self.pending < self.max_pending and self.bucket.take():
-            self.pending += 1
-            self.admitted += 1
-            return None
+        if self.paced:
+            # The listener spent the bucket's token when it took the connection, and took none
+            # while `max_pending` setups were in progress.
+            if self.excess == 0:
+                return self._admit()
+            self.excess -= 1
+        elif self.pending < self.max_pending and self.bucket.take():
+            return self._admit()
         self.refused += 1
         return self._next_slot_ms()
+
+    def _admit(self) -> None:
+        self.pending += 1
+        self.admitted += 1
+        return None
+
+    def accept_allowance(self) -> int:
+        """How many new connections the listener may take now: the bucket's whole tokens, while
+        fewer than `max_pending` setups are in progress."""
+        if self.pending >= self.max_pending:
+            return 0
+        return min(self.bucket.available(), self.max_pending - self.pending)
 
     def done(self) -> None:
         """An admitted setup finished (welcome sent, refused, or the socket closed)."""
@@ -58,7 +86,8 @@ class Admission:
 
     def _next_slot_ms(self) -> int:
         now = time.monotonic()
-        earliest = now + MIN_RETRY_MS / 1000
+        # Not before the sockets already waiting in the accept queue have been taken.
+        earliest = now + max(MIN_RETRY_MS / 1000, self.queue_wait_s)
         slot = max(earliest, self._last_slot + 1 / (SLOT_SHARE * self.rate))
         latest = now + MAX_RETRY_MS / 1000
         if slot <= latest:
