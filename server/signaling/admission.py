@@ -61,17 +61,18 @@ class Admission:
             # The listener spent the bucket's token when it took the connection, and took none
             # while `max_pending` setups were in progress.
             if self.excess == 0:
-                return self._admit()
+                self._admit()
+                return None
             self.excess -= 1
         elif self.pending < self.max_pending and self.bucket.take():
-            return self._admit()
+            self._admit()
+            return None
         self.refused += 1
         return self._next_slot_ms()
 
     def _admit(self) -> None:
         self.pending += 1
         self.admitted += 1
-        return None
 
     def accept_allowance(self) -> int:
         """How many new connections the listener may take now: the bucket's whole tokens, while

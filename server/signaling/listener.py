@@ -177,7 +177,12 @@ class PacedListener:
     async def _readable(self, loop: asyncio.AbstractEventLoop) -> None:
         ready: asyncio.Future[None] = loop.create_future()
         fd = self.sock.fileno()
-        loop.add_reader(fd, lambda: ready.done() or ready.set_result(None))
+
+        def wake() -> None:
+            if not ready.done():
+                ready.set_result(None)
+
+        loop.add_reader(fd, wake)
         try:
             # Bounded: the queue's length is read again for the wait bound even if nothing arrives.
             with contextlib.suppress(TimeoutError):
