@@ -20,7 +20,9 @@ from server.db.models import AuthSession, Kiosk
 from server.db.types import utcnow
 from server.http import app_keys
 from server.runtime.coalesce import Coalescer
+from server.signaling import places as places_module
 from server.signaling.context import SIGNALING
+from server.signaling.open_tickets import SHARED_TTL_S
 from tests.protocol_client import Client, Env, street_env
 
 MATTER = "gaj-jlks-01"
@@ -249,6 +251,45 @@ async def test_kiosk_places_are_read_in_one_query_before_their_first_connect(env
     try:
         site, street = kiosk.welcome["kiosk"]["site"], kiosk.welcome["kiosk"]["street"]
         assert site and street and reads == []  # the welcome found the place preloaded
+    finally:
+        await kiosk.close()
+
+
+async def test_kiosk_places_are_read_again_before_they_expire(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Preloaded places expire after their TTL; the refresh reads them all again, in chunks, so a
+    failover long after start-up still finds every kiosk's place here."""
+    monkeypatch.setattr(places_module, "REFRESH_CHUNK", 1)
+    places = env.app[SIGNALING].welcomer.places
+    places._places.clear()
+    chunks: list[int] = []
+    original = places._read
+
+    async def counted(kiosk_ids: list[int] | None, after: int = 0) -> dict[int, tuple[str, str]]:
+        found = await original(kiosk_ids, after=after)
+        chunks.append(len(found))
+        return found
+
+    monkeypatch.setattr(places, "_read", counted)
+    stop = asyncio.Event()
+    refresh = asyncio.create_task(places.run_refresh(stop, every_s=0.05))
+    try:
+        for _ in range(100):
+            if len(places._places) == 2:
+                break
+            await asyncio.sleep(0.02)
+        assert len(places._places) == 2
+        assert chunks[:3] == [1, 1, 0]  # one kiosk a chunk, then the empty one that ends the pass
+    finally:
+        stop.set()
+        await asyncio.wait_for(refresh, 5)
+
+
+async def test_the_shared_no_ticket_answer_outlives_a_working_day(env: Env) -> None:
+    kiosk = await _kiosk(env)
+    try:
+        queue = env.app[SIGNALING].queue_service
+        ttl = await queue.redis.ttl(queue.keys.kiosk_no_ticket(kiosk.welcome["kiosk"]["id"]))
+        assert SHARED_TTL_S - 60 <= ttl <= SHARED_TTL_S
     finally:
         await kiosk.close()
 

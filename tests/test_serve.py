@@ -102,3 +102,26 @@ def test_the_listening_socket_holds_a_reconnect_storm(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.communicate(timeout=30)
+
+
+def test_serve_answers_through_the_paced_listener_and_stops_cleanly(tmp_path: Path) -> None:
+    """`jinglin serve` takes connections with the paced listener (docs/protocol.md "Admission"),
+    answers HTTP through it, and exits 0 on SIGTERM."""
+    assert _jinglin(tmp_path, "migrate").returncode == 0
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    environ = {**os.environ, "JINGLIN_DATA_DIR": str(tmp_path), "JINGLIN_LOG_LEVEL": "ERROR"}
+    server = subprocess.Popen([sys.executable, "-m", "server", "serve", "--port", str(port)], cwd=ROOT,
+                              env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        assert f"listening on http://127.0.0.1:{port}" in server.stdout.readline()
+        for _ in range(3):  # each on a new connection
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as client:
+                client.sendall(b"GET /healthz HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+                assert client.recv(64).startswith(b"HTTP/1.1 200")
+    finally:
+        server.terminate()
+        _, errors = server.communicate(timeout=30)
+    assert server.returncode == 0, errors

@@ -60,6 +60,8 @@ async def signaling_context(app: web.Application) -> AsyncIterator[None]:
     keepalive = asyncio.create_task(service.keepalive.run(stop), name="signaling-keepalive")
     # Every live kiosk sign-in kept ready, so a failed process's kiosks connect here cheaply.
     prefill = asyncio.create_task(session_cache.run_prefill(stop), name="kiosk-sign-in-prefill")
+    # And every kiosk's site and street, read again before the preloaded ones expire.
+    places = asyncio.create_task(service.welcomer.places.run_refresh(stop), name="kiosk-places-refresh")
     # Residents' numbers for 回电, 回访 and 预约 go once they have served and the retention is over,
     # counted on the service clock that dated them (JINGLIN_CLOCK_START).
     phones = asyncio.create_task(run_daily_phone_purge(app[app_keys.DB_SESSIONS],
@@ -90,6 +92,6 @@ async def signaling_context(app: web.Application) -> AsyncIterator[None]:
     stop.set()
     await service.shutdown()
     try:
-        await asyncio.wait_for(asyncio.gather(listener, resets, keepalive, sweep, prefill, phones), timeout=5)
+        await asyncio.wait_for(asyncio.gather(listener, resets, keepalive, sweep, prefill, places, phones), timeout=5)
     except TimeoutError:
         log.warning("signaling hub did not stop in time")

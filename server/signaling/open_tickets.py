@@ -27,6 +27,12 @@ from server.runtime.coalesce import Coalescer
 from server.runtime.redis_keys import RedisKeys
 
 TTL_S = 300.0
+# The shared marker is believed only at the epoch and join counter it names, so its lifetime in
+# Redis does not decide whether it is right, only whether it is still there when a process dies:
+# kept for a day, it covers kiosks connected since the morning (with 300 s, as the local answer,
+# the markers of the 6,000-kiosk run had all gone by the kill, and every moved kiosk read the
+# database). A marker costs Redis ~100 bytes per kiosk.
+SHARED_TTL_S = 86_400
 MAX_ENTRIES = 100_000
 
 
@@ -56,7 +62,7 @@ class OpenTickets:
         if ticket is None:
             self._remember_none(kiosk_id, joins)
             if trusted and joins[0] is not None:
-                await self.redis.set(self.keys.kiosk_no_ticket(kiosk_id), marker(joins), ex=int(self.ttl_s))
+                await self.redis.set(self.keys.kiosk_no_ticket(kiosk_id), marker(joins), ex=SHARED_TTL_S)
         else:
             self._none.pop(kiosk_id, None)
         return ticket

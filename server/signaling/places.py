@@ -4,12 +4,17 @@ A kiosk's site and street do not change while it exists (administration adds kio
 streets but neither moves nor renames them), so the answer is kept per process; the entries still
 expire after `TTL_S`, so a name corrected in the database by hand shows within that time, and
 `forget` drops one at once. A reconnect storm then reads each kiosk's place once per process, and
-not even that for the kiosks there at start-up: `preload` reads them all in one query, so the
-kiosks a failed process leaves to this one find their places here already.
+not even that for the kiosks there at start-up: `preload` reads them all, so the kiosks a failed
+process leaves to this one find their places here already. `run_refresh` reads them all again every
+`REFRESH_EVERY_S`, within the TTL: without it the preloaded places had all expired ten minutes
+after start-up, and a failover's kiosks were read from the database again, a few per loop turn
+(the 6,000-kiosk run: a fifth of a survivor's welcome time).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 
 from sqlalchemy import select
@@ -21,6 +26,10 @@ from server.runtime.coalesce import Coalescer
 TTL_S = 600.0
 # More kiosks than this are read when they first connect rather than at start-up.
 PRELOAD_MAX = 100_000
+# The whole list is read again this often (well within TTL_S), in chunks of REFRESH_CHUNK with a
+# loop turn between them, so that no read of thousands of rows holds the calls' messages up.
+REFRESH_EVERY_S = TTL_S / 2
+REFRESH_CHUNK = 500
 
 
 class KioskPlaces:
@@ -42,13 +51,39 @@ class KioskPlaces:
         return await self._lookups.get(kiosk_id) or ("", "")
 
     async def preload(self) -> int:
-        """Read the places of all kiosks (up to `PRELOAD_MAX`) in one query; how many were read."""
-        return len(await self._read(None))
+        """Read the places of all kiosks (up to `PRELOAD_MAX`), in chunks of `REFRESH_CHUNK` in id
+        order with a loop turn between them; how many were read."""
+        read = 0
+        after = 0
+        while read < PRELOAD_MAX:
+            chunk = await self._read(None, after=after)
+            if not chunk:
+                break
+            read += len(chunk)
+            after = max(chunk)
+            if len(chunk) < REFRESH_CHUNK:
+                break
+            await asyncio.sleep(0)
+        return read
 
-    async def _read(self, kiosk_ids: list[int] | None) -> dict[int, tuple[str, str]]:
+    async def run_refresh(self, stop: asyncio.Event, every_s: float = REFRESH_EVERY_S) -> None:
+        """Read every kiosk's place again every `every_s` until `stop` is set (errors are retried
+        at the next pass: the places already known stay until their TTL)."""
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), every_s)
+            if stop.is_set():
+                return
+            with contextlib.suppress(Exception):
+                await self.preload()
+
+    async def _read(self, kiosk_ids: list[int] | None, after: int = 0) -> dict[int, tuple[str, str]]:
         query = (select(Kiosk.id, Site.name, Street.name).select_from(Kiosk).join(Site, Site.id == Kiosk.site_id)
                  .join(Street, Street.id == Site.street_id))
-        query = query.limit(PRELOAD_MAX) if kiosk_ids is None else query.where(Kiosk.id.in_(kiosk_ids))
+        if kiosk_ids is None:
+            query = query.where(Kiosk.id > after).order_by(Kiosk.id).limit(REFRESH_CHUNK)
+        else:
+            query = query.where(Kiosk.id.in_(kiosk_ids))
         async with self.sessions() as session:
             rows = (await session.execute(query)).all()
         expiry = time.monotonic() + self.ttl_s
