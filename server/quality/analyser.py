@@ -16,8 +16,8 @@ from server.quality import thresholds as t
 from server.quality.colour import Chroma
 from server.quality.desk import looks_like_desk
 from server.quality.document import Outline, find_outline, refine_corners
-from server.quality.metrics import RegionStats, coarse_structure, downscale, halve, region_stats, to_gray
-from server.quality.result import DocumentMetrics, Metrics, Mode, QualityResult, Reason, make_result
+from server.quality.metrics import RegionStats, coarse_structure, downscale, halve, region_stats, to_gray, tone_range
+from server.quality.result import NO_PAGE_PRIORITY, DocumentMetrics, Metrics, Mode, QualityResult, Reason, make_result
 
 
 def analyse_document(image: np.ndarray) -> QualityResult:
@@ -146,7 +146,7 @@ def document_verdict(
             # A veiled picture (a smeared lens): a page in it has lost the edges it would be
             # found by. no_document stays first, so the guidance does not change.
             reasons.add("low_contrast")
-        return make_result(reasons, _metrics(stats, None, factor, gray), w, h)
+        return make_result(reasons, _metrics(stats, None, factor, gray), w, h, NO_PAGE_PRIORITY)
     if outline.cut_off:
         reasons.add("document_cut_off")
     elif outline.coverage < t.MIN_DOCUMENT_COVERAGE:
@@ -154,10 +154,13 @@ def document_verdict(
     reasons |= _page_exposure_reasons(stats)
     if "too_bright" not in reasons and stats.glare_ratio >= t.MAX_GLARE_RATIO:
         reasons.add("glare")
-    if stats.bright_end - stats.dark_end < t.MIN_TONE_RANGE:
-        reasons.add("low_contrast")
     if stats.sharpness < t.MIN_SHARPNESS:
         reasons.add("blurry")
+    if stats.bright_end - stats.dark_end < t.MIN_TONE_RANGE and (
+            "blurry" not in reasons or tone_range(small) < t.FRAME_VEILED_TONE_RANGE):
+        # A blurred page in an unveiled frame lost its range to the blur (thin print spread into
+        # the paper): holding it still is the remedy, not wiping the lens.
+        reasons.add("low_contrast")
     return make_result(reasons, _metrics(stats, outline, factor, gray), w, h)
 
 

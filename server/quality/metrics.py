@@ -201,6 +201,13 @@ def _mean_std(hist: np.ndarray) -> tuple[float, float]:
     return average, variance**0.5
 
 
+def tone_range(gray: np.ndarray) -> float:
+    """The whole image's bright end less its dark end (the levels past which BRIGHT_END_SHARE and
+    DARK_END_SHARE of its pixels lie): how far a veil has squeezed the picture's tones."""
+    cumulative = np.cumsum(_histogram(gray, None))
+    return _level_at(cumulative, 1.0 - t.BRIGHT_END_SHARE) - _level_at(cumulative, t.DARK_END_SHARE)
+
+
 def _level_at(cumulative: np.ndarray, share: float) -> float:
     """The grey level below which share of the pixels lie (cumulative: the histogram's cumsum)."""
     if cumulative[-1] == 0:

@@ -61,6 +61,14 @@ MIN_TONE_RANGE = 60.0
 # read as no_document: a smeared lens (75-88% veil) 10 and 21 (one more at 50), desk-only scenes
 # >= 34, washed-out frames 5-38 (too_bright already).
 FRAME_MIN_TONE_RANGE = 30.0
+# A blurred page loses tone range too: defocus or shake spreads thin print into its paper. When
+# the page is blurry and its tones span less than MIN_TONE_RANGE, low_contrast ("wipe the lens")
+# is reported only when the whole frame is veiled as well, its tones spanning less than this; in a
+# frame that still spans more, the desk against the page unveiled, the page's low range is the
+# blur's and blurry alone is reported. Train + validation pages both blurry and low in range: a
+# smeared lens's frames span 15-56, defocused and shaken pages' frames 128-208 (one dim shaken
+# marriage certificate 49).
+FRAME_VEILED_TONE_RANGE = 90.0
 # A small outline (under MIN_DOCUMENT_COVERAGE) is a blank object, not a far-away document, when its
 # tones span less than this: held far away, a document's print still stands out from its ground,
 # while a sticky note, a phone's dark glass or a cup's rim shows at most its own shading and rim.
