@@ -69,6 +69,18 @@ FRAME_MIN_TONE_RANGE = 30.0
 # smeared lens's frames span 15-56, defocused and shaken pages' frames 128-208 (one dim shaken
 # marriage certificate 49).
 FRAME_VEILED_TONE_RANGE = 90.0
+# A blurred white page can read as washed out too: its thin dark print, spread into clipped paper,
+# no longer reaches its ink, so its dark end rises past MAX_DARK_END. The page's own border tells
+# them apart: blur widens that step as it widens the print, exposure does not (metrics.
+# border_sharpness, the median steepest one-pixel change across the border over the whole step).
+# A page both too_bright and blurry whose border is softer than this is blurry only. Train +
+# validation, pages read too_bright and blurry: defocused or shaken 0.16-0.21, washed out 0.40-1.55
+# or no measurable border (washed into the desk); good pages 0.26-2.3, most 0.45-0.85.
+MIN_BORDER_SHARPNESS = 0.3
+BORDER_PROFILES = 12  # per side
+BORDER_REACH = 8  # analysis pixels either way across the border
+BORDER_MIN_STEP = 20.0  # grey levels between a profile's ends for it to cross the border
+BORDER_MIN_PROFILES = 12  # profiles that must step (a quarter of them)
 # A small outline (under MIN_DOCUMENT_COVERAGE) is a blank object, not a far-away document, when its
 # tones span less than this: held far away, a document's print still stands out from its ground,
 # while a sticky note, a phone's dark glass or a cup's rim shows at most its own shading and rim.
