@@ -206,3 +206,16 @@ def test_a_blurred_white_page_is_blurry_not_too_bright() -> None:
     result = analyse_document(cv2.GaussianBlur(clipped, (0, 0), 5))
     assert result.metrics.document.found
     assert result.reasons == ["blurry"], result.reasons
+
+
+def test_a_veiled_frame_whose_tones_still_span_some_range_is_low_contrast() -> None:
+    """A smear leaves nothing dark: a blurred page in a frame whose darkest tones sit at ~150 is
+    low_contrast. The same page in a dim frame is too dark and blurry: its squeezed tones are the
+    dark's, and wiping the lens would not help."""
+    page = cv2.GaussianBlur(_page(paper=230, ink=30).astype(np.float32), (0, 0), 4)
+    rng = np.random.default_rng(5)
+    veiled = np.clip(page * 0.2 + 145 + rng.normal(0, 1.5, page.shape), 0, 255).astype(np.uint8)
+    result = analyse_document(veiled)
+    assert "low_contrast" in result.reasons, result.reasons
+    dim = np.clip(page * 0.2 + 20 + rng.normal(0, 1.5, page.shape), 0, 255).astype(np.uint8)
+    assert analyse_document(dim).reasons == ["too_dark", "blurry"]

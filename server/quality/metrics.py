@@ -201,11 +201,11 @@ def _mean_std(hist: np.ndarray) -> tuple[float, float]:
     return average, variance**0.5
 
 
-def tone_range(gray: np.ndarray) -> float:
-    """The whole image's bright end less its dark end (the levels past which BRIGHT_END_SHARE and
-    DARK_END_SHARE of its pixels lie): how far a veil has squeezed the picture's tones."""
+def tone_ends(gray: np.ndarray) -> tuple[float, float]:
+    """The whole image's dark end and bright end (the levels below which DARK_END_SHARE and above
+    which BRIGHT_END_SHARE of its pixels lie)."""
     cumulative = np.cumsum(_histogram(gray, None))
-    return _level_at(cumulative, 1.0 - t.BRIGHT_END_SHARE) - _level_at(cumulative, t.DARK_END_SHARE)
+    return _level_at(cumulative, t.DARK_END_SHARE), _level_at(cumulative, 1.0 - t.BRIGHT_END_SHARE)
 
 
 def border_sharpness(gray: np.ndarray, corners: np.ndarray) -> float | None:
