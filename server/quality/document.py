@@ -508,15 +508,22 @@ class _Support:
 
     The tolerance of a few pixels (a polygon approximating a hull may sit off the edge) is looked
     up at the ~100 sample points only: the same answer as a 5x5 dilation of the whole edge map,
-    which cost more than all the support checks of a frame together. The lookups go to a copy of
-    the map padded by 2 px (replicated, as clipping the coordinates to the frame did), made on the
-    first call only, with one flat index per sample and offset: a few numpy calls per polygon.
+    which cost more than all the support checks of a frame together. The lookups take one flat
+    index per sample and offset: a few numpy calls per polygon. When every sample lies at least
+    2 px inside the frame (a complete page, clear of the border zone) they go to the map itself;
+    otherwise to a copy of the map padded by 2 px (replicated, as clipping the coordinates to the
+    frame did), made the first time it is needed: on most frames never.
     """
 
     def __init__(self, edges: np.ndarray) -> None:
         self.edges = edges
-        self.flat: np.ndarray | None = None
-        self.limit = self.stride = self.offsets = _NO_POINTS
+        h, w = edges.shape[:2]
+        self.flat = np.ascontiguousarray(edges).ravel()
+        self.stride = np.array([1, w], np.int32)
+        self.offsets = _near_offsets(w)
+        self.inner_x, self.inner_y = w - 3, h - 3  # the last column and row 2 px inside
+        self.padded: np.ndarray | None = None
+        self.limit = self.padded_stride = self.padded_offsets = _NO_POINTS
 
     def __call__(self, polygon: np.ndarray, border: np.ndarray) -> float:
         """Share of points along the polygon's sides (those not lying on the frame border) that
@@ -534,18 +541,24 @@ class _Support:
         else:
             start = polygon.astype(np.float32)
             side = start[following] - start
-        if self.flat is None:
-            h, w = self.edges.shape[:2]
-            self.flat = cv2.copyMakeBorder(self.edges, 2, 2, 2, 2, cv2.BORDER_REPLICATE).ravel()
-            self.limit = np.array([w - 1, h - 1], np.int32)
-            # A sample's flat index in the padded map is x + stride * y plus these offsets (the
-            # 2 px of padding and the 5x5 neighbourhood).
-            self.stride = np.array([1, w + 4], np.int32)
-            self.offsets = _near_offsets(w + 4) + (2 * (w + 4) + 2)
         pts = np.rint(start[:, None, :] + side[:, None, :] * _SUPPORT_STEPS_3).astype(np.int32).reshape(-1, 2)
-        np.maximum(pts, 0, out=pts)
-        np.minimum(pts, self.limit, out=pts)
-        near = self.flat[(pts @ self.stride)[:, None] + self.offsets]
+        low_x, low_y = np.minimum.reduce(pts, axis=0).tolist()
+        high_x, high_y = np.maximum.reduce(pts, axis=0).tolist()
+        if low_x >= 2 and low_y >= 2 and high_x <= self.inner_x and high_y <= self.inner_y:
+            # Every 5x5 neighbourhood lies inside the map: clipping would change nothing.
+            near = self.flat[(pts @ self.stride)[:, None] + self.offsets]
+        else:
+            if self.padded is None:
+                h, w = self.edges.shape[:2]
+                self.padded = cv2.copyMakeBorder(self.edges, 2, 2, 2, 2, cv2.BORDER_REPLICATE).ravel()
+                self.limit = np.array([w - 1, h - 1], np.int32)
+                # A sample's flat index in the padded map is x + stride * y plus these offsets
+                # (the 2 px of padding and the 5x5 neighbourhood).
+                self.padded_stride = np.array([1, w + 4], np.int32)
+                self.padded_offsets = _near_offsets(w + 4) + (2 * (w + 4) + 2)
+            np.maximum(pts, 0, out=pts)
+            np.minimum(pts, self.limit, out=pts)
+            near = self.padded[(pts @ self.padded_stride)[:, None] + self.padded_offsets]
         return float(np.count_nonzero(np.maximum.reduce(near, axis=1))) / len(pts)
 
 
