@@ -169,3 +169,53 @@ def test_region_statistics_are_those_of_the_masked_pixels_exactly() -> None:
     stats = region_stats(frame, polygon)
     assert stats.brightness == float(masked @ np.arange(256)) / masked.sum()
     assert stats.clipped == float(masked[250:].sum()) / masked.sum()
+
+
+def test_a_defocused_page_in_a_clear_frame_is_blurry_not_low_contrast() -> None:
+    """Defocus spreads thin grey print into its paper, so the page's own tones span little; the
+    frame around it (dark desk, light page) is not veiled, so the remedy is to hold still, not to
+    wipe the lens: blurry alone."""
+    blurred = cv2.GaussianBlur(_page(paper=230, ink=140), (0, 0), 6)
+    result = analyse_document(blurred)
+    assert result.metrics.document.found
+    assert result.reasons == ["blurry"], result.reasons
+
+
+def test_a_veiled_blurred_page_is_still_low_contrast() -> None:
+    """A smeared lens blurs and veils the whole frame: its tones are squeezed, low_contrast stays."""
+    veiled = cv2.GaussianBlur(_page(paper=230, ink=140).astype(np.float32), (0, 0), 6) * 0.2 + 150
+    result = analyse_document(np.clip(veiled, 0, 255).astype(np.uint8))
+    assert "low_contrast" in result.reasons, result.reasons
+
+
+def test_a_washed_out_frame_without_a_page_says_the_light_first() -> None:
+    """A page washed out to white has lost its edges: no page is found, and the light is what the
+    resident can fix, so too_bright comes before no_document."""
+    frame = np.full((720, 1280), 252, np.uint8)
+    frame[150:570, 320:960] = 254
+    frame = np.clip(frame + np.random.default_rng(2).normal(0, 1.0, frame.shape), 0, 255).astype(np.uint8)
+    result = analyse_document(frame)
+    assert result.reasons[:2] == ["too_bright", "no_document"], result.reasons
+
+
+def test_a_blurred_white_page_is_blurry_not_too_bright() -> None:
+    """Defocus spreads thin dark print into clipped white paper, so the page's darkest tones rise
+    as if washed out; the page's own border is as soft as its print, so it is blurry only. A
+    washed-out page with a sharp border stays too_bright (test_washed_out_page_is_too_bright)."""
+    clipped = np.clip(_page(paper=255, ink=60).astype(np.float32) * 1.15, 0, 255).astype(np.uint8)
+    result = analyse_document(cv2.GaussianBlur(clipped, (0, 0), 5))
+    assert result.metrics.document.found
+    assert result.reasons == ["blurry"], result.reasons
+
+
+def test_a_veiled_frame_whose_tones_still_span_some_range_is_low_contrast() -> None:
+    """A smear leaves nothing dark: a blurred page in a frame whose darkest tones sit at ~150 is
+    low_contrast. The same page in a dim frame is too dark and blurry: its squeezed tones are the
+    dark's, and wiping the lens would not help."""
+    page = cv2.GaussianBlur(_page(paper=230, ink=30).astype(np.float32), (0, 0), 4)
+    rng = np.random.default_rng(5)
+    veiled = np.clip(page * 0.2 + 145 + rng.normal(0, 1.5, page.shape), 0, 255).astype(np.uint8)
+    result = analyse_document(veiled)
+    assert "low_contrast" in result.reasons, result.reasons
+    dim = np.clip(page * 0.2 + 20 + rng.normal(0, 1.5, page.shape), 0, 255).astype(np.uint8)
+    assert analyse_document(dim).reasons == ["too_dark", "blurry"]

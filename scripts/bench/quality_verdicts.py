@@ -10,7 +10,8 @@ whether the outline was found, and its label (condition, expected reason, kind, 
 --cache keeps the generated scenes as pickles in DIR (the VP8 round trips make generating them
 the slow part), so a second record of the same splits takes a fraction of the time.
 compare: the scenes whose ok or reasons differ, then good accepted / bad rejected / right reason
-per split and desk kind and per split and document kind, before -> after.
+per split and desk kind and per split and document kind, and per split how many bad scenes have
+the expected reason first (the one the live guidance shows), before -> after.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.quality_fixtures.scoring import verdict
-from tests.quality_fixtures.world import WorldSample, world_samples
+from tests.quality_fixtures.world import WorldSample, expected_reason, world_samples
 
 SPLIT_SIZES = {"train": 400, "validation": 200, "test": 600}
 
@@ -38,6 +39,11 @@ def _scenes(split: str, cache: Path | None) -> list[WorldSample]:
     if path.exists():
         with path.open("rb") as f:
             scenes: list[WorldSample] = pickle.load(f)  # our own cache file
+        # The pixels do not depend on the labelling rule: a cache made before a label change
+        # (world.expected_reason) is labelled by the current rule.
+        for sample in scenes:
+            if sample.factors is not None:
+                sample.expected = expected_reason(sample.condition, sample.factors.desk)
         return scenes
     scenes = list(world_samples(split, SPLIT_SIZES[split]))
     cache.mkdir(parents=True, exist_ok=True)
@@ -94,7 +100,21 @@ def compare(before_path: Path, after_path: Path) -> int:
             if o != (good, acc, bad, rej, right):
                 print(f"  {group[0]} {key} {group[1]}: good accepted {o[1]}/{o[0]} -> {acc}/{good}, "
                       f"bad rejected {o[3]}/{o[2]} -> {rej}/{bad}, right reason {o[4]}/{o[2]} -> {right}/{bad}")
+    for split in sorted({e["split"] for e in after.values()}):
+        old_first, new_first, bad = (_first(before, split), _first(after, split), _bad(after, split))
+        if old_first != new_first:
+            print(f"  {split}: expected reason first {old_first}/{bad} -> {new_first}/{bad}")
     return 1 if changed else 0
+
+
+def _bad(entries: dict[str, dict[str, Any]], split: str) -> int:
+    return sum(e["split"] == split and e["expected"] != "ok" for e in entries.values())
+
+
+def _first(entries: dict[str, dict[str, Any]], split: str) -> int:
+    """Bad scenes of split whose first reason (the one the live guidance shows) is the expected one."""
+    return sum(e["split"] == split and e["expected"] != "ok" and e["reasons"][:1] == [e["expected"]]
+               for e in entries.values())
 
 
 def main(argv: list[str] | None = None) -> int:

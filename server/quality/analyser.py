@@ -16,8 +16,17 @@ from server.quality import thresholds as t
 from server.quality.colour import Chroma
 from server.quality.desk import looks_like_desk
 from server.quality.document import Outline, find_outline, refine_corners
-from server.quality.metrics import RegionStats, coarse_structure, downscale, halve, region_stats, to_gray
-from server.quality.result import DocumentMetrics, Metrics, Mode, QualityResult, Reason, make_result
+from server.quality.metrics import (
+    RegionStats,
+    border_sharpness,
+    coarse_structure,
+    downscale,
+    halve,
+    region_stats,
+    to_gray,
+    tone_ends,
+)
+from server.quality.result import NO_PAGE_PRIORITY, DocumentMetrics, Metrics, Mode, QualityResult, Reason, make_result
 
 
 def analyse_document(image: np.ndarray) -> QualityResult:
@@ -142,22 +151,31 @@ def document_verdict(
         reasons |= _exposure_reasons(stats, t.MIN_BRIGHTNESS_CAMERA)
         if stats.clipped >= t.FRAME_CLIPPED_RATIO:
             reasons.add("too_bright")
-        if stats.bright_end - stats.dark_end < t.FRAME_MIN_TONE_RANGE:
+        if stats.bright_end - stats.dark_end < t.FRAME_MIN_TONE_RANGE or (
+                "too_bright" not in reasons and _veiled(stats.dark_end, stats.bright_end)):
             # A veiled picture (a smeared lens): a page in it has lost the edges it would be
             # found by. no_document stays first, so the guidance does not change.
             reasons.add("low_contrast")
-        return make_result(reasons, _metrics(stats, None, factor, gray), w, h)
+        return make_result(reasons, _metrics(stats, None, factor, gray), w, h, NO_PAGE_PRIORITY)
     if outline.cut_off:
         reasons.add("document_cut_off")
     elif outline.coverage < t.MIN_DOCUMENT_COVERAGE:
         reasons.add("document_too_small")
     reasons |= _page_exposure_reasons(stats)
-    if "too_bright" not in reasons and stats.glare_ratio >= t.MAX_GLARE_RATIO:
-        reasons.add("glare")
-    if stats.bright_end - stats.dark_end < t.MIN_TONE_RANGE:
-        reasons.add("low_contrast")
     if stats.sharpness < t.MIN_SHARPNESS:
         reasons.add("blurry")
+        if "too_bright" in reasons and _soft_border(small, outline):
+            # The page's border is as blurred as its print: the print's lifted dark end is the
+            # blur spreading thin strokes into the paper, not the exposure washing them out.
+            reasons.discard("too_bright")
+    if "too_bright" not in reasons and stats.glare_ratio >= t.MAX_GLARE_RATIO:
+        reasons.add("glare")
+    if stats.bright_end - stats.dark_end < t.MIN_TONE_RANGE and (
+            "blurry" not in reasons or _veiled(*tone_ends(small))):
+        # A blurred page in an unveiled frame lost its range to the blur (thin print spread into
+        # the paper) or to the dark: holding it still or more light is the remedy, not wiping
+        # the lens.
+        reasons.add("low_contrast")
     return make_result(reasons, _metrics(stats, outline, factor, gray), w, h)
 
 
@@ -172,6 +190,20 @@ def _not_a_document(small: np.ndarray, outline: Outline, stats: RegionStats, col
     if outline.coverage >= t.MIN_DOCUMENT_COVERAGE:
         return False
     return stats.bright_end - stats.dark_end < t.SMALL_MIN_TONE_RANGE or looks_like_desk(small, outline, colour)
+
+
+def _veiled(dark_end: float, bright_end: float) -> bool:
+    """Whether a whole frame with these tone ends is veiled (a smeared lens): squeezed tones and
+    nothing left dark."""
+    return bright_end - dark_end < t.FRAME_VEILED_TONE_RANGE and dark_end >= t.FRAME_VEILED_DARK_END
+
+
+def _soft_border(small: np.ndarray, outline: Outline) -> bool:
+    """Whether a complete page's own border is measurably blurred (under MIN_BORDER_SHARPNESS)."""
+    if outline.cut_off:
+        return False
+    sharpness = border_sharpness(small, outline.corners)
+    return sharpness is not None and sharpness < t.MIN_BORDER_SHARPNESS
 
 
 def _metrics(stats: RegionStats, outline: Outline | None, factor: float, gray: np.ndarray) -> Metrics:

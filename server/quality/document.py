@@ -35,14 +35,17 @@ class Outline:
 def order_corners(points: np.ndarray) -> np.ndarray:
     """Order four points as top-left, top-right, bottom-right, bottom-left."""
     pts = np.asarray(points, np.float32).reshape(4, 2)
-    centre = pts.mean(axis=0)
-    angles = np.arctan2(pts[:, 1] - centre[1], pts[:, 0] - centre[0])
-    pts = pts[np.argsort(angles)]  # clockwise on screen (y grows downwards)
-    start = int(np.argmin(pts.sum(axis=1)))
+    # The ufuncs themselves rather than mean/sum/argsort's Python wrappers (the same float32
+    # arithmetic: the mean of four is their sum times a quarter, exactly).
+    offset = pts - np.add.reduce(pts, axis=0) * _QUARTER
+    angles = np.arctan2(offset[:, 1], offset[:, 0])
+    pts = pts[angles.argsort()]  # clockwise on screen (y grows downwards)
+    start = int(np.add.reduce(pts, axis=1).argmin())
     return pts[_ROTATIONS[start]]  # np.roll(pts, -start, axis=0), without its overhead
 
 
 _ROTATIONS = [np.roll(np.arange(4), -start) for start in range(4)]
+_QUARTER = np.float32(0.25)
 
 
 def edge_threshold(blurred: np.ndarray) -> float:
@@ -195,7 +198,9 @@ def outline_in(edges: np.ndarray, *, allow_cut: bool = True, merge: bool = True)
     rings, _ = cv2.findContoursLinkRuns(edges)
     # The rings' bounding-box areas, shared by both choices (on a textured desk there are hundreds).
     boxes = box_areas(rings)
-    found = best_outline(edges, rings, allow_cut=allow_cut, boxes=boxes)
+    # One support checker for the three searches: the padded copy of the map is made once.
+    support = _Support(edges)
+    found = best_outline(edges, rings, allow_cut=allow_cut, boxes=boxes, support=support)
     # The merge and the side search are for a page on a quiet desk whose ring is split by its
     # print or has run on into a second card: tried where no ring gave a page, or only a small
     # one, whole or cut off (a page whose ring ran on into a second card leaves the other card's
@@ -203,11 +208,11 @@ def outline_in(edges: np.ndarray, *, allow_cut: bool = True, merge: bool = True)
     # hulls and sides are texture too, and the merge was the dearest step of such a frame.
     if merge and (found is None or found.coverage < t.MIN_DOCUMENT_COVERAGE) \
             and cv2.countNonZero(edges) <= t.MERGE_MAX_EDGE_SHARE * edges.size:
-        merged = merged_outline(edges, rings, boxes)
+        merged = merged_outline(edges, rings, boxes, support)
         if merged is not None and (found is None or merged.coverage > found.coverage):
             found = merged
         if not readable_page(found):
-            sided = side_line_outline(edges, rings, boxes)
+            sided = side_line_outline(edges, rings, boxes, support)
             if sided is not None and (found is None or sided.coverage > found.coverage):
                 found = sided
     return found
@@ -233,7 +238,7 @@ def box_areas(contours: Sequence[np.ndarray]) -> np.ndarray:
 
 
 def merged_outline(edges: np.ndarray, contours: Sequence[np.ndarray],
-                   boxes: np.ndarray | None = None) -> Outline | None:
+                   boxes: np.ndarray | None = None, support: _Support | None = None) -> Outline | None:
     """A complete page whose inside is split by print that runs from edge to edge (a card's
     diagonal stripe, a cover's frame line): no single ring is the page, but a few neighbouring
     rings together are. On a busy desk the page's outer boundary merges with the desk's texture,
@@ -258,36 +263,50 @@ def merged_outline(edges: np.ndarray, contours: Sequence[np.ndarray],
     # so far would bridge plain paper or desk with the union's hull, which then fails the support
     # check anyway; skipping it saves the hull, its approximation and that check.
     ring_boxes = np.array([[*r.min(axis=0), *r.max(axis=0)] for r in rings]).reshape(-1, 4)
-    support = _Support(edges)
+    support = support or _Support(edges)
     best: Outline | None = None
+    # The seeds often grow into the same union (the first two rings of one page, each adding the
+    # other): each set of rings (a bit mask) is hulled and checked once. Its hull does not depend
+    # on the order its points were stacked in (convexHull sorts them first).
+    tried: dict[int, np.ndarray | None] = {}
+    judged: set[int] = set()
     for start in range(min(len(rings), _MERGE_SEEDS)):
         points = rings[start]
         approx = _hull_polygon(points)
         union = ring_boxes[start].copy()
+        members = 1 << start
         for index, other in enumerate(rings):
             if index == start:
                 continue
             box = ring_boxes[index]
             if max(box[0] - union[2], union[0] - box[2], box[1] - union[3], union[1] - box[3]) > _MERGE_GAP:
                 continue
-            candidate_points = np.vstack([points, other])
-            candidate = _hull_polygon(candidate_points)
-            if len(candidate) > 6 or on_border(candidate, w, h).any():
-                continue
-            if support(candidate, np.zeros(len(candidate), bool)) >= t.MIN_MERGED_SUPPORT:
-                points, approx = candidate_points, candidate
+            key = members | 1 << index
+            if key in tried:
+                candidate = tried[key]
+            else:
+                candidate = _hull_polygon(np.concatenate((points, other)))
+                if len(candidate) > 6 or on_border(candidate, w, h).any() \
+                        or support(candidate, _NO_BORDER[len(candidate)]) < t.MIN_MERGED_SUPPORT:
+                    candidate = None
+                tried[key] = candidate
+            if candidate is not None:
+                points, approx, members = np.concatenate((points, other)), candidate, key
                 union[:2] = np.minimum(union[:2], box[:2])
                 union[2:] = np.maximum(union[2:], box[2:])
+        if members in judged:
+            continue  # the same union as an earlier seed's: the same outline, already judged
+        judged.add(members)
         area = cv2.contourArea(approx.astype(np.float32))
         if (len(approx) == 4 and area >= t.MIN_DOCUMENT_AREA * frame_area and not on_border(approx, w, h).any()
                 and (best is None or area / frame_area > best.coverage)
-                and support(approx, np.zeros(4, bool)) >= t.MIN_MERGED_SUPPORT):
+                and support(approx, _NO_BORDER[4]) >= t.MIN_MERGED_SUPPORT):
             best = Outline(order_corners(approx), area / frame_area, cut_off=False)
     return best
 
 
 def side_line_outline(edges: np.ndarray, contours: Sequence[np.ndarray],
-                      boxes: np.ndarray | None = None) -> Outline | None:
+                      boxes: np.ndarray | None = None, support: _Support | None = None) -> Outline | None:
     """A complete page whose edge ring has grown into something next to it: a second card that
     touches or lies under the page, where the grey step between them fades for a stretch, so the
     page's ring runs on along the other card's edge and its hull is no quadrilateral on edges.
@@ -306,7 +325,7 @@ def side_line_outline(edges: np.ndarray, contours: Sequence[np.ndarray],
         boxes = box_areas(contours)
     sized = np.flatnonzero((boxes >= t.MIN_DOCUMENT_COVERAGE * frame_area) & (boxes <= 0.92 * frame_area))
     largest = sized[np.argsort(-boxes[sized], kind="stable")][:_SIDE_RINGS]
-    support = _Support(edges)
+    support = support or _Support(edges)
     best: Outline | None = None
     for index in largest.tolist():
         ring = contours[index]
@@ -363,7 +382,8 @@ _SIDE_LINES = 6
 _SIDE_EPSILON = 0.01
 # Every 4 of m sides in ring order (m = 4 .. _SIDE_LINES), as index rows into the m sides.
 _COMBINATIONS = {m: np.array(list(combinations(range(m), 4)), np.intp) for m in range(4, _SIDE_LINES + 1)}
-_NO_BORDER_4 = np.zeros(4, bool)
+_NO_BORDER = [np.zeros(n, bool) for n in range(7)]  # polygons of up to 6 vertices clear of the border
+_NO_BORDER_4 = _NO_BORDER[4]
 # Neighbouring sides of a page meet at 90 degrees give or take the tilt; under ~25 degrees apart
 # they are two stretches of one side.
 _MIN_SIDE_SINE = 0.42
@@ -383,7 +403,7 @@ _MERGE_GAP = 8
 
 
 def best_outline(edges: np.ndarray, contours: Sequence[np.ndarray], *, allow_cut: bool,
-                 boxes: np.ndarray | None = None) -> Outline | None:
+                 boxes: np.ndarray | None = None, support: _Support | None = None) -> Outline | None:
     """The document among contours of the dilated edge map edges (full analysis-image size).
 
     The candidate with the largest hull wins, a complete quadrilateral or an outline running off
@@ -401,7 +421,7 @@ def best_outline(edges: np.ndarray, contours: Sequence[np.ndarray], *, allow_cut
     frame_area = float(w * h)
     min_area = t.MIN_DOCUMENT_AREA * frame_area
     max_area = 0.92 * frame_area
-    support = _Support(edges)
+    support = support or _Support(edges)
     quad: np.ndarray | None = None  # vertices of the best complete quadrilateral, as approximated
     quad_area = 0.0
     cut: np.ndarray | None = None
@@ -460,9 +480,27 @@ ENCLOSE_SLACK = 3.0
 def on_border(points: np.ndarray, w: int, h: int, slack: float = 0.0) -> np.ndarray:
     """Per point: whether it lies on the frame border (within BORDER_MARGIN of an edge, plus
     slack pixels) of a w x h image."""
-    mx, my = t.BORDER_MARGIN * w + slack, t.BORDER_MARGIN * h + slack
-    x, y = points[:, 0], points[:, 1]
-    return np.asarray((x <= mx) | (y <= my) | (x >= w - 1 - mx) | (y >= h - 1 - my))
+    low, high = _border_bounds(w, h, slack, points.dtype == np.float32)
+    return np.logical_or.reduce((points <= low) | (points >= high), axis=1)
+
+
+def _border_bounds(w: int, h: int, slack: float, single: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The (x, y) bounds of on_border's zone: at or below low, at or above high. In float32 for
+    float32 points, float64 otherwise, as the comparison of the points with Python floats
+    would be made; kept per frame size."""
+    key = (w, h, slack, single)
+    bounds = _BORDER_BOUNDS.get(key)
+    if bounds is None:
+        mx, my = t.BORDER_MARGIN * w + slack, t.BORDER_MARGIN * h + slack
+        dtype = np.float32 if single else np.float64
+        bounds = _BORDER_BOUNDS[key] = (np.array([mx, my], dtype), np.array([w - 1 - mx, h - 1 - my], dtype))
+    return bounds
+
+
+_BORDER_BOUNDS: dict[tuple[int, int, float, bool], tuple[np.ndarray, np.ndarray]] = {}
+
+
+_NO_POINTS = np.zeros(0, np.int32)
 
 
 class _Support:
@@ -470,40 +508,63 @@ class _Support:
 
     The tolerance of a few pixels (a polygon approximating a hull may sit off the edge) is looked
     up at the ~100 sample points only: the same answer as a 5x5 dilation of the whole edge map,
-    which cost more than all the support checks of a frame together. The lookups go to a copy of
-    the map padded by 2 px (replicated, as clipping the coordinates to the frame did), made on the
-    first call only, with one flat index per sample and offset: a few numpy calls per polygon.
+    which cost more than all the support checks of a frame together. The lookups take one flat
+    index per sample and offset: a few numpy calls per polygon. When every sample lies at least
+    2 px inside the frame (a complete page, clear of the border zone) they go to the map itself;
+    otherwise to a copy of the map padded by 2 px (replicated, as clipping the coordinates to the
+    frame did), made the first time it is needed: on most frames never.
     """
 
     def __init__(self, edges: np.ndarray) -> None:
         self.edges = edges
-        self.flat: np.ndarray | None = None
+        h, w = edges.shape[:2]
+        self.flat = np.ascontiguousarray(edges).ravel()
+        self.stride = np.array([1, w], np.int32)
+        self.offsets = _near_offsets(w)
+        self.inner_x, self.inner_y = w - 3, h - 3  # the last column and row 2 px inside
+        self.padded: np.ndarray | None = None
+        self.limit = self.padded_stride = self.padded_offsets = _NO_POINTS
 
     def __call__(self, polygon: np.ndarray, border: np.ndarray) -> float:
         """Share of points along the polygon's sides (those not lying on the frame border) that
         have an edge pixel within 2 px. A page's outline is edge all the way round; the hull of a
         cluster of desk texture cuts across plain areas."""
-        h, w = self.edges.shape[:2]
-        n = len(polygon)
-        following = _FOLLOWING[n]
-        # A side along the frame edge is where the page leaves the picture: it is not checked.
-        inner = ~(border & border[following])
-        if not inner.any():
-            return 0.0
-        if self.flat is None:
-            self.flat = cv2.copyMakeBorder(self.edges, 2, 2, 2, 2, cv2.BORDER_REPLICATE).ravel()
-        poly = polygon.astype(np.float32)
-        start = poly[inner]
-        side = poly[following][inner] - start
-        pts = np.rint(start[:, None, :] + side[:, None, :] * _SUPPORT_STEPS[None, :, None]).astype(np.int32)
-        pts = np.minimum(np.maximum(pts.reshape(-1, 2), 0), (w - 1, h - 1))
-        centres = (pts[:, 1] + 2) * (w + 4) + (pts[:, 0] + 2)
-        near = self.flat[centres[:, None] + _near_offsets(w + 4)]
-        return float(np.count_nonzero(near.any(axis=1))) / len(centres)
+        following = _FOLLOWING[len(polygon)]
+        if border.any():
+            # A side along the frame edge is where the page leaves the picture: it is not checked.
+            inner = ~(border & border[following])
+            if not inner.any():
+                return 0.0
+            poly = polygon.astype(np.float32)
+            start = poly[inner]
+            side = poly[following][inner] - start
+        else:
+            start = polygon.astype(np.float32)
+            side = start[following] - start
+        pts = np.rint(start[:, None, :] + side[:, None, :] * _SUPPORT_STEPS_3).astype(np.int32).reshape(-1, 2)
+        low_x, low_y = np.minimum.reduce(pts, axis=0).tolist()
+        high_x, high_y = np.maximum.reduce(pts, axis=0).tolist()
+        if low_x >= 2 and low_y >= 2 and high_x <= self.inner_x and high_y <= self.inner_y:
+            # Every 5x5 neighbourhood lies inside the map: clipping would change nothing.
+            near = self.flat[(pts @ self.stride)[:, None] + self.offsets]
+        else:
+            if self.padded is None:
+                h, w = self.edges.shape[:2]
+                self.padded = cv2.copyMakeBorder(self.edges, 2, 2, 2, 2, cv2.BORDER_REPLICATE).ravel()
+                self.limit = np.array([w - 1, h - 1], np.int32)
+                # A sample's flat index in the padded map is x + stride * y plus these offsets
+                # (the 2 px of padding and the 5x5 neighbourhood).
+                self.padded_stride = np.array([1, w + 4], np.int32)
+                self.padded_offsets = _near_offsets(w + 4) + (2 * (w + 4) + 2)
+            np.maximum(pts, 0, out=pts)
+            np.minimum(pts, self.limit, out=pts)
+            near = self.padded[(pts @ self.padded_stride)[:, None] + self.padded_offsets]
+        return float(np.count_nonzero(np.maximum.reduce(near, axis=1))) / len(pts)
 
 
 _FOLLOWING = [np.roll(np.arange(n), -1) for n in range(7)]  # polygons of 3-6 vertices (best_outline)
 _SUPPORT_STEPS = np.linspace(0.1, 0.9, 24, dtype=np.float32)
+_SUPPORT_STEPS_3 = _SUPPORT_STEPS[None, :, None]
 _NEAR_DY, _NEAR_DX = (d.ravel() for d in np.mgrid[-2:3, -2:3])
 _NEAR_OFFSETS: dict[int, np.ndarray] = {}
 
@@ -546,15 +607,16 @@ def refine_corners(gray: np.ndarray, corners: np.ndarray, reach: int) -> np.ndar
     lengths = np.sqrt((sides * sides).sum(axis=1))
     if lengths.min() < 8:
         return pts
-    normals = np.stack([-sides[:, 1], sides[:, 0]], axis=1) / lengths[:, None]
+    normals = sides[:, ::-1] * _NORMAL_SIGNS / lengths[:, None]  # (-dy, dx) / length
     base = pts[:, None, :] + sides[:, None, :] * _REFINE_STEPS[None, :, None]  # (4, 24, 2)
     offsets = np.arange(-reach, reach + 1, dtype=np.float32)
     grid = base[:, :, None, :] + offsets[None, None, :, None] * normals[:, None, None, :]
     # One remap for all four sides: the per-call overhead, not the pixels, is what costs here.
     grid = grid.reshape(4 * len(_REFINE_STEPS), len(offsets), 2)
     profiles = cv2.remap(gray, grid[:, :, 0], grid[:, :, 1], cv2.INTER_LINEAR,
-                         borderMode=cv2.BORDER_REPLICATE).astype(np.int16)
-    best = np.abs(profiles[:, 1:] - profiles[:, :-1]).argmax(axis=1).astype(np.float32) + 0.5 - reach
+                         borderMode=cv2.BORDER_REPLICATE)
+    # |step| between neighbouring samples straight on the 8-bit profiles (exact: at most 255).
+    best = cv2.absdiff(profiles[:, 1:], profiles[:, :-1]).argmax(axis=1).astype(np.float32) + 0.5 - reach
     found = base + best.reshape(4, -1, 1) * normals[:, None, :]
     refined = _intersect_sides(found)
     if refined is None:
@@ -565,6 +627,7 @@ def refine_corners(gray: np.ndarray, corners: np.ndarray, reach: int) -> np.ndar
 
 
 _REFINE_STEPS = np.linspace(0.12, 0.88, 24, dtype=np.float32)
+_NORMAL_SIGNS = np.array([-1, 1], np.float32)
 
 
 def _intersect_sides(side_points: Sequence[np.ndarray]) -> np.ndarray | None:

@@ -201,6 +201,44 @@ def _mean_std(hist: np.ndarray) -> tuple[float, float]:
     return average, variance**0.5
 
 
+def tone_ends(gray: np.ndarray) -> tuple[float, float]:
+    """The whole image's dark end and bright end (the levels below which DARK_END_SHARE and above
+    which BRIGHT_END_SHARE of its pixels lie)."""
+    cumulative = np.cumsum(_histogram(gray, None))
+    return _level_at(cumulative, t.DARK_END_SHARE), _level_at(cumulative, 1.0 - t.BRIGHT_END_SHARE)
+
+
+def border_sharpness(gray: np.ndarray, corners: np.ndarray) -> float | None:
+    """How sharp the page's own border is: across each side of the outline corners (analysis
+    pixels) at BORDER_PROFILES points from 20% to 80% of its length, a grey profile
+    BORDER_REACH px either way; where the profile steps by at least BORDER_MIN_STEP between its
+    ends (paper against desk), its steepest one-pixel change over the whole step (about 1 for a
+    step one or two pixels wide, smaller the wider a blur spreads it). The median over those
+    profiles, or None when fewer than BORDER_MIN_PROFILES step (the page's border washed into the
+    desk, or a page of the desk's tone)."""
+    c = np.asarray(corners, np.float32)
+    ends = np.roll(c, -1, axis=0)
+    along = ends - c
+    length = np.hypot(along[:, 0], along[:, 1])[:, None]
+    normal = np.stack([-along[:, 1], along[:, 0]], axis=1) / np.maximum(length, 1e-6)
+    # Outward normals (any direction works for a step's size, but keep profiles comparable).
+    outward = np.sign(np.sum(((c + ends) / 2 - c.mean(axis=0)) * normal, axis=1, keepdims=True))
+    normal *= np.where(outward == 0, 1.0, outward)
+    share = np.linspace(0.2, 0.8, t.BORDER_PROFILES, dtype=np.float32)
+    points = c[:, None, :] + along[:, None, :] * share[None, :, None]  # sides x profiles x 2
+    offsets = np.arange(-t.BORDER_REACH, t.BORDER_REACH + 1, dtype=np.float32)
+    samples = points[:, :, None, :] + offsets[None, None, :, None] * normal[:, None, None, :]
+    samples = samples.reshape(-1, len(offsets), 2)
+    profiles = cv2.remap(gray.astype(np.float32), np.ascontiguousarray(samples[:, :, 0]),
+                         np.ascontiguousarray(samples[:, :, 1]), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    step = np.abs(profiles[:, -3:].mean(axis=1) - profiles[:, :3].mean(axis=1))
+    steepest = np.abs(np.diff(profiles, axis=1)).max(axis=1)
+    stepping = step >= t.BORDER_MIN_STEP
+    if int(stepping.sum()) < t.BORDER_MIN_PROFILES:
+        return None
+    return float(np.median(steepest[stepping] / step[stepping]))
+
+
 def _level_at(cumulative: np.ndarray, share: float) -> float:
     """The grey level below which share of the pixels lie (cumulative: the histogram's cumsum)."""
     if cumulative[-1] == 0:

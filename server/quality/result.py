@@ -18,6 +18,14 @@ REASON_PRIORITY: tuple[Reason, ...] = (
     "unreadable_image", "camera_blocked", "no_document", "document_cut_off", "document_too_small",
     "too_dark", "too_bright", "glare", "low_contrast", "blurry", "low_resolution",
 )
+# Where no page was found, the frame's light comes first: a page under light too dim or washed
+# out to white loses the edges it is found by, and asking a resident who holds the document up to
+# put one down would not help; once the light is right, the page is found or no_document follows.
+# (low_contrast stays after no_document: an empty plain desk spans few tones too.)
+NO_PAGE_PRIORITY: tuple[Reason, ...] = (
+    "unreadable_image", "camera_blocked", "too_dark", "too_bright", "no_document", "document_cut_off",
+    "document_too_small", "glare", "low_contrast", "blurry", "low_resolution",
+)
 
 
 @dataclass
@@ -72,9 +80,11 @@ class QualityResult:
         return self.reasons[0] if self.reasons else None
 
 
-def make_result(reasons: set[Reason], metrics: Metrics, width: int, height: int) -> QualityResult:
-    """Build a result with reasons in priority order."""
-    ordered = [r for r in REASON_PRIORITY if r in reasons]
+def make_result(reasons: set[Reason], metrics: Metrics, width: int, height: int,
+                priority: tuple[Reason, ...] = REASON_PRIORITY) -> QualityResult:
+    """Build a result with reasons in priority order (REASON_PRIORITY, or NO_PAGE_PRIORITY for a
+    frame in which no page was found)."""
+    ordered = [r for r in priority if r in reasons]
     return QualityResult(ok=not ordered, reasons=ordered, metrics=metrics, width=width, height=height)
 
 

@@ -61,6 +61,29 @@ MIN_TONE_RANGE = 60.0
 # read as no_document: a smeared lens (75-88% veil) 10 and 21 (one more at 50), desk-only scenes
 # >= 34, washed-out frames 5-38 (too_bright already).
 FRAME_MIN_TONE_RANGE = 30.0
+# A veiled frame (a smeared lens scatters light over the whole picture): its tones span less than
+# FRAME_VEILED_TONE_RANGE and even its darkest 1% is at least FRAME_VEILED_DARK_END, nothing in it
+# stays dark. Train + validation frames: smeared 10-56 in range and 119-167 at the dark end; every
+# other frame of the haze's neighbours (defocus, motion, dark, good) at most 103 at the dark end,
+# defocused and shaken ones 128-208 in range (one dim shaken page 49), dark ones 21-85.
+# A blurred page loses tone range too (defocus or shake spreads thin print into its paper), and so
+# does a page in a dark frame: on a blurry page whose tones span less than MIN_TONE_RANGE,
+# low_contrast ("wipe the lens") is reported only when the frame is veiled. Without a page, a
+# veiled frame is low_contrast too (besides FRAME_MIN_TONE_RANGE), unless it is too_bright.
+FRAME_VEILED_TONE_RANGE = 90.0
+FRAME_VEILED_DARK_END = 111.0
+# A blurred white page can read as washed out too: its thin dark print, spread into clipped paper,
+# no longer reaches its ink, so its dark end rises past MAX_DARK_END. The page's own border tells
+# them apart: blur widens that step as it widens the print, exposure does not (metrics.
+# border_sharpness, the median steepest one-pixel change across the border over the whole step).
+# A page both too_bright and blurry whose border is softer than this is blurry only. Train +
+# validation, pages read too_bright and blurry: defocused or shaken 0.16-0.21, washed out 0.40-1.55
+# or no measurable border (washed into the desk); good pages 0.26-2.3, most 0.45-0.85.
+MIN_BORDER_SHARPNESS = 0.3
+BORDER_PROFILES = 12  # per side
+BORDER_REACH = 8  # analysis pixels either way across the border
+BORDER_MIN_STEP = 20.0  # grey levels between a profile's ends for it to cross the border
+BORDER_MIN_PROFILES = 12  # profiles that must step (a quarter of them)
 # A small outline (under MIN_DOCUMENT_COVERAGE) is a blank object, not a far-away document, when its
 # tones span less than this: held far away, a document's print still stands out from its ground,
 # while a sticky note, a phone's dark glass or a cup's rim shows at most its own shading and rim.

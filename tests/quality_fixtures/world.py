@@ -195,6 +195,19 @@ def _expose(frame: np.ndarray, f: Factors, light: np.ndarray, rng: np.random.Gen
     return lit * gain
 
 
+def expected_reason(condition: str, desk: str) -> str:
+    """The reason the analyser must give for a scene of condition on desk.
+
+    A desk-only scene ("no_document": no document was put down) whose desk holds a second card,
+    20-45% of it out of the picture at one edge, shows a real card running off the frame: what
+    the resident must be told is to bring the whole card into the picture (document_cut_off),
+    not to put a document down. Every other scene gets its condition's reason.
+    """
+    if condition == "no_document" and desk == "second_card":
+        return "document_cut_off"
+    return CONDITIONS[condition]
+
+
 def _sample(split: str, index: int, condition: str, overrides: dict[str, Any] | None = None, *,
             camera_only: bool = False) -> WorldSample:
     rng = np.random.default_rng([SPLIT_SEEDS[split], index])
@@ -249,7 +262,7 @@ def _sample(split: str, index: int, condition: str, overrides: dict[str, Any] | 
         # What reaches the sensor: noise and codec are the caller's (a live camera's own stream).
         kind = "none" if corners is None else f.kind
         return WorldSample(name=f"{split}_{index:04d}_{condition}_{kind}", image=frame, condition=condition,
-                           expected=CONDITIONS[condition], kind=kind, corners=corners,
+                           expected=expected_reason(condition, f.desk), kind=kind, corners=corners,
                            aspect=None if corners is None else spec.aspect, factors=f, split=split, noise_sigma=sigma)
     frame = codec.add_noise(frame, rng, sigma)
     luma = chroma = None
@@ -265,7 +278,7 @@ def _sample(split: str, index: int, condition: str, overrides: dict[str, Any] | 
     kind = "none" if corners is None else f.kind
     return WorldSample(
         name=f"{split}_{index:04d}_{condition}_{kind}", image=frame, condition=condition,
-        expected=CONDITIONS[condition], kind=kind, corners=corners,
+        expected=expected_reason(condition, f.desk), kind=kind, corners=corners,
         aspect=None if corners is None else spec.aspect, factors=f, luma=luma, chroma=chroma, split=split,
     )
 
