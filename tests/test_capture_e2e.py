@@ -21,7 +21,16 @@ from typing import Any
 import cv2
 import numpy as np
 import pytest
-from playwright.sync_api import APIRequestContext, BrowserContext, Page, ViewportSize, expect, sync_playwright
+from playwright.sync_api import (
+    APIRequestContext,
+    APIResponse,
+    BrowserContext,
+    Page,
+    Route,
+    ViewportSize,
+    expect,
+    sync_playwright,
+)
 
 from tests.kiosk_harness import (
     CASE_NUMBER,
@@ -181,28 +190,42 @@ def _run_call(server: Server, console: Page, console_context: BrowserContext, ki
     shot(kiosk_page, "01-kiosk-capture-requested")
     expect(console.get_by_test_id("capture-status")).to_contain_text(material["name"])
     shot(console, "01-console-capture-waiting")
-    # The console reloaded while the kiosk is still guiding: the open request comes back (unless
-    # the still was taken meanwhile, and then its review does).
+    # The console reloads while the kiosk is still guiding, and its question "which captures has
+    # this call?" is answered late, with what was true when it asked (the open request): the still
+    # taken meanwhile must reach the review all the same, through `capture_ready`. The kiosk's
+    # upload is held until the console has asked, so the answer is stale every time.
+    uploads: list[Route] = []
+    kiosk_page.route("**/api/v1/captures/*/image", lambda route: uploads.append(route))
+    held: list[tuple[Route, APIResponse]] = []
+    console.route("**/api/v1/sessions/*/captures", lambda route: held.append((route, route.fetch())))
     console.reload()
     expect(console.get_by_test_id("call-stage")).to_be_visible()
-    status, reviewed = console.get_by_test_id("capture-status"), console.get_by_test_id("capture-image")
-    wait_until(console, lambda: status.is_visible() or reviewed.is_visible(), 10)
-    if status.is_visible():
-        expect(status).to_contain_text(material["name"])
+    wait_until(console, lambda: bool(held), 10)
 
     # Auto-capture: the server's analyser sees the card steady and sharp, sends capture_take, the
     # kiosk uploads the full-resolution still, and the console gets the rectified image.
     review = console.get_by_test_id("capture-image")
     seen: list[str] = []
     deadline = time.monotonic() + AUTO_CAPTURE_S
-    while time.monotonic() < deadline and not review.is_visible():
+    while time.monotonic() < deadline and not uploads:
         text = kiosk_page.locator('[data-role="capture-text"]').inner_text()
         if text and (not seen or seen[-1] != text):
             seen.append(text)
             if len(seen) == 2:
                 shot(kiosk_page, "02-kiosk-live-guidance")
         kiosk_page.wait_for_timeout(150)
-    manual = not review.is_visible()
+    taken = bool(uploads)
+    for upload in uploads:
+        upload.continue_()
+    kiosk_page.unroute("**/api/v1/captures/*/image")
+    until = time.monotonic() + 10  # capture_ready arrives while the stale answer is still held
+    while taken and not review.is_visible() and time.monotonic() < until:
+        console.wait_for_timeout(150)
+    assert not taken or review.is_visible(), "the still taken during the reload did not reach the review"
+    for route, answer in held:
+        route.fulfill(response=answer)
+    console.unroute("**/api/v1/sessions/*/captures")
+    manual = not taken
     if manual:
         warnings.warn(f"auto-capture did not trigger in {AUTO_CAPTURE_S} s (guidance seen: {seen});"
                       " falling back to 立即拍摄", stacklevel=1)

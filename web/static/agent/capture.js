@@ -39,7 +39,11 @@ export function setupCapture(wsClient) {
     showStatus(m.ok ? T.capture_uploading : T.capture_retry + (m.text || ""));
   });
   client.on("capture_ready", ({ capture }) => {
-    if (!capture || !ours(capture)) return;
+    if (!capture) return;
+    // Only this call's caseworker is sent capture_ready. A console reloaded mid-capture can get it
+    // before restoreCaptures() has answered (and that answer may predate the still): adopt it.
+    if (!open && callId) openCapture(capture.material, capture.capture_id, null);
+    if (!ours(capture)) return;
     open.image = capture;
     showReview(capture);
   });
