@@ -4,6 +4,7 @@ accept queue at the admission rate; past the wait bound they are taken and refus
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import time
 from collections.abc import AsyncIterator
@@ -42,7 +43,9 @@ class Served:
     refusals: list[int]
 
 
-async def _setup(admission: Admission, max_wait_s: float) -> tuple[web.AppRunner, Served]:
+@contextlib.asynccontextmanager
+async def _served(admission: Admission, max_wait_s: float) -> AsyncIterator[Served]:
+    """A tiny app on a paced site for the duration of the block."""
     refusals: list[int] = []
 
     async def handler(request: web.Request) -> web.Response:
@@ -62,28 +65,24 @@ async def _setup(admission: Admission, max_wait_s: float) -> tuple[web.AppRunner
     await site.start()
     listener = site._server
     assert isinstance(listener, PacedListener)
-    port = listener.sockets[0].getsockname()[1]
-    return runner, Served(port, admission, listener, refusals)
+    try:
+        yield Served(listener.sockets[0].getsockname()[1], admission, listener, refusals)
+    finally:
+        await runner.cleanup()
 
 
 @pytest.fixture
 async def slow() -> AsyncIterator[Served]:
     """20 connections a second, bursts of 2, a wait bound far away."""
-    runner, served = await _setup(Admission(rate=20, burst=2, max_pending=100), max_wait_s=60)
-    try:
+    async with _served(Admission(rate=20, burst=2, max_pending=100), max_wait_s=60) as served:
         yield served
-    finally:
-        await runner.cleanup()
 
 
 @pytest.fixture
 async def bounded() -> AsyncIterator[Served]:
     """5 connections a second, a wait bound of 0.4 s."""
-    runner, served = await _setup(Admission(rate=5, burst=1, max_pending=100), max_wait_s=0.4)
-    try:
+    async with _served(Admission(rate=5, burst=1, max_pending=100), max_wait_s=0.4) as served:
         yield served
-    finally:
-        await runner.cleanup()
 
 
 async def _get(port: int) -> tuple[float, int]:

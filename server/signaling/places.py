@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.db.models import Kiosk, Site, Street
 from server.runtime.coalesce import Coalescer
+from server.runtime.periodic import run_periodically
 
 TTL_S = 600.0
 # More kiosks than this are read when they first connect rather than at start-up.
@@ -67,15 +68,11 @@ class KioskPlaces:
         return read
 
     async def run_refresh(self, stop: asyncio.Event, every_s: float = REFRESH_EVERY_S) -> None:
-        """Read every kiosk's place again every `every_s` until `stop` is set (errors are retried
-        at the next pass: the places already known stay until their TTL)."""
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), every_s)
-            if stop.is_set():
-                return
-            with contextlib.suppress(Exception):
-                await self.preload()
+        """Read every kiosk's place again every `every_s` until `stop` is set (a failed pass is
+        logged and retried at the next: the places already known stay until their TTL)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every_s)  # start-up has just preloaded them
+        await run_periodically(self.preload, stop, every_s, name="kiosk places refresh")
 
     async def _read(self, kiosk_ids: list[int] | None, after: int = 0) -> dict[int, tuple[str, str]]:
         query = (select(Kiosk.id, Site.name, Street.name).select_from(Kiosk).join(Site, Site.id == Kiosk.site_id)
