@@ -15,7 +15,9 @@ and drives them from this process with lightweight protocol clients (raw WebSock
   is held (`--hold-s`) → end_call → finish_wrap_up → rate. Every signal carries its send time:
   relay latency is measured one way, per call, all run long;
 - after `--duration-s` of steady arrivals, process 0 is killed (SIGKILL); its clients fail over
-  to the others (backoff with full jitter, honouring `try_again` hints), and the run measures
+  to the others (backoff with full jitter, honouring `try_again` hints; a reconnect goes to a live
+  process as through the deployment's nginx, whose `max_fails=1` takes the dead upstream out after
+  one failed connect; `--no-balancer`: each client first fails on its dead process), and the run measures
   the time until every kiosk is welcomed again, the relay latency of the calls meanwhile, and
   carries on for `--after-kill-s`.
 
@@ -169,6 +171,10 @@ class Lite:
 
     async def _session(self) -> float:
         """One connection: hello, welcome, read until closed; returns the retry hint (s) if refused."""
+        if self.run.args.balancer and self.run.dead(self.process):
+            # The deployment's nginx (deploy/nginx/jinglin.conf: max_fails=1, proxy_next_upstream)
+            # sends a reconnect to a live process once one connect to the dead one has failed.
+            self.process = random.choice([i for i in range(len(self.run.urls)) if not self.run.dead(i)])
         url = self.run.urls[self.process].replace("http", "ws", 1) + "/api/v1/ws"
         started = time.perf_counter()
         ws = await RawWebSocket.connect(url, {"Cookie": f"jl_session={self.cookie}"})
@@ -568,6 +574,9 @@ def main() -> None:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13")
     parser.add_argument("--redis-prefix", default="jlcity:")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--balancer", action=argparse.BooleanOptionalAction, default=True,
+                        help="reconnects go to a live process, as through the deployment's nginx (with "
+                             "--no-balancer each client first tries its dead process and backs off)")
     parser.add_argument("--profile-failover", type=Path, metavar="FILE",
                         help="py-spy (if installed) one surviving process from the kill until every kiosk is back")
     args = parser.parse_args()
