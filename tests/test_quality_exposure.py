@@ -91,22 +91,6 @@ def test_reflection_on_a_partly_clipped_page_is_glare_but_a_blank_clipped_stretc
     assert compact_highlights(small_spot, None) == 0.0
 
 
-def test_reflection_merged_with_clipped_paper_bites_into_the_unclipped_ground() -> None:
-    """A reflection at the edge of the light's clipped side merges with the clipped paper there,
-    so it is no island; but it bites a round hole into the unclipped paper beside it, which
-    exposure cannot do (it clips a material along its brightest side): glare. The straight edge
-    of the clipped side, with a blank stretch in it, is not."""
-    page = np.full((200, 300), 190, np.uint8)
-    page[:, 150:] = 255  # the bright side of the light, clipped
-    page[::12, :] = 40  # print lines across both
-    blank = page.copy()
-    blank[60:130, 180:260] = 255
-    assert compact_highlights(blank, None) == 0.0
-    spot = page.copy()
-    cv2.circle(spot, (150, 100), 30, 255, -1)  # print erased, half of it on the unclipped side
-    assert compact_highlights(spot, None) > 0.015
-
-
 def test_glare_spot_is_named() -> None:
     frame = _page(paper=205, ink=35)
     cv2.circle(frame, (700, 360), 45, 255, -1)

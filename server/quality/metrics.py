@@ -259,10 +259,8 @@ def compact_highlights(roi: np.ndarray, mask: np.ndarray | None) -> float:
     blob counts when it stays clear of the region's edge and covers at most GLARE_MAX_BLOB of
     it; and when more than GLARE_PAPER_CLIPPED of the region is clipped outside them, only an
     island of at least GLARE_HALO_MIN_BLOB of the region that is ringed by unclipped paper
-    (_fades_out) counts: a reflection on a page that the exposure clips elsewhere. Either way,
-    solid clipped pixels that bite into a stretch of unclipped ground count too (_bitten_ground):
-    a reflection merged with clipped paper beside it that reaches the paper on the light's dim
-    side, a photo or a band. (A reflection whose surroundings are all clipped is not seen.)
+    (_fades_out) counts: a reflection on a page that the exposure clips elsewhere. (A reflection
+    whose surroundings are clipped as well merges with them and is not seen.)
     """
     area = roi.size if mask is None else cv2.countNonZero(mask)
     if area == 0:
@@ -302,40 +300,13 @@ def compact_highlights(roi: np.ndarray, mask: np.ndarray | None) -> float:
     kept = [i for i in range(1, count)
             if i not in touching and stats[i, cv2.CC_STAT_AREA] <= t.GLARE_MAX_BLOB * area]
     islands = sum(int(stats[i, cv2.CC_STAT_AREA]) for i in kept)
-    bitten = _bitten_ground(roi, mask, solid, (x0, y0), kernel, area)
     if cv2.countNonZero(clipped) - islands > t.GLARE_PAPER_CLIPPED * area:
         # Clipped paper: only a large island that fades out like a lamp's reflection counts.
         haloed = sum(int(stats[i, cv2.CC_STAT_AREA]) for i in kept
                      if stats[i, cv2.CC_STAT_AREA] >= t.GLARE_HALO_MIN_BLOB * area
                      and _fades_out(labels, i, stats[i], (x0, y0), clipped, mask))
-        return max(haloed, bitten) / area
-    return max(islands, bitten) / area
-
-
-def _bitten_ground(roi: np.ndarray, mask: np.ndarray, solid: np.ndarray, origin: tuple[int, int],
-                   kernel: np.ndarray, area: int) -> int:
-    """Pixels of the solid clipped blobs (solid: the opening of the clipped pixels, cropped at
-    origin) that lie inside the convex hull of a solid stretch of unclipped ground: paper under
-    full scale, a photo, a colour band, a card's ground (pixels under GLARE_GROUND_LEVEL, opened
-    with the same disk, stretches of at least GLARE_GROUND_MIN_AREA of the page).
-
-    Exposure clips the brightest material wherever it lies, so a stretch of one material is
-    clipped along its brightest side or not at all: a clipped hole bitten into it is light added
-    there, a lamp's reflection. This holds where the paper around the reflection is clipped as
-    well (the spot merged with clipped paper, which the islands' tests cannot tell from blank
-    paper), as long as the spot reaches some unclipped ground (the paper beyond the light's
-    clipped side, a photo, a header band)."""
-    _, ground = cv2.threshold(roi, t.GLARE_GROUND_LEVEL - 1, 255, cv2.THRESH_BINARY_INV)
-    ground = cv2.morphologyEx(cv2.bitwise_and(ground, mask), cv2.MORPH_OPEN, kernel)
-    # Each stretch's outer contour has its hull (and far fewer points than its pixels).
-    contours, _ = cv2.findContours(ground, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    hulls = np.zeros(roi.shape, np.uint8)
-    for contour in contours:
-        if cv2.contourArea(contour) >= t.GLARE_GROUND_MIN_AREA * area:
-            cv2.fillConvexPoly(hulls, cv2.convexHull(contour), 255)
-    x0, y0 = origin
-    inside = hulls[y0 : y0 + solid.shape[0], x0 : x0 + solid.shape[1]]
-    return cv2.countNonZero(cv2.bitwise_and(solid, inside))
+        return haloed / area
+    return islands / area
 
 
 def _fades_out(labels: np.ndarray, index: int, box: np.ndarray, origin: tuple[int, int],

@@ -119,19 +119,6 @@ GLARE_PAPER_CLIPPED = 0.05
 # plain panel; most are blank stretches of a household page or form, 0.45-0.78).
 GLARE_HALO_MIN_BLOB = 0.015
 GLARE_HALO_MAX_CLIPPED = 0.2
-# ... or, clipped paper or not, solid clipped pixels inside the convex hull of a solid stretch of
-# unclipped ground (under GLARE_GROUND_LEVEL, outer contour enclosing at least GLARE_GROUND_MIN_AREA
-# of the page; metrics._bitten_ground), at least MAX_GLARE_RATIO of the page: exposure clips a
-# material along its brightest side, a reflection bites a round hole into it. Train + validation,
-# pages where it runs: good pages <= 0.11% of the page bitten, other bad scenes <= 0.26%, glare
-# scenes 1.2-12.5% (17 of 29), 0-0.26% for the rest (spots on clipped paper that reach no
-# unclipped ground). The level: paper a little under full scale is the dim side of a gradient
-# whose clipped edge bends round a shadow or a card's stripe, and its hull takes in clipped paper
-# (at 222 and 230 a defocused light card read glare too); at 190, 205 and 215 the bitten shares
-# split the same way (the verdicts, recorded at 205 and 215: two reflections merged with clipped
-# paper caught, nothing else changed); 205 lies between 190 and 222.
-GLARE_GROUND_LEVEL = 205
-GLARE_GROUND_MIN_AREA = 0.01
 # With no page found, a tenth of the whole frame clipped is already overexposure: a well-exposed
 # room or desk clips almost nothing.
 FRAME_CLIPPED_RATIO = 0.1
