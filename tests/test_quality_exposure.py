@@ -219,3 +219,22 @@ def test_a_veiled_frame_whose_tones_still_span_some_range_is_low_contrast() -> N
     assert "low_contrast" in result.reasons, result.reasons
     dim = np.clip(page * 0.2 + 20 + rng.normal(0, 1.5, page.shape), 0, 255).astype(np.uint8)
     assert analyse_document(dim).reasons == ["too_dark", "blurry"]
+
+
+def test_a_clipped_id_front_with_a_portrait_on_white_is_not_glare() -> None:
+    """The portrait's white background between head and shoulders clips with the card: not glare."""
+    frame = np.full((720, 1280), 95, np.uint8)
+    card = np.full((540, 856), 255, np.uint8)
+    for line in range(7):
+        for x in range(40, 440, 14):
+            cv2.rectangle(card, (x, 60 + line * 55), (x + 9, 82 + line * 55), 40, -1)
+    left, top, width, height = 530, 50, 250, 330
+    cv2.ellipse(card, (left + width // 2, top + 110), (55, 75), 0, 0, 360, 50, -1)
+    shoulders = np.array([[left + 5, top + height], [left + width - 5, top + height],
+                          [left + width // 2 + 90, top + 250], [left + width // 2 - 90, top + 250]])
+    cv2.fillConvexPoly(card, shoulders, 60)
+    cv2.rectangle(card, (left + width // 2 - 22, top + 170), (left + width // 2 + 22, top + 255), 55, -1)
+    frame[90:630, 212:1068] = card
+    verdict = analyse_document(cv2.GaussianBlur(frame, (3, 3), 0))
+    assert "glare" not in verdict.reasons
+    assert verdict.metrics.document.found and verdict.metrics.glare_ratio < 0.01
