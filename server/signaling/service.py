@@ -15,6 +15,7 @@ from server.hours.appointment_service import AppointmentService
 from server.hours.service import HoursService
 from server.protocol.outbound import ServerMessage, Welcome
 from server.queueing.service import QueueService
+from server.runtime.turn_gate import TurnGate
 from server.settings import Settings
 from server.signaling.admission import Admission
 from server.signaling.appointment_handlers import AppointmentHandlers
@@ -31,6 +32,10 @@ from server.signaling.queue_fanout import QueueFanout
 from server.signaling.resets import watch_queue_resets
 from server.signaling.views import ViewBuilder
 from server.signaling.welcome import Welcomer
+
+
+# Closed connections cleaned up in one loop turn (server/runtime/turn_gate.py); the rest wait.
+CLOSES_PER_TURN = 16
 
 
 class SignalingService:
@@ -51,6 +56,7 @@ class SignalingService:
         self.handlers = HandlerTables()
         self.limits = PrincipalLimits()
         self.admission = Admission(settings.ws_admit_rate, settings.ws_admit_burst, settings.ws_admit_pending)
+        self.close_gate = TurnGate(CLOSES_PER_TURN)
         CallHandlers(hub, self.queue, self.keepalive).register(self.handlers)
         self.hours = HoursService(settings, queue)
         self.kiosk_handlers = KioskHandlers(hub, self.fanout, queue, catalog, self.hours)

@@ -103,6 +103,8 @@ async def websocket(request: web.Request) -> web.StreamResponse:
                 if welcomed:
                     await _serve(service, connection)
             finally:
+                # A burst of closes is cleaned up a few per loop turn, the calls' messages between.
+                await service.close_gate.turn()
                 if not ws.closed:
                     await ws.close()
                 with contextlib.suppress(RedisError, OSError, SQLAlchemyError):
