@@ -33,7 +33,6 @@ from server.signaling.resets import watch_queue_resets
 from server.signaling.views import ViewBuilder
 from server.signaling.welcome import Welcomer
 
-
 # Closed connections cleaned up in one loop turn (server/runtime/turn_gate.py); the rest wait.
 CLOSES_PER_TURN = 16
 
