@@ -27,9 +27,9 @@ from tests.topology_stack import Stack, established, jinglin, topology
 
 pytestmark = [pytest.mark.browser, pytest.mark.topology]
 
-# The media path must be back this long after coturn restarted (issue: "within 10 s"). Measured
-# here: the console's peer reports "disconnected" ~5 s after the relay died and its ICE restart
-# brings frames back ~3 s later.
+# The media path must be back this long after coturn restarted (issue: "within 10 s"). The console
+# restarts ICE once nothing has arrived for 1.5 s (web/static/common/call_peer.js) instead of
+# waiting for Chromium to call the path "disconnected" (5 s or more, longer on a loaded machine).
 RECOVERY_S = 10.0
 
 # Keeps every RTCPeerConnection a page makes, so the test can read getStats() (init scripts run
@@ -125,6 +125,18 @@ def _wait_both_flowing(kiosk: Page, console: Page, timeout_s: float) -> tuple[di
     return _stats(kiosk), _stats(console)
 
 
+def _wait_both_poor(kiosk: Page, console: Page, timeout_s: float) -> None:
+    unseen = {"kiosk": kiosk, "console": console}
+    deadline = time.monotonic() + timeout_s
+    while unseen:
+        for name, page in list(unseen.items()):
+            if page.get_by_test_id("call-quality").get_attribute("data-level") == "poor":
+                del unseen[name]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"call quality never showed poor on {sorted(unseen)}")
+        kiosk.wait_for_timeout(100)
+
+
 def test_relayed_session_through_nginx_two_processes_and_coturn_restart(stack: Stack) -> None:
     demo = json.loads(jinglin(stack.env, "demo", "--json"))
     found = stack.get_json(f"/api/v1/matters?q={SEARCH}&mode=handle")["matters"][0]
@@ -175,12 +187,12 @@ def test_relayed_session_through_nginx_two_processes_and_coturn_restart(stack: S
             # coturn restarts: the relay allocations are gone while the WebSockets stay up.
             stack.restart_turn()
             restarted = time.monotonic()  # coturn answers again: the clock of the recovery starts
-            for page in (kiosk, console):
-                # The indicator tells both people that the picture stopped.
-                expect(page.get_by_test_id("call-quality")).to_have_attribute("data-level", "poor",
-                                                                             timeout=RECOVERY_S * 1000)
+            # The indicator tells both people that the picture stopped (only briefly now: both
+            # pages are watched together so neither's short "poor" is missed).
+            _wait_both_poor(kiosk, console, RECOVERY_S)
             remaining = RECOVERY_S - (time.monotonic() - restarted)
             kiosk_stats, console_stats = _wait_both_flowing(kiosk, console, max(remaining, 0.5))
+            print(f"media back {time.monotonic() - restarted:.1f} s after coturn restarted")
             assert kiosk_stats["local"] == "relay" and console_stats["remote"] == "relay"
             for page in (kiosk, console):
                 expect(page.get_by_test_id("call-quality")).not_to_have_attribute("data-level", "poor",

@@ -19,6 +19,14 @@
 // which lets an aiortc peer stop waiting for more.
 const END_OF_CANDIDATES = { candidate: "", sdpMid: null, sdpMLineIndex: null };
 
+// The offerer also restarts ICE when nothing at all has arrived for SILENCE_MS (no media, no RTCP,
+// no consent answers): Chromium takes 5 s or more to call a dead path "disconnected" (a restarted
+// TURN server, a NAT that dropped its binding), and a loaded machine longer. A restart that did
+// not bring anything back is tried again every RETRY_MS while the silence lasts.
+const SILENCE_MS = 1500;
+const RETRY_MS = 5000;
+const WATCH_MS = 500;
+
 export class CallPeer {
   /**
    * @param {object} options
@@ -46,7 +54,9 @@ export class CallPeer {
     this.outbox = []; // signals made before the call was known
     this.chain = Promise.resolve();
     this.pc = null;
+    this.lastRestart = 0;
     this.createConnection();
+    this.silenceTimer = this.offerer ? setInterval(() => this.checkSilence(), WATCH_MS) : null;
   }
 
   /** Name the peer's call: the signals held so far go out now, in order, and later ones at once. */
@@ -62,9 +72,13 @@ export class CallPeer {
     return this.enqueue(() => this.offer(false));
   }
 
-  /** Offerer: send an ICE-restart offer now, or as soon as the pending offer is answered. */
-  restartIce() {
+  /**
+   * Offerer: send an ICE-restart offer now, or as soon as the pending offer is answered.
+   * @param {{unlessRecent?: boolean}} [options] skip it when one went out less than RETRY_MS ago
+   */
+  restartIce({ unlessRecent = false } = {}) {
     if (this.closed || !this.offerer) return;
+    if (unlessRecent && performance.now() - this.lastRestart < RETRY_MS) return;
     if (this.pc.signalingState !== "stable") {
       this.restartWanted = true;
       return;
@@ -115,6 +129,7 @@ export class CallPeer {
   close() {
     this.setMuted(false);
     this.closed = true;
+    clearInterval(this.silenceTimer);
     this.pc.close();
   }
 
@@ -159,9 +174,34 @@ export class CallPeer {
       const state = pc.connectionState;
       this.onConnectionState(state);
       // The path changed (Wi-Fi hop, NAT rebinding): new candidates recover it without a new call.
-      if (state === "disconnected" || state === "failed") this.restartIce();
+      // A restart the silence watch sent moments ago is left to finish rather than started over.
+      if (state === "disconnected" || state === "failed") this.restartIce({ unlessRecent: true });
     });
     this.setMuted(this.muted);
+  }
+
+  /** Offerer: restart ICE when the live connection has received nothing for SILENCE_MS. */
+  async checkSilence() {
+    const pc = this.pc;
+    if (this.closed || !["connected", "disconnected", "failed"].includes(pc.connectionState)) {
+      this.heard = null;
+      return;
+    }
+    let bytes = 0;
+    try {
+      (await pc.getStats()).forEach((stat) => {
+        if (stat.type === "transport") bytes += stat.bytesReceived || 0;
+      });
+    } catch {
+      return;
+    }
+    if (pc !== this.pc || this.closed) return;
+    const now = performance.now();
+    if (!this.heard || this.heard.pc !== pc || this.heard.bytes !== bytes) {
+      this.heard = { pc, bytes, at: now };
+      return;
+    }
+    if (now - this.heard.at >= SILENCE_MS) this.restartIce({ unlessRecent: true });
   }
 
   replaceConnection() {
@@ -173,6 +213,7 @@ export class CallPeer {
 
   async offer(iceRestart) {
     if (this.closed) return;
+    if (iceRestart) this.lastRestart = performance.now();
     await this.pc.setLocalDescription(await this.pc.createOffer(iceRestart ? { iceRestart: true } : {}));
     this.sendDescription();
   }
