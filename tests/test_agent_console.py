@@ -518,13 +518,15 @@ async def test_capture_request_review_retake_and_accept(browser: Browser, agent_
     assert request is not None, "the kiosk was not asked to capture"
     assert request["material"] == material["name"]
     await expect(status).to_contain_text(material["name"])
+    # Under the checklist, at 1366x768 without scrolling: the caseworker sees the request go out.
+    await expect(status).to_be_in_viewport(ratio=1)
     await shot(page, "13-capture-waiting")
     # Reloaded while the kiosk has not sent its still: the open request comes back, named.
     await page.reload()
     await expect(page.get_by_test_id("call-stage")).to_be_visible(timeout=10000)
     await expect(status).to_contain_text(material["name"])
     await expect(page.get_by_test_id("capture-now")).to_be_visible()
-    await status.scroll_into_view_if_needed()
+    await expect(status).to_be_in_viewport(ratio=1)
     await shot(page, "13-capture-waiting-after-reload")
 
     # Manual capture: the kiosk is told to take the still at once and uploads it.

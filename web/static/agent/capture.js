@@ -171,7 +171,10 @@ function done(decision) {
 
 function showStatus(text, material = open?.material) {
   // Every status line names the material, so a console reloaded mid-capture still says which one.
+  const appearing = status.hidden;
   status.hidden = false;
+  // A long checklist or a scrolled column must not hide it: bring it into view once, as it appears.
+  if (appearing) status.scrollIntoView({ block: "nearest" });
   statusText.textContent = material ? `${material}：${text}` : text;
   status.querySelector('[data-action="capture-now"]').hidden = !open;
   status.querySelector('[data-action="capture-cancel"]').hidden = !open;
