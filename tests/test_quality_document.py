@@ -139,3 +139,32 @@ def test_the_side_search_finds_nothing_on_a_desk_of_loose_lines() -> None:
     cv2.rectangle(edges, (0, 0), (639, 359), 255, 1)
     rings, _ = cv2.findContoursLinkRuns(edges)
     assert document.side_line_outline(edges, rings) is None
+
+
+def test_a_small_card_whose_ring_took_in_a_shadow_bump_is_a_quadrilateral() -> None:
+    """A far-away card (5% of the frame) whose ring bulges at one corner where its shadow's edge
+    joins it: the hull approximates to a pentagon, which is still the card, not 'no page'."""
+    edges = np.zeros((360, 640), np.uint8)
+    card = np.array([[325, 122], [453, 139], [447, 212], [318, 200]], np.int32)
+    cv2.polylines(edges, [card], True, 255, 3)
+    # The shadow's edge below the bottom side, running out of the card's bottom-left corner.
+    cv2.line(edges, (318, 200), (326, 208), 255, 3)
+    cv2.line(edges, (326, 208), (449, 221), 255, 3)
+    cv2.line(edges, (449, 221), (447, 212), 255, 3)
+    cv2.rectangle(edges, (0, 0), (639, 359), 255, 1)
+    rings, _ = cv2.findContoursLinkRuns(edges)
+    found = document.best_outline(edges, rings, allow_cut=True)
+    assert found is not None and not found.cut_off
+    assert 0.04 <= found.coverage <= 0.06
+    assert np.abs(found.corners - order_corners(card.astype(np.float32))).max() <= 12
+
+
+def test_a_six_sided_ring_is_not_forced_into_a_quadrilateral() -> None:
+    """An L-shaped or hexagonal object (a phone on a card, two cards overlapping) loses too much of
+    its area as a quadrilateral and stays no page."""
+    edges = np.zeros((360, 640), np.uint8)
+    shape = np.array([[200, 100], [400, 100], [460, 180], [400, 260], [200, 260], [140, 180]], np.int32)
+    cv2.polylines(edges, [shape], True, 255, 3)
+    cv2.rectangle(edges, (0, 0), (639, 359), 255, 1)
+    rings, _ = cv2.findContoursLinkRuns(edges)
+    assert document.best_outline(edges, rings, allow_cut=True) is None

@@ -440,10 +440,17 @@ def best_outline(edges: np.ndarray, contours: Sequence[np.ndarray], *, allow_cut
         area = cv2.contourArea(hull)
         if not min_area <= area <= max_area or area <= best_area:
             continue
-        approx = cv2.approxPolyDP(hull, 0.02 * cv2.arcLength(hull, True), True).reshape(-1, 2)
-        if not 3 <= len(approx) <= (6 if allow_cut else 4):
+        arc = cv2.arcLength(hull, True)
+        approx = cv2.approxPolyDP(hull, 0.02 * arc, True).reshape(-1, 2)
+        border = on_border(approx, w, h) if len(approx) <= 6 else None
+        if border is not None and len(approx) >= 5 and not border.any():
+            # A page clear of the frame whose ring took in a bump: its shadow or a finger at an
+            # edge, a corner bevelled by wear. Coarser steps that keep nearly all of the hull
+            # give its quadrilateral (the support check below still asks for its sides).
+            approx = _quadrilateral(hull, arc, approx)
+            border = _NO_BORDER[len(approx)]
+        if border is None or not 3 <= len(approx) <= (6 if allow_cut else 4):
             continue  # neither a quadrilateral nor (when allowed) an outline leaving the frame
-        border = on_border(approx, w, h)
         if len(approx) == 4 and not border.any():
             is_quad = True
         elif allow_cut and _leaves_frame(approx, border, w, h):
@@ -464,6 +471,25 @@ def best_outline(edges: np.ndarray, contours: Sequence[np.ndarray], *, allow_cut
     if cut is not None and cut_area > quad_area and encloses(cut, found.corners):
         return Outline(cut.astype(np.float32), cut_area / frame_area, cut_off=True)
     return found
+
+
+# The coarser approximation steps (share of the hull's perimeter) and the share of the finer
+# polygon's area its quadrilateral must keep.
+_QUAD_EPSILONS = (0.035, 0.05, 0.065)
+_QUAD_MIN_AREA = 0.95
+
+
+def _quadrilateral(hull: np.ndarray, arc: float, approx: np.ndarray) -> np.ndarray:
+    """The four-vertex approximation of hull (perimeter arc) at the first coarser step that gives
+    one and keeps _QUAD_MIN_AREA of the area of approx (its finer polygon), else approx."""
+    area = cv2.contourArea(approx)
+    for epsilon in _QUAD_EPSILONS:
+        coarse = cv2.approxPolyDP(hull, epsilon * arc, True).reshape(-1, 2)
+        if len(coarse) < 4:
+            break
+        if len(coarse) == 4:
+            return coarse if cv2.contourArea(coarse) >= _QUAD_MIN_AREA * area else approx
+    return approx
 
 
 def encloses(region: np.ndarray, corners: np.ndarray) -> bool:
