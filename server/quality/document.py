@@ -57,8 +57,7 @@ def edge_threshold(blurred: np.ndarray) -> float:
 
 def find_outline(gray: np.ndarray, blurred: np.ndarray | None = None, high: float | None = None, *,
                  faint: bool = True, colour: Chroma | None = None) -> Outline | None:
-    """Return the document-like outline in gray (the analysis image), or None: the full-size
-    search (server.quality.search.find_page tries the halved image first).
+    """Return the document-like outline in gray (the analysis image), or None.
 
     Edge thresholds follow the picture's contrast; when the grey edges give no complete page of
     readable size and colour (the frame's chroma) is given, the chroma planes' edges are added
