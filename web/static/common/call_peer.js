@@ -27,6 +27,25 @@ const SILENCE_MS = 1500;
 const RETRY_MS = 5000;
 const WATCH_MS = 500;
 
+/**
+ * Bytes received by the connection so far: its transports' count (Chromium, Safari), else the
+ * selected candidate pair's (Firefox has no transport stats), else its RTP streams'; null when the
+ * report has none of them.
+ */
+export function receivedBytes(report) {
+  let transport = null;
+  let pair = null;
+  let rtp = null;
+  report.forEach((stat) => {
+    if (stat.type === "transport" && stat.bytesReceived != null) transport = (transport || 0) + stat.bytesReceived;
+    if (stat.type === "candidate-pair" && (stat.selected || stat.nominated) && stat.bytesReceived != null) {
+      pair = Math.max(pair || 0, stat.bytesReceived);
+    }
+    if (stat.type === "inbound-rtp" && stat.bytesReceived != null) rtp = (rtp || 0) + stat.bytesReceived;
+  });
+  return transport ?? pair ?? rtp;
+}
+
 export class CallPeer {
   /**
    * @param {object} options
@@ -187,15 +206,17 @@ export class CallPeer {
       this.heard = null;
       return;
     }
-    let bytes = 0;
+    let bytes;
     try {
-      (await pc.getStats()).forEach((stat) => {
-        if (stat.type === "transport") bytes += stat.bytesReceived || 0;
-      });
+      bytes = receivedBytes(await pc.getStats());
     } catch {
       return;
     }
     if (pc !== this.pc || this.closed) return;
+    if (bytes === null) {
+      this.heard = null; // this browser reports no byte counts: nothing to judge silence by
+      return;
+    }
     const now = performance.now();
     if (!this.heard || this.heard.pc !== pc || this.heard.bytes !== bytes) {
       this.heard = { pc, bytes, at: now };
