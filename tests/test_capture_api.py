@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import io
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from PIL import Image
 from pydantic import ValidationError
 from sqlalchemy import select
 
+from server.capture.context import CAPTURE
 from server.capture.purge import purge_expired
 from server.capture.storage import VARIANTS, CaptureStore, variant_path
 from server.db.models import AuditLog, Capture, Kiosk, KioskHealthSample, ServiceSession
@@ -385,3 +387,54 @@ async def test_device_checks_are_coalesced_and_finite(env: Env, made: list[Clien
         m.DeviceCheck.model_validate({**check, "metrics": {"brightness": float("nan")}})
     with pytest.raises(ValidationError):
         m.DeviceCheck.model_validate({**check, "metrics": {"brightness": float("inf")}})
+
+
+async def test_the_end_of_the_call_cancels_its_request_and_nothing_is_stored_after(
+        env: Env, made: list[Client]) -> None:
+    """docs/capture.md: the end of the call moves a live request to done (`capture_done`
+    `cancelled`); a manual capture or an upload after it is refused and stores nothing."""
+    kiosk, cw, call_id = await into_call(env, made)
+    capture_id = (await request_capture(kiosk, cw, call_id))["capture_id"]
+    reply = await cw.request({"type": "end_call", "ticket_id": call_id, "outcome": "answered"}, ref=51)
+    assert reply["type"] == "ok", reply
+    for member in (kiosk, cw):
+        assert (await member.expect("capture_done", capture_id=capture_id))["decision"] == "cancelled"
+    reply = await cw.request({"type": "capture_now", "capture_id": capture_id}, ref=52)
+    assert reply["type"] == "error" and reply["code"] == "capture_closed", reply
+    response = await kiosk.upload(capture_id, jpeg(good_still()))
+    assert (response.status, (await response.json())["error"]["code"]) == (409, "capture_closed")
+    listing = await (await cw.http.get(env.url(f"/api/v1/sessions/{call_id}/captures"))).json()
+    assert listing == {**listing, "captures": [], "open_request": None}
+    async with env.app[app_keys.DB_SESSIONS]() as session:
+        assert (await session.scalars(select(Capture))).all() == []
+        stored = (await session.scalars(select(AuditLog).where(AuditLog.action == "capture_stored"))).all()
+    assert stored == []
+
+
+async def test_a_request_whose_calls_end_was_missed_is_closed_by_the_upload(env: Env, made: list[Client]) -> None:
+    """Had a process missed the call's end (its events channel down), the upload still checks the
+    call: the request is cancelled and the still refused."""
+    kiosk, cw, call_id = await into_call(env, made)
+    request = await request_capture(kiosk, cw, call_id)
+    service = env.app[CAPTURE]
+    state = await service.states.get(request["capture_id"])
+    assert state is not None
+    reply = await cw.request({"type": "end_call", "ticket_id": call_id, "outcome": "answered"}, ref=53)
+    assert reply["type"] == "ok", reply
+    await kiosk.expect("capture_done", capture_id=request["capture_id"])
+    # The request as it would stand had its end been missed: open, for the ended call.
+    await service.states.create(replace(state, capture_id="f" * 32, state="open"))
+    for action in ("capture_now", "upload"):
+        if action == "capture_now":
+            reply = await cw.request({"type": "capture_now", "capture_id": "f" * 32}, ref=54)
+            assert reply["type"] == "error" and reply["code"] == "capture_closed", reply
+            assert (await kiosk.expect("capture_done", capture_id="f" * 32))["decision"] == "cancelled"
+            await service.states.create(replace(state, capture_id="f" * 32, state="open"))
+        else:
+            response = await kiosk.upload("f" * 32, jpeg(good_still()))
+            assert (response.status, (await response.json())["error"]["code"]) == (409, "capture_closed")
+            assert (await kiosk.expect("capture_done", capture_id="f" * 32))["decision"] == "cancelled"
+            after = await service.states.get("f" * 32)
+            assert after is not None and after.state == "done"
+    async with env.app[app_keys.DB_SESSIONS]() as session:
+        assert (await session.scalars(select(Capture))).all() == []

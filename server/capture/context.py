@@ -15,6 +15,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import web
+from redis.exceptions import RedisError
+from session_queue import parse_event
 from sqlalchemy.exc import SQLAlchemyError
 
 from server.capture.port import CallDirectory
@@ -53,6 +55,7 @@ async def capture_context(app: web.Application) -> AsyncIterator[None]:
     app[CAPTURE] = service
     stop = asyncio.Event()
     await signaling.hub.subscribe(keys.capture_signal_channel, _relay(service))
+    await signaling.hub.subscribe(signaling.queue.keys.channel, _calls_ending(service))
     tasks = [asyncio.create_task(_daily_purge(app, stop), name="capture-purge")]
     yield
     stop.set()
@@ -80,6 +83,24 @@ def _relay(service: CaptureService) -> ChannelHandler:
                                           CandidatePayload.model_validate(relayed["candidate"]))
         except (ValueError, KeyError, TypeError) as exc:
             log.warning("bad relayed capture signal", extra={"error": type(exc).__name__})
+    return on_message
+
+
+def _calls_ending(service: CaptureService) -> ChannelHandler:
+    """Cancel the live capture request of every call that ends (the queue's events channel)."""
+    async def on_message(data: bytes) -> None:
+        try:
+            event = parse_event(data)
+        except (ValueError, KeyError, TypeError) as exc:
+            log.warning("bad queue event", extra={"error": type(exc).__name__})
+            return
+        for tr in event.transitions:
+            if tr.entity == "ticket" and tr.ticket_id and tr.from_state == "in_call" and tr.to_state != "in_call":
+                try:
+                    await service.call_over(tr.ticket_id)
+                except (RedisError, SQLAlchemyError, OSError) as exc:
+                    # The upload and the analysis peer check the call again before storing anything.
+                    log.warning("capture not ended with its call", extra={"error": type(exc).__name__})
     return on_message
 
 

@@ -26,6 +26,7 @@ from server.capture.health import device_check_due, record_health
 from server.capture.port import CallDirectory
 from server.capture.state import LIVE_STATES, CaptureState, CaptureStates
 from server.capture.storage import CaptureStore
+from server.capture.upload import UploadError
 from server.capture.uploads import StillUploads
 from server.db.models import Capture
 from server.protocol import messages as m
@@ -145,7 +146,9 @@ class CaptureService:
 
     async def on_capture_now(self, connection: Connection, message: m.CaptureNow) -> None:
         """Caseworker: manual capture — the kiosk takes the still at once, kept whatever its quality."""
-        await self._member_state(connection.principal, message.capture_id)
+        member = await self._member_state(connection.principal, message.capture_id)
+        if not await self.call_live(member.call_id):
+            raise _refuse("capture_closed")
         state = await self.states.move(message.capture_id, {"open", "taking"}, "taking", next_attempt=True,
                                        manual="1")
         if state is None:
@@ -216,10 +219,16 @@ class CaptureService:
         live = await self.calls.ticket(call_id)
         if live is not None and live.state == "in_call":
             return True
+        await self.call_over(call_id)
+        return False
+
+    async def call_over(self, call_id: str) -> None:
+        """The call ended (or was transferred): its live request is cancelled (`capture_done`
+        `cancelled` to both members), so nothing is captured or stored after it. Every process
+        hears the end; the request's atomic move lets only one of them end it."""
         current = await self.states.current_of_call(call_id)
         if current is not None:
             await self._end(current, "cancelled")
-        return False
 
     async def guidance(self, state: CaptureState, live: LiveState) -> None:
         """Show both members what the camera sees now."""
@@ -254,5 +263,11 @@ class CaptureService:
     # -- uploads ----------------------------------------------------------------------------
 
     async def accept_upload(self, principal: Principal, capture_id: str, data: bytes) -> dict[str, Any]:
-        """Check an uploaded still and store it, or say why not (see StillUploads.accept). Raises UploadError."""
+        """Check an uploaded still and store it, or say why not (see StillUploads.accept). Raises UploadError.
+
+        A request whose call is over is closed first (had its end been missed) and the still
+        refused: nothing is stored once the call has ended."""
+        state = await self.states.get(capture_id)
+        if state is not None and principal.kiosk_id == state.kiosk_id and not await self.call_live(state.call_id):
+            raise UploadError(409, "capture_closed")
         return await self.uploads.accept(principal, capture_id, data)
