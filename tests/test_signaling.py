@@ -622,3 +622,46 @@ async def test_hello_while_redis_is_down_gets_unavailable(env: Env, clients: lis
     closing = await client.ws.receive(timeout=5)
     assert closing.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
     assert client.ws.close_code == 1013
+
+
+async def test_welcome_comes_before_anything_else_on_a_reconnect(env: Env, clients: list[Client]) -> None:
+    """A waiting kiosk that comes back gets `welcome` first; the ticket update its return causes
+    follows it (the connection is registered while the welcome is built)."""
+    kiosk = await _kiosk(env, clients)
+    await kiosk.send({"type": "join", "matter_id": MATTER, "mode": "handle"})
+    await kiosk.expect("ticket")
+    for resume in (True, False):
+        assert kiosk.ws is not None
+        await kiosk.ws.close()
+        await asyncio.sleep(0.3)
+        mark = kiosk.mark()
+        welcome = await kiosk.connect(resume=resume)
+        assert welcome["state"]["ticket"] is not None
+        await asyncio.sleep(0.5)
+        kinds = [m["type"] for m in kiosk.messages[mark:] if not m.get("local")]
+        assert kinds[0] == "welcome", kinds
+
+
+async def test_a_binary_first_frame_is_refused_as_no_hello(env: Env, clients: list[Client]) -> None:
+    client = Client(env)
+    clients.append(client)
+    await client.kiosk_login(env.kiosk_tokens[0])
+    client.ws = await client.http.ws_connect(env.url("/api/v1/ws"))
+    await client.ws.send_bytes(b'{"type":"hello","v":1}')
+    message = await client.ws.receive_json(timeout=5)
+    assert message["code"] == "hello_required"
+    closing = await client.ws.receive(timeout=5)
+    assert closing.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+    assert client.ws.close_code == 4400
+
+
+async def test_a_refusal_of_an_object_echoes_its_id(env: Env, clients: list[Client]) -> None:
+    kiosk = await _kiosk(env, clients)
+    for frame, code in (({"id": 1}, "malformed"), ({"type": 5, "id": "a"}, "malformed"),
+                        ({"type": "nonsense", "id": 3}, "malformed"), ({"type": "ping", "id": 4, "zzz": 1}, "invalid")):
+        reply = await kiosk.request(frame, ref=frame["id"])
+        assert (reply["type"], reply["code"], reply["ref"]) == ("error", code, frame["id"]), reply
+    mark = kiosk.mark()
+    await kiosk.send({"type": "ping", "id": True})  # a boolean is no request id: nothing to echo
+    reply = await kiosk.wait_for(lambda m: m.get("type") in {"pong", "error"}, 5, start=mark)
+    assert "ref" not in reply or reply["ref"] is None, reply

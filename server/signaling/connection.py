@@ -64,6 +64,10 @@ class Connection:
     # When the keep-alive sweep next re-checks this connection (monotonic; see signaling.keepalive).
     check_due_at: float = field(default_factory=first_check_at)
     _send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Messages for this connection made while its welcome is being built (it is registered before,
+    # so a ticket or peer event may come first): sent right after the welcome, in order. None once
+    # the welcome is out.
+    _held: list[str] | None = field(default_factory=list)
 
     @property
     def key(self) -> str:
@@ -75,7 +79,20 @@ class Connection:
         await self.send_text(json.dumps(message, ensure_ascii=False, separators=(",", ":")))
 
     async def send_text(self, data: str) -> None:
-        """Send one message already serialised as JSON text (see `send`)."""
+        """Send one message already serialised as JSON text (see `send`); held until the welcome."""
+        if self._held is not None:
+            self._held.append(data)
+            return
+        await self._write(data)
+
+    async def send_welcome(self, welcome: Mapping[str, Any]) -> None:
+        """Send the welcome, then whatever was held for the connection meanwhile."""
+        held, self._held = self._held or [], None
+        await self._write(json.dumps(welcome, ensure_ascii=False, separators=(",", ":")))
+        for data in held:
+            await self._write(data)
+
+    async def _write(self, data: str) -> None:
         if self.ws.closed:
             return
         async with self._send_lock:
@@ -85,5 +102,6 @@ class Connection:
                 log.debug("send to closed websocket", extra={"error": type(exc).__name__})
 
     async def error(self, code: str, message: str, ref: Any = None) -> None:
-        """Send an error (with `ref` when answering a request)."""
-        await self.send(out.error(code, message, ref))
+        """Send an error (with `ref` when answering a request); not held: before the welcome it
+        answers the client's own first frame."""
+        await self._write(json.dumps(out.error(code, message, ref), ensure_ascii=False, separators=(",", ":")))

@@ -46,13 +46,16 @@ def _parse(raw: str, allowed: frozenset[str] | None = None) -> tuple[Any, tuple[
         data = loads_untrusted(raw)
     except MalformedJson:
         return None, ("malformed", "消息不是有效的 JSON"), None
-    if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+    if not isinstance(data, dict):
         return None, ("malformed", "消息必须是带 type 的 JSON 对象"), None
+    # A request id is echoed as `ref` on every answer to a frame that was read as an object.
+    ref = data.get("id") if isinstance(data.get("id"), int | str) and not isinstance(data.get("id"), bool) else None
+    if not isinstance(data.get("type"), str):
+        return None, ("malformed", "消息必须是带 type 的 JSON 对象"), ref
     # A "\\ud800" escape parses to a lone surrogate, which cannot be sent on as UTF-8 text: refuse
     # it here rather than fail while relaying. Only frames with an escape need the check.
     if "\\u" in raw and _has_lone_surrogate(data):
-        return None, ("malformed", "消息含有无效的字符"), None
-    ref = data.get("id") if isinstance(data.get("id"), int | str) else None
+        return None, ("malformed", "消息含有无效的字符"), ref
     if allowed is not None and data["type"] in m.ALL_TYPES and data["type"] not in allowed:
         return None, ("forbidden", "当前身份不能发送这种消息"), ref
     fast = _FAST_MODELS.get(data["type"])
@@ -133,8 +136,12 @@ async def _hello(service: SignalingService, connection: Connection) -> bool:
         await connection.error("hello_required", "连接后请先发送 hello")
         await connection.ws.close(code=CLOSE_SETUP)
         return False
-    if first.type != WSMsgType.TEXT:
+    if first.type == WSMsgType.BINARY:
+        await connection.error("hello_required", "连接后请先发送 hello（文本消息）")
+        await connection.ws.close(code=CLOSE_SETUP)
         return False
+    if first.type != WSMsgType.TEXT:
+        return False  # the client closed or the socket failed before hello
     message, error, ref = _parse(first.data)
     if not isinstance(message, m.Hello):
         await connection.error(*(error or ("hello_required", "连接后请先发送 hello")), ref=ref)
@@ -152,7 +159,7 @@ async def _hello(service: SignalingService, connection: Connection) -> bool:
         await connection.error("unavailable", "服务暂时不可用，请稍后重试", ref=ref)
         await connection.ws.close(code=CLOSE_TRY_AGAIN)
         return False
-    await connection.send(welcome)
+    await connection.send_welcome(welcome)
     return True
 
 
