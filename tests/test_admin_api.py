@@ -183,6 +183,11 @@ async def test_staff_accounts(client: TestClient) -> None:
     assert patched["skills"] == ["archives", "police-household"]
     await call(client, "PATCH", "/api/v1/admin/users/cw1", 422, json={"centre": None})
     await call(client, "PATCH", "/api/v1/admin/users/nobody", 404, json={"skills": []})
+    # A typo or a yes/no given as text changes nothing and says so (docs/security.md: wrong fields 422).
+    for body in ({"disable": True}, {"disabled": "yes"}, {"disabled": 0}, {"skills": [], "bogus": 1}):
+        refused = await call(client, "PATCH", "/api/v1/admin/users/cw1", 422, json=body)
+        assert refused["error"]["code"] == "invalid", body
+    assert (await call(client, "GET", "/api/v1/admin/users?q=cw1"))["users"][0]["enabled"] is True
     users = (await call(client, "GET", "/api/v1/admin/users?role=caseworker"))["users"]
     assert [u["username"] for u in users] == ["cw1"]
     assert len((await call(client, "GET", "/api/v1/admin/users?q=bos"))["users"]) == 1

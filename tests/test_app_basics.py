@@ -147,3 +147,9 @@ async def test_every_operation_documents_the_outage_status(client: TestClient) -
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
             assert "503" in operation["responses"], f"{method.upper()} {path}"
+
+
+async def test_head_answers_like_get_without_a_body(client: TestClient) -> None:
+    response = await client.head("/healthz")
+    assert response.status == 200
+    assert await response.read() == b""

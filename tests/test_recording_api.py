@@ -95,7 +95,7 @@ async def test_upload_is_idempotent_and_a_different_replay_is_refused_and_audite
 
 async def test_bad_chunk_requests_get_clear_errors(env: Env, made: list[Client]) -> None:
     kiosk, cw, call_id = await into_call(env, made)
-    for index in ("-1", "100000", "abc", "1.5"):
+    for index in ("-1", "100000", "abc", "1.5", "\uff10", "\u0661", "\u00b2"):  # full-width, Arabic-Indic, superscript
         status, body = await _put(cw, env, call_id, index, b"x" * 10)
         assert (status, body["error"]["code"]) == (400, "bad_index"), index
     status, body = await _put(cw, env, call_id, 0, b"")

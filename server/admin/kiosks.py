@@ -66,7 +66,7 @@ async def find_kiosk(session: AsyncSession, kiosk_id: int | None) -> Kiosk:
     """A kiosk by id; 404 when none."""
     kiosk = await session.get(Kiosk, kiosk_id) if kiosk_id is not None else None
     if kiosk is None:
-        raise not_found(t.UNKNOWN_KIOSK.format(id=kiosk_id))
+        raise not_found(t.UNKNOWN_KIOSK.format(id=kiosk_id if kiosk_id is not None else "（编号无效）"))
     return kiosk
 
 

@@ -39,9 +39,10 @@ def read_rows(filename: str, data: bytes) -> list[list[str]]:
     kind = sheet_kind(filename, data)
     try:
         rows = _xlsx_rows(data) if kind == "xlsx" else _csv_rows(data)
-    except (ValueError, KeyError, OSError, csv.Error, zipfile.BadZipFile) as exc:
+    except (ValueError, KeyError, OSError, csv.Error, zipfile.BadZipFile):
         # openpyxl reports a corrupt workbook as zipfile/KeyError/ValueError.
-        raise AdminError(400, "unreadable_file", t.UNREADABLE_FILE.format(detail=type(exc).__name__)) from None
+        detail = "不是有效的 Excel 文件" if kind == "xlsx" else "不是有效的 CSV 文本"
+        raise AdminError(400, "unreadable_file", t.UNREADABLE_FILE.format(detail=detail)) from None
     if len(rows) > MAX_SHEET_ROWS + 1:
         raise AdminError(413, "payload_too_large", t.FILE_TOO_LARGE.format(limit=MAX_UPLOAD_BYTES // 2**20))
     return rows

@@ -97,7 +97,8 @@ def audit_filter(request: web.Request) -> AuditFilter:
     limit = request.query.get("limit", "")
     return AuditFilter(actor=request.query.get("actor") or None, action=request.query.get("action") or None,
                        object_type=request.query.get("object_type") or None, since=_when(request, "from"),
-                       until=_when(request, "to"), limit=int(limit) if limit.isdigit() else AUDIT_PAGE)
+                       until=_when(request, "to"),
+                       limit=int(limit) if limit.isascii() and limit.isdigit() else AUDIT_PAGE)
 
 
 async def admin_audit(request: web.Request) -> web.Response:

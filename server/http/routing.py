@@ -51,4 +51,8 @@ class Route:
 def add_routes(app: web.Application, routes: Sequence[Route]) -> None:
     """Register every route of the table with the app's router."""
     for route in routes:
-        app.router.add_route(route.method, route.path, route.handler)
+        if route.method == "GET":
+            # HEAD answers as GET without the body (health probes and link checkers use it).
+            app.router.add_get(route.path, route.handler, allow_head=True)
+        else:
+            app.router.add_route(route.method, route.path, route.handler)

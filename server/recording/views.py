@@ -63,7 +63,7 @@ class CloseIn(BaseModel):
 
 def _index(request: web.Request) -> int:
     raw = request.match_info["index"]
-    if not raw.isdigit() or len(raw) > 6 or int(raw) > MAX_INDEX:
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 6 or int(raw) > MAX_INDEX:
         raise ApiError(400, "bad_index", ERRORS["bad_index"].format(max=MAX_INDEX))
     return int(raw)
 
