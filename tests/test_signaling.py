@@ -665,3 +665,15 @@ async def test_a_refusal_of_an_object_echoes_its_id(env: Env, clients: list[Clie
     await kiosk.send({"type": "ping", "id": True})  # a boolean is no request id: nothing to echo
     reply = await kiosk.wait_for(lambda m: m.get("type") in {"pong", "error"}, 5, start=mark)
     assert "ref" not in reply or reply["ref"] is None, reply
+
+
+async def test_refused_queue_operations_are_explained_in_chinese(env: Env, clients: list[Client]) -> None:
+    """The queue's developer messages (ids, English states) never reach the screen."""
+    cw = await _caseworker(env, clients)
+    await cw.request({"type": "set_status", "status": "available"})
+    for frame, code in (({"type": "accept", "ticket_id": "deadbeef", "fence": 7}, "unknown_ticket"),
+                        ({"type": "end_call", "ticket_id": "deadbeef", "outcome": "answered"}, "unknown_ticket")):
+        reply = await cw.request(frame)
+        assert reply["type"] == "error", reply
+        assert reply["code"] in (code, "not_holder", "stale_fence", "wrong_state"), reply
+        assert "deadbeef" not in reply["message"] and not reply["message"].isascii(), reply

@@ -22,6 +22,19 @@ from server.signaling.connection import Connection
 Handler = Callable[[Connection, Any], Awaitable[ServerMessage | None]]
 
 
+
+# What a refused queue operation means to the caseworker or resident (docs/protocol.md, errors).
+QUEUE_ERROR_TEXTS = {
+    "unknown_ticket": "找不到这张排队号，可能已经结束",
+    "unknown_caseworker": "找不到这位受理员的在岗状态，请刷新页面",
+    "wrong_state": "当前状态下不能这样操作，请刷新页面",
+    "stale_fence": "这个来电已经被处理或已过期",
+    "not_holder": "这个通话不由你受理",
+    "duplicate_ticket": "这台终端已经在排队了",
+    "invalid_argument": "请求的内容无效",
+    "needs_rebuild": "服务正在恢复，请稍后重试",
+}
+
 class SignalingError(Exception):
     """A refused client message: `code` and a Chinese message go back to the client."""
 
@@ -66,4 +79,6 @@ class HandlerTables:
         try:
             return await handler(connection, message)
         except QueueError as exc:
-            raise SignalingError(exc.code, exc.message or exc.code) from None
+            # The queue's own messages are for developers (ids, states in English): the client
+            # gets the stable code and a sentence for the person at the screen.
+            raise SignalingError(exc.code, QUEUE_ERROR_TEXTS.get(exc.code, "操作未能完成，请重试")) from None
