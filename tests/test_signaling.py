@@ -120,6 +120,12 @@ async def test_whole_session(env: Env, clients: list[Client]) -> None:
     candidate = {"candidate": "candidate:1 1 UDP 1 10.0.0.1 9 typ host", "sdpMid": "0", "sdpMLineIndex": 0}
     await kiosk.send({"type": "signal", "call_id": cw_call["call_id"], "data": {"candidate": candidate}})
     assert (await cw.expect("signal"))["data"]["candidate"] == candidate
+    # The end of candidates, as browsers give it, arrives as sent: null fields and all.
+    for data in ({"candidate": None}, {"candidate": {"candidate": "", "sdpMid": None, "sdpMLineIndex": None}},
+                 {"candidate": {**candidate, "usernameFragment": "abcd"}}):
+        mark = cw.mark()
+        await kiosk.send({"type": "signal", "call_id": cw_call["call_id"], "data": data})
+        assert (await cw.wait_for(lambda m: m.get("type") == "signal", 5, start=mark))["data"] == data
 
     await cw.send({"type": "end_call", "ticket_id": offer["ticket_id"], "outcome": "accepted"})
     ended = await kiosk.expect("call_ended")

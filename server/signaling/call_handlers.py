@@ -38,7 +38,7 @@ class CallHandlers:
         if peer is None:
             raise SignalingError("not_in_call", "不在这个通话中")
         sender = KIOSK if connection.principal.role == KIOSK else CASEWORKER
-        await self.hub.relay(peer, out.signal(message.call_id, sender, message.data.model_dump(exclude_none=True)))
+        await self.hub.relay(peer, out.signal(message.call_id, sender, message.data.model_dump(exclude_unset=True)))
 
     async def call_peer(self, connection: Connection, call_id: str) -> str | None:
         """The other member of a live call this connection belongs to (checked against the queue)."""
