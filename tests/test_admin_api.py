@@ -191,6 +191,8 @@ async def test_staff_accounts(client: TestClient) -> None:
     users = (await call(client, "GET", "/api/v1/admin/users?role=caseworker"))["users"]
     assert [u["username"] for u in users] == ["cw1"]
     assert len((await call(client, "GET", "/api/v1/admin/users?q=bos"))["users"]) == 1
+    for query, code in (("enabled=maybe", "bad_enabled"), ("centre_id=abc", "bad_centre_id")):
+        assert (await call(client, "GET", f"/api/v1/admin/users?{query}", 400))["error"]["code"] == code
 
     # The one-time password only opens the change form; then the new password signs in.
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as person:

@@ -20,6 +20,7 @@ from server.admin.schemas import (
 )
 from server.admin.staff import UserFilter
 from server.http import app_keys
+from server.http.errors import ApiError
 from server.http.request_body import read_model
 from server.http.routing import Param, Route
 from server.runtime.ids import parse_id
@@ -75,10 +76,17 @@ async def admin_enable_kiosk(request: web.Request) -> web.Response:
 
 
 def _user_filter(request: web.Request) -> UserFilter:
-    enabled = request.query.get("enabled")
-    return UserFilter(role=request.query.get("role") or None, centre_id=parse_id(request.query.get("centre_id", "")),
+    # A filter that cannot be read is refused rather than ignored (which would list everyone).
+    enabled = request.query.get("enabled", "")
+    if enabled not in ("", "true", "false"):
+        raise ApiError(400, "bad_enabled", "enabled 只能是 true 或 false")
+    raw_centre = request.query.get("centre_id", "")
+    centre_id = parse_id(raw_centre) if raw_centre else None
+    if raw_centre and centre_id is None:
+        raise ApiError(400, "bad_centre_id", "centre_id 必须是整数编号")
+    return UserFilter(role=request.query.get("role") or None, centre_id=centre_id,
                       q=request.query.get("q", "")[:64] or None,
-                      enabled=None if enabled in (None, "") else enabled == "true")
+                      enabled=None if enabled == "" else enabled == "true")
 
 
 async def admin_list_users(request: web.Request) -> web.Response:
