@@ -24,5 +24,5 @@ def test_drawn_scene(scene: DrawnScene) -> None:
 
 def test_the_set_has_both_kinds() -> None:
     good = [s for s in SCENES if s.expected == "ok"]
-    assert len(good) == 20 and len(SCENES) - len(good) == 8
+    assert len(good) == 23 and len(SCENES) - len(good) == 8
     assert len({s.name for s in SCENES}) == len(SCENES)

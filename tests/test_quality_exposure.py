@@ -18,8 +18,11 @@ from server.quality.metrics import (
     _region,
     compact_highlights,
     directional_sharpness,
+    edge_crispness,
+    halve,
     region_stats,
 )
+from server.quality.thresholds import CRISP_MIN_RATIO
 
 
 def _page(paper: int, ink: int, desk: int = 60, size: tuple[int, int] = (1280, 720)) -> np.ndarray:
@@ -238,3 +241,30 @@ def test_a_clipped_id_front_with_a_portrait_on_white_is_not_glare() -> None:
     verdict = analyse_document(cv2.GaussianBlur(frame, (3, 3), 0))
     assert "glare" not in verdict.reasons
     assert verdict.metrics.document.found and verdict.metrics.glare_ratio < 0.01
+
+
+def _printed_patch(contrast: float, blur: float) -> np.ndarray:
+    """A 320x200 page of sparse print (one line of digits), at this contrast, blurred by sigma."""
+    drawn = np.full((200, 320), 230, np.uint8)
+    cv2.putText(drawn, "6222 0210 0112", (20, 110), cv2.FONT_HERSHEY_SIMPLEX, 0.9, 40, 2, cv2.LINE_AA)
+    page = 230.0 - (230.0 - drawn.astype(np.float32)) * contrast
+    if blur:
+        page = cv2.GaussianBlur(page, (0, 0), blur)
+    return np.clip(page, 0, 255).astype(np.uint8)
+
+
+def test_edge_crispness_holds_under_dim_light_and_falls_with_blur() -> None:
+    """The ratio is the same for a page under full and dim light, and falls with a blur; the plain
+    sharpness falls with the light too (why dim pages were called blurry)."""
+    corners = np.array([[4, 4], [315, 4], [315, 195], [4, 195]], np.float32)
+
+    def measure(patch: np.ndarray) -> tuple[float, float]:
+        half = halve(patch)
+        ratio, _ = edge_crispness(patch, corners, half)
+        return ratio, region_stats(patch, corners, half=half).sharpness
+
+    (full, full_sharp), (dim, dim_sharp) = measure(_printed_patch(1.0, 0)), measure(_printed_patch(0.4, 0))
+    blurred, _ = measure(_printed_patch(1.0, 3.0))
+    assert dim_sharp < full_sharp / 4  # the plain sharpness follows the contrast squared
+    assert abs(dim - full) < 0.15 * full  # the crispness does not
+    assert dim >= CRISP_MIN_RATIO and blurred < CRISP_MIN_RATIO / 2

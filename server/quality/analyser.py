@@ -21,6 +21,7 @@ from server.quality.metrics import (
     border_sharpness,
     coarse_structure,
     downscale,
+    edge_crispness,
     halve,
     region_stats,
     to_gray,
@@ -162,7 +163,7 @@ def document_verdict(
     elif outline.coverage < t.MIN_DOCUMENT_COVERAGE:
         reasons.add("document_too_small")
     reasons |= _page_exposure_reasons(stats)
-    if stats.sharpness < t.MIN_SHARPNESS:
+    if stats.sharpness < t.MIN_SHARPNESS and not _crisp(small, outline, half):
         reasons.add("blurry")
         if "too_bright" in reasons and _soft_border(small, outline):
             # The page's border is as blurred as its print: the print's lifted dark end is the
@@ -190,6 +191,14 @@ def _not_a_document(small: np.ndarray, outline: Outline, stats: RegionStats, col
     if outline.coverage >= t.MIN_DOCUMENT_COVERAGE:
         return False
     return stats.bright_end - stats.dark_end < t.SMALL_MIN_TONE_RANGE or looks_like_desk(small, outline, colour)
+
+
+def _crisp(small: np.ndarray, outline: Outline, half: np.ndarray) -> bool:
+    """Whether a page whose plain sharpness is low has crisp edges all the same: dim light, a
+    veil or a page with little print lowers the second derivative's variance with the contrast
+    or the amount of print, a blur lowers it against the first derivative's (edge_crispness)."""
+    ratio, first_energy = edge_crispness(small, _shrink(outline.corners, t.INNER_SHRINK), half)
+    return first_energy >= t.CRISP_MIN_EDGE_ENERGY and ratio >= t.CRISP_MIN_RATIO
 
 
 def _veiled(dark_end: float, bright_end: float) -> bool:

@@ -100,6 +100,42 @@ def directional_sharpness(roi: np.ndarray, mask: np.ndarray | None = None) -> tu
     return worst, noise
 
 
+# 1-D central first-derivative kernels in the same four directions.
+_FIRST_DERIVATIVES = (
+    np.array([[-1, 0, 1]], np.float32),
+    np.array([[-1], [0], [1]], np.float32),
+    np.diag(np.array([-1, 0, 1], np.float32)),
+    np.fliplr(np.diag(np.array([-1, 0, 1], np.float32))).copy(),
+)
+
+
+def edge_crispness(gray: np.ndarray, polygon: np.ndarray, half: np.ndarray) -> tuple[float, float]:
+    """How crisp the region's edges are, whatever their contrast and however much print it holds:
+    in the direction where it is smallest, the second derivative's energy over the first's (each
+    less its noise floor), on the halved image as the sharpness. A blur of width s spreads every
+    edge s times wider: the first derivative's energy falls as 1/s, the second's as 1/s^3, so the
+    ratio falls as 1/s^2; dimming the light or a page with little print scales both alike.
+    Returns (ratio, first-derivative energy): the ratio means little where that energy is small
+    (a blank region). Used only for pages whose plain sharpness is low (analyser)."""
+    scaled = polygon * np.float32(half.shape[1] / gray.shape[1])
+    roi, mask = _region(half, scaled)
+    inside = np.ones(roi.shape, bool) if mask is None else mask > 0
+    if not inside.any():
+        return 0.0, 0.0
+    best = (float("inf"), 0.0)
+    for first_kernel, second_kernel in zip(_FIRST_DERIVATIVES, _SECOND_DERIVATIVES, strict=True):
+        first = cv2.filter2D(roi, cv2.CV_32F, first_kernel)[inside]
+        second = cv2.filter2D(roi, cv2.CV_32F, second_kernel)[inside]
+        first_noise = 1.4826 * float(np.median(np.abs(first)))
+        second_noise = 1.4826 * float(np.median(np.abs(second)))
+        first_energy = max(float(first.var()) - first_noise ** 2, 0.0)
+        second_energy = max(float(second.var()) - second_noise ** 2, 0.0)
+        ratio = second_energy / first_energy if first_energy > 0 else 0.0
+        if ratio < best[0]:
+            best = (ratio, first_energy)
+    return best
+
+
 def _noise_floor(derivative: np.ndarray, count: int) -> float:
     """Robust std (1.4826 x median absolute value) of a derivative image over the count pixels
     of its region (the derivative zeroed outside it, when the region is not the whole image)."""

@@ -22,6 +22,17 @@ ANALYSIS_WIDTH = 640
 # 720p) and shake (18-38 px) <= 71. 105 is about the geometric mean. (The former 210, tuned on the
 # legacy set, rejected ~5% of the broad set's good pages.)
 MIN_SHARPNESS = 105.0
+# A page under MIN_SHARPNESS is still sharp when its edges are crisp (metrics.edge_crispness: the
+# second derivative's energy over the first's in its weakest direction, which the light does not
+# change): train + validation defocused and shaken pages measure <= 0.65 (all but two <= 0.60),
+# good pages >= 0.95 (5th percentile); sharp pages drawn by other means under dim light (0.3-0.45
+# of normal: a white card, a green card, a red cover) 0.79-1.04, one sparse line of anti-aliased
+# digits 0.74 at any contrast (0.57 once blurred by a 0.7 px Gaussian). The ratio also depends on
+# the print (the size of its strokes), so it only rescues: a page under MIN_SHARPNESS is blurry
+# unless it reaches this. Where the first derivative's energy is under CRISP_MIN_EDGE_ENERGY the
+# region is nearly blank and the ratio means little.
+CRISP_MIN_RATIO = 0.70
+CRISP_MIN_EDGE_ENERGY = 10.0
 # Camera mode looks at a whole room, which has fewer fine edges than a page of text: good room
 # views measure >= ~70, a defocused lens <= ~15.
 MIN_SHARPNESS_CAMERA = 30.0

@@ -3,8 +3,9 @@
 Plain OpenCV shapes and Hershey fonts instead of the generator's rendered Chinese documents, its
 desks, lights and camera model: a dense form grid, a deep red register cover, a green card on a
 dark desk and on a checked cloth, a page with a large dark photograph, a white card; each also
-with a thumb over its edge. And the same pages made bad in simple, obvious ways (a lamp's spot,
-defocus, shake, dark, washed out, cut off, far away, no page). The analyser was not tuned on
+with a thumb over its edge, and three of them under dim light. And the same pages made bad in
+simple, obvious ways (a lamp's spot, defocus, shake, dark, washed out, cut off, far away, no
+page). The analyser was not tuned on
 them: they check that its verdicts do not hang on the generator's way of drawing.
 """
 
@@ -125,13 +126,18 @@ _GOOD = [
 
 
 def drawn_scenes(seed: int = 7) -> list[DrawnScene]:
-    """The 20 good scenes (each page on two desks, without and with a thumb) and 8 bad ones."""
+    """The 23 good scenes (each page on two desks, without and with a thumb; three under dim light)
+    and 8 bad ones."""
     rng = np.random.default_rng(seed)
     scenes = []
     for page, desk, scale, angle in _GOOD:
         for thumb in (False, True):
             image = _camera(_place(_desk(desk), _page(page), scale, angle, (W / 2 + 20, H / 2), thumb), rng)
             scenes.append(DrawnScene(f"{page}_{desk}{'_thumb' if thumb else ''}", image, "ok"))
+    # Dim light (0.45 of the above): still sharp and readable, only less contrast.
+    for page, desk, scale, angle in (_GOOD[9], _GOOD[0], _GOOD[7]):
+        lit = _place(_desk(desk), _page(page), scale, angle, (W / 2 + 20, H / 2))
+        scenes.append(DrawnScene(f"{page}_{desk}_dim", _camera((lit * 0.45).astype(np.uint8), rng), "ok"))
     base = _place(_desk("grey"), _page("photo_page"), 0.66, 2, (W / 2 + 20, H / 2))
     yy, xx = np.mgrid[0:H, 0:W]
     spot = np.exp(-(((xx - 700) ** 2 + (yy - 500) ** 2) / (2 * 45.0 ** 2))) * 400
