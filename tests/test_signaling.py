@@ -683,3 +683,15 @@ async def test_refused_queue_operations_are_explained_in_chinese(env: Env, clien
         assert reply["type"] == "error", reply
         assert reply["code"] in (code, "not_holder", "stale_fence", "wrong_state"), reply
         assert "deadbeef" not in reply["message"] and not reply["message"].isascii(), reply
+
+
+async def test_a_hello_whose_version_is_text_is_refused(env: Env, clients: list[Client]) -> None:
+    client = Client(env)
+    clients.append(client)
+    await client.kiosk_login(env.kiosk_tokens[0])
+    client.ws = await client.http.ws_connect(env.url("/api/v1/ws"))
+    await client.ws.send_str(json.dumps({"type": "hello", "v": "1"}))
+    message = await client.ws.receive_json(timeout=5)
+    assert message["code"] == "invalid"
+    await client.ws.receive(timeout=5)
+    assert client.ws.close_code == 4400

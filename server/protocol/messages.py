@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, TypeAdapter
 
 from server.protocol.free_text import MASKED
 
@@ -39,7 +39,7 @@ class Hello(_In):
     """First message of every connection."""
 
     type: Literal["hello"]
-    v: int
+    v: StrictInt  # "1" is not a version number
     resume: str | None = Field(default=None, max_length=128)
 
 
