@@ -15,7 +15,7 @@ from server.http.errors import json_errors
 from server.http.forwarded import forwarded_middleware
 from server.http.metrics import Metrics
 from server.http.openapi import build_openapi
-from server.http.pages import setup_pages
+from server.http.pages import missing_static, setup_pages
 from server.http.routing import add_routes
 from server.http.security_headers import security_headers
 from server.queueing.reconciler import reconciler_context
@@ -43,8 +43,8 @@ def create_app(settings: Settings) -> web.Application:
     """Build the aiohttp application for the given settings."""
     metrics = Metrics()
     app = web.Application(
-        middlewares=[forwarded_middleware(settings), security_headers, metrics.middleware(), json_errors, csrf_guard,
-                     authenticate],
+        middlewares=[forwarded_middleware(settings), security_headers, metrics.middleware(), json_errors,
+                     missing_static, csrf_guard, authenticate],
         client_max_size=MAX_REQUEST_BYTES,
     )
     app[app_keys.SETTINGS] = settings

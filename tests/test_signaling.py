@@ -584,6 +584,18 @@ async def test_static_files_revalidate(env: Env) -> None:
         assert response.headers["Cache-Control"] == "no-cache"
 
 
+async def test_a_missing_static_file_gets_the_json_404(env: Env) -> None:
+    async with aiohttp.ClientSession() as http:
+        for path in ("/static/common/no-such-module.js", "/static/common", "/static/%2e%2e/templates/kiosk.html"):
+            response = await http.get(env.url(path))
+            assert response.status in (403, 404), path
+            body = await response.json()
+            assert body["error"]["code"] in ("forbidden", "not_found"), path
+        response = await http.get(env.url("/static/common/no-such-module.js"))
+        assert response.status == 404
+        assert (await response.json())["error"] == {"code": "not_found", "message": "没有这个文件"}
+
+
 async def test_redis_loss_signs_connected_caseworkers_in_again(env: Env, clients: list[Client]) -> None:
     cw = await _caseworker(env, clients)
     await cw.send({"type": "set_status", "status": "available"})

@@ -11,6 +11,7 @@ from aiohttp import web
 
 import web as page_assets
 from server.http import app_keys
+from server.http.errors import Handler, error_response
 from server.protocol.version import PROTOCOL_VERSION, WS_PATH
 
 WEB_DIR = Path(page_assets.__file__).resolve().parent
@@ -22,6 +23,29 @@ def setup_pages(app: web.Application) -> None:
     """Template rendering and the static files route."""
     aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)), autoescape=True)
     app.router.add_static("/static/", STATIC_DIR, name="static", append_version=True)
+
+
+@web.middleware
+async def missing_static(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A /static/ path with no file behind it gets the JSON 404 of every other route.
+
+    aiohttp's static handler answers with a file response that finds the file missing only while
+    it is being sent, after every middleware has returned, so the client got a bare 404 with an
+    empty body; here the file is looked up before the handler runs."""
+    info = request.match_info
+    if info.route.resource is not None and info.route.resource.name == "static" \
+            and not _static_file(info.get("filename", "")):
+        return error_response(404, "not_found", "没有这个文件")
+    return await handler(request)
+
+
+def _static_file(filename: str) -> bool:
+    """Whether filename names a file inside STATIC_DIR (not a folder, nothing outside it)."""
+    try:
+        path = (STATIC_DIR / filename).resolve()
+    except (OSError, ValueError):
+        return False
+    return path.is_relative_to(STATIC_DIR) and path.is_file()
 
 
 def page(template: str) -> Callable[[web.Request], Awaitable[web.Response]]:
