@@ -15,8 +15,8 @@ from server.app import product_version
 from server.catalog.setup import ensure_catalog
 from server.db.engine import make_engine, make_session_factory
 from server.db.migrate import upgrade_database
-from server.db.models import Site
-from server.district.demo import seed_demo
+from server.db.models import Site, User
+from server.district.demo import DemoConflict, seed_demo
 from server.serve import serve
 from server.settings import Settings, SettingsError, load_settings
 
@@ -65,7 +65,8 @@ async def _demo(settings: Settings, if_empty: bool) -> dict[str, object] | None:
     engine = make_engine(settings.resolved_database_url)
     try:
         async with make_session_factory(engine)() as session, session.begin():
-            if if_empty and await session.scalar(select(func.count()).select_from(Site).where(~Site.is_demo)):
+            if if_empty and (await session.scalar(select(func.count()).select_from(Site).where(~Site.is_demo))
+                             or await session.scalar(select(func.count()).select_from(User).where(~User.is_demo))):
                 return None
             data = await seed_demo(session, settings.resolved_secret_key(), base_url(settings))
     finally:
@@ -77,9 +78,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """Seed demo data (idempotent) and print the demo logins."""
     settings = _settings()
     settings.ensure_data_dir()
-    data = asyncio.run(_demo(settings, args.if_empty))
+    try:
+        data = asyncio.run(_demo(settings, args.if_empty))
+    except DemoConflict as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     if data is None:
-        print("the database holds real sites; demo data not seeded")
+        print("the database holds real sites or accounts; demo data not seeded")
         return 0
     if args.json:
         json.dump(data, sys.stdout, ensure_ascii=False)

@@ -9,6 +9,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from server.auth.passwords import verify_password
@@ -16,7 +17,8 @@ from server.auth.tokens import token_hash
 from server.cli import prepare_database
 from server.db.engine import make_engine, make_session_factory
 from server.db.models import Centre, Kiosk, Site, Street, User
-from server.district.demo import seed_demo
+from server.district.accounts import upsert_user
+from server.district.demo import DemoConflict, seed_demo
 from tests.helpers import make_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -109,3 +111,43 @@ def test_cli_demo_json_shape_and_repeatable(tmp_path: Path) -> None:
     assert set(first["admin"]) == {"username", "password"}
     # Secrets never reach the logs printed beside the JSON.
     assert first["admin"]["password"] not in runs[0].stderr
+
+
+async def test_demo_never_takes_over_a_real_account_of_the_same_name(database_url: str, tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, DATABASE_URL=database_url)
+    await prepare_database(settings)
+    engine = make_engine(database_url)
+    try:
+        async with make_session_factory(engine)() as session, session.begin():
+            # README's production set-up: the first administrator is created as `admin`.
+            await upsert_user(session, username="admin", password="a real password 123", role="admin",
+                              display_name="区管理员")
+        with pytest.raises(DemoConflict):
+            async with make_session_factory(engine)() as session, session.begin():
+                await seed_demo(session, SECRET, "http://127.0.0.1:8080")
+        async with make_session_factory(engine)() as session:
+            admin = await session.scalar(select(User).where(User.username == "admin"))
+            assert admin is not None and not admin.is_demo and admin.display_name == "区管理员"
+            assert verify_password(admin.password_hash, "a real password 123")
+            assert await session.scalar(select(func.count()).select_from(Site)) == 0  # nothing half-seeded
+    finally:
+        await engine.dispose()
+
+
+def test_cli_demo_refuses_or_skips_a_database_with_real_accounts(tmp_path: Path) -> None:
+    env = {**os.environ, "JINGLIN_DATA_DIR": str(tmp_path), "JINGLIN_PASSWORD_PROFILE": "fast"}
+    env.pop("DATABASE_URL", None)
+    env.pop("JINGLIN_SECRET_KEY", None)
+
+    def jinglin(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "server", *args], cwd=ROOT, env=env, input=stdin,
+                              capture_output=True, text=True, check=False, timeout=240)
+
+    assert jinglin("migrate").returncode == 0
+    assert jinglin("admin", "create", "admin", "--password-stdin", stdin="a real password 123\n").returncode == 0
+    skipped = jinglin("demo", "--if-empty")
+    assert skipped.returncode == 0 and "not seeded" in skipped.stdout
+    refused = jinglin("demo", "--json")
+    assert refused.returncode == 1 and refused.stdout == ""
+    assert refused.stderr.startswith("error: ") and "'admin'" in refused.stderr
+    assert "Traceback" not in refused.stderr

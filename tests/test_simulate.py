@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import random
+from pathlib import Path
 
 import pytest
 
 from server.simulate import cli
 from server.simulate.cast import CastError, pick_cast
 from server.simulate.ledger import Ledger, SessionRecord, percentile, summary
+from server.simulate.local import SHARED_STATE_SETTINGS, server_env
 from server.simulate.peers import split_candidates
 
 SDP = "\r\n".join([
@@ -89,3 +91,19 @@ def test_simulate_command_prints_only_the_json_report(capsys: pytest.CaptureFixt
     assert report["lost"] == 0 and report["double_assigned"] == 0 and report["errors"] == [], report
     assert report["frames_decoded_min"] > 0
     assert code == 0
+
+
+def test_a_throw_away_server_does_not_inherit_the_callers_database_redis_or_key(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # Run from a shell set up for a real installation, `jinglin simulate` must not seed demo
+    # accounts and sessions into it.
+    for name, value in {"DATABASE_URL": "postgresql://real/db", "REDIS_URL": "redis://real:6379/0",
+                        "JINGLIN_REDIS_PREFIX": "real:", "JINGLIN_SECRET_KEY": "real-secret",
+                        "JINGLIN_SECRET_KEY_FILE": "/etc/real.key", "JINGLIN_PUBLIC_URL": "https://x.example"}.items():
+        monkeypatch.setenv(name, value)
+    env = server_env(tmp_path, 8123)
+    assert not SHARED_STATE_SETTINGS & set(env)
+    assert env["JINGLIN_DATA_DIR"] == str(tmp_path) and env["JINGLIN_PORT"] == "8123"
+    assert env["JINGLIN_PUBLIC_URL"] == "https://x.example"  # other settings still pass through
+    shared = server_env(tmp_path, 8123, {"DATABASE_URL": "sqlite:///bench.db", "REDIS_URL": "redis://bench"})
+    assert shared["DATABASE_URL"] == "sqlite:///bench.db" and shared["REDIS_URL"] == "redis://bench"

@@ -125,6 +125,15 @@ async def _sites_and_kiosks(
     return out
 
 
+class DemoConflict(Exception):
+    """A demo account's username belongs to a real account (e.g. an administrator named admin)."""
+
+    def __init__(self, username: str) -> None:
+        super().__init__(f"a real account is named {username!r}: demo data is for a database of its own "
+                         "(demo logins would take it over)")
+        self.username = username
+
+
 class _DemoAccounts:
     """Creates demo accounts, re-checking passwords only where they may have changed."""
 
@@ -144,6 +153,9 @@ class _DemoAccounts:
 
     async def ensure(self, username: str, **fields: Any) -> str:
         user = await self.session.scalar(select(User).where(User.username == username))
+        if user is not None and not user.is_demo:
+            # Never reset a real person's password to the demo one (or rename them "演示").
+            raise DemoConflict(username)
         fingerprint = _fingerprint(self.secret_key, user.password_hash) if user else None
         unchanged = fingerprint is not None and self.seeded.get(username) == fingerprint
         user = await upsert_user(self.session, username=username, password=None,

@@ -44,9 +44,19 @@ def free_port() -> int:
         return port
 
 
+# Settings that point a server at state shared with other servers (README, configuration).
+SHARED_STATE_SETTINGS = frozenset({"DATABASE_URL", "REDIS_URL", "JINGLIN_REDIS_PREFIX", "JINGLIN_SECRET_KEY",
+                                   "JINGLIN_SECRET_KEY_FILE"})
+
+
 def server_env(data_dir: Path, port: int, overrides: dict[str, str] | None = None) -> dict[str, str]:
-    """Environment of a local server: its data dir and port, quiet logs, fast demo passwords."""
-    env = dict(os.environ)
+    """Environment of a local server: its data dir and port, quiet logs, fast demo passwords.
+
+    The caller's own database, Redis and secret key are not inherited (SHARED_STATE_SETTINGS): a
+    throw-away server seeds demo accounts and sessions, and run from a shell set up for a real
+    installation it would write them into that installation. overrides set them on purpose (a
+    benchmark's shared PostgreSQL and Redis)."""
+    env = {name: value for name, value in os.environ.items() if name not in SHARED_STATE_SETTINGS}
     env.update({
         "JINGLIN_DATA_DIR": str(data_dir),
         "JINGLIN_PORT": str(port),
