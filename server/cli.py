@@ -80,7 +80,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     settings.ensure_data_dir()
     try:
         data = asyncio.run(_demo(settings, args.if_empty))
-    except DemoConflict as exc:
+    except (DemoConflict, ValueError) as exc:  # ValueError: a secret key too short to use
         print(f"error: {exc}", file=sys.stderr)
         return 1
     if data is None:

@@ -65,7 +65,12 @@ def _reason(exc: BaseException) -> str:
 
 
 async def preflight(settings: Settings) -> None:
-    """Raise StartupError unless the database is at this code's schema and Redis answers."""
+    """Raise StartupError unless the secret key is usable, the database is at this code's schema
+    and Redis answers."""
+    try:
+        settings.resolved_secret_key()
+    except (ValueError, OSError) as exc:
+        raise StartupError(str(exc)) from None
     try:
         async with asyncio.timeout(PREFLIGHT_TIMEOUT_S):
             current, head = await schema_revisions(settings.resolved_database_url)

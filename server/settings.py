@@ -15,6 +15,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from session_queue import DEFAULT_PREFIX
 
 SECRET_KEY_FILE = "secret_key"
+# A generated key is 64 characters (48 random bytes); a shorter one than this would make the
+# encryption of captures, recordings and signatures guessable (an empty file, a placeholder).
+MIN_SECRET_KEY_CHARS = 32
 EMBEDDED_REDIS = "embedded"
 SECRET_VARIABLES = {"JINGLIN_SECRET_KEY", "JINGLIN_TURN_SECRET", "JINGLIN_METRICS_TOKEN"}
 
@@ -203,9 +206,10 @@ class Settings(BaseSettings):
     def resolved_secret_key(self) -> str:
         """The secret: JINGLIN_SECRET_KEY, else JINGLIN_SECRET_KEY_FILE, else a key generated once into the data dir.
 
-        The last is the single-host default; docs/security.md recommends one of the first two."""
+        The last is the single-host default; docs/security.md recommends one of the first two.
+        ValueError when the key set is shorter than MIN_SECRET_KEY_CHARS (blanks around it aside)."""
         if self.secret_key:
-            return self.secret_key
+            return checked_secret_key(self.secret_key.strip(), "JINGLIN_SECRET_KEY")
         if self.secret_key_file is not None:
             if self.secret_key_file.resolve().is_relative_to(self.data_dir.resolve()):
                 raise ValueError("JINGLIN_SECRET_KEY_FILE must be outside JINGLIN_DATA_DIR")
@@ -213,10 +217,19 @@ class Settings(BaseSettings):
         else:
             path = self.ensure_data_dir() / SECRET_KEY_FILE
         if path.exists():
-            return path.read_text().strip()
+            return checked_secret_key(path.read_text().strip(), str(path))
         key = secrets.token_urlsafe(48)
         write_key_file(path, key)
         return key
+
+
+def checked_secret_key(key: str, source: str) -> str:
+    """key, or ValueError naming source when it is too short to be a secret."""
+    if len(key) < MIN_SECRET_KEY_CHARS:
+        raise ValueError(f"the secret key in {source} has {len(key)} characters, at least "
+                         f"{MIN_SECRET_KEY_CHARS} are needed (generate one: python3 -c "
+                         "'import secrets; print(secrets.token_urlsafe(48))')")
+    return key
 
 
 def write_key_file(path: Path, key: str) -> None:

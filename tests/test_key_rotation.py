@@ -53,15 +53,40 @@ def test_rotation_re_encrypts_every_capture_and_can_be_run_again(tmp_path: Path)
     assert not list(tmp_path.rglob("*.tmp"))
 
 
-def test_the_command_rotates_and_creates_the_new_key_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                          capsys: pytest.CaptureFixture[str]) -> None:
-    data_dir, new_file = tmp_path / "data", tmp_path / "keys" / "new"
+def _one_capture_under_the_old_key(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[CaptureStore, str]:
+    """A data dir holding one capture under the configured (old) key: its store and name."""
     monkeypatch.setenv("JINGLIN_DATA_DIR", str(data_dir))
     monkeypatch.setenv("JINGLIN_SECRET_KEY", "old-secret-" + "o" * 32)
     store = CaptureStore(data_dir, "old-secret-" + "o" * 32)
     name = store.new_name()
     store.write(name, "original", b"image")
+    return store, name
+
+
+def test_the_command_rotates_and_creates_the_new_key_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    data_dir, new_file = tmp_path / "data", tmp_path / "keys" / "new"
+    _, name = _one_capture_under_the_old_key(data_dir, monkeypatch)
     assert main(["rotate-key", str(new_file)]) == 0
     assert "re-encrypted 1 files" in capsys.readouterr().out
     assert CaptureStore(data_dir, new_file.read_text().strip()).read(name, "original") == b"image"
     assert main(["rotate-key", str(data_dir / "inside")]) == 2
+
+
+@pytest.mark.parametrize("key", ["", " ", "CHANGE-ME", "k" * 31])
+def test_a_key_too_short_to_be_secret_is_refused_wherever_it_is_set(
+        key: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    data_dir, short_file = tmp_path / "data", tmp_path / "keys" / "short"
+    short_file.parent.mkdir()
+    short_file.write_text(key)
+    from_file = load_settings(JINGLIN_DATA_DIR=str(data_dir), JINGLIN_SECRET_KEY_FILE=str(short_file))
+    with pytest.raises(ValueError, match="at least 32"):
+        from_file.resolved_secret_key()
+    if key:  # an empty JINGLIN_SECRET_KEY means "not set": the key file or a generated key is used
+        with pytest.raises(ValueError, match="at least 32"):
+            load_settings(JINGLIN_DATA_DIR=str(data_dir), JINGLIN_SECRET_KEY=key).resolved_secret_key()
+    # Rotating onto it would leave every capture, recording and signature under a guessable key.
+    store, name = _one_capture_under_the_old_key(data_dir, monkeypatch)
+    assert main(["rotate-key", str(short_file)]) == 2
+    assert "at least 32" in capsys.readouterr().err
+    assert store.read(name, "original") == b"image"  # untouched, still under the old key

@@ -125,3 +125,12 @@ def test_serve_answers_through_the_paced_listener_and_stops_cleanly(tmp_path: Pa
         server.terminate()
         _, errors = server.communicate(timeout=30)
     assert server.returncode == 0, errors
+
+
+def test_a_key_too_short_stops_the_start_with_one_line(tmp_path: Path) -> None:
+    assert _jinglin(tmp_path, "migrate").returncode == 0
+    result = _jinglin(tmp_path, "serve", "--port", "0", JINGLIN_SECRET_KEY="CHANGE-ME", JINGLIN_LOG_LEVEL="ERROR")
+    assert result.returncode == 1
+    assert result.stderr.strip().startswith("error: the secret key in JINGLIN_SECRET_KEY has 9 characters")
+    assert "Traceback" not in result.stderr
+    assert not _embedded_redis_running(tmp_path)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from server.capture.storage import CAPTURE_DIR, VARIANTS, CaptureStore, StorageError
-from server.settings import SettingsError, load_settings, write_key_file
+from server.settings import SettingsError, checked_secret_key, load_settings, write_key_file
 
 K = TypeVar("K")
 
@@ -104,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
             raise SettingsError("NEW_KEY_FILE must be outside the data dir")
         if not new_file.exists():
             write_key_file(new_file, secrets.token_urlsafe(48))
-        new_secret = new_file.read_text().strip()
+        new_secret = checked_secret_key(new_file.read_text().strip(), str(new_file))
     except (SettingsError, ValueError, OSError) as exc:
         print(f"jinglin rotate-key: {exc}", file=sys.stderr)
         return 2
