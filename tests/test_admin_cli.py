@@ -181,3 +181,19 @@ async def _call(env: Env, one_time: str) -> None:
     finally:
         await kiosk.close()
         await cw.close()
+
+
+def test_ordinary_bad_input_gets_one_error_line_not_a_traceback(jinglin: Jinglin, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    jinglin.run("migrate")
+    # A script with no terminal and no --password-stdin: there is nobody to ask.
+    _, err = jinglin.run("admin", "create", "root", ok=False)
+    assert "--password-stdin" in err
+    jinglin.run("admin", "create", "root", "--password-stdin", stdin=ADMIN_PASSWORD)
+    jinglin.run("user", "add", "cw-07", "--role", "caseworker", "--centre", "1", ok=False)
+    jinglin.run("kiosk", "enable", "99999999999999999999", ok=False)  # past the database's integers
+    jinglin.run("hours", "show", "--centre", "99999999999999999999", ok=False)
+    jinglin.run("site", "export", "--output", str(tmp_path / "no" / "such" / "dir.csv"), ok=False)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/x")  # nothing listens there
+    _, err = jinglin.run("user", "list", ok=False)
+    assert "127.0.0.1" in err

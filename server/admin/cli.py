@@ -46,8 +46,19 @@ from server.settings import Settings
 Sub: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
-def _password(args: argparse.Namespace) -> str:
-    return sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("password: ")
+def _password(args: argparse.Namespace) -> str | None:
+    """The password from stdin (--password-stdin) or the terminal's prompt; None, with the error
+    printed, when there is no terminal to ask (a script) or nothing was typed."""
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    if not sys.stdin.isatty():
+        print("error: no terminal to ask for the password: pipe it in with --password-stdin", file=sys.stderr)
+        return None
+    try:
+        return getpass.getpass("password: ")
+    except EOFError:  # Ctrl-D at the prompt
+        print("error: no password given", file=sys.stderr)
+        return None
 
 
 def _structure(commands: Sub) -> None:
@@ -250,6 +261,8 @@ async def set_user_enabled(current: Settings, username: str, enabled: bool) -> s
 
 def _user_add(args: argparse.Namespace) -> int:
     password = _password(args)
+    if password is None:
+        return ERROR_EXIT
     if len(password) < MIN_PASSWORD_LENGTH:
         print(f"error: password must have at least {MIN_PASSWORD_LENGTH} characters", file=sys.stderr)
         return ERROR_EXIT
@@ -268,6 +281,8 @@ def _admin_and_audit(commands: Sub) -> None:
 
     def create_handler(args: argparse.Namespace) -> int:
         password = _password(args)
+        if password is None:
+            return ERROR_EXIT
         return run(args, lambda s: in_transaction(s, lambda db: staff.create_first_admin(
             db, args.username, password, args.name, ACTOR)), lambda r: f"created admin {r.username}")  # type: ignore[attr-defined]
     create.set_defaults(handler=create_handler)

@@ -89,6 +89,12 @@ def run(args: argparse.Namespace, work: Callable[[Settings], Coroutine[Any, Any,
     except SQLAlchemyError as exc:
         print(f"error: database: {str(exc).splitlines()[0]}", file=sys.stderr)
         return ERROR_EXIT
+    except OverflowError:  # an id past what the database's integers hold: no such row
+        print("error: a number given is too large", file=sys.stderr)
+        return ERROR_EXIT
+    except OSError as exc:  # the database unreachable, an --output path that cannot be written
+        print(f"error: {(str(exc) or type(exc).__name__).splitlines()[0]}", file=sys.stderr)
+        return ERROR_EXIT
     if isinstance(result, str):
         print(json.dumps({"message": result}, ensure_ascii=False) if getattr(args, "json", False) else result)
     elif getattr(args, "json", False):
