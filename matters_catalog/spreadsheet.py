@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final, TextIO
@@ -56,7 +57,7 @@ def read_spreadsheet(path: Path, skills: Sequence[Skill], *, forms: FormBook | N
             rows = _xlsx_rows(path)
         else:
             return [], [msg.UNSUPPORTED_FILE.format(path=path.name)]
-    except (OSError, UnicodeDecodeError, ValueError, KeyError) as exc:
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, zipfile.BadZipFile) as exc:
         # openpyxl reports a corrupt workbook as zipfile/KeyError/ValueError.
         return [], [msg.UNREADABLE_FILE.format(path=path.name, detail=exc)]
     return parse_rows(rows, skills, forms=forms, current_forms=current_forms)

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from server.admin import cli as admin_cli
 from server.app import product_version
@@ -50,9 +51,19 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     """Bring the database schema to the newest revision and load the catalog if it has none."""
     settings = _settings()
     settings.ensure_data_dir()
-    asyncio.run(prepare_database(settings))
+    try:
+        asyncio.run(prepare_database(settings))
+    except (SQLAlchemyError, OSError) as exc:
+        print(f"error: {_database_failure(exc)}", file=sys.stderr)
+        return 1
     print("database is up to date")
     return 0
+
+
+def _database_failure(exc: BaseException) -> str:
+    """One line for a database that cannot be reached or written (no traceback, no password)."""
+    reason = (str(getattr(exc, "orig", None) or exc) or type(exc).__name__).splitlines()[0]
+    return f"cannot use the database: {reason}"
 
 
 def base_url(settings: Settings) -> str:
@@ -82,6 +93,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         data = asyncio.run(_demo(settings, args.if_empty))
     except (DemoConflict, ValueError) as exc:  # ValueError: a secret key too short to use
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except (SQLAlchemyError, OSError) as exc:
+        print(f"error: {_database_failure(exc)}", file=sys.stderr)
         return 1
     if data is None:
         print("the database holds real sites or accounts; demo data not seeded")

@@ -35,6 +35,16 @@ def test_validate_prints_the_summary(capsys: pytest.CaptureFixture[str]) -> None
     assert capsys.readouterr().out == "179 matters, 12 departments\n"
 
 
+def test_a_corrupt_workbook_is_an_error_line_not_a_traceback(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    broken = tmp_path / "matters.xlsx"
+    broken.write_bytes(b"PK\x03\x04garbage")  # a zip's magic, then nothing of a workbook
+    for command in ("validate", "import"):
+        assert run("catalog", command, str(broken)) == 1
+        err = capsys.readouterr().err
+        assert "matters.xlsx：无法读取" in err and "Traceback" not in err
+
+
 def test_validate_lists_every_error_and_fails(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     target = tmp_path / "data"
     shutil.copytree(SHIPPED_DATA_DIR, target)

@@ -134,3 +134,11 @@ def test_a_key_too_short_stops_the_start_with_one_line(tmp_path: Path) -> None:
     assert result.stderr.strip().startswith("error: the secret key in JINGLIN_SECRET_KEY has 9 characters")
     assert "Traceback" not in result.stderr
     assert not _embedded_redis_running(tmp_path)
+
+
+def test_migrate_and_demo_on_an_unusable_database_say_so_in_one_line(tmp_path: Path) -> None:
+    for args in (("migrate",), ("demo", "--json")):
+        result = _jinglin(tmp_path, *args, DATABASE_URL=f"sqlite:///{tmp_path}/no/such/dir/x.db")
+        assert result.returncode == 1, args
+        assert result.stderr.strip() == "error: cannot use the database: unable to open database file", args
+        assert result.stdout == ""
