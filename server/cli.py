@@ -33,7 +33,7 @@ def _settings() -> Settings:
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve HTTP and WebSockets until interrupted."""
     settings = _settings()
-    return serve(settings, args.host or settings.host, args.port or settings.port)
+    return serve(settings, args.host or settings.host, args.port if args.port is not None else settings.port)
 
 
 async def prepare_database(settings: Settings) -> None:
@@ -124,6 +124,17 @@ async def _user_disable(settings: Settings, username: str) -> str:
     return await admin_cli.set_user_enabled(settings, username, False)
 
 
+def _tcp_port(text: str) -> int:
+    """A --port value: a TCP port number to listen on (0, "any free port", would not be known)."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 1-65535, not {port}")
+    return port
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="jinglin", description="静邻帮办 remote government-service window")
@@ -132,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="serve HTTP and WebSockets")
     serve.add_argument("--host", help="address to listen on (default JINGLIN_HOST or 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port (default JINGLIN_PORT or 8080)")
+    serve.add_argument("--port", type=_tcp_port, help="port, 1-65535 (default JINGLIN_PORT or 8080)")
     serve.set_defaults(handler=cmd_serve)
 
     commands.add_parser("migrate", help="migrate the database to the newest schema").set_defaults(handler=cmd_migrate)

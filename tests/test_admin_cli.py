@@ -197,3 +197,18 @@ def test_ordinary_bad_input_gets_one_error_line_not_a_traceback(jinglin: Jinglin
     monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/x")  # nothing listens there
     _, err = jinglin.run("user", "list", ok=False)
     assert "127.0.0.1" in err
+
+
+def test_audit_export_writes_the_file_it_is_given_and_logs_only_real_exports(jinglin: Jinglin,
+                                                                             tmp_path: Path) -> None:
+    jinglin.run("migrate")
+    jinglin.run("admin", "create", "root", "--password-stdin", stdin=ADMIN_PASSWORD)
+    target = tmp_path / "audit.json"
+    message = jinglin.json("audit", "export", "--output", str(target))
+    assert message["message"].endswith(f"written to {target}")
+    written = json.loads(target.read_text(encoding="utf-8"))  # JSON in the file, not on stdout
+    assert written["entries"] and {"action", "actor"} <= set(written["entries"][0])
+    before = len(jinglin.json("audit", "export", "--action", "audit_exported")["entries"])
+    jinglin.run("audit", "export", "--output", str(tmp_path / "no" / "such" / "dir.csv"), ok=False)
+    after = len(jinglin.json("audit", "export", "--action", "audit_exported")["entries"])
+    assert after == before + 1  # the query just made, not the export that failed

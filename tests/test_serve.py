@@ -129,7 +129,7 @@ def test_serve_answers_through_the_paced_listener_and_stops_cleanly(tmp_path: Pa
 
 def test_a_key_too_short_stops_the_start_with_one_line(tmp_path: Path) -> None:
     assert _jinglin(tmp_path, "migrate").returncode == 0
-    result = _jinglin(tmp_path, "serve", "--port", "0", JINGLIN_SECRET_KEY="CHANGE-ME", JINGLIN_LOG_LEVEL="ERROR")
+    result = _jinglin(tmp_path, "serve", "--port", "8123", JINGLIN_SECRET_KEY="CHANGE-ME", JINGLIN_LOG_LEVEL="ERROR")
     assert result.returncode == 1
     assert result.stderr.strip().startswith("error: the secret key in JINGLIN_SECRET_KEY has 9 characters")
     assert "Traceback" not in result.stderr
@@ -142,3 +142,10 @@ def test_migrate_and_demo_on_an_unusable_database_say_so_in_one_line(tmp_path: P
         assert result.returncode == 1, args
         assert result.stderr.strip() == "error: cannot use the database: unable to open database file", args
         assert result.stdout == ""
+
+
+def test_a_port_outside_1_65535_is_a_usage_error(tmp_path: Path) -> None:
+    for port in ("0", "65536", "-5", "http"):
+        result = _jinglin(tmp_path, "serve", f"--port={port}")
+        assert result.returncode == 2, port
+        assert "argument --port" in result.stderr and "Traceback" not in result.stderr

@@ -299,17 +299,21 @@ def _admin_and_audit(commands: Sub) -> None:
         async def read(db: AsyncSession) -> AuditOut:
             entries = await audit.read_entries(db, audit.AuditFilter(actor=args.actor, action=args.action,
                                                                      limit=args.limit))
+            out = AuditOut(entries=entries)
+            if args.output is not None:
+                # Written inside the transaction: a file that cannot be written leaves no
+                # "audit_exported" entry for an export that never happened.
+                args.output.write_text(out.model_dump_json() if args.json else audit.entries_csv(entries),
+                                       encoding="utf-8")
             audit.record(db, ACTOR, "audit_exported", "audit", "", rows=len(entries))
-            return AuditOut(entries=entries)
+            return out
         out = await in_transaction(current, read)
+        if args.output is not None:
+            return f"{len(out.entries)} entries written to {args.output}"
         if args.json:
             return out
-        text = audit.entries_csv(out.entries)
-        if args.output is None:
-            sys.stdout.write(text)
-            return ""
-        args.output.write_text(text, encoding="utf-8")
-        return f"{len(out.entries)} entries written to {args.output}"
+        sys.stdout.write(audit.entries_csv(out.entries))
+        return ""
     export.set_defaults(handler=lambda a: run(a, lambda s: export_work(s, a)))
 
 
