@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -122,8 +123,15 @@ def test_fresh_district_through_the_cli_alone(jinglin: Jinglin, tmp_path: Path) 
     centre_id = str(centre["id"])
     jinglin.json("hours", "week", "--centre", centre_id, "--days", "mon-fri", "--open", "09:00", "--close", "17:00",
                  "--lunch", "12:00-13:00")
-    jinglin.json("hours", "override", "--centre", centre_id, "--date", "2027-01-04", "--closed", "--note", "盘点")
-    jinglin.json("hours", "override", "--centre", centre_id, "--date", "2027-01-04", "--remove")
+    later = (date.today() + timedelta(days=40)).isoformat()
+    jinglin.json("hours", "override", "--centre", centre_id, "--date", later, "--closed", "--note", "盘点")
+    jinglin.json("hours", "override", "--centre", centre_id, "--date", later, "--remove")
+    # The API's rules: nothing to remove is 404, a past date cannot be changed.
+    _, err = jinglin.run("hours", "override", "--centre", centre_id, "--date", later, "--remove", ok=False)
+    assert "没有单独设置" in err
+    past = (date.today() - timedelta(days=2)).isoformat()
+    _, err = jinglin.run("hours", "override", "--centre", centre_id, "--date", past, "--closed", ok=False)
+    assert "不能修改已经过去的日期" in err
     jinglin.run("hours", "week", "--centre", centre_id, "--open", "18:00", "--close", "09:00", ok=False)
     # Back to no hours (always open), so the call below is served whatever the time of the run.
     jinglin.json("hours", "week", "--centre", centre_id, "--days", "mon-fri", "--closed")

@@ -13,14 +13,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.admin import audit
 from server.admin.cli_runtime import ACTOR, add_json, in_transaction, run
 from server.admin.errors import AdminError, invalid
-from server.admin.hours_edit import WEEKDAY_KEYS, span_text
+from server.admin.hours_edit import WEEKDAY_KEYS, drop_override, parse_day, span_text
 from server.admin.phone_purge_cli import register_phone_purge
 from server.db.models import Callback, Centre
 from server.hours.calendar import DayHours, hours_from_text
 from server.hours.callbacks import blank_old_phones, expired_phones
 from server.hours.clock import ServiceClock
 from server.hours.schemas import CalendarOut, calendar_out
-from server.hours.store import HoursError, load_calendar, parse_weekdays, remove_override, set_override, set_week
+from server.hours.store import HoursError, load_calendar, parse_weekdays, set_override, set_week
+from server.runtime.district_time import DISTRICT_TZ
 from server.settings import Settings
 
 SHOW_DAYS = 14
@@ -121,13 +122,12 @@ def register(commands: Any) -> None:
 
     def override_work(args: argparse.Namespace) -> Callable[[Settings], Coroutine[Any, Any, BaseModel | str]]:
         async def work(current: Settings) -> BaseModel | str:
-            day = _date(args.date)
+            # The API's rules and messages: today or later (on the service clock), and a removal
+            # only of an override that exists.
+            day = parse_day(args.date, ServiceClock(current.clock_start).now().astimezone(DISTRICT_TZ).date())
             if args.remove:
-                async def remove(db: AsyncSession) -> None:
-                    await remove_override(db, args.centre, day)
-                    audit.record(db, ACTOR, "override_removed", "centre", args.centre, date=day.isoformat())
-
-                return await _edit_then_show(current, args.centre, remove)
+                return await _edit_then_show(current, args.centre,
+                                             lambda db: drop_override(db, args.centre, day, ACTOR))
             hours = _hours(args)
 
             async def set_day(db: AsyncSession) -> None:
