@@ -202,6 +202,14 @@ def test_ordinary_bad_input_gets_one_error_line_not_a_traceback(jinglin: Jinglin
     jinglin.run("kiosk", "enable", "99999999999999999999", ok=False)  # past the database's integers
     jinglin.run("hours", "show", "--centre", "99999999999999999999", ok=False)
     jinglin.run("site", "export", "--output", str(tmp_path / "no" / "such" / "dir.csv"), ok=False)
+    _, err = jinglin.run("appointments", "capacity", "--centre", "1", "--per-slot", "3", "--remove", ok=False)
+    assert "either" in err
+    jinglin.run("appointments", "capacity", "--centre", "1", "--skill", "no-such-skill", "--per-slot", "4", ok=False)
+    for address in ("notaurl", "javascript:alert(1)", "https://x.example/kiosk?x=1"):
+        # Printed as the kiosk's link and put in its enrolment QR code.
+        with pytest.raises(SystemExit) as usage:
+            main(["kiosk", "add", "--site", "1", "--base-url", address])
+        assert usage.value.code == 2
     monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/x")  # nothing listens there
     _, err = jinglin.run("user", "list", ok=False)
     assert "127.0.0.1" in err

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.admin.cli_runtime import add_json, in_transaction, run
 from server.admin.errors import AdminError, invalid
 from server.admin.phone_purge_cli import register_phone_purge
+from server.admin.staff import check_skills
 from server.db.models import Appointment, AppointmentCapacity, Centre
 from server.hours.appointment_slots import DEFAULT_PER_SLOT, SLOT_MINUTES
 from server.hours.appointments import blank_old_phones, expired_phones, set_capacity
@@ -31,8 +32,10 @@ class CapacityOut(BaseModel):
 
 
 async def _capacity(current: Settings, args: argparse.Namespace) -> CapacityOut:
-    if args.per_slot is None and not args.remove:
-        raise invalid("give --per-slot N (or --remove)")
+    if (args.per_slot is None) == (not args.remove):
+        raise invalid("give either --per-slot N or --remove")
+    if args.skill:
+        check_skills([args.skill])  # a setting for a skill no caseworker can have would never apply
     if args.per_slot is not None and not 1 <= args.per_slot <= MAX_PER_SLOT:
         raise invalid(f"--per-slot must be 1 to {MAX_PER_SLOT}")
 

@@ -11,6 +11,7 @@ import getpass
 import sys
 from pathlib import Path
 from typing import TypeAlias
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -44,6 +45,15 @@ from server.runtime.redis_keys import RedisKeys
 from server.settings import Settings
 
 Sub: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+
+def _base_url(text: str) -> str:
+    """A --base-url value: an http(s) URL without query or fragment (the kiosk's link and QR code
+    are built on it), without its trailing slash."""
+    parsed = urlsplit(text)
+    if parsed.scheme not in {"http", "https"} or not parsed.netloc or parsed.query or parsed.fragment:
+        raise argparse.ArgumentTypeError(f"not an http(s) address such as https://jinglin.example.gov.cn: {text!r}")
+    return text.rstrip("/")
 
 
 def _password(args: argparse.Namespace) -> str | None:
@@ -159,13 +169,14 @@ def _kiosks(kiosk: Sub) -> None:
     add = add_json(kiosk.add_parser("add", help="create a kiosk at a site and print its token once"))
     add.add_argument("--site", required=True, help="site name or id")
     add.add_argument("--label", help="label shown to supervisors")
-    add.add_argument("--base-url", help="URL kiosks open (default http://JINGLIN_HOST:JINGLIN_PORT)")
+    add.add_argument("--base-url", type=_base_url, help="URL kiosks open (default http://JINGLIN_HOST:JINGLIN_PORT)")
     add.set_defaults(handler=lambda a: run(a, lambda s: in_transaction(s, lambda db: kiosks.enrol_kiosk(
         db, KioskIn(site=a.site, label=a.label), ACTOR, a.base_url or default_base_url(s))), _token_text))
 
     rotate = add_json(kiosk.add_parser("rotate", help="give a kiosk a new token; the old one stops at once"))
     rotate.add_argument("id", type=int)
-    rotate.add_argument("--base-url", help="URL kiosks open (default http://JINGLIN_HOST:JINGLIN_PORT)")
+    rotate.add_argument("--base-url", type=_base_url,
+                        help="URL kiosks open (default http://JINGLIN_HOST:JINGLIN_PORT)")
 
     async def rotate_work(current: Settings, args: argparse.Namespace) -> BaseModel:
         out, address = await in_transaction(current, lambda db: kiosks.rotate_token(
