@@ -91,7 +91,8 @@ def test_usage_errors(tmp_path: Path, images: dict[str, Path], capsys: pytest.Ca
     afile = tmp_path / "file"
     afile.write_text("x", encoding="utf-8")
     assert cli.main(["quality", "--rectify", str(afile), str(images["good"])]) == 2
-    capsys.readouterr()
+    assert cli.main(["quality", "--rectify", str(afile / "under"), str(images["good"])]) == 2  # under a file
+    assert "cannot be created" in capsys.readouterr().err
 
 
 def test_register_on_a_foreign_parser(images: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:

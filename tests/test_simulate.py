@@ -107,3 +107,20 @@ def test_a_throw_away_server_does_not_inherit_the_callers_database_redis_or_key(
     assert env["JINGLIN_PUBLIC_URL"] == "https://x.example"  # other settings still pass through
     shared = server_env(tmp_path, 8123, {"DATABASE_URL": "sqlite:///bench.db", "REDIS_URL": "redis://bench"})
     assert shared["DATABASE_URL"] == "sqlite:///bench.db" and shared["REDIS_URL"] == "redis://bench"
+
+
+def test_bad_simulate_input_gets_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    parser = argparse.ArgumentParser()
+    cli.register(parser.add_subparsers())
+    for bad in (["--video", "abc"], ["--video", "640x480@0"], ["--sessions", "-3"], ["--kiosks", "0"]):
+        with pytest.raises(SystemExit) as usage:
+            parser.parse_args(["simulate", *bad])
+        assert usage.value.code == 2, bad
+    assert parser.parse_args(["simulate", "--video", "320x240"]).video == (320, 240, 15.0)
+    capsys.readouterr()  # the usage errors above
+    not_json = tmp_path / "demo.json"
+    not_json.write_text("nope", encoding="utf-8")
+    for demo in (tmp_path / "missing.json", not_json):
+        args = parser.parse_args(["simulate", "--url", "http://127.0.0.1:1", "--demo-json", str(demo)])
+        assert args.handler(args) == 2
+        assert capsys.readouterr().err.startswith(f"error: --demo-json {demo}: ")

@@ -54,7 +54,11 @@ def run(args: argparse.Namespace) -> int:
         if rectify_dir.exists() and not rectify_dir.is_dir():
             print(f"jinglin quality: --rectify {rectify_dir} is not a directory", file=sys.stderr)
             return EXIT_USAGE
-        rectify_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            rectify_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # under a file, or a folder not writable
+            print(f"jinglin quality: --rectify {rectify_dir} cannot be created ({exc.strerror})", file=sys.stderr)
+            return EXIT_USAGE
     status = EXIT_OK
     for position, path in enumerate(args.images, start=1):
         image = read_image(path)

@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+
 from server.simulate.actor import Options
 from server.simulate.ledger import Ledger
 from server.simulate.runner import Plan, own_server, simulate
@@ -26,14 +28,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--url", help="server to use (default: start one in a temporary data dir)")
     parser.add_argument("--demo-json", type=Path,
                         help="with --url: output of `jinglin demo --json` against the same database")
-    parser.add_argument("--kiosks", type=int, default=2)
-    parser.add_argument("--caseworkers", type=int, default=2)
-    parser.add_argument("--sessions", type=int, default=4)
+    parser.add_argument("--kiosks", type=_at_least_one, default=2)
+    parser.add_argument("--caseworkers", type=_at_least_one, default=2)
+    parser.add_argument("--sessions", type=_at_least_one, default=4)
     parser.add_argument("--drop-rate", type=float, default=0.0,
                         help="probability per session that one side drops its WebSocket and resumes")
     parser.add_argument("--hold-s", type=float, default=2.0, help="seconds a call is held after first video")
     parser.add_argument("--timeout-s", type=float, default=90.0, help="give up on a session after this")
-    parser.add_argument("--video", default="640x480@15", help="WIDTHxHEIGHT@FPS of the synthetic camera")
+    parser.add_argument("--video", type=_video, default="640x480@15", help="WIDTHxHEIGHT@FPS of the synthetic camera")
     parser.add_argument("--no-trickle", action="store_true",
                         help="send candidates inside the SDP instead of trickling them")
     parser.add_argument("--seed", type=int, help="random seed (matters, drops)")
@@ -43,9 +45,27 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _video(text: str) -> tuple[int, int, float]:
+    """A --video value WIDTHxHEIGHT[@FPS] as (width, height, fps)."""
     size, _, fps = text.partition("@")
     width, _, height = size.partition("x")
-    return int(width), int(height), float(fps or 15)
+    try:
+        video = int(width), int(height), float(fps or 15)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not WIDTHxHEIGHT@FPS such as 640x480@15: {text!r}") from None
+    if not (16 <= video[0] <= 4096 and 16 <= video[1] <= 4096 and 0 < video[2] <= 60):
+        raise argparse.ArgumentTypeError(f"sizes are 16-4096 pixels and 1-60 frames a second: {text!r}")
+    return video
+
+
+def _at_least_one(text: str) -> int:
+    """A count that must be 1 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -60,12 +80,21 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     plan = Plan(kiosks=args.kiosks, caseworkers=args.caseworkers, sessions=args.sessions,
                 drop_rate=args.drop_rate, seed=args.seed,
-                options=Options(hold_s=args.hold_s, session_timeout_s=args.timeout_s, video=_video(args.video),
+                options=Options(hold_s=args.hold_s, session_timeout_s=args.timeout_s, video=args.video,
                                 trickle=not args.no_trickle))
     ledger = Ledger()
     if args.url:
-        demo = json.loads(args.demo_json.read_text())
-        report = asyncio.run(simulate(args.url, demo, plan, ledger))
+        try:
+            demo = json.loads(args.demo_json.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:  # missing, unreadable or not JSON
+            print(f"error: --demo-json {args.demo_json}: {(str(exc) or type(exc).__name__).splitlines()[0]}",
+                  file=sys.stderr)
+            return 2
+        try:
+            report = asyncio.run(simulate(args.url, demo, plan, ledger))
+        except aiohttp.ClientError as exc:
+            print(f"error: cannot reach {args.url}: {exc}", file=sys.stderr)
+            return 1
     else:
         with own_server(SELF_HOSTED_ENV) as server:
             report = asyncio.run(simulate(server.url, server.demo, plan, ledger))
