@@ -58,14 +58,14 @@ async def in_transaction(current: Settings, work: Callable[[AsyncSession], Await
 
 async def close_sockets(current: Settings, address: str | None) -> bool:
     """Tell running servers to close a principal's live sockets now; False when none is reachable
-    (they then notice at their next session check, within a minute)."""
+    or none is running (they then notice at their next session check, within a minute)."""
     if address is None:
         return True
     client = redis_client(current)
     try:
         notice = json.dumps({"to": [address], "close": {"token_hash": None}})
-        await client.publish(RedisKeys(current.redis_prefix).ws_channel, notice)
-        return True
+        # PUBLISH answers how many subscribers got it: 0 means no server process is listening.
+        return int(await client.publish(RedisKeys(current.redis_prefix).ws_channel, notice)) > 0
     except (RedisError, OSError):
         return False
     finally:
