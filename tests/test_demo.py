@@ -91,10 +91,16 @@ async def test_printed_credentials_work(database_url: str, tmp_path: Path) -> No
         await engine.dispose()
 
 
-def test_cli_demo_json_shape_and_repeatable(tmp_path: Path) -> None:
-    env = {**os.environ, "JINGLIN_DATA_DIR": str(tmp_path), "JINGLIN_PORT": "8123"}
+def _cli_env(data_dir: Path, **settings: str) -> dict[str, str]:
+    """The environment of a `jinglin` run on its own data dir (SQLite, generated key)."""
+    env = {**os.environ, "JINGLIN_DATA_DIR": str(data_dir), **settings}
     env.pop("DATABASE_URL", None)
     env.pop("JINGLIN_SECRET_KEY", None)
+    return env
+
+
+def test_cli_demo_json_shape_and_repeatable(tmp_path: Path) -> None:
+    env = _cli_env(tmp_path, JINGLIN_PORT="8123")
     runs = [
         subprocess.run([sys.executable, "-m", "server", "demo", "--json"], cwd=ROOT, env=env,
                        capture_output=True, text=True, check=True, timeout=240)
@@ -135,9 +141,7 @@ async def test_demo_never_takes_over_a_real_account_of_the_same_name(database_ur
 
 
 def test_cli_demo_refuses_or_skips_a_database_with_real_accounts(tmp_path: Path) -> None:
-    env = {**os.environ, "JINGLIN_DATA_DIR": str(tmp_path), "JINGLIN_PASSWORD_PROFILE": "fast"}
-    env.pop("DATABASE_URL", None)
-    env.pop("JINGLIN_SECRET_KEY", None)
+    env = _cli_env(tmp_path, JINGLIN_PASSWORD_PROFILE="fast")
 
     def jinglin(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "server", *args], cwd=ROOT, env=env, input=stdin,

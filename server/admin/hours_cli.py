@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Awaitable, Callable, Coroutine
-from datetime import date
 from typing import Any
 
 from pydantic import BaseModel
@@ -36,13 +35,6 @@ def _hours(args: argparse.Namespace) -> DayHours | None:
         return hours_from_text(args.open, args.close, args.lunch or "")
     except ValueError as exc:
         raise invalid(str(exc)) from None
-
-
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise AdminError(422, "invalid", f"{text!r} is not a date such as 2026-02-16") from None
 
 
 async def _edit_then_show(current: Settings, centre_id: int,
