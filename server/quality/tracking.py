@@ -134,9 +134,10 @@ class _Locator:
 
 
 def _hint(outline: Outline | None, shape: tuple[int, int], tracked: int) -> PageHint | None:
-    # A cut-off page changes shape as it moves; a faint one, or one found with colour edges, was
-    # found by a pass the tracker does not repeat. They are left to the full search.
-    if outline is None or outline.cut_off or outline.faint or outline.colour:
+    # A cut-off page changes shape as it moves; a faint one, one found with colour edges or one
+    # found at a quarter of the size was found by a pass the tracker does not repeat. They are
+    # left to the full search.
+    if outline is None or outline.cut_off or outline.faint or outline.colour or outline.coarse:
         return None
     return PageHint(outline.corners, outline.coverage, (int(shape[0]), int(shape[1])), tracked)
 

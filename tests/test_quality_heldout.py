@@ -1,0 +1,61 @@
+"""The analyser on the independent held-out scenes (tests/quality_fixtures/heldout.py) and the
+quarter-size outline search that busy desks need (server/quality/document.coarse_outline)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from server.quality import analyse_document
+from server.quality import document
+from server.quality.metrics import downscale, to_gray
+from tests.quality_fixtures.heldout import scene, scenes
+
+# A good resident ID front on a striped tablecloth whose pale stripes have the card's grey (dev
+# split, the one the quarter search was studied on): the card's ring at the analysis size runs on
+# into the stripes and has gaps where a pale stripe meets it.
+STRIPED_CLOTH_CARD = 88
+
+
+def test_a_card_on_a_striped_cloth_is_found_at_a_quarter_of_the_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    item = scene(STRIPED_CLOTH_CARD, "dev")
+    assert (item.expected, item.desk) == ("ok", "tablecloth")
+    result = analyse_document(item.image)
+    assert result.ok, result.reasons
+    assert result.metrics.document.coverage >= 0.2
+    small, _ = downscale(to_gray(item.image))
+    found = document.find_outline(small)
+    assert found is not None and found.coarse and not found.cut_off
+    # Without the quarter search the same frame has no page of readable size.
+    monkeypatch.setattr(document, "coarse_outline", lambda gray: None)
+    assert not document.readable_page(document.find_outline(small))
+    assert not analyse_document(item.image).ok
+
+
+def test_a_wedge_across_the_desk_is_no_page() -> None:
+    """Quarter-size quads between two objects' corners are wedges, not pages."""
+    angle = np.radians(12)
+    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    card = np.array([[0, 0], [300, 0], [300, 190], [0, 190]], np.float64) @ rotation.T + 100
+    assert document._near_rectangular(card)
+    assert not document._near_rectangular(np.array([[40, 288], [208, 156], [420, 172], [432, 296]], np.float64))
+
+
+def test_the_holdout_split_keeps_its_figures() -> None:
+    """The held-out split (nothing was tuned on it) as docs/quality.md reports it: good scenes
+    accepted 103/120, bad rejected 120/120, right reason 108/120. The floors leave two scenes of
+    room for another OpenCV build's rounding; a change to the analyser that loses more fails here."""
+    good = bad = accepted = rejected = right = 0
+    for item in scenes("holdout", 240):
+        result = analyse_document(item.image)
+        if item.expected == "ok":
+            good += 1
+            accepted += result.ok
+        else:
+            bad += 1
+            rejected += not result.ok
+            right += (not result.ok) and item.expected in result.reasons
+    assert (good, bad) == (120, 120)
+    assert accepted >= 101, accepted
+    assert rejected >= 119, rejected
+    assert right >= 106, right
