@@ -3,11 +3,11 @@ quarter-size outline search that busy desks need (server/quality/document.coarse
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
-from server.quality import analyse_document
-from server.quality import document
+from server.quality import analyse_document, document
 from server.quality.metrics import downscale, to_gray
 from tests.quality_fixtures.heldout import scene, scenes
 
@@ -59,3 +59,23 @@ def test_the_holdout_split_keeps_its_figures() -> None:
     assert accepted >= 101, accepted
     assert rejected >= 119, rejected
     assert right >= 106, right
+
+
+def test_a_dark_phone_running_off_the_frame_is_no_document() -> None:
+    """A cut-off region with no print whose tones all stay dark (a phone's glass) is an object on
+    the desk: the resident is asked to put a document down, not to move one into the frame. A
+    cut-off page with print on it stays document_cut_off."""
+    frame = np.empty((720, 1280, 3), np.uint8)
+    frame[:] = (150, 160, 165)
+    phone = np.int32([[1000, 250], [1279, 230], [1279, 560], [1020, 580]])
+    cv2.fillConvexPoly(frame, phone, (18, 16, 20))
+    cv2.polylines(frame, [phone], True, (60, 55, 60), 6)
+    noise = np.random.default_rng(7).normal(0, 2, frame.shape[:2]).astype(np.int16)
+    frame = cv2.add(frame, cv2.merge([noise] * 3), dtype=cv2.CV_8U)
+    result = analyse_document(frame)
+    assert "no_document" in result.reasons and "document_cut_off" not in result.reasons, result.reasons
+    # The same region as a white page with print, running off the frame.
+    cv2.fillConvexPoly(frame, phone, (235, 235, 235))
+    for y in range(300, 540, 30):
+        cv2.line(frame, (1060, y), (1260, y - 5), (30, 30, 30), 4)
+    assert "document_cut_off" in analyse_document(frame).reasons

@@ -186,11 +186,13 @@ def _not_a_document(small: np.ndarray, outline: Outline, stats: RegionStats, col
     outline with no print in it (a sticky note, a phone, a cup's rim: its tones span less than
     print needs), or a small one, or a small region running off the frame, that has the grey
     level and the colour of the desk around it (a knot of wood grain, a shadow)."""
+    blank = stats.bright_end - stats.dark_end < t.SMALL_MIN_TONE_RANGE
     if outline.cut_off:
-        return outline.coverage < t.DESK_MAX_CUT_COVERAGE and looks_like_desk(small, outline, colour)
+        return (blank and stats.bright_end < t.BLANK_CUT_MAX_BRIGHT_END) or (
+            outline.coverage < t.DESK_MAX_CUT_COVERAGE and looks_like_desk(small, outline, colour))
     if outline.coverage >= t.MIN_DOCUMENT_COVERAGE:
         return False
-    return stats.bright_end - stats.dark_end < t.SMALL_MIN_TONE_RANGE or looks_like_desk(small, outline, colour)
+    return blank or looks_like_desk(small, outline, colour)
 
 
 def _crisp(small: np.ndarray, outline: Outline, half: np.ndarray) -> bool:

@@ -186,6 +186,12 @@ DESK_MAX_CHROMA_STEP = 30.0
 # against the frame border on train + validation covered <= 4.4%, while a cut-off page whose
 # visible part has the desk's tone (a pale card on pale wood) covered 6-35%.
 DESK_MAX_CUT_COVERAGE = 0.05
+# A cut-off region with no print (tones within SMALL_MIN_TONE_RANGE) whose brightest tone stays
+# under this is a dark object running off the frame (a phone's glass, a wallet), not a page: even
+# a dark card's print or a page in a dim room reaches higher. Held-out dev split: phones at the
+# frame's edge <= 44; train + validation: cut-off pages >= 99 (the dark corruption, complete pages
+# only, <= 71), so nothing there changes.
+BLANK_CUT_MAX_BRIGHT_END = 60.0
 # A corner this close to the frame edge (share of the frame size) means the page continues
 # outside the picture. Good captures keep a margin of >= 4%.
 BORDER_MARGIN = 0.012
