@@ -43,7 +43,7 @@ def test_a_wedge_across_the_desk_is_no_page() -> None:
 
 def test_the_holdout_split_keeps_its_figures() -> None:
     """The held-out split (nothing was tuned on it) as docs/quality.md reports it: good scenes
-    accepted 103/120, bad rejected 120/120, right reason 108/120. The floors leave two scenes of
+    accepted 103/120, bad rejected 120/120, right reason 109/120. The floors leave two scenes of
     room for another OpenCV build's rounding; a change to the analyser that loses more fails here."""
     good = bad = accepted = rejected = right = 0
     for item in scenes("holdout", 240):
@@ -58,7 +58,7 @@ def test_the_holdout_split_keeps_its_figures() -> None:
     assert (good, bad) == (120, 120)
     assert accepted >= 101, accepted
     assert rejected >= 119, rejected
-    assert right >= 106, right
+    assert right >= 107, right
 
 
 def test_a_dark_phone_running_off_the_frame_is_no_document() -> None:
@@ -79,3 +79,20 @@ def test_a_dark_phone_running_off_the_frame_is_no_document() -> None:
     for y in range(300, 540, 30):
         cv2.line(frame, (1060, y), (1260, y - 5), (30, 30, 30), 4)
     assert "document_cut_off" in analyse_document(frame).reasons
+
+
+def test_a_small_page_beside_a_blank_object_running_off_the_frame_is_too_small() -> None:
+    """A page held far away beside a blank object that runs off the frame (a folder, a tray): the
+    object's region is the larger outline, but it holds no print, so the page beside it is judged
+    (document_too_small, "come closer"), not the object (document_cut_off)."""
+    frame = np.empty((720, 1280, 3), np.uint8)
+    frame[:] = (120, 130, 140)
+    folder = np.int32([[900, 120], [1279, 100], [1279, 560], [930, 600]])
+    cv2.fillConvexPoly(frame, folder, (60, 80, 170))
+    frame = cv2.GaussianBlur(frame, (0, 0), 3.0)  # the folder: soft edges, no print
+    card = np.int32([[300, 300], [560, 290], [566, 452], [306, 462]])
+    cv2.fillConvexPoly(frame, card, (235, 235, 235))
+    for y in range(330, 440, 22):
+        cv2.line(frame, (330, y), (530, y - 4), (30, 30, 30), 3)
+    result = analyse_document(frame)
+    assert "document_too_small" in result.reasons and "document_cut_off" not in result.reasons, result.reasons

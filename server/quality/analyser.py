@@ -143,6 +143,8 @@ def document_verdict(
     stats = None
     if outline is not None:
         stats = region_stats(small, _shrink(outline.corners, t.INNER_SHRINK), half=half)
+        if outline.aside is not None:
+            outline, stats = _page_aside(small, outline, stats, half, colour)
         if _not_a_document(small, outline, stats, colour):
             stats = None
     if outline is None or stats is None:
@@ -193,6 +195,22 @@ def _not_a_document(small: np.ndarray, outline: Outline, stats: RegionStats, col
     if outline.coverage >= t.MIN_DOCUMENT_COVERAGE:
         return False
     return blank or looks_like_desk(small, outline, colour)
+
+
+def _page_aside(small: np.ndarray, region: Outline, stats: RegionStats, half: np.ndarray,
+                colour: Chroma | None) -> tuple[Outline, RegionStats]:
+    """The cut-off region, or the complete page found beside it (Outline.aside) when the region
+    holds no sharp print (a pen, a phone, a cup running off the frame) and the page does: a
+    document held far away beside desk clutter is the resident's document, and "come closer" is
+    the advice, not "the document is cut off"."""
+    aside = region.aside
+    assert aside is not None
+    if stats.sharpness >= t.MIN_SHARPNESS or _crisp(small, region, half):
+        return region, stats
+    aside_stats = region_stats(small, _shrink(aside.corners, t.INNER_SHRINK), half=half)
+    if aside_stats.sharpness < t.MIN_SHARPNESS or _not_a_document(small, aside, aside_stats, colour):
+        return region, stats
+    return aside, aside_stats
 
 
 def _crisp(small: np.ndarray, outline: Outline, half: np.ndarray) -> bool:

@@ -33,6 +33,9 @@ class Outline:
     faint: bool = False  # found by the sensitive second pass (not tracked between live frames)
     colour: bool = False  # found only with the chroma planes' edges (not tracked either)
     coarse: bool = False  # found only at a quarter of the analysis size (not tracked either)
+    # For a cut-off region: the largest complete quadrilateral outside it (a small page beside an
+    # object running off the frame), which the analyser prefers when the region holds no print.
+    aside: Outline | None = None
 
 
 def order_corners(points: np.ndarray) -> np.ndarray:
@@ -492,9 +495,18 @@ def best_outline(edges: np.ndarray, contours: Sequence[np.ndarray], *, allow_cut
     # Most of the ~100-300 contours are text strokes, their holes and desk texture: their box
     # areas (box_areas) drop them in one comparison before the Python loop sees them.
     candidates = np.flatnonzero(boxes >= min_area)
+    aside: np.ndarray | None = None  # a complete quad smaller than the cut-off region, outside it
+    aside_area = 0.0
     for index in candidates[np.argsort(-boxes[candidates], kind="stable")].tolist():
         if boxes[index] <= best_area:
-            break  # no ring left can have a larger hull
+            if quad is not None or cut is None or boxes[index] <= aside_area:
+                break  # no ring left can have a larger hull
+            # A cut-off region leads and no complete page was found: the largest complete
+            # quadrilateral among the smaller rings is kept aside (looked for only here).
+            found_aside = _aside_quad(contours[index], w, h, min_area, support)
+            if found_aside is not None and not encloses(cut, found_aside[0]):
+                aside, aside_area = found_aside
+            continue
         contour = contours[index]
         hull = cv2.convexHull(contour)
         area = cv2.contourArea(hull)
@@ -525,12 +537,32 @@ def best_outline(edges: np.ndarray, contours: Sequence[np.ndarray], *, allow_cut
         else:
             cut, cut_area = approx, area
     if quad is None:
-        return None if cut is None else Outline(cut.astype(np.float32), cut_area / frame_area, cut_off=True)
+        if cut is None:
+            return None
+        side = None if aside is None else Outline(order_corners(aside), aside_area / frame_area, cut_off=False)
+        return Outline(cut.astype(np.float32), cut_area / frame_area, cut_off=True, aside=side)
     # Corners are ordered for the winner only (order_corners costs ~20 us).
     found = Outline(order_corners(quad), quad_area / frame_area, cut_off=False)
     if cut is not None and cut_area > quad_area and encloses(cut, found.corners):
         return Outline(cut.astype(np.float32), cut_area / frame_area, cut_off=True)
     return found
+
+
+def _aside_quad(contour: np.ndarray, w: int, h: int, min_area: float,
+                support: _Support) -> tuple[np.ndarray, float] | None:
+    """The ring's hull as a complete quadrilateral on edges (best_outline's rules for one), with
+    its area, or None."""
+    hull = cv2.convexHull(contour)
+    area = cv2.contourArea(hull)
+    if area < min_area:
+        return None
+    arc = cv2.arcLength(hull, True)
+    approx = cv2.approxPolyDP(hull, 0.02 * arc, True).reshape(-1, 2)
+    if 5 <= len(approx) <= 6 and not on_border(approx, w, h).any():
+        approx = _quadrilateral(hull, arc, approx)
+    if len(approx) != 4 or on_border(approx, w, h).any() or support(approx, _NO_BORDER_4) < t.MIN_EDGE_SUPPORT:
+        return None
+    return approx, float(area)
 
 
 # The coarser approximation steps (share of the hull's perimeter) and the share of the finer
