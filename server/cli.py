@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Sequence
 
@@ -98,7 +99,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"error: {_database_failure(exc)}", file=sys.stderr)
         return 1
     if data is None:
-        print("the database holds real sites or accounts; demo data not seeded")
+        message = "the database holds real sites or accounts; demo data not seeded"
+        print(json.dumps({"seeded": False, "message": message}) if args.json else message)
         return 0
     if args.json:
         json.dump(data, sys.stdout, ensure_ascii=False)
@@ -151,7 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="seed demo data and print logins")
     demo.add_argument("--json", action="store_true", help="print all demo credentials as JSON")
     demo.add_argument("--if-empty", action="store_true",
-                      help="do nothing when the database already holds real (non-demo) sites")
+                      help="do nothing when the database already holds real (non-demo) sites or accounts")
     demo.set_defaults(handler=cmd_demo)
 
     user = commands.add_parser("user", help="staff accounts").add_subparsers(dest="user_command", required=True)
@@ -195,7 +197,16 @@ def _register_optional(commands: argparse._SubParsersAction[argparse.ArgumentPar
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `jinglin` console script."""
     args = build_parser().parse_args(argv)
-    return int(args.handler(args))
+    try:
+        code = int(args.handler(args))
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
+        return code
+    except BrokenPipeError:
+        # The reader went away (`jinglin audit export | head`): stop quietly, as a tool killed by
+        # SIGPIPE would, and keep Python from reporting the pipe again when it flushes at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":

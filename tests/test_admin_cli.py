@@ -88,9 +88,13 @@ def test_fresh_district_through_the_cli_alone(jinglin: Jinglin, tmp_path: Path) 
     applied = jinglin.json("site", "import", str(SAMPLE), "--apply")
     assert applied["applied"] and len(applied["added"]) == 249 and not applied["errors"]
     exported = tmp_path / "sites.csv"
-    jinglin.run("site", "export", "--output", str(exported))
+    assert jinglin.json("site", "export", "--output", str(exported))["message"] == f"249 sites written to {exported}"
     assert exported.read_text(encoding="utf-8-sig").splitlines()[1:] == \
         SAMPLE.read_text(encoding="utf-8").splitlines()[1:]
+    listed_sites = jinglin.json("site", "export")["sites"]  # --json without --output: the API's format=json
+    assert len(listed_sites) == 249 and {"name", "street", "kind", "address"} <= set(listed_sites[0])
+    csv_out, _ = jinglin.run("site", "export")
+    assert csv_out.lstrip("\ufeff").splitlines()[1:] == SAMPLE.read_text(encoding="utf-8").splitlines()[1:]
     site = jinglin.json("site", "add", "江宁路测试居委", "--street", "江宁路街道")
 
     kiosk = jinglin.json("kiosk", "add", "--site", str(site["id"]))
@@ -132,13 +136,16 @@ def test_fresh_district_through_the_cli_alone(jinglin: Jinglin, tmp_path: Path) 
     past = (date.today() - timedelta(days=2)).isoformat()
     _, err = jinglin.run("hours", "override", "--centre", centre_id, "--date", past, "--closed", ok=False)
     assert "不能修改已经过去的日期" in err
-    jinglin.run("hours", "week", "--centre", centre_id, "--open", "18:00", "--close", "09:00", ok=False)
+    _, err = jinglin.run("hours", "week", "--centre", centre_id, "--open", "18:00", "--close", "09:00", ok=False)
+    assert "关门时间必须晚于开门时间" in err
+    _, err = jinglin.run("hours", "override", "--centre", centre_id, "--date", later, ok=False)
+    assert "请填写" in err  # neither --closed nor hours
     # Back to no hours (always open), so the call below is served whatever the time of the run.
     jinglin.json("hours", "week", "--centre", centre_id, "--days", "mon-fri", "--closed")
 
     audit = jinglin.json("audit", "export")["entries"]
     actions = {entry["action"] for entry in audit}
-    assert {"street_added", "centre_added", "sites_imported", "kiosk_added", "kiosk_token_rotated",
+    assert {"street_added", "centre_added", "sites_imported", "sites_exported", "kiosk_added", "kiosk_token_rotated",
             "kiosk_disabled", "user_added", "user_changed", "password_reset", "user_disabled",
             "hours_set", "override_set", "override_removed"} <= actions
     hours_set = [e for e in audit if e["action"] == "hours_set"]
@@ -203,7 +210,19 @@ def test_ordinary_bad_input_gets_one_error_line_not_a_traceback(jinglin: Jinglin
     jinglin.run("hours", "show", "--centre", "99999999999999999999", ok=False)
     jinglin.run("site", "export", "--output", str(tmp_path / "no" / "such" / "dir.csv"), ok=False)
     _, err = jinglin.run("appointments", "capacity", "--centre", "1", "--per-slot", "3", "--remove", ok=False)
-    assert "either" in err
+    assert "--per-slot N 或 --remove" in err
+    # The API's Chinese messages (docs/admin.md), one line each.
+    _, err = jinglin.run("appointments", "capacity", "--centre", "4242", "--per-slot", "3", ok=False)
+    assert err == "error: 没有这个受理服务中心\n"
+    _, err = jinglin.run("hours", "week", "--centre", "4242", "--open", "09:00", "--close", "17:00", ok=False)
+    assert err == "error: 没有这个受理服务中心\n"
+    _, err = jinglin.run("hours", "week", "--centre", "1", "--days", "fri-mon", "--open", "09:00", "--close", "17:00",
+                         ok=False)
+    assert "前后颠倒" in err
+    _, err = jinglin.run("hours", "week", "--centre", "1", "--open", "9am", "--close", "17:00", ok=False)
+    assert "不是 时:分 格式" in err
+    _, err = jinglin.run("site", "export", "--format", "xlsx", ok=False)
+    assert "--output" in err and "XLSX" in err
     jinglin.run("appointments", "capacity", "--centre", "1", "--skill", "no-such-skill", "--per-slot", "4", ok=False)
     for address in ("notaurl", "javascript:alert(1)", "https://x.example/kiosk?x=1"):
         # Printed as the kiosk's link and put in its enrolment QR code.
@@ -228,3 +247,18 @@ def test_audit_export_writes_the_file_it_is_given_and_logs_only_real_exports(jin
     jinglin.run("audit", "export", "--output", str(tmp_path / "no" / "such" / "dir.csv"), ok=False)
     after = len(jinglin.json("audit", "export", "--action", "audit_exported")["entries"])
     assert after == before + 1  # the query just made, not the export that failed
+
+
+def test_a_reader_that_went_away_ends_the_command_quietly(jinglin: Jinglin) -> None:
+    """`jinglin audit export | head`: the pipe closes under the command; it stops without a
+    traceback, with the status of a tool ended by SIGPIPE."""
+    jinglin.run("migrate")
+    jinglin.run("admin", "create", "root", "--password-stdin", stdin=ADMIN_PASSWORD)
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first byte
+    try:
+        done = subprocess.run([sys.executable, "-m", "server", "audit", "export"], cwd=ROOT, env=jinglin.env,
+                              stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=120, check=False)
+    finally:
+        os.close(write_end)
+    assert done.returncode == 141 and done.stderr == "", done.stderr

@@ -151,6 +151,8 @@ def test_cli_demo_refuses_or_skips_a_database_with_real_accounts(tmp_path: Path)
     assert jinglin("admin", "create", "admin", "--password-stdin", stdin="a real password 123\n").returncode == 0
     skipped = jinglin("demo", "--if-empty")
     assert skipped.returncode == 0 and "not seeded" in skipped.stdout
+    skipped_json = jinglin("demo", "--if-empty", "--json")
+    assert skipped_json.returncode == 0 and json.loads(skipped_json.stdout)["seeded"] is False
     refused = jinglin("demo", "--json")
     assert refused.returncode == 1 and refused.stdout == ""
     assert refused.stderr.startswith("error: ") and "'admin'" in refused.stderr

@@ -11,10 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.admin.cli_runtime import add_json, in_transaction, run
-from server.admin.errors import AdminError, invalid
-from server.admin.phone_purge_cli import register_phone_purge
+from server.admin.errors import invalid
+from server.admin.hours_edit import centre_or_404
+from server.admin.phone_purge_cli import describe_phone_purge, register_phone_purge
 from server.admin.staff import check_skills
-from server.db.models import Appointment, AppointmentCapacity, Centre
+from server.db.models import Appointment, AppointmentCapacity
 from server.hours.appointment_slots import DEFAULT_PER_SLOT, SLOT_MINUTES
 from server.hours.appointments import blank_old_phones, expired_phones, set_capacity
 from server.settings import Settings
@@ -33,15 +34,14 @@ class CapacityOut(BaseModel):
 
 async def _capacity(current: Settings, args: argparse.Namespace) -> CapacityOut:
     if (args.per_slot is None) == (not args.remove):
-        raise invalid("give either --per-slot N or --remove")
+        raise invalid("请给出 --per-slot N 或 --remove 中的一个")
     if args.skill:
         check_skills([args.skill])  # a setting for a skill no caseworker can have would never apply
     if args.per_slot is not None and not 1 <= args.per_slot <= MAX_PER_SLOT:
-        raise invalid(f"--per-slot must be 1 to {MAX_PER_SLOT}")
+        raise invalid(f"每个时段的名额（--per-slot）须在 1 到 {MAX_PER_SLOT} 之间")
 
     async def work(db: AsyncSession) -> CapacityOut:
-        if await db.get(Centre, args.centre) is None:
-            raise AdminError(404, "not_found", f"no centre with id {args.centre}")
+        await centre_or_404(db, args.centre)
         await set_capacity(db, args.centre, args.skill, None if args.remove else args.per_slot)
         await db.flush()
         rows = {row.skill: row.per_slot for row in (await db.scalars(
@@ -63,6 +63,7 @@ def register(commands: Any) -> None:
     """Add `appointments capacity`, and the appointment phone numbers to `jinglin purge`."""
     register_phone_purge("appointment_phones", Appointment, expired_phones, blank_old_phones,
                          "phone numbers of past appointments")
+    describe_phone_purge(commands, "phone numbers of past appointments")
     group = commands.add_parser("appointments", help="appointment (预约) slots of the centres")
     sub = group.add_subparsers(dest="appointments_command", required=True)
     capacity = add_json(sub.add_parser("capacity", help="places per slot of a centre (all skills or one)"))

@@ -34,6 +34,7 @@ from server.admin.schemas import (
     KioskIn,
     KiosksOut,
     SiteIn,
+    SitesOut,
     StreetIn,
     UserIn,
     UserPatch,
@@ -106,7 +107,8 @@ def _structure(commands: Sub) -> None:
     imp.add_argument("--apply", action="store_true", help="write the sites (nothing is written if a row is broken)")
     imp.add_argument("--valid-only", action="store_true", help="with --apply: write the valid rows anyway")
     imp.set_defaults(handler=_site_import)
-    export = site.add_parser("export", help="write every site in the import layout")
+    export = add_json(site.add_parser("export", help="write every site in the import layout "
+                                                     "(with --json and no --output: the sites as JSON)"))
     export.add_argument("--format", choices=("csv", "xlsx"), default="csv")
     export.add_argument("--output", type=Path, help="default: standard output (CSV only)")
     export.set_defaults(handler=_site_export)
@@ -134,18 +136,35 @@ def _site_import(args: argparse.Namespace) -> int:
 
 
 def _site_export(args: argparse.Namespace) -> int:
-    async def work(current: Settings) -> str:
-        rows = await in_transaction(current, site_import.export_rows)
-        data = sheets.write_csv(rows) if args.format == "csv" else sheets.write_xlsx(rows)
+    async def work(current: Settings) -> BaseModel | str:
+        if args.output is None and args.json:
+            # The API's format=json twin: the sites as records (a listing, not an export).
+            return await in_transaction(current, _sites_out)
+        if args.output is None and args.format == "xlsx":
+            raise AdminError(400, "needs_output", "XLSX 表格需要用 --output 指定文件")
+
+        async def export(db: AsyncSession) -> tuple[int, bytes]:
+            rows = await site_import.export_rows(db)
+            data = sheets.write_csv(rows) if args.format == "csv" else sheets.write_xlsx(rows)
+            if args.output is not None:
+                # Written inside the transaction: a file that cannot be written leaves no
+                # "sites_exported" entry for an export that never happened.
+                args.output.write_bytes(data)
+            audit.record(db, ACTOR, "sites_exported", "site", "", rows=len(rows) - 1)
+            return len(rows) - 1, data
+
+        count, data = await in_transaction(current, export)
         if args.output is None:
-            if args.format == "xlsx":
-                raise AdminError(400, "needs_output", "XLSX needs --output FILE")
             sys.stdout.buffer.write(data)
+            sys.stdout.flush()
             return ""
-        args.output.write_bytes(data)
-        return f"{len(rows) - 1} sites written to {args.output}"
+        return f"{count} sites written to {args.output}"
 
     return run(args, work)
+
+
+async def _sites_out(db: AsyncSession) -> SitesOut:
+    return SitesOut(sites=await structure.list_sites(db))
 
 
 def _kiosk_text(result: BaseModel) -> str:

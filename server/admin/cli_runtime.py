@@ -92,11 +92,16 @@ def run(args: argparse.Namespace, work: Callable[[Settings], Coroutine[Any, Any,
     except OverflowError:  # an id past what the database's integers hold: no such row
         print("error: a number given is too large", file=sys.stderr)
         return ERROR_EXIT
+    except BrokenPipeError:
+        raise  # the reader of standard output went away: server.cli.main ends quietly
     except OSError as exc:  # the database unreachable, an --output path that cannot be written
         print(f"error: {(str(exc) or type(exc).__name__).splitlines()[0]}", file=sys.stderr)
         return ERROR_EXIT
     if isinstance(result, str):
-        print(json.dumps({"message": result}, ensure_ascii=False) if getattr(args, "json", False) else result)
+        if getattr(args, "json", False):
+            print(json.dumps({"message": result}, ensure_ascii=False))
+        elif result:  # "": the command wrote its output itself (a sheet on standard output)
+            print(result)
     elif getattr(args, "json", False):
         print(result.model_dump_json())
     else:

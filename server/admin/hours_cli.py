@@ -11,42 +11,55 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.admin import audit
 from server.admin.cli_runtime import ACTOR, add_json, in_transaction, run
-from server.admin.errors import AdminError, invalid
-from server.admin.hours_edit import WEEKDAY_KEYS, drop_override, parse_day, span_text
-from server.admin.phone_purge_cli import register_phone_purge
-from server.db.models import Callback, Centre
-from server.hours.calendar import DayHours, hours_from_text
+from server.admin.errors import invalid
+from server.admin.hours_edit import (
+    WEEKDAY_KEYS,
+    HoursIn,
+    OverrideIn,
+    centre_or_404,
+    check_hours,
+    drop_override,
+    parse_day,
+    refuse,
+    save_override,
+    span_text,
+)
+from server.admin.phone_purge_cli import describe_phone_purge, register_phone_purge
+from server.db.models import Callback
+from server.hours.calendar import DayHours
 from server.hours.callbacks import blank_old_phones, expired_phones
 from server.hours.clock import ServiceClock
 from server.hours.schemas import CalendarOut, calendar_out
-from server.hours.store import HoursError, load_calendar, parse_weekdays, set_override, set_week
+from server.hours.store import HoursError, load_calendar, parse_weekdays, set_week
 from server.runtime.district_time import DISTRICT_TZ
 from server.settings import Settings
 
 SHOW_DAYS = 14
 
 
-def _hours(args: argparse.Namespace) -> DayHours | None:
+def _hours_in(args: argparse.Namespace) -> HoursIn:
+    """The --open/--close/--lunch options as the /admin form's fields (lunch "12:00-13:00")."""
+    lunch_start, _, lunch_end = (args.lunch or "").partition("-")
+    return HoursIn(opens=args.open or "", closes=args.close or "", lunch_start=lunch_start.strip(),
+                   lunch_end=lunch_end.strip())
+
+
+def _week_hours(args: argparse.Namespace) -> DayHours | None:
+    """The weekdays' hours (None with --closed), checked by the form's rules and messages."""
     if args.closed:
         return None
-    if not args.open or not args.close:
-        raise invalid("give --open and --close (or --closed)")
-    try:
-        return hours_from_text(args.open, args.close, args.lunch or "")
-    except ValueError as exc:
-        raise invalid(str(exc)) from None
+    problems: list[str] = []
+    hours = check_hours(_hours_in(args), "所选工作日", problems)
+    if hours is None:
+        raise refuse(problems)
+    return hours
 
 
 async def _edit_then_show(current: Settings, centre_id: int,
                           edit: Callable[[AsyncSession], Awaitable[None]]) -> CalendarOut:
     async def work(db: AsyncSession) -> CalendarOut:
-        centre = await db.get(Centre, centre_id)
-        if centre is None:
-            raise AdminError(404, "not_found", f"no centre with id {centre_id}")
-        try:
-            await edit(db)
-        except HoursError as exc:
-            raise invalid(str(exc)) from None
+        centre = await centre_or_404(db, centre_id)
+        await edit(db)
         await db.flush()
         calendar = await load_calendar(db, centre_id)
         return calendar_out(calendar, ServiceClock(current.clock_start).now(), SHOW_DAYS, centre_id=centre_id,
@@ -73,6 +86,7 @@ def register(commands: Any) -> None:
     """Add `hours` and its subcommands, and the callback phone numbers to `jinglin purge`."""
     register_phone_purge("callback_phones", Callback, expired_phones, blank_old_phones,
                          "phone numbers of closed callbacks")
+    describe_phone_purge(commands, "phone numbers of closed callbacks")
     hours = commands.add_parser("hours", help="centres' opening hours, holidays and date overrides")
     sub = hours.add_subparsers(dest="hours_command", required=True)
 
@@ -86,7 +100,7 @@ def register(commands: Any) -> None:
 
     def week_work(args: argparse.Namespace) -> Callable[[Settings], Coroutine[Any, Any, BaseModel | str]]:
         async def work(current: Settings) -> BaseModel | str:
-            hours = _hours(args)
+            hours = _week_hours(args)
             try:
                 days = parse_weekdays(args.days)
             except HoursError as exc:
@@ -120,14 +134,9 @@ def register(commands: Any) -> None:
             if args.remove:
                 return await _edit_then_show(current, args.centre,
                                              lambda db: drop_override(db, args.centre, day, ACTOR))
-            hours = _hours(args)
-
-            async def set_day(db: AsyncSession) -> None:
-                await set_override(db, args.centre, day, hours, args.note)
-                audit.record(db, ACTOR, "override_set", "centre", args.centre, date=day.isoformat(),
-                             hours=span_text(hours))
-
-            return await _edit_then_show(current, args.centre, set_day)
+            body = OverrideIn(closed=args.closed, note=args.note, **_hours_in(args).model_dump())
+            return await _edit_then_show(current, args.centre,
+                                         lambda db: save_override(db, args.centre, day, body, ACTOR))
         return work
 
     override.set_defaults(handler=lambda args: run(args, override_work(args), _text))

@@ -123,7 +123,8 @@ def check_hours(body: HoursIn, label: str, problems: list[str]) -> DayHours | No
     return DayHours(opens, closes, lunch_start, lunch_end)
 
 
-def _refuse(problems: list[str]) -> AdminError:
+def refuse(problems: list[str]) -> AdminError:
+    """422 naming the first of the problems (all of them in its details)."""
     return invalid(problems[0] if len(problems) == 1 else f"有 {len(problems)} 处需要修改：{problems[0]}", problems)
 
 
@@ -139,7 +140,8 @@ def span_text(hours: DayHours | None) -> str:
     return f"{_text(hours.opens)}-{_text(hours.closes)}{lunch}"
 
 
-async def _centre(db: AsyncSession, centre_id: int) -> Centre:
+async def centre_or_404(db: AsyncSession, centre_id: int) -> Centre:
+    """The centre, or 404 in Chinese."""
     centre = await db.get(Centre, centre_id)
     if centre is None:
         raise not_found("没有这个受理服务中心")
@@ -148,7 +150,7 @@ async def _centre(db: AsyncSession, centre_id: int) -> Centre:
 
 async def centre_hours(db: AsyncSession, centre_id: int, now: datetime) -> CentreHoursOut:
     """The form's view of a centre: weekday hours, overrides from today on, the next two weeks."""
-    centre = await _centre(db, centre_id)
+    centre = await centre_or_404(db, centre_id)
     today = now.astimezone(DISTRICT_TZ).date()
     week = (await db.scalars(select(CentreHours).where(CentreHours.centre_id == centre_id)
                              .order_by(CentreHours.weekday))).all()
@@ -168,7 +170,7 @@ async def centre_hours(db: AsyncSession, centre_id: int, now: datetime) -> Centr
 
 async def save_week(db: AsyncSession, centre_id: int, body: WeekIn, actor: str) -> None:
     """Replace the centre's weekday hours with these (checked whole first: nothing half written)."""
-    await _centre(db, centre_id)
+    await centre_or_404(db, centre_id)
     problems: list[str] = []
     plan: dict[int, DayHours] = {}
     for day in body.days:
@@ -180,7 +182,7 @@ async def save_week(db: AsyncSession, centre_id: int, body: WeekIn, actor: str) 
         if hours is not None:
             plan[day.weekday] = hours
     if problems:
-        raise _refuse(problems)
+        raise refuse(problems)
     await set_week(db, centre_id, list(range(7)), None)
     for weekday, hours in sorted(plan.items()):
         await set_week(db, centre_id, [weekday], hours)
@@ -201,20 +203,20 @@ def parse_day(text: str, today: date) -> date:
 
 async def save_override(db: AsyncSession, centre_id: int, day: date, body: OverrideIn, actor: str) -> None:
     """Close a date, or open it with its own hours, replacing an earlier override of that date."""
-    await _centre(db, centre_id)
+    await centre_or_404(db, centre_id)
     hours = None
     if not body.closed:
         problems: list[str] = []
         hours = check_hours(body, f"{day.month}月{day.day}日", problems)
         if problems:
-            raise _refuse(problems)
+            raise refuse(problems)
     await set_override(db, centre_id, day, hours, body.note.strip())
     audit.record(db, actor, "override_set", "centre", centre_id, date=day.isoformat(), hours=span_text(hours))
 
 
 async def drop_override(db: AsyncSession, centre_id: int, day: date, actor: str) -> None:
     """Remove a date's override; 404 when the date has none."""
-    await _centre(db, centre_id)
+    await centre_or_404(db, centre_id)
     found = await db.scalar(select(CalendarOverride.day).where(CalendarOverride.centre_id == centre_id,
                                                                CalendarOverride.day == day))
     if found is None:

@@ -48,3 +48,11 @@ def register_phone_purge(name: str, table: Any, expired: Callable[[datetime], Co
 
     if all(step.name != name for step in PURGE_STEPS):
         PURGE_STEPS.append(PurgeStep(name, purge, lambda report, verb: f"{verb} {report.phones} {what}"))
+
+
+def describe_phone_purge(commands: Any, what: str) -> None:
+    """Name the step in `jinglin purge --help` (the command is registered by the captures first)."""
+    parser = commands.choices.get("purge")
+    if parser is not None and what not in (parser.description or ""):
+        parser.description = (f"{parser.description} The {what} are blanked once older than "
+                              "JINGLIN_CAPTURE_RETENTION_DAYS.")

@@ -27,7 +27,7 @@ T = TypeVar("T")
 def register(subparsers: Any) -> None:
     """Add the `purge` command to an argparse subparsers object (handler in set_defaults)."""
     parser = subparsers.add_parser(
-        "purge", help="delete captured images past the retention period",
+        "purge", help="delete captures and recordings past retention, blank old phone numbers",
         description="Delete the image files of captures older than JINGLIN_CAPTURE_RETENTION_DAYS; "
         "their records and sessions stay, marked purged. The server also runs this daily.")
     parser.add_argument("--dry-run", action="store_true", help="only count what would be purged")

@@ -85,11 +85,11 @@ def rotate_all(data_dir: Path, old_secret: str, new_secret: str) -> RotationRepo
 def register(subparsers: Any) -> None:
     """Add the `rotate-key` command to an argparse subparsers object (handler in set_defaults)."""
     parser = subparsers.add_parser(
-        "rotate-key", help="re-encrypt captured images under a new server secret",
-        description="Re-encrypt every captured image from the current secret (JINGLIN_SECRET_KEY, "
-        "JINGLIN_SECRET_KEY_FILE or the data dir's key) to the key in NEW_KEY_FILE, which is created with "
-        "a fresh random key if it does not exist. Keep the file outside the data dir; then point every "
-        "server at it with JINGLIN_SECRET_KEY_FILE and restart them.")
+        "rotate-key", help="re-encrypt captures, recordings and signatures under a new server secret",
+        description="Re-encrypt every captured image, call recording and signature from the current secret "
+        "(JINGLIN_SECRET_KEY, JINGLIN_SECRET_KEY_FILE or the data dir's key) to the key in NEW_KEY_FILE, "
+        "which is created with a fresh random key if it does not exist. Keep the file outside the data "
+        "dir; then point every server at it with JINGLIN_SECRET_KEY_FILE and restart them.")
     parser.add_argument("new_key_file", type=Path, help="file holding (or to receive) the new key")
     parser.set_defaults(handler=run)
 

@@ -89,9 +89,9 @@ def parse_weekdays(text: str) -> list[int]:
             start = WEEKDAY_NAMES.index(first)
             end = WEEKDAY_NAMES.index(last) if last else start
         except ValueError:
-            raise HoursError(f"{part!r} is not a weekday range such as mon-fri") from None
+            raise HoursError(f"星期“{part.strip()}”无效，请写 mon-fri、sat、mon,wed 或 all") from None
         if end < start:
-            raise HoursError(f"{part!r} runs backwards")
+            raise HoursError(f"星期范围“{part.strip()}”前后颠倒，请写成 mon-fri 这样从前到后的顺序")
         days.extend(range(start, end + 1))
     return sorted(set(days))
 
