@@ -45,6 +45,19 @@ def test_a_corrupt_workbook_is_an_error_line_not_a_traceback(tmp_path: Path,
         assert "matters.xlsx：无法读取" in err and "Traceback" not in err
 
 
+def test_a_version_longer_than_its_column_is_a_usage_error(tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """The version is stored in an 80-character column: a longer one (or a blank one) is refused
+    before anything is read, on every database alike."""
+    sheet = tmp_path / "matters.csv"
+    sheet.write_text("x", encoding="utf-8")
+    for version in ("v" * 81, "   ", "v1\n2"):
+        with pytest.raises(SystemExit) as usage:
+            run("catalog", "import", str(sheet), "--version", version)
+        assert usage.value.code == 2
+        assert "1-80 printable characters" in capsys.readouterr().err
+
+
 def test_validate_lists_every_error_and_fails(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     target = tmp_path / "data"
     shutil.copytree(SHIPPED_DATA_DIR, target)

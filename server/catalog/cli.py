@@ -42,7 +42,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     importer = commands.add_parser("import", help="import a CSV/XLSX catalog (dry run unless --apply)")
     importer.add_argument("file", type=Path)
     importer.add_argument("--apply", action="store_true", help="write the changes to the database")
-    importer.add_argument("--version", dest="catalog_version", help="catalog version to record")
+    importer.add_argument("--version", dest="catalog_version", type=_version_text,
+                          help=f"catalog version to record (1-{VERSION_MAX_LENGTH} characters)")
     importer.set_defaults(handler=import_command)
 
     export = commands.add_parser("export", help="write the catalog as CSV or JSON")
@@ -121,6 +122,18 @@ async def _import(session: AsyncSession, source: Path, version: str | None, *, a
         session.add(_audit_entry(diff))
         await session.commit()
     return diff
+
+
+# The catalog_versions table's column (String(80)): PostgreSQL refuses longer, SQLite would keep it.
+VERSION_MAX_LENGTH = 80
+
+
+def _version_text(text: str) -> str:
+    """A --version value: 1-VERSION_MAX_LENGTH printable characters, surrounding spaces dropped."""
+    value = text.strip()
+    if not 1 <= len(value) <= VERSION_MAX_LENGTH or not value.isprintable():
+        raise argparse.ArgumentTypeError(f"a version is 1-{VERSION_MAX_LENGTH} printable characters")
+    return value
 
 
 def content_version(matters: Sequence[Matter]) -> str:
