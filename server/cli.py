@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import sys
+import threading
 from collections.abc import Sequence
 
 from sqlalchemy import func, select
@@ -39,7 +40,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 async def prepare_database(settings: Settings) -> None:
     """Migrate to the newest schema and load the shipped catalog into a database that has none."""
-    await upgrade_database(settings.resolved_database_url)
+    try:
+        await upgrade_database(settings.resolved_database_url)
+    except BaseException:
+        await _sqlite_workers_stopped()
+        raise
     engine = make_engine(settings.resolved_database_url)
     try:
         async with make_session_factory(engine)() as session, session.begin():
@@ -59,6 +64,22 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         return 1
     print("database is up to date")
     return 0
+
+
+async def _sqlite_workers_stopped(timeout: float = 1.0) -> None:
+    """Let aiosqlite's worker threads hand back their last result while the loop still runs.
+
+    After a failed connect, aiosqlite's worker delivers its stop to the event loop from its own
+    thread; when the command's loop has closed by then, the thread prints "Event loop is closed"
+    after the command's one error line (omnilib/aiosqlite#241, #259).
+    """
+    workers = [thread for thread in threading.enumerate() if thread.name.endswith("(_connection_worker_thread)")]
+
+    def join() -> None:
+        for thread in workers:
+            thread.join(timeout)
+
+    await asyncio.to_thread(join)  # joined off the loop, which stays free to take their results
 
 
 def _database_failure(exc: BaseException) -> str:

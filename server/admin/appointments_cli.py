@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.admin.cli_runtime import add_json, in_transaction, run
 from server.admin.errors import invalid
 from server.admin.hours_edit import centre_or_404
-from server.admin.phone_purge_cli import describe_phone_purge, register_phone_purge
+from server.admin.phone_purge_cli import register_phone_purge
 from server.admin.staff import check_skills
 from server.db.models import Appointment, AppointmentCapacity
 from server.hours.appointment_slots import DEFAULT_PER_SLOT, SLOT_MINUTES
@@ -61,9 +61,8 @@ def _text(out: Any) -> str:
 
 def register(commands: Any) -> None:
     """Add `appointments capacity`, and the appointment phone numbers to `jinglin purge`."""
-    register_phone_purge("appointment_phones", Appointment, expired_phones, blank_old_phones,
+    register_phone_purge(commands, "appointment_phones", Appointment, expired_phones, blank_old_phones,
                          "phone numbers of past appointments")
-    describe_phone_purge(commands, "phone numbers of past appointments")
     group = commands.add_parser("appointments", help="appointment (预约) slots of the centres")
     sub = group.add_subparsers(dest="appointments_command", required=True)
     capacity = add_json(sub.add_parser("capacity", help="places per slot of a centre (all skills or one)"))

@@ -24,7 +24,7 @@ from server.admin.hours_edit import (
     save_override,
     span_text,
 )
-from server.admin.phone_purge_cli import describe_phone_purge, register_phone_purge
+from server.admin.phone_purge_cli import register_phone_purge
 from server.db.models import Callback
 from server.hours.calendar import DayHours
 from server.hours.callbacks import blank_old_phones, expired_phones
@@ -84,9 +84,8 @@ def _text(out: Any) -> str:
 
 def register(commands: Any) -> None:
     """Add `hours` and its subcommands, and the callback phone numbers to `jinglin purge`."""
-    register_phone_purge("callback_phones", Callback, expired_phones, blank_old_phones,
+    register_phone_purge(commands, "callback_phones", Callback, expired_phones, blank_old_phones,
                          "phone numbers of closed callbacks")
-    describe_phone_purge(commands, "phone numbers of closed callbacks")
     hours = commands.add_parser("hours", help="centres' opening hours, holidays and date overrides")
     sub = hours.add_subparsers(dest="hours_command", required=True)
 

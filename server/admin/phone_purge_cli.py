@@ -28,10 +28,11 @@ class PhonePurgeReport:
         return {"phones": self.phones, "dry_run": self.dry_run}
 
 
-def register_phone_purge(name: str, table: Any, expired: Callable[[datetime], ColumnElement[bool]],
+def register_phone_purge(commands: Any, name: str, table: Any, expired: Callable[[datetime], ColumnElement[bool]],
                          blank: Callable[[AsyncSession, datetime], Any], what: str) -> None:
-    """Add a step to `jinglin purge` that blanks `table`'s numbers matching `expired(before)`
-    (`blank` does it), or counts them with --dry-run; `what` names them in the text output."""
+    """Add a step to `jinglin purge` (among `commands`, registered by the captures first) that
+    blanks `table`'s numbers matching `expired(before)` (`blank` does it), or counts them with
+    --dry-run; `what` names them in the text output and in `jinglin purge --help`."""
 
     async def purge(current: Settings, dry_run: bool) -> PhonePurgeReport:
         # Kept as long as captured images are kept, no longer.
@@ -48,10 +49,6 @@ def register_phone_purge(name: str, table: Any, expired: Callable[[datetime], Co
 
     if all(step.name != name for step in PURGE_STEPS):
         PURGE_STEPS.append(PurgeStep(name, purge, lambda report, verb: f"{verb} {report.phones} {what}"))
-
-
-def describe_phone_purge(commands: Any, what: str) -> None:
-    """Name the step in `jinglin purge --help` (the command is registered by the captures first)."""
     parser = commands.choices.get("purge")
     if parser is not None and what not in (parser.description or ""):
         parser.description = (f"{parser.description} The {what} are blanked once older than "

@@ -512,15 +512,7 @@ def best_outline(edges: np.ndarray, contours: Sequence[np.ndarray], *, allow_cut
         area = cv2.contourArea(hull)
         if not min_area <= area <= max_area or area <= best_area:
             continue
-        arc = cv2.arcLength(hull, True)
-        approx = cv2.approxPolyDP(hull, 0.02 * arc, True).reshape(-1, 2)
-        border = on_border(approx, w, h) if len(approx) <= 6 else None
-        if border is not None and len(approx) >= 5 and not border.any():
-            # A page clear of the frame whose ring took in a bump: its shadow or a finger at an
-            # edge, a corner bevelled by wear. Coarser steps that keep nearly all of the hull
-            # give its quadrilateral (the support check below still asks for its sides).
-            approx = _quadrilateral(hull, arc, approx)
-            border = _NO_BORDER[len(approx)]
+        approx, border = _ring_polygon(hull, w, h)
         if border is None or not 3 <= len(approx) <= (6 if allow_cut else 4):
             continue  # neither a quadrilateral nor (when allowed) an outline leaving the frame
         if len(approx) == 4 and not border.any():
@@ -548,6 +540,21 @@ def best_outline(edges: np.ndarray, contours: Sequence[np.ndarray], *, allow_cut
     return found
 
 
+def _ring_polygon(hull: np.ndarray, w: int, h: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """A ring's hull approximated at 2% of its perimeter, with its vertices' on_border flags (None
+    over 6 vertices, which no candidate has)."""
+    arc = cv2.arcLength(hull, True)
+    approx = cv2.approxPolyDP(hull, 0.02 * arc, True).reshape(-1, 2)
+    border = on_border(approx, w, h) if len(approx) <= 6 else None
+    if border is not None and len(approx) >= 5 and not border.any():
+        # A page clear of the frame whose ring took in a bump: its shadow or a finger at an
+        # edge, a corner bevelled by wear. Coarser steps that keep nearly all of the hull
+        # give its quadrilateral (the support check still asks for its sides).
+        approx = _quadrilateral(hull, arc, approx)
+        border = _NO_BORDER[len(approx)]
+    return approx, border
+
+
 def _aside_quad(contour: np.ndarray, w: int, h: int, min_area: float,
                 support: _Support) -> tuple[np.ndarray, float] | None:
     """The ring's hull as a complete quadrilateral on edges (best_outline's rules for one), with
@@ -556,11 +563,9 @@ def _aside_quad(contour: np.ndarray, w: int, h: int, min_area: float,
     area = cv2.contourArea(hull)
     if area < min_area:
         return None
-    arc = cv2.arcLength(hull, True)
-    approx = cv2.approxPolyDP(hull, 0.02 * arc, True).reshape(-1, 2)
-    if 5 <= len(approx) <= 6 and not on_border(approx, w, h).any():
-        approx = _quadrilateral(hull, arc, approx)
-    if len(approx) != 4 or on_border(approx, w, h).any() or support(approx, _NO_BORDER_4) < t.MIN_EDGE_SUPPORT:
+    approx, border = _ring_polygon(hull, w, h)
+    if border is None or len(approx) != 4 or on_border(approx, w, h).any() \
+            or support(approx, _NO_BORDER_4) < t.MIN_EDGE_SUPPORT:
         return None
     return approx, float(area)
 
