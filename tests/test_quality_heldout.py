@@ -9,7 +9,19 @@ import pytest
 
 from server.quality import analyse_document, document
 from server.quality.metrics import downscale, to_gray
-from tests.quality_fixtures.heldout import scene, scenes
+from tests.quality_fixtures.heldout import HeldoutScene, scene, scenes
+
+
+def _accepted_dev_scene(index: int, desk: str, coverage: tuple[float, float]) -> HeldoutScene:
+    """The dev split's good scene index on desk, checked to be accepted with its page's coverage
+    within the given bounds."""
+    item = scene(index, "dev")
+    assert (item.expected, item.desk) == ("ok", desk)
+    result = analyse_document(item.image)
+    assert result.ok, result.reasons
+    assert coverage[0] <= result.metrics.document.coverage <= coverage[1]
+    return item
+
 
 # A good resident ID front on a striped tablecloth whose pale stripes have the card's grey (dev
 # split, the one the quarter search was studied on): the card's ring at the analysis size runs on
@@ -18,11 +30,7 @@ STRIPED_CLOTH_CARD = 88
 
 
 def test_a_card_on_a_striped_cloth_is_found_at_a_quarter_of_the_size(monkeypatch: pytest.MonkeyPatch) -> None:
-    item = scene(STRIPED_CLOTH_CARD, "dev")
-    assert (item.expected, item.desk) == ("ok", "tablecloth")
-    result = analyse_document(item.image)
-    assert result.ok, result.reasons
-    assert result.metrics.document.coverage >= 0.2
+    item = _accepted_dev_scene(STRIPED_CLOTH_CARD, "tablecloth", (0.2, 1.0))
     small, _ = downscale(to_gray(item.image))
     found = document.find_outline(small)
     assert found is not None and found.coarse and not found.cut_off
@@ -30,6 +38,42 @@ def test_a_card_on_a_striped_cloth_is_found_at_a_quarter_of_the_size(monkeypatch
     monkeypatch.setattr(document, "coarse_outline", lambda gray: None)
     assert not document.readable_page(document.find_outline(small))
     assert not analyse_document(item.image).ok
+
+
+# A good resident ID front on wood lying over a dark bank card (dev split): the card's outer
+# boundary runs on into the other card and the grain, so its ring is the edge map's hole inside
+# it, and the approximation of that ring's hull, with its vertices on the rounded corners' arcs,
+# runs 3-4 px inside the card's edges.
+OVERLAPPING_CARD = 0
+
+
+def test_a_rounded_card_traced_inside_its_edge_is_found_by_its_fitted_sides(monkeypatch: pytest.MonkeyPatch) -> None:
+    item = _accepted_dev_scene(OVERLAPPING_CARD, "second_card", (0.15, 0.3))
+    # Without the fitted sides the card's quadrilateral fails the edge support.
+    monkeypatch.setattr(document, "side_fit", lambda contour, approx: None)
+    assert not analyse_document(item.image).ok
+
+
+def test_side_fit_finds_the_square_corners_of_a_rounded_ring() -> None:
+    """The ring of a rounded rectangle, approximated as the search does, gives back the
+    rectangle's own corners (where its straight sides meet), not points on the arcs."""
+    mask = np.zeros((360, 640), np.uint8)
+    cv2.rectangle(mask, (100, 80), (420, 280), 255, -1)
+    for x, y in ((100, 80), (420, 80), (420, 280), (100, 280)):  # round each corner off (radius 14)
+        cv2.rectangle(mask, (x - 14 if x > 200 else x, y - 14 if y > 150 else y),
+                      (x if x > 200 else x + 14, y if y > 150 else y + 14), 0, -1)
+        cv2.circle(mask, (x - 14 if x > 200 else x + 14, y - 14 if y > 150 else y + 14), 14, 255, -1)
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    hull = cv2.convexHull(contours[0])
+    approx = cv2.approxPolyDP(hull, 0.02 * cv2.arcLength(hull, True), True).reshape(-1, 2)
+    assert len(approx) == 4
+    fitted = document.side_fit(contours[0], approx)
+    assert fitted is not None
+    expected = np.array([[100, 80], [420, 80], [420, 280], [100, 280]], np.float32)
+    ordered = document.order_corners(fitted)
+    assert np.abs(ordered - expected).max() <= 1.0, ordered
+    # The approximation's own vertices are further off (on the arcs).
+    assert np.abs(document.order_corners(approx.astype(np.float32)) - expected).max() >= 3.0
 
 
 def test_a_wedge_across_the_desk_is_no_page() -> None:
@@ -43,7 +87,7 @@ def test_a_wedge_across_the_desk_is_no_page() -> None:
 
 def test_the_holdout_split_keeps_its_figures() -> None:
     """The held-out split (nothing was tuned on it) as docs/quality.md reports it: good scenes
-    accepted 103/120, bad rejected 120/120, right reason 109/120. The floors leave two scenes of
+    accepted 107/120, bad rejected 120/120, right reason 110/120. The floors leave two scenes of
     room for another OpenCV build's rounding; a change to the analyser that loses more fails here."""
     good = bad = accepted = rejected = right = 0
     for item in scenes("holdout", 240):
@@ -56,9 +100,9 @@ def test_the_holdout_split_keeps_its_figures() -> None:
             rejected += not result.ok
             right += (not result.ok) and item.expected in result.reasons
     assert (good, bad) == (120, 120)
-    assert accepted >= 101, accepted
+    assert accepted >= 105, accepted
     assert rejected >= 119, rejected
-    assert right >= 107, right
+    assert right >= 108, right
 
 
 def test_a_dark_phone_running_off_the_frame_is_no_document() -> None:

@@ -522,7 +522,14 @@ def best_outline(edges: np.ndarray, contours: Sequence[np.ndarray], *, allow_cut
         else:
             continue
         if support(approx, border) < t.MIN_EDGE_SUPPORT:
-            continue
+            if not is_quad:
+                continue
+            # A rounded card's ring traced inside its edge (a hole of the edge map): the
+            # approximation's vertices sit on the corner arcs and its sides inside the edge.
+            fitted = side_fit(contour, approx)
+            if fitted is None or support(fitted, _NO_BORDER_4) < t.MIN_EDGE_SUPPORT:
+                continue
+            approx = fitted
         best_area = area
         if is_quad:
             quad, quad_area = approx, area
@@ -553,6 +560,47 @@ def _ring_polygon(hull: np.ndarray, w: int, h: int) -> tuple[np.ndarray, np.ndar
         approx = _quadrilateral(hull, arc, approx)
         border = _NO_BORDER[len(approx)]
     return approx, border
+
+
+def side_fit(contour: np.ndarray, approx: np.ndarray) -> np.ndarray | None:
+    """The quadrilateral whose sides are lines fitted to the ring's own points along each side of
+    approx (a quadrilateral approximating the ring's hull), or None when a side has too few points
+    or a corner moves more than _FIT_MAX_SHIFT.
+
+    On a card with rounded corners the approximation's vertices lie on the corner arcs, so its
+    sides run a few pixels inside the card's straight edges; where the ring is traced inside the
+    edge (a hole of the edge map, when the card's outer boundary has merged with the desk's
+    texture) they then miss the edge altogether. The fitted lines run along the straight edges
+    and meet at the card's corners as if they were square."""
+    points = contour.reshape(-1, 2).astype(np.float32)
+    corners = approx.reshape(4, 2).astype(np.float32)
+    sides = []
+    for i in range(4):
+        start, end = corners[i], corners[(i + 1) % 4]
+        vector = end - start
+        length = float(np.hypot(*vector))
+        if length < 8:
+            return None
+        unit = vector / length
+        offset = points - start
+        along = offset @ unit
+        across = offset @ np.array([-unit[1], unit[0]], np.float32)
+        chosen = points[(along > _FIT_END * length) & (along < (1 - _FIT_END) * length)
+                        & (np.abs(across) <= _FIT_BAND)]
+        if len(chosen) < _FIT_MIN_POINTS:
+            return None
+        sides.append(chosen)
+    fitted = _intersect_sides(sides)
+    if fitted is None or float(np.hypot(*(fitted - corners).T).max()) > _FIT_MAX_SHIFT:
+        return None
+    return fitted
+
+
+# Points within _FIT_BAND px of a side, away from its ends by _FIT_END of its length (the arcs).
+_FIT_BAND = 6.0
+_FIT_END = 0.15
+_FIT_MIN_POINTS = 8
+_FIT_MAX_SHIFT = 12.0
 
 
 def _aside_quad(contour: np.ndarray, w: int, h: int, min_area: float,
