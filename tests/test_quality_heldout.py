@@ -50,8 +50,23 @@ OVERLAPPING_CARD = 0
 def test_a_rounded_card_traced_inside_its_edge_is_found_by_its_fitted_sides(monkeypatch: pytest.MonkeyPatch) -> None:
     item = _accepted_dev_scene(OVERLAPPING_CARD, "second_card", (0.15, 0.3))
     # Without the fitted sides the card's quadrilateral fails the edge support.
-    monkeypatch.setattr(document, "side_fit", lambda contour, approx: None)
+    monkeypatch.setattr(document, "side_fit", lambda *args: None)
     assert not analyse_document(item.image).ok
+
+
+# A light bank card running off the frame's corner on dark wood (dev split), close to the
+# camera: its one corner in view is a long arc, and the approximation's sides beside it miss the
+# card's edge.
+CUT_OFF_ROUNDED_CARD = 169
+
+
+def test_a_rounded_card_running_off_the_frame_reads_as_cut_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    item = scene(CUT_OFF_ROUNDED_CARD, "dev")
+    assert (item.expected, item.desk) == ("document_cut_off", "second_card")
+    result = analyse_document(item.image)
+    assert result.reasons[:1] == ["document_cut_off"], result.reasons
+    monkeypatch.setattr(document, "side_fit", lambda *args: None)
+    assert analyse_document(item.image).reasons == ["no_document"]
 
 
 def test_side_fit_finds_the_square_corners_of_a_rounded_ring() -> None:
@@ -87,7 +102,7 @@ def test_a_wedge_across_the_desk_is_no_page() -> None:
 
 def test_the_holdout_split_keeps_its_figures() -> None:
     """The held-out split (nothing was tuned on it) as docs/quality.md reports it: good scenes
-    accepted 107/120, bad rejected 120/120, right reason 110/120. The floors leave two scenes of
+    accepted 107/120, bad rejected 120/120, right reason 113/120. The floors leave two scenes of
     room for another OpenCV build's rounding; a change to the analyser that loses more fails here."""
     good = bad = accepted = rejected = right = 0
     for item in scenes("holdout", 240):
@@ -102,7 +117,7 @@ def test_the_holdout_split_keeps_its_figures() -> None:
     assert (good, bad) == (120, 120)
     assert accepted >= 105, accepted
     assert rejected >= 119, rejected
-    assert right >= 108, right
+    assert right >= 111, right
 
 
 def test_a_dark_phone_running_off_the_frame_is_no_document() -> None:

@@ -129,12 +129,7 @@ def _near_rectangular(corners: np.ndarray) -> bool:
     _MAX_CORNER_SKEW degrees: a page seen from a kiosk's camera is. At the quarter size a quad
     can also close across a desk between two objects' edges and the texture beside them (a wedge
     from one card's corner to another's), whose support at that scale's tolerance is no proof."""
-    pts = np.asarray(corners, np.float64).reshape(4, 2)
-    to_previous = np.roll(pts, 1, axis=0) - pts
-    to_next = np.roll(pts, -1, axis=0) - pts
-    cosine = (to_previous * to_next).sum(axis=1) / (
-        np.hypot(*to_previous.T) * np.hypot(*to_next.T) + 1e-9)
-    return bool((np.abs(cosine) <= _MAX_CORNER_COSINE).all())
+    return _square_inner_corners(corners, _NO_BORDER_4)
 
 
 # Under twice this short side (a thumbnail) a quarter would leave a page a few pixels across.
@@ -522,14 +517,18 @@ def best_outline(edges: np.ndarray, contours: Sequence[np.ndarray], *, allow_cut
         else:
             continue
         if support(approx, border) < t.MIN_EDGE_SUPPORT:
-            if not is_quad:
+            # A rounded card's corners: the approximation's vertices sit on their arcs and its
+            # sides inside the card's edge (side_fit). The fitted polygon must be the same kind.
+            if not is_quad and area < t.MIN_DOCUMENT_COVERAGE * frame_area:
+                continue  # a small region running off the frame: a cup's rim, a desk stripe
+            fitted = side_fit(contour, approx, border, (w, h))
+            if fitted is None or not _square_inner_corners(fitted, border):
                 continue
-            # A rounded card's ring traced inside its edge (a hole of the edge map): the
-            # approximation's vertices sit on the corner arcs and its sides inside the edge.
-            fitted = side_fit(contour, approx)
-            if fitted is None or support(fitted, _NO_BORDER_4) < t.MIN_EDGE_SUPPORT:
+            fitted_border = on_border(fitted, w, h)
+            if (is_quad and fitted_border.any()) or (not is_quad and not _leaves_frame(fitted, fitted_border, w, h)) \
+                    or support(fitted, fitted_border) < t.MIN_EDGE_SUPPORT:
                 continue
-            approx = fitted
+            approx, border = fitted, fitted_border
         best_area = area
         if is_quad:
             quad, quad_area = approx, area
@@ -562,21 +561,33 @@ def _ring_polygon(hull: np.ndarray, w: int, h: int) -> tuple[np.ndarray, np.ndar
     return approx, border
 
 
-def side_fit(contour: np.ndarray, approx: np.ndarray) -> np.ndarray | None:
-    """The quadrilateral whose sides are lines fitted to the ring's own points along each side of
-    approx (a quadrilateral approximating the ring's hull), or None when a side has too few points
-    or a corner moves more than _FIT_MAX_SHIFT.
+def side_fit(contour: np.ndarray, approx: np.ndarray, border: np.ndarray | None = None,
+             size: tuple[int, int] | None = None) -> np.ndarray | None:
+    """The polygon whose sides are lines fitted to the ring's own points along each side of
+    approx (the polygon approximating the ring's hull), or None when a side has too few points
+    or a vertex moves more than _FIT_MAX_SHIFT.
 
     On a card with rounded corners the approximation's vertices lie on the corner arcs, so its
     sides run a few pixels inside the card's straight edges; where the ring is traced inside the
     edge (a hole of the edge map, when the card's outer boundary has merged with the desk's
-    texture) they then miss the edge altogether. The fitted lines run along the straight edges
-    and meet at the card's corners as if they were square."""
+    texture), or where a big card's corner arc is long (a card close to the camera running off
+    the frame), they then miss the edge. The fitted lines run along the straight edges and meet
+    at the card's corners as if they were square.
+
+    border: approx's on_border flags (a region running off the frame) and size its frame's
+    (width, height): a side along the frame border is kept as it is, and a vertex on the border
+    slides along it to where the fitted side beside it meets it.
+    """
     points = contour.reshape(-1, 2).astype(np.float32)
-    corners = approx.reshape(4, 2).astype(np.float32)
-    sides = []
-    for i in range(4):
-        start, end = corners[i], corners[(i + 1) % 4]
+    vertices = approx.reshape(-1, 2).astype(np.float32)
+    n = len(vertices)
+    flags = np.zeros(n, bool) if border is None else border
+    lines: list[tuple[np.ndarray, np.ndarray] | None] = []
+    for i in range(n):
+        start, end = vertices[i], vertices[(i + 1) % n]
+        if flags[i] and flags[(i + 1) % n]:
+            lines.append(None)  # along the frame border: where the page leaves the picture
+            continue
         vector = end - start
         length = float(np.hypot(*vector))
         if length < 8:
@@ -589,11 +600,65 @@ def side_fit(contour: np.ndarray, approx: np.ndarray) -> np.ndarray | None:
                         & (np.abs(across) <= _FIT_BAND)]
         if len(chosen) < _FIT_MIN_POINTS:
             return None
-        sides.append(chosen)
-    fitted = _intersect_sides(sides)
-    if fitted is None or float(np.hypot(*(fitted - corners).T).max()) > _FIT_MAX_SHIFT:
+        vx, vy, x, y = cv2.fitLine(chosen, cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
+        lines.append((np.array([x, y], np.float32), np.array([vx, vy], np.float32)))
+    fitted = vertices.copy()
+    for j in range(n):
+        before, after = lines[j - 1], lines[j]
+        if before is not None and after is not None:
+            meeting = _meet(before, after)
+        elif size is not None and (before or after) is not None:
+            line = before if before is not None else after
+            assert line is not None
+            meeting = _meet_border(line, vertices[j], size)
+        else:
+            continue  # a frame corner, or between two sides along the border
+        if meeting is None:
+            return None
+        fitted[j] = meeting
+    if float(np.hypot(*(fitted - vertices).T).max()) > _FIT_MAX_SHIFT:
         return None
     return fitted
+
+
+def _square_inner_corners(polygon: np.ndarray, border: np.ndarray) -> bool:
+    """Whether every vertex of polygon clear of the frame border is a right angle within
+    _MAX_CORNER_SKEW degrees (a card's or a page's corner; the lines fitted to a round object
+    meet at any angle)."""
+    pts = np.asarray(polygon, np.float64).reshape(-1, 2)
+    to_previous = np.roll(pts, 1, axis=0) - pts
+    to_next = np.roll(pts, -1, axis=0) - pts
+    cosine = (to_previous * to_next).sum(axis=1) / (
+        np.hypot(*to_previous.T) * np.hypot(*to_next.T) + 1e-9)
+    return bool((np.abs(cosine[~border]) <= _MAX_CORNER_COSINE).all())
+
+
+def _meet(first: tuple[np.ndarray, np.ndarray], second: tuple[np.ndarray, np.ndarray]) -> np.ndarray | None:
+    """Where two lines (point, unit direction) cross, or None when they are near parallel."""
+    (p1, d1), (p2, d2) = first, second
+    det = float(d2[0] * d1[1] - d1[0] * d2[1])
+    if abs(det) < 1e-6:
+        return None
+    s = float(d2[0] * (p2[1] - p1[1]) - d2[1] * (p2[0] - p1[0])) / det
+    return p1 + s * d1
+
+
+def _meet_border(line: tuple[np.ndarray, np.ndarray], vertex: np.ndarray, size: tuple[int, int]) -> np.ndarray | None:
+    """Where line crosses the frame edge that vertex lies on (a vertical edge when vertex is
+    within BORDER_MARGIN of the left or right side, else a horizontal one); vertex itself in a
+    frame corner, None when the line runs along that edge."""
+    w, h = size
+    x, y = float(vertex[0]), float(vertex[1])
+    side = x <= t.BORDER_MARGIN * w or x >= w - 1 - t.BORDER_MARGIN * w
+    end = y <= t.BORDER_MARGIN * h or y >= h - 1 - t.BORDER_MARGIN * h
+    if side and end:
+        return vertex
+    point, direction = line
+    axis = 0 if side else 1
+    if abs(float(direction[axis])) < 1e-3:
+        return None
+    s = ((x if side else y) - float(point[axis])) / float(direction[axis])
+    return point + s * direction
 
 
 # Points within _FIT_BAND px of a side, away from its ends by _FIT_END of its length (the arcs).
