@@ -117,6 +117,19 @@ def test_a_title_block_on_a_cover_running_off_the_frame_is_no_page() -> None:
     assert result.reasons[:1] == ["document_cut_off"], result.reasons
 
 
+# A light bank card held far away on wood among pens (dev split): a plank of grain running off
+# the frame's bottom is the largest region, and the card's ring has a bounding box larger than
+# that region's hull but a smaller hull.
+FAR_CARD_BESIDE_A_PLANK = 59
+
+
+def test_a_far_card_beside_a_region_running_off_the_frame_asks_to_come_closer() -> None:
+    item = scene(FAR_CARD_BESIDE_A_PLANK, "dev")
+    assert (item.expected, item.desk) == ("document_too_small", "clutter")
+    result = analyse_document(item.image)
+    assert result.reasons == ["document_too_small"], result.reasons
+
+
 def test_a_wedge_across_the_desk_is_no_page() -> None:
     """Quarter-size quads between two objects' corners are wedges, not pages."""
     angle = np.radians(12)

@@ -509,19 +509,24 @@ def best_outline(edges: np.ndarray, contours: Sequence[np.ndarray], *, allow_cut
     aside: np.ndarray | None = None  # a complete quad smaller than the cut-off region, outside it
     aside_area = 0.0
     for index in candidates[np.argsort(-boxes[candidates], kind="stable")].tolist():
-        if boxes[index] <= best_area:
-            if quad is not None or cut is None or boxes[index] <= aside_area:
-                break  # no ring left can have a larger hull
-            # A cut-off region leads and no complete page was found: the largest complete
-            # quadrilateral among the smaller rings is kept aside (looked for only here).
-            found_aside = _aside_quad(contours[index], w, h, min_area, support)
-            if found_aside is not None and not encloses(cut, found_aside[0]):
-                aside, aside_area = found_aside
-            continue
         contour = contours[index]
-        hull = cv2.convexHull(contour)
-        area = cv2.contourArea(hull)
-        if not min_area <= area <= max_area or area <= best_area:
+        hull = None
+        if boxes[index] > best_area:
+            hull = cv2.convexHull(contour)
+            area = cv2.contourArea(hull)
+            if not min_area <= area <= max_area:
+                continue
+        if hull is None or area <= best_area:
+            if quad is not None or cut is None or boxes[index] <= aside_area:
+                if hull is None:
+                    break  # no ring left can have a larger hull
+                continue
+            # A cut-off region leads and no complete page was found: the largest complete
+            # quadrilateral among the smaller rings (by their hulls, not only their boxes) is
+            # kept aside (looked for only here).
+            found_aside = _aside_quad(contour, w, h, min_area, support, hull)
+            if found_aside is not None and found_aside[1] > aside_area and not encloses(cut, found_aside[0]):
+                aside, aside_area = found_aside
             continue
         approx, border = _ring_polygon(hull, w, h)
         if border is None or not 3 <= len(approx) <= (6 if allow_cut else 4):
@@ -532,19 +537,10 @@ def best_outline(edges: np.ndarray, contours: Sequence[np.ndarray], *, allow_cut
             is_quad = False
         else:
             continue
-        if support(approx, border) < t.MIN_EDGE_SUPPORT:
-            # A rounded card's corners: the approximation's vertices sit on their arcs and its
-            # sides inside the card's edge (side_fit). The fitted polygon must be the same kind.
-            if not is_quad and area < t.MIN_DOCUMENT_COVERAGE * frame_area:
-                continue  # a small region running off the frame: a cup's rim, a desk stripe
-            fitted = side_fit(contour, approx, border, (w, h))
-            if fitted is None or not _square_inner_corners(fitted, border):
-                continue
-            fitted_border = on_border(fitted, w, h)
-            if (is_quad and fitted_border.any()) or (not is_quad and not _leaves_frame(fitted, fitted_border, w, h)) \
-                    or support(fitted, fitted_border) < t.MIN_EDGE_SUPPORT:
-                continue
-            approx, border = fitted, fitted_border
+        supported = _on_edges(contour, approx, border, is_quad, area, support)
+        if supported is None:
+            continue
+        approx = supported
         best_area = area
         if is_quad:
             quad, quad_area = approx, area
@@ -684,19 +680,44 @@ _FIT_MIN_POINTS = 8
 _FIT_MAX_SHIFT = 12.0
 
 
-def _aside_quad(contour: np.ndarray, w: int, h: int, min_area: float,
-                support: _Support) -> tuple[np.ndarray, float] | None:
-    """The ring's hull as a complete quadrilateral on edges (best_outline's rules for one), with
-    its area, or None."""
-    hull = cv2.convexHull(contour)
+def _aside_quad(contour: np.ndarray, w: int, h: int, min_area: float, support: _Support,
+                hull: np.ndarray | None = None) -> tuple[np.ndarray, float] | None:
+    """The ring's hull (given when known) as a complete quadrilateral on edges (best_outline's
+    rules for one), with its area, or None."""
+    if hull is None:
+        hull = cv2.convexHull(contour)
     area = cv2.contourArea(hull)
     if area < min_area:
         return None
     approx, border = _ring_polygon(hull, w, h)
-    if border is None or len(approx) != 4 or on_border(approx, w, h).any() \
-            or support(approx, _NO_BORDER_4) < t.MIN_EDGE_SUPPORT:
+    if border is None or len(approx) != 4 or border.any():
         return None
-    return approx, float(area)
+    supported = _on_edges(contour, approx, border, True, area, support)
+    return None if supported is None else (supported, float(area))
+
+
+def _on_edges(contour: np.ndarray, approx: np.ndarray, border: np.ndarray, is_quad: bool, area: float,
+              support: _Support) -> np.ndarray | None:
+    """approx (a ring's polygon: a complete quadrilateral when is_quad, else a region leaving the
+    frame, with its on_border flags and its hull's area) when its sides lie on edges; else the
+    polygon side_fit gives, when it is of the same kind and its sides do; else None.
+
+    A rounded card's corners put the approximation's vertices on their arcs and its sides inside
+    the card's edge. Small regions running off the frame are not fitted (a cup's rim, a desk
+    stripe: the lines fitted to them met the support), nor polygons whose fitted corners are not
+    near square."""
+    if support(approx, border) >= t.MIN_EDGE_SUPPORT:
+        return approx
+    h, w = support.edges.shape[:2]
+    if not is_quad and area < t.MIN_DOCUMENT_COVERAGE * w * h:
+        return None
+    fitted = side_fit(contour, approx, border, (w, h))
+    if fitted is None or not _square_inner_corners(fitted, border):
+        return None
+    fitted_border = on_border(fitted, w, h)
+    if (is_quad and fitted_border.any()) or (not is_quad and not _leaves_frame(fitted, fitted_border, w, h)):
+        return None
+    return fitted if support(fitted, fitted_border) >= t.MIN_EDGE_SUPPORT else None
 
 
 # The coarser approximation steps (share of the hull's perimeter) and the share of the finer
