@@ -20,9 +20,6 @@ from server.quality import thresholds as t
 from server.quality.colour import Chroma, chroma_edges
 from server.quality.edges import blur_for_edges
 
-# The edge maps' dilation: closes a page's ring over the gaps Canny leaves at its corners.
-DILATE_3 = np.ones((3, 3), np.uint8)
-
 __all__ = ["Outline", "blur_for_edges", "edge_threshold", "find_outline", "rectify_document"]
 
 
@@ -105,29 +102,26 @@ def coarse_outline(gray: np.ndarray) -> Outline | None:
     On a busy desk (a striped or checked cloth, clutter, a second card) the page's ring at the
     analysis size runs on into the desk's own edges, and where the page meets a desk stripe of its
     own grey its edge has gaps. A quarter of the size averages the texture away and the dilation
-    there (3 quarter pixels, 12 analysis pixels; then 5, where that found no page) closes those
-    gaps, while a page of readable size is still ~40 quarter pixels across. Cut-off regions take
-    part only so that a box printed on a page running off the frame is not taken for a page
-    (best_outline's rule); only a complete page is returned. Its corners are refined on the
-    analysis image, where the quarter's ring (outside the true edge by about its dilation) would
-    make the page too large.
+    there (3 quarter pixels, 12 analysis pixels) closes those gaps, while a page of readable size
+    is still ~40 quarter pixels across. Cut-off regions take part only so that a box printed on a
+    page running off the frame is not taken for a page (best_outline's rule); only a complete
+    page is returned. Its corners are refined on the analysis image, where the quarter's ring
+    (outside the true edge by about its dilation) would make the page too large.
     """
     h, w = gray.shape[:2]
     if min(h, w) < _QUARTER_MIN_SIDE:
         return None
     quarter = cv2.GaussianBlur(cv2.resize(gray, (w // 4, h // 4), interpolation=cv2.INTER_AREA), (0, 0),
                                _QUARTER_SIGMA)
-    high = edge_threshold(quarter)
+    found = outline_in(edge_map(quarter, edge_threshold(quarter)), merge=False)
+    if found is None or not readable_page(found):
+        return None
     scale = np.array([w / (w // 4), h / (h // 4)], np.float32)
-    for dilate, reach in _QUARTER_DILATIONS:
-        found = outline_in(edge_map(quarter, high, dilate), merge=False)
-        if found is None or not readable_page(found):
-            continue
-        corners = refine_corners(gray, found.corners * scale, reach=reach)
-        area = float(cv2.contourArea(corners))
-        if area >= t.MIN_DOCUMENT_COVERAGE * w * h and _near_rectangular(corners):
-            return Outline(order_corners(corners), area / (w * h), cut_off=False, coarse=True)
-    return None
+    corners = refine_corners(gray, found.corners * scale, reach=_QUARTER_REACH)
+    area = float(cv2.contourArea(corners))
+    if area < t.MIN_DOCUMENT_COVERAGE * w * h or not _near_rectangular(corners):
+        return None
+    return Outline(order_corners(corners), area / (w * h), cut_off=False, coarse=True)
 
 
 def _near_rectangular(corners: np.ndarray) -> bool:
@@ -142,11 +136,8 @@ def _near_rectangular(corners: np.ndarray) -> bool:
 _QUARTER_MIN_SIDE = 160
 # The quarter image's blur (pixels) before Canny: the last of a cloth's stripes, not the page.
 _QUARTER_SIGMA = 1.0
-# The quarter edge map's dilations, each with the corners' search distance on the analysis image
-# (the quarter ring's offset and its pixels): 3x3 first; 5x5 (20 analysis px) where that found no
-# page also closes the gaps where a wide pale stripe meets the card (its ring otherwise leaks into
-# the stripe's own region).
-_QUARTER_DILATIONS = ((DILATE_3, 10), (np.ones((5, 5), np.uint8), 16))
+# The corners' search distance on the analysis image: the quarter ring's offset and its pixels.
+_QUARTER_REACH = 10
 # A page tilted as far as a resident holds one under the camera keeps its corners within ~25
 # degrees of square (the good pages the quarter search found on the dev and train splits: at most
 # 13 degrees); wedges across a desk reached 50-70.
@@ -222,9 +213,6 @@ _COARSE_MIN_SIDE = 90
 _COARSE_DILATE = np.ones((2, 2), np.uint8)
 
 
-_COARSE_ENCLOSE_SLACK = 8.0
-
-
 def _better(found: Outline, grey: Outline) -> bool:
     """Whether the outline found with colour edges replaces the grey one: a complete page beats
     a cut-off region only when the region does not contain it (else it is a box on a page that
@@ -232,19 +220,15 @@ def _better(found: Outline, grey: Outline) -> bool:
     if found.cut_off:
         return not grey.cut_off and found.coverage > grey.coverage
     if grey.cut_off:
-        # A quarter-size page's corners were refined on the analysis image over up to 16 px, and
-        # may have reached the region's own edge, which the region's polygon (its hull
-        # approximated at 2% of the perimeter) follows only to within a few pixels.
-        slack = _COARSE_ENCLOSE_SLACK if found.coarse else 3.0
-        return not encloses(grey.corners, found.corners, slack) or found.coverage >= grey.coverage
+        return not encloses(grey.corners, found.corners) or found.coverage >= grey.coverage
     return found.coverage > grey.coverage
 
 
-def edge_map(blurred: np.ndarray, high: float, dilate: np.ndarray = DILATE_3) -> np.ndarray:
+def edge_map(blurred: np.ndarray, high: float) -> np.ndarray:
     """The dilated Canny edges of blurred with the frame border drawn in (so a page running off
     the picture closes into a ring against it)."""
     h, w = blurred.shape[:2]
-    edges = cv2.dilate(cv2.Canny(blurred, high * 0.5, high), dilate)
+    edges = cv2.dilate(cv2.Canny(blurred, high * 0.5, high), DILATE_3)
     cv2.rectangle(edges, (0, 0), (w - 1, h - 1), 255, 1)
     return edges
 
@@ -739,13 +723,15 @@ def _quadrilateral(hull: np.ndarray, arc: float, approx: np.ndarray) -> np.ndarr
     return approx
 
 
-def encloses(region: np.ndarray, corners: np.ndarray, slack: float = 3.0) -> bool:
-    """Whether every corner lies inside region (within slack px): then the quadrilateral is a box
-    printed on the region's page. A whole document that a larger region (another card running off
-    the frame, a shadow on the desk) merely overlaps keeps a corner outside it."""
+def encloses(region: np.ndarray, corners: np.ndarray) -> bool:
+    """Whether every corner lies inside region (within ENCLOSE_SLACK px): then the quadrilateral
+    is a box printed on the region's page. A whole document that a larger region (another card
+    running off the frame, a shadow on the desk) merely overlaps keeps a corner outside it."""
     contour = region.astype(np.float32).reshape(-1, 1, 2)
-    return all(cv2.pointPolygonTest(contour, (float(x), float(y)), True) >= -slack for x, y in corners)
+    return all(cv2.pointPolygonTest(contour, (float(x), float(y)), True) >= -ENCLOSE_SLACK for x, y in corners)
 
+
+ENCLOSE_SLACK = 3.0
 
 
 def on_border(points: np.ndarray, w: int, h: int, slack: float = 0.0) -> np.ndarray:
@@ -847,6 +833,8 @@ def _near_offsets(stride: int) -> np.ndarray:
         offsets = _NEAR_OFFSETS[stride] = (_NEAR_DY * stride + _NEAR_DX)[None, :].astype(np.intp)
     return offsets
 
+
+DILATE_3 = np.ones((3, 3), np.uint8)
 
 
 def _leaves_frame(approx: np.ndarray, border: np.ndarray, w: int, h: int) -> bool:
