@@ -20,7 +20,7 @@ from server.quality import thresholds as t
 from server.quality.colour import Chroma, chroma_edges
 from server.quality.edges import blur_for_edges
 
-__all__ = ["Outline", "blur_for_edges", "edge_threshold", "find_outline", "rectify_document"]
+__all__ = ["Outline", "blur_for_edges", "coloured_rim", "edge_threshold", "find_outline", "rectify_document"]
 
 
 @dataclass(frozen=True)
@@ -211,6 +211,53 @@ _COARSE_MIN_SIDE = 90
 # At half size a 3x3 dilation spans 6 analysis pixels and joins a card's edge to the desk's
 # texture beside it (a checked cloth); 2x2 keeps them apart and still closes the card's ring.
 _COARSE_DILATE = np.ones((2, 2), np.uint8)
+
+
+def coloured_rim(colour: Chroma, page: Outline, shape: tuple[int, int]) -> Outline:
+    """page (a complete page of readable size found in grey, in the pixels of an analysis image of
+    shape (height, width)), or the larger complete page around it on the chroma edges alone (half
+    size): a card or cover whose edge against the desk is one of colour (a green social-security
+    card on a purple cloth, a red cover on a dark desk) shows a printed panel or frame line in
+    grey, which is a complete page of readable size itself. Looked for only where the band just
+    outside page differs in colour from the band beyond it (_rim_step): around a page lying on the
+    desk both are desk."""
+    h, w = shape
+    if _rim_step(colour, page, shape) < t.RIM_MIN_CHROMA_STEP:
+        return page
+    found = _coarse_colour(colour, (h // 2, w // 2), (w, h), None)
+    if found is None or found.coverage <= page.coverage * _RIM_MIN_GROWTH \
+            or not encloses(found.corners, page.corners):
+        return page
+    return found
+
+
+def _rim_step(colour: Chroma, page: Outline, shape: tuple[int, int]) -> float:
+    """The U/V distance between the mean chroma of the band just outside page (out to 12% of its
+    size from its centre) and of the band beyond it (12-30%), measured at half the analysis
+    image's shape (height, width; page's corners are in its pixels)."""
+    half = (shape[0] // 2, shape[1] // 2)
+    u, v = colour.planes(half)
+    corners = page.corners * np.float32(half[1] / shape[1])
+    centre = np.add.reduce(corners, axis=0) * np.float32(0.25)
+    filled = []
+    for grow in _RIM_BANDS:
+        mask = np.zeros(half, np.uint8)
+        cv2.fillConvexPoly(mask, np.round(centre + (corners - centre) * grow).astype(np.int32), 255)
+        filled.append(mask)
+    near = cv2.subtract(filled[1], filled[0])
+    far = cv2.subtract(filled[2], filled[1])
+    if cv2.countNonZero(near) < _RIM_MIN_PIXELS or cv2.countNonZero(far) < _RIM_MIN_PIXELS:
+        return 0.0
+    du = cv2.mean(u, near)[0] - cv2.mean(u, far)[0]
+    dv = cv2.mean(v, near)[0] - cv2.mean(v, far)[0]
+    return float(np.hypot(du, dv))
+
+
+# The page itself, the band where a card's rim around a printed panel lies, and the band beyond.
+_RIM_BANDS = (1.0, 1.12, 1.3)
+_RIM_MIN_PIXELS = 20
+# A page around the grey one must be this much larger (a card's rim around its printed panel).
+_RIM_MIN_GROWTH = 1.05
 
 
 def _better(found: Outline, grey: Outline) -> bool:

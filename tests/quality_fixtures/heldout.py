@@ -117,6 +117,9 @@ class HeldoutScene:
     desk: str
     condition: str
     split: str
+    # The document's four corners in frame pixels as it was laid (None without a document); for a
+    # cut-off document some lie outside the frame.
+    corners: np.ndarray | None = None
 
 
 def scene(index: int, split: str) -> HeldoutScene:
@@ -129,10 +132,11 @@ def scene(index: int, split: str) -> HeldoutScene:
     kind = KINDS[(index * 7 + SPLIT_SEEDS[split] // 1_000_000 * 5) % len(KINDS)]
     desks = DESKS if condition != "no_document" else DESKS[:-1]
     desk = desks[int(rng.integers(len(desks)))]
-    image = _Builder(rng, kind, desk, condition).build()
+    builder = _Builder(rng, kind, desk, condition)
+    image = builder.build()
     name = f"{split}-{index:05d}-{condition}-{kind}-{desk}"
     return HeldoutScene(name=name, image=image, expected="ok" if good else condition, kind=kind, desk=desk,
-                        condition=condition, split=split)
+                        condition=condition, split=split, corners=builder.doc_quad)
 
 
 def scenes(split: str, count: int) -> Iterator[HeldoutScene]:
@@ -1070,6 +1074,7 @@ class _Builder:
         # contract rejects stills whose short side is under 540 px (low_resolution) whatever they show.
         r = rng.random()
         self.w, self.h = (1280, 720) if r < 0.7 else (1920, 1080) if r < 0.85 else (960, 720)
+        self.doc_quad: np.ndarray | None = None  # set by build()
         self.s = self.h / 720  # scale of blur and noise lengths relative to a 720p frame
 
     # -- placement ---------------------------------------------------------------------------------
@@ -1277,6 +1282,7 @@ class _Builder:
         doc_quad: np.ndarray | None = None
         if has_doc:
             doc_quad = self._place()
+            self.doc_quad = doc_quad.astype(np.float32)
             wmm, hmm = _SIZES_MM[self.kind]
             top, right = doc_quad[1] - doc_quad[0], doc_quad[2] - doc_quad[1]
             ppm = float((np.linalg.norm(top) / wmm + np.linalg.norm(right) / hmm) / 2)

@@ -10,6 +10,9 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+import cv2
+import numpy as np
+
 from server.quality import QualityResult, analyse_document, analyse_luma
 from tests.quality_fixtures.dataset import Sample
 from tests.quality_fixtures.world import WorldSample
@@ -21,6 +24,17 @@ def verdict(sample: Sample) -> QualityResult:
     if isinstance(sample, WorldSample) and sample.luma is not None:
         return analyse_luma(sample.luma, uv_planes=sample.chroma)
     return analyse_document(sample.image)
+
+
+def quad_iou(first: np.ndarray, second: np.ndarray) -> float:
+    """Intersection over union of two convex quadrilaterals (4 x 2 points): how well a found
+    outline covers the document as it was laid (1.0 the same page; a printed panel, or the page
+    with the desk beside it, far less)."""
+    a = cv2.convexHull(np.asarray(first, np.float32).reshape(-1, 1, 2))
+    b = cv2.convexHull(np.asarray(second, np.float32).reshape(-1, 1, 2))
+    inter, _ = cv2.intersectConvexConvex(a, b)
+    union = cv2.contourArea(a) + cv2.contourArea(b) - inter
+    return float(inter / union) if union > 0 else 0.0
 
 
 @dataclass
