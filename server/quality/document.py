@@ -643,6 +643,9 @@ def side_fit(contour: np.ndarray, approx: np.ndarray, border: np.ndarray | None 
                         & (np.abs(across) <= _FIT_BAND)]
         if len(chosen) < _FIT_MIN_POINTS:
             return None
+        # A ring on a textured desk has thousands of points: every k-th of them fits the same
+        # line, and the robust fit's cost grows with the count.
+        chosen = chosen[:: max(1, len(chosen) // _FIT_MAX_POINTS)]
         vx, vy, x, y = cv2.fitLine(chosen, cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
         lines.append((np.array([x, y], np.float32), np.array([vx, vy], np.float32)))
     fitted = vertices.copy()
@@ -708,6 +711,7 @@ def _meet_border(line: tuple[np.ndarray, np.ndarray], vertex: np.ndarray, size: 
 _FIT_BAND = 6.0
 _FIT_END = 0.15
 _FIT_MIN_POINTS = 8
+_FIT_MAX_POINTS = 32
 _FIT_MAX_SHIFT = 12.0
 
 
