@@ -653,10 +653,10 @@ def side_fit(contour: np.ndarray, approx: np.ndarray, border: np.ndarray | None 
         before, after = lines[j - 1], lines[j]
         if before is not None and after is not None:
             meeting = _meet(before, after)
-        elif size is not None and (before or after) is not None:
-            line = before if before is not None else after
-            assert line is not None
-            meeting = _meet_border(line, vertices[j], size)
+        elif size is not None and before is not None:
+            meeting = _meet_border(before, vertices[j], size)
+        elif size is not None and after is not None:
+            meeting = _meet_border(after, vertices[j], size)
         else:
             continue  # a frame corner, or between two sides along the border
         if meeting is None:

@@ -160,7 +160,7 @@ EDGE_HIGH_FAINT = 14.0
 FAINT_MAX_EDGE_SHARE = 0.5
 # A complete page found in grey may be a printed panel on a card whose own edge against the desk
 # is one of colour; the chroma search looks around it where the band just outside the page
-# differs from the band beyond by this U/V distance (document._coloured_rim). Train + validation:
+# differs from the band beyond by this U/V distance (document.coloured_rim). Train + validation:
 # where the larger page it found was the document, 15 of 16 steps were 7.9-52.5; around 93% of
 # the other good pages they were under 6.
 RIM_MIN_CHROMA_STEP = 6.0
