@@ -646,8 +646,8 @@ def side_fit(contour: np.ndarray, approx: np.ndarray, border: np.ndarray | None 
         # A ring on a textured desk has thousands of points: every k-th of them fits the same
         # line, and the robust fit's cost grows with the count.
         chosen = chosen[:: max(1, len(chosen) // _FIT_MAX_POINTS)]
-        vx, vy, x, y = cv2.fitLine(chosen, cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
-        lines.append((np.array([x, y], np.float32), np.array([vx, vy], np.float32)))
+        fit = cv2.fitLine(chosen, cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()  # vx, vy, x, y
+        lines.append((fit[2:], fit[:2]))
     fitted = vertices.copy()
     for j in range(n):
         before, after = lines[j - 1], lines[j]
@@ -941,16 +941,15 @@ _NORMAL_SIGNS = np.array([-1, 1], np.float32)
 def _intersect_sides(side_points: Sequence[np.ndarray]) -> np.ndarray | None:
     """Fit a line to each side's points (4 arrays of (N, 2); side i runs from corner i to i+1) and
     return the four corners where neighbouring lines meet, or None when two are parallel."""
-    lines = [cv2.fitLine(points, cv2.DIST_HUBER, 0, 0.01, 0.01).ravel() for points in side_points]
+    # fitLine gives (vx, vy, x, y): the point and the direction are views of it.
+    fits = [cv2.fitLine(points, cv2.DIST_HUBER, 0, 0.01, 0.01).ravel() for points in side_points]
+    lines = [(fit[2:], fit[:2]) for fit in fits]
     corners = np.empty((4, 2), np.float32)
     for i in range(4):
-        vx1, vy1, x1, y1 = lines[i - 1]
-        vx2, vy2, x2, y2 = lines[i]
-        det = vx2 * vy1 - vx1 * vy2  # Cramer's rule on p1 + s*d1 = p2 + u*d2
-        if abs(det) < 1e-6:
+        meeting = _meet(lines[i - 1], lines[i])
+        if meeting is None:
             return None
-        s = (vx2 * (y2 - y1) - vy2 * (x2 - x1)) / det
-        corners[i] = (x1 + s * vx1, y1 + s * vy1)
+        corners[i] = meeting
     return corners
 
 
