@@ -41,6 +41,21 @@ def test_a_card_on_a_striped_cloth_is_found_at_a_quarter_of_the_size(monkeypatch
     assert not analyse_document(item.image).ok
 
 
+# A good resident ID front on a checked cloth (dev split): against the purple squares its edge is
+# one of grey, against the pale ones, of the card's own grey, one of colour only.
+CHECKED_CLOTH_CARD = 462
+
+
+def test_a_card_on_a_checked_cloth_is_found_on_grey_and_chroma_edges_together(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    item = _accepted_dev_scene(CHECKED_CLOTH_CARD, "tablecloth", (0.2, 1.0))
+    found = analyse_document(item.image).metrics.document
+    assert item.corners is not None and quad_iou(np.array(found.corners), item.corners) >= 0.9
+    # Neither map alone, at any size, gives the page.
+    monkeypatch.setattr(document, "combined_outline", lambda gray, colour: None)
+    assert not analyse_document(item.image).ok
+
+
 # A good resident ID front on wood lying over a dark bank card (dev split): the card's outer
 # boundary runs on into the other card and the grain, so its ring is the edge map's hole inside
 # it, and the approximation of that ring's hull, with its vertices on the rounded corners' arcs,
@@ -50,7 +65,10 @@ OVERLAPPING_CARD = 0
 
 def test_a_rounded_card_traced_inside_its_edge_is_found_by_its_fitted_sides(monkeypatch: pytest.MonkeyPatch) -> None:
     item = _accepted_dev_scene(OVERLAPPING_CARD, "second_card", (0.15, 0.3))
-    # Without the fitted sides the card's quadrilateral fails the edge support.
+    # Without the fitted sides the card's quadrilateral fails the edge support. (The last search,
+    # on grey and chroma edges at half size, finds this card too: it is left out here.)
+    monkeypatch.setattr(document, "combined_outline", lambda gray, colour: None)
+    assert analyse_document(item.image).ok
     monkeypatch.setattr(document, "side_fit", lambda *args: None)
     assert not analyse_document(item.image).ok
 
@@ -135,7 +153,7 @@ def test_a_wedge_across_the_desk_is_no_page() -> None:
 def test_the_holdout_split_keeps_its_figures() -> None:
     """The held-out split (nothing was tuned on it) as docs/quality.md reports it: good scenes
     accepted 107/120 (99 of them on the document's own outline, overlap >= 0.9), bad rejected
-    120/120, right reason 113/120. The floors leave two scenes of room for another OpenCV build's
+    120/120, right reason 114/120. The floors leave two scenes of room for another OpenCV build's
     rounding; a change to the analyser that loses more fails here."""
     good = bad = accepted = on_outline = rejected = right = 0
     for item in scenes("holdout", 240):
@@ -154,7 +172,7 @@ def test_the_holdout_split_keeps_its_figures() -> None:
     assert accepted >= 105, accepted
     assert on_outline >= 97, on_outline
     assert rejected >= 119, rejected
-    assert right >= 111, right
+    assert right >= 112, right
 
 
 def test_a_dark_phone_running_off_the_frame_is_no_document() -> None:
