@@ -88,6 +88,35 @@ def test_a_rounded_card_running_off_the_frame_reads_as_cut_off(monkeypatch: pyte
     assert analyse_document(item.image).reasons == ["no_document"]
 
 
+# A light bank card running off the left of the frame on a plain grey desk (dev split): its ring is
+# the edge map's hole inside the card, whose bottom side runs nearly along a pixel row.
+CUT_OFF_CARD_ON_PLAIN_DESK = 521
+
+
+def test_a_side_along_a_pixel_row_is_fitted_on_the_ring_between_its_run_ends(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    item = scene(CUT_OFF_CARD_ON_PLAIN_DESK, "dev")
+    assert (item.expected, item.desk) == ("document_cut_off", "plain")
+    result = analyse_document(item.image)
+    assert result.reasons == ["document_cut_off"], result.reasons
+    assert result.metrics.document.coverage > 0.2
+    # Link runs keep a row's run by its two ends: without the points between them the bottom side
+    # has too few to fit, the ring's polygon (on the corners' arcs) misses the card's edge, and
+    # nothing is found.
+    monkeypatch.setattr(document, "_densified", lambda points: points)
+    assert analyse_document(item.image).reasons == ["no_document"]
+
+
+def test_densified_fills_long_steps_of_a_ring() -> None:
+    ring = np.array([[0, 0], [40, 0], [40, 3], [0, 3]], np.float32)
+    dense = document._densified(ring)
+    steps = np.hypot(*(np.roll(dense, -1, axis=0) - dense).T)
+    assert steps.max() <= 4.0 + 1e-4
+    assert len(dense) == 10 + 1 + 10 + 1
+    # Every original point is kept, in ring order.
+    assert [p.tolist() for p in dense if p.tolist() in ring.tolist()] == ring.tolist()
+
+
 def test_side_fit_finds_the_square_corners_of_a_rounded_ring() -> None:
     """The ring of a rounded rectangle, approximated as the search does, gives back the
     rectangle's own corners (where its straight sides meet), not points on the arcs."""
@@ -153,7 +182,7 @@ def test_a_wedge_across_the_desk_is_no_page() -> None:
 def test_the_holdout_split_keeps_its_figures() -> None:
     """The held-out split (nothing was tuned on it) as docs/quality.md reports it: good scenes
     accepted 107/120 (99 of them on the document's own outline, overlap >= 0.9), bad rejected
-    120/120, right reason 114/120. The floors leave two scenes of room for another OpenCV build's
+    120/120, right reason 115/120. The floors leave two scenes of room for another OpenCV build's
     rounding; a change to the analyser that loses more fails here."""
     good = bad = accepted = on_outline = rejected = right = 0
     for item in scenes("holdout", 240):
@@ -172,7 +201,7 @@ def test_the_holdout_split_keeps_its_figures() -> None:
     assert accepted >= 105, accepted
     assert on_outline >= 97, on_outline
     assert rejected >= 119, rejected
-    assert right >= 112, right
+    assert right >= 113, right
 
 
 def test_a_dark_phone_running_off_the_frame_is_no_document() -> None:

@@ -119,15 +119,8 @@ def coarse_outline(gray: np.ndarray) -> Outline | None:
         return None
     quarter = cv2.GaussianBlur(cv2.resize(gray, (w // 4, h // 4), interpolation=cv2.INTER_AREA), (0, 0),
                                _QUARTER_SIGMA)
-    found = outline_in(edge_map(quarter, edge_threshold(quarter)), merge=False)
-    if found is None or not readable_page(found):
-        return None
-    scale = np.array([w / (w // 4), h / (h // 4)], np.float32)
-    corners = refine_corners(gray, found.corners * scale, reach=_QUARTER_REACH)
-    area = float(cv2.contourArea(corners))
-    if area < t.MIN_DOCUMENT_COVERAGE * w * h or not _near_rectangular(corners):
-        return None
-    return Outline(order_corners(corners), area / (w * h), cut_off=False, coarse=True)
+    return _refined_page(gray, outline_in(edge_map(quarter, edge_threshold(quarter)), merge=False),
+                         quarter.shape[:2], colour=False)
 
 
 def combined_outline(gray: np.ndarray, colour: Chroma) -> Outline | None:
@@ -152,15 +145,24 @@ def combined_outline(gray: np.ndarray, colour: Chroma) -> Outline | None:
     cv2.bitwise_or(edges, chroma_edges(colour.planes(shape)), dst=edges)
     edges = cv2.dilate(edges, DILATE_3)
     cv2.rectangle(edges, (0, 0), (shape[1] - 1, shape[0] - 1), 255, 1)
-    found = outline_in(edges, merge=False)
+    return _refined_page(gray, outline_in(edges, merge=False), shape, colour=True)
+
+
+def _refined_page(gray: np.ndarray, found: Outline | None, shape: tuple[int, int], *,
+                  colour: bool) -> Outline | None:
+    """found (an outline in an image of shape (height, width), a reduced copy of the analysis
+    image gray) as a complete page in gray's pixels with its corners refined on gray, or None
+    unless it is a complete page of readable size there too, every corner square within 30°.
+    colour: whether the chroma edges took part (Outline.colour)."""
     if found is None or not readable_page(found):
         return None
+    h, w = gray.shape[:2]
     scale = np.array([w / shape[1], h / shape[0]], np.float32)
     corners = refine_corners(gray, found.corners * scale, reach=_QUARTER_REACH)
     area = float(cv2.contourArea(corners))
     if area < t.MIN_DOCUMENT_COVERAGE * w * h or not _near_rectangular(corners):
         return None
-    return Outline(order_corners(corners), area / (w * h), cut_off=False, colour=True, coarse=True)
+    return Outline(order_corners(corners), area / (w * h), cut_off=False, colour=colour, coarse=True)
 
 
 def _near_rectangular(corners: np.ndarray) -> bool:
@@ -660,7 +662,7 @@ def side_fit(contour: np.ndarray, approx: np.ndarray, border: np.ndarray | None 
     (width, height): a side along the frame border is kept as it is, and a vertex on the border
     slides along it to where the fitted side beside it meets it.
     """
-    points = contour.reshape(-1, 2).astype(np.float32)
+    points = _densified(contour.reshape(-1, 2).astype(np.float32))
     vertices = approx.reshape(-1, 2).astype(np.float32)
     n = len(vertices)
     flags = np.zeros(n, bool) if border is None else border
@@ -704,6 +706,21 @@ def side_fit(contour: np.ndarray, approx: np.ndarray, border: np.ndarray | None 
     if float(np.hypot(*(fitted - vertices).T).max()) > _FIT_MAX_SHIFT:
         return None
     return fitted
+
+
+def _densified(points: np.ndarray) -> np.ndarray:
+    """The ring's points (float32, in ring order) with points added every _FIT_STEP px along each
+    longer step between neighbours. Link runs keep a run of pixels by its two ends, so a side
+    running nearly along a row is a handful of points: too few to fit a line to."""
+    following = np.roll(points, -1, axis=0)
+    steps = following - points
+    counts = np.maximum(np.ceil(np.hypot(steps[:, 0], steps[:, 1]) / _FIT_STEP), 1).astype(np.intp)
+    if int(counts.max()) == 1:
+        return points
+    index = np.repeat(np.arange(len(points)), counts)
+    starts = np.repeat(np.cumsum(counts) - counts, counts)
+    share = ((np.arange(len(index)) - starts) / counts[index]).astype(np.float32)
+    return points[index] + steps[index] * share[:, None]
 
 
 def _square_inner_corners(polygon: np.ndarray, border: np.ndarray) -> bool:
@@ -752,6 +769,7 @@ _FIT_END = 0.15
 _FIT_MIN_POINTS = 8
 _FIT_MAX_POINTS = 32
 _FIT_MAX_SHIFT = 12.0
+_FIT_STEP = 4.0
 
 
 def _aside_quad(contour: np.ndarray, w: int, h: int, min_area: float, support: _Support,
