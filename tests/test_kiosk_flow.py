@@ -6,11 +6,12 @@ Also: a reload while waiting keeps the ticket, and cancelling leaves the queue.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, WebSocketRoute, expect
 
 from tests import kiosk_harness
 from tests.kiosk_harness import (
@@ -69,6 +70,50 @@ def test_whole_path_with_video_call_and_rating(page: Page, server: Server, matte
         page.get_by_test_id("rating-submit").click()
         screen(page, "thanks")
         shoot(page, "10-thanks")
+    finally:
+        caseworker.close()
+
+
+def test_offer_ahead_of_call_still_shows_the_caseworker(page: Page, server: Server, matter: dict[str, Any]) -> None:
+    """The caseworker's offer overtakes the kiosk's `call` (another server process relays it first):
+    the peer prepared while the ticket was offered answers it and shows the caseworker, and the
+    late `call` adopts that peer without blanking the remote video."""
+    kiosk = server.demo["kiosks"][2]
+    login = caseworker_for(server.demo, kiosk["street"], matter["skill"])
+    held: list[str | bytes] = []
+    routes: list[WebSocketRoute] = []
+
+    def relay(route: WebSocketRoute) -> None:
+        upstream = route.connect_to_server()
+
+        def from_server(message: str | bytes) -> None:
+            if json.loads(message).get("type") == "call" and not held:
+                held.append(message)  # let the offer go ahead of it
+            else:
+                route.send(message)
+
+        upstream.on_message(from_server)
+        routes.append(route)
+
+    page.route_web_socket("**/api/v1/ws", relay)
+    caseworker = Caseworker(server.url, login["username"], login["password"])
+    try:
+        caseworker.sign_in_available()
+        join_queue(page, server, kiosk, matter, shots=False)
+        caseworker.accept_next_offer()
+        remote = page.get_by_test_id("remote-video")
+        # The prepared peer answered the offer and its track reached the video before `call` did.
+        wait_until(page, lambda: caseworker.kiosk_answered.is_set(), 20)
+        wait_until(page, lambda: remote.evaluate("v => v.srcObject !== null"), 20)
+        assert held, "the call message was not held back"
+        routes[-1].send(held[0])
+        screen(page, "call")
+        wait_until(page, lambda: remote.evaluate("v => v.videoWidth > 0 && v.currentTime > 0"), 20)
+        first = remote.evaluate("v => v.currentTime")
+        page.wait_for_timeout(1200)
+        assert remote.evaluate("v => v.currentTime") > first, "remote video must keep playing"
+        caseworker.end_call("accepted")
+        screen(page, "ended")
     finally:
         caseworker.close()
 

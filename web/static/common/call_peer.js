@@ -73,6 +73,7 @@ export class CallPeer {
     this.outbox = []; // signals made before the call was known
     this.chain = Promise.resolve();
     this.pc = null;
+    this.remoteStream = null; // the other side's media, once its first track arrived
     this.lastRestart = 0;
     this.createConnection();
     this.silenceTimer = this.offerer ? setInterval(() => this.checkSilence(), WATCH_MS) : null;
@@ -166,6 +167,7 @@ export class CallPeer {
       iceCandidatePoolSize: this.offerer ? 0 : 1,
     });
     this.pc = pc;
+    this.remoteStream = null;
     this.pendingCandidates = [];
     this.restartWanted = false;
     const tracks = this.localStream ? this.localStream.getTracks() : [];
@@ -182,6 +184,7 @@ export class CallPeer {
       if (pc !== this.pc) return;
       const stream = event.streams[0] || remoteStream;
       if (!event.streams[0]) remoteStream.addTrack(event.track);
+      this.remoteStream = stream;
       this.onRemoteStream(stream);
     });
     pc.addEventListener("icecandidate", (event) => {

@@ -48,9 +48,10 @@ export async function startCall(call, iceServers) {
   muted = false;
   screens.show("call");
   const stream = await deviceStream();
-  if (!state.call || state.call.call_id !== call.call_id) {
+  if (!state.call || state.call.call_id !== call.call_id || peer?.callId === call.call_id) {
+    // Ended while the camera opened, or the same call re-announced meanwhile already took a peer.
     prepared?.close();
-    return; // ended while the camera opened
+    return;
   }
   if (prepared && prepared.localStream === stream) {
     peer = prepared;
@@ -59,6 +60,9 @@ export async function startCall(call, iceServers) {
     peer = newPeer(iceServers, stream);
   }
   peer.bind(call.call_id);
+  // The prepared peer may have answered an offer that overtook `call`: its remote track arrived
+  // before endPeer() above cleared the video, and no second track event will come.
+  if (peer.remoteStream) showRemote(peer.remoteStream);
   const local = root.querySelector('[data-testid="local-video"]');
   local.srcObject = stream;
   local.play().catch(() => {});
