@@ -51,7 +51,8 @@ export async function startCall(newCall, iceServers) {
   showOverlay(newCall.peer_online === false ? "peer_offline" : "call_connecting");
   showQuality(root, "unknown", T.quality);
   const stream = await localStream();
-  if (!call || call.call_id !== newCall.call_id) return; // ended while the camera opened
+  // Ended while the camera opened, or the same call re-announced meanwhile already connected.
+  if (!call || call.call_id !== newCall.call_id || peer?.callId === newCall.call_id) return;
   if (!stream) showOverlay("no_camera");
   const local = root.querySelector('[data-testid="local-video"]');
   local.srcObject = stream;
