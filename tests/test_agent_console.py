@@ -197,6 +197,9 @@ class Kiosk:
         self.client = ProtocolClient(server.base_url, f"kiosk-{kiosk['id']}")
         self.token = kiosk["token"]
         self.peer: CallPeer | None = None
+        # The console's offer goes out right behind its accept and may overtake our `call` (as the
+        # kiosk page does, such signals wait for it rather than being dropped).
+        self.early_signals: list[dict[str, Any]] = []
         self.client.on("call", self._on_call)
         self.client.on("signal", self._on_signal)
 
@@ -216,10 +219,16 @@ class Kiosk:
             await self.client.send({"type": "signal", "call_id": call_id, "data": data})
 
         self.peer = CallPeer(call_id, "answerer", send, self.client.welcome.get("ice_servers"))
+        early = [m for m in self.early_signals if m["call_id"] == call_id]
+        self.early_signals = []
+        for signal in early:
+            self.peer.feed(signal["data"])
 
     def _on_signal(self, message: dict[str, Any]) -> None:
         if self.peer is not None and self.peer.call_id == message["call_id"]:
             self.peer.feed(message["data"])
+        else:
+            self.early_signals.append(message)
 
     async def close(self) -> None:
         if self.peer is not None:
