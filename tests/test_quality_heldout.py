@@ -56,6 +56,31 @@ def test_a_card_on_a_checked_cloth_is_found_on_grey_and_chroma_edges_together(
     assert not analyse_document(item.image).ok
 
 
+# A good passport page on a striped cloth (dev split): its ring runs on at its bottom right into a
+# wedge of pale cloth between two stripes down to the frame's edge, a region "running off the
+# frame" whose corner at the page bends by ~27 degrees.
+PAGE_RUN_ON_INTO_CLOTH = 248
+
+
+def test_a_cut_off_region_with_a_bent_corner_loses_to_the_page(monkeypatch: pytest.MonkeyPatch) -> None:
+    item = _accepted_dev_scene(PAGE_RUN_ON_INTO_CLOTH, "tablecloth", (0.15, 0.3))
+    found = analyse_document(item.image).metrics.document
+    assert item.corners is not None and quad_iou(np.array(found.corners), item.corners) >= 0.9
+    # Any corner counted as square: the wedge, larger than the page, wins.
+    monkeypatch.setattr(document, "_CUT_MAX_CORNER_COSINE", 1.0)
+    assert analyse_document(item.image).reasons == ["document_cut_off"]
+
+
+def test_a_bent_cut_off_region_is_still_taken_when_nothing_else_is_found() -> None:
+    gray = np.full((360, 640), 60, np.uint8)
+    # A light region leaving the frame at the bottom, on a dark desk: its corner at (420, 120)
+    # bends by ~28 degrees.
+    cv2.fillPoly(gray, [np.int32([[200, 359], [200, 100], [420, 120], [520, 359]])], 200)
+    blurred = document.blur_for_edges(gray)
+    found = document.outline_in(document.edge_map(blurred, document.edge_threshold(blurred)))
+    assert found is not None and found.cut_off
+
+
 # A good resident ID front on wood lying over a dark bank card (dev split): the card's outer
 # boundary runs on into the other card and the grain, so its ring is the edge map's hole inside
 # it, and the approximation of that ring's hull, with its vertices on the rounded corners' arcs,
