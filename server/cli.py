@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from server.admin import cli as admin_cli
 from server.app import product_version
+from server.argtypes import whole_number
 from server.catalog.setup import ensure_catalog
 from server.db.engine import make_engine, make_session_factory
 from server.db.migrate import upgrade_database
@@ -147,17 +148,6 @@ async def _user_disable(settings: Settings, username: str) -> str:
     return await admin_cli.set_user_enabled(settings, username, False)
 
 
-def _tcp_port(text: str) -> int:
-    """A --port value: a TCP port number to listen on (0, "any free port", would not be known)."""
-    try:
-        port = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
-    if not 1 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"a port is 1-65535, not {port}")
-    return port
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="jinglin", description="静邻帮办 remote government-service window")
@@ -166,7 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="serve HTTP and WebSockets")
     serve.add_argument("--host", help="address to listen on (default JINGLIN_HOST or 127.0.0.1)")
-    serve.add_argument("--port", type=_tcp_port, help="port, 1-65535 (default JINGLIN_PORT or 8080)")
+    serve.add_argument("--port", type=whole_number(1, 65535, what="a port"),
+                       help="port, 1-65535 (default JINGLIN_PORT or 8080)")
     serve.set_defaults(handler=cmd_serve)
 
     commands.add_parser("migrate", help="migrate the database to the newest schema").set_defaults(handler=cmd_migrate)

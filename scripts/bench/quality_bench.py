@@ -55,6 +55,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from server.argtypes import whole_number
 from server.quality import analyse_camera, analyse_document, analyse_luma
 from server.quality import document as doc
 from server.quality import thresholds as thr
@@ -90,24 +91,13 @@ def _paired_ms(fn: Callable[[np.ndarray], object], frames: list[np.ndarray], rep
     return statistics.median(best_fn), statistics.median(best_lap)
 
 
-def _positive(text: str) -> int:
-    """argparse type: a whole number of at least 1 (a median of no frames is no figure)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--frames", type=_positive, default=24)
-    parser.add_argument("--repeat", type=_positive, default=5)
-    parser.add_argument("--sequences", type=_positive, default=4, help="live sequences of 60 frames each")
+    parser.add_argument("--frames", type=whole_number(1), default=24)
+    parser.add_argument("--repeat", type=whole_number(1), default=5)
+    parser.add_argument("--sequences", type=whole_number(1), default=4, help="live sequences of 60 frames each")
     parser.add_argument("--stages", action="store_true", help="also time each stage at 640 wide")
-    parser.add_argument("--per-desk", type=_positive, default=12, help="scenes per resolution and desk kind")
+    parser.add_argument("--per-desk", type=whole_number(1), default=12, help="scenes per resolution and desk kind")
     parser.add_argument("--desks-only", action="store_true", help="only the per-desk table")
     parser.add_argument("--profile", action="store_true", help="also profile each desk kind at 1280x720")
     parser.add_argument("--resolution", action="append", choices=[f"{w}x{h}" for w, h in RESOLUTIONS],

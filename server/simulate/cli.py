@@ -12,6 +12,7 @@ from typing import Any
 
 import aiohttp
 
+from server.argtypes import whole_number
 from server.simulate.actor import Options
 from server.simulate.ledger import Ledger
 from server.simulate.runner import Plan, own_server, simulate
@@ -28,9 +29,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--url", help="server to use (default: start one in a temporary data dir)")
     parser.add_argument("--demo-json", type=Path,
                         help="with --url: output of `jinglin demo --json` against the same database")
-    parser.add_argument("--kiosks", type=_at_least_one, default=2)
-    parser.add_argument("--caseworkers", type=_at_least_one, default=2)
-    parser.add_argument("--sessions", type=_at_least_one, default=4)
+    parser.add_argument("--kiosks", type=whole_number(1), default=2)
+    parser.add_argument("--caseworkers", type=whole_number(1), default=2)
+    parser.add_argument("--sessions", type=whole_number(1), default=4)
     parser.add_argument("--drop-rate", type=float, default=0.0,
                         help="probability per session that one side drops its WebSocket and resumes")
     parser.add_argument("--hold-s", type=float, default=2.0, help="seconds a call is held after first video")
@@ -55,17 +56,6 @@ def _video(text: str) -> tuple[int, int, float]:
     if not (16 <= video[0] <= 4096 and 16 <= video[1] <= 4096 and 0 < video[2] <= 60):
         raise argparse.ArgumentTypeError(f"sizes are 16-4096 pixels and 1-60 frames a second: {text!r}")
     return video
-
-
-def _at_least_one(text: str) -> int:
-    """A count that must be 1 or more."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
 
 
 def run(args: argparse.Namespace) -> int:
