@@ -739,8 +739,8 @@ def _densified(points: np.ndarray) -> np.ndarray:
 
 def _square_inner_corners(polygon: np.ndarray, border: np.ndarray, max_cosine: float = _MAX_CORNER_COSINE) -> bool:
     """Whether every vertex of polygon clear of the frame border is a right angle within
-    _MAX_CORNER_SKEW degrees (a card's or a page's corner; the lines fitted to a round object
-    meet at any angle)."""
+    _MAX_CORNER_SKEW degrees, or the angle whose sine is max_cosine (a card's or a page's corner;
+    the lines fitted to a round object meet at any angle)."""
     pts = np.asarray(polygon, np.float64).reshape(-1, 2)
     to_previous = np.roll(pts, 1, axis=0) - pts
     to_next = np.roll(pts, -1, axis=0) - pts
