@@ -8,6 +8,7 @@ Screenshots of every console state go to artifacts/screenshots/agent/ (1366x768)
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -27,6 +28,7 @@ from playwright.async_api import Browser, Page, ViewportSize, async_playwright, 
 from server.simulate.client import ProtocolClient, of_type
 from server.simulate.peers import CallPeer
 from tests.accessibility import assert_accessible_async
+from tests.held_messages import HeldMessage
 from tests.helpers import stop_process
 
 pytestmark = pytest.mark.browser
@@ -285,6 +287,45 @@ async def test_login_refuses_bad_password_then_signs_in(browser: Browser, agent_
     await page.reload()
     await expect(page.get_by_test_id("status-available")).to_be_visible()
     await expect(page.get_by_test_id("login-submit")).to_be_hidden()
+
+
+async def test_an_answer_ahead_of_the_call_leaves_no_connecting_notice(
+        browser: Browser, agent_server: Server, kiosks: list[Kiosk]) -> None:
+    """The kiosk's answer overtakes the console's `call` (another server process relays it first):
+    the peer prepared while the offer rang connects, and the late `call` adopts it with its video
+    playing and no "connecting" notice over it."""
+    cast = cast_for(agent_server)
+    held = HeldMessage("call")  # let the kiosk's answer and media go ahead of it
+    context = await browser.new_context(viewport=VIEWPORT, base_url=agent_server.base_url, locale="zh-CN")
+    page = await context.new_page()
+    page.on("pageerror", lambda error: _page_errors.append(str(error)))
+    await page.route_web_socket("**/api/v1/ws", held.relay)
+    await page.goto("/agent")
+    await sign_in(page, cast.caseworker)
+    await page.get_by_test_id("status-available").click()
+    await expect(page.get_by_test_id("agent-state")).to_have_attribute("data-state", "available")
+    kiosk = await new_kiosk(kiosks, agent_server, cast)
+    await kiosk.join(cast.matter["id"])
+    await expect(page.get_by_test_id("offer")).to_be_visible(timeout=10000)
+    # While the offer rings the console opens its camera and prepares its WebRTC offer (a fake
+    # camera takes well under a second); accepted after that, the offer goes out behind the accept.
+    await page.wait_for_timeout(2000)
+    await page.get_by_test_id("offer-accept").click()
+    # The kiosk answers and the console's camera reaches it while the console still waits for its
+    # `call`.
+    deadline = time.monotonic() + 10
+    while kiosk.peer is None:
+        assert time.monotonic() < deadline, "the kiosk got no call"
+        await asyncio.sleep(0.05)
+    assert await kiosk.peer.wait_first_frame(30), "kiosk got no video from the console"
+    held.release()
+    await expect(page.get_by_test_id("call-stage")).to_be_visible(timeout=10000)
+    await wait_video_playing(page)
+    await expect(page.get_by_test_id("call-overlay")).to_be_hidden()
+    await page.get_by_test_id("outcome-select").select_option("accepted")
+    await page.keyboard.press("Control+e")
+    await expect(page.get_by_test_id("wrap-up")).to_be_visible()
+    await context.close()
 
 
 async def test_call_from_offer_to_wrap_up(browser: Browser, agent_server: Server, kiosks: list[Kiosk]) -> None:

@@ -6,14 +6,14 @@ Also: a reload while waiting keeps the ticket, and cancelling leaves the queue.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, WebSocketRoute, expect
+from playwright.sync_api import Page, expect
 
 from tests import kiosk_harness
+from tests.held_messages import HeldMessage
 from tests.kiosk_harness import (
     Caseworker,
     Server,
@@ -80,22 +80,8 @@ def test_offer_ahead_of_call_still_shows_the_caseworker(page: Page, server: Serv
     late `call` adopts that peer without blanking the remote video."""
     kiosk = server.demo["kiosks"][2]
     login = caseworker_for(server.demo, kiosk["street"], matter["skill"])
-    held: list[str | bytes] = []
-    routes: list[WebSocketRoute] = []
-
-    def relay(route: WebSocketRoute) -> None:
-        upstream = route.connect_to_server()
-
-        def from_server(message: str | bytes) -> None:
-            if json.loads(message).get("type") == "call" and not held:
-                held.append(message)  # let the offer go ahead of it
-            else:
-                route.send(message)
-
-        upstream.on_message(from_server)
-        routes.append(route)
-
-    page.route_web_socket("**/api/v1/ws", relay)
+    held = HeldMessage("call")  # let the offer go ahead of it
+    page.route_web_socket("**/api/v1/ws", held.relay)
     caseworker = Caseworker(server.url, login["username"], login["password"])
     try:
         caseworker.sign_in_available()
@@ -105,13 +91,14 @@ def test_offer_ahead_of_call_still_shows_the_caseworker(page: Page, server: Serv
         # The prepared peer answered the offer and its track reached the video before `call` did.
         wait_until(page, lambda: caseworker.kiosk_answered.is_set(), 20)
         wait_until(page, lambda: remote.evaluate("v => v.srcObject !== null"), 20)
-        assert held, "the call message was not held back"
-        routes[-1].send(held[0])
+        held.release()
         screen(page, "call")
         wait_until(page, lambda: remote.evaluate("v => v.videoWidth > 0 && v.currentTime > 0"), 20)
         first = remote.evaluate("v => v.currentTime")
         page.wait_for_timeout(1200)
         assert remote.evaluate("v => v.currentTime") > first, "remote video must keep playing"
+        # The peer connected before the call screen showed: no "connecting" notice over the video.
+        expect(page.locator('[data-screen="call"] [data-role="call-overlay"]')).to_be_hidden()
         caseworker.end_call("accepted")
         screen(page, "ended")
     finally:

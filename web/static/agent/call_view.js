@@ -100,6 +100,9 @@ function connect(callId, iceServers, stream) {
     peer.start();
   }
   peer.bind(callId);
+  // The prepared peer may be connected already (the kiosk's answer overtook our `call`): its
+  // state change came before the overlay above was shown.
+  if (peer.connectionState === "connected") showOverlay(null);
   stopQuality = watchQuality(peer, (level) => showQuality(root, level, T.quality));
   const early = earlySignals.filter((s) => s.call_id === callId);
   earlySignals = [];

@@ -63,6 +63,7 @@ export async function startCall(call, iceServers) {
   // The prepared peer may have answered an offer that overtook `call`: its remote track arrived
   // before endPeer() above cleared the video, and no second track event will come.
   if (peer.remoteStream) showRemote(peer.remoteStream);
+  renderCall(); // it may be connected already: no "connecting" notice over its video
   const local = root.querySelector('[data-testid="local-video"]');
   local.srcObject = stream;
   local.play().catch(() => {});
