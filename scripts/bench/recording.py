@@ -4,9 +4,10 @@
    process tree (browser, renderer, GPU and utility processes) is sampled for `--seconds` while the
    call is recorded, then the recorder is stopped in the page and the same span is sampled again:
    the difference is what composing, mixing, encoding and uploading cost, in % of one core.
-2. Server: one recorded hour of upload at the console's budget (84 kbit/s in 4 s chunks: 900
-   chunks of ~42 KB) is PUT into the live call from the console's browser context, and the
-   server process's CPU time is read before and after (SHA-256, AES-GCM, fsync, rows).
+2. Server: one recorded hour of upload at 84 kbit/s in 4 s chunks (900 chunks of ~42 KB: the
+   console's 74 kbit/s budget with room for the encoder's overshoot) is PUT into the live call
+   from the console's browser context, and the server process's CPU time is read before and after
+   (SHA-256, AES-GCM, fsync, rows).
 
     .venv/bin/python scripts/bench/recording.py [--seconds 20] [--chunks 900]
 """
@@ -28,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from tests.kiosk_harness import run_server
 from tests.recording_harness import CONSOLE_MARK, recorded_call, session_id_of
 
-CHUNK_BYTES = 84_000 * 4 // 8  # 4 s at the console's 84 kbit/s budget
+CHUNK_BYTES = 84_000 * 4 // 8  # 4 s at 84 kbit/s: the console's 74 kbit/s budget and its overshoot
 CHUNKS_PER_HOUR = 900
 
 

@@ -14,7 +14,9 @@ export const WIDTH = 960;
 export const HEIGHT = 360;
 export const FPS = 12;
 export const CHUNK_MS = 4000;
-export const VIDEO_BPS = 60_000;
+// 50 + 24 kbit/s asked ≈ 33 MB per hour, under the 40 MB budget with room for the encoder's
+// overshoot: asked for 84 kbit/s, a 31 s recording across a reload stored 89 kbit/s (40.2 MB/h).
+export const VIDEO_BPS = 50_000;
 export const AUDIO_BPS = 24_000;
 const MIME_TYPES = ["video/webm;codecs=vp8,opus", "video/webm;codecs=vp9,opus", "video/webm"];
 
