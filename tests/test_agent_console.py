@@ -168,11 +168,13 @@ def no_page_errors() -> Iterator[None]:
     assert not _page_errors, f"errors in the page: {_page_errors}"
 
 
-async def open_console(browser: Browser, server: Server) -> Page:
-    """A fresh 1366x768 page on /agent."""
+async def open_console(browser: Browser, server: Server, relay: HeldMessage | None = None) -> Page:
+    """A fresh 1366x768 page on /agent; with relay, its protocol socket goes through it."""
     context = await browser.new_context(viewport=VIEWPORT, base_url=server.base_url, locale="zh-CN")
     page = await context.new_page()
     page.on("pageerror", lambda error: _page_errors.append(str(error)))
+    if relay is not None:
+        await page.route_web_socket("**/api/v1/ws", relay.relay)
     await page.goto("/agent")
     return page
 
@@ -296,11 +298,7 @@ async def test_an_answer_ahead_of_the_call_leaves_no_connecting_notice(
     playing and no "connecting" notice over it."""
     cast = cast_for(agent_server)
     held = HeldMessage("call")  # let the kiosk's answer and media go ahead of it
-    context = await browser.new_context(viewport=VIEWPORT, base_url=agent_server.base_url, locale="zh-CN")
-    page = await context.new_page()
-    page.on("pageerror", lambda error: _page_errors.append(str(error)))
-    await page.route_web_socket("**/api/v1/ws", held.relay)
-    await page.goto("/agent")
+    page = await open_console(browser, agent_server, held)
     await sign_in(page, cast.caseworker)
     await page.get_by_test_id("status-available").click()
     await expect(page.get_by_test_id("agent-state")).to_have_attribute("data-state", "available")
@@ -325,7 +323,6 @@ async def test_an_answer_ahead_of_the_call_leaves_no_connecting_notice(
     await page.get_by_test_id("outcome-select").select_option("accepted")
     await page.keyboard.press("Control+e")
     await expect(page.get_by_test_id("wrap-up")).to_be_visible()
-    await context.close()
 
 
 async def test_call_from_offer_to_wrap_up(browser: Browser, agent_server: Server, kiosks: list[Kiosk]) -> None:

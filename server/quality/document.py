@@ -620,7 +620,9 @@ def best_outline(edges: np.ndarray, contours: Sequence[np.ndarray], *, allow_cut
         supported = _on_edges(contour, approx, border, is_quad, area, support)
         if supported is None:
             continue
-        if not is_quad and not _square_inner_corners(supported, on_border(supported, w, h), _CUT_MAX_CORNER_COSINE):
+        # side_fit may have moved the vertices: their border flags are then found anew.
+        flags = border if supported is approx else on_border(supported, w, h)
+        if not is_quad and not _square_inner_corners(supported, flags, _CUT_MAX_CORNER_COSINE):
             if area > bent_area:
                 bent, bent_area = supported, area  # kept for when nothing else is found
             continue
