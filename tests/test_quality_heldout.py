@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from server.quality import analyse_document, analyser, document
+from server.quality import analyse_document, analyser, document, thresholds
 from server.quality.metrics import downscale, to_gray
 from tests.quality_fixtures.heldout import HeldoutScene, scene, scenes
 from tests.quality_fixtures.scoring import quad_iou
@@ -22,6 +22,14 @@ def _accepted_dev_scene(index: int, desk: str, coverage: tuple[float, float]) ->
     assert result.ok, result.reasons
     assert coverage[0] <= result.metrics.document.coverage <= coverage[1]
     return item
+
+
+def _outline_overlap(item: HeldoutScene) -> float:
+    """The overlap (intersection over union) of the outline analyse_document finds in the scene
+    with the document as it was laid."""
+    found = analyse_document(item.image).metrics.document
+    assert item.corners is not None and len(found.corners) == 4
+    return quad_iou(np.array(found.corners), item.corners)
 
 
 # A good resident ID front on a striped tablecloth whose pale stripes have the card's grey (dev
@@ -49,8 +57,7 @@ CHECKED_CLOTH_CARD = 462
 def test_a_card_on_a_checked_cloth_is_found_on_grey_and_chroma_edges_together(
         monkeypatch: pytest.MonkeyPatch) -> None:
     item = _accepted_dev_scene(CHECKED_CLOTH_CARD, "tablecloth", (0.2, 1.0))
-    found = analyse_document(item.image).metrics.document
-    assert item.corners is not None and quad_iou(np.array(found.corners), item.corners) >= 0.9
+    assert _outline_overlap(item) >= 0.9
     # Neither map alone, at any size, gives the page.
     monkeypatch.setattr(document, "combined_outline", lambda gray, colour: None)
     assert not analyse_document(item.image).ok
@@ -64,8 +71,7 @@ PAGE_RUN_ON_INTO_CLOTH = 248
 
 def test_a_cut_off_region_with_a_bent_corner_loses_to_the_page(monkeypatch: pytest.MonkeyPatch) -> None:
     item = _accepted_dev_scene(PAGE_RUN_ON_INTO_CLOTH, "tablecloth", (0.15, 0.3))
-    found = analyse_document(item.image).metrics.document
-    assert item.corners is not None and quad_iou(np.array(found.corners), item.corners) >= 0.9
+    assert _outline_overlap(item) >= 0.9
     # Any corner counted as square: the wedge, larger than the page, wins.
     monkeypatch.setattr(document, "_CUT_MAX_CORNER_COSINE", 1.0)
     assert analyse_document(item.image).reasons == ["document_cut_off"]
@@ -96,6 +102,31 @@ def test_a_rounded_card_traced_inside_its_edge_is_found_by_its_fitted_sides(monk
     assert analyse_document(item.image).ok
     monkeypatch.setattr(document, "side_fit", lambda *args: None)
     assert not analyse_document(item.image).ok
+
+
+# A white bank card lying over a second card (dev split): along a stretch of one side it is white
+# on the other card's white, so its ring runs on into that card, and the sides of the ring's
+# polygon, chords ending on the rounded corners' arcs, run inside the card's edges.
+CARD_OVER_A_CARD = 862
+# A dark bank card on wood (dev split) whose edge map covers 44% of the frame: a line fitted
+# there finds grain near it at most of its points.
+DARK_CARD_ON_GRAIN = 518
+
+
+def test_the_side_search_fits_a_rounded_cards_sides_to_its_ring(monkeypatch: pytest.MonkeyPatch) -> None:
+    item = _accepted_dev_scene(CARD_OVER_A_CARD, "second_card", (0.15, 0.35))
+    assert _outline_overlap(item) >= 0.9
+    # With the chords alone no page is found at all.
+    monkeypatch.setattr(thresholds, "SIDE_FIT_MAX_EDGE_SHARE", 0.0)
+    assert analyse_document(item.image).reasons == ["too_bright", "no_document"]
+
+
+def test_the_side_search_fits_no_lines_on_a_map_full_of_texture(monkeypatch: pytest.MonkeyPatch) -> None:
+    item = _accepted_dev_scene(DARK_CARD_ON_GRAIN, "wood", (0.15, 0.25))
+    assert _outline_overlap(item) >= 0.9
+    # Fitted there, the lines of grain beside the card pass the support check and win.
+    monkeypatch.setattr(thresholds, "SIDE_FIT_MAX_EDGE_SHARE", 1.0)
+    assert _outline_overlap(item) < 0.85
 
 
 # A light bank card running off the frame's corner on dark wood (dev split), close to the
@@ -206,7 +237,7 @@ def test_a_wedge_across_the_desk_is_no_page() -> None:
 
 def test_the_holdout_split_keeps_its_figures() -> None:
     """The held-out split (nothing was tuned on it) as docs/quality.md reports it: good scenes
-    accepted 107/120 (99 of them on the document's own outline, overlap >= 0.9), bad rejected
+    accepted 112/120 (102 of them on the document's own outline, overlap >= 0.9), bad rejected
     120/120, right reason 115/120. The floors leave two scenes of room for another OpenCV build's
     rounding; a change to the analyser that loses more fails here."""
     good = bad = accepted = on_outline = rejected = right = 0
@@ -223,8 +254,8 @@ def test_the_holdout_split_keeps_its_figures() -> None:
             rejected += not result.ok
             right += (not result.ok) and item.expected in result.reasons
     assert (good, bad) == (120, 120)
-    assert accepted >= 105, accepted
-    assert on_outline >= 97, on_outline
+    assert accepted >= 110, accepted
+    assert on_outline >= 100, on_outline
     assert rejected >= 119, rejected
     assert right >= 113, right
 

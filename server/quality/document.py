@@ -357,12 +357,13 @@ def outline_in(edges: np.ndarray, *, allow_cut: bool = True, merge: bool = True)
     # visible sliver as the only ring against the border). On an edge map full of texture their
     # hulls and sides are texture too, and the merge was the dearest step of such a frame.
     if merge and (found is None or found.coverage < t.MIN_DOCUMENT_COVERAGE) \
-            and cv2.countNonZero(edges) <= t.MERGE_MAX_EDGE_SHARE * edges.size:
+            and (edge_count := cv2.countNonZero(edges)) <= t.MERGE_MAX_EDGE_SHARE * edges.size:
         merged = merged_outline(edges, rings, boxes, support)
         if merged is not None and (found is None or merged.coverage > found.coverage):
             found = merged
         if not readable_page(found):
-            sided = side_line_outline(edges, rings, boxes, support)
+            sided = side_line_outline(edges, rings, boxes, support,
+                                      fit=edge_count <= t.SIDE_FIT_MAX_EDGE_SHARE * edges.size)
             if sided is not None and (found is None or sided.coverage > found.coverage):
                 found = sided
     return found
@@ -456,7 +457,8 @@ def merged_outline(edges: np.ndarray, contours: Sequence[np.ndarray],
 
 
 def side_line_outline(edges: np.ndarray, contours: Sequence[np.ndarray],
-                      boxes: np.ndarray | None = None, support: _Support | None = None) -> Outline | None:
+                      boxes: np.ndarray | None = None, support: _Support | None = None, *,
+                      fit: bool = True) -> Outline | None:
     """A complete page whose edge ring has grown into something next to it: a second card that
     touches or lies under the page, where the grey step between them fades for a stretch, so the
     page's ring runs on along the other card's edge and its hull is no quadrilateral on edges.
@@ -468,6 +470,16 @@ def side_line_outline(edges: np.ndarray, contours: Sequence[np.ndarray],
     quadrilateral of readable size (MIN_DOCUMENT_COVERAGE: smaller lines on a textured desk close
     into quads by chance), clear of the frame border, whose sides lie on edges (MIN_EDGE_SUPPORT,
     as any page) wins. Only run where no page of readable size was found otherwise.
+
+    The sides are chords between the polygon's vertices: on a card with rounded corners they
+    end on the corner arcs and run a few pixels inside the card's straight edges, and a chord
+    cut short by the approximation's coarse step (1% of a long ring's perimeter is ~25 px)
+    leans off its edge; the intersection of two such lines then lies well off the corner. So,
+    with fit, a quadrilateral whose chords miss the edges is judged again with lines fitted to
+    the ring's own points along its sides (side_fit: the same polygon kind, corners square within
+    30 degrees, the same support check), at most _SIDE_MAX_FITS of them. Not on an edge map
+    denser than SIDE_FIT_MAX_EDGE_SHARE, where a line fitted to texture finds edges near it by
+    chance.
     """
     h, w = edges.shape[:2]
     frame_area = float(w * h)
@@ -477,8 +489,10 @@ def side_line_outline(edges: np.ndarray, contours: Sequence[np.ndarray],
     largest = sized[np.argsort(-boxes[sized], kind="stable")][:_SIDE_RINGS]
     support = support or _Support(edges)
     best: Outline | None = None
+    fits_left = _SIDE_MAX_FITS if fit else 0
     for index in largest.tolist():
         ring = contours[index]
+        points: np.ndarray | None = None  # the ring's densified points, made for its first fit
         polygon = cv2.approxPolyDP(ring, _SIDE_EPSILON * cv2.arcLength(ring, True), True).reshape(-1, 2)
         n = len(polygon)
         if n < 5:
@@ -496,9 +510,24 @@ def side_line_outline(edges: np.ndarray, contours: Sequence[np.ndarray],
         quads, areas = _side_quads(start[chosen], side[chosen])
         floor = t.MIN_DOCUMENT_COVERAGE * frame_area if best is None else best.coverage * frame_area
         for k in np.flatnonzero(areas > floor)[np.argsort(-areas[areas > floor], kind="stable")].tolist():
-            if not on_border(quads[k], w, h).any() and support(quads[k], _NO_BORDER_4) >= t.MIN_EDGE_SUPPORT:
-                best = Outline(order_corners(quads[k]), float(areas[k]) / frame_area, cut_off=False)
-                break
+            quad, area = quads[k], float(areas[k])
+            if on_border(quad, w, h).any():
+                continue
+            if support(quad, _NO_BORDER_4) < t.MIN_EDGE_SUPPORT:
+                if fits_left == 0:
+                    continue
+                fits_left -= 1
+                if points is None:
+                    points = _densified(ring.reshape(-1, 2).astype(np.float32))
+                fitted = side_fit(ring, quad, points=points)
+                if fitted is None or on_border(fitted, w, h).any() or not _square_inner_corners(fitted, _NO_BORDER_4) \
+                        or support(fitted, _NO_BORDER_4) < t.MIN_EDGE_SUPPORT:
+                    continue
+                quad, area = fitted, float(cv2.contourArea(fitted))
+                if area <= floor:
+                    continue
+            best = Outline(order_corners(quad), area / frame_area, cut_off=False)
+            break
     return best
 
 
@@ -530,6 +559,9 @@ _PREVIOUS_4 = np.array([3, 0, 1, 2])
 _SIDE_RINGS = 4
 _SIDE_LINES = 6
 _SIDE_EPSILON = 0.01
+# At most this many quadrilaterals of one frame are fitted anew (~0.2 ms each): held-out dev and
+# train + validation needed up to 6 on a frame, and a frame of many long lines must not cost more.
+_SIDE_MAX_FITS = 6
 # Every 4 of m sides in ring order (m = 4 .. _SIDE_LINES), as index rows into the m sides.
 _COMBINATIONS = {m: np.array(list(combinations(range(m), 4)), np.intp) for m in range(4, _SIDE_LINES + 1)}
 _NO_BORDER = [np.zeros(n, bool) for n in range(7)]  # polygons of up to 6 vertices clear of the border
@@ -662,7 +694,7 @@ def _ring_polygon(hull: np.ndarray, w: int, h: int) -> tuple[np.ndarray, np.ndar
 
 
 def side_fit(contour: np.ndarray, approx: np.ndarray, border: np.ndarray | None = None,
-             size: tuple[int, int] | None = None) -> np.ndarray | None:
+             size: tuple[int, int] | None = None, points: np.ndarray | None = None) -> np.ndarray | None:
     """The polygon whose sides are lines fitted to the ring's own points along each side of
     approx (the polygon approximating the ring's hull), or None when a side has too few points
     or a vertex moves more than _FIT_MAX_SHIFT.
@@ -676,9 +708,11 @@ def side_fit(contour: np.ndarray, approx: np.ndarray, border: np.ndarray | None 
 
     border: approx's on_border flags (a region running off the frame) and size its frame's
     (width, height): a side along the frame border is kept as it is, and a vertex on the border
-    slides along it to where the fitted side beside it meets it.
+    slides along it to where the fitted side beside it meets it. points: the contour's points
+    densified (_densified), when the caller fits several polygons to one ring.
     """
-    points = _densified(contour.reshape(-1, 2).astype(np.float32))
+    if points is None:
+        points = _densified(contour.reshape(-1, 2).astype(np.float32))
     vertices = approx.reshape(-1, 2).astype(np.float32)
     n = len(vertices)
     flags = np.zeros(n, bool) if border is None else border

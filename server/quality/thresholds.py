@@ -175,6 +175,13 @@ MIN_MERGED_SUPPORT = 0.95
 # frames with more than a third of their pixels on edges (fabric, patterned cloth) are where it
 # cost 1-2 ms for nothing.
 MERGE_MAX_EDGE_SHARE = 0.5
+# The side search (document.side_line_outline) fits lines to a ring's points where a quadrilateral
+# of its sides' chords misses the edges (a rounded card's chords run inside its edge) only on an
+# edge map covering at most this share of the frame. The support check asks for an edge within
+# 2 px: on a map at 0.44 (wood grain) a line anywhere has one at 74% of its points, and a line
+# fitted to texture passes; at <= 0.3 a chance line has ~55% or less. Held-out dev: the pages it
+# found were on maps of 0.05-0.26, the one wrong quad (a dark card with wood grain) on 0.44.
+SIDE_FIT_MAX_EDGE_SHARE = 0.3
 # Smallest outline considered at all (share of the frame): anything smaller is a desk object.
 MIN_DOCUMENT_AREA = 0.012
 # Below this share of the frame the text is too small to read: ask the resident to come closer.
