@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from server.cli import main
+from server.runtime.embedded_redis import EmbeddedRedis
 from tests.kiosk_harness import ROOT, _free_port, _wait_healthy
 from tests.protocol_client import Client, Env
 
@@ -262,3 +263,18 @@ def test_a_reader_that_went_away_ends_the_command_quietly(jinglin: Jinglin) -> N
     finally:
         os.close(write_end)
     assert done.returncode == 141 and done.stderr == "", done.stderr
+
+
+def test_kiosk_list_says_when_online_is_only_an_estimate(jinglin: Jinglin, monkeypatch: pytest.MonkeyPatch,
+                                                         embedded_redis: EmbeddedRedis) -> None:
+    """Live presence is in Redis: without it (no server running with the embedded one, or the
+    Redis server down) `online` is estimated from the last seen time, and the list says so on
+    standard error; its output is unchanged."""
+    jinglin.run("migrate")
+    monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{_free_port()}/0")
+    out, err = jinglin.run("kiosk", "list", "--json")
+    assert json.loads(out) == {"kiosks": []}
+    assert err.startswith("note: live presence unavailable") and err.count("\n") == 1, err
+    monkeypatch.setenv("REDIS_URL", embedded_redis.url)
+    out, err = jinglin.run("kiosk", "list", "--json")
+    assert json.loads(out) == {"kiosks": []} and err == ""

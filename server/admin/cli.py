@@ -24,6 +24,7 @@ from server.admin.cli_runtime import (
     close_sockets,
     default_base_url,
     in_transaction,
+    redis_answers,
     redis_client,
     run,
 )
@@ -44,6 +45,7 @@ from server.admin.staff import UserFilter
 from server.auth.passwords import MIN_PASSWORD_LENGTH
 from server.runtime.redis_keys import RedisKeys
 from server.settings import Settings
+from server.signaling.presence import PRESENCE_TTL_S
 
 Sub: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
@@ -180,7 +182,13 @@ def _kiosks(kiosk: Sub) -> None:
         client = redis_client(current)
         try:
             keys = RedisKeys(current.redis_prefix)
-            return KiosksOut(kiosks=await in_transaction(current, lambda db: kiosks.list_kiosks(db, client, keys)))
+            listed = KiosksOut(kiosks=await in_transaction(current, lambda db: kiosks.list_kiosks(db, client, keys)))
+            if not await redis_answers(client):
+                # Live presence is in Redis; without it "online" is only an estimate from the
+                # last seen time, and whoever reads the list must know.
+                print(f"note: live presence unavailable (Redis not reachable; is the server running?): "
+                      f"online means seen in the last {PRESENCE_TTL_S:.0f} s", file=sys.stderr)
+            return listed
         finally:
             await client.aclose()
     listing.set_defaults(handler=lambda a: run(a, list_work, _kiosk_text))

@@ -72,6 +72,14 @@ async def close_sockets(current: Settings, address: str | None) -> bool:
         await client.aclose()
 
 
+async def redis_answers(client: aioredis.Redis) -> bool:
+    """Whether the server's Redis answers (with the embedded one: whether a server is running)."""
+    try:
+        return bool(await client.ping())
+    except (RedisError, OSError):
+        return False
+
+
 def run(args: argparse.Namespace, work: Callable[[Settings], Coroutine[Any, Any, BaseModel | str]],
         text: Callable[[BaseModel], str] | None = None) -> int:
     """Run a command: print its result (JSON with --json) or `error: <reason>` and exit non-zero."""
