@@ -18,6 +18,7 @@ from server.app import product_version
 from server.argtypes import whole_number
 from server.catalog.setup import ensure_catalog
 from server.db.engine import make_engine, make_session_factory
+from server.db.failure import database_failure
 from server.db.migrate import upgrade_database
 from server.db.models import Site, User
 from server.district.demo import DemoConflict, seed_demo
@@ -61,7 +62,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     try:
         asyncio.run(prepare_database(settings))
     except (SQLAlchemyError, OSError) as exc:
-        print(f"error: {_database_failure(exc)}", file=sys.stderr)
+        print(f"error: {database_failure(exc)}", file=sys.stderr)
         return 1
     print("database is up to date")
     return 0
@@ -81,12 +82,6 @@ async def _sqlite_workers_stopped(timeout: float = 1.0) -> None:
             thread.join(timeout)
 
     await asyncio.to_thread(join)  # joined off the loop, which stays free to take their results
-
-
-def _database_failure(exc: BaseException) -> str:
-    """One line for a database that cannot be reached or written (no traceback, no password)."""
-    reason = (str(getattr(exc, "orig", None) or exc) or type(exc).__name__).splitlines()[0]
-    return f"cannot use the database: {reason}"
 
 
 def base_url(settings: Settings) -> str:
@@ -118,7 +113,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except (SQLAlchemyError, OSError) as exc:
-        print(f"error: {_database_failure(exc)}", file=sys.stderr)
+        print(f"error: {database_failure(exc)}", file=sys.stderr)
         return 1
     if data is None:
         message = "the database holds real sites or accounts; demo data not seeded"

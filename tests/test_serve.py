@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import socket
 import subprocess
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from server.app import product_version
+from server.db.failure import unreachable
 from server.serve import StartupError, describe, preflight
 from tests.helpers import make_settings
 
@@ -142,6 +144,39 @@ def test_migrate_and_demo_on_an_unusable_database_say_so_in_one_line(tmp_path: P
         assert result.returncode == 1, args
         assert result.stderr.strip() == "error: cannot use the database: unable to open database file", args
         assert result.stdout == ""
+
+
+def test_every_command_names_an_unreachable_database_in_the_same_line(tmp_path: Path) -> None:
+    """PostgreSQL not answering: each command prints `error: cannot use the database: <reason>`
+    as its only line on standard error and exits with its documented status (2 for the
+    administration commands and verify-signature, 1 for migrate, demo and purge)."""
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        url = f"postgresql://nobody@127.0.0.1:{probe.getsockname()[1]}/test"
+    for args, status in ((("migrate",), 1), (("demo",), 1), (("purge",), 1), (("kiosk", "list"), 2),
+                         (("user", "list", "--json"), 2), (("verify-signature", "1"), 2)):
+        result = _jinglin(tmp_path, *args, DATABASE_URL=url)
+        assert result.returncode == status, (args, result.stderr)
+        assert result.stderr.startswith("error: cannot use the database: ") and result.stderr.count("\n") == 1, \
+            (args, result.stderr)
+        assert "nobody" not in result.stderr and result.stdout == "", args
+    # The catalog commands say it in their own (Chinese) line, with no traceback.
+    sheet = tmp_path / "matters.csv"
+    assert _jinglin(tmp_path, "catalog", "export", "--format", "csv", "--source", "files",
+                    "--output", str(sheet)).returncode == 0
+    for args in (("catalog", "export", "--format", "json", "--source", "db"), ("catalog", "import", str(sheet))):
+        result = _jinglin(tmp_path, *args, DATABASE_URL=url)
+        assert result.returncode == 1 and result.stderr.count("\n") == 1, (args, result.stderr)
+        assert result.stderr.startswith("数据库不可用") and "Traceback" not in result.stderr, args
+
+
+def test_a_local_file_error_is_not_taken_for_the_database() -> None:
+    assert unreachable(ConnectionRefusedError(errno.ECONNREFUSED, "Connect call failed"))
+    assert unreachable(OSError("Multiple exceptions: [Errno 111] Connect call failed ('::1', 5432)"))
+    assert unreachable(socket.gaierror(-2, "Name or service not known"))
+    assert not unreachable(FileNotFoundError(errno.ENOENT, "No such file or directory"))
+    assert not unreachable(PermissionError(errno.EACCES, "Permission denied"))
+    assert not unreachable(IsADirectoryError(errno.EISDIR, "Is a directory"))
 
 
 def test_a_port_outside_1_65535_is_a_usage_error(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from server.acceptance.signatures import SignatureFiles, SignatureStore, Verific
 from server.capture.cli import with_database
 from server.capture.rotate import ROTATIONS, RotationReport, rotate_each
 from server.capture.storage import StorageError
+from server.db.failure import database_failure
 from server.db.models import FormVersion, Signature
 from server.settings import SettingsError, load_settings
 
@@ -108,8 +109,11 @@ def run(args: argparse.Namespace) -> int:
     """Print the verdict; the exit status says it too."""
     try:
         result = asyncio.run(check(args.session_id))
-    except (SettingsError, ValueError, OSError, SQLAlchemyError) as exc:
-        print(f"jinglin verify-signature: {type(exc).__name__}: {exc}".splitlines()[0], file=sys.stderr)
+    except (SettingsError, ValueError) as exc:
+        print(f"error: {exc}".splitlines()[0], file=sys.stderr)
+        return 2
+    except (OSError, SQLAlchemyError) as exc:
+        print(f"error: {database_failure(exc)}", file=sys.stderr)
         return 2
     if args.json:
         print(json.dumps({"session_id": result.session_id, "signed": result.signed, "verified": result.verified,

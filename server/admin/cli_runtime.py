@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.admin.errors import AdminError
 from server.db.engine import make_engine, make_session_factory
+from server.db.failure import database_failure, unreachable
 from server.runtime.embedded_redis import socket_path_for
 from server.runtime.redis_keys import RedisKeys
 from server.settings import Settings, SettingsError, load_settings
@@ -95,7 +96,7 @@ def run(args: argparse.Namespace, work: Callable[[Settings], Coroutine[Any, Any,
         print(f"error: invalid {fields}", file=sys.stderr)
         return ERROR_EXIT
     except SQLAlchemyError as exc:
-        print(f"error: database: {str(exc).splitlines()[0]}", file=sys.stderr)
+        print(f"error: {database_failure(exc)}", file=sys.stderr)
         return ERROR_EXIT
     except OverflowError:  # an id past what the database's integers hold: no such row
         print("error: a number given is too large", file=sys.stderr)
@@ -103,7 +104,8 @@ def run(args: argparse.Namespace, work: Callable[[Settings], Coroutine[Any, Any,
     except BrokenPipeError:
         raise  # the reader of standard output went away: server.cli.main ends quietly
     except OSError as exc:  # the database unreachable, an --output path that cannot be written
-        print(f"error: {(str(exc) or type(exc).__name__).splitlines()[0]}", file=sys.stderr)
+        line = database_failure(exc) if unreachable(exc) else (str(exc) or type(exc).__name__).splitlines()[0]
+        print(f"error: {line}", file=sys.stderr)
         return ERROR_EXIT
     if isinstance(result, str):
         if getattr(args, "json", False):

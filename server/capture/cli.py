@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.capture.purge import PurgeReport, purge_expired
 from server.db.engine import make_engine, make_session_factory
+from server.db.failure import database_failure
 from server.db.types import utcnow
 from server.settings import Settings, SettingsError, load_settings
 
@@ -76,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
         steps: list[tuple[PurgeStep, Any]] = [(step, asyncio.run(step.run(settings, args.dry_run)))
                                               for step in PURGE_STEPS]
     except (SQLAlchemyError, OSError) as exc:
-        print(f"jinglin purge: database unavailable ({type(exc).__name__})", file=sys.stderr)
+        print(f"error: {database_failure(exc)}", file=sys.stderr)
         return 1
     if args.json:
         print(json.dumps({**report.as_json(), **{step.name: result.as_json() for step, result in steps}}))

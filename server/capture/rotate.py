@@ -18,7 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from server.capture.storage import CAPTURE_DIR, VARIANTS, CaptureStore, StorageError
+from server.db.failure import database_failure, unreachable
 from server.settings import SettingsError, checked_secret_key, load_settings, write_key_file
 
 K = TypeVar("K")
@@ -110,9 +113,12 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         report = rotate_all(settings.data_dir, old_secret, new_secret)
-    except OSError as exc:  # a full disk, a read-only mount: every file done so far is complete
-        print(f"jinglin rotate-key: stopped ({type(exc).__name__}: {exc.strerror}); fix it and run again",
-              file=sys.stderr)
+    except (SQLAlchemyError, OSError) as exc:  # every file done so far is complete
+        if isinstance(exc, SQLAlchemyError) or unreachable(exc):  # the signatures' bindings are rows
+            print(f"error: {database_failure(exc)}; fix it and run again", file=sys.stderr)
+        else:  # a full disk, a read-only mount
+            print(f"jinglin rotate-key: stopped ({type(exc).__name__}: {exc.strerror}); fix it and run again",
+                  file=sys.stderr)
         return 1
     print(f"re-encrypted {report.rotated} files, {report.already} already under the new key, "
           f"{report.unreadable} unreadable under either key")

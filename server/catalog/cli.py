@@ -75,7 +75,7 @@ def import_command(args: argparse.Namespace) -> int:
         return _reject(errors)
     try:
         diff = _run_db(lambda session: _import(session, args.file, args.catalog_version, apply=args.apply))
-    except SQLAlchemyError as exc:
+    except (SQLAlchemyError, OSError) as exc:  # OSError: PostgreSQL not answering (asyncpg's own)
         print(msg.NO_DATABASE.format(detail=str(exc).splitlines()[0]), file=sys.stderr)
         return 1
     except CatalogError as exc:
@@ -172,7 +172,7 @@ def _catalog_for_export(source: str) -> Catalog | None:
     if source != "files" and (source == "db" or _database_exists()):
         try:
             catalog = _run_db(_load_if_synced)
-        except SQLAlchemyError as exc:
+        except (SQLAlchemyError, OSError) as exc:  # OSError: PostgreSQL not answering
             if source == "db":
                 print(msg.NO_DATABASE.format(detail=str(exc).splitlines()[0]), file=sys.stderr)
                 return None
