@@ -519,9 +519,8 @@ def side_line_outline(edges: np.ndarray, contours: Sequence[np.ndarray],
                 fits_left -= 1
                 if points is None:
                     points = _densified(ring.reshape(-1, 2).astype(np.float32))
-                fitted = side_fit(ring, quad, points=points)
-                if fitted is None or on_border(fitted, w, h).any() or not _square_inner_corners(fitted, _NO_BORDER_4) \
-                        or support(fitted, _NO_BORDER_4) < t.MIN_EDGE_SUPPORT:
+                fitted = _refitted(ring, quad, _NO_BORDER_4, True, support, points)
+                if fitted is None:
                     continue
                 quad, area = fitted, float(cv2.contourArea(fitted))
                 if area <= floor:
@@ -853,7 +852,16 @@ def _on_edges(contour: np.ndarray, approx: np.ndarray, border: np.ndarray, is_qu
     h, w = support.edges.shape[:2]
     if not is_quad and area < t.MIN_DOCUMENT_COVERAGE * w * h:
         return None
-    fitted = side_fit(contour, approx, border, (w, h))
+    return _refitted(contour, approx, border, is_quad, support)
+
+
+def _refitted(contour: np.ndarray, approx: np.ndarray, border: np.ndarray, is_quad: bool, support: _Support,
+              points: np.ndarray | None = None) -> np.ndarray | None:
+    """The polygon side_fit gives for approx (whose sides miss the edges) when it is of the same
+    kind (_on_edges), its corners near square and its sides on edges; else None. points: the
+    contour's densified points, when the caller has them (side_fit's)."""
+    h, w = support.edges.shape[:2]
+    fitted = side_fit(contour, approx, border, (w, h), points)
     if fitted is None or not _square_inner_corners(fitted, border):
         return None
     fitted_border = on_border(fitted, w, h)
