@@ -13,6 +13,7 @@ import pytest
 
 from server.capture.analysis_peer import chroma
 from server.quality import analyse_document, analyse_luma, document
+from server.quality import colour as colour_module
 from server.quality.colour import Chroma, chroma_edges
 from server.quality.document import encloses
 from tests.quality_fixtures import codec
@@ -216,20 +217,21 @@ def test_a_small_object_with_only_faint_shading_is_no_document() -> None:
 
 def test_the_colour_search_tries_half_size_first(monkeypatch: pytest.MonkeyPatch) -> None:
     """A card found on the halved chroma planes costs no full-size chroma pass (a quarter of the
-    blur and Canny work); the full-size pass runs only where the half-size one finds no page."""
+    blur and Canny work); the full-size pass runs only where the half-size one finds no page, and
+    each size's edges are made once per frame."""
     shapes: list[tuple[int, ...]] = []
-    edges = document.chroma_edges
+    edges = colour_module.chroma_edges
 
     def counted(planes: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
         shapes.append(planes[0].shape)
         return edges(planes)
 
-    monkeypatch.setattr(document, "chroma_edges", counted)
+    monkeypatch.setattr(colour_module, "chroma_edges", counted)
     assert analyse_document(_colour_card_scene()).ok
     assert shapes == [(180, 320)]
     shapes.clear()
     document.find_outline(np.full((360, 640), 128, np.uint8),
                           colour=Chroma(lambda shape: (np.full(shape, 128, np.uint8),) * 2))
-    # Nothing at half size: the full size looks again, and last the half-size search on grey and
-    # chroma edges together (combined_outline).
-    assert shapes == [(180, 320), (360, 640), (180, 320)]
+    # Nothing at half size: the full size looks again; the half-size searches that follow (grey
+    # and chroma edges together, the patterned cloth) read the half-size edges already made.
+    assert shapes == [(180, 320), (360, 640)]

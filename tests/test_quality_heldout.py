@@ -43,9 +43,11 @@ def test_a_card_on_a_striped_cloth_is_found_at_a_quarter_of_the_size(monkeypatch
     small, _ = downscale(to_gray(item.image))
     found = document.find_outline(small)
     assert found is not None and found.coarse and not found.cut_off
-    # Without the quarter search the same frame has no page of readable size.
+    # Without the quarter search the same frame has no page of readable size (with colour, only
+    # the patterned-cloth search, the last one, finds it then).
     monkeypatch.setattr(document, "coarse_outline", lambda gray: None)
     assert not document.readable_page(document.find_outline(small))
+    monkeypatch.setattr(document, "cloth_outline", lambda gray, colour: None)
     assert not analyse_document(item.image).ok
 
 
@@ -58,8 +60,10 @@ def test_a_card_on_a_checked_cloth_is_found_on_grey_and_chroma_edges_together(
         monkeypatch: pytest.MonkeyPatch) -> None:
     item = _accepted_dev_scene(CHECKED_CLOTH_CARD, "tablecloth", (0.2, 1.0))
     assert _outline_overlap(item) >= 0.9
-    # Neither map alone, at any size, gives the page.
+    # Neither map alone, at any size, gives the page (the patterned-cloth search, which runs
+    # after, finds it too).
     monkeypatch.setattr(document, "combined_outline", lambda gray, colour: None)
+    monkeypatch.setattr(document, "cloth_outline", lambda gray, colour: None)
     assert not analyse_document(item.image).ok
 
 
@@ -72,8 +76,10 @@ PAGE_RUN_ON_INTO_CLOTH = 248
 def test_a_cut_off_region_with_a_bent_corner_loses_to_the_page(monkeypatch: pytest.MonkeyPatch) -> None:
     item = _accepted_dev_scene(PAGE_RUN_ON_INTO_CLOTH, "tablecloth", (0.15, 0.3))
     assert _outline_overlap(item) >= 0.9
-    # Any corner counted as square: the wedge, larger than the page, wins.
+    # Any corner counted as square: the wedge, larger than the page, wins (unless the
+    # patterned-cloth search, the last one, finds the page).
     monkeypatch.setattr(document, "_CUT_MAX_CORNER_COSINE", 1.0)
+    monkeypatch.setattr(document, "cloth_outline", lambda gray, colour: None)
     assert analyse_document(item.image).reasons == ["document_cut_off"]
 
 
@@ -237,8 +243,8 @@ def test_a_wedge_across_the_desk_is_no_page() -> None:
 
 def test_the_holdout_split_keeps_its_figures() -> None:
     """The held-out split (nothing was tuned on it) as docs/quality.md reports it: good scenes
-    accepted 112/120 (102 of them on the document's own outline, overlap >= 0.9), bad rejected
-    120/120, right reason 115/120. The floors leave two scenes of room for another OpenCV build's
+    accepted 117/120 (107 of them on the document's own outline, overlap >= 0.9), bad rejected
+    120/120, right reason 116/120. The floors leave two scenes of room for another OpenCV build's
     rounding; a change to the analyser that loses more fails here."""
     good = bad = accepted = on_outline = rejected = right = 0
     for item in scenes("holdout", 240):
@@ -254,10 +260,10 @@ def test_the_holdout_split_keeps_its_figures() -> None:
             rejected += not result.ok
             right += (not result.ok) and item.expected in result.reasons
     assert (good, bad) == (120, 120)
-    assert accepted >= 110, accepted
-    assert on_outline >= 100, on_outline
+    assert accepted >= 115, accepted
+    assert on_outline >= 105, on_outline
     assert rejected >= 119, rejected
-    assert right >= 113, right
+    assert right >= 114, right
 
 
 def test_a_dark_phone_running_off_the_frame_is_no_document() -> None:

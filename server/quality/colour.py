@@ -30,6 +30,7 @@ class Chroma:
         # The coarse search asks for the planes at half the analysis size, the full search and
         # the desk test at the analysis size: each is made once.
         self._planes: dict[tuple[int, int], ChromaPlanes] = {}
+        self._edges: dict[tuple[int, int], np.ndarray] = {}
 
     def planes(self, shape: tuple[int, int]) -> ChromaPlanes:
         """The two chroma planes resized to shape (height, width), computed once per shape."""
@@ -37,6 +38,15 @@ class Chroma:
         if planes is None:
             planes = self._planes[shape] = self._make(shape)
         return planes
+
+    def edges(self, shape: tuple[int, int]) -> np.ndarray:
+        """chroma_edges of the planes at shape, computed once per shape (the half-size search on
+        grey and colour together and the patterned-cloth search both read them). Callers must
+        not write to it."""
+        edges = self._edges.get(shape)
+        if edges is None:
+            edges = self._edges[shape] = chroma_edges(self.planes(shape))
+        return edges
 
     @classmethod
     def from_bgr(cls, image: np.ndarray) -> Chroma | None:

@@ -17,7 +17,8 @@ import cv2
 import numpy as np
 
 from server.quality import thresholds as t
-from server.quality.colour import Chroma, chroma_edges
+from server.quality.cloth import pattern_gap
+from server.quality.colour import Chroma
 from server.quality.edges import blur_for_edges
 
 __all__ = ["Outline", "blur_for_edges", "coloured_rim", "edge_threshold", "find_outline", "rectify_document"]
@@ -99,6 +100,13 @@ def find_outline(gray: np.ndarray, blurred: np.ndarray | None = None, high: floa
         both = combined_outline(gray, colour)
         if both is not None and (outline is None or _better(both, outline)):
             outline = both
+    if colour is not None and not readable_page(outline):
+        gap = cloth_outline(gray, colour)
+        # A region running off the frame that holds the gap is the cloth and the page together,
+        # not a page with a box printed on it (best_outline's rule): the gap is bounded by the
+        # cloth's pattern.
+        if gap is not None and (outline is None or outline.cut_off or gap.coverage > outline.coverage):
+            outline = gap
     return outline
 
 
@@ -120,7 +128,7 @@ def coarse_outline(gray: np.ndarray) -> Outline | None:
     quarter = cv2.GaussianBlur(cv2.resize(gray, (w // 4, h // 4), interpolation=cv2.INTER_AREA), (0, 0),
                                _QUARTER_SIGMA)
     return _refined_page(gray, outline_in(edge_map(quarter, edge_threshold(quarter)), merge=False),
-                         quarter.shape[:2], colour=False)
+                         quarter.shape[:2], colour=False, reach=_QUARTER_REACH)
 
 
 def combined_outline(gray: np.ndarray, colour: Chroma) -> Outline | None:
@@ -141,21 +149,79 @@ def combined_outline(gray: np.ndarray, colour: Chroma) -> Outline | None:
         return None
     blurred = blur_for_edges(cv2.resize(gray, shape[::-1], interpolation=cv2.INTER_AREA))
     # The dilation of a union is the union of the dilations: the two maps as each search makes them.
-    edges = cv2.bitwise_or(edge_map(blurred, edge_threshold(blurred)), _chroma_edge_map(colour.planes(shape)))
-    return _refined_page(gray, outline_in(edges, merge=False), shape, colour=True)
+    edges = cv2.bitwise_or(edge_map(blurred, edge_threshold(blurred)), _chroma_edge_map(colour, shape))
+    return _refined_page(gray, outline_in(edges, merge=False), shape, colour=True, reach=_QUARTER_REACH)
+
+
+def cloth_outline(gray: np.ndarray, colour: Chroma) -> Outline | None:
+    """A complete page of readable size found as the gap in a coloured cloth's pattern at half the
+    analysis size (cloth.pattern_gap), or None: a pale card on a striped or dotted cloth, whose
+    ring every edge search runs on into the stripes.
+
+    The gap's contour follows the page's edge except where a pale stripe or the space between
+    dots meets it (a bulge about as wide as the stripe, as deep as the opening's radius), so each
+    side is a robust line fit to the contour's points along its rectangle's side, and the corners
+    are refined on the analysis image as the other reduced searches' are.
+    """
+    h, w = gray.shape[:2]
+    shape = (h // 2, w // 2)
+    if min(shape) < _COARSE_MIN_SIDE:
+        return None
+    gap = pattern_gap(colour.edges(shape))
+    if gap is None:
+        return None
+    box = order_corners(gap.box)
+    sides = _points_along_sides(gap.contour, box)
+    corners = box if sides is None else _intersect_sides(sides)
+    if corners is None:
+        corners = box
+    found = Outline(order_corners(corners), float(cv2.contourArea(corners)) / (shape[0] * shape[1]), cut_off=False)
+    return _refined_page(gray, found, shape, colour=True, reach=_CLOTH_REACH)
+
+
+# The gap's fitted sides lie within a few analysis pixels of the page's edge (the contour is
+# traced at half size); a wider search would jump to a stripe's edge beside it.
+_CLOTH_REACH = 6
+# A side's points: within this share of the rectangle's short side of it, off its ends (the
+# rounded corners of the opening).
+_CLOTH_SIDE_BAND = 0.15
+_CLOTH_SIDE_ENDS = 0.1
+_CLOTH_MIN_SIDE_POINTS = 5
+_CLOTH_SIDE_POINTS = 48
+
+
+def _points_along_sides(contour: np.ndarray, box: np.ndarray) -> list[np.ndarray] | None:
+    """The contour's points near each side of box (TL, TR, BR, BL), or None when a side has too
+    few to fit a line to."""
+    sides = box[_FOLLOWING[4]] - box
+    lengths = np.sqrt((sides * sides).sum(axis=1))
+    band = _CLOTH_SIDE_BAND * float(lengths.min())
+    found = []
+    for corner, side, length in zip(box, sides, lengths, strict=True):
+        relative = contour - corner
+        along = relative @ side / (length * length)
+        across = (relative @ np.array([-side[1], side[0]], np.float32)) / length
+        near = (along > _CLOTH_SIDE_ENDS) & (along < 1 - _CLOTH_SIDE_ENDS) & (np.abs(across) < band)
+        points = contour[near]
+        if len(points) < _CLOTH_MIN_SIDE_POINTS:
+            return None
+        # Every pixel of the traced contour: a few dozen fit the line as well, at a tenth the cost.
+        found.append(points[::max(1, len(points) // _CLOTH_SIDE_POINTS)])
+    return found
 
 
 def _refined_page(gray: np.ndarray, found: Outline | None, shape: tuple[int, int], *,
-                  colour: bool) -> Outline | None:
+                  colour: bool, reach: int) -> Outline | None:
     """found (an outline in an image of shape (height, width), a reduced copy of the analysis
     image gray) as a complete page in gray's pixels with its corners refined on gray, or None
     unless it is a complete page of readable size there too, every corner square within 30°.
-    colour: whether the chroma edges took part (Outline.colour)."""
+    colour: whether the chroma edges took part (Outline.colour); reach: the corners' search
+    distance on gray."""
     if found is None or not readable_page(found):
         return None
     h, w = gray.shape[:2]
     scale = np.array([w / shape[1], h / shape[0]], np.float32)
-    corners = refine_corners(gray, found.corners * scale, reach=_QUARTER_REACH)
+    corners = refine_corners(gray, found.corners * scale, reach=reach)
     area = float(cv2.contourArea(corners))
     if area < t.MIN_DOCUMENT_COVERAGE * w * h or not _near_rectangular(corners):
         return None
@@ -213,7 +279,7 @@ def with_colour(edges: np.ndarray, colour: Chroma, grey: Outline | None) -> Outl
     coarse = _coarse_colour(colour, (h // 2, w // 2), (w, h), grey)
     if coarse is not None:
         return coarse
-    colour_edges = _chroma_edge_map(colour.planes((h, w)))
+    colour_edges = _chroma_edge_map(colour, (h, w))
     best = grey
     for combine in (False, True):
         if combine:
@@ -227,10 +293,11 @@ def with_colour(edges: np.ndarray, colour: Chroma, grey: Outline | None) -> Outl
     return best
 
 
-def _chroma_edge_map(planes: tuple[np.ndarray, np.ndarray], dilate: np.ndarray | None = None) -> np.ndarray:
-    """The chroma planes' edges dilated as edge_map's, with the frame border drawn in."""
-    h, w = planes[0].shape[:2]
-    edges = cv2.dilate(chroma_edges(planes), DILATE_3 if dilate is None else dilate)
+def _chroma_edge_map(colour: Chroma, shape: tuple[int, int], dilate: np.ndarray | None = None) -> np.ndarray:
+    """The chroma planes' edges at shape (height, width) dilated as edge_map's, with the frame
+    border drawn in."""
+    h, w = shape
+    edges = cv2.dilate(colour.edges(shape), DILATE_3 if dilate is None else dilate)
     cv2.rectangle(edges, (0, 0), (w - 1, h - 1), 255, 1)
     return edges
 
@@ -242,7 +309,7 @@ def _coarse_colour(colour: Chroma, shape: tuple[int, int], size: tuple[int, int]
     grey; else None."""
     if min(shape) < _COARSE_MIN_SIDE:
         return None
-    found = outline_in(_chroma_edge_map(colour.planes(shape), _COARSE_DILATE), merge=False)
+    found = outline_in(_chroma_edge_map(colour, shape, _COARSE_DILATE), merge=False)
     if found is None or not readable_page(found):
         return None
     scale = np.array([size[0] / shape[1], size[1] / shape[0]], np.float32)

@@ -152,6 +152,20 @@ EDGE_HIGH_MAX = 120.0
 # Canny's high threshold on the chroma planes (U/V, Cb/Cr; document.find_outline adds their edges
 # when the grey edges give no page): fixed, since chroma carries little noise.
 CHROMA_EDGE_HIGH = 36.0
+# The patterned-cloth search (cloth.pattern_gap, the last one: a pale page on a striped or dotted
+# coloured cloth). It runs only where the chroma edges at half size cover at least this share of
+# the frame (a cloth's pattern; a plain or wooden desk's frames measure less).
+CLOTH_MIN_EDGE_SHARE = 0.03
+# The opening's radii, as shares of the half-size image's short side: from a fine stripe's half
+# width to a wide dot spacing's; the one whose region fills its rectangle best wins.
+CLOTH_RADII = (0.04, 0.055, 0.07, 0.09, 0.12)
+# A page's region: its convex hull fills at least this share of its minimum-area rectangle (a
+# card's rounded corners and a stripe's stub leave 0.87-0.97 on dev; a gap between clutter less).
+CLOTH_MIN_FILL = 0.85
+# Outside the page's region the frame must be the cloth: at most this share of it farther than
+# the opening's radius from every chroma edge (a plain desk, or a document's own plain panels
+# framed by its print, leave far more).
+CLOTH_MAX_OPEN_SHARE = 0.05
 # The second, sensitive pass when the first finds nothing (hazy lens, dim room).
 EDGE_HIGH_FAINT = 14.0
 # ... run only when the first pass's dilated edge map covers at most this share of the frame: on

@@ -1,0 +1,117 @@
+"""The patterned-cloth search (server/quality/cloth.py, document.cloth_outline): a pale page on a
+striped or dotted coloured cloth found as the gap in the cloth's pattern."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from server.quality import analyse_document, document
+from server.quality.cloth import pattern_gap
+from server.quality.colour import Chroma, chroma_edges
+from server.quality.metrics import downscale, to_gray
+from tests.quality_fixtures.heldout import scene
+from tests.quality_fixtures.scoring import quad_iou
+
+
+def _striped_cloth(size: tuple[int, int] = (720, 1280), period: int = 36, angle: float = 20.0) -> np.ndarray:
+    """A BGR frame of red and white stripes (period pixels, tilted by angle degrees)."""
+    h, w = size
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    along = xx * np.cos(np.radians(angle)) + yy * np.sin(np.radians(angle))
+    red = (along % period) < period / 2
+    frame = np.full((h, w, 3), 238, np.uint8)
+    frame[red] = (40, 40, 200)
+    return frame
+
+
+def _with_card(frame: np.ndarray, corners: np.ndarray) -> np.ndarray:
+    """frame with a white card of grey print laid at corners (the card's white is the cloth's)."""
+    out = frame.copy()
+    cv2.fillConvexPoly(out, corners.astype(np.int32), (238, 238, 238))
+    x0, y0 = corners.min(axis=0).astype(int) + 50
+    for line, row in enumerate(range(y0 + 20, int(corners[:, 1].max()) - 50, 34)):
+        cv2.putText(out, f"Name WANG {line} 1987.03.{line:02d} No. 3101061987", (x0, row),
+                    cv2.FONT_HERSHEY_SIMPLEX, 0.7, (50, 50, 50), 2, cv2.LINE_AA)
+    return out
+
+
+CARD = np.array([[420, 200], [900, 230], [880, 540], [400, 510]], np.float32)
+
+
+def _edges(frame: np.ndarray) -> np.ndarray:
+    gray, _ = downscale(to_gray(frame))
+    shape = (gray.shape[0] // 2, gray.shape[1] // 2)
+    return chroma_edges(Chroma.from_bgr(frame).planes(shape))  # type: ignore[union-attr]
+
+
+def test_a_white_card_on_white_and_red_stripes_is_the_gap_in_the_pattern() -> None:
+    frame = _with_card(_striped_cloth(), CARD)
+    gap = pattern_gap(_edges(frame))
+    assert gap is not None
+    # The map is a quarter of the frame's size each way (640-wide analysis image, halved).
+    assert quad_iou(gap.box * 4, CARD) >= 0.85
+    gray, factor = downscale(to_gray(frame))
+    colour = Chroma.from_bgr(frame)
+    assert colour is not None
+    found = document.cloth_outline(gray, colour)
+    assert found is not None and not found.cut_off
+    assert quad_iou(found.corners * factor, CARD) >= 0.9
+
+
+def test_the_cloth_alone_and_a_plain_desk_have_no_gap() -> None:
+    assert pattern_gap(_edges(_striped_cloth())) is None
+    plain = np.full((720, 1280, 3), 200, np.uint8)
+    assert pattern_gap(_edges(_with_card(plain, CARD))) is None
+
+
+def test_a_gap_running_off_the_frame_is_not_a_page() -> None:
+    """A page running off the frame is the edge searches' to report (document_cut_off)."""
+    cut = CARD + np.array([420, 0], np.float32)
+    assert pattern_gap(_edges(_with_card(_striped_cloth(), cut))) is None
+
+
+def test_a_panel_framed_by_print_on_a_plain_desk_is_not_a_gap() -> None:
+    """A document's own plain panel framed by coloured print, on a plain desk: the desk around
+    is far from every chroma edge, so the frame is no cloth."""
+    frame = np.full((720, 1280, 3), 180, np.uint8)
+    cv2.rectangle(frame, (300, 150), (1000, 600), (40, 30, 150), -1)
+    cv2.rectangle(frame, (360, 200), (940, 550), (60, 180, 200), 4)
+    for x in range(320, 1000, 30):
+        cv2.circle(frame, (x, 170), 6, (60, 180, 200), -1)
+    assert pattern_gap(_edges(frame)) is None
+
+
+# Good dev scenes that no edge search found a readable page in: a light bank card on white and
+# purple dots, a resident ID back on white and orange dots, an A4 form on green and white stripes.
+CLOTH_ONLY = (818, 1130, 1308)
+
+
+@pytest.mark.parametrize("index", CLOTH_ONLY)
+def test_pale_pages_on_dotted_and_striped_cloths_are_found_on_their_outline(
+        index: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    item = scene(index, "dev")
+    assert (item.expected, item.desk) == ("ok", "tablecloth") and item.corners is not None
+    result = analyse_document(item.image)
+    assert result.ok, result.reasons
+    assert quad_iou(np.array(result.metrics.document.corners), item.corners) >= 0.9
+    monkeypatch.setattr(document, "cloth_outline", lambda gray, colour: None)
+    assert not analyse_document(item.image).ok
+
+
+# Bad dev scenes whose own print or desk once passed for a gap: a household register's cover
+# running off the frame on a plain desk (its plain panel framed by gold print), and a card
+# running off on wood (the desk beside it, up to the frame's edge).
+CUT_OFF_NOT_A_GAP = (57, 537)
+
+
+@pytest.mark.parametrize("index", CUT_OFF_NOT_A_GAP)
+def test_a_cut_off_page_stays_cut_off(index: int) -> None:
+    item = scene(index, "dev")
+    assert item.expected == "document_cut_off"
+    gray, _ = downscale(to_gray(item.image))
+    colour = Chroma.from_bgr(item.image)
+    assert colour is not None
+    assert document.cloth_outline(gray, colour) is None
+    assert analyse_document(item.image).reasons[0] == "document_cut_off"
