@@ -137,6 +137,23 @@ def test_a_small_real_card_is_still_too_small() -> None:
     assert "document_too_small" in result.reasons and "no_document" not in result.reasons
 
 
+def test_a_small_card_of_the_desks_own_grey_is_told_by_its_print() -> None:
+    """A far-away grey card on a desk of its own grey and colour has the desk's mean tone, but
+    its print is sharp: document_too_small (come closer), not no_document. The same ring with no
+    print is a patch of desk."""
+    frame = np.empty((720, 1280, 3), np.uint8)
+    frame[:] = (150, 152, 155)
+    card = np.int32([[560, 300], [760, 310], [752, 430], [552, 420]])
+    cv2.polylines(frame, [card], True, (110, 112, 115), 3)
+    blank = analyse_document(frame)
+    assert "no_document" in blank.reasons and "document_too_small" not in blank.reasons
+    for row in range(335, 410, 18):
+        cv2.putText(frame, "No. 3101 1987 WANG", (575, row), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (40, 40, 40), 1,
+                    cv2.LINE_AA)
+    result = analyse_document(frame)
+    assert result.reasons == ["document_too_small"], result.reasons
+
+
 def test_a_region_encloses_a_box_only_with_all_its_corners() -> None:
     region = np.float32([[0, 100], [400, 100], [400, 400], [0, 400]])  # runs off the left edge
     box = np.float32([[50, 150], [300, 150], [300, 350], [50, 350]])

@@ -244,7 +244,7 @@ def test_a_wedge_across_the_desk_is_no_page() -> None:
 def test_the_holdout_split_keeps_its_figures() -> None:
     """The held-out split (nothing was tuned on it) as docs/quality.md reports it: good scenes
     accepted 117/120 (107 of them on the document's own outline, overlap >= 0.9), bad rejected
-    120/120, right reason 116/120. The floors leave two scenes of room for another OpenCV build's
+    120/120, right reason 117/120. The floors leave two scenes of room for another OpenCV build's
     rounding; a change to the analyser that loses more fails here."""
     good = bad = accepted = on_outline = rejected = right = 0
     for item in scenes("holdout", 240):
@@ -263,7 +263,7 @@ def test_the_holdout_split_keeps_its_figures() -> None:
     assert accepted >= 115, accepted
     assert on_outline >= 105, on_outline
     assert rejected >= 119, rejected
-    assert right >= 114, right
+    assert right >= 115, right
 
 
 def test_a_dark_phone_running_off_the_frame_is_no_document() -> None:

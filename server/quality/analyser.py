@@ -191,15 +191,18 @@ def _not_a_document(small: np.ndarray, outline: Outline, stats: RegionStats, col
     """Whether a small or cut-off outline is no document at all, so the resident is asked to put
     one down (no_document) rather than to come closer or to move it into the frame: a small
     outline with no print in it (a sticky note, a phone, a cup's rim: its tones span less than
-    print needs), or a small one, or a small region running off the frame, that has the grey
-    level and the colour of the desk around it (a knot of wood grain, a shadow)."""
+    print needs), or a small one with no sharp detail, or a small region running off the frame,
+    that has the grey level and the colour of the desk around it (a knot of wood grain, a
+    shadow)."""
     blank = stats.bright_end - stats.dark_end < t.SMALL_MIN_TONE_RANGE
     if outline.cut_off:
         return (blank and stats.bright_end < t.BLANK_CUT_MAX_BRIGHT_END) or (
             outline.coverage < t.DESK_MAX_CUT_COVERAGE and looks_like_desk(small, outline, colour))
     if outline.coverage >= t.MIN_DOCUMENT_COVERAGE:
         return False
-    return blank or looks_like_desk(small, outline, colour)
+    # A far-away page of the desk's own grey and colour is still told from the desk by its print:
+    # detail as sharp as a readable page's (a knot of grain or a shadow has none).
+    return blank or (stats.sharpness < t.MIN_SHARPNESS and looks_like_desk(small, outline, colour))
 
 
 def _page_aside(small: np.ndarray, region: Outline, stats: RegionStats, half: np.ndarray,
