@@ -301,3 +301,17 @@ def test_a_small_page_beside_a_blank_object_running_off_the_frame_is_too_small()
         cv2.line(frame, (330, y), (530, y - 4), (30, 30, 30), 3)
     result = analyse_document(frame)
     assert "document_too_small" in result.reasons and "document_cut_off" not in result.reasons, result.reasons
+
+
+# A bad dev scene: a white bank card close to the camera running off the top of the frame on
+# wood. Its corner arcs are long, so the fitted sides meet 13 px from the polygon's vertices.
+CLOSE_CARD_RUNNING_OFF = 873
+
+
+def test_a_close_card_running_off_the_frame_is_fitted_within_its_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    item = scene(CLOSE_CARD_RUNNING_OFF, "dev")
+    assert item.expected == "document_cut_off"
+    assert analyse_document(item.image).reasons[0] == "document_cut_off"
+    # With a fixed 12 px limit on the fitted corners' shift the card was not found at all.
+    monkeypatch.setattr(document, "_FIT_MAX_SHIFT_SHARE", 0.0)
+    assert "document_cut_off" not in analyse_document(item.image).reasons

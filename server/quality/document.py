@@ -763,7 +763,8 @@ def side_fit(contour: np.ndarray, approx: np.ndarray, border: np.ndarray | None 
              size: tuple[int, int] | None = None, points: np.ndarray | None = None) -> np.ndarray | None:
     """The polygon whose sides are lines fitted to the ring's own points along each side of
     approx (the polygon approximating the ring's hull), or None when a side has too few points
-    or a vertex moves more than _FIT_MAX_SHIFT.
+    or a vertex moves more than _FIT_MAX_SHIFT (or _FIT_MAX_SHIFT_SHARE of the square root of
+    approx's area, where that is more).
 
     On a card with rounded corners the approximation's vertices lie on the corner arcs, so its
     sides run a few pixels inside the card's straight edges; where the ring is traced inside the
@@ -819,7 +820,10 @@ def side_fit(contour: np.ndarray, approx: np.ndarray, border: np.ndarray | None 
         if meeting is None:
             return None
         fitted[j] = meeting
-    if float(np.hypot(*(fitted - vertices).T).max()) > _FIT_MAX_SHIFT:
+    # A card's corner arc grows with the card: so does the distance from a vertex on it to the
+    # corner the fitted sides meet at (13 px for a card over 40% of the frame).
+    limit = max(_FIT_MAX_SHIFT, _FIT_MAX_SHIFT_SHARE * float(np.sqrt(abs(cv2.contourArea(vertices)))))
+    if float(np.hypot(*(fitted - vertices).T).max()) > limit:
         return None
     return fitted
 
@@ -885,6 +889,7 @@ _FIT_END = 0.15
 _FIT_MIN_POINTS = 8
 _FIT_MAX_POINTS = 32
 _FIT_MAX_SHIFT = 12.0
+_FIT_MAX_SHIFT_SHARE = 0.06  # of the square root of the polygon's area, where that is more
 _FIT_STEP = 4.0
 
 
