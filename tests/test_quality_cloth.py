@@ -7,10 +7,12 @@ import cv2
 import numpy as np
 import pytest
 
-from server.quality import analyse_document, document
+from server.capture.analysis_peer import chroma
+from server.quality import analyse_document, analyse_luma, document
 from server.quality.cloth import pattern_gap
 from server.quality.colour import Chroma, chroma_edges
 from server.quality.metrics import downscale, to_gray
+from tests.quality_fixtures import codec
 from tests.quality_fixtures.heldout import scene
 from tests.quality_fixtures.scoring import quad_iou
 
@@ -115,3 +117,15 @@ def test_a_cut_off_page_stays_cut_off(index: int) -> None:
     assert colour is not None
     assert document.cloth_outline(gray, colour) is None
     assert analyse_document(item.image).reasons[0] == "document_cut_off"
+
+
+def test_the_gap_is_found_in_a_live_vp8_frame(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The live path reads the decoder's U and V planes (half the frame each way) for the same
+    search: a light bank card on a white and purple dotted cloth through VP8 at 500 kbps."""
+    item = scene(CLOTH_ONLY[0], "dev")
+    assert item.image.shape[:2] == (720, 1280)
+    decoded = list(codec.vp8_stream([item.image] * codec.VP8_FRAMES, 500_000))[-1]
+    result = analyse_luma(codec.luma(decoded), uv_planes=chroma(decoded))
+    assert result.ok, result.reasons
+    monkeypatch.setattr(document, "cloth_outline", lambda gray, colour: None)
+    assert not analyse_luma(codec.luma(decoded), uv_planes=chroma(decoded)).ok
