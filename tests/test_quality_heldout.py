@@ -243,7 +243,7 @@ def test_a_wedge_across_the_desk_is_no_page() -> None:
 
 def test_the_holdout_split_keeps_its_figures() -> None:
     """The held-out split (nothing was tuned on it) as docs/quality.md reports it: good scenes
-    accepted 117/120 (107 of them on the document's own outline, overlap >= 0.9), bad rejected
+    accepted 119/120 (109 of them on the document's own outline, overlap >= 0.9), bad rejected
     120/120, right reason 117/120. The floors leave two scenes of room for another OpenCV build's
     rounding; a change to the analyser that loses more fails here."""
     good = bad = accepted = on_outline = rejected = right = 0
@@ -260,8 +260,8 @@ def test_the_holdout_split_keeps_its_figures() -> None:
             rejected += not result.ok
             right += (not result.ok) and item.expected in result.reasons
     assert (good, bad) == (120, 120)
-    assert accepted >= 115, accepted
-    assert on_outline >= 105, on_outline
+    assert accepted >= 117, accepted
+    assert on_outline >= 107, on_outline
     assert rejected >= 119, rejected
     assert right >= 115, right
 
@@ -315,3 +315,16 @@ def test_a_close_card_running_off_the_frame_is_fitted_within_its_size(monkeypatc
     # With a fixed 12 px limit on the fitted corners' shift the card was not found at all.
     monkeypatch.setattr(document, "_FIT_MAX_SHIFT_SHARE", 0.0)
     assert "document_cut_off" not in analyse_document(item.image).reasons
+
+
+# A good dev scene: a white resident ID front under a light gradient that clips most of its
+# paper round the print and the white box behind its photo.
+WHITE_ID_CLIPPED_ROUND_PRINT = 1210
+
+
+def test_clipped_paper_round_readable_print_is_not_glare(monkeypatch: pytest.MonkeyPatch) -> None:
+    item = _accepted_dev_scene(WHITE_ID_CLIPPED_ROUND_PRINT, "plain", (0.2, 1.0))
+    assert analyse_document(item.image).metrics.glare_ratio == 0.0
+    # Counting a blob whatever its outline holds, the clipped box behind the photo is a reflection.
+    monkeypatch.setattr(thresholds, "GLARE_MAX_HULL_PRINT", 1.0)
+    assert analyse_document(item.image).reasons == ["glare"]

@@ -340,9 +340,28 @@ def compact_highlights(roi: np.ndarray, mask: np.ndarray | None) -> float:
         # Clipped paper: only a large island that fades out like a lamp's reflection counts.
         haloed = sum(int(stats[i, cv2.CC_STAT_AREA]) for i in kept
                      if stats[i, cv2.CC_STAT_AREA] >= t.GLARE_HALO_MIN_BLOB * area
-                     and _fades_out(labels, i, stats[i], (x0, y0), clipped, mask))
+                     and _fades_out(labels, i, stats[i], (x0, y0), clipped, mask)
+                     and _hides_print(labels, i, stats[i], crop))
         return haloed / area
     return islands / area
+
+
+def _hides_print(labels: np.ndarray, index: int, box: np.ndarray, clipped: np.ndarray) -> bool:
+    """Whether the blob labels == index (of the opened clipped crop) hides what lies under it:
+    inside its outline (its convex hull) at most GLARE_MAX_HULL_PRINT is unclipped. A lamp's
+    reflection clips everything under it, print included, in one compact patch; on paper that
+    the exposure clips, a blank stretch between strokes or a printed white box with the photo
+    cut into it wraps round what stays dark, which its hull then holds."""
+    x, y, w, h = (int(v) for v in box[:4])
+    blob = np.zeros((h, w), np.uint8)
+    blob[labels[y : y + h, x : x + w] == index] = 255
+    contours, _ = cv2.findContours(blob, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    hull = cv2.convexHull(max(contours, key=cv2.contourArea))
+    inside = np.zeros((h, w), np.uint8)
+    cv2.fillConvexPoly(inside, hull, 255)
+    size = cv2.countNonZero(inside)
+    unclipped = size - cv2.countNonZero(cv2.bitwise_and(clipped[y : y + h, x : x + w], inside))
+    return unclipped <= t.GLARE_MAX_HULL_PRINT * size
 
 
 def _fades_out(labels: np.ndarray, index: int, box: np.ndarray, origin: tuple[int, int],

@@ -130,6 +130,10 @@ GLARE_PAPER_CLIPPED = 0.05
 # plain panel; most are blank stretches of a household page or form, 0.45-0.78).
 GLARE_HALO_MIN_BLOB = 0.015
 GLARE_HALO_MAX_CLIPPED = 0.2
+# ... and whose outline (convex hull) holds at most this share of unclipped pixels: a reflection
+# clips what is under it, while on clipped paper a blank stretch or a printed white box wraps
+# round the print or the photo that stays dark.
+GLARE_MAX_HULL_PRINT = 0.05
 # With no page found, a tenth of the whole frame clipped is already overexposure: a well-exposed
 # room or desk clips almost nothing.
 FRAME_CLIPPED_RATIO = 0.1
