@@ -89,7 +89,8 @@ def _opened_region(labels: np.ndarray, label: int, radius: float, free: np.ndarr
     reach = int(radius) + 1
     x, y = int(stat[cv2.CC_STAT_LEFT]), int(stat[cv2.CC_STAT_TOP])
     cw, ch = int(stat[cv2.CC_STAT_WIDTH]), int(stat[cv2.CC_STAT_HEIGHT])
-    # Work in the core's box grown by the radius: the dilation and the contour need no more.
+    # Work in the core's box grown by the radius: growing the core back and tracing the region
+    # need no more.
     x0, y0 = max(0, x - reach - 1), max(0, y - reach - 1)
     x1, y1 = min(w, x + cw + reach + 1), min(h, y + ch + reach + 1)
     # Grown back by the radius: the points within it of the core (a distance transform costs a

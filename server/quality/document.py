@@ -3,8 +3,9 @@
 Canny edges closed into rings (docs/measurements.md: ~0.5 ms at 640 wide); every ring that is a
 convex quadrilateral is a candidate, the largest wins. A document running out of the picture closes
 against the frame border (drawn into the edge map): a polygon with vertices on that border.
-Where that finds no page of readable size, the chroma planes' edges, a more sensitive threshold
-and a quarter-size search (a busy desk's texture averaged away) look again.
+Where that finds no page of readable size, the chroma planes' edges, a more sensitive threshold,
+a quarter-size search (a busy desk's texture averaged away), a half-size one on grey and chroma
+edges together and last the gap in a coloured cloth's pattern (cloth.py) look again.
 """
 
 from __future__ import annotations
@@ -71,7 +72,8 @@ def find_outline(gray: np.ndarray, blurred: np.ndarray | None = None, high: floa
     (a dark card whose edge against the desk is one of hue); when still nothing is found a second,
     more sensitive pass looks again (a hazy lens or a dim room leaves only faint page edges); then
     a quarter-size search on grey (coarse_outline) and, with colour, a half-size one on grey and
-    chroma edges together (combined_outline) look for a page that a busy desk hides.
+    chroma edges together (combined_outline) and the gap in a coloured cloth's pattern
+    (cloth_outline) look for a page that a busy desk hides.
     blurred is blur_for_edges(gray), and high its edge_threshold, when the caller has them
     already. faint: whether to run the sensitive second pass.
     """
