@@ -184,9 +184,9 @@ def wait_until(page: Page, condition: Callable[[], bool], timeout_s: float) -> N
         page.wait_for_timeout(200)
 
 
-def screen(page: Page, name: str) -> None:
-    """Assert that the kiosk shows this screen (section[data-screen=name])."""
-    expect(page.locator(f'section[data-screen="{name}"]')).to_be_visible()
+def screen(page: Page, name: str, timeout: float = 5000) -> None:
+    """Assert that the kiosk shows this screen (section[data-screen=name]) within timeout ms."""
+    expect(page.locator(f'section[data-screen="{name}"]')).to_be_visible(timeout=timeout)
 
 
 def join_queue(page: Page, server: Server, kiosk: dict[str, Any], matter: dict[str, Any], *, shots: bool) -> str:

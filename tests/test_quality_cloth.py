@@ -68,10 +68,12 @@ def test_the_cloth_alone_and_a_plain_desk_have_no_gap() -> None:
     assert pattern_gap(_edges(_with_card(plain, CARD))) is None
 
 
-def test_a_gap_running_off_the_frame_is_not_a_page() -> None:
-    """A page running off the frame is the edge searches' to report (document_cut_off)."""
+def test_a_gap_running_off_the_frame_is_reported_as_cut_off() -> None:
+    """A card running off the frame leaves a gap that reaches the border: it is no complete
+    page, but a convex region cut by the frame."""
     cut = CARD + np.array([420, 0], np.float32)
-    assert pattern_gap(_edges(_with_card(_striped_cloth(), cut))) is None
+    gap = pattern_gap(_edges(_with_card(_striped_cloth(), cut)))
+    assert gap is not None and gap.cut_off
 
 
 def test_a_panel_framed_by_print_on_a_plain_desk_is_not_a_gap() -> None:
@@ -129,3 +131,23 @@ def test_the_gap_is_found_in_a_live_vp8_frame(monkeypatch: pytest.MonkeyPatch) -
     assert result.ok, result.reasons
     monkeypatch.setattr(document, "cloth_outline", lambda gray, colour: None)
     assert not analyse_luma(codec.luma(decoded), uv_planes=chroma(decoded)).ok
+
+
+# Bad dev scenes: a passport running off the bottom of the frame on a dotted cloth and one
+# running off its left side on a striped cloth, which every edge search missed (no_document).
+CUT_OFF_GAPS = (281, 633)
+
+
+@pytest.mark.parametrize("index", CUT_OFF_GAPS)
+def test_a_gap_running_off_the_frame_is_a_page_cut_off(index: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    item = scene(index, "dev")
+    assert (item.expected, item.desk) == ("document_cut_off", "tablecloth")
+    gray, _ = downscale(to_gray(item.image))
+    colour = Chroma.from_bgr(item.image)
+    assert colour is not None
+    found = document.cloth_outline(gray, colour)
+    assert found is not None and found.cut_off
+    assert analyse_document(item.image).reasons[0] == "document_cut_off"
+    monkeypatch.setattr(document, "_cut_cloth_outline", lambda gap, shape, size: None)
+    without = analyse_document(item.image).reasons
+    assert "no_document" in without and "document_cut_off" not in without

@@ -33,11 +33,14 @@ class PatternGap:
 
     contour: np.ndarray  # (N, 2) float32: its outer contour
     box: np.ndarray  # (4, 2) float32: its minimum-area rectangle's corners
+    cut_off: bool = False  # the region reaches the frame border: a page running off the frame
 
 
 def pattern_gap(chroma_edges: np.ndarray) -> PatternGap | None:
     """The largest near-rectangular region clear of the chroma edges (8-bit 0/255 map, undilated)
-    and of the frame border, covering at least MIN_DOCUMENT_COVERAGE of the map; else None."""
+    and of the frame border, covering at least MIN_DOCUMENT_COVERAGE of the map; else the largest
+    convex one of that size that reaches the border (a page running off the frame: the frame cuts
+    its rectangle, so its outline must be convex, not rectangular); else None."""
     h, w = chroma_edges.shape[:2]
     if cv2.countNonZero(chroma_edges) < t.CLOTH_MIN_EDGE_SHARE * h * w:
         return None  # no pattern: a plain desk's page is the edge searches' to find
@@ -46,6 +49,7 @@ def pattern_gap(chroma_edges: np.ndarray) -> PatternGap | None:
     distance = cv2.distanceTransform(free, cv2.DIST_L2, 3)
     min_area = t.MIN_DOCUMENT_COVERAGE * h * w
     best: tuple[float, np.ndarray, np.ndarray] | None = None
+    cut: tuple[float, np.ndarray, np.ndarray] | None = None  # by area
     for share in t.CLOTH_RADII:
         radius = share * min(h, w)
         core = _mask(distance > radius)
@@ -65,12 +69,17 @@ def pattern_gap(chroma_edges: np.ndarray) -> PatternGap | None:
             found = _opened_region(labels, int(label), radius, free, stats[label], min_area)
             if found is None:
                 continue
-            fill, contour, box = found
-            if fill >= t.CLOTH_MIN_FILL and (best is None or fill > best[0]):
+            fill, solidity, area, contour, box, touches = found
+            if touches:
+                if solidity >= t.CLOTH_MIN_FILL and (cut is None or area > cut[0]):
+                    cut = (area, contour, box)
+            elif fill >= t.CLOTH_MIN_FILL and (best is None or fill > best[0]):
                 best = (fill, contour, box)
-    if best is None:
-        return None
-    return PatternGap(best[1], best[2])
+    if best is not None:
+        return PatternGap(best[1], best[2])
+    if cut is not None:
+        return PatternGap(cut[1], cut[2], cut_off=True)
+    return None
 
 
 _CORES = 3
@@ -82,9 +91,10 @@ def _mask(condition: np.ndarray) -> np.ndarray:
 
 
 def _opened_region(labels: np.ndarray, label: int, radius: float, free: np.ndarray, stat: np.ndarray,
-                   min_area: float) -> tuple[float, np.ndarray, np.ndarray] | None:
-    """The core's opened region as (hull area / its bounding rectangle's area, outer contour,
-    rectangle corners), or None when it is too small or touches the frame border."""
+                   min_area: float) -> tuple[float, float, float, np.ndarray, np.ndarray, bool] | None:
+    """The core's opened region as (hull area / its minimum-area rectangle's, its own area /
+    its hull's, hull area, outer contour, rectangle corners, whether it reaches the frame
+    border), or None when it is too small."""
     h, w = free.shape[:2]
     reach = int(radius) + 1
     x, y = int(stat[cv2.CC_STAT_LEFT]), int(stat[cv2.CC_STAT_TOP])
@@ -103,8 +113,8 @@ def _opened_region(labels: np.ndarray, label: int, radius: float, free: np.ndarr
         return None
     contour = max(contours, key=cv2.contourArea)
     left, top, width, height = cv2.boundingRect(contour)
-    if x0 + left <= 1 or y0 + top <= 1 or x0 + left + width >= w - 1 or y0 + top + height >= h - 1:
-        return None  # the region reaches the frame border: a page running off, or the desk
+    # The border is no edge-free point, so a region running off the frame stops next to it.
+    touches = x0 + left <= 1 or y0 + top <= 1 or x0 + left + width >= w - 1 or y0 + top + height >= h - 1
     hull = cv2.convexHull(contour)
     hull_area = float(cv2.contourArea(hull))
     if hull_area < min_area:
@@ -114,5 +124,6 @@ def _opened_region(labels: np.ndarray, label: int, radius: float, free: np.ndarr
     if rect_area <= 0:
         return None
     offset = np.array([x0, y0], np.float32)
-    return (hull_area / rect_area, contour.reshape(-1, 2).astype(np.float32) + offset,
-            cv2.boxPoints(rect).astype(np.float32) + offset)
+    return (hull_area / rect_area, float(cv2.contourArea(contour)) / hull_area, hull_area,
+            contour.reshape(-1, 2).astype(np.float32) + offset, cv2.boxPoints(rect).astype(np.float32) + offset,
+            touches)

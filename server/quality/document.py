@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from server.quality import thresholds as t
-from server.quality.cloth import pattern_gap
+from server.quality.cloth import PatternGap, pattern_gap
 from server.quality.colour import Chroma
 from server.quality.edges import blur_for_edges
 
@@ -107,7 +107,8 @@ def find_outline(gray: np.ndarray, blurred: np.ndarray | None = None, high: floa
         # A region running off the frame that holds the gap is the cloth and the page together,
         # not a page with a box printed on it (best_outline's rule): the gap is bounded by the
         # cloth's pattern.
-        if gap is not None and (outline is None or outline.cut_off or gap.coverage > outline.coverage):
+        if gap is not None and (outline is None or gap.coverage > outline.coverage
+                                or (outline.cut_off and not gap.cut_off)):
             outline = gap
     return outline
 
@@ -172,6 +173,8 @@ def cloth_outline(gray: np.ndarray, colour: Chroma) -> Outline | None:
     gap = pattern_gap(colour.edges(shape))
     if gap is None:
         return None
+    if gap.cut_off:
+        return _cut_cloth_outline(gap, shape, (w, h))
     box = order_corners(gap.box)
     sides = _points_along_sides(gap.contour, box)
     corners = box if sides is None else _intersect_sides(sides)
@@ -179,6 +182,21 @@ def cloth_outline(gray: np.ndarray, colour: Chroma) -> Outline | None:
         corners = box
     found = Outline(order_corners(corners), float(cv2.contourArea(corners)) / (shape[0] * shape[1]), cut_off=False)
     return _refined_page(gray, found, shape, colour=True, reach=_CLOTH_REACH)
+
+
+def _cut_cloth_outline(gap: PatternGap, shape: tuple[int, int], size: tuple[int, int]) -> Outline | None:
+    """The gap running off the frame as a cut-off outline in analysis pixels (size: width,
+    height), when its hull's polygon leaves the frame as a page's does (over one side or one
+    corner, its corners inside the frame square within _CUT_MAX_CORNER_SKEW); else None."""
+    w, h = size
+    scale = np.array([w / shape[1], h / shape[0]], np.float32)
+    hull = cv2.convexHull((gap.contour * scale).astype(np.float32))
+    approx, border = _ring_polygon(hull, w, h)
+    if border is None or not 3 <= len(approx) <= 6 or not _leaves_frame(approx, border, w, h) \
+            or not _square_inner_corners(approx, border, _CUT_MAX_CORNER_COSINE):
+        return None
+    area = float(cv2.contourArea(hull))
+    return Outline(approx.astype(np.float32), area / (w * h), cut_off=True, colour=True, coarse=True)
 
 
 # The gap's fitted sides lie within a few analysis pixels of the page's edge (the contour is
