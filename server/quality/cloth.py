@@ -48,8 +48,9 @@ def pattern_gap(chroma_edges: np.ndarray) -> PatternGap | None:
     cv2.rectangle(free, (0, 0), (w - 1, h - 1), 0, 1)
     distance = cv2.distanceTransform(free, cv2.DIST_L2, 3)
     min_area = t.MIN_DOCUMENT_COVERAGE * h * w
-    best: tuple[float, np.ndarray, np.ndarray] | None = None
-    cut: tuple[float, np.ndarray, np.ndarray] | None = None  # by area
+    # The best complete region by its fill, the best one running off the frame by its area.
+    best: tuple[float, PatternGap] | None = None
+    cut: tuple[float, PatternGap] | None = None
     for share in t.CLOTH_RADII:
         radius = share * min(h, w)
         core = _mask(distance > radius)
@@ -69,17 +70,15 @@ def pattern_gap(chroma_edges: np.ndarray) -> PatternGap | None:
             found = _opened_region(labels, int(label), radius, free, stats[label], min_area)
             if found is None:
                 continue
-            fill, solidity, area, contour, box, touches = found
-            if touches:
-                if solidity >= t.CLOTH_MIN_FILL and (cut is None or area > cut[0]):
-                    cut = (area, contour, box)
-            elif fill >= t.CLOTH_MIN_FILL and (best is None or fill > best[0]):
-                best = (fill, contour, box)
+            rank, gap = found
+            if gap.cut_off:
+                if cut is None or rank > cut[0]:
+                    cut = found
+            elif best is None or rank > best[0]:
+                best = found
     if best is not None:
-        return PatternGap(best[1], best[2])
-    if cut is not None:
-        return PatternGap(cut[1], cut[2], cut_off=True)
-    return None
+        return best[1]
+    return None if cut is None else cut[1]
 
 
 _CORES = 3
@@ -91,10 +90,11 @@ def _mask(condition: np.ndarray) -> np.ndarray:
 
 
 def _opened_region(labels: np.ndarray, label: int, radius: float, free: np.ndarray, stat: np.ndarray,
-                   min_area: float) -> tuple[float, float, float, np.ndarray, np.ndarray, bool] | None:
-    """The core's opened region as (hull area / its minimum-area rectangle's, its own area /
-    its hull's, hull area, outer contour, rectangle corners, whether it reaches the frame
-    border), or None when it is too small."""
+                   min_area: float) -> tuple[float, PatternGap] | None:
+    """The core's opened region with its rank, or None when it is too small or not page-shaped
+    (CLOTH_MIN_FILL). A complete region is ranked by how well its hull fills its minimum-area
+    rectangle; one reaching the frame border (cut by the frame, so convex rather than
+    rectangular: its own area over its hull's) by its hull's area."""
     h, w = free.shape[:2]
     reach = int(radius) + 1
     x, y = int(stat[cv2.CC_STAT_LEFT]), int(stat[cv2.CC_STAT_TOP])
@@ -123,7 +123,10 @@ def _opened_region(labels: np.ndarray, label: int, radius: float, free: np.ndarr
     rect_area = float(rect[1][0] * rect[1][1])
     if rect_area <= 0:
         return None
+    shape = hull_area / rect_area if not touches else float(cv2.contourArea(contour)) / hull_area
+    if shape < t.CLOTH_MIN_FILL:
+        return None
     offset = np.array([x0, y0], np.float32)
-    return (hull_area / rect_area, float(cv2.contourArea(contour)) / hull_area, hull_area,
-            contour.reshape(-1, 2).astype(np.float32) + offset, cv2.boxPoints(rect).astype(np.float32) + offset,
-            touches)
+    gap = PatternGap(contour.reshape(-1, 2).astype(np.float32) + offset,
+                     cv2.boxPoints(rect).astype(np.float32) + offset, cut_off=touches)
+    return (hull_area if touches else shape), gap

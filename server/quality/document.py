@@ -158,8 +158,9 @@ def combined_outline(gray: np.ndarray, colour: Chroma) -> Outline | None:
 
 def cloth_outline(gray: np.ndarray, colour: Chroma) -> Outline | None:
     """A complete page of readable size found as the gap in a coloured cloth's pattern at half the
-    analysis size (cloth.pattern_gap), or None: a pale card on a striped or dotted cloth, whose
-    ring every edge search runs on into the stripes.
+    analysis size (cloth.pattern_gap), or one running off the frame (_cut_cloth_outline), or
+    None: a pale card on a striped or dotted cloth, whose ring every edge search runs on into the
+    stripes.
 
     The gap's contour follows the page's edge except where a pale stripe or the space between
     dots meets it (a bulge about as wide as the stripe, as deep as the opening's radius), so each
@@ -214,20 +215,27 @@ def _points_along_sides(contour: np.ndarray, box: np.ndarray) -> list[np.ndarray
     """The contour's points near each side of box (TL, TR, BR, BL), or None when a side has too
     few to fit a line to."""
     sides = box[_FOLLOWING[4]] - box
-    lengths = np.sqrt((sides * sides).sum(axis=1))
-    band = _CLOTH_SIDE_BAND * float(lengths.min())
+    band = _CLOTH_SIDE_BAND * float(np.sqrt((sides * sides).sum(axis=1)).min())
     found = []
-    for corner, side, length in zip(box, sides, lengths, strict=True):
-        relative = contour - corner
-        along = relative @ side / (length * length)
-        across = (relative @ np.array([-side[1], side[0]], np.float32)) / length
-        near = (along > _CLOTH_SIDE_ENDS) & (along < 1 - _CLOTH_SIDE_ENDS) & (np.abs(across) < band)
-        points = contour[near]
+    for start, end in zip(box, box[_FOLLOWING[4]], strict=True):
+        points = _near_side(contour, start, end, band, _CLOTH_SIDE_ENDS)
         if len(points) < _CLOTH_MIN_SIDE_POINTS:
             return None
         # Every pixel of the traced contour: a few dozen fit the line as well, at a tenth the cost.
         found.append(points[::max(1, len(points) // _CLOTH_SIDE_POINTS)])
     return found
+
+
+def _near_side(points: np.ndarray, start: np.ndarray, end: np.ndarray, band: float, ends: float) -> np.ndarray:
+    """The points within band of the side from start to end, and off its ends by ends of its
+    length (side_fit's and the cloth's gap's choice of the points a side's line is fitted to)."""
+    vector = end - start
+    length = float(np.hypot(*vector))
+    unit = vector / length
+    offset = points - start
+    along = offset @ unit
+    across = offset @ np.array([-unit[1], unit[0]], np.float32)
+    return points[(along > ends * length) & (along < (1 - ends) * length) & (np.abs(across) <= band)]
 
 
 def _refined_page(gray: np.ndarray, found: Outline | None, shape: tuple[int, int], *,
@@ -809,16 +817,9 @@ def side_fit(contour: np.ndarray, approx: np.ndarray, border: np.ndarray | None 
         if flags[i] and flags[(i + 1) % n]:
             lines.append(None)  # along the frame border: where the page leaves the picture
             continue
-        vector = end - start
-        length = float(np.hypot(*vector))
-        if length < 8:
+        if float(np.hypot(*(end - start))) < 8:
             return None
-        unit = vector / length
-        offset = points - start
-        along = offset @ unit
-        across = offset @ np.array([-unit[1], unit[0]], np.float32)
-        chosen = points[(along > _FIT_END * length) & (along < (1 - _FIT_END) * length)
-                        & (np.abs(across) <= _FIT_BAND)]
+        chosen = _near_side(points, start, end, _FIT_BAND, _FIT_END)
         if len(chosen) < _FIT_MIN_POINTS:
             return None
         # A ring on a textured desk has thousands of points: every k-th of them fits the same
