@@ -15,6 +15,7 @@ import numpy as np
 
 from server.quality import thresholds as t
 from server.quality.document import DILATE_3, Outline, best_outline, on_border
+from server.quality.edges import canny
 
 # Near the frame edge the full search closes the page's ring against the border it draws in, and
 # a corner there may tip it into "cut off"; strips draw no border, so such pages are left to the
@@ -48,7 +49,7 @@ def _band_edges(blurred: np.ndarray, corners: np.ndarray, high: float) -> np.nda
     boxes = _strip_boxes(corners, w, h)
     for x0, y0, x1, y1 in boxes:
         view = edges[y0:y1, x0:x1]
-        cv2.bitwise_or(view, cv2.Canny(blurred[y0:y1, x0:x1], high * 0.5, high), dst=view)  # boxes overlap
+        cv2.bitwise_or(view, canny(blurred[y0:y1, x0:x1], high * 0.5, high), dst=view)  # boxes overlap
     # One dilation over the boxes' extent, not one per box: fewer calls, the same pixels.
     x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
     x1, y1 = max(b[2] for b in boxes), max(b[3] for b in boxes)

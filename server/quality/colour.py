@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from server.quality import thresholds as t
-from server.quality.edges import blur_for_edges
+from server.quality.edges import blur_for_edges, canny
 
 # Chroma planes at the analysis image's (height, width).
 ChromaPlanes = tuple[np.ndarray, np.ndarray]
@@ -96,6 +96,6 @@ def chroma_edges(planes: ChromaPlanes) -> np.ndarray:
     # Each plane blurred on its own: one call on the merged two-plane image looked cheaper, but
     # cv2.merge and cv2.split around it cost 3x the two single-plane blurs.
     u, v = planes
-    edges = cv2.Canny(blur_for_edges(u), low, high)
-    cv2.bitwise_or(edges, cv2.Canny(blur_for_edges(v), low, high), dst=edges)
+    edges = canny(blur_for_edges(u), low, high)
+    cv2.bitwise_or(edges, canny(blur_for_edges(v), low, high), dst=edges)
     return edges

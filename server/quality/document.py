@@ -20,7 +20,7 @@ import numpy as np
 from server.quality import thresholds as t
 from server.quality.cloth import PatternGap, pattern_gap
 from server.quality.colour import Chroma
-from server.quality.edges import blur_for_edges
+from server.quality.edges import blur_for_edges, canny
 
 __all__ = ["Outline", "blur_for_edges", "coloured_rim", "edge_threshold", "find_outline", "rectify_document"]
 
@@ -415,7 +415,7 @@ def edge_map(blurred: np.ndarray, high: float) -> np.ndarray:
     """The dilated Canny edges of blurred with the frame border drawn in (so a page running off
     the picture closes into a ring against it)."""
     h, w = blurred.shape[:2]
-    edges = cv2.dilate(cv2.Canny(blurred, high * 0.5, high), DILATE_3)
+    edges = cv2.dilate(canny(blurred, high * 0.5, high), DILATE_3)
     cv2.rectangle(edges, (0, 0), (w - 1, h - 1), 255, 1)
     return edges
 
