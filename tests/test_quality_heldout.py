@@ -3,6 +3,8 @@ quarter-size outline search that busy desks need (server/quality/document.coarse
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 import pytest
@@ -225,22 +227,41 @@ def test_a_far_card_beside_a_region_running_off_the_frame_asks_to_come_closer() 
     assert result.reasons == ["document_too_small"], result.reasons
 
 
-# A household register's red cover on a plain dark desk and a green social-security card on a
-# plain desk (dev split): in grey the cover's gold frame line and the card's light panel are
-# complete pages of readable size; the cover's and the card's own edges are steps of colour.
-COLOURED_RIMS = (200, 108)
+# Stills whose edge searches find a box on the document, and the step that finds the whole of it
+# (dev split). A household register's red cover and a green social-security card on plain desks:
+# in grey the cover's gold frame line and the card's light panel are complete pages of readable
+# size; their own edges are steps of colour (coloured_rim). An A4 form on an orange-and-white
+# striped cloth and a passport page on a green dotted one: the white stripes meet the paper
+# without an edge, and the edge searches find the form's table, or a quadrilateral from the
+# passport's machine-readable zone across its print (cloth_page).
+WHOLE_DOCUMENT_STEPS = (
+    (200, "plain", "coloured_rim", lambda colour, page, shape: page),
+    (108, "plain", "coloured_rim", lambda colour, page, shape: page),
+    (1198, "tablecloth", "cloth_page", lambda gray, colour, page: page),
+    (270, "tablecloth", "cloth_page", lambda gray, colour, page: page),
+)
 
 
-@pytest.mark.parametrize("index", COLOURED_RIMS)
-def test_a_still_is_outlined_by_its_coloured_rim_not_its_printed_panel(index: int,
-                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(("index", "desk", "step", "skipped"), WHOLE_DOCUMENT_STEPS)
+def test_a_still_is_outlined_by_the_whole_document_not_a_box_on_it(index: int, desk: str, step: str,
+                                                                   skipped: Callable[..., object],
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     item = scene(index, "dev")
-    assert item.expected == "ok" and item.desk == "plain" and item.corners is not None
+    assert item.expected == "ok" and item.desk == desk and item.corners is not None
     result = analyse_document(item.image)
     assert result.ok, result.reasons
     assert quad_iou(np.array(result.metrics.document.corners), item.corners) >= 0.9
-    monkeypatch.setattr(analyser, "coloured_rim", lambda colour, page, shape: page)
+    monkeypatch.setattr(analyser, step, skipped)
     assert quad_iou(np.array(analyse_document(item.image).metrics.document.corners), item.corners) < 0.9
+
+
+def test_a_page_beside_the_gap_keeps_its_own_outline() -> None:
+    """The gap is taken only around the page found: most of the page must lie inside it."""
+    page = document.Outline(np.array([[10, 10], [110, 10], [110, 80], [10, 80]], np.float32), 0.2, cut_off=False)
+    beside = np.array([[60, 10], [300, 10], [300, 200], [60, 200]], np.float32)
+    around = np.array([[5, 5], [300, 5], [300, 200], [5, 200]], np.float32)
+    assert document._share_inside(page.corners, beside) == pytest.approx(0.5, abs=0.01)
+    assert document._share_inside(page.corners, around) == pytest.approx(1.0)
 
 
 def test_a_wedge_across_the_desk_is_no_page() -> None:
@@ -254,7 +275,7 @@ def test_a_wedge_across_the_desk_is_no_page() -> None:
 
 def test_the_holdout_split_keeps_its_figures() -> None:
     """The held-out split (nothing was tuned on it) as docs/quality.md reports it: good scenes
-    accepted 119/120 (109 of them on the document's own outline, overlap >= 0.9), bad rejected
+    accepted 119/120 (111 of them on the document's own outline, overlap >= 0.9), bad rejected
     120/120, right reason 117/120. The floors leave two scenes of room for another OpenCV build's
     rounding; a change to the analyser that loses more fails here."""
     good = bad = accepted = on_outline = rejected = right = 0
@@ -272,7 +293,7 @@ def test_the_holdout_split_keeps_its_figures() -> None:
             right += (not result.ok) and item.expected in result.reasons
     assert (good, bad) == (120, 120)
     assert accepted >= 117, accepted
-    assert on_outline >= 107, on_outline
+    assert on_outline >= 109, on_outline
     assert rejected >= 119, rejected
     assert right >= 115, right
 

@@ -15,7 +15,7 @@ import numpy as np
 from server.quality import thresholds as t
 from server.quality.colour import Chroma
 from server.quality.desk import looks_like_desk
-from server.quality.document import Outline, coloured_rim, find_outline, readable_page, refine_corners
+from server.quality.document import Outline, cloth_page, coloured_rim, find_outline, readable_page, refine_corners
 from server.quality.metrics import (
     RegionStats,
     border_sharpness,
@@ -137,10 +137,11 @@ def document_verdict(
         small = to_full_range(small)
     outline = locate(small, colour=colour)
     if still and colour is not None and readable_page(outline):
-        # The still is rectified from its outline: a printed panel would lose the card's rim.
-        # (Live frames only guide the resident, and the panel is where the card is.)
+        # The still is rectified from its outline: a printed panel would lose the card's rim,
+        # a form's table on a striped cloth the rest of the form. (Live frames only guide the
+        # resident, and the panel is where the card is.)
         assert outline is not None
-        outline = coloured_rim(colour, outline, small.shape[:2])
+        outline = cloth_page(small, colour, coloured_rim(colour, outline, small.shape[:2]))
     half = halve(small)  # the sharpness is measured on it
     reasons: set[Reason] = set()
     if still and min(h, w) < t.MIN_STILL_SHORT_SIDE:

@@ -22,7 +22,8 @@ from server.quality.cloth import PatternGap, pattern_gap
 from server.quality.colour import Chroma
 from server.quality.edges import blur_for_edges, canny
 
-__all__ = ["Outline", "blur_for_edges", "coloured_rim", "edge_threshold", "find_outline", "rectify_document"]
+__all__ = ["Outline", "blur_for_edges", "cloth_page", "coloured_rim", "edge_threshold", "find_outline",
+           "rectify_document"]
 
 
 @dataclass(frozen=True)
@@ -369,6 +370,38 @@ def coloured_rim(colour: Chroma, page: Outline, shape: tuple[int, int]) -> Outli
             or not encloses(found.corners, page.corners):
         return page
     return found
+
+
+def cloth_page(gray: np.ndarray, colour: Chroma, page: Outline) -> Outline:
+    """page (a complete page of readable size in gray, the analysis image), or the larger complete
+    page around it found as the gap in a coloured cloth's pattern (cloth_outline): on a striped
+    or dotted cloth whose pale stripes are the page's own white, the page's edge is lost where a
+    pale stripe meets it, and the edge searches find a box printed on it (a form's table, a
+    register page's grid) or a quadrilateral run on from one of its edges across its print. The
+    gap is taken when at least _CLOTH_PAGE_MIN_INSIDE of page's area lies inside it and it is
+    larger by _RIM_MIN_GROWTH. Stills only, as coloured_rim: they are rectified from their
+    outline, and on a desk without a coloured pattern the gap search stops at its first test."""
+    gap = cloth_outline(gray, colour)
+    if gap is None or gap.cut_off or gap.coverage <= page.coverage * _RIM_MIN_GROWTH \
+            or _share_inside(page.corners, gap.corners) < _CLOTH_PAGE_MIN_INSIDE:
+        return page
+    return gap
+
+
+def _share_inside(inner: np.ndarray, outer: np.ndarray) -> float:
+    """The share of the convex polygon inner's area that lies inside the convex polygon outer."""
+    inner_hull = cv2.convexHull(np.asarray(inner, np.float32).reshape(-1, 1, 2))
+    outer_hull = cv2.convexHull(np.asarray(outer, np.float32).reshape(-1, 1, 2))
+    area = float(cv2.contourArea(inner_hull))
+    if area <= 0:
+        return 0.0
+    overlap, _ = cv2.intersectConvexConvex(inner_hull, outer_hull)
+    return float(overlap) / area
+
+
+# A quadrilateral run on from one of the page's edges across its print may poke a corner out of
+# the page by a few pixels; a page beside the gap (not on it) has most of its area outside.
+_CLOTH_PAGE_MIN_INSIDE = 0.9
 
 
 def _rim_step(colour: Chroma, page: Outline, shape: tuple[int, int]) -> float:
