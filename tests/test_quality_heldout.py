@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from server.quality import analyse_document, analyser, document, thresholds
+from server.quality.colour import Chroma
 from server.quality.metrics import downscale, to_gray
 from tests.quality_fixtures.heldout import HeldoutScene, scene, scenes
 from tests.quality_fixtures.scoring import quad_iou
@@ -253,6 +254,24 @@ def test_a_still_is_outlined_by_the_whole_document_not_a_box_on_it(index: int, d
     assert quad_iou(np.array(result.metrics.document.corners), item.corners) >= 0.9
     monkeypatch.setattr(analyser, step, skipped)
     assert quad_iou(np.array(analyse_document(item.image).metrics.document.corners), item.corners) < 0.9
+
+
+def test_the_gap_is_looked_for_around_a_page_only_on_a_coloured_pattern(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The gap search runs for a still's page only where the desk around it has the chroma
+    edges of a coloured pattern: a marriage certificate on a plain desk never pays for it, a
+    form on a striped cloth does."""
+    calls: list[str] = []
+    search = document.cloth_outline
+
+    def counted(gray: np.ndarray, colour: Chroma) -> document.Outline | None:
+        calls.append(item.desk)
+        return search(gray, colour)
+
+    monkeypatch.setattr(document, "cloth_outline", counted)
+    for index in (1334, 1198):
+        item = scene(index, "dev")
+        assert analyse_document(item.image).ok
+    assert calls == ["tablecloth"]
 
 
 def test_a_page_beside_the_gap_keeps_its_own_outline() -> None:
