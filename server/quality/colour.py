@@ -25,8 +25,12 @@ ChromaPlanes = tuple[np.ndarray, np.ndarray]
 class Chroma:
     """The chroma of the frame being analysed, made at the analysis size only when asked for."""
 
-    def __init__(self, make: Callable[[tuple[int, int]], ChromaPlanes]) -> None:
+    def __init__(self, make: Callable[[tuple[int, int]], ChromaPlanes],
+                 sample: Callable[[tuple[int, int]], ChromaPlanes] | None = None) -> None:
         self._make = make
+        self._sample = sample
+        self._sampled: dict[tuple[int, int], ChromaPlanes] = {}
+        self._sampled_edges: dict[tuple[int, int], np.ndarray] = {}
         # The coarse search asks for the planes at half the analysis size, the full search and
         # the desk test at the analysis size: each is made once.
         self._planes: dict[tuple[int, int], ChromaPlanes] = {}
@@ -48,19 +52,41 @@ class Chroma:
             edges = self._edges[shape] = chroma_edges(self.planes(shape))
         return edges
 
+    def sampled(self, shape: tuple[int, int]) -> ChromaPlanes:
+        """The two chroma planes at shape from point samples of the frame, for measures over
+        many pixels (a band's mean chroma, the share of a region with chroma edges) where
+        planes(shape) would cost an area resize of a whole still (a 4x one of a 1280x720 still:
+        ~0.9 ms on one core, against ~0.05 ms for nearest-pixel sampling). The planes
+        themselves where no cheaper sampling is given (a video frame's U and V planes are
+        resized cheaply); the searches, whose edges follow the planes pixel by pixel, use planes()."""
+        if self._sample is None:
+            return self.planes(shape)
+        planes = self._sampled.get(shape)
+        if planes is None:
+            planes = self._sampled[shape] = self._sample(shape)
+        return planes
+
+    def sampled_edges(self, shape: tuple[int, int]) -> np.ndarray:
+        """chroma_edges of sampled(shape), computed once per shape (read-only, as edges())."""
+        if self._sample is None:
+            return self.edges(shape)
+        edges = self._sampled_edges.get(shape)
+        if edges is None:
+            edges = self._sampled_edges[shape] = chroma_edges(self.sampled(shape))
+        return edges
+
     @classmethod
     def from_bgr(cls, image: np.ndarray) -> Chroma | None:
         """Chroma of a BGR or BGRA still (None for grey images: no colour to search)."""
         if image.ndim != 3 or image.shape[2] not in (3, 4):
             return None
 
-        def make(shape: tuple[int, int]) -> ChromaPlanes:
-            bgr = image[:, :, :3]
-            small = cv2.resize(bgr, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
+        def shrunk(shape: tuple[int, int], interpolation: int) -> ChromaPlanes:
+            small = cv2.resize(image[:, :, :3], (shape[1], shape[0]), interpolation=interpolation)
             ycrcb = cv2.cvtColor(small, cv2.COLOR_BGR2YCrCb)
             return ycrcb[:, :, 2], ycrcb[:, :, 1]  # Cb ~ U, Cr ~ V
 
-        return cls(make)
+        return cls(lambda shape: shrunk(shape, cv2.INTER_AREA), lambda shape: shrunk(shape, cv2.INTER_NEAREST_EXACT))
 
     @classmethod
     def from_planes(cls, uv_planes: tuple[np.ndarray, np.ndarray] | None) -> Chroma | None:

@@ -401,7 +401,7 @@ def _patterned_around(colour: Chroma, page: Outline, shape: tuple[int, int]) -> 
     half = (shape[0] // 2, shape[1] // 2)
     if min(half) < _COARSE_MIN_SIDE:
         return False
-    edges = colour.edges(half).copy()
+    edges = colour.sampled_edges(half).copy()
     corners = page.corners * np.float32(half[1] / shape[1])
     cv2.fillConvexPoly(edges, np.round(corners).astype(np.int32), 0)
     outside = half[0] * half[1] - float(cv2.contourArea(corners))
@@ -429,7 +429,7 @@ def _rim_step(colour: Chroma, page: Outline, shape: tuple[int, int]) -> float:
     size from its centre) and of the band beyond it (12-30%), measured at half the analysis
     image's shape (height, width; page's corners are in its pixels)."""
     half = (shape[0] // 2, shape[1] // 2)
-    u, v = colour.planes(half)
+    u, v = colour.sampled(half)
     corners = page.corners * np.float32(half[1] / shape[1])
     centre = np.add.reduce(corners, axis=0) * np.float32(0.25)
     filled = []
