@@ -1,7 +1,7 @@
 """Per-frame cost of the live quality check on one core.
 
     python scripts/bench/quality_bench.py [--frames N] [--sequences N] [--per-desk N] [--desks-only]
-                                          [--profile] [--stages] [--resolution WxH]
+                                          [--stills] [--profile] [--stages] [--resolution WxH]
 
 First, per resolution (640x480, 1280x720, 1920x1080) and per desk kind of the broad evaluation
 set (plain, wood, fabric, patterned cloth, clutter, a second card in view): --per-desk good scenes
@@ -30,6 +30,11 @@ server.quality.tracking.analyse_live, which tracks the page from the last frame'
 back to the full search. Reported: median and p95 ms per frame over all frames (tracked and
 searched alike), the share of frames tracked, and the agreement of every frame's verdict with the
 stateless analysis of the same frame (found flag, reasons, largest corner distance).
+
+With --stills, the same per-desk table for stills: analyse_document on the BGR scene (what
+`jinglin quality` times as its ms: the grey conversion and the steps a still adds, the coloured
+rim and the page on a patterned cloth), each against the grey conversion plus the bare Laplacian
+variance of the same frame.
 
 With --profile, after the per-desk table: cProfile of analyse_luma on the 1280x720 frames of each
 desk kind, the functions with the most own time (where the worst desks spend it).
@@ -100,12 +105,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-desk", type=whole_number(1), default=12, help="scenes per resolution and desk kind")
     parser.add_argument("--desks-only", action="store_true", help="only the per-desk table")
     parser.add_argument("--profile", action="store_true", help="also profile each desk kind at 1280x720")
+    parser.add_argument("--stills", action="store_true",
+                        help="also the per-desk table for stills (analyse_document on BGR, as jinglin quality)")
     parser.add_argument("--resolution", action="append", choices=[f"{w}x{h}" for w, h in RESOLUTIONS],
                         help="only these frame sizes in the per-desk table (default: all)")
     args = parser.parse_args(argv)
     cv2.setNumThreads(1)
     sizes = [(w, h) for w, h in RESOLUTIONS if args.resolution is None or f"{w}x{h}" in args.resolution]
     _desk_bench(args.per_desk, args.repeat, sizes)
+    if args.stills:
+        _still_bench(args.per_desk, args.repeat, sizes)
     if args.profile:
         _desk_profile(args.per_desk, args.repeat)
     if args.desks_only:
@@ -176,6 +185,40 @@ def _desk_bench(per_desk: int, repeat: int, sizes: list[tuple[int, int]]) -> Non
             median, p90 = statistics.median(best), float(np.percentile(best, 90))
             print(f"| {w}x{h} | {desk} | {median:.2f} | {median / base:.1f}x | {p90:.2f} | {p90 / base:.1f}x | "
                   f"{base:.2f} |", flush=True)
+
+
+def _grey_laplacian_variance(bgr: np.ndarray) -> float:
+    """The bare baseline of a still: the grey conversion, then the Laplacian variance."""
+    return _laplacian_variance(cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY))
+
+
+def _still_bench(per_desk: int, repeat: int, sizes: list[tuple[int, int]]) -> None:
+    """The per-desk table for stills: analyse_document on the BGR scene, what `jinglin quality`
+    times as its ms (grey conversion, the colour steps a still adds: the coloured rim, the page
+    on a patterned cloth), against the grey conversion plus the Laplacian variance of the same
+    BGR frame, timed right before it (CPU time, fastest of repeat, as _desk_bench)."""
+    print(f"stills (analyse_document on BGR, as jinglin quality): {per_desk} good scenes per desk kind, fastest of "
+          f"{repeat}, ratio to the grey conversion + bare Laplacian variance")
+    print("| frame | desk | median ms | x baseline | p90 ms | x baseline | baseline median ms |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for w, h in sizes:
+        for desk in DESKS:
+            frames = [s.image for s in good_scenes("bench", per_desk, desk=desk, resolution=(w, h), path="still")]
+            best = [float("inf")] * len(frames)
+            base = [float("inf")] * len(frames)
+            for _ in range(repeat):
+                for i, bgr in enumerate(frames):
+                    start = time.thread_time()
+                    _grey_laplacian_variance(bgr)
+                    middle = time.thread_time()
+                    analyse_document(bgr)
+                    end = time.thread_time()
+                    base[i] = min(base[i], (middle - start) * 1000)
+                    best[i] = min(best[i], (end - middle) * 1000)
+            baseline = statistics.median(base)
+            median, p90 = statistics.median(best), float(np.percentile(best, 90))
+            print(f"| {w}x{h} | {desk} | {median:.2f} | {median / baseline:.1f}x | {p90:.2f} | {p90 / baseline:.1f}x | "
+                  f"{baseline:.2f} |", flush=True)
 
 
 def _desk_profile(per_desk: int, repeat: int, top: int = 12) -> None:
