@@ -54,6 +54,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -170,21 +171,8 @@ def _desk_bench(per_desk: int, repeat: int, sizes: list[tuple[int, int]]) -> Non
         for desk in DESKS:
             frames = [_yuv420(s.image) for s in good_scenes("bench", per_desk, desk=desk, resolution=(w, h),
                                                              path="still")]
-            best = [float("inf")] * len(frames)
-            lap = [float("inf")] * len(frames)
-            for _ in range(repeat):
-                for i, (y, uv) in enumerate(frames):
-                    start = time.thread_time()
-                    _laplacian_variance(y)
-                    middle = time.thread_time()
-                    analyse_luma(y, uv_planes=uv)
-                    end = time.thread_time()
-                    lap[i] = min(lap[i], (middle - start) * 1000)
-                    best[i] = min(best[i], (end - middle) * 1000)
-            base = statistics.median(lap)
-            median, p90 = statistics.median(best), float(np.percentile(best, 90))
-            print(f"| {w}x{h} | {desk} | {median:.2f} | {median / base:.1f}x | {p90:.2f} | {p90 / base:.1f}x | "
-                  f"{base:.2f} |", flush=True)
+            _print_row(f"{w}x{h}", desk, *_paired_cpu_ms(frames, repeat, lambda f: _laplacian_variance(f[0]),
+                                                         lambda f: analyse_luma(f[0], uv_planes=f[1])))
 
 
 def _grey_laplacian_variance(bgr: np.ndarray) -> float:
@@ -204,21 +192,33 @@ def _still_bench(per_desk: int, repeat: int, sizes: list[tuple[int, int]]) -> No
     for w, h in sizes:
         for desk in DESKS:
             frames = [s.image for s in good_scenes("bench", per_desk, desk=desk, resolution=(w, h), path="still")]
-            best = [float("inf")] * len(frames)
-            base = [float("inf")] * len(frames)
-            for _ in range(repeat):
-                for i, bgr in enumerate(frames):
-                    start = time.thread_time()
-                    _grey_laplacian_variance(bgr)
-                    middle = time.thread_time()
-                    analyse_document(bgr)
-                    end = time.thread_time()
-                    base[i] = min(base[i], (middle - start) * 1000)
-                    best[i] = min(best[i], (end - middle) * 1000)
-            baseline = statistics.median(base)
-            median, p90 = statistics.median(best), float(np.percentile(best, 90))
-            print(f"| {w}x{h} | {desk} | {median:.2f} | {median / baseline:.1f}x | {p90:.2f} | {p90 / baseline:.1f}x | "
-                  f"{baseline:.2f} |", flush=True)
+            _print_row(f"{w}x{h}", desk, *_paired_cpu_ms(frames, repeat, _grey_laplacian_variance, analyse_document))
+
+
+def _paired_cpu_ms(frames: list[Any], repeat: int, baseline: Callable[[Any], object],
+                   analyse: Callable[[Any], object]) -> tuple[list[float], list[float]]:
+    """Per frame, the fastest of repeat CPU times (ms) of analyse and of baseline, the baseline
+    timed right before the analysis on the same frame: (analysis, baseline)."""
+    best = [float("inf")] * len(frames)
+    base = [float("inf")] * len(frames)
+    for _ in range(repeat):
+        for i, frame in enumerate(frames):
+            start = time.thread_time()
+            baseline(frame)
+            middle = time.thread_time()
+            analyse(frame)
+            end = time.thread_time()
+            base[i] = min(base[i], (middle - start) * 1000)
+            best[i] = min(best[i], (end - middle) * 1000)
+    return best, base
+
+
+def _print_row(frame: str, desk: str, best: list[float], base: list[float]) -> None:
+    """One markdown row: median and p90 ms of the analysis, each over the baseline's median."""
+    baseline = statistics.median(base)
+    median, p90 = statistics.median(best), float(np.percentile(best, 90))
+    print(f"| {frame} | {desk} | {median:.2f} | {median / baseline:.1f}x | {p90:.2f} | {p90 / baseline:.1f}x | "
+          f"{baseline:.2f} |", flush=True)
 
 
 def _desk_profile(per_desk: int, repeat: int, top: int = 12) -> None:
