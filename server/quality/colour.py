@@ -28,13 +28,14 @@ class Chroma:
     def __init__(self, make: Callable[[tuple[int, int]], ChromaPlanes],
                  sample: Callable[[tuple[int, int]], ChromaPlanes] | None = None) -> None:
         self._make = make
-        self._sample = sample
-        self._sampled: dict[tuple[int, int], ChromaPlanes] = {}
-        self._sampled_edges: dict[tuple[int, int], np.ndarray] = {}
         # The coarse search asks for the planes at half the analysis size, the full search and
         # the desk test at the analysis size: each is made once.
         self._planes: dict[tuple[int, int], ChromaPlanes] = {}
         self._edges: dict[tuple[int, int], np.ndarray] = {}
+        # A still's point samples (sampled()), made once per shape too.
+        self._sample = sample
+        self._sampled: dict[tuple[int, int], ChromaPlanes] = {}
+        self._sampled_edges: dict[tuple[int, int], np.ndarray] = {}
 
     def planes(self, shape: tuple[int, int]) -> ChromaPlanes:
         """The two chroma planes resized to shape (height, width), computed once per shape."""

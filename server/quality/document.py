@@ -381,7 +381,7 @@ def cloth_page(gray: np.ndarray, colour: Chroma, page: Outline) -> Outline:
     gap is taken when at least _CLOTH_PAGE_MIN_INSIDE of page's area lies inside it and it is
     larger by _RIM_MIN_GROWTH. Stills only, as coloured_rim: they are rectified from their
     outline, and on a desk without a coloured pattern the gap search stops at its first test."""
-    if not _patterned_around(colour, page, gray.shape[:2]):
+    if not _may_be_a_box_on_a_cloth(colour, page, gray.shape[:2]):
         return page
     gap = cloth_outline(gray, colour)
     if gap is None or gap.cut_off or gap.coverage <= page.coverage * _RIM_MIN_GROWTH \
@@ -390,7 +390,7 @@ def cloth_page(gray: np.ndarray, colour: Chroma, page: Outline) -> Outline:
     return gap
 
 
-def _patterned_around(colour: Chroma, page: Outline, shape: tuple[int, int]) -> bool:
+def _may_be_a_box_on_a_cloth(colour: Chroma, page: Outline, shape: tuple[int, int]) -> bool:
     """Whether page (corners in the pixels of an analysis image of shape (height, width)) may be
     a box on a page lying on a coloured pattern, measured on the chroma edges at half size:
 
