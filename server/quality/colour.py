@@ -11,6 +11,7 @@ size, so a frame with a plain page pays nothing for it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import cv2
 import numpy as np
@@ -28,29 +29,28 @@ class Chroma:
     def __init__(self, make: Callable[[tuple[int, int]], ChromaPlanes],
                  sample: Callable[[tuple[int, int]], ChromaPlanes] | None = None) -> None:
         self._make = make
-        # The coarse search asks for the planes at half the analysis size, the full search and
-        # the desk test at the analysis size: each is made once.
-        self._planes: dict[tuple[int, int], ChromaPlanes] = {}
-        self._edges: dict[tuple[int, int], np.ndarray] = {}
-        # A still's point samples (sampled()), made once per shape too.
         self._sample = sample
-        self._sampled: dict[tuple[int, int], ChromaPlanes] = {}
-        self._sampled_edges: dict[tuple[int, int], np.ndarray] = {}
+        # Every product, made once per (kind, shape): the coarse search asks for the planes at
+        # half the analysis size, the full search and the desk test at the analysis size, a
+        # still's rim and cloth tests for point samples at half size.
+        self._made: dict[tuple[str, tuple[int, int]], Any] = {}
+
+    def _once(self, kind: str, shape: tuple[int, int], make: Callable[[tuple[int, int]], Any]) -> Any:
+        key = (kind, shape)
+        if key not in self._made:
+            self._made[key] = make(shape)
+        return self._made[key]
 
     def planes(self, shape: tuple[int, int]) -> ChromaPlanes:
         """The two chroma planes resized to shape (height, width), computed once per shape."""
-        planes = self._planes.get(shape)
-        if planes is None:
-            planes = self._planes[shape] = self._make(shape)
+        planes: ChromaPlanes = self._once("planes", shape, self._make)
         return planes
 
     def edges(self, shape: tuple[int, int]) -> np.ndarray:
         """chroma_edges of the planes at shape, computed once per shape (the half-size search on
         grey and colour together and the patterned-cloth search both read them). Callers must
         not write to it."""
-        edges = self._edges.get(shape)
-        if edges is None:
-            edges = self._edges[shape] = chroma_edges(self.planes(shape))
+        edges: np.ndarray = self._once("edges", shape, lambda size: chroma_edges(self.planes(size)))
         return edges
 
     def sampled(self, shape: tuple[int, int]) -> ChromaPlanes:
@@ -62,18 +62,14 @@ class Chroma:
         resized cheaply); the searches, whose edges follow the planes pixel by pixel, use planes()."""
         if self._sample is None:
             return self.planes(shape)
-        planes = self._sampled.get(shape)
-        if planes is None:
-            planes = self._sampled[shape] = self._sample(shape)
+        planes: ChromaPlanes = self._once("sampled", shape, self._sample)
         return planes
 
     def sampled_edges(self, shape: tuple[int, int]) -> np.ndarray:
         """chroma_edges of sampled(shape), computed once per shape (read-only, as edges())."""
         if self._sample is None:
             return self.edges(shape)
-        edges = self._sampled_edges.get(shape)
-        if edges is None:
-            edges = self._sampled_edges[shape] = chroma_edges(self.sampled(shape))
+        edges: np.ndarray = self._once("sampled_edges", shape, lambda size: chroma_edges(self.sampled(size)))
         return edges
 
     @classmethod
