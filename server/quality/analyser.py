@@ -14,7 +14,7 @@ import numpy as np
 
 from server.quality import thresholds as t
 from server.quality.colour import Chroma
-from server.quality.desk import looks_like_desk
+from server.quality.desk import has_desk_tones, looks_like_desk
 from server.quality.document import Outline, cloth_page, coloured_rim, find_outline, readable_page, refine_corners
 from server.quality.metrics import (
     RegionStats,
@@ -198,7 +198,8 @@ def _not_a_document(small: np.ndarray, outline: Outline, stats: RegionStats, col
     blank = stats.bright_end - stats.dark_end < t.SMALL_MIN_TONE_RANGE
     if outline.cut_off:
         return (blank and stats.bright_end < t.BLANK_CUT_MAX_BRIGHT_END) or (
-            outline.coverage < t.DESK_MAX_CUT_COVERAGE and looks_like_desk(small, outline, colour))
+            outline.coverage < t.DESK_MAX_CUT_COVERAGE and looks_like_desk(small, outline, colour)) \
+            or has_desk_tones(small, outline, colour)
     if outline.coverage >= t.MIN_DOCUMENT_COVERAGE:
         return False
     # A far-away page of the desk's own grey and colour is still told from the desk by its print:

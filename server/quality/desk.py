@@ -21,6 +21,48 @@ def looks_like_desk(small: np.ndarray, outline: Outline, colour: Chroma | None) 
     """True when the region inside outline has the grey level (within DESK_MAX_GREY_STEP) and
     the colour (within DESK_MAX_CHROMA_STEP, when colour is given) of a band of the picture just
     outside it. small is the analysis image the outline was found in."""
+    sides = _inside_and_around(small, outline)
+    if sides is None:
+        return False
+    inner, around = sides
+    if abs(cv2.mean(small, inner)[0] - cv2.mean(small, around)[0]) >= t.DESK_MAX_GREY_STEP:
+        return False
+    if colour is None:
+        return True
+    u, v = colour.planes(small.shape[:2])
+    du = cv2.mean(u, inner)[0] - cv2.mean(u, around)[0]
+    dv = cv2.mean(v, inner)[0] - cv2.mean(v, around)[0]
+    return float(np.hypot(du, dv)) < t.DESK_MAX_CHROMA_STEP
+
+
+def has_desk_tones(small: np.ndarray, outline: Outline, colour: Chroma | None) -> bool:
+    """True when the region inside outline has the tones of the band just outside it, level by
+    level: the distance between their grey histograms (the earth mover's distance, in grey levels:
+    how far the region's pixels would have to move in level to have the band's histogram) under
+    DESK_MAX_TONE_DISTANCE, and that of each chroma plane under DESK_MAX_CHROMA_DISTANCE. Only
+    with colour: in grey alone a coloured cover on a cloth of its own grey has the cloth's tones.
+
+    Stricter than looks_like_desk's means: a stretch of wood grain, fabric or a checked cloth
+    closing against the frame border holds the desk's light and dark parts in the desk's
+    proportions, while a page or card running off the frame, even one whose mean grey is the
+    desk's, has its own ground and print. (The distance, not the levels at given shares of the
+    pixels: on a two-tone check the median jumps between the tones with a slight change in their
+    proportions.)"""
+    if colour is None:
+        return False
+    sides = _inside_and_around(small, outline)
+    if sides is None:
+        return False
+    inner, around = sides
+    if _tone_distance(small, inner, around) >= t.DESK_MAX_TONE_DISTANCE:
+        return False
+    return all(_tone_distance(plane, inner, around) < t.DESK_MAX_CHROMA_DISTANCE
+               for plane in colour.planes(small.shape[:2]))
+
+
+def _inside_and_around(small: np.ndarray, outline: Outline) -> tuple[np.ndarray, np.ndarray] | None:
+    """Masks of the region's inside (its own edge left out) and of a band of the picture around
+    it (DESK_BAND of its size wide), or None when either is too small to measure."""
     h, w = small.shape[:2]
     inside = np.zeros((h, w), np.uint8)
     cv2.fillPoly(inside, [np.round(outline.corners).astype(np.int32)], 255)
@@ -30,15 +72,15 @@ def looks_like_desk(small: np.ndarray, outline: Outline, colour: Chroma | None) 
     # The region's own edge (and a page's shadow) belong to neither side.
     inner = cv2.erode(inside, _ERODE_5)
     if cv2.countNonZero(inner) < _MIN_PIXELS or cv2.countNonZero(around) < _MIN_PIXELS:
-        return False
-    if abs(cv2.mean(small, inner)[0] - cv2.mean(small, around)[0]) >= t.DESK_MAX_GREY_STEP:
-        return False
-    if colour is None:
-        return True
-    u, v = colour.planes((h, w))
-    du = cv2.mean(u, inner)[0] - cv2.mean(u, around)[0]
-    dv = cv2.mean(v, inner)[0] - cv2.mean(v, around)[0]
-    return float(np.hypot(du, dv)) < t.DESK_MAX_CHROMA_STEP
+        return None
+    return inner, around
+
+
+def _tone_distance(plane: np.ndarray, first: np.ndarray, second: np.ndarray) -> float:
+    """The earth mover's distance (in levels) between the histograms of plane (8-bit) inside mask
+    first and inside mask second: the area between their cumulative shares."""
+    shares = [np.cumsum(cv2.calcHist([plane], [0], mask, [256], [0, 256]).ravel()) for mask in (first, second)]
+    return float(np.abs(shares[0] / shares[0][-1] - shares[1] / shares[1][-1]).sum())
 
 
 _ERODE_5 = np.ones((5, 5), np.uint8)

@@ -21,6 +21,7 @@ from server.quality import thresholds as t
 from server.quality.cloth import PatternGap, pattern_gap
 from server.quality.colour import Chroma
 from server.quality.edges import blur_for_edges, canny
+from server.quality.panel import continues_on
 
 __all__ = ["Outline", "blur_for_edges", "cloth_page", "coloured_rim", "edge_threshold", "find_outline",
            "rectify_document"]
@@ -39,6 +40,10 @@ class Outline:
     # For a cut-off region: the largest complete quadrilateral outside it (a small page beside an
     # object running off the frame), which the analyser prefers when the region holds no print.
     aside: Outline | None = None
+    # For a complete page: the cut-off region it makes with a ring beside it that runs off the
+    # frame and carries its sides on straight (continued_outline), taken when that ring has the
+    # page's ground (panel.continues_on): the other half of a booklet, cut off.
+    beyond: Outline | None = None
 
 
 def order_corners(points: np.ndarray) -> np.ndarray:
@@ -83,7 +88,13 @@ def find_outline(gray: np.ndarray, blurred: np.ndarray | None = None, high: floa
     if high is None:
         high = edge_threshold(blurred)
     edges = edge_map(blurred, high)
-    outline = outline_in(edges)
+    outline = outline_in(edges, beyond=True)
+    if outline is not None and outline.beyond is not None:
+        if continues_on(gray, colour, outline.corners, outline.beyond.corners):
+            # Half of a booklet whose other half runs off the frame: the booklet is cut off, and
+            # the searches below would only find the same half again.
+            return outline.beyond
+        outline = replace(outline, beyond=None)
     if colour is not None and not readable_page(outline):
         outline = with_colour(edges, colour, outline)
     if outline is None and faint and high > t.EDGE_HIGH_FAINT \
@@ -525,9 +536,12 @@ def outline_at(blurred: np.ndarray, high: float, *, allow_cut: bool = True) -> O
     return outline_in(edge_map(blurred, high), allow_cut=allow_cut)
 
 
-def outline_in(edges: np.ndarray, *, allow_cut: bool = True, merge: bool = True) -> Outline | None:
+def outline_in(edges: np.ndarray, *, allow_cut: bool = True, merge: bool = True,
+               beyond: bool = False) -> Outline | None:
     """The document in an edge map made by edge_map (see outline_at); merge: whether to try
-    merged_outline when no single ring is a page of readable size."""
+    merged_outline when no single ring is a page of readable size; beyond: whether to look for
+    the cut-off region a complete page makes with a ring beside it (continued_outline, set as
+    the page's Outline.beyond)."""
     # Link runs traces the same rings as RETR_LIST (hole outlines one pixel further inside, which
     # the full-size corner refinement absorbs) in ~60% of the time: most contours are text.
     rings, _ = cv2.findContoursLinkRuns(edges)
@@ -551,7 +565,89 @@ def outline_in(edges: np.ndarray, *, allow_cut: bool = True, merge: bool = True)
                                       fit=edge_count <= t.SIDE_FIT_MAX_EDGE_SHARE * edges.size)
             if sided is not None and (found is None or sided.coverage > found.coverage):
                 found = sided
+    if beyond and found is not None and not found.cut_off:
+        region = continued_outline(rings, boxes, found.corners, edges.shape[1], edges.shape[0])
+        if region is not None:
+            found = replace(found, beyond=region)
     return found
+
+
+def continued_outline(contours: Sequence[np.ndarray], boxes: np.ndarray, page: np.ndarray,
+                      w: int, h: int) -> Outline | None:
+    """The cut-off region made by the complete page (its four corners) and a ring beside it that
+    runs off the frame, when the ring carries the page's sides on: a booklet opened flat whose
+    half still in the picture is a complete quadrilateral of printed frame and fold lines, its
+    other half running off the frame's edge. None when there is no such ring.
+
+    Among the _BEYOND_RINGS largest rings (by bounding box, from a quarter of MIN_DOCUMENT_AREA)
+    that touch the frame border and lie next to the page: the ring's hull must not overlap the
+    page, the hull of both must be no larger than the two together (they touch), a polygon of
+    at most six vertices leaving the frame, and the two corners at one side of the page must lie
+    on that polygon's sides, away from its vertices: the page's top and bottom edges run on
+    straight into the ring, as a booklet's frame lines do. A second card or a desk object beside
+    a page meets it at an angle, and the page's corners stay corners of the hull (train: every
+    ring beside a good page failed this). Whether the ring is the same thing as the page is the
+    picture's to say (panel.continues_on).
+    """
+    frame_area = float(w * h)
+    sized = np.flatnonzero((boxes >= 0.25 * t.MIN_DOCUMENT_AREA * frame_area) & (boxes <= 0.92 * frame_area))
+    if len(sized) == 0:
+        return None
+    quad = page.astype(np.float32).reshape(-1, 1, 2)
+    page_area = float(cv2.contourArea(quad))
+    px, py, pw, ph = cv2.boundingRect(quad)
+    scale = page_area ** 0.5
+    best: Outline | None = None
+    for index in sized[np.argsort(-boxes[sized], kind="stable")][:_BEYOND_RINGS].tolist():
+        x, y, bw, bh = cv2.boundingRect(contours[index])
+        if not (x <= 1 or y <= 1 or x + bw >= w - 1 or y + bh >= h - 1):
+            continue  # clear of the frame border: no continuation off the frame
+        if x > px + pw + _BEYOND_GAP or x + bw < px - _BEYOND_GAP or y > py + ph + _BEYOND_GAP \
+                or y + bh < py - _BEYOND_GAP:
+            continue  # not next to the page
+        hull = cv2.convexHull(contours[index]).astype(np.float32)
+        area = float(cv2.contourArea(hull))
+        overlap, _ = cv2.intersectConvexConvex(quad, hull)
+        if area <= 0 or overlap > _BEYOND_MAX_OVERLAP * min(area, page_area):
+            continue
+        union = cv2.convexHull(np.concatenate((quad, hull)))
+        union_area = float(cv2.contourArea(union))
+        if union_area > _BEYOND_MAX_GROWTH * (page_area + area) \
+                or (best is not None and union_area <= best.coverage * frame_area):
+            continue
+        approx, border = _ring_polygon(union.astype(np.int32), w, h)
+        if border is None or len(approx) > 6 or not _leaves_frame(approx, border, w, h) \
+                or not _runs_on(page, approx, scale):
+            continue
+        best = Outline(approx.astype(np.float32), union_area / frame_area, cut_off=True)
+    return best
+
+
+def _runs_on(page: np.ndarray, polygon: np.ndarray, scale: float) -> bool:
+    """Whether the two corners at one side of page (TL, TR, BR, BL) lie on polygon's sides, each
+    at least _BEYOND_OFF_VERTEX x scale from its vertices and within _BEYOND_ON_SIDE x scale of
+    its boundary (scale: the square root of the page's area)."""
+    vertices = polygon.reshape(-1, 2).astype(np.float32)
+    contour = vertices.reshape(-1, 1, 2)
+    on_side = [bool(np.min(np.hypot(*(vertices - corner).T)) >= _BEYOND_OFF_VERTEX * scale
+                    and abs(cv2.pointPolygonTest(contour, (float(corner[0]), float(corner[1])), True))
+                    <= _BEYOND_ON_SIDE * scale)
+               for corner in page.reshape(4, 2)]
+    return any(on_side[i] and on_side[(i + 1) % 4] for i in range(4))
+
+
+# Rings looked at beside a complete page; how far (analysis pixels) a ring's box may lie from the
+# page's; how much of the smaller of the two may overlap; how much larger than both together the
+# hull of both may be (they touch along a side); how far from the union's vertices (share of the
+# page's size, the square root of its area) and how close to its sides the page's two corners at
+# the shared side must lie. Train, cut-off booklets: corners 0.10-0.6 from the vertices, within
+# 0.017 of the sides; good pages beside a second card: 0.067-0.11 inside the union (not on it).
+_BEYOND_RINGS = 8
+_BEYOND_GAP = 6
+_BEYOND_MAX_OVERLAP = 0.1
+_BEYOND_MAX_GROWTH = 1.1
+_BEYOND_OFF_VERTEX = 0.04
+_BEYOND_ON_SIDE = 0.025
 
 
 def box_areas(contours: Sequence[np.ndarray]) -> np.ndarray:

@@ -311,6 +311,12 @@ def good_scenes(split: str, count: int, **overrides: Any) -> Iterator[WorldSampl
         yield _sample(split, 2 * index, "good", overrides)
 
 
+def world_scene(split: str, index: int, condition: str, **overrides: Any) -> WorldSample:
+    """Scene index of split drawn with condition (any index: extra scenes beyond a split's
+    scored ones, e.g. for a test of one failure kind) and some factors fixed."""
+    return _sample(split, index, condition, overrides or None)
+
+
 def camera_scene(split: str, index: int) -> WorldSample:
     """Scene index of split as the camera sees it, before sensor noise and codec: for a video that
     holds it steady with fresh noise in every frame (WorldSample.noise_sigma) and lets a real

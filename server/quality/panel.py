@@ -1,0 +1,57 @@
+"""Whether a document goes on past a side of the page found: a booklet opened flat with one half
+run off the frame.
+
+An open marriage certificate or household register shows two halves inside one printed frame,
+with a fold line between them. When the booklet runs off the frame's edge, the half still fully
+in the picture is a complete quadrilateral of frame and fold lines, and the outline search would
+take it for the whole document: a cut-off booklet accepted. The search (document.continued_outline)
+finds the ring of the other half beside it, running off the frame, whose sides carry the page's on
+in straight lines; this module asks the picture whether the two are one thing: the other half has
+the page's own ground (its median grey and colour), where a second card or a strip of desk beside
+a page would not.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from server.quality import thresholds as t
+from server.quality.colour import Chroma
+
+
+def continues_on(gray: np.ndarray, colour: Chroma | None, page: np.ndarray, region: np.ndarray) -> bool:
+    """Whether the part of region (a polygon holding the complete page, analysis pixels) outside
+    page (its four corners) has page's ground: the median grey within PANEL_MAX_GREY_STEP and,
+    with colour, the median chroma within PANEL_MAX_CHROMA_STEP (U/V distance). Each side is
+    measured away from the fold between them (the page shrunk, the rest eroded)."""
+    shape = gray.shape[:2]
+    inside = np.zeros(shape, np.uint8)
+    centre = np.add.reduce(page, axis=0) * np.float32(0.25)
+    cv2.fillConvexPoly(inside, np.round(centre + (page - centre) * _PAGE_SHARE).astype(np.int32), 255)
+    outside = np.zeros(shape, np.uint8)
+    cv2.fillPoly(outside, [np.round(region).astype(np.int32)], 255)
+    cv2.fillConvexPoly(outside, np.round(page).astype(np.int32), 0)
+    rest = cv2.erode(outside, _ERODE_5)
+    if cv2.countNonZero(inside) < _MIN_PIXELS or cv2.countNonZero(rest) < _MIN_PIXELS:
+        return False
+    if abs(_median(gray, inside) - _median(gray, rest)) >= t.PANEL_MAX_GREY_STEP:
+        return False
+    if colour is None:
+        return True
+    # Point samples: a median needs no area resize of a whole still.
+    u, v = colour.sampled(shape)
+    step = np.hypot(_median(u, inside) - _median(u, rest), _median(v, inside) - _median(v, rest))
+    return float(step) < t.PANEL_MAX_CHROMA_STEP
+
+
+def _median(plane: np.ndarray, mask: np.ndarray) -> float:
+    """The level below which half of mask's pixels of plane (8-bit) lie, from one histogram."""
+    cumulative = np.cumsum(cv2.calcHist([plane], [0], mask, [256], [0, 256]).ravel())
+    return float(np.searchsorted(cumulative, 0.5 * cumulative[-1]))
+
+
+# The page's inside for its ground: away from its frame line and the fold.
+_PAGE_SHARE = 0.84
+_ERODE_5 = np.ones((5, 5), np.uint8)
+_MIN_PIXELS = 20

@@ -1,0 +1,58 @@
+"""A stretch of desk closing against the frame border is no cut-off page (server/quality/desk.py,
+has_desk_tones): its tones are the desk's, level by level."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from server.quality import analyser, desk
+from server.quality.colour import Chroma
+from server.quality.document import Outline
+from tests.quality_fixtures.scoring import verdict
+from tests.quality_fixtures.world import world_scene
+
+
+def _checked_desk() -> np.ndarray:
+    """A 640x360 analysis image of a checked cloth (30 px squares of 70 and 170) with noise."""
+    y, x = np.mgrid[0:360, 0:640]
+    desk_image = np.where(((x // 30) + (y // 30)) % 2 == 0, 70, 170).astype(np.float32)
+    desk_image += np.random.default_rng(5).normal(0, 3, desk_image.shape)
+    return np.clip(desk_image, 0, 255).astype(np.uint8)
+
+
+REGION = Outline(np.float32([[0, 200], [150, 210], [140, 359], [0, 359]]), 0.09, cut_off=True)
+# A grey cloth and card: chroma planes at the neutral level.
+NEUTRAL = Chroma.from_planes((np.full((180, 320), 128, np.uint8), np.full((180, 320), 128, np.uint8)))
+
+
+def test_a_stretch_of_cloth_at_the_frame_edge_has_the_desks_tones() -> None:
+    assert desk.has_desk_tones(_checked_desk(), REGION, NEUTRAL)
+    # Without colour it is not asked: a coloured cover on a cloth of its own grey has its tones.
+    assert not desk.has_desk_tones(_checked_desk(), REGION, None)
+
+
+def test_a_pale_card_with_the_desks_mean_grey_has_its_own_tones() -> None:
+    """The mean test alone would call it desk: its mean grey is the cloth's."""
+    image = _checked_desk()
+    card = np.zeros(image.shape, np.uint8)
+    cv2.fillConvexPoly(card, np.int32([[0, 196], [154, 206], [144, 359], [0, 359]]), 255)
+    image[card > 0] = 126
+    for row in range(225, 350, 14):
+        cv2.line(image, (10, row), (120, row), 20, 2)
+    assert abs(float(image[card > 0].mean()) - float(image[card == 0].mean())) < 10
+    assert not desk.has_desk_tones(image, REGION, NEUTRAL)
+
+
+# An extra train scene without a document on fabric (a 1920x1080 still): a stretch of the cloth
+# at the frame's left edge, 7% of the frame, read as a cut-off page before.
+FABRIC_STRETCH = 2004
+
+
+def test_a_desk_only_scene_asks_for_the_document(monkeypatch: pytest.MonkeyPatch) -> None:
+    scene = world_scene("train", FABRIC_STRETCH, "no_document")
+    assert scene.factors is not None and scene.factors.desk == "fabric"
+    assert "no_document" in verdict(scene).reasons
+    monkeypatch.setattr(analyser, "has_desk_tones", lambda *args: False)
+    assert "document_cut_off" in verdict(scene).reasons

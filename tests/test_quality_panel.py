@@ -1,0 +1,59 @@
+"""A booklet opened flat with one half cut off by the frame edge (server/quality/panel.py,
+document.continued_outline): the half still in the picture is a complete quadrilateral of printed
+frame and fold lines, and must not be taken for the whole document."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from server.quality import document, panel
+from tests.quality_fixtures.scoring import verdict
+from tests.quality_fixtures.world import world_scene
+
+# Extra train scenes (beyond the scored 400): marriage certificates running off the frame on
+# clutter and on a plain desk, whose right half was accepted as the whole document before.
+CUT_OFF_BOOKLETS = (4006, 4112)
+
+
+@pytest.mark.parametrize("index", CUT_OFF_BOOKLETS)
+def test_a_booklet_with_one_half_off_the_frame_reads_as_cut_off(index: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    scene = world_scene("train", index, "cut_off")
+    assert scene.kind == "marriage"
+    result = verdict(scene)
+    assert not result.ok and "document_cut_off" in result.reasons, result.reasons
+    # The half alone, without asking whether the ring beside it is the same booklet: accepted.
+    monkeypatch.setattr(document, "continues_on", lambda *args: False)
+    assert verdict(scene).ok
+
+
+def test_the_other_half_must_have_the_pages_ground() -> None:
+    """continues_on: the region beside the page has the page's median grey (and colour), not the
+    desk's or another object's."""
+    gray = np.full((360, 640), 150, np.uint8)
+    page = np.float32([[200, 60], [440, 60], [440, 300], [200, 300]])
+    region = np.float32([[0, 60], [440, 60], [440, 300], [0, 300]])
+    gray[60:300, 0:440] = 90  # one red booklet, both halves
+    gray[120:130, 240:400] = 200  # print on the half in view
+    assert panel.continues_on(gray, None, page, region)
+    gray[60:300, 0:196] = 180  # beside the page: something lighter (a second card, the desk)
+    assert not panel.continues_on(gray, None, page, region)
+
+
+def test_the_page_must_run_on_straight_into_the_ring() -> None:
+    """_runs_on: the page's two corners at the shared side lie on the union's sides, away from its
+    vertices (a booklet's frame lines run on), not at its corners or inside it (a second card)."""
+    page = np.float32([[200, 60], [440, 60], [440, 300], [200, 300]])
+    straight_on = np.float32([[0, 60], [440, 60], [440, 300], [0, 300]])
+    assert document._runs_on(page, straight_on, 240.0)
+    # A card beside the page, turned: the union's hull has its vertices at the page's corners.
+    turned = np.float32([[0, 20], [200, 60], [440, 60], [440, 300], [200, 300], [0, 250]])
+    assert not document._runs_on(page, turned, 240.0)
+
+
+def test_a_whole_booklet_is_accepted() -> None:
+    """The same kind of booklet fully in the picture is not read as cut off."""
+    for index in (0, 2, 4):
+        scene = world_scene("train", 5000 + index, "good", kind="marriage", desk="plain")
+        result = verdict(scene)
+        assert result.ok, (scene.name, result.reasons)
