@@ -900,6 +900,7 @@ def best_outline(edges: np.ndarray, contours: Sequence[np.ndarray], *, allow_cut
     aside_area = 0.0
     bent: np.ndarray | None = None  # the largest cut-off region with a corner that is not square
     bent_area = 0.0
+    pieces: list[np.ndarray] = []  # hulls of regions leaving the frame, for joining (_joined_pieces)
     for index in candidates[np.argsort(-boxes[candidates], kind="stable")].tolist():
         contour = contours[index]
         hull = None
@@ -929,6 +930,8 @@ def best_outline(edges: np.ndarray, contours: Sequence[np.ndarray], *, allow_cut
             is_quad = False
         else:
             continue
+        if not is_quad:
+            pieces.append(hull)
         supported = _on_edges(contour, approx, border, is_quad, area, support)
         if supported is None:
             continue
@@ -944,6 +947,15 @@ def best_outline(edges: np.ndarray, contours: Sequence[np.ndarray], *, allow_cut
             quad, quad_area = approx, area
         else:
             cut, cut_area = approx, area
+    if cut is None and len(pieces) >= 2 and (quad is None or quad_area < t.MIN_DOCUMENT_COVERAGE * frame_area):
+        joined = _joined_pieces(pieces, w, h, support)
+        if joined is not None and joined[1] > quad_area:
+            # A card cut off by the frame whose diagonal band splits it into two regions, each
+            # with the band's slanted corner: together they are the card. A small complete quad
+            # beside it (a desk object) is kept aside, as when a cut-off ring leads.
+            cut, cut_area = joined
+            if quad is not None:
+                aside, aside_area, quad = quad, quad_area, None
     if quad is None and cut is None and bent is not None:
         cut, cut_area = bent, bent_area
     if quad is None:
@@ -956,6 +968,43 @@ def best_outline(edges: np.ndarray, contours: Sequence[np.ndarray], *, allow_cut
     if cut is not None and cut_area > quad_area and encloses(cut, found.corners):
         return Outline(cut.astype(np.float32), cut_area / frame_area, cut_off=True)
     return found
+
+
+def _joined_pieces(pieces: list[np.ndarray], w: int, h: int, support: _Support) -> tuple[np.ndarray, float] | None:
+    """The largest region leaving the frame made of touching pieces (hulls of regions leaving the
+    frame that were no page on their own), or None. From each of the first _PIECES_JOINED pieces
+    in turn, the others are added while the joint hull stays no larger than the parts together
+    (_PIECES_MAX_GROWTH: they touch along the band between them); the joint hull of two or more
+    counts when it is a polygon of at most 6 vertices leaving the frame whose corners inside the
+    frame are square (as best_outline asks of any cut-off region) and whose sides lie on edges
+    (MIN_EDGE_SUPPORT). Returns its vertices and area."""
+    kept = pieces[:_PIECES_JOINED]
+    areas = [float(cv2.contourArea(piece)) for piece in kept]
+    best: tuple[np.ndarray, float] | None = None
+    for seed in range(len(kept)):
+        hull, area, count = kept[seed], areas[seed], 1
+        for other in range(len(kept)):
+            if other == seed:
+                continue
+            joint = cv2.convexHull(np.concatenate((hull, kept[other])))
+            joint_area = float(cv2.contourArea(joint))
+            if joint_area <= _PIECES_MAX_GROWTH * (area + areas[other]):
+                hull, area, count = joint, joint_area, count + 1
+        if count < 2 or (best is not None and area <= best[1]):
+            continue
+        approx, border = _ring_polygon(hull, w, h)
+        if border is None or not 3 <= len(approx) <= 6 or not _leaves_frame(approx, border, w, h) \
+                or not _square_inner_corners(approx, border, _CUT_MAX_CORNER_COSINE) \
+                or support(approx, border) < t.MIN_EDGE_SUPPORT:
+            continue
+        best = (approx, area)
+    return best
+
+
+# The pieces tried together (the first found, largest boxes first) and how much larger than both
+# their joint hull may be (they touch along the band between them).
+_PIECES_JOINED = 4
+_PIECES_MAX_GROWTH = 1.1
 
 
 def _ring_polygon(hull: np.ndarray, w: int, h: int) -> tuple[np.ndarray, np.ndarray | None]:

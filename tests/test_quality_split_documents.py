@@ -1,6 +1,7 @@
-"""A booklet opened flat with one half cut off by the frame edge (server/quality/panel.py,
-document.continued_outline): the half still in the picture is a complete quadrilateral of printed
-frame and fold lines, and must not be taken for the whole document."""
+"""Documents that their own print splits into parts, running off the frame: a booklet opened flat
+whose half still in the picture is a complete quadrilateral of printed frame and fold lines
+(server/quality/panel.py, document.continued_outline), and a card whose diagonal band cuts its
+visible part into regions that are no page on their own (document._joined_pieces)."""
 
 from __future__ import annotations
 
@@ -57,3 +58,18 @@ def test_a_whole_booklet_is_accepted() -> None:
         scene = world_scene("train", 5000 + index, "good", kind="marriage", desk="plain")
         result = verdict(scene)
         assert result.ok, (scene.name, result.reasons)
+
+
+# Extra train scenes: bank cards running off the frame whose diagonal band splits them into two or
+# three regions, each with the band's slanted corner (a dark card on a checked cloth, light cards
+# among clutter and on wood); read as no document before, the pieces not being pages on their own.
+BANDED_CARDS_CUT_OFF = (4025, 4094, 4101)
+
+
+@pytest.mark.parametrize("index", BANDED_CARDS_CUT_OFF)
+def test_a_card_split_by_its_band_and_cut_off_is_joined_again(index: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    scene = world_scene("train", index, "cut_off")
+    assert scene.kind.startswith("bank_card")
+    assert "document_cut_off" in verdict(scene).reasons
+    monkeypatch.setattr(document, "_joined_pieces", lambda *args: None)
+    assert "document_cut_off" not in verdict(scene).reasons
