@@ -1,5 +1,6 @@
-"""A stretch of desk closing against the frame border is no cut-off page (server/quality/desk.py,
-has_desk_tones): its tones are the desk's, level by level."""
+"""No document after all, or a document (analyser._not_a_document): a stretch of desk closing against
+the frame border is no cut-off page (server/quality/desk.py, has_desk_tones: its tones are the
+desk's, level by level), and a far-away white page with faint print is no blank object."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from server.quality import analyser, desk
+from server.quality import analyse_document, analyser, desk
 from server.quality.colour import Chroma
 from server.quality.document import Outline
 from tests.quality_fixtures.scoring import verdict
@@ -56,3 +57,26 @@ def test_a_desk_only_scene_asks_for_the_document(monkeypatch: pytest.MonkeyPatch
     assert "no_document" in verdict(scene).reasons
     monkeypatch.setattr(analyser, "has_desk_tones", lambda *args: False)
     assert "document_cut_off" in verdict(scene).reasons
+
+
+def _far_white_page(print_level: int) -> np.ndarray:
+    """A 1280x720 still: a grey desk with a small white page (~3.5% of the frame) whose paper
+    clips, with rows of thin print at print_level (fine print lightened by the distance)."""
+    frame = np.empty((720, 1280, 3), np.uint8)
+    frame[:] = (120, 125, 130)
+    page = np.int32([[560, 260], [780, 268], [774, 420], [556, 412]])
+    cv2.fillConvexPoly(frame, page, (255, 255, 255))
+    for row in range(285, 400, 12):
+        cv2.line(frame, (580, row), (750, row + 3), (print_level,) * 3, 1)
+    noise = np.random.default_rng(11).normal(0, 1.5, frame.shape[:2]).astype(np.int16)
+    return cv2.add(frame, cv2.merge([noise] * 3), dtype=cv2.CV_8U)
+
+
+def test_a_far_white_page_with_faint_print_asks_to_come_closer() -> None:
+    """Its tones span less than print usually needs (the downscale lightens thin strokes), but its
+    paper clips and the print stands 50 or more levels below it: a page, not a blank object."""
+    far = analyse_document(_far_white_page(150))
+    assert "document_too_small" in far.reasons and "no_document" not in far.reasons, far.reasons
+    # A blank white card (a sticky note, an envelope) at the same place: no print at all.
+    blank = analyse_document(_far_white_page(255))
+    assert "no_document" in blank.reasons, blank.reasons

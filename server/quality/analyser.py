@@ -195,7 +195,9 @@ def _not_a_document(small: np.ndarray, outline: Outline, stats: RegionStats, col
     print needs), or a small one with no sharp detail, or a small region running off the frame,
     that has the grey level and the colour of the desk around it (a knot of wood grain, a
     shadow)."""
-    blank = stats.bright_end - stats.dark_end < t.SMALL_MIN_TONE_RANGE
+    tones = stats.bright_end - stats.dark_end
+    blank = tones < t.SMALL_MIN_TONE_RANGE and not (
+        stats.bright_end >= t.SMALL_PAPER_BRIGHT_END and tones >= t.SMALL_PAPER_MIN_TONE_RANGE)
     if outline.cut_off:
         return (blank and stats.bright_end < t.BLANK_CUT_MAX_BRIGHT_END) or (
             outline.coverage < t.DESK_MAX_CUT_COVERAGE and looks_like_desk(small, outline, colour)) \
