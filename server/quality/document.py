@@ -641,7 +641,7 @@ def _runs_on(page: np.ndarray, polygon: np.ndarray, scale: float) -> bool:
 # hull of both may be (they touch along a side); how far from the union's vertices (share of the
 # page's size, the square root of its area) and how close to its sides the page's two corners at
 # the shared side must lie. Train, cut-off booklets: corners 0.10-0.6 from the vertices, within
-# 0.017 of the sides; good pages beside a second card: 0.067-0.11 inside the union (not on it).
+# 0.017 of the sides; good pages beside a second card: 0.06-0.10 inside the union (not on it).
 _BEYOND_RINGS = 8
 _BEYOND_GAP = 6
 _BEYOND_MAX_OVERLAP = 0.1
@@ -950,9 +950,10 @@ def best_outline(edges: np.ndarray, contours: Sequence[np.ndarray], *, allow_cut
     if cut is None and len(pieces) >= 2 and (quad is None or quad_area < t.MIN_DOCUMENT_COVERAGE * frame_area):
         joined = _joined_pieces(pieces, w, h, support)
         if joined is not None and joined[1] > quad_area:
-            # A card cut off by the frame whose diagonal band splits it into two regions, each
-            # with the band's slanted corner: together they are the card. A small complete quad
-            # beside it (a desk object) is kept aside, as when a cut-off ring leads.
+            # A card cut off by the frame whose diagonal band splits it into two or three
+            # regions, each with a slanted corner where the band crosses it: together they are
+            # the card. A small complete quad beside it (a desk object) is kept aside, as when a
+            # cut-off ring leads.
             cut, cut_area = joined
             if quad is not None:
                 aside, aside_area, quad = quad, quad_area, None
