@@ -431,6 +431,7 @@ def _may_be_a_box_on_a_cloth(colour: Chroma, page: Outline, shape: tuple[int, in
     if outside_area <= 0 or outside_edges < t.CLOTH_MIN_EDGE_SHARE * outside_area:
         return False
     density = outside_edges / outside_area
+    outside = cv2.bitwise_not(inside)
     centre = np.add.reduce(corners, axis=0) * np.float32(0.25)
     width = _QUIET_STRIP * float(np.sqrt(cv2.contourArea(corners)))
     for start, end in zip(corners, corners[_FOLLOWING[4]], strict=True):
@@ -441,7 +442,7 @@ def _may_be_a_box_on_a_cloth(colour: Chroma, page: Outline, shape: tuple[int, in
         strip = np.zeros(half, np.uint8)
         cv2.fillConvexPoly(strip, np.round(np.array([start, end, end + normal * width, start + normal * width]))
                            .astype(np.int32), 255)
-        strip[inside > 0] = 0
+        cv2.bitwise_and(strip, outside, dst=strip)  # the page's own pixels are not beside it
         area = cv2.countNonZero(strip)
         if area >= _QUIET_MIN_PIXELS and cv2.countNonZero(cv2.bitwise_and(edges, strip)) < \
                 _QUIET_SIDE_SHARE * density * area:
