@@ -15,6 +15,7 @@ import numpy as np
 from server.quality import thresholds as t
 from server.quality.colour import Chroma
 from server.quality.document import Outline
+from server.quality.metrics import cumulative_histogram
 
 
 def looks_like_desk(small: np.ndarray, outline: Outline, colour: Chroma | None) -> bool:
@@ -79,7 +80,7 @@ def _inside_and_around(small: np.ndarray, outline: Outline) -> tuple[np.ndarray,
 def _tone_distance(plane: np.ndarray, first: np.ndarray, second: np.ndarray) -> float:
     """The earth mover's distance (in levels) between the histograms of plane (8-bit) inside mask
     first and inside mask second: the area between their cumulative shares."""
-    shares = [np.cumsum(cv2.calcHist([plane], [0], mask, [256], [0, 256]).ravel()) for mask in (first, second)]
+    shares = [cumulative_histogram(plane, mask) for mask in (first, second)]
     return float(np.abs(shares[0] / shares[0][-1] - shares[1] / shares[1][-1]).sum())
 
 

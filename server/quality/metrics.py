@@ -194,8 +194,8 @@ def region_stats(gray: np.ndarray, polygon: np.ndarray | None = None, *, half: n
         contrast=contrast,
         clipped=clipped,
         glare_ratio=compact_highlights(roi, mask) if clipped >= t.MAX_GLARE_RATIO else 0.0,
-        dark_end=_level_at(cumulative, t.DARK_END_SHARE),
-        bright_end=_level_at(cumulative, 1.0 - t.BRIGHT_END_SHARE),
+        dark_end=level_at(cumulative, t.DARK_END_SHARE),
+        bright_end=level_at(cumulative, 1.0 - t.BRIGHT_END_SHARE),
         noise=noise,
     )
 
@@ -240,8 +240,8 @@ def _mean_std(hist: np.ndarray) -> tuple[float, float]:
 def tone_ends(gray: np.ndarray) -> tuple[float, float]:
     """The whole image's dark end and bright end (the levels below which DARK_END_SHARE and above
     which BRIGHT_END_SHARE of its pixels lie)."""
-    cumulative = np.cumsum(_histogram(gray, None))
-    return _level_at(cumulative, t.DARK_END_SHARE), _level_at(cumulative, 1.0 - t.BRIGHT_END_SHARE)
+    cumulative = cumulative_histogram(gray, None)
+    return level_at(cumulative, t.DARK_END_SHARE), level_at(cumulative, 1.0 - t.BRIGHT_END_SHARE)
 
 
 def border_sharpness(gray: np.ndarray, corners: np.ndarray) -> float | None:
@@ -275,7 +275,13 @@ def border_sharpness(gray: np.ndarray, corners: np.ndarray) -> float | None:
     return float(np.median(steepest[stepping] / step[stepping]))
 
 
-def _level_at(cumulative: np.ndarray, share: float) -> float:
+def cumulative_histogram(plane: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+    """The running pixel count of plane's 256 levels (inside mask when given): level_at reads
+    tone levels from it, exactly (the pixels are integers)."""
+    return np.cumsum(_histogram(plane, mask))
+
+
+def level_at(cumulative: np.ndarray, share: float) -> float:
     """The grey level below which share of the pixels lie (cumulative: the histogram's cumsum)."""
     if cumulative[-1] == 0:
         return 0.0

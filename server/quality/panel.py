@@ -18,6 +18,7 @@ import numpy as np
 
 from server.quality import thresholds as t
 from server.quality.colour import Chroma
+from server.quality.metrics import cumulative_histogram, level_at
 
 
 def continues_on(gray: np.ndarray, colour: Chroma | None, page: np.ndarray, region: np.ndarray) -> bool:
@@ -46,9 +47,8 @@ def continues_on(gray: np.ndarray, colour: Chroma | None, page: np.ndarray, regi
 
 
 def _median(plane: np.ndarray, mask: np.ndarray) -> float:
-    """The level below which half of mask's pixels of plane (8-bit) lie, from one histogram."""
-    cumulative = np.cumsum(cv2.calcHist([plane], [0], mask, [256], [0, 256]).ravel())
-    return float(np.searchsorted(cumulative, 0.5 * cumulative[-1]))
+    """The level below which half of mask's pixels of plane (8-bit) lie."""
+    return level_at(cumulative_histogram(plane, mask), 0.5)
 
 
 # The page's inside for its ground: away from its frame line and the fold.
