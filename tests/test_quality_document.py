@@ -168,3 +168,37 @@ def test_a_six_sided_ring_is_not_forced_into_a_quadrilateral() -> None:
     cv2.rectangle(edges, (0, 0), (639, 359), 255, 1)
     rings, _ = cv2.findContoursLinkRuns(edges)
     assert document.best_outline(edges, rings, allow_cut=True) is None
+
+
+# A cut-off region (analysis pixels, 640x360): a card lying on a second card that runs off the
+# bottom of the frame; the card is the region's top part.
+_CARD_ON_TOP = np.float32([[120, 60], [470, 60], [470, 280], [120, 280]])
+_CARD_AND_CARD_BELOW = np.float32([[120, 60], [470, 60], [470, 280], [420, 280], [440, 359], [60, 359],
+                                   [80, 280], [120, 280]])
+
+
+def test_a_card_on_a_second_card_lies_on_top_of_the_region() -> None:
+    """lies_on_top: clear of the border, its top and sides the region's own outline, its bottom
+    corners where the region turns (the card below sticks out)."""
+    assert document.lies_on_top(_CARD_ON_TOP, _CARD_AND_CARD_BELOW, 640, 360)
+
+
+def test_a_band_across_a_cut_off_page_does_not_lie_on_top() -> None:
+    """The page's sides run on past the band's corners down to the frame's edge (_runs_on)."""
+    region = np.float32([[120, 60], [470, 60], [470, 359], [120, 359]])
+    assert not document.lies_on_top(_CARD_ON_TOP, region, 640, 360)
+
+
+def test_a_printed_frame_inside_a_cut_off_page_does_not_lie_on_top() -> None:
+    """No side of a frame printed 16 px inside the page is on the region's outline."""
+    inner = np.float32([[136, 76], [454, 76], [454, 300], [136, 300]])
+    region = np.float32([[120, 60], [470, 60], [470, 359], [120, 359]])
+    assert not document.lies_on_top(inner, region, 640, 360)
+
+
+def test_a_page_at_the_frame_border_does_not_lie_on_top() -> None:
+    """A quadrilateral within 2% of the width of the frame's edge is part of what runs off it."""
+    near = _CARD_ON_TOP + np.float32([-112, 0])
+    region = _CARD_AND_CARD_BELOW + np.float32([-112, 0])
+    region[:, 0] = np.maximum(region[:, 0], 0)
+    assert not document.lies_on_top(near, region, 640, 360)

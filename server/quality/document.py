@@ -554,18 +554,28 @@ def outline_in(edges: np.ndarray, *, allow_cut: bool = True, merge: bool = True,
     # The merge and the side search are for a page on a quiet desk whose ring is split by its
     # print or has run on into a second card: tried where no ring gave a page, or only a small
     # one, whole or cut off (a page whose ring ran on into a second card leaves the other card's
-    # visible sliver as the only ring against the border). On an edge map full of texture their
+    # visible sliver as the only ring against the border). The side search also runs against a
+    # cut-off region of readable size: a page and a second card under it whose rings ran together
+    # where the page's edge over the card is faint, the card running off the frame (the page
+    # must then lie on top of the region, lies_on_top). On an edge map full of texture their
     # hulls and sides are texture too, and the merge was the dearest step of such a frame.
-    if merge and (found is None or found.coverage < t.MIN_DOCUMENT_COVERAGE) \
+    small = found is None or found.coverage < t.MIN_DOCUMENT_COVERAGE
+    region = None if small or found is None or not found.cut_off else found
+    if merge and (small or region is not None) \
             and (edge_count := cv2.countNonZero(edges)) <= t.MERGE_MAX_EDGE_SHARE * edges.size:
-        merged = merged_outline(edges, rings, boxes, support)
-        if merged is not None and (found is None or merged.coverage > found.coverage):
-            found = merged
-        if not readable_page(found):
-            sided = side_line_outline(edges, rings, boxes, support,
-                                      fit=edge_count <= t.SIDE_FIT_MAX_EDGE_SHARE * edges.size)
-            if sided is not None and (found is None or sided.coverage > found.coverage):
+        fit = edge_count <= t.SIDE_FIT_MAX_EDGE_SHARE * edges.size
+        if region is not None:
+            sided = side_line_outline(edges, rings, boxes, support, fit=fit)
+            if sided is not None and lies_on_top(sided.corners, region.corners, edges.shape[1], edges.shape[0]):
                 found = sided
+        else:
+            merged = merged_outline(edges, rings, boxes, support)
+            if merged is not None and (found is None or merged.coverage > found.coverage):
+                found = merged
+            if not readable_page(found):
+                sided = side_line_outline(edges, rings, boxes, support, fit=fit)
+                if sided is not None and (found is None or sided.coverage > found.coverage):
+                    found = sided
     if beyond and found is not None and not found.cut_off:
         region = continued_outline(rings, boxes, found.corners, edges.shape[1], edges.shape[0])
         if region is not None:
@@ -622,6 +632,44 @@ def continued_outline(contours: Sequence[np.ndarray], boxes: np.ndarray, page: n
             continue
         best = Outline(approx.astype(np.float32), union_area / frame_area, cut_off=True)
     return best
+
+
+def lies_on_top(page: np.ndarray, region: np.ndarray, w: int, h: int) -> bool:
+    """Whether page (four corners of a complete page found by the side search) inside region (the
+    vertices of a cut-off region, analysis pixels of a w x h frame) is a page lying on something
+    that runs off the frame, a second card under it, rather than part of the region itself.
+
+    Such a page is clear of the frame border (by _ON_TOP_MARGIN of the width), at least two of its
+    sides are the region's own outline (its edges against the desk, within _ON_OUTLINE of the
+    width), and it ends where the region turns: no two corners at one side lie on the region's
+    sides with the sides running on past them (_runs_on), as they do where a printed line crosses
+    a page that runs off the frame. A printed frame inside a cut-off certificate has no side on
+    the outline. (Train + validation, extra train scenes and held-out dev at 640 wide: the pages
+    on a second card had 2-3 sides within 1 px and 21-25 px of margin; the parts of cut-off pages
+    no side within 16 px, or 7 px of margin, or sides running on.)
+    """
+    corners = page.reshape(4, 2).astype(np.float32)
+    margin = min(float(corners[:, 0].min()), float(corners[:, 1].min()),
+                 w - 1 - float(corners[:, 0].max()), h - 1 - float(corners[:, 1].max()))
+    if margin < _ON_TOP_MARGIN * w:
+        return False
+    outline = region.reshape(-1, 1, 2).astype(np.float32)
+    samples = corners[:, None, :] + (np.roll(corners, -1, axis=0) - corners)[:, None, :] * _ON_OUTLINE_STEPS
+    on_outline = sum(
+        float(np.median([abs(cv2.pointPolygonTest(outline, (float(x), float(y)), True)) for x, y in side]))
+        <= _ON_OUTLINE * w for side in samples)
+    if on_outline < _ON_OUTLINE_SIDES:
+        return False
+    return not _runs_on(corners, region, float(cv2.contourArea(corners)) ** 0.5)
+
+
+# A page lying on a second card is this share of the frame's width clear of its border, and at
+# least _ON_OUTLINE_SIDES of its sides lie within _ON_OUTLINE of the width (3 px at 640 wide; the
+# median of the samples at _ON_OUTLINE_STEPS along each side) of the cut-off region's outline.
+_ON_TOP_MARGIN = 0.02
+_ON_OUTLINE = 3 / 640
+_ON_OUTLINE_SIDES = 2
+_ON_OUTLINE_STEPS = np.array([0.2, 0.35, 0.5, 0.65, 0.8], np.float32)[None, :, None]
 
 
 def _runs_on(page: np.ndarray, polygon: np.ndarray, scale: float) -> bool:
@@ -751,7 +799,8 @@ def side_line_outline(edges: np.ndarray, contours: Sequence[np.ndarray],
     ring order are extended to lines and intersected (all at once), and the largest convex
     quadrilateral of readable size (MIN_DOCUMENT_COVERAGE: smaller lines on a textured desk close
     into quads by chance), clear of the frame border, whose sides lie on edges (MIN_EDGE_SUPPORT,
-    as any page) wins. Only run where no page of readable size was found otherwise.
+    as any page) wins. Only run where no page of readable size was found otherwise, or where the
+    page found is a cut-off region (outline_in).
 
     The sides are chords between the polygon's vertices: on a card with rounded corners they
     end on the corner arcs and run a few pixels inside the card's straight edges, and a chord
