@@ -395,6 +395,11 @@ def test_a_page_on_a_second_card_running_off_the_frame_is_found_on_top(
         index: int, monkeypatch: pytest.MonkeyPatch) -> None:
     item = _accepted_dev_scene(index, "second_card", (0.12, 1.0))
     assert _outline_overlap(item) >= 0.9
+    # Where the region beyond the page had the page's own ground (a band printed across a page
+    # running off the frame), the region would be taken back.
+    with monkeypatch.context() as patch:
+        patch.setattr(document, "continues_on", lambda *args: True)
+        assert analyse_document(item.image).reasons == ["document_cut_off"]
     # Without the test the page and the card under it stay one region running off the frame.
     monkeypatch.setattr(document, "lies_on_top", lambda *args: False)
     assert analyse_document(item.image).reasons == ["document_cut_off"]

@@ -44,6 +44,11 @@ class Outline:
     # frame and carries its sides on straight (continued_outline), taken when that ring has the
     # page's ground (panel.continues_on): the other half of a booklet, cut off.
     beyond: Outline | None = None
+    # For a complete page found inside a cut-off region by the side search (lies_on_top): that
+    # region, taken back when its part beyond the page has the page's own ground
+    # (panel.continues_on): a band printed across a page that runs off the frame, not a page
+    # lying on a second card.
+    under: Outline | None = None
 
 
 def order_corners(points: np.ndarray) -> np.ndarray:
@@ -88,7 +93,11 @@ def find_outline(gray: np.ndarray, blurred: np.ndarray | None = None, high: floa
     if high is None:
         high = edge_threshold(blurred)
     edges = edge_map(blurred, high)
-    outline = outline_in(edges, beyond=True)
+    outline = outline_in(edges, beyond=True, on_top=True)
+    if outline is not None and outline.under is not None:
+        under = outline.under
+        outline = under if continues_on(gray, colour, outline.corners, under.corners) \
+            else replace(outline, under=None)
     if outline is not None and outline.beyond is not None:
         if continues_on(gray, colour, outline.corners, outline.beyond.corners):
             # Half of a booklet whose other half runs off the frame: the booklet is cut off, and
@@ -538,11 +547,13 @@ def outline_at(blurred: np.ndarray, high: float, *, allow_cut: bool = True) -> O
 
 
 def outline_in(edges: np.ndarray, *, allow_cut: bool = True, merge: bool = True,
-               beyond: bool = False) -> Outline | None:
+               beyond: bool = False, on_top: bool = False) -> Outline | None:
     """The document in an edge map made by edge_map (see outline_at); merge: whether to try
     merged_outline when no single ring is a page of readable size; beyond: whether to look for
     the cut-off region a complete page makes with a ring beside it (continued_outline, set as
-    the page's Outline.beyond)."""
+    the page's Outline.beyond); on_top: whether to look for a page lying on top of a cut-off
+    region of readable size (lies_on_top; the region is set as the page's Outline.under, for the
+    caller to judge with the picture)."""
     # Link runs traces the same rings as RETR_LIST (hole outlines one pixel further inside, which
     # the full-size corner refinement absorbs) in ~60% of the time: most contours are text.
     rings, _ = cv2.findContoursLinkRuns(edges)
@@ -554,20 +565,21 @@ def outline_in(edges: np.ndarray, *, allow_cut: bool = True, merge: bool = True,
     # The merge and the side search are for a page on a quiet desk whose ring is split by its
     # print or has run on into a second card: tried where no ring gave a page, or only a small
     # one, whole or cut off (a page whose ring ran on into a second card leaves the other card's
-    # visible sliver as the only ring against the border). The side search also runs against a
-    # cut-off region of readable size: a page and a second card under it whose rings ran together
-    # where the page's edge over the card is faint, the card running off the frame (the page
-    # must then lie on top of the region, lies_on_top). On an edge map full of texture their
-    # hulls and sides are texture too, and the merge was the dearest step of such a frame.
+    # visible sliver as the only ring against the border). With on_top, the side search also
+    # runs against a cut-off region of readable size: a page and a second card under it whose
+    # rings ran together where the page's edge over the card is faint, the card running off the
+    # frame (the page must then lie on top of the region, lies_on_top). On an edge map full of
+    # texture their hulls and sides are texture too, and the merge was the dearest step of such
+    # a frame.
     small = found is None or found.coverage < t.MIN_DOCUMENT_COVERAGE
-    region = None if small or found is None or not found.cut_off else found
+    region = None if small or not on_top or found is None or not found.cut_off else found
     if merge and (small or region is not None) \
             and (edge_count := cv2.countNonZero(edges)) <= t.MERGE_MAX_EDGE_SHARE * edges.size:
         fit = edge_count <= t.SIDE_FIT_MAX_EDGE_SHARE * edges.size
         if region is not None:
             sided = side_line_outline(edges, rings, boxes, support, fit=fit)
             if sided is not None and lies_on_top(sided.corners, region.corners, edges.shape[1], edges.shape[0]):
-                found = sided
+                found = replace(sided, under=region)
         else:
             merged = merged_outline(edges, rings, boxes, support)
             if merged is not None and (found is None or merged.coverage > found.coverage):
