@@ -80,3 +80,46 @@ def test_a_far_white_page_with_faint_print_asks_to_come_closer() -> None:
     # A blank white card (a sticky note, an envelope) at the same place: no print at all.
     blank = analyse_document(_far_white_page(255))
     assert "no_document" in blank.reasons, blank.reasons
+
+
+def _phone_on_a_desk() -> np.ndarray:
+    """A 1280x720 still: a lit grey desk with a phone (a card-sized black slab,
+    a quarter of the frame, with a soft sheen across its glass) lying on it."""
+    frame = np.empty((720, 1280, 3), np.uint8)
+    frame[:] = (150, 155, 160)
+    phone = np.int32([[420, 150], [860, 170], [850, 590], [410, 570]])
+    cv2.fillConvexPoly(frame, phone, (22, 22, 24))
+    sheen = np.zeros(frame.shape[:2], np.uint8)
+    cv2.line(sheen, (470, 520), (800, 220), 255, 40)
+    sheen = cv2.GaussianBlur(sheen, (0, 0), 12)
+    inside = np.zeros(frame.shape[:2], np.uint8)
+    cv2.fillConvexPoly(inside, phone, 255)
+    lift = (cv2.bitwise_and(sheen, inside).astype(np.float32) * (18 / 255))[..., None]
+    frame = np.clip(frame.astype(np.float32) + lift, 0, 255)
+    noise = np.random.default_rng(5).normal(0, 1.5, frame.shape).astype(np.float32)
+    return np.clip(frame + noise, 0, 255).astype(np.uint8)
+
+
+def test_a_phone_in_a_lit_frame_is_no_document(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A black slab without detail while the desk around it is lit: the object is dark, not the
+    light (analyser._dark_object), so the resident is asked to put the document down."""
+    result = analyse_document(_phone_on_a_desk())
+    assert result.reasons[0] == "no_document", result.reasons
+    assert "too_dark" not in result.reasons
+    # Judged as a page, it would be a dark, blurred document.
+    monkeypatch.setattr(analyser, "_dark_object", lambda *args: False)
+    assert set(analyse_document(_phone_on_a_desk()).reasons) >= {"too_dark", "blurry"}
+
+
+def test_a_page_in_dim_light_is_too_dark_not_a_dark_object() -> None:
+    """In dim light the page is the brightest thing in the frame: the light is to blame."""
+    frame = np.empty((720, 1280, 3), np.uint8)
+    frame[:] = (20, 21, 22)
+    page = np.int32([[420, 150], [860, 170], [850, 590], [410, 570]])
+    cv2.fillConvexPoly(frame, page, (40, 40, 40))
+    for row in range(200, 540, 30):
+        cv2.line(frame, (460, row), (800, row + 8), (8, 8, 8), 3)
+    noise = np.random.default_rng(7).normal(0, 1.0, frame.shape).astype(np.float32)
+    result = analyse_document(np.clip(frame + noise, 0, 255).astype(np.uint8))
+    assert result.reasons[0] == "too_dark", result.reasons
+    assert "no_document" not in result.reasons

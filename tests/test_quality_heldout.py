@@ -410,3 +410,15 @@ def test_a_band_across_a_page_running_off_the_frame_is_no_page_on_top() -> None:
     assert (item.expected, item.desk) == ("document_cut_off", "wood")
     result = analyse_document(item.image)
     assert result.reasons == ["document_cut_off"], result.reasons
+
+
+# Desk-only scenes (dev split) whose phone, a black slab with a sheen, lies in full view among
+# clutter: outlined as a complete page of readable size, it read `too_dark` and `blurry`.
+PHONES_AMONG_CLUTTER = (669, 1133)
+
+
+@pytest.mark.parametrize("index", PHONES_AMONG_CLUTTER)
+def test_a_phone_among_clutter_is_no_document(index: int) -> None:
+    item = scene(index, "dev")
+    assert (item.expected, item.desk) == ("no_document", "clutter")
+    assert analyse_document(item.image).reasons == ["no_document"]

@@ -151,7 +151,7 @@ def document_verdict(
         stats = region_stats(small, _shrink(outline.corners, t.INNER_SHRINK), half=half)
         if outline.aside is not None:
             outline, stats = _page_aside(small, outline, stats, half, colour)
-        if _not_a_document(small, outline, stats, colour):
+        if _not_a_document(small, outline, stats, colour, half):
             stats = None
     if outline is None or stats is None:
         # Without a page, only say what is wrong with the whole picture's light.
@@ -188,15 +188,17 @@ def document_verdict(
     return make_result(reasons, _metrics(stats, outline, factor, gray), w, h)
 
 
-def _not_a_document(small: np.ndarray, outline: Outline, stats: RegionStats, colour: Chroma | None) -> bool:
-    """Whether a small or cut-off outline is no document at all, so the resident is asked to put
+def _not_a_document(small: np.ndarray, outline: Outline, stats: RegionStats, colour: Chroma | None,
+                    half: np.ndarray) -> bool:
+    """Whether an outline is no document at all, so the resident is asked to put
     one down (no_document) rather than to come closer or to move it into the frame: a small
     outline with no print in it (a sticky note, a phone, a cup's rim: its tones span less than
     print needs, unless its paper clips with print well below it: a far-away white page whose
     fine print the downscale lightened), or a small one with no sharp detail, or a small region
     running off the frame, that has the grey level and the colour of the desk around it (a knot
     of wood grain, a shadow), or a region of any size running off the frame whose tones are the
-    desk's level by level (a stretch of fabric or cloth closing against the frame border)."""
+    desk's level by level (a stretch of fabric or cloth closing against the frame border); or a
+    complete outline of any size that is a dark object in a lit frame (_dark_object)."""
     tones = stats.bright_end - stats.dark_end
     blank = tones < t.SMALL_MIN_TONE_RANGE and not (
         stats.bright_end >= t.SMALL_PAPER_BRIGHT_END and tones >= t.SMALL_PAPER_MIN_TONE_RANGE)
@@ -204,11 +206,27 @@ def _not_a_document(small: np.ndarray, outline: Outline, stats: RegionStats, col
         return (blank and stats.bright_end < t.BLANK_CUT_MAX_BRIGHT_END) or (
             outline.coverage < t.DESK_MAX_CUT_COVERAGE and looks_like_desk(small, outline, colour)) \
             or has_desk_tones(small, outline, colour)
+    if _dark_object(small, outline, stats, half):
+        return True
     if outline.coverage >= t.MIN_DOCUMENT_COVERAGE:
         return False
     # A far-away page of the desk's own grey and colour is still told from the desk by its print:
     # detail as sharp as a readable page's (a knot of grain or a shadow has none).
     return blank or (stats.sharpness < t.MIN_SHARPNESS and looks_like_desk(small, outline, colour))
+
+
+def _dark_object(small: np.ndarray, outline: Outline, stats: RegionStats, half: np.ndarray) -> bool:
+    """Whether a complete outline is a dark object without any detail in a frame whose light is
+    fine (a phone's black glass with its sheen, a dark box): its bright end stays low while the
+    frame holds much brighter things (DARK_OBJECT_*), and it has neither sharp detail nor crisp
+    edges. A document in dim light is the brightest thing in its frame, and a dark card in good
+    light shows its print."""
+    if stats.bright_end >= t.DARK_OBJECT_MAX_BRIGHT_END or stats.sharpness >= t.MIN_SHARPNESS:
+        return False
+    _, frame_bright_end = tone_ends(small)
+    if frame_bright_end < max(t.DARK_OBJECT_MIN_FRAME_BRIGHT_END, t.DARK_OBJECT_MIN_FRAME_RATIO * stats.bright_end):
+        return False
+    return not _crisp(small, outline, half)
 
 
 def _page_aside(small: np.ndarray, region: Outline, stats: RegionStats, half: np.ndarray,
@@ -222,7 +240,7 @@ def _page_aside(small: np.ndarray, region: Outline, stats: RegionStats, half: np
     if stats.sharpness >= t.MIN_SHARPNESS or _crisp(small, region, half):
         return region, stats
     aside_stats = region_stats(small, _shrink(aside.corners, t.INNER_SHRINK), half=half)
-    if aside_stats.sharpness < t.MIN_SHARPNESS or _not_a_document(small, aside, aside_stats, colour):
+    if aside_stats.sharpness < t.MIN_SHARPNESS or _not_a_document(small, aside, aside_stats, colour, half):
         return region, stats
     return aside, aside_stats
 
