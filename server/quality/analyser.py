@@ -190,11 +190,11 @@ def document_verdict(
 
 def _not_a_document(small: np.ndarray, outline: Outline, stats: RegionStats, colour: Chroma | None,
                     half: np.ndarray) -> bool:
-    """Whether an outline is no document at all, so the resident is asked to put
-    one down (no_document) rather than to come closer or to move it into the frame: a small
-    outline with no print in it (a sticky note, a phone, a cup's rim: its tones span less than
-    print needs, unless its paper clips with print well below it: a far-away white page whose
-    fine print the downscale lightened), or a small one with no sharp detail, or a small region
+    """Whether an outline is no document at all, so the resident is asked to put one down
+    (no_document) rather than to come closer or to move it into the frame: a small outline with
+    no print in it (a sticky note, a phone, a cup's rim: its tones span less than print needs,
+    unless its paper clips with print well below it: a far-away white page whose fine print the
+    downscale lightened), or a small one with no sharp detail, or a small region
     running off the frame, that has the grey level and the colour of the desk around it (a knot
     of wood grain, a shadow), or a region of any size running off the frame whose tones are the
     desk's level by level (a stretch of fabric or cloth closing against the frame border); or a

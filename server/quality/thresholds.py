@@ -108,6 +108,7 @@ SMALL_MIN_TONE_RANGE = 65.0
 # desk-only scene reached a bright end of 240 with a range of 50 or more (the brightest, 236, a
 # range of 2).
 SMALL_PAPER_BRIGHT_END = 240.0
+SMALL_PAPER_MIN_TONE_RANGE = 50.0
 # A page of any size is a dark object (a phone's black glass, a dark box), not a document in dim
 # light, when it has no detail (under MIN_SHARPNESS, no crisp edges), its bright end stays under
 # DARK_OBJECT_MAX_BRIGHT_END and the frame's bright end is at least DARK_OBJECT_MIN_FRAME_RATIO
@@ -118,7 +119,6 @@ SMALL_PAPER_BRIGHT_END = 240.0
 DARK_OBJECT_MAX_BRIGHT_END = 60.0
 DARK_OBJECT_MIN_FRAME_RATIO = 1.5
 DARK_OBJECT_MIN_FRAME_BRIGHT_END = 60.0
-SMALL_PAPER_MIN_TONE_RANGE = 50.0
 
 # --- contrast of a whole picture (camera mode): standard deviation of grey ---
 # A room gives 25-70; a smeared lens veils it below ~15.
