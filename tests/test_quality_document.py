@@ -10,6 +10,8 @@ from server.quality import analyse_document, document, rectify_document
 from server.quality.document import measured_aspect, order_corners, snap_aspect
 from server.quality.thresholds import KNOWN_ASPECTS
 from tests.quality_fixtures import cached_samples
+from tests.quality_fixtures.scoring import verdict
+from tests.quality_fixtures.world import world_scene
 from tests.test_quality_dataset import TEST_SET_SIZE
 
 
@@ -202,3 +204,20 @@ def test_a_page_at_the_frame_border_does_not_lie_on_top() -> None:
     region = _CARD_AND_CARD_BELOW + np.float32([-112, 0])
     region[:, 0] = np.maximum(region[:, 0], 0)
     assert not document.lies_on_top(near, region, 640, 360)
+
+
+# Certificates running off the frame (extra train scenes, beyond the scored 400): the side search
+# finds a quadrilateral inside the region they make, their printed frame or a line across them,
+# that lies_on_top refuses (no side on the region's outline, or sides running on past it).
+CUT_OFF_CERTIFICATES = ((5009, {"desk": "plain"}), (6003, {"desk": "second_card", "kind": "certificate"}))
+
+
+@pytest.mark.parametrize(("index", "factors"), CUT_OFF_CERTIFICATES)
+def test_a_quadrilateral_inside_a_cut_off_certificate_is_no_page_on_top(
+        index: int, factors: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    scene = world_scene("train", index, "cut_off", **factors)
+    assert scene.kind == "certificate"
+    assert verdict(scene).reasons == ["document_cut_off"]
+    # Any quadrilateral the side search finds taken as a page on top: the cut-off page passes.
+    monkeypatch.setattr(document, "lies_on_top", lambda *args: True)
+    assert "document_cut_off" not in verdict(scene).reasons

@@ -385,9 +385,6 @@ def test_clipped_paper_round_readable_print_is_not_glare(monkeypatch: pytest.Mon
 # the two read as one region running off the frame; the page is that region's longest straight
 # stretches (document.lies_on_top).
 PASSPORTS_ON_A_CARD = (1018, 1194)
-# A passport page running off the frame (dev split): the band of its machine-readable lines
-# closes with the page's visible edges into a quadrilateral whose sides run on past its corners.
-CUT_OFF_PASSPORT = 457
 
 
 @pytest.mark.parametrize("index", PASSPORTS_ON_A_CARD)
@@ -403,13 +400,6 @@ def test_a_page_on_a_second_card_running_off_the_frame_is_found_on_top(
     # Without the test the page and the card under it stay one region running off the frame.
     monkeypatch.setattr(document, "lies_on_top", lambda *args: False)
     assert analyse_document(item.image).reasons == ["document_cut_off"]
-
-
-def test_a_band_across_a_page_running_off_the_frame_is_no_page_on_top() -> None:
-    item = scene(CUT_OFF_PASSPORT, "dev")
-    assert (item.expected, item.desk) == ("document_cut_off", "wood")
-    result = analyse_document(item.image)
-    assert result.reasons == ["document_cut_off"], result.reasons
 
 
 # Desk-only scenes (dev split) whose phone, a black slab with a sheen, lies in full view among

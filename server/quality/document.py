@@ -572,7 +572,7 @@ def outline_in(edges: np.ndarray, *, allow_cut: bool = True, merge: bool = True,
     # texture their hulls and sides are texture too, and the merge was the dearest step of such
     # a frame.
     small = found is None or found.coverage < t.MIN_DOCUMENT_COVERAGE
-    region = None if small or not on_top or found is None or not found.cut_off else found
+    region = found if on_top and not small and found is not None and found.cut_off else None
     if merge and (small or region is not None) \
             and (edge_count := cv2.countNonZero(edges)) <= t.MERGE_MAX_EDGE_SHARE * edges.size:
         fit = edge_count <= t.SIDE_FIT_MAX_EDGE_SHARE * edges.size
