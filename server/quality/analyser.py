@@ -15,7 +15,17 @@ import numpy as np
 from server.quality import thresholds as t
 from server.quality.colour import Chroma
 from server.quality.desk import has_desk_tones, looks_like_desk
-from server.quality.document import Outline, cloth_page, coloured_rim, find_outline, readable_page, refine_corners
+from server.quality.document import (
+    Outline,
+    cloth_page,
+    coloured_rim,
+    edge_map,
+    edge_threshold,
+    find_outline,
+    readable_page,
+    refine_corners,
+)
+from server.quality.edges import blur_for_edges
 from server.quality.metrics import (
     RegionStats,
     border_sharpness,
@@ -28,6 +38,7 @@ from server.quality.metrics import (
     tone_ends,
 )
 from server.quality.result import NO_PAGE_PRIORITY, DocumentMetrics, Metrics, Mode, QualityResult, Reason, make_result
+from server.quality.surround import surrounding_page
 
 
 def analyse_document(image: np.ndarray) -> QualityResult:
@@ -135,13 +146,21 @@ def document_verdict(
     small, factor = downscale(gray)
     if video_range:
         small = to_full_range(small)
-    outline = locate(small, colour=colour)
-    if still and colour is not None and readable_page(outline):
+    if still:
+        blurred = blur_for_edges(small)
+        high = edge_threshold(blurred)
+        edges = edge_map(blurred, high)
+        outline = find_outline(small, blurred, high, colour=colour, edges=edges)
+    else:
+        outline = locate(small, colour=colour)
+    if still and readable_page(outline):
         # The still is rectified from its outline: a printed panel would lose the card's rim,
         # a form's table on a striped cloth the rest of the form. (Live frames only guide the
         # resident, and the panel is where the card is.)
         assert outline is not None
-        outline = cloth_page(small, colour, coloured_rim(colour, outline, small.shape[:2]))
+        if colour is not None:
+            outline = cloth_page(small, colour, coloured_rim(colour, outline, small.shape[:2]))
+        outline = surrounding_page(small, outline, edges, colour)
     half = halve(small)  # the sharpness is measured on it
     reasons: set[Reason] = set()
     if still and min(h, w) < t.MIN_STILL_SHORT_SIDE:

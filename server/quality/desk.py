@@ -55,9 +55,9 @@ def has_desk_tones(small: np.ndarray, outline: Outline, colour: Chroma | None) -
     if sides is None:
         return False
     inner, around = sides
-    if _tone_distance(small, inner, around) >= t.DESK_MAX_TONE_DISTANCE:
+    if tone_distance(small, inner, around) >= t.DESK_MAX_TONE_DISTANCE:
         return False
-    return all(_tone_distance(plane, inner, around) < t.DESK_MAX_CHROMA_DISTANCE
+    return all(tone_distance(plane, inner, around) < t.DESK_MAX_CHROMA_DISTANCE
                for plane in colour.planes(small.shape[:2]))
 
 
@@ -77,7 +77,7 @@ def _inside_and_around(small: np.ndarray, outline: Outline) -> tuple[np.ndarray,
     return inner, around
 
 
-def _tone_distance(plane: np.ndarray, first: np.ndarray, second: np.ndarray) -> float:
+def tone_distance(plane: np.ndarray, first: np.ndarray, second: np.ndarray) -> float:
     """The earth mover's distance (in levels) between the histograms of plane (8-bit) inside mask
     first and inside mask second: the area between their cumulative shares."""
     shares = [cumulative_histogram(plane, mask) for mask in (first, second)]

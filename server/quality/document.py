@@ -75,7 +75,7 @@ def edge_threshold(blurred: np.ndarray) -> float:
 
 
 def find_outline(gray: np.ndarray, blurred: np.ndarray | None = None, high: float | None = None, *,
-                 faint: bool = True, colour: Chroma | None = None) -> Outline | None:
+                 faint: bool = True, colour: Chroma | None = None, edges: np.ndarray | None = None) -> Outline | None:
     """Return the document-like outline in gray (the analysis image), or None.
 
     Edge thresholds follow the picture's contrast; when the grey edges give no complete page of
@@ -85,14 +85,15 @@ def find_outline(gray: np.ndarray, blurred: np.ndarray | None = None, high: floa
     a quarter-size search on grey (coarse_outline) and, with colour, a half-size one on grey and
     chroma edges together (combined_outline) and the gap in a coloured cloth's pattern
     (cloth_outline) look for a page that a busy desk hides.
-    blurred is blur_for_edges(gray), and high its edge_threshold, when the caller has them
-    already. faint: whether to run the sensitive second pass.
+    blurred is blur_for_edges(gray), high its edge_threshold and edges edge_map(blurred, high),
+    when the caller has them already. faint: whether to run the sensitive second pass.
     """
     if blurred is None:
         blurred = blur_for_edges(gray)
     if high is None:
         high = edge_threshold(blurred)
-    edges = edge_map(blurred, high)
+    if edges is None:
+        edges = edge_map(blurred, high)
     outline = outline_in(edges, beyond=True, on_top=True)
     if outline is not None and outline.under is not None:
         under = outline.under

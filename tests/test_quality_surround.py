@@ -1,0 +1,93 @@
+"""The page around a printed panel (server/quality/surround.py), on drawn edge maps."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from server.quality import surround
+
+SIZE = (360, 640)  # the analysis image: height, width
+PANEL = np.array([[200, 140], [440, 140], [440, 260], [200, 260]], np.float32)
+CARD = np.array([[188, 100], [452, 100], [452, 272], [188, 272]], np.float32)
+
+
+def _rotated(corners: np.ndarray, degrees: float) -> np.ndarray:
+    """corners turned about the frame's centre (a card lying askew)."""
+    matrix = cv2.getRotationMatrix2D((SIZE[1] / 2, SIZE[0] / 2), degrees, 1.0)
+    return (np.hstack([corners, np.ones((4, 1), np.float32)]) @ matrix.T).astype(np.float32)
+
+
+def _edge_map(*rings: np.ndarray) -> np.ndarray:
+    """A dilated edge map with each quadrilateral's outline drawn in."""
+    edges = np.zeros(SIZE, np.uint8)
+    for ring in rings:
+        cv2.polylines(edges, [np.rint(ring).astype(np.int32)], True, 255, 1)
+    return cv2.dilate(edges, np.ones((3, 3), np.uint8))
+
+
+@pytest.mark.parametrize("degrees", [0.0, 14.0, -23.0])
+def test_the_card_around_its_panel_is_found(degrees: float) -> None:
+    panel, card = _rotated(PANEL, degrees), _rotated(CARD, degrees)
+    found = surround.page_around(panel, _edge_map(panel, card))
+    assert found is not None
+    assert np.abs(found - card).max() <= 1.5
+
+
+def test_a_band_of_print_beside_the_panel_is_passed_over() -> None:
+    """A card's title in the band above its panel is a wide run of edges, not the card's edge."""
+    letters = np.zeros(SIZE, np.uint8)
+    cv2.putText(letters, "SOCIAL SECURITY CARD", (212, 128), cv2.FONT_HERSHEY_SIMPLEX, 0.75, 255, 2)
+    edges = cv2.bitwise_or(_edge_map(PANEL, CARD), cv2.dilate(cv2.Canny(letters, 50, 100), np.ones((3, 3), np.uint8)))
+    found = surround.page_around(PANEL, edges)
+    assert found is not None
+    assert np.abs(found - CARD).max() <= 1.5
+
+
+def test_a_page_on_a_dense_texture_is_still_found() -> None:
+    """Wood grain or fabric beyond the card: edges everywhere outside it, so a side's extension
+    past the card's corner lies on edges without being a line that runs on."""
+    rng = np.random.default_rng(3)
+    texture = (rng.random(SIZE) < 0.08).astype(np.uint8) * 255
+    grown = np.rint(CARD).astype(np.int32) + np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]], np.int32)
+    cv2.fillConvexPoly(texture, grown, 0)
+    edges = cv2.bitwise_or(_edge_map(PANEL, CARD), cv2.dilate(texture, np.ones((3, 3), np.uint8)))
+    found = surround.page_around(PANEL, edges)
+    assert found is not None
+    assert np.abs(found - CARD).max() <= 1.5
+
+
+def test_lines_on_two_sides_only_make_no_page() -> None:
+    """A stripe of the desk or a second card's edge beside one or two sides is no rim: every side
+    must have its line."""
+    edges = _edge_map(PANEL)
+    cv2.line(edges, (180, 100), (460, 100), 255, 3)
+    cv2.line(edges, (452, 90), (452, 280), 255, 3)
+    assert surround.page_around(PANEL, edges) is None
+
+
+def test_a_grid_running_past_the_corners_is_no_page() -> None:
+    """A checked cloth's lines around a page aligned with them run on past every corner."""
+    edges = _edge_map(PANEL)
+    for y in (100, 272):
+        cv2.line(edges, (0, y), (SIZE[1] - 1, y), 255, 3)
+    for x in (188, 452):
+        cv2.line(edges, (x, 0), (x, SIZE[0] - 1), 255, 3)
+    assert surround.page_around(PANEL, edges) is None
+    # The same four lines ending at the card's corners are its edge.
+    assert surround.page_around(PANEL, _edge_map(PANEL, CARD)) is not None
+
+
+def test_a_page_around_the_panel_must_stay_clear_of_the_frame() -> None:
+    """A ring closed against the frame border is a region running off the frame, not a page."""
+    card = np.array([[188, 1], [452, 1], [452, 272], [188, 272]], np.float32)
+    panel = np.array([[200, 60], [440, 60], [440, 260], [200, 260]], np.float32)
+    assert surround.page_around(panel, _edge_map(panel, card)) is None
+
+
+def test_a_far_larger_ring_is_not_the_page_around_a_panel() -> None:
+    """A card lying on a register cover many times its size: the cover is not the card's rim."""
+    small = np.array([[300, 170], [340, 170], [340, 195], [300, 195]], np.float32)
+    cover = np.array([[280, 150], [360, 150], [360, 215], [280, 215]], np.float32)
+    assert surround.page_around(small, _edge_map(small, cover)) is None
