@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from server.capture.analysis_peer import chroma
-from server.quality import analyse_document, analyse_luma, document
+from server.quality import analyse_document, analyse_luma, analyser, document
 from server.quality import colour as colour_module
 from server.quality.colour import Chroma, chroma_edges
 from server.quality.document import encloses
@@ -244,9 +244,10 @@ def test_the_colour_search_tries_half_size_first(monkeypatch: pytest.MonkeyPatch
         return edges(planes)
 
     monkeypatch.setattr(colour_module, "chroma_edges", counted)
-    # Not the still's test for a page on a patterned cloth, which reads edges of its own (of
-    # point samples) after the search.
+    # Not the still's test for a page on a patterned cloth nor its look for the page around a
+    # panel, which read edges of their own (of point samples) after the search.
     monkeypatch.setattr(document, "_may_be_a_box_on_a_cloth", lambda colour, page, shape: False)
+    monkeypatch.setattr(analyser, "surrounding_page", lambda small, page, edges, colour: page)
     assert analyse_document(_colour_card_scene()).ok
     assert shapes == [(180, 320)]
     shapes.clear()

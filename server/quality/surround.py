@@ -13,6 +13,12 @@ beyond the panel's own edge that the edge map carries along the whole side; the 
 at the page's corners. The page found must be carried by the edges all round, square, clear of
 the frame border, and end at its corners (a stripe or a grid line of the desk runs on past them).
 The step repeats from the page found, so a frame of two lines inside a page is passed too.
+
+A page found whole on a checked or dotted cloth has the cloth's next row of checks or dots as a
+line outside every side: two tests of the picture refuse it (the strip just inside each new side
+must be one material, and the band between the two quadrilaterals must not have the desk's
+tones). Stills only: they are rectified from their outline; a live frame's outline only guides
+the resident, and the panel lies where the card is.
 """
 
 from __future__ import annotations
@@ -26,11 +32,16 @@ import numpy as np
 from server.quality import thresholds as t
 from server.quality.colour import Chroma
 from server.quality.desk import tone_distance
-from server.quality.document import DILATE_3, Outline, order_corners
+from server.quality.document import Outline, order_corners
 
 # Samples along each side (its middle 80%: the corners' rounding and the neighbouring sides'
 # edges stay out of the count).
 _STEPS = np.linspace(0.1, 0.9, 24, dtype=np.float32)
+_OFFSETS = np.arange(4096, dtype=np.float32)[:, None]
+_FIRST, _LAST = float(_STEPS[0]), float(_STEPS[-1])
+# Where along the side each half's line is placed: the mean of its samples' positions.
+_MIDDLE_FIRST = float(_STEPS[:12].mean())
+_MIDDLE_SECOND = float(_STEPS[12:].mean())
 # How far out a side is moved: this share of the panel's depth across it (a card's title band
 # above its panel is ~0.4 of the panel's height; a form's heading above its table ~0.4).
 _REACH = 0.5
@@ -77,74 +88,89 @@ _ROUNDS = 3
 def surrounding_page(small: np.ndarray, page: Outline, edges: np.ndarray, colour: Chroma | None) -> Outline:
     """page (a complete page of readable size in small, the analysis image), or the page around
     it when page is a printed panel, frame or table (page_around) on the grey edges (edges: the
-    search's own map) and, with colour, the chroma edges together, unless the band between the
-    two has the desk's tones (_band_is_desk: a page found whole on a checked or dotted cloth has
-    the cloth's next row of checks or dots around it). Stills only, as the coloured rim: they are
-    rectified from their outline."""
+    search's own map) and, with colour, the chroma edges together, unless the strip inside one of
+    its sides is not one material (_plain_inside) or the band between the two has the desk's
+    tones (_band_is_desk): a page found whole on a checked or dotted cloth has the cloth's next
+    row of checks or dots around it."""
     h, w = edges.shape[:2]
-    both = edges
-    if colour is not None and min(h // 2, w // 2) >= _CHROMA_MIN_SIDE:
-        chroma = cv2.resize(colour.sampled_edges((h // 2, w // 2)), (w, h), interpolation=cv2.INTER_NEAREST)
-        both = cv2.bitwise_or(edges, cv2.dilate(chroma, DILATE_3))
-    planes = [small] if colour is None else [small, *colour.sampled((h, w))]
-    found = page_around(page.corners, both, lambda corners: _plain_inside(planes, corners))
+    maps = EdgeMaps(edges, colour.sampled_edges((h // 2, w // 2))
+                    if colour is not None and min(h // 2, w // 2) >= _CHROMA_MIN_SIDE else None)
+    planes = _Planes(small, colour)
+
+    def plain(corners: np.ndarray) -> bool:
+        return _plain_inside(planes, corners)
+
+    found = page_around(page.corners, maps, plain)
     if found is None:
         return page
     corners = order_corners(found)
-    if _band_is_desk(small, colour, page.corners, corners):
+    if _band_is_desk(planes, page.corners, corners):
         return page
     # Refined on the full-size grey only where the grey edges carry every side (see
     # Outline.colour: a step of colour alone has no grey step to refine on).
     following = np.roll(corners, -1, axis=0)
-    grey = all(_share_on(edges, start + (end - start) * _STEPS[:, None]) >= _SIDE_SUPPORT
+    grey_map = EdgeMaps(edges)
+    grey = all(_share_on(grey_map, start + (end - start) * _STEPS[:, None]) >= _SIDE_SUPPORT
                for start, end in zip(corners, following, strict=True))
     return replace(page, corners=corners, coverage=float(cv2.contourArea(corners)) / (w * h),
                    colour=page.colour or not grey)
 
 
-def _plain_inside(planes: list[np.ndarray], corners: np.ndarray) -> bool:
+class _Planes:
+    """The planes the picture's tests read, each with its scale from the analysis image: the grey
+    analysis image and, with colour, the two chroma planes of point samples at half its size
+    (Chroma.sampled: the coloured rim's test has made them already for every still with a page)."""
+
+    def __init__(self, small: np.ndarray, colour: Chroma | None) -> None:
+        h, w = small.shape[:2]
+        self.planes: list[tuple[np.ndarray, float, float]] = [(small, _GREY_LIMITS[0], _GREY_LIMITS[1])]
+        if colour is not None and min(h // 2, w // 2) >= _CHROMA_MIN_SIDE:
+            self.planes += [(plane, _CHROMA_LIMITS[0], _CHROMA_LIMITS[1]) for plane in colour.sampled((h // 2, w // 2))]
+        self.shape = (h, w)
+
+    def scaled(self) -> list[tuple[np.ndarray, float, float, float]]:
+        """(plane, its scale from the analysis image, spread limit, tone-distance limit)."""
+        return [(plane, plane.shape[1] / self.shape[1], spread, tones) for plane, spread, tones in self.planes]
+
+
+def _plain_inside(planes: _Planes, corners: np.ndarray) -> bool:
     """Whether the strip just inside each side of corners is one material along the side: the
-    spread (_SPREAD_HIGH minus _SPREAD_LOW percentile) of each plane's samples _INSIDE pixels in
-    under _MAX_GREY_SPREAD in grey and _MAX_CHROMA_SPREAD in chroma. A page's rim or margin is;
-    a row of a checked cloth's squares, found as the next line out from a page found whole, is
-    not."""
+    spread of each plane's samples _INSIDE pixels in (the third highest minus the third lowest of
+    the side's 24) under _MAX_GREY_SPREAD in grey and _MAX_CHROMA_SPREAD in chroma. A page's rim or
+    margin is; a row of a checked cloth's squares, found as the next line out from a page found
+    whole, is not."""
     centre = corners.mean(axis=0)
-    limits = [_MAX_GREY_SPREAD] + [_MAX_CHROMA_SPREAD] * (len(planes) - 1)
-    h, w = planes[0].shape[:2]
     for i in range(4):
         start, end = corners[i], corners[(i + 1) % 4]
         points = start + (end - start) * _STEPS[:, None]
-        inward = centre - (start + end) * 0.5
         along = end - start
         normal = np.array([along[1], -along[0]], np.float32) / max(float(np.hypot(*along)), 1e-6)
-        if float(np.dot(inward, normal)) < 0:
+        if float(np.dot(centre - (start + end) * 0.5, normal)) < 0:
             normal = -normal
-        p = np.rint(points + normal * _INSIDE).astype(np.int32)
-        x, y = np.clip(p[:, 0], 0, w - 1), np.clip(p[:, 1], 0, h - 1)
-        for plane, limit in zip(planes, limits, strict=True):
-            low, high = np.percentile(plane[y, x], (_SPREAD_LOW, _SPREAD_HIGH))
-            if high - low > limit:
+        points = points + normal * _INSIDE
+        for plane, scale, limit, _ in planes.scaled():
+            ph, pw = plane.shape[:2]
+            p = np.rint(points * scale).astype(np.int32)
+            values = np.sort(plane[np.clip(p[:, 1], 0, ph - 1), np.clip(p[:, 0], 0, pw - 1)].astype(np.int16))
+            if int(values[-_SPREAD_END]) - int(values[_SPREAD_END - 1]) > limit:
                 return False
     return True
 
 
 _INSIDE = 4.0
-_SPREAD_LOW, _SPREAD_HIGH = 10, 90
+_SPREAD_END = 3
 _MAX_GREY_SPREAD = 64.0
 _MAX_CHROMA_SPREAD = 28.0
 
 
-def _band_is_desk(small: np.ndarray, colour: Chroma | None, inner: np.ndarray, outer: np.ndarray) -> bool:
+def _band_is_desk(planes: _Planes, inner: np.ndarray, outer: np.ndarray) -> bool:
     """Whether the band between the quadrilaterals inner and outer (corners in the same order) is
     desk: along at least _DESK_SIDES of its sides, the strip between the two has the tones of a
     strip as wide just outside outer, level by level (desk.tone_distance under
-    DESK_MAX_TONE_DISTANCE in grey and, with colour, DESK_MAX_CHROMA_DISTANCE in each chroma
-    plane). A card's rim or a form's margin is its own material; a row of a cloth's checks or
-    dots around a page found whole is desk. Side by side, as the desk beyond one side may be
+    DESK_MAX_TONE_DISTANCE in grey and DESK_MAX_CHROMA_DISTANCE in each chroma plane, read at
+    half size). A card's rim or a form's margin is its own material; a row of a cloth's checks
+    or dots around a page found whole is desk. Side by side, as the desk beyond one side may be
     another thing (a card's title band above its body found as the page)."""
-    h, w = small.shape[:2]
-    planes = [small] if colour is None else [small, *colour.sampled((h, w))]
-    limits = [t.DESK_MAX_TONE_DISTANCE] + [t.DESK_MAX_CHROMA_DISTANCE] * (len(planes) - 1)
     centre = outer.mean(axis=0)
     desk_sides = 0
     for i in range(4):
@@ -157,13 +183,33 @@ def _band_is_desk(small: np.ndarray, colour: Chroma | None, inner: np.ndarray, o
         width = float(np.dot((outer_a + outer_b - a - b) * 0.5, normal))
         if width < _DESK_MIN_WIDTH:
             continue  # the side hardly moved: its strip is the two edges
-        strip = _mask((h, w), np.array([a, b, outer_b, outer_a]))
-        beyond = _mask((h, w), np.array([outer_a, outer_b, outer_b + normal * width, outer_a + normal * width]))
-        if cv2.countNonZero(strip) < _MIN_PIXELS or cv2.countNonZero(beyond) < _MIN_PIXELS:
-            continue
-        if all(tone_distance(plane, strip, beyond) < limit for plane, limit in zip(planes, limits, strict=True)):
+        strip_polygon = np.array([a, b, outer_b, outer_a], np.float32)
+        beyond_polygon = np.array([outer_a, outer_b, outer_b + normal * width, outer_a + normal * width], np.float32)
+        if all(_same_tones(plane, scale, strip_polygon, beyond_polygon, limit)
+               for plane, scale, _, limit in planes.scaled()):
             desk_sides += 1
-    return desk_sides >= _DESK_SIDES
+            if desk_sides >= _DESK_SIDES:
+                return True
+    return False
+
+
+def _same_tones(plane: np.ndarray, scale: float, first: np.ndarray, second: np.ndarray, limit: float) -> bool:
+    """Whether the two polygons (analysis pixels; plane is at scale of that size) have the same
+    tones in plane: tone_distance under limit. Not measurable (too small, or off the frame):
+    False. Both masks are made in the two polygons' bounding box only (a whole-frame mask per
+    strip cost more than the rest of the search)."""
+    h, w = plane.shape[:2]
+    first, second = first * np.float32(scale), second * np.float32(scale)
+    x, y, bw, bh = cv2.boundingRect(np.concatenate((first, second)))
+    x0, y0 = max(0, x - 1), max(0, y - 1)
+    x1, y1 = min(w, x + bw + 1), min(h, y + bh + 1)
+    if x1 - x0 < 3 or y1 - y0 < 3:
+        return False
+    origin = np.array([x0, y0], np.float32)
+    one, two = _mask((y1 - y0, x1 - x0), first - origin), _mask((y1 - y0, x1 - x0), second - origin)
+    if cv2.countNonZero(one) < _MIN_PIXELS * scale * scale or cv2.countNonZero(two) < _MIN_PIXELS * scale * scale:
+        return False
+    return tone_distance(plane[y0:y1, x0:x1], one, two) < limit
 
 
 def _mask(shape: tuple[int, int], polygon: np.ndarray) -> np.ndarray:
@@ -173,31 +219,71 @@ def _mask(shape: tuple[int, int], polygon: np.ndarray) -> np.ndarray:
     return cv2.erode(mask, _ERODE_3)
 
 
-# A side moved out by less than this (pixels) has no strip of its own to measure.
+# A side moved out by less than this (pixels) has no strip of its own to measure; one side whose
+# strip is desk makes the band desk.
 _DESK_MIN_WIDTH = 5.0
 _DESK_SIDES = 1
-_CHROMA_MIN_SIDE = 90  # the chroma edges are read at half size (as the coarse searches')
 _ERODE_3 = np.ones((3, 3), np.uint8)
+_CHROMA_MIN_SIDE = 90  # the chroma is read at half size (as the coarse searches')
+_GREY_LIMITS = (_MAX_GREY_SPREAD, t.DESK_MAX_TONE_DISTANCE)
+_CHROMA_LIMITS = (_MAX_CHROMA_SPREAD, t.DESK_MAX_CHROMA_DISTANCE)
 _MIN_PIXELS = 20
 
 
-def page_around(panel: np.ndarray, edges: np.ndarray,
+class EdgeMaps:
+    """The analysis image's edges for the outward search: the grey edge map (dilated, 0/255)
+    and, optionally, the chroma edges at half its size (undilated, as Chroma.sampled_edges makes
+    them). A point is an edge where the grey map has one or where the chroma map, brought to the
+    analysis size by nearest pixel and dilated by DILATE_3, would: the half-size pixels under
+    its neighbours one either side are read (the same answer as resizing and dilating the whole
+    map, which cost more than the lookups of a still's search: most stop at their first side)."""
+
+    def __init__(self, grey: np.ndarray, chroma: np.ndarray | None = None) -> None:
+        self.shape = grey.shape[:2]
+        self.h, self.w = self.shape
+        self.grey = np.ascontiguousarray(grey).ravel()
+        self.chroma = None if chroma is None else np.ascontiguousarray(chroma).ravel()
+        self.chroma_shape = (0, 0) if chroma is None else chroma.shape[:2]
+
+    def at(self, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+        """Whether each point (integer arrays, inside the map) is an edge pixel."""
+        hits = self.grey[ys * self.w + xs] > 0
+        if self.chroma is None:
+            return hits
+        ch, cw = self.chroma_shape
+        # Nearest-pixel sources of the neighbours x - 1 and x + 1 (x's own is one of them).
+        lo_x, hi_x = np.maximum(xs - 1, 0), np.minimum(xs + 1, self.w - 1)
+        lo_y, hi_y = np.maximum(ys - 1, 0), np.minimum(ys + 1, self.h - 1)
+        if (cw * 2, ch * 2) == (self.w, self.h):
+            lo_x >>= 1
+            hi_x >>= 1
+            lo_y = (lo_y >> 1) * cw
+            hi_y = (hi_y >> 1) * cw
+        else:
+            lo_x, hi_x = lo_x * cw // self.w, hi_x * cw // self.w
+            lo_y, hi_y = lo_y * ch // self.h * cw, hi_y * ch // self.h * cw
+        c = self.chroma
+        hits |= (c[lo_y + lo_x] | c[lo_y + hi_x] | c[hi_y + lo_x] | c[hi_y + hi_x]) > 0
+        return hits
+
+
+def page_around(panel: np.ndarray, edges: EdgeMaps,
                 accept: Callable[[np.ndarray], bool] | None = None) -> np.ndarray | None:
     """The corners (TL, TR, BR, BL, float32) of the page around panel (four corners in the same
     order, pixels of edges), or None when there is none.
 
-    edges: a dilated 8-bit edge map (0/255) of the analysis image, the grey and the chroma edges
-    together. Each round moves every side of the quadrilateral outward to the nearest line beyond
-    its own edge (_outward_line); the page is the last round's quadrilateral that passes
-    _is_page and accept (the picture's own test, when given)."""
-    h, w = edges.shape[:2]
+    edges: the analysis image's edges, grey and chroma together. Each round moves every side of
+    the quadrilateral outward to the nearest line beyond its own edge (_outward_lines); the page
+    is the last round's quadrilateral that passes _is_page and accept (the picture's own test,
+    when given)."""
+    h, w = edges.shape
     current = np.asarray(panel, np.float32).reshape(4, 2)
     found: np.ndarray | None = None
     for _ in range(_ROUNDS):
-        lines = [_outward_line(edges, current, i) for i in range(4)]
-        if any(line is None for line in lines):
+        lines = _outward_lines(edges, current)
+        if lines is None:
             break
-        corners = _corners(lines)  # type: ignore[arg-type]
+        corners = _corners(lines)
         if corners is None or not _is_page(corners, current, edges, w, h) \
                 or (accept is not None and not accept(corners)):
             break
@@ -210,51 +296,69 @@ def page_around(panel: np.ndarray, edges: np.ndarray,
     return found
 
 
-def _outward_line(edges: np.ndarray, corners: np.ndarray, side: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """(point, direction) of the nearest line outside corners' side (from corner side to side + 1)
-    and beyond its own edge that edges carry along the side's middle, or None.
+def _outward_lines(edges: EdgeMaps, corners: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]] | None:
+    """For each side of corners (side i from corner i to i + 1): (point, direction) of the
+    nearest line outside it and beyond its own edge that edges carry along the side's middle;
+    None as soon as a side has none (a page needs a line at every side: on most stills the first
+    side has none, and the others are never sampled).
 
-    Each half of the side finds its own lines (_line_offsets), so the line may lean a little
+    Each half of a side finds its own lines (_line_offsets), so the line may lean a little
     against the side (a rim a pixel wider at one end, the perspective of a camera not quite
     above): the nearest pair, one from each half, within _MAX_LEAN of their offset."""
-    h, w = edges.shape[:2]
-    start, end = corners[side], corners[(side + 1) % 4]
-    along = end - start
-    length = float(np.hypot(*along))
-    if length < 1:
-        return None
-    unit = along / length
-    normal = np.array([unit[1], -unit[0]], np.float32)
-    centre = corners.mean(axis=0)
-    middle = (start + end) * 0.5
-    if float(np.dot(middle - centre, normal)) < 0:
-        normal = -normal
-    opposite = (corners[(side + 2) % 4] + corners[(side + 3) % 4]) * 0.5
-    depth = abs(float(np.dot(middle - opposite, normal)))
-    reach = int(_REACH * depth)
-    if reach < 4:
-        return None
-    base = start + along * _STEPS[:, None]
-    offsets = np.arange(reach + 1, dtype=np.float32)
-    points = np.rint(base[None, :, :] + offsets[:, None, None] * normal).astype(np.int32)
-    inside = (points[..., 0] >= 0) & (points[..., 0] < w) & (points[..., 1] >= 0) & (points[..., 1] < h)
-    x = np.clip(points[..., 0], 0, w - 1)
-    y = np.clip(points[..., 1], 0, h - 1)
-    hits = (edges[y, x] > 0) & inside
+    h, w = edges.shape
+    points = corners.tolist()
+    cx, cy = (float(v) for v in np.add.reduce(corners, axis=0) * 0.25)
     half = len(_STEPS) // 2
-    pairs = [(max(one, two), one, two) for one in _line_offsets(hits[:, :half].mean(axis=1))
-             for two in _line_offsets(hits[:, half:].mean(axis=1))
-             if abs(one - two) <= max(_MIN_LEAN, _MAX_LEAN * max(one, two))]
-    if not pairs:
-        return None
-    _, first, second = min(pairs)
-    if abs(first - second) <= _PARALLEL:
-        # Within the runs' own half-pixel steps: parallel to the side, at their mean offset.
-        first = second = (first + second) * 0.5
-    one = start + along * float(_STEPS[:half].mean()) + normal * np.float32(first)
-    two = start + along * float(_STEPS[half:].mean()) + normal * np.float32(second)
-    direction = two - one
-    return one.astype(np.float32), (direction / max(float(np.hypot(*direction)), 1e-6)).astype(np.float32)
+    lines = []
+    for side in range(4):
+        # Plain floats for the geometry: numpy calls on 2-vectors cost more than the sampling.
+        (x0, y0), (x1, y1) = points[side], points[(side + 1) % 4]
+        ax, ay = x1 - x0, y1 - y0
+        length = (ax * ax + ay * ay) ** 0.5
+        if length < 1:
+            return None
+        nx, ny = ay / length, -ax / length
+        mx, my = (x0 + x1) * 0.5, (y0 + y1) * 0.5
+        if (mx - cx) * nx + (my - cy) * ny < 0:
+            nx, ny = -nx, -ny
+        (ox0, oy0), (ox1, oy1) = points[(side + 2) % 4], points[(side + 3) % 4]
+        depth = abs((mx - (ox0 + ox1) * 0.5) * nx + (my - (oy0 + oy1) * 0.5) * ny)
+        # Not past the frame: a page must lie inside it (and the border drawn into the map is
+        # no line).
+        reach = min(int(_REACH * depth), _room(x0 + ax * _FIRST, y0 + ay * _FIRST, nx, ny, w, h),
+                    _room(x0 + ax * _LAST, y0 + ay * _LAST, nx, ny, w, h))
+        if reach < 4:
+            return None
+        offsets = _OFFSETS[: reach + 1]
+        xs = np.rint((x0 + ax * _STEPS) + offsets * np.float32(nx)).astype(np.int32)
+        ys = np.rint((y0 + ay * _STEPS) + offsets * np.float32(ny)).astype(np.int32)
+        shares = np.add.reduce(edges.at(xs, ys).reshape(reach + 1, 2, half), axis=2) * (1.0 / half)
+        pairs = [(max(one, two), one, two) for one in _line_offsets(shares[:, 0])
+                 for two in _line_offsets(shares[:, 1])
+                 if abs(one - two) <= max(_MIN_LEAN, _MAX_LEAN * max(one, two))]
+        if not pairs:
+            return None
+        _, first, second = min(pairs)
+        if abs(first - second) <= _PARALLEL:
+            # Within the runs' own half-pixel steps: parallel to the side, at their mean offset.
+            first = second = (first + second) * 0.5
+        px, py = x0 + ax * _MIDDLE_FIRST + nx * first, y0 + ay * _MIDDLE_FIRST + ny * first
+        qx, qy = x0 + ax * _MIDDLE_SECOND + nx * second, y0 + ay * _MIDDLE_SECOND + ny * second
+        dx, dy = qx - px, qy - py
+        norm = max((dx * dx + dy * dy) ** 0.5, 1e-6)
+        lines.append((np.array([px, py], np.float32), np.array([dx / norm, dy / norm], np.float32)))
+    return lines
+
+
+def _room(x: float, y: float, nx: float, ny: float, w: int, h: int) -> int:
+    """How many whole pixels the point (x, y) can move along (nx, ny) and stay in a w x h map."""
+    limits = []
+    for position, step, size in ((x, nx, w), (y, ny, h)):
+        if step > 1e-9:
+            limits.append((size - 1 - position) / step)
+        elif step < -1e-9:
+            limits.append(position / -step)
+    return max(0, int(min(limits, default=0.0)) - 1)
 
 
 def _line_offsets(profile: np.ndarray) -> list[float]:
@@ -264,25 +368,22 @@ def _line_offsets(profile: np.ndarray) -> list[float]:
     inside them, and not a band (_MAX_WIDTH, _QUIET_AFTER). A run without that quiet, or a band,
     is print: a line of a card's title beside its panel, with more print just inside it, or the
     whole title."""
-    off = np.flatnonzero(profile < _LEFT)
-    if len(off) == 0:
+    low = profile < _LEFT
+    if not low.any():
         return []
+    first = int(low.argmax())
+    high = np.concatenate(([False], profile[first:] >= _LINE, [False]))
+    changes = np.flatnonzero(high[1:] != high[:-1]) + first  # each run's start, then its end + 1
+    values = profile.tolist()
+    n = len(values)
     found = []
-    i = int(off[0])
-    n = len(profile)
-    while i < n:
-        if profile[i] < _LINE:
-            i += 1
-            continue
-        j = i
-        while j + 1 < n and profile[j + 1] >= _LINE:
-            j += 1
-        band = j - i + 1 > _MAX_WIDTH and j + 1 < n and float(profile[j + 1:j + 1 + _QUIET_AFTER].min()) < _LEFT
-        if not band and float(profile[max(0, i - _QUIET_BEFORE):i].min()) < _QUIET:
+    for i, stop in zip(changes[0::2].tolist(), changes[1::2].tolist(), strict=True):
+        j = stop - 1
+        band = j - i + 1 > _MAX_WIDTH and j + 1 < n and min(values[j + 1:j + 1 + _QUIET_AFTER]) < _LEFT
+        if not band and min(values[max(0, i - _QUIET_BEFORE):i]) < _QUIET:
             # The middle of the dilated edge's first pixels: desk texture right outside a page
             # can carry the run on.
             found.append(i + min(j - i, _EDGE_WIDTH - 1) * 0.5)
-        i = j + 1
     return found
 
 
@@ -299,7 +400,7 @@ def _corners(lines: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray | None:
     return corners
 
 
-def _is_page(corners: np.ndarray, inner: np.ndarray, edges: np.ndarray, w: int, h: int) -> bool:
+def _is_page(corners: np.ndarray, inner: np.ndarray, edges: EdgeMaps, w: int, h: int) -> bool:
     """Whether the quadrilateral around inner is a page: larger by _MIN_GROWTH, clear of the frame
     border, square, carried by the edges along every side, and ending at its corners."""
     if float(cv2.contourArea(corners)) < _MIN_GROWTH * float(cv2.contourArea(inner)):
@@ -325,7 +426,7 @@ def _is_page(corners: np.ndarray, inner: np.ndarray, edges: np.ndarray, w: int, 
     return True
 
 
-def _runs_on(edges: np.ndarray, points: np.ndarray, unit: np.ndarray) -> bool:
+def _runs_on(edges: EdgeMaps, points: np.ndarray, unit: np.ndarray) -> bool:
     """Whether a line runs through points (on a side's extension past a corner): edges on at
     least _RUN_ON of them, and on at most _RUN_BESIDE of the points _RUN_ASIDE pixels to either
     side of them (a dense texture, wood grain or fabric, has edges everywhere and is no line)."""
@@ -336,16 +437,17 @@ def _runs_on(edges: np.ndarray, points: np.ndarray, unit: np.ndarray) -> bool:
     return beside <= _RUN_BESIDE
 
 
-def _share_on(edges: np.ndarray, points: np.ndarray) -> float:
+def _share_on(edges: EdgeMaps, points: np.ndarray) -> float:
     """Share of points with an edge pixel within 1 px (points outside the map count as none)."""
-    h, w = edges.shape[:2]
+    h, w = edges.shape
     p = np.rint(points).astype(np.int32)
-    hits = np.zeros(len(p), bool)
-    for dx, dy in _NEAR:
-        x, y = p[:, 0] + dx, p[:, 1] + dy
-        inside = (x >= 0) & (x < w) & (y >= 0) & (y < h)
-        hits |= inside & (edges[np.clip(y, 0, h - 1), np.clip(x, 0, w - 1)] > 0)
-    return float(hits.mean())
+    x = p[:, 0:1] + _NEAR_X
+    y = p[:, 1:2] + _NEAR_Y
+    inside = (x >= 0) & (x < w) & (y >= 0) & (y < h)
+    hits = inside & edges.at(np.clip(x, 0, w - 1), np.clip(y, 0, h - 1))
+    return float(np.count_nonzero(hits.any(axis=1))) / len(p)
 
 
-_NEAR = [(dx, dy) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
+# The 3x3 neighbourhood's offsets, each as a row of one lookup.
+_NEAR_X = np.array([[-1, 0, 1] * 3], np.int32)
+_NEAR_Y = np.array([[-1] * 3 + [0] * 3 + [1] * 3], np.int32)
