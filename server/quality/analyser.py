@@ -137,8 +137,9 @@ def document_verdict(
     colour: Chroma | None = None,
 ) -> QualityResult:
     """Document-mode verdict of a grey image (not timed); locate finds the outline in the analysis
-    image (the full search, or the live tracker that looks near the last frame's outline first),
-    with colour (the frame's chroma, if any) for pages that the grey edges miss.
+    image of a live frame (the full search, or the live tracker that looks near the last frame's
+    outline first), with colour (the frame's chroma, if any) for pages that the grey edges miss.
+    A still always takes the full search, whose edge map the page-around step reads again.
     video_range: gray is a video decoder's Y plane (black 16, white 235), stretched to full range
     on the analysis image (to_full_range) so that clipped paper and highlights read 255 as in a
     still."""

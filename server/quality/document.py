@@ -286,6 +286,11 @@ def _near_rectangular(corners: np.ndarray) -> bool:
     return _square_inner_corners(corners, _NO_BORDER_4)
 
 
+def square_within(corners: np.ndarray, degrees: float) -> bool:
+    """Whether every corner of the quadrilateral (in ring order) is a right angle within degrees."""
+    return _square_inner_corners(corners, _NO_BORDER_4, float(np.sin(np.radians(degrees))))
+
+
 # Under twice this short side (a thumbnail) a quarter would leave a page a few pixels across.
 _QUARTER_MIN_SIDE = 160
 # The quarter image's blur (pixels) before Canny: the last of a cloth's stripes, not the page.
@@ -1450,7 +1455,12 @@ def _intersect_sides(side_points: Sequence[np.ndarray]) -> np.ndarray | None:
     return the four corners where neighbouring lines meet, or None when two are parallel."""
     # fitLine gives (vx, vy, x, y): the point and the direction are views of it.
     fits = [cv2.fitLine(points, cv2.DIST_HUBER, 0, 0.01, 0.01).ravel() for points in side_points]
-    lines = [(fit[2:], fit[:2]) for fit in fits]
+    return meeting_corners([(fit[2:], fit[:2]) for fit in fits])
+
+
+def meeting_corners(lines: Sequence[tuple[np.ndarray, np.ndarray]]) -> np.ndarray | None:
+    """The four corners where neighbouring lines (point, unit direction; line i is side i, from
+    corner i to i + 1) meet, corner i between lines i - 1 and i; None when two are near parallel."""
     corners = np.empty((4, 2), np.float32)
     for i in range(4):
         meeting = _meet(lines[i - 1], lines[i])

@@ -32,12 +32,11 @@ import numpy as np
 from server.quality import thresholds as t
 from server.quality.colour import Chroma
 from server.quality.desk import tone_distance
-from server.quality.document import Outline, order_corners
+from server.quality.document import Outline, meeting_corners, order_corners, square_within
 
 # Samples along each side (its middle 80%: the corners' rounding and the neighbouring sides'
 # edges stay out of the count).
 _STEPS = np.linspace(0.1, 0.9, 24, dtype=np.float32)
-_OFFSETS = np.arange(4096, dtype=np.float32)[:, None]
 _FIRST, _LAST = float(_STEPS[0]), float(_STEPS[-1])
 # Where along the side each half's line is placed: the mean of its samples' positions.
 _MIDDLE_FIRST = float(_STEPS[:12].mean())
@@ -117,20 +116,17 @@ def surrounding_page(small: np.ndarray, page: Outline, edges: np.ndarray, colour
 
 
 class _Planes:
-    """The planes the picture's tests read, each with its scale from the analysis image: the grey
-    analysis image and, with colour, the two chroma planes of point samples at half its size
-    (Chroma.sampled: the coloured rim's test has made them already for every still with a page)."""
+    """The planes the picture's tests read (scaled: plane, its scale from the analysis image,
+    spread limit, tone-distance limit): the grey analysis image and, with colour, the two chroma
+    planes of point samples at half its size (Chroma.sampled: the coloured rim's test has made
+    them already for every still with a page)."""
 
     def __init__(self, small: np.ndarray, colour: Chroma | None) -> None:
         h, w = small.shape[:2]
-        self.planes: list[tuple[np.ndarray, float, float]] = [(small, _GREY_LIMITS[0], _GREY_LIMITS[1])]
+        planes = [(small, *_GREY_LIMITS)]
         if colour is not None and min(h // 2, w // 2) >= _CHROMA_MIN_SIDE:
-            self.planes += [(plane, _CHROMA_LIMITS[0], _CHROMA_LIMITS[1]) for plane in colour.sampled((h // 2, w // 2))]
-        self.shape = (h, w)
-
-    def scaled(self) -> list[tuple[np.ndarray, float, float, float]]:
-        """(plane, its scale from the analysis image, spread limit, tone-distance limit)."""
-        return [(plane, plane.shape[1] / self.shape[1], spread, tones) for plane, spread, tones in self.planes]
+            planes += [(plane, *_CHROMA_LIMITS) for plane in colour.sampled((h // 2, w // 2))]
+        self.scaled = [(plane, plane.shape[1] / w, spread, tones) for plane, spread, tones in planes]
 
 
 def _plain_inside(planes: _Planes, corners: np.ndarray) -> bool:
@@ -142,13 +138,8 @@ def _plain_inside(planes: _Planes, corners: np.ndarray) -> bool:
     centre = corners.mean(axis=0)
     for i in range(4):
         start, end = corners[i], corners[(i + 1) % 4]
-        points = start + (end - start) * _STEPS[:, None]
-        along = end - start
-        normal = np.array([along[1], -along[0]], np.float32) / max(float(np.hypot(*along)), 1e-6)
-        if float(np.dot(centre - (start + end) * 0.5, normal)) < 0:
-            normal = -normal
-        points = points + normal * _INSIDE
-        for plane, scale, limit, _ in planes.scaled():
+        points = start + (end - start) * _STEPS[:, None] - _outward_normal(start, end, centre) * _INSIDE
+        for plane, scale, limit, _ in planes.scaled:
             ph, pw = plane.shape[:2]
             p = np.rint(points * scale).astype(np.int32)
             values = np.sort(plane[np.clip(p[:, 1], 0, ph - 1), np.clip(p[:, 0], 0, pw - 1)].astype(np.int16))
@@ -161,6 +152,13 @@ _INSIDE = 4.0
 _SPREAD_END = 3
 _MAX_GREY_SPREAD = 64.0
 _MAX_CHROMA_SPREAD = 28.0
+
+
+def _outward_normal(start: np.ndarray, end: np.ndarray, centre: np.ndarray) -> np.ndarray:
+    """The unit normal of the side from start to end that points away from centre."""
+    along = end - start
+    normal = np.array([along[1], -along[0]], np.float32) / max(float(np.hypot(*along)), 1e-6)
+    return normal if float(np.dot((start + end) * 0.5 - centre, normal)) >= 0 else -normal
 
 
 def _band_is_desk(planes: _Planes, inner: np.ndarray, outer: np.ndarray) -> bool:
@@ -176,17 +174,14 @@ def _band_is_desk(planes: _Planes, inner: np.ndarray, outer: np.ndarray) -> bool
     for i in range(4):
         a, b = inner[i], inner[(i + 1) % 4]
         outer_a, outer_b = outer[i], outer[(i + 1) % 4]
-        along = outer_b - outer_a
-        normal = np.array([along[1], -along[0]], np.float32) / max(float(np.hypot(*along)), 1e-6)
-        if float(np.dot((outer_a + outer_b) * 0.5 - centre, normal)) < 0:
-            normal = -normal
+        normal = _outward_normal(outer_a, outer_b, centre)
         width = float(np.dot((outer_a + outer_b - a - b) * 0.5, normal))
         if width < _DESK_MIN_WIDTH:
             continue  # the side hardly moved: its strip is the two edges
         strip_polygon = np.array([a, b, outer_b, outer_a], np.float32)
         beyond_polygon = np.array([outer_a, outer_b, outer_b + normal * width, outer_a + normal * width], np.float32)
         if all(_same_tones(plane, scale, strip_polygon, beyond_polygon, limit)
-               for plane, scale, _, limit in planes.scaled()):
+               for plane, scale, _, limit in planes.scaled):
             desk_sides += 1
             if desk_sides >= _DESK_SIDES:
                 return True
@@ -283,7 +278,7 @@ def page_around(panel: np.ndarray, edges: EdgeMaps,
         lines = _outward_lines(edges, current)
         if lines is None:
             break
-        corners = _corners(lines)
+        corners = meeting_corners(lines)
         if corners is None or not _is_page(corners, current, edges, w, h) \
                 or (accept is not None and not accept(corners)):
             break
@@ -329,7 +324,7 @@ def _outward_lines(edges: EdgeMaps, corners: np.ndarray) -> list[tuple[np.ndarra
                     _room(x0 + ax * _LAST, y0 + ay * _LAST, nx, ny, w, h))
         if reach < 4:
             return None
-        offsets = _OFFSETS[: reach + 1]
+        offsets = np.arange(reach + 1, dtype=np.float32)[:, None]
         xs = np.rint((x0 + ax * _STEPS) + offsets * np.float32(nx)).astype(np.int32)
         ys = np.rint((y0 + ay * _STEPS) + offsets * np.float32(ny)).astype(np.int32)
         shares = np.add.reduce(edges.at(xs, ys).reshape(reach + 1, 2, half), axis=2) * (1.0 / half)
@@ -387,19 +382,6 @@ def _line_offsets(profile: np.ndarray) -> list[float]:
     return found
 
 
-def _corners(lines: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray | None:
-    """Where neighbouring lines meet: corner i between side i - 1 and side i."""
-    corners = np.empty((4, 2), np.float32)
-    for i in range(4):
-        (p, d), (q, e) = lines[i - 1], lines[i]
-        cross = float(d[0] * e[1] - d[1] * e[0])
-        if abs(cross) < 1e-6:
-            return None
-        t = float((q[0] - p[0]) * e[1] - (q[1] - p[1]) * e[0]) / cross
-        corners[i] = p + d * np.float32(t)
-    return corners
-
-
 def _is_page(corners: np.ndarray, inner: np.ndarray, edges: EdgeMaps, w: int, h: int) -> bool:
     """Whether the quadrilateral around inner is a page: larger by _MIN_GROWTH, clear of the frame
     border, square, carried by the edges along every side, and ending at its corners."""
@@ -408,13 +390,11 @@ def _is_page(corners: np.ndarray, inner: np.ndarray, edges: EdgeMaps, w: int, h:
     if corners[:, 0].min() < _MARGIN or corners[:, 1].min() < _MARGIN \
             or corners[:, 0].max() > w - 1 - _MARGIN or corners[:, 1].max() > h - 1 - _MARGIN:
         return False
+    if not square_within(corners, _MAX_SKEW):
+        return False
     following = np.roll(corners, -1, axis=0)
     sides = following - corners
-    previous = np.roll(sides, 1, axis=0)
     lengths = np.hypot(sides[:, 0], sides[:, 1])
-    cosines = np.abs((sides * previous).sum(axis=1)) / np.maximum(lengths * np.roll(lengths, 1), 1e-6)
-    if float(cosines.max()) > np.sin(np.radians(_MAX_SKEW)):
-        return False
     for i in range(4):
         start, end = corners[i], following[i]
         if _share_on(edges, start + sides[i] * _STEPS[:, None]) < _SIDE_SUPPORT:
