@@ -8,14 +8,18 @@ Playwright's sync API on the main thread and call the caseworker synchronously i
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
+import copy
 import fractions
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -82,9 +86,7 @@ def run_server(data_dir: Path, **settings: str) -> Iterator[Server]:
     port = _free_port()
     env = {**os.environ, "JINGLIN_DATA_DIR": str(data_dir), "JINGLIN_PASSWORD_PROFILE": "fast",
            "JINGLIN_PORT": str(port), "JINGLIN_LOG_LEVEL": "WARNING", **settings}
-    seeded = subprocess.run([sys.executable, "-m", "server", "demo", "--json"], cwd=ROOT, env=env,
-                            capture_output=True, check=True, timeout=120)
-    demo = json.loads(seeded.stdout)
+    demo = _seeded_demo(data_dir, env, settings)
     log = (data_dir / "serve.log").open("wb")
     process = subprocess.Popen([sys.executable, "-m", "server", "serve", "--port", str(port)], cwd=ROOT, env=env,
                                stdout=log, stderr=subprocess.STDOUT)
@@ -99,6 +101,27 @@ def run_server(data_dir: Path, **settings: str) -> Iterator[Server]:
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+# Demo data seeded once per set of settings in this test process: (template data directory, logins).
+_DEMO_TEMPLATES: dict[tuple[tuple[str, str], ...], tuple[Path, dict[str, Any]]] = {}
+
+
+def _seeded_demo(data_dir: Path, env: dict[str, str], settings: dict[str, str]) -> dict[str, Any]:
+    """Put the demo data into data_dir and return its logins. `jinglin demo` runs once per set of
+    settings (7-15 s: migrations, 249 kiosks, staff); later servers get a copy of its data
+    directory (database file and secret key), so every server still starts from a fresh copy."""
+    key = tuple(sorted(settings.items()))
+    if key not in _DEMO_TEMPLATES:
+        template = Path(tempfile.mkdtemp(prefix="jl-demo-"))
+        atexit.register(shutil.rmtree, template, True)
+        seeded = subprocess.run([sys.executable, "-m", "server", "demo", "--json"], cwd=ROOT,
+                                env={**env, "JINGLIN_DATA_DIR": str(template)}, capture_output=True, check=True,
+                                timeout=120)
+        _DEMO_TEMPLATES[key] = (template, json.loads(seeded.stdout))
+    template, demo = _DEMO_TEMPLATES[key]
+    shutil.copytree(template, data_dir, dirs_exist_ok=True)
+    return copy.deepcopy(demo)
 
 
 def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout_s: float = 30) -> None:

@@ -184,6 +184,10 @@ def _run_call(server: Server, console: Page, console_context: BrowserContext, ki
     # The caseworker asks for the ID card; the kiosk shows the request and live guidance.
     guidance = kiosk_page.get_by_test_id("capture-guidance")
     expect(guidance).to_be_hidden()
+    # The kiosk's upload is held from the start: on a busy machine the analyser can see the card
+    # steady before the console's reload below, and an upload let through then would not be stale.
+    uploads: list[Route] = []
+    kiosk_page.route("**/api/v1/captures/*/image", lambda route: uploads.append(route))
     console.locator(f'[data-testid="request-capture"][data-material="{material["name"]}"]').click()
     expect(guidance).to_be_visible()
     expect(guidance).to_contain_text(material["name"])
@@ -194,8 +198,6 @@ def _run_call(server: Server, console: Page, console_context: BrowserContext, ki
     # this call?" is answered late, with what was true when it asked (the open request): the still
     # taken meanwhile must reach the review all the same, through `capture_ready`. The kiosk's
     # upload is held until the console has asked, so the answer is stale every time.
-    uploads: list[Route] = []
-    kiosk_page.route("**/api/v1/captures/*/image", lambda route: uploads.append(route))
     held: list[tuple[Route, APIResponse]] = []
     console.route("**/api/v1/sessions/*/captures", lambda route: held.append((route, route.fetch())))
     console.reload()

@@ -80,8 +80,8 @@ class Chroma:
 
         def shrunk(shape: tuple[int, int], interpolation: int) -> ChromaPlanes:
             small = cv2.resize(image[:, :, :3], (shape[1], shape[0]), interpolation=interpolation)
-            ycrcb = cv2.cvtColor(small, cv2.COLOR_BGR2YCrCb)
-            return ycrcb[:, :, 2], ycrcb[:, :, 1]  # Cb ~ U, Cr ~ V
+            _, cr, cb = cv2.split(cv2.cvtColor(small, cv2.COLOR_BGR2YCrCb))
+            return cb, cr  # Cb ~ U, Cr ~ V
 
         return cls(lambda shape: shrunk(shape, cv2.INTER_AREA), lambda shape: shrunk(shape, cv2.INTER_NEAREST_EXACT))
 
