@@ -8,6 +8,7 @@ skipped with a visible reason; with CI=true it fails the run instead (never a si
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 
 # Cheap Argon2 parameters for the suites (hundreds of demo passwords); must be set before
@@ -24,7 +25,19 @@ import redis.asyncio as aioredis
 
 from server.runtime.embedded_redis import EmbeddedRedis
 
-SERVER_REDIS_URL = os.environ.get("JINGLIN_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+
+def _worker_redis_url(url: str) -> str:
+    """url with a Redis database of this test worker's own: pytest-xdist workers (gw0, gw1, ...)
+    run suites at the same time, and each suite empties its database (flushdb) as it starts."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return url
+    parsed = urlparse(url)
+    base = int(parsed.path.strip("/") or 0)
+    return parsed._replace(path=f"/{(base + int(worker[2:])) % 16}").geturl()
+
+
+SERVER_REDIS_URL = _worker_redis_url(os.environ.get("JINGLIN_TEST_REDIS_URL", "redis://127.0.0.1:6379/9"))
 SERVER_DATABASE_URL = os.environ.get(
     "JINGLIN_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
@@ -120,3 +133,12 @@ async def reset_postgres(url: str) -> None:
         await conn.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
     finally:
         await conn.close()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    """Collect garbage as each test's own code ends (before its fixtures are torn down), so an
+    object it dropped unclosed (a client session, a socket) warns in this test's teardown rather
+    than in whichever test the collector happens to run in next: with the suites spread over
+    workers, that is a different test on every run."""
+    gc.collect()

@@ -207,8 +207,17 @@ def wait_until(page: Page, condition: Callable[[], bool], timeout_s: float) -> N
         page.wait_for_timeout(200)
 
 
-def screen(page: Page, name: str, timeout: float = 5000) -> None:
-    """Assert that the kiosk shows this screen (section[data-screen=name]) within timeout ms."""
+# The call screen shows when the server's `call` reaches the kiosk, after the console has taken
+# the offer (and opened its camera): with the suites spread over both cores and two Chromiums per
+# test, that once took over 5 s.
+CALL_SCREEN_TIMEOUT_MS = 15000
+
+
+def screen(page: Page, name: str, timeout: float | None = None) -> None:
+    """Assert that the kiosk shows this screen (section[data-screen=name]) within timeout ms
+    (5 s; CALL_SCREEN_TIMEOUT_MS for the call screen)."""
+    if timeout is None:
+        timeout = CALL_SCREEN_TIMEOUT_MS if name == "call" else 5000
     expect(page.locator(f'section[data-screen="{name}"]')).to_be_visible(timeout=timeout)
 
 

@@ -11,8 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
-import socket
 import subprocess
 import sys
 import time
@@ -29,7 +27,7 @@ from server.simulate.client import ProtocolClient, of_type
 from server.simulate.peers import CallPeer
 from tests.accessibility import assert_accessible_async
 from tests.held_messages import HeldMessage
-from tests.helpers import stop_process
+from tests.kiosk_harness import run_server
 
 pytestmark = pytest.mark.browser
 
@@ -45,17 +43,6 @@ CHROMIUM_ARGS = [
 ]
 VIEWPORT: ViewportSize = {"width": 1366, "height": 768}
 WRAP_UP_S = 5
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _server_command() -> list[str]:
-    """`python -m server` (the app wires the /agent page and the capture pipeline itself)."""
-    return [sys.executable, "-m", "server"]
-
 
 @dataclass
 class Server:
@@ -75,36 +62,12 @@ class Server:
 
 @pytest.fixture(scope="session")
 def agent_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A seeded server in a subprocess (SQLite and embedded Redis in a temporary data dir)."""
-    data_dir = tmp_path_factory.mktemp("agent-data")
-    port = _free_port()
-    env = {**os.environ, "JINGLIN_DATA_DIR": str(data_dir), "JINGLIN_PASSWORD_PROFILE": "fast",
-           "JINGLIN_PORT": str(port), "JINGLIN_WRAP_UP_S": str(WRAP_UP_S), "JINGLIN_LOG_LEVEL": "WARNING"}
-    seeded = subprocess.run([sys.executable, "-m", "server", "demo", "--json"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=120, check=True)
-    demo = json.loads(seeded.stdout)
-    command = _server_command()
-    log = (data_dir / "server.log").open("w")
-    process = subprocess.Popen([*command, "serve", "--port", str(port)], cwd=ROOT, env=env,
-                               stdout=log, stderr=subprocess.STDOUT)
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"server exited: {(data_dir / 'server.log').read_text()}")
-            with contextlib.suppress(OSError), urllib.request.urlopen(base_url + "/healthz", timeout=1) as response:
-                if response.status == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError("server did not become healthy in 30 s")
-            time.sleep(0.2)
-        with urllib.request.urlopen(base_url + "/api/v1/matters", timeout=5) as response:
+    """A seeded server in a subprocess (SQLite and embedded Redis in a temporary data dir), with a
+    short wrap-up so the console's wrap-up countdown ends within a test."""
+    with run_server(tmp_path_factory.mktemp("agent-data"), JINGLIN_WRAP_UP_S=str(WRAP_UP_S)) as running:
+        with urllib.request.urlopen(running.url + "/api/v1/matters", timeout=5) as response:
             matters = json.load(response)["matters"]
-        yield Server(base_url, demo, matters, env)
-    finally:
-        stop_process(process)
-        log.close()
+        yield Server(running.url, running.demo, matters, running.env)
 
 
 @dataclass

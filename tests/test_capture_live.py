@@ -126,7 +126,10 @@ async def test_live_guidance_ends_in_an_accepted_auto_capture(env: Env, made: li
     print(f"\nlive capture: take after {took_s:.2f} s, {summary}")
     assert 4.0 <= summary["analysed_fps"] <= 10.0
     assert summary["frames_received"] > summary["frames_analysed"]
-    assert 0 < summary["median_analysis_ms"] < 50
+    # Each analysis ends before the next frame is sampled (5 per second). Its wall time is not a
+    # speed figure (scripts/bench/quality_bench.py is): with other suites sharing the two cores
+    # it read 62 ms where a quiet machine reads under 10.
+    assert 0 < summary["median_analysis_ms"] < 200
     assert peer.stats.takes == 1
     assert all(m["capture_id"] == capture_id for m in guidance)
     async with env.app[app_keys.DB_SESSIONS]() as session:
