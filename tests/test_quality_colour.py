@@ -100,6 +100,27 @@ def test_chroma_is_made_lazily_once_per_size() -> None:
     assert u.shape == (8, 12) and int(u[3, 3]) == 100 and int(v[3, 3]) == 150
 
 
+@pytest.mark.parametrize("size", [(720, 1280), (1080, 1920), (481, 643)])
+def test_a_stills_chroma_is_its_area_mean_at_every_size(size: tuple[int, int]) -> None:
+    """Planes a quarter of the analysis size or smaller are made by 2x area halvings first: they
+    must be the direct area resize's Cb and Cr within the rounding of the halvings (a level in
+    the colour channels, up to two in Cr; an odd-sized still is resized at once), the right way round."""
+    rng = np.random.default_rng(7)
+    still = cv2.resize(rng.integers(0, 256, (size[0] // 8, size[1] // 8, 3), np.uint8), size[::-1],
+                       interpolation=cv2.INTER_LINEAR)
+    chroma = Chroma.from_bgr(still)
+    assert chroma is not None
+    for shape in ((size[0] // 2, size[1] // 2), (180, 320), (90, 160)):
+        u, v = chroma.planes(shape)
+        _, cr, cb = cv2.split(cv2.cvtColor(cv2.resize(still, shape[::-1], interpolation=cv2.INTER_AREA),
+                                           cv2.COLOR_BGR2YCrCb))
+        assert u.shape == v.shape == shape
+        for plane, direct in ((u, cb), (v, cr)):
+            difference = np.abs(plane.astype(int) - direct)
+            assert int(difference.max()) <= 2 and float(difference.mean()) < 0.5
+        assert float(np.abs(u.astype(int) - cr).mean()) > 2  # Cb, not Cr
+
+
 def test_chroma_edges_see_hue_steps_not_flat_tint() -> None:
     u = np.full((100, 160), 110, np.uint8)
     v = np.full((100, 160), 140, np.uint8)

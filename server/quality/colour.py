@@ -10,6 +10,7 @@ size, so a frame with a plain page pays nothing for it.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -78,12 +79,27 @@ class Chroma:
         if image.ndim != 3 or image.shape[2] not in (3, 4):
             return None
 
-        def shrunk(shape: tuple[int, int], interpolation: int) -> ChromaPlanes:
-            small = cv2.resize(image[:, :, :3], (shape[1], shape[0]), interpolation=interpolation)
-            _, cr, cb = cv2.split(cv2.cvtColor(small, cv2.COLOR_BGR2YCrCb))
-            return cb, cr  # Cb ~ U, Cr ~ V
+        halves = [image[:, :, :3]]  # the still, then its successive halvings (made when asked for)
 
-        return cls(lambda shape: shrunk(shape, cv2.INTER_AREA), lambda shape: shrunk(shape, cv2.INTER_NEAREST_EXACT))
+        def area(shape: tuple[int, int]) -> ChromaPlanes:
+            # Halve while the result still covers shape twice over: OpenCV's 2x area resize of
+            # three channels has a vectorised path (~0.24 ms from 1280x720 on one core) that a
+            # 4x one lacks (~0.9 ms), and a mean of 2x2 means is the 4x4 mean within rounding.
+            source = halves[0]
+            for level in itertools.count(1):
+                if source.shape[0] < 4 * shape[0] or source.shape[1] < 4 * shape[1] \
+                        or source.shape[0] % 2 or source.shape[1] % 2:
+                    break  # (an odd side's halving would shift the pixel grid)
+                if len(halves) == level:
+                    halves.append(cv2.resize(source, (source.shape[1] // 2, source.shape[0] // 2),
+                                             interpolation=cv2.INTER_AREA))
+                source = halves[level]
+            return split(cv2.resize(source, (shape[1], shape[0]), interpolation=cv2.INTER_AREA))
+
+        def sample(shape: tuple[int, int]) -> ChromaPlanes:
+            return split(cv2.resize(halves[0], (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST_EXACT))
+
+        return cls(area, sample)
 
     @classmethod
     def from_planes(cls, uv_planes: tuple[np.ndarray, np.ndarray] | None) -> Chroma | None:
@@ -97,6 +113,12 @@ class Chroma:
             return _fit(u, shape), _fit(v, shape)
 
         return cls(make)
+
+
+def split(small_bgr: np.ndarray) -> ChromaPlanes:
+    """The Cb and Cr planes (Cb ~ U, Cr ~ V) of a BGR image."""
+    _, cr, cb = cv2.split(cv2.cvtColor(small_bgr, cv2.COLOR_BGR2YCrCb))
+    return cb, cr
 
 
 def _fit(plane: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
