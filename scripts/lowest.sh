@@ -27,4 +27,6 @@ grep -iE "^(aiohttp|redis|pydantic|pydantic-settings|pillow|sqlalchemy|aiortc|as
     | tr '\n' ' '
 echo
 echo "== pytest (lowest versions)"
-exec "$venv/bin/pytest" -p no:cacheprovider -m "not browser and not slow" "${UNIT_SUITES[@]}" "$@"
+# Two worker processes as in scripts/test.sh (JINGLIN_TEST_WORKERS=0: one process).
+exec "$venv/bin/pytest" -p no:cacheprovider -n "${JINGLIN_TEST_WORKERS:-2}" --dist loadfile \
+    -m "not browser and not slow" "${UNIT_SUITES[@]}" "$@"
