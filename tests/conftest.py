@@ -33,8 +33,12 @@ def _worker_redis_url(url: str) -> str:
     if not worker.startswith("gw"):
         return url
     parsed = urlparse(url)
-    base = int(parsed.path.strip("/") or 0)
-    return parsed._replace(path=f"/{(base + int(worker[2:])) % 16}").geturl()
+    number = int(parsed.path.strip("/") or 0) + int(worker[2:])
+    if number > 15:
+        # Wrapping round would empty another database (a developer's 0, say) with every suite.
+        raise pytest.UsageError(f"test worker {worker} would need Redis database {number}: use fewer workers "
+                                "(JINGLIN_TEST_WORKERS) or a lower database in JINGLIN_TEST_REDIS_URL")
+    return parsed._replace(path=f"/{number}").geturl()
 
 
 SERVER_REDIS_URL = _worker_redis_url(os.environ.get("JINGLIN_TEST_REDIS_URL", "redis://127.0.0.1:6379/9"))
