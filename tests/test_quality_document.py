@@ -6,9 +6,9 @@ import cv2
 import numpy as np
 import pytest
 
-from server.quality import analyse_document, document, rectify_document
+from server.quality import analyse_document, analyse_luma, document, rectify_document
 from server.quality.document import measured_aspect, order_corners, snap_aspect
-from server.quality.thresholds import KNOWN_ASPECTS
+from server.quality.thresholds import KNOWN_ASPECTS, STEADY_MAX_SHIFT
 from tests.quality_fixtures import cached_samples
 from tests.quality_fixtures.scoring import verdict
 from tests.quality_fixtures.world import world_scene
@@ -30,6 +30,25 @@ def test_corners_match_ground_truth() -> None:
     print(f"corner error px: median {np.median(errors_arr):.2f}, p90 {np.percentile(errors_arr, 90):.2f}")
     assert np.median(errors_arr) < 1.5
     assert np.mean(errors_arr <= 3.0) >= 0.9
+
+
+def test_live_corners_are_close_enough_to_tell_a_steady_page() -> None:
+    """A live frame's corners are the outline's, unrefined (nothing is rectified from them): they
+    stay well within LiveGuidance's steadiness limit of the true corners, while a still's, refined
+    on full-size pixels, are closer."""
+    live_errors, still_errors = [], []
+    for sample in _good()[:20]:
+        grey = cv2.cvtColor(sample.image, cv2.COLOR_BGR2GRAY)
+        y_plane = np.round(grey.astype(np.float32) * (219 / 255) + 16).astype(np.uint8)  # video range
+        live = analyse_luma(y_plane).metrics.document
+        assert live.found and len(live.corners) == 4, sample.name
+        truth = order_corners(sample.corners)
+        live_errors.append(float(np.linalg.norm(np.asarray(live.corners) - truth, axis=1).max()))
+        still = np.asarray(analyse_document(sample.image).metrics.document.corners)
+        still_errors.append(float(np.linalg.norm(still - truth, axis=1).max()))
+        diagonal = float(np.hypot(*grey.shape[:2]))
+        assert live_errors[-1] <= STEADY_MAX_SHIFT * diagonal, sample.name
+    assert np.median(still_errors) < np.median(live_errors)
 
 
 def test_rectified_aspect_matches_document() -> None:

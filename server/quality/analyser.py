@@ -185,7 +185,7 @@ def document_verdict(
             # A veiled picture (a smeared lens): a page in it has lost the edges it would be
             # found by. no_document stays first, so the guidance does not change.
             reasons.add("low_contrast")
-        return make_result(reasons, _metrics(stats, None, factor, gray), w, h, NO_PAGE_PRIORITY)
+        return make_result(reasons, _metrics(stats, None, factor, gray, refine=False), w, h, NO_PAGE_PRIORITY)
     if outline.cut_off:
         reasons.add("document_cut_off")
     elif outline.coverage < t.MIN_DOCUMENT_COVERAGE:
@@ -205,7 +205,7 @@ def document_verdict(
         # the paper) or to the dark: holding it still or more light is the remedy, not wiping
         # the lens.
         reasons.add("low_contrast")
-    return make_result(reasons, _metrics(stats, outline, factor, gray), w, h)
+    return make_result(reasons, _metrics(stats, outline, factor, gray, refine=still), w, h)
 
 
 def _not_a_document(small: np.ndarray, outline: Outline, stats: RegionStats, colour: Chroma | None,
@@ -287,11 +287,18 @@ def _soft_border(small: np.ndarray, outline: Outline) -> bool:
     return sharpness is not None and sharpness < t.MIN_BORDER_SHARPNESS
 
 
-def _metrics(stats: RegionStats, outline: Outline | None, factor: float, gray: np.ndarray) -> Metrics:
+def _metrics(stats: RegionStats, outline: Outline | None, factor: float, gray: np.ndarray, *,
+             refine: bool) -> Metrics:
+    """The result's metrics, with the outline's corners in gray's pixels. refine: re-find a
+    complete page's sides on gray's full-size pixels (refine_corners), which a still needs as it is
+    rectified from them. A live frame's corners only tell LiveGuidance whether the page is held
+    steady (within STEADY_MAX_SHIFT, ~15 px at 720p) and are never rectified from: the still taken
+    on capture is analysed, and refined, on its own. Skipping it there saves ~0.3 ms of a 720p
+    frame, a quarter of a bare Laplacian pass over it."""
     document = DocumentMetrics()
     if outline is not None:
         corners = outline.corners * factor
-        if not outline.cut_off and not outline.colour:
+        if refine and not outline.cut_off and not outline.colour:
             # The analysis image is ~2x coarser than a 720p frame: refine on full-size pixels so
             # rectification does not shave text off the edges. (Not an outline found by its
             # colour: its edge has no grey step to refine on, and the step chased would be print.)
@@ -323,4 +330,4 @@ def _camera(gray: np.ndarray) -> QualityResult:
             reasons.add("low_contrast")
         if stats.sharpness < t.MIN_SHARPNESS_CAMERA:
             reasons.add("blurry")
-    return make_result(reasons, _metrics(stats, None, factor, gray), w, h)
+    return make_result(reasons, _metrics(stats, None, factor, gray, refine=False), w, h)
