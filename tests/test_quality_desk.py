@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from server.quality import analyse_document, analyser, desk
+from server.quality import analyse_document, analyser, desk, document
 from server.quality.colour import Chroma
 from server.quality.document import Outline
 from tests.quality_fixtures.scoring import verdict
@@ -123,3 +123,32 @@ def test_a_page_in_dim_light_is_too_dark_not_a_dark_object() -> None:
     result = analyse_document(np.clip(frame + noise, 0, 255).astype(np.uint8))
     assert result.reasons[0] == "too_dark", result.reasons
     assert "no_document" not in result.reasons
+
+
+def _notes_and_page(with_page: bool) -> np.ndarray:
+    """A 1280x720 still: a grey desk with two blank sticky notes (each ~3% of the frame) and,
+    with_page, a far-away printed page beside them, smaller than either (~2%)."""
+    frame = np.empty((720, 1280, 3), np.uint8)
+    frame[:] = (120, 125, 130)
+    for x, y in ((150, 120), (420, 430)):
+        note = np.int32([[x, y], [x + 170, y + 8], [x + 162, y + 178], [x - 8, y + 170]])
+        cv2.fillConvexPoly(frame, note, (110, 225, 235))
+    if with_page:
+        page = np.int32([[860, 260], [1000, 266], [994, 420], [854, 414]])
+        cv2.fillConvexPoly(frame, page, (235, 238, 240))
+        for row in range(285, 400, 14):
+            cv2.line(frame, (872, row), (982, row + 3), (30, 30, 30), 2)
+    noise = np.random.default_rng(11).normal(0, 1.5, frame.shape).astype(np.float32)
+    return np.clip(frame + noise, 0, 255).astype(np.uint8)
+
+
+def test_a_far_page_beside_larger_blank_notes_asks_to_come_closer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The largest outline is a blank note (no document); the smaller page beside it, which holds
+    sharp print, is the resident's document: "come closer", not "put the document down"."""
+    result = analyse_document(_notes_and_page(with_page=True))
+    assert result.reasons == ["document_too_small"], result.reasons
+    # Only the notes: no document.
+    assert analyse_document(_notes_and_page(with_page=False)).reasons[0] == "no_document"
+    # Without the quadrilaterals kept beside the note, the page is never judged.
+    monkeypatch.setattr(document, "_quads_beside", lambda *args: [])
+    assert analyse_document(_notes_and_page(with_page=True)).reasons[0] == "no_document"

@@ -7,6 +7,7 @@ cost of the analysis alone, comparable between a still from disk and a live vide
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Protocol
 
 import cv2
@@ -251,18 +252,27 @@ def _dark_object(small: np.ndarray, outline: Outline, stats: RegionStats, half: 
 
 def _page_aside(small: np.ndarray, region: Outline, stats: RegionStats, half: np.ndarray,
                 colour: Chroma | None) -> tuple[Outline, RegionStats]:
-    """The cut-off region, or the complete page found beside it (Outline.aside) when the region
-    holds no sharp print (a pen, a phone, a cup running off the frame) and the page does: a
-    document held far away beside desk clutter is the resident's document, and "come closer" is
-    the advice, not "the document is cut off"."""
+    """The outline found, or the complete page beside it (Outline.aside) when the outline is a
+    region running off the frame that holds no sharp print (a pen, a phone, a cup running off the
+    frame), or a small complete one that is no document (_not_a_document: a sticky note, a phone's
+    glass), and the page holds sharp print and is a document: a document held far away beside desk
+    clutter is the resident's document, and "come closer" is the advice, not "the document is cut
+    off" or "put the document down"."""
     aside = region.aside
     assert aside is not None
-    if stats.sharpness >= t.MIN_SHARPNESS or _crisp(small, region, half):
+    if region.cut_off:
+        if stats.sharpness >= t.MIN_SHARPNESS or _crisp(small, region, half):
+            return region, stats
+    elif not _not_a_document(small, region, stats, colour, half):
         return region, stats
-    aside_stats = region_stats(small, _shrink(aside.corners, t.INNER_SHRINK), half=half)
-    if aside_stats.sharpness < t.MIN_SHARPNESS or _not_a_document(small, aside, aside_stats, colour, half):
-        return region, stats
-    return aside, aside_stats
+    if region.cut_off:
+        aside = replace(aside, aside=None)  # the largest quadrilateral beside it only
+    while aside is not None:
+        aside_stats = region_stats(small, _shrink(aside.corners, t.INNER_SHRINK), half=half)
+        if aside_stats.sharpness >= t.MIN_SHARPNESS and not _not_a_document(small, aside, aside_stats, colour, half):
+            return replace(aside, aside=None), aside_stats
+        aside = aside.aside
+    return region, stats
 
 
 def _crisp(small: np.ndarray, outline: Outline, half: np.ndarray) -> bool:

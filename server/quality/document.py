@@ -39,6 +39,8 @@ class Outline:
     coarse: bool = False  # found only at a quarter of the analysis size (not tracked either)
     # For a cut-off region: the largest complete quadrilateral outside it (a small page beside an
     # object running off the frame), which the analyser prefers when the region holds no print.
+    # For a complete quadrilateral under MIN_DOCUMENT_COVERAGE: the largest other one, not inside
+    # it, which the analyser prefers when this one is no document (a blank object beside the page).
     aside: Outline | None = None
     # For a complete page: the cut-off region it makes with a ring beside it that runs off the
     # frame and carries its sides on straight (continued_outline), taken when that ring has the
@@ -969,7 +971,9 @@ def best_outline(edges: np.ndarray, contours: Sequence[np.ndarray], *, allow_cut
     bent: np.ndarray | None = None  # the largest cut-off region with a corner that is not square
     bent_area = 0.0
     pieces: list[np.ndarray] = []  # hulls of regions leaving the frame, for joining (_joined_pieces)
-    for index in candidates[np.argsort(-boxes[candidates], kind="stable")].tolist():
+    quad_index = -1  # the ring the complete quadrilateral came from
+    order = candidates[np.argsort(-boxes[candidates], kind="stable")].tolist()
+    for index in order:
         contour = contours[index]
         hull = None
         if boxes[index] > best_area:
@@ -1012,7 +1016,7 @@ def best_outline(edges: np.ndarray, contours: Sequence[np.ndarray], *, allow_cut
         approx = supported
         best_area = area
         if is_quad:
-            quad, quad_area = approx, area
+            quad, quad_area, quad_index = approx, area, index
         else:
             cut, cut_area = approx, area
     if cut is None and len(pieces) >= 2 and (quad is None or quad_area < t.MIN_DOCUMENT_COVERAGE * frame_area):
@@ -1036,7 +1040,42 @@ def best_outline(edges: np.ndarray, contours: Sequence[np.ndarray], *, allow_cut
     found = Outline(order_corners(quad), quad_area / frame_area, cut_off=False)
     if cut is not None and cut_area > quad_area and encloses(cut, found.corners):
         return Outline(cut.astype(np.float32), cut_area / frame_area, cut_off=True)
+    if quad_area < t.MIN_DOCUMENT_COVERAGE * frame_area:
+        # A small complete quadrilateral may be a blank object (a sticky note, a phone) with the
+        # far-away page beside it a little smaller: the largest complete quadrilateral among the
+        # other rings is kept aside for the analyser, as beside a cut-off region. Looked for only
+        # here, so a frame with a page of readable size pays nothing for it.
+        beside = _quads_beside(contours, boxes, order, quad_index, found.corners, (w, h), min_area, support)
+        chain: Outline | None = None
+        for corners, area in reversed(beside):
+            chain = Outline(order_corners(corners), area / frame_area, cut_off=False, aside=chain)
+        found = replace(found, aside=chain)
     return found
+
+
+def _quads_beside(contours: Sequence[np.ndarray], boxes: np.ndarray, order: list[int], skip: int,
+                  quad: np.ndarray, size: tuple[int, int], min_area: float,
+                  support: _Support) -> list[tuple[np.ndarray, float]]:
+    """The _BESIDE_MAX largest complete quadrilaterals on edges (_aside_quad) among the rings in
+    order (by bounding box, largest first) but skip that quad (ordered corners) does not enclose
+    (a box printed on it), with their hulls' areas, largest first."""
+    w, h = size
+    found: list[tuple[np.ndarray, float]] = []
+    for index in order:
+        if len(found) == _BESIDE_MAX and boxes[index] <= found[-1][1]:
+            break  # a hull is smaller than its box: no ring left can beat the last one kept
+        if index == skip:
+            continue
+        beside = _aside_quad(contours[index], w, h, min_area, support)
+        if beside is not None and not encloses(quad, beside[0]):
+            found.append(beside)
+            found.sort(key=lambda item: -item[1])
+            del found[_BESIDE_MAX:]
+    return found
+
+
+# Complete quadrilaterals kept beside a small one: a desk rarely holds more blank objects than this.
+_BESIDE_MAX = 3
 
 
 def _joined_pieces(pieces: list[np.ndarray], w: int, h: int, support: _Support) -> tuple[np.ndarray, float] | None:
