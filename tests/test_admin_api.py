@@ -281,6 +281,8 @@ async def test_audit_log_records_every_action(client: TestClient) -> None:
     only = (await call(client, "GET", "/api/v1/admin/audit?action=street_added"))["entries"]
     assert len(only) == 2
     await call(client, "GET", "/api/v1/admin/audit?from=yesterday", 400)
+    for query in ("to=9999-12-31", "from=0001-01-01", "from=0001-01-01T00:00:00", "to=9999-12-31&format=csv"):
+        await call(client, "GET", f"/api/v1/admin/audit?{query}", 400)
     response = await client.get("/api/v1/admin/audit?format=csv")
     text = (await response.read()).decode("utf-8-sig")
     assert text.splitlines()[0] == "id,at,actor,action,object_type,object_id,data" and "street_added" in text

@@ -124,7 +124,8 @@ async def test_book_at_one_kiosk_and_check_in_at_another(tmp_path: Path) -> None
             await _refused(await third.request({**checkin, "code": later["code"]}), "appointment_cancelled", "取消")
             status, slots = await _get(first, f"/api/v1/appointments/slots?matter={MATTER}")
             assert [s["free"] for s in slots["days"][0]["slots"] if s["start"].endswith("15:00:00+08:00")] == [1]
-            assert (await _get(cw, "/api/v1/appointments?date=3月2日"))[0] == 400
+            for day in ("3月2日", "9999-12-31", "0001-01-01"):
+                assert (await _get(cw, f"/api/v1/appointments?date={day}"))[0] == 400, day
             assert (await _get(first, "/api/v1/appointments"))[0] == 403
             assert (await _get(cw, "/api/v1/appointments/slots?matter=" + MATTER))[0] == 403
         finally:

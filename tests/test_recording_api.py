@@ -186,7 +186,8 @@ async def test_replay_with_ranges_for_supervisors_only_and_audited(env: Env, mad
     day = await (await boss.http.get(env.url("/api/v1/recordings"))).json()
     assert (day["sessions"], day["without_complete"]) == (1, 0)
     assert day["items"][0]["id"] == call_id and day["items"][0]["recording"]["state"] == "complete"
-    assert (await boss.http.get(env.url("/api/v1/recordings?date=yesterday"))).status == 400
+    for day in ("yesterday", "9999-12-31", "0001-01-01"):
+        assert (await boss.http.get(env.url(f"/api/v1/recordings?date={day}"))).status == 400, day
 
 
 async def test_board_counts_ended_sessions_without_a_complete_recording(env: Env, made: list[Client]) -> None:

@@ -432,7 +432,8 @@ async def test_roles(env: Env) -> None:
 
 
 BAD_RANGES = ("from=2026-13-01", "from=20261120", "from=2026-11-20&to=2026-11-19", "from=2026-11-20&to=yesterday",
-              "from=2020-01-01&to=2026-01-01")
+              "from=2020-01-01&to=2026-01-01", "from=9999-12-31", "from=0001-01-01", "from=9999-12-30&to=9999-12-31",
+              "from=１９９９-01-01")
 
 
 async def test_bad_dates_are_400(env: Env) -> None:
@@ -444,8 +445,19 @@ async def test_bad_dates_are_400(env: Env) -> None:
                 response = await http.get(env.url(f"{path}?{query}"))
                 assert response.status == 400, (path, query)
                 assert (await response.json())["error"]["code"] in ("bad_date", "bad_range")
-        response = await http.get(env.url("/api/v1/reports/staffing?date=2026-02-30"))
-        assert response.status == 400
+        for day in ("2026-02-30", "9999-12-31", "0001-01-01"):
+            response = await http.get(env.url(f"/api/v1/reports/staffing?date={day}"))
+            assert response.status == 400, day
+            assert (await response.json())["error"]["code"] == "bad_date"
+        # Numbers are plain ASCII decimals: no exponent, sign, spaces or full-width digits.
+        for query in ("limit=1.5", "limit=1e3", "limit=１２", "limit=%201", "limit=0", "limit=1001"):
+            response = await http.get(env.url(f"/api/v1/events?{query}"))
+            assert response.status == 400, query
+            assert (await response.json())["error"]["code"] == "bad_limit"
+        for query in ("wait_alert_s=1e3", "wait_alert_s=１２", "wait_alert_s=-5"):
+            response = await http.get(env.url(f"/api/v1/stats/live?{query}"))
+            assert response.status == 400, query
+        assert (await http.get(env.url("/api/v1/stats/live?wait_alert_s=90.5&abandon_alert=.2"))).status == 200
         response = await http.get(env.url("/api/v1/reports/summary?by=weekday"))
         assert (await response.json())["error"]["code"] == "bad_by"
     finally:

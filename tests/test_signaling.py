@@ -231,6 +231,26 @@ async def test_reload_keeps_the_ticket(env: Env, clients: list[Client]) -> None:
     assert again["state"]["ticket"]["position"] == 1
 
 
+async def test_one_kiosks_two_sockets_joining_at_once_share_one_ticket(env: Env, clients: list[Client]) -> None:
+    """The kiosk's screen and a reload of it send the same join in the same instant: both get the
+    one ticket, and the queue holds one resident, not two (the join is locked per kiosk)."""
+    first = await _kiosk(env, clients)
+    second = await _same_principal(env, clients, first)
+    join = {"type": "join", "matter_id": MATTER, "mode": "handle"}
+    for _ in range(3):
+        replies = await asyncio.gather(first.request(join, ref=1), second.request(join, ref=2))
+        assert [r["type"] for r in replies] == ["ok", "ok"], replies
+        tickets = [(await c.expect("ticket"))["ticket"]["session_id"] for c in (first, second)]
+        assert tickets[0] == tickets[1]
+        async with env.app[app_keys.DB_SESSIONS]() as db:
+            open_rows = (await db.scalars(select(ServiceSession.id).where(
+                ServiceSession.state == "waiting"))).all()
+        assert open_rows == [tickets[0]]
+        assert (await first.request({"type": "cancel"}, ref=3))["type"] == "ok"
+        for client in (first, second):
+            client.drain()
+
+
 async def test_stranger_cannot_signal_into_a_call(env: Env, clients: list[Client]) -> None:
     kiosk, cw, call_id = await _into_call(env, clients)
     other_kiosk = await _kiosk(env, clients, 1)

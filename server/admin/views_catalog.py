@@ -15,9 +15,9 @@ from server.admin.limits import AUDIT_PAGE
 from server.admin.schemas import AuditOut, CatalogChangeOut, CatalogVersionsOut, MatterEditIn
 from server.catalog.service import CATALOG
 from server.http.errors import ApiError
+from server.http.query_dates import query_instant
 from server.http.request_body import read_model
 from server.http.routing import Param, Route
-from server.runtime.district_time import DISTRICT_TZ
 
 ADMIN = ("admin",)
 
@@ -79,17 +79,11 @@ async def admin_restore_catalog(request: web.Request) -> web.Response:
 
 
 def _when(request: web.Request, name: str) -> datetime | None:
-    raw = request.query.get(name)
-    if not raw:
-        return None
-    try:
-        value = datetime.fromisoformat(raw)
-    except ValueError:
-        raise ApiError(400, "bad_date", f"{name} 必须是 ISO 日期或时间") from None
+    value = query_instant(request, name)
     # A bare date is a whole district day: `to=2026-12-02` includes that day.
-    if name == "to" and len(raw) == 10:
+    if value is not None and name == "to" and len(request.query[name]) == 10:
         value += timedelta(days=1)
-    return value if value.tzinfo else value.replace(tzinfo=DISTRICT_TZ)
+    return value
 
 
 def audit_filter(request: web.Request) -> AuditFilter:

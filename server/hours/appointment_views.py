@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -16,6 +14,7 @@ from server.hours.appointment_slots import SLOT_MINUTES
 from server.hours.appointments import AppointmentError, appointment_view
 from server.hours.views import own_centre
 from server.http.errors import ApiError
+from server.http.query_dates import query_day
 from server.http.request_body import read_model
 from server.http.routing import Param, Route
 from server.runtime.district_time import iso_local, local_date
@@ -115,11 +114,7 @@ async def get_appointments(request: web.Request) -> web.Response:
     """A date's appointments of the centre (today by default), numbers masked."""
     principal = require_role(request, *STAFF)
     service = request.app[APPOINTMENTS]
-    raw = request.query.get("date", "")
-    try:
-        day = date.fromisoformat(raw) if raw else local_date(service.hours.clock.now())
-    except ValueError:
-        raise ApiError(400, "bad_date", "date 必须是 YYYY-MM-DD 格式的日期") from None
+    day = query_day(request, "date", local_date(service.hours.clock.now()))
     catalog = await request.app[CATALOG].current()
     async with service.hours.sessions() as db:
         rows = await store.list_day(db, day, own_centre(principal))

@@ -8,6 +8,7 @@ ticket in the queue engine; the engine's transitions flow back into the database
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -16,7 +17,7 @@ from datetime import datetime, timedelta
 
 import redis.asyncio as aioredis
 from aiohttp import web
-from redis.exceptions import RedisError
+from redis.exceptions import LockError, RedisError
 from session_queue import (
     DEFAULT_PREFIX,
     KIOSK_TICKET_STATES,
@@ -57,6 +58,9 @@ class JoinError(ValueError):
         self.message = message
 
 
+# How long a kiosk's join lock lives if its holder dies, and how long a second join waits for it.
+JOIN_LOCK_TTL_S = 10
+JOIN_LOCK_WAIT_S = 10
 # The join counter of a kiosk outlives any "no open ticket" answer cached from it (see
 # RedisKeys.kiosk_joins and server.signaling.welcome).
 KIOSK_JOINS_TTL_S = 2 * 24 * 3600
@@ -143,6 +147,21 @@ class QueueService:
             raise JoinError("bad_mode", "mode must be handle or consult")
         if priority not in self.queue.config.priority_weights:
             raise JoinError("bad_priority", f"unknown priority class {priority!r}")
+        # One join of a kiosk at a time, across processes: its two sockets (its screen and a
+        # reload) may send the same join at once, and each would find no open ticket and write
+        # one. The lock expires by itself should its holder die.
+        lock = self.redis.lock(self.keys.kiosk_join_lock(kiosk_id), timeout=JOIN_LOCK_TTL_S,
+                               blocking_timeout=JOIN_LOCK_WAIT_S)
+        if not await lock.acquire():
+            raise JoinError("unavailable", "正在处理，请稍后重试")
+        try:
+            return await self._join_unlocked(kiosk_id, matter_id, skill, mode, priority)
+        finally:
+            with contextlib.suppress(LockError):  # expired meanwhile: nothing left to release
+                await lock.release()
+
+    async def _join_unlocked(self, kiosk_id: int, matter_id: str, skill: str, mode: str,
+                             priority: str) -> JoinedTicket:
         existing = await self.open_ticket_of_kiosk(kiosk_id)
         if existing is not None:
             return existing

@@ -13,7 +13,7 @@ from server.auth.principal import require_role
 from server.db.models import Recording
 from server.db.types import utcnow
 from server.http import app_keys
-from server.http.errors import ApiError
+from server.http.query_dates import query_day
 from server.http.routing import Param, Route
 from server.recording.access import LIVE_STATES
 from server.recording.service import summarise
@@ -45,13 +45,7 @@ class RecordingsDayOut(BaseModel):
 
 
 def _day(request: web.Request) -> date:
-    raw = request.query.get("date")
-    if not raw:
-        return utcnow().astimezone(DISTRICT_TZ).date()
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise ApiError(400, "bad_date", "date 应为 YYYY-MM-DD") from None
+    return query_day(request, "date", utcnow().astimezone(DISTRICT_TZ).date())
 
 
 async def get_recordings_day(request: web.Request) -> web.Response:

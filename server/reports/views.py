@@ -6,6 +6,7 @@ Asia/Shanghai local days `YYYY-MM-DD`; a missing date means today, a bad one is 
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -17,6 +18,7 @@ from server.db.models import AuditLog, FollowUp
 from server.db.types import utcnow
 from server.http import app_keys
 from server.http.errors import ApiError
+from server.http.query_dates import query_day
 from server.http.request_body import read_model
 from server.http.routing import Param, Route
 from server.queueing.service import QUEUE
@@ -43,31 +45,31 @@ def _json(model: type[BaseModel], data: dict[str, Any]) -> web.Response:
     return web.json_response(text=model.model_validate(data).model_dump_json(by_alias=True))
 
 
-def _date(request: web.Request, name: str, default: date) -> date:
-    raw = request.query.get(name)
-    if not raw:
-        return default
-    try:
-        return date.fromisoformat(raw) if len(raw) == 10 else _bad_date(name, raw)
-    except ValueError:
-        return _bad_date(name, raw)
-
-
-def _bad_date(name: str, raw: str) -> date:
-    raise ApiError(400, "bad_date", f"{name} 必须是 YYYY-MM-DD 格式的日期，收到 {raw[:20]!r}")
-
-
 def _number(request: web.Request, name: str, default: float, low: float, high: float) -> float:
+    """A plain decimal number (ASCII digits, an optional fraction: no sign, exponent, spaces or
+    full-width digits) within low..high; 400 bad_<name> otherwise."""
     raw = request.query.get(name)
     if raw is None or raw == "":
         return default
-    try:
-        value = float(raw)
-    except ValueError:
-        value = float("nan")
+    value = float(raw) if _DECIMAL.fullmatch(raw) else float("nan")
     if not low <= value <= high:  # also refuses NaN
         raise ApiError(400, f"bad_{name}", f"{name} 必须是 {low} 到 {high} 之间的数")
     return value
+
+
+def _whole(request: web.Request, name: str, default: int, low: int, high: int) -> int:
+    """A whole number in ASCII digits within low..high; 400 bad_<name> otherwise."""
+    raw = request.query.get(name)
+    if raw is None or raw == "":
+        return default
+    value = int(raw) if _DIGITS.fullmatch(raw) else None
+    if value is None or not low <= value <= high:
+        raise ApiError(400, f"bad_{name}", f"{name} 必须是 {low} 到 {high} 之间的整数")
+    return value
+
+
+_DECIMAL = re.compile(r"[0-9]{1,9}(\.[0-9]{0,9})?|\.[0-9]{1,9}")
+_DIGITS = re.compile(r"[0-9]{1,9}")
 
 
 def _int(request: web.Request, name: str) -> int | None:
@@ -103,8 +105,8 @@ def _today() -> date:
 
 
 def _range(request: web.Request) -> tuple[date, date]:
-    first = _date(request, "from", _today())
-    last = _date(request, "to", first)
+    first = query_day(request, "from", _today())
+    last = query_day(request, "to", first)
     if last < first:
         raise ApiError(400, "bad_range", "to 不能早于 from")
     if (last - first).days >= MAX_RANGE_DAYS:
@@ -189,7 +191,7 @@ async def get_summary(request: web.Request) -> web.Response:
 async def get_staffing(request: web.Request) -> web.Response:
     """Per local hour of one day: arrivals, handle time, Erlang C need and caseworkers on duty."""
     require_role(request, *ROLES)
-    day = _date(request, "date", _today())
+    day = query_day(request, "date", _today())
     target = _number(request, "target", DEFAULT_TARGET_SL, 0.01, 0.99)
     threshold = _threshold(request)
     default_handle = request.app[QUEUE].queue.config.default_handle_s
@@ -242,7 +244,7 @@ async def get_events(request: web.Request) -> web.Response:
     """Recorded ticket transitions after a cursor, in order (docs/integration.md)."""
     require_role(request, *ROLES)
     after = _int(request, "after") or 0
-    limit = int(_number(request, "limit", feed.DEFAULT_LIMIT, 1, feed.MAX_LIMIT))
+    limit = _whole(request, "limit", feed.DEFAULT_LIMIT, 1, feed.MAX_LIMIT)
     async with request.app[app_keys.DB_SESSIONS]() as db:
         events, cursor = await feed.events_after(db, after, limit, utcnow())
     return _json(schemas.EventsOut, {"events": events, "next": cursor})

@@ -54,6 +54,10 @@ class RedisKeys:
         kiosk without an open ticket may trust that answer while the counter stays the same."""
         return f"{self.prefix}kioskjoins:{kiosk_id}"
 
+    def kiosk_join_lock(self, kiosk_id: int) -> str:
+        """Lock held while a join of the kiosk checks for its open ticket and writes a new one."""
+        return f"{self.prefix}kioskjoinlock:{kiosk_id}"
+
     def kiosk_no_ticket(self, kiosk_id: int) -> str:
         """"No open ticket" as some process read it from the database, with the epoch and join
         counter it was read at (server/signaling/open_tickets.py); deleted by every join."""

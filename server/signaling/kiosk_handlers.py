@@ -12,7 +12,7 @@ from server.hours.texts import closed_message
 from server.protocol import messages as m
 from server.protocol.addresses import KIOSK
 from server.protocol.outbound import CallbackOk
-from server.queueing.service import QueueService
+from server.queueing.service import JoinError, QueueService
 from server.runtime.district_time import iso_local
 from server.signaling.connection import Connection
 from server.signaling.handlers import HandlerTables, SignalingError, known_matter
@@ -61,7 +61,10 @@ class KioskHandlers:
             closed, next_open = await self.hours.closed_until(kiosk_id)
             if closed:
                 raise SignalingError("closed", closed_message(next_open, self.hours.clock.now()))
-        ticket = await self.queue.join(kiosk_id, matter.id, matter.skill, message.mode, message.priority)
+        try:
+            ticket = await self.queue.join(kiosk_id, matter.id, matter.skill, message.mode, message.priority)
+        except JoinError as exc:
+            raise SignalingError(exc.code, exc.message) from None
         for step in self.steps:
             await step.joined(connection, message, ticket.session_id)
         for local in list(self.hub.local.get(connection.key, ())):
