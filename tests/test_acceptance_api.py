@@ -214,14 +214,20 @@ async def test_accepted_gets_a_server_case_number_and_a_receipt(env: Env, made: 
 
 async def test_incomplete_receipt_lists_each_missing_material_once(env: Env, made: list[Client]) -> None:
     kiosk, cw, call_id = await into_call(env, made, consent=current("accepted"))
-    reply = await _end(cw, call_id, outcome="incomplete", missing=["身份证原件", "近期一寸照片"])
+    # 材料不全 names what is missing, from the matter's own checklist; refused, nothing is recorded.
+    for missing, code in (([], "missing_required"), (["  "], "missing_required"),
+                          (["不存在的材料"], "unknown_material"), (["身份证原件", "不存在的材料"], "unknown_material")):
+        reply = await _end(cw, call_id, outcome="incomplete", missing=missing)
+        assert (reply["type"], reply["code"]) == ("error", code), (missing, reply)
+    assert (await _end(cw, call_id, outcome="incomplete"))["code"] == "missing_required"
+    reply = await _end(cw, call_id, outcome="incomplete", missing=["身份证原件", " 身份证原件"])
     assert reply["type"] == "ok", reply
     ended = await kiosk.expect("call_ended")
     assert not ended.get("case_number")
     status, receipt = await _get(kiosk, f"/api/v1/sessions/{call_id}/receipt")
     assert status == 200, receipt
     assert receipt["case_number"] is None and receipt["qr_text"] == call_id
-    assert [m["name"] for m in receipt["missing"]] == ["身份证原件", "近期一寸照片"]
+    assert [m["name"] for m in receipt["missing"]] == ["身份证原件"]
     assert "身份证" in receipt["missing"][0]["must_show"]
     assert all(m["must_show"] for m in receipt["missing"])
     boss = Client(env)

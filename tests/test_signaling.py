@@ -289,6 +289,17 @@ async def test_role_limits(env: Env, clients: list[Client]) -> None:
         ('{"type": "cancel", "id": 5}', "no_ticket"),
         ('{"type": "rate", "session_id": "nope", "score": 5, "id": 5}', "not_rateable"),
         ('{"type": "rate", "session_id": "nope", "score": 9, "id": 5}', "invalid"),
+        # No value is coerced: text or a boolean for a number, text or a number for a boolean.
+        ('{"type": "rate", "session_id": "nope", "score": "5", "id": 5}', "invalid"),
+        ('{"type": "rate", "session_id": "nope", "score": true, "id": 5}', "invalid"),
+        ('{"type": "rate", "session_id": "nope", "score": 5.0, "id": 5}', "invalid"),
+        ('{"type": "form_reply", "call_id": "c", "version": "1", "choice": "confirmed", "id": 5}', "invalid"),
+        ('{"type": "device_check", "camera_ok": "yes", "microphone_ok": true, "id": 5}', "invalid"),
+        ('{"type": "device_check", "camera_ok": 1, "microphone_ok": true, "id": 5}', "invalid"),
+        ('{"type": "device_check", "camera_ok": true, "microphone_ok": true, "metrics": {"b": "50"}, "id": 5}',
+         "invalid"),
+        ('{"type": "join", "matter_id": "gaj-jlks-01", "mode": "handle", "consent": {"version": 1, '
+         '"choice": "accepted"}, "id": 5}', "invalid"),
         ("[" * 5000 + "]" * 5000, "malformed"),
         ('{"type": "ping", "pad": ' + "[" * 900 + "]" * 900 + "}", "malformed"),
         ('{"type": "ping", "id": ' + "9" * 5000 + "}", "malformed"),
@@ -699,10 +710,23 @@ async def test_a_refusal_of_an_object_echoes_its_id(env: Env, clients: list[Clie
                         ({"type": "nonsense", "id": 3}, "malformed"), ({"type": "ping", "id": 4, "zzz": 1}, "invalid")):
         reply = await kiosk.request(frame, ref=frame["id"])
         assert (reply["type"], reply["code"], reply["ref"]) == ("error", code, frame["id"]), reply
+    for bad_id in (True, 1.5, [1], {"a": 1}):
+        # No request id: the message is invalid, and there is nothing to echo.
+        mark = kiosk.mark()
+        await kiosk.send({"type": "ping", "id": bad_id})
+        reply = await kiosk.wait_for(lambda m: m.get("type") in {"pong", "error"}, 5, start=mark)
+        assert (reply["type"], reply["code"], reply.get("ref")) == ("error", "invalid", None), (bad_id, reply)
     mark = kiosk.mark()
-    await kiosk.send({"type": "ping", "id": True})  # a boolean is no request id: nothing to echo
+    await kiosk.send({"type": "ping", "id": None})  # null: no id, a plain ping
     reply = await kiosk.wait_for(lambda m: m.get("type") in {"pong", "error"}, 5, start=mark)
-    assert "ref" not in reply or reply["ref"] is None, reply
+    assert reply["type"] == "pong" and reply.get("ref") is None, reply
+
+
+async def test_a_fence_must_be_a_number(env: Env, clients: list[Client]) -> None:
+    cw = await _caseworker(env, clients)
+    for fence in ("1", True, 1.0):
+        reply = await cw.request({"type": "accept", "ticket_id": "t", "fence": fence})
+        assert (reply["type"], reply["code"]) == ("error", "invalid"), (fence, reply)
 
 
 async def test_refused_queue_operations_are_explained_in_chinese(env: Env, clients: list[Client]) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from matters_catalog.loader import Catalog
 from server.acceptance import texts
 from server.acceptance.receipts import RECEIPT_OUTCOMES, ReceiptStore
-from server.db.models import Receipt
+from server.db.models import Receipt, ServiceSession
 from server.protocol import messages as m
 from server.signaling.connection import Connection
 from server.signaling.handlers import SignalingError
@@ -32,8 +32,11 @@ class ReceiptStep:
         self.catalog = catalog
 
     async def before_end(self, connection: Connection, message: m.EndCall) -> m.EndCall:
-        """A typed number only when JINGLIN_CASE_NUMBER_TYPED allows it and no receipt carries it yet;
-        otherwise the server issues one for 受理."""
+        """材料不全 names at least one material, each of the matter's checklist (the receipt lists
+        them); a typed number only when JINGLIN_CASE_NUMBER_TYPED allows it and no receipt carries
+        it yet; otherwise the server issues one for 受理."""
+        if message.outcome == "incomplete":
+            message = await self._checked_missing(message)
         typed = message.case_number.strip()
         if typed:
             if not self.typed_allowed:
@@ -48,6 +51,21 @@ class ReceiptStep:
         if centre_id is None:
             raise _refuse("no_centre")
         return message.model_copy(update={"case_number": await self.receipts.issue_case_number(centre_id)})
+
+    async def _checked_missing(self, message: m.EndCall) -> m.EndCall:
+        """message with its `missing` names trimmed and each once, or missing_required /
+        unknown_material when it names none or one the session's matter does not ask for."""
+        names = list(dict.fromkeys(name.strip() for name in message.missing if name.strip()))
+        if not names:
+            raise _refuse("missing_required")
+        async with self.sessions() as session:
+            matter_id = await session.scalar(select(ServiceSession.matter_id)
+                                             .where(ServiceSession.id == message.ticket_id))
+        matter = (await self.catalog()).by_id(matter_id) if matter_id is not None else None
+        # A matter retired since the call was answered has no checklist left to check against.
+        if matter is not None and not set(names) <= {material.name for material in matter.materials}:
+            raise _refuse("unknown_material")
+        return message.model_copy(update={"missing": names})
 
     async def ended(self, connection: Connection, message: m.EndCall) -> None:
         """Keep the receipt of 受理 and 材料不全."""

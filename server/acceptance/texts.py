@@ -38,6 +38,8 @@ END_ERRORS: dict[str, str] = {
     "case_number_taken": "这个受理编号已经用过，请核对",
     "no_centre": "账号没有所属中心，无法生成受理编号，请联系管理员",
     "signature_required": "这个事项的申请表需要居民签名，请等居民在终端上签名后再受理",
+    "missing_required": "材料不全时请勾选缺少的材料",
+    "unknown_material": "缺少的材料不在这个事项的材料清单里",
 }
 # The signature upload, by error code.
 SIGNATURE_ERRORS: dict[str, str] = {

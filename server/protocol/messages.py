@@ -26,8 +26,9 @@ Id = Annotated[str, Field(min_length=1, max_length=64)]
 
 
 class _In(BaseModel):
-    # Unknown fields are refused so that a typo is an error, not a silent no-op.
-    model_config = ConfigDict(extra="forbid")
+    # Unknown fields are refused so that a typo is an error, not a silent no-op; and no value is
+    # coerced ("5" or true for a number, "yes" for a boolean): a wrong type is refused too.
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     id: RequestId | None = None
 
@@ -52,7 +53,7 @@ class Ping(_In):
 class ConsentIn(BaseModel):
     """The resident's answer to the notice (`GET /api/v1/kiosk/notice`) shown before queueing."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     version: str = Field(min_length=1, max_length=40)
     choice: Literal["accepted", "declined"]
 
@@ -172,7 +173,7 @@ class FinishWrapUp(_In):
 class SdpPayload(BaseModel):
     """An SDP offer or answer as RTCSessionDescription gives it."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     type: Literal["offer", "answer"]
     sdp: str = Field(max_length=48 * 1024)
 
@@ -180,7 +181,7 @@ class SdpPayload(BaseModel):
 class CandidatePayload(BaseModel):
     """A trickled ICE candidate as RTCIceCandidate.toJSON() gives it (null candidate = end)."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", strict=True)
     candidate: str = Field(default="", max_length=1024)
     sdpMid: str | None = Field(default=None, max_length=64)
     sdpMLineIndex: int | None = None
@@ -189,7 +190,7 @@ class CandidatePayload(BaseModel):
 class SignalData(BaseModel):
     """What one peer tells the other: a description or a candidate."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     description: SdpPayload | None = None
     candidate: CandidatePayload | None = None
 
