@@ -120,6 +120,10 @@ async def test_bad_uploads_write_nothing(client: TestClient) -> None:
     await build_structure(client)
     await call(client, "POST", "/api/v1/admin/sites/import", 400, data=upload(b"\x89PNG\x00\x00", "photo.png"))
     await call(client, "POST", "/api/v1/admin/sites/import", 400, data=upload(b"PK\x03\x04broken", "sites.xlsx"))
+    # An image renamed .csv: control bytes no text has (the PNG signature's \x1a) mark it binary.
+    renamed = upload(b"\x89PNG\r\n\x1a\n1234", "s.csv")
+    refused = await call(client, "POST", "/api/v1/admin/sites/import", 400, data=renamed)
+    assert refused["error"]["code"] == "not_a_spreadsheet"
     big = b"a,b\n" * (20 * 1024 * 1024 // 4)
     response = await client.post("/api/v1/admin/sites/import?dry_run=false", data=upload(big))
     assert response.status == 413

@@ -140,6 +140,10 @@ async def test_gap_at_close_is_partial_with_the_missing_indexes(env: Env, made: 
 
 async def test_console_without_recorder_closes_as_missing_with_reason(env: Env, made: list[Client]) -> None:
     _, cw, call_id = await into_call(env, made)
+    # A reason the console does not give is refused, and nothing is closed.
+    response = await cw.http.post(env.url(f"/api/v1/sessions/{call_id}/recording/close"),
+                                  json={"chunks": 0, "reason": "zzz"})
+    assert (response.status, (await response.json())["error"]["code"]) == (422, "invalid")
     response = await cw.http.post(env.url(f"/api/v1/sessions/{call_id}/recording/close"),
                                   json={"chunks": 0, "reason": "unsupported"})
     body = await response.json()

@@ -29,9 +29,15 @@ def sheet_kind(filename: str, data: bytes) -> str:
     name = filename.lower()
     if name.endswith(".xlsx") and data.startswith(XLSX_MAGIC):
         return "xlsx"
-    if name.endswith(".csv") and b"\x00" not in data[:4096]:
+    if name.endswith(".csv") and not data[:4096].translate(None, _TEXT_BYTES):
         return "csv"
     raise AdminError(400, "not_a_spreadsheet", t.NOT_A_SPREADSHEET)
+
+
+# Bytes that never occur in UTF-8 or GB18030 text but as control characters: tab, CR and LF are
+# text, every other byte below 0x20 marks a binary file (an image renamed .csv). Deleting every
+# other byte leaves only those.
+_TEXT_BYTES = bytes(b for b in range(256) if b >= 0x20 or b in (0x09, 0x0A, 0x0D))
 
 
 def read_rows(filename: str, data: bytes) -> list[list[str]]:

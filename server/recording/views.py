@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from aiohttp import web
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from server.auth.principal import require_role
 from server.http import app_keys
@@ -59,6 +59,13 @@ class CloseIn(BaseModel):
     duration_s: float | None = Field(default=None, ge=0, le=24 * 3600, description="recorded seconds")
     reason: str = Field(default="", description="why the recording is missing or stopped early, if it is: "
                         + ", ".join(CONSOLE_REASONS))
+
+    @field_validator("reason")
+    @classmethod
+    def _known_reason(cls, value: str) -> str:
+        if value and value not in CONSOLE_REASONS:
+            raise ValueError("reason must be empty or one of " + ", ".join(CONSOLE_REASONS))
+        return value
 
 
 def _index(request: web.Request) -> int:
@@ -127,7 +134,7 @@ async def post_close(request: web.Request) -> web.Response:
     session_id = request.match_info["session_id"]
     await access.require_session_caseworker(request, principal, session_id)
     body = await read_model(request, CloseIn)
-    reason = body.reason if body.reason in CONSOLE_REASONS else ""
+    reason = body.reason
     try:
         summary = await request.app[RECORDING].close(session_id, body.chunks, body.duration_s, reason)
     except ChunkError:
