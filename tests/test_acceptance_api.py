@@ -23,12 +23,13 @@ from server.db.engine import make_engine, make_session_factory
 from server.db.migrate import upgrade_database
 from server.db.models import AuditLog, Capture, CaseCounter, Consent, ServiceSession
 from server.db.types import utcnow
+from server.district.accounts import upsert_user
 from server.http import app_keys
 from server.runtime.district_time import local_date
 from server.settings import SettingsError
-from tests.district import add_street
+from tests.district import JINGANSI, add_street
 from tests.helpers import make_settings
-from tests.protocol_client import Env
+from tests.protocol_client import PASSWORD, Env
 from tests.test_capture_support import MATTER, Client, capture_env, into_call, request_capture
 from tests.test_capture_support import made as made
 
@@ -312,3 +313,33 @@ async def test_parallel_acceptances_get_distinct_numbers(database_url: str) -> N
             await engine.dispose()
     assert len(set(numbers)) == 24
     assert sorted(int(n.rsplit("-", 1)[1]) for n in numbers) == list(range(1, 25))
+
+
+async def test_a_centre_supervisor_reads_only_their_own_centres_sessions(env: Env, made: list[Client]) -> None:
+    """A supervisor of another street's centre gets 403 on the session, its receipt, captures and
+    recording, and does not see it in the day's recordings; the session's own centre's supervisor
+    does, as a district supervisor does."""
+    kiosk, cw, call_id = await into_call(env, made, consent=current("accepted"))
+    assert (await _end(cw, call_id, outcome="accepted"))["type"] == "ok"
+    await kiosk.expect("call_ended")
+    async with env.app[app_keys.DB_SESSIONS]() as db, db.begin():
+        own_centre = (await db.get(ServiceSession, call_id)).centre_id  # type: ignore[union-attr]
+        other = await add_street(db, JINGANSI)
+        for username, centre_id in (("other_boss", other.centre_id), ("own_boss", own_centre)):
+            await upsert_user(db, username=username, password=PASSWORD, role="supervisor", centre_id=centre_id)
+    paths = (f"/api/v1/sessions/{call_id}", f"/api/v1/sessions/{call_id}/receipt",
+             f"/api/v1/sessions/{call_id}/receipt.pdf", f"/api/v1/sessions/{call_id}/captures",
+             f"/api/v1/sessions/{call_id}/recording")
+    for username, allowed in (("other_boss", False), ("own_boss", True), ("boss", True)):
+        supervisor = Client(env)
+        made.append(supervisor)
+        await supervisor.staff_login(username)
+        for path in paths:
+            status, _ = await _get(supervisor, path)
+            if allowed:
+                assert status != 403, (username, path)
+            else:
+                assert status == 403, (username, path, status)
+        status, day = await _get(supervisor, "/api/v1/recordings")
+        assert status == 200
+        assert (call_id in {item["id"] for item in day["items"]}) is allowed, username

@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from server.acceptance import texts
+from server.auth.centre_scope import outside_own_centre
 from server.auth.principal import Principal
 from server.db.models import AuditLog, ServiceSession
 from server.db.types import utcnow
@@ -28,9 +29,10 @@ async def readable_session(request: web.Request, principal: Principal, session_i
     """The session if `principal` may read its `what`; 404 unknown, 403 (audited) another kiosk or caseworker."""
     async with request.app[app_keys.DB_SESSIONS]() as db:
         row = await db.get(ServiceSession, session_id)
-    if row is None:
-        raise ApiError(404, "unknown_session", texts.HTTP_ERRORS["unknown_session"])
-    allowed = (principal.role == "supervisor"
+        if row is None:
+            raise ApiError(404, "unknown_session", texts.HTTP_ERRORS["unknown_session"])
+        other_centre = await outside_own_centre(db, principal, row.centre_id, row.street_id)
+    allowed = ((principal.role == "supervisor" and not other_centre)
                or (principal.role == "caseworker" and row.caseworker_id == principal.user_id)
                or (kiosk and principal.role == "kiosk" and row.kiosk_id == principal.kiosk_id))
     if not allowed:

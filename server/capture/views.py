@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from redis.exceptions import RedisError
 from sqlalchemy import select
 
+from server.auth.centre_scope import outside_own_centre
 from server.auth.principal import Principal, require_role
 from server.capture import texts
 from server.capture.context import CAPTURE
@@ -144,10 +145,11 @@ def _dumps(obj: Any) -> str:
 async def _readable_session(request: web.Request, principal: Principal, session_id: str) -> ServiceSession | None:
     async with request.app[app_keys.DB_SESSIONS]() as session:
         row = await session.get(ServiceSession, session_id)
+        other_centre = row is not None and await outside_own_centre(session, principal, row.centre_id, row.street_id)
     if row is None:
         return None
-    if principal.role == "caseworker" and row.caseworker_id != principal.user_id \
-            and not await _holds_live_call(request, principal, session_id):
+    if other_centre or (principal.role == "caseworker" and row.caseworker_id != principal.user_id
+                        and not await _holds_live_call(request, principal, session_id)):
         await _audit(request, principal, "capture_view_denied", "session", session_id, {})
         raise ApiError(403, "not_allowed", texts.VIEW_ERRORS["not_allowed"])
     return row

@@ -6,6 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
+from server.auth.centre_scope import outside_own_centre
 from server.auth.principal import Principal
 from server.db.models import AuditLog, ServiceSession
 from server.db.types import utcnow
@@ -66,9 +67,12 @@ async def require_session_caseworker(request: web.Request, principal: Principal,
 async def require_viewer(request: web.Request, principal: Principal, session_id: str) -> ServiceSession:
     """Supervisors; the session's caseworker only when JINGLIN_RECORDING_CASEWORKER_REPLAY is on."""
     row = await session_row(request, session_id)
-    if principal.role == "supervisor":
+    async with request.app[app_keys.DB_SESSIONS]() as db:
+        other_centre = await outside_own_centre(db, principal, row.centre_id, row.street_id)
+    if principal.role == "supervisor" and not other_centre:
         return row
-    allowed = request.app[app_keys.SETTINGS].recording_caseworker_replay and row.caseworker_id == principal.user_id
+    allowed = (principal.role == "caseworker" and request.app[app_keys.SETTINGS].recording_caseworker_replay
+               and row.caseworker_id == principal.user_id)
     if not allowed:
         await audit(request, principal, "recording_view_denied", session_id, {})
         raise ApiError(403, "not_allowed", ERRORS["not_allowed"])

@@ -17,7 +17,7 @@ from server.http.query_dates import query_day
 from server.http.routing import Param, Route
 from server.recording.access import LIVE_STATES
 from server.recording.service import summarise
-from server.reports.queries import local_day_bounds, session_rows
+from server.reports.queries import SessionFilter, local_day_bounds, session_rows
 from server.reports.schemas import RecordingSummaryOut
 from server.runtime.district_time import DISTRICT_TZ, iso_local
 
@@ -50,12 +50,15 @@ def _day(request: web.Request) -> date:
 
 async def get_recordings_day(request: web.Request) -> web.Response:
     """Supervisors: a day's answered sessions with their recording state (default today)."""
-    require_role(request, "supervisor", "admin")
+    principal = require_role(request, "supervisor", "admin")
+    # A centre supervisor sees their own centre's sessions (server/auth/centre_scope.py).
+    own = principal.centre_id if principal.role == "supervisor" else None
     day = _day(request)
     enabled = request.app[app_keys.SETTINGS].recording_enabled
     start, end = local_day_bounds(day, day)
     async with request.app[app_keys.DB_SESSIONS]() as db:
-        rows = [r for r in await session_rows(db, start, end) if r.answered_at is not None]
+        answered = await session_rows(db, start, end, SessionFilter(centre_id=own))
+        rows = [r for r in answered if r.answered_at is not None]
         ids = [r.id for r in rows]
         recordings = {r.session_id: r for r in (await db.scalars(
             select(Recording).where(Recording.session_id.in_(ids)))).all()} if ids else {}

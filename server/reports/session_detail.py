@@ -12,6 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
+from server.auth.centre_scope import require_own_centre
 from server.auth.principal import require_role
 from server.http import app_keys
 from server.http.errors import ApiError
@@ -30,12 +31,13 @@ def add_detail_part(app: web.Application, name: str, part: DetailPart) -> None:
 
 async def get_session(request: web.Request) -> web.Response:
     """Supervisors: one session with its names, rating and the features' parts."""
-    require_role(request, "supervisor", "admin")
+    principal = require_role(request, "supervisor", "admin")
     session_id = request.match_info["session_id"]
     async with request.app[app_keys.DB_SESSIONS]() as db:
         row = await session_row(db, session_id)
-    if row is None:
-        raise ApiError(404, "unknown_session", "没有这个办理记录")
+        if row is None:
+            raise ApiError(404, "unknown_session", "没有这个办理记录")
+        await require_own_centre(db, principal, row.centre_id, row.street_id)
     body = row.as_dict()
     for name, part in request.app.get(DETAIL_PARTS, {}).items():
         body[name] = await part(request.app, row)
