@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Final, TextIO
 
 from matters_catalog import messages as msg
+from matters_catalog.cells import guard_formula, unguard_formula
 from matters_catalog.form_cells import FORM_COLUMNS, column_name, format_form_cells, parse_form_cells
 from matters_catalog.forms import FormBook, omit_errors
 from matters_catalog.rules import check_matters, parse_matter
@@ -167,7 +168,7 @@ def write_csv(matters: Iterable[Matter], out: TextIO) -> None:
     """Write the catalog as CSV with the documented header (the optional form columns included)."""
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS + OPTIONAL_COLUMNS)
-    writer.writerows(matter_to_row(matter) for matter in matters)
+    writer.writerows([guard_formula(cell) for cell in matter_to_row(matter)] for matter in matters)
 
 
 def write_json(version: str, matters: Iterable[Matter], skills: Iterable[Skill], out: TextIO) -> None:
@@ -184,7 +185,7 @@ def write_json(version: str, matters: Iterable[Matter], skills: Iterable[Skill],
 def _csv_rows(path: Path) -> list[list[str]]:
     # utf-8-sig: Excel saves CSV with a byte-order mark, and our own exports to files carry one.
     with path.open(encoding="utf-8-sig", newline="") as handle:
-        return [list(row) for row in csv.reader(handle)]
+        return [[unguard_formula(cell) for cell in row] for row in csv.reader(handle)]
 
 
 def _xlsx_rows(path: Path) -> list[list[str]]:
@@ -193,7 +194,7 @@ def _xlsx_rows(path: Path) -> list[list[str]]:
     workbook = load_workbook(path, read_only=True, data_only=True)
     try:
         sheet = workbook.worksheets[0]
-        return [[_cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True)]
+        return [[unguard_formula(_cell_text(value)) for value in row] for row in sheet.iter_rows(values_only=True)]
     finally:
         workbook.close()
 

@@ -114,6 +114,19 @@ async def test_structure_and_site_sheet(client: TestClient) -> None:
     xlsx_preview = await call(client, "POST", "/api/v1/admin/sites/import", data=upload(xlsx, "sites.xlsx"))
     assert xlsx_preview["unchanged"] == 4
 
+    # A name or address a spreadsheet would run as a formula is exported as text, and imports back.
+    await call(client, "POST", "/api/v1/admin/sites", 201,
+               json={"name": '=HYPERLINK("http://e.vil/","x")', "street": "1", "address": "-5号"})
+    csv_text = (await (await client.get("/api/v1/admin/sites?format=csv")).read()).decode("utf-8-sig")
+    assert '"\'=HYPERLINK(""http://e.vil/"",""x"")"' in csv_text and ",'-5号" in csv_text
+    xlsx = await (await client.get("/api/v1/admin/sites?format=xlsx")).read()
+    cells = [c for row in openpyxl.load_workbook(io.BytesIO(xlsx)).active.iter_rows() for c in row]  # type: ignore[union-attr]
+    formula_like = [c for c in cells if str(c.value).startswith(("=", "-"))]
+    assert len(formula_like) == 2 and all(c.data_type == "s" for c in formula_like)
+    for body in (upload(csv_text), upload(xlsx, "sites.xlsx")):
+        again = await call(client, "POST", "/api/v1/admin/sites/import", data=body)
+        assert again["unchanged"] == 5 and not again["errors"] and not again["changed"], again
+
 
 async def test_bad_uploads_write_nothing(client: TestClient) -> None:
     await login(client)

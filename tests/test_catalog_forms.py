@@ -18,11 +18,12 @@ import sqlalchemy as sa
 import yaml
 
 import server.catalog.service
+from matters_catalog.cells import guard_formula, unguard_formula
 from matters_catalog.form_cells import FORM_COLUMNS, format_form_cells, parse_form_cells
 from matters_catalog.forms import matter_form, parse_forms, shipped_forms
 from matters_catalog.loader import load_catalog, load_skills
 from matters_catalog.schema import FieldSet, FormField
-from matters_catalog.spreadsheet import COLUMNS, OPTIONAL_COLUMNS, parse_rows, write_csv
+from matters_catalog.spreadsheet import COLUMNS, OPTIONAL_COLUMNS, parse_rows, read_spreadsheet, write_csv
 from server.db.engine import make_engine
 from server.db.migrate import upgrade_database
 from tests.protocol_client import Env
@@ -288,3 +289,20 @@ def test_the_examples_of_the_docs_are_valid() -> None:
     assert [f.key for f in form.fields] == ["name", "id_number", "phone", "birth_date", "card_delivery",
                                             "emergency_phone"]
     assert form.signature_required and matters[1].form is None
+
+
+def test_a_matter_name_like_a_formula_is_exported_as_text_and_imports_back(tmp_path: Path) -> None:
+    """`=HYPERLINK(...)` as a name would run in a spreadsheet: the export prefixes it with `'`,
+    which the import takes off again."""
+    catalog = load_catalog()
+    first = catalog.matters[0].model_copy(update={"name": '=HYPERLINK("http://e.vil/","x")'})
+    buffer = io.StringIO()
+    write_csv([first, *catalog.matters[1:]], buffer)
+    rows = list(csv.reader(io.StringIO(buffer.getvalue())))
+    assert rows[1][COLUMN["name"]] == "'" + first.name
+    path = tmp_path / "catalog.csv"
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+    matters, errors = read_spreadsheet(path, catalog.skills)
+    assert errors == [] and matters[0].name == first.name
+    assert guard_formula("-5号") == "'-5号" and unguard_formula("'-5号") == "-5号"
+    assert unguard_formula("'静安") == "'静安" and guard_formula("静安") == "静安"

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from openpyxl import Workbook, load_workbook
 
+from matters_catalog.cells import guard_formula, unguard_formula
 from server.admin import texts as t
 from server.admin.errors import AdminError
 from server.admin.limits import MAX_SHEET_ROWS, MAX_UPLOAD_BYTES
@@ -59,14 +60,15 @@ def _csv_rows(data: bytes) -> list[list[str]]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode("gb18030")
-    return [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text))]
+    return [[unguard_formula(cell.strip()) for cell in row] for row in csv.reader(io.StringIO(text))]
 
 
 def _xlsx_rows(data: bytes) -> list[list[str]]:
     book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
         sheet = book.worksheets[0]
-        return [["" if v is None else str(v).strip() for v in row] for row in sheet.iter_rows(values_only=True)]
+        return [["" if v is None else unguard_formula(str(v).strip()) for v in row]
+                for row in sheet.iter_rows(values_only=True)]
     finally:
         book.close()
 
@@ -74,7 +76,7 @@ def _xlsx_rows(data: bytes) -> list[list[str]]:
 def write_csv(rows: Sequence[Sequence[str]]) -> bytes:
     """Rows as UTF-8 CSV with a BOM, so Excel shows the Chinese correctly."""
     out = io.StringIO()
-    csv.writer(out).writerows(rows)
+    csv.writer(out).writerows([guard_formula(cell) for cell in row] for row in rows)
     return ("\ufeff" + out.getvalue()).encode()
 
 
@@ -85,6 +87,9 @@ def write_xlsx(rows: Sequence[Sequence[str]]) -> bytes:
     assert sheet is not None
     for row in rows:
         sheet.append(list(row))
+        for cell in sheet[sheet.max_row]:
+            # Stored as text, never as a formula: a name like =HYPERLINK(...) must not run.
+            cell.data_type = "s"
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

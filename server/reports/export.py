@@ -14,6 +14,7 @@ from typing import Any
 
 from openpyxl import Workbook
 
+from matters_catalog.cells import guard_formula
 from server.reports.queries import SessionRow
 
 COLUMNS: tuple[str, ...] = (
@@ -21,14 +22,9 @@ COLUMNS: tuple[str, ...] = (
     "matter_id", "matter", "department", "caseworker_id", "caseworker", "mode", "priority", "state",
     "created_at", "answered_at", "ended_at", "closed_at", "outcome", "case_number", "requeue_count", "rating",
 )
-# Cells starting with these are formulas to a spreadsheet; a site or comment text must never run.
-_FORMULA_START = ("=", "+", "-", "@")
-
-
 def _safe(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+    # A text cell starting like a formula must never run when the sheet is opened (a site name).
+    return guard_formula(value) if isinstance(value, str) else value
 
 
 def _records(rows: Sequence[SessionRow]) -> list[list[Any]]:

@@ -1,0 +1,21 @@
+"""Spreadsheet cells that stay text: formula guarding for exports, and its undoing on import.
+
+A cell whose text starts with `=`, `+`, `-`, `@` (or a tab or carriage return before one) is a
+formula to Excel and LibreOffice: a site or matter name such as `=HYPERLINK("http://…")` would
+run when an exported sheet is opened. CSV exports therefore prefix such text with `'`, which a
+spreadsheet shows as text; imports take that prefix off again, so an export imports back unchanged.
+"""
+
+from __future__ import annotations
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def guard_formula(text: str) -> str:
+    """text, prefixed with `'` when a spreadsheet would read it as a formula."""
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def unguard_formula(text: str) -> str:
+    """text without the `'` that guard_formula put before a formula-like value."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_START) else text
