@@ -191,6 +191,8 @@ async def test_staff_accounts(client: TestClient) -> None:
         ({"username": "cw2", "role": "caseworker", "centre": "nowhere"}, 404),
         ({"username": "cw2", "role": "caseworker", "centre": "1", "skills": ["flying"]}, 422),
         ({"username": "bad name!", "role": "caseworker", "centre": "1"}, 422),
+        ({"username": "..", "role": "supervisor"}, 422),
+        ({"username": ".", "role": "supervisor"}, 422),
         ({"username": "cw2", "role": "caseworker", "centre": "1", "password": "short"}, 422),
     ):
         await call(client, "POST", "/api/v1/admin/users", status, json=body)
@@ -244,6 +246,11 @@ async def test_catalog_edit_import_restore(client: TestClient) -> None:
     bad = await call(client, "PUT", "/api/v1/admin/matters/gaj-jlks-01", 422,
                      json={"typical_minutes": 0, "skill": "flying", "materials": "身份证[nonsense_type]"})
     assert len(bad["error"]["details"]) >= 2 and all("gaj-jlks-01" in d for d in bad["error"]["details"])
+    # A lone surrogate (valid JSON escape, no Unicode text) is refused cleanly, not a 500.
+    for field in ("guide", "name", "skill", "materials"):
+        raw = '{"' + field + '": "g\\ud800"}'
+        await call(client, "PUT", "/api/v1/admin/matters/gaj-jlks-01", 422, data=raw,
+                   headers={"Content-Type": "application/json"})
     edited = await call(client, "PUT", "/api/v1/admin/matters/gaj-jlks-01",
                         json={"name": "敬老卡申领（新）", "typical_minutes": 12,
                               "materials": "身份证原件[capture:id_card]; 申请表[form]"})

@@ -617,7 +617,8 @@ async def test_static_files_revalidate(env: Env) -> None:
 
 async def test_a_missing_static_file_gets_the_json_404(env: Env) -> None:
     async with aiohttp.ClientSession() as http:
-        for path in ("/static/common/no-such-module.js", "/static/common", "/static/%2e%2e/templates/kiosk.html"):
+        for path in ("/static/common/no-such-module.js", "/static/common", "/static/%2e%2e/templates/kiosk.html",
+                     "/static/" + "a" * 256, "/static/common/" + "b" * 300 + ".js"):
             response = await http.get(env.url(path))
             assert response.status in (403, 404), path
             body = await response.json()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from server.admin.limits import MAX_SKILLS, USERNAME_PATTERN
 
@@ -149,6 +149,14 @@ class UserIn(BaseModel):
     centre: str | None = Field(default=None, max_length=80)
     skills: list[str] = Field(default_factory=list, max_length=MAX_SKILLS)
     password: str | None = Field(default=None, max_length=256)
+
+    @field_validator("username")
+    @classmethod
+    def _not_only_dots(cls, value: str) -> str:
+        # `.` and `..` are path steps: /api/v1/admin/users/.. would never reach the account.
+        if not value.strip("."):
+            raise ValueError("a username needs a letter, digit, '-' or '_'")
+        return value
 
 
 class UserPatch(BaseModel):

@@ -39,20 +39,20 @@ class ApiError(web.HTTPException):
         body: dict[str, object] = {"code": code, "message": message}
         if details:
             body["details"] = details  # every problem of a bulk input (rows of a sheet), one line each
-        super().__init__(
-            text=json.dumps({"error": body}, ensure_ascii=False),
-            content_type="application/json",
-        )
+        super().__init__(text=error_json({"error": body}), content_type="application/json")
         self.code = code
 
 
 def error_response(status: int, code: str, message: str) -> web.Response:
     """A JSON error response (for places that return rather than raise)."""
-    return web.json_response(
-        {"error": {"code": code, "message": message}},
-        status=status,
-        dumps=lambda obj: json.dumps(obj, ensure_ascii=False),
-    )
+    return web.json_response({"error": {"code": code, "message": message}}, status=status, dumps=error_json)
+
+
+def error_json(body: object) -> str:
+    """body as JSON text with Chinese as it is, and any lone surrogate (a validator quoting input
+    such as "\\ud800") as its JSON escape: UTF-8 cannot encode it, and the response would fail."""
+    text = json.dumps(body, ensure_ascii=False)
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 @web.middleware

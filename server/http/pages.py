@@ -43,9 +43,10 @@ def _static_file(filename: str) -> bool:
     """Whether filename names a file inside STATIC_DIR (not a folder, nothing outside it)."""
     try:
         path = (STATIC_DIR / filename).resolve()
+        # is_file() stats the path: a name over the file system's 255 bytes raises, not False.
+        return path.is_relative_to(STATIC_DIR) and path.is_file()
     except (OSError, ValueError):
         return False
-    return path.is_relative_to(STATIC_DIR) and path.is_file()
 
 
 def page(template: str) -> Callable[[web.Request], Awaitable[web.Response]]:

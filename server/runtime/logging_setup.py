@@ -8,6 +8,8 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
+from aiohttp.http_exceptions import HttpProcessingError
+
 # Attributes every LogRecord has; anything else was passed through `extra=` and is structured data.
 _STANDARD_ATTRS = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
 
@@ -48,9 +50,24 @@ class TextFormatter(logging.Formatter):
 QUIET_LIBRARIES = ("aiosqlite", "sqlalchemy.engine", "sqlalchemy.pool", "asyncpg", "aioice", "aiortc", "redis")
 
 
+class UnparsableRequestFilter(logging.Filter):
+    """aiohttp logs a request it cannot parse (a header line over 8 KiB, too many headers, a bad
+    chunk size) with its traceback, and the exception's text quotes the raw bytes: the request
+    line with its query (an ID number searched for) or a cookie (a session token). Such a record
+    keeps only the exception's name and status."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, HttpProcessingError):
+            record.msg, record.args = "unparsable HTTP request refused: %s (%s)", (type(exc).__name__, exc.code)
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
 def configure_logging(level: str = "INFO", json_lines: bool = False) -> None:
     """Route all logging to stderr in the chosen format."""
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(UnparsableRequestFilter())
     if json_lines:
         handler.setFormatter(JsonFormatter())
     else:
