@@ -66,10 +66,11 @@ async def test_wrong_method_gives_json_error(client: TestClient) -> None:
 
 
 async def test_security_headers_on_every_response(client: TestClient) -> None:
-    for path in ("/healthz", "/missing"):
+    for path in ("/healthz", "/missing", "/static/common/no-such-module.js"):
         response = await client.get(path)
         assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
         assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Server"] == "jinglin"  # no Python or aiohttp version to a prober
 
 
 async def test_metrics_count_requests_by_route(client: TestClient) -> None:

@@ -22,6 +22,8 @@ HEADERS = {
     "X-Frame-Options": "DENY",
     "Cross-Origin-Opener-Policy": "same-origin",
     "Permissions-Policy": "camera=(self), microphone=(self), geolocation=()",
+    # In place of aiohttp's default, which names the Python and aiohttp versions to every prober.
+    "Server": "jinglin",
 }
 
 
