@@ -12,10 +12,11 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def guard_formula(text: str) -> str:
-    """text, prefixed with `'` when a spreadsheet would read it as a formula."""
-    return "'" + text if text.startswith(FORMULA_START) else text
+    """text, prefixed with `'` when a spreadsheet would read it as a formula, or when it starts
+    with `'`s before such a start already (so that unguard_formula gives it back as it was)."""
+    return "'" + text if text.lstrip("'").startswith(FORMULA_START) else text
 
 
 def unguard_formula(text: str) -> str:
-    """text without the `'` that guard_formula put before a formula-like value."""
-    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_START) else text
+    """text without the `'` that guard_formula put before it."""
+    return text[1:] if text.startswith("'") and text.lstrip("'").startswith(FORMULA_START) else text

@@ -43,10 +43,11 @@ def create_app(settings: Settings) -> web.Application:
     """Build the aiohttp application for the given settings."""
     metrics = Metrics()
     app = web.Application(
-        middlewares=[forwarded_middleware(settings), security_headers, metrics.middleware(), json_errors,
+        middlewares=[forwarded_middleware(settings), metrics.middleware(), json_errors,
                      missing_static, csrf_guard, authenticate],
         client_max_size=MAX_REQUEST_BYTES,
     )
+    app.on_response_prepare.append(security_headers)
     app[app_keys.SETTINGS] = settings
     app[app_keys.REDIS_KEYS] = RedisKeys(settings.redis_prefix)
     app[app_keys.METRICS] = metrics

@@ -68,6 +68,8 @@ async def test_book_at_one_kiosk_and_check_in_at_another(tmp_path: Path) -> None
             await _refused(await _book(first, _slot(TODAY, "09:30")), "slot_past", "已经过了")
             await _refused(await _book(first, _slot(date(2026, 3, 7), "10:00")), "slot_closed", "不开放预约")
             await _refused(await _book(first, "明天上午"), "slot_closed", "无效")
+            for far in ("9999-12-31T23:00:00-12:00", "0001-01-01T00:00:00+08:00"):
+                await _refused(await _book(first, far), "slot_closed", "无效")
             await _refused(await _book(first, _slot(TODAY, "10:30"), matter="nope"), "unknown_matter")
             assert await _count(h) == 0
 

@@ -306,3 +306,5 @@ def test_a_matter_name_like_a_formula_is_exported_as_text_and_imports_back(tmp_p
     assert errors == [] and matters[0].name == first.name
     assert guard_formula("-5号") == "'-5号" and unguard_formula("'-5号") == "-5号"
     assert unguard_formula("'静安") == "'静安" and guard_formula("静安") == "静安"
+    for text in ("'-5", "''=x", "'静安", "-", "=1+1", "@a", "静安"):
+        assert unguard_formula(guard_formula(text)) == text, text

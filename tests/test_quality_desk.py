@@ -11,6 +11,7 @@ import pytest
 from server.quality import analyse_document, analyser, desk, document
 from server.quality.colour import Chroma
 from server.quality.document import Outline
+from server.quality.tracking import PageTracker
 from tests.quality_fixtures.scoring import verdict
 from tests.quality_fixtures.world import world_scene
 
@@ -125,12 +126,12 @@ def test_a_page_in_dim_light_is_too_dark_not_a_dark_object() -> None:
     assert "no_document" not in result.reasons
 
 
-def _notes_and_page(with_page: bool) -> np.ndarray:
-    """A 1280x720 still: a grey desk with two blank sticky notes (each ~3% of the frame) and,
-    with_page, a far-away printed page beside them, smaller than either (~2%)."""
+def _notes_and_page(with_page: bool, notes: int = 2) -> np.ndarray:
+    """A 1280x720 still: a grey desk with blank sticky notes (each ~3% of the frame) and,
+    with_page, a far-away printed page beside them, smaller than any (~2%)."""
     frame = np.empty((720, 1280, 3), np.uint8)
     frame[:] = (120, 125, 130)
-    for x, y in ((150, 120), (420, 430)):
+    for x, y in ((150, 120), (420, 430), (620, 60))[:notes]:
         note = np.int32([[x, y], [x + 170, y + 8], [x + 162, y + 178], [x - 8, y + 170]])
         cv2.fillConvexPoly(frame, note, (110, 225, 235))
     if with_page:
@@ -149,6 +150,13 @@ def test_a_far_page_beside_larger_blank_notes_asks_to_come_closer(monkeypatch: p
     assert result.reasons == ["document_too_small"], result.reasons
     # Only the notes: no document.
     assert analyse_document(_notes_and_page(with_page=False)).reasons[0] == "no_document"
+    # Three notes: each note's hole is one of its own rings, not another object beside it.
+    assert analyse_document(_notes_and_page(with_page=True, notes=3)).reasons == ["document_too_small"]
+    # Live, frame after frame: the note is not tracked in place of the page.
+    grey = cv2.cvtColor(_notes_and_page(with_page=True), cv2.COLOR_BGR2GRAY)
+    y_plane = np.round(grey.astype(np.float32) * (219 / 255) + 16).astype(np.uint8)
+    tracker = PageTracker()
+    assert [tracker.analyse(y_plane).reasons for _ in range(8)] == [["document_too_small"]] * 8
     # Without the quadrilaterals kept beside the note, the page is never judged.
     monkeypatch.setattr(document, "_quads_beside", lambda *args: [])
     assert analyse_document(_notes_and_page(with_page=True)).reasons[0] == "no_document"

@@ -24,6 +24,7 @@ from server.db.models import AuthSession, Callback, FollowUp, Kiosk, Rating, Ser
 from server.db.types import utcnow
 from server.hours.callbacks import blank_old_phones
 from server.http import app_keys
+from server.queueing.service import QUEUE, JoinError
 from server.signaling.context import SIGNALING
 from tests.district import add_staff, add_street
 from tests.helpers import make_settings
@@ -246,6 +247,14 @@ async def test_one_kiosks_two_sockets_joining_at_once_share_one_ticket(env: Env,
             open_rows = (await db.scalars(select(ServiceSession.id).where(
                 ServiceSession.state == "waiting"))).all()
         assert open_rows == [tickets[0]]
+        # An appointment's check-in queues only a fresh ticket: the one taken meanwhile is refused.
+        async with env.app[app_keys.DB_SESSIONS]() as db:
+            kiosk_id = (await db.get(ServiceSession, tickets[0])).kiosk_id  # type: ignore[union-attr]
+        queue = env.app[QUEUE]
+        assert (await queue.join(kiosk_id, MATTER, SKILL, "handle")).session_id == tickets[0]
+        with pytest.raises(JoinError) as refused:
+            await queue.join(kiosk_id, MATTER, SKILL, "handle", "appointment", fresh_only=True)
+        assert refused.value.code == "ticket_open"
         assert (await first.request({"type": "cancel"}, ref=3))["type"] == "ok"
         for client in (first, second):
             client.drain()
@@ -717,6 +726,12 @@ async def test_a_refusal_of_an_object_echoes_its_id(env: Env, clients: list[Clie
         await kiosk.send({"type": "ping", "id": bad_id})
         reply = await kiosk.wait_for(lambda m: m.get("type") in {"pong", "error"}, 5, start=mark)
         assert (reply["type"], reply["code"], reply.get("ref")) == ("error", "invalid", None), (bad_id, reply)
+    for raw in ('{"type": "ping", "id": "\\ud800"}', '{"type": 5, "id": "\\ud800"}'):
+        # An id with a lone surrogate could not be echoed as UTF-8: refused without ref, socket open.
+        mark = kiosk.mark()
+        await kiosk.send(raw)
+        reply = await kiosk.wait_for(lambda m: m.get("type") in {"pong", "error"}, 5, start=mark)
+        assert (reply["type"], reply["code"], reply.get("ref")) == ("error", "malformed", None), (raw, reply)
     mark = kiosk.mark()
     await kiosk.send({"type": "ping", "id": None})  # null: no id, a plain ping
     reply = await kiosk.wait_for(lambda m: m.get("type") in {"pong", "error"}, 5, start=mark)

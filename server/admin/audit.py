@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from matters_catalog.cells import guard_formula
 from server.admin.schemas import AuditEntryOut
 from server.db.models import AuditLog
 
@@ -73,6 +74,8 @@ def entries_csv(entries: Sequence[AuditEntryOut]) -> str:
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for entry in entries:
-        writer.writerow([entry.id, entry.at, entry.actor, entry.action, entry.object_type, entry.object_id,
+        # An object id may be a username, which may start with "-": kept as text (guard_formula).
+        writer.writerow([entry.id, entry.at, entry.actor, entry.action, entry.object_type,
+                         guard_formula(str(entry.object_id or "")),
                          json.dumps(entry.data, ensure_ascii=False, sort_keys=True)])
     return out.getvalue()

@@ -14,6 +14,7 @@ from server.hours.callbacks import REQUESTS_PER_MINUTE
 from server.hours.phone import PhoneError, normalise_phone
 from server.hours.rate_limit import within_limit
 from server.hours.service import HoursService
+from server.http.query_dates import EARLIEST_QUERY_DAY, LATEST_QUERY_DAY
 
 # Check-in attempts (right or wrong) per kiosk and minute: with a million codes a day and a handful
 # booked, this keeps guessing someone's code at one kiosk hopeless.
@@ -26,7 +27,8 @@ def parse_slot(text: str) -> datetime:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise AppointmentError(400, "slot_closed", "预约时段无效，请重新选择") from None
-    if moment.tzinfo is None:
+    # Also a time far outside the service's years: its local date would overflow the calendar.
+    if moment.tzinfo is None or not EARLIEST_QUERY_DAY <= moment.date() <= LATEST_QUERY_DAY:
         raise AppointmentError(400, "slot_closed", "预约时段无效，请重新选择")
     return moment
 

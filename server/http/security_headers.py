@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from aiohttp import web
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 # Pages load only our own ES modules and styles; media streams come from getUserMedia/WebRTC.
 CONTENT_SECURITY_POLICY = (
@@ -27,17 +23,12 @@ HEADERS = {
 }
 
 
-@web.middleware
-async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Add the headers to every response, including errors."""
-    try:
-        response = await handler(request)
-    except web.HTTPException as exc:
-        exc.headers.update(HEADERS)
-        raise
+async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """Add the headers to every response as it is prepared (an `on_response_prepare` signal
+    handler): JSON errors, pages and files, and also what a middleware would see too late, whose
+    headers are sent inside the handler (the WebSocket upgrade, a streamed recording)."""
     response.headers.update(HEADERS)
     if request.path.startswith("/static/") and "Cache-Control" not in response.headers:
         # ES modules import each other by plain URL; revalidating (cheap 304s) keeps a kiosk
         # from mixing old and new modules after an upgrade.
         response.headers["Cache-Control"] = "no-cache"
-    return response

@@ -108,7 +108,7 @@ def find_outline(gray: np.ndarray, blurred: np.ndarray | None = None, high: floa
             return outline.beyond
         outline = replace(outline, beyond=None)
     if colour is not None and not readable_page(outline):
-        outline = with_colour(edges, colour, outline)
+        outline = _with_asides(with_colour(edges, colour, outline), outline)
     if outline is None and faint and high > t.EDGE_HIGH_FAINT \
             and cv2.countNonZero(edges) <= t.FAINT_MAX_EDGE_SHARE * edges.size:
         # Only complete pages count here: at this sensitivity the noise of a plain desk forms
@@ -121,11 +121,11 @@ def find_outline(gray: np.ndarray, blurred: np.ndarray | None = None, high: floa
     if not readable_page(outline):
         coarse = coarse_outline(gray)
         if coarse is not None and (outline is None or _better(coarse, outline)):
-            outline = coarse
+            outline = _with_asides(coarse, outline)
     if colour is not None and not readable_page(outline):
         both = combined_outline(gray, colour)
         if both is not None and (outline is None or _better(both, outline)):
-            outline = both
+            outline = _with_asides(both, outline)
     if colour is not None and not readable_page(outline):
         gap = cloth_outline(gray, colour)
         # A region running off the frame that holds the gap is the cloth and the page together,
@@ -135,6 +135,36 @@ def find_outline(gray: np.ndarray, blurred: np.ndarray | None = None, high: floa
                                 or (outline.cut_off and not gap.cut_off)):
             outline = gap
     return outline
+
+
+def _with_asides(found: Outline | None, before: Outline | None) -> Outline | None:
+    """found (a later pass's outline that replaced before), keeping as its Outline.aside chain the
+    complete quadrilaterals kept beside a small complete winner (best_outline) by either pass, and
+    before itself: a blank note that a colour pass outlines a little larger than the grey pass did
+    must not lose the page the grey pass kept beside it. Each object once (an outline that
+    encloses or lies inside one kept already is the same object), largest first, at most
+    _BESIDE_MAX."""
+    if found is None or found.cut_off or before is None or before.cut_off or found is before:
+        return found
+    candidates = [before, *_chain(before.aside), *_chain(found.aside)]
+    kept: list[Outline] = []
+    for outline in sorted(candidates, key=lambda o: -o.coverage):
+        if not any(encloses(o.corners, outline.corners) or encloses(outline.corners, o.corners)
+                   for o in (found, *kept)):
+            kept.append(replace(outline, aside=None))
+    chain: Outline | None = None
+    for outline in reversed(kept[:_BESIDE_MAX]):
+        chain = replace(outline, aside=chain)
+    return replace(found, aside=chain) if chain is not None else found
+
+
+def _chain(outline: Outline | None) -> list[Outline]:
+    """outline and the outlines of its aside chain, in order."""
+    items = []
+    while outline is not None:
+        items.append(outline)
+        outline = outline.aside
+    return items
 
 
 def coarse_outline(gray: np.ndarray) -> Outline | None:
@@ -1067,7 +1097,10 @@ def _quads_beside(contours: Sequence[np.ndarray], boxes: np.ndarray, order: list
         if index == skip:
             continue
         beside = _aside_quad(contours[index], w, h, min_area, support)
-        if beside is not None and not encloses(quad, beside[0]):
+        # Not a box printed on the winner, nor a ring of an object already kept (an object's
+        # outer ring and its hole's are two quadrilaterals of one object).
+        if beside is not None and not encloses(quad, beside[0]) \
+                and not any(encloses(kept, beside[0]) or encloses(beside[0], kept) for kept, _ in found):
             found.append(beside)
             found.sort(key=lambda item: -item[1])
             del found[_BESIDE_MAX:]

@@ -135,9 +135,11 @@ class _Locator:
 
 def _hint(outline: Outline | None, shape: tuple[int, int], tracked: int) -> PageHint | None:
     # A cut-off page changes shape as it moves; a faint one, one found with colour edges or one
-    # found at a quarter of the size was found by a pass the tracker does not repeat. They are
-    # left to the full search.
-    if outline is None or outline.cut_off or outline.faint or outline.colour or outline.coarse:
+    # found at a quarter of the size was found by a pass the tracker does not repeat; and one with
+    # outlines kept beside it (Outline.aside: a blank object with the page beside it) may give way
+    # to one of them, which the band around it would never see. They are left to the full search.
+    if outline is None or outline.cut_off or outline.faint or outline.colour or outline.coarse \
+            or outline.aside is not None:
         return None
     return PageHint(outline.corners, outline.coverage, (int(shape[0]), int(shape[1])), tracked)
 

@@ -59,7 +59,7 @@ class JoinError(ValueError):
 
 
 # How long a kiosk's join lock lives if its holder dies, and how long a second join waits for it.
-JOIN_LOCK_TTL_S = 10
+JOIN_LOCK_TTL_S = 30
 JOIN_LOCK_WAIT_S = 10
 # The join counter of a kiosk outlives any "no open ticket" answer cached from it (see
 # RedisKeys.kiosk_joins and server.signaling.welcome).
@@ -141,8 +141,10 @@ class QueueService:
         return _joined(row)
 
     async def join(self, kiosk_id: int, matter_id: str, skill: str, mode: str,
-                   priority: str = "normal") -> JoinedTicket:
-        """Put a kiosk's resident in line for a matter; idempotent while the kiosk has an open ticket."""
+                   priority: str = "normal", *, fresh_only: bool = False) -> JoinedTicket:
+        """Put a kiosk's resident in line for a matter; idempotent while the kiosk has an open ticket
+        (fresh_only: refused with ticket_open instead, as an appointment's check-in must not be
+        spent on a ticket taken for something else)."""
         if mode not in SESSION_MODES:
             raise JoinError("bad_mode", "mode must be handle or consult")
         if priority not in self.queue.config.priority_weights:
@@ -155,15 +157,19 @@ class QueueService:
         if not await lock.acquire():
             raise JoinError("unavailable", "正在处理，请稍后重试")
         try:
-            return await self._join_unlocked(kiosk_id, matter_id, skill, mode, priority)
+            return await self._join_unlocked(kiosk_id, matter_id, skill, mode, priority, fresh_only)
         finally:
-            with contextlib.suppress(LockError):  # expired meanwhile: nothing left to release
+            # Expired meanwhile, or Redis failing now: the lock lapses by itself, and the join
+            # that was made stands.
+            with contextlib.suppress(LockError, RedisError):
                 await lock.release()
 
     async def _join_unlocked(self, kiosk_id: int, matter_id: str, skill: str, mode: str,
-                             priority: str) -> JoinedTicket:
+                             priority: str, fresh_only: bool) -> JoinedTicket:
         existing = await self.open_ticket_of_kiosk(kiosk_id)
         if existing is not None:
+            if fresh_only:
+                raise JoinError("ticket_open", "本机已经有排队号，请先办完或取消后再签到")
             return existing
         now = utcnow()
         # Before the row: a welcome that cached "no open ticket" for this kiosk reads it afresh.

@@ -66,7 +66,8 @@ class AppointmentHandlers:
                 raise SignalingError("unknown_matter", "预约的事项已下线，请到窗口咨询")
             join = m.Join(type="join", matter_id=matter.id, mode="consult" if matter.mode == "consult" else "handle",
                           priority="appointment", consent=message.consent)
-            await self.kiosk.join(connection, join)
+            # Refused if the kiosk's other socket queued it meanwhile: the booking is not spent on it.
+            await self.kiosk.join(connection, join, fresh_only=True)
         except BaseException:
             await self.appointments.release(row.id)
             raise

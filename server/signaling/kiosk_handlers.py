@@ -48,8 +48,9 @@ class KioskHandlers:
         tables.register((KIOSK,), "cancel", self.cancel)
         tables.register((KIOSK,), "callback_request", self.callback_request)
 
-    async def join(self, connection: Connection, message: m.Join) -> None:
-        """Put the resident in line and route the ticket's events to every tab of this kiosk."""
+    async def join(self, connection: Connection, message: m.Join, *, fresh_only: bool = False) -> None:
+        """Put the resident in line and route the ticket's events to every tab of this kiosk
+        (fresh_only: refuse with ticket_open when the kiosk already holds a ticket)."""
         matter = await known_matter(self.catalog, message.matter_id)
         if matter.mode != "both" and matter.mode != message.mode:
             raise SignalingError("bad_mode", "该事项不支持这种方式")
@@ -62,7 +63,8 @@ class KioskHandlers:
             if closed:
                 raise SignalingError("closed", closed_message(next_open, self.hours.clock.now()))
         try:
-            ticket = await self.queue.join(kiosk_id, matter.id, matter.skill, message.mode, message.priority)
+            ticket = await self.queue.join(kiosk_id, matter.id, matter.skill, message.mode, message.priority,
+                                          fresh_only=fresh_only)
         except JoinError as exc:
             raise SignalingError(exc.code, exc.message) from None
         for step in self.steps:

@@ -50,6 +50,8 @@ def _parse(raw: str, allowed: frozenset[str] | None = None) -> tuple[Any, tuple[
         return None, ("malformed", "消息必须是带 type 的 JSON 对象"), None
     # A request id is echoed as `ref` on every answer to a frame that was read as an object.
     ref = data.get("id") if isinstance(data.get("id"), int | str) and not isinstance(data.get("id"), bool) else None
+    if isinstance(ref, str) and _has_lone_surrogate(ref):
+        ref = None  # it could not be sent back as UTF-8 text: no id, as for any other unusable one
     if not isinstance(data.get("type"), str):
         return None, ("malformed", "消息必须是带 type 的 JSON 对象"), ref
     # A "\\ud800" escape parses to a lone surrogate, which cannot be sent on as UTF-8 text: refuse
