@@ -33,21 +33,30 @@ def test_corners_match_ground_truth() -> None:
 
 
 def test_live_corners_are_close_enough_to_tell_a_steady_page() -> None:
-    """A live frame's corners are the outline's, unrefined (nothing is rectified from them): they
-    stay well within LiveGuidance's steadiness limit of the true corners, while a still's, refined
-    on full-size pixels, are closer."""
-    live_errors, still_errors = [], []
+    """A live frame's corners are the outline's, unrefined (nothing is rectified from them). Two
+    frames of a still page with fresh sensor noise give corners that move far less than
+    LiveGuidance's steadiness limit, so a steady page is told steady; and they stay near the true
+    corners, while a still's, refined on full-size pixels, are closer."""
+    rng = np.random.default_rng(19)
+    live_errors, still_errors, jitters = [], [], []
     for sample in _good()[:20]:
-        grey = cv2.cvtColor(sample.image, cv2.COLOR_BGR2GRAY)
-        y_plane = np.round(grey.astype(np.float32) * (219 / 255) + 16).astype(np.uint8)  # video range
-        live = analyse_luma(y_plane).metrics.document
-        assert live.found and len(live.corners) == 4, sample.name
+        grey = cv2.cvtColor(sample.image, cv2.COLOR_BGR2GRAY).astype(np.float32)
+        corners = []
+        for _ in range(2):
+            noisy = np.clip(grey + rng.normal(0, 2.0, grey.shape), 0, 255)
+            y_plane = np.round(noisy * (219 / 255) + 16).astype(np.uint8)  # video range
+            live = analyse_luma(y_plane).metrics.document
+            assert live.found and len(live.corners) == 4, sample.name
+            corners.append(np.asarray(live.corners))
+        diagonal = float(np.hypot(*grey.shape[:2]))
+        jitters.append(float(np.abs(corners[0] - corners[1]).max()) / diagonal)
         truth = order_corners(sample.corners)
-        live_errors.append(float(np.linalg.norm(np.asarray(live.corners) - truth, axis=1).max()))
+        live_errors.append(float(np.linalg.norm(corners[0] - truth, axis=1).max()))
         still = np.asarray(analyse_document(sample.image).metrics.document.corners)
         still_errors.append(float(np.linalg.norm(still - truth, axis=1).max()))
-        diagonal = float(np.hypot(*grey.shape[:2]))
-        assert live_errors[-1] <= STEADY_MAX_SHIFT * diagonal, sample.name
+    print(f"live corner jitter: max {max(jitters):.5f} of the diagonal; error median {np.median(live_errors):.2f} px")
+    assert max(jitters) <= STEADY_MAX_SHIFT / 2, max(jitters)
+    assert np.median(live_errors) <= 6.0
     assert np.median(still_errors) < np.median(live_errors)
 
 
