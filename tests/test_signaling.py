@@ -431,6 +431,13 @@ async def test_upgrade_needs_a_session_and_a_good_origin(env: Env) -> None:
         with pytest.raises(aiohttp.WSServerHandshakeError) as info:
             await http.ws_connect(env.url("/api/v1/ws"), origin="http://evil.example")
         assert info.value.status == 403
+        # The upgrade's own 101 carries the security headers too (its headers go out in the handler).
+        ws = await http.ws_connect(env.url("/api/v1/ws"))
+        try:
+            upgrade = ws._response.headers  # the 101 answer
+            assert upgrade["Server"] == "jinglin" and upgrade["X-Content-Type-Options"] == "nosniff"
+        finally:
+            await ws.close()
 
 
 async def test_every_status_of_the_websocket_endpoint_is_documented(env: Env, clients: list[Client]) -> None:
