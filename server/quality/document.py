@@ -39,8 +39,9 @@ class Outline:
     coarse: bool = False  # found only at a quarter of the analysis size (not tracked either)
     # For a cut-off region: the largest complete quadrilateral outside it (a small page beside an
     # object running off the frame), which the analyser prefers when the region holds no print.
-    # For a complete quadrilateral under MIN_DOCUMENT_COVERAGE: the largest other one, not inside
-    # it, which the analyser prefers when this one is no document (a blank object beside the page).
+    # For a complete quadrilateral under MIN_DOCUMENT_COVERAGE: a chain (each its own `aside`) of
+    # up to _BESIDE_MAX other ones, largest first, not inside it, the first of which that is a
+    # document the analyser prefers when this one is none (a blank object beside the page).
     aside: Outline | None = None
     # For a complete page: the cut-off region it makes with a ring beside it that runs off the
     # frame and carries its sides on straight (continued_outline), taken when that ring has the
@@ -146,7 +147,7 @@ def _with_asides(found: Outline | None, before: Outline | None) -> Outline | Non
     _BESIDE_MAX."""
     if found is None or found.cut_off or before is None or before.cut_off or found is before:
         return found
-    candidates = [before, *_chain(before.aside), *_chain(found.aside)]
+    candidates = [before, *aside_chain(before.aside), *aside_chain(found.aside)]
     kept: list[Outline] = []
     for outline in sorted(candidates, key=lambda o: -o.coverage):
         if not any(encloses(o.corners, outline.corners) or encloses(outline.corners, o.corners)
@@ -158,7 +159,7 @@ def _with_asides(found: Outline | None, before: Outline | None) -> Outline | Non
     return replace(found, aside=chain) if chain is not None else found
 
 
-def _chain(outline: Outline | None) -> list[Outline]:
+def aside_chain(outline: Outline | None) -> list[Outline]:
     """outline and the outlines of its aside chain, in order."""
     items = []
     while outline is not None:
@@ -1072,8 +1073,8 @@ def best_outline(edges: np.ndarray, contours: Sequence[np.ndarray], *, allow_cut
         return Outline(cut.astype(np.float32), cut_area / frame_area, cut_off=True)
     if quad_area < t.MIN_DOCUMENT_COVERAGE * frame_area:
         # A small complete quadrilateral may be a blank object (a sticky note, a phone) with the
-        # far-away page beside it a little smaller: the largest complete quadrilateral among the
-        # other rings is kept aside for the analyser, as beside a cut-off region. Looked for only
+        # far-away page beside it a little smaller: the largest complete quadrilaterals among the
+        # other rings are kept aside for the analyser, as beside a cut-off region. Looked for only
         # here, so a frame with a page of readable size pays nothing for it.
         beside = _quads_beside(contours, boxes, order, quad_index, found.corners, (w, h), min_area, support)
         chain: Outline | None = None

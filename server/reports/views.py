@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel
 
+from server.auth.centre_scope import OTHER_CENTRE_MESSAGE
 from server.auth.principal import current_principal, require_role
 from server.db.models import AuditLog, FollowUp
 from server.db.types import utcnow
@@ -90,7 +91,7 @@ def _centre(request: web.Request) -> int | None:
     if principal is None or principal.role != "supervisor" or principal.centre_id is None:
         return requested
     if requested not in (None, principal.centre_id):
-        raise ApiError(403, "other_centre", "只能查看本中心的数据")
+        raise ApiError(403, "other_centre", OTHER_CENTRE_MESSAGE)
     return principal.centre_id
 
 
