@@ -85,7 +85,8 @@ def run_server(data_dir: Path, **settings: str) -> Iterator[Server]:
     further JINGLIN_… variables (e.g. JINGLIN_CLOCK_START)."""
     port = _free_port()
     env = {**os.environ, "JINGLIN_DATA_DIR": str(data_dir), "JINGLIN_PASSWORD_PROFILE": "fast",
-           "JINGLIN_PORT": str(port), "JINGLIN_LOG_LEVEL": "WARNING", **settings}
+           "JINGLIN_PORT": str(port), "JINGLIN_LOG_LEVEL": os.environ.get("JINGLIN_TEST_SERVER_LOG_LEVEL", "WARNING"),
+           **settings}
     demo = _seeded_demo(data_dir, env, settings)
     log = (data_dir / "serve.log").open("wb")
     process = subprocess.Popen([sys.executable, "-m", "server", "serve", "--port", str(port)], cwd=ROOT, env=env,

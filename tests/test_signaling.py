@@ -12,6 +12,7 @@ import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -275,6 +276,42 @@ async def test_stranger_cannot_signal_into_a_call(env: Env, clients: list[Client
         async with asyncio.timeout(5):
             while (message := await member.next_message()).get("ref") != 2:
                 assert message["type"] != "signal", message
+
+
+async def test_a_kiosk_answer_that_overtakes_its_call_still_gets_the_call(
+        env: Env, clients: list[Client], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The caseworker's offer is relayed directly while the queue's `in_call` event is still on
+    its way; the kiosk's prepared peer answers it first. The late event must still bring `call`."""
+    kiosk = await _kiosk(env, clients)
+    cw = await _caseworker(env, clients)
+    await kiosk.send({"type": "join", "matter_id": MATTER, "mode": "handle"})
+    await kiosk.expect("ticket")
+    await cw.send({"type": "set_status", "status": "available"})
+    offer = (await cw.expect("offer"))["offer"]
+    fanout = env.server.app[SIGNALING].fanout
+    reached, go_on = asyncio.Event(), asyncio.Event()
+    ticket_transition = fanout._ticket_transition
+
+    async def late(tr: Any) -> None:
+        if tr.to_state == "in_call":
+            reached.set()
+            await go_on.wait()
+        await ticket_transition(tr)
+
+    monkeypatch.setattr(fanout, "_ticket_transition", late)
+    await cw.send({"type": "accept", "ticket_id": offer["ticket_id"], "fence": offer["fence"]})
+    async with asyncio.timeout(5):
+        await reached.wait()
+    call_id = offer["ticket_id"]
+    sdp = {"type": "offer", "sdp": "v=0\r\n"}
+    await cw.send({"type": "signal", "call_id": call_id, "data": {"description": sdp}})
+    assert (await kiosk.expect("signal"))["data"] == {"description": sdp}
+    answer = {"type": "answer", "sdp": "v=0\r\n"}
+    await kiosk.send({"type": "signal", "call_id": call_id, "data": {"description": answer}})
+    assert (await cw.expect("signal"))["data"] == {"description": answer}
+    go_on.set()
+    call = (await kiosk.expect("call"))["call"]
+    assert call["call_id"] == call_id and call["role"] == "answerer"
 
 
 async def test_role_limits(env: Env, clients: list[Client]) -> None:

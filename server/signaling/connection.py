@@ -57,8 +57,12 @@ class Connection:
     desired_reason: str = ""
     ticket_id: str | None = None
     last_ticket_view: dict[str, Any] | None = None
-    # Calls this connection may signal in, with the other member's address.
+    # Calls this connection may signal in, with the other member's address. A kiosk's signal can
+    # fill this before its `call` is sent (the caseworker's offer is relayed directly and may
+    # overtake the queue's event), so it does not say whether `call` went out.
     call_peers: dict[str, str] = field(default_factory=dict)
+    # Calls whose `call` message (or welcome state) this connection has had.
+    calls_announced: set[str] = field(default_factory=set)
     # When this connection last refreshed its presence (monotonic; welcome touches it first).
     presence_touched_at: float = field(default_factory=time.monotonic)
     # When the keep-alive sweep next re-checks this connection (monotonic; see signaling.keepalive).

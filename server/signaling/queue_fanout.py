@@ -62,6 +62,7 @@ class QueueFanout:
                                 self.hub.local.get(caseworker_address(tr.caseworker_id), set())]:
                 for connection in list(connections):
                     connection.call_peers.pop(tr.ticket_id, None)
+                    connection.calls_announced.discard(tr.ticket_id)
                     await connection.send(message)
         if kiosk_key is None or kiosk_key not in self.hub.local:
             return
@@ -78,7 +79,8 @@ class QueueFanout:
             return
         for connection in list(self.hub.local.get(kiosk_key, ())):
             # checked after the await: the transition and a catch-up may both be on their way
-            if ticket_id not in connection.call_peers:
+            if ticket_id not in connection.calls_announced:
+                connection.calls_announced.add(ticket_id)
                 connection.call_peers[ticket_id] = caseworker_address(caseworker_id)
                 await connection.send(out.call(call.model_dump(mode="json")))
 

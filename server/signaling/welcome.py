@@ -131,4 +131,7 @@ class Welcomer:
         connection.call_peers[call_id] = peer
         call = await self.views.call(call_id, role, peer_online=await self.hub.presence.is_present(peer))
         await self.hub.send_to([peer], out.peer(call_id, online=True, fresh=fresh))
-        return call.model_dump(mode="json") if call else None
+        if call is None:
+            return None
+        connection.calls_announced.add(call_id)
+        return call.model_dump(mode="json")
