@@ -360,6 +360,7 @@ class Caseworker:
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
         self.messages: asyncio.Queue[dict[str, Any]] | None = None
+        self.skipped: list[dict[str, Any]] = []  # read while waiting for another type
         self.http: aiohttp.ClientSession | None = None
         self.ws: aiohttp.ClientWebSocketResponse | None = None
         self.pc: RTCPeerConnection | None = None
@@ -383,6 +384,10 @@ class Caseworker:
     def end_call(self, outcome: str, case_number: str = "") -> None:
         """Record the outcome and end the call (the kiosk then asks for a rating)."""
         self._run(self._end_call(outcome, case_number))
+
+    def transfer(self, skill: str, note: str = "") -> None:
+        """转办 the call to another skill's line (the kiosk goes back to waiting)."""
+        self._run(self._transfer(skill, note))
 
     def close(self) -> None:
         """Hang up, sign out of the socket and stop the loop."""
@@ -418,7 +423,13 @@ class Caseworker:
                 await self.messages.put(data)
 
     async def _expect(self, type_: str, timeout: float = 15) -> dict[str, Any]:
+        """The next message of type_; others met on the way are kept for later calls (an offer
+        may come before the `ok` of going available)."""
         assert self.messages is not None
+        for index, message in enumerate(self.skipped):
+            if message["type"] == type_:
+                del self.skipped[index]
+                return message
         async with asyncio.timeout(timeout):
             while True:
                 message = await self.messages.get()
@@ -426,6 +437,7 @@ class Caseworker:
                     return message
                 if message["type"] == "error":
                     raise AssertionError(f"server refused: {message}")
+                self.skipped.append(message)
 
     async def _accept(self, timeout: float) -> dict[str, Any]:
         assert self.ws is not None
@@ -459,6 +471,12 @@ class Caseworker:
         assert self.ws is not None and self.call is not None
         await self.ws.send_json({"type": "end_call", "ticket_id": self.ticket_id, "outcome": outcome,
                                  "case_number": case_number, "id": "end"})
+        await self._expect("ok")
+
+    async def _transfer(self, skill: str, note: str) -> None:
+        assert self.ws is not None and self.call is not None
+        await self.ws.send_json({"type": "transfer", "ticket_id": self.ticket_id, "skill": skill, "note": note,
+                                 "id": "transfer"})
         await self._expect("ok")
 
     async def _close(self) -> None:

@@ -655,3 +655,52 @@ async def test_callbacks_are_taken_called_and_closed(browser: Browser, agent_ser
     await kiosk.client.call({"type": "callback_request", "matter_id": cast.matter["id"], "phone": "13900001111"})
     await expect(items).to_have_count(1, timeout=25000)
     await expect(items.get_by_test_id("callback-phone-shown")).to_have_text("139****1111")
+
+
+class ForgetfulKiosk(Kiosk):
+    """A kiosk whose socket is as good as down while `deaf`: the caseworker's signals are lost."""
+
+    def __init__(self, server: Server, kiosk: dict[str, Any]) -> None:
+        super().__init__(server, kiosk)
+        self.deaf = True
+        self.lost = 0
+
+    def _on_signal(self, message: dict[str, Any]) -> None:
+        if self.deaf:
+            self.lost += 1
+            return
+        super()._on_signal(message)
+
+
+async def test_an_offer_lost_while_the_kiosk_was_away_is_made_again(
+        browser: Browser, agent_server: Server, kiosks: list[Kiosk]) -> None:
+    """(Last in the module: its centre is one no other test here takes.) Signals are not stored:
+    the console's first offer is lost with the kiosk's socket. When the
+    kiosk is back (`peer` online, not a new page), the console, still waiting for an answer to
+    that offer, makes a new one rather than waiting forever, and the call connects."""
+    cast = cast_for(agent_server)
+    page = await open_console(browser, agent_server)
+    await sign_in(page, cast.caseworker)
+    await page.get_by_test_id("status-available").click()
+    await expect(page.get_by_test_id("agent-state")).to_have_attribute("data-state", "available")
+    kiosk = ForgetfulKiosk(agent_server, cast.kiosk)
+    kiosks.append(kiosk)
+    await kiosk.start()
+    await kiosk.join(cast.matter["id"])
+    await expect(page.get_by_test_id("offer")).to_be_visible(timeout=10000)
+    await page.get_by_test_id("offer-accept").click()
+    await expect(page.get_by_test_id("call-stage")).to_be_visible(timeout=10000)
+    deadline = time.monotonic() + 15
+    while kiosk.peer is None or kiosk.lost == 0:
+        assert time.monotonic() < deadline, "the console's offer never reached the kiosk's socket"
+        await asyncio.sleep(0.05)
+    await page.wait_for_timeout(1000)  # its candidates are lost too
+    await kiosk.client.drop()
+    kiosk.deaf = False
+    await kiosk.client.reconnect(10)
+    assert await kiosk.peer.wait_first_frame(30), "the kiosk got no new offer, or no video"
+    await wait_video_playing(page)
+    await expect(page.get_by_test_id("call-overlay")).to_be_hidden()
+    await page.get_by_test_id("outcome-select").select_option("answered")
+    await page.keyboard.press("Control+e")
+    await expect(page.get_by_test_id("wrap-up")).to_be_visible()

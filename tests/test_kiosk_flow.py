@@ -13,11 +13,12 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests import kiosk_harness
-from tests.held_messages import HeldMessage
+from tests.held_messages import HeldMessage, NetworkOutage
 from tests.kiosk_harness import (
     Caseworker,
     Server,
     caseworker_for,
+    get_json,
     join_queue,
     screen,
     shoot,
@@ -101,6 +102,66 @@ def test_offer_ahead_of_call_still_shows_the_caseworker(page: Page, server: Serv
         expect(page.locator('[data-screen="call"] [data-role="call-overlay"]')).to_be_hidden()
         caseworker.end_call("accepted")
         screen(page, "ended")
+    finally:
+        caseworker.close()
+
+
+def test_an_offer_that_came_before_any_prepared_peer_is_answered(
+        page: Page, server: Server, matter: dict[str, Any]) -> None:
+    """The caseworker's offer overtakes `call`, and no peer was prepared for it (the `ticket`
+    saying "offered" is lost here, as when the camera is still opening): the offer waits for
+    `call`, which answers it. (It used to be cleared with the previous call's leftovers.)"""
+    kiosk = server.demo["kiosks"][4]
+    login = caseworker_for(server.demo, kiosk["street"], matter["skill"])
+    held = HeldMessage("call", drop=lambda m: m.get("type") == "ticket" and m["ticket"]["state"] == "offered")
+    page.route_web_socket("**/api/v1/ws", held.relay)
+    caseworker = Caseworker(server.url, login["username"], login["password"])
+    try:
+        join_queue(page, server, kiosk, matter, shots=False)  # nobody available: it waits
+        caseworker.sign_in_available()
+        caseworker.accept_next_offer()  # its offer goes out once its own `call` is in
+        wait_until(page, lambda: bool(held.held), 10)
+        page.wait_for_timeout(1500)  # the offer and candidates reach the page ahead of `call`
+        assert held.dropped >= 1 and not caseworker.kiosk_answered.is_set()
+        held.release()
+        screen(page, "call")
+        wait_until(page, lambda: caseworker.kiosk_answered.is_set(), 20)
+        remote = page.get_by_test_id("remote-video")
+        wait_until(page, lambda: remote.evaluate("v => v.videoWidth > 0 && v.currentTime > 0"), 30)
+        caseworker.end_call("accepted")
+        screen(page, "ended")
+    finally:
+        caseworker.close()
+
+
+def test_a_call_transferred_while_the_kiosk_was_offline_goes_back_to_waiting(
+        page: Page, server: Server, matter: dict[str, Any]) -> None:
+    """The kiosk's socket is down when the caseworker transfers the call, so its `call_ended` goes
+    nowhere: on reconnecting, the welcome has the ticket back in line and no call, and the kiosk
+    leaves the call screen for the waiting screen with the same number."""
+    kiosk = server.demo["kiosks"][5]
+    login = caseworker_for(server.demo, kiosk["street"], matter["skill"])
+    other_skill = next(m["skill"] for m in get_json(f"{server.url}/api/v1/matters")["matters"]
+                       if m["skill"] != matter["skill"])
+    outage = NetworkOutage()
+    page.route_web_socket("**/api/v1/ws", outage.relay)
+    caseworker = Caseworker(server.url, login["username"], login["password"])
+    try:
+        caseworker.sign_in_available()
+        number = join_queue(page, server, kiosk, matter, shots=False)
+        caseworker.accept_next_offer()
+        screen(page, "call")
+        outage.start()
+        wait_until(page, lambda: len(outage.sockets) >= 2, 10)  # the page tries again, into the outage
+        caseworker.transfer(other_skill, "请其他窗口办理")
+        outage.end()
+        screen(page, "waiting", timeout=20000)
+        expect(page.get_by_test_id("queue-ticket")).to_have_text(number)
+        expect(page.locator('[data-role="waiting-note"]')).to_have_text("刚才的通话已中断，已为您继续排队，号码不变")
+        expect(page.get_by_test_id("remote-video")).to_be_hidden()
+        page.get_by_test_id("queue-cancel").click()
+        page.get_by_test_id("queue-cancel-confirm").click()
+        screen(page, "start")
     finally:
         caseworker.close()
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, WebSocketRoute, expect
+from playwright.sync_api import Page, expect
 
 from tests import kiosk_harness
+from tests.held_messages import NetworkOutage
 from tests.kiosk_harness import (
     SEARCH,
     Server,
@@ -58,26 +59,16 @@ def test_idle_timeout_clears_the_screen(page: Page, server: Server, matter: dict
 
 def test_network_blip_while_waiting_keeps_the_place(page: Page, server: Server, matter: dict[str, Any]) -> None:
     kiosk = server.demo["kiosks"][3]
-    sockets: list[WebSocketRoute] = []
-    outage = {"on": False}
-
-    def relay(route: WebSocketRoute) -> None:
-        # During the outage the page's socket opens but nothing answers its hello.
-        if not outage["on"]:
-            route.connect_to_server()
-        sockets.append(route)
-
-    page.route_web_socket("**/api/v1/ws", relay)
+    outage = NetworkOutage()
+    page.route_web_socket("**/api/v1/ws", outage.relay)
     number = join_queue(page, server, kiosk, matter, shots=False)
     # The waiting screen is exempt from the idle timeout; the blip below must not end the wait either.
-    outage["on"] = True
-    sockets[-1].close(code=4000, reason="blip")
+    outage.start()
     banner = page.locator('[data-role="offline-banner"]')
     expect(banner).to_be_visible()
     shoot(page, "14-waiting-offline")
-    wait_until(page, lambda: len(sockets) >= 2, 10)  # the client tried again
-    outage["on"] = False
-    sockets[-1].close(code=4000, reason="still down")
+    wait_until(page, lambda: len(outage.sockets) >= 2, 10)  # the client tried again
+    outage.end()
     expect(banner).to_be_hidden(timeout=15000)
     screen(page, "waiting")
     expect(page.get_by_test_id("queue-ticket")).to_have_text(number)

@@ -132,6 +132,7 @@ class Welcomer:
         call = await self.views.call(call_id, role, peer_online=await self.hub.presence.is_present(peer))
         await self.hub.send_to([peer], out.peer(call_id, online=True, fresh=fresh))
         if call is None:
+            connection.call_peers.pop(call_id, None)  # ended meanwhile: nobody to signal to
             return None
         connection.calls_announced.add(call_id)
         return call.model_dump(mode="json")

@@ -41,7 +41,7 @@ export async function startCall(newCall, iceServers) {
   role("call-title", root).textContent = `${T.call_ticket(newCall.ticket_number)} · ${newCall.matter_name}`;
   if (same && peer) {
     // Our WebSocket came back during the call: the path may have changed too.
-    if (peer.connectionState !== "connected") peer.restartIce();
+    if (peer.connectionState !== "connected") peer.recover();
     return;
   }
   closePeer();
@@ -134,7 +134,8 @@ export function handleSignal(message) {
 /**
  * A `peer` message: the kiosk dropped, or came back. A kiosk whose page reloaded (`fresh`) has a
  * brand-new peer connection that cannot continue ours: the peer starts over with a new offer.
- * Otherwise its connection survived, and an ICE-restart offer recovers the path (per protocol).
+ * Otherwise its connection survived, and an ICE-restart offer recovers the path (per protocol), or,
+ * when our first offer is still unanswered (lost while its socket was down), a new offer.
  */
 export function handlePeer(message) {
   if (!call || message.call_id !== call.call_id) return;
@@ -148,7 +149,7 @@ export function handlePeer(message) {
     return;
   }
   showOverlay(peer?.connectionState === "connected" ? null : "call_connecting");
-  peer?.restartIce();
+  peer?.recover();
 }
 
 /** Tear the call down (call_ended, sign-out). */

@@ -107,6 +107,21 @@ export class CallPeer {
   }
 
   /**
+   * Offerer, after either side's socket came back during the call. Signals are not stored: an
+   * offer sent while the other side's socket was down is lost, and its answer never comes. A
+   * first offer still unanswered (never connected) therefore starts over with a new connection
+   * and offer, as for a page that started over; otherwise an ICE restart recovers the path.
+   */
+  recover() {
+    if (this.closed || !this.offerer) return;
+    if (this.pc.signalingState === "have-local-offer" && !this.pc.currentRemoteDescription) {
+      this.renew();
+      return;
+    }
+    this.restartIce();
+  }
+
+  /**
    * The other side's page started over (`peer` fresh): drop the old connection. The offerer sends a
    * new offer at once; the answerer waits for it, keeping a connection that has not yet been used.
    */

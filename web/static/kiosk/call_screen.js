@@ -44,6 +44,9 @@ export async function startCall(call, iceServers) {
   }
   const prepared = spare;
   spare = null;
+  // Signals that overtook `call` (an offer that came before the prepared peer was ready) are
+  // kept across the teardown of the previous call below.
+  const early = earlySignals.filter((s) => s.call_id === call.call_id);
   endPeer();
   muted = false;
   screens.show("call");
@@ -68,7 +71,8 @@ export async function startCall(call, iceServers) {
   local.srcObject = stream;
   local.play().catch(() => {});
   stopQuality = watchQuality(peer, (level) => showQuality(root, level, T.quality));
-  const early = earlySignals.filter((s) => s.call_id === call.call_id);
+  // And any that came while the camera opened.
+  early.push(...earlySignals.filter((s) => s.call_id === call.call_id));
   earlySignals = [];
   for (const message of early) peer.handleSignal(message.data);
 }

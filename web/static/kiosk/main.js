@@ -189,6 +189,25 @@ function restore({ ticket, call }) {
     restoreConfirmForm(call);
     return;
   }
+  if (state.call) {
+    // The call ended while this kiosk's socket was down, so its `call_ended` went nowhere: tear
+    // the call down as that message would, then follow the ticket (back in line after a transfer
+    // or a caseworker's drop, or on to the rating).
+    endPeer();
+    state.call = null;
+    if (ticket && OPEN_TICKET_STATES.has(ticket.state)) {
+      state.ticket = ticket;
+      screens.show("waiting", "waiting_call_interrupted");
+      onTicket(ticket);
+      return;
+    }
+    if (ticket && ticket.state === "wrap_up") {
+      state.ticket = ticket;
+      state.rateSessionId = ticket.session_id;
+      screens.show("rating");
+      return;
+    }
+  }
   const current = screens.currentScreen();
   if (ticket && OPEN_TICKET_STATES.has(ticket.state)) {
     onTicket(ticket);
@@ -201,7 +220,8 @@ function restore({ ticket, call }) {
     screens.show("rating");
     return;
   }
-  if (current === "boot" || ((current === "waiting" || current === "call") && !ticket)) goHome();
+  const closed = !ticket || CLOSED_TICKET_STATES.has(ticket.state);
+  if (current === "boot" || ((current === "waiting" || current === "call") && closed)) goHome();
 }
 
 function onTicket(ticket) {

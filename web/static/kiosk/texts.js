@@ -169,6 +169,7 @@ export const T = {
   waiting_hint: "请坐在屏幕前，接通后会自动开始视频",
   waiting_requeued: "工作人员的网络中断了，已为您重新排队，号码不变",
   waiting_transferred: "已为您转到其他工作人员，请继续等待",
+  waiting_call_interrupted: "刚才的通话已中断，已为您继续排队，号码不变",
   queue_cancel: "不排了",
   cancel_confirm_title: "确定不排了吗？",
   cancel_confirm_body: "取消后号码作废，需要重新排队。",
