@@ -314,6 +314,24 @@ async def test_a_kiosk_answer_that_overtakes_its_call_still_gets_the_call(
     assert call["call_id"] == call_id and call["role"] == "answerer"
 
 
+async def test_an_offer_seen_again_on_a_new_socket_counts_down_what_is_left(
+        env: Env, clients: list[Client]) -> None:
+    """A console that (re)connects while an offer rings gets the seconds left, not the whole timeout."""
+    kiosk = await _kiosk(env, clients)
+    cw = await _caseworker(env, clients)
+    await kiosk.send({"type": "join", "matter_id": MATTER, "mode": "handle"})
+    await kiosk.expect("ticket")
+    await cw.send({"type": "set_status", "status": "available"})
+    first = (await cw.expect("offer"))["offer"]
+    whole = env.server.app[QUEUE].queue.config.offer_timeout_s
+    assert whole - 1 < first["expires_in_s"] <= whole
+    await asyncio.sleep(1.5)
+    again = await _caseworker(env, clients)
+    offer = again.welcome["state"]["offer"]
+    assert offer["ticket_id"] == first["ticket_id"]
+    assert 0 < offer["expires_in_s"] <= whole - 1.4
+
+
 async def test_role_limits(env: Env, clients: list[Client]) -> None:
     kiosk = await _kiosk(env, clients)
     reply = await kiosk.request({"type": "accept", "ticket_id": "x", "fence": 1}, ref=1)

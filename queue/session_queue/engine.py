@@ -268,7 +268,7 @@ class SessionQueue:
             id=ticket_id, kiosk_id=h["kiosk"], street_id=h["street"], matter_id=h["matter"],
             skill=h["skill"], priority=h["prio"], created_at=float(h["created"]), state=h["state"],
             fence=int(h["fence"]), caseworker_id=h.get("cw") or None, widened=h.get("wid") == "1",
-            kiosk_gone=h.get("gone") == "1",
+            kiosk_gone=h.get("gone") == "1", offer_deadline=float(h["deadline"]) if h.get("deadline") else None,
         )
 
     async def caseworker(self, caseworker_id: str) -> CaseworkerStatus | None:

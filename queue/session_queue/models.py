@@ -164,6 +164,8 @@ class TicketStatus:
     caseworker_id: str | None
     widened: bool
     kiosk_gone: bool
+    # When the current (or last) offer of the ticket lapses, on the engine's clock; None before any.
+    offer_deadline: float | None = None
 
 
 @dataclass(frozen=True)

@@ -94,7 +94,15 @@ class ViewBuilder:
         return OfferView(ticket_id=ticket_id, fence=live.fence, matter_id=row.matter_id, matter_name=name,
                          site=site.name if site else "", street=street.name if street else "",
                          priority=row.priority, waited_s=round(now - row.created_at.timestamp(), 1),
-                         expires_in_s=self.queue.config.offer_timeout_s)
+                         expires_in_s=self._offer_left_s(live.offer_deadline))
+
+    def _offer_left_s(self, deadline: float | None) -> float:
+        """Seconds until the offer lapses, on the queue's clock: a console that (re)connects while
+        the offer rings counts down what is left, not the whole timeout."""
+        whole = self.queue.config.offer_timeout_s
+        if deadline is None:
+            return whole
+        return round(min(max(deadline - self.queue.clock(), 0.0), whole), 1)
 
     async def call(self, ticket_id: str, role: str, peer_online: bool) -> CallView | None:
         """A live call as one of its members sees it."""
