@@ -64,6 +64,8 @@ class Departures:
         if live.state in ("waiting", "offered"):
             await self.queue.kiosk_disconnected(live.id)
         elif live.state == "in_call" and live.caseworker_id:
+            if await self.hub.presence.is_present(connection.key):
+                return  # back already (its welcome told the caseworker): no stale "offline" after it
             gone = out.peer(live.id, online=False, fresh=False)
             await self.hub.send_to([caseworker_address(live.caseworker_id)], gone)
             self._later(connection.key, lambda: self._end_abandoned_call(live.id))
@@ -79,7 +81,7 @@ class Departures:
             return
         if status.state == "in_call" and status.ticket_id:
             live = await self.queue.queue.ticket(status.ticket_id)
-            if live is not None:
+            if live is not None and not await self.hub.presence.is_present(connection.key):
                 await self.hub.send_to([kiosk_address(live.kiosk_id)], out.peer(live.id, online=False, fresh=False))
         self._later(connection.key, lambda: self._caseworker_really_gone(user_id))
 
