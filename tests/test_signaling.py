@@ -332,6 +332,25 @@ async def test_an_offer_seen_again_on_a_new_socket_counts_down_what_is_left(
     assert 0 < offer["expires_in_s"] <= whole - 1.4
 
 
+async def test_a_call_transferred_while_its_kiosk_is_away_starts_the_kiosks_grace(
+        env: Env, clients: list[Client]) -> None:
+    """The kiosk drops during a call and the caseworker transfers it: once the kiosk has been gone
+    for the call's reconnect window (1 s here), the ticket back in line is marked as the kiosk's
+    gone (its waiting grace runs), not offered on to nobody."""
+    kiosk, cw, call_id = await _into_call(env, clients)
+    await kiosk.close()
+    reply = await cw.request({"type": "transfer", "ticket_id": call_id, "skill": SKILL, "note": "请接手"}, ref=7)
+    assert reply["type"] == "ok"
+    queue = env.server.app[QUEUE].queue
+    for _ in range(50):  # the 1 s window, then the rule's own work
+        live = await queue.ticket(call_id)
+        assert live is not None
+        if live.kiosk_gone:
+            break
+        await asyncio.sleep(0.1)
+    assert live.kiosk_gone and live.state in ("waiting", "offered")
+
+
 async def test_role_limits(env: Env, clients: list[Client]) -> None:
     kiosk = await _kiosk(env, clients)
     reply = await kiosk.request({"type": "accept", "ticket_id": "x", "fence": 1}, ref=1)

@@ -101,6 +101,14 @@ class Departures:
         task.add_done_callback(lambda t: self._timers.pop(key, None) if self._timers.get(key) is t else None)
 
     async def _end_abandoned_call(self, ticket_id: str) -> None:
+        live = await self.queue.queue.ticket(ticket_id)
+        if live is not None and live.state in ("waiting", "offered") and not live.kiosk_gone:
+            # Sent back to the queue (transferred, or its caseworker gone) while the kiosk was
+            # away and still is: its waiting grace starts now, as for a kiosk that drops while
+            # waiting, rather than the ticket being offered on and on to nobody.
+            await self.queue.kiosk_disconnected(ticket_id)
+            log.info("kiosk gone after its call went back to the queue", extra={"session_id": ticket_id})
+            return
         if await self.queue.end_abandoned_call(ticket_id):
             log.info("call ended: kiosk gone", extra={"session_id": ticket_id})
 
