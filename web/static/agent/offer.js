@@ -83,7 +83,8 @@ async function accept() {
     if (offer === taken) showOffer(null);
   } catch (error) {
     hooks.acceptFailed();
-    showError(role("offer-error", card), T.offer_failed + errorText(error));
+    // A refusal of an offer no longer on the card says nothing about the one that is.
+    if (offer === taken) showError(role("offer-error", card), T.offer_failed + errorText(error));
   } finally {
     busy = false;
   }
@@ -97,7 +98,7 @@ async function reject() {
     await client.request({ type: "reject", ticket_id: declined.ticket_id, fence: declined.fence });
     if (offer === declined) showOffer(null);
   } catch (error) {
-    showError(role("offer-error", card), errorText(error));
+    if (offer === declined) showError(role("offer-error", card), errorText(error));
   } finally {
     busy = false;
   }
