@@ -17,6 +17,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
+from server.acceptance.context import CONSENTS
 from server.acceptance.notices import notice_book
 from server.acceptance.receipts import ReceiptStore
 from server.db.engine import make_engine, make_session_factory
@@ -103,6 +104,32 @@ async def test_notice_refuses_unknown_matter_wrong_role_and_strangers(env: Env, 
     stranger = Client(env)
     made.append(stranger)
     assert (await _notice(stranger))[0] == 401
+
+
+async def test_the_consent_is_in_the_call_of_an_offer_accepted_at_once(
+        env: Env, made: list[Client], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A caseworker is waiting, so the join is offered at once and accepted at once; the answer to
+    the notice is stored before the ticket can be offered, however slow the database is then."""
+    store = env.app[CONSENTS]
+    record = store.record
+
+    async def slow_record(*args: Any) -> None:
+        await asyncio.sleep(0.5)
+        await record(*args)
+
+    monkeypatch.setattr(store, "record", slow_record)
+    cw = Client(env)
+    made.append(cw)
+    await cw.staff_login("cw1")
+    await cw.connect()
+    await cw.request({"type": "set_status", "status": "available"}, ref=1)
+    kiosk = await _kiosk(env, made)
+    await kiosk.connect()
+    await kiosk.send({"type": "join", "matter_id": MATTER, "mode": "handle", "consent": current("declined")})
+    offer = (await cw.expect("offer"))["offer"]
+    await cw.send({"type": "accept", "ticket_id": offer["ticket_id"], "fence": offer["fence"]})
+    call = (await cw.expect("call"))["call"]
+    assert call["consent"] is not None and call["consent"]["choice"] == "declined"
 
 
 async def test_accepted_consent_travels_with_the_call_and_the_session(env: Env, made: list[Client]) -> None:

@@ -141,10 +141,13 @@ class QueueService:
         return _joined(row)
 
     async def join(self, kiosk_id: int, matter_id: str, skill: str, mode: str,
-                   priority: str = "normal", *, fresh_only: bool = False) -> JoinedTicket:
+                   priority: str = "normal", *, fresh_only: bool = False,
+                   before_queue: Callable[[str], Awaitable[None]] | None = None) -> JoinedTicket:
         """Put a kiosk's resident in line for a matter; idempotent while the kiosk has an open ticket
         (fresh_only: refused with ticket_open instead, as an appointment's check-in must not be
-        spent on a ticket taken for something else)."""
+        spent on a ticket taken for something else). before_queue(session_id) runs for a new
+        ticket once its row is written and before it enters the live queue, where it may be
+        offered and accepted at once: what the call needs from the join is kept by then."""
         if mode not in SESSION_MODES:
             raise JoinError("bad_mode", "mode must be handle or consult")
         if priority not in self.queue.config.priority_weights:
@@ -157,15 +160,15 @@ class QueueService:
         if not await lock.acquire():
             raise JoinError("unavailable", "正在处理，请稍后重试")
         try:
-            return await self._join_unlocked(kiosk_id, matter_id, skill, mode, priority, fresh_only)
+            return await self._join_unlocked(kiosk_id, matter_id, skill, mode, priority, fresh_only, before_queue)
         finally:
             # Expired meanwhile, or Redis failing now: the lock lapses by itself, and the join
             # that was made stands.
             with contextlib.suppress(LockError, RedisError):
                 await lock.release()
 
-    async def _join_unlocked(self, kiosk_id: int, matter_id: str, skill: str, mode: str,
-                             priority: str, fresh_only: bool) -> JoinedTicket:
+    async def _join_unlocked(self, kiosk_id: int, matter_id: str, skill: str, mode: str, priority: str,
+                             fresh_only: bool, before_queue: Callable[[str], Awaitable[None]] | None) -> JoinedTicket:
         existing = await self.open_ticket_of_kiosk(kiosk_id)
         if existing is not None:
             if fresh_only:
@@ -189,6 +192,8 @@ class QueueService:
             session.add(row)
         spec = _ticket_spec(row)
         try:
+            if before_queue is not None:
+                await before_queue(row.id)
             await self.call(lambda: self.queue.enqueue(spec))
         except QueueError as exc:
             # A rebuild triggered by this very call already restored the ticket from its row.

@@ -27,7 +27,8 @@ class JoinStep(Protocol):
         """Raise SignalingError to refuse the join before anything is queued."""
 
     async def joined(self, connection: Connection, message: m.Join, session_id: str) -> None:
-        """The resident holds ticket `session_id` now."""
+        """The resident holds ticket `session_id` now: for a new ticket this runs before it enters
+        the live queue, so what is kept here is there when a caseworker accepts it at once."""
 
 
 class KioskHandlers:
@@ -62,13 +63,20 @@ class KioskHandlers:
             closed, next_open = await self.hours.closed_until(kiosk_id)
             if closed:
                 raise SignalingError("closed", closed_message(next_open, self.hours.clock.now()))
+        kept: list[str] = []
+
+        async def keep(session_id: str) -> None:
+            for step in self.steps:
+                await step.joined(connection, message, session_id)
+            kept.append(session_id)
+
         try:
             ticket = await self.queue.join(kiosk_id, matter.id, matter.skill, message.mode, message.priority,
-                                          fresh_only=fresh_only)
+                                          fresh_only=fresh_only, before_queue=keep)
         except JoinError as exc:
             raise SignalingError(exc.code, exc.message) from None
-        for step in self.steps:
-            await step.joined(connection, message, ticket.session_id)
+        if ticket.session_id not in kept:
+            await keep(ticket.session_id)  # the kiosk's open ticket, joined again (another tab)
         for local in list(self.hub.local.get(connection.key, ())):
             self.fanout.watch_ticket(local, ticket.session_id)
         await self.fanout.catch_up_call(connection.key, ticket.session_id)
