@@ -31,6 +31,7 @@ def test_gb11643_accepts_correct_check_digits(value: str) -> None:
     "3101011990010112345",  # 19
     "31010119900101123Y",
     "",
+    "１１0105194912310０2X",  # full-width digits: no register reads them
 ])
 def test_gb11643_refuses_wrong_numbers(value: str) -> None:
     assert not id_number_ok(value)
@@ -51,6 +52,7 @@ def test_every_single_digit_change_is_caught() -> None:
     ("13912345678", True), ("139 1234 5678", True), ("12912345678", False), ("1391234567", False),
     ("021-62345678", True), ("02162345678", True), ("021-62345678-123", True), ("0571-1234567", True),
     ("021-6234567", False), ("021-6234567-123", False), ("62345678", False), ("abc", False),
+    ("1381234567８", False), ("13８１２３４５６７８", False), ("021-６２345678", False),  # full-width digits
 ])
 def test_phone_numbers(value: str, ok: bool) -> None:
     assert phone_ok(value) is ok
@@ -58,7 +60,7 @@ def test_phone_numbers(value: str, ok: bool) -> None:
 
 @pytest.mark.parametrize("value, ok", [
     ("2026-12-03", True), ("2024-02-29", True), ("2026-02-29", False), ("2026-13-01", False),
-    ("1899-12-31", False), ("2026/12/03", False), ("20261203", False),
+    ("1899-12-31", False), ("2026/12/03", False), ("20261203", False), ("２026-12-03", False),
 ])
 def test_dates(value: str, ok: bool) -> None:
     assert date_ok(value) is ok

@@ -14,8 +14,9 @@ from server.hours.phone import is_phone
 # GB 11643-1999: weights 2^(17-i) mod 11 of the first 17 digits; check = (12 - sum mod 11) mod 11, 10 → X.
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
-_ID = re.compile(r"^\d{17}[\dX]$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# re.ASCII: \d would also take full-width digits (１１０…), which no register or system reads.
+_ID = re.compile(r"^\d{17}[\dX]$", re.ASCII)
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
 EARLIEST = date(1900, 1, 1)
 
 

@@ -25,7 +25,7 @@ from server.runtime.district_time import DISTRICT_TZ
 WEEKDAY_LABELS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 PREVIEW_DAYS = 14
-_HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+_HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$", re.ASCII)
 
 
 class HoursIn(BaseModel):

@@ -64,7 +64,7 @@ class AppointmentService:
         if not await within_limit(queue.redis, queue.keys.kiosk_checkins(kiosk_id), CHECKINS_PER_MINUTE):
             raise AppointmentError(429, "too_many_requests", "尝试次数太多，请一分钟后再试")
         text = "".join(entered.split())
-        if not (len(text) == store.CODE_DIGITS and text.isdigit()):
+        if not (len(text) == store.CODE_DIGITS and text.isascii() and text.isdigit()):
             try:
                 text = normalise_phone(text)
             except PhoneError:

@@ -157,7 +157,7 @@ async def book(db: AsyncSession, calendar: WorkingCalendar, *, centre_id: int | 
 async def find_for_checkin(db: AsyncSession, entered: str, now: datetime) -> Appointment:
     """Today's booking for a code (6 digits) or a phone number; refusals say what is wrong."""
     today = local_date(now)
-    if len(entered) == CODE_DIGITS and entered.isdigit():
+    if len(entered) == CODE_DIGITS and entered.isascii() and entered.isdigit():
         # Only the dates a code can still mean something for: the (day, code) key narrows the read.
         rows = list((await db.scalars(select(Appointment).where(
             Appointment.day >= today - timedelta(days=7), Appointment.day < today + timedelta(days=BOOKING_DAYS),

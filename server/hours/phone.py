@@ -8,10 +8,11 @@ import re
 # 0xxx: 7 or 8), written with or without a hyphen. The one rule for residents' numbers: those left
 # at the kiosk (回电, 回访, 预约) and the application form's phone field (server/acceptance/checks.py,
 # mirrored in the console by web/static/agent/application_checks.js).
-_MOBILE = re.compile(r"1[3-9]\d{9}")
-_LANDLINE = re.compile(r"(0(?:10|2\d)-?\d{8})|(0[3-9]\d{2}-?\d{7,8})")
+# re.ASCII: \d would also take full-width and other scripts' digits, which no phone dials.
+_MOBILE = re.compile(r"1[3-9]\d{9}", re.ASCII)
+_LANDLINE = re.compile(r"(0(?:10|2\d)-?\d{8})|(0[3-9]\d{2}-?\d{7,8})", re.ASCII)
 # A form may add an extension to a landline (021-62345678-123); a number to call back may not.
-_LANDLINE_EXTENSION = re.compile(rf"(?:{_LANDLINE.pattern})-\d{{1,6}}")
+_LANDLINE_EXTENSION = re.compile(rf"(?:{_LANDLINE.pattern})-\d{{1,6}}", re.ASCII)
 
 
 class PhoneError(ValueError):
