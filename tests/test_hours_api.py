@@ -295,8 +295,11 @@ async def test_callbacks_left_at_a_closed_kiosk_are_taken_and_closed_by_staff(tm
             assert (status, taken["phone"], taken["phone_full"]) == (200, "13812341234", True)
             status, seen = await _get(boss, "/api/v1/callbacks")
             assert seen["items"][0]["phone"] == "138****1234"  # only the taker sees the number
-            status, done = await _post(cw, f"/api/v1/callbacks/{item['id']}", {"state": "done", "note": "已回电"})
-            assert (status, done["state"], done["note"]) == (200, "done", "已回电")
+            # A number typed into the note is masked where it enters: the list goes to every colleague.
+            status, done = await _post(cw, f"/api/v1/callbacks/{item['id']}",
+                                       {"state": "done", "note": "已回电，另留 13912345678"})
+            assert (status, done["state"]) == (200, "done")
+            assert done["note"].startswith("已回电，另留 ") and "13912345678" not in done["note"]
             for path, body_in, want in [
                 (f"/api/v1/callbacks/{item['id']}", {"state": "taken"}, (409, "wrong_state")),
                 ("/api/v1/callbacks/99999", {"state": "taken"}, (404, "unknown_callback")),

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from server.hours.calendar import WorkingCalendar, holiday_years
+from server.protocol.free_text import MASKED
 from server.runtime.district_time import DISTRICT_TZ, iso_local
 
 
@@ -106,4 +107,6 @@ class CallbackIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     state: Literal["open", "taken", "done", "unreachable"]
-    note: str = Field(default="", max_length=500)
+    # Listed to every caseworker of the centre: ID and phone numbers typed here are masked, as
+    # in every other free-text field (docs/security.md).
+    note: Annotated[str, MASKED] = Field(default="", max_length=500)
