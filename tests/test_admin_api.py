@@ -79,6 +79,11 @@ async def test_structure_and_site_sheet(client: TestClient) -> None:
     await call(client, "POST", "/api/v1/admin/centres", 404, json={"name": "X", "street": "nowhere"})
     centres = await call(client, "GET", "/api/v1/admin/centres")
     assert centres["centres"][0]["phone"] == "021-1"
+    # "By id" takes the id as a JSON number too (and a boolean is no id).
+    streets = (await call(client, "GET", "/api/v1/admin/streets"))["streets"]
+    second = next(s for s in streets if s["name"] == "静安寺街道")
+    await call(client, "POST", "/api/v1/admin/centres", 422, json={"name": "静安寺中心", "street": True})
+    await call(client, "POST", "/api/v1/admin/centres", 201, json={"name": "静安寺中心", "street": second["id"]})
     assert len((await call(client, "GET", "/api/v1/admin/streets"))["streets"]) == 2
 
     # A broken sheet: preview names every broken row; applying writes nothing.
@@ -156,6 +161,9 @@ async def test_kiosks_enrol_rotate_disable(client: TestClient) -> None:
     listed = (await call(client, "GET", "/api/v1/admin/kiosks"))["kiosks"]
     assert listed[0]["site"] == "甲居委" and listed[0]["online"] is False and "token" not in listed[0]
     kiosk_id = created["kiosk"]["id"]
+    sites = (await call(client, "GET", "/api/v1/admin/sites"))["sites"]
+    by_number = await call(client, "POST", "/api/v1/admin/kiosks", 201, json={"site": sites[0]["id"]})
+    assert by_number["kiosk"]["site"] == sites[0]["name"]
 
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as kiosk:
         url = str(client.make_url("/api/v1/kiosk/session"))
@@ -196,8 +204,9 @@ async def test_staff_accounts(client: TestClient) -> None:
         ({"username": "cw2", "role": "caseworker", "centre": "1", "password": "short"}, 422),
     ):
         await call(client, "POST", "/api/v1/admin/users", status, json=body)
+    # The centre by id as a JSON number, as the digits above.
     await call(client, "POST", "/api/v1/admin/users", 201, json={"username": "boss", "role": "supervisor",
-                                                                "centre": "1", "password": "supervisor-pass"})
+                                                                "centre": 1, "password": "supervisor-pass"})
     patched = await call(client, "PATCH", "/api/v1/admin/users/cw1", json={"skills": ["archives", "police-household"]})
     assert patched["skills"] == ["archives", "police-household"]
     await call(client, "PATCH", "/api/v1/admin/users/cw1", 422, json={"centre": None})

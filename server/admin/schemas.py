@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, Field, field_validator
 
 from server.admin.limits import MAX_SKILLS, USERNAME_PATTERN
 
 Role = Literal["caseworker", "supervisor", "admin"]
 SiteKind = Literal["committee", "park", "building"]
+
+
+def _id_as_text(value: Any) -> Any:
+    """A reference given by id may be a JSON number (`"street": 1`) as well as text: the number
+    becomes its digits; anything else is left for the field's own check."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+# A street, site or centre named by its id (a number or its digits), code or name.
+Reference = Annotated[str, BeforeValidator(_id_as_text)]
 
 
 class StreetIn(BaseModel):
@@ -37,7 +49,7 @@ class CentreIn(BaseModel):
     """A new acceptance centre of a street (street by id, code or name)."""
 
     name: str = Field(min_length=1, max_length=80)
-    street: str = Field(min_length=1, max_length=40)
+    street: Reference = Field(min_length=1, max_length=40)
     address: str = Field(default="", max_length=200)
     phone: str = Field(default="", max_length=40)
 
@@ -63,7 +75,7 @@ class SiteIn(BaseModel):
     """A new kiosk site (street by id, code or name)."""
 
     name: str = Field(min_length=1, max_length=80)
-    street: str = Field(min_length=1, max_length=40)
+    street: Reference = Field(min_length=1, max_length=40)
     kind: SiteKind = "committee"
     address: str = Field(default="", max_length=200)
 
@@ -107,7 +119,7 @@ class SiteImportOut(BaseModel):
 class KioskIn(BaseModel):
     """A new kiosk at a site (by id or name)."""
 
-    site: str = Field(min_length=1, max_length=80)
+    site: Reference = Field(min_length=1, max_length=80)
     label: str | None = Field(default=None, max_length=80)
 
 
@@ -146,7 +158,7 @@ class UserIn(BaseModel):
     username: str = Field(pattern=USERNAME_PATTERN)
     role: Role
     display_name: str | None = Field(default=None, max_length=64)
-    centre: str | None = Field(default=None, max_length=80)
+    centre: Reference | None = Field(default=None, max_length=80)
     skills: list[str] = Field(default_factory=list, max_length=MAX_SKILLS)
     password: str | None = Field(default=None, max_length=256)
 
@@ -162,7 +174,7 @@ class UserIn(BaseModel):
 class UserPatch(BaseModel):
     """Changes to an account; absent fields stay as they are (`centre: null` clears it)."""
 
-    centre: str | None = Field(default=None, max_length=80)
+    centre: Reference | None = Field(default=None, max_length=80)
     skills: list[str] | None = Field(default=None, max_length=MAX_SKILLS)
     disabled: bool | None = None
     display_name: str | None = Field(default=None, min_length=1, max_length=64)
