@@ -203,6 +203,10 @@ async def test_bad_multipart_is_a_400_and_an_unknown_capture_a_404_before_the_bo
     for content_type in ("multipart/form-data", "multipart/form-data; boundary=zzz", "multipart/form-data; boundary="):
         response = await kiosk.http.post(url, data=body, headers={"Content-Type": content_type})
         assert (response.status, (await response.json())["error"]["code"]) == (400, "bad_multipart"), content_type
+    # A part the body ends inside, with no closing boundary (an upload cut off).
+    cut = b"--abc\r\nContent-Disposition: form-data; name=image; filename=a.jpg\r\n\r\n\xff\xd8\xff\xe0abc"
+    response = await kiosk.http.post(url, data=cut, headers={"Content-Type": "multipart/form-data; boundary=abc"})
+    assert (response.status, (await response.json())["error"]["code"]) == (400, "bad_multipart")
     assert not [r for r in caplog.records if r.exc_info]
     # Headers announcing 5 MB and no body at all: the answer comes without waiting for it.
     cookie = next(c.value for c in kiosk.http.cookie_jar if c.key == "jl_session")

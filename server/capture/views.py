@@ -106,6 +106,10 @@ async def _image_field(reader: MultipartReader) -> bytes:
             data.extend(chunk)
             if len(data) > MAX_UPLOAD_BYTES:
                 raise _upload_error(UploadError(413, "too_large"))
+        if not part.at_eof():
+            # The body ended inside the part, before its closing boundary: a cut-off upload whose
+            # bytes are no whole image, whatever they begin with.
+            raise ValueError("multipart part not terminated")
         return bytes(data)
     raise _upload_error(UploadError(400, "missing_image"))
 
