@@ -421,6 +421,8 @@ async def test_centre_hours_form(client: TestClient) -> None:
     for date_text, body, message in (
             (yesterday, {"closed": True}, "不能修改已经过去的日期"),
             ("2026-13-01", {"closed": True}, "日期“2026-13-01”无效"),
+            ("9999-12-31", {"closed": True}, "日期不能晚于 2099-12-31"),
+            ("２０３０-01-02", {"closed": True}, "无效"),
             (first, {"closed": False, "opens": "10:00"}, "请填写"),
     ):
         refused = (await call(client, "PUT", f"{path}/overrides/{date_text}", 422, json=body))["error"]

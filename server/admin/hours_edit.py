@@ -20,6 +20,7 @@ from server.db.models import CalendarOverride, Centre, CentreHours
 from server.hours.calendar import DayHours
 from server.hours.schemas import CalendarOut, calendar_out
 from server.hours.store import load_calendar, remove_override, set_override, set_week
+from server.http.query_dates import LATEST_QUERY_DAY
 from server.runtime.district_time import DISTRICT_TZ
 
 WEEKDAY_LABELS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
@@ -191,13 +192,18 @@ async def save_week(db: AsyncSession, centre_id: int, body: WeekIn, actor: str) 
 
 
 def parse_day(text: str, today: date) -> date:
-    """A date of the form's override (today or later); 422 in Chinese otherwise."""
+    """A date of the form's override (today or later, up to LATEST_QUERY_DAY as every date the
+    product takes); 422 in Chinese otherwise."""
     try:
-        day = date.fromisoformat(text)
+        day = date.fromisoformat(text) if len(text) == 10 and text.isascii() else None
     except ValueError:
-        raise invalid(f"日期“{text}”无效，请按 2026-02-16 这样的格式填写") from None
+        day = None
+    if day is None:
+        raise invalid(f"日期“{text[:20]}”无效，请按 2026-02-16 这样的格式填写")
     if day < today:
         raise invalid("不能修改已经过去的日期")
+    if day > LATEST_QUERY_DAY:
+        raise invalid(f"日期不能晚于 {LATEST_QUERY_DAY.isoformat()}")
     return day
 
 
