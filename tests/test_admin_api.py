@@ -320,6 +320,9 @@ async def test_audit_log_records_every_action(client: TestClient) -> None:
     text = (await response.read()).decode("utf-8-sig")
     assert text.splitlines()[0] == "id,at,actor,action,object_type,object_id,data" and "street_added" in text
     assert (await call(client, "GET", "/api/v1/admin/audit?limit=1"))["entries"][0]["action"] == "audit_exported"
+    for limit in ("abc", "-1", "0", "9999999999", "１"):
+        refused = await call(client, "GET", f"/api/v1/admin/audit?limit={limit}", 400)
+        assert refused["error"]["code"] == "bad_limit", limit
 
 
 ADMIN_CALLS = [

@@ -88,11 +88,20 @@ def _when(request: web.Request, name: str) -> datetime | None:
 
 def audit_filter(request: web.Request) -> AuditFilter:
     """The audit filter from the query string."""
-    limit = request.query.get("limit", "")
     return AuditFilter(actor=request.query.get("actor") or None, action=request.query.get("action") or None,
                        object_type=request.query.get("object_type") or None, since=_when(request, "from"),
-                       until=_when(request, "to"),
-                       limit=int(limit) if limit.isascii() and limit.isdigit() else AUDIT_PAGE)
+                       until=_when(request, "to"), limit=_limit(request))
+
+
+def _limit(request: web.Request) -> int:
+    """`limit`: AUDIT_PAGE when absent, else a whole number 1..MAX_ROWS; 400 bad_limit otherwise
+    (as the reports' numbers: a typo is said, not silently read as the default)."""
+    raw = request.query.get("limit", "")
+    if not raw:
+        return AUDIT_PAGE
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 6 and 1 <= int(raw) <= audit.MAX_ROWS):
+        raise ApiError(400, "bad_limit", f"limit 必须是 1 至 {audit.MAX_ROWS} 的整数")
+    return int(raw)
 
 
 async def admin_audit(request: web.Request) -> web.Response:
