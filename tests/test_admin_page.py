@@ -158,7 +158,9 @@ def test_fresh_district_through_admin_pages(tmp_path: Path) -> None:
 
         # Catalog: edit a matter; an invalid edit shows the validator's messages.
         section(admin, "catalog")
-        admin.locator('[data-role="matter-search"]').fill("jlk")
+        # The list is redrawn when the search answers: click the matter in the filtered list.
+        with admin.expect_response(lambda r: "/api/v1/matters?q=jlk" in r.url):
+            admin.locator('[data-role="matter-search"]').fill("jlk")
         admin.locator(f'[data-matter-id="{matter["id"]}"]').click()
         edit = admin.get_by_test_id("matter-edit")
         edit.locator('input[name="typical_minutes"]').fill("0")

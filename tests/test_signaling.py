@@ -73,7 +73,8 @@ async def _caseworker(env: Env, clients: list[Client], name: str = "cw1") -> Cli
     return client
 
 
-async def _into_call(env: Env, clients: list[Client]) -> tuple[Client, Client, str]:
+async def _offered(env: Env, clients: list[Client]) -> tuple[Client, Client, dict[str, Any]]:
+    """A kiosk in line and a caseworker who went available and holds its offer."""
     kiosk = await _kiosk(env, clients)
     cw = await _caseworker(env, clients)
     await kiosk.send({"type": "join", "matter_id": MATTER, "mode": "handle"})
@@ -81,10 +82,15 @@ async def _into_call(env: Env, clients: list[Client]) -> tuple[Client, Client, s
     await cw.send({"type": "set_status", "status": "available"})
     offer = (await cw.expect("offer"))["offer"]
     assert offer["ticket_id"] == ticket["session_id"]
+    return kiosk, cw, offer
+
+
+async def _into_call(env: Env, clients: list[Client]) -> tuple[Client, Client, str]:
+    kiosk, cw, offer = await _offered(env, clients)
     await cw.send({"type": "accept", "ticket_id": offer["ticket_id"], "fence": offer["fence"]})
     await cw.expect("call")
     await kiosk.expect("call")
-    return kiosk, cw, ticket["session_id"]
+    return kiosk, cw, offer["ticket_id"]
 
 
 async def test_whole_session(env: Env, clients: list[Client]) -> None:
@@ -282,12 +288,7 @@ async def test_a_kiosk_answer_that_overtakes_its_call_still_gets_the_call(
         env: Env, clients: list[Client], monkeypatch: pytest.MonkeyPatch) -> None:
     """The caseworker's offer is relayed directly while the queue's `in_call` event is still on
     its way; the kiosk's prepared peer answers it first. The late event must still bring `call`."""
-    kiosk = await _kiosk(env, clients)
-    cw = await _caseworker(env, clients)
-    await kiosk.send({"type": "join", "matter_id": MATTER, "mode": "handle"})
-    await kiosk.expect("ticket")
-    await cw.send({"type": "set_status", "status": "available"})
-    offer = (await cw.expect("offer"))["offer"]
+    kiosk, cw, offer = await _offered(env, clients)
     fanout = env.server.app[SIGNALING].fanout
     reached, go_on = asyncio.Event(), asyncio.Event()
     ticket_transition = fanout._ticket_transition
@@ -317,12 +318,7 @@ async def test_a_kiosk_answer_that_overtakes_its_call_still_gets_the_call(
 async def test_an_offer_seen_again_on_a_new_socket_counts_down_what_is_left(
         env: Env, clients: list[Client]) -> None:
     """A console that (re)connects while an offer rings gets the seconds left, not the whole timeout."""
-    kiosk = await _kiosk(env, clients)
-    cw = await _caseworker(env, clients)
-    await kiosk.send({"type": "join", "matter_id": MATTER, "mode": "handle"})
-    await kiosk.expect("ticket")
-    await cw.send({"type": "set_status", "status": "available"})
-    first = (await cw.expect("offer"))["offer"]
+    _, _, first = await _offered(env, clients)
     whole = env.server.app[QUEUE].queue.config.offer_timeout_s
     assert whole - 1 < first["expires_in_s"] <= whole
     await asyncio.sleep(1.5)

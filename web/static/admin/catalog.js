@@ -20,8 +20,12 @@ async function openMatter(id) {
   role("matter-errors").replaceChildren();
 }
 
+let searches = 0; // the latest search's number: an earlier one answering late is dropped
+
 async function search() {
+  const mine = ++searches;
   const { matters } = await getJson("/api/v1/matters", { q: role("matter-search").value.trim() });
+  if (mine !== searches) return;
   role("matters").replaceChildren(...matters.map((m) => {
     // A button inside the item, so the keyboard reaches and opens a matter too (Enter, Space).
     const item = el("li", { data: { matterId: m.id } },

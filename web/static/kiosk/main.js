@@ -189,32 +189,22 @@ function restore({ ticket, call }) {
     restoreConfirmForm(call);
     return;
   }
-  if (state.call) {
-    // The call ended while this kiosk's socket was down, so its `call_ended` went nowhere: tear
-    // the call down as that message would, then follow the ticket (back in line after a transfer
-    // or a caseworker's drop, or on to the rating).
+  // A call shown here that the welcome no longer has ended while this kiosk's socket was down, so
+  // its `call_ended` went nowhere: tear it down as that message would, then follow the ticket
+  // (back in line after a transfer or a caseworker's drop, or on to the rating).
+  const callEnded = Boolean(state.call);
+  if (callEnded) {
     endPeer();
     state.call = null;
-    if (ticket && OPEN_TICKET_STATES.has(ticket.state)) {
-      state.ticket = ticket;
-      screens.show("waiting", "waiting_call_interrupted");
-      onTicket(ticket);
-      return;
-    }
-    if (ticket && ticket.state === "wrap_up") {
-      state.ticket = ticket;
-      state.rateSessionId = ticket.session_id;
-      screens.show("rating");
-      return;
-    }
   }
   const current = screens.currentScreen();
   if (ticket && OPEN_TICKET_STATES.has(ticket.state)) {
+    if (callEnded) screens.show("waiting", "waiting_call_interrupted");
     onTicket(ticket);
     return;
   }
-  if (ticket && ticket.state === "wrap_up" && current === "boot") {
-    // Reloaded between the end of the call and the rating: ask for it again.
+  if (ticket && ticket.state === "wrap_up" && (current === "boot" || callEnded)) {
+    // Reloaded between the end of the call and the rating, or the call ended while away: ask for it.
     state.ticket = ticket;
     state.rateSessionId = ticket.session_id;
     screens.show("rating");
