@@ -195,6 +195,7 @@ async def test_staff_accounts(client: TestClient) -> None:
     assert made["user"]["must_change_password"] and made["user"]["skills"] == ["police-household"]
     for body, status in (
         ({"username": "cw1", "role": "caseworker", "centre": "江宁路中心"}, 409),
+        ({"username": "CW1", "role": "caseworker", "centre": "江宁路中心"}, 409),  # usernames ignore case
         ({"username": "cw2", "role": "caseworker"}, 422),
         ({"username": "cw2", "role": "caseworker", "centre": "nowhere"}, 404),
         ({"username": "cw2", "role": "caseworker", "centre": "1", "skills": ["flying"]}, 422),

@@ -112,6 +112,9 @@ def test_fresh_district_through_the_cli_alone(jinglin: Jinglin, tmp_path: Path) 
     jinglin.run("user", "add", "cw1", "--role", "caseworker", "--centre", "江宁路街道社区事务受理服务中心",
                 "--skill", "archives", "--password-stdin", stdin=CW_PASSWORD)
     jinglin.run("user", "add", "cw2", "--role", "caseworker", "--password-stdin", stdin=CW_PASSWORD, ok=False)
+    # A name differing only in case is the same account to the people who use it: refused.
+    jinglin.run("user", "add", "Cw1", "--role", "caseworker", "--centre", "江宁路街道社区事务受理服务中心",
+                "--password-stdin", stdin=CW_PASSWORD, ok=False)
     assert jinglin.json("user", "set-skills", "cw1", "police-general", "archives")["skills"] == \
         ["archives", "police-general"]
     jinglin.run("user", "set-skills", "cw1", "flying", ok=False)

@@ -90,8 +90,10 @@ def check_password(password: str) -> None:
 
 async def create_user(session: AsyncSession, body: UserIn, actor: str) -> UserCreatedOut:
     """Create an account; without a password a one-time one is made and answered once."""
-    if await session.scalar(select(User.id).where(User.username == body.username)):
-        raise conflict(t.DUPLICATE_USER.format(name=body.username))
+    # "Zhang" beside "zhang" would be two accounts no one can tell apart on a list or a phone call.
+    taken = await session.scalar(select(User.username).where(func.lower(User.username) == body.username.lower()))
+    if taken is not None:
+        raise conflict(t.DUPLICATE_USER.format(name=taken))
     centre_id = (await find_centre(session, body.centre)).id if body.centre else None
     if body.role == "caseworker" and centre_id is None:
         raise invalid(t.CASEWORKER_NEEDS_CENTRE)

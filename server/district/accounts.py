@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth.passwords import hash_password, verify_password
@@ -41,6 +41,10 @@ async def upsert_user(
         raise AccountError("a caseworker belongs to a centre")
     user = await session.scalar(select(User).where(User.username == username))
     if user is None:
+        # Usernames are unique whatever their case: a second account differing only in case is refused.
+        taken = await session.scalar(select(User.username).where(func.lower(User.username) == username.lower()))
+        if taken is not None:
+            raise AccountError(f"username {username!r} is taken by {taken!r} (usernames ignore case)")
         if password is None and password_hash is None:
             raise AccountError("a new user needs a password")
         user = User(username=username, password_hash=password_hash or hash_password(password or ""), role=role,
