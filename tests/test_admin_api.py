@@ -28,7 +28,8 @@ from tests.helpers import make_settings
 
 PASSWORD = "admin-password-1"
 SHEET = "name,street,kind,address\n甲居委,江宁路街道,committee,路1号\n乙居委,jingansi,居委,\n丙公园,静安寺街道,park,\n"
-BROKEN_SHEET = SHEET + ",江宁路街道,committee,\n丁居委,没有的街道,committee,\n甲居委,江宁路街道,committee,\n"
+BROKEN_SHEET = (SHEET + ",江宁路街道,committee,\n丁居委,没有的街道,committee,\n甲居委,江宁路街道,committee,\n"
+                "戊居委\u202e,江宁路街道,committee,\n")
 
 
 @pytest.fixture
@@ -77,6 +78,12 @@ async def test_structure_and_site_sheet(client: TestClient) -> None:
     assert (await call(client, "POST", "/api/v1/admin/streets", 409, json={"name": "江宁路街道"}))["error"]
     await call(client, "POST", "/api/v1/admin/centres", 409, json={"name": "另一个", "street": "江宁路街道"})
     await call(client, "POST", "/api/v1/admin/centres", 404, json={"name": "X", "street": "nowhere"})
+    # A name reading differently from what is stored (a bidi override), or only spaces, is refused;
+    # spaces around a name are trimmed, so the trimmed twin of a street is the same street.
+    for name in ("江宁路\u202e道街", "  ", "江宁路\n街道"):
+        refused = await call(client, "POST", "/api/v1/admin/streets", 422, json={"name": name})
+        assert refused["error"]["message"] == "字段无效: name"
+    await call(client, "POST", "/api/v1/admin/streets", 409, json={"name": " 江宁路街道 "})
     centres = await call(client, "GET", "/api/v1/admin/centres")
     assert centres["centres"][0]["phone"] == "021-1"
     # "By id" takes the id as a JSON number too (and a boolean is no id).
@@ -89,10 +96,11 @@ async def test_structure_and_site_sheet(client: TestClient) -> None:
     # A broken sheet: preview names every broken row; applying writes nothing.
     preview = await call(client, "POST", "/api/v1/admin/sites/import?dry_run=true", data=upload(BROKEN_SHEET))
     assert preview["added"] == ["甲居委", "乙居委", "丙公园"]
-    assert [e["row"] for e in preview["errors"]] == [5, 6, 7]
+    assert [e["row"] for e in preview["errors"]] == [5, 6, 7, 8]
     assert "第 6 行" in preview["errors"][1]["message"] and "没有的街道" in preview["errors"][1]["message"]
+    assert "不可见字符" in preview["errors"][3]["message"]
     refused = await call(client, "POST", "/api/v1/admin/sites/import?dry_run=false", 422, data=upload(BROKEN_SHEET))
-    assert len(refused["error"]["details"]) == 3
+    assert len(refused["error"]["details"]) == 4
     assert (await call(client, "GET", "/api/v1/admin/sites"))["sites"] == []
     # ... unless the admin chooses to apply the valid rows.
     applied = await call(client, "POST", "/api/v1/admin/sites/import?dry_run=false&valid_only=true",

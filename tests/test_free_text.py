@@ -43,3 +43,18 @@ def test_every_free_text_field_is_masked(model: type, fields: dict[str, object],
     assert ID_NUMBER not in getattr(parsed, field)
     assert "13812345678" not in getattr(parsed, field)
     assert "已隐去" in getattr(parsed, field)
+
+
+@pytest.mark.parametrize(
+    ("model", "fields", "field"),
+    [
+        (m.EndCall, {"type": "end_call", "ticket_id": "t1", "outcome": "completed"}, "notes"),
+        (m.Rate, {"type": "rate", "session_id": "s1", "score": 2}, "comment"),
+        (FollowUpIn, {"state": "resolved"}, "note"),
+    ],
+)
+def test_invisible_characters_are_dropped_before_masking(model: type, fields: dict[str, object], field: str) -> None:
+    # A zero-width space or a bidi override inside a number must not slip it past the mask.
+    typed = "请回电 138\u200b1234\u202e5678\x00，谢谢\n第二行\t完"
+    stored = getattr(model.model_validate({**fields, field: typed}), field)
+    assert stored == "请回电 [电话已隐去]，谢谢\n第二行\t完"

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, Field, field_validator
 
 from server.admin.limits import MAX_SKILLS, USERNAME_PATTERN
+from server.protocol.plain_text import PLAIN_LINE, PLAIN_TEXT
 
 Role = Literal["caseworker", "supervisor", "admin"]
 SiteKind = Literal["committee", "park", "building"]
@@ -22,13 +23,15 @@ def _id_as_text(value: Any) -> Any:
 
 # A street, site or centre named by its id (a number or its digits), code or name.
 Reference = Annotated[str, BeforeValidator(_id_as_text)]
+# A name, label, address or phone as it will be shown: visible characters, trimmed (plain_text.py).
+Line = Annotated[str, PLAIN_LINE]
 
 
 class StreetIn(BaseModel):
     """A new street or town; the code defaults to the name's pinyin."""
 
-    name: str = Field(min_length=1, max_length=40)
-    code: str | None = Field(default=None, max_length=40)
+    name: Line = Field(min_length=1, max_length=40)
+    code: Line | None = Field(default=None, max_length=40)
 
 
 class StreetOut(BaseModel):
@@ -48,10 +51,10 @@ class StreetsOut(BaseModel):
 class CentreIn(BaseModel):
     """A new acceptance centre of a street (street by id, code or name)."""
 
-    name: str = Field(min_length=1, max_length=80)
+    name: Line = Field(min_length=1, max_length=80)
     street: Reference = Field(min_length=1, max_length=40)
-    address: str = Field(default="", max_length=200)
-    phone: str = Field(default="", max_length=40)
+    address: Line = Field(default="", max_length=200)
+    phone: Line = Field(default="", max_length=40)
 
 
 class CentreOut(BaseModel):
@@ -74,10 +77,10 @@ class CentresOut(BaseModel):
 class SiteIn(BaseModel):
     """A new kiosk site (street by id, code or name)."""
 
-    name: str = Field(min_length=1, max_length=80)
+    name: Line = Field(min_length=1, max_length=80)
     street: Reference = Field(min_length=1, max_length=40)
     kind: SiteKind = "committee"
-    address: str = Field(default="", max_length=200)
+    address: Line = Field(default="", max_length=200)
 
 
 class SiteOut(BaseModel):
@@ -120,7 +123,7 @@ class KioskIn(BaseModel):
     """A new kiosk at a site (by id or name)."""
 
     site: Reference = Field(min_length=1, max_length=80)
-    label: str | None = Field(default=None, max_length=80)
+    label: Line | None = Field(default=None, max_length=80)
 
 
 class KioskOut(BaseModel):
@@ -157,7 +160,7 @@ class UserIn(BaseModel):
 
     username: str = Field(pattern=USERNAME_PATTERN)
     role: Role
-    display_name: str | None = Field(default=None, max_length=64)
+    display_name: Line | None = Field(default=None, max_length=64)
     centre: Reference | None = Field(default=None, max_length=80)
     skills: list[str] = Field(default_factory=list, max_length=MAX_SKILLS)
     password: str | None = Field(default=None, max_length=256)
@@ -177,7 +180,7 @@ class UserPatch(BaseModel):
     centre: Reference | None = Field(default=None, max_length=80)
     skills: list[str] | None = Field(default=None, max_length=MAX_SKILLS)
     disabled: bool | None = None
-    display_name: str | None = Field(default=None, min_length=1, max_length=64)
+    display_name: Line | None = Field(default=None, min_length=1, max_length=64)
 
 
 class UserOut(BaseModel):
@@ -217,8 +220,8 @@ class PasswordResetOut(BaseModel):
 class MatterEditIn(BaseModel):
     """Fields of one matter to change; materials use the spreadsheet notation (docs/catalog.md)."""
 
-    name: str | None = None
-    guide: str | None = None
+    name: Line | None = None
+    guide: Annotated[str, PLAIN_TEXT] | None = None
     materials: str | None = Field(default=None, description="e.g. 身份证原件[capture:id_card]; 申请表[form]")
     skill: str | None = None
     mode: str | None = None

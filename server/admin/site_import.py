@@ -17,6 +17,7 @@ from server.admin import texts as t
 from server.admin.errors import AdminError, invalid
 from server.admin.schemas import ImportRowError, SiteImportOut
 from server.db.models import Site, Street
+from server.protocol.plain_text import plain_line
 
 COLUMNS = ("name", "street", "kind", "address")
 _HEADER_ALIASES = {"名称": "name", "站点": "name", "街道": "street", "类型": "kind", "地址": "address"}
@@ -44,6 +45,15 @@ def _header(rows: list[list[str]]) -> list[str]:
     return header
 
 
+def _visible(text: str) -> bool:
+    """True when a cell is visible text (what the API asks of a site's name and address)."""
+    try:
+        plain_line(text)
+    except ValueError:
+        return False
+    return True
+
+
 async def _plan(session: AsyncSession, rows: list[list[str]]) -> _Plan:
     header = _header(rows)
     streets: dict[str, int] = {}
@@ -69,6 +79,8 @@ async def _plan(session: AsyncSession, rows: list[list[str]]) -> _Plan:
             problem = t.BAD_SITE_KIND.format(kind=cells.get("kind", ""))
         elif len(name) > 80 or len(cells.get("address", "")) > 200:
             problem = t.UNREADABLE_FILE.format(detail="too long")
+        elif not all(_visible(cells.get(column, "")) for column in ("name", "address")):
+            problem = t.ROW_HIDDEN_CHARACTER
         if problem is not None or street_id is None:
             plan.errors.append(ImportRowError(row=number, message=t.ROW_PREFIX.format(row=number) + (problem or "")))
             continue

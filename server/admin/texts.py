@@ -31,6 +31,7 @@ MISSING_COLUMNS = "缺少列：{columns}"
 ROW_PREFIX = "第 {row} 行："
 ROW_NO_NAME = "站点名称为空"
 ROW_DUPLICATE = "站点名称与第 {first} 行重复：{name}"
+ROW_HIDDEN_CHARACTER = "名称或地址含有换行、控制字符或不可见字符"
 IMPORT_HAS_ERRORS = "表格有 {count} 处错误，未写入任何数据；改正后再导入，或选择只导入无误的行"
 
 UNKNOWN_MATTER = "没有这个事项：{id}"

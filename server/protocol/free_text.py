@@ -4,6 +4,7 @@ Notes, rating comments, transfer notes, break reasons and follow-up notes are ty
 people type what they have in front of them: an ID number read off the card, a phone number to
 call back. Those are masked where the text enters (the message and body models), so neither the
 database nor an export ever holds them in clear. Case numbers, dates and counts stay as typed.
+Invisible and control characters are dropped first (server/protocol/plain_text.py).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import re
 
 from pydantic import AfterValidator
+
+from server.protocol.plain_text import plain_text
 
 ID_MASK = "[证件号已隐去]"
 PHONE_MASK = "[电话已隐去]"
@@ -28,5 +31,12 @@ def mask_personal_numbers(text: str) -> str:
     return _PHONE.sub(PHONE_MASK, _ID_NUMBER.sub(ID_MASK, text))
 
 
+def clean_free_text(text: str) -> str:
+    """Free text as stored: invisible and control characters dropped (line breaks and tabs kept),
+    then personal numbers masked. Dropping first means a zero-width space typed inside a phone
+    number cannot slip the number past the mask."""
+    return mask_personal_numbers(plain_text(text))
+
+
 # Add to a field's Annotated metadata: `note: Annotated[str, MASKED] = Field("", max_length=500)`.
-MASKED = AfterValidator(mask_personal_numbers)
+MASKED = AfterValidator(clean_free_text)
