@@ -278,6 +278,13 @@ async def test_catalog_edit_import_restore(client: TestClient) -> None:
     assert "form" not in public  # the form level is the console's business, shown to admins only
     kept = (await call(client, "GET", "/api/v1/admin/matters/gaj-jlks-01"))["matter"]["form"]
     assert [f["key"] for f in kept["fields"]] == ["card_delivery"]  # an edit keeps the matter's form level
+    # Saving again with nothing changed (or an empty edit) publishes no new version.
+    before = (await call(client, "GET", "/api/v1/admin/catalog/versions"))["versions"]
+    for same in ({"name": "敬老卡申领（新）", "typical_minutes": 12}, {}):
+        unchanged = await call(client, "PUT", "/api/v1/admin/matters/gaj-jlks-01", json=same)
+        assert not unchanged["applied"] and not unchanged["changed"] and not unchanged["errors"]
+        assert unchanged["version"] == edited["version"] == unchanged["old_version"]
+    assert (await call(client, "GET", "/api/v1/admin/catalog/versions"))["versions"] == before
     await call(client, "PUT", "/api/v1/admin/matters/no-such-matter", 404, json={"name": "x"})
     versions = (await call(client, "GET", "/api/v1/admin/catalog/versions"))["versions"]
     assert len(versions) == 2 and versions[0]["current"]
@@ -300,6 +307,11 @@ async def test_catalog_edit_import_restore(client: TestClient) -> None:
     published = await call(client, "POST", "/api/v1/admin/catalog/import?dry_run=false", data=upload(sheet, "c.csv"))
     assert published["applied"]
     assert (await call(client, "GET", "/api/v1/matters"))["total"] == 2
+    # The same sheet again changes nothing and publishes nothing.
+    kept_versions = (await call(client, "GET", "/api/v1/admin/catalog/versions"))["versions"]
+    again = await call(client, "POST", "/api/v1/admin/catalog/import?dry_run=false", data=upload(sheet, "c.csv"))
+    assert not again["applied"] and again["version"] == published["version"] and not again["errors"]
+    assert (await call(client, "GET", "/api/v1/admin/catalog/versions"))["versions"] == kept_versions
 
 
 async def catalog_rows(client: TestClient) -> list[str]:

@@ -171,6 +171,8 @@ def test_fresh_district_through_admin_pages(tmp_path: Path) -> None:
         admin.get_by_test_id("matter-save").click()
         expect(admin.locator('[data-role="matter-errors"]')).to_contain_text("已保存")
         shot(admin, "07-catalog-saved")
+        admin.get_by_test_id("matter-save").click()  # again, unchanged: nothing is published
+        expect(admin.locator('[data-role="matter-errors"]')).to_contain_text("没有改动")
 
         section(admin, "audit")
         expect(admin.get_by_test_id("audit-row").first).to_be_visible()

@@ -29,6 +29,12 @@ def _change_out(diff: CatalogDiff, *, dry_run: bool, errors: list[str] | None = 
                             retired=diff.retired, unretired=diff.unretired, errors=errors or [])
 
 
+def _unchanged(catalog: Catalog) -> CatalogChangeOut:
+    """The answer to a change that changes nothing: not applied, the current version kept."""
+    return CatalogChangeOut(dry_run=False, applied=False, version=catalog.version, old_version=catalog.version or None,
+                            added=[], changed=[], retired=[], unretired=[], errors=[])
+
+
 def _validated(catalog: Catalog, matters: list[Matter], located: list[tuple[str, Matter]],
                errors: list[str]) -> None:
     errors += check_matters(located, catalog.skills)
@@ -52,6 +58,10 @@ async def edit_matter(session: AsyncSession, matter_id: str, edit: MatterEditIn,
     errors += parse_errors
     matters = [matter if m.id == matter_id and matter is not None else m for m in catalog.matters]
     _validated(catalog, matters, [(where if m.id == matter_id else m.id, m) for m in matters], errors)
+    if matter == current:
+        # Saving a form unchanged publishes nothing: a version identical to the current one would
+        # only push the real changes down the list of versions to restore.
+        return _unchanged(catalog)
     changed = Catalog(version=content_version(matters), matters=matters, skills=catalog.skills)
     diff = await publish(session, changed, actor, f"edit {matter_id}")
     audit.record(session, actor, "matter_edited", "matter", matter_id, version=diff.new_version)
@@ -76,6 +86,8 @@ async def import_catalog(session: AsyncSession, rows: list[list[str]], actor: st
     new = Catalog(version=content_version(matters), matters=matters, skills=catalog.skills)
     if dry_run:
         return _change_out(await sync_catalog(session, new, apply=False), dry_run=True)
+    if (await sync_catalog(session, new, apply=False)).is_empty:
+        return _unchanged(catalog)  # the sheet as it stands: nothing to publish
     diff = await publish(session, new, actor, "import")
     audit.record(session, actor, "catalog_import", "catalog", diff.new_version, added=len(diff.added),
                  changed=len(diff.changed), retired=len(diff.retired))

@@ -42,7 +42,8 @@ async function save(form) {
       name: value("name"), guide: value("guide"), materials: value("materials"), skill: value("skill"),
       mode: value("mode"), on_the_spot: form.elements.namedItem("on_the_spot").checked,
       typical_minutes: Number(value("typical_minutes")) });
-    role("matter-errors").replaceChildren(el("li", { class: "a-ok", text: fmt("matter_saved", { version: out.version }) }));
+    const said = out.applied ? fmt("matter_saved", { version: out.version }) : fmt("matter_unchanged", {});
+    role("matter-errors").replaceChildren(el("li", { class: "a-ok", text: said }));
     await Promise.all([search(), loadVersions()]);
   } catch (failure) {
     const lines = failure.details && failure.details.length ? failure.details : [failure.message];

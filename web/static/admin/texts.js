@@ -104,6 +104,7 @@ export const T = {
   matter_on_the_spot: "当场办结",
   matter_minutes: "一般用时（分钟）",
   matter_saved: "已保存并发布新版本 {version}",
+  matter_unchanged: "没有改动，未发布新版本",
   catalog_import_title: "导入事项表格",
   aria_catalog_file: "事项表格文件（CSV 或 Excel）",
   diff_retired: "下架 {n} 个",
