@@ -47,6 +47,15 @@ def signature_png(width: int = 600, height: int = 200, strokes: int = 3, transpa
     return out.getvalue()
 
 
+def filled_png() -> bytes:
+    """A signing area painted over: all black but a thin margin."""
+    image = Image.new("RGB", (600, 200), "white")
+    ImageDraw.Draw(image).rectangle((10, 10, 590, 190), fill="black")
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
 def dot_png() -> bytes:
     """A tap: one small dot on a signing area."""
     image = Image.new("RGB", (600, 200), "white")
@@ -85,7 +94,8 @@ def test_the_image_check_refuses_taps_lines_and_what_is_no_png() -> None:
     assert refused.value.code == "empty_signature"
     blank = io.BytesIO()
     Image.new("RGB", (600, 200), "white").save(blank, format="PNG")
-    for data, code in [(blank.getvalue(), "empty_signature"), (b"GIF89a....", "not_png"), (b"", "missing_image"),
+    for data, code in [(blank.getvalue(), "empty_signature"), (filled_png(), "not_a_signature"),
+                       (b"GIF89a....", "not_png"), (b"", "missing_image"),
                        (b"\x89PNG\r\n\x1a\n" + b"\0" * 50, "not_an_image"),
                        (signature_png(width=100, height=50), "bad_canvas"),
                        (b"\x89PNG\r\n\x1a\n" + b"\0" * (1024 * 1024), "too_large")]:
@@ -209,6 +219,7 @@ async def test_bad_signatures_are_refused_and_nothing_is_kept(env: Env, made: li
         ({"data": b"GIF89a" + b"\0" * 100}, 415, "not_png"),
         ({"data": b"\x89PNG\r\n\x1a\n" + b"\0" * (1024 * 1024 + 1)}, 413, "too_large"),
         ({"data": dot_png()}, 422, "empty_signature"),
+        ({"data": filled_png()}, 422, "not_a_signature"),
         ({"data": b""}, 400, "missing_image"),
     ]
     for kwargs, status, code in cases:

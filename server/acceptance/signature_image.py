@@ -1,5 +1,6 @@
 """The checks a signature image passes before it is stored: a real PNG, at most 1 MiB, a sensible
-canvas, and enough ink spread far enough that it is a signature rather than a tap or a dot.
+canvas, and enough ink spread far enough that it is a signature rather than a tap or a dot, but not
+so much that it is a filled area or a photograph.
 
 The kiosk refuses a trivially short stroke set before sending (web/static/kiosk/signature.js); this is
 the same rule on the server, for any client.
@@ -21,6 +22,9 @@ MAX_SIDE = 4096
 MIN_INK_PIXELS = 150
 MIN_INK_SHARE = 0.002  # of the canvas
 MIN_SPREAD = 0.08  # the ink's bounding box, as a share of the canvas width and of its height
+# Strokes of a name, even a heavy hand's on a small pad, cover a few per cent of the canvas; a
+# filled area, an all-black image or a photograph covers far more and is no signature.
+MAX_INK_SHARE = 0.35
 
 
 class SignatureImageError(Exception):
@@ -75,8 +79,11 @@ def measure_ink(data: bytes) -> Ink:
 
 
 def check_signature(data: bytes) -> Ink:
-    """The measured ink of an acceptable signature; SignatureImageError `empty_signature` when too little."""
+    """The measured ink of an acceptable signature; SignatureImageError `empty_signature` when too
+    little, `not_a_signature` when the canvas is mostly dark."""
     ink = measure_ink(data)
+    if ink.pixels > MAX_INK_SHARE * ink.width * ink.height:
+        raise SignatureImageError(422, "not_a_signature")
     enough = (ink.pixels >= max(MIN_INK_PIXELS, MIN_INK_SHARE * ink.width * ink.height)
               and ink.box_width >= MIN_SPREAD * ink.width and ink.box_height >= MIN_SPREAD * ink.height)
     if not enough:

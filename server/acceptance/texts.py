@@ -52,6 +52,7 @@ SIGNATURE_ERRORS: dict[str, str] = {
     "not_an_image": "签名图片无法读取",
     "bad_canvas": "签名图片的尺寸不对",
     "empty_signature": "签名太短，请在框内完整签上您的姓名",
+    "not_a_signature": "这不像签名，请点“重写”后在框内签上您的姓名",
     "form_version_unknown": "这一版申请表没有在终端上显示过",
     "form_not_confirmed": "请先确认申请表无误，再签名",
     "already_signed": "这次服务已经签过名了",
