@@ -6,6 +6,7 @@ Also: a reload while waiting keeps the ticket, and cancelling leaves the queue.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -162,6 +163,35 @@ def test_a_call_transferred_while_the_kiosk_was_offline_goes_back_to_waiting(
         page.get_by_test_id("queue-cancel").click()
         page.get_by_test_id("queue-cancel-confirm").click()
         screen(page, "start")
+    finally:
+        caseworker.close()
+
+
+def test_a_call_ended_while_the_kiosk_was_offline_still_shows_its_outcome(
+        page: Page, server: Server, matter: dict[str, Any]) -> None:
+    """The caseworker accepts the application while the kiosk's socket is down, so `call_ended`
+    (outcome, 受理编号) goes nowhere: the welcome's ticket, in wrap-up, carries them, and the kiosk
+    shows the ended screen with the receipt before the rating, as if it had never been away."""
+    kiosk = server.demo["kiosks"][6]
+    login = caseworker_for(server.demo, kiosk["street"], matter["skill"])
+    outage = NetworkOutage()
+    page.route_web_socket("**/api/v1/ws", outage.relay)
+    caseworker = Caseworker(server.url, login["username"], login["password"])
+    try:
+        caseworker.sign_in_available()
+        join_queue(page, server, kiosk, matter, shots=False)
+        caseworker.accept_next_offer()
+        screen(page, "call")
+        outage.start()
+        wait_until(page, lambda: len(outage.sockets) >= 2, 10)
+        caseworker.end_call("accepted")  # the 受理编号 is issued by the server
+        outage.end()
+        screen(page, "ended", timeout=20000)
+        expect(page.locator('[data-role="ended-outcome"]')).to_have_text("您的申请已受理")
+        expect(page.get_by_test_id("receipt-case-number")).to_have_text(re.compile(r"^JA-"))
+        expect(page.get_by_test_id("remote-video")).to_be_hidden()
+        page.get_by_test_id("ended-rate").click()
+        screen(page, "rating")
     finally:
         caseworker.close()
 

@@ -161,6 +161,31 @@ async def test_whole_session(env: Env, clients: list[Client]) -> None:
         assert followup.due_at > rating.created_at
 
 
+async def test_a_kiosk_that_was_away_when_its_call_ended_reads_what_came_of_it(
+        env: Env, clients: list[Client]) -> None:
+    kiosk, cw, call_id = await _into_call(env, clients)
+    url = env.url(f"/api/v1/sessions/{call_id}/result")
+    during = await (await kiosk.http.get(url)).json()
+    assert (during["state"], during["outcome"], during["case_number"]) == ("in_call", None, None)
+    await kiosk.close()  # away: its call_ended goes nowhere, and the welcome has no call and no ticket
+    await cw.send({"type": "end_call", "ticket_id": call_id, "outcome": "accepted"})
+    case_number = (await cw.expect("call_ended"))["case_number"]
+    back = await _kiosk(env, clients)
+    assert back.welcome["state"] == {"ticket": None, "call": None}
+    response = await back.http.get(url)
+    assert response.status == 200 and response.headers["Cache-Control"] == "no-store"
+    result = await response.json()
+    assert result == {"session_id": call_id, "state": result["state"], "outcome": "accepted",
+                      "case_number": case_number}
+    assert result["state"] in ("wrap_up", "done") and case_number.startswith("JA-")
+    # Another kiosk may not read it; an unknown session is 404.
+    stranger = Client(env)
+    clients.append(stranger)
+    await stranger.kiosk_login(env.kiosk_tokens[1])
+    assert (await stranger.http.get(url)).status == 403
+    assert (await back.http.get(env.url("/api/v1/sessions/no-such-session/result"))).status == 404
+
+
 async def _rated(env: Env, clients: list[Client], score: int) -> tuple[Client, str]:
     """A call of kiosk 0 ended and rated `score`; the kiosk and the session id."""
     kiosk, cw, session_id = await _into_call(env, clients)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from aiohttp import web
+from pydantic import BaseModel
 from sqlalchemy import select
 
 from server.acceptance import texts
@@ -53,6 +54,24 @@ async def _receipt(request: web.Request, *, kiosk: bool) -> tuple[ReceiptView, P
     return receipt, principal
 
 
+class SessionResultOut(BaseModel):
+    """What came of a session: its state and, once its call has ended, the outcome and 受理编号."""
+
+    session_id: str
+    state: str
+    outcome: str | None
+    case_number: str | None
+
+
+async def get_result(request: web.Request) -> web.Response:
+    """The session's kiosk, caseworker and supervisors: what came of the session. A kiosk whose socket
+    was down when its call ended (so `call_ended` never reached it) reads the outcome here."""
+    principal = require_role(request, "kiosk", "caseworker", "supervisor")
+    row = await readable_session(request, principal, request.match_info["session_id"], "result", kiosk=True)
+    out = SessionResultOut(session_id=row.id, state=row.state, outcome=row.outcome, case_number=row.case_number or None)
+    return web.json_response(out.model_dump(), headers=NO_STORE)
+
+
 class ReceiptOut(ReceiptView):
     """The receipt with its QR code as an SVG document, ready for the kiosk to show and print."""
 
@@ -87,6 +106,10 @@ ROUTES: list[Route] = [
           response=RenderedNotice, errors=(401, 403, 404)),
 ]
 ROUTES += [
+    Route("GET", "/api/v1/sessions/{session_id}/result", get_result,
+          "What came of a session: `state` and, once its call has ended, `outcome` and `case_number` (a kiosk that "
+          "was offline when its call ended shows them)", "acceptance", roles=("kiosk", "caseworker", "supervisor"),
+          params=(SESSION,), response=SessionResultOut, errors=(401, 403, 404)),
     Route("GET", "/api/v1/sessions/{session_id}/receipt", get_receipt,
           "The 受理回执 of a session ended with 受理 or 材料不全 (case number or the missing materials with what each "
           "must show, promise, centre phone, QR text)", "acceptance", roles=("kiosk", "caseworker", "supervisor"),

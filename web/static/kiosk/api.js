@@ -42,6 +42,11 @@ export function notice(matterId) {
   return getJson("/api/v1/kiosk/notice", { matter_id: matterId });
 }
 
+/** What came of a session: {session_id, state, outcome, case_number} (outcome null until its call ends). */
+export function sessionResult(sessionId) {
+  return getJson(`/api/v1/sessions/${encodeURIComponent(sessionId)}/result`);
+}
+
 /** The receipt of an ended session (受理 or 材料不全); rejects with HttpError 404 when there is none (yet). */
 export function receipt(sessionId) {
   return getJson(`/api/v1/sessions/${encodeURIComponent(sessionId)}/receipt`);

@@ -191,27 +191,42 @@ function restore({ ticket, call }) {
   }
   // A call shown here that the welcome no longer has ended while this kiosk's socket was down, so
   // its `call_ended` went nowhere: tear it down as that message would, then follow the ticket
-  // (back in line after a transfer or a caseworker's drop, or on to the rating).
-  const callEnded = Boolean(state.call);
-  if (callEnded) {
+  // (back in line after a transfer or a caseworker's drop), or show what came of the call.
+  const endedCall = state.call;
+  if (endedCall) {
     endPeer();
     state.call = null;
   }
   const current = screens.currentScreen();
   if (ticket && OPEN_TICKET_STATES.has(ticket.state)) {
-    if (callEnded) screens.show("waiting", "waiting_call_interrupted");
+    if (endedCall) screens.show("waiting", "waiting_call_interrupted");
     onTicket(ticket);
     return;
   }
-  if (ticket && ticket.state === "wrap_up" && (current === "boot" || callEnded)) {
-    // Reloaded between the end of the call and the rating, or the call ended while away: ask for it.
-    state.ticket = ticket;
-    state.rateSessionId = ticket.session_id;
-    screens.show("rating");
+  if (endedCall) {
+    showMissedEnd(endedCall.call_id);
     return;
   }
   const closed = !ticket || CLOSED_TICKET_STATES.has(ticket.state);
   if (current === "boot" || ((current === "waiting" || current === "call") && closed)) goHome();
+}
+
+/** The call ended while this kiosk was away: show its outcome, 受理编号 and receipt as `call_ended`
+ * would have (then the rating), or go home when it ended without one (the caseworker left). */
+async function showMissedEnd(sessionId) {
+  let result;
+  try {
+    result = await api.sessionResult(sessionId);
+  } catch {
+    result = null; // unreadable: home, as before the outcome could be asked for
+  }
+  if (state.call || (state.ticket && state.ticket.session_id !== sessionId)) return; // moved on meanwhile
+  if (!result || !result.outcome) {
+    goHome();
+    return;
+  }
+  state.ticket = null;
+  onCallEnded({ session_id: sessionId, reason: "ended", outcome: result.outcome, case_number: result.case_number || "" });
 }
 
 function onTicket(ticket) {
