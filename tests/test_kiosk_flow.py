@@ -6,7 +6,9 @@ Also: a reload while waiting keeps the ticket, and cancelling leaves the queue.
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -140,10 +142,44 @@ def test_a_call_transferred_while_the_kiosk_was_offline_goes_back_to_waiting(
     """The kiosk's socket is down when the caseworker transfers the call, so its `call_ended` goes
     nowhere: on reconnecting, the welcome has the ticket back in line and no call, and the kiosk
     leaves the call screen for the waiting screen with the same number."""
-    kiosk = server.demo["kiosks"][5]
-    login = caseworker_for(server.demo, kiosk["street"], matter["skill"])
     other_skill = next(m["skill"] for m in get_json(f"{server.url}/api/v1/matters")["matters"]
                        if m["skill"] != matter["skill"])
+    with _in_call_then_offline(page, server, matter, 5) as (caseworker, outage, number):
+        caseworker.transfer(other_skill, "请其他窗口办理")
+        outage.end()
+        screen(page, "waiting", timeout=20000)
+        expect(page.get_by_test_id("queue-ticket")).to_have_text(number)
+        expect(page.locator('[data-role="waiting-note"]')).to_have_text("刚才的通话已中断，已为您继续排队，号码不变")
+        expect(page.get_by_test_id("remote-video")).to_be_hidden()
+        page.get_by_test_id("queue-cancel").click()
+        page.get_by_test_id("queue-cancel-confirm").click()
+        screen(page, "start")
+
+
+def test_a_call_ended_while_the_kiosk_was_offline_still_shows_its_outcome(
+        page: Page, server: Server, matter: dict[str, Any]) -> None:
+    """The caseworker accepts the application while the kiosk's socket is down, so `call_ended`
+    (outcome, 受理编号) goes nowhere and the welcome has neither call nor ticket: the kiosk reads
+    what came of the call and shows the ended screen with the receipt before the rating, as if it
+    had never been away."""
+    with _in_call_then_offline(page, server, matter, 6) as (caseworker, outage, _):
+        caseworker.end_call("accepted")  # the 受理编号 is issued by the server
+        outage.end()
+        screen(page, "ended", timeout=20000)
+        expect(page.locator('[data-role="ended-outcome"]')).to_have_text("您的申请已受理")
+        expect(page.get_by_test_id("receipt-case-number")).to_have_text(re.compile(r"^JA-"))
+        expect(page.get_by_test_id("remote-video")).to_be_hidden()
+        page.get_by_test_id("ended-rate").click()
+        screen(page, "rating")
+
+
+@contextlib.contextmanager
+def _in_call_then_offline(page: Page, server: Server, matter: dict[str, Any],
+                          kiosk_index: int) -> Iterator[tuple[Caseworker, NetworkOutage, str]]:
+    """Demo kiosk `kiosk_index` in a call with a Python caseworker, then its WebSocket cut off (the
+    page already trying again into the outage); yields the caseworker, the outage and the number."""
+    kiosk = server.demo["kiosks"][kiosk_index]
+    login = caseworker_for(server.demo, kiosk["street"], matter["skill"])
     outage = NetworkOutage()
     page.route_web_socket("**/api/v1/ws", outage.relay)
     caseworker = Caseworker(server.url, login["username"], login["password"])
@@ -154,44 +190,7 @@ def test_a_call_transferred_while_the_kiosk_was_offline_goes_back_to_waiting(
         screen(page, "call")
         outage.start()
         wait_until(page, lambda: len(outage.sockets) >= 2, 10)  # the page tries again, into the outage
-        caseworker.transfer(other_skill, "请其他窗口办理")
-        outage.end()
-        screen(page, "waiting", timeout=20000)
-        expect(page.get_by_test_id("queue-ticket")).to_have_text(number)
-        expect(page.locator('[data-role="waiting-note"]')).to_have_text("刚才的通话已中断，已为您继续排队，号码不变")
-        expect(page.get_by_test_id("remote-video")).to_be_hidden()
-        page.get_by_test_id("queue-cancel").click()
-        page.get_by_test_id("queue-cancel-confirm").click()
-        screen(page, "start")
-    finally:
-        caseworker.close()
-
-
-def test_a_call_ended_while_the_kiosk_was_offline_still_shows_its_outcome(
-        page: Page, server: Server, matter: dict[str, Any]) -> None:
-    """The caseworker accepts the application while the kiosk's socket is down, so `call_ended`
-    (outcome, 受理编号) goes nowhere: the welcome's ticket, in wrap-up, carries them, and the kiosk
-    shows the ended screen with the receipt before the rating, as if it had never been away."""
-    kiosk = server.demo["kiosks"][6]
-    login = caseworker_for(server.demo, kiosk["street"], matter["skill"])
-    outage = NetworkOutage()
-    page.route_web_socket("**/api/v1/ws", outage.relay)
-    caseworker = Caseworker(server.url, login["username"], login["password"])
-    try:
-        caseworker.sign_in_available()
-        join_queue(page, server, kiosk, matter, shots=False)
-        caseworker.accept_next_offer()
-        screen(page, "call")
-        outage.start()
-        wait_until(page, lambda: len(outage.sockets) >= 2, 10)
-        caseworker.end_call("accepted")  # the 受理编号 is issued by the server
-        outage.end()
-        screen(page, "ended", timeout=20000)
-        expect(page.locator('[data-role="ended-outcome"]')).to_have_text("您的申请已受理")
-        expect(page.get_by_test_id("receipt-case-number")).to_have_text(re.compile(r"^JA-"))
-        expect(page.get_by_test_id("remote-video")).to_be_hidden()
-        page.get_by_test_id("ended-rate").click()
-        screen(page, "rating")
+        yield caseworker, outage, number
     finally:
         caseworker.close()
 
