@@ -41,7 +41,10 @@ class CallHandlers:
         await self.hub.relay(peer, out.signal(message.call_id, sender, message.data.model_dump(exclude_unset=True)))
 
     async def call_peer(self, connection: Connection, call_id: str) -> str | None:
-        """The other member of a live call this connection belongs to (checked against the queue)."""
+        """The other member of a live call this connection belongs to (checked against the queue);
+        remembered in call_peers unless a call of this connection ended while the queue was asked
+        (its `call_ended` has already cleared the map, and a stale entry would outlive the call)."""
+        ends = connection.call_ends
         live = await self.queue.ticket(call_id)
         if live is None or live.state != "in_call" or not live.caseworker_id:
             return None
@@ -52,5 +55,6 @@ class CallHandlers:
             peer = kiosk_address(live.kiosk_id)
         else:
             return None
-        connection.call_peers[call_id] = peer
+        if connection.call_ends == ends:
+            connection.call_peers[call_id] = peer
         return peer

@@ -63,6 +63,9 @@ class Connection:
     call_peers: dict[str, str] = field(default_factory=dict)
     # Calls whose `call` message (or welcome state) this connection has had.
     calls_announced: set[str] = field(default_factory=set)
+    # How many times a call of this connection has ended: a lookup of a call's peer that spans an
+    # end (it awaits the queue) must not put the ended call back into call_peers.
+    call_ends: int = 0
     # When this connection last refreshed its presence (monotonic; welcome touches it first).
     presence_touched_at: float = field(default_factory=time.monotonic)
     # When the keep-alive sweep next re-checks this connection (monotonic; see signaling.keepalive).

@@ -63,6 +63,7 @@ class QueueFanout:
                 for connection in list(connections):
                     connection.call_peers.pop(tr.ticket_id, None)
                     connection.calls_announced.discard(tr.ticket_id)
+                    connection.call_ends += 1
                     await connection.send(message)
         if kiosk_key is None or kiosk_key not in self.hub.local:
             return
