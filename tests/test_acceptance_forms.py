@@ -100,6 +100,7 @@ async def test_form_sent_changed_resent_confirmed_every_version_kept(tmp_path: P
     ({"birth_date": "2023-02-30"}, "form_bad_date", "出生日期"),
     ({"phone": "1234"}, "form_bad_phone", "联系电话"),
     ({"name": "  "}, "form_field_missing", "申请人姓名"),
+    ({"name": "\u200b\u202e"}, "form_field_missing", "申请人姓名"),  # invisible characters are no name
     ({"card_delivery": "飞鸽传书"}, "form_bad_choice", "领卡方式"),
     ({"favourite": "x"}, "form_unknown_field", "favourite"),
 ])
@@ -111,6 +112,16 @@ async def test_a_wrong_field_is_named_and_nothing_is_sent(env: Env, made: list[C
     assert label in reply["message"]
     assert await _versions(env) == 0
     assert not [m for m in kiosk.drain() if m["type"] == "form"]
+
+
+async def test_the_kiosk_shows_what_is_stored_without_hidden_characters(env: Env, made: list[Client]) -> None:
+    """A right-to-left override in a value would show the resident reversed text while the signed
+    form holds the characters as typed: such characters are dropped before the form is kept."""
+    kiosk, cw, call_id = await into_call(env, made, consent=CONSENT)
+    reply = await _send(cw, call_id, values(address="江宁路\u202e号1\u200b\x00", name="张\u2066三"))
+    assert reply["type"] == "ok", reply
+    shown = {f["key"]: f["value"] for f in (await kiosk.expect("form"))["fields"]}
+    assert (shown["address"], shown["name"]) == ("江宁路号1", "张三")
 
 
 async def test_missing_required_field_left_out_entirely(env: Env, made: list[Client]) -> None:

@@ -102,6 +102,13 @@ def test_the_image_check_refuses_taps_lines_and_what_is_no_png() -> None:
         with pytest.raises(SignatureImageError) as refused:
             check_signature(data)
         assert refused.value.code == code
+    # A canvas of 16 megapixels compresses to a few kilobytes: refused by its size before it is decoded.
+    huge = io.BytesIO()
+    Image.new("RGB", (4096, 4096), "white").save(huge, format="PNG")
+    assert len(huge.getvalue()) < 100_000
+    with pytest.raises(SignatureImageError) as refused:
+        check_signature(huge.getvalue())
+    assert refused.value.code == "bad_canvas"
     line = Image.new("RGB", (600, 200), "white")
     ImageDraw.Draw(line).line([(50, 100), (550, 100)], fill="black", width=4)  # one flat stroke
     out = io.BytesIO()
@@ -214,6 +221,8 @@ async def test_bad_signatures_are_refused_and_nothing_is_kept(env: Env, made: li
     await kiosk.request({"type": "form_reply", "call_id": call_id, "version": 1, "choice": "confirmed"})
     cases: list[tuple[dict[str, Any], int, str]] = [
         ({"version": 2}, 409, "form_version_unknown"),  # a version never shown
+        # Nothing to sign, nothing decoded: the version is checked before the image.
+        ({"version": 2, "data": b"GIF89a" + b"\0" * 100}, 409, "form_version_unknown"),
         ({"version": "x"}, 400, "bad_version"),
         ({"version": "0"}, 400, "bad_version"),
         ({"data": b"GIF89a" + b"\0" * 100}, 415, "not_png"),

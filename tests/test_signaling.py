@@ -186,6 +186,111 @@ async def test_a_kiosk_that_was_away_when_its_call_ended_reads_what_came_of_it(
     assert (await back.http.get(env.url("/api/v1/sessions/no-such-session/result"))).status == 404
 
 
+@pytest.mark.parametrize("token", ["not-a-token", "x" * 129, "x" * 5000])
+async def test_an_unknown_resume_token_of_any_length_is_welcomed_fresh(
+        env: Env, clients: list[Client], token: str) -> None:
+    client = Client(env)
+    clients.append(client)
+    await client.kiosk_login(env.kiosk_tokens[0])
+    welcome = await client.connect(resume=token)
+    assert welcome["resumed"] is False and welcome["resume_token"] != token
+    assert (await client.request({"type": "ping"}, ref=1))["type"] == "pong"
+
+
+async def test_two_cancels_at_once_leave_one_ok_and_one_no_ticket(
+        env: Env, clients: list[Client], monkeypatch: pytest.MonkeyPatch) -> None:
+    kiosk = await _kiosk(env, clients)
+    second = await _kiosk(env, clients)
+    await kiosk.send({"type": "join", "matter_id": MATTER, "mode": "handle"})
+    await kiosk.expect("ticket")
+    queue = env.server.app[QUEUE]
+    lookup = queue.open_ticket_of_kiosk
+
+    async def slow(kiosk_id: int) -> Any:  # both find the ticket before either cancels it
+        found = await lookup(kiosk_id)
+        await asyncio.sleep(0.2)
+        return found
+
+    monkeypatch.setattr(queue, "open_ticket_of_kiosk", slow)
+    replies = await asyncio.gather(kiosk.request({"type": "cancel"}, ref=1), second.request({"type": "cancel"}, ref=2))
+    assert sorted(r.get("code", r["type"]) for r in replies) == ["no_ticket", "ok"], replies
+
+
+async def _session_row(env: Env, session_id: str) -> ServiceSession:
+    async with env.server.app[app_keys.DB_SESSIONS]() as session:
+        row = await session.get(ServiceSession, session_id)
+    assert row is not None
+    return row
+
+
+def _slow_holder_check(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hold every "does this caseworker hold the call" check open a moment after it passes, so two
+    requests sent at once both pass it unless something serialises them (what a busy event loop or
+    two processes do by chance)."""
+    queue = env.server.app[QUEUE]
+    checked = queue.held_fence
+
+    async def slow(caseworker_id: str, ticket_id: str) -> int:
+        fence = await checked(caseworker_id, ticket_id)
+        await asyncio.sleep(0.2)
+        return fence
+
+    monkeypatch.setattr(queue, "held_fence", slow)
+
+
+async def test_two_ends_of_one_call_at_once_record_only_the_one_that_ended_it(
+        env: Env, clients: list[Client], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A caseworker's two consoles end the same call at once, 受理 and 办结: one ends it, the other
+    is refused, and the session holds the winner's outcome (a case number only for 受理)."""
+    kiosk, cw, call_id = await _into_call(env, clients)
+    second = await _caseworker(env, clients)
+    _slow_holder_check(env, monkeypatch)
+    accepted, completed = await asyncio.gather(
+        cw.request({"type": "end_call", "ticket_id": call_id, "outcome": "accepted"}, ref=1),
+        second.request({"type": "end_call", "ticket_id": call_id, "outcome": "completed"}, ref=2))
+    replies = {"accepted": accepted, "completed": completed}
+    winners = [outcome for outcome, reply in replies.items() if reply["type"] == "ok"]
+    assert len(winners) == 1, replies
+    loser = next(reply for outcome, reply in replies.items() if outcome not in winners)
+    assert loser["code"] == "not_holder", loser
+    ended = await kiosk.expect("call_ended")
+    row = await _session_row(env, call_id)
+    assert row.outcome == ended["outcome"] == winners[0]
+    assert (row.case_number or "") == ended["case_number"]
+    assert bool(ended["case_number"]) == (winners[0] == "accepted")
+
+
+async def test_an_end_and_a_transfer_at_once_leave_one_consistent_record(
+        env: Env, clients: list[Client], monkeypatch: pytest.MonkeyPatch) -> None:
+    """转办 sent from the other console while 受理 is being written: one of them happens, whole."""
+    kiosk, cw, call_id = await _into_call(env, clients)
+    second = await _caseworker(env, clients)
+    recorder = env.server.app[QUEUE].recorder
+    write = recorder.record_outcome
+
+    async def slow_write(*args: Any, **kwargs: Any) -> Any:
+        await asyncio.sleep(0.3)  # the transfer arrives meanwhile
+        return await write(*args, **kwargs)
+
+    monkeypatch.setattr(recorder, "record_outcome", slow_write)
+
+    async def transfer_a_moment_later() -> dict[str, Any]:
+        await asyncio.sleep(0.1)
+        return await second.request({"type": "transfer", "ticket_id": call_id, "skill": "archives"}, ref=2)
+
+    ended, moved = await asyncio.gather(
+        cw.request({"type": "end_call", "ticket_id": call_id, "outcome": "accepted"}, ref=1),
+        transfer_a_moment_later())
+    assert sorted([ended["type"], moved["type"]]) == ["error", "ok"], (ended, moved)
+    assert (ended if ended["type"] == "error" else moved)["code"] == "not_holder"
+    row = await _session_row(env, call_id)
+    if ended["type"] == "ok":
+        assert row.outcome == "accepted" and row.case_number and "转办" not in (row.notes or "")
+    else:  # back in line for another skill, with no outcome and no number spent on it
+        assert row.outcome is None and not row.case_number and row.skill == "archives"
+        assert (await kiosk.expect("call_ended"))["reason"] == "transferred"
+
+
 async def _rated(env: Env, clients: list[Client], score: int) -> tuple[Client, str]:
     """A call of kiosk 0 ended and rated `score`; the kiosk and the session id."""
     kiosk, cw, session_id = await _into_call(env, clients)
@@ -194,6 +299,32 @@ async def _rated(env: Env, clients: list[Client], score: int) -> tuple[Client, s
     assert (await kiosk.request({"type": "rate", "session_id": session_id, "score": score}))["type"] == "ok"
     await cw.send({"type": "set_status", "status": "offline"})
     return kiosk, session_id
+
+
+async def test_a_rating_and_a_phone_sent_twice_at_once_are_kept_once(
+        env: Env, clients: list[Client], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The kiosk's two sockets send the same 差评 and the same 回访 number at once: one is kept, the
+    other is told so (`already_rated`, `already_left`), not `unavailable`."""
+    kiosk, cw, session_id = await _into_call(env, clients)
+    second = await _kiosk(env, clients)
+    await cw.send({"type": "end_call", "ticket_id": session_id, "outcome": "completed"})
+    await kiosk.expect("call_ended")
+    hours = env.server.app[SIGNALING].hours
+    working_day = hours.next_working_day
+
+    async def slow(*args: Any) -> Any:  # both pass their "not yet" checks before either writes
+        await asyncio.sleep(0.2)
+        return await working_day(*args)
+
+    monkeypatch.setattr(hours, "next_working_day", slow)
+    rate = {"type": "rate", "session_id": session_id, "score": 1}
+    ratings = await asyncio.gather(kiosk.request(rate, ref=1), second.request(rate, ref=2))
+    assert sorted(r.get("code", r["type"]) for r in ratings) == ["already_rated", "ok"], ratings
+    phone = {"type": "followup_phone", "session_id": session_id, "phone": "13812341234"}
+    phones = await asyncio.gather(kiosk.request(phone, ref=3), second.request(phone, ref=4))
+    assert sorted(r.get("code", r["type"]) for r in phones) == ["already_left", "ok"], phones
+    async with env.server.app[app_keys.DB_SESSIONS]() as session:
+        assert len((await session.scalars(select(Callback).where(Callback.session_id == session_id))).all()) == 1
 
 
 async def test_followup_phone_after_a_bad_rating(env: Env, clients: list[Client]) -> None:

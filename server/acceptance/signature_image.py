@@ -19,6 +19,10 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 MAX_BYTES = 1024 * 1024
 MIN_SIDE = (200, 80)  # width, height: a signing area, not an icon
 MAX_SIDE = 4096
+# A kiosk's signing area is ~1-2 megapixels even on a high-density screen; a PNG compresses a
+# blank canvas of any size to a few kilobytes, so the pixel count, not the byte count, bounds the
+# decoding work and memory.
+MAX_PIXELS = 4_000_000
 MIN_INK_PIXELS = 150
 MIN_INK_SHARE = 0.002  # of the canvas
 MIN_SPREAD = 0.08  # the ink's bounding box, as a share of the canvas width and of its height
@@ -59,20 +63,21 @@ def measure_ink(data: bytes) -> Ink:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as image:
-                if image.format != "PNG" or max(image.size) > MAX_SIDE:
+                width, height = image.size
+                if image.format != "PNG" or max(width, height) > MAX_SIDE or width * height > MAX_PIXELS:
                     raise SignatureImageError(422, "bad_canvas")
-                rgba = np.asarray(image.convert("RGBA"), dtype=np.float32)
+                if width < MIN_SIDE[0] or height < MIN_SIDE[1]:
+                    raise SignatureImageError(422, "bad_canvas")
+                rgba = image.convert("RGBA")
+                # Composite over white, then call dark pixels ink: a transparent or a white
+                # background alike (8-bit, in PIL: a few bytes per pixel, no float copies).
+                white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+                grey = np.asarray(Image.alpha_composite(white, rgba).convert("L"))
     except (Image.DecompressionBombWarning, Image.DecompressionBombError):
         raise SignatureImageError(422, "bad_canvas") from None
     except (OSError, ValueError, SyntaxError):
         raise SignatureImageError(422, "not_an_image") from None
-    height, width = rgba.shape[:2]
-    if width < MIN_SIDE[0] or height < MIN_SIDE[1]:
-        raise SignatureImageError(422, "bad_canvas")
-    # Composite over white, then call dark pixels ink: a transparent or a white background alike.
-    alpha = rgba[..., 3:4] / 255.0
-    grey = (rgba[..., :3] * alpha + 255.0 * (1.0 - alpha)).mean(axis=2)
-    ys, xs = np.nonzero(grey < 128.0)
+    ys, xs = np.nonzero(grey < 128)
     if len(xs) == 0:
         return Ink(width, height, 0, 0, 0)
     return Ink(width, height, len(xs), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1))

@@ -3,6 +3,7 @@ version; the session's caseworker and supervisors view it (every view and every 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from aiohttp import web
@@ -78,12 +79,15 @@ async def post_signature(request: web.Request) -> web.Response:
     if consent is None or consent.choice != "accepted":
         await audit(request, principal, "signature_refused", session_id, {"reason": "consent_required"})
         raise _refuse(409, "consent_required")
-    data = await _png(request)
     try:
-        ink = check_signature(data)
-    except SignatureImageError as exc:
-        raise _refuse(exc.status, exc.code) from None
-    try:
+        # Before the image is read: nothing to sign means nothing to decode.
+        await request.app[SIGNATURES].signable(session_id, version)
+        data = await _png(request)
+        try:
+            # Decoding (up to MAX_PIXELS) is CPU work: off the event loop, as capture stills are.
+            ink = await asyncio.to_thread(check_signature, data)
+        except SignatureImageError as exc:
+            raise _refuse(exc.status, exc.code) from None
         row = await request.app[SIGNATURES].record(session_id, principal.kiosk_id or 0, version, data)
     except SignatureRefused as exc:
         await audit(request, principal, "signature_refused", session_id, {"reason": exc.code, "version": version})

@@ -87,10 +87,10 @@ class SignatureStore:
         self.files = files
         self._key = binding_key(secret)
 
-    async def record(self, session_id: str, kiosk_id: int, version: int, image: bytes) -> Signature:
-        """Sign the confirmed form version `version` (the last one shown); SignatureRefused when it is not
-        the last version, not confirmed, or the session is signed already. Nothing half-written: the
-        file is removed again when the row cannot be stored."""
+    async def signable(self, session_id: str, version: int) -> FormVersion:
+        """The form version `version` if a signature may be stored on it now (the last version
+        shown, confirmed, the session not signed yet); SignatureRefused naming why not. The upload
+        asks this before it decodes the image, and record asks again."""
         async with self._sessions() as session:
             if await session.get(Signature, session_id) is not None:
                 raise SignatureRefused("already_signed")
@@ -100,6 +100,13 @@ class SignatureStore:
             raise SignatureRefused("form_version_unknown")
         if latest.state != "confirmed":
             raise SignatureRefused("already_signed" if latest.state == SIGNED else "form_not_confirmed")
+        return latest
+
+    async def record(self, session_id: str, kiosk_id: int, version: int, image: bytes) -> Signature:
+        """Sign the confirmed form version `version` (the last one shown); SignatureRefused when it is not
+        the last version, not confirmed, or the session is signed already. Nothing half-written: the
+        file is removed again when the row cannot be stored."""
+        latest = await self.signable(session_id, version)
         signed_at = utcnow()
         digest, mac = bind(self._key, session_id, version, latest.fields, image, signed_at)
         name = self.files.new_name()

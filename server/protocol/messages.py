@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, TypeAdapter
 
 from server.protocol.free_text import MASKED
+from server.protocol.plain_text import PLAIN_TEXT
 
 # Re-exported: most callers know this module only.
 from server.protocol.version import PROTOCOL_VERSION as PROTOCOL_VERSION
@@ -41,7 +42,13 @@ class Hello(_In):
 
     type: Literal["hello"]
     v: StrictInt  # "1" is not a version number
-    resume: str | None = Field(default=None, max_length=128)
+    # Any text: a token the server never issued (too long, malformed) is unknown, not an error
+    # (docs/protocol.md); the frame size bounds it. Only resume_token()'s form can match.
+    resume: str | None = None
+
+    def resume_token(self) -> str | None:
+        """The resume token if it can be one the server issued (at most 128 characters), else None."""
+        return self.resume if self.resume is not None and len(self.resume) <= 128 else None
 
 
 class Ping(_In):
@@ -258,7 +265,11 @@ class FormSend(_In):
     type: Literal["form_send"]
     call_id: Id
     # Not masked: the application needs the full ID number; it is never logged (docs/security.md).
-    values: dict[Annotated[str, Field(max_length=40)], Annotated[str, Field(max_length=200)]] = Field(max_length=40)
+    # Invisible and control characters are dropped (plain_text.py): a bidi override would make the
+    # kiosk show the resident something other than what is stored and signed, and a zero-width
+    # space alone would fill a required field.
+    values: dict[Annotated[str, Field(max_length=40)], Annotated[str, Field(max_length=200), PLAIN_TEXT]] = Field(
+        max_length=40)
 
 
 class FormReply(_In):

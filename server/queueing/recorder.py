@@ -7,6 +7,7 @@ rebuild after a Redis loss.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from session_queue import FINAL_TICKET_STATES, Transition
@@ -53,6 +54,15 @@ def caseworker_event_key(user_id: int, to_state: str, reason: str, at: datetime)
 
 def _reason(tr: Transition) -> str:
     return str(tr.extra.get("reason") or tr.kind)[:80]
+
+
+@dataclass(frozen=True)
+class RecordedOutcome:
+    """A session row's outcome, case number and notes as they were before an end was recorded."""
+
+    outcome: str | None
+    case_number: str | None
+    notes: str
 
 
 class QueueRecorder:
@@ -161,16 +171,27 @@ class QueueRecorder:
         session.add(SessionEvent(session_id=tr.ticket_id, at=_at(tr.ts), kind=tr.kind, from_state=tr.from_state,
                                  to_state=tr.to_state, actor=tr.actor, data=data))
 
-    async def record_outcome(self, session_id: str, outcome: str, *, case_number: str | None = None,
-                             notes: str | None = None) -> None:
-        """The outcome a caseworker (or the drop rules) gave a call, with its case number and notes."""
+    async def record_outcome(self, session_id: str, outcome: str | None, *, case_number: str | None = None,
+                             notes: str | None = None) -> RecordedOutcome:
+        """The outcome a caseworker (or the drop rules) gave a call, with its case number and notes;
+        returns what the row held before, for restore_outcome should the end be refused."""
+        async with self._sessions() as session, session.begin():
+            row = await session.get(ServiceSession, session_id)
+            if row is None:
+                return RecordedOutcome(None, None, "")
+            before = RecordedOutcome(row.outcome, row.case_number, row.notes or "")
+            row.outcome = outcome
+            if case_number is not None or notes is not None:
+                row.case_number = case_number
+                row.notes = notes or ""
+            return before
+
+    async def restore_outcome(self, session_id: str, before: RecordedOutcome) -> None:
+        """Put back what record_outcome replaced: the queue refused the end it was written for."""
         async with self._sessions() as session, session.begin():
             row = await session.get(ServiceSession, session_id)
             if row is not None:
-                row.outcome = outcome
-                if case_number is not None or notes is not None:
-                    row.case_number = case_number
-                    row.notes = notes or ""
+                row.outcome, row.case_number, row.notes = before.outcome, before.case_number, before.notes
 
     async def record_transfer(self, session_id: str, skill: str, note: str) -> None:
         """A 转办: the session now needs another skill; the note says why."""

@@ -61,6 +61,9 @@ class JoinError(ValueError):
 # How long a kiosk's join lock lives if its holder dies, and how long a second join waits for it.
 JOIN_LOCK_TTL_S = 30
 JOIN_LOCK_WAIT_S = 10
+# Ending or transferring one call: held for the checks, the case number and the queue step.
+CLOSE_LOCK_TTL_S = 30
+CLOSE_LOCK_WAIT_S = 10
 # The join counter of a kiosk outlives any "no open ticket" answer cached from it (see
 # RedisKeys.kiosk_joins and server.signaling.welcome).
 KIOSK_JOINS_TTL_S = 2 * 24 * 3600
@@ -321,31 +324,58 @@ class QueueService:
             raise QueueError("not_holder", "这个通话不由你受理")
         return live.fence
 
+    @contextlib.asynccontextmanager
+    async def closing_call(self, ticket_id: str) -> AsyncIterator[None]:
+        """Hold the call's close lock: one end or transfer of a call at a time, across processes.
+
+        A caseworker's two consoles (or a double click reaching two processes) may send end_call
+        and transfer at once; each would pass the holder check, and the loser's outcome, case
+        number or transfer would be written though the queue refused its step. Under the lock the
+        second one finds the call already over (`not_holder`). Whoever ends a call checks that it
+        holds it inside this block."""
+        lock = self.redis.lock(self.keys.call_close_lock(ticket_id), timeout=CLOSE_LOCK_TTL_S,
+                               blocking_timeout=CLOSE_LOCK_WAIT_S)
+        if not await lock.acquire():
+            raise QueueError("unavailable", "正在处理，请稍后重试")
+        try:
+            yield
+        finally:
+            with contextlib.suppress(LockError, RedisError):
+                await lock.release()
+
     async def end_call(self, caseworker_id: str, ticket_id: str, outcome: str, *, case_number: str = "",
                        notes: str = "") -> None:
-        """Record the outcome of a call the caseworker holds, then end it (wrap-up follows).
+        """Record the outcome of a call the caseworker holds, then end it (wrap-up follows); call
+        inside closing_call.
 
-        The outcome is written first so every listener of the end transition can read it.
+        The outcome is written first so every listener of the end transition can read it, and put
+        back should the queue refuse the end.
         """
         fence = await self.held_fence(caseworker_id, ticket_id)
-        await self.recorder.record_outcome(ticket_id, outcome, case_number=case_number or None, notes=notes)
-        await self.call(lambda: self.queue.end_call(caseworker_id, ticket_id, fence, outcome=outcome))
+        before = await self.recorder.record_outcome(ticket_id, outcome, case_number=case_number or None, notes=notes)
+        try:
+            await self.call(lambda: self.queue.end_call(caseworker_id, ticket_id, fence, outcome=outcome))
+        except QueueError:
+            await self.recorder.restore_outcome(ticket_id, before)
+            raise
 
     async def end_abandoned_call(self, ticket_id: str) -> bool:
         """End a live call whose kiosk never came back; False when it is no longer live."""
-        live = await self.queue.ticket(ticket_id)
-        if live is None or live.state != "in_call" or not live.caseworker_id:
-            return False
-        caseworker_id = live.caseworker_id
-        await self.call(lambda: self.queue.end_call(caseworker_id, ticket_id, live.fence, outcome="abandoned"))
-        await self.recorder.record_outcome(ticket_id, "abandoned")
+        async with self.closing_call(ticket_id):
+            live = await self.queue.ticket(ticket_id)
+            if live is None or live.state != "in_call" or not live.caseworker_id:
+                return False
+            caseworker_id = live.caseworker_id
+            await self.call(lambda: self.queue.end_call(caseworker_id, ticket_id, live.fence, outcome="abandoned"))
+            await self.recorder.record_outcome(ticket_id, "abandoned")
         return True
 
     async def transfer(self, caseworker_id: str, ticket_id: str, skill: str, note: str) -> None:
         """转办: send a held call's ticket to the front of another skill's line, noting why."""
-        fence = await self.held_fence(caseworker_id, ticket_id)
-        await self.call(lambda: self.queue.transfer(caseworker_id, ticket_id, fence, skill))
-        await self.recorder.record_transfer(ticket_id, skill, note)
+        async with self.closing_call(ticket_id):
+            fence = await self.held_fence(caseworker_id, ticket_id)
+            await self.call(lambda: self.queue.transfer(caseworker_id, ticket_id, fence, skill))
+            await self.recorder.record_transfer(ticket_id, skill, note)
 
     async def tick(self) -> None:
         """Fire due offers, grace periods, wrap-ups and widening once (the timer's step)."""

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from session_queue import SessionQueue
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.db.models import Callback, FollowUp, Rating, ServiceSession
@@ -23,6 +24,8 @@ from server.signaling.service import SignalingService
 FOLLOW_UP_AT_OR_BELOW = 2
 # A phone number for the 回访 is taken this long after the rating (the resident is still at the kiosk).
 FOLLOWUP_PHONE_WINDOW = timedelta(minutes=15)
+# A session may be rated once its call has ended (the live queue's state or the recorded one).
+ENDED = frozenset({"wrap_up", "done"})
 
 
 class Ratings:
@@ -43,11 +46,17 @@ class Ratings:
         # The queue publishes the end of a call before its database row is updated, so a quick
         # kiosk may rate first: the live state counts as well as the recorded one.
         live = await self.queue.ticket(message.session_id)
-        ended = {"wrap_up", "done"}
+        try:
+            await self._store_rating(connection, message, live is not None and live.state in ENDED)
+        except IntegrityError:
+            # The same rating from the kiosk's other socket got there first (one row per session).
+            raise SignalingError("already_rated", "这次服务已经评价过了") from None
+
+    async def _store_rating(self, connection: Connection, message: m.Rate, ended_live: bool) -> None:
         async with self.sessions() as session, session.begin():
             row = await session.get(ServiceSession, message.session_id)
             if (row is None or row.kiosk_id != connection.principal.kiosk_id or row.answered_at is None
-                    or not (row.state in ended or (live is not None and live.state in ended))):
+                    or not (row.state in ENDED or ended_live)):
                 raise SignalingError("not_rateable", "只能评价本终端刚结束的服务")
             if await session.get(Rating, row.id) is not None:
                 raise SignalingError("already_rated", "这次服务已经评价过了")
@@ -75,6 +84,13 @@ class Ratings:
             raise SignalingError("bad_phone", str(exc)) from None
         except CallbackError as exc:
             raise SignalingError(exc.code, exc.message) from None
+        try:
+            await self._store_followup_phone(kiosk_id, message, number)
+        except IntegrityError:
+            # The same number from the kiosk's other socket got there first (one per session).
+            raise SignalingError("already_left", "这次服务已经留过电话了") from None
+
+    async def _store_followup_phone(self, kiosk_id: int, message: m.FollowupPhone, number: str) -> None:
         now = utcnow()
         async with self.sessions() as session, session.begin():
             row = await session.get(ServiceSession, message.session_id)

@@ -58,6 +58,10 @@ class RedisKeys:
         """Lock held while a join of the kiosk checks for its open ticket and writes a new one."""
         return f"{self.prefix}kioskjoinlock:{kiosk_id}"
 
+    def call_close_lock(self, ticket_id: str) -> str:
+        """Lock held while a call is ended or transferred (one of them, once, across processes)."""
+        return f"{self.prefix}callcloselock:{ticket_id}"
+
     def kiosk_no_ticket(self, kiosk_id: int) -> str:
         """"No open ticket" as some process read it from the database, with the epoch and join
         counter it was read at (server/signaling/open_tickets.py); deleted by every join."""

@@ -69,10 +69,17 @@ class CaseworkerHandlers:
         await self.queue.reject(str(connection.principal.user_id), message.ticket_id, message.fence)
 
     async def end_call(self, connection: Connection, message: m.EndCall) -> None:
-        """Record the outcome and end the call."""
-        if self.end_steps:
-            # Only the call's holder gets this far: a stranger's end_call must not issue a case number.
-            await self.queue.held_fence(str(connection.principal.user_id), message.ticket_id)
+        """Record the outcome and end the call (one end or transfer of a call at a time)."""
+        async with self.queue.closing_call(message.ticket_id):
+            message = await self._end_call(connection, message)
+        for step in self.end_steps:
+            await step.ended(connection, message)
+
+    async def _end_call(self, connection: Connection, message: m.EndCall) -> m.EndCall:
+        """The checks, the end steps' changes (a case number issued) and the end; the message as ended."""
+        # Only the call's holder gets past this: a stranger's end_call, or the second of two sent at
+        # once, must not issue a case number.
+        await self.queue.held_fence(str(connection.principal.user_id), message.ticket_id)
         for step in self.end_steps:
             message = await step.before_end(connection, message)
         if message.outcome == "accepted" and not message.case_number.strip():
@@ -82,8 +89,7 @@ class CaseworkerHandlers:
             notes = (notes + "\n" if notes else "") + "缺少材料：" + "、".join(message.missing)
         await self.queue.end_call(str(connection.principal.user_id), message.ticket_id, message.outcome,
                                   case_number=message.case_number.strip(), notes=notes)
-        for step in self.end_steps:
-            await step.ended(connection, message)
+        return message
 
     async def transfer(self, connection: Connection, message: m.Transfer) -> None:
         """转办 to another skill's line."""

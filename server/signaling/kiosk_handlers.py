@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from session_queue import FINAL_TICKET_STATES, QueueError
+
 from server.catalog.service import CatalogService
 from server.hours.callbacks import CallbackError
 from server.hours.phone import PhoneError
@@ -104,4 +106,12 @@ class KioskHandlers:
         ticket = await self.queue.open_ticket_of_kiosk(kiosk_id)
         if ticket is None:
             raise SignalingError("no_ticket", "当前没有排队号")
-        await self.queue.cancel(ticket.session_id)
+        try:
+            await self.queue.cancel(ticket.session_id)
+        except QueueError as exc:
+            # The kiosk's other socket (or a double tap reaching two processes) cancelled it first:
+            # for this one there is no ticket any more, as if it had asked a moment later.
+            live = await self.queue.queue.ticket(ticket.session_id)
+            if exc.code == "wrong_state" and (live is None or live.state in FINAL_TICKET_STATES):
+                raise SignalingError("no_ticket", "当前没有排队号") from None
+            raise

@@ -154,7 +154,7 @@ async def _hello(service: SignalingService, connection: Connection) -> bool:
         await connection.ws.close(code=CLOSE_SETUP)
         return False
     try:
-        welcome = await service.welcome(connection, message.resume)
+        welcome = await service.welcome(connection, message.resume_token())
     except (RedisError, OSError, SQLAlchemyError) as exc:
         # Redis or the database is down: say so and let the client retry, rather than drop.
         log.warning("welcome failed: dependency unavailable", extra={"error": type(exc).__name__})
