@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from server.capture.context import CAPTURE
+from server.capture.health import DEVICE_CHECKS_PER_HOUR
 from server.capture.purge import purge_expired
 from server.capture.storage import VARIANTS, CaptureStore, variant_path
 from server.db.models import AuditLog, Capture, Kiosk, KioskHealthSample, ServiceSession
@@ -387,6 +388,15 @@ async def test_device_checks_are_coalesced_and_finite(env: Env, made: list[Clien
     async with env.app[app_keys.DB_SESSIONS]() as session:
         samples = (await session.scalars(select(KioskHealthSample).order_by(KioskHealthSample.id))).all()
     assert [s.camera_ok for s in samples] == [True, False]
+    # A verdict that alternates passes the repeat gate each time: the hourly cap holds it.
+    for n in range(40):
+        await asyncio.sleep(0.1)  # under the socket's message rate
+        assert (await kiosk.request({**check, "camera_ok": n % 2 == 0}, ref=100 + n))["type"] == "ok"
+    async with env.app[app_keys.DB_SESSIONS]() as session:
+        stored = (await session.scalars(select(KioskHealthSample))).all()
+    assert len(stored) == DEVICE_CHECKS_PER_HOUR
+    with pytest.raises(ValidationError):  # a metric's name is a word, not a payload
+        m.DeviceCheck.model_validate({**check, "metrics": {"x" * 41: 1.0}})
     with pytest.raises(ValidationError):
         m.DeviceCheck.model_validate({**check, "metrics": {"brightness": float("nan")}})
     with pytest.raises(ValidationError):

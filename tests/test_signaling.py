@@ -471,6 +471,24 @@ async def test_a_kiosk_answer_that_overtakes_its_call_still_gets_the_call(
     assert call["call_id"] == call_id and call["role"] == "answerer"
 
 
+async def test_an_offer_the_kiosk_left_or_that_lapsed_is_withdrawn_from_the_console(
+        env: Env, clients: list[Client], monkeypatch: pytest.MonkeyPatch) -> None:
+    kiosk, cw, offer = await _offered(env, clients)
+    await kiosk.send({"type": "cancel"})
+    withdrawn = await cw.expect("offer_withdrawn")
+    assert withdrawn == {"type": "offer_withdrawn", "ticket_id": offer["ticket_id"], "reason": "offer_withdrawn"}
+    # Offered again, and the offer lapses (the queue's clock moved past its deadline).
+    await kiosk.send({"type": "join", "matter_id": MATTER, "mode": "handle"})
+    again = (await cw.expect("offer"))["offer"]
+    queue = env.server.app[QUEUE]
+    clock = queue.queue.clock
+    monkeypatch.setattr(queue.queue, "clock", lambda: clock() + queue.queue.config.offer_timeout_s + 1)
+    await queue.tick()
+    lapsed = await cw.expect("offer_withdrawn")
+    assert (lapsed["ticket_id"], lapsed["reason"]) == (again["ticket_id"], "offer_timeout")
+    assert (await cw.expect("agent", timeout=5))["agent"]["reason"] == "missed_offer"
+
+
 async def test_an_offer_seen_again_on_a_new_socket_counts_down_what_is_left(
         env: Env, clients: list[Client]) -> None:
     """A console that (re)connects while an offer rings gets the seconds left, not the whole timeout."""

@@ -12,7 +12,8 @@ A kiosk that reports no camera scores 0.
 newest), so one bad frame does not flag a kiosk and a trend shows within a few checks. Every
 sample is kept in `kiosk_health` for the history, except device checks repeated within
 `DEVICE_CHECK_EVERY_S` with the same verdict: a page sends one per resident, and a flood of
-them (100 sockets sending 20 a second wrote 6,001 rows and slowed every kiosk) is coalesced.
+them (100 sockets sending 20 a second wrote 6,001 rows and slowed every kiosk) is coalesced;
+and at most `DEVICE_CHECKS_PER_HOUR` are stored per kiosk per hour, whatever the verdicts.
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ RAMPS: dict[str, tuple[float, float, float]] = {
 EWMA_WEIGHT = 0.3
 # A resident's visit takes minutes; a legitimate page never sends two checks this close together.
 DEVICE_CHECK_EVERY_S = 10
+# And whatever the verdicts, at most this many are stored per kiosk per hour: a page that
+# alternates its verdict would otherwise be stored every time (a changed verdict passes the gate).
+DEVICE_CHECKS_PER_HOUR = 30
 
 
 def _ramp(value: float, broken: float, threshold: float, good: float) -> float:
@@ -84,10 +88,18 @@ async def device_check_due(redis: aioredis.Redis, keys: RedisKeys, kiosk_id: int
     One Redis command in the common case, so a flood costs no database writes."""
     key = keys.device_check_gate(kiosk_id)
     verdict = f"{int(camera_ok)}{int(microphone_ok)}"
-    if await redis.set(key, verdict, ex=DEVICE_CHECK_EVERY_S, nx=True):
-        return True
-    previous = await redis.get(key)
-    if previous is not None and (previous.decode() if isinstance(previous, bytes) else previous) == verdict:
-        return False
-    await redis.set(key, verdict, ex=DEVICE_CHECK_EVERY_S)
-    return True
+    if not await redis.set(key, verdict, ex=DEVICE_CHECK_EVERY_S, nx=True):
+        previous = await redis.get(key)
+        if previous is not None and (previous.decode() if isinstance(previous, bytes) else previous) == verdict:
+            return False
+        await redis.set(key, verdict, ex=DEVICE_CHECK_EVERY_S)
+    return await _within_hourly_cap(redis, keys.device_check_count(kiosk_id))
+
+
+async def _within_hourly_cap(redis: aioredis.Redis, key: str) -> bool:
+    """Count one stored check in the kiosk's current hour; False past DEVICE_CHECKS_PER_HOUR."""
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.set(key, 0, ex=3600, nx=True)  # the hour starts with the first check (EXPIRE NX needs Redis 7)
+        pipe.incr(key)
+        _, count = await pipe.execute()
+    return int(count) <= DEVICE_CHECKS_PER_HOUR

@@ -256,7 +256,8 @@ class DeviceCheck(_In):
     microphone_ok: bool
     speaker_ok: bool | None = None
     # Finite only: NaN and infinity would be stored in the health history as they are.
-    metrics: dict[str, Annotated[float, Field(allow_inf_nan=False)]] = Field(default_factory=dict, max_length=20)
+    metrics: dict[Annotated[str, Field(max_length=40)], Annotated[float, Field(allow_inf_nan=False)]] = Field(
+        default_factory=dict, max_length=20)
 
 
 class FormSend(_In):

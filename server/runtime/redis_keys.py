@@ -87,6 +87,10 @@ class RedisKeys:
         """An account's sign-in slot: held during one attempt and for the delay after a failure."""
         return f"{self.prefix}loginslot:{digest}"
 
+    def device_check_count(self, kiosk_id: int) -> str:
+        """How many device checks of a kiosk were stored in its current hour (expires with it)."""
+        return f"{self.prefix}devcheckn:{kiosk_id}"
+
     def device_check_gate(self, kiosk_id: int) -> str:
         """The last stored device-check verdict of a kiosk, kept while further checks are coalesced."""
         return f"{self.prefix}devcheck:{kiosk_id}"

@@ -113,8 +113,12 @@ class QueueFanout:
             return
         assert tr.caseworker_id is not None
         messages: list[out.ServerMessage] = []
-        if tr.from_state == "offered" and tr.to_state != "in_call" and tr.ticket_id:
-            messages.append(out.offer_withdrawn(tr.ticket_id, tr.kind))
+        # The offer lapsed or the kiosk left (the queue names the ticket it was for): the console
+        # takes the prompt away. The caseworker's own reject or going offline needs no telling.
+        withdrawn = tr.extra.get("offered")
+        if tr.from_state == "offered" and tr.to_state != "in_call" and withdrawn \
+                and tr.kind in ("offer_timeout", "offer_withdrawn"):
+            messages.append(out.offer_withdrawn(str(withdrawn), tr.kind))
         if tr.to_state == "offered" and tr.ticket_id:
             offer = await self.views.offer(tr.ticket_id)
             if offer is not None:

@@ -30,6 +30,7 @@ end
 -- Move a caseworker to `to` (holding ticket_id or nothing), keeping every index in step.
 local function set_cw_state(c, to, kind, actor, ticket_id, reason, extra)
   local from = c.state
+  local held = c.ticket
   if from == 'available' then avail_rem(c) end
   if from == 'offline' and to ~= 'offline' then eligible_add(c, 1) end
   if to == 'offline' and from ~= 'offline' then eligible_add(c, -1) end
@@ -46,6 +47,11 @@ local function set_cw_state(c, to, kind, actor, ticket_id, reason, extra)
   if reason and reason ~= '' then
     x = x or {}
     x.reason = reason
+  end
+  -- An offer that ends without a call names the ticket it was for (the console takes it away).
+  if from == 'offered' and to ~= 'in_call' and held and held ~= '' then
+    x = x or {}
+    x.offered = held
   end
   emit('caseworker', ticket_id, c.id, from, to, kind, actor, nil, x)
 end
