@@ -417,6 +417,10 @@ async def test_the_end_of_the_call_cancels_its_request_and_nothing_is_stored_aft
     assert reply["type"] == "error" and reply["code"] == "capture_closed", reply
     response = await kiosk.upload(capture_id, jpeg(good_still()))
     assert (response.status, (await response.json())["error"]["code"]) == (409, "capture_closed")
+    # Refused before its body is read: what the body is does not matter.
+    response = await kiosk.http.post(env.url(f"/api/v1/captures/{capture_id}/image"), data=b"not multipart",
+                                     headers={"Content-Type": "application/octet-stream"})
+    assert (response.status, (await response.json())["error"]["code"]) == (409, "capture_closed")
     listing = await (await cw.http.get(env.url(f"/api/v1/sessions/{call_id}/captures"))).json()
     assert listing == {**listing, "captures": [], "open_request": None}
     async with env.app[app_keys.DB_SESSIONS]() as session:

@@ -127,6 +127,10 @@ async def upload_image(request: web.Request) -> web.Response:
         raise _upload_error(UploadError(409, "capture_closed") if stored else UploadError(404, "unknown_capture"))
     if state.kiosk_id != principal.kiosk_id:
         raise _upload_error(UploadError(403, "wrong_kiosk"))
+    if state.state not in ("open", "taking", "checking"):
+        # Cancelled, done or in review: nothing will be taken, so nothing is read (capture_busy,
+        # for one being checked, is answered after the body, as the check may end meanwhile).
+        raise _upload_error(UploadError(409, "capture_closed"))
     data = await _read_image_part(request)
     try:
         result = await service.accept_upload(principal, capture_id, data)

@@ -114,7 +114,8 @@ class Departures:
 
     async def _caseworker_really_gone(self, caseworker_id: str) -> None:
         await self.queue.caseworker_disconnected(caseworker_id)
-        log.info("caseworker gone; held ticket requeued", extra={"caseworker_id": caseworker_id})
+        log.info("caseworker gone past the reconnect window; signed out of the queue (a held call goes back "
+                 "to the front of the line)", extra={"caseworker_id": caseworker_id})
 
     def shutdown(self) -> None:
         """Cancel pending drop timers (another process or a restart applies the rules again)."""
