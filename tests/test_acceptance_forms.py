@@ -5,6 +5,7 @@ and the session detail's `form`. Full app, real Redis, SQLite and PostgreSQL for
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -155,6 +156,12 @@ async def test_bad_replies_are_refused_and_change_nothing(env: Env, made: list[C
     twice = await kiosk.request({"type": "form_reply", "call_id": call_id, "version": 2,
                                  "choice": "change_requested"})
     assert twice["code"] == "form_already_answered", twice
+    # The same answer again (the first reached the server after the kiosk gave up waiting) stands.
+    mark = cw.mark()
+    again = await kiosk.request({"type": "form_reply", "call_id": call_id, "version": 2, "choice": "confirmed"})
+    assert again["type"] == "ok", again
+    await asyncio.sleep(0.3)
+    assert not [m for m in cw.messages[mark:] if m.get("type") == "form_status"]  # no second status
     signing = (await kiosk.connect())["state"]["call"]["form_last"]  # confirmed: the signing area comes back
     assert (signing["version"], signing["state"]) == (2, "confirmed")
     assert (await cw.connect())["state"]["call"]["form_last"]["state"] == "confirmed"

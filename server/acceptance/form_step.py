@@ -80,6 +80,12 @@ class FormStep:
         if latest is None or latest.version != message.version:
             raise _refuse("form_version_unknown")
         if not await self.store.reply(live.id, message.version, message.choice):
+            answered = await self.store.latest(live.id)
+            if answered is not None and answered.version == message.version and answered.state in (
+                    message.choice, SIGNED if message.choice == "confirmed" else None):
+                # The same answer again: the kiosk's first try reached us after it gave up waiting
+                # (a network blip) and the resident tapped once more. It stands; say so.
+                return
             raise _refuse("form_already_answered")
         await self.send_to([caseworker_address(str(live.caseworker_id))],
                            out.form_status(live.id, message.version, message.choice))

@@ -4,9 +4,10 @@ now, when does it open next, and when is the next working day."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from aiohttp import web
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.db.models import Callback, Kiosk
@@ -22,6 +23,9 @@ from server.settings import Settings
 # queue: serve now; no_staff: nobody with the skill signed in; long_wait: beyond JINGLIN_WAIT_LIMIT_S;
 # closed: outside the centre's hours (no queueing).
 AVAILABILITY_STATES = ("queue", "no_staff", "long_wait", "closed")
+# A 回电 request for the same matter and number from the same kiosk within this long, still open,
+# is the same request (a retry after a lost answer), answered with the row already kept.
+SAME_REQUEST_WINDOW = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,14 @@ class HoursService:
         now = self.clock.now()
         centre_id, calendar = await self.kiosk_calendar(kiosk_id)
         async with self.sessions() as db, db.begin():
+            # The same request again from the same kiosk (its first answer was lost to a network
+            # blip and the resident pressed once more) is the one already kept, not a second call.
+            same = await db.scalar(select(Callback).where(
+                Callback.kiosk_id == kiosk_id, Callback.matter_id == matter_id, Callback.phone == number,
+                Callback.kind == "callback", Callback.state == "open",
+                Callback.created_at >= now - SAME_REQUEST_WINDOW).order_by(Callback.id.desc()).limit(1))
+            if same is not None:
+                return same
             row = Callback(centre_id=centre_id, kiosk_id=kiosk_id, matter_id=matter_id, phone=number,
                            preferred=preferred.strip()[:40], state="open",
                            due_at=due_time(now, calendar.next_opening(now)), note="", created_at=now, updated_at=now)

@@ -28,6 +28,11 @@ export class ProtocolError extends Error {
 
 import { reconnectDelayMs, retryAfterFromReason } from "./backoff.js";
 
+// What a person reads when a request fails on this side of the network: pages show an error's
+// message as it is, so it is in words, as the server's own messages are.
+const OFFLINE_TEXT = "网络连接中断，请稍后再试";
+const TIMEOUT_TEXT = "网络不稳定，没有收到回复，请稍后再试";
+
 // Close codes after which reconnecting cannot help: 4400 bad hello (a client bug), 4401 the sign-in
 // session was revoked or expired (sign in again). 4429 (flooding) is retried after the backoff.
 const FATAL_CLOSE_CODES = new Set([4400, 4401]);
@@ -96,12 +101,12 @@ export class WsClient {
 
   /** Send with an id; resolves on `ok`, rejects with ProtocolError on `error` or when offline. */
   request(message) {
-    if (!this.connected) return Promise.reject(new ProtocolError("offline", "not connected"));
+    if (!this.connected) return Promise.reject(new ProtocolError("offline", OFFLINE_TEXT));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new ProtocolError("timeout", "no reply"));
+        reject(new ProtocolError("timeout", TIMEOUT_TEXT));
       }, this.requestTimeoutMs);
       this.pending.set(id, { resolve, reject, timer });
       this.socket.send(JSON.stringify({ ...message, id }));
@@ -172,7 +177,7 @@ export class WsClient {
     this.stopHeartbeat();
     for (const [id, waiter] of this.pending) {
       clearTimeout(waiter.timer);
-      waiter.reject(new ProtocolError("offline", "connection closed"));
+      waiter.reject(new ProtocolError("offline", OFFLINE_TEXT));
       this.pending.delete(id);
     }
     this.emit("close", { code, wasConnected });

@@ -6,6 +6,24 @@ const hooks = new Map(); // name -> {enter, leave}
 const listeners = new Set();
 let current = null;
 let stack = [];
+let changedAt = -Infinity;
+
+// A resident's double tap on a button that changes the screen must not become a tap on whatever
+// the next screen has in that place (直接排队 → 不排了, 确认无误 → 确认签名). The second click of a
+// double click carries detail > 1; such a click soon after a change is dropped.
+const DOUBLE_TAP_MS = 600;
+document.addEventListener("click", (event) => {
+  if (event.detail > 1 && performance.now() - changedAt < DOUBLE_TAP_MS) {
+    event.preventDefault();
+    event.stopImmediatePropagation();
+  }
+}, true);
+
+/** Something new took the place of what was tapped (a screen, a panel over the call): drop the
+ * rest of a double tap for a moment. */
+export function guardTaps() {
+  changedAt = performance.now();
+}
 
 /** Register what happens when a screen is entered (with its argument) or left. */
 export function register(name, { enter, leave } = {}) {
@@ -44,6 +62,7 @@ function switchTo(name, arg) {
     section.hidden = section.dataset.screen !== name;
   }
   current = name;
+  guardTaps();
   document.body.dataset.currentScreen = name; // for CSS and tests; not data-screen, which marks sections
   if (hooks.get(name)?.enter) hooks.get(name).enter(arg);
   for (const callback of listeners) callback(name, previous);

@@ -4,6 +4,7 @@
 // (POST /api/v1/sessions/{id}/signature?version=N). The panel goes away once signed and when the call ends.
 import SignaturePad from "../vendor/signature_pad/signature_pad.js";
 import { role } from "./dom.js";
+import { guardTaps } from "./screens.js";
 import { T } from "./texts.js";
 
 // A signature is a few strokes across the area: at least this much drawn line, as a share of the
@@ -42,6 +43,7 @@ export function showSignature(callId, version) {
   showError("");
   setBusy(false);
   panel.hidden = false;
+  guardTaps(); // the rest of a double tap on 确认无误 is not a tap on 确认签名
   fitCanvas();
 }
 

@@ -220,7 +220,7 @@ export const T = {
     completed: "您的事项已办结",
     answered: "您的咨询已答复",
     incomplete: "材料不齐全，请按工作人员说的补齐材料后再来",
-    abandoned: "通话已中断",
+    abandoned: "通话因网络中断已结束。如还需办理，请重新取号",
   },
   case_number: (n) => `受理编号：${n}`,
 
