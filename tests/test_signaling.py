@@ -26,6 +26,7 @@ from server.db.types import utcnow
 from server.hours.callbacks import blank_old_phones
 from server.http import app_keys
 from server.queueing.service import QUEUE, JoinError
+from server.signaling import departures
 from server.signaling.context import SIGNALING
 from tests.district import add_staff, add_street
 from tests.helpers import make_settings
@@ -487,6 +488,26 @@ async def test_an_offer_the_kiosk_left_or_that_lapsed_is_withdrawn_from_the_cons
     lapsed = await cw.expect("offer_withdrawn")
     assert (lapsed["ticket_id"], lapsed["reason"]) == (again["ticket_id"], "offer_timeout")
     assert (await cw.expect("agent", timeout=5))["agent"]["reason"] == "missed_offer"
+
+
+async def test_a_console_reloaded_while_an_offer_rings_comes_back_into_it(
+        env: Env, clients: list[Client], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(departures, "OFFER_RELOAD_S", 0.5)
+    _kiosk, cw, offer = await _offered(env, clients)
+    await cw.close()
+    back = await _caseworker(env, clients)  # a reload: back within the window
+    assert back.welcome["state"]["offer"]["ticket_id"] == offer["ticket_id"]
+    await asyncio.sleep(1.0)
+    queue = env.server.app[QUEUE].queue
+    assert (await queue.caseworker(str(back.welcome["user"]["id"]))).state == "offered"
+    # Gone for good: after the window the offer goes back to the front of the line.
+    await back.close()
+    for _ in range(40):
+        await asyncio.sleep(0.1)
+        live = await queue.ticket(offer["ticket_id"])
+        if live is not None and live.state == "waiting":
+            break
+    assert live is not None and live.state == "waiting"
 
 
 async def test_an_offer_seen_again_on_a_new_socket_counts_down_what_is_left(

@@ -24,6 +24,10 @@ from server.signaling.hub import Hub
 
 log = logging.getLogger(__name__)
 
+# A caseworker whose console closes while an offer rings has this long to come back (a reload)
+# before the offer is withdrawn and they are signed out of the queue.
+OFFER_RELOAD_S = 5.0
+
 
 class Departures:
     """The drop rules and their pending timers in this process."""
@@ -76,8 +80,9 @@ class Departures:
         if status is None or status.state == "offline":
             return
         if status.state == "offered":
-            # Nobody should wait on an offer to a person whose screen is gone.
-            await self.queue.caseworker_disconnected(user_id)
+            # Nobody should wait long on an offer to a person whose screen is gone, but a reload
+            # (a few seconds) comes back into the offer, still ringing, as docs/agent.md says.
+            self._later(connection.key, lambda: self._offered_caseworker_gone(user_id), delay_s=OFFER_RELOAD_S)
             return
         if status.state == "in_call" and status.ticket_id:
             live = await self.queue.queue.ticket(status.ticket_id)
@@ -85,10 +90,18 @@ class Departures:
                 await self.hub.send_to([kiosk_address(live.kiosk_id)], out.peer(live.id, online=False, fresh=False))
         self._later(connection.key, lambda: self._caseworker_really_gone(user_id))
 
-    def _later(self, key: str, rule: Callable[[], Awaitable[None]]) -> None:
-        """Run a drop rule after the reconnect window unless the principal comes back first."""
+    async def _offered_caseworker_gone(self, user_id: str) -> None:
+        status = await self.queue.queue.caseworker(user_id)
+        if status is not None and status.state == "offered":
+            await self.queue.caseworker_disconnected(user_id)  # the offer goes back to the front
+            log.info("caseworker gone while offered; offer withdrawn", extra={"caseworker_id": user_id})
+
+    def _later(self, key: str, rule: Callable[[], Awaitable[None]], *, delay_s: float | None = None) -> None:
+        """Run a drop rule after the reconnect window (or `delay_s`) unless the principal comes back first."""
+        wait_s = self.settings.call_reconnect_s if delay_s is None else delay_s
+
         async def wait_then_run() -> None:
-            await asyncio.sleep(self.settings.call_reconnect_s)
+            await asyncio.sleep(wait_s)
             if not await self.hub.presence.is_present(key):
                 try:
                     await rule()
