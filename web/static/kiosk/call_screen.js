@@ -106,11 +106,16 @@ function newPeer(iceServers, stream) {
     sendSignal: (callId, data) => client.send({ type: "signal", call_id: callId, data }),
     onRemoteStream: showRemote,
     onConnectionState: (connection) => {
-      if (connection === "connected") role("call-overlay", root).hidden = true;
+      const overlay = role("call-overlay", root);
+      if (connection === "connected") overlay.hidden = true;
       else if (connection === "new") {
-        const overlay = role("call-overlay", root);
         overlay.hidden = false;
         setText(overlay, "call_connecting");
+      } else if (connection === "disconnected" || connection === "failed") {
+        // The picture froze (this kiosk's network, or the way between): say so rather than show a
+        // still frame, as the console does; the call recovers by itself (ICE restart).
+        overlay.hidden = false;
+        setText(overlay, "call_reconnecting");
       }
     },
   });

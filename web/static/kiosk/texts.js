@@ -195,6 +195,7 @@ export const T = {
   // call
   call_title: (matter) => `正在视频办理：${matter}`,
   call_connecting: "正在接通视频…",
+  call_reconnecting: "网络不稳定，正在恢复视频，请稍候，不要离开",
   peer_offline: "工作人员的网络不稳定，请稍候，不要离开",
   mute: "静音",
   unmute: "打开声音",
