@@ -32,7 +32,7 @@ SKILL = "police-general"
 @contextlib.asynccontextmanager
 async def capture_env(tmp_path: Path, **overrides: str) -> AsyncIterator[Env]:
     """Start the full app plus the capture pipeline on a fresh database and the embedded Redis."""
-    settings = make_settings(tmp_path, JINGLIN_WRAP_UP_S="0", **overrides)
+    settings = make_settings(tmp_path, **{"JINGLIN_WRAP_UP_S": "0", **overrides})
     await prepare_database(settings)
     app = create_app(settings)
     server = TestServer(app)

@@ -288,3 +288,24 @@ async def test_recording_switched_off(tmp_path: Path) -> None:
             assert 'data-recording="on"' in await (await client.http.get(env.url("/agent"))).text()
         finally:
             await client.close()
+
+
+async def test_the_last_chunks_of_a_transferred_call_are_kept(tmp_path: Path) -> None:
+    """A 转办 sends the ticket back to the line and the caseworker into wrap-up: the chunks the
+    console still sends (the last seconds, or all of a call shorter than a chunk) are kept."""
+    async with capture_env(tmp_path, JINGLIN_WRAP_UP_S="60") as env:
+        made: list[Client] = []
+        try:
+            _kiosk, cw, call_id = await into_call(env, made)
+            assert (await _put(cw, env, call_id, 0, b"first"))[0] == 201
+            reply = await cw.request({"type": "transfer", "ticket_id": call_id, "skill": "archives"})
+            assert reply["type"] == "ok", reply
+            assert (await _put(cw, env, call_id, 1, b"last"))[0] == 201
+            # Another caseworker may not, and after the wrap-up neither may the one who transferred it.
+            other = await _staff(env, made, "cw2")
+            assert (await _put(other, env, call_id, 2, b"x"))[1]["error"]["code"] == "not_your_session"
+            assert (await cw.request({"type": "finish_wrap_up"}))["type"] == "ok"
+            assert (await _put(cw, env, call_id, 2, b"late"))[1]["error"]["code"] == "not_live"
+        finally:
+            for client in made:
+                await client.close()

@@ -44,15 +44,25 @@ async def live_state(request: web.Request, session_id: str) -> tuple[str | None,
 
 
 async def require_uploader(request: web.Request, principal: Principal, session_id: str) -> None:
-    """The session's caseworker while the call is live or in wrap-up: 404, 403 or 409 otherwise."""
+    """The session's caseworker while the call is live or in wrap-up (after a 转办, the caseworker's
+    wrap-up): 404, 403 or 409 otherwise."""
     row = await session_row(request, session_id)
     state, holder = await live_state(request, session_id)
     mine = holder == str(principal.user_id) if holder is not None else row.caseworker_id == principal.user_id
     if not mine:
         await audit(request, principal, "recording_upload_denied", session_id, {"reason": "not_your_session"})
         raise ApiError(403, "not_your_session", ERRORS["not_your_session"])
-    if state not in LIVE_STATES:
+    if state not in LIVE_STATES and not await _transferred_by(request, principal, row, state):
         raise ApiError(409, "not_live", ERRORS["not_live"])
+
+
+async def _transferred_by(request: web.Request, principal: Principal, row: ServiceSession, state: str | None) -> bool:
+    """True when the principal transferred this call and is in the wrap-up that follows (a 转办 puts
+    the caseworker, not the ticket, in wrap-up): the last seconds of the recording still arrive."""
+    if row.caseworker_id != principal.user_id or state not in ("waiting", "requeued", "offered"):
+        return False
+    status = await request.app[SIGNALING].queue.caseworker(str(principal.user_id))
+    return status is not None and status.state == "wrap_up"
 
 
 async def require_session_caseworker(request: web.Request, principal: Principal, session_id: str) -> ServiceSession:
