@@ -153,5 +153,24 @@ class MatterSearchIndex:
             tier = _rank(entry, query, query_pinyin)
             if tier is not None:
                 ranked.append((tier, position, entry.matter))
+        if not ranked:
+            ranked = _every_word(entries, q)
         ranked.sort(key=lambda item: (item[0], item[1]))
         return [matter for _, _, matter in ranked]
+
+
+def _every_word(entries: Sequence[_Entry], q: str) -> list[tuple[int, int, Matter]]:
+    """Where the whole query matches nothing and it has several words, the matters that every word
+    matches, at the tier of the weakest: "挂失 敬老卡" finds 敬老卡挂失补领, as the words come to mind
+    in any order."""
+    words = [word for part in q.split() if (word := normalize(part))]
+    if len(words) < 2:
+        return []
+    wanted = [(word, _syllable_string(_syllables(word, Style.NORMAL)) if _han_count(word) >= _MIN_HOMOPHONE_HAN
+               else None) for word in words]
+    found: list[tuple[int, int, Matter]] = []
+    for position, entry in enumerate(entries):
+        tiers = [_rank(entry, word, pinyin) for word, pinyin in wanted]
+        if all(tier is not None for tier in tiers):
+            found.append((max(t for t in tiers if t is not None), position, entry.matter))
+    return found

@@ -39,6 +39,11 @@ def test_homophone_typo_still_finds_the_matter(index: MatterSearchIndex) -> None
     assert JLK in names(index.search("静老卡"))
 
 
+@pytest.mark.parametrize("query", ["挂失 敬老卡", "补领　jlk", "guashi jinglaoka"])
+def test_words_in_another_order_still_find_the_matter(index: MatterSearchIndex, query: str) -> None:
+    assert names(index.search(query))[0] == "敬老卡挂失补领"
+
+
 def test_no_result(index: MatterSearchIndex) -> None:
     assert index.search("火星移民") == []
     assert index.search("zzzzqqq") == []
