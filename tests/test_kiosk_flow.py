@@ -222,6 +222,19 @@ def test_reload_keeps_the_ticket_and_cancel_leaves(page: Page, server: Server, m
     screen(page, "start")  # the server holds no open ticket any more
 
 
+def test_the_browsers_back_stays_in_the_kiosk(page: Page, server: Server) -> None:
+    """Back (a key or an edge swipe) is the screen's own 返回, never a way out to a blank page."""
+    page.goto(f"{server.url}/kiosk?token={server.demo['kiosks'][3]['token']}")
+    screen(page, "start")
+    page.get_by_test_id("start-handle").click()
+    screen(page, "catalog")
+    page.go_back()
+    screen(page, "start")
+    page.go_back()  # nothing further back: the kiosk stays where it is
+    screen(page, "start")
+    assert page.url.startswith(f"{server.url}/kiosk")
+
+
 def test_unregistered_terminal(page: Page, server: Server, tmp_path: Path) -> None:
     page.goto(f"{server.url}/kiosk")
     expect(page.locator('section[data-screen="boot"] h1')).to_have_text("本终端尚未登记")

@@ -54,7 +54,18 @@ async function boot() {
     onIdle: goHome,
   });
   screens.onChange(() => idle.reset());
+  keepBackInside();
   client.start();
+}
+
+/** The browser's Back (a key, an edge swipe) must not take the kiosk out of its page to a blank
+ * one: it is the screen's own 返回 while browsing, and nothing in line or in a call. */
+function keepBackInside() {
+  history.pushState({ kiosk: true }, "");
+  window.addEventListener("popstate", () => {
+    history.pushState({ kiosk: true }, "");
+    if (screens.canGoBack()) screens.back();
+  });
 }
 
 /** Token from the address (first start) or the session cookie (every later load). */

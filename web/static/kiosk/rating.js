@@ -61,6 +61,8 @@ export function setupRating({ submit, done }) {
 function comment() {
   const phrases = [...root.querySelectorAll('.k-chip[aria-pressed="true"]')].map((chip) => chip.textContent);
   const typed = role("comment", root).value.trim();
+  // The box takes 460 characters and every phrase together is under 40: the 500 the server keeps
+  // always hold what the resident typed, whole.
   return [...phrases, typed].filter(Boolean).join("；").slice(0, 500);
 }
 

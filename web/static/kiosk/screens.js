@@ -50,6 +50,11 @@ export function show(name, arg, { push = false } = {}) {
   switchTo(name, arg);
 }
 
+/** True while browsing forward (a screen with 返回 to where the resident came from). */
+export function canGoBack() {
+  return stack.length > 0;
+}
+
 /** Go back one step (to start when the stack is empty). */
 export function back() {
   switchTo(stack.pop() || "start");
