@@ -7,6 +7,9 @@ import { role } from "./dom.js";
 import { guardTaps } from "./screens.js";
 import { T } from "./texts.js";
 
+// How long an upload may take before the resident is told it failed and may send it again.
+const SEND_TIMEOUT_MS = 20000;
+
 // A signature is a few strokes across the area: at least this much drawn line, as a share of the
 // area's width, and spread over at least this share of its width and height (the server's rule is alike).
 const MIN_LENGTH = 0.6;
@@ -102,9 +105,16 @@ async function submit() {
   try {
     const response = await fetch(`/api/v1/sessions/${encodeURIComponent(callId)}/signature?version=${version}`, {
       method: "POST", credentials: "same-origin", headers: { "Content-Type": "image/png" }, body: blob,
+      signal: AbortSignal.timeout(SEND_TIMEOUT_MS), // a cut network: say so and let them try again
     });
     if (!response.ok) {
       const body = await response.json().catch(() => ({}));
+      const code = body.error && body.error.code;
+      if (code === "already_signed") {
+        // The first try got through after all (its answer was lost): the signature is kept.
+        hideSignature();
+        return;
+      }
       showError((body.error && body.error.message) || T.sign_failed);
       setBusy(false);
       return;
