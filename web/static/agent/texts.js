@@ -63,7 +63,7 @@ export const T = {
   idle_available_body: "有居民排队时会响铃提示，请留意。",
   idle_break_title: (reason) => `小休中${reason ? `（${reason}）` : ""}`,
   idle_break_body: "点击“接单”恢复接听。",
-  idle_missed_body: "刚才的来电无人接听，已转给其他受理员。点击“接单”恢复接听。",
+  idle_missed_body: "刚才的来电无人接听，已放回队列，居民的位置不变。点击“接单”恢复接听。",
   status_failed: "状态切换失败：",
 
   // offer
@@ -72,7 +72,7 @@ export const T = {
   offer_site: "站点",
   offer_street: "街道",
   offer_waited: "已等待",
-  offer_expires: (s) => `${s} 秒内未接听将转给其他受理员`,
+  offer_expires: (s) => `${s} 秒内未接听，来电将放回队列`,
   offer_accept: "接听",
   offer_reject: "拒绝",
   offer_withdrawn: "来电已撤回",
