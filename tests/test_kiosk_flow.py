@@ -64,6 +64,14 @@ def test_whole_path_with_video_call_and_rating(page: Page, server: Server, matte
         screen(page, "ended")
         expect(page.locator('[data-role="ended-outcome"]')).to_have_text("您的申请已受理")
         shoot(page, "08-ended")
+        # Reloaded while the outcome is on show: it comes back (the receipt with it), then the rating.
+        case_number = page.get_by_test_id("receipt-case-number")
+        expect(case_number).to_have_text(re.compile(r"^JA-"))
+        number = case_number.text_content()
+        page.reload()
+        screen(page, "ended")
+        expect(page.locator('[data-role="ended-outcome"]')).to_have_text("您的申请已受理")
+        expect(case_number).to_have_text(number or "")
         page.get_by_test_id("ended-rate").click()
         screen(page, "rating")
         expect(page.get_by_test_id("rating-option")).to_have_count(5)
@@ -74,6 +82,8 @@ def test_whole_path_with_video_call_and_rating(page: Page, server: Server, matte
         page.get_by_test_id("rating-submit").click()
         screen(page, "thanks")
         shoot(page, "10-thanks")
+        page.reload()  # rated: a reload starts at home
+        screen(page, "start")
     finally:
         caseworker.close()
 

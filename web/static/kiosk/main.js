@@ -22,6 +22,7 @@ import { idleSeconds, startIdleTimer } from "./idle.js";
 import { openMatter, setupMatter } from "./matter.js";
 import { releaseLocalStream } from "./media.js";
 import { setupFollowupPhone } from "./followup_phone.js";
+import { forgetEnd, recentEnd, rememberEnd } from "./last_end.js";
 import { setupRating } from "./rating.js";
 import * as screens from "./screens.js";
 import { resetResident, state } from "./state.js";
@@ -141,6 +142,7 @@ function setupScreens() {
   setupRating({
     submit: (sessionId, score, comment) => client.request({ type: "rate", session_id: sessionId, score, comment }),
     done: (rated, score) => {
+      forgetEnd(); // rated (or declined): a reload now starts at home
       if (!rated) return goHome();
       // A 1-2 star rating opens a 回访: offer (only offer) to leave a number for it.
       if (score <= FOLLOW_UP_AT_OR_BELOW) return screens.show("followup-phone");
@@ -218,6 +220,13 @@ function restore({ ticket, call }) {
     showMissedEnd(endedCall.call_id);
     return;
   }
+  const kept = current === "boot" && !ticket ? recentEnd() : null;
+  if (kept) {
+    // Reloaded on the ended or rating screen: what came of the call again, then the rating.
+    state.rateSessionId = kept.session_id;
+    screens.show("ended", kept);
+    return;
+  }
   const closed = !ticket || CLOSED_TICKET_STATES.has(ticket.state);
   if (current === "boot" || ((current === "waiting" || current === "call") && closed)) goHome();
 }
@@ -267,6 +276,7 @@ function onCallEnded(ended) {
     return;
   }
   state.rateSessionId = ended.session_id;
+  rememberEnd(ended);
   screens.show("ended", ended);
 }
 
@@ -291,6 +301,7 @@ async function cancel() {
 
 /** Forget this resident and return to the start screen (home button, idle timeout, thanks). */
 function goHome() {
+  forgetEnd();
   endPeer();
   releaseLocalStream();
   resetResident();
