@@ -857,6 +857,29 @@ async def test_a_transferred_session_stays_in_both_caseworkers_lists(env: Env, c
     assert [(s["id"], s["outcome"], s["case_number"]) for s in second] == [(call_id, "accepted", issued)]
 
 
+async def test_a_call_lost_with_the_caseworkers_console_is_listed_as_dropped(
+        env: Env, clients: list[Client]) -> None:
+    """Their console gone past the reconnect window (1 s here), the ticket went back to the line: the
+    caseworker's list says so, not 转办 (which they never did)."""
+    _kiosk, cw, call_id = await _into_call(env, clients)
+    await cw.close()
+    queue = env.server.app[QUEUE].queue
+    for _ in range(60):
+        await asyncio.sleep(0.1)
+        live = await queue.ticket(call_id)
+        if live is not None and live.state != "in_call":
+            break
+    again = Client(env)  # the list, read without opening a socket (that would count as coming back)
+    clients.append(again)
+    await again.staff_login("cw1")
+    for _ in range(30):  # the hand-off event is recorded by the queue's sink, a moment later
+        listed = (await (await again.http.get(env.url("/api/v1/me/sessions"))).json())["sessions"]
+        if listed and listed[0]["outcome"] == "dropped":
+            break
+        await asyncio.sleep(0.1)
+    assert [(s["id"], s["outcome"], s["case_number"]) for s in listed] == [(call_id, "dropped", None)]
+
+
 async def test_caseworker_sees_own_sessions_and_skills(env: Env, clients: list[Client]) -> None:
     kiosk, cw, call_id = await _into_call(env, clients)
     await cw.send({"type": "end_call", "ticket_id": call_id, "outcome": "completed"})

@@ -7,6 +7,7 @@ from datetime import datetime
 from aiohttp import web
 from pydantic import BaseModel
 from sqlalchemy import exists, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from matters_catalog.loader import load_skills
 from server.auth.principal import require_role
@@ -64,12 +65,15 @@ async def list_skills(request: web.Request) -> web.Response:
     return web.json_response(text=SkillsOut(skills=skills).model_dump_json())
 
 
-def _mine(row: ServiceSession, matter_name: str, site_name: str, user_id: int) -> MySessionOut:
-    transferred = row.caseworker_id != user_id
+def _mine(row: ServiceSession, matter_name: str, site_name: str, user_id: int,
+          handoff: str | None) -> MySessionOut:
+    # Passed on (转办, or this caseworker's console gone) and not ended by them since: the outcome
+    # is how they let it go, not what a later caseworker made of it.
+    passed_on = handoff is not None or row.caseworker_id != user_id
     return MySessionOut(id=row.id, ticket_number=row.ticket_number, matter_id=row.matter_id,
                         matter_name=matter_name, site=site_name, state=row.state,
-                        outcome="transfer" if transferred else row.outcome,
-                        case_number=None if transferred else row.case_number,
+                        outcome=(handoff or "transfer") if passed_on else row.outcome,
+                        case_number=None if passed_on else row.case_number,
                         answered_at=row.answered_at, ended_at=row.ended_at)
 
 
@@ -96,5 +100,39 @@ async def my_sessions(request: web.Request) -> web.Response:
             .order_by(ServiceSession.answered_at.desc())
             .limit(500)
         )).all()
-    sessions = [_mine(row, matter_name, site_name, principal.user_id) for row, matter_name, site_name in rows]
+        handoffs = await _handoffs(session, [row.id for row, _, _ in rows], principal.user_id)
+    sessions = [_mine(row, matter_name, site_name, principal.user_id, handoffs.get(row.id))
+                for row, matter_name, site_name in rows]
     return web.json_response(text=MySessionsOut(sessions=sessions).model_dump_json())
+
+
+# How a call of this caseworker's left them without an outcome of theirs: their 转办, or their
+# console gone past the reconnect window (the ticket back in line), by the queue's event kind.
+_HANDOFF_KINDS = {"transfer": "transfer", "caseworker_dropped": "dropped", "caseworker_offline": "dropped"}
+
+
+async def _handoffs(session: AsyncSession, session_ids: list[str], user_id: int) -> dict[str, str]:
+    """For each session, how the caseworker's own last call in it ended when it was not by their
+    end_call: "transfer" or "dropped" (one query over the sessions' accept and hand-off events)."""
+    if not session_ids:
+        return {}
+    events = (await session.execute(
+        select(SessionEvent.session_id, SessionEvent.kind, SessionEvent.data)
+        .where(SessionEvent.session_id.in_(session_ids),
+               SessionEvent.kind.in_(["accept", *_HANDOFF_KINDS]))
+        .order_by(SessionEvent.session_id, SessionEvent.at, SessionEvent.id)
+    )).all()
+    handoffs: dict[str, str] = {}
+    mine: set[str] = set()  # sessions whose latest accept was this caseworker's
+    for session_id, kind, data in events:
+        if kind == "accept":
+            accepted_by = (data or {}).get("caseworker_id")
+            if str(accepted_by) == str(user_id):
+                mine.add(session_id)
+                handoffs.pop(session_id, None)
+            else:
+                mine.discard(session_id)
+        elif session_id in mine:
+            handoffs[session_id] = _HANDOFF_KINDS[kind]
+            mine.discard(session_id)
+    return handoffs

@@ -2,9 +2,9 @@
 // Refreshed at sign-in, on every (re)connect and after each call, so the list is the same in any
 // tab and after any reload (docs/agent.md).
 //
-// A session this caseworker transferred, or that was requeued when their connection dropped, has
-// no outcome of its own in that record; the page labels those it saw end (call_ended reason) and
-// calls the rest 已转出.
+// A session this caseworker transferred, or that went back to the line when their console was
+// gone, comes with outcome `transfer` or `dropped`; others without an outcome are labelled by
+// the call_ended reason this page saw, else by their state.
 import { getJson } from "../common/http.js";
 import { el, role } from "./dom.js";
 import { T, clock } from "./texts.js";

@@ -139,6 +139,7 @@ export const T = {
     completed: "办结",
     answered: "咨询已答复",
     transfer: "转办",
+    dropped: "网络中断，已回到队列",
     incomplete: "材料不全",
     abandoned: "居民离开",
   },
