@@ -849,8 +849,10 @@ async def test_a_transferred_session_stays_in_both_caseworkers_lists(env: Env, c
     offer = (await cw2.expect("offer"))["offer"]
     await cw2.send({"type": "accept", "ticket_id": offer["ticket_id"], "fence": offer["fence"]})
     await cw2.expect("call")
-    await cw2.send({"type": "end_call", "ticket_id": call_id, "outcome": "accepted"})
+    await cw2.send({"type": "end_call", "ticket_id": call_id, "outcome": "accepted", "notes": "材料齐全"})
     issued = (await cw2.expect("call_ended"))["case_number"]
+    # The record keeps the 转办 line and the second caseworker's notes after it.
+    assert (await _session_row(env, call_id)).notes == f"转办至 {SKILL}：请接手\n材料齐全"
     first = (await (await cw1.http.get(env.url("/api/v1/me/sessions"))).json())["sessions"]
     second = (await (await cw2.http.get(env.url("/api/v1/me/sessions"))).json())["sessions"]
     assert [(s["id"], s["outcome"], s["case_number"]) for s in first] == [(call_id, "transfer", None)]

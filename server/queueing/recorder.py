@@ -183,7 +183,8 @@ class QueueRecorder:
             row.outcome = outcome
             if case_number is not None or notes is not None:
                 row.case_number = case_number
-                row.notes = notes or ""
+                # After what the row holds already (a 转办's line): the history stays whole.
+                row.notes = "\n".join(part for part in (before.notes, notes or "") if part)
             return before
 
     async def restore_outcome(self, session_id: str, before: RecordedOutcome) -> None:
