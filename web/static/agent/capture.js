@@ -129,7 +129,8 @@ async function takeNow() {
   if (!open?.id) return;
   try {
     await client.request({ type: "capture_now", capture_id: open.id });
-    showStatus(T.capture_uploading);
+    // Asked, not taken: the kiosk takes the still and uploads it; capture_result says when.
+    showStatus(T.capture_asked);
   } catch (error) {
     showStatus(T.capture_failed + errorText(error));
   }

@@ -108,6 +108,7 @@ export const T = {
   capture_take_now: "立即拍摄",
   capture_cancel: "取消拍照",
   capture_uploading: "已拍摄，正在处理图像…",
+  capture_asked: "已请居民终端拍摄，等待图像上传…",
   capture_retry: "图像不合格，请居民重新出示：",
   capture_review_title: (material) => `核验材料：${material}`,
   capture_accept: "图像合格",
