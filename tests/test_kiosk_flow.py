@@ -200,6 +200,8 @@ def _in_call_then_offline(page: Page, server: Server, matter: dict[str, Any],
         screen(page, "call")
         outage.start()
         wait_until(page, lambda: len(outage.sockets) >= 2, 10)  # the page tries again, into the outage
+        # In a call the banner promises no kept number (that is for the line), only to wait.
+        expect(page.locator('[data-role="offline-banner"]')).to_have_text("网络中断，正在重新连接…请不要离开")
         yield caseworker, outage, number
     finally:
         caseworker.close()

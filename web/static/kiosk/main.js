@@ -156,7 +156,11 @@ function setupScreens() {
 function wireProtocol() {
   const banner = role("offline-banner");
   client.on("close", ({ wasConnected }) => {
-    if (wasConnected) banner.hidden = false;
+    if (!wasConnected) return;
+    // In line the number is kept for minutes (the grace); a call waits only half a minute for the
+    // kiosk to come back, so there the banner promises nothing it cannot keep.
+    setText(banner, screens.currentScreen() === "call" ? "offline_call" : "offline");
+    banner.hidden = false;
   });
   client.on("fatal", () => {
     // The kiosk session was revoked (terminal disabled) or a client bug: stop and say so.

@@ -191,6 +191,7 @@ export const T = {
 
   // connection banner
   offline: "网络中断，正在重新连接…您的号码会为您保留",
+  offline_call: "网络中断，正在重新连接…请不要离开",
 
   // call
   call_title: (matter) => `正在视频办理：${matter}`,
