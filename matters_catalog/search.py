@@ -101,6 +101,11 @@ def _entry(matter: Matter) -> _Entry:
     )
 
 
+def _homophone_key(query: str) -> str | None:
+    """The query's syllables for homophone matching, or None when it has too few Chinese characters."""
+    return _syllable_string(_syllables(query, Style.NORMAL)) if _han_count(query) >= _MIN_HOMOPHONE_HAN else None
+
+
 def _rank(entry: _Entry, query: str, query_pinyin: str | None) -> int | None:
     """Best tier at which `query` matches `entry`, or None."""
     if query not in entry.haystack:
@@ -145,9 +150,7 @@ class MatterSearchIndex:
         query = normalize(q)
         if not query:
             return [entry.matter for entry in entries]
-        query_pinyin = (
-            _syllable_string(_syllables(query, Style.NORMAL)) if _han_count(query) >= _MIN_HOMOPHONE_HAN else None
-        )
+        query_pinyin = _homophone_key(query)
         ranked: list[tuple[int, int, Matter]] = []
         for position, entry in enumerate(entries):
             tier = _rank(entry, query, query_pinyin)
@@ -166,8 +169,7 @@ def _every_word(entries: Sequence[_Entry], q: str) -> list[tuple[int, int, Matte
     words = [word for part in q.split() if (word := normalize(part))]
     if len(words) < 2:
         return []
-    wanted = [(word, _syllable_string(_syllables(word, Style.NORMAL)) if _han_count(word) >= _MIN_HOMOPHONE_HAN
-               else None) for word in words]
+    wanted = [(word, _homophone_key(word)) for word in words]
     found: list[tuple[int, int, Matter]] = []
     for position, entry in enumerate(entries):
         tiers = [_rank(entry, word, pinyin) for word, pinyin in wanted]

@@ -35,6 +35,13 @@ FIELDS: list[dict[str, Any]] = [{"key": "name", "label": "申请人姓名", "typ
 AT = datetime(2026, 12, 3, 9, 30, 1, 123456, tzinfo=UTC)
 
 
+def png_bytes(image: Image.Image) -> bytes:
+    """The image encoded as PNG."""
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
 def signature_png(width: int = 600, height: int = 200, strokes: int = 3, transparent: bool = False) -> bytes:
     """A drawn signature: a few long zigzag strokes across the canvas (dark ink on white or on nothing)."""
     image = Image.new("RGBA", (width, height), (0, 0, 0, 0) if transparent else (255, 255, 255, 255))
@@ -42,27 +49,21 @@ def signature_png(width: int = 600, height: int = 200, strokes: int = 3, transpa
     for n in range(strokes):
         points = [(40 + 60 * i + 20 * n, 40 + (i % 2) * 100 + 5 * n) for i in range(8)]
         draw.line(points, fill=(20, 20, 40, 255), width=4)
-    out = io.BytesIO()
-    image.save(out, format="PNG")
-    return out.getvalue()
+    return png_bytes(image)
 
 
 def filled_png() -> bytes:
     """A signing area painted over: all black but a thin margin."""
     image = Image.new("RGB", (600, 200), "white")
     ImageDraw.Draw(image).rectangle((10, 10, 590, 190), fill="black")
-    out = io.BytesIO()
-    image.save(out, format="PNG")
-    return out.getvalue()
+    return png_bytes(image)
 
 
 def dot_png() -> bytes:
     """A tap: one small dot on a signing area."""
     image = Image.new("RGB", (600, 200), "white")
     ImageDraw.Draw(image).ellipse((300, 100, 306, 106), fill="black")
-    out = io.BytesIO()
-    image.save(out, format="PNG")
-    return out.getvalue()
+    return png_bytes(image)
 
 
 # --- the binding -------------------------------------------------------------------------------
@@ -92,9 +93,8 @@ def test_the_image_check_refuses_taps_lines_and_what_is_no_png() -> None:
     with pytest.raises(SignatureImageError) as refused:
         check_signature(dot_png())
     assert refused.value.code == "empty_signature"
-    blank = io.BytesIO()
-    Image.new("RGB", (600, 200), "white").save(blank, format="PNG")
-    for data, code in [(blank.getvalue(), "empty_signature"), (filled_png(), "not_a_signature"),
+    blank = png_bytes(Image.new("RGB", (600, 200), "white"))
+    for data, code in [(blank, "empty_signature"), (filled_png(), "not_a_signature"),
                        (b"GIF89a....", "not_png"), (b"", "missing_image"),
                        (b"\x89PNG\r\n\x1a\n" + b"\0" * 50, "not_an_image"),
                        (signature_png(width=100, height=50), "bad_canvas"),
@@ -103,18 +103,15 @@ def test_the_image_check_refuses_taps_lines_and_what_is_no_png() -> None:
             check_signature(data)
         assert refused.value.code == code
     # A canvas of 16 megapixels compresses to a few kilobytes: refused by its size before it is decoded.
-    huge = io.BytesIO()
-    Image.new("RGB", (4096, 4096), "white").save(huge, format="PNG")
-    assert len(huge.getvalue()) < 100_000
+    huge = png_bytes(Image.new("RGB", (4096, 4096), "white"))
+    assert len(huge) < 100_000
     with pytest.raises(SignatureImageError) as refused:
-        check_signature(huge.getvalue())
+        check_signature(huge)
     assert refused.value.code == "bad_canvas"
     line = Image.new("RGB", (600, 200), "white")
     ImageDraw.Draw(line).line([(50, 100), (550, 100)], fill="black", width=4)  # one flat stroke
-    out = io.BytesIO()
-    line.save(out, format="PNG")
     with pytest.raises(SignatureImageError):
-        check_signature(out.getvalue())
+        check_signature(png_bytes(line))
 
 
 # --- over the API ------------------------------------------------------------------------------

@@ -82,7 +82,7 @@ def test_whole_path_with_video_call_and_rating(page: Page, server: Server, matte
         page.get_by_test_id("rating-submit").click()
         screen(page, "thanks")
         shoot(page, "10-thanks")
-        page.reload()  # rated: a reload starts at home
+        page.reload()  # past the ended screen: a reload starts at home
         screen(page, "start")
     finally:
         caseworker.close()

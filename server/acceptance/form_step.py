@@ -81,8 +81,8 @@ class FormStep:
             raise _refuse("form_version_unknown")
         if not await self.store.reply(live.id, message.version, message.choice):
             answered = await self.store.latest(live.id)
-            if answered is not None and answered.version == message.version and answered.state in (
-                    message.choice, SIGNED if message.choice == "confirmed" else None):
+            kept = answered.state if answered is not None and answered.version == message.version else None
+            if kept == message.choice or (kept == SIGNED and message.choice == "confirmed"):
                 # The same answer again: the kiosk's first try reached us after it gave up waiting
                 # (a network blip) and the resident tapped once more. It stands; say so.
                 return

@@ -23,7 +23,7 @@ from server.admin.structure import find_centre
 from server.auth.passwords import MIN_PASSWORD_LENGTH, hash_password
 from server.auth.sessions import revoke_user_sessions
 from server.db.models import Centre, User, UserSkill
-from server.district.accounts import AccountError, upsert_user
+from server.district.accounts import AccountError, upsert_user, username_taken
 from server.protocol.addresses import address
 
 
@@ -90,8 +90,7 @@ def check_password(password: str) -> None:
 
 async def create_user(session: AsyncSession, body: UserIn, actor: str) -> UserCreatedOut:
     """Create an account; without a password a one-time one is made and answered once."""
-    # "Zhang" beside "zhang" would be two accounts no one can tell apart on a list or a phone call.
-    taken = await session.scalar(select(User.username).where(func.lower(User.username) == body.username.lower()))
+    taken = await username_taken(session, body.username)
     if taken is not None:
         raise conflict(t.DUPLICATE_USER.format(name=taken))
     centre_id = (await find_centre(session, body.centre)).id if body.centre else None

@@ -18,6 +18,13 @@ class AccountError(ValueError):
     """Bad input for an account or kiosk operation."""
 
 
+async def username_taken(session: AsyncSession, username: str) -> str | None:
+    """The existing account's username that `username` would duplicate, or None. Usernames are
+    unique whatever their case: "Zhang" beside "zhang" would be two accounts no one can tell
+    apart on a list or a phone call."""
+    return await session.scalar(select(User.username).where(func.lower(User.username) == username.lower()))
+
+
 async def upsert_user(
     session: AsyncSession,
     *,
@@ -41,8 +48,7 @@ async def upsert_user(
         raise AccountError("a caseworker belongs to a centre")
     user = await session.scalar(select(User).where(User.username == username))
     if user is None:
-        # Usernames are unique whatever their case: a second account differing only in case is refused.
-        taken = await session.scalar(select(User.username).where(func.lower(User.username) == username.lower()))
+        taken = await username_taken(session, username)
         if taken is not None:
             raise AccountError(f"username {username!r} is taken by {taken!r} (usernames ignore case)")
         if password is None and password_hash is None:

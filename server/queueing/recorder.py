@@ -171,7 +171,7 @@ class QueueRecorder:
         session.add(SessionEvent(session_id=tr.ticket_id, at=_at(tr.ts), kind=tr.kind, from_state=tr.from_state,
                                  to_state=tr.to_state, actor=tr.actor, data=data))
 
-    async def record_outcome(self, session_id: str, outcome: str | None, *, case_number: str | None = None,
+    async def record_outcome(self, session_id: str, outcome: str, *, case_number: str | None = None,
                              notes: str | None = None) -> RecordedOutcome:
         """The outcome a caseworker (or the drop rules) gave a call, with its case number and notes;
         returns what the row held before, for restore_outcome should the end be refused."""

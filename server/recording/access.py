@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
+from session_queue import WAITING_TICKET_STATES
 
 from server.auth.centre_scope import outside_own_centre
 from server.auth.principal import Principal
@@ -59,7 +60,7 @@ async def require_uploader(request: web.Request, principal: Principal, session_i
 async def _transferred_by(request: web.Request, principal: Principal, row: ServiceSession, state: str | None) -> bool:
     """True when the principal transferred this call and is in the wrap-up that follows (a 转办 puts
     the caseworker, not the ticket, in wrap-up): the last seconds of the recording still arrive."""
-    if row.caseworker_id != principal.user_id or state not in ("waiting", "requeued", "offered"):
+    if row.caseworker_id != principal.user_id or state not in WAITING_TICKET_STATES:
         return False
     status = await request.app[SIGNALING].queue.caseworker(str(principal.user_id))
     return status is not None and status.state == "wrap_up"

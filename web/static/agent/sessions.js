@@ -56,7 +56,7 @@ function render(list) {
 
 /** What became of the session, in the caseworker's words. */
 export function outcomeText(session) {
-  if (session.outcome) return T.outcomes[session.outcome] || session.outcome;
+  if (session.outcome) return T.handoffs[session.outcome] || T.outcomes[session.outcome] || session.outcome;
   const reason = endReasons.get(session.id);
   if (reason) return T.ended_reasons[reason] || "";
   return T.session_states[session.state] ?? T.session_states.requeued;

@@ -140,7 +140,6 @@ export const T = {
     completed: "办结",
     answered: "咨询已答复",
     transfer: "转办",
-    dropped: "网络中断，已回到队列",
     incomplete: "材料不全",
     abandoned: "居民离开",
   },
@@ -199,6 +198,8 @@ export const T = {
   sessions_empty: "暂无记录",
   sessions_count: (n) => `共 ${n} 件`,
   ended_reasons: { transferred: "已转办", peer_gone: "居民断线" },
+  // how a session left this caseworker without an outcome of theirs (GET /api/v1/me/sessions)
+  handoffs: { transfer: "已转办", dropped: "网络中断，已回到队列" },
   // a session without an outcome of its own, by the state the server recorded
   session_states: {
     in_call: "通话中", wrap_up: "已结束", done: "已结束", waiting: "已转出", offered: "已转出",

@@ -1,7 +1,8 @@
-// What came of the call just ended, kept in this tab's sessionStorage until the resident has
-// rated it (or the kiosk went home), so a reload on the ended or rating screen shows it again
-// instead of starting over: the welcome after a reload carries neither the ended call nor its
-// ticket. Only the session id, outcome and 受理编号 are kept, and only for RECENT_MS.
+// What came of the call just ended, kept in this tab's sessionStorage while the ended screen is
+// on show (until it moves on to the rating, or the kiosk goes home), so a reload there shows the
+// outcome and receipt again instead of starting over: the welcome after a reload carries neither
+// the ended call nor its ticket. Only the session id, outcome and 受理编号 are kept, and only for
+// RECENT_MS.
 const KEY = "jl-last-end";
 const RECENT_MS = 10 * 60 * 1000;
 
@@ -28,7 +29,7 @@ export function recentEnd() {
   return null;
 }
 
-/** Forget it (rated, skipped, or home). */
+/** Forget it (moved on to the rating, or home). */
 export function forgetEnd() {
   try {
     sessionStorage.removeItem(KEY);

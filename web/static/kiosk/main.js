@@ -134,7 +134,12 @@ function setupScreens() {
   setupCaptureView(client);
   setupConfirmForm(client);
   setupSignature();
-  setupEnded({ goRate: () => screens.show("rating") });
+  setupEnded({
+    goRate: () => {
+      forgetEnd(); // seen: a reload from the rating on starts at home, for whoever is there then
+      screens.show("rating");
+    },
+  });
   const thanks = () => {
     screens.show("thanks");
     thanksTimer = setTimeout(goHome, THANKS_MS);
@@ -142,7 +147,6 @@ function setupScreens() {
   setupRating({
     submit: (sessionId, score, comment) => client.request({ type: "rate", session_id: sessionId, score, comment }),
     done: (rated, score) => {
-      forgetEnd(); // rated (or declined): a reload now starts at home
       if (!rated) return goHome();
       // A 1-2 star rating opens a 回访: offer (only offer) to leave a number for it.
       if (score <= FOLLOW_UP_AT_OR_BELOW) return screens.show("followup-phone");
@@ -226,7 +230,7 @@ function restore({ ticket, call }) {
   }
   const kept = current === "boot" && !ticket ? recentEnd() : null;
   if (kept) {
-    // Reloaded on the ended or rating screen: what came of the call again, then the rating.
+    // Reloaded on the ended screen: what came of the call again, then the rating.
     state.rateSessionId = kept.session_id;
     screens.show("ended", kept);
     return;
