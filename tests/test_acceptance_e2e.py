@@ -16,6 +16,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, ViewportSize, expect, sync_playwright
 from pypdf import PdfReader
 
+from tests.held_messages import HeldMessage
 from tests.kiosk_harness import (
     CASE_NUMBER,
     ROOT,
@@ -330,3 +331,40 @@ def test_form_confirmed_on_the_kiosk_after_a_change(server: Server) -> None:
         console.get_by_test_id("end-call").click()
         screen(page, "ended")
         expect(page.get_by_test_id("receipt-case-number")).to_have_text(CASE_NUMBER)
+
+
+def test_a_late_first_answer_stands_on_the_kiosk(server: Server) -> None:
+    """The kiosk's 确认无误 reached the caseworker but its `ok` was lost, so the kiosk said it was
+    not sent; the resident's next tap (需要修改) is refused with the answer that stands, and the
+    kiosk moves on to the signature instead of staying on a form that can't be answered."""
+    require_chromium()
+    matter = pick_matter(server)
+    kiosk = server.demo["kiosks"][0]
+    login = caseworker_for(server.demo, kiosk["street"], matter["skill"])
+    with rig(server, login) as made:
+        console, page = made.console, made.page
+        armed = {"drop": False}
+
+        def lost_ok(message: dict[str, Any]) -> bool:
+            if armed["drop"] and message.get("type") == "ok":
+                armed["drop"] = False
+                return True
+            return False
+
+        page.route_web_socket("**/api/v1/ws", HeldMessage("none", drop=lost_ok).relay)
+        into_call(page, console, server, kiosk, matter)
+        fill_form(console, id_number=GOOD_ID, phone="13800000000")
+        console.get_by_test_id("form-send").click()
+        status = console.get_by_test_id("form-status")
+        expect(status).to_have_attribute("data-state", "sent")
+        form = page.get_by_test_id("confirm-form")
+        expect(form).to_be_visible()
+        armed["drop"] = True
+        page.get_by_test_id("confirm-ok").click()
+        expect(status).to_have_attribute("data-state", "confirmed")
+        # The kiosk heard nothing back: after its request timeout it asks for another tap.
+        expect(page.locator('[data-role="confirm-error"]')).to_be_visible(timeout=20000)
+        page.get_by_test_id("confirm-change").click()
+        expect(form).to_be_hidden()
+        expect(page.get_by_test_id("signature-pad")).to_be_visible()
+        expect(status).to_have_attribute("data-state", "confirmed")

@@ -156,6 +156,7 @@ async def test_bad_replies_are_refused_and_change_nothing(env: Env, made: list[C
     twice = await kiosk.request({"type": "form_reply", "call_id": call_id, "version": 2,
                                  "choice": "change_requested"})
     assert twice["code"] == "form_already_answered", twice
+    assert twice["answer"] == "confirmed", twice  # the kiosk follows the answer that stands
     # The same answer again (the first reached the server after the kiosk gave up waiting) stands.
     mark = cw.mark()
     again = await kiosk.request({"type": "form_reply", "call_id": call_id, "version": 2, "choice": "confirmed"})

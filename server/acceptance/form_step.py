@@ -23,8 +23,8 @@ from server.signaling.connection import Connection
 from server.signaling.handlers import Handler, SignalingError
 
 
-def _refuse(code: str) -> SignalingError:
-    return SignalingError(code, texts.FORM_ERRORS[code])
+def _refuse(code: str, answer: str | None = None) -> SignalingError:
+    return SignalingError(code, texts.FORM_ERRORS[code], {"answer": answer} if answer else None)
 
 
 class FormStep:
@@ -86,6 +86,9 @@ class FormStep:
                 # The same answer again: the kiosk's first try reached us after it gave up waiting
                 # (a network blip) and the resident tapped once more. It stands; say so.
                 return
-            raise _refuse("form_already_answered")
+            # The answer that stands goes with the refusal, so the kiosk follows it (on to the
+            # signature, or back to the call while the caseworker revises the form) instead of
+            # staying on a form that can no longer be answered.
+            raise _refuse("form_already_answered", kept)
         await self.send_to([caseworker_address(str(live.caseworker_id))],
                            out.form_status(live.id, message.version, message.choice))

@@ -7,6 +7,7 @@ nothing to build while mypy still checks every field at every call site. Nested 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal, NotRequired, TypedDict
 
 from server.protocol.version import PROTOCOL_VERSION
@@ -42,6 +43,7 @@ class Error(TypedDict):
     code: str
     message: str
     ref: NotRequired[int | str]
+    answer: NotRequired[str]
 
 
 class TryAgain(TypedDict):
@@ -258,11 +260,15 @@ def ok(ref: int | str) -> Ok:
     return {"type": "ok", "ref": ref}
 
 
-def error(code: str, message: str, ref: int | str | None = None) -> Error:
-    """`error` with a stable code and a Chinese message."""
+def error(code: str, message: str, ref: int | str | None = None,
+          details: Mapping[str, str] | None = None) -> Error:
+    """`error` with a stable code and a Chinese message, and the code's own details (`answer` of
+    `form_already_answered`)."""
     payload: Error = {"type": "error", "code": code, "message": message}
     if ref is not None:
         payload["ref"] = ref
+    if details and "answer" in details:
+        payload["answer"] = details["answer"]
     return payload
 
 

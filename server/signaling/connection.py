@@ -108,7 +108,8 @@ class Connection:
             except (ConnectionResetError, RuntimeError) as exc:
                 log.debug("send to closed websocket", extra={"error": type(exc).__name__})
 
-    async def error(self, code: str, message: str, ref: Any = None) -> None:
-        """Send an error (with `ref` when answering a request); not held: before the welcome it
-        answers the client's own first frame."""
-        await self._write(json.dumps(out.error(code, message, ref), ensure_ascii=False, separators=(",", ":")))
+    async def error(self, code: str, message: str, ref: Any = None, details: Mapping[str, str] | None = None) -> None:
+        """Send an error (with `ref` when answering a request, and the code's own details); not
+        held: before the welcome it answers the client's own first frame."""
+        await self._write(json.dumps(out.error(code, message, ref, details), ensure_ascii=False,
+                                     separators=(",", ":")))

@@ -7,7 +7,7 @@ there is one dispatch path for every message. Which types a role may send at all
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 from session_queue import QueueError
@@ -38,10 +38,12 @@ QUEUE_ERROR_TEXTS = {
 class SignalingError(Exception):
     """A refused client message: `code` and a Chinese message go back to the client."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, details: Mapping[str, str] | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        # Fields the error carries beside code and message (docs/protocol.md lists them per code).
+        self.details = dict(details or {})
 
 
 async def known_matter(catalog: CatalogService, matter_id: str) -> Matter:

@@ -196,7 +196,7 @@ async def _one(service: SignalingService, connection: Connection, raw: str, allo
     try:
         reply = await service.handle(connection, message)
     except SignalingError as exc:
-        await connection.error(exc.code, exc.message, ref=ref)
+        await connection.error(exc.code, exc.message, ref=ref, details=exc.details)
         return
     except (RedisError, OSError, SQLAlchemyError) as exc:
         log.warning("message failed: dependency unavailable", extra={"error": type(exc).__name__})

@@ -19,10 +19,11 @@ function protocolVersion() {
 
 /** A refused request: `code` is the protocol error code (docs/protocol.md, "Requests and errors"). */
 export class ProtocolError extends Error {
-  constructor(code, message) {
+  constructor(code, message, answer = null) {
     super(message || code);
     this.name = "ProtocolError";
     this.code = code;
+    this.answer = answer; // `form_already_answered`: the answer that stands
   }
 }
 
@@ -159,7 +160,7 @@ export class WsClient {
         this.pending.delete(message.ref);
         clearTimeout(waiter.timer);
         if (message.type === "ok") waiter.resolve(message);
-        else waiter.reject(new ProtocolError(message.code, message.message));
+        else waiter.reject(new ProtocolError(message.code, message.message, message.answer ?? null));
         return;
       }
     }

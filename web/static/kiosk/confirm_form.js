@@ -47,6 +47,14 @@ async function answer(choice) {
     hideConfirmForm();
     if (choice === "confirmed") showSignature(callId, version);
   } catch (error) {
+    if (error?.code === "form_already_answered" && error.answer) {
+      // An earlier tap reached the caseworker after this kiosk gave up waiting for it: that
+      // answer stands, so follow it rather than stay on a form that can't be answered again.
+      const { callId, version } = shown;
+      hideConfirmForm();
+      if (error.answer === "confirmed") showSignature(callId, version);
+      return;
+    }
     const line = role("confirm-error", panel);
     line.textContent = T.confirm_failed;
     line.hidden = false;
