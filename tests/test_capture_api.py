@@ -23,10 +23,11 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from server.capture.context import CAPTURE
-from server.capture.health import DEVICE_CHECKS_PER_HOUR
+from server.capture.health import DEVICE_CHECKS_PER_HOUR, HISTORY_DAYS, delete_old_samples
 from server.capture.purge import purge_expired
 from server.capture.storage import VARIANTS, CaptureStore, variant_path
 from server.db.models import AuditLog, Capture, Kiosk, KioskHealthSample, ServiceSession
+from server.db.types import utcnow
 from server.http import app_keys
 from server.protocol import messages as m
 from server.quality import guidance_text
@@ -401,6 +402,24 @@ async def test_device_checks_are_coalesced_and_finite(env: Env, made: list[Clien
         m.DeviceCheck.model_validate({**check, "metrics": {"brightness": float("nan")}})
     with pytest.raises(ValidationError):
         m.DeviceCheck.model_validate({**check, "metrics": {"brightness": float("inf")}})
+
+
+async def test_old_camera_health_samples_are_purged(env: Env) -> None:
+    """The daily purge deletes samples older than HISTORY_DAYS and keeps the rest (the trend's)."""
+    sessions = env.app[app_keys.DB_SESSIONS]
+    now = utcnow()
+    async with sessions() as session, session.begin():
+        kiosk_id = (await session.scalars(select(Kiosk.id))).first()
+        assert kiosk_id is not None
+        for days in (HISTORY_DAYS + 30, HISTORY_DAYS + 1, HISTORY_DAYS - 1, 3):
+            session.add(KioskHealthSample(kiosk_id=kiosk_id, at=now - timedelta(days=days), source="live",
+                                          camera_ok=True, camera_score=0.9))
+    assert await delete_old_samples(sessions, now, dry_run=True) == 2
+    assert await delete_old_samples(sessions, now) == 2
+    assert await delete_old_samples(sessions, now) == 0
+    async with sessions() as session:
+        kept = (await session.scalars(select(KioskHealthSample.at))).all()
+    assert len(kept) == 2 and min(kept) > now - timedelta(days=HISTORY_DAYS)
 
 
 async def test_the_end_of_the_call_cancels_its_request_and_nothing_is_stored_after(

@@ -140,3 +140,4 @@ def test_purge_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: 
     assert args.handler(args) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["captures"] == 0 and out["dry_run"] is True
+    assert out["kiosk_health"] == {"samples": 0, "dry_run": True}

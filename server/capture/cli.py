@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from server.capture.health import HISTORY_DAYS, delete_old_samples
 from server.capture.purge import PurgeReport, purge_expired
 from server.db.engine import make_engine, make_session_factory
 from server.db.failure import database_failure
@@ -46,8 +47,29 @@ class PurgeStep:
     describe: Callable[[Any, str], str]
 
 
+@dataclass(frozen=True)
+class HealthPurgeReport:
+    """The camera-health samples deleted (or that would be) by `jinglin purge`."""
+
+    samples: int
+    dry_run: bool
+
+    def as_json(self) -> dict[str, object]:
+        """This step's part of `jinglin purge --json`."""
+        return {"samples": self.samples, "dry_run": self.dry_run}
+
+
+async def _purge_health(settings: Settings, dry_run: bool) -> HealthPurgeReport:
+    samples = await with_database(settings, lambda sessions: delete_old_samples(sessions, utcnow(), dry_run=dry_run))
+    return HealthPurgeReport(samples, dry_run)
+
+
+def _describe_health(report: HealthPurgeReport, verb: str) -> str:
+    return f"{verb} {report.samples} camera-health samples older than {HISTORY_DAYS} days"
+
+
 # Call recordings register theirs from server/recording/cli.py.
-PURGE_STEPS: list[PurgeStep] = []
+PURGE_STEPS: list[PurgeStep] = [PurgeStep("kiosk_health", _purge_health, _describe_health)]
 
 
 async def with_database(settings: Settings, work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]) -> T:

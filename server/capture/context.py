@@ -19,6 +19,7 @@ from redis.exceptions import RedisError
 from session_queue import parse_event
 from sqlalchemy.exc import SQLAlchemyError
 
+from server.capture.health import delete_old_samples
 from server.capture.port import CallDirectory
 from server.capture.purge import purge_expired
 from server.capture.service import CaptureService
@@ -116,5 +117,7 @@ async def _daily_purge(app: web.Application, stop: asyncio.Event) -> None:
             report = await purge_expired(app[app_keys.DB_SESSIONS], settings.data_dir,
                                          settings.capture_retention_days, utcnow())
             log.info("capture purge", extra=report.as_json())
+            log.info("camera health purge", extra={"samples": await delete_old_samples(app[app_keys.DB_SESSIONS],
+                                                                                      utcnow())})
         except (SQLAlchemyError, OSError) as exc:
             log.warning("capture purge failed; next run tomorrow", extra={"error": type(exc).__name__})

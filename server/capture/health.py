@@ -14,15 +14,19 @@ sample is kept in `kiosk_health` for the history, except device checks repeated 
 `DEVICE_CHECK_EVERY_S` with the same verdict: a page sends one per resident, and a flood of
 them (100 sockets sending 20 a second wrote 6,001 rows and slowed every kiosk) is coalesced;
 and at most `DEVICE_CHECKS_PER_HOUR` are stored per kiosk per hour, whatever the verdicts.
+Samples older than `HISTORY_DAYS` are deleted by the daily purge (and `jinglin purge`): the
+supervisor's trend reads the last 14 days, and without an end the table would only grow.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 import redis.asyncio as aioredis
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.db.models import Kiosk, KioskHealthSample
@@ -37,6 +41,8 @@ RAMPS: dict[str, tuple[float, float, float]] = {
     "sharpness": (10.0, t.MIN_SHARPNESS_CAMERA, 70.0),
 }
 EWMA_WEIGHT = 0.3
+# How long a camera-health sample is kept: a quarter of a year of history, well past the trend.
+HISTORY_DAYS = 90
 # A resident's visit takes minutes; a legitimate page never sends two checks this close together.
 DEVICE_CHECK_EVERY_S = 10
 # And whatever the verdicts, at most this many are stored per kiosk per hour: a page that
@@ -103,3 +109,16 @@ async def _within_hourly_cap(redis: aioredis.Redis, key: str) -> bool:
         pipe.incr(key)
         _, count = await pipe.execute()
     return int(count) <= DEVICE_CHECKS_PER_HOUR
+
+
+async def delete_old_samples(sessions: async_sessionmaker[AsyncSession], now: datetime, *,
+                             dry_run: bool = False) -> int:
+    """Delete the camera-health samples taken before now - HISTORY_DAYS (or, with dry_run, only
+    count them); returns how many."""
+    before = now - timedelta(days=HISTORY_DAYS)
+    old = KioskHealthSample.at < before
+    async with sessions() as session, session.begin():
+        if dry_run:
+            return int(await session.scalar(select(func.count()).select_from(KioskHealthSample).where(old)) or 0)
+        result = await session.execute(delete(KioskHealthSample).where(old))
+        return int(getattr(result, "rowcount", 0) or 0)
