@@ -215,6 +215,23 @@ async def test_reject_passes_on_and_never_reoffers_to_same_person(env: Env) -> N
     assert (await offer_of(env, "c2"))[0] == "t1"
 
 
+async def test_estimate_leaves_out_a_caseworker_who_declined(env: Env) -> None:
+    """A caseworker who declined a ticket is never offered it again: its estimate counts only the
+    others logged in with the skill, and none when every one of them declined it."""
+    await env.q.caseworker_login("c1", "s1", ["A", "B"])
+    await env.q.caseworker_login("c2", "s1", ["B"], available=False)
+    await enqueue(env, "t1")
+    tid, fence = await offer_of(env, "c1")
+    await env.q.reject("c1", tid, fence)
+    p = await env.q.position("t1")
+    assert (p.position, p.eligible_caseworkers) == (1, 1)
+    assert p.est_wait_s is None  # c2 has no skill A: nobody left who will be offered t1
+    await env.q.caseworker_login("c3", "s1", ["A"], available=False)
+    assert (await env.q.position("t1")).est_wait_s == pytest.approx(CFG.default_handle_s)
+    await env.q.set_offline("c1")  # gone, declined or not: the same one caseworker left
+    assert (await env.q.position("t1")).est_wait_s == pytest.approx(CFG.default_handle_s)
+
+
 async def test_reject_hands_ticket_to_next_available(env: Env) -> None:
     await env.q.caseworker_login("c1", "s1", ["A"])
     env.clock.advance(1)

@@ -1,6 +1,7 @@
 -- positions: place in line and estimated wait of some tickets (read only).
 -- Estimate = position * average handle time of the skill (rolling window, or the default)
---            / caseworkers logged in (not offline) with the skill; null when there are none.
+--            / caseworkers logged in (not offline) with the skill who have not declined this
+--            ticket (they are never offered it again); null when there are none.
 -- KEYS[1] epoch marker
 -- ARGV[1..2] prefix, now; ARGV[3..] ticket ids
 -- Returns: JSON {ok, result = {items = {{id, state, position, est_wait_s, eligible, avg_handle_s}}}}
@@ -22,7 +23,14 @@ for i = 3, #ARGV do
     item.position = rank + 1
     item.eligible = n
     item.avg_handle_s = avg
-    if n > 0 then item.est_wait_s = (rank + 1) * avg / n end
+    local serving = n
+    for _, cid in ipairs(redis.call('SMEMBERS', key('declined', id))) do
+      local c = redis.call('HMGET', key('caseworker', cid), 'state', 'skills')
+      if c[1] and c[1] ~= 'offline' and (',' .. (c[2] or '') .. ','):find(',' .. skill .. ',', 1, true) then
+        serving = serving - 1
+      end
+    end
+    if serving > 0 then item.est_wait_s = (rank + 1) * avg / serving end
   end
   items[#items + 1] = item
 end
