@@ -6,6 +6,7 @@ streets, centres, a site sheet, kiosks, staff with skills.
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -464,3 +465,43 @@ async def test_centre_hours_form(client: TestClient) -> None:
                            ("override_set", str(centre)), ("hours_set", str(centre))]
     assert entries[3]["data"]["week"]["mon"] == "09:00-17:00 lunch 12:00-13:00"
     assert entries[3]["data"]["week"]["sat"] == "closed" and "note" not in entries[1]["data"]
+
+
+async def test_concurrent_writes_keep_the_rules(client: TestClient) -> None:
+    """Administration writes that arrive together are checked one after the other: two admins
+    disabling each other leave one enabled, case variants of one username make one account,
+    duplicate sites one site, and one override is removed once."""
+    await login(client)
+    await build_structure(client)
+    await call(client, "POST", "/api/v1/admin/users", 201,
+               json={"username": "admin2", "role": "admin", "password": "another-password-2"})
+
+    async def statuses(requests: list[tuple[str, str, dict[str, Any] | None]]) -> list[int]:
+        async def one(method: str, path: str, body: dict[str, Any] | None) -> int:
+            async with client.request(method, path, json=body) as response:
+                await response.read()
+                return response.status
+        return sorted(await asyncio.gather(*(one(*r) for r in requests)))
+
+    disable = {"disabled": True}
+    assert await statuses([("PATCH", "/api/v1/admin/users/root", disable),
+                           ("PATCH", "/api/v1/admin/users/admin2", disable)]) == [200, 409]
+    async with client.get("/api/v1/admin/users?role=admin") as response:
+        if response.status == 401:  # root was the one disabled, its sign-in with it
+            await login(client, "admin2", "another-password-2")
+    enabled = [u for u in (await call(client, "GET", "/api/v1/admin/users?role=admin"))["users"] if u["enabled"]]
+    assert len(enabled) == 1
+
+    names = ["Zhang", "zhang", "ZHANG", "zHang", "zhAng", "zhaNg"]
+    made = await statuses([("POST", "/api/v1/admin/users", {"username": n, "role": "supervisor"}) for n in names])
+    assert made == [201] + [409] * 5, made
+    site = {"name": "并发居委", "street": "江宁路街道", "kind": "committee"}
+    assert await statuses([("POST", "/api/v1/admin/sites", site)] * 6) == [201] + [409] * 5
+
+    centre = (await call(client, "GET", "/api/v1/admin/centres"))["centres"][0]["id"]
+    day = (datetime.now(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=3)).isoformat()
+    path = f"/api/v1/admin/centres/{centre}/overrides/{day}"
+    await call(client, "PUT", path, json={"closed": True, "note": "盘点"})
+    assert await statuses([("DELETE", path, None)] * 5) == [200] + [404] * 4
+    removed = [e for e in (await call(client, "GET", "/api/v1/admin/audit?action=override_removed"))["entries"]]
+    assert len(removed) == 1

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 from aiohttp import BodyPartReader, web
 from pydantic import BaseModel
+from redis.exceptions import LockError, RedisError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.admin import texts as t
@@ -18,6 +20,12 @@ from server.http import app_keys
 from server.http.errors import ApiError
 
 ADMIN_ERRORS = (400, 401, 403, 404, 409, 413, 415, 422)
+# Administration writes run one at a time across the district's processes (admin_transaction):
+# each checks the database and then writes (the last enabled administrator, a username whatever
+# its case, a duplicate site, an override removed), and two at once would both pass the check.
+# Admins are few and their writes short; a write waits up to WRITE_LOCK_WAIT_S for the one before.
+WRITE_LOCK_TTL_S = 60
+WRITE_LOCK_WAIT_S = 20
 
 
 @asynccontextmanager
@@ -27,11 +35,33 @@ async def admin_transaction(request: web.Request) -> AsyncIterator[tuple[AsyncSe
     Service errors become JSON errors and roll the transaction back: nothing is half written.
     """
     actor = require_role(request, "admin").actor
+    if request.method in ("GET", "HEAD"):
+        async with _transaction(request) as session:
+            yield session, actor
+        return
+    lock = request.app[app_keys.REDIS].lock(request.app[app_keys.REDIS_KEYS].admin_write_lock,
+                                            timeout=WRITE_LOCK_TTL_S, blocking_timeout=WRITE_LOCK_WAIT_S)
+    if not await lock.acquire():
+        raise ApiError(503, "unavailable", t.BUSY)
+    try:
+        async with _transaction(request) as session:
+            yield session, actor
+    finally:
+        with suppress(LockError, RedisError):
+            await lock.release()
+
+
+@asynccontextmanager
+async def _transaction(request: web.Request) -> AsyncIterator[AsyncSession]:
     try:
         async with request.app[app_keys.DB_SESSIONS]() as session, session.begin():
-            yield session, actor
+            yield session
     except AdminError as exc:
         raise ApiError(exc.status, exc.code, exc.message, exc.details) from None
+    except IntegrityError:
+        # A uniqueness the checks did not see (a write from the command line at the same moment):
+        # a conflict to report, not an outage to retry.
+        raise ApiError(409, "conflict", t.CONFLICT) from None
 
 
 def json_out(model: BaseModel, status: int = 200) -> web.Response:

@@ -58,6 +58,11 @@ class RedisKeys:
         """Lock held while a join of the kiosk checks for its open ticket and writes a new one."""
         return f"{self.prefix}kioskjoinlock:{kiosk_id}"
 
+    @property
+    def admin_write_lock(self) -> str:
+        """Lock held by an administration write while it checks and commits (server/admin/http.py)."""
+        return f"{self.prefix}adminwritelock"
+
     def call_close_lock(self, ticket_id: str) -> str:
         """Lock held while a call is ended or transferred (one of them, once, across processes)."""
         return f"{self.prefix}callcloselock:{ticket_id}"
