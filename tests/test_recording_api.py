@@ -14,12 +14,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
+from server.acceptance.notices import notice_book
 from server.db.models import AuditLog, FollowUp, Recording, ServiceSession
 from server.db.types import utcnow
 from server.http import app_keys
 from server.recording.purge import purge_recordings
 from server.recording.storage import MAGIC, recording_dir
-from tests.test_capture_support import Client, Env, capture_env, into_call
+from tests.test_capture_support import SKILL, Client, Env, capture_env, into_call
 
 
 @pytest.fixture
@@ -309,3 +310,46 @@ async def test_the_last_chunks_of_a_transferred_call_are_kept(tmp_path: Path) ->
         finally:
             for client in made:
                 await client.close()
+
+
+async def test_a_call_transferred_to_a_free_caseworker_is_recorded_by_both(tmp_path: Path) -> None:
+    """A 转办 offered at once to a free caseworker: the first one's last chunks are kept during its
+    wrap-up (the offered ticket names the other, who holds no call yet), its close ends its part,
+    and the caseworker who takes the call continues the same recording; their close judges it."""
+    async with capture_env(tmp_path, JINGLIN_WRAP_UP_S="60") as env:
+        made: list[Client] = []
+        try:
+            _kiosk, first, call_id = await into_call(env, made)
+            second = await _staff(env, made, "cw2")
+            await second.connect()
+            await second.send({"type": "set_status", "status": "available"})
+            assert (await _put(first, env, call_id, 0, b"first"))[0] == 201
+            assert (await first.request({"type": "transfer", "ticket_id": call_id, "skill": SKILL}))["type"] == "ok"
+            offer = (await second.expect("offer"))["offer"]
+            assert (await _put(first, env, call_id, 1, b"last of the first"))[0] == 201
+            closed = await first.http.post(env.url(f"/api/v1/sessions/{call_id}/recording/close"),
+                                           json={"chunks": 2, "duration_s": 8.0})
+            assert closed.status == 200 and (await closed.json())["state"] == "complete"
+            await second.send({"type": "accept", "ticket_id": offer["ticket_id"], "fence": offer["fence"]})
+            await second.expect("call")
+            resume = await (await second.http.get(env.url(f"/api/v1/sessions/{call_id}/recording/chunks"))).json()
+            assert resume["next_index"] == 2
+            assert (await _put(second, env, call_id, 2, b"the second"))[0] == 201
+            assert (await _put(first, env, call_id, 3, b"stray"))[1]["error"]["code"] == "not_your_session"
+            closed = await second.http.post(env.url(f"/api/v1/sessions/{call_id}/recording/close"),
+                                            json={"chunks": 3, "duration_s": 12.0})
+            summary = await closed.json()
+            assert (summary["state"], summary["chunks"]) == ("complete", 3), summary
+        finally:
+            for client in made:
+                await client.close()
+
+
+async def test_no_recording_is_stored_for_a_resident_who_declined(env: Env, made: list[Client]) -> None:
+    """A declined notice: the console does not record, and the server refuses chunks (audited)."""
+    _kiosk, cw, call_id = await into_call(env, made, consent={"version": notice_book().current, "choice": "declined"})
+    status, body = await _put(cw, env, call_id, 0, b"should not be kept")
+    assert (status, body["error"]["code"]) == (403, "consent_declined")
+    assert [a.data["reason"] for a in await _audit(env, "recording_upload_denied")] == ["consent_declined"]
+    async with env.app[app_keys.DB_SESSIONS]() as session:
+        assert await session.get(Recording, call_id) is None

@@ -9,7 +9,7 @@ from session_queue import WAITING_TICKET_STATES
 
 from server.auth.centre_scope import outside_own_centre
 from server.auth.principal import Principal
-from server.db.models import AuditLog, ServiceSession
+from server.db.models import AuditLog, Consent, ServiceSession
 from server.db.types import utcnow
 from server.http import app_keys
 from server.http.errors import ApiError
@@ -44,17 +44,34 @@ async def live_state(request: web.Request, session_id: str) -> tuple[str | None,
     return ticket.state, ticket.caseworker_id
 
 
-async def require_uploader(request: web.Request, principal: Principal, session_id: str) -> None:
+async def require_uploader(request: web.Request, principal: Principal, session_id: str) -> bool:
     """The session's caseworker while the call is live or in wrap-up (after a 转办, the caseworker's
-    wrap-up): 404, 403 or 409 otherwise."""
+    wrap-up), for a resident who did not decline the notice: 404, 403 or 409 otherwise. True when
+    the principal holds the call now (in it: a recording closed by the caseworker before a 转办 is
+    continued by the one who took it)."""
     row = await session_row(request, session_id)
     state, holder = await live_state(request, session_id)
-    mine = holder == str(principal.user_id) if holder is not None else row.caseworker_id == principal.user_id
+    # An offered ticket names the caseworker it is offered to, who holds no call yet: the call is
+    # still the one who had it (a 转办 offered straight to a free caseworker).
+    live_holder = holder if state in LIVE_STATES else None
+    mine = live_holder == str(principal.user_id) if live_holder is not None else row.caseworker_id == principal.user_id
     if not mine:
         await audit(request, principal, "recording_upload_denied", session_id, {"reason": "not_your_session"})
         raise ApiError(403, "not_your_session", ERRORS["not_your_session"])
+    if await _declined(request, session_id):
+        # The console does not record such a call (shouldRecord); nor does the server store one.
+        await audit(request, principal, "recording_upload_denied", session_id, {"reason": "consent_declined"})
+        raise ApiError(403, "consent_declined", ERRORS["consent_declined"])
     if state not in LIVE_STATES and not await _transferred_by(request, principal, row, state):
         raise ApiError(409, "not_live", ERRORS["not_live"])
+    return state == "in_call" and live_holder == str(principal.user_id)
+
+
+async def _declined(request: web.Request, session_id: str) -> bool:
+    """Whether the resident declined the notice before queueing (docs/acceptance.md)."""
+    async with request.app[app_keys.DB_SESSIONS]() as db:
+        consent = await db.get(Consent, session_id)
+    return consent is not None and consent.choice == "declined"
 
 
 async def _transferred_by(request: web.Request, principal: Principal, row: ServiceSession, state: str | None) -> bool:

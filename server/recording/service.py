@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server.db.models import Recording, RecordingChunk
+from server.db.models import AuditLog, Recording, RecordingChunk
 from server.db.types import utcnow
 from server.recording.remux import remux_isolated, segments
 from server.recording.state import open_state, verdict
@@ -87,19 +87,22 @@ class RecordingService:
             await session.flush()
         return row
 
-    async def put_chunk(self, session_id: str, index: int, data: bytes) -> StoredChunk:
-        """Store chunk `index` once; ChunkConflict for different bytes, RecordingClosed after close."""
+    async def put_chunk(self, session_id: str, index: int, data: bytes, *, holder: str | None = None) -> StoredChunk:
+        """Store chunk `index` once; ChunkConflict for different bytes, RecordingClosed after close,
+        unless holder (the audit actor of the uploader, who holds the live call) is not the one who
+        closed it: after a 转办 the caseworker who took the call continues the recording the first
+        one closed at the end of their part, and their own close judges it again."""
         digest = hashlib.sha256(data).hexdigest()
         for attempt in range(2):
             try:
-                return await self._put(session_id, index, data, digest)
+                return await self._put(session_id, index, data, digest, holder)
             except IntegrityError:
                 # A concurrent request created the recording or stored this index first: read again.
                 if attempt:
                     raise
         raise AssertionError("unreachable")
 
-    async def _put(self, session_id: str, index: int, data: bytes, digest: str) -> StoredChunk:
+    async def _put(self, session_id: str, index: int, data: bytes, digest: str, holder: str | None) -> StoredChunk:
         async with self.sessions() as session, session.begin():
             row = await self._recording(session, session_id)
             existing = await session.get(RecordingChunk, (session_id, index))
@@ -108,7 +111,9 @@ class RecordingService:
                     raise ChunkConflict
                 return StoredChunk(index, False, await self._next(session, session_id))
             if row.closed_at is not None:
-                raise RecordingClosed
+                if holder is None or await self._closed_by(session, session_id) in (holder, None):
+                    raise RecordingClosed
+                row.closed_at, row.state, row.reason = None, "recording", ""
             # The file first: a row never points at a chunk that is not on disk. A file left by a
             # failed commit is overwritten by the retry of the same index.
             await asyncio.to_thread(self.store.write, row.storage_name, index, data)
@@ -118,6 +123,13 @@ class RecordingService:
             row.bytes += len(data)
             await session.flush()
             return StoredChunk(index, True, await self._next(session, session_id))
+
+    @staticmethod
+    async def _closed_by(session: AsyncSession, session_id: str) -> str | None:
+        """The audit actor of the recording's last close (server/recording/views.post_close)."""
+        return await session.scalar(select(AuditLog.actor).where(
+            AuditLog.object_type == "recording", AuditLog.object_id == session_id,
+            AuditLog.action == "recording_closed").order_by(AuditLog.id.desc()).limit(1))
 
     @staticmethod
     async def _next(session: AsyncSession, session_id: str) -> int:

@@ -7,6 +7,7 @@ ERRORS: dict[str, str] = {
     "not_your_session": "这不是您办理的通话,不能上传录像",
     "not_live": "通话已结束,不能再上传录像片段",
     "recording_closed": "录像已结束,不能再上传片段",
+    "consent_declined": "居民未同意告知事项,本次通话不录像",
     "bad_index": "片段序号无效(应为 0 到 {max} 的整数)",
     "too_large": "录像片段过大(不能超过 {limit} 字节)",
     "empty_chunk": "录像片段为空",

@@ -95,14 +95,15 @@ async def put_chunk(request: web.Request) -> web.Response:
     session_id = request.match_info["session_id"]
     index = _index(request)
     # Access first: a stranger's megabytes are not worth reading.
-    await access.require_uploader(request, principal, session_id)
+    holds_call = await access.require_uploader(request, principal, session_id)
     settings = request.app[app_keys.SETTINGS]
     data = await _body(request, settings.recording_max_chunk_bytes)
     if low_on_space(settings.data_dir, settings.min_free_disk_mb):
         log.error("recording chunk refused: data volume low on space")
         raise ApiError(507, "storage_low", ERRORS["storage_low"])
     try:
-        stored = await request.app[RECORDING].put_chunk(session_id, index, data)
+        stored = await request.app[RECORDING].put_chunk(session_id, index, data,
+                                                        holder=principal.actor if holds_call else None)
     except ChunkConflict:
         await access.audit(request, principal, "recording_chunk_conflict", session_id, {"index": index})
         raise ApiError(409, "chunk_conflict", ERRORS["chunk_conflict"]) from None
