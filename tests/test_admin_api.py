@@ -435,7 +435,8 @@ async def test_centre_hours_form(client: TestClient) -> None:
     # Dates: closed, or their own hours; not in the past; a bad date or hours refused; removal.
     today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
     first, second = (today + timedelta(days=2)).isoformat(), (today + timedelta(days=4)).isoformat()
-    await call(client, "PUT", f"{path}/overrides/{first}", json={"closed": True, "note": "盘点"})
+    set_first = await call(client, "PUT", f"{path}/overrides/{first}", json={"closed": True, "note": "盘\u202e点"})
+    assert set_first["overrides"][0]["note"] == "盘点"  # invisible characters dropped
     shown = await call(client, "PUT", f"{path}/overrides/{second}", json={"closed": False, "opens": "09:00",
                                                                           "closes": "11:00", "note": "值班"})
     assert [(o["date"], o["closed"], o["opens"], o["closes"], o["note"]) for o in shown["overrides"]] == [

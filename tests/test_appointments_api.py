@@ -117,9 +117,11 @@ async def test_book_at_one_kiosk_and_check_in_at_another(tmp_path: Path) -> None
             assert states[later["id"]] == ("booked", "021-****5678", False)
             assert next(i["session_id"] for i in day["items"] if i["state"] == "checked_in")
             assert (await _post(cw, f"/api/v1/appointments/{later['id']}/cancel", {}))[0] == 403
-            status, cancelled = await _post(boss, f"/api/v1/appointments/{later['id']}/cancel", {"note": "停电"})
+            note = "停电，已致电 13812345678\u202e"  # the note is free text: masked, invisible characters dropped
+            status, cancelled = await _post(boss, f"/api/v1/appointments/{later['id']}/cancel", {"note": note})
             assert (status, cancelled["state"], cancelled["phone"], cancelled["phone_full"]) == (
                 200, "cancelled", "021-12345678", True)
+            assert cancelled["note"] == "停电，已致电 [电话已隐去]", cancelled
             again = await _post(boss, f"/api/v1/appointments/{later['id']}/cancel")
             assert again[1]["error"]["code"] == "wrong_state"
             assert (await _post(boss, "/api/v1/appointments/99999/cancel"))[0] == 404

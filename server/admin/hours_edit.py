@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
@@ -21,6 +22,7 @@ from server.hours.calendar import DayHours
 from server.hours.schemas import CalendarOut, calendar_out
 from server.hours.store import load_calendar, remove_override, set_override, set_week
 from server.http.query_dates import LATEST_QUERY_DAY
+from server.protocol.plain_text import PLAIN_TEXT
 from server.runtime.district_time import DISTRICT_TZ
 
 WEEKDAY_LABELS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
@@ -58,7 +60,7 @@ class OverrideIn(HoursIn):
     """One date closed (`closed`), or open with its own hours; `note` says why (e.g. 年终盘点)."""
 
     closed: bool
-    note: str = Field(default="", max_length=200)
+    note: Annotated[str, PLAIN_TEXT] = Field(default="", max_length=200)
 
 
 class WeekdayOut(BaseModel):

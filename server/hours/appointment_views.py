@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -17,6 +19,7 @@ from server.http.errors import ApiError
 from server.http.query_dates import query_day
 from server.http.request_body import read_model
 from server.http.routing import Param, Route
+from server.protocol.free_text import MASKED
 from server.runtime.district_time import iso_local, local_date
 from server.runtime.ids import parse_id
 
@@ -86,7 +89,7 @@ class CancelIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    note: str = Field(default="", max_length=500)
+    note: Annotated[str, MASKED] = Field(default="", max_length=500)
 
 
 STAFF = ("caseworker", "supervisor", "admin")

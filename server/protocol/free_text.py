@@ -10,6 +10,7 @@ Invisible and control characters are dropped first (server/protocol/plain_text.p
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from pydantic import AfterValidator
 
@@ -19,16 +20,31 @@ ID_MASK = "[证件号已隐去]"
 PHONE_MASK = "[电话已隐去]"
 
 # Resident ID numbers (18 characters, the last may be X; and the old 15-digit form), standing
-# alone: not part of a longer run of letters and digits.
-_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(?:\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
+# alone: not part of a longer run of letters and digits; also as read off the card in groups
+# (6-8-4, spaces or hyphens between).
+_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(?:\d{17}[\dXx]|\d{15}|\d{6}[- ]\d{8}[- ]\d{3}[\dXx])(?![0-9A-Za-z])")
 # Mobile numbers (1[3-9] and 9 digits, optionally grouped 3-4-4) and landlines (area code 0xx(x),
-# optionally hyphenated, 7-8 digits).
-_PHONE = re.compile(r"(?<!\d)(?:1[3-9]\d(?:[- ]?\d{4}){2}|0\d{2,3}-?\d{7,8})(?!\d)")
+# optionally hyphenated or spaced, 7-8 digits), either after China's country code written any way
+# (+86, 0086 or 86, with or without a space: the code's digits would otherwise hide the number).
+_PHONE = re.compile(r"(?<!\d)(?:(?:\+|00)?86[- ]?)?"
+                    r"(?:1[3-9]\d(?:[- ]?\d{4}){2}|0?\d{2,3}[- ]\d{7,8}|0\d{2,3}\d{7,8})(?!\d)")
+# People type digits and dashes in full width too (an IME's default): read as ASCII first.
+_DASHES = dict.fromkeys(map(ord, "\uff0d\u2010\u2011\u2012\u2013\u2014\u2015\u2212"), "-")
+_ASCII = str.maketrans({**_DASHES, 0xFF0B: "+", 0x3000: " ", 0xFF38: "X", 0xFF58: "x"})
+_OTHER_DIGIT = re.compile(r"(?![0-9])\d")  # a decimal digit of another script
+
+
+def _ascii_digits(text: str) -> str:
+    """text with every decimal digit of any script as its ASCII digit, full-width dashes and plus
+    signs and the letter X (an ID number's check character) as ASCII, and the ideographic space as
+    a space (everything else as it was)."""
+    return _OTHER_DIGIT.sub(lambda m: str(unicodedata.digit(m.group())), text.translate(_ASCII))
 
 
 def mask_personal_numbers(text: str) -> str:
-    """The text with ID numbers and phone numbers replaced by a marker."""
-    return _PHONE.sub(PHONE_MASK, _ID_NUMBER.sub(ID_MASK, text))
+    """The text with ID numbers and phone numbers replaced by a marker (digits typed in full width
+    are read, and stored, as ASCII)."""
+    return _PHONE.sub(PHONE_MASK, _ID_NUMBER.sub(ID_MASK, _ascii_digits(text)))
 
 
 def clean_free_text(text: str) -> str:
