@@ -378,6 +378,10 @@ async def test_only_admins_and_same_origin(client: TestClient) -> None:
     assert (await call(client, "GET", "/api/v1/admin/streets"))["streets"] == []
     page = await client.get("/admin")
     assert page.status == 200 and 'data-testid="admin-nav"' in await page.text()
+    # Every page links only its own assets: nothing of the server's objects reaches the HTML.
+    for path in ("/", "/admin", "/password", "/kiosk", "/agent", "/supervisor"):
+        html = await (await client.get(path)).text()
+        assert "Application" not in html and "/static/<" not in html, (path, html[:600])
 
 
 async def test_centre_supervisor_sees_only_their_centre(client: TestClient) -> None:
