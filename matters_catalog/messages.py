@@ -36,6 +36,7 @@ BAD_BOOL = "{where}：{label}应为 true/false（或 是/否），实际为“{v
 EMPTY_TEXT = "{where}：{label}不能为空"
 TOO_LONG = "{where}：{label}过长（最多 {limit} 个字符）"
 BAD_MATERIAL_NAME = "{where}：材料名称不能包含分号或方括号：“{value}”"
+INVISIBLE_CHARACTER = "{where}：{label}含有看不见的字符或控制字符（如换行、零宽字符、文字方向控制符），请删去：{value}"
 BAD_VALUE = "{where}：{label}的值“{value}”无效"
 
 DUPLICATE_ID = "{where}：事项编号 {id} 重复（已在{first}出现）"

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from matters_catalog import messages as msg
-from matters_catalog.schema import DEPARTMENTS, DOCUMENT_TYPES, MAX_ID_LENGTH, Matter, Skill
+from matters_catalog.schema import DEPARTMENTS, DOCUMENT_TYPES, INVISIBLE_ERROR, MAX_ID_LENGTH, Matter, Skill
 
 
 class CatalogError(Exception):
@@ -77,6 +77,8 @@ def _describe(error: Any, where: str) -> str:
     if kind == "string_too_long":
         limit = error.get("ctx", {}).get("max_length", MAX_ID_LENGTH)
         return msg.TOO_LONG.format(where=where, label=label, limit=limit)
+    if kind == "value_error" and INVISIBLE_ERROR in str(error.get("msg", "")):
+        return msg.INVISIBLE_CHARACTER.format(where=where, label=label, value=ascii(value))
     if field == "name" and kind == "value_error":
         return msg.BAD_MATERIAL_NAME.format(where=where, value=value)
     return msg.BAD_VALUE.format(where=where, label=label, value=value)

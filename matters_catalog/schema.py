@@ -50,6 +50,20 @@ DEPARTMENTS: Final[tuple[str, ...]] = (
 SLUG_PATTERN: Final[str] = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 MAX_ID_LENGTH: Final[int] = 40
 _SLUG = re.compile(SLUG_PATTERN)
+# Characters no reader sees (C0/C1 controls, zero-width characters, bidi embeddings, overrides and
+# isolates, the byte-order mark; the set server/protocol/plain_text.py refuses in names): a name
+# holding one reads differently from what is stored. Names refuse them; the guide drops them
+# (keeping its line breaks and tabs).
+_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+_INVISIBLE_IN_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+INVISIBLE_ERROR = "invisible or control character"
+
+
+def _visible(value: str) -> str:
+    """value, or ValueError when it holds a character no reader sees."""
+    if _INVISIBLE.search(value):
+        raise ValueError(INVISIBLE_ERROR)
+    return value
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
@@ -84,7 +98,7 @@ class Material(_Strict):
         # Spreadsheets list materials separated by semicolons and typed by brackets (docs/catalog.md).
         if any(char in value for char in ";；[]"):
             raise ValueError("material name must not contain ; or [ ]")
-        return value
+        return _visible(value)
 
 
 class Skill(_Strict):
@@ -170,6 +184,16 @@ class PublicMatter(_Strict):
     @classmethod
     def _known_department(cls, value: str) -> str:
         return _check_department(value)
+
+    @field_validator("name", "category")
+    @classmethod
+    def _visible_name(cls, value: str) -> str:
+        return _visible(value)
+
+    @field_validator("guide")
+    @classmethod
+    def _visible_guide(cls, value: str) -> str:
+        return _INVISIBLE_IN_TEXT.sub("", value)
 
 
 class Matter(PublicMatter):

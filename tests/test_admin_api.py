@@ -270,6 +270,8 @@ async def test_catalog_edit_import_restore(client: TestClient) -> None:
         raw = '{"' + field + '": "g\\ud800"}'
         await call(client, "PUT", "/api/v1/admin/matters/gaj-jlks-01", 422, data=raw,
                    headers={"Content-Type": "application/json"})
+    for body in ({"typical_minutes": True}, {"typical_minutes": "12"}, {"on_the_spot": "1"}):  # no lax reading
+        await call(client, "PUT", "/api/v1/admin/matters/gaj-jlks-01", 422, json=body)
     edited = await call(client, "PUT", "/api/v1/admin/matters/gaj-jlks-01",
                         json={"name": "敬老卡申领（新）", "typical_minutes": 12,
                               "materials": "身份证原件[capture:id_card]; 申请表[form]"})
@@ -305,6 +307,11 @@ async def test_catalog_edit_import_restore(client: TestClient) -> None:
     assert broken["errors"] and "第 2 行" in broken["errors"][0]
     await call(client, "POST", "/api/v1/admin/catalog/import?dry_run=false", 422,
                data=upload(sheet.replace(",handle,", ",sometimes,", 1), "c.csv"))
+    # A name with a character no reader sees (here a bidi override) is an error of its row too.
+    name = rows[1].split(",")[1]
+    hidden = await call(client, "POST", "/api/v1/admin/catalog/import?dry_run=true",
+                        data=upload(sheet.replace(name, name[:2] + "\u202e" + name[2:], 1), "c.csv"))
+    assert any("第 2 行" in e and "看不见的字符" in e for e in hidden["errors"]), hidden["errors"]
     published = await call(client, "POST", "/api/v1/admin/catalog/import?dry_run=false", data=upload(sheet, "c.csv"))
     assert published["applied"]
     assert (await call(client, "GET", "/api/v1/matters"))["total"] == 2
@@ -427,8 +434,9 @@ async def test_centre_hours_form(client: TestClient) -> None:
     assert refused["details"] == ["周一的关门时间必须晚于开门时间", "周二的开门时间“9点”不是 时:分 格式（如 09:00）",
                                   "周三的午休需要同时填写开始和结束时间（不休息就都不填）",
                                   "周四的午休必须在开放时间之内，且结束晚于开始", "周五填写了两次"]
-    await call(client, "PUT", f"{path}/hours", 422,
-               json={"days": [{"weekday": 7, "opens": "09:00", "closes": "17:00"}]})
+    for weekday in (7, True, "4", 4.0):  # JSON true or a string is no weekday
+        await call(client, "PUT", f"{path}/hours", 422,
+                   json={"days": [{"weekday": weekday, "opens": "09:00", "closes": "17:00"}]})
     assert (await call(client, "GET", f"{path}/hours"))["week"] == []
 
     saved = await call(client, "PUT", f"{path}/hours", json={"days": [*week[:4], {**week[4], "lunch_start": "",

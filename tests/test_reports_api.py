@@ -36,11 +36,13 @@ import pytest_asyncio
 import redis.asyncio as aioredis
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.app import create_app
 from server.cli import prepare_database
 from server.db.models import (
+    AuditLog,
     CaseworkerEvent,
     FollowUp,
     Kiosk,
@@ -375,6 +377,9 @@ async def test_followups_list_and_state_changes(env: Env) -> None:
         assert response.status == 404
         data = await get_json(http, env, "/api/v1/followups?state=resolved")
         assert [i["session_id"] for i in data["items"]] == ["s2"]
+        async with env.app[app_keys.DB_SESSIONS]() as db:
+            actors = set((await db.scalars(select(AuditLog.actor).where(AuditLog.action == "followup_update"))).all())
+        assert len(actors) == 1 and next(iter(actors)).startswith("supervisor:"), actors  # as every entry: role:id
     finally:
         await http.close()
 

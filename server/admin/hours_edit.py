@@ -11,7 +11,7 @@ import re
 from datetime import date, datetime, time
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,7 +45,7 @@ class HoursIn(BaseModel):
 class WeekdayIn(HoursIn):
     """One open weekday (0 = Monday)."""
 
-    weekday: int = Field(ge=0, le=6)
+    weekday: StrictInt = Field(ge=0, le=6)  # strict: true or "4" is no weekday
 
 
 class WeekIn(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, Field, StrictBool, StrictInt, field_validator
 
 from server.admin.limits import MAX_SKILLS, USERNAME_PATTERN
 from server.protocol.plain_text import PLAIN_LINE, PLAIN_TEXT
@@ -225,8 +225,9 @@ class MatterEditIn(BaseModel):
     materials: str | None = Field(default=None, description="e.g. 身份证原件[capture:id_card]; 申请表[form]")
     skill: str | None = None
     mode: str | None = None
-    on_the_spot: bool | None = None
-    typical_minutes: int | None = None
+    # Strict: JSON true is no number of minutes, nor "1" a yes (the lax reading published them).
+    on_the_spot: StrictBool | None = None
+    typical_minutes: StrictInt | None = None
 
 
 class CatalogChangeOut(BaseModel):

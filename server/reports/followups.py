@@ -72,8 +72,10 @@ async def list_followups(db: AsyncSession, now: datetime, *, state: str | None =
 
 
 async def update_followup(db: AsyncSession, followup_id: int, state: str, note: str, actor: str,
-                          now: datetime) -> dict[str, Any]:
-    """Move a follow-up to `state`, appending `note`; returns its new view."""
+                          now: datetime, signed: str | None = None) -> dict[str, Any]:
+    """Move a follow-up to `state`, appending `note` signed with `signed` (a name staff read; the
+    audit `actor` when None); returns its new view. The audit entry names `actor` (`supervisor:85`,
+    as every other entry does)."""
     followup = await db.get(FollowUp, followup_id)
     if followup is None:
         raise FollowUpError(404, "unknown_followup", "没有这个回访事项")
@@ -86,7 +88,7 @@ async def update_followup(db: AsyncSession, followup_id: int, state: str, note: 
         raise FollowUpError(409, "no_change", "没有需要保存的变化")
     if note:
         stamp = now.astimezone(DISTRICT_TZ).strftime("%Y-%m-%d %H:%M")
-        line = f"[{stamp} {actor}] {note}"
+        line = f"[{stamp} {signed or actor}] {note}"
         followup.note = f"{followup.note}\n{line}" if followup.note else line
     previous = followup.state
     followup.state = state

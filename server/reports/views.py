@@ -234,8 +234,8 @@ async def post_followup(request: web.Request) -> web.Response:
         if own is not None and followup is not None and followup.centre_id != own:
             raise ApiError(403, "other_centre", "只能处理本中心的回访")
         try:
-            item = await followups.update_followup(db, followup_id, body.state, body.note,
-                                                   principal.username or principal.actor, utcnow())
+            item = await followups.update_followup(db, followup_id, body.state, body.note, principal.actor,
+                                                   utcnow(), signed=principal.username)
         except followups.FollowUpError as exc:
             raise ApiError(exc.status, exc.code, exc.message) from None
     return _json(schemas.FollowUpOut, item)
