@@ -3,7 +3,9 @@
 A cell whose text starts with `=`, `+`, `-`, `@` (or a tab or carriage return before one) is a
 formula to Excel and LibreOffice: a site or matter name such as `=HYPERLINK("http://…")` would
 run when an exported sheet is opened. CSV exports therefore prefix such text with `'`, which a
-spreadsheet shows as text; imports take that prefix off again, so an export imports back unchanged.
+spreadsheet shows as text; CSV imports take that prefix off again, so an export imports back
+unchanged. Workbooks (.xlsx) need no guard: their cells are written with the text type, never as
+formulas, and read back as they are.
 """
 
 from __future__ import annotations

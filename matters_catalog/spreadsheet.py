@@ -194,7 +194,8 @@ def _xlsx_rows(path: Path) -> list[list[str]]:
     workbook = load_workbook(path, read_only=True, data_only=True)
     try:
         sheet = workbook.worksheets[0]
-        return [[unguard_formula(_cell_text(value)) for value in row] for row in sheet.iter_rows(values_only=True)]
+        # A workbook's text cell is text: only CSV carries the ' guard (cells.py).
+        return [[_cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True)]
     finally:
         workbook.close()
 

@@ -67,8 +67,9 @@ def _xlsx_rows(data: bytes) -> list[list[str]]:
     book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
         sheet = book.worksheets[0]
-        return [["" if v is None else unguard_formula(str(v).strip()) for v in row]
-                for row in sheet.iter_rows(values_only=True)]
+        # Not unguarded: a workbook's text cell is text (write_xlsx stores names as they are, so a
+        # name that itself starts with ' followed by = comes back with it).
+        return [["" if v is None else str(v).strip() for v in row] for row in sheet.iter_rows(values_only=True)]
     finally:
         book.close()
 
