@@ -675,16 +675,35 @@ async def _settle(client: Client) -> list[dict[str, object]]:
     return client.drain()
 
 
-async def test_hello_is_required_first(env: Env, clients: list[Client]) -> None:
+@pytest.mark.parametrize(("first", "code"), [
+    ({"type": "ping"}, "hello_required"),
+    # Another type with bad fields, one the role may not send, or one that does not exist: hello first.
+    ({"type": "ping", "x": 1}, "hello_required"),
+    ({"type": "join", "v": 1}, "hello_required"),
+    ({"type": "set_status"}, "hello_required"),
+    ({"type": "no_such_type"}, "hello_required"),
+    ({"type": "hello", "v": "1"}, "invalid"),
+    ({"type": "hello"}, "invalid"),
+    ({"v": 1}, "malformed"),
+])
+async def test_hello_is_required_first(env: Env, clients: list[Client], first: dict[str, object],
+                                       code: str) -> None:
     client = Client(env)
     clients.append(client)
     await client.kiosk_login(env.kiosk_tokens[0])
     client.ws = await client.http.ws_connect(env.url("/api/v1/ws"))
-    await client.ws.send_str(json.dumps({"type": "ping"}))
+    await client.ws.send_str(json.dumps(first))
     message = await client.ws.receive_json(timeout=5)
-    assert message["code"] == "hello_required"
+    assert message["code"] == code, message
     closing = await client.ws.receive(timeout=5)
     assert closing.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+
+
+async def test_a_second_hello_is_forbidden_whatever_it_holds(env: Env, clients: list[Client]) -> None:
+    kiosk = await _kiosk(env, clients)
+    for hello in ({"type": "hello", "v": 1}, {"type": "hello", "v": "1"}, {"type": "hello"}):
+        reply = await kiosk.request(hello)
+        assert reply["code"] == "forbidden", (hello, reply)
 
 
 async def test_upgrade_needs_a_session_and_a_good_origin(env: Env) -> None:

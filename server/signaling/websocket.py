@@ -75,6 +75,19 @@ def _parse(raw: str, allowed: frozenset[str] | None = None) -> tuple[Any, tuple[
         return None, ("invalid", f"字段无效: {fields}"), ref
 
 
+_HELLO_ONLY = frozenset({"hello"})
+
+
+def _type_of(raw: str) -> str | None:
+    """The `type` of a frame that is a JSON object with a string type, else None."""
+    try:
+        data = loads_untrusted(raw)
+    except MalformedJson:
+        return None
+    kind = data.get("type") if isinstance(data, dict) else None
+    return kind if isinstance(kind, str) else None
+
+
 def _has_lone_surrogate(data: object) -> bool:
     try:
         json.dumps(data, ensure_ascii=False).encode("utf-8")
@@ -144,9 +157,13 @@ async def _hello(service: SignalingService, connection: Connection) -> bool:
         return False
     if first.type != WSMsgType.TEXT:
         return False  # the client closed or the socket failed before hello
-    message, error, ref = _parse(first.data)
+    # Only hello is read as a message here: any other type, known or not and whatever its fields,
+    # is "hello first" (docs/protocol.md, Connecting); `invalid` is for a hello's own fields.
+    message, error, ref = _parse(first.data, _HELLO_ONLY)
     if not isinstance(message, m.Hello):
-        await connection.error(*(error or ("hello_required", "连接后请先发送 hello")), ref=ref)
+        if error is None or error[0] == "forbidden" or _type_of(first.data) not in (None, "hello"):
+            error = ("hello_required", "连接后请先发送 hello")
+        await connection.error(*error, ref=ref)
         await connection.ws.close(code=CLOSE_SETUP)
         return False
     if message.v != m.PROTOCOL_VERSION:
@@ -186,12 +203,10 @@ async def _serve(service: SignalingService, connection: Connection) -> None:
 
 
 async def _one(service: SignalingService, connection: Connection, raw: str, allowed: frozenset[str]) -> None:
-    message, error, ref = _parse(raw, allowed | {"hello"})
+    # A second hello, well formed or not, is a type this connection may no longer send: forbidden.
+    message, error, ref = _parse(raw, allowed)
     if error is not None:
         await connection.error(*error, ref=ref)
-        return
-    if message.type not in allowed:  # a second hello
-        await connection.error("forbidden", "当前身份不能发送这种消息", ref=ref)
         return
     try:
         reply = await service.handle(connection, message)
