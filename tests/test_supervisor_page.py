@@ -114,3 +114,18 @@ async def test_live_dashboard_follows_the_queue(page_env: Env, page: Page) -> No
     await page.locator("#reports").screenshot(path=str(SHOTS / "reports.png"))
     href = await page.get_by_test_id("export-xlsx").get_attribute("href")
     assert href is not None and href.startswith("/api/v1/reports/sessions.xlsx?from=")
+
+    # An alert threshold out of range is said beside the form and not sent: the figures go on.
+    await page.get_by_test_id("alert-wait").fill("-5")
+    await page.get_by_test_id("alert-wait").press("Tab")
+    await expect(page.get_by_test_id("filters-error")).to_contain_text("最长等待告警")
+    assert await _text(page, "stat-available") == "1"
+    await env.app[QUEUE].queue.set_offline(str(env.ids["cw3"]))
+    await expect(page.get_by_test_id("stat-available")).to_have_text("0", timeout=3000)
+    await expect(page.get_by_test_id("connection")).to_have_attribute("data-state", "live")
+
+    # Signed out in another tab: the board says so and offers the reload, not "reconnecting".
+    assert (await page.context.request.post(env.url("/api/v1/auth/logout"))).ok
+    await expect(page.get_by_test_id("connection")).to_have_attribute("data-state", "signed_out", timeout=10000)
+    await page.get_by_test_id("connection-reload").click()
+    await expect(page.get_by_test_id("login-username")).to_be_visible()

@@ -22,6 +22,7 @@ from server.http.errors import ApiError
 from server.http.qr import qr_svg
 from server.http.routing import Param, Route
 from server.runtime.district_time import local
+from server.signaling.context import SIGNALING
 
 NO_STORE = {"Cache-Control": "no-store"}
 
@@ -68,7 +69,11 @@ async def get_result(request: web.Request) -> web.Response:
     was down when its call ended (so `call_ended` never reached it) reads the outcome here."""
     principal = require_role(request, "kiosk", "caseworker", "supervisor")
     row = await readable_session(request, principal, request.match_info["session_id"], "result", kiosk=True)
-    out = SessionResultOut(session_id=row.id, state=row.state, outcome=row.outcome, case_number=row.case_number or None)
+    # The live queue's state while the ticket is in it: the record follows the queue's transitions
+    # a moment later (docs/reliability.md), and a call just accepted must not read as offered.
+    live = await request.app[SIGNALING].queue.ticket(row.id)
+    out = SessionResultOut(session_id=row.id, state=live.state if live is not None else row.state,
+                           outcome=row.outcome, case_number=row.case_number or None)
     return web.json_response(out.model_dump(), headers=NO_STORE)
 
 

@@ -1,14 +1,16 @@
 // The catalog: search matters, edit one (validated by the server as the spreadsheet import is),
 // import a spreadsheet with a preview diff, and restore a published version.
 import { getJson, postJson, sendJson, upload } from "./api.js";
-import { button, el, fill, fmt, guard, role, row } from "./dom.js";
+import { button, change, el, fill, fmt, guard, role, row } from "./dom.js";
 import { T } from "./texts.js";
+import { clean, mayLeave, watch } from "./unsaved.js";
 
 const MODES = ["handle", "consult", "both"];
 let editing = null;
 let catalogFile = null;
 
 async function openMatter(id) {
+  if (editing !== id && !mayLeave()) return;
   const { matter, materials_text: materials } = await getJson(`/api/v1/admin/matters/${encodeURIComponent(id)}`);
   editing = matter.id;
   const form = role("matter-edit");
@@ -18,6 +20,7 @@ async function openMatter(id) {
   form.elements.namedItem("materials").value = materials;
   form.elements.namedItem("on_the_spot").checked = matter.on_the_spot;
   role("matter-errors").replaceChildren();
+  clean(form);
 }
 
 let searches = 0; // the latest search's number: an earlier one answering late is dropped
@@ -37,6 +40,10 @@ async function search() {
 
 async function save(form) {
   const value = (name) => form.elements.namedItem(name).value;
+  if (value("typical_minutes").trim() === "") {
+    role("matter-errors").replaceChildren(el("li", { text: T.minutes_required }));
+    return;
+  }
   try {
     const out = await sendJson("PUT", `/api/v1/admin/matters/${encodeURIComponent(editing)}`, {
       name: value("name"), guide: value("guide"), materials: value("materials"), skill: value("skill"),
@@ -44,6 +51,7 @@ async function save(form) {
       typical_minutes: Number(value("typical_minutes")) });
     const said = out.applied ? fmt("matter_saved", { version: out.version }) : fmt("matter_unchanged", {});
     role("matter-errors").replaceChildren(el("li", { class: "a-ok", text: said }));
+    clean(form);
     await Promise.all([search(), loadVersions()]);
   } catch (failure) {
     const lines = failure.details && failure.details.length ? failure.details : [failure.message];
@@ -66,6 +74,7 @@ export async function loadVersions() {
   const { versions } = await getJson("/api/v1/admin/catalog/versions");
   role("versions").replaceChildren(...versions.map((v) => row([v.version, new Date(v.created_at).toLocaleString("zh-CN", { timeZone: "Asia/Shanghai" }),
     v.actor, String(v.matters), v.current ? T.current : button("restore", "catalog-restore", async () => {
+      if (!window.confirm(fmt("confirm_restore", { version: v.version }))) return;
       await postJson(`/api/v1/admin/catalog/restore/${encodeURIComponent(v.version)}`, {});
       await Promise.all([search(), loadVersions()]);
     })])));
@@ -75,15 +84,16 @@ export async function loadVersions() {
 export async function startCatalog() {
   fill(role("mode-select"), MODES.map((m) => [m, T[`mode_${m}`]]));
   role("matter-search").addEventListener("input", () => guard(search));
+  watch(role("matter-edit"));
   role("matter-edit").addEventListener("submit", (event) => {
     event.preventDefault();
-    guard(() => save(event.target));
+    change(() => save(event.target));
   });
   role("catalog-file").addEventListener("change", (event) => guard(async () => {
     catalogFile = event.target.files[0] || null;
     if (catalogFile) showDiff(await upload("/api/v1/admin/catalog/import?dry_run=true", catalogFile));
   }));
-  role("catalog-publish").addEventListener("click", () => guard(async () => {
+  role("catalog-publish").addEventListener("click", () => change(async () => {
     showDiff(await upload("/api/v1/admin/catalog/import?dry_run=false", catalogFile));
     await Promise.all([search(), loadVersions()]);
   }));

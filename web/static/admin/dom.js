@@ -1,5 +1,6 @@
 // The administration pages' DOM helpers: the shared ones (common/dom.js) with the text helpers
 // bound to admin/texts.js, plus a text formatter and a small table-row builder.
+import { HttpError } from "../common/http.js";
 import { el, role, showError, textHelpers } from "../common/dom.js";
 import { T } from "./texts.js";
 
@@ -19,7 +20,7 @@ export function row(cells, options = {}) {
 /** A button that runs an action; failures show in the page's error line. */
 export function button(key, testid, action) {
   const node = el("button", { class: "s-button", text: T[key], attrs: { type: "button", "data-testid": testid } });
-  node.addEventListener("click", () => guard(action));
+  node.addEventListener("click", () => change(action));
   return node;
 }
 
@@ -30,9 +31,33 @@ export async function guard(action) {
   try {
     return await action();
   } catch (failure) {
-    showError(line, fmt("error", { message: failure.message }));
+    showError(line, fmt("error", { message: failureText(failure) }));
     return undefined;
   }
+}
+
+let changing = false;
+
+/** guard() for a change the person asked for (a create, save, publish, removal): one at a time, a
+ * second click while one runs is ignored (`body[data-busy]` shows it). A double click must not
+ * enrol two kiosks, nor report the second, refused copy of a request that succeeded. */
+export async function change(action) {
+  if (changing) return undefined;
+  changing = true;
+  document.body.dataset.busy = "1";
+  try {
+    return await guard(action);
+  } finally {
+    changing = false;
+    delete document.body.dataset.busy;
+  }
+}
+
+/** What a person reads for a failure: the server's own message, or what went wrong on the way. */
+function failureText(failure) {
+  if (failure instanceof HttpError && failure.status === 401) return T.signed_out;
+  if (failure instanceof TypeError) return T.network_error; // fetch itself failed: no answer at all
+  return failure.message;
 }
 
 /** Replace a select's options ([value, label] pairs). */

@@ -3,8 +3,9 @@
 // checks every edit whole and answers what is wrong in Chinese; nothing is written then.
 import { showError } from "../common/dom.js";
 import { getJson, sendJson } from "./api.js";
-import { el, fill, fmt, guard, role, row } from "./dom.js";
+import { change, el, fill, fmt, guard, role, row } from "./dom.js";
 import { T } from "./texts.js";
+import { clean, mayLeave, watch } from "./unsaved.js";
 
 const TIMES = ["opens", "closes", "lunch_start", "lunch_end"];
 const TIME_NAMES = { opens: "col_opens", closes: "col_closes", lunch_start: "col_lunch_start", lunch_end: "col_lunch_end" };
@@ -17,8 +18,12 @@ export async function loadHours() {
   if (centres.length) await loadCentre();
 }
 
+let shownCentre = ""; // the centre whose hours are on screen (a refused switch goes back to it)
+
 async function loadCentre() {
+  shownCentre = role("hours-centre").value;
   render(await getJson(`${base()}/hours`));
+  clean(role("hours-week"));
 }
 
 function timeInput(day, name, value) {
@@ -55,7 +60,7 @@ function render(data) {
   role("overrides").replaceChildren(...data.overrides.map((o) => {
     const remove = el("button", { class: "s-button", text: T.override_remove,
       attrs: { type: "button", "aria-label": `${T.override_remove} ${o.date}` }, data: { testid: "override-remove" } });
-    remove.addEventListener("click", () => guard(async () => {
+    remove.addEventListener("click", () => change(async () => {
       render(await sendJson("DELETE", `${base()}/overrides/${o.date}`));
     }));
     return row([o.date, o.closed ? T.override_closed : span(o), o.note, remove],
@@ -101,9 +106,17 @@ async function submit(node, send) {
 
 /** Wire the hours section. */
 export function startHours() {
-  role("hours-centre").addEventListener("change", () => guard(loadCentre));
+  const centre = role("hours-centre");
+  centre.addEventListener("change", () => {
+    if (!mayLeave()) {
+      centre.value = shownCentre; // stay on the centre whose week is being edited
+      return;
+    }
+    guard(loadCentre);
+  });
   role("hours-days").addEventListener("change", showAlwaysOpen);
   const week = role("hours-week");
+  watch(week);
   week.addEventListener("submit", async (event) => {
     event.preventDefault();
     role("hours-week-saved").textContent = "";
@@ -113,6 +126,7 @@ export function startHours() {
         ...TIMES.map((name) => [name, tr.querySelector(`input[name="${name}"]`).value])]));
     if (await submit(role("hours-week-error"), () => sendJson("PUT", `${base()}/hours`, { days }))) {
       role("hours-week-saved").textContent = T.hours_saved;
+      clean(week);
     }
   });
   const form = role("override-form");

@@ -1,6 +1,6 @@
 // Kiosks: enrol (token shown once, as a link, a QR code and a printable sheet), rotate, disable/enable.
 import { getJson, postJson } from "./api.js";
-import { button, guard, role, row } from "./dom.js";
+import { button, change, role, row } from "./dom.js";
 import { T } from "./texts.js";
 
 function qrSource(svg) {
@@ -34,7 +34,11 @@ export async function loadKiosks() {
       showToken(await postJson(`/api/v1/admin/kiosks/${k.id}/rotate-token`, {}));
       await loadKiosks();
     }), k.enabled
-      ? button("disable", "kiosk-disable", async () => { await postJson(`/api/v1/admin/kiosks/${k.id}/disable`, {}); await loadKiosks(); })
+      ? button("disable", "kiosk-disable", async () => {
+        if (!window.confirm(T.confirm_disable_kiosk)) return;
+        await postJson(`/api/v1/admin/kiosks/${k.id}/disable`, {});
+        await loadKiosks();
+      })
       : button("enable", "kiosk-enable", async () => { await postJson(`/api/v1/admin/kiosks/${k.id}/enable`, {}); await loadKiosks(); }));
     const camera = k.camera_health === null ? "—" : `${Math.round(k.camera_health * 100)}%`;
     return row([String(k.id), `${k.site} · ${k.label}`, state, when(k.last_seen_at), camera, actions],
@@ -46,7 +50,7 @@ export async function loadKiosks() {
 export function startKiosks() {
   role("kiosk-form").addEventListener("submit", (event) => {
     event.preventDefault();
-    guard(async () => {
+    change(async () => {
       const form = event.target;
       const site = form.elements.namedItem("site").value;
       const label = form.elements.namedItem("label").value.trim() || null;

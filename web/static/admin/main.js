@@ -9,6 +9,7 @@ import { loadKiosks, startKiosks } from "./kiosks.js";
 import { loadUsers, startStaff } from "./staff.js";
 import { loadStructure, startStructure } from "./structure.js";
 import { T } from "./texts.js";
+import { mayLeave } from "./unsaved.js";
 
 const ADMIN = new Set(["admin"]);
 const LOADERS = {
@@ -41,7 +42,16 @@ async function main() {
   startAudit();
   startHours();
   await Promise.all([guard(startStaff), guard(startCatalog), guard(loadStructure)]);
-  window.addEventListener("hashchange", () => show(window.location.hash.slice(1)));
+  let section = window.location.hash;
+  window.addEventListener("hashchange", () => {
+    if (window.location.hash === section) return;
+    if (!mayLeave()) {
+      window.history.replaceState(null, "", section || "#"); // back to the section being edited
+      return;
+    }
+    section = window.location.hash;
+    show(section.slice(1));
+  });
   await show(window.location.hash.slice(1));
   document.body.dataset.ready = "true";
 }

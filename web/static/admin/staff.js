@@ -1,6 +1,6 @@
 // Staff: create accounts (one-time password shown once), filter, edit skills, disable, reset passwords.
 import { getJson, postJson, sendJson } from "./api.js";
-import { button, el, fill, fmt, guard, role, row } from "./dom.js";
+import { button, change, el, fill, fmt, guard, role, row } from "./dom.js";
 import { T } from "./texts.js";
 
 const ROLES = ["caseworker", "supervisor", "admin"];
@@ -23,13 +23,17 @@ export async function loadUsers() {
   role("users").replaceChildren(...users.map((u) => {
     const skills = el("input", { attrs: { "data-testid": "user-skills", value: u.skills.join(", "),
       "aria-label": fmt("aria_user_skills", { user: u.username }) } });
-    skills.addEventListener("change", () => guard(async () => {
-      await sendJson("PATCH", `/api/v1/admin/users/${encodeURIComponent(u.username)}`, { skills: skillsOf(skills.value) });
-      await loadUsers();
+    skills.addEventListener("change", () => change(async () => {
+      try {
+        await sendJson("PATCH", `/api/v1/admin/users/${encodeURIComponent(u.username)}`, { skills: skillsOf(skills.value) });
+      } finally {
+        await loadUsers(); // a refused edit must not look saved: the field shows what is stored
+      }
     }));
     const actions = document.createElement("span");
     actions.append(
       button(u.enabled ? "disable" : "enable", "user-disable", async () => {
+        if (u.enabled && !window.confirm(fmt("confirm_disable_user", { name: u.username }))) return;
         await sendJson("PATCH", `/api/v1/admin/users/${encodeURIComponent(u.username)}`, { disabled: u.enabled });
         await loadUsers();
       }),
@@ -50,7 +54,7 @@ export async function startStaff() {
   role("skill-list").textContent = T.known_skills + skills.map((s) => `${s.id}（${s.name}）`).join("、");
   role("user-form").addEventListener("submit", (event) => {
     event.preventDefault();
-    guard(async () => {
+    change(async () => {
       const form = event.target;
       const value = (name) => form.elements.namedItem(name).value.trim();
       const out = await postJson("/api/v1/admin/users", {

@@ -1,6 +1,6 @@
 // Streets, centres and sites: add forms, the site sheet import (preview, then apply) and the lists.
 import { getJson, postJson, upload } from "./api.js";
-import { el, fill, fmt, guard, role, row } from "./dom.js";
+import { change, el, fill, fmt, guard, role, row } from "./dom.js";
 import { T } from "./texts.js";
 
 const KINDS = ["committee", "park", "building"];
@@ -25,7 +25,7 @@ function submitter(formRole, path, fields) {
   const form = role(formRole);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    guard(async () => {
+    change(async () => {
       const data = Object.fromEntries(fields.map((name) => [name, form.elements.namedItem(name).value.trim()]));
       await postJson(path, data);
       form.reset();
@@ -63,7 +63,7 @@ export function startStructure() {
     guard(preview);
   });
   role("valid-only").addEventListener("change", () => guard(preview));
-  role("site-import-apply").addEventListener("click", () => guard(async () => {
+  role("site-import-apply").addEventListener("click", () => change(async () => {
     const validOnly = role("valid-only").checked;
     showPreview(await upload(`/api/v1/admin/sites/import?dry_run=false&valid_only=${validOnly}`, pendingFile));
     await loadStructure();

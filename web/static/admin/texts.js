@@ -72,6 +72,11 @@ export const T = {
   disable: "停用",
   enable: "启用",
   confirm_rotate: "更换后旧凭证立即失效，终端需重新登记。继续吗？",
+  confirm_discard: "有修改还没有保存，离开后会丢失。确定离开吗？",
+  minutes_required: "请填写预计办理分钟数（1 到 240 之间的整数）",
+  confirm_disable_kiosk: "停用后这台终端立即断开，不能再排队办理。继续吗？",
+  confirm_disable_user: "停用后账号 {name} 立即退出，且不能再登录。继续吗？",
+  confirm_restore: "恢复版本 {version} 会替换当前整个事项目录（所有终端随即更新）。继续吗？",
 
   staff_title: "人员账号",
   username: "账号",
@@ -160,6 +165,8 @@ export const T = {
   sheet_step2: "终端首页显示本站点名称，即登记成功。",
   sheet_step3: "登记后请妥善保管或销毁本单：它能登记一台终端。",
   error: "操作失败：{message}",
+  signed_out: "登录已失效（可能在其他窗口退出了），请刷新页面重新登录",
+  network_error: "网络连接中断，请检查网络后重试",
 };
 
 // Audit actions as people read them (the code stays in the CSV export and the API).

@@ -24,12 +24,28 @@ function currentParams() {
     const value = form.elements.namedItem(name).value;
     if (value) params[name] = value;
   }
-  const wait = Number(form.elements.namedItem("wait_alert_s").value);
-  const abandon = Number(form.elements.namedItem("abandon_alert").value);
+  const wait = threshold(form.elements.namedItem("wait_alert_s"), 10, 86400, "alert_wait_range");
+  const abandon = threshold(form.elements.namedItem("abandon_alert"), 1, 100, "alert_abandon_range");
+  const problems = [wait, abandon].filter((t) => t.problem).map((t) => T[t.problem]);
+  const error = role("filters-error");
+  error.textContent = problems.join("；");
+  error.hidden = problems.length === 0;
   const defaults = state.stats ? state.stats.thresholds : null;
-  if (defaults && wait && wait !== defaults.wait_alert_s) params.wait_alert_s = wait;
-  if (defaults && abandon && abandon / 100 !== defaults.abandon_alert) params.abandon_alert = abandon / 100;
+  if (defaults && wait.value && wait.value !== defaults.wait_alert_s) params.wait_alert_s = wait.value;
+  if (defaults && abandon.value && abandon.value / 100 !== defaults.abandon_alert) {
+    params.abandon_alert = abandon.value / 100;
+  }
   return params;
+}
+
+/** A threshold input's value when it is a number within [min, max]; otherwise none (the server's
+ * default applies) and the text key of the problem, so the figures keep updating. */
+function threshold(input, min, max, problem) {
+  if (input.value === "") return { value: null, problem: null };
+  const value = Number(input.value);
+  const valid = Number.isFinite(value) && value >= min && value <= max;
+  input.setAttribute("aria-invalid", valid ? "false" : "true");
+  return valid ? { value, problem: null } : { value: null, problem };
 }
 
 /** Fetch the figures with the page's parameters; concurrent calls coalesce into one more fetch. */
@@ -43,13 +59,27 @@ export async function refresh() {
       state.again = false;
       try {
         render(await getJson("/api/v1/stats/live", currentParams()));
+        markStale(false);
       } catch (error) {
         console.warn("live figures failed", error);
+        markStale(true); // the figures on screen are older than they look: say so
       }
     } while (state.again);
     state.fetching = null;
   })();
   return state.fetching;
+}
+
+/** Show (or clear) that the last refresh failed, on the connection badge. */
+function markStale(stale) {
+  const badge = $("connection");
+  if (stale && badge.dataset.state === "live") {
+    badge.dataset.state = "stale";
+    badge.textContent = T.conn_stale;
+  } else if (!stale && badge.dataset.state === "stale") {
+    badge.dataset.state = "live";
+    badge.textContent = T.conn_live;
+  }
 }
 
 /** A pushed `stats` message. */

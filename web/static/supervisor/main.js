@@ -33,6 +33,18 @@ function connect() {
     refresh();
   });
   ws.on("close", () => show("lost", "conn_lost"));
+  // Signed out in another tab (or the account was disabled): reconnecting cannot help. Say so and
+  // offer the reload that leads to the sign-in form, rather than "reconnecting" for ever.
+  ws.on("fatal", () => {
+    show("signed_out", "conn_signed_out");
+    const reload = document.createElement("button");
+    reload.type = "button";
+    reload.className = "s-link";
+    reload.dataset.testid = "connection-reload";
+    reload.textContent = T.reload;
+    reload.addEventListener("click", () => location.reload());
+    status.append(" ", reload);
+  });
   ws.on("stats", (message) => onPushed(message.stats));
   ws.start();
   return ws;
