@@ -59,11 +59,16 @@ async def list_callbacks(db: AsyncSession, now: datetime, viewer_id: int | None,
     return [callback_view(row, now, viewer_id) for row in rows]
 
 
+# The states as the people who work the list call them (web/static/supervisor/texts.js).
+_STATE_WORDS = {"open": "待回电", "taken": "已接手", "done": "已回电", "unreachable": "联系不上"}
+
+
 async def move_callback(db: AsyncSession, row: Callback, to: str, note: str, actor_id: int, *,
                         supervisor: bool, now: datetime) -> None:
     """Take, close (done / unreachable) or hand back a callback, recording who and when."""
     if to not in MOVES[row.state]:
-        raise CallbackError(409, "wrong_state", f"这条回电是“{row.state}”状态，不能改为“{to}”")
+        raise CallbackError(409, "wrong_state", f"这条回电现在是“{_STATE_WORDS.get(row.state, row.state)}”，"
+                                                f"不能再改为“{_STATE_WORDS.get(to, to)}”，请刷新后再看")
     if row.state == "taken" and row.taken_by != actor_id and not supervisor:
         raise CallbackError(403, "not_taker", "这条回电已由其他工作人员接手")
     row.state = to

@@ -30,12 +30,37 @@ async def read_model(request: web.Request, model: type[M]) -> M:
         raise ApiError(400, "malformed_json", "请求体不是有效的 JSON") from None
     wrong = _wrong_top_level_fields(model, data)
     if wrong:
-        raise ApiError(422, "invalid", f"字段无效: {', '.join(wrong)}")
+        raise ApiError(422, "invalid", f"字段无效: {', '.join(wrong)}（未知字段，或是/否字段不是 true/false）")
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        fields = ", ".join(".".join(str(p) for p in e["loc"]) or "body" for e in exc.errors())
-        raise ApiError(422, "invalid", f"字段无效: {fields}") from None
+        errors = exc.errors()
+        fields = ", ".join(".".join(str(p) for p in e["loc"]) or "body" for e in errors)
+        reasons = "；".join(dict.fromkeys(_reason(e) for e in errors))
+        raise ApiError(422, "invalid", f"字段无效: {fields}（{reasons}）") from None
+
+
+def _reason(error: Any) -> str:
+    """What is wrong with one field, in words a person acts on (the field's key precedes it)."""
+    kind, ctx = error["type"], error.get("ctx") or {}
+    text = str(error.get("msg", ""))
+    if kind == "missing":
+        return "不能缺少"
+    if kind == "string_too_long":
+        return f"最多 {ctx.get('max_length')} 个字符"
+    if kind in ("string_too_short", "too_short"):
+        return "不能为空"
+    if kind == "string_pattern_mismatch":
+        return "格式不对"
+    if kind == "value_error" and "invisible" in text:
+        return "含有看不见的字符或控制字符（如换行、零宽字符、文字方向控制符）"
+    if kind == "value_error" and "only spaces" in text:
+        return "不能只有空格"
+    if kind.startswith(("greater_than", "less_than")):
+        return "超出允许的范围"
+    if kind.startswith(("int_", "float_", "bool_", "string_type", "list_", "dict_", "model_")):
+        return "类型不对"
+    return "取值无效"
 
 
 _BOOL_ANNOTATIONS = (bool, bool | None)

@@ -109,7 +109,7 @@ def _range(request: web.Request) -> tuple[date, date]:
     first = query_day(request, "from", _today())
     last = query_day(request, "to", first)
     if last < first:
-        raise ApiError(400, "bad_range", "to 不能早于 from")
+        raise ApiError(400, "bad_range", "结束日期（to）不能早于开始日期（from）")
     if (last - first).days >= MAX_RANGE_DAYS:
         raise ApiError(400, "bad_range", f"一次最多查询 {MAX_RANGE_DAYS} 天")
     return first, last

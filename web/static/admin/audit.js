@@ -1,7 +1,16 @@
 // The audit log: filter, read, export the same selection as CSV.
 import { getJson } from "./api.js";
 import { guard, role, row } from "./dom.js";
-import { ACTIONS } from "./texts.js";
+import { ACTIONS, DETAILS, OBJECTS } from "./texts.js";
+
+/** An entry's details as "名称：值" pairs (the JSON stays in the CSV export and the API). */
+function details(data) {
+  return Object.entries(data || {}).map(([key, value]) => {
+    const shown = Array.isArray(value) ? value.join("、") : typeof value === "object" && value !== null
+      ? JSON.stringify(value) : String(value);
+    return `${DETAILS[key] || key}：${shown}`;
+  }).join("；");
+}
 
 function query() {
   const form = role("audit-filter");
@@ -20,7 +29,7 @@ export async function loadAudit() {
   const { entries } = await getJson("/api/v1/admin/audit", params);
   role("audit").replaceChildren(...entries.map((e) => row([
     new Date(e.at).toLocaleString("zh-CN", { timeZone: "Asia/Shanghai" }), e.actor, ACTIONS[e.action] || e.action,
-    e.object_type ? `${e.object_type} ${e.object_id}` : "", JSON.stringify(e.data)],
+    e.object_type ? `${OBJECTS[e.object_type] || e.object_type} ${e.object_id}` : "", details(e.data)],
   { attrs: { "data-testid": "audit-row" }, data: { action: e.action } })));
 }
 

@@ -178,6 +178,26 @@ export const ACTIONS = {
   kiosk_disabled: "停用终端", kiosk_enabled: "启用终端", user_added: "添加账号", user_changed: "修改账号",
   user_disabled: "停用账号", user_enabled: "启用账号", password_reset: "重置密码", matter_edited: "修改事项",
   catalog_import: "导入目录", catalog_restored: "恢复目录版本", audit_exported: "导出审计日志",
+  hours_set: "修改开放时间", override_set: "设置特殊日期", override_removed: "取消特殊日期",
+  logout_everywhere: "所有设备退出", capture_stored: "保存材料图片", capture_view_denied: "查看材料图片被拒绝",
+  recording_closed: "录像结束", recording_viewed: "回放录像", recording_view_denied: "回放录像被拒绝",
+  recording_upload_denied: "上传录像被拒绝", recording_chunk_conflict: "录像片段冲突", recordings_purged: "清理录像",
+  receipt_pdf: "打印回执", result_view_denied: "查看办理结果被拒绝", signature_stored: "保存签名",
+  signature_viewed: "查看签名", signature_view_denied: "查看签名被拒绝", signature_refused: "签名被拒收",
+  signature_upload_denied: "上传签名被拒绝",
+};
+
+// What an audit entry is about (object_type), and the names of its details' fields.
+export const OBJECTS = {
+  audit: "审计日志", capture: "材料图片", catalog: "事项目录", centre: "受理中心", followup: "回访", kiosk: "终端",
+  matter: "事项", recording: "录像", session: "办理记录", sessions: "服务记录", site: "站点", street: "街道",
+  user: "账号", signature: "签名", receipt: "回执",
+};
+export const DETAILS = {
+  count: "数量", files: "文件数", cutoff: "截止", state: "状态", chunks: "片段数", reason: "原因", index: "序号",
+  from: "从", to: "到", role: "角色", centre_id: "受理中心", skills: "技能", version: "版本", added: "新增",
+  changed: "修改", retired: "停用", date: "日期", rows: "行数", site: "站点", label: "名称", street: "街道",
+  name: "名称", kind: "类型", closed: "休息", opens: "开门", closes: "关门", days: "开放日",
 };
 
 Object.assign(T, {

@@ -4,7 +4,24 @@ import uPlot from "../vendor/uplot/uPlot.esm.js";
 import { T } from "./texts.js";
 
 const COLOURS = ["#0b5cad", "#1b7f3a", "#b00020", "#c77700"];
-const charts = new WeakMap(); // container -> uPlot instance, replaced on every draw
+const charts = new Map(); // container -> uPlot instance, replaced on every draw
+
+// A chart is as wide as its container was when drawn: follow the window (a narrower window, a
+// zoom) so it never holds its section wider than the screen.
+let resizing = 0;
+window.addEventListener("resize", () => {
+  cancelAnimationFrame(resizing);
+  resizing = requestAnimationFrame(() => {
+    for (const [container, chart] of charts) {
+      if (!container.isConnected) {
+        charts.delete(container);
+        continue;
+      }
+      chart.setSize({ width: 320, height: chart.height }); // let the container shrink first
+      chart.setSize({ width: Math.max(320, container.clientWidth || 800), height: chart.height });
+    }
+  });
+});
 
 /**
  * Draw categories (labels) with series [{label, values, kind: "bar"|"line"}] into container.

@@ -13,6 +13,14 @@ export function fillSelect(select, options) {
   if (options.some(([value]) => value === current)) select.value = current;
 }
 
+/** What a person reads for a failed request: the server's own message, or what went wrong on the
+ * way (`fallback`: a text key for an answer without a message). */
+export function failureText(error, fallback) {
+  if (error instanceof TypeError) return T.network_error; // fetch itself failed: no answer at all
+  if (error && error.status === 401) return T.conn_signed_out;
+  return (error && error.message) || T[fallback];
+}
+
 /** A table row from cell texts. */
 export function row(cells, data) {
   return el("tr", { data }, cells.map((text) => el("td", { text })));

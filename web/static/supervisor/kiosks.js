@@ -9,7 +9,7 @@ export async function loadKiosks() {
   role("kiosks").replaceChildren(...data.kiosks.map((k) => el("li", {
     class: "s-kiosk",
     data: { testid: "kiosk-status", kioskId: k.id, online: k.online ? "1" : "0", trend: k.trend_direction },
-    attrs: { title: T.kiosk_last_seen(k.last_seen_at) },
+    attrs: { title: `${k.site} · ${k.label}\n${T.kiosk_last_seen(k.last_seen_at)}` },
   }, [
     el("span", { class: "s-dot" }),
     el("span", { class: "s-kiosk-name", text: `${k.site} · ${k.label}` }),

@@ -10,7 +10,10 @@ import { el, fillSelect, role, row } from "./dom.js";
 import { T, minutes, percent } from "./texts.js";
 import { markKiosks } from "./kiosks.js";
 
-const state = { stats: null, receivedAt: 0, params: {}, fetching: null, again: false, departments: [], matters: [] };
+const state = {
+  stats: null, receivedAt: 0, params: {}, fetching: null, again: false, departments: [], matters: [],
+  skills: new Map(), // skill id -> its name (/api/v1/skills): the caseworker table names skills as people do
+};
 
 function $(testid) {
   return document.querySelector(`[data-testid="${testid}"]`);
@@ -133,7 +136,7 @@ function renderCaseworkers(list) {
       el("td", { text: cw.name }),
       el("td", {}, [el("span", { class: `s-pill s-state-${cw.state}`, text: T.states[cw.state] || cw.state })]),
       el("td", { class: "s-in-state" }),
-      el("td", { class: "s-muted", text: cw.skills.join("、") }),
+      el("td", { class: "s-muted", text: cw.skills.map((id) => state.skills.get(id) || id).join("、") }),
     ]);
     return tr;
   }));
@@ -174,9 +177,11 @@ function initFilters(stats) {
 /** Load the catalog lists for the filters, wire the form, fetch the first figures. */
 export async function startLive() {
   try {
-    const [departments, matters] = await Promise.all([getJson("/api/v1/departments"), getJson("/api/v1/matters")]);
+    const [departments, matters, skills] = await Promise.all([getJson("/api/v1/departments"),
+      getJson("/api/v1/matters"), getJson("/api/v1/skills")]);
     state.departments = departments.departments;
     state.matters = matters.matters;
+    state.skills = new Map(skills.skills.map((s) => [s.id, s.name]));
   } catch (error) {
     console.warn("catalog lists failed", error);
   }

@@ -14,6 +14,14 @@ import { startReports } from "./reports.js";
 import { T } from "./texts.js";
 
 const ROLES = new Set(["supervisor", "admin"]);
+const LIST_REFRESH_MS = 20_000;
+const LISTS = [["followups", loadFollowups], ["callbacks", loadCallbacks], ["appointments", loadAppointments]];
+
+/** Whether a list may be redrawn: nothing in it has the focus or holds typed text. */
+function idle(list) {
+  if (list.contains(document.activeElement)) return false;
+  return ![...list.querySelectorAll("input, textarea")].some((field) => field.value.trim() !== "");
+}
 
 function loginMessage(failure) {
   return failure instanceof HttpError && failure.status === 401 ? T.login_failed : T.login_error;
@@ -69,6 +77,12 @@ async function main() {
     startRecordings().catch((error) => console.warn("recordings failed", error)),
   ]);
   document.body.dataset.loaded = "1";
+  // Ratings, callbacks and bookings arrive without a queue change (no push): read these lists
+  // again now and then, but never under a supervisor's hands (a note being typed stays).
+  setInterval(() => {
+    for (const [list, load] of LISTS) if (idle(role(list))) load().catch(() => {});
+  }, LIST_REFRESH_MS);
 }
+
 
 main();

@@ -3,7 +3,7 @@
 // with the player. The player reads GET /api/v1/sessions/{id}/recording with byte ranges; the
 // server writes every request to the audit log.
 import { getJson } from "../common/http.js";
-import { el, role } from "./dom.js";
+import { el, failureText, role } from "./dom.js";
 import { T } from "./texts.js";
 
 function stateText(recording) {
@@ -34,18 +34,27 @@ export async function loadRecordings() {
   role("recordings-tile").dataset.alert = data.without_complete > 0 ? "1" : "0";
 }
 
-const REFRESH_MS = 60_000;
+const REFRESH_MS = 20_000;
 
-/** Load now and every minute (a call that ends changes the count). */
+/** Load now and every 20 s (a call that ends changes the count). */
 export async function startRecordings() {
   setInterval(() => loadRecordings().catch(() => {}), REFRESH_MS);
   await loadRecordings();
 }
 
-/** One session's detail: title, duration and size, and the player. */
+/** One session's detail: title, duration and size, and the player; a failure is said there. */
 export async function openSession(sessionId) {
-  const session = await getJson(`/api/v1/sessions/${encodeURIComponent(sessionId)}`);
   const detail = role("session-detail");
+  let session;
+  try {
+    session = await getJson(`/api/v1/sessions/${encodeURIComponent(sessionId)}`);
+  } catch (error) {
+    role("detail-title", detail).textContent = failureText(error, "rec_failed");
+    role("detail-facts", detail).textContent = "";
+    detail.querySelector('[data-testid="recording-player"]').removeAttribute("src");
+    detail.hidden = false;
+    return;
+  }
   const recording = session.recording;
   role("detail-title", detail).textContent = `${session.ticket_number} · ${session.matter} · ${stateText(recording)}`;
   role("detail-facts", detail).textContent = `${T.rec_facts(recording)} · ${T.rec_viewed_note}`;

@@ -1,7 +1,7 @@
 // Reports (summary by a dimension, with exports) and the Erlang C staffing chart.
 import { getJson } from "../common/http.js";
 import { drawCategories } from "./charts.js";
-import { el, fillSelect, role, today } from "./dom.js";
+import { el, failureText, fillSelect, role, today } from "./dom.js";
 import { T, minutes, percent } from "./texts.js";
 
 const COLUMNS = [
@@ -33,7 +33,8 @@ async function runSummary(form) {
   try {
     data = await getJson("/api/v1/reports/summary", params);
   } catch (error) {
-    body.replaceChildren(el("tr", {}, [el("td", { text: error.message || T.report_failed })]));
+    body.replaceChildren(el("tr", {}, [el("td", { text: failureText(error, "report_failed") })]));
+    drawCategories(role("report-chart"), [], []); // the old chart would answer another question
     return;
   }
   const groups = data.groups.length ? [...data.groups, { ...data.total, label: "合计", key: "total" }] : [];
@@ -51,7 +52,15 @@ async function runSummary(form) {
 
 async function runStaffing(form) {
   const target = Number(form.elements.namedItem("target").value || 80) / 100;
-  const data = await getJson("/api/v1/reports/staffing", { date: form.elements.namedItem("date").value, target });
+  let data;
+  try {
+    data = await getJson("/api/v1/reports/staffing", { date: form.elements.namedItem("date").value, target });
+  } catch (error) {
+    role("staffing-note").textContent = failureText(error, "staffing_failed");
+    role("staffing-open").textContent = "";
+    drawCategories(role("staffing-chart"), [], []);
+    return;
+  }
   role("staffing-note").textContent = T.staffing_note(data);
   role("staffing-open").textContent = T.staffing_open(data.open_hours);
   const hours = data.hours;

@@ -121,6 +121,9 @@ export const T = {
   unassigned: "（未接通）",
   report_empty: "所选时间内没有记录",
   report_failed: "报表读取失败",
+  staffing_failed: "人力测算失败",
+  rec_failed: "录像读取失败",
+  network_error: "网络连接中断，请检查网络后重试",
   series_offered: "进线",
   series_answered: "接通",
   series_abandoned: "放弃",
@@ -179,7 +182,7 @@ export const T = {
   kiosk_offline: "离线",
   kiosk_camera: (v) => `摄像头 ${v === null || v === undefined ? "—" : Math.round(v * 100)}`,
   kiosk_declining: "画质下降",
-  kiosk_last_seen: (t) => `最后在线 ${t || "—"}`,
+  kiosk_last_seen: (t) => `最后在线 ${t ? new Date(t).toLocaleString("zh-CN", { timeZone: "Asia/Shanghai" }) : "—"}`,
 };
 
 /** Seconds as "3分05秒" (or "45秒"). */
