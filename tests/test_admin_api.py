@@ -322,6 +322,21 @@ async def test_catalog_edit_import_restore(client: TestClient) -> None:
     assert not again["applied"] and again["version"] == published["version"] and not again["errors"]
     assert (await call(client, "GET", "/api/v1/admin/catalog/versions"))["versions"] == kept_versions
 
+    # Two tabs: the second saves a copy read before the first saved, and is refused (409), not
+    # allowed to undo the first; an edit of another matter in between does not count.
+    one, two = [m["id"] for m in (await call(client, "GET", "/api/v1/matters"))["matters"][:2]]
+    read = await call(client, "GET", f"/api/v1/admin/matters/{one}")
+    other = await call(client, "GET", f"/api/v1/admin/matters/{two}")
+    first_tab = await call(client, "PUT", f"/api/v1/admin/matters/{two}",
+                           json={"typical_minutes": other["matter"]["typical_minutes"] % 200 + 1,
+                                 "base_version": other["version"]})
+    assert first_tab["applied"]
+    await call(client, "PUT", f"/api/v1/admin/matters/{one}",
+               json={"guide": read["matter"]["guide"] + "（一）", "base_version": read["version"]})
+    stale = await call(client, "PUT", f"/api/v1/admin/matters/{one}", 409,
+                       json={"guide": read["matter"]["guide"] + "（二）", "base_version": read["version"]})
+    assert "已被修改" in stale["error"]["message"]
+    await call(client, "PUT", f"/api/v1/admin/matters/{one}", json={"guide": read["matter"]["guide"]})
 
 async def catalog_rows(client: TestClient) -> list[str]:
     """The shipped catalog as CSV lines (header first), via the catalog exporter."""

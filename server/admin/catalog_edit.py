@@ -14,7 +14,7 @@ from matters_catalog.schema import Matter
 from matters_catalog.spreadsheet import format_materials, parse_materials, parse_rows
 from server.admin import audit
 from server.admin import texts as t
-from server.admin.errors import invalid, not_found
+from server.admin.errors import conflict, invalid, not_found
 from server.admin.schemas import CatalogChangeOut, CatalogVersionOut, MatterEditIn
 from server.catalog.cli import content_version, current_forms
 from server.catalog.db_sync import CatalogDiff, load_catalog_from_db, sync_catalog
@@ -48,6 +48,10 @@ async def edit_matter(session: AsyncSession, matter_id: str, edit: MatterEditIn,
     current = catalog.by_id(matter_id)
     if current is None:
         raise not_found(t.UNKNOWN_MATTER.format(id=matter_id))
+    if edit.base_version is not None and edit.base_version != catalog.version:
+        base = await stored_catalog(session, edit.base_version)
+        if base is None or base.by_id(matter_id) != current:
+            raise conflict(t.MATTER_CHANGED.format(id=matter_id))
     where = f"事项 {matter_id}"
     record: dict[str, Any] = current.model_dump()
     record.update({key: value for key in _EDITABLE if (value := getattr(edit, key)) is not None})

@@ -228,6 +228,9 @@ class MatterEditIn(BaseModel):
     # Strict: JSON true is no number of minutes, nor "1" a yes (the lax reading published them).
     on_the_spot: StrictBool | None = None
     typical_minutes: StrictInt | None = None
+    # The catalog version the form was read from (GET …/matters/{id} `version`): when the matter
+    # has changed since (another tab, another admin), the edit is refused rather than undo that.
+    base_version: str | None = Field(default=None, max_length=80)
 
 
 class CatalogChangeOut(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from aiohttp import web
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from matters_catalog.schema import Matter
 from server.admin import audit, catalog_edit
@@ -27,6 +27,7 @@ class AdminMatterOut(BaseModel):
 
     matter: Matter
     materials_text: str
+    version: str = Field(description="the catalog version read: send it back as base_version")
 
 
 async def _reload(request: web.Request) -> None:
@@ -41,7 +42,8 @@ async def admin_get_matter(request: web.Request) -> web.Response:
     matter = catalog.by_id(request.match_info["matter_id"])
     if matter is None:
         raise ApiError(404, "unknown_matter", "没有这个事项")
-    return json_out(AdminMatterOut(matter=matter, materials_text=catalog_edit.matter_materials_text(matter)))
+    return json_out(AdminMatterOut(matter=matter, materials_text=catalog_edit.matter_materials_text(matter),
+                                   version=catalog.version))
 
 
 async def admin_edit_matter(request: web.Request) -> web.Response:

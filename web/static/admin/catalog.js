@@ -7,12 +7,14 @@ import { clean, mayLeave, watch } from "./unsaved.js";
 
 const MODES = ["handle", "consult", "both"];
 let editing = null;
+let editingVersion = null;
 let catalogFile = null;
 
 async function openMatter(id) {
   if (editing !== id && !mayLeave()) return;
-  const { matter, materials_text: materials } = await getJson(`/api/v1/admin/matters/${encodeURIComponent(id)}`);
+  const { matter, materials_text: materials, version } = await getJson(`/api/v1/admin/matters/${encodeURIComponent(id)}`);
   editing = matter.id;
+  editingVersion = version; // sent back: an edit made elsewhere since is not silently undone
   const form = role("matter-edit");
   form.hidden = false;
   role("matter-id").textContent = `${matter.id} · ${matter.department}`;
@@ -48,7 +50,8 @@ async function save(form) {
     const out = await sendJson("PUT", `/api/v1/admin/matters/${encodeURIComponent(editing)}`, {
       name: value("name"), guide: value("guide"), materials: value("materials"), skill: value("skill"),
       mode: value("mode"), on_the_spot: form.elements.namedItem("on_the_spot").checked,
-      typical_minutes: Number(value("typical_minutes")) });
+      typical_minutes: Number(value("typical_minutes")), base_version: editingVersion });
+    if (out.applied) editingVersion = out.version;
     const said = out.applied ? fmt("matter_saved", { version: out.version }) : fmt("matter_unchanged", {});
     role("matter-errors").replaceChildren(el("li", { class: "a-ok", text: said }));
     clean(form);
