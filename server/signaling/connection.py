@@ -24,6 +24,9 @@ MESSAGES_PER_SECOND = 20.0
 BURST = 60.0
 # A connection that keeps flooding after being told is closed.
 MAX_REFUSED = 200
+# ... within this many seconds: refusals are counted per window, so bursts hours apart (or a
+# sibling socket spending the shared budget now and then) never add up to a close.
+REFUSED_WINDOW_S = 60.0
 CLOSE_FLOOD = 4429
 CLOSE_SETUP = 4400
 CLOSE_REVOKED = 4401
@@ -48,6 +51,7 @@ class Connection:
     id: str = field(default_factory=lambda: secrets.token_hex(8))
     bucket: TokenBucket = field(default_factory=lambda: TokenBucket(MESSAGES_PER_SECOND, BURST))
     refused: int = 0
+    refused_since: float = 0.0  # when the current refusal window began (time.monotonic())
     # Per-connection facts filled after hello: the caseworker's street and skills, the kiosk's ticket.
     street_id: int | None = None
     skills: list[str] = field(default_factory=list)
@@ -107,6 +111,15 @@ class Connection:
                 await self.ws.send_str(data)
             except (ConnectionResetError, RuntimeError) as exc:
                 log.debug("send to closed websocket", extra={"error": type(exc).__name__})
+
+    def count_refusal(self) -> bool:
+        """Count one refused (rate-limited) frame; True when the connection is flooding: more than
+        MAX_REFUSED refusals within REFUSED_WINDOW_S."""
+        now = time.monotonic()
+        if now - self.refused_since > REFUSED_WINDOW_S:
+            self.refused_since, self.refused = now, 0
+        self.refused += 1
+        return self.refused > MAX_REFUSED
 
     async def error(self, code: str, message: str, ref: Any = None, details: Mapping[str, str] | None = None) -> None:
         """Send an error (with `ref` when answering a request, and the code's own details); not

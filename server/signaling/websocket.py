@@ -18,7 +18,7 @@ from server.http.errors import ApiError
 from server.http.json_input import MalformedJson, loads_untrusted
 from server.protocol import messages as m
 from server.protocol import outbound as out
-from server.signaling.connection import CLOSE_FLOOD, CLOSE_SETUP, HEARTBEAT_S, MAX_REFUSED, Connection
+from server.signaling.connection import CLOSE_FLOOD, CLOSE_SETUP, HEARTBEAT_S, Connection
 from server.signaling.context import SIGNALING
 from server.signaling.handlers import SignalingError
 from server.signaling.service import SignalingService
@@ -191,9 +191,9 @@ async def _serve(service: SignalingService, connection: Connection) -> None:
         # Every data frame spends from the budget, whatever it holds: a flood of binary or
         # malformed frames costs the server as much as one of valid messages.
         if not (connection.bucket.take() and service.limits.take(connection.key)):
-            connection.refused += 1
+            flooding = connection.count_refusal()
             await connection.error("rate_limited", "消息太频繁，请稍后再试")
-            if connection.refused > MAX_REFUSED:
+            if flooding:
                 await connection.ws.close(code=CLOSE_FLOOD)
             continue
         if frame.type == WSMsgType.BINARY:
