@@ -12,7 +12,15 @@ from typing import Any
 from pydantic import ValidationError
 
 from matters_catalog import messages as msg
-from matters_catalog.schema import DEPARTMENTS, DOCUMENT_TYPES, INVISIBLE_ERROR, MAX_ID_LENGTH, Matter, Skill
+from matters_catalog.schema import (
+    DEPARTMENTS,
+    DOCUMENT_TYPES,
+    INPUT_CONTEXT,
+    INVISIBLE_ERROR,
+    MAX_ID_LENGTH,
+    Matter,
+    Skill,
+)
 
 
 class CatalogError(Exception):
@@ -26,7 +34,7 @@ class CatalogError(Exception):
 def parse_matter(record: Mapping[str, Any], where: str) -> tuple[Matter | None, list[str]]:
     """Build a Matter from a raw record, or return None with readable errors."""
     try:
-        return Matter.model_validate(dict(record)), []
+        return Matter.model_validate(dict(record), context=INPUT_CONTEXT), []
     except ValidationError as exc:
         return None, describe_validation_error(exc, where)
 

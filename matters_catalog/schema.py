@@ -9,7 +9,15 @@ from __future__ import annotations
 import re
 from typing import Annotated, Final, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 DocumentType = Literal[
     "id_card",
@@ -59,9 +67,19 @@ _INVISIBLE_IN_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028
 INVISIBLE_ERROR = "invisible or control character"
 
 
-def _visible(value: str) -> str:
-    """value, or ValueError when it holds a character no reader sees."""
-    if _INVISIBLE.search(value):
+# The validation context of input (a sheet, the files, an edit: rules.parse_matter): only there
+# are such characters refused or dropped. A catalog read back from the database or a stored
+# version is taken as it was stored, so a row kept before the rule still loads.
+INPUT_CONTEXT: Final = {"input": True}
+
+
+def _is_input(info: ValidationInfo) -> bool:
+    return bool(info.context and info.context.get("input"))
+
+
+def _visible(value: str, info: ValidationInfo) -> str:
+    """value, or (for input) ValueError when it holds a character no reader sees."""
+    if _is_input(info) and _INVISIBLE.search(value):
         raise ValueError(INVISIBLE_ERROR)
     return value
 
@@ -94,11 +112,11 @@ class Material(_Strict):
 
     @field_validator("name")
     @classmethod
-    def _no_separator(cls, value: str) -> str:
+    def _no_separator(cls, value: str, info: ValidationInfo) -> str:
         # Spreadsheets list materials separated by semicolons and typed by brackets (docs/catalog.md).
         if any(char in value for char in ";；[]"):
             raise ValueError("material name must not contain ; or [ ]")
-        return _visible(value)
+        return _visible(value, info)
 
 
 class Skill(_Strict):
@@ -187,13 +205,13 @@ class PublicMatter(_Strict):
 
     @field_validator("name", "category")
     @classmethod
-    def _visible_name(cls, value: str) -> str:
-        return _visible(value)
+    def _visible_name(cls, value: str, info: ValidationInfo) -> str:
+        return _visible(value, info)
 
     @field_validator("guide")
     @classmethod
-    def _visible_guide(cls, value: str) -> str:
-        return _INVISIBLE_IN_TEXT.sub("", value)
+    def _visible_guide(cls, value: str, info: ValidationInfo) -> str:
+        return _INVISIBLE_IN_TEXT.sub("", value) if _is_input(info) else value
 
 
 class Matter(PublicMatter):

@@ -126,3 +126,20 @@ def test_materials_cell_round_trip() -> None:
     ]
     matter = load_catalog().matters[0]
     assert parse_materials(format_materials(matter.materials), "x")[0] == [m.model_dump() for m in matter.materials]
+
+
+def test_invisible_characters_are_refused_on_input_only() -> None:
+    """A name with a character no reader sees is an error of the sheet, the files or an edit, but a
+    catalog read back from the database or a stored version (a row kept before the rule) loads."""
+    from matters_catalog.rules import parse_matter
+    from matters_catalog.schema import Matter
+
+    record = load_catalog().matters[0].model_dump()
+    hidden = {**record, "name": record["name"][:2] + "\u202e" + record["name"][2:],
+              "guide": "第一行\n第二\u200b行"}
+    matter, errors = parse_matter(hidden, "第 2 行")
+    assert matter is None and any("看不见的字符" in e for e in errors), errors
+    stored = Matter.model_validate(hidden)
+    assert stored.name == hidden["name"] and stored.guide == hidden["guide"]
+    cleaned, errors = parse_matter({**hidden, "name": record["name"]}, "第 2 行")
+    assert not errors and cleaned is not None and cleaned.guide == "第一行\n第二行"

@@ -24,8 +24,12 @@ def test_refusals_are_counted_per_window(monkeypatch: pytest.MonkeyPatch) -> Non
     # A flood: over MAX_REFUSED refusals within the window closes.
     assert not any(connection.count_refusal() for _ in range(MAX_REFUSED))
     assert connection.count_refusal()
-    # Bursts far apart never add up: each window starts its count afresh.
+    # Bursts far apart never add up; a window is any minute, also one across two bursts.
     quiet = _connection()
     for _ in range(10):
         assert not any(quiet.count_refusal() for _ in range(MAX_REFUSED // 2))
         now[0] += REFUSED_WINDOW_S + 1
+    straddling = _connection()
+    assert not any(straddling.count_refusal() for _ in range(MAX_REFUSED // 2 + 1))
+    now[0] += REFUSED_WINDOW_S / 2
+    assert any(straddling.count_refusal() for _ in range(MAX_REFUSED // 2 + 1))

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from aiohttp import web
 from pydantic import BaseModel
+from redis.exceptions import RedisError
 from sqlalchemy import select
 
 from server.acceptance import texts
@@ -71,7 +72,10 @@ async def get_result(request: web.Request) -> web.Response:
     row = await readable_session(request, principal, request.match_info["session_id"], "result", kiosk=True)
     # The live queue's state while the ticket is in it: the record follows the queue's transitions
     # a moment later (docs/reliability.md), and a call just accepted must not read as offered.
-    live = await request.app[SIGNALING].queue.ticket(row.id)
+    try:
+        live = await request.app[SIGNALING].queue.ticket(row.id)
+    except (RedisError, OSError):
+        live = None  # the record's word, then: a kiosk recovering a lost call_ended still reads it
     out = SessionResultOut(session_id=row.id, state=live.state if live is not None else row.state,
                            outcome=row.outcome, case_number=row.case_number or None)
     return web.json_response(out.model_dump(), headers=NO_STORE)

@@ -18,6 +18,7 @@ from server.admin.sheets import read_rows
 from server.auth.principal import require_role
 from server.http import app_keys
 from server.http.errors import ApiError
+from server.http.request_body import read_json_bytes
 
 ADMIN_ERRORS = (400, 401, 403, 404, 409, 413, 415, 422)
 # Administration writes run one at a time across the district's processes (admin_transaction):
@@ -39,6 +40,10 @@ async def admin_transaction(request: web.Request) -> AsyncIterator[tuple[AsyncSe
         async with _transaction(request) as session:
             yield session, actor
         return
+    if request.content_type == "application/json":
+        # The body is read before the lock is taken: a slow client must not hold every other
+        # administrator's writes for as long as it takes to send it.
+        await read_json_bytes(request)
     lock = request.app[app_keys.REDIS].lock(request.app[app_keys.REDIS_KEYS].admin_write_lock,
                                             timeout=WRITE_LOCK_TTL_S, blocking_timeout=WRITE_LOCK_WAIT_S)
     if not await lock.acquire():

@@ -15,13 +15,25 @@ M = TypeVar("M", bound=BaseModel)
 MAX_JSON_BYTES = 64 * 1024
 
 
+PREREAD_BODY = "jinglin.preread_body"
+
+
+async def read_json_bytes(request: web.Request) -> bytes:
+    """The body's first MAX_JSON_BYTES + 1 bytes, read once: a caller that must have the body before
+    it takes a lock (server/admin/http.py) reads it here, and read_model finds it again."""
+    if PREREAD_BODY not in request:
+        request[PREREAD_BODY] = await request.content.read(MAX_JSON_BYTES + 1)
+    body: bytes = request[PREREAD_BODY]
+    return body
+
+
 async def read_model(request: web.Request, model: type[M]) -> M:
     """Parse the body as JSON into `model`: 415 not JSON, 413 too big, 400 malformed, 422 invalid."""
     if request.content_type != "application/json":
         raise ApiError(415, "unsupported_media_type", "请求体必须是 JSON (application/json)")
     if request.content_length is not None and request.content_length > MAX_JSON_BYTES:
         raise ApiError(413, "payload_too_large", f"请求体不能超过 {MAX_JSON_BYTES} 字节")
-    raw = await request.content.read(MAX_JSON_BYTES + 1)
+    raw = await read_json_bytes(request)
     if len(raw) > MAX_JSON_BYTES:
         raise ApiError(413, "payload_too_large", f"请求体不能超过 {MAX_JSON_BYTES} 字节")
     try:

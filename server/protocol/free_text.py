@@ -21,13 +21,20 @@ PHONE_MASK = "[电话已隐去]"
 
 # Resident ID numbers (18 characters, the last may be X; and the old 15-digit form), standing
 # alone: not part of a longer run of letters and digits; also as read off the card in groups
-# (6-8-4, spaces or hyphens between).
-_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(?:\d{17}[\dXx]|\d{15}|\d{6}[- ]\d{8}[- ]\d{3}[\dXx])(?![0-9A-Za-z])")
+# (6-8-4, spaces or hyphens between), where the first group must be a region code (11-82) and the
+# second a birth date, so a postcode, a date and a time written together stay as typed.
+_REGION = r"(?:1[1-5]|2[1-3]|3[1-7]|4[1-6]|5[0-4]|6[1-5]|71|8[12])\d{4}"
+_BIRTH = r"(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
+_ID_NUMBER = re.compile(rf"(?<![0-9A-Za-z])(?:\d{{17}}[\dXx]|\d{{15}}|{_REGION}[- ]{_BIRTH}[- ]\d{{3}}[\dXx])"
+                        r"(?![0-9A-Za-z])")
 # Mobile numbers (1[3-9] and 9 digits, optionally grouped 3-4-4) and landlines (area code 0xx(x),
 # optionally hyphenated or spaced, 7-8 digits), either after China's country code written any way
-# (+86, 0086 or 86, with or without a space: the code's digits would otherwise hide the number).
-_PHONE = re.compile(r"(?<!\d)(?:(?:\+|00)?86[- ]?)?"
-                    r"(?:1[3-9]\d(?:[- ]?\d{4}){2}|0?\d{2,3}[- ]\d{7,8}|0\d{2,3}\d{7,8})(?!\d)")
+# (+86, 0086 or 86 with or without a space: its digits would otherwise hide the number); after
+# +86 or 0086 a landline's area code drops its 0 (area codes: 0 then 1-9). A count, a case or
+# order number stays.
+_MOBILE = r"1[3-9]\d(?:[- ]?\d{4}){2}"
+_PHONE = re.compile(rf"(?<!\d)(?:(?:\+|00)86[- ]?(?:{_MOBILE}|[1-9]\d{{1,2}}[- ]?\d{{7,8}})|(?:86[- ]?)?{_MOBILE}"
+                    rf"|0[1-9]\d{{1,2}}[- ]?\d{{7,8}})(?!\d)")
 # People type digits and dashes in full width too (an IME's default): read as ASCII first.
 _DASHES = dict.fromkeys(map(ord, "\uff0d\u2010\u2011\u2012\u2013\u2014\u2015\u2212"), "-")
 _ASCII = str.maketrans({**_DASHES, 0xFF0B: "+", 0x3000: " ", 0xFF38: "X", 0xFF58: "x"})

@@ -113,7 +113,9 @@ class RecordingService:
             if row.closed_at is not None:
                 if holder is None or await self._closed_by(session, session_id) in (holder, None):
                     raise RecordingClosed
-                row.closed_at, row.state, row.reason = None, "recording", ""
+                # Open again: the first close's seal and verdict no longer describe it.
+                row.closed_at, row.state, row.reason, row.missing = None, "recording", "", []
+                row.sha256, row.replay_bytes, row.duration_s = None, None, None
             # The file first: a row never points at a chunk that is not on disk. A file left by a
             # failed commit is overwritten by the retry of the same index.
             await asyncio.to_thread(self.store.write, row.storage_name, index, data)
@@ -137,9 +139,12 @@ class RecordingService:
                                        .where(RecordingChunk.session_id == session_id))
         return 0 if highest is None else int(highest) + 1
 
-    async def close(self, session_id: str, declared: int, duration_s: float | None, reason: str) -> Summary:
+    async def close(self, session_id: str, declared: int, duration_s: float | None, reason: str,
+                    actor: str | None = None) -> Summary:
         """Close the recording: verdict, SHA-256 over the plaintext in index order. Closing again
-        recomputes (a late chunk retried before the second close is counted)."""
+        recomputes (a late chunk retried before the second close is counted). With actor, the
+        `recording_closed` audit entry is written in the same transaction: who closed it decides
+        whether a chunk after the close continues it (put_chunk), so the two must land together."""
         async with self.sessions() as session, session.begin():
             row = await self._recording(session, session_id)
             chunks = (await session.scalars(select(RecordingChunk.idx).where(RecordingChunk.session_id == session_id)
@@ -150,7 +155,12 @@ class RecordingService:
             row.state, row.reason, row.missing = judged.state, judged.reason, judged.missing
             row.duration_s = None if duration_s is None else round(duration_s, 1)
             row.closed_at = utcnow()
-            return summarise(row, session_live=False)
+            summary = summarise(row, session_live=False)
+            if actor is not None:
+                session.add(AuditLog(at=row.closed_at, actor=actor, action="recording_closed", object_type="recording",
+                                     object_id=session_id, data={"state": summary.state, "chunks": summary.chunks,
+                                                                 "reason": summary.reason}))
+            return summary
 
     def _seal(self, name: str, indexes: list[int]) -> tuple[str, int | None]:
         """SHA-256 over the chunks' plaintext in order, and the player's continuous WebM (its size)."""

@@ -137,11 +137,10 @@ async def post_close(request: web.Request) -> web.Response:
     body = await read_model(request, CloseIn)
     reason = body.reason
     try:
-        summary = await request.app[RECORDING].close(session_id, body.chunks, body.duration_s, reason)
+        summary = await request.app[RECORDING].close(session_id, body.chunks, body.duration_s, reason,
+                                                     actor=principal.actor)
     except ChunkError:
         raise ApiError(500, "unreadable", ERRORS["unreadable"]) from None
-    await access.audit(request, principal, "recording_closed", session_id,
-                       {"state": summary.state, "chunks": summary.chunks, "reason": summary.reason})
     return web.json_response(summary.model_dump(), headers=NO_STORE)
 
 

@@ -8,6 +8,7 @@ import logging
 import random
 import secrets
 import time
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,8 +25,8 @@ MESSAGES_PER_SECOND = 20.0
 BURST = 60.0
 # A connection that keeps flooding after being told is closed.
 MAX_REFUSED = 200
-# ... within this many seconds: refusals are counted per window, so bursts hours apart (or a
-# sibling socket spending the shared budget now and then) never add up to a close.
+# ... within any REFUSED_WINDOW_S seconds: bursts hours apart (or a sibling socket spending the
+# shared budget now and then) never add up to a close.
 REFUSED_WINDOW_S = 60.0
 CLOSE_FLOOD = 4429
 CLOSE_SETUP = 4400
@@ -50,8 +51,9 @@ class Connection:
     principal: Principal
     id: str = field(default_factory=lambda: secrets.token_hex(8))
     bucket: TokenBucket = field(default_factory=lambda: TokenBucket(MESSAGES_PER_SECOND, BURST))
-    refused: int = 0
-    refused_since: float = 0.0  # when the current refusal window began (time.monotonic())
+    refused: int = 0  # refused (rate-limited) frames over the connection's life
+    # When the last MAX_REFUSED + 1 refusals happened (time.monotonic()), for the flood rule.
+    refusals: deque[float] = field(default_factory=lambda: deque(maxlen=MAX_REFUSED + 1))
     # Per-connection facts filled after hello: the caseworker's street and skills, the kiosk's ticket.
     street_id: int | None = None
     skills: list[str] = field(default_factory=list)
@@ -114,12 +116,11 @@ class Connection:
 
     def count_refusal(self) -> bool:
         """Count one refused (rate-limited) frame; True when the connection is flooding: more than
-        MAX_REFUSED refusals within REFUSED_WINDOW_S."""
+        MAX_REFUSED refusals within any REFUSED_WINDOW_S (a sliding window)."""
         now = time.monotonic()
-        if now - self.refused_since > REFUSED_WINDOW_S:
-            self.refused_since, self.refused = now, 0
         self.refused += 1
-        return self.refused > MAX_REFUSED
+        self.refusals.append(now)
+        return len(self.refusals) > MAX_REFUSED and now - self.refusals[0] <= REFUSED_WINDOW_S
 
     async def error(self, code: str, message: str, ref: Any = None, details: Mapping[str, str] | None = None) -> None:
         """Send an error (with `ref` when answering a request, and the code's own details); not

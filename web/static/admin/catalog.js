@@ -11,7 +11,7 @@ let editingVersion = null;
 let catalogFile = null;
 
 async function openMatter(id) {
-  if (editing !== id && !mayLeave()) return;
+  if (!mayLeave()) return; // the same matter too: opening it again reloads the form
   const { matter, materials_text: materials, version } = await getJson(`/api/v1/admin/matters/${encodeURIComponent(id)}`);
   editing = matter.id;
   editingVersion = version; // sent back: an edit made elsewhere since is not silently undone
@@ -90,15 +90,16 @@ export async function startCatalog() {
   watch(role("matter-edit"));
   role("matter-edit").addEventListener("submit", (event) => {
     event.preventDefault();
-    change(() => save(event.target));
+    change(() => save(event.target), event.target);
   });
   role("catalog-file").addEventListener("change", (event) => guard(async () => {
     catalogFile = event.target.files[0] || null;
     if (catalogFile) showDiff(await upload("/api/v1/admin/catalog/import?dry_run=true", catalogFile));
   }));
-  role("catalog-publish").addEventListener("click", () => change(async () => {
+  const publish = role("catalog-publish");
+  publish.addEventListener("click", () => change(async () => {
     showDiff(await upload("/api/v1/admin/catalog/import?dry_run=false", catalogFile));
     await Promise.all([search(), loadVersions()]);
-  }));
+  }, publish));
   await Promise.all([search(), loadVersions()]);
 }

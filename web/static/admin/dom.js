@@ -20,7 +20,7 @@ export function row(cells, options = {}) {
 /** A button that runs an action; failures show in the page's error line. */
 export function button(key, testid, action) {
   const node = el("button", { class: "s-button", text: T[key], attrs: { type: "button", "data-testid": testid } });
-  node.addEventListener("click", () => change(action));
+  node.addEventListener("click", () => change(action, node));
   return node;
 }
 
@@ -36,20 +36,22 @@ export async function guard(action) {
   }
 }
 
-let changing = false;
+const busy = new WeakSet(); // controls whose change is being sent
 
-/** guard() for a change the person asked for (a create, save, publish, removal): one at a time, a
- * second click while one runs is ignored (`body[data-busy]` shows it). A double click must not
- * enrol two kiosks, nor report the second, refused copy of a request that succeeded. */
-export async function change(action) {
-  if (changing) return undefined;
-  changing = true;
-  document.body.dataset.busy = "1";
+/** guard() for a change the person asked for (a create, save, publish, removal) through `control`
+ * (the button, form or field): while it runs, that control takes no second one (a double click
+ * must not enrol two kiosks, nor report the second, refused copy of a request that succeeded) and
+ * says so (`aria-busy`, shown dimmed); other controls stay usable. */
+export async function change(action, control) {
+  if (busy.has(control)) return undefined;
+  busy.add(control);
+  // Not `disabled`: what the action itself enables or disables must stay as it leaves it.
+  control.setAttribute("aria-busy", "true");
   try {
     return await guard(action);
   } finally {
-    changing = false;
-    delete document.body.dataset.busy;
+    busy.delete(control);
+    control.removeAttribute("aria-busy");
   }
 }
 

@@ -53,16 +53,20 @@ function dayRow(day, hours) {
   return row([T.weekdays[day], open, ...inputs], { data: { testid: "hours-day", weekday: String(day) } });
 }
 
-function render(data) {
-  const byDay = new Map(data.week.map((d) => [d.weekday, d]));
-  role("hours-days").replaceChildren(...T.weekdays.map((_, day) => dayRow(day, byDay.get(day))));
-  showAlwaysOpen();
+/** Show a centre's hours; `week: false` leaves the weekday rows as they are (a date's override
+ * was set or removed: unsaved edits of the week must not be redrawn away). */
+function render(data, { week = true } = {}) {
+  if (week) {
+    const byDay = new Map(data.week.map((d) => [d.weekday, d]));
+    role("hours-days").replaceChildren(...T.weekdays.map((_, day) => dayRow(day, byDay.get(day))));
+    showAlwaysOpen();
+  }
   role("overrides").replaceChildren(...data.overrides.map((o) => {
     const remove = el("button", { class: "s-button", text: T.override_remove,
       attrs: { type: "button", "aria-label": `${T.override_remove} ${o.date}` }, data: { testid: "override-remove" } });
     remove.addEventListener("click", () => change(async () => {
-      render(await sendJson("DELETE", `${base()}/overrides/${o.date}`));
-    }));
+      render(await sendJson("DELETE", `${base()}/overrides/${o.date}`), { week: false });
+    }, remove));
     return row([o.date, o.closed ? T.override_closed : span(o), o.note, remove],
       { data: { testid: "override-item", date: o.date } });
   }));
@@ -93,10 +97,10 @@ function showRefusal(node, failure) {
   node.hidden = false;
 }
 
-async function submit(node, send) {
+async function submit(node, send, options = {}) {
   node.hidden = true;
   try {
-    render(await send());
+    render(await send(), options);
     return true;
   } catch (failure) {
     showRefusal(node, failure);
@@ -142,7 +146,7 @@ export function startHours() {
     }
     const body = { closed: kind.value === "closed", note: value("note"),
       ...(kind.value === "open" ? Object.fromEntries(TIMES.map((name) => [name, value(name)])) : {}) };
-    if (await submit(error, () => sendJson("PUT", `${base()}/overrides/${value("day")}`, body))) {
+    if (await submit(error, () => sendJson("PUT", `${base()}/overrides/${value("day")}`, body), { week: false })) {
       form.reset();
       role("override-times").hidden = true;
     }

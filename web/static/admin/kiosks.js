@@ -56,7 +56,7 @@ export function startKiosks() {
       const label = form.elements.namedItem("label").value.trim() || null;
       showToken(await postJson("/api/v1/admin/kiosks", { site, label }));
       await loadKiosks();
-    });
+    }, event.target);
   });
   role("print-sheet").addEventListener("click", () => {
     role("sheet").hidden = false;

@@ -29,7 +29,7 @@ export async function loadUsers() {
       } finally {
         await loadUsers(); // a refused edit must not look saved: the field shows what is stored
       }
-    }));
+    }, skills));
     const actions = document.createElement("span");
     actions.append(
       button(u.enabled ? "disable" : "enable", "user-disable", async () => {
@@ -63,7 +63,7 @@ export async function startStaff() {
       showOneTime(out.user.username, out.password);
       form.reset();
       await loadUsers();
-    });
+    }, event.target);
   });
   role("user-filter").addEventListener("input", () => guard(loadUsers));
 }

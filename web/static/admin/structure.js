@@ -30,7 +30,7 @@ function submitter(formRole, path, fields) {
       await postJson(path, data);
       form.reset();
       await loadStructure();
-    });
+    }, form);
   });
 }
 
@@ -63,9 +63,10 @@ export function startStructure() {
     guard(preview);
   });
   role("valid-only").addEventListener("change", () => guard(preview));
-  role("site-import-apply").addEventListener("click", () => change(async () => {
+  const apply = role("site-import-apply");
+  apply.addEventListener("click", () => change(async () => {
     const validOnly = role("valid-only").checked;
     showPreview(await upload(`/api/v1/admin/sites/import?dry_run=false&valid_only=${validOnly}`, pendingFile));
     await loadStructure();
-  }));
+  }, apply));
 }

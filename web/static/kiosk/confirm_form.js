@@ -41,18 +41,20 @@ function setBusy(busy) {
 async function answer(choice) {
   if (!shown) return;
   setBusy(true);
+  const { callId, version } = shown; // the version answered, whatever is on screen when the reply comes
   try {
-    const { callId, version } = shown;
     await client.request({ type: "form_reply", call_id: callId, version, choice });
     hideConfirmForm();
     if (choice === "confirmed") showSignature(callId, version);
   } catch (error) {
     if (error?.code === "form_already_answered" && error.answer) {
       // An earlier tap reached the caseworker after this kiosk gave up waiting for it: that
-      // answer stands, so follow it rather than stay on a form that can't be answered again.
-      const { callId, version } = shown;
-      hideConfirmForm();
-      if (error.answer === "confirmed") showSignature(callId, version);
+      // answer stands, so follow it rather than stay on a form that can't be answered again
+      // (unless the call ended or a newer version replaced it meanwhile).
+      if (shown && shown.callId === callId && shown.version === version) {
+        hideConfirmForm();
+        if (error.answer === "confirmed") showSignature(callId, version);
+      }
       return;
     }
     const line = role("confirm-error", panel);

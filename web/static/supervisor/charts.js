@@ -17,8 +17,11 @@ window.addEventListener("resize", () => {
         charts.delete(container);
         continue;
       }
-      chart.setSize({ width: 320, height: chart.height }); // let the container shrink first
-      chart.setSize({ width: Math.max(320, container.clientWidth || 800), height: chart.height });
+      // The container's own width, without the chart holding it open: hidden for the measure.
+      chart.root.style.display = "none";
+      const width = container.clientWidth;
+      chart.root.style.display = "";
+      chart.setSize({ width: Math.max(320, width || 800), height: chart.height });
     }
   });
 });
@@ -28,6 +31,7 @@ window.addEventListener("resize", () => {
  */
 export function drawCategories(container, labels, series) {
   charts.get(container)?.destroy();
+  charts.delete(container);
   container.replaceChildren();
   if (!labels.length) return;
   const x = labels.map((_, i) => i);

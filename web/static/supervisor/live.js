@@ -31,8 +31,12 @@ function currentParams() {
   const abandon = threshold(form.elements.namedItem("abandon_alert"), 1, 100, "alert_abandon_range");
   const problems = [wait, abandon].filter((t) => t.problem).map((t) => T[t.problem]);
   const error = role("filters-error");
-  error.textContent = problems.join("；");
-  error.hidden = problems.length === 0;
+  const said = problems.join("；");
+  if (error.textContent !== said) {
+    // Only a change is written: an alert region re-announces every write, and pushes come often.
+    error.textContent = said;
+    error.hidden = problems.length === 0;
+  }
   const defaults = state.stats ? state.stats.thresholds : null;
   if (defaults && wait.value && wait.value !== defaults.wait_alert_s) params.wait_alert_s = wait.value;
   if (defaults && abandon.value && abandon.value / 100 !== defaults.abandon_alert) {
@@ -44,7 +48,10 @@ function currentParams() {
 /** A threshold input's value when it is a number within [min, max]; otherwise none (the server's
  * default applies) and the text key of the problem, so the figures keep updating. */
 function threshold(input, min, max, problem) {
-  if (input.value === "") return { value: null, problem: null };
+  if (input.value === "") {
+    input.setAttribute("aria-invalid", "false");
+    return { value: null, problem: null };
+  }
   const value = Number(input.value);
   const valid = Number.isFinite(value) && value >= min && value <= max;
   input.setAttribute("aria-invalid", valid ? "false" : "true");
