@@ -15,7 +15,7 @@ M = TypeVar("M", bound=BaseModel)
 MAX_JSON_BYTES = 64 * 1024
 
 
-PREREAD_BODY = "jinglin.preread_body"
+PREREAD_BODY = web.RequestKey("preread_body", bytes)
 
 
 async def read_json_bytes(request: web.Request) -> bytes:
@@ -23,8 +23,7 @@ async def read_json_bytes(request: web.Request) -> bytes:
     it takes a lock (server/admin/http.py) reads it here, and read_model finds it again."""
     if PREREAD_BODY not in request:
         request[PREREAD_BODY] = await request.content.read(MAX_JSON_BYTES + 1)
-    body: bytes = request[PREREAD_BODY]
-    return body
+    return request[PREREAD_BODY]
 
 
 async def read_model(request: web.Request, model: type[M]) -> M:
