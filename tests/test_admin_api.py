@@ -459,6 +459,14 @@ async def test_centre_hours_form(client: TestClient) -> None:
                                                                                         "lunch_end": ""}]})
     assert [d["weekday"] for d in saved["week"]] == [0, 1, 2, 3, 4]
     assert saved["week"][4]["lunch_start"] == "" and not saved["calendar"]["always_open"]
+    # Two tabs: a save based on the week as it was before another save is refused, not applied.
+    read = saved["week_version"]
+    again = await call(client, "PUT", f"{path}/hours", json={"days": week[:3], "base_week": read})
+    assert again["week_version"] != read
+    stale = await call(client, "PUT", f"{path}/hours", 409, json={"days": week, "base_week": read})
+    assert "已被修改" in stale["error"]["message"]
+    saved = await call(client, "PUT", f"{path}/hours", json={
+        "days": [*week[:4], {**week[4], "lunch_start": "", "lunch_end": ""}], "base_week": again["week_version"]})
 
     # Dates: closed, or their own hours; not in the past; a bad date or hours refused; removal.
     today = datetime.now(ZoneInfo("Asia/Shanghai")).date()

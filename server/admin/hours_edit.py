@@ -7,7 +7,10 @@ audited in its transaction; the audit carries the centre's id, the dates and the
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+from collections.abc import Sequence
 from datetime import date, datetime, time
 from typing import Annotated
 
@@ -54,6 +57,9 @@ class WeekIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     days: list[WeekdayIn] = Field(max_length=7)
+    # The week the form was read with (CentreHoursOut.week_version): when the stored week has
+    # changed since (another tab, another admin), the save is refused rather than undo that.
+    base_week: str | None = Field(default=None, max_length=64)
 
 
 class OverrideIn(HoursIn):
@@ -91,6 +97,7 @@ class CentreHoursOut(BaseModel):
     centre_id: int
     centre: str
     week: list[WeekdayOut]
+    week_version: str = Field(description="the stored week's fingerprint: send it back as base_week")
     overrides: list[OverrideOut]
     calendar: CalendarOut
 
@@ -161,19 +168,38 @@ async def centre_hours(db: AsyncSession, centre_id: int, now: datetime) -> Centr
                                                                  CalendarOverride.day >= today)
                                   .order_by(CalendarOverride.day))).all()
     calendar = await load_calendar(db, centre_id)
+    days = _week_out(week)
     return CentreHoursOut(
-        centre_id=centre.id, centre=centre.name,
-        week=[WeekdayOut(weekday=row.weekday, opens=row.opens or "", closes=row.closes or "",
-                         lunch_start=row.lunch_start or "", lunch_end=row.lunch_end or "") for row in week],
+        centre_id=centre.id, centre=centre.name, week=days, week_version=_fingerprint(days),
         overrides=[OverrideOut(date=row.day.isoformat(), closed=not row.is_open, opens=row.opens or "",
                                closes=row.closes or "", lunch_start=row.lunch_start or "",
                                lunch_end=row.lunch_end or "", note=row.note) for row in overrides],
         calendar=calendar_out(calendar, now, PREVIEW_DAYS, centre_id=centre.id, centre=centre.name))
 
 
+_WEEK_CHANGED = "这个中心的开放时间在您打开后已被修改（可能在另一个窗口），请重新选择中心后再改"
+
+
+def _week_out(rows: Sequence[CentreHours]) -> list[WeekdayOut]:
+    return [WeekdayOut(weekday=row.weekday, opens=row.opens or "", closes=row.closes or "",
+                       lunch_start=row.lunch_start or "", lunch_end=row.lunch_end or "") for row in rows]
+
+
+def _fingerprint(days: list[WeekdayOut]) -> str:
+    """A short digest of the week as stored: equal weeks, equal fingerprints."""
+    text = json.dumps([day.model_dump() for day in days], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 async def save_week(db: AsyncSession, centre_id: int, body: WeekIn, actor: str) -> None:
-    """Replace the centre's weekday hours with these (checked whole first: nothing half written)."""
+    """Replace the centre's weekday hours with these (checked whole first: nothing half written);
+    409 when body.base_week names a week other than the one stored."""
     await centre_or_404(db, centre_id)
+    if body.base_week is not None:
+        stored = (await db.scalars(select(CentreHours).where(CentreHours.centre_id == centre_id)
+                                   .order_by(CentreHours.weekday))).all()
+        if _fingerprint(_week_out(stored)) != body.base_week:
+            raise AdminError(409, "conflict", _WEEK_CHANGED)
     problems: list[str] = []
     plan: dict[int, DayHours] = {}
     for day in body.days:

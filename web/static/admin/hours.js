@@ -55,8 +55,11 @@ function dayRow(day, hours) {
 
 /** Show a centre's hours; `week: false` leaves the weekday rows as they are (a date's override
  * was set or removed: unsaved edits of the week must not be redrawn away). */
+let weekVersion = null; // the stored week the form shows (sent back: another tab's save is not undone)
+
 function render(data, { week = true } = {}) {
   if (week) {
+    weekVersion = data.week_version;
     const byDay = new Map(data.week.map((d) => [d.weekday, d]));
     role("hours-days").replaceChildren(...T.weekdays.map((_, day) => dayRow(day, byDay.get(day))));
     showAlwaysOpen();
@@ -128,7 +131,7 @@ export function startHours() {
       .filter((tr) => tr.querySelector('[data-testid="hours-open"]').checked)
       .map((tr) => Object.fromEntries([["weekday", Number(tr.dataset.weekday)],
         ...TIMES.map((name) => [name, tr.querySelector(`input[name="${name}"]`).value])]));
-    if (await submit(role("hours-week-error"), () => sendJson("PUT", `${base()}/hours`, { days }))) {
+    if (await submit(role("hours-week-error"), () => sendJson("PUT", `${base()}/hours`, { days, base_week: weekVersion }))) {
       role("hours-week-saved").textContent = T.hours_saved;
       clean(week);
     }
