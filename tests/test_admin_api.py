@@ -24,6 +24,7 @@ from server.app import create_app
 from server.cli import prepare_database
 from server.district.accounts import upsert_user
 from server.http import app_keys
+from server.queueing.service import QUEUE
 from server.runtime.embedded_redis import EmbeddedRedis
 from tests.helpers import make_settings
 
@@ -250,8 +251,15 @@ async def test_staff_accounts(client: TestClient) -> None:
         await person.post(change, json={"username": "cw1", "password": reset["password"],
                                         "new_password": "another-password"})
         assert (await person.post(login_url, json={"username": "cw1", "password": "another-password"})).status == 200
+        # Signed in to the queue and available: disabling takes them out of it at once (the board
+        # must not show them 空闲 for the departure grace).
+        cw1 = next(u for u in (await call(client, "GET", "/api/v1/admin/users?q=cw1"))["users"] if u["username"] == "cw1")
+        queue = client.app[QUEUE].queue
+        await queue.caseworker_login(str(cw1["id"]), "1", ["police-household"])
+        assert (await queue.caseworker(str(cw1["id"]))).state == "available"  # type: ignore[union-attr]
         assert not (await call(client, "PATCH", "/api/v1/admin/users/cw1", json={"disabled": True}))["enabled"]
         assert (await person.get(str(client.make_url("/api/v1/auth/me")))).status == 401
+        assert (await queue.caseworker(str(cw1["id"]))).state == "offline"  # type: ignore[union-attr]
         await call(client, "PATCH", "/api/v1/admin/users/cw1", json={"disabled": False})
         assert (await person.post(login_url, json={"username": "cw1", "password": "another-password"})).status == 200
     # The last enabled admin cannot be disabled.

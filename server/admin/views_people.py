@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from aiohttp import web
+from redis.exceptions import RedisError
+from session_queue import QueueError
 
 from server.admin import kiosks, staff
 from server.admin.http import ADMIN_ERRORS, admin_transaction, base_url, json_out
@@ -23,6 +27,7 @@ from server.http import app_keys
 from server.http.errors import ApiError
 from server.http.request_body import read_model
 from server.http.routing import Param, Route
+from server.queueing.service import QUEUE
 from server.runtime.ids import parse_id
 
 ADMIN = ("admin",)
@@ -32,6 +37,19 @@ async def _close(request: web.Request, address: str | None) -> None:
     # After the commit: the sessions are revoked, now end the live sockets in every process.
     if address is not None:
         await request.app[app_keys.CLOSE_SOCKETS](address, None)
+
+
+async def _sign_out_of_queue(request: web.Request, address: str | None) -> None:
+    """A disabled caseworker leaves the queue at once (a held offer or call goes back to the front
+    of its line), rather than after the departure grace a dropped socket gets: the board must not
+    show as 空闲 someone who can no longer take a call. Redis down: the grace does it later."""
+    if address is None or not address.startswith("caseworker:"):
+        return
+    service = request.app[QUEUE]
+    caseworker_id = address.split(":", 1)[1]
+    with contextlib.suppress(QueueError, RedisError):
+        if await service.queue.caseworker(caseworker_id) is not None:
+            await service.set_offline(caseworker_id)
 
 
 def _kiosk_id(request: web.Request) -> int | None:
@@ -107,6 +125,7 @@ async def admin_update_user(request: web.Request) -> web.Response:
         out, address = await staff.update_user(session, request.match_info["username"],
                                                await read_model(request, UserPatch), actor)
     await _close(request, address)
+    await _sign_out_of_queue(request, address)
     return json_out(out)
 
 
