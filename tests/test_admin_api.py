@@ -253,7 +253,8 @@ async def test_staff_accounts(client: TestClient) -> None:
         assert (await person.post(login_url, json={"username": "cw1", "password": "another-password"})).status == 200
         # Signed in to the queue and available: disabling takes them out of it at once (the board
         # must not show them 空闲 for the departure grace).
-        cw1 = next(u for u in (await call(client, "GET", "/api/v1/admin/users?q=cw1"))["users"] if u["username"] == "cw1")
+        users = (await call(client, "GET", "/api/v1/admin/users?q=cw1"))["users"]
+        cw1 = next(u for u in users if u["username"] == "cw1")
         queue = client.app[QUEUE].queue
         await queue.caseworker_login(str(cw1["id"]), "1", ["police-household"])
         assert (await queue.caseworker(str(cw1["id"]))).state == "available"  # type: ignore[union-attr]
