@@ -290,6 +290,22 @@ def test_kiosk_and_console_through_a_call(rig: Rig, audit: Audit, errors: list[s
         screen(k, "followup-phone")  # 1 star: the optional 回访 phone
         k.locator('[data-role="revisit-keypad"] [data-key="1"]').click()
         audit.check(k, "kiosk 回访 phone offer", min_font_px=KIOSK_MIN_PX)
+        # 大字 on a 1280x800 kiosk: no key is pushed off the side, and what falls below the screen
+        # scrolls into reach (the screens scrolled nothing before, and cut the buttons off).
+        k.set_viewport_size({"width": 1280, "height": 800})
+        k.get_by_test_id("large-toggle").click()
+        expect(k.locator("html")).to_have_class("k-large")
+        layout = k.evaluate("""() => {
+            const screen = document.querySelector('[data-screen="followup-phone"]');
+            const keys = [...screen.querySelectorAll('[data-role="revisit-keypad"] button')];
+            return {right: Math.max(...keys.map((b) => b.getBoundingClientRect().right)), width: innerWidth,
+                    overflow: getComputedStyle(screen).overflowY};
+        }""")
+        assert layout["right"] <= layout["width"] and layout["overflow"] == "auto", layout
+        k.get_by_test_id("followup-phone-skip").scroll_into_view_if_needed()
+        expect(k.get_by_test_id("followup-phone-skip")).to_be_in_viewport()
+        k.get_by_test_id("large-toggle").click()
+        k.set_viewport_size(VIEWPORT)
         k.get_by_test_id("followup-phone-skip").click()
         screen(k, "thanks")
         audit.check(k, "kiosk thanks", min_font_px=KIOSK_MIN_PX)
