@@ -127,6 +127,17 @@ async def test_redis_loss_rebuilds_the_queue_in_order(world: World, redis_client
     assert late.session_id == tickets[0].session_id  # still the kiosk's open ticket
 
 
+async def test_ticket_numbers_go_on_after_redis_loss_when_no_ticket_is_open(
+        world: World, redis_client: aioredis.Redis) -> None:
+    """docs/reliability.md: the day's counter continues after the highest number of today in the
+    database, ended tickets included (a restart after every resident was served)."""
+    first = await world.service.join(world.kiosk_ids[0], MATTER, SKILL, "consult")
+    await world.service.queue.cancel(first.session_id)
+    await redis_client.flushdb()  # Redis restarted empty, nothing open
+    after = await world.service.join(world.kiosk_ids[1], MATTER, SKILL, "consult")
+    assert int(after.ticket_number[1:]) == int(first.ticket_number[1:]) + 1, (first, after)
+
+
 async def test_open_ticket_of_a_kiosk_rebuilds_after_redis_loss(world: World, redis_client: aioredis.Redis) -> None:
     # A kiosk reconnecting right after a Redis restart (before any queue operation or timer tick)
     # must find its ticket in the live queue too: its `welcome` reads the ticket view from there.

@@ -13,7 +13,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import redis.asyncio as aioredis
 from aiohttp import web
@@ -99,11 +99,24 @@ class QueueService:
         self._rebuild_lock = asyncio.Lock()
 
     async def _next_ticket_number(self, now: datetime) -> str:
-        key = self.keys.ticket_counter(now.astimezone(DISTRICT_TZ).date())
+        day = now.astimezone(DISTRICT_TZ).date()
+        key = self.keys.ticket_counter(day)
+        if not await self.redis.exists(key):
+            # A new day, or Redis lost its data (a restart of the embedded one): go on after the
+            # day's highest number in the database, so no number is handed out twice in a day.
+            # Processes racing here compute the same start; NX keeps the first, INCR stays unique.
+            await self.redis.set(key, await self._highest_number(day), nx=True,
+                                 ex=int(timedelta(days=2).total_seconds()))
         number = await self.redis.incr(key)
-        if number == 1:
-            await self.redis.expire(key, int(timedelta(days=2).total_seconds()))
         return f"A{number:04d}"
+
+    async def _highest_number(self, day: date) -> int:
+        """The highest ticket number issued on the district day `day` (0 for none)."""
+        start = datetime.combine(day, time.min, DISTRICT_TZ)
+        async with self.sessions() as session:
+            issued = (await session.scalars(select(ServiceSession.ticket_number).where(
+                ServiceSession.created_at >= start, ServiceSession.created_at < start + timedelta(days=1)))).all()
+        return max((int(n[1:]) for n in issued if n and n[1:].isdigit()), default=0)
 
     async def open_ticket_of_kiosk(self, kiosk_id: int) -> JoinedTicket | None:
         """The ticket the kiosk's resident still holds (waiting or in a call), if any.
@@ -255,14 +268,10 @@ class QueueService:
                 rows = (await session.scalars(
                     select(ServiceSession).where(ServiceSession.state.in_(OPEN_TICKET_STATES))
                 )).all()
-                today = utcnow().astimezone(DISTRICT_TZ).date()
-                numbers = [int(r.ticket_number[1:]) for r in rows
-                           if r.created_at.astimezone(DISTRICT_TZ).date() == today and r.ticket_number[1:].isdigit()]
             records = [TicketRecord(**asdict(_ticket_spec(r)), state=r.state) for r in rows]
             await self.queue.rebuild(records)
-            if numbers:
-                # Keep ticket numbers unique within the day after the counter was lost with Redis.
-                await self.redis.set(self.keys.ticket_counter(today), max(numbers), nx=True)
+            # The day's ticket counter, lost with Redis, is restored by the next join
+            # (_next_ticket_number), from every ticket of the day, ended ones included.
             log.info("live queue rebuilt from the database", extra={"open_sessions": len(records)})
             return len(records)
 
