@@ -59,11 +59,11 @@ SLUG_PATTERN: Final[str] = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 MAX_ID_LENGTH: Final[int] = 40
 _SLUG = re.compile(SLUG_PATTERN)
 # Characters no reader sees (C0/C1 controls, zero-width characters, bidi embeddings, overrides and
-# isolates, the byte-order mark; the set server/protocol/plain_text.py refuses in names): a name
+# isolates, the byte-order mark; server/protocol/plain_text.py uses the same two patterns): a name
 # holding one reads differently from what is stored. Names refuse them; the guide drops them
 # (keeping its line breaks and tabs).
-_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
-_INVISIBLE_IN_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+INVISIBLE_IN_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 INVISIBLE_ERROR = "invisible or control character"
 
 
@@ -79,7 +79,7 @@ def _is_input(info: ValidationInfo) -> bool:
 
 def _visible(value: str, info: ValidationInfo) -> str:
     """value, or (for input) ValueError when it holds a character no reader sees."""
-    if _is_input(info) and _INVISIBLE.search(value):
+    if _is_input(info) and INVISIBLE.search(value):
         raise ValueError(INVISIBLE_ERROR)
     return value
 
@@ -211,7 +211,7 @@ class PublicMatter(_Strict):
     @field_validator("guide")
     @classmethod
     def _visible_guide(cls, value: str, info: ValidationInfo) -> str:
-        return _INVISIBLE_IN_TEXT.sub("", value) if _is_input(info) else value
+        return INVISIBLE_IN_TEXT.sub("", value) if _is_input(info) else value
 
 
 class Matter(PublicMatter):

@@ -234,11 +234,16 @@ def fill_form(console: Page, **changes: str) -> list[str]:
     return keys
 
 
-def test_form_confirmed_on_the_kiosk_after_a_change(server: Server) -> None:
+def _form_call_parties(server: Server) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """The demo matter with a form, the first kiosk and a caseworker who can take its call."""
     require_chromium()
     matter = pick_matter(server)
     kiosk = server.demo["kiosks"][0]
-    login = caseworker_for(server.demo, kiosk["street"], matter["skill"])
+    return matter, kiosk, caseworker_for(server.demo, kiosk["street"], matter["skill"])
+
+
+def test_form_confirmed_on_the_kiosk_after_a_change(server: Server) -> None:
+    matter, kiosk, login = _form_call_parties(server)
     with rig(server, login) as made:
         console, page = made.console, made.page
         into_call(page, console, server, kiosk, matter)
@@ -337,10 +342,7 @@ def test_a_late_first_answer_stands_on_the_kiosk(server: Server) -> None:
     """The kiosk's 确认无误 reached the caseworker but its `ok` was lost, so the kiosk said it was
     not sent; the resident's next tap (需要修改) is refused with the answer that stands, and the
     kiosk moves on to the signature instead of staying on a form that can't be answered."""
-    require_chromium()
-    matter = pick_matter(server)
-    kiosk = server.demo["kiosks"][0]
-    login = caseworker_for(server.demo, kiosk["street"], matter["skill"])
+    matter, kiosk, login = _form_call_parties(server)
     with rig(server, login) as made:
         console, page = made.console, made.page
         armed = {"drop": False}

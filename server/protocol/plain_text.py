@@ -12,20 +12,19 @@ those characters: a resident's comment is never refused for an invisible charact
 
 from __future__ import annotations
 
-import re
-
 from pydantic import AfterValidator
 
-# C0 and C1 controls and DEL; zero-width spaces and marks, line/paragraph separators, the bidi
-# embeddings, overrides and isolates, word joiners and invisible operators; the byte-order mark.
-_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
-_INVISIBLE_IN_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+from matters_catalog.schema import INVISIBLE, INVISIBLE_IN_TEXT
+
+# The characters (C0/C1 controls and DEL, zero-width, line/paragraph separators, bidi embeddings,
+# overrides and isolates, word joiners, the byte-order mark) are defined once, with the catalog's
+# own name check (matters_catalog/schema.py).
 
 
 def plain_line(value: str) -> str:
     """One line of visible text, trimmed; ValueError for an invisible or control character, or
     for a value that was only spaces (an empty value is left to the field's own length check)."""
-    found = _INVISIBLE.search(value)
+    found = INVISIBLE.search(value)
     if found:
         raise ValueError(f"contains the invisible or control character U+{ord(found.group()):04X}")
     trimmed = value.strip()
@@ -36,7 +35,7 @@ def plain_line(value: str) -> str:
 
 def plain_text(value: str) -> str:
     """Free text without control or invisible characters, line breaks and tabs kept."""
-    return _INVISIBLE_IN_TEXT.sub("", value)
+    return INVISIBLE_IN_TEXT.sub("", value)
 
 
 # Add to a field's Annotated metadata: `name: Annotated[str, PLAIN_LINE] = Field(min_length=1, ...)`.

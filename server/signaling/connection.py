@@ -51,7 +51,6 @@ class Connection:
     principal: Principal
     id: str = field(default_factory=lambda: secrets.token_hex(8))
     bucket: TokenBucket = field(default_factory=lambda: TokenBucket(MESSAGES_PER_SECOND, BURST))
-    refused: int = 0  # refused (rate-limited) frames over the connection's life
     # When the last MAX_REFUSED + 1 refusals happened (time.monotonic()), for the flood rule.
     refusals: deque[float] = field(default_factory=lambda: deque(maxlen=MAX_REFUSED + 1))
     # Per-connection facts filled after hello: the caseworker's street and skills, the kiosk's ticket.
@@ -118,7 +117,6 @@ class Connection:
         """Count one refused (rate-limited) frame; True when the connection is flooding: more than
         MAX_REFUSED refusals within any REFUSED_WINDOW_S (a sliding window)."""
         now = time.monotonic()
-        self.refused += 1
         self.refusals.append(now)
         return len(self.refusals) > MAX_REFUSED and now - self.refusals[0] <= REFUSED_WINDOW_S
 
