@@ -11,7 +11,8 @@ whether the outline was found, and its label (condition, expected reason, kind, 
 the slow part), so a second record of the same splits takes a fraction of the time.
 compare: the scenes whose ok or reasons differ, then good accepted / bad rejected / right reason
 per split and desk kind and per split and document kind, and per split how many bad scenes have
-the expected reason first (the one the live guidance shows), before -> after.
+the expected reason first (the one the live guidance shows) and how many good scenes were
+accepted on the document's own outline (overlap >= 0.9 with it as laid), before -> after.
 """
 
 from __future__ import annotations
@@ -26,8 +27,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.quality_fixtures.scoring import verdict
+import numpy as np
+
+from server.quality.result import QualityResult
+from tests.quality_fixtures.scoring import quad_iou, verdict
 from tests.quality_fixtures.world import WorldSample, expected_reason, world_samples
+
+# The overlap an accepted outline must have with the document as laid to count as its outline
+# (scripts/bench/quality_heldout.py counts the same).
+OUTLINE_MIN_IOU = 0.9
 
 SPLIT_SIZES = {"train": 400, "validation": 200, "test": 600}
 
@@ -62,10 +70,24 @@ def record(out: Path, splits: list[str], cache: Path | None) -> None:
             entries[sample.name] = {
                 "split": split, "condition": sample.condition, "expected": sample.expected, "kind": sample.kind,
                 "desk": desk, "ok": result.ok, "reasons": list(result.reasons),
-                "found": result.metrics.document.found,
+                "found": result.metrics.document.found, "on_outline": _on_outline(sample, result),
             }
     out.write_text(json.dumps(entries, indent=0, sort_keys=True))
     print(f"{len(entries)} verdicts written to {out}")
+
+
+def _on_outline(sample: WorldSample, result: QualityResult) -> bool | None:
+    """For a good scene that was accepted: whether the outline it was accepted on covers the
+    document as it was laid (overlap >= OUTLINE_MIN_IOU, as quality_heldout counts); else None.
+    An outline over a printed panel or a wedge of the card would rectify the wrong picture."""
+    corners = result.metrics.document.corners
+    if sample.expected != "ok" or not result.ok or sample.corners is None or len(corners) != 4:
+        return None
+    return quad_iou(np.array(corners), sample.corners) >= OUTLINE_MIN_IOU
+
+
+def _outlines(entries: dict[str, dict[str, Any]], split: str) -> int:
+    return sum(e["split"] == split and bool(e.get("on_outline")) for e in entries.values())
 
 
 def _shares(entries: dict[str, dict[str, Any]], key: str) -> dict[tuple[str, str], tuple[int, int, int, int, int]]:
@@ -104,7 +126,14 @@ def compare(before_path: Path, after_path: Path) -> int:
         old_first, new_first, bad = (_first(before, split), _first(after, split), _bad(after, split))
         if old_first != new_first:
             print(f"  {split}: expected reason first {old_first}/{bad} -> {new_first}/{bad}")
+        old_on, new_on, good = _outlines(before, split), _outlines(after, split), _good(after, split)
+        if old_on != new_on:
+            print(f"  {split}: good accepted on the document's outline {old_on}/{good} -> {new_on}/{good}")
     return 1 if changed else 0
+
+
+def _good(entries: dict[str, dict[str, Any]], split: str) -> int:
+    return sum(e["split"] == split and e["expected"] == "ok" for e in entries.values())
 
 
 def _bad(entries: dict[str, dict[str, Any]], split: str) -> int:

@@ -306,7 +306,7 @@ def _refined_page(gray: np.ndarray, found: Outline | None, shape: tuple[int, int
     scale = np.array([w / shape[1], h / shape[0]], np.float32)
     corners = refine_corners(gray, found.corners * scale, reach=reach)
     area = float(cv2.contourArea(corners))
-    if area < t.MIN_DOCUMENT_COVERAGE * w * h or not _near_rectangular(corners):
+    if area < t.MIN_DOCUMENT_COVERAGE * w * h or not _near_rectangular(corners) or not plausible_page(corners, w * h):
         return None
     return Outline(order_corners(corners), area / (w * h), cut_off=False, colour=colour, coarse=True)
 
@@ -317,6 +317,34 @@ def _near_rectangular(corners: np.ndarray) -> bool:
     can also close across a desk between two objects' edges and the texture beside them (a wedge
     from one card's corner to another's), whose support at that scale's tolerance is no proof."""
     return _square_inner_corners(corners, _NO_BORDER_4)
+
+
+def plausible_page(corners: np.ndarray, frame_area: float) -> bool:
+    """Whether a complete quadrilateral (four corners in ring order) of readable size can be a
+    page seen from the kiosk's camera above the desk: its opposite sides differ in length by at
+    most _MAX_OPPOSITE_SIDE_RATIO. Perspective that shortens a page's far side by more would need
+    the camera far off to one side; a quadrilateral that does is made of one side of a card and
+    a band printed or reflected across it (a sheen's diagonal), or of a page's corner and the
+    desk beside it, and a capture rectified from it is a smear of part of the card. Outlines
+    under MIN_DOCUMENT_COVERAGE of the frame (frame_area) pass: they are judged too small
+    anyway, and their sides, a few pixels long, are measured too coarsely to tell."""
+    points = np.asarray(corners, np.float32).reshape(4, 2)
+    if float(cv2.contourArea(points)) < t.MIN_DOCUMENT_COVERAGE * frame_area:
+        return True
+    sides = points[_FOLLOWING[4]] - points
+    lengths = np.sqrt((sides * sides).sum(axis=1))
+    first = sorted((float(lengths[0]), float(lengths[2])))
+    second = sorted((float(lengths[1]), float(lengths[3])))
+    return first[1] <= _MAX_OPPOSITE_SIDE_RATIO * first[0] and second[1] <= _MAX_OPPOSITE_SIDE_RATIO * second[0]
+
+
+# Pages as laid: opposite sides within 1.47x of each other on the broad train split (99% within
+# 1.33x; its camera's focal length is 0.79 of the frame's width, a wide kiosk lens), within 1.16x
+# on the held-out dev split; outlines found on them that cover the page (overlap >= 0.9): within
+# 1.47x. Wrong outlines of readable size accepted on train and dev (the wedge between a card's
+# side and the sheen's diagonal across it, a card's corner and a dotted cloth): 1.73x to 5x.
+# 1.6 and 2.0 gave the same verdicts on train, validation and dev.
+_MAX_OPPOSITE_SIDE_RATIO = 1.6
 
 
 def square_within(corners: np.ndarray, degrees: float) -> bool:
@@ -831,7 +859,7 @@ def merged_outline(edges: np.ndarray, contours: Sequence[np.ndarray],
         judged.add(members)
         area = cv2.contourArea(approx.astype(np.float32))
         if (len(approx) == 4 and area >= t.MIN_DOCUMENT_AREA * frame_area and not on_border(approx, w, h).any()
-                and (best is None or area / frame_area > best.coverage)
+                and (best is None or area / frame_area > best.coverage) and plausible_page(approx, frame_area)
                 and support(approx, _NO_BORDER[4]) >= t.MIN_MERGED_SUPPORT):
             best = Outline(order_corners(approx), area / frame_area, cut_off=False)
     return best
@@ -893,7 +921,7 @@ def side_line_outline(edges: np.ndarray, contours: Sequence[np.ndarray],
         floor = t.MIN_DOCUMENT_COVERAGE * frame_area if best is None else best.coverage * frame_area
         for k in np.flatnonzero(areas > floor)[np.argsort(-areas[areas > floor], kind="stable")].tolist():
             quad, area = quads[k], float(areas[k])
-            if on_border(quad, w, h).any():
+            if on_border(quad, w, h).any() or not plausible_page(quad, frame_area):
                 continue
             if support(quad, _NO_BORDER_4) < t.MIN_EDGE_SUPPORT:
                 if fits_left == 0:
@@ -905,7 +933,7 @@ def side_line_outline(edges: np.ndarray, contours: Sequence[np.ndarray],
                 if fitted is None:
                     continue
                 quad, area = fitted, float(cv2.contourArea(fitted))
-                if area <= floor:
+                if area <= floor or not plausible_page(quad, frame_area):
                     continue
             best = Outline(order_corners(quad), area / frame_area, cut_off=False)
             break
@@ -1040,6 +1068,8 @@ def best_outline(edges: np.ndarray, contours: Sequence[np.ndarray], *, allow_cut
             continue
         # side_fit may have moved the vertices: their border flags are then found anew.
         flags = border if supported is approx else on_border(supported, w, h)
+        if is_quad and not plausible_page(supported, frame_area):
+            continue  # a wedge of a card and the sheen across it, not a page seen from above
         if not is_quad and not _square_inner_corners(supported, flags, _CUT_MAX_CORNER_COSINE):
             if area > bent_area:
                 bent, bent_area = supported, area  # kept for when nothing else is found
@@ -1304,7 +1334,7 @@ def _aside_quad(contour: np.ndarray, w: int, h: int, min_area: float, support: _
     if border is None or len(approx) != 4 or border.any():
         return None
     supported = _on_edges(contour, approx, border, True, area, support)
-    return None if supported is None else (supported, float(area))
+    return None if supported is None or not plausible_page(supported, w * h) else (supported, float(area))
 
 
 def _on_edges(contour: np.ndarray, approx: np.ndarray, border: np.ndarray, is_quad: bool, area: float,
