@@ -157,6 +157,20 @@ async def test_bad_uploads_write_nothing(client: TestClient) -> None:
     response = await client.post("/api/v1/admin/sites/import?dry_run=false", data=upload(big))
     assert response.status == 413
     await call(client, "POST", "/api/v1/admin/sites/import", 415, json={"file": "x"})
+    # A small workbook of many short rows: refused at the first row past the limit, not read whole.
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet()
+    for index in range(20_002):
+        sheet.append([f"s{index}"])
+    rows = io.BytesIO()
+    book.save(rows)
+    refused = await call(client, "POST", "/api/v1/admin/sites/import", 413, data=upload(rows.getvalue(), "s.xlsx"))
+    assert "20000 行" in refused["error"]["message"]
+    # Thousands of parts before the file: refused after the eighth.
+    many = b"".join(b"--abc\r\nContent-Disposition: form-data; name=x\r\n\r\na\r\n" for _ in range(5000))
+    response = await client.post("/api/v1/admin/sites/import", data=many + b"--abc--\r\n",
+                                 headers={"Content-Type": "multipart/form-data; boundary=abc"})
+    assert (response.status, (await response.json())["error"]["code"]) == (400, "bad_multipart")
     assert (await call(client, "GET", "/api/v1/admin/sites"))["sites"] == []
     await call(client, "POST", "/api/v1/admin/sites/import?dry_run=maybe", 400, data=upload(SHEET))
 

@@ -171,6 +171,8 @@ async def test_upload_validation(env: Env, made: list[Client]) -> None:
         (b"%PDF-1.7 hello", 415, "unsupported_type"),
         (gif.getvalue(), 415, "unsupported_type"),
         (jpeg(image)[:5000], 422, "not_an_image"),
+        # Cut and closed again with an end-of-image marker: libjpeg would grey-fill the rest.
+        (jpeg(image)[: len(jpeg(image)) // 2] + b"\xff\xd9", 422, "not_an_image"),
         (png.getvalue(), 422, "too_many_pixels"),
     ]
     for data, status, code in cases:
@@ -208,6 +210,12 @@ async def test_bad_multipart_is_a_400_and_an_unknown_capture_a_404_before_the_bo
     # A part the body ends inside, with no closing boundary (an upload cut off).
     cut = b"--abc\r\nContent-Disposition: form-data; name=image; filename=a.jpg\r\n\r\n\xff\xd8\xff\xe0abc"
     response = await kiosk.http.post(url, data=cut, headers={"Content-Type": "multipart/form-data; boundary=abc"})
+    assert (response.status, (await response.json())["error"]["code"]) == (400, "bad_multipart")
+    # Thousands of empty parts before the image (100,000 kept the event loop busy ~10 s): refused
+    # after the ninth.
+    many = b"".join(b"--abc\r\nContent-Disposition: form-data; name=x\r\n\r\na\r\n" for _ in range(20_000))
+    response = await kiosk.http.post(url, data=many + b"--abc--\r\n",
+                                     headers={"Content-Type": "multipart/form-data; boundary=abc"})
     assert (response.status, (await response.json())["error"]["code"]) == (400, "bad_multipart")
     assert not [r for r in caplog.records if r.exc_info]
     # Headers announcing 5 MB and no body at all: the answer comes without waiting for it.

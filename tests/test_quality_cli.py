@@ -29,10 +29,16 @@ def images(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         out[sample.condition] = path
     data = out["good"].read_bytes()
     (root / "truncated.jpg").write_bytes(data[: len(data) // 2])
+    # Cut, then closed with an end-of-image marker: libjpeg grey-fills the rest without complaint.
+    (root / "cut_closed.jpg").write_bytes(data[: len(data) // 2] + b"\xff\xd9")
+    # Whole, with bytes after the end marker (a camera's padding, a phone's second picture).
+    (root / "padded.jpg").write_bytes(data + bytes(8192))
+    (root / "appended.jpg").write_bytes(data + data)
     (root / "empty.png").write_bytes(b"")
     (root / "notes.txt").write_text("not an image", encoding="utf-8")
     out.update(truncated=root / "truncated.jpg", empty=root / "empty.png", text=root / "notes.txt",
-               missing=root / "missing.jpg")
+               missing=root / "missing.jpg", cut_closed=root / "cut_closed.jpg", padded=root / "padded.jpg",
+               appended=root / "appended.jpg")
     return out
 
 
@@ -52,7 +58,7 @@ def test_json_shape_and_exit_code(images: dict[str, Path], capsys: pytest.Captur
 
 
 def test_not_ok_and_unreadable(images: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
-    names = ["defocus", "truncated", "empty", "text", "missing"]
+    names = ["defocus", "truncated", "cut_closed", "empty", "text", "missing"]
     assert cli.main(["quality", "--json", *(str(images[n]) for n in names)]) == 1
     lines = _json_lines(capsys)
     assert [line["path"] for line in lines] == [str(images[n]) for n in names]
@@ -112,3 +118,25 @@ def test_runs_as_a_program(images: dict[str, Path]) -> None:
     assert proc.returncode == 1
     assert json.loads(proc.stdout)["reasons"] == ["unreadable_image"]
     assert "Traceback" not in proc.stderr
+
+
+def test_bytes_after_a_whole_jpeg_are_no_defect(images: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["quality", "--json", str(images["padded"]), str(images["appended"])]) == 0
+    assert [line["ok"] for line in _json_lines(capsys)] == [True, True]
+
+
+def test_an_empty_rectify_folder_is_a_usage_error(images: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["quality", "--rectify", "", str(images["good"])]) == 2
+    assert "must not be empty" in capsys.readouterr().err
+
+
+def test_a_rectified_file_not_written_fails_the_run(images: dict[str, Path], tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """cv2.imwrite answers False for a folder it cannot write in (and True for /proc, writing
+    nothing): the line names no file, stderr says so and the run exits 1."""
+    monkeypatch.setattr(cli.cv2, "imwrite", lambda path, image: True)  # claims a write, writes nothing
+    assert cli.main(["quality", "--rectify", str(tmp_path / "out"), str(images["good"])]) == 1
+    captured = capsys.readouterr()
+    assert captured.out.startswith("OK") and "->" not in captured.out
+    assert "cannot write" in captured.err

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
-from aiohttp import BodyPartReader, web
+from aiohttp import web
 from pydantic import BaseModel
 from redis.exceptions import LockError, RedisError
 from sqlalchemy.exc import IntegrityError
@@ -18,6 +19,7 @@ from server.admin.sheets import read_rows
 from server.auth.principal import require_role
 from server.http import app_keys
 from server.http.errors import ApiError
+from server.http.multipart import named_part
 from server.http.request_body import read_json_bytes
 
 ADMIN_ERRORS = (400, 401, 403, 404, 409, 413, 415, 422)
@@ -98,17 +100,20 @@ async def uploaded_rows(request: web.Request) -> list[list[str]]:
         raise ApiError(415, "unsupported_media_type", t.NO_FILE)
     if request.content_length is not None and request.content_length > MAX_UPLOAD_BYTES + 64 * 1024:
         raise ApiError(413, "payload_too_large", t.FILE_TOO_LARGE.format(limit=MAX_UPLOAD_BYTES // 2**20))
-    reader = await request.multipart()
-    while (part := await reader.next()) is not None:
-        if isinstance(part, BodyPartReader) and part.name == "file":
-            data = bytearray()
-            while chunk := await part.read_chunk():
-                data += chunk
-                if len(data) > MAX_UPLOAD_BYTES:
-                    raise ApiError(413, "payload_too_large",
-                                   t.FILE_TOO_LARGE.format(limit=MAX_UPLOAD_BYTES // 2**20))
-            try:
-                return read_rows(part.filename or "", bytes(data))
-            except AdminError as exc:
-                raise ApiError(exc.status, exc.code, exc.message) from None
-    raise ApiError(400, "no_file", t.NO_FILE)
+    try:
+        part = await named_part(await request.multipart(), "file")
+    except ValueError:  # aiohttp's framing errors, and more than MAX_PARTS parts before the file
+        raise ApiError(400, "bad_multipart", t.BAD_MULTIPART) from None
+    if part is None:
+        raise ApiError(400, "no_file", t.NO_FILE)
+    data = bytearray()
+    while chunk := await part.read_chunk():
+        data += chunk
+        if len(data) > MAX_UPLOAD_BYTES:
+            raise ApiError(413, "payload_too_large", t.FILE_TOO_LARGE.format(limit=MAX_UPLOAD_BYTES // 2**20))
+    try:
+        # Unpacking and parsing a spreadsheet is CPU work of up to seconds (a sheet of many short
+        # rows): off the event loop, so the process's calls go on meanwhile.
+        return await asyncio.to_thread(read_rows, part.filename or "", bytes(data))
+    except AdminError as exc:
+        raise ApiError(exc.status, exc.code, exc.message) from None

@@ -11,7 +11,7 @@ import json
 import logging
 from typing import Any
 
-from aiohttp import BodyPartReader, MultipartReader, web
+from aiohttp import MultipartReader, web
 from pydantic import BaseModel
 from redis.exceptions import RedisError
 from sqlalchemy import select
@@ -28,6 +28,7 @@ from server.db.models import AuditLog, Capture, ServiceSession
 from server.db.types import utcnow
 from server.http import app_keys
 from server.http.errors import ApiError
+from server.http.multipart import named_part
 from server.http.routing import Param, Route
 from server.protocol import outbound as out
 
@@ -98,20 +99,19 @@ async def _read_image_part(request: web.Request) -> bytes:
 
 
 async def _image_field(reader: MultipartReader) -> bytes:
-    while (part := await reader.next()) is not None:
-        if not isinstance(part, BodyPartReader) or part.name != "image":
-            continue
-        data = bytearray()
-        while chunk := await part.read_chunk(CHUNK):
-            data.extend(chunk)
-            if len(data) > MAX_UPLOAD_BYTES:
-                raise _upload_error(UploadError(413, "too_large"))
-        if not part.at_eof():
-            # The body ended inside the part, before its closing boundary: a cut-off upload whose
-            # bytes are no whole image, whatever they begin with.
-            raise ValueError("multipart part not terminated")
-        return bytes(data)
-    raise _upload_error(UploadError(400, "missing_image"))
+    part = await named_part(reader, "image")  # TooManyParts is a ValueError: bad_multipart
+    if part is None:
+        raise _upload_error(UploadError(400, "missing_image"))
+    data = bytearray()
+    while chunk := await part.read_chunk(CHUNK):
+        data.extend(chunk)
+        if len(data) > MAX_UPLOAD_BYTES:
+            raise _upload_error(UploadError(413, "too_large"))
+    if not part.at_eof():
+        # The body ended inside the part, before its closing boundary: a cut-off upload whose
+        # bytes are no whole image, whatever they begin with.
+        raise ValueError("multipart part not terminated")
+    return bytes(data)
 
 
 async def upload_image(request: web.Request) -> web.Response:

@@ -36,10 +36,17 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--mode", choices=("document", "camera"), default="document",
                         help="document: capture acceptance (default); camera: device check")
     parser.add_argument("--json", action="store_true", help="one JSON object per image per line")
-    parser.add_argument("--rectify", metavar="DIR", type=Path,
+    parser.add_argument("--rectify", metavar="DIR", type=_directory_argument,
                         help="write the rectified document of each ok image into DIR as N-NAME.jpg")
     parser.add_argument("images", nargs="+", metavar="IMAGE")
     parser.set_defaults(handler=run)
+
+
+def _directory_argument(text: str) -> Path:
+    """--rectify's DIR: any path but an empty one (which would silently mean the current folder)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("DIR must not be empty")
+    return Path(text)
 
 
 def rectified_name(position: int, image_path: str) -> str:
@@ -69,12 +76,27 @@ def run(args: argparse.Namespace) -> int:
         note = ""
         if image is not None and result.ok and rectify_dir is not None and args.mode == "document":
             target = rectify_dir / rectified_name(position, path)
-            cv2.imwrite(str(target), rectify_document(image, result.metrics.document.corners))
-            note = f" -> {target}"
+            if _written(target, rectify_document(image, result.metrics.document.corners)):
+                note = f" -> {target}"
+            else:
+                # The image is fine but its rectified copy is not there: a failure of the run
+                # (exit 1), never a success line naming a file that does not exist.
+                print(f"jinglin quality: cannot write {target}", file=sys.stderr)
+                status = EXIT_NOT_OK
         print(result.to_json(path) if args.json else _readable(path, result, args.mode) + note, flush=True)
         if not result.ok:
             status = EXIT_NOT_OK
     return status
+
+
+def _written(target: Path, image: Any) -> bool:
+    """Write image as the JPEG target; whether the file is there now (cv2.imwrite answers False
+    for an unwritable folder, but True for some targets it never wrote, such as /proc)."""
+    try:
+        ok = cv2.imwrite(str(target), image)
+    except cv2.error:
+        return False
+    return bool(ok) and target.is_file() and target.stat().st_size > 0
 
 
 def _readable(path: str, result: QualityResult, mode: str) -> str:

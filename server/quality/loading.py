@@ -6,20 +6,24 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import simplejpeg
 
 JPEG_START = b"\xff\xd8"
-JPEG_END = b"\xff\xd9"
 
 
 def decode_image(data: bytes) -> np.ndarray | None:
     """Decode image bytes to 8-bit BGR, or None when they are not a complete image.
 
-    libjpeg decodes a truncated JPEG without complaint (grey fills the missing rows), so a JPEG
-    must carry its end-of-image marker; a camera that adds trailing bytes keeps it near the end.
+    libjpeg decodes a cut JPEG without complaint (grey fills the missing rows, also where the
+    cut was closed with an end-of-image marker), so a JPEG is first decoded in full by
+    libjpeg-turbo in strict mode (simplejpeg), which refuses what libjpeg only warns about
+    ("premature end of data segment", "premature end of JPEG file"); bytes after the end marker
+    (a camera's padding, a phone's second picture) are no defect. The pixels are OpenCV's, as
+    for every other format.
     """
     if not data:
         return None
-    if data.startswith(JPEG_START) and JPEG_END not in data[-4096:]:
+    if data.startswith(JPEG_START) and not _whole_jpeg(data):
         return None
     try:
         image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
@@ -28,6 +32,16 @@ def decode_image(data: bytes) -> np.ndarray | None:
     if image is None or image.size == 0:
         return None
     return image
+
+
+def _whole_jpeg(data: bytes) -> bool:
+    """Whether libjpeg-turbo decodes every scan of the JPEG data without a warning."""
+    try:
+        # Grey output: the check needs the scans decoded, not the colour conversion.
+        simplejpeg.decode_jpeg(data, colorspace="GRAY", strict=True)
+    except ValueError:
+        return False
+    return True
 
 
 def read_image(path: str | Path) -> np.ndarray | None:
