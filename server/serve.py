@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import sys
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from aiohttp import web
 from sqlalchemy.engine import make_url
 
 from server.app import create_app, product_version
+from server.auth import passwords
 from server.db.migrate import schema_revisions
 from server.http import app_keys
 from server.runtime.embedded_redis import socket_path_for
@@ -144,6 +146,10 @@ def serve(settings: Settings, host: str, port: int) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     configure_logging(settings.log_level, settings.log_json)
+    if passwords.PROFILE != "standard":
+        logging.getLogger(__name__).warning(
+            "JINGLIN_PASSWORD_PROFILE=%s: cheap password hashes for tests and simulations; never serve a real "
+            "district so", passwords.PROFILE)
     app = create_app(settings)
     # uvloop: about 10-15 % less CPU per relayed signaling message than the stdlib loop.
     loop = uvloop.new_event_loop() if settings.uvloop else asyncio.new_event_loop()

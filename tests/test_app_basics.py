@@ -71,6 +71,7 @@ async def test_security_headers_on_every_response(client: TestClient) -> None:
         assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.headers["Server"] == "jinglin"  # no Python or aiohttp version to a prober
+    assert (await client.get("/api/v1/auth/me")).headers["Cache-Control"] == "no-store"
 
 
 async def test_metrics_count_requests_by_route(client: TestClient) -> None:

@@ -66,6 +66,24 @@ async def test_logout_ends_the_session(client: TestClient) -> None:
     assert response.status == 401
 
 
+async def test_a_password_change_ends_the_other_sessions(client: TestClient) -> None:
+    """A cookie taken while the old password held (a stolen one, or another browser's) stops
+    working once the account's owner chooses a new password."""
+    await client.post("/api/v1/auth/login", json={"username": "cw1", "password": PASSWORD})
+    other = client.session.cookie_jar.filter_cookies(client.make_url("/"))["jl_session"].value
+    assert (await client.get("/api/v1/auth/me", cookies={"jl_session": other})).status == 200
+    short = await client.post("/api/v1/auth/password", json={"username": "cw1", "password": PASSWORD,
+                                                             "new_password": "short"})
+    assert short.status == 422 and "至少 10 个字符" in (await short.json())["error"]["message"]
+    changed = await client.post("/api/v1/auth/password", json={"username": "cw1", "password": PASSWORD,
+                                                               "new_password": "a brand new passphrase"})
+    assert changed.status == 200
+    assert (await client.get("/api/v1/auth/me", cookies={"jl_session": other})).status == 401
+    again = await client.post("/api/v1/auth/login", json={"username": "cw1", "password": "a brand new passphrase"})
+    assert again.status == 200
+    assert again.headers["Cache-Control"] == "no-store"  # every /api/ answer
+
+
 async def test_kiosk_token_exchange(seeded: tuple[TestClient, str]) -> None:
     client, token = seeded
     response = await client.post("/api/v1/kiosk/session", json={"token": token})

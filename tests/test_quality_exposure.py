@@ -101,6 +101,39 @@ def test_glare_spot_is_named() -> None:
     assert result.reasons == ["glare"], result.reasons
 
 
+def _lamp(frame: np.ndarray, centre: tuple[int, int], core: int) -> np.ndarray:
+    """frame under a lamp's reflection: white (print erased) within core px of centre, fading out
+    into the paper around it (a Gaussian falloff of 0.4 core)."""
+    h, w = frame.shape
+    yy, xx = np.mgrid[0:h, 0:w]
+    beyond = np.maximum(np.hypot(xx - centre[0], yy - centre[1]) - core, 0.0)
+    weight = np.exp(-((beyond / (0.4 * core)) ** 2))
+    lit = frame.astype(np.float32) + (255 - frame.astype(np.float32)) * weight
+    return np.clip(np.round(lit), 0, 255).astype(np.uint8)
+
+
+def test_a_reflection_over_a_quarter_of_the_page_is_glare() -> None:
+    """A lamp close over a glossy card clips more of it than GLARE_MAX_BLOB (20%): one island that
+    fades out into the paper and holds no print is glare however large, not clipped paper (the
+    larger the reflection, the less of the page there is to read)."""
+    page = _page(paper=205, ink=35)
+    assert analyse_document(page).ok
+    for core in (120, 150):  # ~21% and ~33% of the page clipped
+        result = analyse_document(_lamp(page, (640, 360), core))
+        assert result.reasons == ["glare"], (core, result.reasons)
+        assert result.metrics.glare_ratio > 0.15
+
+
+def test_a_large_white_panel_holding_print_is_no_glare() -> None:
+    """A card's white panel, clipped, inside an unclipped rim: as large an island as a big
+    reflection and ringed by unclipped paper too, but its print stays dark inside it."""
+    frame = _page(paper=205, ink=35)
+    panel = frame[250:470, 420:860]
+    panel[panel > 150] = 255  # the panel's paper clips, its strokes stay
+    result = analyse_document(frame)
+    assert "glare" not in result.reasons, result.reasons
+
+
 def test_live_frame_in_video_range_reads_like_the_still() -> None:
     """A decoder's Y plane maps white to 235: clipped paper and highlights still read as clipped."""
     frame = _page(paper=205, ink=35)

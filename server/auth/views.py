@@ -12,7 +12,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth.middleware import SESSION_COOKIE
-from server.auth.passwords import MIN_PASSWORD_LENGTH, hash_password, needs_rehash, verify_password_async
+from server.auth.passwords import (
+    MIN_PASSWORD_LENGTH,
+    hash_password,
+    needs_rehash,
+    unknown_user_hash,
+    verify_password_async,
+)
 from server.auth.principal import current_principal, require_role
 from server.auth.sessions import (
     KIOSK_ABSOLUTE,
@@ -20,6 +26,7 @@ from server.auth.sessions import (
     revoke_older_kiosk_sessions,
     revoke_principal_sessions,
     revoke_session,
+    revoke_user_sessions,
     start_session,
 )
 from server.auth.throttle import Attempt, LoginThrottle, Throttled
@@ -29,10 +36,7 @@ from server.http import app_keys
 from server.http.api_models import KioskOut, SessionUserOut
 from server.http.errors import ApiError
 from server.http.request_body import read_model
-from server.protocol.addresses import kiosk_address
-
-# A real hash to verify against when the username is unknown, so both failures take equal time.
-_DUMMY_HASH = "$argon2id$v=19$m=65536,t=3,p=4$8Ajy94fPe41FG1Zsix+BVQ$hJeEY6e2hsqgDsabwl2DMyGtDV98b7BEFZNBcyCuEuc"
+from server.protocol.addresses import address, kiosk_address
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +82,9 @@ def _set_cookie(request: web.Request, response: web.Response, token: str, max_ag
 async def _checked_user(session: AsyncSession, attempt: Attempt, username: str, password: str) -> User:
     """The enabled account these credentials open; 401 (counted by the reserved attempt) otherwise."""
     user = await session.scalar(select(User).where(User.username == username))
-    ok = await verify_password_async(user.password_hash if user else _DUMMY_HASH, password)
+    # The unknown-user hash is made once, off the event loop (Argon2 takes ~0.1 s).
+    stored = user.password_hash if user else await asyncio.to_thread(unknown_user_hash)
+    ok = await verify_password_async(stored, password)
     if user is None or not ok or not user.enabled:
         await attempt.failed()
         session.add(AuditLog(actor="anonymous", action="login_failed", object_type="user",
@@ -124,8 +130,12 @@ async def change_password(request: web.Request) -> web.Response:
         user = await _checked_user(session, attempt, body.username, body.password)
         user.password_hash = await asyncio.to_thread(hash_password, body.new_password)
         user.must_change_password = False
-        session.add(AuditLog(actor=f"{user.role}:{user.id}", action="password_changed", object_type="user",
-                             object_id=str(user.id)))
+        # Every sign-in made with the old password ends: a cookie taken with it is worth nothing
+        # once its owner has chosen a new one.
+        await revoke_user_sessions(session, user.id)
+        account = address(user.role, user.id)
+        session.add(AuditLog(actor=account, action="password_changed", object_type="user", object_id=str(user.id)))
+    await request.app[app_keys.CLOSE_SOCKETS](account, None)
     return web.json_response({"ok": True})
 
 

@@ -59,6 +59,8 @@ def _reason(error: Any) -> str:
         return "不能缺少"
     if kind == "string_too_long":
         return f"最多 {ctx.get('max_length')} 个字符"
+    if kind == "string_too_short" and int(ctx.get("min_length", 1)) > 1:
+        return f"至少 {ctx.get('min_length')} 个字符"
     if kind in ("string_too_short", "too_short"):
         return "不能为空"
     if kind == "string_pattern_mismatch":

@@ -28,7 +28,11 @@ async def security_headers(request: web.Request, response: web.StreamResponse) -
     handler): JSON errors, pages and files, and also what a middleware would see too late, whose
     headers are sent inside the handler (the WebSocket upgrade, a streamed recording)."""
     response.headers.update(HEADERS)
-    if request.path.startswith("/static/") and "Cache-Control" not in response.headers:
+    if request.path.startswith("/api/") and "Cache-Control" not in response.headers:
+        # API answers carry residents' and staff's data (masked numbers, names, queue state): no
+        # browser or proxy keeps a copy, unless a handler chose otherwise.
+        response.headers["Cache-Control"] = "no-store"
+    elif request.path.startswith("/static/") and "Cache-Control" not in response.headers:
         # ES modules import each other by plain URL; revalidating (cheap 304s) keeps a kiosk
         # from mixing old and new modules after an upgrade.
         response.headers["Cache-Control"] = "no-cache"

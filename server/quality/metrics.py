@@ -339,17 +339,25 @@ def compact_highlights(roi: np.ndarray, mask: np.ndarray | None) -> float:
     edge_zone = edge_zone[y0:y1, x0:x1]
     count, labels, stats, _ = cv2.connectedComponentsWithStats(solid, connectivity=8)
     touching = set(np.unique(labels[(edge_zone > 0) & (labels > 0)]).tolist())
-    kept = [i for i in range(1, count)
-            if i not in touching and stats[i, cv2.CC_STAT_AREA] <= t.GLARE_MAX_BLOB * area]
+    inside = [i for i in range(1, count) if i not in touching]
+    kept = [i for i in inside if stats[i, cv2.CC_STAT_AREA] <= t.GLARE_MAX_BLOB * area]
+
+    def reflection(i: int) -> bool:
+        """Whether island i fades out like a lamp's reflection and hides what is under it."""
+        return _fades_out(labels, i, stats[i], (x0, y0), clipped, mask) and _hides_print(labels, i, stats[i], crop)
+
+    # An island larger than GLARE_MAX_BLOB is broadly clipped paper (a card's white panel) unless
+    # it is a reflection: a lamp close over a glossy card clips a quarter of it or more, in one
+    # patch that fades out into the paper around it and holds no print (a panel holds its print).
+    large = sum(int(stats[i, cv2.CC_STAT_AREA]) for i in inside
+                if stats[i, cv2.CC_STAT_AREA] > t.GLARE_MAX_BLOB * area and reflection(i))
     islands = sum(int(stats[i, cv2.CC_STAT_AREA]) for i in kept)
-    if cv2.countNonZero(clipped) - islands > t.GLARE_PAPER_CLIPPED * area:
+    if cv2.countNonZero(clipped) - islands - large > t.GLARE_PAPER_CLIPPED * area:
         # Clipped paper: only a large island that fades out like a lamp's reflection counts.
         haloed = sum(int(stats[i, cv2.CC_STAT_AREA]) for i in kept
-                     if stats[i, cv2.CC_STAT_AREA] >= t.GLARE_HALO_MIN_BLOB * area
-                     and _fades_out(labels, i, stats[i], (x0, y0), clipped, mask)
-                     and _hides_print(labels, i, stats[i], crop))
-        return haloed / area
-    return islands / area
+                     if stats[i, cv2.CC_STAT_AREA] >= t.GLARE_HALO_MIN_BLOB * area and reflection(i))
+        return (haloed + large) / area
+    return (islands + large) / area
 
 
 def _hides_print(labels: np.ndarray, index: int, box: np.ndarray, clipped: np.ndarray) -> bool:
