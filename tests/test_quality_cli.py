@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import struct
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import cv2
@@ -118,6 +120,18 @@ def test_runs_as_a_program(images: dict[str, Path]) -> None:
     assert proc.returncode == 1
     assert json.loads(proc.stdout)["reasons"] == ["unreadable_image"]
     assert "Traceback" not in proc.stderr
+
+
+def test_a_picture_declaring_too_many_pixels_is_not_decoded(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A few hundred bytes of PNG declaring 30,000 x 30,000 pixels: unreadable, at once."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    header = struct.pack(">IIBBBBB", 30_000, 30_000, 8, 2, 0, 0, 0)
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(bytes(4096)))
+                     + chunk(b"IEND", b""))
+    assert cli.main(["quality", "--json", str(bomb)]) == 1
+    assert _json_lines(capsys)[0]["reasons"] == ["unreadable_image"]
 
 
 def test_bytes_after_a_whole_jpeg_are_no_defect(images: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import io
+import warnings
 from pathlib import Path
 
 import cv2
 import numpy as np
 import simplejpeg
+from PIL import Image
 
 JPEG_START = b"\xff\xd8"
+# Larger pictures are not decoded at all: a 600 KB PNG of 25,000 x 25,000 pixels took 18 s and
+# 3.9 GB to decode. A camera's largest stills (48-108 megapixels) stay under it; the server's
+# upload limit is stricter (24 megapixels, docs/capture.md).
+MAX_DECODED_PIXELS = 120_000_000
 
 
 def decode_image(data: bytes) -> np.ndarray | None:
@@ -23,6 +30,8 @@ def decode_image(data: bytes) -> np.ndarray | None:
     """
     if not data:
         return None
+    if _too_many_pixels(data):
+        return None
     if data.startswith(JPEG_START) and not _whole_jpeg(data):
         return None
     try:
@@ -32,6 +41,21 @@ def decode_image(data: bytes) -> np.ndarray | None:
     if image is None or image.size == 0:
         return None
     return image
+
+
+def _too_many_pixels(data: bytes) -> bool:
+    """Whether the picture's header declares more than MAX_DECODED_PIXELS (read without decoding;
+    a header Pillow cannot read leaves the decision to the decoder)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as header:
+                width, height = header.size
+    except Image.DecompressionBombError:
+        return True
+    except (OSError, ValueError, SyntaxError):
+        return False
+    return width * height > MAX_DECODED_PIXELS
 
 
 def _whole_jpeg(data: bytes) -> bool:

@@ -343,8 +343,10 @@ def compact_highlights(roi: np.ndarray, mask: np.ndarray | None) -> float:
     kept = [i for i in inside if stats[i, cv2.CC_STAT_AREA] <= t.GLARE_MAX_BLOB * area]
 
     def reflection(i: int) -> bool:
-        """Whether island i fades out like a lamp's reflection and hides what is under it."""
-        return _fades_out(labels, i, stats[i], (x0, y0), clipped, mask) and _hides_print(labels, i, stats[i], crop)
+        """Whether island i hides what is under it and fades out like a lamp's reflection (in
+        that order: a large panel fails the first, and the second's dilation by the island's
+        radius is the dearer test)."""
+        return _hides_print(labels, i, stats[i], crop) and _fades_out(labels, i, stats[i], (x0, y0), clipped, mask)
 
     # An island larger than GLARE_MAX_BLOB is broadly clipped paper (a card's white panel) unless
     # it is a reflection: a lamp close over a glossy card clips a quarter of it or more, in one
