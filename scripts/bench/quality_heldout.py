@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from server.quality.analyser import analyse_document
 from tests.quality_fixtures.heldout import BAD_CONDITIONS, DESKS, KINDS, HeldoutScene, scenes
-from tests.quality_fixtures.scoring import quad_iou
+from tests.quality_fixtures.scoring import OUTLINE_MIN_IOU, quad_iou
 
 
 @dataclass(frozen=True)
@@ -63,11 +63,6 @@ class Outcome:
     def passed(self) -> bool:
         """A good scene accepted, or a bad one rejected with the expected reason among its reasons."""
         return self.ok if self.good else (not self.ok and self.expected in self.reasons)
-
-
-# Quadrilaterals overlapping by this much are the same page (a rounded card's corners, a corner a
-# few pixels off); a printed box, or a page with the desk beside it, overlaps far less.
-OUTLINE_MIN_IOU = 0.9
 
 
 def judge(item: HeldoutScene) -> Outcome:

@@ -30,12 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import numpy as np
 
 from server.quality.result import QualityResult
-from tests.quality_fixtures.scoring import quad_iou, verdict
+from tests.quality_fixtures.scoring import OUTLINE_MIN_IOU, quad_iou, verdict
 from tests.quality_fixtures.world import WorldSample, expected_reason, world_samples
-
-# The overlap an accepted outline must have with the document as laid to count as its outline
-# (scripts/bench/quality_heldout.py counts the same).
-OUTLINE_MIN_IOU = 0.9
 
 SPLIT_SIZES = {"train": 400, "validation": 200, "test": 600}
 

@@ -27,6 +27,7 @@ from server.http import app_keys
 from server.http.errors import ApiError
 from server.http.request_body import read_model
 from server.http.routing import Param, Route
+from server.protocol.addresses import id_of, role_of
 from server.queueing.service import QUEUE
 from server.runtime.ids import parse_id
 
@@ -43,10 +44,10 @@ async def _sign_out_of_queue(request: web.Request, address: str | None) -> None:
     """A disabled caseworker leaves the queue at once (a held offer or call goes back to the front
     of its line), rather than after the departure grace a dropped socket gets: the board must not
     show as 空闲 someone who can no longer take a call. Redis down: the grace does it later."""
-    if address is None or not address.startswith("caseworker:"):
+    if address is None or role_of(address) != "caseworker":
         return
     service = request.app[QUEUE]
-    caseworker_id = address.split(":", 1)[1]
+    caseworker_id = id_of(address)
     with contextlib.suppress(QueueError, RedisError):
         if await service.queue.caseworker(caseworker_id) is not None:
             await service.set_offline(caseworker_id)

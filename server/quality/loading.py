@@ -43,19 +43,35 @@ def decode_image(data: bytes) -> np.ndarray | None:
     return image
 
 
-def _too_many_pixels(data: bytes) -> bool:
-    """Whether the picture's header declares more than MAX_DECODED_PIXELS (read without decoding;
-    a header Pillow cannot read leaves the decision to the decoder)."""
+class DeclaredTooLarge(ValueError):
+    """A header declaring a picture so large that Pillow itself refuses to open it (a
+    decompression bomb, over twice its MAX_IMAGE_PIXELS)."""
+
+
+def declared_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from the picture's header, without decoding pixels; None when Pillow
+    cannot read the header. Raises DeclaredTooLarge for a size Pillow refuses outright."""
     try:
         with warnings.catch_warnings():
+            # Pillow warns from ~90 megapixels on; the callers' own limits decide instead.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as header:
                 width, height = header.size
+                return width, height
     except Image.DecompressionBombError:
-        return True
+        raise DeclaredTooLarge("decompression bomb") from None
     except (OSError, ValueError, SyntaxError):
-        return False
-    return width * height > MAX_DECODED_PIXELS
+        return None
+
+
+def _too_many_pixels(data: bytes) -> bool:
+    """Whether the picture's header declares more than MAX_DECODED_PIXELS (a header Pillow cannot
+    read leaves the decision to the decoder)."""
+    try:
+        size = declared_size(data)
+    except DeclaredTooLarge:
+        return True
+    return size is not None and size[0] * size[1] > MAX_DECODED_PIXELS
 
 
 def _whole_jpeg(data: bytes) -> bool:

@@ -26,6 +26,11 @@ def verdict(sample: Sample) -> QualityResult:
     return analyse_document(sample.image)
 
 
+# Quadrilaterals overlapping by this much are the same page (a rounded card's corners, a corner a
+# few pixels off); a printed box, or a page with the desk beside it, overlaps far less.
+OUTLINE_MIN_IOU = 0.9
+
+
 def quad_iou(first: np.ndarray, second: np.ndarray) -> float:
     """Intersection over union of two convex quadrilaterals (4 x 2 points): how well a found
     outline covers the document as it was laid (1.0 the same page; a printed panel, or the page
