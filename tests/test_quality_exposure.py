@@ -134,6 +134,61 @@ def test_a_large_white_panel_holding_print_is_no_glare() -> None:
     assert "glare" not in result.reasons, result.reasons
 
 
+_PAGE_BOX = (slice(144, 576), slice(320, 960))  # where _page lays the page in a 1280x720 frame
+
+
+def _on_page(lit: np.ndarray, page: np.ndarray) -> np.ndarray:
+    """page with lit's pixels on the page only: a reflection on glossy stock, not on the desk."""
+    out = page.copy()
+    out[_PAGE_BOX] = lit[_PAGE_BOX]
+    return out
+
+
+def _band(frame: np.ndarray, start: tuple[int, int], end: tuple[int, int], half: float) -> np.ndarray:
+    """frame under a band of light along the line start-end: white (print erased) within half px
+    of it, fading out into the paper beyond (a Gaussian falloff of 25 px)."""
+    h, w = frame.shape
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    (x0, y0), (x1, y1) = start, end
+    distance = np.abs((y1 - y0) * xx - (x1 - x0) * yy + x1 * y0 - y1 * x0) / np.hypot(x1 - x0, y1 - y0)
+    weight = np.exp(-((np.maximum(distance - half, 0.0) / 25.0) ** 2))
+    lit = frame.astype(np.float32) + (255 - frame.astype(np.float32)) * weight
+    return np.clip(np.round(lit), 0, 255).astype(np.uint8)
+
+
+def test_a_reflection_cut_by_the_page_edge_is_glare() -> None:
+    """A lamp's spot near a side or a corner of the page, and a band of light across it from edge
+    to edge, reach the page's margin: still glare, for they reach deep into the page and the
+    page's edge cuts them over a chord (found by a probe: such reflections read ok)."""
+    page = _page(paper=205, ink=35)
+    for name, lit in (("spot by the side", _lamp(page, (380, 360), 70)),
+                      ("spot in a corner", _lamp(page, (380, 200), 70)),
+                      ("band across", _band(page, (320, 144), (960, 576), 40)),
+                      ("band down", _band(page, (600, 0), (700, 720), 45))):
+        result = analyse_document(_on_page(lit, page))
+        assert result.reasons == ["glare"], (name, result.reasons)
+
+
+def test_a_light_gradient_clipping_a_blank_corner_is_no_glare() -> None:
+    """Light from one side clips the blank paper in a corner of the page, along two of its edges:
+    nothing is hidden there, so no glare (as on a good social-security card of the train split,
+    whose clipped corner reaches as deep into the card as a lamp's spot near its side)."""
+    page = _page(paper=205, ink=35)
+    corner = np.zeros_like(page)
+    corner[430:576, 700:960] = 255  # a blank corner of the page: the print ends above and left
+    clear = page.copy()
+    clear[corner > 0] = 205
+    h, w = page.shape
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    # Light from the lower right: full over the corner's blank paper, fading out over 150 px.
+    weight = np.clip((xx + yy - (960 + 576 - 330)) / 150 + 1, 0, 1)
+    lit = clear.astype(np.float32) + (255 - clear.astype(np.float32)) * weight
+    frame = _on_page(np.clip(np.round(lit), 0, 255).astype(np.uint8), clear)
+    assert np.count_nonzero(frame[_PAGE_BOX] >= 250) > 0.03 * 432 * 640
+    result = analyse_document(frame)
+    assert "glare" not in result.reasons, result.reasons
+
+
 def test_live_frame_in_video_range_reads_like_the_still() -> None:
     """A decoder's Y plane maps white to 235: clipped paper and highlights still read as clipped."""
     frame = _page(paper=205, ink=35)

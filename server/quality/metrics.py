@@ -353,6 +353,11 @@ def compact_highlights(roi: np.ndarray, mask: np.ndarray | None) -> float:
     # patch that fades out into the paper around it and holds no print (a panel holds its print).
     large = sum(int(stats[i, cv2.CC_STAT_AREA]) for i in inside
                 if stats[i, cv2.CC_STAT_AREA] > t.GLARE_MAX_BLOB * area and reflection(i))
+    # A blob that reaches the margin is blank paper as a rule, unless it also reaches deep into
+    # the page and is a reflection: a lamp's spot near the edge, a band of light across a card.
+    large += sum(int(stats[i, cv2.CC_STAT_AREA]) for i in touching
+                 if stats[i, cv2.CC_STAT_AREA] >= t.GLARE_HALO_MIN_BLOB * area
+                 and _reaches_in(labels, i, stats[i], (x0, y0), mask, area) and reflection(i))
     islands = sum(int(stats[i, cv2.CC_STAT_AREA]) for i in kept)
     if cv2.countNonZero(clipped) - islands - large > t.GLARE_PAPER_CLIPPED * area:
         # Clipped paper: only a large island that fades out like a lamp's reflection counts.
@@ -360,6 +365,34 @@ def compact_highlights(roi: np.ndarray, mask: np.ndarray | None) -> float:
                      if stats[i, cv2.CC_STAT_AREA] >= t.GLARE_HALO_MIN_BLOB * area and reflection(i))
         return (haloed + large) / area
     return (islands + large) / area
+
+
+def _reaches_in(labels: np.ndarray, index: int, box: np.ndarray, origin: tuple[int, int],
+                mask: np.ndarray, area: int) -> bool:
+    """Whether the blob labels == index (of the crop at origin in mask), which touches the page's
+    margin zone, is an island cut by the page's edge rather than the margin's paper: it holds a
+    pixel at least GLARE_MARGIN_DEPTH of the page's size (square root of its area) from the
+    page's edge (deeper than a blank margin clipped by the light), and at most
+    GLARE_MARGIN_EDGE_SHARE of its outline runs along that edge (a lamp's spot or a band of light
+    is cut by the edge over a chord; paper clipped by a light gradient, or a card's white panel,
+    runs along it)."""
+    x, y, w, h = (int(v) for v in box[:4])
+    x, y = x + origin[0], y + origin[1]  # the blob's box in mask
+    # The distance to the page's edge, with the frame's edge counted as the page's edge too.
+    padded = cv2.copyMakeBorder(mask, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+    distance = cv2.distanceTransform(padded, cv2.DIST_L2, 3)[1 + y : 1 + y + h, 1 + x : 1 + x + w]
+    blob = np.zeros((h + 2, w + 2), np.uint8)  # a border of 0 closes the outline at the box's edge
+    blob[1:-1, 1:-1][labels[y - origin[1] : y - origin[1] + h, x - origin[0] : x - origin[0] + w] == index] = 255
+    if not np.any(distance[blob[1:-1, 1:-1] > 0] >= t.GLARE_MARGIN_DEPTH * area**0.5):
+        return False
+    contours, _ = cv2.findContours(blob, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    outline = max(contours, key=cv2.contourArea)[:, 0, :] - 1
+    along_edge = distance[outline[:, 1], outline[:, 0]] <= _EDGE_DISTANCE
+    return bool(np.mean(along_edge) <= t.GLARE_MARGIN_EDGE_SHARE)
+
+
+# An outline pixel this close to the page's edge (in pixels of the distance transform) lies on it.
+_EDGE_DISTANCE = 1.5
 
 
 def _hides_print(labels: np.ndarray, index: int, box: np.ndarray, clipped: np.ndarray) -> bool:

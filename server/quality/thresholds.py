@@ -152,6 +152,16 @@ GLARE_HALO_MAX_CLIPPED = 0.2
 # clips what is under it, while on clipped paper a blank stretch or a printed white box wraps
 # round the print or the photo that stays dark.
 GLARE_MAX_HULL_PRINT = 0.05
+# A blob touching the page's margin zone counts only when it also reaches this share of the
+# page's size (square root of its area) in from the page's edge: a blank margin, clipped by the
+# light, is at most ~0.12 of an A4 page's size deep (2.5 cm of 21 cm), a card's less.
+GLARE_MARGIN_DEPTH = 0.15
+# ... and when at most this share of its outline runs along the page's edge: the edge cuts a
+# lamp's spot or a band of light across the page over a chord (a spot cut through its centre:
+# 0.39; drawn spots near a side or a corner and bands across a card: 0.19-0.45), while paper that
+# a light gradient clips, or a card's white panel, runs along it (train + validation: the two
+# such good cards that reach that deep, 0.55 and 0.60).
+GLARE_MARGIN_EDGE_SHARE = 0.5
 # With no page found, a tenth of the whole frame clipped is already overexposure: a well-exposed
 # room or desk clips almost nothing.
 FRAME_CLIPPED_RATIO = 0.1
