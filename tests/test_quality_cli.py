@@ -154,3 +154,24 @@ def test_a_rectified_file_not_written_fails_the_run(images: dict[str, Path], tmp
     captured = capsys.readouterr()
     assert captured.out.startswith("OK") and "->" not in captured.out
     assert "cannot write" in captured.err
+
+
+def test_a_transparent_picture_is_judged_as_shown_over_white(images: dict[str, Path], tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """A PNG's alpha channel is honoured: the colour under transparent pixels is undefined (here
+    black) and is not what anyone sees. Opaque, the good scene stays ok, in 8 and 16 bits; fully
+    transparent, it is a blank white picture."""
+    good = cv2.imread(str(images["good"]))
+    opaque = np.dstack([good, np.full(good.shape[:2], 255, np.uint8)])
+    hidden = np.zeros_like(opaque)  # the colour under a fully transparent picture: black, alpha 0
+    paths = {"opaque": tmp_path / "opaque.png", "opaque16": tmp_path / "opaque16.png",
+             "hidden": tmp_path / "hidden.png"}
+    cv2.imwrite(str(paths["opaque"]), opaque)
+    cv2.imwrite(str(paths["opaque16"]), opaque.astype(np.uint16) * 257)
+    cv2.imwrite(str(paths["hidden"]), hidden)
+    assert cli.main(["quality", "--json", *(str(p) for p in paths.values())]) == 1
+    opaque_line, opaque16_line, hidden_line = _json_lines(capsys)
+    assert opaque_line["ok"] and opaque16_line["ok"], (opaque_line, opaque16_line)
+    assert opaque16_line["metrics"]["brightness"] == pytest.approx(opaque_line["metrics"]["brightness"], abs=0.5)
+    # Read without its alpha this picture is black ("too_dark"); as shown, it is blank white.
+    assert "too_dark" not in hidden_line["reasons"] and hidden_line["metrics"]["brightness"] > 250, hidden_line

@@ -34,13 +34,49 @@ def decode_image(data: bytes) -> np.ndarray | None:
         return None
     if data.startswith(JPEG_START) and not _whole_jpeg(data):
         return None
+    buffer = np.frombuffer(data, np.uint8)
     try:
-        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+        image = cv2.imdecode(buffer, cv2.IMREAD_COLOR)
+        if image is not None and image.size and _has_alpha(data):
+            # IMREAD_COLOR drops the alpha channel and keeps the colour under it, which a
+            # transparent picture leaves undefined (often black): judge what a viewer shows.
+            unchanged = cv2.imdecode(buffer, cv2.IMREAD_UNCHANGED)
+            if unchanged is not None and unchanged.ndim == 3 and unchanged.shape[2] == 4:
+                image = _over_white(unchanged)
     except cv2.error:
         return None
     if image is None or image.size == 0:
         return None
     return image
+
+
+# Pillow's modes that carry an alpha channel (a palette or grey picture may also name one
+# transparent entry, its "transparency" info).
+_ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "La", "PA"})
+
+
+def _has_alpha(data: bytes) -> bool:
+    """Whether the picture's header declares transparency (an alpha channel or a transparent
+    palette entry); False when Pillow cannot read the header."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as header:
+                return header.mode in _ALPHA_MODES or "transparency" in header.info
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return False
+
+
+def _over_white(bgra: np.ndarray) -> np.ndarray:
+    """An 8- or 16-bit BGRA picture composited over white, as 8-bit BGR."""
+    if bgra.dtype == np.uint16:
+        # As IMREAD_COLOR reduces 16 bits: the high byte.
+        bgra = (bgra >> 8).astype(np.uint8)
+    elif bgra.dtype != np.uint8:
+        bgra = cv2.convertScaleAbs(bgra)
+    alpha = bgra[:, :, 3:].astype(np.float32) / 255.0
+    over = bgra[:, :, :3].astype(np.float32) * alpha + 255.0 * (1.0 - alpha)
+    return np.round(over).astype(np.uint8)
 
 
 class DeclaredTooLarge(ValueError):
