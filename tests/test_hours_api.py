@@ -195,6 +195,34 @@ async def test_follow_up_is_due_on_the_centres_next_working_day(tmp_path: Path) 
         now = hours.clock.now()
         assert abs(now - datetime.fromisoformat(WORKING_MORNING).astimezone(UTC)) < timedelta(minutes=5)
 
+        # A 1-star rating now: its follow-up and the 回访 number left for it are due on the next
+        # working day of the service clock (Tuesday morning), not of real time.
+        (kiosk,), cw = await signed_in(h, 1)
+        boss = Client(h.env)
+        try:
+            await kiosk.send({"type": "join", "matter_id": MATTER, "mode": "handle"})
+            await cw.send({"type": "set_status", "status": "available"})
+            offer = (await cw.expect("offer"))["offer"]
+            await cw.send({"type": "accept", "ticket_id": offer["ticket_id"], "fence": offer["fence"]})
+            await kiosk.expect("call")
+            await cw.send({"type": "end_call", "ticket_id": offer["ticket_id"], "outcome": "completed"})
+            await kiosk.expect("call_ended")
+            rating = {"type": "rate", "session_id": offer["ticket_id"], "score": 1}
+            assert (await kiosk.request(rating))["type"] == "ok"
+            phone = {"type": "followup_phone", "session_id": offer["ticket_id"], "phone": "13812341234"}
+            assert (await kiosk.request(phone))["type"] == "ok"
+            await boss.staff_login("boss")
+            status, followups = await _get(boss, "/api/v1/followups")
+            assert status == 200, followups
+            [followup] = followups["items"]
+            assert followup["due_at"].startswith("2026-03-03T10:0") and not followup["overdue"], followup
+            status, callbacks = await _get(boss, "/api/v1/callbacks")
+            [callback] = callbacks["items"]
+            assert callback["due_at"][:16] == followup["due_at"][:16] and not callback["overdue"], callback
+        finally:
+            for client in (kiosk, cw, boss):
+                await client.close()
+
 
 async def _ticket_in(kiosk: Client, state: str) -> dict[str, Any]:
     while True:

@@ -356,6 +356,18 @@ async def test_followup_phone_after_a_bad_rating(env: Env, clients: list[Client]
     async with boss.http.get(env.url("/api/v1/callbacks?state=open")) as response:
         items = (await response.json())["items"]
     assert [(i["kind"], i["session_id"], i["phone"]) for i in items] == [("followup", session_id, "138****1234")]
+    # The caseworker rated (cw1, of the same centre) neither sees it nor can take or close it: the
+    # 回访 is the supervisors'.
+    rated = Client(env)
+    clients.append(rated)
+    await rated.staff_login("cw1")
+    async with rated.http.get(env.url("/api/v1/callbacks")) as response:
+        assert response.status == 200 and (await response.json())["items"] == []
+    for state in ("taken", "done"):
+        async with rated.http.post(env.url(f"/api/v1/callbacks/{rows[0].id}"), json={"state": state}) as response:
+            assert response.status == 404 and (await response.json())["error"]["code"] == "unknown_callback"
+    async with boss.http.get(env.url("/api/v1/callbacks?state=open")) as response:
+        assert [i["state"] for i in (await response.json())["items"]] == ["open"]
 
     # A 3-5 star rating has no 回访; a number after the window is refused; nothing more is stored.
     await kiosk.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -48,11 +49,13 @@ def callback_view(row: Callback, now: datetime, viewer_id: int | None) -> dict[s
 
 
 async def list_callbacks(db: AsyncSession, now: datetime, viewer_id: int | None, *, state: str | None,
-                         centre_id: int | None) -> list[dict[str, Any]]:
-    """Callbacks by due time; `state` and `centre_id` narrow the list."""
+                         centre_id: int | None, kinds: Collection[str] | None = None) -> list[dict[str, Any]]:
+    """Callbacks by due time; `state`, `centre_id` and `kinds` (None: every kind) narrow the list."""
     query = select(Callback)
     if state is not None:
         query = query.where(Callback.state == state)
+    if kinds is not None:
+        query = query.where(Callback.kind.in_(tuple(kinds)))
     if centre_id is not None:
         query = query.where(Callback.centre_id == centre_id)
     rows = (await db.scalars(query.order_by(Callback.due_at, Callback.id))).all()

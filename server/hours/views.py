@@ -93,6 +93,17 @@ def own_centre(principal: Principal) -> int | None:
     return principal.centre_id if principal.role in {"caseworker", "supervisor"} else None
 
 
+# The callback kinds each staff role works: the 回访 number left after a 1-2 star rating is the
+# supervisors' (the caseworker rated may be the one complained about), so caseworkers neither
+# see nor move a `followup` (docs/hours.md "回访 phone"). None: every kind.
+_CASEWORKER_KINDS = ("callback",)
+
+
+def callback_kinds(principal: Principal) -> tuple[str, ...] | None:
+    """The callback kinds principal may see and move (None: all)."""
+    return _CASEWORKER_KINDS if principal.role == "caseworker" else None
+
+
 async def get_callbacks(request: web.Request) -> web.Response:
     """The centre's 回电 requests by due time; numbers masked except for the staff member who took one."""
     principal = require_role(request, *STAFF)
@@ -102,7 +113,7 @@ async def get_callbacks(request: web.Request) -> web.Response:
     hours = request.app[HOURS]
     async with hours.sessions() as db:
         items = await list_callbacks(db, hours.clock.now(), principal.user_id, state=state,
-                                     centre_id=own_centre(principal))
+                                     centre_id=own_centre(principal), kinds=callback_kinds(principal))
     out = CallbacksOut(total=len(items), overdue=sum(i["overdue"] for i in items),
                        items=await _named(request, items))
     return web.json_response(text=out.model_dump_json())
@@ -117,8 +128,8 @@ async def post_callback(request: web.Request) -> web.Response:
     now = hours.clock.now()
     async with hours.sessions() as db, db.begin():
         row = await db.get(Callback, callback_id) if callback_id is not None else None
-        own = own_centre(principal)
-        if row is None or (own is not None and row.centre_id != own):
+        own, kinds = own_centre(principal), callback_kinds(principal)
+        if row is None or (own is not None and row.centre_id != own) or (kinds is not None and row.kind not in kinds):
             raise ApiError(404, "unknown_callback", "没有这条回电请求")
         assert principal.user_id is not None
         try:

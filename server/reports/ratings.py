@@ -61,8 +61,9 @@ class Ratings:
             if await session.get(Rating, row.id) is not None:
                 raise SignalingError("already_rated", "这次服务已经评价过了")
             now = utcnow()
-            # Due within one working day of the centre's calendar (holidays and 调休 included).
-            due = await self.hours.next_working_day(row.centre_id, now)
+            # Due within one working day of the centre's calendar (holidays and 调休 included),
+            # on the service clock like every due time the calendar decides (docs/hours.md).
+            due = await self.hours.next_working_day(row.centre_id, self.hours.clock.now())
             session.add(Rating(session_id=row.id, score=message.score, comment=message.comment.strip(),
                                created_at=now))
             if message.score <= FOLLOW_UP_AT_OR_BELOW:

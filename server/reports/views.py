@@ -214,7 +214,8 @@ async def get_followups(request: web.Request) -> web.Response:
     state = request.query.get("state") or None
     if state is not None and state not in followups.FOLLOWUP_STATES:
         raise ApiError(400, "bad_state", f"state 只能是 {', '.join(followups.FOLLOWUP_STATES)}")
-    now = utcnow()
+    # Due times are the calendar's, so overdue is judged on the service clock (docs/hours.md).
+    now = live.service_now(request.app) or utcnow()
     async with request.app[app_keys.DB_SESSIONS]() as db:
         items = await followups.list_followups(db, now, state=state, centre_id=_centre(request))
     return _json(schemas.FollowUpsOut, {"total": len(items), "open": sum(i["state"] != "resolved" for i in items),
