@@ -509,6 +509,7 @@ async def test_centre_hours_form(client: TestClient) -> None:
             ("9999-12-31", {"closed": True}, "日期不能晚于 2099-12-31"),
             ("２０３０-01-02", {"closed": True}, "无效"),
             (first, {"closed": False, "opens": "10:00"}, "请填写"),
+            (first, {"closed": True, "opens": "09:00", "closes": "17:00"}, "不要再填写开放时间"),
     ):
         refused = (await call(client, "PUT", f"{path}/overrides/{date_text}", 422, json=body))["error"]
         assert message in refused["message"], refused

@@ -35,6 +35,16 @@ def test_spring_festival_2026_is_closed_and_its_makeup_saturdays_open(calendar: 
     assert calendar.plan(date(2026, 3, 7)).reason == "weekend"  # an ordinary Saturday
 
 
+def test_a_weekday_without_hours_is_no_weekend() -> None:
+    """A centre closed on Wednesdays: that Wednesday is `no_hours`, its Saturday `weekend`."""
+    week = {wd: WEEKDAY_HOURS for wd in (0, 1, 3, 4)}
+    calendar = WorkingCalendar(week)
+    assert calendar.plan(date(2026, 3, 4)).reason == "no_hours"  # a Wednesday
+    assert calendar.plan(date(2026, 3, 4)).hours is None
+    assert calendar.plan(date(2026, 3, 7)).reason == "weekend"
+    assert calendar.plan(date(2026, 3, 5)).reason == "hours"
+
+
 def test_next_opening_after_the_holiday(calendar: WorkingCalendar) -> None:
     # Friday evening before the holiday: the make-up Saturday 2月14日 opens next.
     assert calendar.next_opening(at(2026, 2, 13, 18)) == at(2026, 2, 14, 9)

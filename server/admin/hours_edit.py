@@ -239,6 +239,9 @@ async def save_override(db: AsyncSession, centre_id: int, day: date, body: Overr
     """Close a date, or open it with its own hours, replacing an earlier override of that date."""
     await centre_or_404(db, centre_id)
     hours = None
+    if body.closed and any((body.opens, body.closes, body.lunch_start, body.lunch_end)):
+        # Closed and open at once: which one was meant is not ours to guess.
+        raise refuse([f"{day.month}月{day.day}日设为全天不开放时，不要再填写开放时间"])
     if not body.closed:
         problems: list[str] = []
         hours = check_hours(body, f"{day.month}月{day.day}日", problems)

@@ -65,7 +65,7 @@ class DayPlan:
 
     day: date
     hours: DayHours | None
-    reason: str  # hours | weekend | holiday | makeup | override | always_open
+    reason: str  # hours | weekend | no_hours | holiday | makeup | override | always_open
     holiday: str = ""
 
 
@@ -123,7 +123,10 @@ class WorkingCalendar:
                 (self.week[wd] for wd in sorted(self.week) if wd < 5), None)
             return DayPlan(day, hours, "makeup")
         hours = self.week.get(day.weekday())
-        return DayPlan(day, hours, "hours" if hours is not None else "weekend")
+        if hours is not None:
+            return DayPlan(day, hours, "hours")
+        # A Saturday or Sunday off is the weekend; a weekday the centre does not open is its own rule.
+        return DayPlan(day, None, "weekend" if day.weekday() >= 5 else "no_hours")
 
     def is_open(self, moment: datetime) -> bool:
         """True when the centre serves at this moment."""

@@ -18,7 +18,7 @@ class CalendarDayOut(BaseModel):
     date: str
     open: bool
     periods: list[str]
-    reason: str  # hours | weekend | holiday | makeup | override | always_open
+    reason: str  # hours | weekend | no_hours | holiday | makeup | override | always_open
     holiday: str = ""
     note: str = ""
 
