@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import struct
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import numpy as np
 import pytest
 
 from server.quality import cli
+from server.quality.loading import MAX_FILE_BYTES
 from tests.quality_fixtures import generate_samples
 
 REASONS = {"blurry", "too_dark", "too_bright", "low_contrast", "glare", "no_document", "document_cut_off",
@@ -175,3 +177,17 @@ def test_a_transparent_picture_is_judged_as_shown_over_white(images: dict[str, P
     assert opaque16_line["metrics"]["brightness"] == pytest.approx(opaque_line["metrics"]["brightness"], abs=0.5)
     # Read without its alpha this picture is black ("too_dark"); as shown, it is blank white.
     assert "too_dark" not in hidden_line["reasons"] and hidden_line["metrics"]["brightness"] > 250, hidden_line
+
+
+def test_files_that_are_no_pictures_are_not_read_whole(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A FIFO without a writer, a device that never ends and a file over MAX_FILE_BYTES are
+    unreadable at once: before, the FIFO blocked for ever and /dev/zero filled the memory."""
+    fifo = tmp_path / "camera.fifo"
+    os.mkfifo(fifo)
+    huge = tmp_path / "huge.jpg"
+    with huge.open("wb") as handle:
+        handle.truncate(MAX_FILE_BYTES + 1)  # sparse: nothing is written
+    paths = [str(fifo), "/dev/zero", str(huge)]
+    assert cli.main(["quality", "--json", *paths]) == 1
+    lines = _json_lines(capsys)
+    assert [(line["path"], line["reasons"]) for line in lines] == [(p, ["unreadable_image"]) for p in paths]

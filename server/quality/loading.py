@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import os
+import stat
 import warnings
 from pathlib import Path
 
@@ -120,10 +122,27 @@ def _whole_jpeg(data: bytes) -> bool:
     return True
 
 
+# A file larger than this is not read at all: the largest camera stills (a 108-megapixel PNG) are
+# a few hundred megabytes, and reading /dev/zero or a multi-gigabyte file whole took all memory.
+MAX_FILE_BYTES = 512 * 1024 * 1024
+
+
 def read_image(path: str | Path) -> np.ndarray | None:
-    """Read and decode path; None when missing, unreadable or not a complete image."""
+    """Read and decode path; None when missing, not a regular file (a FIFO would block, a device
+    never end), larger than MAX_FILE_BYTES, unreadable or not a complete image."""
     try:
-        data = Path(path).read_bytes()
+        with open(path, "rb", opener=_open_no_block) as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES:
+                return None
+            data = handle.read(MAX_FILE_BYTES + 1)
     except OSError:
         return None
+    if len(data) > MAX_FILE_BYTES:  # grew while being read
+        return None
     return decode_image(data)
+
+
+def _open_no_block(path: str, flags: int) -> int:
+    """os.open without blocking on a FIFO that has no writer (the caller then sees no regular file)."""
+    return os.open(path, flags | getattr(os, "O_NONBLOCK", 0))
