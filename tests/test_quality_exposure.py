@@ -356,3 +356,17 @@ def test_edge_crispness_holds_under_dim_light_and_falls_with_blur() -> None:
     assert dim_sharp < full_sharp / 4  # the plain sharpness follows the contrast squared
     assert abs(dim - full) < 0.15 * full  # the crispness does not
     assert dim >= CRISP_MIN_RATIO and blurred < CRISP_MIN_RATIO / 2
+
+
+def test_a_veiled_card_with_a_dark_photo_is_low_contrast_first() -> None:
+    """Under a smear, a card's photograph keeps the page's own tone range wide (dark hair and
+    clothes), but the frame as a whole is veiled: the smear is the cause of the blur, so wiping
+    the lens comes first, not holding still (found by a probe from the docs)."""
+    card = _page(paper=225, ink=30, desk=120)
+    cv2.rectangle(card, (780, 220), (920, 420), 25, -1)  # the photograph's dark clothes and hair
+    veil = 0.6
+    smeared = cv2.GaussianBlur(card.astype(np.float32), (0, 0), 2.5) * (1 - veil) + 175 * veil
+    smeared += np.random.default_rng(6).normal(0, 1.2, smeared.shape)
+    result = analyse_document(np.clip(smeared, 0, 255).astype(np.uint8))
+    assert result.metrics.document.found
+    assert result.reasons[0] == "low_contrast", result.reasons
