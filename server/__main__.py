@@ -1,5 +1,5 @@
 """`python -m server` runs the `jinglin` command."""
 
-from server.cli import main
+from server.entry import main
 
 raise SystemExit(main())

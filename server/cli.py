@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 import threading
 from collections.abc import Sequence
@@ -22,6 +21,7 @@ from server.db.failure import database_failure
 from server.db.migrate import upgrade_database
 from server.db.models import Site, User
 from server.district.demo import DemoConflict, seed_demo
+from server.entry import run_quietly
 from server.serve import serve
 from server.settings import Settings, SettingsError, load_settings
 
@@ -202,18 +202,9 @@ def _register_optional(commands: argparse._SubParsersAction[argparse.ArgumentPar
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `jinglin` console script."""
+    """Run a `jinglin` command (the console script enters through server.entry.main)."""
     args = build_parser().parse_args(argv)
-    try:
-        code = int(args.handler(args))
-        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
-        return code
-    except BrokenPipeError:
-        # The reader went away (`jinglin audit export | head`): stop quietly, as a tool killed by
-        # SIGPIPE would, and keep Python from reporting the pipe again when it flushes at exit.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 141
+    return run_quietly(lambda: args.handler(args))
 
 
 if __name__ == "__main__":

@@ -124,6 +124,22 @@ def test_runs_as_a_program(images: dict[str, Path]) -> None:
     assert "Traceback" not in proc.stderr
 
 
+def test_the_console_script_checks_pictures_without_loading_the_server(images: dict[str, Path]) -> None:
+    """`jinglin quality` (server.entry.main) imports the quality check only: the whole application
+    took 1.5-4 s to import per run, the check itself ~0.3 s. Other commands still get the full
+    parser."""
+    code = ("import sys; from server.entry import main; code = main(sys.argv[1:]); "
+            "assert 'server.app' not in sys.modules and 'aiortc' not in sys.modules, 'server loaded'; "
+            "sys.exit(code)")
+    proc = subprocess.run([sys.executable, "-c", code, "quality", "--json", str(images["good"])],
+                          capture_output=True, text=True, timeout=60, cwd=Path(__file__).parents[1])
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["ok"] is True
+    proc = subprocess.run([sys.executable, "-m", "server", "--help"], capture_output=True, text=True,
+                          timeout=60, cwd=Path(__file__).parents[1])
+    assert proc.returncode == 0 and "quality" in proc.stdout and "serve" in proc.stdout, proc.stderr
+
+
 def test_a_picture_declaring_too_many_pixels_is_not_decoded(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A few hundred bytes of PNG declaring 30,000 x 30,000 pixels: unreadable, at once."""
     def chunk(kind: bytes, data: bytes) -> bytes:

@@ -102,7 +102,7 @@ def run(args: argparse.Namespace, work: Callable[[Settings], Coroutine[Any, Any,
         print("error: a number given is too large", file=sys.stderr)
         return ERROR_EXIT
     except BrokenPipeError:
-        raise  # the reader of standard output went away: server.cli.main ends quietly
+        raise  # the reader of standard output went away: server.entry.run_quietly ends quietly
     except OSError as exc:  # the database unreachable, an --output path that cannot be written
         line = database_failure(exc) if unreachable(exc) else (str(exc) or type(exc).__name__).splitlines()[0]
         print(f"error: {line}", file=sys.stderr)
