@@ -201,9 +201,9 @@ def document_verdict(
             reasons.discard("too_bright")
     if "too_bright" not in reasons and stats.glare_ratio >= t.MAX_GLARE_RATIO:
         reasons.add("glare")
-    veiled = "blurry" in reasons and _veiled(*tone_ends(small))
-    if (stats.bright_end - stats.dark_end < t.MIN_TONE_RANGE and ("blurry" not in reasons or veiled)) \
-            or (veiled and "too_bright" not in reasons):
+    blurred_in_veil = "blurry" in reasons and _veiled(*tone_ends(small))
+    if (stats.bright_end - stats.dark_end < t.MIN_TONE_RANGE and ("blurry" not in reasons or blurred_in_veil)) \
+            or (blurred_in_veil and "too_bright" not in reasons):
         # A blurred page in an unveiled frame lost its range to the blur (thin print spread into
         # the paper) or to the dark: holding it still or more light is the remedy, not wiping
         # the lens. In a veiled frame the smear is the cause of the blur too, whatever the page's

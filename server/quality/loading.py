@@ -6,6 +6,7 @@ import io
 import os
 import stat
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -28,18 +29,23 @@ def decode_image(data: bytes) -> np.ndarray | None:
     libjpeg-turbo in strict mode (simplejpeg), which refuses what libjpeg only warns about
     ("premature end of data segment", "premature end of JPEG file"); bytes after the end marker
     (a camera's padding, a phone's second picture) are no defect. The pixels are OpenCV's, as
-    for every other format.
+    for every other format; a picture with transparency is composited over white.
     """
     if not data:
         return None
-    if _too_many_pixels(data):
+    try:
+        header = read_header(data)
+    except DeclaredTooLarge:
+        return None
+    # A header Pillow cannot read leaves the decision to the decoder.
+    if header is not None and header.width * header.height > MAX_DECODED_PIXELS:
         return None
     if data.startswith(JPEG_START) and not _whole_jpeg(data):
         return None
     buffer = np.frombuffer(data, np.uint8)
     try:
         image = cv2.imdecode(buffer, cv2.IMREAD_COLOR)
-        if image is not None and image.size and _has_alpha(data):
+        if image is not None and image.size and header is not None and header.transparent:
             # IMREAD_COLOR drops the alpha channel and keeps the colour under it, which a
             # transparent picture leaves undefined (often black): judge what a viewer shows.
             unchanged = cv2.imdecode(buffer, cv2.IMREAD_UNCHANGED)
@@ -50,23 +56,6 @@ def decode_image(data: bytes) -> np.ndarray | None:
     if image is None or image.size == 0:
         return None
     return image
-
-
-# Pillow's modes that carry an alpha channel (a palette or grey picture may also name one
-# transparent entry, its "transparency" info).
-_ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "La", "PA"})
-
-
-def _has_alpha(data: bytes) -> bool:
-    """Whether the picture's header declares transparency (an alpha channel or a transparent
-    palette entry); False when Pillow cannot read the header."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as header:
-                return header.mode in _ALPHA_MODES or "transparency" in header.info
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
-        return False
 
 
 def _over_white(bgra: np.ndarray) -> np.ndarray:
@@ -86,30 +75,41 @@ class DeclaredTooLarge(ValueError):
     decompression bomb, over twice its MAX_IMAGE_PIXELS)."""
 
 
-def declared_size(data: bytes) -> tuple[int, int] | None:
-    """(width, height) from the picture's header, without decoding pixels; None when Pillow
-    cannot read the header. Raises DeclaredTooLarge for a size Pillow refuses outright."""
+@dataclass(frozen=True)
+class Header:
+    """What a picture's header declares."""
+
+    width: int
+    height: int
+    transparent: bool  # an alpha channel, or a palette or grey entry named transparent
+
+
+# Pillow's modes that carry an alpha channel (a palette or grey picture may also name one
+# transparent entry, its "transparency" info).
+_ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "La", "PA"})
+
+
+def read_header(data: bytes) -> Header | None:
+    """The picture's header, without decoding pixels; None when Pillow cannot read it. Raises
+    DeclaredTooLarge for a size Pillow refuses outright."""
     try:
         with warnings.catch_warnings():
             # Pillow warns from ~90 megapixels on; the callers' own limits decide instead.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as header:
                 width, height = header.size
-                return width, height
+                return Header(width, height, header.mode in _ALPHA_MODES or "transparency" in header.info)
     except Image.DecompressionBombError:
         raise DeclaredTooLarge("decompression bomb") from None
     except (OSError, ValueError, SyntaxError):
         return None
 
 
-def _too_many_pixels(data: bytes) -> bool:
-    """Whether the picture's header declares more than MAX_DECODED_PIXELS (a header Pillow cannot
-    read leaves the decision to the decoder)."""
-    try:
-        size = declared_size(data)
-    except DeclaredTooLarge:
-        return True
-    return size is not None and size[0] * size[1] > MAX_DECODED_PIXELS
+def declared_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from the picture's header, without decoding pixels; None when Pillow
+    cannot read the header. Raises DeclaredTooLarge for a size Pillow refuses outright."""
+    header = read_header(data)
+    return None if header is None else (header.width, header.height)
 
 
 def _whole_jpeg(data: bytes) -> bool:
