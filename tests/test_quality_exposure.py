@@ -107,7 +107,12 @@ def _lamp(frame: np.ndarray, centre: tuple[int, int], core: int) -> np.ndarray:
     h, w = frame.shape
     yy, xx = np.mgrid[0:h, 0:w]
     beyond = np.maximum(np.hypot(xx - centre[0], yy - centre[1]) - core, 0.0)
-    weight = np.exp(-((beyond / (0.4 * core)) ** 2))
+    return _lit(frame, np.exp(-((beyond / (0.4 * core)) ** 2)))
+
+
+def _lit(frame: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """frame with light added: each pixel moved towards white by weight (0-1), as a reflection
+    adds light to paper and print alike."""
     lit = frame.astype(np.float32) + (255 - frame.astype(np.float32)) * weight
     return np.clip(np.round(lit), 0, 255).astype(np.uint8)
 
@@ -151,9 +156,7 @@ def _band(frame: np.ndarray, start: tuple[int, int], end: tuple[int, int], half:
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     (x0, y0), (x1, y1) = start, end
     distance = np.abs((y1 - y0) * xx - (x1 - x0) * yy + x1 * y0 - y1 * x0) / np.hypot(x1 - x0, y1 - y0)
-    weight = np.exp(-((np.maximum(distance - half, 0.0) / 25.0) ** 2))
-    lit = frame.astype(np.float32) + (255 - frame.astype(np.float32)) * weight
-    return np.clip(np.round(lit), 0, 255).astype(np.uint8)
+    return _lit(frame, np.exp(-((np.maximum(distance - half, 0.0) / 25.0) ** 2)))
 
 
 def test_a_reflection_cut_by_the_page_edge_is_glare() -> None:
@@ -174,16 +177,13 @@ def test_a_light_gradient_clipping_a_blank_corner_is_no_glare() -> None:
     nothing is hidden there, so no glare (as on a good social-security card of the train split,
     whose clipped corner reaches as deep into the card as a lamp's spot near its side)."""
     page = _page(paper=205, ink=35)
-    corner = np.zeros_like(page)
-    corner[430:576, 700:960] = 255  # a blank corner of the page: the print ends above and left
     clear = page.copy()
-    clear[corner > 0] = 205
+    clear[430:576, 700:960] = 205  # a blank corner of the page: the print ends above and left
     h, w = page.shape
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     # Light from the lower right: full over the corner's blank paper, fading out over 150 px.
     weight = np.clip((xx + yy - (960 + 576 - 330)) / 150 + 1, 0, 1)
-    lit = clear.astype(np.float32) + (255 - clear.astype(np.float32)) * weight
-    frame = _on_page(np.clip(np.round(lit), 0, 255).astype(np.uint8), clear)
+    frame = _on_page(_lit(clear, weight), clear)
     assert np.count_nonzero(frame[_PAGE_BOX] >= 250) > 0.03 * 432 * 640
     result = analyse_document(frame)
     assert "glare" not in result.reasons, result.reasons
