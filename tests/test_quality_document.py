@@ -189,6 +189,66 @@ def test_a_small_card_whose_ring_took_in_a_shadow_bump_is_a_quadrilateral() -> N
     assert np.abs(found.corners - order_corners(card.astype(np.float32))).max() <= 12
 
 
+def _far_away_card_edges(card: np.ndarray) -> np.ndarray:
+    """An edge map (640x360, as document.edge_map makes it) of a far-away card's outline with a
+    few lines of print inside it."""
+    edges = np.zeros((360, 640), np.uint8)
+    cv2.polylines(edges, [card], True, 255, 3)
+    # Lines of print running into the card's sides, as a dilated edge map of dense print does
+    # (so no hole inside the card's ring is the card).
+    inside = np.zeros_like(edges)
+    cv2.fillPoly(inside, [card], 255)
+    lines = np.zeros_like(edges)
+    for y in range(int(card[:, 1].min()) + 10, int(card[:, 1].max()) - 6, 12):
+        cv2.line(lines, (0, y), (639, y - 8), 255, 3)
+    edges |= lines & inside
+    cv2.rectangle(edges, (0, 0), (639, 359), 255, 1)
+    return edges
+
+
+_FAR_CARD = np.array([[300, 150], [400, 140], [408, 205], [308, 215]], np.int32)  # 2.8% of the frame
+
+
+def test_a_far_away_card_whose_ring_took_in_a_stroke_at_a_corner_is_found() -> None:
+    """A stroke of the desk (a grain line, a shadow's edge) joining a far-away card at a corner
+    makes its hull a pentagon that no coarser step turns into the card: the ring opened by a few
+    pixels is the card again, not 'no page'."""
+    edges = _far_away_card_edges(_FAR_CARD)
+    cv2.line(edges, (308, 215), (285, 232), 255, 3)
+    cv2.line(edges, (285, 232), (270, 226), 255, 3)
+    rings, _ = cv2.findContoursLinkRuns(edges)
+    found = document.best_outline(edges, rings, allow_cut=True)
+    assert found is not None and not found.cut_off
+    assert np.abs(found.corners - order_corners(_FAR_CARD.astype(np.float32))).max() <= 6
+
+
+def test_a_far_away_card_whose_ring_took_in_its_shadow_is_a_small_quadrilateral() -> None:
+    """The edge of a far-away card's shadow, offset below and to the right, closes with the
+    card's own edge into one six-sided ring: the quadrilateral of card and shadow together is
+    found, of a far-away page's size (the verdict is 'too small', not 'no page')."""
+    edges = _far_away_card_edges(_FAR_CARD)
+    shadow = np.zeros_like(edges)
+    cv2.polylines(shadow, [_FAR_CARD + np.array([10, 8], np.int32)], True, 255, 5)  # a soft edge
+    cv2.fillPoly(shadow, [_FAR_CARD], 0)  # the card hides its shadow's edge under it
+    edges |= shadow
+    rings, _ = cv2.findContoursLinkRuns(edges)
+    found = document.best_outline(edges, rings, allow_cut=True)
+    assert found is not None and not found.cut_off
+    assert 0.025 <= found.coverage <= 0.045
+    assert quad_iou(found.corners, _FAR_CARD.astype(np.float32)) >= 0.75
+
+
+def test_a_small_l_shaped_object_is_not_forced_into_a_quadrilateral() -> None:
+    """A small L-shaped ring (a phone across a card's corner) is no page even opened and coarsely
+    approximated: a quadrilateral over it has sides off its edges."""
+    edges = np.zeros((360, 640), np.uint8)
+    shape = np.array([[300, 140], [400, 140], [400, 180], [340, 180], [340, 230], [300, 230]], np.int32)
+    cv2.polylines(edges, [shape], True, 255, 3)
+    cv2.rectangle(edges, (0, 0), (639, 359), 255, 1)
+    rings, _ = cv2.findContoursLinkRuns(edges)
+    assert document.best_outline(edges, rings, allow_cut=True) is None
+
+
 def test_a_six_sided_ring_is_not_forced_into_a_quadrilateral() -> None:
     """An L-shaped or hexagonal object (a phone on a card, two cards overlapping) loses too much of
     its area as a quadrilateral and stays no page."""

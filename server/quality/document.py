@@ -1031,6 +1031,7 @@ def best_outline(edges: np.ndarray, contours: Sequence[np.ndarray], *, allow_cut
     bent_area = 0.0
     pieces: list[np.ndarray] = []  # hulls of regions leaving the frame, for joining (_joined_pieces)
     quad_index = -1  # the ring the complete quadrilateral came from
+    bumped: list[tuple[int, float]] = []  # rings clear of the frame whose hull has 5-6 vertices
     order = candidates[np.argsort(-boxes[candidates], kind="stable")].tolist()
     for index in order:
         contour = contours[index]
@@ -1060,6 +1061,8 @@ def best_outline(edges: np.ndarray, contours: Sequence[np.ndarray], *, allow_cut
         elif allow_cut and _leaves_frame(approx, border, w, h):
             is_quad = False
         else:
+            if len(approx) > 4 and not border.any() and len(bumped) < _TRIM_MAX_RINGS:
+                bumped.append((index, area))
             continue
         if not is_quad:
             pieces.append(hull)
@@ -1090,6 +1093,14 @@ def best_outline(edges: np.ndarray, contours: Sequence[np.ndarray], *, allow_cut
             cut, cut_area = joined
             if quad is not None:
                 aside, aside_area, quad = quad, quad_area, None
+    if quad is None and cut is None:
+        for index, area in bumped:
+            trimmed = _trimmed_quad(contours[index], w, h, support, area)
+            if trimmed is not None:
+                # A far-away page whose ring took in a stroke of the desk at a corner (a grain
+                # line, its own shadow's edge): no other page candidate is left to prefer.
+                quad, quad_area, quad_index = trimmed, float(cv2.contourArea(trimmed)), index
+                break
     if quad is None and cut is None and bent is not None:
         cut, cut_area = bent, bent_area
     if quad is None:
@@ -1335,6 +1346,55 @@ def _aside_quad(contour: np.ndarray, w: int, h: int, min_area: float, support: _
         return None
     supported = _on_edges(contour, approx, border, True, area, support)
     return None if supported is None or not plausible_page(supported, w * h) else (supported, float(area))
+
+
+def _trimmed_quad(contour: np.ndarray, w: int, h: int, support: _Support, area: float) -> np.ndarray | None:
+    """The complete quadrilateral of a ring clear of the frame whose hull has 5-6 vertices
+    because a thin stroke joined it (a line of the desk's texture or an edge of its shadow
+    running on from a corner), or None: the ring's filled region opened by _TRIM_KERNEL (which
+    drops parts thinner than it), hulled and approximated as best_outline does, its sides on
+    the edges (_on_edges), every corner square within _MAX_CORNER_SKEW and plausible_page."""
+    x, y, bw, bh = cv2.boundingRect(contour)
+    pad = _TRIM_SIZE
+    filled = np.zeros((bh + 2 * pad, bw + 2 * pad), np.uint8)
+    offset = np.array([x - pad, y - pad], np.int32)
+    cv2.drawContours(filled, [contour - offset], -1, 255, cv2.FILLED)
+    opened = cv2.morphologyEx(filled, cv2.MORPH_OPEN, _TRIM_KERNEL)
+    if cv2.countNonZero(opened) < _TRIM_MIN_KEPT * cv2.countNonZero(filled):
+        return None  # the opening took more than a stroke: the ring was thin all through
+    parts, _ = cv2.findContours(opened, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    hull = cv2.convexHull(max(parts, key=cv2.contourArea) + offset)
+    trimmed_area = float(cv2.contourArea(hull))
+    approx, _ = _ring_polygon(hull, w, h)
+    if len(approx) != 4:
+        if area >= t.MIN_DOCUMENT_COVERAGE * w * h:
+            return None
+        # A far-away page's ring that took in its shadow (offset beside two of its sides): the
+        # coarse quadrilateral of page and shadow together, only to say the page is too small.
+        arc = cv2.arcLength(hull, True)
+        approx = cv2.approxPolyDP(hull, _TRIM_COARSE_EPSILON * arc, True).reshape(-1, 2)
+        if len(approx) != 4 or cv2.contourArea(approx) < _TRIM_COARSE_MIN_AREA * trimmed_area:
+            return None
+    if on_border(approx, w, h).any():
+        return None
+    supported = _on_edges(contour, approx, _NO_BORDER_4, True, area, support)
+    if supported is None or not _square_inner_corners(supported, _NO_BORDER_4) \
+            or not plausible_page(supported, w * h):
+        return None
+    return supported
+
+
+# The opening's size (analysis pixels: a dilated edge is 3-5 px wide, a page's ring far wider
+# across), how many rings are tried, and the share of the ring's filled region the opening must
+# keep (a stroke is a sliver of it; a ring thin all through, a loop of desk texture, is not).
+_TRIM_SIZE = 9
+_TRIM_KERNEL = cv2.getStructuringElement(cv2.MORPH_RECT, (_TRIM_SIZE, _TRIM_SIZE))
+_TRIM_MAX_RINGS = 3
+_TRIM_MIN_KEPT = 0.9
+# A far-away page with its shadow: the coarse step (share of the hull's perimeter) and the share
+# of the opened hull's area its quadrilateral must keep (page and shadow: 0.8 on train scenes).
+_TRIM_COARSE_EPSILON = 0.05
+_TRIM_COARSE_MIN_AREA = 0.7
 
 
 def _on_edges(contour: np.ndarray, approx: np.ndarray, border: np.ndarray, is_quad: bool, area: float,
