@@ -238,23 +238,17 @@ def test_a_far_away_card_whose_ring_took_in_its_shadow_is_a_small_quadrilateral(
     assert quad_iou(found.corners, _FAR_CARD.astype(np.float32)) >= 0.75
 
 
-def test_a_small_l_shaped_object_is_not_forced_into_a_quadrilateral() -> None:
-    """A small L-shaped ring (a phone across a card's corner) is no page even opened and coarsely
-    approximated: a quadrilateral over it has sides off its edges."""
+@pytest.mark.parametrize("shape", [
+    # A hexagonal object of readable size (two cards overlapping) loses too much of its area as a
+    # quadrilateral.
+    [[200, 100], [400, 100], [460, 180], [400, 260], [200, 260], [140, 180]],
+    # A small L-shaped one (a phone across a card's corner), even opened and coarsely approximated
+    # as a far-away page with its shadow: a quadrilateral over it has sides off its edges.
+    [[300, 140], [400, 140], [400, 180], [340, 180], [340, 230], [300, 230]],
+], ids=["hexagon", "small_l"])
+def test_a_six_sided_ring_is_not_forced_into_a_quadrilateral(shape: list[list[int]]) -> None:
     edges = np.zeros((360, 640), np.uint8)
-    shape = np.array([[300, 140], [400, 140], [400, 180], [340, 180], [340, 230], [300, 230]], np.int32)
-    cv2.polylines(edges, [shape], True, 255, 3)
-    cv2.rectangle(edges, (0, 0), (639, 359), 255, 1)
-    rings, _ = cv2.findContoursLinkRuns(edges)
-    assert document.best_outline(edges, rings, allow_cut=True) is None
-
-
-def test_a_six_sided_ring_is_not_forced_into_a_quadrilateral() -> None:
-    """An L-shaped or hexagonal object (a phone on a card, two cards overlapping) loses too much of
-    its area as a quadrilateral and stays no page."""
-    edges = np.zeros((360, 640), np.uint8)
-    shape = np.array([[200, 100], [400, 100], [460, 180], [400, 260], [200, 260], [140, 180]], np.int32)
-    cv2.polylines(edges, [shape], True, 255, 3)
+    cv2.polylines(edges, [np.array(shape, np.int32)], True, 255, 3)
     cv2.rectangle(edges, (0, 0), (639, 359), 255, 1)
     rings, _ = cv2.findContoursLinkRuns(edges)
     assert document.best_outline(edges, rings, allow_cut=True) is None
