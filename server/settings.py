@@ -190,8 +190,13 @@ class Settings(BaseSettings):
     @cached_property
     def resolved_database_url(self) -> str:
         """The async SQLAlchemy URL: the given one with an async driver, or the SQLite file."""
-        url = self.database_url or f"sqlite:///{(self.data_dir / 'jinglin.sqlite3').resolve()}"
+        url = self.database_url or f"sqlite:///{self.sqlite_path.resolve()}"
         return to_async_url(url)
+
+    @property
+    def sqlite_path(self) -> Path:
+        """The embedded default's SQLite file in the data dir (used when DATABASE_URL is unset)."""
+        return self.data_dir / "jinglin.sqlite3"
 
     @property
     def uses_embedded_redis(self) -> bool:

@@ -114,10 +114,9 @@ class Client(ProtocolClient):
 async def street_env(data_dir: Path, sites: int = 2, **settings: object) -> AsyncIterator[Env]:
     """An in-process server with one street of `sites` kiosks (no staff) and these settings."""
     from server.app import create_app
-    from server.cli import prepare_database
     from server.http import app_keys
     from tests.district import add_street
-    from tests.helpers import make_settings
+    from tests.helpers import make_settings, prepare_database
 
     config = make_settings(data_dir, **settings)
     await prepare_database(config)

@@ -21,12 +21,11 @@ import redis.asyncio as aioredis
 from aiohttp.test_utils import TestClient, TestServer
 
 from server.app import create_app
-from server.cli import prepare_database
 from server.district.accounts import upsert_user
 from server.http import app_keys
 from server.queueing.service import QUEUE
 from server.runtime.embedded_redis import EmbeddedRedis
-from tests.helpers import make_settings
+from tests.helpers import make_settings, prepare_database
 
 PASSWORD = "admin-password-1"
 SHEET = "name,street,kind,address\n甲居委,江宁路街道,committee,路1号\n乙居委,jingansi,居委,\n丙公园,静安寺街道,park,\n"

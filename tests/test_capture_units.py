@@ -20,8 +20,7 @@ from server.capture.analysis_peer import BITRATE_FMTP, raise_bitrate
 from server.capture.health import camera_score
 from server.capture.storage import CaptureStore, StorageError
 from server.capture.upload import UploadError, header_size, validate_upload
-from server.cli import prepare_database
-from tests.helpers import make_settings
+from tests.helpers import make_settings, prepare_database
 from tests.test_capture_support import jpeg
 
 SECRET = "s" * 48

@@ -14,12 +14,11 @@ from sqlalchemy import func, select
 
 from server.auth.passwords import verify_password
 from server.auth.tokens import token_hash
-from server.cli import prepare_database
 from server.db.engine import make_engine, make_session_factory
 from server.db.models import Centre, Kiosk, Site, Street, User
 from server.district.accounts import upsert_user
 from server.district.demo import DemoConflict, seed_demo
-from tests.helpers import make_settings
+from tests.helpers import make_settings, prepare_database
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "demo-test-secret-" + "y" * 30

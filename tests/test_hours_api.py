@@ -14,7 +14,6 @@ from aiohttp.test_utils import TestServer
 from sqlalchemy import func, select
 
 from server.app import create_app
-from server.cli import prepare_database
 from server.db.models import Callback, ServiceSession, SessionEvent
 from server.hours.calendar import hours_from_text
 from server.hours.callbacks import blank_old_phones
@@ -25,7 +24,7 @@ from server.hours.sweeper import SWEEPER
 from server.http import app_keys
 from server.runtime.district_time import DISTRICT_TZ
 from tests.district import add_staff, add_street
-from tests.helpers import make_settings
+from tests.helpers import make_settings, prepare_database
 from tests.protocol_client import Client, Env
 
 MATTER = "gaj-jlks-01"

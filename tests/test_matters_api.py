@@ -9,8 +9,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from server.app import create_app
-from server.cli import prepare_database
-from tests.helpers import make_settings
+from tests.helpers import make_settings, prepare_database
 
 
 @pytest.fixture

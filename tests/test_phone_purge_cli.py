@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from server.cli import build_parser, prepare_database
+from server.cli import build_parser
 from server.db.engine import make_engine, make_session_factory
 from server.db.models import Appointment, Callback, Centre, Kiosk, Site, Street
-from tests.helpers import make_settings
+from tests.helpers import make_settings, prepare_database
 
 OLD = datetime.now(UTC) - timedelta(days=60)  # well past the 30-day default retention
 RECENT = datetime.now(UTC) - timedelta(days=1)

@@ -17,14 +17,13 @@ import redis.asyncio as aioredis
 from session_queue import QueueConfig, SessionQueue
 from sqlalchemy import select
 
-from server.cli import prepare_database
 from server.db.engine import make_engine, make_session_factory
 from server.db.models import CaseworkerEvent, Kiosk, ServiceSession, SessionEvent, User
 from server.db.types import utcnow
 from server.queueing.reconciler import QueueReconciler
 from server.queueing.service import QueueService
 from tests.district import add_staff, add_street
-from tests.helpers import make_settings
+from tests.helpers import make_settings, prepare_database
 
 SKILL = "police-household"
 MATTER = "gaj-jlks-01"

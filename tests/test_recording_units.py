@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 
 from server.capture.rotate import rotate_all
-from server.cli import build_parser, prepare_database
+from server.cli import build_parser
 from server.recording.ranges import RangeNotSatisfiable, parse_range
 from server.recording.remux import remux_isolated, segments
 from server.recording.state import open_state, verdict
 from server.recording.storage import ChunkError, ChunkStore, delete_recording
-from tests.helpers import make_settings
+from tests.helpers import make_settings, prepare_database
 
 
 def test_verdicts() -> None:

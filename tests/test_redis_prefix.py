@@ -9,10 +9,9 @@ from pathlib import Path
 from aiohttp.test_utils import TestServer
 
 from server.app import create_app
-from server.cli import prepare_database
 from server.http import app_keys
 from tests.district import add_staff, add_street
-from tests.helpers import make_settings
+from tests.helpers import make_settings, prepare_database
 from tests.protocol_client import Client, Env
 
 MATTER = "gaj-jlks-01"

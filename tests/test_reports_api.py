@@ -40,7 +40,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.app import create_app
-from server.cli import prepare_database
 from server.db.models import (
     AuditLog,
     CaseworkerEvent,
@@ -59,7 +58,7 @@ from server.runtime.district_time import DISTRICT_TZ
 from server.runtime.embedded_redis import EmbeddedRedis
 from tests.conftest import SERVER_DATABASE_URL, require_service, reset_postgres
 from tests.district import JIANGNINGLU, JINGANSI, add_staff, add_street
-from tests.helpers import make_settings
+from tests.helpers import make_settings, prepare_database
 
 PASSWORD = "p" * 12
 M1 = "gaj-jlks-01"  # 公安, 敬老卡申领、发放

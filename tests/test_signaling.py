@@ -20,7 +20,6 @@ from aiohttp.test_utils import TestServer
 from sqlalchemy import select, update
 
 from server.app import create_app
-from server.cli import prepare_database
 from server.db.models import AuthSession, Callback, FollowUp, Kiosk, Rating, ServiceSession
 from server.db.types import utcnow
 from server.hours.callbacks import blank_old_phones
@@ -29,7 +28,7 @@ from server.queueing.service import QUEUE, JoinError
 from server.signaling import departures
 from server.signaling.context import SIGNALING
 from tests.district import add_staff, add_street
-from tests.helpers import make_settings
+from tests.helpers import make_settings, prepare_database
 from tests.protocol_client import PASSWORD, Client, Env
 
 MATTER = "gaj-jlks-01"  # 敬老卡申领、发放

@@ -16,13 +16,12 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from server.app import create_app
-from server.cli import prepare_database
 from server.http import app_keys
 from server.runtime.embedded_redis import EmbeddedRedis
 from server.signaling.context import SIGNALING
 from server.signaling.hub import LOCAL_ONLY_TTL_S, Hub
 from tests.district import add_staff, add_street
-from tests.helpers import make_settings
+from tests.helpers import make_settings, prepare_database
 from tests.protocol_client import Client, Env
 from tests.test_signaling import MATTER, SKILL
 
