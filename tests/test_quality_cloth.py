@@ -150,4 +150,6 @@ def test_a_gap_running_off_the_frame_is_a_page_cut_off(index: int, monkeypatch: 
     assert analyse_document(item.image).reasons[0] == "document_cut_off"
     monkeypatch.setattr(document, "_cut_cloth_outline", lambda gap, shape, size: None)
     without = analyse_document(item.image).reasons
-    assert "no_document" in without and "document_cut_off" not in without
+    # Without the gap the page is lost: no page, or a small stretch of the pattern closed into a
+    # quadrilateral (document._trimmed_quad), never the page running off the frame.
+    assert without[0] in ("no_document", "document_too_small") and "document_cut_off" not in without
