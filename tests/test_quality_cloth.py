@@ -152,4 +152,4 @@ def test_a_gap_running_off_the_frame_is_a_page_cut_off(index: int, monkeypatch: 
     without = analyse_document(item.image).reasons
     # Without the gap the page is lost: no page, or a small stretch of the pattern closed into a
     # quadrilateral (document._trimmed_quad), never the page running off the frame.
-    assert without[0] in ("no_document", "document_too_small") and "document_cut_off" not in without
+    assert {"no_document", "document_too_small"} & set(without) and "document_cut_off" not in without
