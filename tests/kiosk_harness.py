@@ -365,6 +365,7 @@ class Caseworker:
         self.ws: aiohttp.ClientWebSocketResponse | None = None
         self.pc: RTCPeerConnection | None = None
         self.call: dict[str, Any] | None = None
+        self.call_over = False  # the call accepted was ended or transferred
         self.offer: dict[str, Any] | None = None  # the last offer accepted (matter, priority, wait)
         self.ticket_id = ""
         self.kiosk_answered = threading.Event()
@@ -390,7 +391,7 @@ class Caseworker:
         self._run(self._transfer(skill, note))
 
     def close(self) -> None:
-        """Hang up, sign out of the socket and stop the loop."""
+        """End a call still held (as answered), hang up, sign out of the socket and stop the loop."""
         with contextlib.suppress(Exception):
             self._run(self._close())
         self.loop.call_soon_threadsafe(self.loop.stop)
@@ -472,14 +473,21 @@ class Caseworker:
         await self.ws.send_json({"type": "end_call", "ticket_id": self.ticket_id, "outcome": outcome,
                                  "case_number": case_number, "id": "end"})
         await self._expect("ok")
+        self.call_over = True
 
     async def _transfer(self, skill: str, note: str) -> None:
         assert self.ws is not None and self.call is not None
         await self.ws.send_json({"type": "transfer", "ticket_id": self.ticket_id, "skill": skill, "note": note,
                                  "id": "transfer"})
         await self._expect("ok")
+        self.call_over = True
 
     async def _close(self) -> None:
+        if self.call is not None and not self.call_over and self.ws is not None and not self.ws.closed:
+            # A test that failed mid-call must not leave the call to the server's reconnect grace:
+            # the next test signs the same demo caseworker in and would find it still in the call.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._end_call("answered", ""), 5)
         if self.pc is not None:
             await self.pc.close()
         if self.ws is not None:
