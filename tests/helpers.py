@@ -39,7 +39,7 @@ async def prepare_database(settings: Settings) -> None:
     """What `jinglin migrate` does (server.cli.prepare_database), for a test's database.
 
     A new embedded SQLite file is a copy of one migrated and catalogued once per test process:
-    running the migrations and loading the catalog cost ~1 s of every test that starts a server.
+    running the migrations and loading the catalog cost ~0.7 s of every test that starts the app.
     A database that exists already, or one given by DATABASE_URL, is prepared for real; the
     migrations themselves are tested in tests/test_migrations.py.
     """

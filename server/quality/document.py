@@ -1352,8 +1352,12 @@ def _trimmed_quad(contour: np.ndarray, w: int, h: int, support: _Support, area: 
     """The complete quadrilateral of a ring clear of the frame whose hull has 5-6 vertices
     because a thin stroke joined it (a line of the desk's texture or an edge of its shadow
     running on from a corner), or None: the ring's filled region opened by _TRIM_KERNEL (which
-    drops parts thinner than it), hulled and approximated as best_outline does, its sides on
-    the edges (_on_edges), every corner square within _MAX_CORNER_SKEW and plausible_page."""
+    drops parts thinner than it), hulled and approximated as best_outline does. A ring under
+    MIN_DOCUMENT_COVERAGE whose opened hull is still no quadrilateral is a far-away page with its
+    shadow beside two sides: its coarse quadrilateral (_TRIM_COARSE_EPSILON) is taken when it
+    keeps _TRIM_COARSE_MIN_AREA of the opened hull. Either must have its sides on the edges
+    (_on_edges), every corner square within _MAX_CORNER_SKEW and pass plausible_page. area: the
+    ring's hull area."""
     x, y, bw, bh = cv2.boundingRect(contour)
     pad = _TRIM_SIZE
     filled = np.zeros((bh + 2 * pad, bw + 2 * pad), np.uint8)
