@@ -364,8 +364,7 @@ class Caseworker:
         self.http: aiohttp.ClientSession | None = None
         self.ws: aiohttp.ClientWebSocketResponse | None = None
         self.pc: RTCPeerConnection | None = None
-        self.call: dict[str, Any] | None = None
-        self.call_over = False  # the call accepted was ended or transferred
+        self.call: dict[str, Any] | None = None  # the call held: set on accepting, cleared on ending it
         self.offer: dict[str, Any] | None = None  # the last offer accepted (matter, priority, wait)
         self.ticket_id = ""
         self.kiosk_answered = threading.Event()
@@ -473,17 +472,17 @@ class Caseworker:
         await self.ws.send_json({"type": "end_call", "ticket_id": self.ticket_id, "outcome": outcome,
                                  "case_number": case_number, "id": "end"})
         await self._expect("ok")
-        self.call_over = True
+        self.call = None
 
     async def _transfer(self, skill: str, note: str) -> None:
         assert self.ws is not None and self.call is not None
         await self.ws.send_json({"type": "transfer", "ticket_id": self.ticket_id, "skill": skill, "note": note,
                                  "id": "transfer"})
         await self._expect("ok")
-        self.call_over = True
+        self.call = None
 
     async def _close(self) -> None:
-        if self.call is not None and not self.call_over and self.ws is not None and not self.ws.closed:
+        if self.call is not None and self.ws is not None and not self.ws.closed:
             # A test that failed mid-call must not leave the call to the server's reconnect grace:
             # the next test signs the same demo caseworker in and would find it still in the call.
             with contextlib.suppress(Exception):
