@@ -12,7 +12,7 @@ from server.quality import analyse_document, analyser, desk, document
 from server.quality.colour import Chroma
 from server.quality.document import Outline
 from server.quality.tracking import PageTracker
-from tests.quality_fixtures.scoring import verdict
+from tests.quality_fixtures.scoring import quad_iou, verdict
 from tests.quality_fixtures.world import world_scene
 
 
@@ -160,3 +160,71 @@ def test_a_far_page_beside_larger_blank_notes_asks_to_come_closer(monkeypatch: p
     # Without the quadrilaterals kept beside the note, the page is never judged.
     monkeypatch.setattr(document, "_quads_beside", lambda *args: [])
     assert analyse_document(_notes_and_page(with_page=True)).reasons[0] == "no_document"
+
+
+def _striped_desk_edges(card: np.ndarray) -> np.ndarray:
+    """An edge map (640x360, as document.edge_map makes it) of a far-away card with lines of
+    print in it on a striped desk: every stripe runs from the frame's edge to the card's side and
+    on from its other side, so the card's ring is one component with the frame border's."""
+    edges = np.zeros((360, 640), np.uint8)
+    cv2.polylines(edges, [card], True, 255, 3)
+    inside = np.zeros_like(edges)
+    cv2.fillPoly(inside, [card], 255)
+    stripes, words = np.zeros_like(edges), np.zeros_like(edges)
+    # A far-away page's margins are a few pixels wide at this size: its print runs close to them.
+    for y in range(int(card[:, 1].min()) + 6, int(card[:, 1].max()) - 2, 8):
+        cv2.line(stripes, (0, y), (639, y - 6), 255, 3)
+        for x in range(0, 640, 16):  # print: words along the same lines, as a dilated map has them
+            cv2.line(words, (x, y - 6 * x // 639), (x + 11, y - 6 * (x + 11) // 639), 255, 3)
+    edges |= (stripes & ~inside) | (words & inside)
+    cv2.rectangle(edges, (0, 0), (639, 359), 255, 1)
+    return edges
+
+
+_FAR_CARD = np.array([[300, 150], [400, 147], [402, 211], [302, 214]], np.int32)  # 2.8% of the frame
+
+
+def test_a_far_away_card_whose_ring_is_one_with_the_desks_stripes_is_found_solid() -> None:
+    """No ring of the map outlines the card alone (its sides are joined to the stripes), but its
+    print fills it solid and the opening drops the stripes: the card is found, to be told too
+    small. A checked cloth's squares are too large to fill and their lines too thin to stay."""
+    edges = _striped_desk_edges(_FAR_CARD)
+    rings, _ = cv2.findContoursLinkRuns(edges)
+    found = document.best_outline(edges, rings, allow_cut=False)
+    assert found is None or quad_iou(found.corners, _FAR_CARD.astype(np.float32)) < 0.5
+    pages = document.solid_pages(edges)
+    assert pages and not pages[0].cut_off
+    assert quad_iou(pages[0].corners, _FAR_CARD.astype(np.float32)) >= 0.85
+    checks = np.zeros((360, 640), np.uint8)
+    for x in range(0, 640, 40):
+        cv2.line(checks, (x, 0), (x, 359), 255, 3)
+    for y in range(0, 360, 40):
+        cv2.line(checks, (0, y), (639, y), 255, 3)
+    cv2.rectangle(checks, (0, 0), (639, 359), 255, 1)
+    assert document.solid_pages(checks) == []
+
+
+# Far-away pages of extra train and validation scenes on a grained or striped desk whose stripes
+# touch their sides: no ring is the page, and they read "no_document" before the solid search.
+FAR_PAGES_ON_STRIPES = (("train", 67000), ("validation", 67025), ("validation", 67034))
+
+
+@pytest.mark.parametrize(("split", "index"), FAR_PAGES_ON_STRIPES)
+def test_a_far_away_page_on_a_striped_desk_asks_to_come_closer(split: str, index: int,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    scene = world_scene(split, index, "far_away")
+    assert scene.corners is not None
+    result = verdict(scene)
+    assert "document_too_small" in result.reasons and "no_document" not in result.reasons
+    assert quad_iou(np.array(result.metrics.document.corners), scene.corners) >= 0.7
+    monkeypatch.setattr(analyser, "solid_pages", lambda edges: [])
+    assert "no_document" in verdict(scene).reasons
+
+
+def test_a_keyboard_on_a_desk_is_no_far_away_page() -> None:
+    """A keyboard's dark keys with the desk's light lines between them fill solid like a far-away
+    page's print, but a page is lighter than the desk around it: still no document."""
+    scene = world_scene("train", 68033, "no_document")
+    assert scene.factors is not None and scene.factors.desk == "clutter"
+    reasons = verdict(scene).reasons
+    assert "no_document" in reasons and "document_too_small" not in reasons

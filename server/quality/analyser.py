@@ -26,6 +26,7 @@ from server.quality.document import (
     find_outline,
     readable_page,
     refine_corners,
+    solid_pages,
 )
 from server.quality.edges import blur_for_edges
 from server.quality.metrics import (
@@ -149,6 +150,7 @@ def document_verdict(
     small, factor = downscale(gray)
     if video_range:
         small = to_full_range(small)
+    edges: np.ndarray | None = None  # the full search's edge map (stills)
     if still:
         blurred = blur_for_edges(small)
         high = edge_threshold(blurred)
@@ -160,7 +162,7 @@ def document_verdict(
         # The still is rectified from its outline: a printed panel would lose the card's rim,
         # a form's table on a striped cloth the rest of the form. (Live frames only guide the
         # resident, and the panel is where the card is.)
-        assert outline is not None
+        assert outline is not None and edges is not None
         if colour is not None:
             outline = cloth_page(small, colour, coloured_rim(colour, outline, small.shape[:2]))
         outline = surrounding_page(small, outline, edges, colour)
@@ -175,6 +177,10 @@ def document_verdict(
             outline, stats = _page_aside(small, outline, stats, half, colour)
         if _not_a_document(small, outline, stats, colour, half):
             stats = None
+    if outline is None or stats is None:
+        far = _far_away_page(small, colour, half, edges)
+        if far is not None:
+            outline, stats = far
     if outline is None or stats is None:
         # Without a page, only say what is wrong with the whole picture's light.
         stats = region_stats(small, half=half)
@@ -237,6 +243,42 @@ def _not_a_document(small: np.ndarray, outline: Outline, stats: RegionStats, col
     # A far-away page of the desk's own grey and colour is still told from the desk by its print:
     # detail as sharp as a readable page's (a knot of grain or a shadow has none).
     return blank or (stats.sharpness < t.MIN_SHARPNESS and looks_like_desk(small, outline, colour))
+
+
+def _far_away_page(small: np.ndarray, colour: Chroma | None, half: np.ndarray,
+                   edges: np.ndarray | None) -> tuple[Outline, RegionStats] | None:
+    """Where no page was found: a far-away page whose edge ring is one with a striped or grained
+    desk's lines (solid_pages on edges, the search's map of small when the caller has it), with
+    its stats, or None. Only a page with sharp print that is a document (_not_a_document) counts:
+    the resident is then told to come closer rather than to put a document down."""
+    if edges is None:
+        blurred = blur_for_edges(small)
+        edges = edge_map(blurred, edge_threshold(blurred))
+    for page in solid_pages(edges):
+        stats = region_stats(small, _shrink(page.corners, t.INNER_SHRINK), half=half)
+        if stats.sharpness >= t.MIN_SHARPNESS and _lighter_than_around(small, page.corners, stats.brightness) \
+                and not _not_a_document(small, page, stats, colour, half):
+            return page, stats
+    return None
+
+
+def _lighter_than_around(small: np.ndarray, corners: np.ndarray, brightness: float) -> bool:
+    """Whether a small page of mean grey brightness is lighter than the desk in a band around it
+    (as wide as a quarter of its size) by t.SOLID_MIN_LIGHTER: paper, as against a dark object
+    with light lines in it (a keyboard's keys)."""
+    h, w = small.shape[:2]
+    x, y, bw, bh = cv2.boundingRect(np.round(corners).astype(np.int32))
+    reach = max(2, round(0.25 * min(bw, bh)))
+    x0, y0 = max(x - reach, 0), max(y - reach, 0)
+    x1, y1 = min(x + bw + reach, w), min(y + bh + reach, h)
+    page = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    cv2.fillConvexPoly(page, np.round(corners - np.array([x0, y0], np.float32)).astype(np.int32), 255)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
+    band = cv2.subtract(cv2.dilate(page, kernel), page)
+    if cv2.countNonZero(band) == 0:
+        return False
+    around = float(cv2.mean(small[y0:y1, x0:x1], mask=band)[0])
+    return brightness >= around + t.SOLID_MIN_LIGHTER
 
 
 def _dark_object(small: np.ndarray, outline: Outline, stats: RegionStats, half: np.ndarray) -> bool:

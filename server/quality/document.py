@@ -1388,6 +1388,52 @@ def _trimmed_quad(contour: np.ndarray, w: int, h: int, support: _Support, area: 
     return supported
 
 
+def solid_pages(edges: np.ndarray) -> list[Outline]:
+    """Small complete pages clear of the frame found as solid regions of the edge map edges
+    (made by edge_map), largest first (at most _SOLID_MAX): a far-away page on a striped or
+    grained desk whose edge ring is one component with the desk's lines (they touch its sides),
+    so that no ring of the map outlines it alone.
+
+    The map's holes under t.SOLID_FILL_MAX of the frame (the gaps between a far-away page's
+    print, its table's cells) are filled, which makes the page one solid patch; an opening by
+    _TRIM_KERNEL then drops the desk's lines (a dilated edge is 3-5 px wide) where they join it.
+    What stays is hulled and approximated as best_outline does, and must be a quadrilateral with
+    its sides on the edges (_on_edges), square corners and plausible_page, and under
+    t.MIN_DOCUMENT_COVERAGE of the frame: it is looked for only to say the page is too small.
+    """
+    h, w = edges.shape[:2]
+    frame_area = float(w * h)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(cv2.bitwise_not(edges), connectivity=4)
+    fill = np.where(stats[:, cv2.CC_STAT_AREA] < t.SOLID_FILL_MAX * frame_area, 255, 0).astype(np.uint8)
+    solid = cv2.bitwise_or(edges, fill[labels])
+    # The frame border that edge_map draws in: a page clear of the frame is sought.
+    solid[0, :] = solid[-1, :] = 0
+    solid[:, 0] = solid[:, -1] = 0
+    parts, _ = cv2.findContours(cv2.morphologyEx(solid, cv2.MORPH_OPEN, _TRIM_KERNEL), cv2.RETR_EXTERNAL,
+                                cv2.CHAIN_APPROX_SIMPLE)
+    support = _Support(edges)
+    found: list[Outline] = []
+    for part in parts:
+        hull = cv2.convexHull(part)
+        area = float(cv2.contourArea(hull))
+        if not t.MIN_DOCUMENT_AREA * frame_area <= area < t.MIN_DOCUMENT_COVERAGE * frame_area:
+            continue
+        approx, border = _ring_polygon(hull, w, h)
+        if border is None or len(approx) != 4 or border.any():
+            continue
+        supported = _on_edges(part, approx, _NO_BORDER_4, True, area, support)
+        if supported is None or not _square_inner_corners(supported, _NO_BORDER_4) \
+                or not plausible_page(supported, frame_area):
+            continue
+        found.append(Outline(order_corners(supported), area / frame_area, cut_off=False))
+    found.sort(key=lambda outline: -outline.coverage)
+    return found[:_SOLID_MAX]
+
+
+# How many solid regions solid_pages returns (the analyser takes the first that is a document).
+_SOLID_MAX = 3
+
+
 # The opening's size (analysis pixels: a dilated edge is 3-5 px wide, a page's ring far wider
 # across), how many rings are tried, and the share of the ring's filled region the opening must
 # keep (a stroke is a sliver of it; a ring thin all through, a loop of desk texture, is not).

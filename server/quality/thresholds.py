@@ -232,6 +232,13 @@ SIDE_FIT_MAX_EDGE_SHARE = 0.3
 MIN_DOCUMENT_AREA = 0.012
 # Below this share of the frame the text is too small to read: ask the resident to come closer.
 MIN_DOCUMENT_COVERAGE = 0.12
+# A far-away page whose edge ring is one with a striped desk's lines (document.solid_pages): the
+# edge map's holes under this share of the frame are filled (a far-away page's print and table
+# cells; a checked cloth's squares at 640 wide are ~0.5% of the frame and stay open).
+SOLID_FILL_MAX = 0.002
+# ... and must be lighter than the desk around it by this many grey levels (paper; a keyboard's
+# dark keys are not).
+SOLID_MIN_LIGHTER = 20
 # A small or cut-off outline is a patch of desk (server/quality/desk.py), not a document, when the
 # mean grey inside it differs from a band around it (DESK_BAND of the region's size wide) by less
 # than DESK_MAX_GREY_STEP and its mean chroma (U/V distance) by less than DESK_MAX_CHROMA_STEP.
