@@ -429,3 +429,16 @@ def test_a_phone_among_clutter_is_no_document(index: int) -> None:
     item = scene(index, "dev")
     assert (item.expected, item.desk) == ("no_document", "clutter")
     assert analyse_document(item.image).reasons == ["no_document"]
+
+
+# A good household register cover on a checked cloth (dev split) whose top side lies near the
+# frame's edge: the strip of cloth between them, bounded by the checks' lines that carry the
+# cover's sides on, is a region running off the frame beside it, with neither the cover's ground
+# nor clearly other tones than the cloth's around it (panel.beyond_is_other).
+COVER_UNDER_A_STRIP_OF_CLOTH = 178
+
+
+def test_a_strip_of_cloth_beyond_a_page_leaves_it_complete(monkeypatch: pytest.MonkeyPatch) -> None:
+    item = _accepted_dev_scene(COVER_UNDER_A_STRIP_OF_CLOTH, "tablecloth", (0.12, 1.0))
+    monkeypatch.setattr(document, "beyond_is_other", lambda *args: True)
+    assert analyse_document(item.image).reasons == ["document_cut_off"]

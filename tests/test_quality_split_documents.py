@@ -23,8 +23,10 @@ def test_a_booklet_with_one_half_off_the_frame_reads_as_cut_off(index: int, monk
     assert scene.kind == "marriage"
     result = verdict(scene)
     assert not result.ok and "document_cut_off" in result.reasons, result.reasons
-    # The half alone, without asking whether the ring beside it is the same booklet: accepted.
+    # The half alone, without asking whether the ring beside it is the same booklet (or at least
+    # not the desk): accepted.
     monkeypatch.setattr(document, "continues_on", lambda *args: False)
+    monkeypatch.setattr(document, "beyond_is_other", lambda *args: False)
     assert verdict(scene).ok
 
 
@@ -39,6 +41,34 @@ def test_the_other_half_must_have_the_pages_ground() -> None:
     assert panel.continues_on(gray, None, page, region)
     gray[60:300, 0:196] = 180  # beside the page: something lighter (a second card, the desk)
     assert not panel.continues_on(gray, None, page, region)
+
+
+def test_the_part_beyond_must_be_clearly_not_the_desk() -> None:
+    """beyond_is_other: the region beyond the page (a card's coloured band running off the frame)
+    has tones far from the desk's around it; a strip of the desk itself does not."""
+    rng = np.random.default_rng(7)
+    gray = rng.integers(130, 170, (360, 640)).astype(np.uint8)  # a grained desk
+    page = np.float32([[200, 80], [440, 80], [440, 300], [200, 300]])
+    region = np.float32([[200, 0], [440, 0], [440, 300], [200, 300]])
+    gray[80:300, 200:440] = 235  # the card's white panel
+    assert not panel.beyond_is_other(gray, page, region)  # above it: the desk
+    gray[0:80, 200:440] = 70  # the card's dark band, running off the frame's top
+    assert panel.beyond_is_other(gray, page, region)
+
+
+# An extra train scene with no document put down but a social-security card at the frame's top
+# edge, its coloured band running off the frame: its white panel, a complete quadrilateral, was
+# accepted as a document.
+CARD_BAND_OFF_THE_FRAME = 71034
+
+
+def test_a_card_whose_band_runs_off_the_frame_reads_as_cut_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    scene = world_scene("train", CARD_BAND_OFF_THE_FRAME, "no_document")
+    assert scene.factors is not None and scene.factors.desk == "second_card"
+    result = verdict(scene)
+    assert not result.ok and "document_cut_off" in result.reasons, result.reasons
+    monkeypatch.setattr(document, "beyond_is_other", lambda *args: False)
+    assert verdict(scene).ok
 
 
 def test_the_page_must_run_on_straight_into_the_ring() -> None:

@@ -15,7 +15,7 @@ import numpy as np
 from server.quality import thresholds as t
 from server.quality.colour import Chroma
 from server.quality.document import Outline
-from server.quality.metrics import cumulative_histogram
+from server.quality.metrics import tone_distance
 
 
 def looks_like_desk(small: np.ndarray, outline: Outline, colour: Chroma | None) -> bool:
@@ -75,13 +75,6 @@ def _inside_and_around(small: np.ndarray, outline: Outline) -> tuple[np.ndarray,
     if cv2.countNonZero(inner) < _MIN_PIXELS or cv2.countNonZero(around) < _MIN_PIXELS:
         return None
     return inner, around
-
-
-def tone_distance(plane: np.ndarray, first: np.ndarray, second: np.ndarray) -> float:
-    """The earth mover's distance (in levels) between the histograms of plane (8-bit) inside mask
-    first and inside mask second: the area between their cumulative shares."""
-    shares = [cumulative_histogram(plane, mask) for mask in (first, second)]
-    return float(np.abs(shares[0] / shares[0][-1] - shares[1] / shares[1][-1]).sum())
 
 
 _ERODE_5 = np.ones((5, 5), np.uint8)

@@ -21,7 +21,7 @@ from server.quality import thresholds as t
 from server.quality.cloth import PatternGap, pattern_gap
 from server.quality.colour import Chroma
 from server.quality.edges import blur_for_edges, canny
-from server.quality.panel import continues_on
+from server.quality.panel import beyond_is_other, continues_on
 
 __all__ = ["Outline", "blur_for_edges", "cloth_page", "coloured_rim", "edge_threshold", "find_outline",
            "rectify_document"]
@@ -103,7 +103,8 @@ def find_outline(gray: np.ndarray, blurred: np.ndarray | None = None, high: floa
         outline = under if continues_on(gray, colour, outline.corners, under.corners) \
             else replace(outline, under=None)
     if outline is not None and outline.beyond is not None:
-        if continues_on(gray, colour, outline.corners, outline.beyond.corners):
+        if continues_on(gray, colour, outline.corners, outline.beyond.corners) \
+                or beyond_is_other(gray, outline.corners, outline.beyond.corners):
             # Half of a booklet whose other half runs off the frame: the booklet is cut off, and
             # the searches below would only find the same half again.
             return outline.beyond

@@ -281,6 +281,13 @@ def cumulative_histogram(plane: np.ndarray, mask: np.ndarray | None) -> np.ndarr
     return np.cumsum(_histogram(plane, mask))
 
 
+def tone_distance(plane: np.ndarray, first: np.ndarray, second: np.ndarray) -> float:
+    """The earth mover's distance (in levels) between the histograms of plane (8-bit) inside mask
+    first and inside mask second: the area between their cumulative shares."""
+    shares = [cumulative_histogram(plane, mask) for mask in (first, second)]
+    return float(np.abs(shares[0] / shares[0][-1] - shares[1] / shares[1][-1]).sum())
+
+
 def level_at(cumulative: np.ndarray, share: float) -> float:
     """The grey level below which share of the pixels lie (cumulative: the histogram's cumsum)."""
     if cumulative[-1] == 0:

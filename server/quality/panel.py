@@ -18,7 +18,7 @@ import numpy as np
 
 from server.quality import thresholds as t
 from server.quality.colour import Chroma
-from server.quality.metrics import cumulative_histogram, level_at
+from server.quality.metrics import cumulative_histogram, level_at, tone_distance
 
 
 def continues_on(gray: np.ndarray, colour: Chroma | None, page: np.ndarray, region: np.ndarray) -> bool:
@@ -44,6 +44,29 @@ def continues_on(gray: np.ndarray, colour: Chroma | None, page: np.ndarray, regi
     u, v = colour.sampled(shape)
     step = np.hypot(_median(u, inside) - _median(u, rest), _median(v, inside) - _median(v, rest))
     return float(step) < t.PANEL_MAX_CHROMA_STEP
+
+
+def beyond_is_other(gray: np.ndarray, page: np.ndarray, region: np.ndarray) -> bool:
+    """Whether the part of region (a polygon holding the complete page and running off the
+    frame, analysis pixels) outside page (its four corners) is clearly not the desk around the
+    region: their grey histograms at least PANEL_BEYOND_MIN_TONE_DISTANCE apart (the earth
+    mover's distance, metrics.tone_distance). A card's coloured band running off the frame above
+    its white panel is neither the panel's ground (continues_on) nor the desk, and the panel's
+    sides run on along it: the card is cut off. A strip of checked cloth between a page and the
+    frame's edge, whose lines carry the page's sides on, has the cloth's tones in a slightly
+    different proportion (a distance of ~8 on held-out dev), well under the bound."""
+    shape = gray.shape[:2]
+    whole = np.zeros(shape, np.uint8)
+    cv2.fillPoly(whole, [np.round(region).astype(np.int32)], 255)
+    outside = whole.copy()
+    cv2.fillConvexPoly(outside, np.round(page).astype(np.int32), 0)
+    beyond = cv2.erode(outside, _ERODE_5)  # the page's edge and the fold belong to neither
+    reach = max(3, round(t.DESK_BAND * float(cv2.contourArea(page.astype(np.float32))) ** 0.5))
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * reach + 1, 2 * reach + 1))
+    around = cv2.subtract(cv2.dilate(whole, kernel), cv2.dilate(whole, _ERODE_5))
+    if cv2.countNonZero(beyond) < _MIN_PIXELS or cv2.countNonZero(around) < _MIN_PIXELS:
+        return False
+    return tone_distance(gray, beyond, around) >= t.PANEL_BEYOND_MIN_TONE_DISTANCE
 
 
 def _median(plane: np.ndarray, mask: np.ndarray) -> float:

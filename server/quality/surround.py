@@ -31,8 +31,8 @@ import numpy as np
 
 from server.quality import thresholds as t
 from server.quality.colour import Chroma
-from server.quality.desk import tone_distance
 from server.quality.document import Outline, meeting_corners, order_corners, square_within
+from server.quality.metrics import tone_distance
 
 # Samples along each side (its middle 80%: the corners' rounding and the neighbouring sides'
 # edges stay out of the count).
@@ -164,7 +164,7 @@ def _outward_normal(start: np.ndarray, end: np.ndarray, centre: np.ndarray) -> n
 def _band_is_desk(planes: _Planes, inner: np.ndarray, outer: np.ndarray) -> bool:
     """Whether the band between the quadrilaterals inner and outer (corners in the same order) is
     desk: along at least _DESK_SIDES of its sides, the strip between the two has the tones of a
-    strip as wide just outside outer, level by level (desk.tone_distance under
+    strip as wide just outside outer, level by level (metrics.tone_distance under
     DESK_MAX_TONE_DISTANCE in grey and DESK_MAX_CHROMA_DISTANCE in each chroma plane, read at
     half size). A card's rim or a form's margin is its own material; a row of a cloth's checks
     or dots around a page found whole is desk. Side by side, as the desk beyond one side may be

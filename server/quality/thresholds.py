@@ -270,6 +270,12 @@ DESK_MAX_CHROMA_DISTANCE = 4.0
 # the straight sides.
 PANEL_MAX_GREY_STEP = 16.0
 PANEL_MAX_CHROMA_STEP = 10.0
+# ... or when the part of that region beyond the page is clearly not the desk around it
+# (panel.beyond_is_other: grey histograms at least this far apart, earth mover's distance in
+# levels): a card's coloured band running off the frame above its white panel. Extra train and
+# validation scenes: a social-security card's band 29.5; held-out dev: a cut-off booklet 72,
+# a strip of checked cloth between a good cover and the frame's edge 7.8.
+PANEL_BEYOND_MIN_TONE_DISTANCE = 20.0
 # A cut-off region with no print (tones within SMALL_MIN_TONE_RANGE) whose brightest tone stays
 # under this is a dark object running off the frame (a phone's glass, a wallet), not a page: even
 # a dark card's print or a page in a dim room reaches higher. Held-out dev split: phones at the
