@@ -228,3 +228,16 @@ def test_a_keyboard_on_a_desk_is_no_far_away_page() -> None:
     assert scene.factors is not None and scene.factors.desk == "clutter"
     reasons = verdict(scene).reasons
     assert "no_document" in reasons and "document_too_small" not in reasons
+
+
+# Desk-only extra train scenes: a pale sticky note at the frame's edge on a plain desk, and a
+# light one running off the top on wood, read "the document is cut off" as regions without print.
+FEATURELESS_AT_THE_EDGE = (71019, 71072)
+
+
+@pytest.mark.parametrize("index", FEATURELESS_AT_THE_EDGE)
+def test_a_featureless_object_at_the_frames_edge_is_no_document(index: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    scene = world_scene("train", index, "no_document")
+    assert verdict(scene).reasons == ["no_document"]
+    monkeypatch.setattr(analyser.t, "BLANK_CUT_MAX_TONE_RANGE", 0.0)
+    assert "document_cut_off" in verdict(scene).reasons

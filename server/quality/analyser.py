@@ -227,13 +227,17 @@ def _not_a_document(small: np.ndarray, outline: Outline, stats: RegionStats, col
     downscale lightened), or a small one with no sharp detail, or a small region
     running off the frame, that has the grey level and the colour of the desk around it (a knot
     of wood grain, a shadow), or a region of any size running off the frame whose tones are the
-    desk's level by level (a stretch of fabric or cloth closing against the frame border); or a
+    desk's level by level (a stretch of fabric or cloth closing against the frame border), or a
+    featureless one (BLANK_CUT_*: a sticky note or a phone at the frame's edge); or a
     complete outline of any size that is a dark object in a lit frame (_dark_object)."""
     tones = stats.bright_end - stats.dark_end
     blank = tones < t.SMALL_MIN_TONE_RANGE and not (
         stats.bright_end >= t.SMALL_PAPER_BRIGHT_END and tones >= t.SMALL_PAPER_MIN_TONE_RANGE)
     if outline.cut_off:
-        return (blank and stats.bright_end < t.BLANK_CUT_MAX_BRIGHT_END) or (
+        # Featureless (a sticky note, a phone's back, a patch of plain desk closing against the
+        # frame border): no print at all, whatever its brightness; a cut-off page shows print.
+        featureless = tones < t.BLANK_CUT_MAX_TONE_RANGE and stats.sharpness < t.BLANK_CUT_MAX_SHARPNESS
+        return featureless or (blank and stats.bright_end < t.BLANK_CUT_MAX_BRIGHT_END) or (
             outline.coverage < t.DESK_MAX_CUT_COVERAGE and looks_like_desk(small, outline, colour)) \
             or has_desk_tones(small, outline, colour)
     if _dark_object(small, outline, stats, half):

@@ -282,6 +282,13 @@ PANEL_BEYOND_MIN_TONE_DISTANCE = 20.0
 # frame's edge <= 44; train + validation: cut-off pages >= 99 (the dark corruption, complete pages
 # only, <= 71), so nothing there changes.
 BLANK_CUT_MAX_BRIGHT_END = 60.0
+# ... and one of any brightness is no page when it is featureless: tones spanning under
+# BLANK_CUT_MAX_TONE_RANGE and sharpness under BLANK_CUT_MAX_SHARPNESS (a sticky note, a phone's
+# back or a patch of plain desk closing against the frame border). Train, validation and 1,280
+# extra scenes of their seeds, cut-off regions taken for documents: desk-only objects 4-22 grey
+# levels with sharpness <= 4.8; documents (a hazy dark card's the nearest) >= 25 and >= 25.5.
+BLANK_CUT_MAX_TONE_RANGE = 24.0
+BLANK_CUT_MAX_SHARPNESS = 10.0
 # A corner this close to the frame edge (share of the frame size) means the page continues
 # outside the picture. Good captures keep a margin of >= 4%.
 BORDER_MARGIN = 0.012
