@@ -338,3 +338,29 @@ def test_a_sheen_across_a_card_does_not_cut_a_wedge_for_the_page(index: int, mon
     monkeypatch.setattr(document, "plausible_page", lambda *args: True)
     wedge = verdict(scene)
     assert quad_iou(np.array(wedge.metrics.document.corners), scene.corners) < 0.8
+
+
+def test_a_page_leaving_near_a_frame_corner_keeps_the_point_where_its_side_meets_the_frame() -> None:
+    """The 2% approximation of a region leaving over the frame's corner ran the page's bottom
+    side to that corner (across the page); the point where the side meets the frame's edge is
+    added as a vertex, and the sides then lie on the page's edges."""
+    hull = np.array([[639, 478], [603, 478], [405, 410], [495, 12], [639, 97]], np.int32).reshape(-1, 1, 2)
+    approx = np.array([[639, 478], [405, 410], [495, 12], [639, 97]], np.int32)
+    exits = document._with_frame_exits(hull, approx, 640, 480)
+    assert exits is not None
+    polygon, border = exits
+    assert polygon.tolist() == [[639, 478], [603, 478], [405, 410], [495, 12], [639, 97]]
+    assert border.tolist() == [True, True, False, False, True]
+    assert document._with_frame_exits(hull, polygon, 640, 480) is None  # nothing left to add
+
+
+# An extra validation scene: an A4 form on a plain desk running off the frame near its bottom-right
+# corner, read as no document.
+FORM_OFF_A_CORNER = 66005
+
+
+def test_a_form_running_off_near_a_frame_corner_reads_as_cut_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    scene = world_scene("validation", FORM_OFF_A_CORNER, "cut_off")
+    assert verdict(scene).reasons == ["document_cut_off"]
+    monkeypatch.setattr(document, "_with_frame_exits", lambda *args: None)
+    assert verdict(scene).reasons == ["no_document"]

@@ -1068,6 +1068,12 @@ def best_outline(edges: np.ndarray, contours: Sequence[np.ndarray], *, allow_cut
         if not is_quad:
             pieces.append(hull)
         supported = _on_edges(contour, approx, border, is_quad, area, support)
+        if supported is None and not is_quad and area >= t.MIN_DOCUMENT_COVERAGE * frame_area:
+            # (Not small regions, as _on_edges does not refit them: a desk stripe's sliver.)
+            exits = _with_frame_exits(hull, approx, w, h)
+            if exits is not None:
+                approx, border = exits
+                supported = _on_edges(contour, approx, border, is_quad, area, support)
         if supported is None:
             continue
         # side_fit may have moved the vertices: their border flags are then found anew.
@@ -1204,6 +1210,35 @@ def _ring_polygon(hull: np.ndarray, w: int, h: int) -> tuple[np.ndarray, np.ndar
         approx = _quadrilateral(hull, arc, approx)
         border = _NO_BORDER[len(approx)]
     return approx, border
+
+
+def _with_frame_exits(hull: np.ndarray, approx: np.ndarray, w: int, h: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """approx (a region leaving the frame, approximated from hull) with the hull's points where
+    it meets the frame border added as vertices, and its on_border flags; None when none is
+    missing or the polygon would have over 6 vertices. A page leaving over a frame corner near
+    where its side meets the frame's edge: the 2% approximation runs that side to the frame's
+    corner, across the page, where the edge map has nothing to carry it."""
+    points = hull.reshape(-1, 2)
+    flags = on_border(points, w, h)
+    count = len(points)
+    indices = {int(np.flatnonzero((points == vertex).all(axis=1))[0]) for vertex in approx}
+    added = False
+    for i in range(count):
+        after = (i + 1) % count
+        if flags[i] == flags[after]:
+            continue
+        meeting = i if flags[i] else after  # the border point of the step on or off the frame
+        if min(float(np.hypot(*(points[meeting] - vertex))) for vertex in approx) > _EXIT_MIN_GAP:
+            indices.add(meeting)
+            added = True
+    if not added or len(indices) > 6:
+        return None
+    polygon = points[sorted(indices)]
+    return polygon, on_border(polygon, w, h)
+
+
+# A border point of the hull this far (analysis pixels) from every vertex is added as one.
+_EXIT_MIN_GAP = 4.0
 
 
 def side_fit(contour: np.ndarray, approx: np.ndarray, border: np.ndarray | None = None,
