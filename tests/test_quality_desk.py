@@ -57,6 +57,7 @@ def test_a_desk_only_scene_asks_for_the_document(monkeypatch: pytest.MonkeyPatch
     assert scene.factors is not None and scene.factors.desk == "fabric"
     assert "no_document" in verdict(scene).reasons
     monkeypatch.setattr(analyser, "has_desk_tones", lambda *args: False)
+    monkeypatch.setattr(analyser.t, "BLANK_CUT_MAX_TONE_RANGE", 0.0)  # (featureless, too)
     assert "document_cut_off" in verdict(scene).reasons
 
 
@@ -241,3 +242,33 @@ def test_a_featureless_object_at_the_frames_edge_is_no_document(index: int, monk
     assert verdict(scene).reasons == ["no_document"]
     monkeypatch.setattr(analyser.t, "BLANK_CUT_MAX_TONE_RANGE", 0.0)
     assert "document_cut_off" in verdict(scene).reasons
+
+
+# Extra validation scenes: a motion-blurred household page on a desk with a second card, and a
+# motion-blurred light card on a patterned cloth, whose blur smeared the page's own edges too.
+BLURRED_WITHOUT_A_PAGE = (("validation", 62001, "motion"), ("validation", 62018, "motion"))
+
+
+@pytest.mark.parametrize(("split", "index", "condition"), BLURRED_WITHOUT_A_PAGE)
+def test_a_frame_blurred_as_a_whole_asks_to_hold_still_first(split: str, index: int, condition: str,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    scene = world_scene(split, index, condition)
+    result = verdict(scene)
+    assert result.reasons[:2] == ["blurry", "no_document"], result.reasons
+    monkeypatch.setattr(analyser.t, "FRAME_BLUR_MAX_RATIO", 0.0)
+    assert verdict(scene).reasons == ["no_document"]
+
+
+def test_a_sharp_or_plain_empty_desk_is_not_blurred() -> None:
+    """A desk in focus keeps its texture's crisp edges; a plain desk has too few edges to judge,
+    blurred or not: neither frame is told to hold still."""
+    rng = np.random.default_rng(3)
+    texture = cv2.resize(rng.integers(60, 200, (45, 80)).astype(np.uint8), (640, 360),
+                         interpolation=cv2.INTER_NEAREST)
+    half = cv2.resize(texture, (320, 180), interpolation=cv2.INTER_AREA)
+    assert not analyser._blurred_frame(texture, half)
+    blurred = cv2.GaussianBlur(texture, (0, 0), 2)  # a few pixels of blur at 640 wide
+    assert analyser._blurred_frame(blurred, cv2.resize(blurred, (320, 180), interpolation=cv2.INTER_AREA))
+    plain = cv2.GaussianBlur(np.full((360, 640), 128, np.uint8) + rng.integers(0, 3, (360, 640)).astype(np.uint8),
+                             (0, 0), 6)
+    assert not analyser._blurred_frame(plain, cv2.resize(plain, (320, 180), interpolation=cv2.INTER_AREA))

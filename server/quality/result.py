@@ -21,10 +21,12 @@ REASON_PRIORITY: tuple[Reason, ...] = (
 # Where no page was found, the frame's light comes first: a page under light too dim or washed
 # out to white loses the edges it is found by, and asking a resident who holds the document up to
 # put one down would not help; once the light is right, the page is found or no_document follows.
-# (low_contrast stays after no_document: an empty plain desk spans few tones too.)
+# So does a blur of the whole frame (a shaken or unfocused camera): it smears the page's edges
+# as it does the print. (low_contrast stays after no_document: an empty plain desk spans few
+# tones too.)
 NO_PAGE_PRIORITY: tuple[Reason, ...] = (
-    "unreadable_image", "camera_blocked", "too_dark", "too_bright", "no_document", "document_cut_off",
-    "document_too_small", "glare", "low_contrast", "blurry", "low_resolution",
+    "unreadable_image", "camera_blocked", "too_dark", "too_bright", "blurry", "no_document",
+    "document_cut_off", "document_too_small", "glare", "low_contrast", "low_resolution",
 )
 
 

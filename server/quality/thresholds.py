@@ -33,6 +33,14 @@ MIN_SHARPNESS = 105.0
 # region is nearly blank and the ratio means little.
 CRISP_MIN_RATIO = 0.70
 CRISP_MIN_EDGE_ENERGY = 10.0
+# A frame where no page was found is blurred as a whole (blurry, before no_document) when its
+# edges hold at least FRAME_BLUR_MIN_EDGE_ENERGY of first-derivative energy at a crispness ratio
+# (edge_crispness over the whole frame) under FRAME_BLUR_MAX_RATIO. Train, validation and 1,280
+# extra scenes of their seeds, frames without a page: motion- or defocus-blurred pages 0.045-0.17
+# at energies 63-218 (two more at energy 0 and 13 are too soft to tell from a plain desk); frames
+# of other kinds under a ratio of 0.2 had energies <= 35, those of energy >= 50 ratios >= 0.39.
+FRAME_BLUR_MAX_RATIO = 0.2
+FRAME_BLUR_MIN_EDGE_ENERGY = 50.0
 # Camera mode looks at a whole room, which has fewer fine edges than a page of text: good room
 # views measure >= ~70, a defocused lens <= ~15.
 MIN_SHARPNESS_CAMERA = 30.0
