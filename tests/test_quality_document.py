@@ -319,7 +319,32 @@ def test_a_page_seen_from_above_keeps_its_opposite_sides_alike() -> None:
     sides = np.linalg.norm(np.roll(wedge, -1, axis=0) - wedge, axis=1)
     assert max(sides[1], sides[3]) / min(sides[1], sides[3]) > 1.6
     assert not document.plausible_page(wedge, frame)
-    assert document.plausible_page(wedge / 4, frame)  # under MIN_DOCUMENT_COVERAGE: judged too small
+    trapezoid = np.float32([[200, 100], [300, 100], [400, 300], [100, 300]])  # far side 3x shorter
+    assert not document.plausible_page(trapezoid, frame)
+    assert document.plausible_page(trapezoid / 4, frame)  # under MIN_DOCUMENT_COVERAGE: judged too small
+
+
+def test_no_page_is_a_long_thin_strip() -> None:
+    """plausible_page: a card's title line outlined by itself (8 times as long as high) is no
+    page at any size; an ID-1 card seen tilted, or turned on its side, is."""
+    frame = 640.0 * 360.0
+    title = np.float32([[120, 100], [280, 92], [281, 112], [121, 120]])
+    assert not document.plausible_page(title, frame)
+    card = np.float32([[100, 100], [260, 100], [270, 200], [90, 200]])
+    assert document.plausible_page(card, frame) and document.plausible_page(card[[1, 2, 3, 0]], frame)
+
+
+# A good light bank card on a desk with a second card under its edge (an extra train scene): its
+# ring ran into the other card, and its title line, outlined by itself, read as a far-away page.
+CARD_WITH_A_TITLE_LINE = 60025
+
+
+def test_a_cards_title_line_is_not_taken_for_a_far_away_page(monkeypatch: pytest.MonkeyPatch) -> None:
+    scene = world_scene("train", CARD_WITH_A_TITLE_LINE, "good")
+    assert scene.factors is not None and scene.factors.desk == "second_card"
+    assert verdict(scene).ok
+    monkeypatch.setattr(document, "_MAX_PAGE_ASPECT", 100.0)
+    assert verdict(scene).reasons == ["document_too_small"]
 
 
 # Glossy bank cards of the broad train split whose sheen's diagonal band made, with two or three

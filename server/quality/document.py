@@ -327,13 +327,17 @@ def plausible_page(corners: np.ndarray, frame_area: float) -> bool:
     the camera far off to one side; a quadrilateral that does is made of one side of a card and
     a band printed or reflected across it (a sheen's diagonal), or of a page's corner and the
     desk beside it, and a capture rectified from it is a smear of part of the card. Outlines
-    under MIN_DOCUMENT_COVERAGE of the frame (frame_area) pass: they are judged too small
-    anyway, and their sides, a few pixels long, are measured too coarsely to tell."""
+    under MIN_DOCUMENT_COVERAGE of the frame (frame_area) pass that test: they are judged too
+    small anyway, and their sides, a few pixels long, are measured too coarsely to tell. At any
+    size, its mean long side is at most _MAX_PAGE_ASPECT times its mean short side."""
     points = np.asarray(corners, np.float32).reshape(4, 2)
-    if float(cv2.contourArea(points)) < t.MIN_DOCUMENT_COVERAGE * frame_area:
-        return True
     sides = points[_FOLLOWING[4]] - points
     lengths = np.sqrt((sides * sides).sum(axis=1))
+    across, along = float(lengths[0] + lengths[2]), float(lengths[1] + lengths[3])
+    if max(across, along) > _MAX_PAGE_ASPECT * min(across, along):
+        return False  # a line of print (a card's title), a pen: no document is that long and thin
+    if float(cv2.contourArea(points)) < t.MIN_DOCUMENT_COVERAGE * frame_area:
+        return True
     first = sorted((float(lengths[0]), float(lengths[2])))
     second = sorted((float(lengths[1]), float(lengths[3])))
     return first[1] <= _MAX_OPPOSITE_SIDE_RATIO * first[0] and second[1] <= _MAX_OPPOSITE_SIDE_RATIO * second[0]
@@ -346,6 +350,10 @@ def plausible_page(corners: np.ndarray, frame_area: float) -> bool:
 # side and the sheen's diagonal across it, a card's corner and a dotted cloth): 1.73x to 5x.
 # 1.6 and 2.0 gave the same verdicts on train, validation and dev.
 _MAX_OPPOSITE_SIDE_RATIO = 1.6
+# The documents (ID-1 cards 1.59, A4 and passport pages 1.41, booklets opened flat) stay under
+# ~2 even tilted towards the camera; a card's title line outlined by itself (found as a far-away
+# page beside a card whose own ring ran into a second card) is 5-10 times as long as high.
+_MAX_PAGE_ASPECT = 3.0
 
 
 def square_within(corners: np.ndarray, degrees: float) -> bool:
