@@ -389,3 +389,26 @@ def test_a_form_running_off_near_a_frame_corner_reads_as_cut_off(monkeypatch: py
     assert verdict(scene).reasons == ["document_cut_off"]
     monkeypatch.setattr(document, "_with_frame_exits", lambda *args: None)
     assert verdict(scene).reasons == ["no_document"]
+
+
+def test_a_page_leaving_over_one_edge_may_meet_a_frame_corner() -> None:
+    """_leaves_frame: a form leaving over the left edge whose top side meets it at the top-left
+    corner leaves over one edge and that corner; a stripe touching opposite edges does not, nor
+    does a region spanning a whole edge of the frame from corner to corner."""
+    border = np.array([True, False, True, True])
+    form = np.array([[0, 1], [251, 107], [95, 478], [0, 448]], np.int32)
+    assert document._leaves_frame(form, border, 640, 480)
+    stripe = np.array([[0, 200], [639, 180], [300, 260]], np.int32)
+    assert not document._leaves_frame(stripe, np.array([True, True, False]), 640, 480)
+    spanning = np.array([[0, 0], [639, 0], [600, 300], [40, 300]], np.int32)
+    assert not document._leaves_frame(spanning, np.array([True, True, False, False]), 640, 480)
+
+
+# An extra validation scene: an A4 form on wood leaving over the left edge, its top side meeting
+# the frame at the top-left corner; a table box printed on it was read as a far-away page.
+FORM_AT_A_FRAME_CORNER = 66032
+
+
+def test_a_form_whose_side_meets_a_frame_corner_reads_as_cut_off() -> None:
+    scene = world_scene("validation", FORM_AT_A_FRAME_CORNER, "cut_off")
+    assert verdict(scene).reasons == ["document_cut_off"]

@@ -1658,18 +1658,27 @@ DILATE_3 = np.ones((3, 3), np.uint8)
 
 
 def _leaves_frame(approx: np.ndarray, border: np.ndarray, w: int, h: int) -> bool:
-    """True when some, not all, vertices lie on one frame edge or two adjacent ones (a corner).
+    """True when some, not all, vertices lie on the frame border, all of them on one frame edge
+    or two adjacent ones (a corner).
 
     A page that slips out of the picture leaves on one side or over one corner; a stripe of wood
-    grain or tablecloth crosses the whole frame and touches opposite edges.
+    grain or tablecloth crosses the whole frame and touches opposite edges. One vertex at a frame
+    corner lies on both its edges and counts for either (a page leaving over the left edge whose
+    top side meets it at the top-left corner does not touch the top edge as well); two span a
+    whole edge of the frame, and count for all their edges.
     """
     if not border.any() or border.all():
         return False
     pts = approx[border].astype(np.float32)
     mx, my = t.BORDER_MARGIN * w, t.BORDER_MARGIN * h
-    left, right = bool((pts[:, 0] <= mx).any()), bool((pts[:, 0] >= w - 1 - mx).any())
-    top, bottom = bool((pts[:, 1] <= my).any()), bool((pts[:, 1] >= h - 1 - my).any())
-    return not (left and right) and not (top and bottom)
+    left, right = pts[:, 0] <= mx, pts[:, 0] >= w - 1 - mx
+    top, bottom = pts[:, 1] <= my, pts[:, 1] >= h - 1 - my
+    if int(np.count_nonzero((left | right) & (top | bottom))) > 1:
+        # Two frame corners: the region spans a whole edge of the frame (a washed-out desk and
+        # the page together), as a stripe does; each corner then counts for both its edges.
+        return not (left.any() and right.any()) and not (top.any() and bottom.any())
+    return any(bool((first | second).all()) for first, second in
+               ((left, top), (top, right), (right, bottom), (bottom, left)))
 
 
 def refine_corners(gray: np.ndarray, corners: np.ndarray, reach: int) -> np.ndarray:
