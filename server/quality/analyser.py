@@ -188,7 +188,7 @@ def document_verdict(
         reasons |= _exposure_reasons(stats, t.MIN_BRIGHTNESS_CAMERA)
         if stats.clipped >= t.FRAME_CLIPPED_RATIO:
             reasons.add("too_bright")
-        if _blurred_frame(small, half):
+        if stats.sharpness < t.MIN_SHARPNESS and _blurred_frame(small, half):
             reasons.add("blurry")
         if stats.bright_end - stats.dark_end < t.FRAME_MIN_TONE_RANGE or (
                 "too_bright" not in reasons and _veiled(stats.dark_end, stats.bright_end)):
@@ -288,15 +288,20 @@ def _lighter_than_around(small: np.ndarray, corners: np.ndarray, brightness: flo
 
 
 def _blurred_frame(small: np.ndarray, half: np.ndarray) -> bool:
-    """Whether a frame without a page is blurred as a whole (a shaken or unfocused camera): it
-    holds edges (first-derivative energy at least FRAME_BLUR_MIN_EDGE_ENERGY), but soft ones
-    (edge_crispness ratio under FRAME_BLUR_MAX_RATIO). A blur that smears the print smears the
+    """Whether a frame without a page is blurred as a whole (a shaken or unfocused camera; asked
+    only where its sharpness is under MIN_SHARPNESS, as a blurred frame's is): it holds edges
+    (first-derivative energy at least FRAME_BLUR_MIN_EDGE_ENERGY), but soft ones (edge_crispness
+    ratio under FRAME_BLUR_MAX_RATIO, every other sample each way). A blur that smears the print smears the
     page's own edges, so the page is not found; an empty desk in focus keeps its texture's
     crisp edges, and a plain one has too few edges to judge."""
     h, w = small.shape[:2]
     frame = np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], np.float32)
-    ratio, energy = edge_crispness(small, frame, half)
+    ratio, energy = edge_crispness(small, frame, half, step=_FRAME_BLUR_STEP)
     return energy >= t.FRAME_BLUR_MIN_EDGE_ENERGY and ratio < t.FRAME_BLUR_MAX_RATIO
+
+
+# Every other derivative sample each way: a quarter of a frame's samples measure its blur as well.
+_FRAME_BLUR_STEP = 2
 
 
 def _dark_object(small: np.ndarray, outline: Outline, stats: RegionStats, half: np.ndarray) -> bool:

@@ -1447,8 +1447,10 @@ def solid_pages(edges: np.ndarray) -> list[Outline]:
     """
     h, w = edges.shape[:2]
     frame_area = float(w * h)
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(cv2.bitwise_not(edges), connectivity=4)
-    fill = np.where(stats[:, cv2.CC_STAT_AREA] < t.SOLID_FILL_MAX * frame_area, 255, 0).astype(np.uint8)
+    # The holes' areas by one bincount of the labels: OpenCV's own statistics cost 4x the labelling.
+    count, labels = cv2.connectedComponents(cv2.bitwise_not(edges), connectivity=4)
+    areas = np.bincount(labels.ravel(), minlength=count)
+    fill = np.where(areas < t.SOLID_FILL_MAX * frame_area, 255, 0).astype(np.uint8)
     solid = cv2.bitwise_or(edges, fill[labels])
     # The frame border that edge_map draws in: a page clear of the frame is sought.
     solid[0, :] = solid[-1, :] = 0
