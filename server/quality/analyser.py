@@ -15,7 +15,7 @@ import numpy as np
 
 from server.quality import thresholds as t
 from server.quality.colour import Chroma
-from server.quality.desk import has_desk_tones, looks_like_desk
+from server.quality.desk import grey_around, has_desk_tones, looks_like_desk
 from server.quality.document import (
     Outline,
     aside_chain,
@@ -255,36 +255,21 @@ def _far_away_page(small: np.ndarray, colour: Chroma | None, half: np.ndarray,
                    edges: np.ndarray | None) -> tuple[Outline, RegionStats] | None:
     """Where no page was found: a far-away page whose edge ring is one with a striped or grained
     desk's lines (solid_pages on edges, the search's map of small when the caller has it), with
-    its stats, or None. Only a page with sharp print that is a document (_not_a_document) counts:
-    the resident is then told to come closer rather than to put a document down."""
+    its stats, or None. Only a page with sharp print, lighter than the desk around it by
+    SOLID_MIN_LIGHTER, that is a document (_not_a_document) counts: the resident is then told to
+    come closer rather than to put a document down."""
     if edges is None:
         blurred = blur_for_edges(small)
         edges = edge_map(blurred, edge_threshold(blurred))
     for page in solid_pages(edges):
         stats = region_stats(small, _shrink(page.corners, t.INNER_SHRINK), half=half)
-        if stats.sharpness >= t.MIN_SHARPNESS and _lighter_than_around(small, page.corners, stats.brightness) \
+        # Paper is lighter than the desk around it; a keyboard's dark keys fill solid too.
+        around = grey_around(small, page)
+        if stats.sharpness >= t.MIN_SHARPNESS and around is not None \
+                and stats.brightness >= around + t.SOLID_MIN_LIGHTER \
                 and not _not_a_document(small, page, stats, colour, half):
             return page, stats
     return None
-
-
-def _lighter_than_around(small: np.ndarray, corners: np.ndarray, brightness: float) -> bool:
-    """Whether a small page of mean grey brightness is lighter than the desk in a band around it
-    (as wide as a quarter of its size) by t.SOLID_MIN_LIGHTER: paper, as against a dark object
-    with light lines in it (a keyboard's keys)."""
-    h, w = small.shape[:2]
-    x, y, bw, bh = cv2.boundingRect(np.round(corners).astype(np.int32))
-    reach = max(2, round(0.25 * min(bw, bh)))
-    x0, y0 = max(x - reach, 0), max(y - reach, 0)
-    x1, y1 = min(x + bw + reach, w), min(y + bh + reach, h)
-    page = np.zeros((y1 - y0, x1 - x0), np.uint8)
-    cv2.fillConvexPoly(page, np.round(corners - np.array([x0, y0], np.float32)).astype(np.int32), 255)
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
-    band = cv2.subtract(cv2.dilate(page, kernel), page)
-    if cv2.countNonZero(band) == 0:
-        return False
-    around = float(cv2.mean(small[y0:y1, x0:x1], mask=band)[0])
-    return brightness >= around + t.SOLID_MIN_LIGHTER
 
 
 def _blurred_frame(small: np.ndarray, half: np.ndarray) -> bool:
@@ -294,9 +279,7 @@ def _blurred_frame(small: np.ndarray, half: np.ndarray) -> bool:
     ratio under FRAME_BLUR_MAX_RATIO, every other sample each way). A blur that smears the print smears the
     page's own edges, so the page is not found; an empty desk in focus keeps its texture's
     crisp edges, and a plain one has too few edges to judge."""
-    h, w = small.shape[:2]
-    frame = np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], np.float32)
-    ratio, energy = edge_crispness(small, frame, half, step=_FRAME_BLUR_STEP)
+    ratio, energy = edge_crispness(small, None, half, step=_FRAME_BLUR_STEP)
     return energy >= t.FRAME_BLUR_MIN_EDGE_ENERGY and ratio < t.FRAME_BLUR_MAX_RATIO
 
 

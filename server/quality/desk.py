@@ -61,6 +61,13 @@ def has_desk_tones(small: np.ndarray, outline: Outline, colour: Chroma | None) -
                for plane in colour.planes(small.shape[:2]))
 
 
+def grey_around(small: np.ndarray, outline: Outline) -> float | None:
+    """The mean grey of the band of the picture just outside outline (DESK_BAND of its size
+    wide, as looks_like_desk measures it), or None when too small to measure."""
+    sides = _inside_and_around(small, outline)
+    return None if sides is None else float(cv2.mean(small, sides[1])[0])
+
+
 def _inside_and_around(small: np.ndarray, outline: Outline) -> tuple[np.ndarray, np.ndarray] | None:
     """Masks of the region's inside (its own edge left out) and of a band of the picture around
     it (DESK_BAND of its size wide), or None when either is too small to measure."""

@@ -1425,9 +1425,17 @@ def _trimmed_quad(contour: np.ndarray, w: int, h: int, support: _Support, area: 
             return None
     if on_border(approx, w, h).any():
         return None
+    return _complete_page(contour, approx, area, support, w * h)
+
+
+def _complete_page(contour: np.ndarray, approx: np.ndarray, area: float, support: _Support,
+                   frame_area: float) -> np.ndarray | None:
+    """approx (a quadrilateral clear of the frame from contour, whose hull has area), or the
+    polygon side_fit gives for it, when its sides lie on the edges (_on_edges), every corner is
+    square within _MAX_CORNER_SKEW and it passes plausible_page; else None."""
     supported = _on_edges(contour, approx, _NO_BORDER_4, True, area, support)
     if supported is None or not _square_inner_corners(supported, _NO_BORDER_4) \
-            or not plausible_page(supported, w * h):
+            or not plausible_page(supported, frame_area):
         return None
     return supported
 
@@ -1467,9 +1475,8 @@ def solid_pages(edges: np.ndarray) -> list[Outline]:
         approx, border = _ring_polygon(hull, w, h)
         if border is None or len(approx) != 4 or border.any():
             continue
-        supported = _on_edges(part, approx, _NO_BORDER_4, True, area, support)
-        if supported is None or not _square_inner_corners(supported, _NO_BORDER_4) \
-                or not plausible_page(supported, frame_area):
+        supported = _complete_page(part, approx, area, support, frame_area)
+        if supported is None:
             continue
         found.append(Outline(order_corners(supported), area / frame_area, cut_off=False))
     found.sort(key=lambda outline: -outline.coverage)

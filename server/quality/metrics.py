@@ -109,7 +109,8 @@ _FIRST_DERIVATIVES = (
 )
 
 
-def edge_crispness(gray: np.ndarray, polygon: np.ndarray, half: np.ndarray, step: int = 1) -> tuple[float, float]:
+def edge_crispness(gray: np.ndarray, polygon: np.ndarray | None, half: np.ndarray,
+                   step: int = 1) -> tuple[float, float]:
     """How crisp the region's edges are, whatever their contrast and however much print it holds:
     in the direction where it is smallest, the second derivative's energy over the first's (each
     less its noise floor), on the halved image as the sharpness. A blur of width s spreads every
@@ -117,10 +118,10 @@ def edge_crispness(gray: np.ndarray, polygon: np.ndarray, half: np.ndarray, step
     ratio falls as 1/s^2; dimming the light or a page with little print scales both alike.
     Returns (ratio, first-derivative energy): the ratio means little where that energy is small
     (a blank region). Used only for pages whose plain sharpness is low (analyser), and for a
-    whole frame without a page, where step > 1 reads every step-th derivative sample in each
+    whole frame without a page (polygon None), where step > 1 reads every step-th derivative sample in each
     direction (the energies and noise floors of a frame's ~57,000 samples need not all of them:
     the medians were most of the cost)."""
-    scaled = polygon * np.float32(half.shape[1] / gray.shape[1])
+    scaled = None if polygon is None else polygon * np.float32(half.shape[1] / gray.shape[1])
     roi, mask = _region(half, scaled)
     inside = (np.ones(roi.shape, bool) if mask is None else mask > 0)[::step, ::step]
     if not inside.any():

@@ -30,10 +30,7 @@ def continues_on(gray: np.ndarray, colour: Chroma | None, page: np.ndarray, regi
     inside = np.zeros(shape, np.uint8)
     centre = np.add.reduce(page, axis=0) * np.float32(0.25)
     cv2.fillConvexPoly(inside, np.round(centre + (page - centre) * _PAGE_SHARE).astype(np.int32), 255)
-    outside = np.zeros(shape, np.uint8)
-    cv2.fillPoly(outside, [np.round(region).astype(np.int32)], 255)
-    cv2.fillConvexPoly(outside, np.round(page).astype(np.int32), 0)
-    rest = cv2.erode(outside, _ERODE_5)
+    _, rest = _region_and_beyond(shape, page, region)
     if cv2.countNonZero(inside) < _MIN_PIXELS or cv2.countNonZero(rest) < _MIN_PIXELS:
         return False
     if abs(_median(gray, inside) - _median(gray, rest)) >= t.PANEL_MAX_GREY_STEP:
@@ -55,18 +52,23 @@ def beyond_is_other(gray: np.ndarray, page: np.ndarray, region: np.ndarray) -> b
     sides run on along it: the card is cut off. A strip of checked cloth between a page and the
     frame's edge, whose lines carry the page's sides on, has the cloth's tones in a slightly
     different proportion (a distance of ~8 on held-out dev), well under the bound."""
-    shape = gray.shape[:2]
-    whole = np.zeros(shape, np.uint8)
-    cv2.fillPoly(whole, [np.round(region).astype(np.int32)], 255)
-    outside = whole.copy()
-    cv2.fillConvexPoly(outside, np.round(page).astype(np.int32), 0)
-    beyond = cv2.erode(outside, _ERODE_5)  # the page's edge and the fold belong to neither
+    whole, beyond = _region_and_beyond(gray.shape[:2], page, region)
     reach = max(3, round(t.DESK_BAND * float(cv2.contourArea(page.astype(np.float32))) ** 0.5))
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * reach + 1, 2 * reach + 1))
     around = cv2.subtract(cv2.dilate(whole, kernel), cv2.dilate(whole, _ERODE_5))
     if cv2.countNonZero(beyond) < _MIN_PIXELS or cv2.countNonZero(around) < _MIN_PIXELS:
         return False
     return tone_distance(gray, beyond, around) >= t.PANEL_BEYOND_MIN_TONE_DISTANCE
+
+
+def _region_and_beyond(shape: tuple[int, ...], page: np.ndarray, region: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Masks (shape) of region filled and of its part beyond page, eroded by 5x5 (the page's edge
+    and the fold between them belong to neither side)."""
+    whole = np.zeros(shape[:2], np.uint8)
+    cv2.fillPoly(whole, [np.round(region).astype(np.int32)], 255)
+    outside = whole.copy()
+    cv2.fillConvexPoly(outside, np.round(page).astype(np.int32), 0)
+    return whole, cv2.erode(outside, _ERODE_5)
 
 
 def _median(plane: np.ndarray, mask: np.ndarray) -> float:

@@ -35,10 +35,11 @@ CRISP_MIN_RATIO = 0.70
 CRISP_MIN_EDGE_ENERGY = 10.0
 # A frame where no page was found is blurred as a whole (blurry, before no_document) when its
 # edges hold at least FRAME_BLUR_MIN_EDGE_ENERGY of first-derivative energy at a crispness ratio
-# (edge_crispness over the whole frame) under FRAME_BLUR_MAX_RATIO. Train, validation and 1,280
-# extra scenes of their seeds, frames without a page: motion- or defocus-blurred pages 0.045-0.17
-# at energies 63-218 (two more at energy 0 and 13 are too soft to tell from a plain desk); frames
-# of other kinds under a ratio of 0.2 had energies <= 35, those of energy >= 50 ratios >= 0.39.
+# (edge_crispness over the whole frame, every other sample each way) under FRAME_BLUR_MAX_RATIO.
+# Train, validation and 1,280 extra scenes of their seeds, frames without a page: motion- or
+# defocus-blurred pages 0.045-0.17 at energies 63-218 (two more at energy 0 and 13 are too soft
+# to tell from a plain desk); frames of other kinds under a ratio of 0.2 had energies <= 35,
+# those of energy >= 50 ratios >= 0.39.
 FRAME_BLUR_MAX_RATIO = 0.2
 FRAME_BLUR_MIN_EDGE_ENERGY = 50.0
 # Camera mode looks at a whole room, which has fewer fine edges than a page of text: good room
@@ -244,8 +245,8 @@ MIN_DOCUMENT_COVERAGE = 0.12
 # edge map's holes under this share of the frame are filled (a far-away page's print and table
 # cells; a checked cloth's squares at 640 wide are ~0.5% of the frame and stay open).
 SOLID_FILL_MAX = 0.002
-# ... and must be lighter than the desk around it by this many grey levels (paper; a keyboard's
-# dark keys are not).
+# ... and its mean grey must be this many levels above the band of desk around it
+# (desk.grey_around; paper: a keyboard's dark keys are not).
 SOLID_MIN_LIGHTER = 20
 # A small or cut-off outline is a patch of desk (server/quality/desk.py), not a document, when the
 # mean grey inside it differs from a band around it (DESK_BAND of the region's size wide) by less
