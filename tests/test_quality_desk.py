@@ -11,7 +11,9 @@ import pytest
 from server.quality import analyse_document, analyser, desk, document
 from server.quality.colour import Chroma
 from server.quality.document import Outline
+from server.quality.metrics import RegionStats
 from server.quality.tracking import PageTracker
+from tests.quality_fixtures.heldout import scene as heldout_scene
 from tests.quality_fixtures.scoring import quad_iou, verdict
 from tests.quality_fixtures.world import world_scene
 
@@ -218,8 +220,99 @@ def test_a_far_away_page_on_a_striped_desk_asks_to_come_closer(split: str, index
     result = verdict(scene)
     assert "document_too_small" in result.reasons and "no_document" not in result.reasons
     assert quad_iou(np.array(result.metrics.document.corners), scene.corners) >= 0.7
-    monkeypatch.setattr(analyser, "solid_pages", lambda edges: [])
+    monkeypatch.setattr(analyser, "solid_pages", lambda *args: [])
     assert "no_document" in verdict(scene).reasons
+
+
+def _cut_off_form_edges(striped: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """A 640x360 dilated edge map of a form running off the top of the frame whose table's lines
+    meet its sides all the way down (no ring lies between the form's edge and its print), on a
+    plain desk or (striped) a desk with lines across it; and the form's corners."""
+    edges = np.zeros((360, 640), np.uint8)
+    form = np.array([[190, 0], [450, 0], [430, 250], [205, 262]], np.int32)
+    cv2.polylines(edges, [form], True, 255, 3)
+    inside = np.zeros_like(edges)
+    cv2.fillPoly(inside, [form], 255)
+    table = np.zeros_like(edges)
+    for y in range(20, 262, 24):
+        cv2.line(table, (0, y), (639, y), 255, 3)
+    cv2.line(table, (280, 0), (280, 359), 255, 3)
+    edges |= table & inside
+    if striped:
+        for y in range(10, 360, 14):
+            cv2.line(edges, (0, y), (639, y + 8), 255, 3)
+    cv2.rectangle(edges, (0, 0), (639, 359), 255, 1)
+    return edges, form
+
+
+def test_a_cut_off_form_split_into_cells_is_found_as_what_is_not_the_desk() -> None:
+    """No ring is the form (its table's cells tile it), but everything that is not the desk's
+    hole is: ground_regions finds it running off the frame. On a striped desk the holes between
+    the desk's lines join into a large one; what is not it is the desk's lines too, and nothing
+    is found."""
+    edges, form = _cut_off_form_edges()
+    rings, _ = cv2.findContoursLinkRuns(edges)
+    assert document.best_outline(edges, rings, allow_cut=True) is None
+    regions = document.ground_regions(edges)
+    assert regions and regions[0].cut_off
+    assert quad_iou(regions[0].corners, form.astype(np.float32)) >= 0.95
+    assert document.ground_regions(_cut_off_form_edges(striped=True)[0]) == []
+
+
+def test_a_band_of_desk_beside_a_page_is_no_cut_off_region() -> None:
+    """A far-away page whose top and bottom sides run on along two lines of the desk to the
+    frame's edge closes a region with the band between them: the band is one hole, most of the
+    region, and the region is not taken."""
+    edges = np.zeros((360, 640), np.uint8)
+    cv2.rectangle(edges, (300, 140), (380, 230), 255, 3)
+    cv2.line(edges, (380, 140), (639, 140), 255, 3)
+    cv2.line(edges, (380, 230), (639, 230), 255, 3)
+    for y in range(150, 225, 12):  # the page's print
+        cv2.line(edges, (306, y), (374, y), 255, 3)
+    cv2.rectangle(edges, (0, 0), (639, 359), 255, 1)
+    assert document.ground_regions(edges) == []
+
+
+# A held-out dev scene: a register page on a plain dark desk running off the top of the frame,
+# its table meeting its sides: read "no_document" before ground_regions.
+FORM_CUT_OFF_IN_CELLS = 2601
+
+
+def test_a_cut_off_page_split_into_cells_asks_to_move_it_into_the_frame(monkeypatch: pytest.MonkeyPatch) -> None:
+    item = heldout_scene(FORM_CUT_OFF_IN_CELLS, "dev")
+    assert item.expected == "document_cut_off"
+    assert analyse_document(item.image).reasons == ["document_cut_off"]
+    monkeypatch.setattr(analyser, "ground_regions", lambda *args: [])
+    assert analyse_document(item.image).reasons == ["no_document"]
+
+
+def _stats(brightness: float, dark_end: float, bright_end: float, sharpness: float) -> RegionStats:
+    return RegionStats(sharpness=sharpness, brightness=brightness, contrast=10.0, clipped=0.0, glare_ratio=0.0,
+                       dark_end=dark_end, bright_end=bright_end, noise=3.0)
+
+
+def test_sharp_print_on_paper_in_a_narrow_range_is_no_blank_object() -> None:
+    """A far-away form in a dim room: tones 71-135, mostly paper (its mean in the upper part of
+    the range), sharp print. A keyboard's dark keys: the mean low in its range, however sharp.
+    A blank patch: no sharp detail."""
+    assert analyser._print_on_paper(_stats(119, 71, 135, 214))
+    assert not analyser._print_on_paper(_stats(64, 48, 109, 1122))
+    assert not analyser._print_on_paper(_stats(125, 71, 135, 20))
+    assert not analyser._print_on_paper(_stats(100, 70, 120, 300))  # a range too narrow for print
+
+
+# Held-out dev scenes: far-away forms and register pages whose print's range the downscale
+# squeezed under SMALL_MIN_TONE_RANGE (a dim room, a bright desk): read "no_document" before.
+FAR_PAGES_WITH_NARROW_TONES = (1099, 2315, 2683)
+
+
+@pytest.mark.parametrize("index", FAR_PAGES_WITH_NARROW_TONES)
+def test_a_far_away_page_with_narrow_tones_asks_to_come_closer(index: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    item = heldout_scene(index, "dev")
+    assert item.expected == "document_too_small"
+    assert analyse_document(item.image).reasons == ["document_too_small"]
+    monkeypatch.setattr(analyser.t, "SMALL_PRINT_MIN_TONE_RANGE", 256.0)
+    assert "no_document" in analyse_document(item.image).reasons
 
 
 def test_a_keyboard_on_a_desk_is_no_far_away_page() -> None:

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from server.quality import analyse_document, analyse_luma, document, rectify_document
+from server.quality import analyse_document, analyse_luma, analyser, document, rectify_document
 from server.quality.document import measured_aspect, order_corners, snap_aspect
 from server.quality.thresholds import KNOWN_ASPECTS, STEADY_MAX_SHIFT
 from tests.quality_fixtures import cached_samples
@@ -388,6 +388,9 @@ def test_a_form_running_off_near_a_frame_corner_reads_as_cut_off(monkeypatch: py
     scene = world_scene("validation", FORM_OFF_A_CORNER, "cut_off")
     assert verdict(scene).reasons == ["document_cut_off"]
     monkeypatch.setattr(document, "_with_frame_exits", lambda *args: None)
+    # The search for what is not the desk finds it too (the form's table meets its sides).
+    assert verdict(scene).reasons == ["document_cut_off"]
+    monkeypatch.setattr(analyser, "ground_regions", lambda *args: [])
     assert verdict(scene).reasons == ["no_document"]
 
 

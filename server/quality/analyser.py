@@ -17,13 +17,16 @@ from server.quality import thresholds as t
 from server.quality.colour import Chroma
 from server.quality.desk import grey_around, has_desk_tones, looks_like_desk
 from server.quality.document import (
+    Holes,
     Outline,
     aside_chain,
     cloth_page,
     coloured_rim,
+    edge_holes,
     edge_map,
     edge_threshold,
     find_outline,
+    ground_regions,
     readable_page,
     refine_corners,
     solid_pages,
@@ -178,7 +181,11 @@ def document_verdict(
         if _not_a_document(small, outline, stats, colour, half):
             stats = None
     if outline is None or stats is None:
-        far = _far_away_page(small, colour, half, edges)
+        if edges is None:
+            blurred = blur_for_edges(small)
+            edges = edge_map(blurred, edge_threshold(blurred))
+        holes = edge_holes(edges)
+        far = _far_away_page(small, colour, half, edges, holes) or _cut_off_page(small, colour, half, edges, holes)
         if far is not None:
             outline, stats = far
     if outline is None or stats is None:
@@ -234,7 +241,8 @@ def _not_a_document(small: np.ndarray, outline: Outline, stats: RegionStats, col
     complete outline of any size that is a dark object in a lit frame (_dark_object)."""
     tones = stats.bright_end - stats.dark_end
     blank = tones < t.SMALL_MIN_TONE_RANGE and not (
-        stats.bright_end >= t.SMALL_PAPER_BRIGHT_END and tones >= t.SMALL_PAPER_MIN_TONE_RANGE)
+        stats.bright_end >= t.SMALL_PAPER_BRIGHT_END and tones >= t.SMALL_PAPER_MIN_TONE_RANGE) \
+        and not _print_on_paper(stats)
     if outline.cut_off:
         # Featureless (a sticky note, a phone's back, a patch of plain desk closing against the
         # frame border): no print at all, whatever its brightness; a cut-off page shows print.
@@ -251,17 +259,22 @@ def _not_a_document(small: np.ndarray, outline: Outline, stats: RegionStats, col
     return blank or (stats.sharpness < t.MIN_SHARPNESS and looks_like_desk(small, outline, colour))
 
 
-def _far_away_page(small: np.ndarray, colour: Chroma | None, half: np.ndarray,
-                   edges: np.ndarray | None) -> tuple[Outline, RegionStats] | None:
+def _print_on_paper(stats: RegionStats) -> bool:
+    """Whether a region's tones, narrower than a readable page's, are still sharp print on paper
+    (SMALL_PRINT_*): a far-away page whose fine print the downscale lightened, in any light."""
+    tones = stats.bright_end - stats.dark_end
+    return tones >= t.SMALL_PRINT_MIN_TONE_RANGE and stats.sharpness >= t.MIN_SHARPNESS \
+        and stats.brightness - stats.dark_end >= t.SMALL_PRINT_MIN_MEAN_POSITION * tones
+
+
+def _far_away_page(small: np.ndarray, colour: Chroma | None, half: np.ndarray, edges: np.ndarray,
+                   holes: Holes) -> tuple[Outline, RegionStats] | None:
     """Where no page was found: a far-away page whose edge ring is one with a striped or grained
     desk's lines (solid_pages on edges, the search's map of small when the caller has it), with
     its stats, or None. Only a page with sharp print, lighter than the desk around it by
     SOLID_MIN_LIGHTER, that is a document (_not_a_document) counts: the resident is then told to
-    come closer rather than to put a document down."""
-    if edges is None:
-        blurred = blur_for_edges(small)
-        edges = edge_map(blurred, edge_threshold(blurred))
-    for page in solid_pages(edges):
+    come closer rather than to put a document down. holes: the holes of edges (edge_holes)."""
+    for page in solid_pages(edges, holes):
         stats = region_stats(small, _shrink(page.corners, t.INNER_SHRINK), half=half)
         # Paper is lighter than the desk around it; a keyboard's dark keys fill solid too.
         around = grey_around(small, page)
@@ -270,6 +283,25 @@ def _far_away_page(small: np.ndarray, colour: Chroma | None, half: np.ndarray,
                 and not _not_a_document(small, page, stats, colour, half):
             return page, stats
     return None
+
+
+def _cut_off_page(small: np.ndarray, colour: Chroma | None, half: np.ndarray, edges: np.ndarray,
+                  holes: Holes) -> tuple[Outline, RegionStats] | None:
+    """Where no page was found: a page running off the frame whose print meets its edge all round
+    (ground_regions on edges, the search's map of small, with its holes), with its stats, or
+    None. Only a region with sharp print (or crisp edges) that is a document (_not_a_document)
+    counts: the resident is then told to move the document into the frame rather than to put
+    one down. The first _GROUND_TRIED regions, largest first, are tried."""
+    for region in ground_regions(edges, holes)[:_GROUND_TRIED]:
+        stats = region_stats(small, _shrink(region.corners, t.INNER_SHRINK), half=half)
+        if (stats.sharpness >= t.MIN_SHARPNESS or _crisp(small, region, half)) \
+                and not _not_a_document(small, region, stats, colour, half):
+            return region, stats
+    return None
+
+
+# A page and, at most, one object running off the frame beside it.
+_GROUND_TRIED = 2
 
 
 def _blurred_frame(small: np.ndarray, half: np.ndarray) -> bool:

@@ -10,7 +10,7 @@ edges together and last the gap in a coloured cloth's pattern (cloth.py) look ag
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from itertools import combinations
 
@@ -1440,7 +1440,24 @@ def _complete_page(contour: np.ndarray, approx: np.ndarray, area: float, support
     return supported
 
 
-def solid_pages(edges: np.ndarray) -> list[Outline]:
+@dataclass(frozen=True)
+class Holes:
+    """The holes of an edge map (the connected regions without edges, 4-connected): the label
+    of every pixel (0 on the edges themselves), and each label's area in pixels."""
+
+    count: int
+    labels: np.ndarray
+    areas: np.ndarray
+
+
+def edge_holes(edges: np.ndarray) -> Holes:
+    """The holes of edges (made by edge_map), shared by solid_pages and ground_regions. The
+    areas come from one bincount of the labels: OpenCV's own statistics cost 4x the labelling."""
+    count, labels = cv2.connectedComponents(cv2.bitwise_not(edges), connectivity=4)
+    return Holes(count, labels, np.bincount(labels.ravel(), minlength=count))
+
+
+def solid_pages(edges: np.ndarray, holes: Holes | None = None) -> list[Outline]:
     """Small complete pages clear of the frame found as solid regions of the edge map edges
     (made by edge_map), largest first (at most _SOLID_MAX): a far-away page on a striped or
     grained desk whose edge ring is one component with the desk's lines (they touch its sides),
@@ -1455,21 +1472,15 @@ def solid_pages(edges: np.ndarray) -> list[Outline]:
     """
     h, w = edges.shape[:2]
     frame_area = float(w * h)
-    # The holes' areas by one bincount of the labels: OpenCV's own statistics cost 4x the labelling.
-    count, labels = cv2.connectedComponents(cv2.bitwise_not(edges), connectivity=4)
-    areas = np.bincount(labels.ravel(), minlength=count)
-    fill = np.where(areas < t.SOLID_FILL_MAX * frame_area, 255, 0).astype(np.uint8)
-    solid = cv2.bitwise_or(edges, fill[labels])
+    holes = holes or edge_holes(edges)
+    fill = np.where(holes.areas < t.SOLID_FILL_MAX * frame_area, 255, 0).astype(np.uint8)
+    solid = cv2.bitwise_or(edges, fill[holes.labels])
     # The frame border that edge_map draws in: a page clear of the frame is sought.
     solid[0, :] = solid[-1, :] = 0
     solid[:, 0] = solid[:, -1] = 0
-    parts, _ = cv2.findContours(cv2.morphologyEx(solid, cv2.MORPH_OPEN, _TRIM_KERNEL), cv2.RETR_EXTERNAL,
-                                cv2.CHAIN_APPROX_SIMPLE)
     support = _Support(edges)
     found: list[Outline] = []
-    for part in parts:
-        hull = cv2.convexHull(part)
-        area = float(cv2.contourArea(hull))
+    for part, hull, area in _opened_parts(solid):
         if not t.MIN_DOCUMENT_AREA * frame_area <= area < t.MIN_DOCUMENT_COVERAGE * frame_area:
             continue
         approx, border = _ring_polygon(hull, w, h)
@@ -1481,6 +1492,87 @@ def solid_pages(edges: np.ndarray) -> list[Outline]:
         found.append(Outline(order_corners(supported), area / frame_area, cut_off=False))
     found.sort(key=lambda outline: -outline.coverage)
     return found[:_SOLID_MAX]
+
+
+def ground_regions(edges: np.ndarray, holes: Holes | None = None) -> list[Outline]:
+    """Regions running off the frame found as what is not the desk in the edge map edges (made
+    by edge_map), largest first: a page cut off by the frame whose print (a form's table, a
+    card's printed frame) meets its edge all round, so that no single ring of the map closes
+    between the page's edge and the frame border, and the region is split into its cells.
+
+    The desk is the largest hole of the map that reaches the frame border (at least
+    _GROUND_MIN_SHARE of the frame: on a textured desk no hole is, and nothing is found); what
+    is not the desk, opened by _TRIM_KERNEL (stray strokes of the desk drop off), is hulled and
+    approximated as best_outline does, and a region must leave the frame as a page does
+    (_leaves_frame), with its sides on the edges (_on_edges) and square corners inside the frame.
+    """
+    h, w = edges.shape[:2]
+    frame_area = float(w * h)
+    holes = holes or edge_holes(edges)
+    count, labels, areas = holes.count, holes.labels, holes.areas
+    # The holes reaching the frame border (the row and column inside the border edge_map draws).
+    touching = np.unique(np.concatenate((labels[1, 1:-1], labels[-2, 1:-1], labels[1:-1, 1], labels[1:-1, -2])))
+    touching = touching[touching > 0]
+    if len(touching) == 0:
+        return []
+    ground = int(touching[np.argmax(areas[touching])])
+    if areas[ground] < _GROUND_MIN_SHARE * frame_area:
+        return []
+    figure = cv2.compare(labels, np.array([float(ground)]), cv2.CMP_NE)
+    # The frame border drawn in the map is no figure; a region reaching it keeps touching it.
+    figure[0, :], figure[-1, :] = figure[1, :], figure[-2, :]
+    figure[:, 0], figure[:, -1] = figure[:, 1], figure[:, -2]
+    support = _Support(edges)
+    found: list[Outline] = []
+    for part, hull, area in _opened_parts(figure):
+        if not t.MIN_DOCUMENT_AREA * frame_area <= area <= 0.92 * frame_area:
+            continue
+        approx, border = _ring_polygon(hull, w, h)
+        if border is None or not 3 <= len(approx) <= 6 or not _leaves_frame(approx, border, w, h):
+            continue
+        supported = _on_edges(part, approx, border, False, area, support)
+        if supported is None:
+            continue
+        flags = border if supported is approx else on_border(supported, w, h)
+        if not _square_inner_corners(supported, flags, _CUT_MAX_CORNER_COSINE):
+            continue
+        # A page split into cells by its print: no cell is most of it. A region that is mostly
+        # one hole is a stretch of desk between two of its lines, taken in with a page beside it
+        # (a hole that is the page itself is a ring best_outline has judged already).
+        mask = np.zeros_like(figure)
+        cv2.drawContours(mask, [part], -1, 255, cv2.FILLED)
+        cells = np.bincount(labels[mask > 0], minlength=count)
+        cells[0] = cells[ground] = 0
+        if cells.max() > _GROUND_MAX_CELL * area:
+            continue
+        # The desk around it must be plain (its hole, with the frame border and a few objects'
+        # edges): on a striped or grained desk the holes between its lines join into a large
+        # one, and a page with a band of the desk beside it closes against the frame.
+        outside = mask.size - cv2.countNonZero(mask)
+        desk_edges = cv2.countNonZero(edges) - cv2.countNonZero(cv2.bitwise_and(edges, mask))
+        if desk_edges > _GROUND_MAX_DESK_EDGES * outside:
+            continue
+        found.append(Outline(supported.astype(np.float32), area / frame_area, cut_off=True))
+    found.sort(key=lambda outline: -outline.coverage)
+    return found
+
+
+# The desk's hole must cover this share of the frame for ground_regions to look at all.
+_GROUND_MIN_SHARE = 0.2
+# ... and no hole inside a region found may fill more than this share of its hull.
+_GROUND_MAX_CELL = 0.5
+# ... nor may edges cover more than this share of the frame outside it.
+_GROUND_MAX_DESK_EDGES = 0.1
+
+
+def _opened_parts(mask: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray, float]]:
+    """The outer boundary of each part of mask (0/255) opened by _TRIM_KERNEL (strokes and lines
+    a dilated edge wide drop off), with its convex hull and the hull's area."""
+    parts, _ = cv2.findContours(cv2.morphologyEx(mask, cv2.MORPH_OPEN, _TRIM_KERNEL), cv2.RETR_EXTERNAL,
+                                cv2.CHAIN_APPROX_SIMPLE)
+    for part in parts:
+        hull = cv2.convexHull(part)
+        yield part, hull, float(cv2.contourArea(hull))
 
 
 # How many solid regions solid_pages returns (the analyser takes the first that is a document).

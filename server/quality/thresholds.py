@@ -118,6 +118,16 @@ SMALL_MIN_TONE_RANGE = 65.0
 # range of 2).
 SMALL_PAPER_BRIGHT_END = 240.0
 SMALL_PAPER_MIN_TONE_RANGE = 50.0
+# ... and except sharp print on paper under any light: a small outline whose tones span at least
+# SMALL_PRINT_MIN_TONE_RANGE, whose print is sharp (MIN_SHARPNESS, above the noise floor) and whose
+# mean lies in the upper part of its range (SMALL_PRINT_MIN_MEAN_POSITION of the way from its dark
+# to its bright end: paper with print on it, where a keyboard's dark keys put the mean low). A
+# far-away form in a dim room or on a bright desk keeps sharp print whose range the downscale
+# squeezed under SMALL_MIN_TONE_RANGE. Train + validation: the small no-document outlines at
+# 40-64 had no sharp detail or a mean at 0.17-0.37 of their range (a keyboard: 0.27 and sharpness
+# 1,122); held-out dev: far-away forms and register pages at 60-64, 0.60-0.75, sharpness 118-214.
+SMALL_PRINT_MIN_TONE_RANGE = 55.0
+SMALL_PRINT_MIN_MEAN_POSITION = 0.5
 # A page of any size is a dark object (a phone's black glass, a dark box), not a document in dim
 # light, when it has no detail (under MIN_SHARPNESS, no crisp edges), its bright end stays under
 # DARK_OBJECT_MAX_BRIGHT_END and the frame's bright end is at least DARK_OBJECT_MIN_FRAME_RATIO
