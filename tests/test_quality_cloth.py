@@ -9,7 +9,7 @@ import pytest
 
 from server.capture.analysis_peer import chroma
 from server.quality import analyse_document, analyse_luma, document
-from server.quality.cloth import pattern_gap
+from server.quality.cloth import PatternGap, pattern_gap
 from server.quality.colour import Chroma, chroma_edges
 from server.quality.metrics import downscale, to_gray
 from tests.quality_fixtures import codec
@@ -153,3 +153,33 @@ def test_a_gap_running_off_the_frame_is_a_page_cut_off(index: int, monkeypatch: 
     # Without the gap the page is lost: no page, or a small stretch of the pattern closed into a
     # quadrilateral (document._trimmed_quad), never the page running off the frame.
     assert {"no_document", "document_too_small"} & set(without) and "document_cut_off" not in without
+
+
+def test_a_gap_bitten_by_the_cards_own_print_is_cut_off_by_its_rectangle() -> None:
+    """A light card running off the top of a checked cloth: its chip bites into the gap's corner
+    by the frame's edge, so the gap's hull cuts that corner off (an oblique side, no page's
+    corner). The gap's rectangle cut by the frame, which the gap fills, is the card. A gap that
+    fills its rectangle poorly (a ragged stretch of cloth) is not taken."""
+    shape, size = (180, 320), (640, 360)
+    bitten = np.array([[120, 1], [238, 1], [238, 80], [73, 80], [73, 40], [95, 20], [105, 1]], np.float32)
+    gap = PatternGap(bitten, np.array([[238, 80], [73, 80], [73, 1], [238, 1]], np.float32), cut_off=True)
+    found = document._cut_cloth_outline(gap, shape, size)
+    assert found is not None and found.cut_off
+    assert quad_iou(found.corners, np.array([[476, 160], [146, 160], [146, 2], [476, 2]], np.float32)) >= 0.97
+    wedge = np.array([[200, 1], [238, 1], [238, 80], [73, 80], [73, 70]], np.float32)  # 0.66 of its rectangle
+    assert document._cut_cloth_outline(PatternGap(wedge, gap.box, cut_off=True), shape, size) is None
+
+
+# Bad dev scenes: cards and a passport page running off a checked or dotted cloth whose own print
+# bit into the gap by the frame's edge: read "no_document" before the gap's rectangle was tried.
+CUT_OFF_BITTEN_GAPS = (2041, 2057, 2105)
+
+
+@pytest.mark.parametrize("index", CUT_OFF_BITTEN_GAPS)
+def test_a_card_running_off_a_cloth_with_its_print_at_the_edge_reads_cut_off(
+        index: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    item = scene(index, "dev")
+    assert (item.expected, item.desk) == ("document_cut_off", "tablecloth")
+    assert analyse_document(item.image).reasons == ["document_cut_off"]
+    monkeypatch.setattr(document, "_cut_cloth_box", lambda gap, scale, size: None)
+    assert "no_document" in analyse_document(item.image).reasons

@@ -251,9 +251,34 @@ def _cut_cloth_outline(gap: PatternGap, shape: tuple[int, int], size: tuple[int,
     approx, border = _ring_polygon(hull, w, h)
     if border is None or not 3 <= len(approx) <= 6 or not _leaves_frame(approx, border, w, h) \
             or not _square_inner_corners(approx, border, _CUT_MAX_CORNER_COSINE):
-        return None
+        return _cut_cloth_box(gap, scale, size)
     area = float(cv2.contourArea(hull))
     return Outline(approx.astype(np.float32), area / (w * h), cut_off=True, colour=True, coarse=True)
+
+
+def _cut_cloth_box(gap: PatternGap, scale: np.ndarray, size: tuple[int, int]) -> Outline | None:
+    """The gap's minimum-area rectangle cut by the frame, when the gap fills it
+    (CLOTH_MIN_FILL) and it leaves the frame as a page does: a card whose own coloured print (its
+    chip, a logo) bites into the gap near the frame's edge, so the gap's hull cuts a corner off."""
+    w, h = size
+    box = (gap.box * scale).astype(np.float32)
+    frame = np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], np.float32)
+    inter, polygon = cv2.intersectConvexConvex(box, frame)
+    if polygon is None or inter <= 0:
+        return None
+    polygon = cv2.approxPolyDP(polygon.reshape(-1, 1, 2), 1.0, True).reshape(-1, 2)
+    region = float(cv2.contourArea(gap.contour * scale))
+    if region < _CLOTH_BOX_MIN_FILL * inter or not 3 <= len(polygon) <= 6:
+        return None
+    border = on_border(polygon, w, h)
+    if not _leaves_frame(polygon, border, w, h) or not _square_inner_corners(polygon, border, _CUT_MAX_CORNER_COSINE):
+        return None
+    return Outline(polygon.astype(np.float32), inter / (w * h), cut_off=True, colour=True, coarse=True)
+
+
+# The gap must fill this share of its rectangle within the frame (held-out dev: a light card on
+# a checked cloth, its chip and logo biting into the gap, 0.80).
+_CLOTH_BOX_MIN_FILL = 0.75
 
 
 # The gap's fitted sides lie within a few analysis pixels of the page's edge (the contour is
