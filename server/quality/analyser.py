@@ -249,7 +249,7 @@ def _not_a_document(small: np.ndarray, outline: Outline, stats: RegionStats, col
         featureless = tones < t.BLANK_CUT_MAX_TONE_RANGE and stats.sharpness < t.BLANK_CUT_MAX_SHARPNESS
         return featureless or (blank and stats.bright_end < t.BLANK_CUT_MAX_BRIGHT_END) or (
             outline.coverage < t.DESK_MAX_CUT_COVERAGE and looks_like_desk(small, outline, colour)) \
-            or has_desk_tones(small, outline, colour)
+            or has_desk_tones(small, outline, colour) or _soft_in_a_soft_frame(small, outline, stats, half)
     if _dark_object(small, outline, stats, half):
         return True
     if outline.coverage >= t.MIN_DOCUMENT_COVERAGE:
@@ -257,6 +257,18 @@ def _not_a_document(small: np.ndarray, outline: Outline, stats: RegionStats, col
     # A far-away page of the desk's own grey and colour is still told from the desk by its print:
     # detail as sharp as a readable page's (a knot of grain or a shadow has none).
     return blank or (stats.sharpness < t.MIN_SHARPNESS and looks_like_desk(small, outline, colour))
+
+
+def _soft_in_a_soft_frame(small: np.ndarray, region: Outline, stats: RegionStats, half: np.ndarray) -> bool:
+    """Whether a region running off the frame has no sharp print (sharpness under MIN_SHARPNESS,
+    no crisp edges) in a frame with no crisp print anywhere (whole-frame crispness ratio under
+    CUT_SOFT_FRAME_MAX_RATIO): a stretch of soft desk or an object's shading at the frame's edge.
+    A cut-off page shows sharp print, and where the camera blurred everything the frame reads
+    blurry as a whole (_blurred_frame) rather than holding a soft page."""
+    if stats.sharpness >= t.MIN_SHARPNESS or _crisp(small, region, half):
+        return False
+    ratio, _ = edge_crispness(small, None, half, step=_FRAME_BLUR_STEP)
+    return ratio < t.CUT_SOFT_FRAME_MAX_RATIO
 
 
 def _print_on_paper(stats: RegionStats) -> bool:

@@ -356,3 +356,9 @@ TRACK_MAX_AREA_CHANGE = 1.2
 # A full search at least every this many frames, even while tracking holds: it finds a larger
 # page that came into view or a page the band had lost to a printed box near its edge.
 TRACK_SEARCH_EVERY = 6
+# A region running off the frame without sharp print, in a frame whose crispness ratio (the
+# whole frame's, metrics.edge_crispness) is under this, is no document: no print is crisp anywhere
+# in view. Held-out dev: such desk-only frames 0-0.44 (soft clutter, a plain cover's shading), the
+# frames of real cut-off pages read blurry 0.77-1.32 (their print crisp elsewhere), one passport
+# on a checked cloth 0.42; train: a cut-off dark card in a frame with no edges at all, 0.
+CUT_SOFT_FRAME_MAX_RATIO = 0.5
