@@ -233,12 +233,14 @@ def _not_a_document(small: np.ndarray, outline: Outline, stats: RegionStats, col
     (no_document) rather than to come closer or to move it into the frame: a small outline with
     no print in it (a sticky note, a phone, a cup's rim: its tones span less than print needs,
     unless its paper clips with print well below it: a far-away white page whose fine print the
-    downscale lightened), or a small one with no sharp detail, or a small region
+    downscale lightened, or its narrow tones are sharp print on paper, _print_on_paper), or a
+    small one with no sharp detail, or a small region
     running off the frame, that has the grey level and the colour of the desk around it (a knot
     of wood grain, a shadow), or a region of any size running off the frame whose tones are the
     desk's level by level (a stretch of fabric or cloth closing against the frame border), or a
-    featureless one (BLANK_CUT_*: a sticky note or a phone at the frame's edge); or a
-    complete outline of any size that is a dark object in a lit frame (_dark_object)."""
+    featureless one (BLANK_CUT_*: a sticky note or a phone at the frame's edge), or one without
+    sharp print in a frame where nothing is crisp (_soft_in_a_soft_frame); or a complete outline
+    of any size that is a dark object in a lit frame (_dark_object)."""
     tones = stats.bright_end - stats.dark_end
     blank = tones < t.SMALL_MIN_TONE_RANGE and not (
         stats.bright_end >= t.SMALL_PAPER_BRIGHT_END and tones >= t.SMALL_PAPER_MIN_TONE_RANGE) \

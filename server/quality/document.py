@@ -257,9 +257,11 @@ def _cut_cloth_outline(gap: PatternGap, shape: tuple[int, int], size: tuple[int,
 
 
 def _cut_cloth_box(gap: PatternGap, scale: np.ndarray, size: tuple[int, int]) -> Outline | None:
-    """The gap's minimum-area rectangle cut by the frame, when the gap fills it
-    (CLOTH_MIN_FILL) and it leaves the frame as a page does: a card whose own coloured print (its
-    chip, a logo) bites into the gap near the frame's edge, so the gap's hull cuts a corner off."""
+    """The gap's minimum-area rectangle cut by the frame, when the gap fills at least
+    _CLOTH_BOX_MIN_FILL of it and it leaves the frame as a page does (its corners inside the frame
+    square within _CUT_MAX_CORNER_SKEW): a card whose own coloured print (its chip, a logo) bites
+    into the gap near the frame's edge, so the gap's hull cuts a corner off. Tried where the
+    hull's polygon fails (_cut_cloth_outline)."""
     w, h = size
     box = (gap.box * scale).astype(np.float32)
     frame = np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], np.float32)

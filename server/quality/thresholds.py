@@ -308,6 +308,12 @@ BLANK_CUT_MAX_BRIGHT_END = 60.0
 # levels with sharpness <= 4.8; documents (a hazy dark card's the nearest) >= 25 and >= 25.5.
 BLANK_CUT_MAX_TONE_RANGE = 24.0
 BLANK_CUT_MAX_SHARPNESS = 10.0
+# A region running off the frame without sharp print, in a frame whose crispness ratio (the
+# whole frame's, metrics.edge_crispness) is under this, is no document: no print is crisp anywhere
+# in view. Held-out dev: such desk-only frames 0-0.44 (soft clutter, a plain cover's shading), the
+# frames of real cut-off pages read blurry 0.77-1.32 (their print crisp elsewhere), one passport
+# on a checked cloth 0.42; train: a cut-off dark card in a frame with no edges at all, 0.
+CUT_SOFT_FRAME_MAX_RATIO = 0.5
 # A corner this close to the frame edge (share of the frame size) means the page continues
 # outside the picture. Good captures keep a margin of >= 4%.
 BORDER_MARGIN = 0.012
@@ -356,9 +362,3 @@ TRACK_MAX_AREA_CHANGE = 1.2
 # A full search at least every this many frames, even while tracking holds: it finds a larger
 # page that came into view or a page the band had lost to a printed box near its edge.
 TRACK_SEARCH_EVERY = 6
-# A region running off the frame without sharp print, in a frame whose crispness ratio (the
-# whole frame's, metrics.edge_crispness) is under this, is no document: no print is crisp anywhere
-# in view. Held-out dev: such desk-only frames 0-0.44 (soft clutter, a plain cover's shading), the
-# frames of real cut-off pages read blurry 0.77-1.32 (their print crisp elsewhere), one passport
-# on a checked cloth 0.42; train: a cut-off dark card in a frame with no edges at all, 0.
-CUT_SOFT_FRAME_MAX_RATIO = 0.5
