@@ -305,17 +305,13 @@ def _cut_off_page(small: np.ndarray, colour: Chroma | None, half: np.ndarray, ed
     (ground_regions on edges, the search's map of small, with its holes), with its stats, or
     None. Only a region with sharp print (or crisp edges) that is a document (_not_a_document)
     counts: the resident is then told to move the document into the frame rather than to put
-    one down. The first _GROUND_TRIED regions, largest first, are tried."""
-    for region in ground_regions(edges, holes)[:_GROUND_TRIED]:
+    one down."""
+    for region in ground_regions(edges, holes):
         stats = region_stats(small, _shrink(region.corners, t.INNER_SHRINK), half=half)
         if (stats.sharpness >= t.MIN_SHARPNESS or _crisp(small, region, half)) \
                 and not _not_a_document(small, region, stats, colour, half):
             return region, stats
     return None
-
-
-# A page and, at most, one object running off the frame beside it.
-_GROUND_TRIED = 2
 
 
 def _blurred_frame(small: np.ndarray, half: np.ndarray) -> bool:

@@ -249,8 +249,7 @@ def _cut_cloth_outline(gap: PatternGap, shape: tuple[int, int], size: tuple[int,
     scale = np.array([w / shape[1], h / shape[0]], np.float32)
     hull = cv2.convexHull((gap.contour * scale).astype(np.float32))
     approx, border = _ring_polygon(hull, w, h)
-    if border is None or not 3 <= len(approx) <= 6 or not _leaves_frame(approx, border, w, h) \
-            or not _square_inner_corners(approx, border, _CUT_MAX_CORNER_COSINE):
+    if border is None or not _leaves_as_a_page(approx, border, w, h):
         return _cut_cloth_box(gap, scale, size)
     area = float(cv2.contourArea(hull))
     return Outline(approx.astype(np.float32), area / (w * h), cut_off=True, colour=True, coarse=True)
@@ -270,10 +269,7 @@ def _cut_cloth_box(gap: PatternGap, scale: np.ndarray, size: tuple[int, int]) ->
         return None
     polygon = cv2.approxPolyDP(polygon.reshape(-1, 1, 2), 1.0, True).reshape(-1, 2)
     region = float(cv2.contourArea(gap.contour * scale))
-    if region < _CLOTH_BOX_MIN_FILL * inter or not 3 <= len(polygon) <= 6:
-        return None
-    border = on_border(polygon, w, h)
-    if not _leaves_frame(polygon, border, w, h) or not _square_inner_corners(polygon, border, _CUT_MAX_CORNER_COSINE):
+    if region < _CLOTH_BOX_MIN_FILL * inter or not _leaves_as_a_page(polygon, on_border(polygon, w, h), w, h):
         return None
     return Outline(polygon.astype(np.float32), inter / (w * h), cut_off=True, colour=True, coarse=True)
 
@@ -1218,8 +1214,7 @@ def _joined_pieces(pieces: list[np.ndarray], w: int, h: int, support: _Support) 
         if count < 2 or (best is not None and area <= best[1]):
             continue
         approx, border = _ring_polygon(hull, w, h)
-        if border is None or not 3 <= len(approx) <= 6 or not _leaves_frame(approx, border, w, h) \
-                or not _square_inner_corners(approx, border, _CUT_MAX_CORNER_COSINE) \
+        if border is None or not _leaves_as_a_page(approx, border, w, h) \
                 or support(approx, border) < t.MIN_EDGE_SUPPORT:
             continue
         best = (approx, area)
@@ -1470,9 +1465,8 @@ def _complete_page(contour: np.ndarray, approx: np.ndarray, area: float, support
 @dataclass(frozen=True)
 class Holes:
     """The holes of an edge map (the connected regions without edges, 4-connected): the label
-    of every pixel (0 on the edges themselves), and each label's area in pixels."""
+    of every pixel (0 on the edges themselves), and each label's area in pixels (one per label)."""
 
-    count: int
     labels: np.ndarray
     areas: np.ndarray
 
@@ -1481,7 +1475,7 @@ def edge_holes(edges: np.ndarray) -> Holes:
     """The holes of edges (made by edge_map), shared by solid_pages and ground_regions. The
     areas come from one bincount of the labels: OpenCV's own statistics cost 4x the labelling."""
     count, labels = cv2.connectedComponents(cv2.bitwise_not(edges), connectivity=4)
-    return Holes(count, labels, np.bincount(labels.ravel(), minlength=count))
+    return Holes(labels, np.bincount(labels.ravel(), minlength=count))
 
 
 def solid_pages(edges: np.ndarray, holes: Holes | None = None) -> list[Outline]:
@@ -1523,9 +1517,10 @@ def solid_pages(edges: np.ndarray, holes: Holes | None = None) -> list[Outline]:
 
 def ground_regions(edges: np.ndarray, holes: Holes | None = None) -> list[Outline]:
     """Regions running off the frame found as what is not the desk in the edge map edges (made
-    by edge_map), largest first: a page cut off by the frame whose print (a form's table, a
-    card's printed frame) meets its edge all round, so that no single ring of the map closes
-    between the page's edge and the frame border, and the region is split into its cells.
+    by edge_map), largest first (at most _GROUND_MAX): a page cut off by the frame whose print
+    (a form's table, a card's printed frame) meets its edge all round, so that no single ring of
+    the map closes between the page's edge and the frame border, and the region is split into
+    its cells.
 
     The desk is the largest hole of the map that reaches the frame border (at least
     _GROUND_MIN_SHARE of the frame: on a textured desk no hole is, and nothing is found); what
@@ -1536,7 +1531,7 @@ def ground_regions(edges: np.ndarray, holes: Holes | None = None) -> list[Outlin
     h, w = edges.shape[:2]
     frame_area = float(w * h)
     holes = holes or edge_holes(edges)
-    count, labels, areas = holes.count, holes.labels, holes.areas
+    labels, areas = holes.labels, holes.areas
     # The holes reaching the frame border (the row and column inside the border edge_map draws).
     touching = np.unique(np.concatenate((labels[1, 1:-1], labels[-2, 1:-1], labels[1:-1, 1], labels[1:-1, -2])))
     touching = touching[touching > 0]
@@ -1568,7 +1563,7 @@ def ground_regions(edges: np.ndarray, holes: Holes | None = None) -> list[Outlin
         # (a hole that is the page itself is a ring best_outline has judged already).
         mask = np.zeros_like(figure)
         cv2.drawContours(mask, [part], -1, 255, cv2.FILLED)
-        cells = np.bincount(labels[mask > 0], minlength=count)
+        cells = np.bincount(labels[mask > 0], minlength=len(areas))
         cells[0] = cells[ground] = 0
         if cells.max() > _GROUND_MAX_CELL * area:
             continue
@@ -1581,9 +1576,12 @@ def ground_regions(edges: np.ndarray, holes: Holes | None = None) -> list[Outlin
             continue
         found.append(Outline(supported.astype(np.float32), area / frame_area, cut_off=True))
     found.sort(key=lambda outline: -outline.coverage)
-    return found
+    return found[:_GROUND_MAX]
 
 
+# How many regions ground_regions returns: a page and, at most, one object running off the frame
+# beside it (the analyser takes the first that is a document).
+_GROUND_MAX = 2
 # The desk's hole must cover this share of the frame for ground_regions to look at all.
 _GROUND_MIN_SHARE = 0.2
 # ... and no hole inside a region found may fill more than this share of its hull.
@@ -1783,6 +1781,14 @@ def _near_offsets(stride: int) -> np.ndarray:
 
 
 DILATE_3 = np.ones((3, 3), np.uint8)
+
+
+def _leaves_as_a_page(polygon: np.ndarray, border: np.ndarray, w: int, h: int) -> bool:
+    """Whether polygon (3-6 vertices, with its on_border flags) runs off a w x h frame as a page
+    does: over one side or one corner (_leaves_frame), its corners inside the frame square
+    within _CUT_MAX_CORNER_SKEW."""
+    return 3 <= len(polygon) <= 6 and _leaves_frame(polygon, border, w, h) \
+        and _square_inner_corners(polygon, border, _CUT_MAX_CORNER_COSINE)
 
 
 def _leaves_frame(approx: np.ndarray, border: np.ndarray, w: int, h: int) -> bool:
