@@ -415,3 +415,55 @@ FORM_AT_A_FRAME_CORNER = 66032
 def test_a_form_whose_side_meets_a_frame_corner_reads_as_cut_off() -> None:
     scene = world_scene("validation", FORM_AT_A_FRAME_CORNER, "cut_off")
     assert verdict(scene).reasons == ["document_cut_off"]
+
+
+def _card_on_a_card(size: tuple[int, int] = (254, 160), *, fade: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """An edge map of a card (size: width, height; ID-1's aspect, 1.586, by default) lying on a
+    second card of its own grey: the card's bottom side, over the other card, leaves no edge, and
+    the ring runs on round the other card, which runs off the frame's bottom. With fade, there is
+    no second card: the card's sides fade out where its bottom would be (the ring turns back on
+    itself there)."""
+    edges = np.zeros((360, 640), np.uint8)
+    (x0, y0), (width, height) = (170, 50), size
+    x1, y1 = x0 + width, y0 + height
+    card = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.int32)
+    for i, j in ((3, 0), (0, 1), (1, 2)):  # left, top, right
+        cv2.line(edges, tuple(card[i]), tuple(card[j]), 255, 3)
+    if not fade:
+        # The second card: its top edge meets the card's bottom corners, its sides run off the
+        # frame's bottom.
+        cv2.line(edges, (x0 - 80, y1), (x0, y1), 255, 3)
+        cv2.line(edges, (x1, y1), (x1 + 60, y1), 255, 3)
+        cv2.line(edges, (x0 - 80, y1), (x0 - 80, 359), 255, 3)
+        cv2.line(edges, (x1 + 60, y1), (x1 + 60, 359), 255, 3)
+    for y in range(y0 + 30, y1 - 20, 25):  # lines of print
+        cv2.line(edges, (x0 + 30, y), (x1 - 30, y), 255, 3)
+    cv2.rectangle(edges, (0, 0), (639, 359), 255, 1)
+    return edges, card.astype(np.float32)
+
+
+def test_a_card_on_a_second_card_of_its_own_tone_is_found_by_three_sides() -> None:
+    edges, card = _card_on_a_card()
+    rings, _ = cv2.findContoursLinkRuns(edges)
+    # No ring is the card, and its four sides are not all on edges: the side search finds nothing.
+    assert not document.readable_page(document.best_outline(edges, rings, allow_cut=True))
+    assert document.side_line_outline(edges, rings) is None
+    found = document.outline_in(edges)
+    assert found is not None and not found.cut_off
+    assert np.abs(found.corners - order_corners(card)).max() <= 4
+
+
+def test_a_card_whose_sides_fade_out_is_not_closed_by_three_sides() -> None:
+    """Three sides of a page and nothing past the fourth: the ring turns back on itself where the
+    sides end, so no page is closed across the open side (it may run off the frame unseen)."""
+    edges, _ = _card_on_a_card(fade=True)
+    rings, _ = cv2.findContoursLinkRuns(edges)
+    assert document.three_side_outline(edges, rings, document.box_areas(rings), document._Support(edges)) is None
+
+
+def test_three_sides_of_no_documents_aspect_are_no_page() -> None:
+    """Over a card lying askew, a side's visible stretch ends before the page's corner: the
+    quadrilateral closed there is no document's shape (here 2.5 long to 1), and is not taken."""
+    edges, _ = _card_on_a_card((330, 130))
+    rings, _ = cv2.findContoursLinkRuns(edges)
+    assert document.three_side_outline(edges, rings, document.box_areas(rings), document._Support(edges)) is None

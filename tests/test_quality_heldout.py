@@ -442,3 +442,28 @@ def test_a_strip_of_cloth_beyond_a_page_leaves_it_complete(monkeypatch: pytest.M
     item = _accepted_dev_scene(COVER_UNDER_A_STRIP_OF_CLOTH, "tablecloth", (0.12, 1.0))
     monkeypatch.setattr(document, "beyond_is_other", lambda *args: True)
     assert analyse_document(item.image).reasons == ["document_cut_off"]
+
+
+# Good cards and passport pages lying on a second card of their own tone (dev split): where the
+# page's edge crosses the card there is no grey step at all, so the page's ring runs on round the
+# card and only three of its sides are on edges (document.three_side_outline).
+PAGES_ON_A_CARD_OF_THEIR_TONE = (470, 1062, 1724)
+
+
+@pytest.mark.parametrize("index", PAGES_ON_A_CARD_OF_THEIR_TONE)
+def test_a_page_on_a_card_of_its_own_tone_is_found_by_three_sides(index: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    item = _accepted_dev_scene(index, "second_card", (0.12, 1.0))
+    assert _outline_overlap(item) >= 0.9
+    monkeypatch.setattr(document, "three_side_outline", lambda *args: None)
+    assert not analyse_document(item.image).ok
+
+
+def test_three_sides_whose_ends_differ_in_length_close_no_page(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A white card lying askew over an ID card: its top side's visible stretch ends where it
+    crosses the ID card's edge, well before its corner. Closed there, the quadrilateral's sides
+    running to the open side differ by 1.36x, and it is not taken: the card is found by its four
+    sides in the colour search instead."""
+    item = _accepted_dev_scene(CARD_OVER_A_CARD, "second_card", (0.15, 0.35))
+    assert _outline_overlap(item) >= 0.9
+    monkeypatch.setattr(thresholds, "THREE_SIDE_MAX_RATIO", 2.0)
+    assert _outline_overlap(item) < 0.9

@@ -687,6 +687,10 @@ def outline_in(edges: np.ndarray, *, allow_cut: bool = True, merge: bool = True,
                 sided = side_line_outline(edges, rings, boxes, support, fit=fit)
                 if sided is not None and (found is None or sided.coverage > found.coverage):
                     found = sided
+            if not readable_page(found):
+                three = three_side_outline(edges, rings, boxes, support)
+                if three is not None and (found is None or three.coverage > found.coverage):
+                    found = three
     if beyond and found is not None and not found.cut_off:
         region = continued_outline(rings, boxes, found.corners, edges.shape[1], edges.shape[0])
         if region is not None:
@@ -935,14 +939,10 @@ def side_line_outline(edges: np.ndarray, contours: Sequence[np.ndarray],
     for index in largest.tolist():
         ring = contours[index]
         points: np.ndarray | None = None  # the ring's densified points, made for its first fit
-        polygon = cv2.approxPolyDP(ring, _SIDE_EPSILON * cv2.arcLength(ring, True), True).reshape(-1, 2)
-        n = len(polygon)
-        if n < 5:
-            continue  # a quadrilateral ring was judged by best_outline already
-        start = polygon.astype(np.float32)
-        following = np.arange(1, n + 1) % n
-        side = start[following] - start
-        border = on_border(polygon, w, h)
+        sides = _ring_sides(ring, w, h)
+        if sides is None:
+            continue
+        start, side, following, border = sides
         usable = np.flatnonzero(~(border & border[following]))
         if len(usable) < 4:
             continue
@@ -970,6 +970,161 @@ def side_line_outline(edges: np.ndarray, contours: Sequence[np.ndarray],
             best = Outline(order_corners(quad), area / frame_area, cut_off=False)
             break
     return best
+
+
+def three_side_outline(edges: np.ndarray, contours: Sequence[np.ndarray], boxes: np.ndarray,
+                       support: _Support) -> Outline | None:
+    """A complete page lying on a second card of its own tone: where the page's edge crosses the
+    card there is no grey step at all, so the page's ring has run on round the card, and only
+    three of the page's sides are on edges (side_line_outline needs all four).
+
+    Among the largest rings' long sides clear of the frame border (THREE_SIDE_MIN_SIDE of the
+    frame's size), every three in a row (a, b, c in ring order) are fitted to lines
+    (_fitted_line); b's ends are where they meet a and c, and the open side joins the far ends
+    of a and c, where the ring leaves the page's sides for the other card. The quadrilateral must
+    be a page seen from above (plausible_page, corners square within _MAX_CORNER_SKEW), of
+    readable size and clear of the frame border, with each of its three sides on edges at
+    THREE_SIDE_MIN_SUPPORT; its measured aspect (perspective undone) must be a document's
+    (KNOWN_ASPECTS within ASPECT_SNAP), since the open side's place is only where the visible
+    stretch of a and c ends (over a card lying askew it ends before the page's corner); and the
+    ring must run on past the open side by THREE_SIDE_BEYOND of the page's depth: a page whose
+    sides fade out (a page running off the frame in soft light) leaves a ring that turns back
+    on itself there. The largest such quadrilateral wins. Only run where neither a ring nor the
+    merge nor the side search gave a page of readable size (outline_in).
+    """
+    h, w = edges.shape[:2]
+    frame_area = float(w * h)
+    sized = np.flatnonzero((boxes >= t.MIN_DOCUMENT_COVERAGE * frame_area) & (boxes <= 0.92 * frame_area))
+    largest = sized[np.argsort(-boxes[sized], kind="stable")][:_SIDE_RINGS]
+    min_side = t.THREE_SIDE_MIN_SIDE * frame_area**0.5
+    floor_area = t.MIN_DOCUMENT_COVERAGE * frame_area
+    best: Outline | None = None
+    for index in largest.tolist():
+        ring = contours[index]
+        sides = _ring_sides(ring, w, h)
+        if sides is None:
+            continue
+        start, side, following, border = sides
+        length = np.hypot(side[:, 0], side[:, 1])
+        long = np.flatnonzero(~(border | border[following]) & (length >= min_side))
+        if len(long) < 3:
+            continue
+        triples = long[(np.arange(len(long))[:, None] + np.arange(3)) % len(long)]
+        # The middle chord times the longer of the other two bounds the quadrilateral's area but
+        # for the corner arcs the chords fall short by: sets far too small go first, cheaply.
+        chords = length[triples]
+        triples = triples[chords[:, 1] * chords[:, [0, 2]].max(axis=1) > _CHORD_AREA_SLACK * floor_area]
+        if len(triples) == 0:
+            continue
+        points: np.ndarray | None = None  # the ring's densified points, made for its first fit
+        lines: dict[int, tuple[np.ndarray, np.ndarray] | None] = {}
+        closing = _chords_may_close(start[triples], side[triples], floor_area)
+        for a, b, c in triples[closing].tolist():
+            floor = t.MIN_DOCUMENT_COVERAGE if best is None else best.coverage
+            if points is None:
+                points = _densified(ring.reshape(-1, 2).astype(np.float32))
+            for i in (a, b, c):
+                if i not in lines:
+                    lines[i] = _fitted_line(points, start[i], start[following[i]])
+            line_a, line_b, line_c = lines[a], lines[b], lines[c]
+            if line_a is None or line_b is None or line_c is None:
+                continue
+            first, second = _meet(line_a, line_b), _meet(line_b, line_c)
+            if first is None or second is None:
+                continue
+            quad = np.array([_projected(start[a], line_a), first, second,
+                             _projected(start[following[c]], line_c)], np.float32)
+            area = float(cv2.contourArea(quad))
+            if area <= floor * frame_area or on_border(quad, w, h).any() or not plausible_page(quad, frame_area) \
+                    or not _near_rectangular(quad):
+                continue
+            if min(support(quad[j : j + 2], _NO_BORDER[2]) for j in range(3)) < t.THREE_SIDE_MIN_SUPPORT:
+                continue
+            # The two sides running on to the open side are the page's opposite sides, whole
+            # only where the open side lies at its corners: then alike in length.
+            first_length, last_length = float(np.hypot(*(quad[1] - quad[0]))), float(np.hypot(*(quad[3] - quad[2])))
+            if max(first_length, last_length) > t.THREE_SIDE_MAX_RATIO * min(first_length, last_length):
+                continue
+            corners = order_corners(quad)
+            aspect = measured_aspect(corners, w, h)
+            long_short = max(aspect, 1 / aspect)
+            if min(abs(known - long_short) / known for known in t.KNOWN_ASPECTS.values()) > t.ASPECT_SNAP:
+                continue
+            if not _runs_on_past(ring, quad):
+                continue
+            best = Outline(corners, area / frame_area, cut_off=False)
+    return best
+
+
+def _chords_may_close(starts: np.ndarray, sides: np.ndarray, floor: float) -> np.ndarray:
+    """Per set of three of a ring polygon's sides in a row ((k, 3, 2) start points and vectors,
+    as chords): whether they close a quadrilateral of more than _CHORD_SLACK x floor pixels, as
+    (k,) booleans. The chords lie within a few pixels of the lines fitted to the
+    ring, which cost a fit each: most sets of three sides of a textured desk's ring are left out
+    here, all at once, before any fit. The quadrilateral's sides to the open side must be alike
+    (THREE_SIDE_MAX_RATIO, by _CHORD_SLACK) and its corners square within _CHORD_MAX_CORNER_COSINE;
+    neighbouring chords must be at least ~25 degrees apart (_MIN_SIDE_SINE)."""
+    corners = []
+    for first, second in ((0, 1), (1, 2)):
+        p1, d1, p2, d2 = starts[:, first], sides[:, first], starts[:, second], sides[:, second]
+        det = d1[:, 0] * d2[:, 1] - d1[:, 1] * d2[:, 0]
+        gap = p2 - p1
+        s = (gap[:, 0] * d2[:, 1] - gap[:, 1] * d2[:, 0]) / np.where(det == 0, 1.0, det)
+        corners.append((p1 + s[:, None] * d1, det * det >= _MIN_SIDE_SINE**2 * (d1 * d1).sum(1) * (d2 * d2).sum(1)))
+    quads = np.stack([starts[:, 0], corners[0][0], corners[1][0], starts[:, 2] + sides[:, 2]], axis=1)
+    following = quads[:, _FOLLOWING[4]]
+    area = 0.5 * np.abs((quads[..., 0] * following[..., 1] - following[..., 0] * quads[..., 1]).sum(axis=1))
+    edges = following - quads
+    lengths = np.hypot(edges[..., 0], edges[..., 1]) + 1e-9
+    first_last = np.stack([lengths[:, 0], lengths[:, 2]], axis=1)
+    # The cosine of each corner between the side arriving at it and the side leaving it.
+    cosine = (edges * edges[:, _PREVIOUS_4]).sum(axis=2) / (lengths * lengths[:, _PREVIOUS_4])
+    return corners[0][1] & corners[1][1] \
+        & (area > _CHORD_SLACK * floor) \
+        & (first_last.max(axis=1) <= t.THREE_SIDE_MAX_RATIO / _CHORD_SLACK * first_last.min(axis=1)) \
+        & (np.abs(cosine) <= _CHORD_MAX_CORNER_COSINE).all(axis=1)
+
+
+# The chords' quadrilateral may fall short of the fitted one's area and side ratio by this much,
+# and its corners be this much further from square (degrees); the product of its chords' lengths
+# (three_side_outline's first cut) short of the readable area by _CHORD_AREA_SLACK.
+_CHORD_SLACK = 0.8
+_CHORD_AREA_SLACK = 0.5
+_CHORD_MAX_CORNER_COSINE = float(np.sin(np.radians(_MAX_CORNER_SKEW + 10)))
+
+
+def _projected(point: np.ndarray, line: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """The foot of point on line (point, unit direction)."""
+    origin, unit = line
+    return origin + float(np.dot(point - origin, unit)) * unit
+
+
+def _runs_on_past(ring: np.ndarray, quad: np.ndarray) -> bool:
+    """Whether the ring reaches past quad's open side (its last vertex to its first) by
+    THREE_SIDE_BEYOND of the quadrilateral's depth from that side: the ring goes on round the
+    other card."""
+    open_start, open_end = quad[3], quad[0]
+    along = open_end - open_start
+    normal = np.array([-along[1], along[0]], np.float32) / (float(np.hypot(*along)) + 1e-9)
+    if float(np.dot(quad[1:3].mean(axis=0) - open_start, normal)) > 0:
+        normal = -normal  # pointing away from the page
+    depth = float(np.abs((quad[1:3] - open_start) @ normal).max())
+    beyond = (ring.reshape(-1, 2).astype(np.float32) - open_start) @ normal
+    return float(beyond.max()) >= t.THREE_SIDE_BEYOND * depth
+
+
+def _ring_sides(ring: np.ndarray, w: int, h: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """The ring approximated as a polygon on its own points (_SIDE_EPSILON of its perimeter: not
+    its hull, so a stray part keeps its own sides) in a w x h frame: its vertices (float32), its
+    sides as vectors, each vertex's following index and its on_border flags; None for a polygon
+    of four vertices or fewer (a quadrilateral ring was judged by best_outline already)."""
+    polygon = cv2.approxPolyDP(ring, _SIDE_EPSILON * cv2.arcLength(ring, True), True).reshape(-1, 2)
+    n = len(polygon)
+    if n < 5:
+        return None
+    start = polygon.astype(np.float32)
+    following = np.arange(1, n + 1) % n
+    return start, start[following] - start, following, on_border(polygon, w, h)
 
 
 def _side_quads(starts: np.ndarray, sides: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -1303,14 +1458,10 @@ def side_fit(contour: np.ndarray, approx: np.ndarray, border: np.ndarray | None 
             continue
         if float(np.hypot(*(end - start))) < 8:
             return None
-        chosen = _near_side(points, start, end, _FIT_BAND, _FIT_END)
-        if len(chosen) < _FIT_MIN_POINTS:
+        line = _fitted_line(points, start, end)
+        if line is None:
             return None
-        # A ring on a textured desk has thousands of points: every k-th of them fits the same
-        # line, and the robust fit's cost grows with the count.
-        chosen = chosen[:: max(1, len(chosen) // _FIT_MAX_POINTS)]
-        fit = cv2.fitLine(chosen, cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()  # vx, vy, x, y
-        lines.append((fit[2:], fit[:2]))
+        lines.append(line)
     fitted = vertices.copy()
     for j in range(n):
         before, after = lines[j - 1], lines[j]
@@ -1331,6 +1482,19 @@ def side_fit(contour: np.ndarray, approx: np.ndarray, border: np.ndarray | None 
     if float(np.hypot(*(fitted - vertices).T).max()) > limit:
         return None
     return fitted
+
+
+def _fitted_line(points: np.ndarray, start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The line (point, unit direction) fitted to the ring's points (densified) along the side
+    from start to end, clear of its ends (the corner arcs), or None when too few lie there."""
+    chosen = _near_side(points, start, end, _FIT_BAND, _FIT_END)
+    if len(chosen) < _FIT_MIN_POINTS:
+        return None
+    # A ring on a textured desk has thousands of points: every k-th of them fits the same line,
+    # and the robust fit's cost grows with the count.
+    chosen = chosen[:: max(1, len(chosen) // _FIT_MAX_POINTS)]
+    fit = cv2.fitLine(chosen, cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()  # vx, vy, x, y
+    return fit[2:], fit[:2]
 
 
 def _densified(points: np.ndarray) -> np.ndarray:

@@ -247,6 +247,17 @@ MERGE_MAX_EDGE_SHARE = 0.5
 # fitted to texture passes; at <= 0.3 a chance line has ~55% or less. Held-out dev: the pages it
 # found were on maps of 0.05-0.26, the one wrong quad (a dark card with wood grain) on 0.44.
 SIDE_FIT_MAX_EDGE_SHARE = 0.3
+# A page on a second card of its own tone (document.three_side_outline): three sides in a row of
+# the page's ring, each at least this share of the frame's size (square root of its area) long,
+THREE_SIDE_MIN_SIDE = 0.12
+# ... each on edges all but everywhere (as a merged page, MIN_MERGED_SUPPORT),
+THREE_SIDE_MIN_SUPPORT = 0.95
+# ... the two sides that run on to the open side within this ratio in length (a page's opposite
+# sides under the kiosk's camera: within 1.16 on held-out dev; where a side's visible stretch ends
+# before the page's corner, over a card lying askew, 1.27-1.36 on dev),
+THREE_SIDE_MAX_RATIO = 1.2
+# ... and the ring running on past the open side by this share of the page's depth.
+THREE_SIDE_BEYOND = 0.1
 # Smallest outline considered at all (share of the frame): anything smaller is a desk object.
 MIN_DOCUMENT_AREA = 0.012
 # Below this share of the frame the text is too small to read: ask the resident to come closer.
