@@ -467,3 +467,16 @@ def test_three_sides_whose_ends_differ_in_length_close_no_page(monkeypatch: pyte
     assert _outline_overlap(item) >= 0.9
     monkeypatch.setattr(thresholds, "THREE_SIDE_MAX_RATIO", 2.0)
     assert _outline_overlap(item) < 0.9
+
+
+# An ID back on a second card of its tone (dev split) whose long left side's chord runs ~8 px
+# inside the card's edge at its middle (its ends on the rounded corners' arcs).
+ID_BACK_ON_A_CARD_LONG_CHORD = 1372
+
+
+def test_three_sides_are_fitted_to_the_ring_a_long_chord_runs_inside(monkeypatch: pytest.MonkeyPatch) -> None:
+    item = _accepted_dev_scene(ID_BACK_ON_A_CARD_LONG_CHORD, "second_card", (0.12, 1.0))
+    assert _outline_overlap(item) >= 0.9
+    # Within side_fit's narrower band the ring's points along that side are too few to fit.
+    monkeypatch.setattr(document, "_THREE_SIDE_BAND", 6.0)
+    assert not analyse_document(item.image).ok

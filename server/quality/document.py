@@ -1025,7 +1025,7 @@ def three_side_outline(edges: np.ndarray, contours: Sequence[np.ndarray], boxes:
                 points = _densified(ring.reshape(-1, 2).astype(np.float32))
             for i in (a, b, c):
                 if i not in lines:
-                    lines[i] = _fitted_line(points, start[i], start[following[i]])
+                    lines[i] = _fitted_line(points, start[i], start[following[i]], _THREE_SIDE_BAND)
             line_a, line_b, line_c = lines[a], lines[b], lines[c]
             if line_a is None or line_b is None or line_c is None:
                 continue
@@ -1085,6 +1085,10 @@ def _chords_may_close(starts: np.ndarray, sides: np.ndarray, floor: float) -> np
         & (np.abs(cosine) <= _CHORD_MAX_CORNER_COSINE).all(axis=1)
 
 
+# Three sides' lines are fitted to the ring's points within this many pixels of the chords: a
+# long side's chord from a vertex on one rounded corner's arc to one on the next runs up to ~8 px
+# inside the card's straight edge at its middle (side_fit's _FIT_BAND misses it).
+_THREE_SIDE_BAND = 10.0
 # The chords' quadrilateral may fall short of the fitted one's area and side ratio by this much,
 # and its corners be this much further from square (degrees); the product of its chords' lengths
 # (three_side_outline's first cut) short of the readable area by _CHORD_AREA_SLACK.
@@ -1484,10 +1488,12 @@ def side_fit(contour: np.ndarray, approx: np.ndarray, border: np.ndarray | None 
     return fitted
 
 
-def _fitted_line(points: np.ndarray, start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """The line (point, unit direction) fitted to the ring's points (densified) along the side
-    from start to end, clear of its ends (the corner arcs), or None when too few lie there."""
-    chosen = _near_side(points, start, end, _FIT_BAND, _FIT_END)
+def _fitted_line(points: np.ndarray, start: np.ndarray, end: np.ndarray,
+                 band: float | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+    """The line (point, unit direction) fitted to the ring's points (densified) within band px
+    (_FIT_BAND by default) of the side from start to end, clear of its ends (the corner arcs), or
+    None when too few lie there."""
+    chosen = _near_side(points, start, end, _FIT_BAND if band is None else band, _FIT_END)
     if len(chosen) < _FIT_MIN_POINTS:
         return None
     # A ring on a textured desk has thousands of points: every k-th of them fits the same line,
