@@ -16,13 +16,14 @@ from server.quality.metrics import (
     _SECOND_DERIVATIVES,
     _histogram,
     _region,
+    close_up_crispness,
     compact_highlights,
     directional_sharpness,
     edge_crispness,
     halve,
     region_stats,
 )
-from server.quality.thresholds import CRISP_MIN_RATIO
+from server.quality.thresholds import CLOSE_BLUR_MAX_RATIO, CLOSE_BLUR_MAX_SHARPNESS, CRISP_MIN_RATIO, MIN_SHARPNESS
 
 
 def _page(paper: int, ink: int, desk: int = 60, size: tuple[int, int] = (1280, 720)) -> np.ndarray:
@@ -370,3 +371,33 @@ def test_a_veiled_card_with_a_dark_photo_is_low_contrast_first() -> None:
     result = analyse_document(np.clip(smeared, 0, 255).astype(np.uint8))
     assert result.metrics.document.found
     assert result.reasons[0] == "low_contrast", result.reasons
+
+
+def _still(ink: int, blur: float) -> np.ndarray:
+    """A 1080p still (BGR) of a page of print (ink on paper 225) blurred by sigma px, with noise."""
+    page = _page(paper=225, ink=ink, desk=80, size=(1920, 1080)).astype(np.float32)
+    if blur:
+        page = cv2.GaussianBlur(page, (0, 0), blur)
+    page += np.random.default_rng(1).normal(0, 1.5, page.shape)
+    return cv2.cvtColor(np.clip(page, 0, 255).astype(np.uint8), cv2.COLOR_GRAY2BGR)
+
+
+def test_a_stills_own_blur_of_a_few_pixels_is_blurry_though_sharp_at_the_analysis_size() -> None:
+    """A blur of 2 px on a 1080p still is under one pixel at the analysis size: the page passes
+    MIN_SHARPNESS there (faint print keeps it near the limit), and its crispness at 960 px across
+    tells the blur; a page as faint but only slightly soft is sharp at both sizes."""
+    blurred = analyse_document(_still(ink=140, blur=2.0))
+    assert MIN_SHARPNESS <= blurred.metrics.sharpness < CLOSE_BLUR_MAX_SHARPNESS
+    assert blurred.reasons == ["blurry"]
+    soft = analyse_document(_still(ink=157, blur=1.0))
+    assert MIN_SHARPNESS <= soft.metrics.sharpness < CLOSE_BLUR_MAX_SHARPNESS
+    assert soft.ok, soft.reasons
+
+
+def test_close_up_crispness_falls_with_a_stills_blur_and_never_scales_up() -> None:
+    corners = np.array([[520, 260], [1400, 260], [1400, 820], [520, 820]], np.float32)
+    sharp, blurred = (cv2.cvtColor(_still(30, blur), cv2.COLOR_BGR2GRAY) for blur in (0.0, 2.5))
+    assert close_up_crispness(blurred, corners, 960) < CLOSE_BLUR_MAX_RATIO < close_up_crispness(sharp, corners, 960)
+    # A picture narrower than the width is measured as it is: the same ratio at any larger width.
+    small = cv2.resize(sharp, (640, 360), interpolation=cv2.INTER_AREA)
+    assert close_up_crispness(small, corners / 3, 960) == close_up_crispness(small, corners / 3, 4000)

@@ -480,3 +480,19 @@ def test_three_sides_are_fitted_to_the_ring_a_long_chord_runs_inside(monkeypatch
     # Within side_fit's narrower band the ring's points along that side are too few to fit.
     monkeypatch.setattr(document, "_THREE_SIDE_BAND", 6.0)
     assert not analyse_document(item.image).ok
+
+
+# Blurred pages of 1080p and 720p stills (dev split) that measure 106-137 at the analysis size,
+# just over MIN_SHARPNESS: the blur is a few of the still's own pixels.
+BLURRED_STILLS_SHARP_WHEN_SMALL = (1393, 2017)
+
+
+@pytest.mark.parametrize("index", BLURRED_STILLS_SHARP_WHEN_SMALL)
+def test_a_stills_blur_is_seen_at_the_stills_own_resolution(index: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    item = scene(index, "dev")
+    assert item.expected == "blurry"
+    result = analyse_document(item.image)
+    assert result.reasons == ["blurry"]
+    assert thresholds.MIN_SHARPNESS <= result.metrics.sharpness < thresholds.CLOSE_BLUR_MAX_SHARPNESS
+    monkeypatch.setattr(thresholds, "CLOSE_BLUR_MAX_RATIO", 0.0)
+    assert analyse_document(item.image).ok

@@ -35,6 +35,7 @@ from server.quality.edges import blur_for_edges
 from server.quality.metrics import (
     RegionStats,
     border_sharpness,
+    close_up_crispness,
     coarse_structure,
     downscale,
     edge_crispness,
@@ -208,7 +209,8 @@ def document_verdict(
     elif outline.coverage < t.MIN_DOCUMENT_COVERAGE:
         reasons.add("document_too_small")
     reasons |= _page_exposure_reasons(stats)
-    if stats.sharpness < t.MIN_SHARPNESS and not _crisp(small, outline, half):
+    if (stats.sharpness < t.MIN_SHARPNESS and not _crisp(small, outline, half)) \
+            or (still and _soft_close_up(small, gray, outline, stats, half, factor)):
         reasons.add("blurry")
         if "too_bright" in reasons and _soft_border(small, outline):
             # The page's border is as blurred as its print: the print's lifted dark end is the
@@ -373,6 +375,23 @@ def _crisp(small: np.ndarray, outline: Outline, half: np.ndarray) -> bool:
     or the amount of print, a blur lowers it against the first derivative's (edge_crispness)."""
     ratio, first_energy = edge_crispness(small, _shrink(outline.corners, t.INNER_SHRINK), half)
     return first_energy >= t.CRISP_MIN_EDGE_ENERGY and ratio >= t.CRISP_MIN_RATIO
+
+
+def _soft_close_up(small: np.ndarray, gray: np.ndarray, outline: Outline, stats: RegionStats, half: np.ndarray,
+                   factor: float) -> bool:
+    """Whether a still's page that is sharp enough at the analysis size, but only just
+    (CLOSE_BLUR_MAX_SHARPNESS), is blurred at its own resolution: its crispness ratio at the
+    analysis size (edge_crispness) is under CLOSE_BLUR_MAX_SMALL_RATIO, and at up to
+    CLOSE_BLUR_WIDTH px across (close_up_crispness) under CLOSE_BLUR_MAX_RATIO. Fine print lowers
+    the ratio at the still's size as a blur does, but leaves it high at the analysis size, where
+    a blur of a few of the still's pixels still shows a little. gray is the still (full size),
+    factor its size over the analysis image's."""
+    if not t.MIN_SHARPNESS <= stats.sharpness < t.CLOSE_BLUR_MAX_SHARPNESS:
+        return False
+    polygon = _shrink(outline.corners, t.INNER_SHRINK)
+    if edge_crispness(small, polygon, half)[0] >= t.CLOSE_BLUR_MAX_SMALL_RATIO:
+        return False
+    return close_up_crispness(gray, polygon * np.float32(factor), t.CLOSE_BLUR_WIDTH) < t.CLOSE_BLUR_MAX_RATIO
 
 
 def _veiled(dark_end: float, bright_end: float) -> bool:

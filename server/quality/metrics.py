@@ -140,6 +140,25 @@ def edge_crispness(gray: np.ndarray, polygon: np.ndarray | None, half: np.ndarra
     return best
 
 
+def close_up_crispness(gray: np.ndarray, polygon: np.ndarray, width: int) -> float:
+    """edge_crispness's ratio of the region polygon (N x 2, in gray's pixels) on gray scaled down
+    to at most width pixels across (never up): a blur of a still's own few pixels vanishes at the
+    analysis size, where 3 of them are one, and smears print at the still's resolution all the
+    same. Only the region's bounding box is scaled, so a small page costs less than a big one."""
+    x, y, w, h = cv2.boundingRect(np.round(polygon).astype(np.int32))
+    x, y = max(x, 0), max(y, 0)
+    crop = gray[y : y + h, x : x + w]
+    if crop.size == 0:
+        return 0.0
+    scale = min(1.0, width / gray.shape[1])
+    if scale < 1.0:
+        crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    # Every other derivative sample each way: the same ratio (within ~1% on the pages measured)
+    # at a third of the cost, most of which is the medians of the noise floors.
+    ratio, _ = edge_crispness(crop, (polygon - (x, y)).astype(np.float32) * np.float32(scale), crop, step=2)
+    return ratio
+
+
 def _noise_floor(derivative: np.ndarray, count: int) -> float:
     """Robust std (1.4826 x median absolute value) of a derivative image over the count pixels
     of its region (the derivative zeroed outside it, when the region is not the whole image)."""
