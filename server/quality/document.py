@@ -979,18 +979,20 @@ def three_side_outline(edges: np.ndarray, contours: Sequence[np.ndarray], boxes:
     three of the page's sides are on edges (side_line_outline needs all four).
 
     Among the largest rings' long sides clear of the frame border (THREE_SIDE_MIN_SIDE of the
-    frame's size), every three in a row (a, b, c in ring order) are fitted to lines
-    (_fitted_line); b's ends are where they meet a and c, and the open side joins the far ends
-    of a and c, where the ring leaves the page's sides for the other card. The quadrilateral must
-    be a page seen from above (plausible_page, corners square within _MAX_CORNER_SKEW), of
-    readable size and clear of the frame border, with each of its three sides on edges at
-    THREE_SIDE_MIN_SUPPORT; its measured aspect (perspective undone) must be a document's
-    (KNOWN_ASPECTS within ASPECT_SNAP), since the open side's place is only where the visible
-    stretch of a and c ends (over a card lying askew it ends before the page's corner); and the
-    ring must run on past the open side by THREE_SIDE_BEYOND of the page's depth: a page whose
-    sides fade out (a page running off the frame in soft light) leaves a ring that turns back
-    on itself there. The largest such quadrilateral wins. Only run where neither a ring nor the
-    merge nor the side search gave a page of readable size (outline_in).
+    frame's size), every three in a row (a, b, c in ring order) whose chords can close a page
+    (_chords_may_close, all sets at once) are fitted to lines (_fitted_line, within
+    _THREE_SIDE_BAND of the chords); b's ends are where they meet a and c, and the open side
+    joins the far ends of a and c, where the ring leaves the page's sides for the other card. The
+    quadrilateral must be a page seen from above (plausible_page, corners square within
+    _MAX_CORNER_SKEW), of readable size and clear of the frame border, with each of its three
+    sides on edges at THREE_SIDE_MIN_SUPPORT. The open side's place is only where the visible
+    stretch of a and c ends, which over a card lying askew is before the page's corner, so a and c
+    must be alike in length (THREE_SIDE_MAX_RATIO: the page's opposite sides) and the measured
+    aspect (perspective undone) a document's (KNOWN_ASPECTS within ASPECT_SNAP); and the ring must
+    run on past the open side by THREE_SIDE_BEYOND of the page's depth: a page whose sides fade
+    out (a page running off the frame in soft light) leaves a ring that turns back on itself
+    there. The largest such quadrilateral wins. Only run where neither a ring nor the merge nor
+    the side search gave a page of readable size (outline_in).
     """
     h, w = edges.shape[:2]
     frame_area = float(w * h)
@@ -1059,11 +1061,11 @@ def three_side_outline(edges: np.ndarray, contours: Sequence[np.ndarray], boxes:
 def _chords_may_close(starts: np.ndarray, sides: np.ndarray, floor: float) -> np.ndarray:
     """Per set of three of a ring polygon's sides in a row ((k, 3, 2) start points and vectors,
     as chords): whether they close a quadrilateral of more than _CHORD_SLACK x floor pixels, as
-    (k,) booleans. The chords lie within a few pixels of the lines fitted to the
-    ring, which cost a fit each: most sets of three sides of a textured desk's ring are left out
-    here, all at once, before any fit. The quadrilateral's sides to the open side must be alike
-    (THREE_SIDE_MAX_RATIO, by _CHORD_SLACK) and its corners square within _CHORD_MAX_CORNER_COSINE;
-    neighbouring chords must be at least ~25 degrees apart (_MIN_SIDE_SINE)."""
+    (k,) booleans. The chords lie within a few pixels of the lines fitted to the ring, which cost
+    a fit each: most sets of three sides of a textured desk's ring are left out here, all at once,
+    before any fit. The quadrilateral's sides to the open side must be alike (THREE_SIDE_MAX_RATIO,
+    by _CHORD_SLACK) and its corners square within _CHORD_MAX_CORNER_COSINE; neighbouring chords
+    must be at least ~25 degrees apart (_MIN_SIDE_SINE)."""
     corners = []
     for first, second in ((0, 1), (1, 2)):
         p1, d1, p2, d2 = starts[:, first], sides[:, first], starts[:, second], sides[:, second]
