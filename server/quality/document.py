@@ -931,8 +931,7 @@ def side_line_outline(edges: np.ndarray, contours: Sequence[np.ndarray],
     frame_area = float(w * h)
     if boxes is None:
         boxes = box_areas(contours)
-    sized = np.flatnonzero((boxes >= t.MIN_DOCUMENT_COVERAGE * frame_area) & (boxes <= 0.92 * frame_area))
-    largest = sized[np.argsort(-boxes[sized], kind="stable")][:_SIDE_RINGS]
+    largest = _side_rings(boxes, frame_area)
     support = support or _Support(edges)
     best: Outline | None = None
     fits_left = _SIDE_MAX_FITS if fit else 0
@@ -996,8 +995,7 @@ def three_side_outline(edges: np.ndarray, contours: Sequence[np.ndarray], boxes:
     """
     h, w = edges.shape[:2]
     frame_area = float(w * h)
-    sized = np.flatnonzero((boxes >= t.MIN_DOCUMENT_COVERAGE * frame_area) & (boxes <= 0.92 * frame_area))
-    largest = sized[np.argsort(-boxes[sized], kind="stable")][:_SIDE_RINGS]
+    largest = _side_rings(boxes, frame_area)
     min_side = t.THREE_SIDE_MIN_SIDE * frame_area**0.5
     floor_area = t.MIN_DOCUMENT_COVERAGE * frame_area
     best: Outline | None = None
@@ -1066,14 +1064,9 @@ def _chords_may_close(starts: np.ndarray, sides: np.ndarray, floor: float) -> np
     before any fit. The quadrilateral's sides to the open side must be alike (THREE_SIDE_MAX_RATIO,
     by _CHORD_SLACK) and its corners square within _CHORD_MAX_CORNER_COSINE; neighbouring chords
     must be at least ~25 degrees apart (_MIN_SIDE_SINE)."""
-    corners = []
-    for first, second in ((0, 1), (1, 2)):
-        p1, d1, p2, d2 = starts[:, first], sides[:, first], starts[:, second], sides[:, second]
-        det = d1[:, 0] * d2[:, 1] - d1[:, 1] * d2[:, 0]
-        gap = p2 - p1
-        s = (gap[:, 0] * d2[:, 1] - gap[:, 1] * d2[:, 0]) / np.where(det == 0, 1.0, det)
-        corners.append((p1 + s[:, None] * d1, det * det >= _MIN_SIDE_SINE**2 * (d1 * d1).sum(1) * (d2 * d2).sum(1)))
-    quads = np.stack([starts[:, 0], corners[0][0], corners[1][0], starts[:, 2] + sides[:, 2]], axis=1)
+    # The corners of a with b and of b with c.
+    corners, steep = _lines_meet(starts[:, :2], sides[:, :2], starts[:, 1:], sides[:, 1:])
+    quads = np.concatenate([starts[:, :1], corners, starts[:, 2:] + sides[:, 2:]], axis=1)
     following = quads[:, _FOLLOWING[4]]
     area = 0.5 * np.abs((quads[..., 0] * following[..., 1] - following[..., 0] * quads[..., 1]).sum(axis=1))
     edges = following - quads
@@ -1081,7 +1074,7 @@ def _chords_may_close(starts: np.ndarray, sides: np.ndarray, floor: float) -> np
     first_last = np.stack([lengths[:, 0], lengths[:, 2]], axis=1)
     # The cosine of each corner between the side arriving at it and the side leaving it.
     cosine = (edges * edges[:, _PREVIOUS_4]).sum(axis=2) / (lengths * lengths[:, _PREVIOUS_4])
-    return corners[0][1] & corners[1][1] \
+    return steep.all(axis=1) \
         & (area > _CHORD_SLACK * floor) \
         & (first_last.max(axis=1) <= t.THREE_SIDE_MAX_RATIO / _CHORD_SLACK * first_last.min(axis=1)) \
         & (np.abs(cosine) <= _CHORD_MAX_CORNER_COSINE).all(axis=1)
@@ -1119,6 +1112,13 @@ def _runs_on_past(ring: np.ndarray, quad: np.ndarray) -> bool:
     return float(beyond.max()) >= t.THREE_SIDE_BEYOND * depth
 
 
+def _side_rings(boxes: np.ndarray, frame_area: float) -> np.ndarray:
+    """The indices of the _SIDE_RINGS rings with the largest bounding boxes (boxes, pixels) of
+    readable size and short of the whole frame, largest first: the side searches' candidates."""
+    sized = np.flatnonzero((boxes >= t.MIN_DOCUMENT_COVERAGE * frame_area) & (boxes <= 0.92 * frame_area))
+    return sized[np.argsort(-boxes[sized], kind="stable")][:_SIDE_RINGS]
+
+
 def _ring_sides(ring: np.ndarray, w: int, h: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
     """The ring approximated as a polygon on its own points (_SIDE_EPSILON of its perimeter: not
     its hull, so a stray part keeps its own sides) in a w x h frame: its vertices (float32), its
@@ -1137,19 +1137,27 @@ def _side_quads(starts: np.ndarray, sides: np.ndarray) -> tuple[np.ndarray, np.n
     """For k sets of four sides ((k, 4, 2) start points and vectors, in ring order): the corners
     where the lines through neighbouring sides meet, (k, 4, 2), and each quadrilateral's area, 0
     where it is no convex quadrilateral (two neighbouring lines near parallel, or a crossing)."""
-    p1, d1 = starts[:, _PREVIOUS_4], sides[:, _PREVIOUS_4]
-    dx1, dy1, dx2, dy2 = d1[..., 0], d1[..., 1], sides[..., 0], sides[..., 1]
-    det = dx1 * dy2 - dy1 * dx2
-    steep = det * det >= _MIN_SIDE_SINE**2 * (dx1 * dx1 + dy1 * dy1) * (dx2 * dx2 + dy2 * dy2)
-    gap = starts - p1
-    s = (gap[..., 0] * dy2 - gap[..., 1] * dx2) / np.where(steep, det, 1.0)
-    corners = (p1 + s[..., None] * d1).astype(np.float32)
+    corners, steep = _lines_meet(starts[:, _PREVIOUS_4], sides[:, _PREVIOUS_4], starts, sides)
+    corners = corners.astype(np.float32)
     following = corners[:, _FOLLOWING[4]]
     edge = following - corners
     turn = edge[..., 0] * edge[:, _FOLLOWING[4], 1] - edge[..., 1] * edge[:, _FOLLOWING[4], 0]
     convex = steep.all(axis=1) & ((turn > 0).all(axis=1) | (turn < 0).all(axis=1))
     area = 0.5 * np.abs((corners[..., 0] * following[..., 1] - following[..., 0] * corners[..., 1]).sum(axis=1))
     return corners, np.where(convex, area, 0.0)
+
+
+def _lines_meet(p1: np.ndarray, d1: np.ndarray, p2: np.ndarray, d2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where the lines through points p1 and p2 along vectors d1 and d2 meet (arrays of (..., 2),
+    all at once), and whether they are at least ~25 degrees apart (_MIN_SIDE_SINE: under that, two
+    stretches of one side); the meeting point of lines that are not is p1 moved along d1 by an
+    arbitrary amount, to be ignored."""
+    dx1, dy1, dx2, dy2 = d1[..., 0], d1[..., 1], d2[..., 0], d2[..., 1]
+    det = dx1 * dy2 - dy1 * dx2
+    steep = det * det >= _MIN_SIDE_SINE**2 * (dx1 * dx1 + dy1 * dy1) * (dx2 * dx2 + dy2 * dy2)
+    gap = p2 - p1
+    s = (gap[..., 0] * dy2 - gap[..., 1] * dx2) / np.where(steep, det, 1.0)
+    return p1 + s[..., None] * d1, steep
 
 
 _PREVIOUS_4 = np.array([3, 0, 1, 2])
