@@ -496,3 +496,40 @@ def test_a_stills_blur_is_seen_at_the_stills_own_resolution(index: int, monkeypa
     assert thresholds.MIN_SHARPNESS <= result.metrics.sharpness < thresholds.CLOSE_BLUR_MAX_SHARPNESS
     monkeypatch.setattr(thresholds, "CLOSE_BLUR_MAX_RATIO", 0.0)
     assert analyse_document(item.image).ok
+
+
+# Dark bank cards running off the frame on a desk of their grey (dev): the grey ring does not
+# close where the card meets the desk, and the grey search finds a piece of the card's print
+# (2377, plain desk) or a strip of wood grain beside the card (969); the chroma edges close the
+# card's ring against the frame.
+CUT_OFF_CARDS_FOUND_BY_COLOUR = (2377, 969)
+
+
+@pytest.mark.parametrize("index", CUT_OFF_CARDS_FOUND_BY_COLOUR)
+def test_a_cut_off_card_found_by_colour_replaces_a_smaller_grey_region(index: int,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    item = scene(index, "dev")
+    assert item.expected == "document_cut_off"
+    result = analyse_document(item.image)
+    assert result.reasons == ["document_cut_off"], result.reasons
+    assert result.metrics.document.coverage >= thresholds.MIN_DOCUMENT_COVERAGE
+    # Without the rule the grey region stays the outline and the scene reads as no document.
+    monkeypatch.setattr(document, "_better", lambda found, grey: not found.cut_off and found.coverage > grey.coverage)
+    assert "no_document" in analyse_document(item.image).reasons
+
+
+def _region(corners: list[list[float]], coverage: float) -> document.Outline:
+    return document.Outline(np.array(corners, np.float32), coverage, cut_off=True)
+
+
+def test_a_colour_region_running_off_the_frame_must_be_of_readable_size_and_larger() -> None:
+    grey = _region([[0, 100], [60, 100], [60, 200], [0, 200]], 0.03)
+    around = _region([[0, 50], [200, 50], [200, 300], [0, 300]], 0.2)
+    beside = _region([[300, 50], [400, 50], [400, 300], [300, 300]], 0.05)
+    far_larger = _region([[300, 0], [640, 0], [640, 360], [300, 360]], 0.5)
+    assert document._better(around, grey)  # encloses it, readable size
+    assert not document._better(beside, grey)  # beside it and small: a desk object as often
+    assert document._better(far_larger, grey)  # beside it, but over twice its size
+    assert not document._better(grey, around)  # never a smaller one
+    small_around = _region([[0, 90], [70, 90], [70, 210], [0, 210]], 0.05)
+    assert not document._better(small_around, grey)  # under readable size

@@ -610,12 +610,24 @@ _RIM_MIN_PIXELS = 20
 _RIM_MIN_GROWTH = 1.05
 
 
+# A colour region running off the frame that does not enclose the grey one must be this much larger.
+_CUT_COLOUR_MIN_GROWTH = 2.0
+
+
 def _better(found: Outline, grey: Outline) -> bool:
     """Whether the outline found with colour edges replaces the grey one: a complete page beats
     a cut-off region only when the region does not contain it (else it is a box on a page that
-    runs off the frame), and a larger complete page beats a smaller one."""
+    runs off the frame), and a larger complete page beats a smaller one. A cut-off region beats
+    a cut-off grey one when it is of readable size, larger, and encloses it or is at least
+    twice its size: a dark card running off the frame on a desk of its grey leaves the grey
+    search a piece of its print, or a strip of desk texture beside it, where the chroma edges
+    close the card's ring against the frame. (Smaller colour regions are desk objects as often:
+    a black phone running off the frame among clutter.)"""
     if found.cut_off:
-        return not grey.cut_off and found.coverage > grey.coverage
+        if grey.cut_off:
+            return found.coverage >= t.MIN_DOCUMENT_COVERAGE and found.coverage > grey.coverage \
+                and (encloses(found.corners, grey.corners) or found.coverage >= _CUT_COLOUR_MIN_GROWTH * grey.coverage)
+        return found.coverage > grey.coverage
     if grey.cut_off:
         return not encloses(grey.corners, found.corners) or found.coverage >= grey.coverage
     return found.coverage > grey.coverage
