@@ -275,13 +275,16 @@ def test_a_band_of_desk_beside_a_page_is_no_cut_off_region() -> None:
 
 
 # A held-out dev scene: a register page on a plain dark desk running off the top of the frame,
-# its table meeting its sides: read "no_document" before ground_regions.
+# its table meeting its sides: read "no_document" before ground_regions. (The colour search now
+# finds it too, its ring closed against the frame on the chroma edges: left out here.)
 FORM_CUT_OFF_IN_CELLS = 2601
 
 
 def test_a_cut_off_page_split_into_cells_asks_to_move_it_into_the_frame(monkeypatch: pytest.MonkeyPatch) -> None:
     item = heldout_scene(FORM_CUT_OFF_IN_CELLS, "dev")
     assert item.expected == "document_cut_off"
+    assert analyse_document(item.image).reasons == ["document_cut_off"]
+    monkeypatch.setattr(document, "with_colour", lambda edges, colour, grey: grey)
     assert analyse_document(item.image).reasons == ["document_cut_off"]
     monkeypatch.setattr(analyser, "ground_regions", lambda *args: [])
     assert analyse_document(item.image).reasons == ["no_document"]

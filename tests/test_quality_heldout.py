@@ -136,8 +136,10 @@ DARK_CARD_ON_GRAIN = 518
 def test_the_side_search_fits_a_rounded_cards_sides_to_its_ring(monkeypatch: pytest.MonkeyPatch) -> None:
     item = _accepted_dev_scene(CARD_OVER_A_CARD, "second_card", (0.15, 0.35))
     assert _outline_overlap(item) >= 0.9
-    # With the chords alone no page is found at all.
+    # With the chords alone no page is found at all (nor by three sides, the shorter not
+    # extended: it is found that way too).
     monkeypatch.setattr(thresholds, "SIDE_FIT_MAX_EDGE_SHARE", 0.0)
+    monkeypatch.setattr(thresholds, "THREE_SIDE_EXTEND_RATIO", thresholds.THREE_SIDE_MAX_RATIO)
     assert analyse_document(item.image).reasons == ["too_bright", "no_document"]
 
 
@@ -461,8 +463,9 @@ def test_a_page_on_a_card_of_its_own_tone_is_found_by_three_sides(index: int, mo
 def test_three_sides_whose_ends_differ_in_length_close_no_page(monkeypatch: pytest.MonkeyPatch) -> None:
     """A white card lying askew over an ID card: its top side's visible stretch ends where it
     crosses the ID card's edge, well before its corner. Closed there, the quadrilateral's sides
-    running to the open side differ by 1.36x, and it is not taken: the card is found by its four
-    sides in the colour search instead."""
+    running to the open side differ by 1.36x, and it is not taken as it is: that side is extended
+    to the other's length (the card, overlap 0.98; the colour search's side search finds it as
+    well)."""
     item = _accepted_dev_scene(CARD_OVER_A_CARD, "second_card", (0.15, 0.35))
     assert _outline_overlap(item) >= 0.9
     monkeypatch.setattr(thresholds, "THREE_SIDE_MAX_RATIO", 2.0)
@@ -533,3 +536,50 @@ def test_a_colour_region_running_off_the_frame_must_be_of_readable_size_and_larg
     assert not document._better(grey, around)  # never a smaller one
     small_around = _region([[0, 90], [70, 90], [70, 210], [0, 210]], 0.05)
     assert not document._better(small_around, grey)  # under readable size
+
+
+# Light cards lying askew over a second card of their tone (dev split): the page's side nearer
+# the other card is visible only up to where the page crosses it (1.27x and 1.28x shorter than
+# the opposite side, which runs on to the page's corner).
+CARDS_ASKEW_ON_A_CARD = (954, 1742)
+
+
+@pytest.mark.parametrize("index", CARDS_ASKEW_ON_A_CARD)
+def test_the_shorter_of_three_sides_is_extended_to_the_page_corner(index: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    item = _accepted_dev_scene(index, "second_card", (0.2, 1.0))
+    assert _outline_overlap(item) >= 0.9
+    monkeypatch.setattr(thresholds, "THREE_SIDE_EXTEND_RATIO", thresholds.THREE_SIDE_MAX_RATIO)
+    assert "no_document" in analyse_document(item.image).reasons
+
+
+# A dark bank card on a planked desk among clutter (dev split, found by the grey and chroma
+# edges at half size): three of its sides on its ring at the analysis size and, 1.26x apart, a
+# fourth run on along a plank's edge below it.
+DARK_CARD_RING_ON_A_PLANK = 1134
+
+
+def _three_side_search(item: HeldoutScene) -> document.Outline | None:
+    small, _ = downscale(to_gray(item.image))
+    blurred = document.blur_for_edges(small)
+    edges = document.edge_map(blurred, document.edge_threshold(blurred))
+    rings, _ = cv2.findContoursLinkRuns(edges)
+    return document.three_side_outline(edges, rings, document.box_areas(rings), document._Support(edges))
+
+
+def test_an_extended_side_closes_no_page_across_a_line_of_the_desk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The quadrilateral extended there has its open side on the plank's edge all along: no page
+    crossing a card of its tone, and not taken (the card keeps its own outline)."""
+    item = _accepted_dev_scene(DARK_CARD_RING_ON_A_PLANK, "clutter", (0.2, 0.4))
+    assert _outline_overlap(item) >= 0.9
+    assert _three_side_search(item) is None
+    monkeypatch.setattr(thresholds, "THREE_SIDE_OPEN_MAX_SUPPORT", 1.0)
+    assert _three_side_search(item) is not None
+    assert _outline_overlap(item) < 0.9
+
+
+def test_extended_moves_only_the_shorter_sides_far_end() -> None:
+    quad = np.array([[0, 60], [0, 0], [100, 0], [100, 80]], np.float32)  # open side from (100, 80) to (0, 60)
+    extended = document._extended(quad, 60.0, 80.0)
+    np.testing.assert_allclose(extended, [[0, 80], [0, 0], [100, 0], [100, 80]])
+    assert document._side_ratio(document.order_corners(extended)) == pytest.approx(100 / 80)
+    np.testing.assert_allclose(document._extended(quad[[3, 2, 1, 0]], 80.0, 60.0)[3], [0, 80])

@@ -999,7 +999,10 @@ def three_side_outline(edges: np.ndarray, contours: Sequence[np.ndarray], boxes:
     sides on edges at THREE_SIDE_MIN_SUPPORT. The open side's place is only where the visible
     stretch of a and c ends, which over a card lying askew is before the page's corner, so a and c
     must be alike in length (THREE_SIDE_MAX_RATIO: the page's opposite sides) and the measured
-    aspect (perspective undone) a document's (KNOWN_ASPECTS within ASPECT_SNAP); and the ring must
+    aspect (perspective undone) a document's (KNOWN_ASPECTS within ASPECT_SNAP). Where they differ
+    by up to THREE_SIDE_EXTEND_RATIO, the shorter is taken to end where the page crosses the other
+    card and is extended to the longer's length (_extended); that open side must then lie mostly
+    off edges (THREE_SIDE_OPEN_MAX_SUPPORT) and the plain side ratio be a document's. The ring must
     run on past the open side by THREE_SIDE_BEYOND of the page's depth: a page whose sides fade
     out (a page running off the frame in soft light) leaves a ring that turns back on itself
     there. The largest such quadrilateral wins. Only run where neither a ring nor the merge nor
@@ -1055,10 +1058,22 @@ def three_side_outline(edges: np.ndarray, contours: Sequence[np.ndarray], boxes:
             # The two sides running on to the open side are the page's opposite sides, whole
             # only where the open side lies at its corners: then alike in length.
             first_length, last_length = float(np.hypot(*(quad[1] - quad[0]))), float(np.hypot(*(quad[3] - quad[2])))
-            if max(first_length, last_length) > t.THREE_SIDE_MAX_RATIO * min(first_length, last_length):
-                continue
+            extended = max(first_length, last_length) > t.THREE_SIDE_MAX_RATIO * min(first_length, last_length)
+            if extended:
+                # Over a card lying askew the shorter side's visible stretch ends where the page
+                # crosses it, before the page's corner: that side runs on as far as the other.
+                if max(first_length, last_length) > t.THREE_SIDE_EXTEND_RATIO * min(first_length, last_length):
+                    continue
+                quad = _extended(quad, first_length, last_length)
+                area = float(cv2.contourArea(quad))
+                if area <= floor * frame_area or on_border(quad, w, h).any() \
+                        or not plausible_page(quad, frame_area) or not _near_rectangular(quad) \
+                        or support(quad[[3, 0]], _NO_BORDER[2]) > t.THREE_SIDE_OPEN_MAX_SUPPORT:
+                    continue
             corners = order_corners(quad)
-            aspect = measured_aspect(corners, w, h)
+            # An extended quadrilateral's corners are made, not seen: the perspective estimate
+            # from them is unstable (a pixel moves it by 0.5), so its plain side ratio is judged.
+            aspect = _side_ratio(corners) if extended else measured_aspect(corners, w, h)
             long_short = max(aspect, 1 / aspect)
             if min(abs(known - long_short) / known for known in t.KNOWN_ASPECTS.values()) > t.ASPECT_SNAP:
                 continue
@@ -1066,6 +1081,25 @@ def three_side_outline(edges: np.ndarray, contours: Sequence[np.ndarray], boxes:
                 continue
             best = Outline(corners, area / frame_area, cut_off=False)
     return best
+
+
+def _extended(quad: np.ndarray, first_length: float, last_length: float) -> np.ndarray:
+    """quad (three_side_outline's: the open side from its last vertex to its first) with the
+    shorter of its first and last sides (of these lengths) extended along its line to the
+    longer's length."""
+    quad = quad.copy()
+    if first_length < last_length:
+        quad[0] = quad[1] + (quad[0] - quad[1]) * np.float32(last_length / max(first_length, 1e-6))
+    else:
+        quad[3] = quad[2] + (quad[3] - quad[2]) * np.float32(first_length / max(last_length, 1e-6))
+    return quad
+
+
+def _side_ratio(corners: np.ndarray) -> float:
+    """The mean length of the top and bottom sides of corners (TL, TR, BR, BL) over that of the
+    left and right ones."""
+    lengths = np.hypot(*(corners[_FOLLOWING[4]] - corners).T)
+    return float((lengths[0] + lengths[2]) / max(float(lengths[1] + lengths[3]), 1e-6))
 
 
 def _chords_may_close(starts: np.ndarray, sides: np.ndarray, floor: float) -> np.ndarray:

@@ -270,6 +270,13 @@ THREE_SIDE_MIN_SUPPORT = 0.95
 # sides under the kiosk's camera: within 1.16 on held-out dev; where a side's visible stretch ends
 # before the page's corner, over a card lying askew, 1.27-1.36 on dev),
 THREE_SIDE_MAX_RATIO = 1.2
+# ... or, up to this ratio, the shorter side's visible stretch ends where the page crosses the
+# other card, lying askew: that side is extended to the longer one's length (the longer runs on to
+# the page's corner), the open side is then mostly off edges (at most THREE_SIDE_OPEN_MAX_SUPPORT:
+# one on edges all along is a line of the desk the ring ran on along, not the page's corner), and
+# the page's plain side ratio a document's (KNOWN_ASPECTS within ASPECT_SNAP),
+THREE_SIDE_EXTEND_RATIO = 1.4
+THREE_SIDE_OPEN_MAX_SUPPORT = 0.5
 # ... and the ring running on past the open side by this share of the page's depth.
 THREE_SIDE_BEYOND = 0.1
 # Smallest outline considered at all (share of the frame): anything smaller is a desk object.
