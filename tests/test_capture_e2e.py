@@ -75,8 +75,9 @@ def new_page(context: BrowserContext, errors: list[str], side: str) -> Page:
     return page
 
 
-def video_plays(page: Page, timeout_s: float = 20) -> None:
-    """The remote video decodes frames and its clock advances."""
+def video_plays(page: Page, timeout_s: float = 40) -> None:
+    """The remote video decodes frames and its clock advances. (The wait is long: with the whole
+    suite loading both cores, Chromium's first decoded frame took over 20 s once.)"""
     video = page.get_by_test_id("remote-video")
     wait_until(page, lambda: video.evaluate("v => v.videoWidth > 0 && v.currentTime > 0"), timeout_s)
     first = video.evaluate("v => v.currentTime")
@@ -89,7 +90,7 @@ def remote_stream_id(page: Page) -> str:
     return str(page.get_by_test_id("remote-video").evaluate("v => v.srcObject ? v.srcObject.id : ''"))
 
 
-def video_returns(page: Page, before: str, timeout_s: float = 20) -> None:
+def video_returns(page: Page, before: str, timeout_s: float = 40) -> None:
     """The remote video shows a new stream (a new peer connection) and it plays."""
     wait_until(page, lambda: remote_stream_id(page) not in ("", before), timeout_s)
     video_plays(page, timeout_s)
