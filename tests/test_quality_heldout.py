@@ -583,3 +583,32 @@ def test_extended_moves_only_the_shorter_sides_far_end() -> None:
     np.testing.assert_allclose(extended, [[0, 80], [0, 0], [100, 0], [100, 80]])
     assert document._side_ratio(document.order_corners(extended)) == pytest.approx(100 / 80)
     np.testing.assert_allclose(document._extended(quad[[3, 2, 1, 0]], 80.0, 60.0)[3], [0, 80])
+
+
+# Far-away pages on striped and checked tablecloths (dev split): the cloth's pale stripes run
+# into the page's white, so no ring outlines it, and the gap search's usual openings are wider
+# than the page.
+FAR_PAGES_ON_A_CLOTH = (2459, 2523, 2827)
+# A desk-only scene on a tablecloth (dev split) whose pattern has a small gap with no print in it.
+CLOTH_WITH_A_BLANK_GAP = 2125
+
+
+@pytest.mark.parametrize("index", FAR_PAGES_ON_A_CLOTH)
+def test_a_far_away_page_on_a_cloth_is_its_patterns_small_gap(index: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    item = scene(index, "dev")
+    assert (item.expected, item.desk) == ("document_too_small", "tablecloth")
+    result = analyse_document(item.image)
+    assert result.reasons == ["document_too_small"]
+    found = result.metrics.document
+    assert item.corners is not None and quad_iou(np.array(found.corners), item.corners) >= 0.75
+    monkeypatch.setattr(thresholds, "FAR_CLOTH_RADII", ())
+    assert "no_document" in analyse_document(item.image).reasons
+
+
+def test_a_blank_gap_in_a_cloths_pattern_is_no_document() -> None:
+    item = scene(CLOTH_WITH_A_BLANK_GAP, "dev")
+    assert (item.expected, item.desk) == ("no_document", "tablecloth")
+    small, _ = downscale(to_gray(item.image))
+    gap = document.far_cloth_page(small, Chroma.from_bgr(item.image))
+    assert gap is not None and gap.coverage < thresholds.MIN_DOCUMENT_COVERAGE
+    assert "no_document" in analyse_document(item.image).reasons

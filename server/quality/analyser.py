@@ -25,6 +25,7 @@ from server.quality.document import (
     edge_holes,
     edge_map,
     edge_threshold,
+    far_cloth_page,
     find_outline,
     ground_regions,
     readable_page,
@@ -186,7 +187,8 @@ def document_verdict(
             blurred = blur_for_edges(small)
             edges = edge_map(blurred, edge_threshold(blurred))
         holes = edge_holes(edges)
-        far = _far_away_page(small, colour, half, edges, holes) or _cut_off_page(small, colour, half, edges, holes)
+        far = _far_away_page(small, colour, half, edges, holes) or _cut_off_page(small, colour, half, edges, holes) \
+            or _far_page_on_cloth(small, colour, half)
         if far is not None:
             outline, stats = far
     if outline is None or stats is None:
@@ -298,6 +300,22 @@ def _far_away_page(small: np.ndarray, colour: Chroma | None, half: np.ndarray, e
                 and stats.brightness >= around + t.SOLID_MIN_LIGHTER \
                 and not _not_a_document(small, page, stats, colour, half):
             return page, stats
+    return None
+
+
+def _far_page_on_cloth(small: np.ndarray, colour: Chroma | None,
+                       half: np.ndarray) -> tuple[Outline, RegionStats] | None:
+    """Where no page was found: a far-away page on a coloured cloth, the small gap in the cloth's
+    pattern (far_cloth_page), with its stats, or None. Only a gap with sharp print that is a
+    document (_not_a_document: a wide pale stretch of the cloth itself is blank) counts."""
+    if colour is None:
+        return None
+    page = far_cloth_page(small, colour)
+    if page is None:
+        return None
+    stats = region_stats(small, _shrink(page.corners, t.INNER_SHRINK), half=half)
+    if stats.sharpness >= t.MIN_SHARPNESS and not _not_a_document(small, page, stats, colour, half):
+        return page, stats
     return None
 
 

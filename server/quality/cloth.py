@@ -36,22 +36,25 @@ class PatternGap:
     cut_off: bool = False  # the region reaches the frame border: a page running off the frame
 
 
-def pattern_gap(chroma_edges: np.ndarray) -> PatternGap | None:
+def pattern_gap(chroma_edges: np.ndarray, radii: tuple[float, ...] | None = None,
+                min_share: float | None = None) -> PatternGap | None:
     """The largest near-rectangular region clear of the chroma edges (8-bit 0/255 map, undilated)
-    and of the frame border, covering at least MIN_DOCUMENT_COVERAGE of the map; else the largest
-    convex one of that size that reaches the border (a page running off the frame: the frame cuts
-    its rectangle, so its outline must be convex, not rectangular); else None."""
+    and of the frame border, covering at least min_share of the map; else the largest convex one
+    of that size that reaches the border (a page running off the frame: the frame cuts its
+    rectangle, so its outline must be convex, not rectangular); else None. radii: the openings
+    tried, as shares of the map's short side (a far-away page's gap needs smaller ones);
+    CLOTH_RADII and MIN_DOCUMENT_COVERAGE when not given."""
     h, w = chroma_edges.shape[:2]
     if cv2.countNonZero(chroma_edges) < t.CLOTH_MIN_EDGE_SHARE * h * w:
         return None  # no pattern: a plain desk's page is the edge searches' to find
     free = _mask(chroma_edges == 0)
     cv2.rectangle(free, (0, 0), (w - 1, h - 1), 0, 1)
     distance = cv2.distanceTransform(free, cv2.DIST_L2, 3)
-    min_area = t.MIN_DOCUMENT_COVERAGE * h * w
+    min_area = (t.MIN_DOCUMENT_COVERAGE if min_share is None else min_share) * h * w
     # The best complete region by its fill, the best one running off the frame by its area.
     best: tuple[float, PatternGap] | None = None
     cut: tuple[float, PatternGap] | None = None
-    for share in t.CLOTH_RADII:
+    for share in t.CLOTH_RADII if radii is None else radii:
         radius = share * min(h, w)
         core = _mask(distance > radius)
         count, labels, stats, _ = cv2.connectedComponentsWithStats(core, connectivity=8)

@@ -241,6 +241,28 @@ def cloth_outline(gray: np.ndarray, colour: Chroma) -> Outline | None:
     return _refined_page(gray, found, shape, colour=True, reach=_CLOTH_REACH)
 
 
+def far_cloth_page(gray: np.ndarray, colour: Chroma) -> Outline | None:
+    """A far-away page on a coloured cloth, found as a small gap in the cloth's pattern at half
+    the analysis size (cloth.pattern_gap with openings of FAR_CLOTH_RADII, at least
+    MIN_DOCUMENT_AREA of the frame), as a complete outline under readable size in gray's pixels
+    (its minimum-area rectangle: corners as coarse as the opening leaves them, which is enough to
+    say "come closer"), or None. Where no search found a page (analyser._far_away_page's turn):
+    the cloth's pale stripes run into the page's white, so no ring outlines it, and the usual
+    gap search's openings (CLOTH_RADII) are wider than a far-away page."""
+    h, w = gray.shape[:2]
+    shape = (h // 2, w // 2)
+    if min(shape) < _COARSE_MIN_SIDE:
+        return None
+    gap = pattern_gap(colour.edges(shape), t.FAR_CLOTH_RADII, t.MIN_DOCUMENT_AREA)
+    if gap is None or gap.cut_off:
+        return None
+    corners = order_corners(gap.box * np.array([w / shape[1], h / shape[0]], np.float32))
+    coverage = float(cv2.contourArea(corners)) / (w * h)
+    if coverage >= t.MIN_DOCUMENT_COVERAGE or on_border(corners, w, h).any():
+        return None
+    return Outline(corners, coverage, cut_off=False, colour=True, coarse=True)
+
+
 def _cut_cloth_outline(gap: PatternGap, shape: tuple[int, int], size: tuple[int, int]) -> Outline | None:
     """The gap running off the frame as a cut-off outline in analysis pixels (size: width,
     height), when its hull's polygon leaves the frame as a page's does (over one side or one

@@ -224,6 +224,9 @@ CLOTH_MIN_EDGE_SHARE = 0.03
 # The opening's radii, as shares of the half-size image's short side: from a fine stripe's half
 # width to a wide dot spacing's; the one whose region fills its rectangle best wins.
 CLOTH_RADII = (0.04, 0.055, 0.07, 0.09, 0.12)
+# A far-away page's gap (document.far_cloth_page): smaller openings, down to a fine stripe's half
+# width (a far-away card is 25-60 half-size pixels across).
+FAR_CLOTH_RADII = (0.02, 0.03, 0.04, 0.055)
 # A page's region: its convex hull fills at least this share of its minimum-area rectangle (a
 # card's rounded corners and a stripe's stub leave 0.87-0.97 on dev; a gap between clutter less).
 CLOTH_MIN_FILL = 0.85
