@@ -246,9 +246,9 @@ def far_cloth_page(gray: np.ndarray, colour: Chroma) -> Outline | None:
     the analysis size (cloth.pattern_gap with openings of FAR_CLOTH_RADII, at least
     MIN_DOCUMENT_AREA of the frame), as a complete outline under readable size in gray's pixels
     (its minimum-area rectangle: corners as coarse as the opening leaves them, which is enough to
-    say "come closer"), or None. Where no search found a page (analyser._far_away_page's turn):
-    the cloth's pale stripes run into the page's white, so no ring outlines it, and the usual
-    gap search's openings (CLOTH_RADII) are wider than a far-away page."""
+    say "come closer"), or None. The analyser asks for it only where no search found a page: on
+    the cloth's pale stripes the page's white runs into them, so no ring outlines it, and the
+    usual gap search's openings (CLOTH_RADII) are wider than a far-away page."""
     h, w = gray.shape[:2]
     shape = (h // 2, w // 2)
     if min(shape) < _COARSE_MIN_SIDE:
