@@ -1072,8 +1072,7 @@ def three_side_outline(edges: np.ndarray, contours: Sequence[np.ndarray], boxes:
             quad = np.array([_projected(start[a], line_a), first, second,
                              _projected(start[following[c]], line_c)], np.float32)
             area = float(cv2.contourArea(quad))
-            if area <= floor * frame_area or on_border(quad, w, h).any() or not plausible_page(quad, frame_area) \
-                    or not _near_rectangular(quad):
+            if not _page_shaped(quad, area, floor * frame_area, w, h):
                 continue
             if min(support(quad[j : j + 2], _NO_BORDER[2]) for j in range(3)) < t.THREE_SIDE_MIN_SUPPORT:
                 continue
@@ -1088,8 +1087,7 @@ def three_side_outline(edges: np.ndarray, contours: Sequence[np.ndarray], boxes:
                     continue
                 quad = _extended(quad, first_length, last_length)
                 area = float(cv2.contourArea(quad))
-                if area <= floor * frame_area or on_border(quad, w, h).any() \
-                        or not plausible_page(quad, frame_area) or not _near_rectangular(quad) \
+                if not _page_shaped(quad, area, floor * frame_area, w, h) \
                         or support(quad[[3, 0]], _NO_BORDER[2]) > t.THREE_SIDE_OPEN_MAX_SUPPORT:
                     continue
             corners = order_corners(quad)
@@ -1103,6 +1101,13 @@ def three_side_outline(edges: np.ndarray, contours: Sequence[np.ndarray], boxes:
                 continue
             best = Outline(corners, area / frame_area, cut_off=False)
     return best
+
+
+def _page_shaped(quad: np.ndarray, area: float, floor: float, w: int, h: int) -> bool:
+    """Whether quad (of this area, in pixels of a w x h frame) is larger than floor pixels, clear
+    of the frame border, and a page seen from above (plausible_page, _near_rectangular)."""
+    return area > floor and not on_border(quad, w, h).any() and plausible_page(quad, float(w * h)) \
+        and _near_rectangular(quad)
 
 
 def _extended(quad: np.ndarray, first_length: float, last_length: float) -> np.ndarray:
