@@ -612,3 +612,55 @@ def test_a_blank_gap_in_a_cloths_pattern_is_no_document() -> None:
     gap = document.far_cloth_page(small, Chroma.from_bgr(item.image))
     assert gap is not None and gap.coverage < thresholds.MIN_DOCUMENT_COVERAGE
     assert "no_document" in analyse_document(item.image).reasons
+
+
+# Pages cut off on three sides of the frame (dev split): an A4 form held close whose one side
+# crosses the frame from top to bottom on a plain desk, and a dark register cover whose ring is
+# one hole (its printed frame line runs round it): a region over a whole side of the frame, which
+# the ring search never takes (a stripe of the desk crosses the frame so too).
+PAGES_OVER_A_WHOLE_SIDE = (1209, 2169)
+
+
+@pytest.mark.parametrize("index", PAGES_OVER_A_WHOLE_SIDE)
+def test_a_page_cut_off_on_three_sides_reads_cut_off(index: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    item = scene(index, "dev")
+    assert item.expected == "document_cut_off"
+    result = analyse_document(item.image)
+    assert result.reasons == ["document_cut_off"]
+    # The region is the page's side of the frame: the centre of the page's visible part is in it.
+    assert item.corners is not None
+    h, w = item.image.shape[:2]
+    visible = cv2.intersectConvexConvex(item.corners.astype(np.float32),
+                                        np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32))[1]
+    centre = visible.reshape(-1, 2).mean(axis=0)
+    region = np.array(result.metrics.document.corners, np.float32).reshape(-1, 1, 2)
+    assert cv2.pointPolygonTest(region, (float(centre[0]), float(centre[1])), False) > 0
+    monkeypatch.setattr(document, "_spans_frame_side", lambda *args: False)
+    assert "no_document" in analyse_document(item.image).reasons
+
+
+def test_a_plain_desk_split_across_the_frame_is_no_document() -> None:
+    # A plain desk whose darker third (a second board, a shadow) crosses the frame top to
+    # bottom: the region over the frame's left side is found, but has no print.
+    rng = np.random.default_rng(7)
+    frame = np.full((720, 1280, 3), 150, np.uint8)
+    cv2.fillConvexPoly(frame, np.array([[0, 0], [430, 0], [400, 719], [0, 719]], np.int32), (70, 72, 75))
+    frame = cv2.add(frame, rng.integers(0, 6, frame.shape, dtype=np.uint8))
+    small, _ = downscale(to_gray(frame))
+    blurred = document.blur_for_edges(small)
+    edges = document.edge_map(blurred, document.edge_threshold(blurred))
+    regions = document.ground_regions(edges)
+    assert regions and regions[0].cut_off
+    assert document._spans_frame_side(regions[0].corners, document.on_border(regions[0].corners, 640, 360), 640, 360)
+    assert "no_document" in analyse_document(frame).reasons
+
+
+def test_along_frame_tells_a_side_across_the_frame_from_one_along_it() -> None:
+    polygon = np.array([[250, 0], [240, 359], [0, 359], [0, 0]], np.float32)
+    # Top to bottom across the frame, then along its bottom, left and top edges.
+    assert document._along_frame(polygon, 640, 360).tolist() == [False, True, True, True]
+    border = document.on_border(polygon, 640, 360)
+    assert border.all() and document._spans_frame_side(polygon, border, 640, 360)
+    # Over the left side and the right one: a stripe across the whole frame.
+    stripe = np.array([[0, 100], [639, 120], [639, 200], [0, 180]], np.float32)
+    assert not document._spans_frame_side(stripe, document.on_border(stripe, 640, 360), 640, 360)

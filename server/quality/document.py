@@ -1803,9 +1803,17 @@ def ground_regions(edges: np.ndarray, holes: Holes | None = None) -> list[Outlin
         if not t.MIN_DOCUMENT_AREA * frame_area <= area <= 0.92 * frame_area:
             continue
         approx, border = _ring_polygon(hull, w, h)
-        if border is None or not 3 <= len(approx) <= 6 or not _leaves_frame(approx, border, w, h):
+        if border is None or not 3 <= len(approx) <= 6:
             continue
-        supported = _on_edges(part, approx, border, False, area, support)
+        spanning = False
+        if _leaves_frame(approx, border, w, h):
+            supported = _on_edges(part, approx, border, False, area, support)
+        elif _spans_frame_side(approx, border, w, h):
+            # A page over a whole side of the frame: its ring is one best_outline never takes
+            # (a stripe of the desk crosses the frame so too), so it may be one hole.
+            supported, spanning = _spanning_on_edges(hull, approx, border, support), True
+        else:
+            continue
         if supported is None:
             continue
         flags = border if supported is approx else on_border(supported, w, h)
@@ -1818,7 +1826,7 @@ def ground_regions(edges: np.ndarray, holes: Holes | None = None) -> list[Outlin
         cv2.drawContours(mask, [part], -1, 255, cv2.FILLED)
         cells = np.bincount(labels[mask > 0], minlength=len(areas))
         cells[0] = cells[ground] = 0
-        if cells.max() > _GROUND_MAX_CELL * area:
+        if cells.max() > _GROUND_MAX_CELL * area and not spanning:
             continue
         # The desk around it must be plain (its hole, with the frame border and a few objects'
         # edges): on a striped or grained desk the holes between its lines join into a large
@@ -1981,14 +1989,16 @@ class _Support:
         self.padded: np.ndarray | None = None
         self.limit = self.padded_stride = self.padded_offsets = _NO_POINTS
 
-    def __call__(self, polygon: np.ndarray, border: np.ndarray) -> float:
+    def __call__(self, polygon: np.ndarray, border: np.ndarray, along: np.ndarray | None = None) -> float:
         """Share of points along the polygon's sides (those not lying on the frame border) that
         have an edge pixel within 2 px. A page's outline is edge all the way round; the hull of a
-        cluster of desk texture cuts across plain areas."""
+        cluster of desk texture cuts across plain areas. along: per side (vertex i to i + 1),
+        whether it runs along the frame's edge, where that is not every side between two border
+        vertices (a side across the frame from one edge to another)."""
         following = _FOLLOWING[len(polygon)]
         if border.any():
             # A side along the frame edge is where the page leaves the picture: it is not checked.
-            inner = ~(border & border[following])
+            inner = ~(border & border[following]) if along is None else ~along
             if not inner.any():
                 return 0.0
             poly = polygon.astype(np.float32)
@@ -2066,6 +2076,49 @@ def _leaves_frame(approx: np.ndarray, border: np.ndarray, w: int, h: int) -> boo
         return not (left.any() and right.any()) and not (top.any() and bottom.any())
     return any(bool((first | second).all()) for first, second in
                ((left, top), (top, right), (right, bottom), (bottom, left)))
+
+
+def _spanning_on_edges(hull: np.ndarray, approx: np.ndarray, border: np.ndarray,
+                       support: _Support) -> np.ndarray | None:
+    """approx (a region over one whole side of the frame, _spans_frame_side, approximated from
+    hull) when its sides inside the frame lie on edges, or the polygon with the hull's exits from
+    the frame added as vertices (_with_frame_exits: the approximation cut the corner between the
+    page's side and the frame's edge) when its do; else None."""
+    h, w = support.edges.shape[:2]
+    if support(approx, border, _along_frame(approx, w, h)) >= t.MIN_EDGE_SUPPORT:
+        return approx
+    exits = _with_frame_exits(hull, approx, w, h)
+    if exits is None or not _spans_frame_side(exits[0], exits[1], w, h):
+        return None
+    polygon, flags = exits
+    return polygon if support(polygon, flags, _along_frame(polygon, w, h)) >= t.MIN_EDGE_SUPPORT else None
+
+
+def _along_frame(polygon: np.ndarray, w: int, h: int) -> np.ndarray:
+    """Per side of polygon (vertex i to i + 1): whether both its ends lie on the same edge of a
+    w x h frame (within BORDER_MARGIN), so that the side runs along it."""
+    mx, my = t.BORDER_MARGIN * w, t.BORDER_MARGIN * h
+    x, y = polygon[:, 0], polygon[:, 1]
+    edges = np.stack((x <= mx, x >= w - 1 - mx, y <= my, y >= h - 1 - my), axis=1)
+    return np.any(edges & edges[_FOLLOWING[len(polygon)]], axis=1)
+
+
+def _spans_frame_side(approx: np.ndarray, border: np.ndarray, w: int, h: int) -> bool:
+    """Whether a region's polygon (with its on_border flags) runs off the frame over one whole
+    side of it and part of the two sides next to it, not reaching the opposite side: both frame
+    corners of that side are its vertices. A large page held close, cut off on three sides."""
+    if not border.any():
+        return False
+    pts = approx[border].astype(np.float32)
+    mx, my = t.BORDER_MARGIN * w, t.BORDER_MARGIN * h
+    left, right = pts[:, 0] <= mx, pts[:, 0] >= w - 1 - mx
+    top, bottom = pts[:, 1] <= my, pts[:, 1] >= h - 1 - my
+    for side, first, second, opposite in ((left, top, bottom, right), (right, top, bottom, left),
+                                          (top, left, right, bottom), (bottom, left, right, top)):
+        if np.count_nonzero(side & first) == 1 and np.count_nonzero(side & second) == 1 \
+                and not opposite.any() and bool((side | first | second).all()):
+            return True
+    return False
 
 
 def refine_corners(gray: np.ndarray, corners: np.ndarray, reach: int) -> np.ndarray:
