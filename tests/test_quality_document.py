@@ -311,7 +311,8 @@ def test_a_quadrilateral_inside_a_cut_off_certificate_is_no_page_on_top(
 def test_a_page_seen_from_above_keeps_its_opposite_sides_alike() -> None:
     """plausible_page: a card tilted as far as the broad set tilts one (its far side 1.45x
     shorter) passes; the wedge between a card's side and a sheen's diagonal across it (one side
-    nearly three times its opposite) does not, unless it is too small to read anyway."""
+    nearly three times its opposite) does not; a quadrilateral too small to read, whose sides are
+    measured coarsely, may have opposite sides 2.5x apart, not 3x."""
     frame = 640.0 * 360.0
     tilted = np.float32([[200, 100], [420, 100], [470, 300], [150, 300]])  # 220 vs 320 px: 1.45x
     assert document.plausible_page(tilted, frame)
@@ -321,7 +322,10 @@ def test_a_page_seen_from_above_keeps_its_opposite_sides_alike() -> None:
     assert not document.plausible_page(wedge, frame)
     trapezoid = np.float32([[200, 100], [300, 100], [400, 300], [100, 300]])  # far side 3x shorter
     assert not document.plausible_page(trapezoid, frame)
-    assert document.plausible_page(trapezoid / 4, frame)  # under MIN_DOCUMENT_COVERAGE: judged too small
+    assert not document.plausible_page(trapezoid / 4, frame)  # under MIN_DOCUMENT_COVERAGE, still 3x
+    halved = np.float32([[175, 100], [325, 100], [400, 300], [100, 300]])  # far side 2x shorter
+    assert not document.plausible_page(halved, frame)
+    assert document.plausible_page(halved / 4, frame)  # under MIN_DOCUMENT_COVERAGE: measured coarsely
 
 
 def test_no_page_is_a_long_thin_strip() -> None:

@@ -664,3 +664,56 @@ def test_along_frame_tells_a_side_across_the_frame_from_one_along_it() -> None:
     # Over the left side and the right one: a stripe across the whole frame.
     stripe = np.array([[0, 100], [639, 120], [639, 200], [0, 180]], np.float32)
     assert not document._spans_frame_side(stripe, document.on_border(stripe, 640, 360), 640, 360)
+
+
+# Desk-only scenes among clutter (dev split) where keys and a phone's sheen made small
+# quadrilaterals whose opposite sides are 4-8x apart, read as far-away pages before.
+WEDGES_OF_DESK_OBJECTS = (861, 2845)
+
+
+@pytest.mark.parametrize("index", WEDGES_OF_DESK_OBJECTS)
+def test_a_small_wedge_of_a_desk_object_is_no_far_away_page(index: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    item = scene(index, "dev")
+    assert item.expected == "no_document"
+    assert analyse_document(item.image).reasons == ["no_document"]
+    monkeypatch.setattr(document, "_SMALL_MAX_OPPOSITE_SIDE_RATIO", 100.0)
+    assert "document_too_small" in analyse_document(item.image).reasons
+
+
+def test_a_small_quadrilateral_must_be_a_page_seen_from_above() -> None:
+    frame_area = 640.0 * 360.0
+    # The wedge keys made (opposite sides 14 and 96 px), and a far-away card, both small.
+    keys = np.array([[406, 23], [417, 14], [449, 180], [387, 107]], np.float32)
+    card = np.array([[300, 150], [380, 140], [386, 190], [306, 200]], np.float32)
+    assert cv2.contourArea(keys) < thresholds.MIN_DOCUMENT_COVERAGE * frame_area
+    assert not document.plausible_page(keys, frame_area)
+    assert document.plausible_page(card, frame_area)
+
+
+# A desk-only scene among clutter (dev split): a dark strip running off the frame, 8.8 times as
+# long as wide, read as a cut-off page before; and a register page's part in view (5.97), read
+# right.
+STRIP_RUNNING_OFF = 877
+CUT_OFF_PAGE_NARROW_IN_VIEW = 841
+
+
+def test_a_strip_running_off_the_frame_is_no_page(monkeypatch: pytest.MonkeyPatch) -> None:
+    strip = scene(STRIP_RUNNING_OFF, "dev")
+    assert strip.expected == "no_document"
+    assert "no_document" in analyse_document(strip.image).reasons
+    page = scene(CUT_OFF_PAGE_NARROW_IN_VIEW, "dev")
+    assert page.expected == "document_cut_off"
+    assert "document_cut_off" in analyse_document(page.image).reasons
+    monkeypatch.setattr(thresholds, "CUT_MAX_ASPECT", 100.0)
+    assert "document_cut_off" in analyse_document(strip.image).reasons
+
+
+def test_strip_measures_the_regions_rectangle_not_its_box() -> None:
+    # A pen at 30 degrees running off the left edge: its bounding box is far less elongated.
+    angle = np.radians(30)
+    along, across = np.array([np.cos(angle), np.sin(angle)]), np.array([-np.sin(angle), np.cos(angle)])
+    start = np.array([0.0, 100.0])
+    pen = np.array([start, start + 200 * along, start + 200 * along + 12 * across, start + 12 * across], np.float32)
+    assert analyser._strip(document.Outline(pen, 0.01, cut_off=True))
+    card = np.array([[0, 100], [150, 100], [150, 200], [0, 200]], np.float32)
+    assert not analyser._strip(document.Outline(card, 0.06, cut_off=True))

@@ -242,7 +242,8 @@ def _not_a_document(small: np.ndarray, outline: Outline, stats: RegionStats, col
     running off the frame, that has the grey level and the colour of the desk around it (a knot
     of wood grain, a shadow), or a region of any size running off the frame whose tones are the
     desk's level by level (a stretch of fabric or cloth closing against the frame border), or a
-    featureless one (BLANK_CUT_*: a sticky note or a phone at the frame's edge), or one without
+    featureless one (BLANK_CUT_*: a sticky note or a phone at the frame's edge), or a long thin
+    strip (_strip: a pen running off the frame), or one without
     sharp print in a frame where nothing is crisp (_soft_in_a_soft_frame); or a complete outline
     of any size that is a dark object in a lit frame (_dark_object)."""
     tones = stats.bright_end - stats.dark_end
@@ -253,7 +254,7 @@ def _not_a_document(small: np.ndarray, outline: Outline, stats: RegionStats, col
         # Featureless (a sticky note, a phone's back, a patch of plain desk closing against the
         # frame border): no print at all, whatever its brightness; a cut-off page shows print.
         featureless = tones < t.BLANK_CUT_MAX_TONE_RANGE and stats.sharpness < t.BLANK_CUT_MAX_SHARPNESS
-        return featureless or (blank and stats.bright_end < t.BLANK_CUT_MAX_BRIGHT_END) or (
+        return featureless or _strip(outline) or (blank and stats.bright_end < t.BLANK_CUT_MAX_BRIGHT_END) or (
             outline.coverage < t.DESK_MAX_CUT_COVERAGE and looks_like_desk(small, outline, colour)) \
             or has_desk_tones(small, outline, colour) or _soft_in_a_soft_frame(small, outline, stats, half)
     if _dark_object(small, outline, stats, half):
@@ -263,6 +264,14 @@ def _not_a_document(small: np.ndarray, outline: Outline, stats: RegionStats, col
     # A far-away page of the desk's own grey and colour is still told from the desk by its print:
     # detail as sharp as a readable page's (a knot of grain or a shadow has none).
     return blank or (stats.sharpness < t.MIN_SHARPNESS and looks_like_desk(small, outline, colour))
+
+
+def _strip(region: Outline) -> bool:
+    """Whether a region running off the frame is a long thin strip (its minimum-area rectangle
+    over CUT_MAX_ASPECT times as long as wide): a pen or a ruler running off the frame, not the
+    part of a page the frame leaves in view."""
+    (_, (width, height), _) = cv2.minAreaRect(region.corners.astype(np.float32))
+    return max(width, height) > t.CUT_MAX_ASPECT * max(min(width, height), 1.0)
 
 
 def _soft_in_a_soft_frame(small: np.ndarray, region: Outline, stats: RegionStats, half: np.ndarray) -> bool:
