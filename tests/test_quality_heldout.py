@@ -166,6 +166,8 @@ def test_a_rounded_card_running_off_the_frame_reads_as_cut_off(monkeypatch: pyte
     result = analyse_document(item.image)
     assert result.reasons[:1] == ["document_cut_off"], result.reasons
     monkeypatch.setattr(document, "side_fit", lambda *args: None)
+    # (The frame cut by the card's sides finds it too, where no other search does.)
+    monkeypatch.setattr(analyser, "sided_cut_region", lambda *args: None)
     assert analyse_document(item.image).reasons == ["no_document"]
 
 
@@ -558,12 +560,18 @@ def test_the_shorter_of_three_sides_is_extended_to_the_page_corner(index: int, m
 DARK_CARD_RING_ON_A_PLANK = 1134
 
 
-def _three_side_search(item: HeldoutScene) -> document.Outline | None:
+def _ring_search(item: HeldoutScene, search: Callable[..., document.Outline | None]) -> document.Outline | None:
+    """A search over the rings of the scene's edge map (three_side_outline, sided_cut_region),
+    run alone on it."""
     small, _ = downscale(to_gray(item.image))
     blurred = document.blur_for_edges(small)
     edges = document.edge_map(blurred, document.edge_threshold(blurred))
     rings, _ = cv2.findContoursLinkRuns(edges)
-    return document.three_side_outline(edges, rings, document.box_areas(rings), document._Support(edges))
+    return search(edges, rings, document.box_areas(rings), document.Support(edges))
+
+
+def _three_side_search(item: HeldoutScene) -> document.Outline | None:
+    return _ring_search(item, document.three_side_outline)
 
 
 def test_an_extended_side_closes_no_page_across_a_line_of_the_desk(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -717,3 +725,73 @@ def test_strip_measures_the_regions_rectangle_not_its_box() -> None:
     assert analyser._strip(document.Outline(pen, 0.01, cut_off=True))
     card = np.array([[0, 100], [150, 100], [150, 200], [0, 200]], np.float32)
     assert not analyser._strip(document.Outline(card, 0.06, cut_off=True))
+
+
+# Cards running off the frame whose ring ran on into a second card or a cover beside them (dev
+# split): the hull is the two together, no page's shape; the card's three sides in view still
+# meet at square corners, and the frame cut by them is the card's part in view.
+CUT_OFF_CARDS_RUN_ON = (1049, 1801)
+# A tablet's dark glass in its light bezel running off the frame (dev split, desk-only): its
+# sides make a region just as a card's do, but the detail is all at its rim.
+TABLET_RUNNING_OFF = 1245
+# A good ID back over a second card (dev split) whose ring has gaps where the two have the same
+# grey: its sides meet at square corners, but they end short of the frame's border.
+CARD_WITH_GAPS = 1658
+
+
+def _visible_overlap(item: HeldoutScene, corners: list[list[float]]) -> float:
+    """The overlap (intersection over union) of a region with the document's part in the frame."""
+    assert item.corners is not None
+    h, w = item.image.shape[:2]
+    frame = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
+    visible = cv2.intersectConvexConvex(item.corners.astype(np.float32), frame)[1].reshape(-1, 2)
+    region = np.array(corners, np.float32)
+    inter = cv2.intersectConvexConvex(visible, region)[0]
+    return float(inter / (cv2.contourArea(visible) + cv2.contourArea(region) - inter))
+
+
+def _sided_search(item: HeldoutScene) -> document.Outline | None:
+    return _ring_search(item, document.sided_cut_region)
+
+
+@pytest.mark.parametrize("index", CUT_OFF_CARDS_RUN_ON)
+def test_a_cut_off_card_run_on_into_another_is_the_frame_cut_by_its_sides(
+        index: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    item = scene(index, "dev")
+    assert item.expected == "document_cut_off"
+    result = analyse_document(item.image)
+    assert result.reasons == ["document_cut_off"]
+    assert _visible_overlap(item, result.metrics.document.corners) >= 0.9
+    monkeypatch.setattr(analyser, "sided_cut_region", lambda *args: None)
+    assert "no_document" in analyse_document(item.image).reasons
+
+
+def test_a_tablet_running_off_the_frame_is_no_page(monkeypatch: pytest.MonkeyPatch) -> None:
+    item = scene(TABLET_RUNNING_OFF, "dev")
+    assert item.expected == "no_document"
+    assert _sided_search(item) is not None
+    assert analyse_document(item.image).reasons == ["no_document"]
+    monkeypatch.setattr(thresholds, "SIDED_CUT_INNER_SHRINK", thresholds.INNER_SHRINK)
+    assert "document_cut_off" in analyse_document(item.image).reasons
+
+
+def test_sides_that_end_short_of_the_frame_close_no_cut_off_region(monkeypatch: pytest.MonkeyPatch) -> None:
+    item = scene(CARD_WITH_GAPS, "dev")
+    assert item.expected == "ok"
+    assert _sided_search(item) is None
+    monkeypatch.setattr(document, "_exits_on_edges", lambda *args: True)
+    assert _sided_search(item) is not None
+
+
+def test_sided_region_cuts_the_frame_on_the_pages_side_of_each_line() -> None:
+    frame = np.array([[0, 0], [639, 0], [639, 359], [0, 359]], np.float64)
+    # A card running off the left edge: its top, right and bottom sides in ring order.
+    starts = [np.array([0.0, 100.0]), np.array([300.0, 100.0]), np.array([300.0, 250.0])]
+    ends = [np.array([300.0, 100.0]), np.array([300.0, 250.0]), np.array([0.0, 250.0])]
+    lines = [(s, (e - s) / np.hypot(*(e - s))) for s, e in zip(starts, ends, strict=True)]
+    region = document._sided_region(frame, starts, ends, lines)
+    assert region is not None
+    assert sorted(map(tuple, region.round().tolist())) == [(0, 100), (0, 250), (300, 100), (300, 250)]
+    # Two sides that meet 45 degrees off square are no page's corner.
+    skewed = [lines[0], (starts[1], np.array([np.sqrt(0.5), np.sqrt(0.5)]))]
+    assert document._sided_region(frame, starts[:2], ends[:2], skewed) is None

@@ -19,7 +19,9 @@ from server.quality.desk import grey_around, has_desk_tones, looks_like_desk
 from server.quality.document import (
     Holes,
     Outline,
+    Support,
     aside_chain,
+    box_areas,
     cloth_page,
     coloured_rim,
     edge_holes,
@@ -30,6 +32,7 @@ from server.quality.document import (
     ground_regions,
     readable_page,
     refine_corners,
+    sided_cut_region,
     solid_pages,
 )
 from server.quality.edges import blur_for_edges
@@ -188,7 +191,7 @@ def document_verdict(
             edges = edge_map(blurred, edge_threshold(blurred))
         holes = edge_holes(edges)
         far = _far_away_page(small, colour, half, edges, holes) or _cut_off_page(small, colour, half, edges, holes) \
-            or _far_page_on_cloth(small, colour, half)
+            or _far_page_on_cloth(small, colour, half) or _sided_cut_off_page(small, colour, half, edges)
         if far is not None:
             outline, stats = far
     if outline is None or stats is None:
@@ -341,6 +344,25 @@ def _cut_off_page(small: np.ndarray, colour: Chroma | None, half: np.ndarray, ed
                 and not _not_a_document(small, region, stats, colour, half):
             return region, stats
     return None
+
+
+def _sided_cut_off_page(small: np.ndarray, colour: Chroma | None, half: np.ndarray,
+                        edges: np.ndarray) -> tuple[Outline, RegionStats] | None:
+    """Where no page was found: a page running off the frame whose ring is open or ran on into
+    something beside it, as the frame cut by its visible sides (sided_cut_region on edges, the
+    search's map of small), with its stats, or None. Only a region with sharp print well inside
+    it (shrunk by SIDED_CUT_INNER_SHRINK) that is a document (_not_a_document) counts."""
+    rings, _ = cv2.findContoursLinkRuns(edges)
+    region = sided_cut_region(edges, rings, box_areas(rings), Support(edges))
+    if region is None:
+        return None
+    # The region's sides are where an object's rim is too (a tablet's light bezel round its dark
+    # glass): the print must be sharp well inside it.
+    deep = region_stats(small, _shrink(region.corners, t.SIDED_CUT_INNER_SHRINK), half=half)
+    if deep.sharpness < t.MIN_SHARPNESS:
+        return None
+    stats = region_stats(small, _shrink(region.corners, t.INNER_SHRINK), half=half)
+    return None if _not_a_document(small, region, stats, colour, half) else (region, stats)
 
 
 def _blurred_frame(small: np.ndarray, half: np.ndarray) -> bool:

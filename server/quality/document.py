@@ -700,7 +700,7 @@ def outline_in(edges: np.ndarray, *, allow_cut: bool = True, merge: bool = True,
     # The rings' bounding-box areas, shared by both choices (on a textured desk there are hundreds).
     boxes = box_areas(rings)
     # One support checker for the three searches: the padded copy of the map is made once.
-    support = _Support(edges)
+    support = Support(edges)
     found = best_outline(edges, rings, allow_cut=allow_cut, boxes=boxes, support=support)
     # The merge and the side search are for a page on a quiet desk whose ring is split by its
     # print or has run on into a second card: tried where no ring gave a page, or only a small
@@ -875,7 +875,7 @@ def box_areas(contours: Sequence[np.ndarray]) -> np.ndarray:
 
 
 def merged_outline(edges: np.ndarray, contours: Sequence[np.ndarray],
-                   boxes: np.ndarray | None = None, support: _Support | None = None) -> Outline | None:
+                   boxes: np.ndarray | None = None, support: Support | None = None) -> Outline | None:
     """A complete page whose inside is split by print that runs from edge to edge (a card's
     diagonal stripe, a cover's frame line): no single ring is the page, but a few neighbouring
     rings together are. On a busy desk the page's outer boundary merges with the desk's texture,
@@ -900,7 +900,7 @@ def merged_outline(edges: np.ndarray, contours: Sequence[np.ndarray],
     # so far would bridge plain paper or desk with the union's hull, which then fails the support
     # check anyway; skipping it saves the hull, its approximation and that check.
     ring_boxes = np.array([[*r.min(axis=0), *r.max(axis=0)] for r in rings]).reshape(-1, 4)
-    support = support or _Support(edges)
+    support = support or Support(edges)
     best: Outline | None = None
     # The seeds often grow into the same union (the first two rings of one page, each adding the
     # other): each set of rings (a bit mask) is hulled and checked once. Its hull does not depend
@@ -943,7 +943,7 @@ def merged_outline(edges: np.ndarray, contours: Sequence[np.ndarray],
 
 
 def side_line_outline(edges: np.ndarray, contours: Sequence[np.ndarray],
-                      boxes: np.ndarray | None = None, support: _Support | None = None, *,
+                      boxes: np.ndarray | None = None, support: Support | None = None, *,
                       fit: bool = True) -> Outline | None:
     """A complete page whose edge ring has grown into something next to it: a second card that
     touches or lies under the page, where the grey step between them fades for a stretch, so the
@@ -973,7 +973,7 @@ def side_line_outline(edges: np.ndarray, contours: Sequence[np.ndarray],
     if boxes is None:
         boxes = box_areas(contours)
     largest = _side_rings(boxes, frame_area)
-    support = support or _Support(edges)
+    support = support or Support(edges)
     best: Outline | None = None
     fits_left = _SIDE_MAX_FITS if fit else 0
     for index in largest.tolist():
@@ -1013,7 +1013,7 @@ def side_line_outline(edges: np.ndarray, contours: Sequence[np.ndarray],
 
 
 def three_side_outline(edges: np.ndarray, contours: Sequence[np.ndarray], boxes: np.ndarray,
-                       support: _Support) -> Outline | None:
+                       support: Support) -> Outline | None:
     """A complete page lying on a second card of its own tone: where the page's edge crosses the
     card there is no grey step at all, so the page's ring has run on round the card, and only
     three of the page's sides are on edges (side_line_outline needs all four).
@@ -1045,14 +1045,11 @@ def three_side_outline(edges: np.ndarray, contours: Sequence[np.ndarray], boxes:
     best: Outline | None = None
     for index in largest.tolist():
         ring = contours[index]
-        sides = _ring_sides(ring, w, h)
-        if sides is None:
+        sides = _long_sides(ring, w, h, min_side, to_border=False)
+        if sides is None or len(sides[3]) < 3:
             continue
-        start, side, following, border = sides
+        start, side, following, long = sides
         length = np.hypot(side[:, 0], side[:, 1])
-        long = np.flatnonzero(~(border | border[following]) & (length >= min_side))
-        if len(long) < 3:
-            continue
         triples = long[(np.arange(len(long))[:, None] + np.arange(3)) % len(long)]
         # The middle chord times the longer of the other two bounds the quadrilateral's area but
         # for the corner arcs the chords fall short by: sets far too small go first, cheaply.
@@ -1108,6 +1105,135 @@ def three_side_outline(edges: np.ndarray, contours: Sequence[np.ndarray], boxes:
                 continue
             best = Outline(corners, area / frame_area, cut_off=False)
     return best
+
+
+def sided_cut_region(edges: np.ndarray, contours: Sequence[np.ndarray], boxes: np.ndarray,
+                     support: Support) -> Outline | None:
+    """A page running off the frame whose ring is open or has run on into something else: a dark
+    card whose side fades out before it reaches the frame's edge (no ring closes against the
+    border), or a card whose ring ran on into a second card or a cover beside it (the hull is the
+    two together, no page's shape). Its sides inside the frame are still the ring's long straight
+    stretches that meet at square corners.
+
+    Among the largest rings (the whole frame's too: a ring open against the border joins the
+    border's line), their long sides (CUT_SIDE_MIN_SIDE of the frame's size) not along the frame
+    border, every two or three in a row are fitted to lines (_fitted_line); neighbouring lines
+    must meet inside the frame at a corner square within _CUT_MAX_CORNER_SKEW, near where the two
+    stretches end (_CUT_SIDE_CORNER_GAP of the shorter). The region is the frame cut by each line
+    on the side where the others lie (_sided_region): it must leave the frame as a page does
+    (_leaves_frame), be at least MIN_DOCUMENT_AREA of it, its sides inside the frame must lie on
+    edges (MIN_EDGE_SUPPORT), and so must the last stretch of each side that runs to the frame's
+    border (_exits_on_edges). A region of three sides beats one of two (a two-sided region over a
+    page's corner takes in the desk beyond its third side); among equals the largest wins. Only
+    run where no page was found at all (analyser).
+    """
+    h, w = edges.shape[:2]
+    frame_area = float(w * h)
+    min_side = t.CUT_SIDE_MIN_SIDE * frame_area**0.5
+    frame = np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], np.float64)
+    best: Outline | None = None
+    best_key = (0, t.MIN_DOCUMENT_AREA * frame_area)  # (sides, area): three sides bound a page better
+    sized = np.flatnonzero(boxes >= t.MIN_DOCUMENT_COVERAGE * frame_area)
+    for index in sized[np.argsort(-boxes[sized], kind="stable")][:_SIDE_RINGS].tolist():
+        ring = contours[index]
+        # A side may run to the frame's edge (where the page leaves it), not along it.
+        sides = _long_sides(ring, w, h, min_side, to_border=True)
+        if sides is None or len(sides[3]) < 2:
+            continue
+        start, _, following, long = sides
+        points = _densified(ring.reshape(-1, 2).astype(np.float32))
+        lines = {int(i): _fitted_line(points, start[i], start[following[i]], _THREE_SIDE_BAND) for i in long}
+        for count in (2, 3):
+            if len(long) < count:
+                continue
+            for first in range(len(long) if len(long) > count else 1):
+                chosen = [int(long[(first + k) % len(long)]) for k in range(count)]
+                fitted = [line for i in chosen if (line := lines[i]) is not None]
+                if len(fitted) < count:
+                    continue
+                region = _sided_region(frame, [start[i] for i in chosen], [start[following[i]] for i in chosen],
+                                       fitted)
+                if region is None:
+                    continue
+                area = float(cv2.contourArea(region.astype(np.float32)))
+                if (count, area) <= best_key or area < t.MIN_DOCUMENT_AREA * frame_area or not 3 <= len(region) <= 6:
+                    continue
+                flags = on_border(region.astype(np.float32), w, h)
+                if not _leaves_frame(region, flags, w, h):
+                    continue
+                polygon = region.astype(np.float32)
+                if support(polygon, flags, _along_frame(polygon, w, h)) < t.MIN_EDGE_SUPPORT \
+                        or not _exits_on_edges(polygon, flags, support):
+                    continue
+                best, best_key = Outline(polygon, area / frame_area, cut_off=True), (count, area)
+    return best
+
+
+def _exits_on_edges(polygon: np.ndarray, flags: np.ndarray, support: Support) -> bool:
+    """Whether every side of a region that runs from inside the frame to its border lies on
+    edges over its last stretch to the border (_CUT_EXIT_STRETCH of it, at MIN_EDGE_SUPPORT):
+    a page cut off by the frame runs on to it, while a complete page whose ring has gaps ends
+    short of it, and the line through its side runs on over the desk."""
+    count = len(polygon)
+    for k in range(count):
+        after = (k + 1) % count
+        if flags[k] == flags[after]:
+            continue
+        inner, outer = (polygon[k], polygon[after]) if flags[after] else (polygon[after], polygon[k])
+        stretch = np.array([inner + (1 - _CUT_EXIT_STRETCH) * (outer - inner), outer], np.float32)
+        if support(stretch, _NO_BORDER[2]) < t.MIN_EDGE_SUPPORT:
+            return False
+    return True
+
+
+def _sided_region(frame: np.ndarray, starts: list[np.ndarray], ends: list[np.ndarray],
+                  lines: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray | None:
+    """The frame cut by each line (point, unit direction) of a page's visible sides in ring order
+    (their stretches from starts to ends) on the page's side, or None where two neighbouring
+    lines do not meet at a square corner inside the frame near both stretches' ends."""
+    w, h = frame[2]
+    for k in range(len(lines) - 1):
+        (p1, d1), (p2, d2) = lines[k], lines[k + 1]
+        sine = abs(float(d1[0] * d2[1] - d1[1] * d2[0]))
+        if sine < np.cos(np.radians(_CUT_MAX_CORNER_SKEW)):
+            return None
+        corner = _meet((p1.astype(np.float64), d1.astype(np.float64)), (p2.astype(np.float64), d2.astype(np.float64)))
+        if corner is None or not (0 < corner[0] < w and 0 < corner[1] < h):
+            return None
+        gap = _CUT_SIDE_CORNER_GAP * min(float(np.hypot(*(ends[k] - starts[k]))),
+                                         float(np.hypot(*(ends[k + 1] - starts[k + 1]))))
+        if np.hypot(*(corner - ends[k])) > gap or np.hypot(*(corner - starts[k + 1])) > gap:
+            return None
+    region = frame
+    middles = [(a + b) / 2 for a, b in zip(starts, ends, strict=True)]
+    for k, (point, direction) in enumerate(lines):
+        normal = np.array([-direction[1], direction[0]], np.float64)
+        others = [m for j, m in enumerate(middles) if j != k]
+        inside = float(np.mean([(m - point) @ normal for m in others]))
+        region = _clipped(region, point.astype(np.float64), normal if inside > 0 else -normal)
+        if len(region) < 3:
+            return None
+    return region
+
+
+def _clipped(polygon: np.ndarray, point: np.ndarray, normal: np.ndarray) -> np.ndarray:
+    """The convex polygon cut by the line through point, keeping where (x - point) @ normal >= 0."""
+    kept = []
+    values = (polygon - point) @ normal
+    for k in range(len(polygon)):
+        a, b, va, vb = polygon[k], polygon[(k + 1) % len(polygon)], values[k], values[(k + 1) % len(polygon)]
+        if va >= 0:
+            kept.append(a)
+        if (va >= 0) != (vb >= 0):
+            kept.append(a + (b - a) * (va / (va - vb)))
+    return np.array(kept, np.float64).reshape(-1, 2)
+
+
+# Two fitted sides meet this close to where their stretches end (share of the shorter stretch):
+# a rounded corner's arc lies between them; farther, they are two sides of different things.
+_CUT_SIDE_CORNER_GAP = 0.25
+# The share of a side, at its end on the frame border, that must lie on edges.
+_CUT_EXIT_STRETCH = 0.25
 
 
 def _page_shaped(quad: np.ndarray, area: float, floor: float, w: int, h: int) -> bool:
@@ -1213,6 +1339,20 @@ def _ring_sides(ring: np.ndarray, w: int, h: int) -> tuple[np.ndarray, np.ndarra
     return start, start[following] - start, following, on_border(polygon, w, h)
 
 
+def _long_sides(ring: np.ndarray, w: int, h: int, min_side: float, *,
+                to_border: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """The ring's polygon (_ring_sides: vertices, sides as vectors, following indices) with the
+    indices of its sides at least min_side long that are clear of the frame border, or with
+    to_border, that do not run along it (one end may lie on it); None as _ring_sides."""
+    sides = _ring_sides(ring, w, h)
+    if sides is None:
+        return None
+    start, side, following, border = sides
+    on_frame = border & border[following] if to_border else border | border[following]
+    long = np.flatnonzero(~on_frame & (np.hypot(side[:, 0], side[:, 1]) >= min_side))
+    return start, side, following, long
+
+
 def _side_quads(starts: np.ndarray, sides: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For k sets of four sides ((k, 4, 2) start points and vectors, in ring order): the corners
     where the lines through neighbouring sides meet, (k, 4, 2), and each quadrilateral's area, 0
@@ -1275,7 +1415,7 @@ _MERGE_GAP = 8
 
 
 def best_outline(edges: np.ndarray, contours: Sequence[np.ndarray], *, allow_cut: bool,
-                 boxes: np.ndarray | None = None, support: _Support | None = None) -> Outline | None:
+                 boxes: np.ndarray | None = None, support: Support | None = None) -> Outline | None:
     """The document among contours of the dilated edge map edges (full analysis-image size).
 
     The candidate with the largest hull wins, a complete quadrilateral or an outline running off
@@ -1295,7 +1435,7 @@ def best_outline(edges: np.ndarray, contours: Sequence[np.ndarray], *, allow_cut
     frame_area = float(w * h)
     min_area = t.MIN_DOCUMENT_AREA * frame_area
     max_area = 0.92 * frame_area
-    support = support or _Support(edges)
+    support = support or Support(edges)
     quad: np.ndarray | None = None  # vertices of the best complete quadrilateral, as approximated
     quad_area = 0.0
     cut: np.ndarray | None = None
@@ -1414,7 +1554,7 @@ def best_outline(edges: np.ndarray, contours: Sequence[np.ndarray], *, allow_cut
 
 def _quads_beside(contours: Sequence[np.ndarray], boxes: np.ndarray, order: list[int], skip: int,
                   quad: np.ndarray, size: tuple[int, int], min_area: float,
-                  support: _Support) -> list[tuple[np.ndarray, float]]:
+                  support: Support) -> list[tuple[np.ndarray, float]]:
     """The _BESIDE_MAX largest complete quadrilaterals on edges (_aside_quad) among the rings in
     order (by bounding box, largest first) but skip that quad (ordered corners) does not enclose
     (a box printed on it), with their hulls' areas, largest first."""
@@ -1440,7 +1580,7 @@ def _quads_beside(contours: Sequence[np.ndarray], boxes: np.ndarray, order: list
 _BESIDE_MAX = 3
 
 
-def _joined_pieces(pieces: list[np.ndarray], w: int, h: int, support: _Support) -> tuple[np.ndarray, float] | None:
+def _joined_pieces(pieces: list[np.ndarray], w: int, h: int, support: Support) -> tuple[np.ndarray, float] | None:
     """The largest region leaving the frame made of touching pieces (hulls of regions leaving the
     frame that were no page on their own), or None. From each of the first _PIECES_JOINED pieces
     in turn, the others are added while the joint hull stays no larger than the parts together
@@ -1658,7 +1798,7 @@ _FIT_MAX_SHIFT_SHARE = 0.06  # of the square root of the polygon's area, where t
 _FIT_STEP = 4.0
 
 
-def _aside_quad(contour: np.ndarray, w: int, h: int, min_area: float, support: _Support,
+def _aside_quad(contour: np.ndarray, w: int, h: int, min_area: float, support: Support,
                 hull: np.ndarray | None = None) -> tuple[np.ndarray, float] | None:
     """The ring's hull (given when known) as a complete quadrilateral on edges (best_outline's
     rules for one), with its area, or None."""
@@ -1674,7 +1814,7 @@ def _aside_quad(contour: np.ndarray, w: int, h: int, min_area: float, support: _
     return None if supported is None or not plausible_page(supported, w * h) else (supported, float(area))
 
 
-def _trimmed_quad(contour: np.ndarray, w: int, h: int, support: _Support, area: float) -> np.ndarray | None:
+def _trimmed_quad(contour: np.ndarray, w: int, h: int, support: Support, area: float) -> np.ndarray | None:
     """The complete quadrilateral of a ring clear of the frame whose hull has 5-6 vertices
     because a thin stroke joined it (a line of the desk's texture or an edge of its shadow
     running on from a corner), or None: the ring's filled region opened by _TRIM_KERNEL (which
@@ -1710,7 +1850,7 @@ def _trimmed_quad(contour: np.ndarray, w: int, h: int, support: _Support, area: 
     return _complete_page(contour, approx, area, support, w * h)
 
 
-def _complete_page(contour: np.ndarray, approx: np.ndarray, area: float, support: _Support,
+def _complete_page(contour: np.ndarray, approx: np.ndarray, area: float, support: Support,
                    frame_area: float) -> np.ndarray | None:
     """approx (a quadrilateral clear of the frame from contour, whose hull has area), or the
     polygon side_fit gives for it, when its sides lie on the edges (_on_edges), every corner is
@@ -1759,7 +1899,7 @@ def solid_pages(edges: np.ndarray, holes: Holes | None = None) -> list[Outline]:
     # The frame border that edge_map draws in: a page clear of the frame is sought.
     solid[0, :] = solid[-1, :] = 0
     solid[:, 0] = solid[:, -1] = 0
-    support = _Support(edges)
+    support = Support(edges)
     found: list[Outline] = []
     for part, hull, area in _opened_parts(solid):
         if not t.MIN_DOCUMENT_AREA * frame_area <= area < t.MIN_DOCUMENT_COVERAGE * frame_area:
@@ -1804,7 +1944,7 @@ def ground_regions(edges: np.ndarray, holes: Holes | None = None) -> list[Outlin
     # The frame border drawn in the map is no figure; a region reaching it keeps touching it.
     figure[0, :], figure[-1, :] = figure[1, :], figure[-2, :]
     figure[:, 0], figure[:, -1] = figure[:, 1], figure[:, -2]
-    support = _Support(edges)
+    support = Support(edges)
     found: list[Outline] = []
     for part, hull, area in _opened_parts(figure):
         if not t.MIN_DOCUMENT_AREA * frame_area <= area <= 0.92 * frame_area:
@@ -1886,7 +2026,7 @@ _TRIM_COARSE_MIN_AREA = 0.7
 
 
 def _on_edges(contour: np.ndarray, approx: np.ndarray, border: np.ndarray, is_quad: bool, area: float,
-              support: _Support) -> np.ndarray | None:
+              support: Support) -> np.ndarray | None:
     """approx (a ring's polygon: a complete quadrilateral when is_quad, else a region leaving the
     frame, with its on_border flags and its hull's area) when its sides lie on edges; else the
     polygon side_fit gives, when it is of the same kind and its sides do; else None.
@@ -1903,7 +2043,7 @@ def _on_edges(contour: np.ndarray, approx: np.ndarray, border: np.ndarray, is_qu
     return _refitted(contour, approx, border, is_quad, support)
 
 
-def _refitted(contour: np.ndarray, approx: np.ndarray, border: np.ndarray, is_quad: bool, support: _Support,
+def _refitted(contour: np.ndarray, approx: np.ndarray, border: np.ndarray, is_quad: bool, support: Support,
               points: np.ndarray | None = None) -> np.ndarray | None:
     """The polygon side_fit gives for approx (whose sides miss the edges) when it is of the same
     kind (_on_edges), its corners near square and its sides on edges; else None. points: the
@@ -1974,7 +2114,7 @@ _BORDER_BOUNDS: dict[tuple[int, int, float, bool], tuple[np.ndarray, np.ndarray]
 _NO_POINTS = np.zeros(0, np.int32)
 
 
-class _Support:
+class Support:
     """Edge support of polygons on one dilated edge map (see __call__).
 
     The tolerance of a few pixels (a polygon approximating a hull may sit off the edge) is looked
@@ -2086,7 +2226,7 @@ def _leaves_frame(approx: np.ndarray, border: np.ndarray, w: int, h: int) -> boo
 
 
 def _spanning_on_edges(hull: np.ndarray, approx: np.ndarray, border: np.ndarray,
-                       support: _Support) -> np.ndarray | None:
+                       support: Support) -> np.ndarray | None:
     """approx (a region over one whole side of the frame, _spans_frame_side, approximated from
     hull) when its sides inside the frame lie on edges, or the polygon with the hull's exits from
     the frame added as vertices (_with_frame_exits: the approximation cut the corner between the

@@ -200,6 +200,17 @@ GLARE_MARGIN_EDGE_SHARE = 0.5
 # register page's cut-off part 5.97 (read right), a pen 15.9 and a dark strip among clutter 8.8
 # (both desk-only scenes read `document_cut_off`); 4 lost two cut-off pages on dev.
 CUT_MAX_ASPECT = 7.0
+# --- a page running off the frame assembled from its sides (document.sided_cut_region) ---
+# Its sides are the ring's stretches at least this share of the frame's size long (as the three
+# sides' search asks), and its region's sides inside the frame, and the last quarter of each side
+# that runs to the frame's border, must lie on edges (MIN_EDGE_SUPPORT): a complete page whose
+# ring has gaps ends short of the border, and the line through its side runs on over the desk
+# (held-out dev, good pages so found: 0.0-0.67 on that stretch; cut-off pages 0.92-1.0).
+CUT_SIDE_MIN_SIDE = 0.12
+# Its print must be sharp (MIN_SHARPNESS) inside the region shrunk by this share of its size
+# (INNER_SHRINK is 0.08): a tablet's light bezel round its dark glass made a region whose detail
+# was all at its rim (sharpness 107 at 0.08, 3 at 0.15 on held-out dev); pages 172-1,040 at 0.15.
+SIDED_CUT_INNER_SHRINK = 0.15
 # With no page found, a tenth of the whole frame clipped is already overexposure: a well-exposed
 # room or desk clips almost nothing.
 FRAME_CLIPPED_RATIO = 0.1
