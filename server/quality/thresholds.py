@@ -198,7 +198,8 @@ GLARE_MARGIN_EDGE_SHARE = 0.5
 # A region running off the frame whose minimum-area rectangle is more than this many times as long
 # as wide is a pen or a ruler, not what the frame leaves in view of a page. Held-out dev: a
 # register page's cut-off part 5.97 (read right), a pen 15.9 and a dark strip among clutter 8.8
-# (both desk-only scenes read `document_cut_off`); 4 lost two cut-off pages on dev.
+# (both desk-only scenes read `document_cut_off`); 4 lost two dev verdicts (that register page,
+# and a veiled ID back whose cut-off part, 4.5, carried its `document_cut_off`).
 CUT_MAX_ASPECT = 7.0
 # --- a page running off the frame assembled from its sides (document.sided_cut_region) ---
 # Its sides are the ring's stretches at least this share of the frame's size long (as the three
