@@ -629,6 +629,14 @@ def test_a_blank_gap_in_a_cloths_pattern_is_no_document() -> None:
 PAGES_OVER_A_WHOLE_SIDE = (1209, 2169)
 
 
+def _visible_part(item: HeldoutScene) -> np.ndarray:
+    """The polygon (k x 2, float32) of the scene's document as laid, cut to the frame."""
+    assert item.corners is not None
+    h, w = item.image.shape[:2]
+    frame = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
+    return cv2.intersectConvexConvex(item.corners.astype(np.float32), frame)[1].reshape(-1, 2)
+
+
 @pytest.mark.parametrize("index", PAGES_OVER_A_WHOLE_SIDE)
 def test_a_page_cut_off_on_three_sides_reads_cut_off(index: int, monkeypatch: pytest.MonkeyPatch) -> None:
     item = scene(index, "dev")
@@ -636,11 +644,7 @@ def test_a_page_cut_off_on_three_sides_reads_cut_off(index: int, monkeypatch: py
     result = analyse_document(item.image)
     assert result.reasons == ["document_cut_off"]
     # The region is the page's side of the frame: the centre of the page's visible part is in it.
-    assert item.corners is not None
-    h, w = item.image.shape[:2]
-    visible = cv2.intersectConvexConvex(item.corners.astype(np.float32),
-                                        np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32))[1]
-    centre = visible.reshape(-1, 2).mean(axis=0)
+    centre = _visible_part(item).mean(axis=0)
     region = np.array(result.metrics.document.corners, np.float32).reshape(-1, 1, 2)
     assert cv2.pointPolygonTest(region, (float(centre[0]), float(centre[1])), False) > 0
     monkeypatch.setattr(document, "_spans_frame_side", lambda *args: False)
@@ -741,10 +745,7 @@ CARD_WITH_GAPS = 1658
 
 def _visible_overlap(item: HeldoutScene, corners: list[list[float]]) -> float:
     """The overlap (intersection over union) of a region with the document's part in the frame."""
-    assert item.corners is not None
-    h, w = item.image.shape[:2]
-    frame = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
-    visible = cv2.intersectConvexConvex(item.corners.astype(np.float32), frame)[1].reshape(-1, 2)
+    visible = _visible_part(item)
     region = np.array(corners, np.float32)
     inter = cv2.intersectConvexConvex(visible, region)[0]
     return float(inter / (cv2.contourArea(visible) + cv2.contourArea(region) - inter))

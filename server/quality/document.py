@@ -1155,13 +1155,13 @@ def sided_cut_region(edges: np.ndarray, contours: Sequence[np.ndarray], boxes: n
                                        fitted)
                 if region is None:
                     continue
-                area = float(cv2.contourArea(region.astype(np.float32)))
-                if (count, area) <= best_key or area < t.MIN_DOCUMENT_AREA * frame_area or not 3 <= len(region) <= 6:
-                    continue
-                flags = on_border(region.astype(np.float32), w, h)
-                if not _leaves_frame(region, flags, w, h):
-                    continue
                 polygon = region.astype(np.float32)
+                area = float(cv2.contourArea(polygon))
+                if (count, area) <= best_key or area < t.MIN_DOCUMENT_AREA * frame_area or not 3 <= len(polygon) <= 6:
+                    continue
+                flags = on_border(polygon, w, h)
+                if not _leaves_frame(polygon, flags, w, h):
+                    continue
                 if support(polygon, flags, _along_frame(polygon, w, h)) < t.MIN_EDGE_SUPPORT \
                         or not _exits_on_edges(polygon, flags, support):
                     continue
