@@ -7,6 +7,7 @@ cost of the analysis alone, comparable between a still from disk and a live vide
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Protocol
 
@@ -36,6 +37,7 @@ from server.quality.document import (
     solid_pages,
 )
 from server.quality.edges import blur_for_edges
+from server.quality.gapped import gapped_page
 from server.quality.metrics import (
     RegionStats,
     border_sharpness,
@@ -188,10 +190,13 @@ def document_verdict(
     if outline is None or stats is None:
         if edges is None:
             blurred = blur_for_edges(small)
-            edges = edge_map(blurred, edge_threshold(blurred))
+            high = edge_threshold(blurred)
+            edges = edge_map(blurred, high)
         holes = edge_holes(edges)
-        far = _far_away_page(small, colour, half, edges, holes) or _cut_off_page(small, colour, half, edges, holes) \
-            or _far_page_on_cloth(small, colour, half) or _sided_cut_off_page(small, colour, half, edges)
+        rings = cv2.findContoursLinkRuns(edges)[0]  # for the searches that read rings, traced once
+        far = _gapped(small, colour, half, blurred, edges, high, rings) \
+            or _far_away_page(small, colour, half, edges, holes) or _cut_off_page(small, colour, half, edges, holes) \
+            or _far_page_on_cloth(small, colour, half) or _sided_cut_off_page(small, colour, half, edges, rings)
         if far is not None:
             outline, stats = far
     if outline is None or stats is None:
@@ -346,13 +351,27 @@ def _cut_off_page(small: np.ndarray, colour: Chroma | None, half: np.ndarray, ed
     return None
 
 
+def _gapped(small: np.ndarray, colour: Chroma | None, half: np.ndarray, blurred: np.ndarray,
+            edges: np.ndarray, high: float, rings: Sequence[np.ndarray]) -> tuple[Outline, RegionStats] | None:
+    """Where no page was found: a complete page whose ring has gaps (gapped_page on edges, the
+    search's map of small at Canny threshold high, blurred its input, rings its rings), with its stats, or None
+    when there is none, it holds no sharp print (nor crisp edges: a phone's dark glass, framed
+    by four straight sides as a card is) or it is no document (_not_a_document)."""
+    page = gapped_page(blurred, edges, high, rings)
+    if page is None:
+        return None
+    stats = region_stats(small, _shrink(page.corners, t.INNER_SHRINK), half=half)
+    if stats.sharpness < t.MIN_SHARPNESS and not _crisp(small, page, half):
+        return None
+    return None if _not_a_document(small, page, stats, colour, half) else (page, stats)
+
+
 def _sided_cut_off_page(small: np.ndarray, colour: Chroma | None, half: np.ndarray,
-                        edges: np.ndarray) -> tuple[Outline, RegionStats] | None:
+                        edges: np.ndarray, rings: Sequence[np.ndarray]) -> tuple[Outline, RegionStats] | None:
     """Where no page was found: a page running off the frame whose ring is open or ran on into
     something beside it, as the frame cut by its visible sides (sided_cut_region on edges, the
     search's map of small), with its stats, or None. Only a region with sharp print well inside
     it (shrunk by SIDED_CUT_INNER_SHRINK) that is a document (_not_a_document) counts."""
-    rings, _ = cv2.findContoursLinkRuns(edges)
     region = sided_cut_region(edges, rings, box_areas(rings), Support(edges))
     if region is None:
         return None

@@ -1076,7 +1076,7 @@ def three_side_outline(edges: np.ndarray, contours: Sequence[np.ndarray], boxes:
             quad = np.array([_projected(start[a], line_a), first, second,
                              _projected(start[following[c]], line_c)], np.float32)
             area = float(cv2.contourArea(quad))
-            if not _page_shaped(quad, area, floor * frame_area, w, h):
+            if not page_shaped(quad, area, floor * frame_area, w, h):
                 continue
             if min(support(quad[j : j + 2], _NO_BORDER[2]) for j in range(3)) < t.THREE_SIDE_MIN_SUPPORT:
                 continue
@@ -1091,7 +1091,7 @@ def three_side_outline(edges: np.ndarray, contours: Sequence[np.ndarray], boxes:
                     continue
                 quad = _extended(quad, first_length, last_length)
                 area = float(cv2.contourArea(quad))
-                if not _page_shaped(quad, area, floor * frame_area, w, h) \
+                if not page_shaped(quad, area, floor * frame_area, w, h) \
                         or support(quad[[3, 0]], _NO_BORDER[2]) > t.THREE_SIDE_OPEN_MAX_SUPPORT:
                     continue
             corners = order_corners(quad)
@@ -1236,7 +1236,7 @@ _CUT_SIDE_CORNER_GAP = 0.25
 _CUT_EXIT_STRETCH = 0.25
 
 
-def _page_shaped(quad: np.ndarray, area: float, floor: float, w: int, h: int) -> bool:
+def page_shaped(quad: np.ndarray, area: float, floor: float, w: int, h: int) -> bool:
     """Whether quad (of this area, in pixels of a w x h frame) is larger than floor pixels, clear
     of the frame border, and a page seen from above (plausible_page, _near_rectangular)."""
     return area > floor and not on_border(quad, w, h).any() and plausible_page(quad, float(w * h)) \

@@ -414,3 +414,16 @@ TRACK_MAX_AREA_CHANGE = 1.2
 # A full search at least every this many frames, even while tracking holds: it finds a larger
 # page that came into view or a page the band had lost to a printed box near its edge.
 TRACK_SEARCH_EVERY = 6
+# --- a complete page whose ring has gaps (gapped.gapped_page) ---
+# Its sides are straight stretches at least this share of the frame's size long, from the rings
+# with the largest bounding boxes (this many) of the frame's map and of the map at this lower
+# Canny high threshold; the longest distinct stretches (this many) are combined four at a time.
+GAPPED_EDGE_HIGH = 20.0
+GAPPED_RINGS = 12
+GAPPED_LINES = 12
+GAPPED_MIN_SIDE = 0.05
+# Every side must lie on the lower threshold's edges at this share of its sample points, and
+# be a step of at least this mean grey difference between 6 px inside and 6 px outside it (a
+# printed line, 2-3 px across at the analysis size, has paper on both sides at that distance).
+GAPPED_MIN_SUPPORT = 0.85
+GAPPED_MIN_STEP = 5.0
