@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from server.quality import analyse_document, analyser, document
-from server.quality.gapped import gapped_page
+from server.quality.gapped import _distinct, gapped_page
 from server.quality.metrics import downscale
 from tests.quality_fixtures.heldout import scene
 from tests.quality_fixtures.scoring import quad_iou
@@ -74,6 +74,15 @@ def test_parallel_lines_alone_close_no_page() -> None:
 
     blurred, edges, high = _search(_frame(paint))
     assert gapped_page(blurred, edges, high) is None
+
+
+def test_stretches_along_a_longer_one_are_one_edge() -> None:
+    """The two sides of a thin edge's ring (3 px apart) and the same edge traced at the lower
+    threshold are one stretch; a parallel edge 20 px away and a crossing one are kept."""
+    starts = np.float32([[100, 100], [102, 103], [120, 101], [100, 120], [300, 50]])
+    vectors = np.float32([[200, 0], [150, 0], [100, 1], [200, 0], [0, 150]])
+    kept, _ = _distinct(starts, vectors)
+    assert sorted(map(tuple, kept.tolist())) == [(100.0, 100.0), (100.0, 120.0), (300.0, 50.0)]
 
 
 # Good dev scenes (the split this search was studied on) whose card no ring outlines: an ID front

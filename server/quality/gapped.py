@@ -39,7 +39,8 @@ def gapped_page(blurred: np.ndarray, edges: np.ndarray, high: float,
     approximated to _EPSILON px (a fixed tolerance: a share of an open ring's long perimeter cuts
     across its corners), keeping sides at least GAPPED_MIN_SIDE of the frame's size long and
     clear of the frame border; rings of the map at GAPPED_EDGE_HIGH are added (the side whose
-    edge has a gap is whole there). Near-duplicates (both sides of one thin edge) are dropped
+    edge has a gap is whole there) where edges covers at most GAPPED_LOW_MAX_EDGE_SHARE of the
+    frame, and the sides must then lie on that map's edges. Near-duplicates (both sides of one thin edge) are dropped
     and the GAPPED_LINES longest kept. Every four that form two pairs within _PAIR_DEGREES of
     parallel, the pairs at least _CROSS_DEGREES apart, are intersected (all at once); each
     stretch must lie on its side of the quadrilateral (within _WITHIN of its length past the
@@ -47,8 +48,11 @@ def gapped_page(blurred: np.ndarray, edges: np.ndarray, high: float,
     threshold's edges (GAPPED_MIN_SUPPORT) and is a step of grey (GAPPED_MIN_STEP) wins.
     """
     h, w = edges.shape[:2]
-    low = edges if high <= t.GAPPED_EDGE_HIGH else edge_map(blurred, t.GAPPED_EDGE_HIGH)
     stretches = _stretches(cv2.findContoursLinkRuns(edges)[0] if rings is None else rings, w, h)
+    # On a map full of texture already (fabric, a patterned cloth, clutter) the lower threshold
+    # adds texture, at the price of the dearest ring tracing of the frame.
+    low = edges if high <= t.GAPPED_EDGE_HIGH or cv2.countNonZero(edges) > t.GAPPED_LOW_MAX_EDGE_SHARE * edges.size \
+        else edge_map(blurred, t.GAPPED_EDGE_HIGH)
     if low is not edges:
         more = _stretches(cv2.findContoursLinkRuns(low)[0], w, h)
         stretches = (np.concatenate((stretches[0], more[0])), np.concatenate((stretches[1], more[1])))
@@ -65,7 +69,9 @@ def gapped_page(blurred: np.ndarray, edges: np.ndarray, high: float,
         quad = quads[k]
         if not page_shaped(quad, area, 0.0, w, h):
             continue
-        if min(support(quad[[i, (i + 1) % 4]], _NO_BORDER_2) for i in range(4)) < t.GAPPED_MIN_SUPPORT:
+        # The whole ring's share first (one lookup): under the limit, some side is.
+        if support(quad, _NO_BORDER_4) < t.GAPPED_MIN_SUPPORT \
+                or min(support(quad[[i, (i + 1) % 4]], _NO_BORDER_2) for i in range(4)) < t.GAPPED_MIN_SUPPORT:
             continue
         if float(_grey_steps(blurred, quad).min()) < t.GAPPED_MIN_STEP:
             continue
@@ -98,23 +104,24 @@ def _stretches(rings: Sequence[np.ndarray], w: int, h: int) -> tuple[np.ndarray,
 def _distinct(starts: np.ndarray, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The GAPPED_LINES longest stretches, without those lying along a longer one (the two sides
     of a thin edge's ring, one edge traced in both maps): within _SAME_DEGREES of its direction
-    and _SAME_OFFSET px of its line at the midpoint."""
+    and _SAME_OFFSET px of its line at the midpoint. Only the _DISTINCT_POOL longest are
+    compared (all pairs at once): a textured desk's rings have hundreds of short sides."""
     lengths = np.hypot(vectors[:, 0], vectors[:, 1])
-    units = vectors / np.maximum(lengths, 1e-6)[:, None]
-    middles = starts + vectors * 0.5
+    pool = np.argsort(-lengths, kind="stable")[:_DISTINCT_POOL]
+    units = vectors[pool] / np.maximum(lengths[pool], 1e-6)[:, None]
+    normals = np.stack((-units[:, 1], units[:, 0]), axis=1)
+    middles = starts[pool] + vectors[pool] * 0.5
+    # same[i, j]: stretch i lies along stretch j (j longer when j < i).
+    offsets = np.abs(((middles[:, None, :] - starts[pool][None, :, :]) * normals[None, :, :]).sum(axis=2))
+    same = (np.abs(units @ units.T) >= _SAME_COSINE) & (offsets <= _SAME_OFFSET)
     kept: list[int] = []
-    for index in np.argsort(-lengths, kind="stable").tolist():
-        if kept:
-            others = np.array(kept)
-            parallel = np.abs(units[others] @ units[index]) >= _SAME_COSINE
-            normals = np.stack((-units[others, 1], units[others, 0]), axis=1)
-            offset = np.abs(((middles[index] - starts[others]) * normals).sum(axis=1))
-            if (parallel & (offset <= _SAME_OFFSET)).any():
-                continue
-        kept.append(index)
-        if len(kept) == t.GAPPED_LINES:
-            break
-    return starts[kept], vectors[kept]
+    for index in range(len(pool)):
+        if not same[index, kept].any():
+            kept.append(index)
+            if len(kept) == t.GAPPED_LINES:
+                break
+    chosen = pool[kept]
+    return starts[chosen], vectors[chosen]
 
 
 def _quads(starts: np.ndarray, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -182,6 +189,7 @@ def _grey_steps(blurred: np.ndarray, quad: np.ndarray) -> np.ndarray:
 
 _NONE = np.zeros((0, 2), np.float32)
 _NO_BORDER_2 = np.zeros(2, bool)
+_NO_BORDER_4 = np.zeros(4, bool)
 # Rings whose bounding box is under this share of the readable size hold no side of such a page.
 _MIN_RING_BOX = 0.25
 # A ring's polygon at this tolerance (px) keeps its straight stretches and cuts no corner.
@@ -190,6 +198,9 @@ _EPSILON = 3.0
 # along both of its sides, 3-5 px apart).
 _SAME_COSINE = float(np.cos(np.radians(6.0)))
 _SAME_OFFSET = 8.0
+# The longest stretches compared for near-duplicates (a card's four sides traced on both sides in
+# both maps are 16).
+_DISTINCT_POOL = 64
 # A page's opposite sides seen from the kiosk's camera are within 20 degrees of parallel, and
 # its neighbouring sides at least 55 degrees apart (square within 35).
 _PAIR_DEGREES = 20.0
