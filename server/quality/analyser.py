@@ -354,9 +354,10 @@ def _cut_off_page(small: np.ndarray, colour: Chroma | None, half: np.ndarray, ed
 def _gapped(small: np.ndarray, colour: Chroma | None, half: np.ndarray, blurred: np.ndarray,
             edges: np.ndarray, high: float, rings: Sequence[np.ndarray]) -> tuple[Outline, RegionStats] | None:
     """Where no page was found: a complete page whose ring has gaps (gapped_page on edges, the
-    search's map of small at Canny threshold high, blurred its input, rings its rings), with its stats, or None
-    when there is none, it holds no sharp print (nor crisp edges: a phone's dark glass, framed
-    by four straight sides as a card is) or it is no document (_not_a_document)."""
+    search's map of small at Canny threshold high, made from blurred; rings are its rings), with
+    its stats, or None when there is none, when it holds no sharp print (nor crisp edges: a
+    phone's dark glass is framed by four straight sides as a card is) or when it is no document
+    (_not_a_document)."""
     page = gapped_page(blurred, edges, high, rings)
     if page is None:
         return None

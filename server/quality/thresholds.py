@@ -418,14 +418,14 @@ TRACK_SEARCH_EVERY = 6
 # Its sides are straight stretches at least this share of the frame's size long, from the rings
 # with the largest bounding boxes (this many) of the frame's map and of the map at this lower
 # Canny high threshold; the longest distinct stretches (this many) are combined four at a time.
+GAPPED_MIN_SIDE = 0.05
+GAPPED_RINGS = 12
 GAPPED_EDGE_HIGH = 20.0
-# ... the lower map made only where the frame's own map covers at most this share of the frame:
+GAPPED_LINES = 12
+# The lower map is made only where the frame's own map covers at most this share of the frame:
 # on `dev` the pages it closed had 0.12-0.20 (the lower map 0.28-0.31), desk-only frames up to
 # 0.36 at the 90th percentile, where tracing the lower map cost up to ~3 ms.
 GAPPED_LOW_MAX_EDGE_SHARE = 0.3
-GAPPED_RINGS = 12
-GAPPED_LINES = 12
-GAPPED_MIN_SIDE = 0.05
 # Every side must lie on the lower threshold's edges at this share of its sample points, and
 # be a step of at least this mean grey difference between 6 px inside and 6 px outside it (a
 # printed line, 2-3 px across at the analysis size, has paper on both sides at that distance).
