@@ -989,7 +989,7 @@ def side_line_outline(edges: np.ndarray, contours: Sequence[np.ndarray],
         lengths = np.hypot(side[usable, 0], side[usable, 1])
         longest = np.sort(usable[np.argsort(-lengths, kind="stable")][:_SIDE_LINES])
         chosen = longest[_COMBINATIONS[len(longest)]]  # (k, 4) side indices in ring order
-        quads, areas = _side_quads(start[chosen], side[chosen])
+        quads, areas = side_quads(start[chosen], side[chosen])
         floor = t.MIN_DOCUMENT_COVERAGE * frame_area if best is None else best.coverage * frame_area
         for k in np.flatnonzero(areas > floor)[np.argsort(-areas[areas > floor], kind="stable")].tolist():
             quad, area = quads[k], float(areas[k])
@@ -1353,7 +1353,7 @@ def _long_sides(ring: np.ndarray, w: int, h: int, min_side: float, *,
     return start, side, following, long
 
 
-def _side_quads(starts: np.ndarray, sides: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def side_quads(starts: np.ndarray, sides: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For k sets of four sides ((k, 4, 2) start points and vectors, in ring order): the corners
     where the lines through neighbouring sides meet, (k, 4, 2), and each quadrilateral's area, 0
     where it is no convex quadrilateral (two neighbouring lines near parallel, or a crossing)."""

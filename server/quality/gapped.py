@@ -27,6 +27,7 @@ from server.quality.document import (
     on_border,
     order_corners,
     page_shaped,
+    side_quads,
 )
 
 
@@ -103,7 +104,7 @@ def _stretches(rings: Sequence[np.ndarray], w: int, h: int) -> tuple[np.ndarray,
 
 def _distinct(starts: np.ndarray, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The GAPPED_LINES longest stretches, without those lying along a longer one (the two sides
-    of a thin edge's ring, one edge traced in both maps): within _SAME_DEGREES of its direction
+    of a thin edge's ring, one edge traced in both maps): within 6 degrees (_SAME_COSINE) of its direction
     and _SAME_OFFSET px of its line at the midpoint. Only the _DISTINCT_POOL longest are
     compared (all pairs at once): a textured desk's rings have hundreds of short sides."""
     lengths = np.hypot(vectors[:, 0], vectors[:, 1])
@@ -143,25 +144,16 @@ def _quads(starts: np.ndarray, vectors: np.ndarray) -> tuple[np.ndarray, np.ndar
     paired = np.take_along_axis(sets[valid], np.array(_PAIRINGS)[chosen[valid]], axis=1)
     ring = paired[:, [0, 2, 1, 3]]  # one side, a crossing side, the opposite side, the other crossing
     p, d = starts[ring], vectors[ring]
-    following = [1, 2, 3, 0]
-    # Corner i is where side i meets side i + 1.
-    det = d[..., 0] * d[:, following, 1] - d[..., 1] * d[:, following, 0]
-    gap = p[:, following] - p
-    s = (gap[..., 0] * d[:, following, 1] - gap[..., 1] * d[:, following, 0]) / np.where(det == 0, 1.0, det)
-    corners = (p + s[..., None] * d).astype(np.float32)
-    # Side i runs from corner i - 1 to corner i: its stretch must lie on it.
-    begin = corners[:, [3, 0, 1, 2]]
-    along = corners - begin
+    corners, area = side_quads(p, d)
+    # Side i runs from corner i to corner i + 1 (side_quads' corner i is where side i - 1 meets
+    # side i): its stretch must lie on it.
+    begin = corners
+    along = corners[:, [1, 2, 3, 0]] - begin
     length2 = (along**2).sum(axis=2) + 1e-9
     first = ((p - begin) * along).sum(axis=2) / length2
     last = ((p + d - begin) * along).sum(axis=2) / length2
     on_side = (np.minimum(first, last) >= -_WITHIN) & (np.maximum(first, last) <= 1 + _WITHIN)
-    nxt = corners[:, following]
-    edge = nxt - corners
-    turn = edge[..., 0] * edge[:, following, 1] - edge[..., 1] * edge[:, following, 0]
-    convex = (turn > 0).all(axis=1) | (turn < 0).all(axis=1)
-    area = 0.5 * np.abs((corners[..., 0] * nxt[..., 1] - nxt[..., 0] * corners[..., 1]).sum(axis=1))
-    return corners, np.where(convex & on_side.all(axis=1) & (det != 0).all(axis=1), area, 0.0)
+    return corners, np.where(on_side.all(axis=1), area, 0.0)
 
 
 def _apart(first: np.ndarray, second: np.ndarray) -> np.ndarray:
