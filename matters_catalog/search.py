@@ -11,6 +11,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final
 
 from pypinyin import Style, lazy_pinyin
@@ -51,6 +52,13 @@ def _syllables(text: str, style: Style) -> list[str]:
     return [clean for part in parts if (clean := "".join(ch for ch in part if ch.isascii() and ch.isalnum()))]
 
 
+@lru_cache(maxsize=8192)
+def _catalog_syllables(text: str, style: Style) -> tuple[str, ...]:
+    """`_syllables` of a catalog name, category or department, kept for the process: each start and
+    each catalog edit indexes the same texts again, and pinyin is most of an index's cost."""
+    return tuple(_syllables(text, style))
+
+
 def _han_count(text: str) -> int:
     return sum("\u3400" <= ch <= "\u9fff" for ch in text)
 
@@ -81,13 +89,13 @@ def _syllable_string(syllables: list[str]) -> str:
 
 
 def _entry(matter: Matter) -> _Entry:
-    syllables = _syllables(matter.name, Style.NORMAL)
+    syllables = list(_catalog_syllables(matter.name, Style.NORMAL))
     context_text = matter.category + matter.department
     name = normalize(matter.name)
-    initials = "".join(_syllables(matter.name, Style.FIRST_LETTER))
+    initials = "".join(_catalog_syllables(matter.name, Style.FIRST_LETTER))
     pinyin_suffixes = _suffixes(syllables)
-    context = normalize(context_text) + _SEP + "".join(_syllables(context_text, Style.FIRST_LETTER))
-    context_pinyin_suffixes = _suffixes(_syllables(context_text, Style.NORMAL))
+    context = normalize(context_text) + _SEP + "".join(_catalog_syllables(context_text, Style.FIRST_LETTER))
+    context_pinyin_suffixes = _suffixes(list(_catalog_syllables(context_text, Style.NORMAL)))
     return _Entry(
         matter=matter,
         name=name,

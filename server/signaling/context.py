@@ -39,6 +39,9 @@ async def close_sockets_on_shutdown(app: web.Application) -> None:
         log.info("sockets closed for shutdown", extra={"count": closed})
 
 
+_startup_collected = False  # whether this process's first app has collected start-up's garbage
+
+
 async def signaling_context(app: web.Application) -> AsyncIterator[None]:
     """Cleanup context: the hub's listener task and the message handlers."""
     queue_service = app[QUEUE]
@@ -84,8 +87,14 @@ async def signaling_context(app: web.Application) -> AsyncIterator[None]:
     await service.welcomer.places.preload()
     # What start-up built (modules, schemas, the catalog, the ORM) lives as long as the process:
     # keep it out of the garbage collector's full passes, which otherwise stop the event loop for
-    # hundreds of milliseconds under load and show as relay latency.
-    gc.collect()
+    # hundreds of milliseconds under load and show as relay latency. The full pass that leaves
+    # start-up's garbage out of the frozen set runs for the process's first app only: a later one
+    # (several apps in one test process) adds little garbage, and a pass over a large heap per
+    # app start cost tests ~0.4 s each.
+    global _startup_collected
+    if not _startup_collected:
+        gc.collect()
+        _startup_collected = True
     gc.freeze()
     yield
     gc.unfreeze()  # several apps may live in one process (tests): let what each leaves be collected

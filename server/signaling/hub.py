@@ -39,6 +39,9 @@ log = logging.getLogger(__name__)
 ChannelHandler = Callable[[bytes], Awaitable[None]]
 
 RESUBSCRIBE_DELAY_S = 0.5
+# How long the listener waits for a message before it looks again at channels asked for meanwhile
+# and at its stop event: a feature that subscribes, or a process that stops, waits this long at most.
+LISTEN_POLL_S = 0.05
 # How long "not all of this principal's connections are here" is kept: after a remote tab leaves,
 # messages to the principal go through Redis (correct, only slower) at most this long.
 LOCAL_ONLY_TTL_S = 2.0
@@ -236,7 +239,7 @@ class Hub:
                         self._pending.clear()
                         await pubsub.subscribe(*channels)
                         self._subscribed.set()
-                    message = await pubsub.get_message(timeout=0.5)
+                    message = await pubsub.get_message(timeout=LISTEN_POLL_S)
                     if message is not None:
                         await self._dispatch(message)
             except (RedisError, OSError) as exc:
