@@ -9,8 +9,10 @@ uploads the full-resolution still and the caseworker gets `capture_ready` with w
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fractions
 import logging
+import threading
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -161,6 +163,36 @@ async def test_cancel_and_the_peer_limit(env: Env, made: list[Client]) -> None:
         await cw.send({"type": "capture_cancel", "capture_id": capture_id})
         assert (await kiosk.expect("capture_done", capture_id=capture_id))["decision"] == "cancelled"
         await asyncio.wait_for(peer.closed.wait(), 5)
+    finally:
+        await pc.close()
+
+
+async def test_a_close_whose_caller_is_cancelled_still_stops_the_decoder(env: Env, made: list[Client]) -> None:
+    """The server stopping cancels a socket's handler in the middle of closing its analysis peer:
+    the close finishes anyway and shutdown waits for it, so no decoder thread outlives the loop
+    (it failed later with "Event loop is closed" on a frame it had left)."""
+    kiosk, cw, call_id = await into_call(env, made)
+    service = env.app[CAPTURE]
+    capture_id = (await request_capture(kiosk, cw, call_id))["capture_id"]
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    try:
+        pc.addTrack(StillTrack(np.full((360, 640, 3), 90, np.uint8)))
+        await _offer(kiosk, capture_id, pc)
+        answer = await kiosk.expect("capture_signal", capture_id=capture_id)
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=answer["data"]["description"]["sdp"], type="answer"))
+        await kiosk.expect("capture_guidance", timeout=15, capture_id=capture_id)  # frames are decoded
+        peer = service.pool.peers[capture_id]
+        decoders = [t for t in threading.enumerate() if t.name == "video-decoder" and t.is_alive()]
+        assert decoders
+        closing = asyncio.ensure_future(service.pool.close(capture_id))
+        await asyncio.sleep(0)
+        closing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await closing
+        assert peer.closed.is_set() and capture_id not in service.pool.peers
+        await service.pool.close_all()  # waits for the close under way
+        assert peer.pc.connectionState == "closed"
+        assert not [t for t in decoders if t.is_alive()]
     finally:
         await pc.close()
 

@@ -167,7 +167,9 @@ class AnalysisPeer:
         self._got_track = asyncio.Event()
         self._last_guidance: tuple[Any, ...] | None = None
         self._last_guidance_at = 0.0
-        self.on_closed: list[Callable[[], None]] = []
+        self.on_closed: list[Callable[[], None]] = []  # as closing starts
+        self.on_finished: list[Callable[[], None]] = []  # once the connection has closed
+        self._closing: asyncio.Future[None] | None = None
         self._spawn(self._watchdog(), "watchdog")
 
     def _spawn(self, coroutine: Awaitable[None], name: str) -> None:
@@ -285,17 +287,26 @@ class AnalysisPeer:
             log.warning("live camera sample not recorded", extra={"error": type(exc).__name__})
 
     async def close(self) -> None:
-        """Close the peer connection and stop the frame loop (idempotent)."""
-        if self.closed.is_set():
-            return
-        self.closed.set()
-        for callback in self.on_closed:
-            callback()
-        await self.pc.close()
-        current = asyncio.current_task()
-        for task in list(self._tasks):
-            if task is not current:
-                task.cancel()
+        """Close the peer connection and stop the frame loop (idempotent: a second caller waits
+        for the first one's close to finish)."""
+        if self._closing is None:
+            self.closed.set()
+            for callback in self.on_closed:
+                callback()
+            self._closing = asyncio.ensure_future(self._close_connection(asyncio.current_task()))
+        # Shielded: a caller cancelled meanwhile (a socket's handler as the server stops) must not
+        # leave the connection half closed, its decoder thread still running once the loop is gone.
+        await asyncio.shield(self._closing)
+
+    async def _close_connection(self, closer: asyncio.Task[Any] | None) -> None:
+        try:
+            await self.pc.close()
+            for task in list(self._tasks):
+                if task is not closer:
+                    task.cancel()
+        finally:
+            for callback in self.on_finished:
+                callback()
 
 
 class PeerPool:
@@ -304,6 +315,7 @@ class PeerPool:
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.peers: dict[str, AnalysisPeer] = {}
+        self._unfinished: set[AnalysisPeer] = set()  # open, or closing but not yet closed
 
     def full(self) -> bool:
         """True when another peer would exceed the limit."""
@@ -319,6 +331,8 @@ class PeerPool:
                 del self.peers[capture_id]
 
         peer.on_closed.append(forget)
+        self._unfinished.add(peer)
+        peer.on_finished.append(lambda: self._unfinished.discard(peer))
 
     async def close(self, capture_id: str) -> None:
         """Close one peer if this process holds it."""
@@ -327,6 +341,6 @@ class PeerPool:
             await peer.close()
 
     async def close_all(self) -> None:
-        """Close every peer (shutdown)."""
-        for capture_id in list(self.peers):
-            await self.close(capture_id)
+        """Close every peer, and wait for those already closing (shutdown)."""
+        for peer in list(self._unfinished):
+            await peer.close()
