@@ -199,12 +199,15 @@ def kiosk_page(browser: Browser) -> Iterator[Page]:
     assert not errors, f"uncaught errors in the kiosk page: {errors}"
 
 
-def wait_until(page: Page, condition: Callable[[], bool], timeout_s: float) -> None:
-    """Poll a condition from Python, letting Playwright dispatch its events (route handlers) meanwhile."""
+def wait_until(page: Page, condition: Callable[[], bool], timeout_s: float,
+               describe: Callable[[], str] | None = None) -> None:
+    """Poll a condition from Python, letting Playwright dispatch its events (route handlers) meanwhile.
+    `describe` adds what it returns to the failure (the state a rare failure needs to be understood)."""
     # page.wait_for_function evaluates a string, which the page's CSP (no unsafe-eval) refuses.
     deadline = time.monotonic() + timeout_s
     while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
+        if time.monotonic() >= deadline:
+            raise AssertionError("condition not met in time" + (f": {describe()}" if describe else ""))
         page.wait_for_timeout(200)
 
 
@@ -371,6 +374,14 @@ class Caseworker:
         self.ticket_id = ""
         self.kiosk_answered = threading.Event()
         self.reader: asyncio.Task[None] | None = None
+
+    def connection_report(self) -> str:
+        """The caseworker's peer connection states, for a failure message."""
+        pc = self.pc
+        if pc is None:
+            return "no peer connection"
+        return (f"connection {pc.connectionState}, ice {pc.iceConnectionState}, "
+                f"gathering {pc.iceGatheringState}, signaling {pc.signalingState}")
 
     def _run(self, coro: Coroutine[Any, Any, Any], timeout: float = 30) -> Any:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)

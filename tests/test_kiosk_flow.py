@@ -129,6 +129,8 @@ def test_an_offer_that_came_before_any_prepared_peer_is_answered(
     held = HeldMessage("call", drop=lambda m: m.get("type") == "ticket" and m["ticket"]["state"] == "offered")
     page.route_web_socket("**/api/v1/ws", held.relay)
     caseworker = Caseworker(server.url, login["username"], login["password"])
+    console: list[str] = []
+    page.on("console", lambda m: console.append(f"{m.type}: {m.text}") if m.type in ("warning", "error") else None)
     try:
         join_queue(page, server, kiosk, matter, shots=False)  # nobody available: it waits
         caseworker.sign_in_available()
@@ -140,7 +142,11 @@ def test_an_offer_that_came_before_any_prepared_peer_is_answered(
         screen(page, "call")
         wait_until(page, lambda: caseworker.kiosk_answered.is_set(), 20)
         remote = page.get_by_test_id("remote-video")
-        wait_until(page, lambda: remote.evaluate("v => v.videoWidth > 0 && v.currentTime > 0"), 30)
+        video_state = ("v => `video ${v.videoWidth}x${v.videoHeight} at ${v.currentTime}, ready ${v.readyState}, `"
+                       " + `paused ${v.paused}, tracks ${v.srcObject ? v.srcObject.getTracks().length : 'none'}`")
+        wait_until(page, lambda: remote.evaluate("v => v.videoWidth > 0 && v.currentTime > 0"), 30,
+                   lambda: f"{remote.evaluate(video_state)}; caseworker {caseworker.connection_report()}; "
+                           f"kiosk console {console[-8:]}")
         caseworker.end_call("accepted")
         screen(page, "ended")
     finally:
