@@ -23,6 +23,7 @@ from server.quality.document import (
     Support,
     aside_chain,
     box_areas,
+    chroma_edge_map,
     cloth_page,
     coloured_rim,
     edge_holes,
@@ -196,7 +197,8 @@ def document_verdict(
         rings = cv2.findContoursLinkRuns(edges)[0]  # for the searches that read rings, traced once
         far = _gapped(small, colour, half, blurred, edges, high, rings) \
             or _far_away_page(small, colour, half, edges, holes) or _cut_off_page(small, colour, half, edges, holes) \
-            or _far_page_on_cloth(small, colour, half) or _sided_cut_off_page(small, colour, half, edges, rings)
+            or _far_page_on_cloth(small, colour, half) or _sided_cut_off_page(small, colour, half, edges, rings) \
+            or _colour_sided_cut_off_page(small, colour, half)
         if far is not None:
             outline, stats = far
     if outline is None or stats is None:
@@ -373,7 +375,27 @@ def _sided_cut_off_page(small: np.ndarray, colour: Chroma | None, half: np.ndarr
     something beside it, as the frame cut by its visible sides (sided_cut_region on edges, the
     search's map of small), with its stats, or None. Only a region with sharp print well inside
     it (shrunk by SIDED_CUT_INNER_SHRINK) that is a document (_not_a_document) counts."""
-    region = sided_cut_region(edges, rings, box_areas(rings), Support(edges))
+    return _deep_print_document(small, colour, half, sided_cut_region(edges, rings, box_areas(rings), Support(edges)))
+
+
+def _colour_sided_cut_off_page(small: np.ndarray, colour: Chroma | None,
+                               half: np.ndarray) -> tuple[Outline, RegionStats] | None:
+    """Where no page was found, not even by its sides in grey: a page running off the frame whose
+    sides are edges of colour (sided_cut_region on the chroma edges at the analysis size, as the
+    colour search reads them), checked as _sided_cut_off_page's region is. A coloured card over a
+    striped desk: each stripe that meets the card turns its grey ring off into the stripe, and a
+    desk's stripes of one hue leave no chroma edge."""
+    if colour is None:
+        return None
+    edges = chroma_edge_map(colour, small.shape[:2])
+    rings = cv2.findContoursLinkRuns(edges)[0]
+    return _deep_print_document(small, colour, half, sided_cut_region(edges, rings, box_areas(rings), Support(edges)))
+
+
+def _deep_print_document(small: np.ndarray, colour: Chroma | None, half: np.ndarray,
+                         region: Outline | None) -> tuple[Outline, RegionStats] | None:
+    """A region running off the frame with its stats, when it holds sharp print well inside it
+    (shrunk by SIDED_CUT_INNER_SHRINK) and is a document (_not_a_document); else None."""
     if region is None:
         return None
     # The region's sides are where an object's rim is too (a tablet's light bezel round its dark

@@ -208,7 +208,7 @@ def combined_outline(gray: np.ndarray, colour: Chroma) -> Outline | None:
         return None
     blurred = blur_for_edges(cv2.resize(gray, shape[::-1], interpolation=cv2.INTER_AREA))
     # The dilation of a union is the union of the dilations: the two maps as each search makes them.
-    edges = cv2.bitwise_or(edge_map(blurred, edge_threshold(blurred)), _chroma_edge_map(colour, shape))
+    edges = cv2.bitwise_or(edge_map(blurred, edge_threshold(blurred)), chroma_edge_map(colour, shape))
     return _refined_page(gray, outline_in(edges, merge=False), shape, colour=True, reach=_QUARTER_REACH)
 
 
@@ -456,7 +456,7 @@ def with_colour(edges: np.ndarray, colour: Chroma, grey: Outline | None) -> Outl
     coarse = _coarse_colour(colour, (h // 2, w // 2), (w, h), grey)
     if coarse is not None:
         return coarse
-    colour_edges = _chroma_edge_map(colour, (h, w))
+    colour_edges = chroma_edge_map(colour, (h, w))
     best = grey
     for combine in (False, True):
         if combine:
@@ -470,7 +470,7 @@ def with_colour(edges: np.ndarray, colour: Chroma, grey: Outline | None) -> Outl
     return best
 
 
-def _chroma_edge_map(colour: Chroma, shape: tuple[int, int], dilate: np.ndarray | None = None) -> np.ndarray:
+def chroma_edge_map(colour: Chroma, shape: tuple[int, int], dilate: np.ndarray | None = None) -> np.ndarray:
     """The chroma planes' edges at shape (height, width) dilated as edge_map's, with the frame
     border drawn in."""
     h, w = shape
@@ -486,7 +486,7 @@ def _coarse_colour(colour: Chroma, shape: tuple[int, int], size: tuple[int, int]
     grey; else None."""
     if min(shape) < _COARSE_MIN_SIDE:
         return None
-    found = outline_in(_chroma_edge_map(colour, shape, _COARSE_DILATE), merge=False)
+    found = outline_in(chroma_edge_map(colour, shape, _COARSE_DILATE), merge=False)
     if found is None or not readable_page(found):
         return None
     scale = np.array([size[0] / shape[1], size[1] / shape[0]], np.float32)
