@@ -86,6 +86,16 @@ async def _offer(kiosk: Client, capture_id: str, pc: RTCPeerConnection) -> None:
         await kiosk.send({"type": "capture_signal", "capture_id": capture_id, "data": {"candidate": candidate}})
 
 
+async def _stream(kiosk: Client, capture_id: str, pc: RTCPeerConnection, image: np.ndarray) -> str:
+    """Show image to the server's analysis peer: offer a still camera on pc, apply the answer; its SDP."""
+    pc.addTrack(StillTrack(image))
+    await _offer(kiosk, capture_id, pc)
+    answer = await kiosk.expect("capture_signal", capture_id=capture_id)
+    sdp: str = answer["data"]["description"]["sdp"]
+    await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
+    return sdp
+
+
 async def test_live_guidance_ends_in_an_accepted_auto_capture(env: Env, made: list[Client]) -> None:
     kiosk, cw, call_id = await into_call(env, made)
     request = await request_capture(kiosk, cw, call_id)
@@ -94,12 +104,8 @@ async def test_live_guidance_ends_in_an_accepted_auto_capture(env: Env, made: li
     # The camera streams 720p; the still is taken from the camera at full resolution.
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     try:
-        pc.addTrack(StillTrack(cv2.resize(still, (1280, 720), interpolation=cv2.INTER_AREA)))
-        await _offer(kiosk, capture_id, pc)
-        answer = await kiosk.expect("capture_signal", capture_id=capture_id)
-        sdp = answer["data"]["description"]["sdp"]
+        sdp = await _stream(kiosk, capture_id, pc, cv2.resize(still, (1280, 720), interpolation=cv2.INTER_AREA))
         assert "x-google-max-bitrate" in sdp  # so that Chrome sends a sharp enough stream
-        await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
         peer = env.app[CAPTURE].pool.peers[capture_id]
 
         started = time.monotonic()
@@ -153,10 +159,7 @@ async def test_cancel_and_the_peer_limit(env: Env, made: list[Client]) -> None:
     service.pool.limit = 8
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     try:
-        pc.addTrack(StillTrack(np.full((360, 640, 3), 90, np.uint8)))
-        await _offer(kiosk, capture_id, pc)
-        answer = await kiosk.expect("capture_signal", capture_id=capture_id)
-        await pc.setRemoteDescription(RTCSessionDescription(sdp=answer["data"]["description"]["sdp"], type="answer"))
+        await _stream(kiosk, capture_id, pc, np.full((360, 640, 3), 90, np.uint8))
         no_document = await kiosk.expect("capture_guidance", timeout=15, capture_id=capture_id)
         assert no_document["ready"] is False and no_document["reason"] == "no_document"
         peer = service.pool.peers[capture_id]
@@ -176,10 +179,7 @@ async def test_a_close_whose_caller_is_cancelled_still_stops_the_decoder(env: En
     capture_id = (await request_capture(kiosk, cw, call_id))["capture_id"]
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     try:
-        pc.addTrack(StillTrack(np.full((360, 640, 3), 90, np.uint8)))
-        await _offer(kiosk, capture_id, pc)
-        answer = await kiosk.expect("capture_signal", capture_id=capture_id)
-        await pc.setRemoteDescription(RTCSessionDescription(sdp=answer["data"]["description"]["sdp"], type="answer"))
+        await _stream(kiosk, capture_id, pc, np.full((360, 640, 3), 90, np.uint8))
         await kiosk.expect("capture_guidance", timeout=15, capture_id=capture_id)  # frames are decoded
         peer = service.pool.peers[capture_id]
         decoders = [t for t in threading.enumerate() if t.name == "video-decoder" and t.is_alive()]

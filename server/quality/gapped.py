@@ -41,8 +41,8 @@ def gapped_page(blurred: np.ndarray, edges: np.ndarray, high: float,
     across its corners), keeping sides at least GAPPED_MIN_SIDE of the frame's size long and
     clear of the frame border; rings of the map at GAPPED_EDGE_HIGH are added (the side whose
     edge has a gap is whole there) where edges covers at most GAPPED_LOW_MAX_EDGE_SHARE of the
-    frame, and the sides must then lie on that map's edges. Near-duplicates (both sides of one thin edge) are dropped
-    and the GAPPED_LINES longest kept. Every four that form two pairs within _PAIR_DEGREES of
+    frame, and the sides must then lie on that map's edges. Near-duplicates (both sides of one
+    thin edge) are dropped and the GAPPED_LINES longest kept. Every four that form two pairs within _PAIR_DEGREES of
     parallel, the pairs at least _CROSS_DEGREES apart, are intersected (all at once); each
     stretch must lie on its side of the quadrilateral (within _WITHIN of its length past the
     corners). The largest page seen from above (page_shaped) whose every side lies on the lower
@@ -104,8 +104,8 @@ def _stretches(rings: Sequence[np.ndarray], w: int, h: int) -> tuple[np.ndarray,
 
 def _distinct(starts: np.ndarray, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The GAPPED_LINES longest stretches, without those lying along a longer one (the two sides
-    of a thin edge's ring, one edge traced in both maps): within 6 degrees (_SAME_COSINE) of its direction
-    and _SAME_OFFSET px of its line at the midpoint. Only the _DISTINCT_POOL longest are
+    of a thin edge's ring, one edge traced in both maps): within 6 degrees (_SAME_COSINE) of its
+    direction and _SAME_OFFSET px of its line at the midpoint. Only the _DISTINCT_POOL longest are
     compared (all pairs at once): a textured desk's rings have hundreds of short sides."""
     lengths = np.hypot(vectors[:, 0], vectors[:, 1])
     pool = np.argsort(-lengths, kind="stable")[:_DISTINCT_POOL]
