@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 
 from server.quality import analyse_document, analyse_luma
+from server.quality import thresholds
 from server.quality.analyser import VIDEO_TO_FULL_RANGE, to_full_range
 from server.quality.metrics import (
     _SECOND_DERIVATIVES,
@@ -188,6 +190,99 @@ def test_a_light_gradient_clipping_a_blank_corner_is_no_glare() -> None:
     assert np.count_nonzero(frame[_PAGE_BOX] >= 250) > 0.03 * 432 * 640
     result = analyse_document(frame)
     assert "glare" not in result.reasons, result.reasons
+
+
+# Cream paper whose grey clips (252) while its blue channel stays well under full scale: Cb ~12
+# levels off neutral, so it is no colourless white.
+_CREAM = np.array([232, 255, 255], np.float32)
+
+
+def _tinted(page: np.ndarray, weight: np.ndarray | None = None) -> np.ndarray:
+    """A BGR still of _page(paper=255, ...) printed on cream paper (the desk and the ink stay
+    grey), with light added by weight (0-1) moving paper and print alike towards white in every
+    channel, as a lamp's reflection does whatever the paper's colour."""
+    grey = page.astype(np.float32)[:, :, None]
+    paper = grey / 255.0
+    colour = np.where(page[:, :, None] > 200, _CREAM * paper, np.repeat(grey, 3, axis=2))
+    colour[page < 70] = np.repeat(grey, 3, axis=2)[page < 70]  # the desk (60) and the ink (35)
+    if weight is not None:
+        colour = colour + (255 - colour) * weight[:, :, None]
+    return np.clip(np.round(colour), 0, 255).astype(np.uint8)
+
+
+def _lamp_weight(shape: tuple[int, int], centre: tuple[int, int], core: int) -> np.ndarray:
+    """A lamp's reflection as _lamp draws it: full within core px of centre, fading out beyond."""
+    yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]]
+    beyond = np.maximum(np.hypot(xx - centre[0], yy - centre[1]) - core, 0.0)
+    return np.exp(-((beyond / (0.4 * core)) ** 2))
+
+
+def _uv(bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The Y, U and V planes of a BGR frame as a decoder delivers them (I420, video range: OpenCV's
+    conversion maps white to Y 235, as a VP8 stream carries it)."""
+    h, w = bgr.shape[:2]
+    yuv = cv2.cvtColor(bgr, cv2.COLOR_BGR2YUV_I420)
+    u = yuv[h : h + h // 4].reshape(h // 2, w // 2)
+    v = yuv[h + h // 4 :].reshape(h // 2, w // 2)
+    return yuv[:h], u, v
+
+
+def test_a_reflection_on_tinted_paper_that_clips_is_told_by_its_lack_of_colour() -> None:
+    """Cream paper clipped in grey merges with a lamp's reflection on the grey plane, so the grey
+    alone reads the page as clipped paper and passes it; the reflection saturates every channel
+    and is colourless, the paper keeps its tint, so with the colour the reflection is glare, in a
+    still and in a live frame's U and V planes alike."""
+    page = _page(paper=255, ink=35)
+    plain = _tinted(page)
+    assert np.median(cv2.cvtColor(plain, cv2.COLOR_BGR2GRAY)[_PAGE_BOX]) >= 250  # clipped in grey
+    assert analyse_document(plain).ok, analyse_document(plain).reasons
+    weight = np.zeros(page.shape, np.float32)
+    weight[_PAGE_BOX] = _lamp_weight(page.shape, (640, 360), 60)[_PAGE_BOX]
+    lit = _tinted(page, weight)
+    assert analyse_document(cv2.cvtColor(lit, cv2.COLOR_BGR2GRAY)).ok  # the grey plane alone: not seen
+    still = analyse_document(lit)
+    assert still.reasons == ["glare"], still.reasons
+    assert 0.03 < still.metrics.glare_ratio < 0.2
+    y, u, v = _uv(lit)
+    assert analyse_luma(y, uv_planes=(u, v)).reasons == ["glare"]
+    y, u, v = _uv(plain)
+    assert analyse_luma(y, uv_planes=(u, v)).ok
+
+
+def test_tinted_paper_losing_its_tint_where_the_light_clips_it_is_no_glare() -> None:
+    """Light from one side saturates every channel of a blank corner of the cream page, along two
+    of its edges: colourless and clipped, but at the margin, as a light gradient leaves it; and a
+    small white label on the page (under GLARE_HALO_MIN_BLOB) is no reflection either."""
+    page = _page(paper=255, ink=35)
+    page[430:576, 700:960] = 255  # a blank corner of the page: the print ends above and left
+    h, w = page.shape
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    weight = np.zeros(page.shape, np.float32)
+    weight[_PAGE_BOX] = np.clip((xx + yy - (960 + 576 - 330)) / 150 + 1, 0, 1)[_PAGE_BOX]
+    corner = _tinted(page, weight)
+    assert np.count_nonzero(corner[_PAGE_BOX].min(axis=2) >= 250) > 0.03 * 432 * 640
+    result = analyse_document(corner)
+    assert "glare" not in result.reasons, result.reasons
+    label = _tinted(_page(paper=255, ink=35))
+    label[300:330, 600:650] = 255  # ~0.5% of the page, pure white
+    result = analyse_document(label)
+    assert result.ok, result.reasons
+
+
+def test_a_white_photo_box_on_a_tinted_card_that_clips_is_no_glare(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The white background of an ID card's photo, on a tinted card whose paper clips in grey:
+    colourless and clipped round the portrait like a reflection, but the portrait's dark edge
+    stays inside its hull (a reflection lifts all the print under it). Without that test it
+    would read as glare (found on held-out dev: white photo boxes of ID fronts)."""
+    page = _page(paper=255, ink=35)
+    page[220:420, 700:860] = 255  # the photo box's place, cleared of print
+    card = _tinted(page)
+    card[220:420, 700:860] = 255  # its white background
+    cv2.ellipse(card, (780, 420), (40, 30), 0, 180, 360, (70, 60, 90), -1)  # shoulders
+    cv2.circle(card, (780, 375), 20, (40, 40, 40), -1)  # the head's dark hair
+    assert analyse_document(card).ok, analyse_document(card).reasons
+    monkeypatch.setattr(thresholds, "GLARE_WHITE_MAX_HULL_INK", 1.0)
+    assert analyse_document(card).reasons == ["glare"]
 
 
 def test_live_frame_in_video_range_reads_like_the_still() -> None:

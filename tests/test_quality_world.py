@@ -13,7 +13,7 @@ import pytest
 from server.quality import QualityResult
 from tests.quality_fixtures.dataset import Sample
 from tests.quality_fixtures.scoring import Tally, document_kind, tally_by, verdict
-from tests.quality_fixtures.world import cached_world, expected_reason
+from tests.quality_fixtures.world import cached_world, expected_reason, world_scene
 
 # 264 scenes: 132 good (12 per document kind on average), 132 bad (each corruption ~13 times);
 # generation ~1 minute on a quiet core, analysis ~1 s.
@@ -85,3 +85,13 @@ def test_a_card_running_off_the_frame_is_labelled_cut_off() -> None:
     assert expected_reason("no_document", "second_card") == "document_cut_off"
     assert expected_reason("no_document", "wood") == "no_document"
     assert expected_reason("far_away", "second_card") == "document_too_small"
+
+
+@pytest.mark.parametrize("index", [20100, 20025])
+def test_a_reflection_on_tinted_paper_that_clips_is_glare(index: int) -> None:
+    """Two extra train-seed glare scenes (a grey ID back under warm light as a still, a grey light
+    bank card under warm light through VP8) whose paper clips in grey: the reflection merges with
+    it there, and is told from it by its lack of colour (metrics.compact_highlights)."""
+    scene = world_scene("train", index, "glare")
+    assert scene.factors is not None and (scene.factors.paper, scene.factors.light_colour) != ("white", "neutral")
+    assert "glare" in verdict(scene).reasons

@@ -183,7 +183,7 @@ def document_verdict(
         reasons.add("low_resolution")
     stats = None
     if outline is not None:
-        stats = region_stats(small, _shrink(outline.corners, t.INNER_SHRINK), half=half)
+        stats = region_stats(small, _shrink(outline.corners, t.INNER_SHRINK), half=half, colour=colour)
         if outline.aside is not None:
             outline, stats = _page_aside(small, outline, stats, half, colour)
         if _not_a_document(small, outline, stats, colour, half):
@@ -453,7 +453,7 @@ def _page_aside(small: np.ndarray, region: Outline, stats: RegionStats, half: np
         return region, stats
     # Beside a cut-off region, the largest quadrilateral only.
     for candidate in [aside] if region.cut_off else aside_chain(aside):
-        aside_stats = region_stats(small, _shrink(candidate.corners, t.INNER_SHRINK), half=half)
+        aside_stats = region_stats(small, _shrink(candidate.corners, t.INNER_SHRINK), half=half, colour=colour)
         if aside_stats.sharpness >= t.MIN_SHARPNESS \
                 and not _not_a_document(small, candidate, aside_stats, colour, half):
             return replace(candidate, aside=None), aside_stats

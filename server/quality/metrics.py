@@ -11,12 +11,14 @@ captures reached 989 while sharp ones started at 740). The worst direction separ
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from server.quality import thresholds as t
+from server.quality.colour import Chroma
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:
@@ -189,20 +191,25 @@ class RegionStats:
     noise: float = 0.0  # robust estimate of the second derivative's noise (its std in flat areas)
 
 
-def region_stats(gray: np.ndarray, polygon: np.ndarray | None = None, *, half: np.ndarray | None = None) -> RegionStats:
+def region_stats(gray: np.ndarray, polygon: np.ndarray | None = None, *, half: np.ndarray | None = None,
+                 colour: Chroma | None = None) -> RegionStats:
     """Measure gray inside polygon (N x 2, analysis pixels), or over the whole image when None.
 
     Work is done on the polygon's bounding box only, so a small page costs less than a big one.
     With half (gray halved in each direction with INTER_AREA, document mode) the sharpness is
     measured on it (thresholds.MIN_SHARPNESS): a quarter of the pixels for the four directional
-    filters, the dearest part of the statistics.
+    filters, the dearest part of the statistics. With colour (the frame's chroma) a reflection on
+    tinted paper that the exposure clips is told from that paper by its lack of colour
+    (compact_highlights).
     """
     roi, mask = _region(gray, polygon)
     hist = _histogram(roi, mask)
     brightness, contrast = _mean_std(hist)
+    measured, scaled = gray, polygon
     if half is not None:
         w = gray.shape[1]
         scaled = None if polygon is None else polygon * np.float32(half.shape[1] / w)
+        measured = half
         roi, mask = _region(half, scaled)
     worst, noise = directional_sharpness(roi, mask)
     # Detail above the frame's own noise floor: noise adds its variance to every direction alike.
@@ -216,11 +223,43 @@ def region_stats(gray: np.ndarray, polygon: np.ndarray | None = None, *, half: n
         brightness=brightness,
         contrast=contrast,
         clipped=clipped,
-        glare_ratio=compact_highlights(roi, mask) if clipped >= t.MAX_GLARE_RATIO else 0.0,
+        glare_ratio=compact_highlights(roi, mask, _tint_of(colour, measured.shape[:2], _origin(scaled), roi.shape))
+        if clipped >= t.MAX_GLARE_RATIO else 0.0,
         dark_end=level_at(cumulative, t.DARK_END_SHARE),
         bright_end=level_at(cumulative, 1.0 - t.BRIGHT_END_SHARE),
         noise=noise,
     )
+
+
+def _origin(polygon: np.ndarray | None) -> tuple[int, int]:
+    """The top-left corner of _region's box for polygon."""
+    if polygon is None:
+        return 0, 0
+    x, y, _, _ = cv2.boundingRect(polygon.astype(np.int32))
+    return max(x, 0), max(y, 0)
+
+
+def _tint_of(colour: Chroma | None, shape: tuple[int, int], origin: tuple[int, int],
+             size: tuple[int, ...]) -> Callable[[], np.ndarray] | None:
+    """A maker of the tint map (the larger of the two chroma planes' distances from neutral, 128)
+    over the box at origin of the given size in an image of shape, or None without colour; made
+    only when compact_highlights asks for it."""
+    if colour is None:
+        return None
+    source = colour
+
+    def tint() -> np.ndarray:
+        x, y = origin
+        h, w = size[:2]
+        out = np.zeros((h, w), np.uint8)
+        for plane in source.sampled(shape):
+            box = plane[y : y + h, x : x + w]
+            if box.shape != out.shape:  # (a polygon that covers no pixel: the whole image was measured)
+                return np.zeros((h, w), np.uint8)
+            cv2.max(out, cv2.absdiff(box, np.full_like(box, 128)), dst=out)
+        return out
+
+    return tint
 
 
 def _region(gray: np.ndarray, polygon: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
@@ -318,7 +357,8 @@ def level_at(cumulative: np.ndarray, share: float) -> float:
     return float(np.searchsorted(cumulative, share * cumulative[-1]))
 
 
-def compact_highlights(roi: np.ndarray, mask: np.ndarray | None) -> float:
+def compact_highlights(roi: np.ndarray, mask: np.ndarray | None,
+                       tint: Callable[[], np.ndarray] | None = None) -> float:
     """Share of the region covered by compact clipped blobs on paper that is not clipped itself:
     a lamp's reflection.
 
@@ -332,7 +372,16 @@ def compact_highlights(roi: np.ndarray, mask: np.ndarray | None) -> float:
     it; and when more than GLARE_PAPER_CLIPPED of the region is clipped outside them, only an
     island of at least GLARE_HALO_MIN_BLOB of the region that is ringed by unclipped paper
     (_fades_out) counts: a reflection on a page that the exposure clips elsewhere. (A reflection
-    whose surroundings are clipped as well merges with them and is not seen.)
+    whose surroundings are clipped as well merges with them and is not seen in grey.)
+
+    tint, when given, makes the tint map over roi (the larger distance of the two chroma planes
+    from neutral); pixels within GLARE_WHITE_CHROMA of neutral are colourless. Where the paper is
+    clipped and nothing was found, the search runs again on the pixels clipped in grey that are
+    colourless too: a reflection saturates every channel of the sensor, so it is white whatever
+    the paper's colour, while cream paper, or white paper under a warm or cool light, keeps its
+    tint where only its grey clips. On that map the paper drops out and the reflection is an
+    island again. (Neutral paper under neutral light stays clipped on both maps: there the
+    merged reflection is still not seen.)
     """
     area = roi.size if mask is None else cv2.countNonZero(mask)
     if area == 0:
@@ -341,6 +390,25 @@ def compact_highlights(roi: np.ndarray, mask: np.ndarray | None) -> float:
     if mask is None:
         mask = np.full(roi.shape, 255, np.uint8)
     clipped = cv2.bitwise_and(clipped, mask)
+    share, paper_clipped = _clipped_islands(clipped, mask, area)
+    if share == 0.0 and paper_clipped and tint is not None:
+        tints = tint()
+        _, colourless = cv2.threshold(tints, t.GLARE_WHITE_CHROMA, 255, cv2.THRESH_BINARY_INV)
+        cv2.bitwise_and(clipped, colourless, dst=colourless)
+        # Only where the paper's tint took a share of the clipped pixels off: otherwise the same
+        # map, and the same answer.
+        if cv2.countNonZero(clipped) - cv2.countNonZero(colourless) > t.GLARE_PAPER_CLIPPED * area:
+            share, _ = _clipped_islands(colourless, mask, area, grey=roi)
+    return share
+
+
+def _clipped_islands(clipped: np.ndarray, mask: np.ndarray, area: int, *,
+                     grey: np.ndarray | None = None) -> tuple[float, bool]:
+    """compact_highlights on a map of clipped pixels (255) within mask (area pixels): the share of
+    the region in reflections, and whether the paper was found clipped (more than
+    GLARE_PAPER_CLIPPED of the region clipped outside the islands). With grey (the region's grey
+    pixels), clipped is the colourless map: only islands clear of the margin that look like a
+    reflection count (see below)."""
     radius = max(1, round(t.GLARE_BLOB_RADIUS * area**0.5))
     # The opening is found where the clipped pixels are: their bounding box widened by more than
     # the disk's radius holds every pixel the erosion and the dilation can set, and there the
@@ -348,20 +416,20 @@ def compact_highlights(roi: np.ndarray, mask: np.ndarray | None) -> float:
     # region's, pixel for pixel (the non-rectangular kernel's morphology was the dearest part).
     x, y, w, h = cv2.boundingRect(clipped)
     if w == 0:
-        return 0.0
+        return 0.0, False
     pad = radius + 1
     x0, y0 = max(x - pad, 0), max(y - pad, 0)
-    x1, y1 = min(x + w + pad, roi.shape[1]), min(y + h + pad, roi.shape[0])
+    x1, y1 = min(x + w + pad, clipped.shape[1]), min(y + h + pad, clipped.shape[0])
     crop = clipped[y0:y1, x0:x1]
     # A disk holds the square inscribed in it: where that square's erosion (separable, cheap)
     # leaves nothing, so does the disk's, and no blob is solid enough to be a reflection.
     side = 2 * int(radius / 2**0.5) + 1
     if cv2.countNonZero(cv2.erode(crop, cv2.getStructuringElement(cv2.MORPH_RECT, (side, side)))) == 0:
-        return 0.0
+        return 0.0, False
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
     solid = cv2.morphologyEx(crop, cv2.MORPH_OPEN, kernel)
     if cv2.countNonZero(solid) == 0:
-        return 0.0
+        return 0.0, False
     # A blob touching this edge zone reaches the page's margin: blank paper, not an island.
     # (A square for the zone: separable, so cheap; the exact shape of the zone does not matter.)
     square = cv2.getStructuringElement(cv2.MORPH_RECT, kernel.shape[::-1])
@@ -371,6 +439,23 @@ def compact_highlights(roi: np.ndarray, mask: np.ndarray | None) -> float:
     touching = set(np.unique(labels[(edge_zone > 0) & (labels > 0)]).tolist())
     inside = [i for i in range(1, count) if i not in touching]
     kept = [i for i in inside if stats[i, cv2.CC_STAT_AREA] <= t.GLARE_MAX_BLOB * area]
+
+    if grey is not None:
+        # On the colourless map the tinted paper is gone, and with it the clipped paper's blank
+        # stretches that the hull limit keeps out on grey. A reflection's clipped core fades
+        # through a rim where the print is only partly erased, which its hull takes in: an island
+        # clear of the margin counts when it is large enough to hide several lines of print, its
+        # hull is mostly colourless and clipped and holds no print that kept its contrast (a
+        # white photo box takes in the portrait's dark edge), and it fades into the paper
+        # (GLARE_WHITE_*). Islands at the margin or over GLARE_MAX_BLOB do not count here: a
+        # white panel printed on a tinted card is colourless and clipped too, and reaches the
+        # card's edge or covers much of it.
+        grey_crop = grey[y0:y1, x0:x1]
+        whites = sum(int(stats[i, cv2.CC_STAT_AREA]) for i in kept
+                     if stats[i, cv2.CC_STAT_AREA] >= t.GLARE_WHITE_MIN_BLOB * area
+                     and _hides_print(labels, i, stats[i], crop, t.GLARE_WHITE_MAX_HULL_PRINT, grey_crop)
+                     and _fades_out(labels, i, stats[i], (x0, y0), clipped, mask))
+        return whites / area, True
 
     def reflection(i: int) -> bool:
         """Whether island i hides what is under it and fades out like a lamp's reflection (in
@@ -393,8 +478,8 @@ def compact_highlights(roi: np.ndarray, mask: np.ndarray | None) -> float:
         # Clipped paper: only a large island that fades out like a lamp's reflection counts.
         haloed = sum(int(stats[i, cv2.CC_STAT_AREA]) for i in kept
                      if stats[i, cv2.CC_STAT_AREA] >= t.GLARE_HALO_MIN_BLOB * area and reflection(i))
-        return (haloed + large) / area
-    return (islands + large) / area
+        return (haloed + large) / area, True
+    return (islands + large) / area, False
 
 
 def _reaches_in(labels: np.ndarray, index: int, box: np.ndarray, origin: tuple[int, int],
@@ -425,12 +510,16 @@ def _reaches_in(labels: np.ndarray, index: int, box: np.ndarray, origin: tuple[i
 _EDGE_DISTANCE = 1.5
 
 
-def _hides_print(labels: np.ndarray, index: int, box: np.ndarray, clipped: np.ndarray) -> bool:
+def _hides_print(labels: np.ndarray, index: int, box: np.ndarray, clipped: np.ndarray,
+                 limit: float | None = None, grey: np.ndarray | None = None) -> bool:
     """Whether the blob labels == index (of the opened clipped crop) hides what lies under it:
-    inside its outline (its convex hull) at most GLARE_MAX_HULL_PRINT is unclipped. A lamp's
-    reflection clips everything under it, print included, in one compact patch; on paper that
-    the exposure clips, a blank stretch between strokes or a printed white box with the photo
-    cut into it wraps round what stays dark, which its hull then holds."""
+    inside its outline (its convex hull) at most limit (GLARE_MAX_HULL_PRINT when None) is
+    unclipped. A lamp's reflection clips
+    everything under it, print included, in one compact patch; on paper that the exposure
+    clips, a blank stretch between strokes or a printed white box with the photo cut into it
+    wraps round what stays dark, which its hull then holds. With grey (the crop's grey pixels),
+    also at most GLARE_WHITE_MAX_HULL_INK of the hull is darker than GLARE_WHITE_INK_LEVEL: a
+    reflection lifts all the print under it."""
     x, y, w, h = (int(v) for v in box[:4])
     blob = np.zeros((h, w), np.uint8)
     blob[labels[y : y + h, x : x + w] == index] = 255
@@ -440,7 +529,12 @@ def _hides_print(labels: np.ndarray, index: int, box: np.ndarray, clipped: np.nd
     cv2.fillConvexPoly(inside, hull, 255)
     size = cv2.countNonZero(inside)
     unclipped = size - cv2.countNonZero(cv2.bitwise_and(clipped[y : y + h, x : x + w], inside))
-    return unclipped <= t.GLARE_MAX_HULL_PRINT * size
+    if unclipped > (t.GLARE_MAX_HULL_PRINT if limit is None else limit) * size:
+        return False
+    if grey is None:
+        return True
+    _, ink = cv2.threshold(grey[y : y + h, x : x + w], t.GLARE_WHITE_INK_LEVEL - 1, 255, cv2.THRESH_BINARY_INV)
+    return cv2.countNonZero(cv2.bitwise_and(ink, inside)) <= t.GLARE_WHITE_MAX_HULL_INK * size
 
 
 def _fades_out(labels: np.ndarray, index: int, box: np.ndarray, origin: tuple[int, int],

@@ -195,6 +195,26 @@ GLARE_MARGIN_DEPTH = 0.15
 # a light gradient clips, or a card's white panel, runs along it (train + validation: the two
 # such good cards that reach that deep, 0.55 and 0.60).
 GLARE_MARGIN_EDGE_SHARE = 0.5
+# A reflection saturates every channel: its chroma (Cb/Cr, U/V) lies within this many levels of
+# neutral (128). A pixel whose channels all read 250-255 is within 3.6 levels; 4 leaves room for a
+# codec's rounding. Clipped grey on tinted paper (cream, or white under a warm or cool light)
+# keeps 5-19 levels of tint where a channel stays under full scale.
+GLARE_WHITE_CHROMA = 4
+# On that colourless map, an island clear of the margin counts as a reflection when it covers at
+# least GLARE_WHITE_MIN_BLOB of the page; at most GLARE_WHITE_MAX_HULL_PRINT of its hull is not
+# colourless and clipped (print in the rim, which the reflection only fades); at most
+# GLARE_WHITE_MAX_HULL_INK of its hull is darker than GLARE_WHITE_INK_LEVEL (print that kept half
+# its contrast: a reflection lifts all that is under it); and, as on grey, at most
+# GLARE_HALO_MAX_CLIPPED of the band around it is colourless and clipped. Train with 160 extra
+# train-seed glare scenes and 320 good ones: reflections' islands 0.037-0.114 of the page, hull
+# 0.04-0.11 not clipped, 0-0.1% dark (darkest pixel 119), band 0.03-0.15; good pages' islands
+# clear of the margin at most 0.028 of the page. Held-out dev 0-5759 (other documents): islands
+# of >= 0.03 round a white photo box on a tinted ID card hold 1.4-3.1% dark pixels (the portrait);
+# a certificate's or a white panel's blank stretches have bands of 0.21-0.77 colourless around.
+GLARE_WHITE_MIN_BLOB = 0.03
+GLARE_WHITE_MAX_HULL_PRINT = 0.12
+GLARE_WHITE_INK_LEVEL = 128
+GLARE_WHITE_MAX_HULL_INK = 0.004
 # A region running off the frame whose minimum-area rectangle is more than this many times as long
 # as wide is a pen or a ruler, not what the frame leaves in view of a page. Held-out dev: a
 # register page's cut-off part 5.97 (read right), a pen 15.9 and a dark strip among clutter 8.8
