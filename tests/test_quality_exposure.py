@@ -11,8 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-from server.quality import analyse_document, analyse_luma
-from server.quality import thresholds
+from server.quality import analyse_document, analyse_luma, thresholds
 from server.quality.analyser import VIDEO_TO_FULL_RANGE, to_full_range
 from server.quality.metrics import (
     _SECOND_DERIVATIVES,
