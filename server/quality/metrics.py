@@ -202,15 +202,15 @@ def region_stats(gray: np.ndarray, polygon: np.ndarray | None = None, *, half: n
     tinted paper that the exposure clips is told from that paper by its lack of colour
     (compact_highlights).
     """
-    roi, mask = _region(gray, polygon)
+    roi, mask, origin = _region_at(gray, polygon)
     hist = _histogram(roi, mask)
     brightness, contrast = _mean_std(hist)
-    measured, scaled = gray, polygon
+    measured = gray
     if half is not None:
         w = gray.shape[1]
         scaled = None if polygon is None else polygon * np.float32(half.shape[1] / w)
         measured = half
-        roi, mask = _region(half, scaled)
+        roi, mask, origin = _region_at(half, scaled)
     worst, noise = directional_sharpness(roi, mask)
     # Detail above the frame's own noise floor: noise adds its variance to every direction alike.
     sharpness = max(worst - noise * noise, 0.0)
@@ -223,20 +223,12 @@ def region_stats(gray: np.ndarray, polygon: np.ndarray | None = None, *, half: n
         brightness=brightness,
         contrast=contrast,
         clipped=clipped,
-        glare_ratio=compact_highlights(roi, mask, _tint_of(colour, measured.shape[:2], _origin(scaled), roi.shape))
+        glare_ratio=compact_highlights(roi, mask, _tint_of(colour, measured.shape[:2], origin, roi.shape))
         if clipped >= t.MAX_GLARE_RATIO else 0.0,
         dark_end=level_at(cumulative, t.DARK_END_SHARE),
         bright_end=level_at(cumulative, 1.0 - t.BRIGHT_END_SHARE),
         noise=noise,
     )
-
-
-def _origin(polygon: np.ndarray | None) -> tuple[int, int]:
-    """The top-left corner of _region's box for polygon."""
-    if polygon is None:
-        return 0, 0
-    x, y, _, _ = cv2.boundingRect(polygon.astype(np.int32))
-    return max(x, 0), max(y, 0)
 
 
 def _tint_of(colour: Chroma | None, shape: tuple[int, int], origin: tuple[int, int],
@@ -254,8 +246,6 @@ def _tint_of(colour: Chroma | None, shape: tuple[int, int], origin: tuple[int, i
         out = np.zeros((h, w), np.uint8)
         for plane in source.sampled(shape):
             box = plane[y : y + h, x : x + w]
-            if box.shape != out.shape:  # (a polygon that covers no pixel: the whole image was measured)
-                return np.zeros((h, w), np.uint8)
             cv2.max(out, cv2.absdiff(box, np.full_like(box, 128)), dst=out)
         return out
 
@@ -265,18 +255,24 @@ def _tint_of(colour: Chroma | None, shape: tuple[int, int], origin: tuple[int, i
 def _region(gray: np.ndarray, polygon: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
     """The bounding box of polygon in gray and the polygon's mask in it (255 inside); the whole
     image and None without a polygon, or when the polygon covers no pixel."""
+    roi, mask, _ = _region_at(gray, polygon)
+    return roi, mask
+
+
+def _region_at(gray: np.ndarray, polygon: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None, tuple[int, int]]:
+    """_region, with the top-left corner of the returned box in gray."""
     if polygon is None:
-        return gray, None
+        return gray, None, (0, 0)
     x, y, w, h = cv2.boundingRect(polygon.astype(np.int32))
     x, y = max(x, 0), max(y, 0)
     roi = gray[y : y + h, x : x + w]
     if roi.size == 0:
-        return gray, None
+        return gray, None, (0, 0)
     mask = np.zeros(roi.shape, np.uint8)
     cv2.fillConvexPoly(mask, np.round(polygon - (x, y)).astype(np.int32), 255)
     if cv2.countNonZero(mask) == 0:
-        return roi, None
-    return roi, mask
+        return roi, None, (x, y)
+    return roi, mask, (x, y)
 
 
 _LEVELS = np.arange(256, dtype=np.float64)
