@@ -79,6 +79,23 @@ def test_compact_blob_on_paper_is_glare_but_clipped_paper_is_not() -> None:
     assert compact_highlights(clipped_paper, None) == 0.0
 
 
+def test_clipped_paper_round_print_that_stays_dark_is_no_glare() -> None:
+    """A bright light that clips the paper round a title's thick letters leaves the letters dark:
+    a clipped island with print in its hull is no reflection, which would have lifted the print
+    with the paper (a held-out certificate's title under a lamp). The same island with the print
+    gone is glare."""
+    page = np.full((200, 300), 215, np.uint8)
+    page[::12, :] = 40
+    erased = page.copy()
+    cv2.circle(erased, (150, 100), 40, 255, -1)
+    assert compact_highlights(erased, None) > 0.03
+    kept = erased.copy()
+    for x, y in ((128, 88), (146, 84), (164, 92), (138, 108), (158, 110)):
+        # Strokes of the title, still dark inside the clipped paper: ~5% of the island's hull.
+        kept[y : y + 7, x : x + 7] = 60
+    assert compact_highlights(kept, None) == 0.0
+
+
 def test_reflection_on_a_partly_clipped_page_is_glare_but_a_blank_clipped_stretch_is_not() -> None:
     """Paper clipped over part of the page (a white panel) does not hide a reflection ringed by
     unclipped paper; a blank stretch of the clipped part, ringed by clipped paper, is no glare."""

@@ -815,3 +815,11 @@ def test_sided_region_cuts_the_frame_on_the_pages_side_of_each_line() -> None:
     # Two sides that meet 45 degrees off square are no page's corner.
     skewed = [lines[0], (starts[1], np.array([np.sqrt(0.5), np.sqrt(0.5)]))]
     assert document._sided_region(frame, starts[:2], ends[:2], skewed) is None
+
+
+def test_a_certificate_whose_paper_clips_round_its_title_is_no_glare(monkeypatch: pytest.MonkeyPatch) -> None:
+    """dev 260: a bright light clips the paper round a certificate's title, whose letters stay
+    dark: a clipped island with print in its hull is no reflection (GLARE_MAX_HULL_INK)."""
+    item = _accepted_dev_scene(260, "second_card", (0.2, 0.35))
+    monkeypatch.setattr(thresholds, "GLARE_MAX_HULL_INK", 1.0)
+    assert analyse_document(item.image).reasons == ["glare"]
