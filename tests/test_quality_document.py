@@ -273,6 +273,30 @@ def test_a_band_across_a_cut_off_page_does_not_lie_on_top() -> None:
     assert not document.lies_on_top(_CARD_ON_TOP, region, 640, 360)
 
 
+def _edge_map(*polylines: list[list[int]]) -> document.Support:
+    """The support checker of a 640x360 edge map holding these open polylines (3 px wide) and the
+    frame border."""
+    edges = np.zeros((360, 640), np.uint8)
+    for line in polylines:
+        cv2.polylines(edges, [np.array(line, np.int32)], False, 255, 3)
+    cv2.rectangle(edges, (0, 0), (639, 359), 255, 1)
+    return document.Support(edges)
+
+
+def test_a_card_whose_hull_runs_on_past_its_corners_lies_on_top_where_its_edges_stop() -> None:
+    """The region's outline is a hull: over a second card lying under the page and a little wider
+    than it, the hull's sides can pass through the page's bottom corners as a band's would. On the
+    edges the page's sides stop there (the card's edges lie apart from them): it lies on top. A
+    band across a page running off the frame leaves the page's edges running on: it does not."""
+    region = np.float32([[120, 60], [470, 60], [470, 359], [120, 359]])
+    page = [[120, 60], [470, 60], [470, 280], [120, 280], [120, 60]]
+    card_below = _edge_map(page, [[100, 240], [100, 359]], [[490, 240], [490, 359]])
+    assert not document.lies_on_top(_CARD_ON_TOP, region, 640, 360)
+    assert document.lies_on_top(_CARD_ON_TOP, region, 640, 360, card_below)
+    band = _edge_map(page, [[120, 280], [120, 359]], [[470, 280], [470, 359]])
+    assert not document.lies_on_top(_CARD_ON_TOP, region, 640, 360, band)
+
+
 def test_a_printed_frame_inside_a_cut_off_page_does_not_lie_on_top() -> None:
     """No side of a frame printed 16 px inside the page is on the region's outline."""
     inner = np.float32([[136, 76], [454, 76], [454, 300], [136, 300]])

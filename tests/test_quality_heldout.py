@@ -823,3 +823,11 @@ def test_a_certificate_whose_paper_clips_round_its_title_is_no_glare(monkeypatch
     item = _accepted_dev_scene(260, "second_card", (0.2, 0.35))
     monkeypatch.setattr(thresholds, "GLARE_MAX_HULL_INK", 1.0)
     assert analyse_document(item.image).reasons == ["glare"]
+
+
+def test_an_id_back_on_a_second_card_askew_lies_on_top_where_its_edges_stop() -> None:
+    """dev 1108: an ID back on a light card lying askew under it and running off the frame; the
+    hull of the two passes through the ID back's right-hand corners, but its top edge stops at
+    its corner (document._sides_continue)."""
+    item = _accepted_dev_scene(1108, "second_card", (0.3, 0.35))
+    assert quad_iou(np.array(analyse_document(item.image).metrics.document.corners), item.corners) >= 0.9
