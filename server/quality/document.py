@@ -852,20 +852,23 @@ def _runs_on(page: np.ndarray, polygon: np.ndarray, scale: float, support: Suppo
 
 def _sides_continue(corners: np.ndarray, first: int, support: Support) -> bool:
     """Whether the page's sides through corners first and first + 1 (the sides that arrive there
-    from the other two corners) both run on straight past them on the edges: at least
-    _CONTINUE_SUPPORT of the points of each side's extension, from _CONTINUE_GAP px to
-    _CONTINUE_LENGTH of the side beyond the corner, near an edge. A printed line across a page
+    from the other two corners) both run on straight past them on the edges (runs_on_past). A
+    printed line across a page
     running off the frame leaves the page's edges running on; a page on a second card ends at its
     corners, the card's edges lying apart from its own."""
-    for corner, other in ((first, (first - 1) % 4), ((first + 1) % 4, (first + 2) % 4)):
-        side = corners[corner] - corners[other]
-        length = float(np.hypot(*side))
-        unit = side / max(length, 1e-6)
-        extension = np.stack((corners[corner] + unit * _CONTINUE_GAP,
-                              corners[corner] + unit * (_CONTINUE_GAP + _CONTINUE_LENGTH * length)))
-        if support(extension, _NO_BORDER[2]) < _CONTINUE_SUPPORT:
-            return False
-    return True
+    return all(runs_on_past(support, corners[corner], corners[other])
+               for corner, other in ((first, (first - 1) % 4), ((first + 1) % 4, (first + 2) % 4)))
+
+
+def runs_on_past(support: Support, corner: np.ndarray, other: np.ndarray) -> bool:
+    """Whether the side from other to corner runs on straight past corner on the edges of
+    support's map: at least _CONTINUE_SUPPORT of the points of its extension, from _CONTINUE_GAP
+    px to _CONTINUE_LENGTH of the side beyond the corner, near an edge."""
+    side = corner - other
+    length = float(np.hypot(*side))
+    unit = side / max(length, 1e-6)
+    extension = np.stack((corner + unit * _CONTINUE_GAP, corner + unit * (_CONTINUE_GAP + _CONTINUE_LENGTH * length)))
+    return support(extension, _NO_BORDER[2]) >= _CONTINUE_SUPPORT
 
 
 # A page's side runs on past its corner where the edges carry at least this share of the points

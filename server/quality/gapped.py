@@ -27,6 +27,7 @@ from server.quality.document import (
     on_border,
     order_corners,
     page_shaped,
+    runs_on_past,
     side_quads,
 )
 
@@ -46,7 +47,8 @@ def gapped_page(blurred: np.ndarray, edges: np.ndarray, high: float,
     parallel, the pairs at least _CROSS_DEGREES apart, are intersected (all at once); each
     stretch must lie on its side of the quadrilateral (within _WITHIN of its length past the
     corners). The largest page seen from above (page_shaped) whose every side lies on the lower
-    threshold's edges (GAPPED_MIN_SUPPORT) and is a step of grey (GAPPED_MIN_STEP) wins.
+    threshold's edges (GAPPED_MIN_SUPPORT), or else on a finer map's (_closed_on_finer_edges),
+    and is a step of grey (GAPPED_MIN_STEP) wins.
     """
     h, w = edges.shape[:2]
     stretches = _stretches(cv2.findContoursLinkRuns(edges)[0] if rings is None else rings, w, h)
@@ -63,6 +65,7 @@ def gapped_page(blurred: np.ndarray, edges: np.ndarray, high: float,
     quads, areas = _quads(starts, vectors)
     frame_area = float(w * h)
     support = Support(low)
+    fine: Support | None = None
     for k in np.argsort(-areas, kind="stable").tolist():
         area = float(areas[k])
         if area < t.MIN_DOCUMENT_COVERAGE * frame_area:
@@ -73,11 +76,30 @@ def gapped_page(blurred: np.ndarray, edges: np.ndarray, high: float,
         # The whole ring's share first (one lookup): under the limit, some side is.
         if support(quad, _NO_BORDER_4) < t.GAPPED_MIN_SUPPORT \
                 or min(support(quad[[i, (i + 1) % 4]], _NO_BORDER_2) for i in range(4)) < t.GAPPED_MIN_SUPPORT:
-            continue
+            if low is edges:
+                continue
+            if fine is None:
+                fine = Support(edge_map(blurred, t.GAPPED_FINE_EDGE_HIGH))
+            if not _closed_on_finer_edges(fine, quad):
+                continue
         if float(_grey_steps(blurred, quad).min()) < t.GAPPED_MIN_STEP:
             continue
         return Outline(order_corners(quad), area / frame_area, cut_off=False)
     return None
+
+
+def _closed_on_finer_edges(fine: Support, quad: np.ndarray) -> bool:
+    """Whether quad's sides, not all carried on the lower threshold's edges, are carried on the
+    finer map's (fine, GAPPED_FINE_EDGE_HIGH): the whole ring at GAPPED_MIN_SUPPORT and every side
+    at GAPPED_FINE_MIN_SUPPORT (a dark card on a dark desk whose light crosses the card's grey
+    along part of a side: the edge there is a step of a level or two). A side may have a gap, but
+    it must end at its corners: one running on straight past both (runs_on_past) is another
+    object's edge (a card lying over a second one), not the page's."""
+    if fine(quad, _NO_BORDER_4) < t.GAPPED_MIN_SUPPORT \
+            or min(fine(quad[[i, (i + 1) % 4]], _NO_BORDER_2) for i in range(4)) < t.GAPPED_FINE_MIN_SUPPORT:
+        return False
+    return not any(runs_on_past(fine, quad[i], quad[(i + 1) % 4]) and runs_on_past(fine, quad[(i + 1) % 4], quad[i])
+                   for i in range(4))
 
 
 def _stretches(rings: Sequence[np.ndarray], w: int, h: int) -> tuple[np.ndarray, np.ndarray]:

@@ -453,6 +453,13 @@ GAPPED_LINES = 12
 # on `dev` the pages it closed had 0.12-0.20 (the lower map 0.28-0.31), desk-only frames up to
 # 0.36 at the 90th percentile, where tracing the lower map cost up to ~3 ms.
 GAPPED_LOW_MAX_EDGE_SHARE = 0.3
+# A page-shaped quadrilateral whose sides the lower map does not carry is looked at on a finer map
+# (Canny high threshold GAPPED_FINE_EDGE_HIGH, made once per frame when needed): the whole ring at
+# GAPPED_MIN_SUPPORT and every side at GAPPED_FINE_MIN_SUPPORT. Held-out dev: dark cards on a dark
+# plain desk 0.79-1.0 per side at 10 (0.71-0.83 at 20); a synthetic card with a desk band beside it,
+# a quadrilateral over the band 0.67 (tests/test_quality_gapped.py).
+GAPPED_FINE_EDGE_HIGH = 10.0
+GAPPED_FINE_MIN_SUPPORT = 0.75
 # Every side must lie on the lower threshold's edges at this share of its sample points, and
 # be a step of at least this mean grey difference between 6 px inside and 6 px outside it (a
 # printed line, 2-3 px across at the analysis size, has paper on both sides at that distance).
