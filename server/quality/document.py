@@ -853,9 +853,8 @@ def _runs_on(page: np.ndarray, polygon: np.ndarray, scale: float, support: Suppo
 def _sides_continue(corners: np.ndarray, first: int, support: Support) -> bool:
     """Whether the page's sides through corners first and first + 1 (the sides that arrive there
     from the other two corners) both run on straight past them on the edges (runs_on_past). A
-    printed line across a page
-    running off the frame leaves the page's edges running on; a page on a second card ends at its
-    corners, the card's edges lying apart from its own."""
+    printed line across a page running off the frame leaves the page's edges running on; a page
+    on a second card ends at its corners, the card's edges lying apart from its own."""
     return all(runs_on_past(support, corners[corner], corners[other])
                for corner, other in ((first, (first - 1) % 4), ((first + 1) % 4, (first + 2) % 4)))
 
