@@ -386,7 +386,7 @@ def compact_highlights(roi: np.ndarray, mask: np.ndarray | None,
     if mask is None:
         mask = np.full(roi.shape, 255, np.uint8)
     clipped = cv2.bitwise_and(clipped, mask)
-    share, paper_clipped = _clipped_islands(clipped, mask, area, ink=roi)
+    share, paper_clipped = _clipped_islands(clipped, mask, area, roi)
     if share == 0.0 and paper_clipped and tint is not None:
         tints = tint()
         _, colourless = cv2.threshold(tints, t.GLARE_WHITE_CHROMA, 255, cv2.THRESH_BINARY_INV)
@@ -394,21 +394,21 @@ def compact_highlights(roi: np.ndarray, mask: np.ndarray | None,
         # Only where the paper's tint took a share of the clipped pixels off: otherwise the same
         # map, and the same answer.
         if cv2.countNonZero(clipped) - cv2.countNonZero(colourless) > t.GLARE_PAPER_CLIPPED * area:
-            share, _ = _clipped_islands(colourless, mask, area, grey=roi)
+            share, _ = _clipped_islands(colourless, mask, area, roi, colourless=True)
     return share
 
 
-def _clipped_islands(clipped: np.ndarray, mask: np.ndarray, area: int, *,
-                     grey: np.ndarray | None = None, ink: np.ndarray | None = None) -> tuple[float, bool]:
-    """compact_highlights on a map of clipped pixels (255) within mask (area pixels): the share of
-    the region in reflections, and whether the paper was found clipped (more than
-    GLARE_PAPER_CLIPPED of the region clipped outside the islands). With grey (the region's grey
-    pixels), clipped is the colourless map: only islands clear of the margin that look like a
-    reflection count (see below). With ink (the region's grey pixels, on the grey map), an island
-    whose hull holds print that kept its contrast (over GLARE_MAX_HULL_INK of it darker than
-    GLARE_WHITE_INK_LEVEL) is no reflection: a lamp's reflection lifts everything under its
-    clipped core, while paper that a bright light clips between the print lines leaves the print
-    dark (a certificate's title, a portrait's clothes beside its clipped white box)."""
+def _clipped_islands(clipped: np.ndarray, mask: np.ndarray, area: int, grey: np.ndarray, *,
+                     colourless: bool = False) -> tuple[float, bool]:
+    """compact_highlights on a map of clipped pixels (255) within mask (area pixels) of the
+    region whose grey pixels are grey: the share of the region in reflections, and whether the
+    paper was found clipped (more than GLARE_PAPER_CLIPPED of the region clipped outside the
+    islands). colourless: clipped is the colourless map, where only islands clear of the margin
+    that look like a reflection count (see below). On the grey map, an island whose hull holds
+    print that kept its contrast (over GLARE_MAX_HULL_INK of it darker than GLARE_WHITE_INK_LEVEL)
+    is no reflection: a lamp's reflection lifts everything under its clipped core, while paper
+    that a bright light clips between the print lines leaves the print dark (a certificate's
+    title, a portrait's clothes beside its clipped white box)."""
     radius = max(1, round(t.GLARE_BLOB_RADIUS * area**0.5))
     # The opening is found where the clipped pixels are: their bounding box widened by more than
     # the disk's radius holds every pixel the erosion and the dilation can set, and there the
@@ -440,7 +440,8 @@ def _clipped_islands(clipped: np.ndarray, mask: np.ndarray, area: int, *,
     inside = [i for i in range(1, count) if i not in touching]
     kept = [i for i in inside if stats[i, cv2.CC_STAT_AREA] <= t.GLARE_MAX_BLOB * area]
 
-    if grey is not None:
+    grey_crop = grey[y0:y1, x0:x1]
+    if colourless:
         # On the colourless map the tinted paper is gone, and with it the clipped paper's blank
         # stretches that the hull limit keeps out on grey. A reflection's clipped core fades
         # through a rim where the print is only partly erased, which its hull takes in: an island
@@ -450,20 +451,18 @@ def _clipped_islands(clipped: np.ndarray, mask: np.ndarray, area: int, *,
         # (GLARE_WHITE_*). Islands at the margin or over GLARE_MAX_BLOB do not count here: a
         # white panel printed on a tinted card is colourless and clipped too, and reaches the
         # card's edge or covers much of it.
-        grey_crop = grey[y0:y1, x0:x1]
         whites = sum(int(stats[i, cv2.CC_STAT_AREA]) for i in kept
                      if stats[i, cv2.CC_STAT_AREA] >= t.GLARE_WHITE_MIN_BLOB * area
-                     and _hides_print(labels, i, stats[i], crop, t.GLARE_WHITE_MAX_HULL_PRINT, grey_crop)
+                     and _hides_print(labels, i, stats[i], crop, grey_crop, t.GLARE_WHITE_MAX_HULL_PRINT,
+                                      t.GLARE_WHITE_MAX_HULL_INK)
                      and _fades_out(labels, i, stats[i], (x0, y0), clipped, mask))
         return whites / area, True
-
-    ink_crop = None if ink is None else ink[y0:y1, x0:x1]
 
     def reflection(i: int) -> bool:
         """Whether island i hides what is under it and fades out like a lamp's reflection (in
         that order: a large panel fails the first, and the second's dilation by the island's
         radius is the dearer test)."""
-        return _hides_print(labels, i, stats[i], crop, grey=ink_crop, max_ink=t.GLARE_MAX_HULL_INK) \
+        return _hides_print(labels, i, stats[i], crop, grey_crop, t.GLARE_MAX_HULL_PRINT, t.GLARE_MAX_HULL_INK) \
             and _fades_out(labels, i, stats[i], (x0, y0), clipped, mask)
 
     # An island larger than GLARE_MAX_BLOB is broadly clipped paper (a card's white panel) unless
@@ -482,10 +481,10 @@ def _clipped_islands(clipped: np.ndarray, mask: np.ndarray, area: int, *,
         haloed = sum(int(stats[i, cv2.CC_STAT_AREA]) for i in kept
                      if stats[i, cv2.CC_STAT_AREA] >= t.GLARE_HALO_MIN_BLOB * area and reflection(i))
         return (haloed + large) / area, True
-    if ink_crop is not None and islands + large >= t.MAX_GLARE_RATIO * area:
+    if islands + large >= t.MAX_GLARE_RATIO * area:
         # Only where they would make glare: the print test of each island is the dearer part.
         islands = sum(int(stats[i, cv2.CC_STAT_AREA]) for i in kept
-                      if _hull_ink(labels, i, stats[i], ink_crop) <= t.GLARE_MAX_HULL_INK)
+                      if _hull_ink(labels, i, stats[i], grey_crop) <= t.GLARE_MAX_HULL_INK)
     return (islands + large) / area, False
 
 
@@ -517,26 +516,18 @@ def _reaches_in(labels: np.ndarray, index: int, box: np.ndarray, origin: tuple[i
 _EDGE_DISTANCE = 1.5
 
 
-def _hides_print(labels: np.ndarray, index: int, box: np.ndarray, clipped: np.ndarray,
-                 limit: float | None = None, grey: np.ndarray | None = None,
-                 max_ink: float | None = None) -> bool:
-    """Whether the blob labels == index (of the opened clipped crop) hides what lies under it:
-    inside its outline (its convex hull) at most limit (GLARE_MAX_HULL_PRINT when None) is
-    unclipped. A lamp's reflection clips
-    everything under it, print included, in one compact patch; on paper that the exposure
-    clips, a blank stretch between strokes or a printed white box with the photo cut into it
-    wraps round what stays dark, which its hull then holds. With grey (the crop's grey pixels),
-    also at most max_ink (GLARE_WHITE_MAX_HULL_INK when None) of the hull is darker than
-    GLARE_WHITE_INK_LEVEL (_hull_ink): a reflection lifts all the print under it."""
+def _hides_print(labels: np.ndarray, index: int, box: np.ndarray, clipped: np.ndarray, grey: np.ndarray,
+                 limit: float, max_ink: float) -> bool:
+    """Whether the blob labels == index (of the opened clipped crop, whose grey pixels are grey)
+    hides what lies under it: inside its outline (its convex hull) at most limit is unclipped and
+    at most max_ink is darker than GLARE_WHITE_INK_LEVEL. A lamp's reflection clips everything
+    under it, print included, in one compact patch, and lifts all the print in its rim; on paper
+    that the exposure clips, a blank stretch between strokes or a printed white box with the
+    photo cut into it wraps round what stays dark, which its hull then holds."""
     inside, (x, y, w, h) = _hull_of(labels, index, box)
     size = cv2.countNonZero(inside)
     unclipped = size - cv2.countNonZero(cv2.bitwise_and(clipped[y : y + h, x : x + w], inside))
-    if unclipped > (t.GLARE_MAX_HULL_PRINT if limit is None else limit) * size:
-        return False
-    if grey is None:
-        return True
-    limit_ink = t.GLARE_WHITE_MAX_HULL_INK if max_ink is None else max_ink
-    return _ink_share(inside, grey[y : y + h, x : x + w]) <= limit_ink
+    return unclipped <= limit * size and _ink_share(inside, grey[y : y + h, x : x + w]) <= max_ink
 
 
 def _hull_ink(labels: np.ndarray, index: int, box: np.ndarray, grey: np.ndarray) -> float:
